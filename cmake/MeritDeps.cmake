@@ -1,0 +1,38 @@
+# Third-party dependencies, all from Debian 12 packages (scripts/install-deps installs them).
+# A missing one fails here with the package to install, not later with a compiler error.
+
+find_package(PkgConfig REQUIRED)
+
+macro(merit_require_pkgconfig target module package)
+  pkg_check_modules(${target} REQUIRED IMPORTED_TARGET GLOBAL ${module})
+endmacro()
+
+find_package(spdlog CONFIG REQUIRED)          # libspdlog-dev
+find_package(fmt CONFIG REQUIRED)             # libfmt-dev (via libspdlog-dev)
+find_package(CLI11 CONFIG REQUIRED)           # libcli11-dev
+find_package(nlohmann_json CONFIG REQUIRED)   # nlohmann-json3-dev
+find_package(doctest CONFIG REQUIRED)         # doctest-dev
+
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET GLOBAL libsodium)        # libsodium-dev
+pkg_check_modules(SECP256K1 REQUIRED IMPORTED_TARGET GLOBAL libsecp256k1)  # libsecp256k1-dev
+
+# tl::expected is header-only; Debian ships no CMake config for it.
+find_path(TL_EXPECTED_INCLUDE_DIR tl/expected.hpp)
+if(NOT TL_EXPECTED_INCLUDE_DIR)
+  message(FATAL_ERROR "tl/expected.hpp not found: install libexpected-dev (scripts/install-deps)")
+endif()
+add_library(tl_expected INTERFACE)
+target_include_directories(tl_expected SYSTEM INTERFACE "${TL_EXPECTED_INCLUDE_DIR}")
+
+# The BIP39 English word list, embedded into merit_crypto at build time. It is standard data
+# (2048 words, SHA-256 below); Debian's python3-mnemonic ships a copy.
+set(MERIT_BIP39_WORDLIST "/usr/lib/python3/dist-packages/mnemonic/wordlist/english.txt"
+    CACHE FILEPATH "BIP39 English word list")
+if(NOT EXISTS "${MERIT_BIP39_WORDLIST}")
+  message(FATAL_ERROR "BIP39 word list not found at ${MERIT_BIP39_WORDLIST}: install python3-mnemonic "
+                      "(scripts/install-deps) or set -DMERIT_BIP39_WORDLIST=<path to english.txt>")
+endif()
+file(SHA256 "${MERIT_BIP39_WORDLIST}" _merit_wordlist_sha)
+if(NOT _merit_wordlist_sha STREQUAL "2f5eed53a4727b4bf8880d8f3f199efc90e58503646d9ff8eff3a2ed3b24dbda")
+  message(FATAL_ERROR "${MERIT_BIP39_WORDLIST} is not the official BIP39 English word list (SHA-256 ${_merit_wordlist_sha})")
+endif()
