@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Functional test: drives the real `merit wallet` commands end to end in a temporary MERIT_HOME.
+# Usage: wallet_cli_test.sh PATH_TO_MERIT
+set -uo pipefail
+
+MERIT=${1:?usage: wallet_cli_test.sh PATH_TO_MERIT}
+WORK=$(mktemp -d /tmp/merit-wallet-cli.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+export MERIT_HOME="$WORK/home"
+unset MERIT_PASSWORD
+
+passed=0
+failed=0
+ok()   { passed=$((passed + 1)); echo "ok   - $*"; }
+bad()  { failed=$((failed + 1)); echo "FAIL - $*"; }
+# expect_rc WANT DESCRIPTION -- command...
+expect_rc() {
+  local want=$1 what=$2; shift 3
+  "$@" >"$WORK/out" 2>"$WORK/err" </dev/null
+  local rc=$?
+  if [[ $rc -eq $want ]]; then ok "$what"; else bad "$what (exit $rc, wanted $want): $(cat "$WORK/err")"; fi
+}
+json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$1" "$2"; }
+mode() { stat -c %a "$1"; }
+
+printf 'hunter2-password\n' > "$WORK/pw"
+printf 'not-the-password\n' > "$WORK/wrongpw"
+
+# --- create -------------------------------------------------------------------------------------
+expect_rc 0 "create a wallet (interactive KDF, password from file)" -- \
+  "$MERIT" wallet create -w alice --kdf interactive --password-file "$WORK/pw" --json
+cp "$WORK/out" "$WORK/create.json"
+COLD=$(json "$WORK/create.json" "d['coldkey']['ss58Address']")
+HOT=$(json "$WORK/create.json" "d['hotkey']['ss58Address']")
+COLD_WORDS=$(json "$WORK/create.json" "d['coldkey']['mnemonic']")
+HOT_WORDS=$(json "$WORK/create.json" "d['hotkey']['mnemonic']")
+HOT_PUB=$(json "$WORK/create.json" "d['hotkey']['publicKey']")
+[[ $(wc -w <<<"$COLD_WORDS") -eq 24 ]] && ok "coldkey mnemonic has 24 words" || bad "coldkey mnemonic: $COLD_WORDS"
+[[ $COLD == 5* && $HOT == 5* && $COLD != "$HOT" ]] && ok "distinct SS58 addresses with prefix 42" || bad "addresses $COLD $HOT"
+
+W="$MERIT_HOME/wallets/alice"
+[[ -f $W/coldkey && -f $W/coldkeypub.txt && -f $W/hotkeys/default ]] && ok "wallet layout" || bad "wallet layout: $(ls -R "$MERIT_HOME")"
+[[ $(mode "$W/coldkey") == 600 && $(mode "$W/hotkeys/default") == 600 && $(mode "$W/coldkeypub.txt") == 600 ]] \
+  && ok "key files are 0600" || bad "file modes $(mode "$W/coldkey") $(mode "$W/hotkeys/default")"
+[[ $(mode "$W") == 700 && $(mode "$W/hotkeys") == 700 && $(mode "$MERIT_HOME") == 700 ]] \
+  && ok "folders are 0700" || bad "folder modes"
+grep -q '"ciphertext"' "$W/coldkey" && ! grep -q secretKey "$W/coldkey" && ok "coldkey is encrypted at rest" || bad "coldkey not encrypted"
+
+# --- refuse to overwrite -------------------------------------------------------------------------
+cp "$W/coldkey" "$WORK/coldkey.before"
+expect_rc 2 "create again is refused without --overwrite" -- \
+  "$MERIT" wallet create -w alice --kdf interactive --password-file "$WORK/pw"
+grep -q "already" "$WORK/err" && ok "refusal says why" || bad "refusal message: $(cat "$WORK/err")"
+cmp -s "$W/coldkey" "$WORK/coldkey.before" && ok "existing coldkey untouched" || bad "coldkey changed"
+expect_rc 2 "new-hotkey over an existing one is refused" -- "$MERIT" wallet new-hotkey -w alice -k default
+
+# --- list and show never print secrets -----------------------------------------------------------
+expect_rc 0 "new-hotkey miner2" -- "$MERIT" wallet new-hotkey -w alice -k miner2 --json
+expect_rc 0 "list" -- "$MERIT" wallet list
+grep -q "$COLD" "$WORK/out" && grep -q miner2 "$WORK/out" && ok "list shows coldkey and hotkeys" || bad "list: $(cat "$WORK/out")"
+expect_rc 0 "show --json" -- "$MERIT" wallet show -w alice --json
+cp "$WORK/out" "$WORK/show.json"
+[[ $(json "$WORK/show.json" "d['coldkey']['ss58Address']") == "$COLD" ]] && ok "show reports the coldkey" || bad "show coldkey"
+HOT_SECRET=$(json "$W/hotkeys/default" "d['secretKey']")
+FIRST_WORD=$(cut -d' ' -f1-3 <<<"$HOT_WORDS")
+if grep -q "$HOT_SECRET" "$WORK/show.json" || grep -q "$FIRST_WORD" "$WORK/show.json" || grep -q secret "$WORK/show.json"; then
+  bad "show printed a secret"
+else
+  ok "show prints no secret"
+fi
+expect_rc 2 "show an unknown wallet" -- "$MERIT" wallet show -w nobody
+
+# --- sign and verify ----------------------------------------------------------------------------
+printf 'pay 10 merit to bob' > "$WORK/msg"
+expect_rc 0 "sign a file with the hotkey" -- "$MERIT" wallet sign -w alice --file "$WORK/msg"
+SIG=$(cat "$WORK/out")
+[[ ${#SIG} -eq 130 ]] && ok "signature is 65 bytes" || bad "signature length ${#SIG}"
+expect_rc 0 "verify by address" -- "$MERIT" wallet verify --file "$WORK/msg" -s "$SIG" -a "$HOT"
+expect_rc 0 "verify by public key" -- "$MERIT" wallet verify --file "$WORK/msg" -s "$SIG" --public-key "$HOT_PUB"
+expect_rc 0 "verify the same bytes given as text" -- "$MERIT" wallet verify -m 'pay 10 merit to bob' -s "$SIG" -a "$HOT"
+printf 'pay 90 merit to bob' > "$WORK/msg2"
+expect_rc 1 "verify fails after one message byte changes" -- "$MERIT" wallet verify --file "$WORK/msg2" -s "$SIG" -a "$HOT"
+expect_rc 1 "verify fails against another address" -- "$MERIT" wallet verify --file "$WORK/msg" -s "$SIG" -a "$COLD"
+FLIPPED=$(python3 -c "import sys; s=bytearray.fromhex(sys.argv[1]); s[10]^=1; print(s.hex())" "$SIG")
+expect_rc 1 "verify fails for a flipped signature byte" -- "$MERIT" wallet verify --file "$WORK/msg" -s "$FLIPPED" -a "$HOT"
+expect_rc 2 "verify rejects a malformed signature" -- "$MERIT" wallet verify -m x -s 00ff -a "$HOT"
+BADADDR="${HOT%?}$([[ ${HOT: -1} == A ]] && echo B || echo A)"
+expect_rc 2 "verify rejects an address with a bad checksum" -- "$MERIT" wallet verify -m x -s "$SIG" -a "$BADADDR"
+grep -q checksum "$WORK/err" && ok "bad checksum is named" || bad "checksum message: $(cat "$WORK/err")"
+expect_rc 0 "sign hex bytes with --json" -- "$MERIT" wallet sign -w alice -k miner2 --hex 00ff10 --json
+SIG2=$(json "$WORK/out" "d['signature']"); ADDR2=$(json "$WORK/out" "d['signer']['ss58Address']")
+expect_rc 0 "verify hex bytes" -- "$MERIT" wallet verify --hex 00ff10 -s "$SIG2" -a "$ADDR2"
+
+# --- coldkey password paths ---------------------------------------------------------------------
+expect_rc 0 "sign with the coldkey (password file)" -- \
+  "$MERIT" wallet sign -w alice --use-coldkey --password-file "$WORK/pw" -m hi
+CSIG=$(cat "$WORK/out")
+expect_rc 0 "coldkey signature verifies" -- "$MERIT" wallet verify -m hi -s "$CSIG" -a "$COLD"
+expect_rc 3 "wrong password is refused" -- \
+  "$MERIT" wallet sign -w alice --use-coldkey --password-file "$WORK/wrongpw" -m hi
+grep -q "wrong password" "$WORK/err" && ok "wrong password is named" || bad "wrong password message: $(cat "$WORK/err")"
+expect_rc 0 "MERIT_PASSWORD works for automation" -- \
+  env MERIT_PASSWORD=hunter2-password "$MERIT" wallet sign -w alice --use-coldkey -m hi
+expect_rc 2 "no password source and no terminal: clear error" -- \
+  setsid "$MERIT" wallet sign -w alice --use-coldkey -m hi
+grep -q "password-file" "$WORK/err" && ok "the error names the options" || bad "no-password message: $(cat "$WORK/err")"
+
+# --- regenerate from mnemonics ------------------------------------------------------------------
+expect_rc 0 "regen-coldkey into a new wallet" -- \
+  "$MERIT" wallet regen-coldkey -w restored --mnemonic "$COLD_WORDS" --kdf interactive --password-file "$WORK/pw" --json
+[[ $(json "$WORK/out" "d['coldkey']['ss58Address']") == "$COLD" ]] && ok "regenerated coldkey has the same address" || bad "regen coldkey address"
+printf '%s\n' "$HOT_WORDS" > "$WORK/hotwords"
+expect_rc 0 "regen-hotkey from a mnemonic file" -- \
+  "$MERIT" wallet regen-hotkey -w restored -k default --mnemonic-file "$WORK/hotwords" --json
+[[ $(json "$WORK/out" "d['hotkey']['ss58Address']") == "$HOT" ]] && ok "regenerated hotkey has the same address" || bad "regen hotkey address"
+expect_rc 0 "regen-hotkey from standard input" -- \
+  sh -c "printf '%s\n' \"\$1\" | \"\$2\" wallet regen-hotkey -w restored -k viastdin --json" _ "$HOT_WORDS" "$MERIT"
+expect_rc 0 "restored hotkey signs like the original" -- "$MERIT" wallet sign -w restored --file "$WORK/msg"
+[[ $(cat "$WORK/out") == "$SIG" ]] && ok "identical deterministic signature" || bad "restored signature differs"
+expect_rc 2 "regen-hotkey refuses to overwrite" -- \
+  "$MERIT" wallet regen-hotkey -w restored -k default --mnemonic "$HOT_WORDS"
+BADWORDS="$(cut -d' ' -f1-23 <<<"$HOT_WORDS") zoo"
+expect_rc 2 "a mnemonic with a wrong word is refused" -- \
+  "$MERIT" wallet regen-hotkey -w restored -k other --mnemonic "$BADWORDS"
+grep -qE "checksum|word" "$WORK/err" && ok "the mnemonic error says why" || bad "mnemonic error: $(cat "$WORK/err")"
+
+# --- damaged files ------------------------------------------------------------------------------
+head -c 40 "$W/hotkeys/miner2" > "$WORK/trunc" && cp "$WORK/trunc" "$W/hotkeys/miner2"
+expect_rc 3 "a corrupted hotkey file is reported, not used" -- "$MERIT" wallet sign -w alice -k miner2 -m x
+grep -q "damaged" "$WORK/err" && ok "corruption is named with the file" || bad "corruption message: $(cat "$WORK/err")"
+expect_rc 2 "a wallet name with a path is refused" -- "$MERIT" wallet new-hotkey -w ../evil -k x
+[[ ! -e "$MERIT_HOME/evil" ]] && ok "nothing written outside the wallets folder" || bad "path escape"
+
+# --- help ----------------------------------------------------------------------------------------
+for c in create new-hotkey list show regen-coldkey regen-hotkey sign verify; do
+  "$MERIT" wallet "$c" --help >/dev/null 2>&1 || bad "--help for $c"
+done
+ok "--help on every wallet command"
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]

@@ -1,0 +1,20 @@
+// Sub-command groups of the `merit` CLI. Each registers its commands on the app and sets the
+// exit code through the returned callbacks; errors go to stderr with the reason.
+//
+// Thread-safety: single-threaded CLI.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace merit::cli {
+
+// Exit codes shared by every command.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;   // the command ran and the answer is "no" (e.g. bad signature)
+inline constexpr int kExitUsage = 2;     // bad arguments or input
+inline constexpr int kExitError = 3;     // the command could not be carried out
+
+// Adds `merit wallet ...`. `exitCode` receives the chosen command's result.
+void addWalletCommands(CLI::App& app, int& exitCode);
+
+}  // namespace merit::cli

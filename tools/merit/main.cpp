@@ -1,0 +1,37 @@
+// merit: the operator CLI. Thin: parses arguments and hands off to the command groups.
+#include <cstdio>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+#include "merit/util/log.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"merit: meritnet operator CLI (wallets, chain, subnets, localnet)"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "merit 0.1.0");
+  std::string logSpec = "warn";
+  app.add_option("--log-level", logSpec, "Log levels: LEVEL or LEVEL,category=LEVEL,...")
+      ->capture_default_str();
+
+  int exitCode = merit::cli::kExitOk;
+  merit::cli::addWalletCommands(app, exitCode);
+
+  app.parse_complete_callback([&] {
+    if (auto ok = merit::log::configure(logSpec); !ok) {
+      throw CLI::ValidationError("--log-level", ok.error().message());
+    }
+  });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : merit::cli::kExitUsage;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return merit::cli::kExitError;
+  }
+  return exitCode;
+}
