@@ -2,8 +2,10 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include <secp256k1.h>
+#include <secp256k1_ecdh.h>
 #include <secp256k1_recovery.h>
 
 #include "merit/util/assert.h"
@@ -140,6 +142,53 @@ Result<void> verifyDigest(const PublicKey& key, const Hash256& digest, const Sig
   MERIT_ASSIGN_OR_RETURN(PublicKey signer, recoverDigest(digest, signature));
   if (signer != key) return fail(ErrorCode::kUnauthorized, "signature was not made by this key");
   return {};
+}
+
+Result<void> verifyDigestKnownKey(const PublicKey& key, const Hash256& digest, const Signature& signature) {
+  const auto& b = signature.bytes();
+  if (std::to_integer<int>(b[64]) > 3) {
+    return fail(ErrorCode::kUnauthorized, "signature recovery id must be 0..3");
+  }
+  secp256k1_ecdsa_signature sig;
+  if (!secp256k1_ecdsa_signature_parse_compact(context(), &sig, u8(ByteView(b).first(64)))) {
+    return fail(ErrorCode::kUnauthorized, "signature r or s is out of range");
+  }
+  // Checked explicitly for a precise reason; secp256k1_ecdsa_verify would also refuse high S.
+  if (secp256k1_ecdsa_signature_normalize(context(), nullptr, &sig)) {
+    return fail(ErrorCode::kUnauthorized, "signature is not low-S (malleated)");
+  }
+  secp256k1_pubkey pub;
+  MERIT_ASSERT(secp256k1_ec_pubkey_parse(context(), &pub, u8(ByteView(key.bytes())), PublicKey::kSize) == 1);
+  if (!secp256k1_ecdsa_verify(context(), &sig, u8(ByteView(digest)), &pub)) {
+    return fail(ErrorCode::kUnauthorized, "signature was not made by this key");
+  }
+  return {};
+}
+
+namespace {
+
+// ECDH hash: BLAKE2b-256 over the compressed shared point (libsecp256k1's default hashes with
+// SHA-256; we keep BLAKE2b as the one hash of the protocol).
+int blake2bEcdhHash(unsigned char* output, const unsigned char* x32, const unsigned char* y32, void*) {
+  unsigned char point[33];
+  point[0] = static_cast<unsigned char>(0x02 | (y32[31] & 1));
+  std::memcpy(point + 1, x32, 32);
+  Hash256 h = blake2b256(ByteView(reinterpret_cast<const std::byte*>(point), sizeof point));
+  std::memcpy(output, h.data(), h.size());
+  secureZero(point, sizeof point);
+  secureZero(h.data(), h.size());
+  return 1;
+}
+
+}  // namespace
+
+SecretArray<32> ecdh(const PrivateKey& ours, const PublicKey& theirs) {
+  secp256k1_pubkey pub;
+  MERIT_ASSERT(secp256k1_ec_pubkey_parse(context(), &pub, u8(ByteView(theirs.bytes())), PublicKey::kSize) == 1);
+  SecretArray<32> out;
+  MERIT_ASSERT(secp256k1_ecdh(context(), u8(out.mutableBytes()), &pub, u8(ours.revealSecret()), blake2bEcdhHash,
+                              nullptr) == 1);
+  return out;
 }
 
 Result<void> verify(const PublicKey& key, ByteView message, const Signature& signature) {

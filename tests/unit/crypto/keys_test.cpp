@@ -125,6 +125,42 @@ TEST_CASE("high-S (malleated) signatures are rejected") {
   CHECK(r.error().message().find("low-S") != std::string::npos);
 }
 
+TEST_CASE("known-key verification accepts exactly what recovery accepts") {
+  PrivateKey key = PrivateKey::generate();
+  PrivateKey other = PrivateKey::generate();
+  Hash256 digest = blake2b256(asBytes("request"));
+  Signature sig = key.signDigest(digest);
+  CHECK(verifyDigestKnownKey(key.publicKey(), digest, sig));
+  CHECK_FALSE(verifyDigestKnownKey(other.publicKey(), digest, sig));
+  CHECK_FALSE(verifyDigestKnownKey(key.publicKey(), blake2b256(asBytes("requesT")), sig));
+  for (std::size_t i = 0; i < 64; ++i) {
+    auto bytes = sig.bytes();
+    bytes[i] ^= std::byte{0x80};
+    CAPTURE(i);
+    CHECK_FALSE(verifyDigestKnownKey(key.publicKey(), digest, Signature(bytes)));
+  }
+  auto bytes = sig.bytes();
+  bytes[64] = std::byte{4};
+  CHECK_FALSE(verifyDigestKnownKey(key.publicKey(), digest, Signature(bytes)));
+  // The sp-core vector verifies on the fast path too.
+  PrivateKey v = keyFromHex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
+  CHECK(verifyDigestKnownKey(v.publicKey(), blake2b256(asBytes("")), v.sign(asBytes(""))));
+}
+
+TEST_CASE("ECDH gives both sides the same secret") {
+  PrivateKey a = PrivateKey::generate();
+  PrivateKey b = PrivateKey::generate();
+  PrivateKey c = PrivateKey::generate();
+  auto ab = ecdh(a, b.publicKey());
+  auto ba = ecdh(b, a.publicKey());
+  auto ac = ecdh(a, c.publicKey());
+  CHECK(toHex(ab.reveal()) == toHex(ba.reveal()));
+  CHECK(toHex(ab.reveal()) != toHex(ac.reveal()));
+  // Scalar 1 times B is B itself: the secret is BLAKE2b-256 of B's compressed encoding.
+  PrivateKey one = keyFromHex("0000000000000000000000000000000000000000000000000000000000000001");
+  CHECK(toHex(ecdh(one, b.publicKey()).reveal()) == toHex(blake2b256(b.publicKey().bytes())));
+}
+
 TEST_CASE("recovery returns the signer") {
   PrivateKey key = PrivateKey::generate();
   Hash256 digest = blake2b256(asBytes("hello"));

@@ -99,4 +99,13 @@ Result<PublicKey> recoverDigest(const Hash256& digest, const Signature& signatur
 Result<void> verify(const PublicKey& key, ByteView message, const Signature& signature);
 Result<void> verifyDigest(const PublicKey& key, const Hash256& digest, const Signature& signature);
 
+// The fast path when the signer's key is known (the wire protocol): plain ECDSA verification of
+// r‖s against `key`, no recovery. Still rejects high-S and a recovery id above 3, so it accepts
+// exactly the signatures verifyDigest accepts (v is not otherwise checked: it only serves recovery).
+Result<void> verifyDigestKnownKey(const PublicKey& key, const Hash256& digest, const Signature& signature);
+
+// secp256k1 ECDH: BLAKE2b-256 of the compressed shared point (ours × theirs). Both sides of a
+// pair get the same 32 bytes.
+SecretArray<32> ecdh(const PrivateKey& ours, const PublicKey& theirs);
+
 }  // namespace merit::crypto
