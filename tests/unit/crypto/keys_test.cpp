@@ -125,7 +125,7 @@ TEST_CASE("high-S (malleated) signatures are rejected") {
   CHECK(r.error().message().find("low-S") != std::string::npos);
 }
 
-TEST_CASE("known-key verification accepts exactly what recovery accepts") {
+TEST_CASE("known-key verification: right key, low S, recovery id in range") {
   PrivateKey key = PrivateKey::generate();
   PrivateKey other = PrivateKey::generate();
   Hash256 digest = blake2b256(asBytes("request"));

@@ -100,8 +100,9 @@ Result<void> verify(const PublicKey& key, ByteView message, const Signature& sig
 Result<void> verifyDigest(const PublicKey& key, const Hash256& digest, const Signature& signature);
 
 // The fast path when the signer's key is known (the wire protocol): plain ECDSA verification of
-// r‖s against `key`, no recovery. Still rejects high-S and a recovery id above 3, so it accepts
-// exactly the signatures verifyDigest accepts (v is not otherwise checked: it only serves recovery).
+// r‖s against `key`, no recovery. Rejects high-S and a recovery id above 3, but does not check
+// that v is the right one of 0..3: two encodings differing only in v both pass. Where the
+// signature bytes must be unique (they feed an id, such as an extrinsic hash), use verifyDigest.
 Result<void> verifyDigestKnownKey(const PublicKey& key, const Hash256& digest, const Signature& signature);
 
 // secp256k1 ECDH: BLAKE2b-256 of the compressed shared point (ours × theirs). Both sides of a
