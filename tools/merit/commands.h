@@ -17,4 +17,7 @@ inline constexpr int kExitError = 3;     // the command could not be carried out
 // Adds `merit wallet ...`. `exitCode` receives the chosen command's result.
 void addWalletCommands(CLI::App& app, int& exitCode);
 
+// Adds `merit yuma epoch` (runs one Yuma Consensus epoch on a JSON subnet state).
+void addYumaCommands(CLI::App& app, int& exitCode);
+
 }  // namespace merit::cli

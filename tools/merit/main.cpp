@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
 
   int exitCode = merit::cli::kExitOk;
   merit::cli::addWalletCommands(app, exitCode);
+  merit::cli::addYumaCommands(app, exitCode);
 
   app.parse_complete_callback([&] {
     if (auto ok = merit::log::configure(logSpec); !ok) {

@@ -1,0 +1,289 @@
+// Fixed-point numbers with the exact semantics of substrate-fixed 0.6 (the `fixed` crate API),
+// so that Yuma Consensus computed here is bit-identical with subtensor's.
+//
+// Thread-safety: values; no shared state.
+//
+// Each type stores its raw two's-complement `bits`; value = bits / 2^kFracBits.
+//   I32F32: int64 bits, 32 fraction bits (the epoch's working type).
+//   I64F64: int128 bits, 64 fraction bits (stake normalisation, bonds moving average, root epoch).
+//   I96F32: int128 bits, 32 fraction bits (emission amounts).
+// Semantics shared by all three (spec yuma.md §1):
+//   - add/sub are exact; saturating* clamp at the type's range.
+//   - mul is floor((a.bits * b.bits) / 2^frac) in a double-width integer (arithmetic shift,
+//     i.e. toward -inf), then saturate (saturating*) or fail (checked*).
+//   - div is trunc((a.bits * 2^frac) / b.bits) (toward zero); checked* fails on a zero divisor
+//     and on overflow; safeDiv returns 0 in both cases (subtensor's safe-math, NOT saturating).
+//   - narrowing to fewer fraction bits floors; to integers floors and saturates.
+// No floating point anywhere: literals are built from exact rationals (fromRatio).
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <type_traits>
+
+namespace merit::consensus {
+
+using Int128 = __int128;
+using UInt128 = unsigned __int128;
+
+namespace detail {
+
+inline constexpr Int128 kInt128Max = static_cast<Int128>(~UInt128{0} >> 1);
+inline constexpr Int128 kInt128Min = -kInt128Max - 1;
+
+// Signed (a*b) >> frac with floor, saturated to int128; `overflowed` reports saturation.
+Int128 mulShiftFloor128(Int128 a, Int128 b, int frac, bool& overflowed);
+// Signed trunc((a << frac) / b); nullopt on b == 0 or when the quotient does not fit int128.
+std::optional<Int128> shiftDivTrunc128(Int128 a, Int128 b, int frac);
+
+}  // namespace detail
+
+class I32F32 {
+ public:
+  static constexpr int kFracBits = 32;
+
+  constexpr I32F32() = default;
+  static constexpr I32F32 fromBits(int64_t bits) { return I32F32(bits); }
+  // Exact for |v| < 2^31, saturating beyond.
+  static constexpr I32F32 fromInt(int64_t v) {
+    if (v > (std::numeric_limits<int64_t>::max() >> kFracBits)) return max();
+    if (v < (std::numeric_limits<int64_t>::min() >> kFracBits)) return min();
+    return I32F32(static_cast<int64_t>(static_cast<uint64_t>(v) << kFracBits));
+  }
+  // num/den rounded to nearest, ties to even: what `from_num(<decimal literal>)` yields when
+  // the literal is exactly num/den. den > 0.
+  static constexpr I32F32 fromRatio(int64_t num, int64_t den) {
+    Int128 scaled = static_cast<Int128>(num) * (Int128{1} << kFracBits);
+    Int128 q = scaled / den;
+    Int128 r = scaled % den;
+    if (r < 0) {  // make r non-negative so q is the floor
+      r += den;
+      q -= 1;
+    }
+    if (2 * r > den || (2 * r == den && (q & 1) != 0)) q += 1;
+    return I32F32(static_cast<int64_t>(q));
+  }
+  static constexpr I32F32 zero() { return I32F32(0); }
+  static constexpr I32F32 one() { return I32F32(int64_t{1} << kFracBits); }
+  static constexpr I32F32 max() { return I32F32(std::numeric_limits<int64_t>::max()); }
+  static constexpr I32F32 min() { return I32F32(std::numeric_limits<int64_t>::min()); }
+
+  constexpr int64_t bits() const { return m_bits; }
+  friend constexpr auto operator<=>(I32F32, I32F32) = default;
+
+  constexpr I32F32 saturatingAdd(I32F32 o) const { return saturate(Int128{m_bits} + o.m_bits); }
+  constexpr I32F32 saturatingSub(I32F32 o) const { return saturate(Int128{m_bits} - o.m_bits); }
+  constexpr I32F32 saturatingNeg() const { return saturate(-Int128{m_bits}); }
+  constexpr I32F32 saturatingMul(I32F32 o) const {
+    return saturate((Int128{m_bits} * o.m_bits) >> kFracBits);  // >> on negative = floor
+  }
+  constexpr std::optional<I32F32> checkedAdd(I32F32 o) const { return checked(Int128{m_bits} + o.m_bits); }
+  constexpr std::optional<I32F32> checkedMul(I32F32 o) const {
+    return checked((Int128{m_bits} * o.m_bits) >> kFracBits);
+  }
+  constexpr std::optional<I32F32> checkedDiv(I32F32 o) const {
+    if (o.m_bits == 0) return std::nullopt;
+#if defined(__x86_64__)
+    // The epoch divides non-negative values millions of times: one 128/64 `div` instead of a
+    // libgcc __divti3 call. Same quotient (floor == trunc for non-negative operands).
+    if (!std::is_constant_evaluated() && m_bits >= 0 && o.m_bits > 0) {
+      uint64_t hi = static_cast<uint64_t>(m_bits) >> (64 - kFracBits);
+      uint64_t lo = static_cast<uint64_t>(m_bits) << kFracBits;
+      uint64_t d = static_cast<uint64_t>(o.m_bits);
+      if (hi >= d) return std::nullopt;  // quotient >= 2^64
+      uint64_t q;
+      uint64_t r;
+      __asm__("divq %4" : "=a"(q), "=d"(r) : "a"(lo), "d"(hi), "rm"(d) : "cc");
+      if (q > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return std::nullopt;
+      return I32F32(static_cast<int64_t>(q));
+    }
+#endif
+    return checked((Int128{m_bits} << kFracBits) / o.m_bits);  // C++ '/' truncates toward zero
+  }
+  // subtensor safe_div: 0 on division by zero and on overflow.
+  constexpr I32F32 safeDiv(I32F32 o) const { return checkedDiv(o).value_or(zero()); }
+  // The fixed crate's saturating_div; the divisor must be non-zero (a zero divisor panics in
+  // Rust, and no caller here can produce one).
+  constexpr I32F32 saturatingDiv(I32F32 o) const {
+    if (o.m_bits == 0) return m_bits >= 0 ? max() : min();
+    return saturate((Int128{m_bits} << kFracBits) / o.m_bits);
+  }
+  // Round half away from zero.
+  constexpr I32F32 round() const {
+    constexpr Int128 kHalf = Int128{1} << (kFracBits - 1);
+    constexpr Int128 kOne = Int128{1} << kFracBits;
+    Int128 b = m_bits;
+    Int128 r = b >= 0 ? ((b + kHalf) / kOne) * kOne : -(((-b) + kHalf) / kOne) * kOne;
+    return saturate(r);
+  }
+  // Floor, clamped to [0, 65535] / [0, 2^64-1].
+  constexpr uint16_t toU16Saturating() const {
+    if (m_bits <= 0) return 0;
+    int64_t v = m_bits >> kFracBits;
+    return v > 65535 ? uint16_t{65535} : static_cast<uint16_t>(v);
+  }
+  constexpr uint64_t toU64Saturating() const {
+    return m_bits <= 0 ? 0 : static_cast<uint64_t>(m_bits >> kFracBits);
+  }
+
+ private:
+  constexpr explicit I32F32(int64_t bits) : m_bits(bits) {}
+  static constexpr I32F32 saturate(Int128 v) {
+    if (v > std::numeric_limits<int64_t>::max()) return max();
+    if (v < std::numeric_limits<int64_t>::min()) return min();
+    return I32F32(static_cast<int64_t>(v));
+  }
+  static constexpr std::optional<I32F32> checked(Int128 v) {
+    if (v > std::numeric_limits<int64_t>::max() || v < std::numeric_limits<int64_t>::min()) {
+      return std::nullopt;
+    }
+    return I32F32(static_cast<int64_t>(v));
+  }
+
+  int64_t m_bits = 0;
+};
+
+// a.safeDiv(d) for one divisor d and many dividends, as used by the normalisations: the same
+// quotients, computed with a precomputed reciprocal (Moller & Granlund, "Improved division by
+// invariant integers", 2011, algorithm 4) instead of a hardware or libgcc division each time.
+class I32F32Divisor {
+ public:
+  I32F32Divisor() = default;
+  explicit I32F32Divisor(I32F32 d) : m_d(d) {
+    if (d.bits() <= 0) return;  // zero or negative divisors take the generic path
+    m_shift = __builtin_clzll(static_cast<uint64_t>(d.bits()));
+    m_norm = static_cast<uint64_t>(d.bits()) << m_shift;
+    m_inv = static_cast<uint64_t>(~UInt128{0} / m_norm);  // floor((2^128 - 1) / d) - 2^64
+    m_fast = true;
+  }
+  I32F32 divisor() const { return m_d; }
+  I32F32 safeDivide(I32F32 a) const {
+    if (!m_fast || a.bits() < 0) return a.safeDiv(m_d);
+    const uint64_t d = static_cast<uint64_t>(m_d.bits());
+    if ((static_cast<uint64_t>(a.bits()) >> 32) >= d) return I32F32::zero();  // quotient >= 2^64
+    // Numerator a << 32, normalised like the divisor; fits 128 bits because the quotient fits 64.
+    const UInt128 n = (static_cast<UInt128>(static_cast<uint64_t>(a.bits())) << 32) << m_shift;
+    const uint64_t u1 = static_cast<uint64_t>(n >> 64);
+    const uint64_t u0 = static_cast<uint64_t>(n);
+    UInt128 q = static_cast<UInt128>(m_inv) * u1;
+    q += (static_cast<UInt128>(u1 + 1) << 64) | u0;
+    uint64_t q1 = static_cast<uint64_t>(q >> 64);
+    const uint64_t q0 = static_cast<uint64_t>(q);
+    uint64_t r = u0 - q1 * m_norm;
+    if (r > q0) {
+      q1 -= 1;
+      r += m_norm;
+    }
+    if (r >= m_norm) q1 += 1;
+    if (q1 > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return I32F32::zero();  // overflow
+    return I32F32::fromBits(static_cast<int64_t>(q1));
+  }
+
+ private:
+  I32F32 m_d;
+  uint64_t m_norm = 0;
+  uint64_t m_inv = 0;
+  int m_shift = 0;
+  bool m_fast = false;
+};
+
+// A 128-bit fixed-point number with kFrac fraction bits: I64F64 (kFrac 64) and I96F32 (kFrac 32).
+template <int kFrac>
+class Fixed128 {
+ public:
+  static constexpr int kFracBits = kFrac;
+
+  constexpr Fixed128() = default;
+  static constexpr Fixed128 fromBits(Int128 bits) { return Fixed128(bits); }
+  static constexpr Fixed128 fromU64(uint64_t v) {
+    if constexpr (kFrac >= 64) {
+      // I64F64 holds integers below 2^63 only.
+      if (v > (static_cast<UInt128>(detail::kInt128Max) >> kFrac)) return max();
+    }
+    return Fixed128(static_cast<Int128>(static_cast<UInt128>(v) << kFrac));
+  }
+  // Exact widening (or floor-narrowing) of an I32F32.
+  static constexpr Fixed128 fromI32F32(I32F32 x) {
+    if constexpr (kFrac >= 32) {
+      return Fixed128(static_cast<Int128>(x.bits()) * (Int128{1} << (kFrac - 32)));
+    } else {
+      return Fixed128(static_cast<Int128>(x.bits()) >> (32 - kFrac));
+    }
+  }
+  static constexpr Fixed128 zero() { return Fixed128(0); }
+  static constexpr Fixed128 one() { return Fixed128(Int128{1} << kFrac); }
+  static constexpr Fixed128 max() { return Fixed128(detail::kInt128Max); }
+  static constexpr Fixed128 min() { return Fixed128(detail::kInt128Min); }
+
+  constexpr Int128 bits() const { return m_bits; }
+  friend constexpr auto operator<=>(Fixed128, Fixed128) = default;
+
+  constexpr Fixed128 saturatingAdd(Fixed128 o) const {
+    Int128 r;
+    if (__builtin_add_overflow(m_bits, o.m_bits, &r)) return o.m_bits > 0 ? max() : min();
+    return Fixed128(r);
+  }
+  constexpr Fixed128 saturatingSub(Fixed128 o) const {
+    Int128 r;
+    if (__builtin_sub_overflow(m_bits, o.m_bits, &r)) return o.m_bits < 0 ? max() : min();
+    return Fixed128(r);
+  }
+  constexpr Fixed128 saturatingNeg() const { return m_bits == detail::kInt128Min ? max() : Fixed128(-m_bits); }
+  Fixed128 saturatingMul(Fixed128 o) const {
+    bool overflowed = false;
+    return Fixed128(detail::mulShiftFloor128(m_bits, o.m_bits, kFrac, overflowed));
+  }
+  std::optional<Fixed128> checkedMul(Fixed128 o) const {
+    bool overflowed = false;
+    Int128 r = detail::mulShiftFloor128(m_bits, o.m_bits, kFrac, overflowed);
+    if (overflowed) return std::nullopt;
+    return Fixed128(r);
+  }
+  std::optional<Fixed128> checkedDiv(Fixed128 o) const {
+    auto q = detail::shiftDivTrunc128(m_bits, o.m_bits, kFrac);
+    if (!q) return std::nullopt;
+    return Fixed128(*q);
+  }
+  Fixed128 safeDiv(Fixed128 o) const { return checkedDiv(o).value_or(zero()); }
+  // The fixed crate's saturating_div (a zero divisor, a panic in Rust, saturates by sign here).
+  Fixed128 saturatingDiv(Fixed128 o) const {
+    if (auto q = checkedDiv(o)) return *q;
+    return (m_bits >= 0) == (o.m_bits >= 0) ? max() : min();
+  }
+  // Floor to I32F32 (drops fraction bits beyond 32), saturating.
+  constexpr I32F32 toI32F32() const {
+    Int128 b = kFrac >= 32 ? (m_bits >> (kFrac - 32)) : m_bits * (Int128{1} << (32 - kFrac));
+    if (b > std::numeric_limits<int64_t>::max()) return I32F32::max();
+    if (b < std::numeric_limits<int64_t>::min()) return I32F32::min();
+    return I32F32::fromBits(static_cast<int64_t>(b));
+  }
+  constexpr uint64_t toU64Saturating() const {
+    if (m_bits <= 0) return 0;
+    UInt128 v = static_cast<UInt128>(m_bits) >> kFrac;
+    return v > std::numeric_limits<uint64_t>::max() ? std::numeric_limits<uint64_t>::max()
+                                                    : static_cast<uint64_t>(v);
+  }
+  // floor(): integral part (toward -inf), as a value of the same type.
+  constexpr Fixed128 floor() const {
+    return Fixed128(static_cast<Int128>(static_cast<UInt128>(m_bits >> kFrac) << kFrac));
+  }
+
+ private:
+  constexpr explicit Fixed128(Int128 bits) : m_bits(bits) {}
+  Int128 m_bits = 0;
+};
+
+using I64F64 = Fixed128<64>;
+using I96F32 = Fixed128<32>;
+
+// substrate-fixed `transcendental::exp` (Taylor series to frac_nbits terms, no early exit;
+// exactly 1.0 uses the stored I9F23 constant E). nullopt where the Rust code returns Err.
+std::optional<I32F32> fixedExp(I32F32 x);
+std::optional<I64F64> fixedExp(I64F64 x);
+
+// subtensor `exp_safe`: clamps x to [-20, 20]; on Err returns 0 (x <= 0) or I32F32::max().
+I32F32 expSafe(I32F32 x);
+
+}  // namespace merit::consensus

@@ -1,0 +1,120 @@
+// Vector and sparse-matrix helpers of the Yuma epoch, each with the exact semantics of the
+// subtensor function named in its comment (spec yuma.md §2). They are public because tests,
+// the chain's weight checks and tools share them.
+//
+// Thread-safety: pure functions on values; no shared state.
+//
+// Conventions: a SparseMatrix has one row per uid; a row lists (column uid, value) entries in
+// insertion order and may contain explicit zeros. Functions that take a column count ignore
+// entries whose column is >= that count, as the Rust code does.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "merit/consensus/fixed.h"
+
+namespace merit::consensus {
+
+struct SparseEntry {
+  uint16_t col = 0;
+  I32F32 value;
+  friend bool operator==(const SparseEntry&, const SparseEntry&) = default;
+};
+using SparseRow = std::vector<SparseEntry>;
+using SparseMatrix = std::vector<SparseRow>;
+
+inline constexpr uint16_t kU16Max = 65535;
+
+// ---- conversions (math.rs) ----
+// u16_proportion_to_fixed: I32F32(x).safe_div(I32F32(65535)).
+I32F32 u16ProportionToFixed(uint16_t x);
+// fixed_proportion_to_u16: floor(x * 65535), clamped to [0, 65535].
+uint16_t fixedProportionToU16(I32F32 x);
+
+// ---- vectors ----
+I32F32 sum(std::span<const I32F32> x);  // saturating; exact for the bounded epoch inputs
+bool isZero(std::span<const I32F32> x);
+// inplace_normalize: x_i /= sum(x) (safe_div); unchanged when the sum is 0.
+void inplaceNormalize(std::span<I32F32> x);
+// inplace_normalize_using_sum: as above with a given sum.
+void inplaceNormalizeUsingSum(std::span<I32F32> x, I32F32 xSum);
+// inplace_mask_vector: zero v_i where mask_i.
+void inplaceMaskVector(const std::vector<bool>& mask, std::span<I32F32> v);
+// vec_mul: a_i * b_i, 0 on overflow.
+std::vector<I32F32> vecMul(std::span<const I32F32> a, std::span<const I32F32> b);
+// is_topk_nonzero: true for non-zero entries among the k largest (stable ascending sort, so on
+// ties the lower index loses).
+std::vector<bool> isTopkNonzero(std::span<const I32F32> v, std::size_t k);
+
+// ---- sparse matrices ----
+// inplace_row_normalize_sparse: rows with a positive sum are divided by it.
+void inplaceRowNormalizeSparse(SparseMatrix& m);
+// inplace_col_normalize_sparse: entries divided by their column sum where it is non-zero.
+void inplaceColNormalizeSparse(SparseMatrix& m, std::size_t columns);
+// inplace_col_max_upscale_sparse: entries divided by their column max where it is non-zero.
+void inplaceColMaxUpscaleSparse(SparseMatrix& m, std::size_t columns);
+std::vector<I32F32> rowSumSparse(const SparseMatrix& m);
+// row_hadamard_sparse: m_ij * v_i.
+SparseMatrix rowHadamardSparse(const SparseMatrix& m, std::span<const I32F32> v);
+// mat_vec_mul_sparse: m_ij * v_j, keeping non-zero products.
+SparseMatrix matVecMulSparse(const SparseMatrix& m, std::span<const I32F32> v);
+// matmul_sparse: r_j = sum_i v_i * m_ij.
+std::vector<I32F32> matmulSparse(const SparseMatrix& m, std::span<const I32F32> v, std::size_t columns);
+// matmul_transpose_sparse: d_i = sum_j v_j * m_ij.
+std::vector<I32F32> matmulTransposeSparse(const SparseMatrix& m, std::span<const I32F32> v);
+// col_clip_sparse: w -> min(w, c_j); a positive entry in a column with c_j <= 0 is dropped.
+SparseMatrix colClipSparse(const SparseMatrix& m, std::span<const I32F32> colThreshold);
+// interpolate_sparse: ratio 0 -> a, ratio 1 -> b, else per row a + ratio*(b - a) over all
+// `columns`, keeping entries > 0 in column order.
+SparseMatrix interpolateSparse(const SparseMatrix& a, const SparseMatrix& b, std::size_t columns,
+                               I32F32 ratio);
+// mat_ema_sparse: per row alpha*new + (1-alpha)*old over n = new.size() columns, keeping > 0.
+SparseMatrix matEmaSparse(const SparseMatrix& newM, const SparseMatrix& oldM, I32F32 alpha);
+// mat_ema_alpha_sparse with a dense alpha matrix: per row v = min(1, (1-a)*old + max(0, a*new))
+// for the entries of the `new` row only (old entries absent from it are dropped), in the new
+// row's order; keeps v > 0.
+SparseMatrix matEmaAlphaSparse(const SparseMatrix& newM, const SparseMatrix& oldM,
+                               const std::vector<std::vector<I32F32>>& alpha);
+// One row of matEmaAlphaSparse. alphaRow and scratch have at least as many entries as the
+// largest column used; scratch must be all zero on entry and is all zero again on return.
+SparseRow matEmaAlphaRow(const SparseRow& newRow, const SparseRow& oldRow, std::span<const I32F32> alphaRow,
+                         std::span<I32F32> scratch);
+
+// ---- consensus ----
+// weighted_median: the deterministic mid-pivot partition search of spec §2.1.
+I32F32 weightedMedian(std::span<const I32F32> stake, std::span<const I32F32> score,
+                      std::span<const std::size_t> partitionIdx, I32F32 minority, I32F32 partitionLo,
+                      I32F32 partitionHi);
+// weighted_median_col_sparse: per column, the stake-weighted median of the positive-stake
+// rows' scores (missing entries score 0); `majority` is kappa.
+std::vector<I32F32> weightedMedianColSparse(std::span<const I32F32> stake, const SparseMatrix& score,
+                                            std::size_t columns, I32F32 majority);
+
+// ---- liquid alpha (run_epoch.rs) ----
+// alpha_sigmoid: alpha for one (validator, miner) pair from consensus, weight and bond.
+I32F32 alphaSigmoid(I32F32 consensus, I32F32 weight, I32F32 bond, I32F32 alphaLow, I32F32 alphaHigh,
+                    I32F32 steepness);
+// compute_liquid_alpha_values_sparse, dense n x n result. Rows are walked with the same
+// peekable iterators as the Rust code, which assume uid-sorted rows: in an unsorted row an
+// entry passed over counts as 0.
+std::vector<std::vector<I32F32>> liquidAlphaValuesSparse(const SparseMatrix& weights, const SparseMatrix& bonds,
+                                                         std::span<const I32F32> consensus, I32F32 alphaLow,
+                                                         I32F32 alphaHigh, I32F32 steepness);
+// matEmaAlphaSparse(weights, bonds, liquidAlphaValuesSparse(...)) with n = consensus.size(),
+// computing alpha only where the EMA reads it (the entries of each weight row): the epoch's path.
+SparseMatrix matEmaLiquidAlphaSparse(const SparseMatrix& weights, const SparseMatrix& bonds,
+                                     std::span<const I32F32> consensus, I32F32 alphaLow, I32F32 alphaHigh,
+                                     I32F32 steepness);
+
+// ---- weights (math.rs, used by set_weights) ----
+// vec_max_upscale_to_u16 (input non-negative).
+std::vector<uint16_t> vecMaxUpscaleToU16(std::span<const I32F32> v);
+// vec_u16_max_upscale_to_u16.
+std::vector<uint16_t> vecU16MaxUpscaleToU16(std::span<const uint16_t> v);
+// check_vec_max_limited: the normalised maximum is <= maxLimit / 65535.
+bool checkVecMaxLimited(std::span<const uint16_t> v, uint16_t maxLimit);
+
+}  // namespace merit::consensus

@@ -1,0 +1,237 @@
+// Fixed-point semantics (spec §1), the math.rs helpers (§2) and TC10: the weighted-median
+// tables of §2.1 and test_math_sparse_mat_ema_alpha.
+#include "merit/consensus/math.h"
+
+#include <cmath>
+#include <cstdint>
+#include <numeric>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "merit/consensus/fixed.h"
+
+namespace merit::consensus {
+namespace {
+
+// I32F32::from_num(f32): the f32 value, exactly scaled, rounded to nearest (ties to even). Tests
+// may use floating point; the library never does.
+I32F32 fx(float v) { return I32F32::fromBits(static_cast<int64_t>(std::nearbyint(static_cast<double>(v) * 4294967296.0))); }
+
+std::vector<I32F32> fxv(std::initializer_list<float> values) {
+  std::vector<I32F32> out;
+  for (float v : values) out.push_back(fx(v));
+  return out;
+}
+
+double toDouble(I32F32 x) { return static_cast<double>(x.bits()) / 4294967296.0; }
+
+// vec_to_sparse_mat_fixed(v, rows, false): row-major, non-zero entries only.
+SparseMatrix sparse(std::initializer_list<float> values, std::size_t rows) {
+  std::vector<float> v(values);
+  std::size_t cols = v.size() / rows;
+  SparseMatrix m(rows);
+  for (std::size_t i = 0; i < rows; ++i) {
+    for (std::size_t j = 0; j < cols; ++j) {
+      if (v[i * cols + j] != 0.0f) m[i].push_back({static_cast<uint16_t>(j), fx(v[i * cols + j])});
+    }
+  }
+  return m;
+}
+
+I32F32 median(const std::vector<I32F32>& stake, const std::vector<I32F32>& score, float majority) {
+  std::vector<std::size_t> idx(stake.size());
+  std::iota(idx.begin(), idx.end(), std::size_t{0});
+  I32F32 minority = I32F32::one().saturatingSub(fx(majority));
+  return weightedMedian(stake, score, idx, minority, I32F32::zero(), sum(stake));
+}
+
+TEST_CASE("fixed point: floor multiplication, truncating division, safe_div") {
+  const I32F32 a = I32F32::fromBits(3);
+  const I32F32 half = I32F32::fromRatio(1, 2);
+  CHECK(a.saturatingMul(half).bits() == 1);                      // 1.5 ulp floors to 1
+  CHECK(a.saturatingNeg().saturatingMul(half).bits() == -2);     // -1.5 ulp floors to -2
+  CHECK(I32F32::fromInt(1).safeDiv(I32F32::fromInt(3)).bits() == 1431655765);  // trunc(2^32/3)
+  CHECK(I32F32::fromInt(-1).safeDiv(I32F32::fromInt(3)).bits() == -1431655765);  // toward zero
+  CHECK(I32F32::fromInt(5).safeDiv(I32F32::zero()) == I32F32::zero());
+  CHECK(I32F32::max().safeDiv(I32F32::fromBits(1)) == I32F32::zero());  // overflow -> 0, not saturated
+  CHECK(I32F32::max().saturatingMul(I32F32::fromInt(2)) == I32F32::max());
+  CHECK(I32F32::fromInt(1000).saturatingDiv(I32F32::fromInt(-100)) == I32F32::fromInt(-10));
+  CHECK(I32F32::fromRatio(5, 2).round() == I32F32::fromInt(3));    // half away from zero
+  CHECK(I32F32::fromRatio(-5, 2).round() == I32F32::fromInt(-3));
+  CHECK(I32F32::fromRatio(1, 3).bits() == 1431655765);
+  CHECK(I32F32::fromRatio(2, 3).bits() == 2863311531);              // rounded to nearest
+  CHECK(fx(0.1f).bits() == 429496736);  // f32 0.1 = 0.100000001490116...
+
+  // Narrowing I64F64 -> I32F32 floors; I96F32 amount products floor.
+  CHECK(I64F64::fromBits((Int128{5} << 64) + (Int128{1} << 31)).toI32F32().bits() == (int64_t{5} << 32));
+  CHECK(I96F32::fromI32F32(fx(0.1f)).saturatingMul(I96F32::fromU64(1'000'000'000)).toU64Saturating() == 100000001);
+  CHECK(I96F32::fromI32F32(I32F32::fromBits(429496729)).saturatingMul(I96F32::fromU64(1'000'000'000))
+            .toU64Saturating() == 99999999);
+  CHECK(I64F64::fromU64(1).safeDiv(I64F64::fromU64(3)).bits() == (((Int128{1} << 64) - 1) / 3));
+  CHECK(I64F64::fromU64(uint64_t{1} << 63) == I64F64::max());  // saturating_from_num
+}
+
+TEST_CASE("u16 proportion conversions floor") {
+  CHECK(fixedProportionToU16(I32F32::fromRatio(1, 4)) == 16383);
+  CHECK(fixedProportionToU16(I32F32::fromRatio(1, 2)) == 32767);
+  CHECK(fixedProportionToU16(I32F32::fromRatio(3, 4)) == 49151);
+  CHECK(fixedProportionToU16(I32F32::one()) == 65535);
+  CHECK(fixedProportionToU16(I32F32::fromInt(2)) == 65535);
+  CHECK(fixedProportionToU16(I32F32::fromInt(-1)) == 0);
+  CHECK(u16ProportionToFixed(32767).bits() == 2147450879);  // kappa default: 0.49999237...
+  CHECK(u16ProportionToFixed(65535) == I32F32::one());
+}
+
+TEST_CASE("exp: Taylor series, stored E at 1.0, exp_safe clamping") {
+  // Expected bits from an independent integer model of substrate-fixed's series.
+  CHECK(fixedExp(I32F32::zero()) == I32F32::one());
+  CHECK(fixedExp(I32F32::one())->bits() == 11674931200);  // I9F23 E widened, not the Taylor value
+  CHECK(fixedExp(I32F32::fromInt(2))->bits() == 31735754285);
+  CHECK(fixedExp(I32F32::fromInt(-1))->bits() == 1580030169);
+  // Compare with e^x to the series' precision over the liquid-alpha range.
+  for (int i = -50; i <= 50; ++i) {
+    I32F32 x = I32F32::fromRatio(i, 10);
+    CAPTURE(i);
+    CHECK(std::abs(toDouble(*fixedExp(x)) - std::exp(i / 10.0)) < 1e-6 * std::exp(i / 10.0) + 1e-8);
+  }
+  CHECK(expSafe(I32F32::fromInt(100)) == *fixedExp(I32F32::fromInt(20)));
+  CHECK(expSafe(I32F32::fromInt(-100)) == *fixedExp(I32F32::fromInt(-20)));
+  // 30 Taylor terms are far from e^20 (4.85e8): subtensor uses the truncated series as is.
+  CHECK(expSafe(I32F32::fromInt(20)).bits() == 2066907302758576256);
+  CHECK(fixedExp(I64F64::one())->bits() == (Int128{11674931200} << 32));
+  CHECK(fixedExp(I64F64::fromU64(3))->bits() == ((Int128{20} << 64) | Int128{1577877730895459013}));
+}
+
+TEST_CASE("TC10 weighted median tables (test_math_weighted_median)") {
+  const I32F32 one = I32F32::one();
+  CHECK(median({}, {}, 0.51f) == I32F32::zero());
+  std::vector<I32F32> s1 = fxv({0.51f});
+  inplaceNormalize(s1);
+  CHECK(median(s1, fxv({1.f}), 0.51f) == one);
+  CHECK(median(fxv({0.49f, 0.51f}), fxv({0.5f, 1.f}), 0.51f) == one);
+  CHECK(median(fxv({0.51f, 0.49f}), fxv({0.5f, 1.f}), 0.51f) == fx(0.5f));
+  CHECK(median(fxv({0.49f, 0.f, 0.51f}), fxv({0.5f, 0.7f, 1.f}), 0.51f) == one);
+  CHECK(median(fxv({0.49f, 0.01f, 0.5f}), fxv({0.5f, 0.7f, 1.f}), 0.51f) == fx(0.7f));
+  CHECK(median(fxv({0.49f, 0.51f, 0.0f}), fxv({0.5f, 0.7f, 1.f}), 0.51f) == fx(0.7f));
+  CHECK(median(fxv({0.0f, 0.49f, 0.51f}), fxv({0.5f, 0.7f, 1.f}), 0.51f) == one);
+  CHECK(median(fxv({0.0f, 0.49f, 0.0f, 0.51f}), fxv({0.5f, 0.5f, 1.f, 1.f}), 0.51f) == one);
+  CHECK(median(fxv({0.0f, 0.49f, 0.0f, 0.51f, 0.0f}), fxv({0.5f, 0.5f, 1.f, 1.f, 0.5f}), 0.51f) == one);
+  CHECK(median(fxv({0.2f, 0.2f, 0.2f, 0.2f, 0.2f}), fxv({0.8f, 0.2f, 1.f, 0.6f, 0.4f}), 0.51f) == fx(0.6f));
+  CHECK(median(std::vector<I32F32>(10, fx(0.1f)), fxv({0.8f, 0.8f, 0.2f, 0.2f, 1.0f, 1.0f, 0.6f, 0.6f, 0.4f, 0.4f}),
+               0.51f) == fx(0.6f));
+}
+
+TEST_CASE("TC10 weighted median by column (test_math_weighted_median_col_sparse)") {
+  SparseMatrix w = sparse({0.f, 0.1f, 0.f, 0.f, 0.2f, 0.4f, 0.f, 0.3f, 0.1f, 0.f, 0.4f, 0.5f}, 4);
+  std::vector<I32F32> stake = fxv({0.f, 0.75f, 0.25f, 0.f});
+  CHECK(weightedMedianColSparse(stake, w, 3, fx(0.24f)) == fxv({0.f, 0.3f, 0.4f}));
+  CHECK(weightedMedianColSparse(stake, w, 3, fx(0.26f)) == fxv({0.f, 0.2f, 0.4f}));
+  CHECK(weightedMedianColSparse(stake, w, 3, fx(0.76f)) == fxv({0.f, 0.2f, 0.1f}));
+  SparseMatrix w2 = sparse({0.f, 0.1f, 0.f, 0.f, 0.2f, 0.4f, 0.f, 0.3f, 0.1f, 0.f, 0.f, 0.5f}, 4);
+  CHECK(weightedMedianColSparse(fxv({0.f, 0.3f, 0.2f, 0.5f}), w2, 3, fx(0.51f)) == fxv({0.f, 0.f, 0.4f}));
+}
+
+TEST_CASE("TC10 mat_ema_alpha_sparse (test_math_sparse_mat_ema_alpha)") {
+  std::vector<std::vector<I32F32>> alpha(4, std::vector<I32F32>(3, fx(0.1f)));
+  SparseMatrix oldM = sparse({0.1f, 0.2f, 3.f, 0.04f, 0.05f, 0.06f, 0.07f, 0.08f, 0.09f, 0.10f, 0.11f, 0.12f}, 4);
+  SparseMatrix newM = sparse({1.f, 2.f, 3.f, 4.f, 5.f, 6.f, 7.f, 8.f, 9.f, 10.f, 11.f, 12.f}, 4);
+  std::vector<float> target{0.19f, 0.38f, 1.f, 0.43599f, 0.545f, 0.65399f, 0.763f, 0.87199f, 0.981f, 1.f, 1.f, 1.f};
+  SparseMatrix r = matEmaAlphaSparse(newM, oldM, alpha);
+  for (std::size_t i = 0; i < 4; ++i) {
+    REQUIRE(r[i].size() == 3);
+    for (std::size_t j = 0; j < 3; ++j) CHECK(std::abs(toDouble(r[i][j].value) - target[i * 3 + j]) <= 1e-4);
+  }
+
+  SparseMatrix zeros(4);
+  SparseMatrix small = sparse({0.1f, 0.2f, 3.f, 0.04f, 0.05f, 0.06f, 0.07f, 0.08f, 0.09f, 0.10f, 0.11f, 0.12f}, 4);
+  r = matEmaAlphaSparse(small, zeros, alpha);
+  CHECK(std::abs(toDouble(r[0][0].value) - 0.01) <= 1e-4);
+  CHECK(std::abs(toDouble(r[0][2].value) - 0.3) <= 1e-4);
+  CHECK(std::abs(toDouble(r[1][0].value) - 0.00399) <= 1e-4);
+
+  // An old bond whose column has no entry in the new row is dropped.
+  SparseMatrix onlyOld(4);
+  onlyOld[0].push_back({0, I32F32::one()});
+  SparseMatrix onlyNew(4);
+  onlyNew[1].push_back({1, I32F32::fromInt(2)});
+  r = matEmaAlphaSparse(onlyNew, onlyOld, alpha);
+  CHECK(r[0].empty());
+  REQUIRE(r[1].size() == 1);
+  CHECK(r[1][0].col == 1);
+  CHECK(std::abs(toDouble(r[1][0].value) - 0.2) <= 1e-4);
+}
+
+TEST_CASE("vec_max_upscale_to_u16 and check_vec_max_limited") {
+  std::vector<uint16_t> a{43690, 21845};
+  CHECK(vecU16MaxUpscaleToU16(a) == std::vector<uint16_t>{65535, 32768});
+  std::vector<uint16_t> b{32767, 32767};
+  CHECK(vecU16MaxUpscaleToU16(b) == std::vector<uint16_t>{65535, 65535});
+  std::vector<uint16_t> c{16383, 32767, 49149, 65535};
+  CHECK(vecU16MaxUpscaleToU16(c) == c);
+  std::vector<uint16_t> d{0, 0};
+  CHECK(vecU16MaxUpscaleToU16(d) == d);
+  std::vector<uint16_t> e{kU16Max / 512};
+  CHECK(vecU16MaxUpscaleToU16(e) == std::vector<uint16_t>{65535});
+  CHECK(checkVecMaxLimited(std::vector<uint16_t>{1, 1}, 32768));
+  CHECK_FALSE(checkVecMaxLimited(std::vector<uint16_t>{2, 1}, 32768));
+  CHECK(checkVecMaxLimited(std::vector<uint16_t>{}, 0));
+}
+
+TEST_CASE("is_topk_nonzero: zero stake never gets a permit; ties go to the higher uid") {
+  std::vector<I32F32> v = fxv({0.f, 0.5f, 0.5f, 0.25f});
+  CHECK(isTopkNonzero(v, 2) == std::vector<bool>{false, true, true, false});
+  CHECK(isTopkNonzero(v, 10) == std::vector<bool>{false, true, true, true});
+  std::vector<I32F32> ties = fxv({0.5f, 0.5f, 0.5f});
+  CHECK(isTopkNonzero(ties, 2) == std::vector<bool>{false, true, true});
+}
+
+TEST_CASE("col_clip_sparse, interpolate_sparse and mat_ema_sparse edge rules") {
+  SparseMatrix w(2);
+  w[0] = {{0, fx(0.5f)}, {1, fx(0.5f)}, {2, I32F32::zero()}};
+  w[1] = {{1, fx(0.25f)}};
+  SparseMatrix clipped = colClipSparse(w, fxv({0.25f, 0.f, 0.f}));
+  CHECK(clipped[0] == SparseRow{{0, fx(0.25f)}, {2, I32F32::zero()}});  // zero entries survive
+  CHECK(clipped[1].empty());                                           // consensus 0 drops
+  CHECK(interpolateSparse(w, clipped, 3, I32F32::zero()) == w);
+  CHECK(interpolateSparse(w, clipped, 3, I32F32::one()) == clipped);
+  SparseMatrix mid = interpolateSparse(w, clipped, 3, fx(0.5f));
+  CHECK(mid[0] == SparseRow{{0, fx(0.375f)}, {1, fx(0.25f)}});
+  CHECK(mid[1] == SparseRow{{1, fx(0.125f)}});
+  // mat_ema_sparse keeps old-only entries, decayed.
+  SparseMatrix oldM(2);
+  oldM[1] = {{0, I32F32::one()}};
+  SparseMatrix ema = matEmaSparse(SparseMatrix(2), oldM, fx(0.25f));
+  CHECK(ema[1] == SparseRow{{0, fx(0.75f)}});
+}
+
+TEST_CASE("liquid alpha walks rows as if uid-sorted (unsorted entries count as 0)") {
+  const I32F32 lo = u16ProportionToFixed(6553);
+  const I32F32 hi = u16ProportionToFixed(19660);
+  const I32F32 steep = I32F32::fromInt(1000);
+  std::vector<I32F32> consensus = fxv({0.f, 0.5f, 0.5f});
+  SparseMatrix sorted(1);
+  sorted[0] = {{1, fx(0.9f)}, {2, fx(0.9f)}};
+  SparseMatrix unsorted(1);
+  unsorted[0] = {{2, fx(0.9f)}, {1, fx(0.9f)}};
+  SparseMatrix noBonds(1);
+  auto a = liquidAlphaValuesSparse(sorted, noBonds, consensus, lo, hi, steep);
+  auto b = liquidAlphaValuesSparse(unsorted, noBonds, consensus, lo, hi, steep);
+  CHECK(a[0][2] == b[0][2]);
+  CHECK(a[0][1] != b[0][1]);
+  CHECK(b[0][1] == alphaSigmoid(consensus[1], I32F32::zero(), I32F32::zero(), lo, hi, steep));
+  // The epoch's sparse path equals the dense definition, for both orders.
+  for (const SparseMatrix* w : {&sorted, &unsorted}) {
+    auto alpha = liquidAlphaValuesSparse(*w, noBonds, consensus, lo, hi, steep);
+    CHECK(matEmaLiquidAlphaSparse(*w, noBonds, consensus, lo, hi, steep) == matEmaAlphaSparse(*w, noBonds, alpha));
+  }
+  // alpha stays within [low, high].
+  for (int d = 0; d <= 20; ++d) {
+    I32F32 al = alphaSigmoid(I32F32::zero(), I32F32::fromRatio(d, 20), I32F32::zero(), lo, hi, steep);
+    CHECK(al >= lo);
+    CHECK(al <= hi);
+  }
+}
+
+}  // namespace
+}  // namespace merit::consensus

@@ -1,0 +1,125 @@
+// bench_yuma: times merit_consensus's Yuma epoch on dense random weights (every validator
+// weights every miner), one core, and prints one JSON line per configuration:
+//   {"bench":"yuma_epoch","variant":"yuma2","n":4096,"validators":256,"weights":983040,
+//    "bonds":983040,"runs":15,"median_ms":...,"p90_ms":...,"min_ms":...}
+// Bonds come from a warm-up epoch, so the timed epochs see a realistic bond matrix.
+//
+// Usage: bench_yuma [--runs N] [--seed S] [--variant yuma2|yuma3|yuma3_liquid_alpha]
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "merit/consensus/epoch.h"
+#include "merit/consensus/math.h"
+
+namespace {
+
+using merit::consensus::EpochInput;
+using merit::consensus::NeuronInput;
+using merit::consensus::UidValue;
+
+struct Variant {
+  const char* name;
+  bool yuma3;
+  bool liquidAlpha;
+};
+
+EpochInput makeInput(std::size_t n, std::size_t validators, const Variant& variant, std::mt19937_64& rng) {
+  EpochInput in;
+  in.currentBlock = 1000;
+  in.tempo = 360;
+  in.raoEmission = 1'000'000'000;
+  in.hyperparameters.yuma3 = variant.yuma3;
+  in.hyperparameters.liquidAlpha = variant.liquidAlpha;
+  in.hyperparameters.bondsPenalty = variant.liquidAlpha ? 0 : 65535;
+  in.hyperparameters.maxAllowedValidators = static_cast<uint16_t>(validators);
+  std::uniform_int_distribution<uint64_t> stake(1'000'000'000, 1'000'000'000'000);
+  std::uniform_int_distribution<uint32_t> weight(0, 65535);
+  for (std::size_t i = 0; i < n; ++i) {
+    NeuronInput neuron;
+    neuron.lastUpdate = 999;
+    neuron.blockAtRegistration = 10;
+    if (i < validators) {
+      neuron.stake = stake(rng);
+      neuron.validatorPermit = true;
+      std::vector<uint16_t> values;
+      for (std::size_t j = validators; j < n; ++j) values.push_back(static_cast<uint16_t>(weight(rng)));
+      std::vector<uint16_t> upscaled = merit::consensus::vecU16MaxUpscaleToU16(values);
+      for (std::size_t j = validators; j < n; ++j) {
+        neuron.weights.push_back({static_cast<uint16_t>(j), upscaled[j - validators]});
+      }
+    }
+    in.neurons.push_back(std::move(neuron));
+  }
+  return in;
+}
+
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  std::size_t idx = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(idx, v.size() - 1)];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int runs = 15;
+  uint64_t seed = 42;
+  std::string only;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string_view flag = argv[i];
+    if (flag == "--runs") {
+      runs = std::max(1, std::atoi(argv[i + 1]));
+    } else if (flag == "--seed") {
+      seed = std::strtoull(argv[i + 1], nullptr, 10);
+    } else if (flag == "--variant") {
+      only = argv[i + 1];
+    } else {
+      std::fprintf(stderr, "usage: bench_yuma [--runs N] [--seed S] [--variant NAME]\n");
+      return 2;
+    }
+  }
+  const std::pair<std::size_t, std::size_t> sizes[] = {{256, 64}, {1024, 128}, {4096, 256}};
+  const Variant variants[] = {{"yuma2", false, false}, {"yuma3", true, false}, {"yuma3_liquid_alpha", true, true}};
+  for (const Variant& variant : variants) {
+    if (!only.empty() && only != variant.name) continue;
+    for (auto [n, validators] : sizes) {
+      std::mt19937_64 rng(seed);
+      EpochInput in = makeInput(n, validators, variant, rng);
+      auto warm = merit::consensus::runEpoch(in);  // produces the bonds the timed epochs read
+      if (!warm) {
+        std::fprintf(stderr, "error: %s\n", warm.error().toString().c_str());
+        return 1;
+      }
+      std::size_t bondCount = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        in.neurons[i].bonds = warm->bonds[i];
+        in.neurons[i].validatorPermit = warm->validatorPermit[i];
+        bondCount += warm->bonds[i].size();
+      }
+      std::vector<double> ms;
+      uint64_t checksum = 0;
+      for (int r = 0; r < runs; ++r) {
+        auto start = std::chrono::steady_clock::now();
+        auto out = merit::consensus::runEpoch(in);
+        auto stop = std::chrono::steady_clock::now();
+        if (!out) return 1;
+        checksum += out->emission[0];
+        ms.push_back(std::chrono::duration<double, std::milli>(stop - start).count());
+      }
+      std::printf(
+          "{\"bench\":\"yuma_epoch\",\"variant\":\"%s\",\"n\":%zu,\"validators\":%zu,\"weights\":%zu,"
+          "\"bonds\":%zu,\"runs\":%d,\"median_ms\":%.3f,\"p90_ms\":%.3f,\"min_ms\":%.3f,\"checksum\":%llu}\n",
+          variant.name, n, validators, validators * (n - validators), bondCount, runs, percentile(ms, 0.5),
+          percentile(ms, 0.9), *std::min_element(ms.begin(), ms.end()), static_cast<unsigned long long>(checksum));
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}
