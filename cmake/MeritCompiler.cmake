@@ -12,7 +12,8 @@ endif()
 # which are included as SYSTEM.
 add_library(merit_warnings INTERFACE)
 target_compile_options(merit_warnings INTERFACE
-  $<$<COMPILE_LANGUAGE:CXX,C>:-Wall -Wextra -Wshadow=local -Wnon-virtual-dtor -Wformat=2>)
+  $<$<COMPILE_LANGUAGE:CXX,C>:-Wall -Wextra -Wnon-virtual-dtor -Wformat=2>
+  $<$<AND:$<COMPILE_LANGUAGE:CXX,C>,$<CXX_COMPILER_ID:GNU>>:-Wshadow=local>)
 if(MERIT_WERROR)
   target_compile_options(merit_warnings INTERFACE $<$<COMPILE_LANGUAGE:CXX,C>:-Werror>)
 endif()

@@ -223,14 +223,6 @@ Result<Call> decodeCall(ByteView bytes) {
   return call;
 }
 
-Hash256 weightsCommitHash(const AccountId& hotkey, NetUid netuid, const std::vector<Uid>& uids,
-                          const std::vector<std::uint16_t>& values, const std::vector<std::uint16_t>& salt,
-                          std::uint64_t versionKey) {
-  ByteWriter w;
-  w.str("meritnet/weights-commit/v1").raw(hotkey).u16(netuid).u16s(uids).u16s(values).u16s(salt).u64(versionKey);
-  return crypto::blake2b256(w.data());
-}
-
 Bytes signingPayload(const Hash256& genesis, const PublicKey& signer, std::uint64_t nonce, std::uint64_t validUntil,
                      const Call& call) {
   ByteWriter w;

@@ -129,18 +129,6 @@ TEST_CASE("malformed extrinsics are rejected with a reason, never a crash") {
   }
 }
 
-TEST_CASE("weights commit hash binds every field") {
-  AccountId hk = keyOf(3).publicKey().accountId();
-  Hash256 h = weightsCommitHash(hk, 1, {0, 1}, {5, 6}, {7}, 0);
-  CHECK(h == weightsCommitHash(hk, 1, {0, 1}, {5, 6}, {7}, 0));
-  CHECK(h != weightsCommitHash(keyOf(4).publicKey().accountId(), 1, {0, 1}, {5, 6}, {7}, 0));
-  CHECK(h != weightsCommitHash(hk, 2, {0, 1}, {5, 6}, {7}, 0));
-  CHECK(h != weightsCommitHash(hk, 1, {1, 0}, {5, 6}, {7}, 0));
-  CHECK(h != weightsCommitHash(hk, 1, {0, 1}, {5, 7}, {7}, 0));
-  CHECK(h != weightsCommitHash(hk, 1, {0, 1}, {5, 6}, {8}, 0));
-  CHECK(h != weightsCommitHash(hk, 1, {0, 1}, {5, 6}, {7}, 1));
-}
-
 TEST_CASE("hyperparameter names") {
   CHECK(hyperName(Hyper::kTempo) == "tempo");
   CHECK(parseHyper("weights_rate_limit").value() == Hyper::kWeightsRateLimit);

@@ -113,6 +113,8 @@ struct SetWeights {  // signed by the hotkey
 };
 struct CommitWeights {
   NetUid netuid;
+  // BLAKE2b-256 of merit::consensus::weightsCommitPreimage(hotkey, netuid, uids, values, salt,
+  // version_key): subtensor's commit hash, so reveal_weights can be checked.
   Hash256 commitHash;
 };
 struct RevealWeights {
@@ -139,11 +141,6 @@ std::string_view callName(const Call& call);
 
 Bytes encodeCall(const Call& call);
 Result<Call> decodeCall(ByteView bytes);
-
-// The hash a commit_weights carries and reveal_weights must match.
-Hash256 weightsCommitHash(const AccountId& hotkey, NetUid netuid, const std::vector<Uid>& uids,
-                          const std::vector<std::uint16_t>& values, const std::vector<std::uint16_t>& salt,
-                          std::uint64_t versionKey);
 
 struct Extrinsic {
   PublicKey signer;
