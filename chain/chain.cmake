@@ -1,0 +1,25 @@
+# merit_chain: the dev chain node's state, runtime, blocks, node, RPC server and block feed.
+#   merit_chain -> merit_consensus, merit_tx, merit_crypto, merit_util, RocksDB, libzmq
+find_package(RocksDB CONFIG REQUIRED)  # librocksdb-dev
+find_package(Threads REQUIRED)
+find_package(yaml-cpp CONFIG REQUIRED)  # libyaml-cpp-dev
+pkg_check_modules(ZMQ REQUIRED IMPORTED_TARGET GLOBAL libzmq)  # libzmq3-dev
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET GLOBAL cpp-httplib)  # libcpp-httplib-dev (compiled part)
+
+add_library(merit_chain STATIC
+  src/chain/block.cpp
+  src/chain/config.cpp
+  src/chain/feed.cpp
+  src/chain/node.cpp
+  src/chain/rpc_server.cpp
+  src/chain/runtime.cpp
+  src/chain/state.cpp
+  src/chain/types.cpp)
+target_include_directories(merit_chain PUBLIC include)
+target_link_libraries(merit_chain
+  PUBLIC merit_consensus merit_tx merit_crypto merit_util Threads::Threads
+  PRIVATE RocksDB::rocksdb yaml-cpp PkgConfig::ZMQ PkgConfig::HTTPLIB nlohmann_json::nlohmann_json merit_warnings)
+
+add_executable(merit-chain src/main/merit_chain.cpp)
+target_link_libraries(merit-chain PRIVATE merit_chain CLI11::CLI11 merit_warnings)
+install(TARGETS merit-chain RUNTIME DESTINATION bin)

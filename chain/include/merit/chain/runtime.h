@@ -1,0 +1,86 @@
+// The runtime: how extrinsics change state, and what happens at each block (emission, the root
+// epoch, each subnet's Yuma epoch, registration pricing). Deterministic: no clock, threads or
+// randomness; the block number is its only notion of time.
+//
+// Thread-safety: stateless apart from its configuration; all state is in the Overlay passed in.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "merit/chain/types.h"
+#include "merit/tx/extrinsic.h"
+
+namespace merit::chain {
+
+struct RuntimeConfig {
+  Balance blockEmission = 1'000'000'000;   // base emission per block, before halvings
+  std::uint16_t subnetOwnerCut = 11'796;   // u16 proportion (18%)
+  Balance subnetLockCost = 100 * tx::kRaoPerMerit;
+  std::uint16_t subnetLimit = 32;          // non-root subnets
+  Balance initialBurn = tx::kRaoPerMerit;  // a new subnet's registration price
+  std::uint32_t maxRegistrationsPerBlock = 1;
+  std::uint16_t rootTempo = 100;
+  std::uint16_t rootKappa = 32767;
+  std::uint16_t rootRho = 10;
+  std::uint16_t maxRootValidators = 64;
+  std::uint64_t rootWeightsRateLimit = 100;
+  bool allowLoopbackAxons = false;         // dev chains allow 127.0.0.1 (subtensor does not)
+  std::uint32_t maxUnrevealedCommits = 10;
+  SubnetParams defaultParams = SubnetParams::defaults();
+};
+
+// What an included extrinsic did: success, or the named error (subtensor's names where they
+// exist: "SettingWeightsTooFast", "NotEnoughBalanceToStake", ...) and a detail.
+struct Outcome {
+  bool success = true;
+  std::string error;   // empty on success
+  std::string detail;  // human-readable context
+};
+
+class Runtime {
+ public:
+  Runtime(RuntimeConfig config, crypto::Hash256 genesisHash);
+
+  const RuntimeConfig& config() const { return m_config; }
+  const crypto::Hash256& genesisHash() const { return m_genesis; }
+
+  // Checks an extrinsic could be included at `block` on top of `state`: signature, expiry,
+  // nonce (== the account's next nonce). Failures are kUnauthorized (signature) or
+  // kInvalidArgument, with the error name first ("BadSignature", "Stale", "Future", "Expired").
+  Result<void> validate(const tx::Extrinsic& xt, const StateReader& state, std::uint64_t block) const;
+
+  // Includes a validated extrinsic: the nonce advances whatever happens; the call's own writes
+  // are kept only if it succeeds.
+  Outcome apply(Overlay& block, const tx::Extrinsic& xt, std::uint64_t blockNumber) const;
+
+  // Runs before the block's extrinsics: emission accrual, root epoch, subnet epochs, burn
+  // adjustment, per-block registration counters.
+  void onInitialize(Overlay& block, std::uint64_t blockNumber) const;
+
+  // Genesis: balances (issuance starts at their sum) and pre-created subnets.
+  struct GenesisSubnet {
+    AccountId owner{};
+    std::string plugin;
+    std::uint32_t pluginVersion = 0;
+    std::vector<std::pair<Hyper, std::uint64_t>> overrides;
+  };
+  Result<void> buildGenesis(Overlay& state, const std::vector<std::pair<AccountId, Balance>>& balances,
+                            const std::vector<GenesisSubnet>& subnets) const;
+
+  // Epoch schedule: subnet `netuid` runs its epoch at blocks where (block + netuid + 1) % (tempo + 1) == 0.
+  static bool isEpochBlock(std::uint64_t block, NetUid netuid, std::uint64_t tempo);
+  static std::uint64_t blocksUntilNextEpoch(std::uint64_t block, NetUid netuid, std::uint64_t tempo);
+  static std::uint64_t epochIndex(std::uint64_t block, NetUid netuid, std::uint64_t tempo);
+
+ private:
+  Outcome dispatch(Overlay& o, const AccountId& signer, const tx::Extrinsic& xt, std::uint64_t block) const;
+  void runSubnetEpoch(StateView& s, NetUid netuid, SubnetInfo& info, std::uint64_t block) const;
+  void runRootEpoch(StateView& s, std::uint64_t block) const;
+
+  RuntimeConfig m_config;
+  crypto::Hash256 m_genesis;
+};
+
+}  // namespace merit::chain

@@ -1,0 +1,105 @@
+// Chain state: a key-value map kept whole in memory and persisted in RocksDB, with nested
+// overlays so an extrinsic's writes can be kept or dropped as a unit, and a block's writes
+// committed in one atomic, synced RocksDB write together with the block itself.
+//
+// Thread-safety: a Store is owned by the block-producing thread. Readers on other threads (RPC)
+// call Store::snapshotRead under its shared lock; writes happen only in commit().
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+
+#include "merit/crypto/hash.h"
+#include "merit/util/bytes.h"
+#include "merit/util/result.h"
+
+namespace rocksdb {
+class DB;
+}
+
+namespace merit::chain {
+
+using StateMap = std::map<std::string, Bytes, std::less<>>;
+
+// Read access to state, whatever layer it comes from.
+class StateReader {
+ public:
+  virtual ~StateReader() = default;
+  virtual std::optional<Bytes> get(std::string_view key) const = 0;
+};
+
+// Writes buffered over a parent; commit() pushes them into the parent overlay.
+class Overlay final : public StateReader {
+ public:
+  explicit Overlay(const StateReader& parent) : m_parent(parent) {}
+  Overlay(const Overlay&) = delete;
+  Overlay& operator=(const Overlay&) = delete;
+
+  std::optional<Bytes> get(std::string_view key) const override;
+  void put(std::string key, Bytes value) { m_changes[std::move(key)] = std::move(value); }
+  void erase(std::string key) { m_changes[std::move(key)] = std::nullopt; }
+
+  // Moves this overlay's changes into `target` (which must be this overlay's parent).
+  void mergeInto(Overlay& target);
+  const std::map<std::string, std::optional<Bytes>, std::less<>>& changes() const { return m_changes; }
+
+ private:
+  const StateReader& m_parent;
+  std::map<std::string, std::optional<Bytes>, std::less<>> m_changes;
+};
+
+// The state root: an additive multiset hash, Σ BLAKE2b-256(len(key) ‖ key ‖ value) mod 2^256
+// over every entry. It is order-independent and updates in O(changed keys), so each block's
+// root costs only its own writes. (Adequate for a single-authority dev chain; it is a
+// commitment to the state, not a proof structure.)
+class StateRoot {
+ public:
+  void add(std::string_view key, ByteView value);
+  void remove(std::string_view key, ByteView value);
+  crypto::Hash256 value() const;
+
+ private:
+  std::array<std::uint64_t, 4> m_limbs{};  // little-endian 256-bit accumulator
+};
+
+// The committed state and its database.
+class Store final : public StateReader {
+ public:
+  // Opens (creating if needed) the RocksDB at `path` and loads all state into memory.
+  static Result<std::unique_ptr<Store>> open(const std::string& path);
+  ~Store() override;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  std::optional<Bytes> get(std::string_view key) const override;
+  crypto::Hash256 stateRoot() const;
+  // The root the state would have with `changes` applied on top (nothing is written).
+  crypto::Hash256 stateRootWith(const Overlay& changes) const;
+
+  // Applies `changes` to state and writes them, plus `extra` raw key/values (the block, its
+  // index entries, the head pointer), in one atomic RocksDB write with the WAL synced. Either
+  // all of it is durable or none of it is.
+  Result<void> commit(const Overlay& changes, const std::map<std::string, Bytes>& extra);
+
+  // Reads a raw (non-state) key, e.g. a stored block.
+  std::optional<Bytes> getRaw(const std::string& key) const;
+
+  // A lock for readers on other threads; commit() takes it exclusively.
+  std::shared_mutex& mutex() const { return m_mutex; }
+
+ private:
+  Store() = default;
+  std::unique_ptr<rocksdb::DB> m_db;
+  StateMap m_state;
+  StateRoot m_root;
+  mutable std::shared_mutex m_mutex;
+};
+
+// Key prefix of state entries in RocksDB (everything else is blocks and indexes).
+inline constexpr std::string_view kStatePrefix = "s/";
+
+}  // namespace merit::chain

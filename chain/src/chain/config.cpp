@@ -1,0 +1,215 @@
+#include "merit/chain/config.h"
+
+#include <charconv>
+#include <set>
+
+#include <yaml-cpp/yaml.h>
+
+#include "merit/crypto/ss58.h"
+#include "merit/util/file.h"
+
+namespace merit::chain {
+
+namespace {
+
+constexpr std::size_t kMaxConfigBytes = 4 * 1024 * 1024;
+
+// A failure while walking the YAML; caught at the top and turned into a Result.
+struct ConfigError {
+  std::string path;
+  std::string reason;
+};
+
+[[noreturn]] void bad(const std::string& path, const std::string& reason) { throw ConfigError{path, reason}; }
+
+std::string join(const std::string& a, const std::string& b) { return a.empty() ? b : a + "." + b; }
+
+void checkKeys(const YAML::Node& n, const std::string& path, const std::set<std::string>& allowed) {
+  if (!n.IsMap()) bad(path, "must be a mapping");
+  for (const auto& kv : n) {
+    auto key = kv.first.as<std::string>();
+    if (!allowed.count(key)) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      bad(join(path, key), "unknown key (expected one of: " + list + ")");
+    }
+  }
+}
+
+std::uint64_t u64(const YAML::Node& n, const std::string& path, std::uint64_t max = UINT64_MAX) {
+  if (!n.IsScalar()) bad(path, "must be a non-negative integer");
+  const std::string& s = n.Scalar();
+  std::uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) bad(path, "must be a non-negative integer, got '" + s + "'");
+  if (v > max) bad(path, "must be at most " + std::to_string(max) + ", got " + s);
+  return v;
+}
+
+bool boolean(const YAML::Node& n, const std::string& path) {
+  if (!n.IsScalar()) bad(path, "must be true or false");
+  const auto& s = n.Scalar();
+  if (s == "true") return true;
+  if (s == "false") return false;
+  bad(path, "must be true or false, got '" + s + "'");
+}
+
+std::string str(const YAML::Node& n, const std::string& path) {
+  if (!n.IsScalar()) bad(path, "must be a string");
+  return n.Scalar();
+}
+
+AccountId address(const YAML::Node& n, const std::string& path) {
+  auto id = crypto::ss58Decode(str(n, path));
+  if (!id) bad(path, id.error().message());
+  return *id;
+}
+
+// Reads the hyperparameter names of SubnetParams ("tempo: 20", ...).
+std::vector<std::pair<Hyper, std::uint64_t>> hyperparameters(const YAML::Node& n, const std::string& path) {
+  if (!n.IsMap()) bad(path, "must be a mapping of hyperparameter names to values");
+  std::vector<std::pair<Hyper, std::uint64_t>> out;
+  for (const auto& kv : n) {
+    auto name = kv.first.as<std::string>();
+    auto h = tx::parseHyper(name);
+    if (!h) bad(join(path, name), "unknown hyperparameter");
+    auto range = hyperRange(*h);
+    auto v = u64(kv.second, join(path, name));
+    if (v < range.min || v > range.max) {
+      bad(join(path, name), "must be in [" + std::to_string(range.min) + ", " + std::to_string(range.max) + "]");
+    }
+    out.emplace_back(*h, v);
+  }
+  return out;
+}
+
+void apply(const YAML::Node& root, ChainConfig& c) {
+  if (root.IsNull()) return;
+  checkKeys(root, "", {"node", "authority", "economics", "root", "subnet_defaults", "genesis", "log_level"});
+  if (auto n = root["log_level"]) c.logLevel = str(n, "log_level");
+  if (auto node = root["node"]) {
+    checkKeys(node, "node", {"data_dir", "block_time_ms", "rpc_host", "rpc_port", "feed_endpoint",
+                             "max_block_extrinsics", "mempool_capacity", "mempool_per_account"});
+    if (auto n = node["data_dir"]) c.node.dataDir = str(n, "node.data_dir");
+    if (auto n = node["block_time_ms"]) {
+      auto v = u64(n, "node.block_time_ms", 3'600'000);
+      if (v < 10) bad("node.block_time_ms", "must be at least 10");
+      c.node.blockTime = std::chrono::milliseconds(v);
+    }
+    if (auto n = node["rpc_host"]) c.rpcHost = str(n, "node.rpc_host");
+    if (auto n = node["rpc_port"]) c.rpcPort = static_cast<int>(u64(n, "node.rpc_port", 65535));
+    if (auto n = node["feed_endpoint"]) c.feedEndpoint = str(n, "node.feed_endpoint");
+    if (auto n = node["max_block_extrinsics"]) c.node.maxBlockExtrinsics = u64(n, "node.max_block_extrinsics", 100'000);
+    if (auto n = node["mempool_capacity"]) c.node.mempoolCapacity = u64(n, "node.mempool_capacity", 10'000'000);
+    if (auto n = node["mempool_per_account"]) c.node.mempoolPerAccount = u64(n, "node.mempool_per_account", 100'000);
+  }
+  if (auto a = root["authority"]) {
+    checkKeys(a, "authority", {"key_file"});
+    if (auto n = a["key_file"]) c.authorityKeyFile = str(n, "authority.key_file");
+  }
+  auto& r = c.node.runtime;
+  if (auto e = root["economics"]) {
+    checkKeys(e, "economics", {"block_emission", "subnet_owner_cut", "subnet_lock_cost", "subnet_limit",
+                               "initial_burn", "max_registrations_per_block", "allow_loopback_axons"});
+    if (auto n = e["block_emission"]) r.blockEmission = u64(n, "economics.block_emission");
+    if (auto n = e["subnet_owner_cut"]) r.subnetOwnerCut = static_cast<std::uint16_t>(u64(n, "economics.subnet_owner_cut", 65535));
+    if (auto n = e["subnet_lock_cost"]) r.subnetLockCost = u64(n, "economics.subnet_lock_cost");
+    if (auto n = e["subnet_limit"]) r.subnetLimit = static_cast<std::uint16_t>(u64(n, "economics.subnet_limit", 1024));
+    if (auto n = e["initial_burn"]) r.initialBurn = u64(n, "economics.initial_burn");
+    if (auto n = e["max_registrations_per_block"]) {
+      r.maxRegistrationsPerBlock = static_cast<std::uint32_t>(u64(n, "economics.max_registrations_per_block", 4096));
+    }
+    if (auto n = e["allow_loopback_axons"]) r.allowLoopbackAxons = boolean(n, "economics.allow_loopback_axons");
+  }
+  if (auto ro = root["root"]) {
+    checkKeys(ro, "root", {"tempo", "kappa", "rho", "max_validators", "weights_rate_limit"});
+    if (auto n = ro["tempo"]) {
+      r.rootTempo = static_cast<std::uint16_t>(u64(n, "root.tempo", 50'400));
+      if (r.rootTempo == 0) bad("root.tempo", "must be at least 1");
+    }
+    if (auto n = ro["kappa"]) r.rootKappa = static_cast<std::uint16_t>(u64(n, "root.kappa", 65535));
+    if (auto n = ro["rho"]) r.rootRho = static_cast<std::uint16_t>(u64(n, "root.rho", 65535));
+    if (auto n = ro["max_validators"]) {
+      r.maxRootValidators = static_cast<std::uint16_t>(u64(n, "root.max_validators", 4096));
+      if (r.maxRootValidators == 0) bad("root.max_validators", "must be at least 1");
+    }
+    if (auto n = ro["weights_rate_limit"]) r.rootWeightsRateLimit = u64(n, "root.weights_rate_limit");
+  }
+  if (auto d = root["subnet_defaults"]) {
+    for (auto [h, v] : hyperparameters(d, "subnet_defaults")) r.defaultParams.set(h, v);
+  }
+  if (auto g = root["genesis"]) {
+    checkKeys(g, "genesis", {"balances", "subnets"});
+    if (auto b = g["balances"]) {
+      if (!b.IsSequence()) bad("genesis.balances", "must be a list of {address, amount}");
+      for (std::size_t i = 0; i < b.size(); ++i) {
+        std::string p = "genesis.balances[" + std::to_string(i) + "]";
+        checkKeys(b[i], p, {"address", "amount"});
+        if (!b[i]["address"]) bad(p + ".address", "missing");
+        if (!b[i]["amount"]) bad(p + ".amount", "missing");
+        c.node.genesis.balances.emplace_back(address(b[i]["address"], p + ".address"), u64(b[i]["amount"], p + ".amount"));
+      }
+    }
+    if (auto s = g["subnets"]) {
+      if (!s.IsSequence()) bad("genesis.subnets", "must be a list");
+      for (std::size_t i = 0; i < s.size(); ++i) {
+        std::string p = "genesis.subnets[" + std::to_string(i) + "]";
+        checkKeys(s[i], p, {"owner", "plugin", "plugin_version", "hyperparameters"});
+        Runtime::GenesisSubnet sn;
+        if (!s[i]["owner"]) bad(p + ".owner", "missing");
+        if (!s[i]["plugin"]) bad(p + ".plugin", "missing");
+        sn.owner = address(s[i]["owner"], p + ".owner");
+        sn.plugin = str(s[i]["plugin"], p + ".plugin");
+        if (auto v = s[i]["plugin_version"]) sn.pluginVersion = static_cast<std::uint32_t>(u64(v, p + ".plugin_version", UINT32_MAX));
+        if (auto h = s[i]["hyperparameters"]) sn.overrides = hyperparameters(h, p + ".hyperparameters");
+        c.node.genesis.subnets.push_back(std::move(sn));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+ChainConfig devPreset() {
+  ChainConfig c;
+  c.node.blockTime = std::chrono::milliseconds(500);
+  auto& r = c.node.runtime;
+  r.subnetLockCost = 10 * tx::kRaoPerMerit;
+  r.initialBurn = tx::kRaoPerMerit / 10;
+  r.maxRegistrationsPerBlock = 16;
+  r.rootTempo = 10;
+  r.rootWeightsRateLimit = 2;
+  r.allowLoopbackAxons = true;
+  r.defaultParams.set(Hyper::kTempo, 20);
+  r.defaultParams.set(Hyper::kWeightsRateLimit, 5);
+  r.defaultParams.set(Hyper::kImmunityPeriod, 100);
+  r.defaultParams.set(Hyper::kActivityCutoff, 200);
+  r.defaultParams.set(Hyper::kServingRateLimit, 2);
+  r.defaultParams.set(Hyper::kTargetRegistrationsPerInterval, 64);
+  r.defaultParams.set(Hyper::kMinBurn, tx::kRaoPerMerit / 1000);
+  return c;
+}
+
+crypto::PrivateKey devAuthorityKey() {
+  return crypto::PrivateKey::fromBytes(crypto::blake2b256(asBytes("meritnet/dev/authority"))).value();
+}
+
+Result<ChainConfig> parseChainConfig(const std::string& yaml, const std::string& name, ChainConfig base) {
+  try {
+    YAML::Node root = YAML::Load(yaml);
+    apply(root, base);
+  } catch (const ConfigError& e) {
+    return fail(ErrorCode::kInvalidArgument, name + ": " + (e.path.empty() ? "" : e.path + ": ") + e.reason);
+  } catch (const YAML::Exception& e) {
+    return fail(ErrorCode::kInvalidArgument, name + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  return base;
+}
+
+Result<ChainConfig> loadChainConfig(const std::string& path, ChainConfig base) {
+  auto text = readFile(path, kMaxConfigBytes);
+  if (!text) return fail(text.error().withContext("cannot read config"));
+  return parseChainConfig(*text, path, std::move(base));
+}
+
+}  // namespace merit::chain
