@@ -4,7 +4,7 @@ find_package(RocksDB CONFIG REQUIRED)  # librocksdb-dev
 find_package(Threads REQUIRED)
 find_package(yaml-cpp CONFIG REQUIRED)  # libyaml-cpp-dev
 pkg_check_modules(ZMQ REQUIRED IMPORTED_TARGET GLOBAL libzmq)  # libzmq3-dev
-pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET GLOBAL cpp-httplib)  # libcpp-httplib-dev (compiled part)
+
 
 add_library(merit_chain STATIC
   src/chain/block.cpp

@@ -1,0 +1,87 @@
+// merit_rpc: the client side of the chain's JSON-RPC. Every call has a timeout; transport
+// failures are retried a bounded number of times with backoff; extrinsics are built, signed with
+// the account's next nonce (the chain's, or one past this client's pending submissions) and
+// submitted with a typed outcome: included in block N (success or a named error), or rejected.
+//
+// Thread-safety: a ChainClient may be shared between threads; calls are serialised on one HTTP
+// connection per client (use one client per thread for parallel calls).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "merit/crypto/keys.h"
+#include "merit/tx/extrinsic.h"
+#include "merit/util/result.h"
+
+namespace httplib {
+class Client;
+}
+
+namespace merit::rpc {
+
+struct ClientOptions {
+  std::chrono::milliseconds timeout{10'000};  // per HTTP request (waits add their own timeout)
+  int retries = 2;                            // extra attempts after a transport failure
+  std::chrono::milliseconds backoff{200};     // doubled after each failed attempt
+  std::uint64_t mortality = 64;               // extrinsics are valid for this many blocks
+};
+
+// The outcome of a submitted extrinsic.
+struct Submission {
+  crypto::Hash256 hash{};
+  bool included = false;     // false: still pending when the wait ended
+  std::uint64_t block = 0;
+  std::uint32_t index = 0;
+  bool success = false;
+  std::string error;         // the named error of a failed call, or why it was dropped
+  std::string detail;
+};
+
+// The default chain URL: $MERIT_CHAIN_URL, else http://127.0.0.1:9933.
+std::string defaultChainUrl();
+
+class ChainClient {
+ public:
+  // Connects and reads system_info (the genesis hash extrinsics are signed for).
+  static Result<std::unique_ptr<ChainClient>> connect(const std::string& url, ClientOptions options = {});
+  ~ChainClient();
+  ChainClient(const ChainClient&) = delete;
+  ChainClient& operator=(const ChainClient&) = delete;
+
+  // One JSON-RPC call. A JSON-RPC error becomes kInvalidArgument (or kOverloaded for -32001,
+  // kNotFound for -32002) with the server's message; `extraTimeout` extends the HTTP timeout
+  // for methods that wait on the server.
+  Result<nlohmann::json> call(const std::string& method, const nlohmann::json& params = nlohmann::json::array(),
+                              std::chrono::milliseconds extraTimeout = std::chrono::milliseconds(0));
+
+  const crypto::Hash256& genesisHash() const { return m_genesis; }
+  Result<std::uint64_t> headNumber();
+
+  // Signs `call` with `key` and submits it; waits up to `wait` for inclusion (0 = do not wait).
+  // Rejection by the mempool is an error (its message starts with the rejection's name);
+  // inclusion with a failed call is a Submission with success = false and the named error.
+  Result<Submission> submit(const crypto::PrivateKey& key, tx::Call call,
+                            std::chrono::milliseconds wait = std::chrono::milliseconds(30'000));
+
+ private:
+  ChainClient(std::string url, ClientOptions options);
+  Result<std::uint64_t> nextNonce(const tx::AccountId& account);
+
+  std::string m_url;
+  ClientOptions m_options;
+  std::unique_ptr<httplib::Client> m_http;
+  std::mutex m_mutex;  // guards m_http, m_pendingNonce
+  crypto::Hash256 m_genesis{};
+  std::map<tx::AccountId, std::uint64_t> m_pendingNonce;  // next nonce after our own submissions
+  std::uint64_t m_nextId = 1;
+};
+
+}  // namespace merit::rpc

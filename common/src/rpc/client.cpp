@@ -1,0 +1,144 @@
+#include "merit/rpc/client.h"
+
+#include <cstdlib>
+#include <thread>
+
+#include <httplib.h>
+
+#include "merit/crypto/ss58.h"
+
+namespace merit::rpc {
+
+using nlohmann::json;
+
+std::string defaultChainUrl() {
+  if (const char* u = std::getenv("MERIT_CHAIN_URL"); u != nullptr && u[0] != '\0') return u;
+  return "http://127.0.0.1:9933";
+}
+
+ChainClient::ChainClient(std::string url, ClientOptions options)
+    : m_url(std::move(url)), m_options(options), m_http(std::make_unique<httplib::Client>(m_url)) {
+  m_http->set_keep_alive(true);
+  m_http->set_connection_timeout(std::chrono::duration_cast<std::chrono::seconds>(m_options.timeout).count() + 1);
+}
+
+ChainClient::~ChainClient() = default;
+
+Result<std::unique_ptr<ChainClient>> ChainClient::connect(const std::string& url, ClientOptions options) {
+  if (url.rfind("http://", 0) != 0) {
+    return fail(ErrorCode::kInvalidArgument, "chain URL must start with http:// (got '" + url + "')");
+  }
+  std::unique_ptr<ChainClient> c(new ChainClient(url, options));
+  MERIT_ASSIGN_OR_RETURN(json info, c->call("system_info"));
+  auto g = info.is_object() && info.contains("genesis_hash") && info["genesis_hash"].is_string()
+               ? fromHexFixed<32>(info["genesis_hash"].get<std::string>())
+               : Result<ByteArray<32>>(fail(ErrorCode::kInvalidArgument, "no genesis_hash"));
+  if (!g) return fail(ErrorCode::kUnavailable, url + " is not a meritnet chain node: " + g.error().message());
+  c->m_genesis = *g;
+  return c;
+}
+
+Result<json> ChainClient::call(const std::string& method, const json& params, std::chrono::milliseconds extraTimeout) {
+  std::lock_guard lock(m_mutex);
+  json req = {{"jsonrpc", "2.0"}, {"id", m_nextId++}, {"method", method}, {"params", params}};
+  std::string body = req.dump();
+  auto timeout = m_options.timeout + extraTimeout;
+  m_http->set_read_timeout(std::chrono::duration_cast<std::chrono::seconds>(timeout).count() + 1);
+  m_http->set_write_timeout(std::chrono::duration_cast<std::chrono::seconds>(m_options.timeout).count() + 1);
+  auto backoff = m_options.backoff;
+  std::string lastError;
+  for (int attempt = 0; attempt <= m_options.retries; ++attempt) {
+    if (attempt > 0) {
+      std::this_thread::sleep_for(backoff);
+      backoff *= 2;
+    }
+    auto res = m_http->Post("/", body, "application/json");
+    if (!res) {
+      lastError = httplib::to_string(res.error());
+      continue;  // transport failure: retry
+    }
+    if (res->status != 200) {
+      return fail(ErrorCode::kUnavailable, m_url + ": HTTP " + std::to_string(res->status) + " for " + method);
+    }
+    json reply = json::parse(res->body, nullptr, false);
+    if (reply.is_discarded() || !reply.is_object()) {
+      return fail(ErrorCode::kUnavailable, m_url + ": malformed JSON-RPC reply to " + method);
+    }
+    if (auto e = reply.find("error"); e != reply.end() && e->is_object()) {
+      int code = e->value("code", 0);
+      std::string message = e->value("message", std::string("error"));
+      ErrorCode ec = code == -32001 ? ErrorCode::kOverloaded : code == -32002 ? ErrorCode::kNotFound : ErrorCode::kInvalidArgument;
+      return fail(ec, message);
+    }
+    if (!reply.contains("result")) return fail(ErrorCode::kUnavailable, m_url + ": reply without result");
+    return reply["result"];
+  }
+  return fail(ErrorCode::kUnavailable, "cannot reach the chain at " + m_url + " (" + lastError + ")");
+}
+
+Result<std::uint64_t> ChainClient::headNumber() {
+  MERIT_ASSIGN_OR_RETURN(json head, call("chain_getHead"));
+  if (!head.contains("number") || !head["number"].is_number_unsigned()) {
+    return fail(ErrorCode::kUnavailable, "malformed chain_getHead reply");
+  }
+  return head["number"].get<std::uint64_t>();
+}
+
+Result<std::uint64_t> ChainClient::nextNonce(const tx::AccountId& account) {
+  MERIT_ASSIGN_OR_RETURN(json acc, call("account_get", json::array({crypto::ss58Encode(account)})));
+  if (!acc.contains("nonce") || !acc["nonce"].is_number_unsigned()) {
+    return fail(ErrorCode::kUnavailable, "malformed account_get reply");
+  }
+  std::uint64_t chainNonce = acc["nonce"].get<std::uint64_t>();
+  std::lock_guard lock(m_mutex);
+  auto it = m_pendingNonce.find(account);
+  return it == m_pendingNonce.end() ? chainNonce : std::max(chainNonce, it->second);
+}
+
+Result<Submission> ChainClient::submit(const crypto::PrivateKey& key, tx::Call txCall, std::chrono::milliseconds wait) {
+  tx::AccountId account = key.publicKey().accountId();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    MERIT_ASSIGN_OR_RETURN(std::uint64_t head, headNumber());
+    MERIT_ASSIGN_OR_RETURN(std::uint64_t nonce, nextNonce(account));
+    auto xt = tx::signExtrinsic(key, m_genesis, nonce, head + m_options.mortality, txCall);
+    std::string hex = "0x" + toHex(tx::encodeExtrinsic(xt));
+    Result<json> reply = wait.count() > 0
+                             ? call("author_submitAndWait", json::array({hex, wait.count()}), wait)
+                             : call("author_submitExtrinsic", json::array({hex}));
+    if (!reply) {
+      // Our idea of the nonce was wrong (another client used the account): forget it, retry once.
+      const auto& m = reply.error().message();
+      if (attempt == 0 && (m.rfind("Stale", 0) == 0 || m.rfind("NonceInPool", 0) == 0)) {
+        std::lock_guard lock(m_mutex);
+        m_pendingNonce.erase(account);
+        continue;
+      }
+      return fail(reply.error());
+    }
+    {
+      std::lock_guard lock(m_mutex);
+      m_pendingNonce[account] = nonce + 1;
+    }
+    Submission s;
+    s.hash = tx::extrinsicHash(xt);
+    if (wait.count() == 0) return s;
+    const json& r = *reply;
+    std::string status = r.value("status", std::string());
+    if (status == "included") {
+      s.included = true;
+      s.block = r.value("block", std::uint64_t{0});
+      s.index = r.value("index", std::uint32_t{0});
+      s.success = r.value("success", false);
+      s.error = r.value("error", std::string());
+      s.detail = r.value("detail", std::string());
+    } else if (status == "dropped") {
+      std::lock_guard lock(m_mutex);
+      m_pendingNonce.erase(account);
+      return fail(ErrorCode::kInvalidArgument, r.value("error", std::string("dropped")));
+    }
+    return s;
+  }
+  return fail(ErrorCode::kUnavailable, "could not find a usable nonce");
+}
+
+}  // namespace merit::rpc

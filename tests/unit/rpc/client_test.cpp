@@ -1,0 +1,108 @@
+// merit_rpc against a real in-process node and HTTP server on loopback.
+#include "merit/rpc/client.h"
+
+#include <filesystem>
+
+#include <doctest/doctest.h>
+
+#include "merit/chain/config.h"
+#include "merit/chain/rpc_server.h"
+#include "merit/crypto/ss58.h"
+
+namespace merit::rpc {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace merit::tx;
+
+crypto::PrivateKey keyOf(int n) {
+  ByteArray<32> secret{};
+  secret[31] = static_cast<std::byte>(n);
+  return crypto::PrivateKey::fromBytes(secret).value();
+}
+
+struct LiveChain {
+  fs::path dir;
+  SystemClock clock;
+  std::unique_ptr<chain::Node> node;
+  std::unique_ptr<chain::RpcServer> rpc;
+  LiveChain() {
+    char tmpl[] = "/tmp/merit_rpc_test_XXXXXX";
+    dir = ::mkdtemp(tmpl);
+    auto cfg = chain::devPreset().node;
+    cfg.dataDir = dir.string();
+    cfg.blockTime = std::chrono::milliseconds(50);
+    for (int i = 1; i <= 3; ++i) cfg.genesis.balances.emplace_back(keyOf(i).publicKey().accountId(), 100 * kRaoPerMerit);
+    node = std::move(chain::Node::open(cfg, chain::devAuthorityKey(), clock).value());
+    rpc = std::move(chain::RpcServer::start(*node, "127.0.0.1", 0).value());
+    node->start();
+  }
+  ~LiveChain() {
+    rpc->stop();
+    node->stop();
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(rpc->port()); }
+};
+
+TEST_CASE("submit waits for inclusion and reports success or the named error") {
+  LiveChain c;
+  auto client = ChainClient::connect(c.url());
+  REQUIRE(client);
+  CHECK((*client)->genesisHash() == c.node->genesisHash());
+  auto ok = (*client)->submit(keyOf(1), Transfer{keyOf(2).publicKey().accountId(), 5});
+  REQUIRE(ok);
+  CHECK(ok->included);
+  CHECK(ok->success);
+  CHECK(ok->block >= 1);
+  auto failed = (*client)->submit(keyOf(1), Transfer{keyOf(2).publicKey().accountId(), 1000 * kRaoPerMerit});
+  REQUIRE(failed);
+  CHECK(failed->included);
+  CHECK_FALSE(failed->success);
+  CHECK(failed->error == "NotEnoughBalance");
+  // Back-to-back submissions without waiting get consecutive nonces.
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE((*client)->submit(keyOf(3), Transfer{keyOf(2).publicKey().accountId(), 1}, std::chrono::milliseconds(0)));
+  }
+  auto last = (*client)->submit(keyOf(3), Transfer{keyOf(2).publicKey().accountId(), 1});
+  REQUIRE(last);
+  CHECK(last->success);
+  auto acc = (*client)->call("account_get", nlohmann::json::array({crypto::ss58Encode(keyOf(3).publicKey().accountId())}));
+  REQUIRE(acc);
+  CHECK((*acc)["nonce"] == 6);
+}
+
+TEST_CASE("a second client using the same account recovers its nonce") {
+  LiveChain c;
+  auto a = ChainClient::connect(c.url());
+  auto b = ChainClient::connect(c.url());
+  REQUIRE(a);
+  REQUIRE(b);
+  REQUIRE((*a)->submit(keyOf(1), Transfer{keyOf(2).publicKey().accountId(), 1})->success);
+  REQUIRE((*b)->submit(keyOf(1), Transfer{keyOf(2).publicKey().accountId(), 1})->success);
+  REQUIRE((*a)->submit(keyOf(1), Transfer{keyOf(2).publicKey().accountId(), 1})->success);
+}
+
+TEST_CASE("unreachable chains and bad URLs are clear errors with bounded retries") {
+  ClientOptions o;
+  o.timeout = std::chrono::milliseconds(500);
+  o.retries = 1;
+  o.backoff = std::chrono::milliseconds(10);
+  auto t0 = std::chrono::steady_clock::now();
+  auto none = ChainClient::connect("http://127.0.0.1:1", o);
+  REQUIRE_FALSE(none);
+  CHECK(none.error().code() == ErrorCode::kUnavailable);
+  CHECK(none.error().message().find("cannot reach") != std::string::npos);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+  CHECK_FALSE(ChainClient::connect("ftp://x"));
+  LiveChain c;
+  auto client = ChainClient::connect(c.url());
+  REQUIRE(client);
+  auto bad = (*client)->call("no_such_method");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message().find("no method") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace merit::rpc
