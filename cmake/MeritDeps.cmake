@@ -36,3 +36,9 @@ file(SHA256 "${MERIT_BIP39_WORDLIST}" _merit_wordlist_sha)
 if(NOT _merit_wordlist_sha STREQUAL "2f5eed53a4727b4bf8880d8f3f199efc90e58503646d9ff8eff3a2ed3b24dbda")
   message(FATAL_ERROR "${MERIT_BIP39_WORDLIST} is not the official BIP39 English word list (SHA-256 ${_merit_wordlist_sha})")
 endif()
+
+# Wire protocol and transport (merit_wire, merit_net).
+find_package(CapnProto CONFIG REQUIRED)       # libcapnp-dev, capnproto (schema compiler)
+find_package(cppzmq CONFIG REQUIRED)          # cppzmq-dev, libzmq3-dev (target cppzmq)
+# cpp-httplib (Debian builds it as a shared library); only the HTTP baseline in tools/perf uses it.
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET GLOBAL cpp-httplib)  # libcpp-httplib-dev

@@ -452,6 +452,7 @@ Result<std::unique_ptr<RpcServer>> RpcServer::start(Node& node, const std::strin
   auto* server = s->m_server.get();
   server->new_task_queue = [] { return new httplib::ThreadPool(16); };
   server->set_payload_max_length(kMaxRpcBodyBytes);
+  server->set_tcp_nodelay(true);  // small JSON replies must not wait for delayed ACKs
   server->set_read_timeout(std::chrono::seconds(10));
   const RpcHandler* handler = &s->m_handler;
   server->Post("/", [handler](const httplib::Request& req, httplib::Response& res) {

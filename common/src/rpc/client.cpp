@@ -19,6 +19,7 @@ std::string defaultChainUrl() {
 ChainClient::ChainClient(std::string url, ClientOptions options)
     : m_url(std::move(url)), m_options(options), m_http(std::make_unique<httplib::Client>(m_url)) {
   m_http->set_keep_alive(true);
+  m_http->set_tcp_nodelay(true);
   m_http->set_connection_timeout(std::chrono::duration_cast<std::chrono::seconds>(m_options.timeout).count() + 1);
 }
 

@@ -1,0 +1,123 @@
+// The axon: the miner's server. A ZeroMQ ROUTER socket that admits, authenticates and queues
+// requests, runs subnet handlers on a bounded worker pool in batches, and sends authenticated
+// responses.
+//
+// Thread-safety: start(), endpoint(), stats() and stop() may be called from any thread. Inside,
+// one I/O thread owns the ROUTER socket and all admission state (rate limits, nonces, sessions);
+// worker threads reach it only through a bounded, mutex-guarded response queue plus an eventfd
+// wake-up. Handlers run on worker threads, possibly several batches at once, and must be
+// thread-safe themselves.
+//
+// Admission, cheapest check first (docs/PROTOCOL.md, "Check order"): size → decode with reader
+// limits → target is me → timestamp window → caller policy → per-caller token bucket → nonce
+// strictly increasing → authenticator → body hash → module known → priority queue (bounded) →
+// handler (batched) → authenticated response. Rejections before the authenticator passes are
+// not signed, so a stranger cannot make the axon sign anything.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "merit/crypto/keys.h"
+#include "merit/net/caller_policy.h"
+#include "merit/net/context.h"
+#include "merit/util/clock.h"
+#include "merit/util/result.h"
+#include "merit/wire/envelope.h"
+
+namespace merit::net {
+
+// What a handler returns for one request. Only wire statuses (OK..INTERNAL) may be used;
+// anything else is sent as INTERNAL.
+struct Reply {
+  wire::Status status = wire::Status::kOk;
+  std::string message;  // at most wire::kMaxMessageTextBytes (longer is truncated)
+  Bytes body;
+};
+
+// Handles a batch of authenticated requests for one module and version; returns exactly one
+// Reply per request, in order. A throw or a wrong count answers the whole batch with INTERNAL.
+using BatchHandler = std::function<std::vector<Reply>(std::span<const wire::Request> batch)>;
+
+struct ModuleHandler {
+  std::string module;             // wire::isValidModuleName
+  std::uint32_t version = 0;
+  BatchHandler handler;
+};
+
+struct AxonConfig {
+  // Where to bind; "tcp://127.0.0.1:*" picks an ephemeral port (read it back with endpoint()).
+  std::string bindEndpoint = "tcp://127.0.0.1:*";
+  std::size_t workerThreads = 2;
+  std::size_t queueCapacity = 1024;       // requests admitted but not yet handled
+  std::size_t maxBatchSize = 1;           // requests per handler call
+  std::chrono::milliseconds maxBatchWait{0};  // how long a worker waits to fill a batch
+  // Our own limit on a frame: larger ones are answered BAD_REQUEST without being decoded.
+  std::size_t maxMessageBytes = 16u << 20;
+  // ZMQ_MAXMSGSIZE: ZeroMQ drops the connection of a peer sending more (no answer possible).
+  std::size_t transportMaxMessageBytes = 32u << 20;
+  std::chrono::milliseconds maxPastSkew{10'000};    // oldest timestamp accepted
+  std::chrono::milliseconds maxFutureSkew{2'000};   // newest timestamp accepted
+  std::chrono::milliseconds maxTimeout{60'000};     // caps the caller's timeoutMs
+  double rateLimitPerSecond = 200.0;      // per-caller token bucket refill
+  double rateLimitBurst = 400.0;          // and capacity
+  std::size_t maxTrackedCallers = 4096;   // token buckets and nonce entries
+  std::size_t maxSessions = 4096;
+  std::size_t maxSessionsPerCaller = 4;
+  std::chrono::milliseconds sessionIdleTimeout{10 * 60'000};
+  // CurveZMQ server secret key; when set, only CURVE clients can connect.
+  std::optional<ByteArray<32>> curveSecretKey;
+  std::chrono::milliseconds drainTimeout{5'000};
+  // Queue priority; default: the stake from the caller policy.
+  std::function<std::uint64_t(const wire::RequestHeader&, const CallerDecision&)> priority;
+};
+
+// Counters, for tests and metrics. Indexed by wire::Status (0..9).
+struct AxonStats {
+  std::array<std::uint64_t, 10> responses{};  // responses sent, by status
+  std::uint64_t sessionsOpened = 0;
+  std::uint64_t handlerBatches = 0;
+  std::uint64_t framesDropped = 0;  // frames with no usable reply address/format
+};
+
+class Axon {
+ public:
+  // Binds and starts the I/O thread and workers. `clock` gives wall time for timestamp checks;
+  // queue deadlines use the monotonic system clock. Fails with kInvalidArgument for a bad
+  // configuration and kUnavailable if the endpoint cannot be bound.
+  static Result<std::unique_ptr<Axon>> start(AxonConfig config, crypto::PrivateKey hotkey,
+                                             std::shared_ptr<const CallerPolicy> policy,
+                                             std::vector<ModuleHandler> modules,
+                                             std::shared_ptr<const Clock> clock,
+                                             std::shared_ptr<Context> context = nullptr);
+  // Stops with a graceful drain.
+  ~Axon();
+  Axon(const Axon&) = delete;
+  Axon& operator=(const Axon&) = delete;
+
+  // The bound endpoint, e.g. "tcp://127.0.0.1:41234".
+  const std::string& endpoint() const;
+  const wire::Hotkey& hotkey() const;
+  AxonStats stats() const;
+
+  // Graceful drain: new requests are answered OVERLOADED ("draining"), queued and running work
+  // finishes and is answered (up to drainTimeout; work still queued then is answered
+  // OVERLOADED), then the socket closes. Waits for running handlers to return. Idempotent.
+  void stop();
+
+  class Impl;
+
+ private:
+  explicit Axon(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace merit::net

@@ -1,0 +1,103 @@
+// The dendrite: the validator's client. Fans one round of requests out to many axons from the
+// calling thread, with one total deadline, and authenticates every answer against the target's
+// hotkey.
+//
+// Thread-safety: a Dendrite is used by one thread at a time (it owns its DEALER sockets). Use one
+// Dendrite per thread; several may share a Context. Nonces are per Dendrite and strictly
+// increasing, so two Dendrites with the same hotkey querying the same axon may see STALE.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "merit/crypto/keys.h"
+#include "merit/net/context.h"
+#include "merit/util/clock.h"
+#include "merit/util/result.h"
+#include "merit/wire/envelope.h"
+
+namespace merit::net {
+
+enum class AuthMode : std::uint8_t {
+  kSigned,   // every request and response carries an ECDSA signature
+  kSession,  // one signed handshake per connection, then keyed-BLAKE2b MACs
+};
+
+// One miner to query. The hotkey and CURVE key come from its axon info on chain.
+struct AxonTarget {
+  std::string endpoint;  // "tcp://host:port"
+  crypto::PublicKey hotkey;
+  std::optional<ByteArray<32>> curvePublicKey;  // set: the connection is CurveZMQ-encrypted
+};
+
+struct OutboundRequest {
+  std::uint16_t netuid = 0;
+  std::string module;
+  std::uint32_t moduleVersion = 0;
+  Bytes body;
+};
+
+// Who produced a result's status: the axon (in a response) or the dendrite itself (TIMEOUT at
+// the deadline, UNAVAILABLE, INVALID_RESPONSE, or INTERNAL when we failed to send).
+enum class Origin : std::uint8_t { kAxon, kDendrite };
+
+struct QueryResult {
+  std::size_t index = 0;  // position in the targets span
+  wire::Status status = wire::Status::kInternal;
+  std::string message;
+  Bytes body;
+  // Send → receive on the monotonic clock; zero if the request was never sent.
+  std::chrono::nanoseconds latency{0};
+  // True if the response was verified against the target's hotkey (signature or session MAC).
+  // Unauthenticated results are pre-authentication rejections or local outcomes: never score a
+  // miner as having answered on them.
+  bool authenticated = false;
+  Origin origin = Origin::kDendrite;
+};
+
+struct DendriteConfig {
+  AuthMode mode = AuthMode::kSigned;
+  std::chrono::milliseconds idleTimeout{120'000};  // cached connections unused this long close
+  std::size_t maxConnections = 4096;
+  std::size_t maxResponseBytes = 64u << 20;
+};
+
+class Dendrite {
+ public:
+  using ResultCallback = std::function<void(const QueryResult&)>;
+
+  static Result<std::unique_ptr<Dendrite>> create(crypto::PrivateKey hotkey, DendriteConfig config,
+                                                  std::shared_ptr<const Clock> clock,
+                                                  std::shared_ptr<Context> context = nullptr);
+  ~Dendrite();
+  Dendrite(const Dendrite&) = delete;
+  Dendrite& operator=(const Dendrite&) = delete;
+
+  // Sends requests[i] (or requests[0] to all, if it has one element) to targets[i] and returns
+  // one result per target, in target order, no later than `deadline` (plus the time to build
+  // the results). `onResult` (optional, must not throw) sees each result as it is decided. An
+  // axon that never connects yields UNAVAILABLE, one that connects but does not answer TIMEOUT;
+  // neither delays the others.
+  std::vector<QueryResult> query(std::span<const AxonTarget> targets,
+                                 std::span<const OutboundRequest> requests,
+                                 std::chrono::steady_clock::time_point deadline,
+                                 const ResultCallback& onResult = {});
+
+  const wire::Hotkey& hotkey() const;
+  std::size_t connectionCount() const;
+
+  class Impl;
+
+ private:
+  explicit Dendrite(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace merit::net

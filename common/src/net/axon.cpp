@@ -1,0 +1,768 @@
+#include "merit/net/axon.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "admission.h"
+#include "merit/crypto/hash.h"
+#include "merit/util/log.h"
+#include "merit/wire/auth.h"
+#include "merit/wire/codec.h"
+#include "zmq_context.h"
+#include "zmq_util.h"
+
+namespace merit::net {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+using wire::Status;
+
+constexpr int kPollIntervalMs = 20;            // how often the I/O thread checks for stop
+constexpr std::size_t kMaxFramesPerWake = 512;  // fairness between receiving and sending
+constexpr int kCloseLingerMs = 1000;           // time given to queued replies at close
+
+std::string shortHex(const wire::Hotkey& k) { return toHex(ByteView(k).first(6)); }
+
+std::string truncated(std::string s) {
+  if (s.size() > wire::kMaxMessageTextBytes) s.resize(wire::kMaxMessageTextBytes);
+  return s;
+}
+
+struct Session {
+  wire::SessionId id;
+  wire::Hotkey caller;
+  wire::SessionKey key;
+};
+
+struct SessionEntry {
+  std::shared_ptr<const Session> session;
+  SteadyClock::time_point lastUsed;
+};
+
+// A request admitted after authentication, waiting for a worker.
+struct WorkItem {
+  std::string routingId;
+  wire::RequestId correlation{};
+  wire::Request request;
+  std::size_t module = 0;
+  SteadyClock::time_point deadline;
+  std::shared_ptr<const Session> session;  // null in signed mode
+};
+
+// Highest priority first, then first come first served.
+struct QueueKey {
+  std::uint64_t priority;
+  std::uint64_t seq;
+  bool operator<(const QueueKey& o) const {
+    return priority != o.priority ? priority > o.priority : seq < o.seq;
+  }
+};
+
+struct Outgoing {
+  std::string routingId;
+  wire::RequestId correlation{};
+  Status status;
+  zmq::message_t payload;
+};
+
+}  // namespace
+
+class Axon::Impl {
+ public:
+  Impl(AxonConfig config, crypto::PrivateKey hotkey, std::shared_ptr<const CallerPolicy> policy,
+       std::vector<ModuleHandler> modules, std::shared_ptr<const Clock> clock,
+       std::shared_ptr<Context> context)
+      : m_config(std::move(config)),
+        m_key(std::move(hotkey)),
+        m_me(m_key.publicKey().bytes()),
+        m_policy(std::move(policy)),
+        m_modules(std::move(modules)),
+        m_clock(std::move(clock)),
+        m_context(std::move(context)),
+        m_rateLimits(m_config.rateLimitPerSecond, m_config.rateLimitBurst, m_config.maxTrackedCallers),
+        m_nonces(m_config.maxTrackedCallers, m_config.maxPastSkew),
+        m_emptyBodyHash(wire::hashBody({})) {}
+
+  ~Impl() {
+    stop();
+    if (m_eventFd >= 0) ::close(m_eventFd);
+  }
+
+  Result<void> open() {
+    try {
+      m_router = zmq::socket_t(m_context->impl().zmq(), zmq::socket_type::router);
+      m_router.set(zmq::sockopt::linger, 0);
+      m_router.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(m_config.transportMaxMessageBytes));
+      m_router.set(zmq::sockopt::rcvhwm, 10'000);
+      m_router.set(zmq::sockopt::sndhwm, 10'000);
+      if (m_config.curveSecretKey) {
+        if (!curveAvailable()) return fail(ErrorCode::kInvalidArgument, "libzmq has no CURVE support");
+        m_router.set(zmq::sockopt::curve_server, 1);
+        m_router.set(zmq::sockopt::curve_secretkey,
+                     zmq::const_buffer(m_config.curveSecretKey->data(), m_config.curveSecretKey->size()));
+      }
+      m_router.bind(m_config.bindEndpoint);
+      m_endpoint = m_router.get(zmq::sockopt::last_endpoint);
+    } catch (const zmq::error_t& e) {
+      return fail(ErrorCode::kUnavailable, "cannot bind " + m_config.bindEndpoint + ": " + e.what());
+    }
+    m_eventFd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (m_eventFd < 0) return fail(ErrorCode::kInternal, std::string("eventfd: ") + std::strerror(errno));
+    // The socket moves to the I/O thread here; thread creation is the memory barrier ZeroMQ asks
+    // for when a socket changes threads.
+    m_ioThread = std::thread([this] { ioThreadMain(); });
+    for (std::size_t i = 0; i < m_config.workerThreads; ++i) {
+      m_workers.emplace_back([this] { workerMain(); });
+    }
+    return {};
+  }
+
+  void stop() {
+    if (m_stopCalled.exchange(true)) return;
+    m_stopRequested = true;
+    if (m_ioThread.joinable()) m_ioThread.join();
+    {
+      std::lock_guard lock(m_queueMutex);
+      m_stopWorkers = true;
+    }
+    m_queueCv.notify_all();
+    for (auto& w : m_workers) {
+      if (w.joinable()) w.join();
+    }
+  }
+
+  const std::string& endpoint() const { return m_endpoint; }
+  const wire::Hotkey& hotkey() const { return m_me; }
+
+  AxonStats stats() const {
+    AxonStats s;
+    for (std::size_t i = 0; i < s.responses.size(); ++i) s.responses[i] = m_responses[i].load();
+    s.sessionsOpened = m_sessionsOpened.load();
+    s.handlerBatches = m_handlerBatches.load();
+    s.framesDropped = m_framesDropped.load();
+    return s;
+  }
+
+ private:
+  // ---------------------------------------------------------------- I/O thread
+
+  void ioThreadMain() {
+    try {
+      ioLoop();
+    } catch (const std::exception& e) {
+      // ZeroMQ failed underneath us (e.g. the context was terminated): we failed, not a peer.
+      MERIT_LOG_ERROR(log::Category::kNet, "axon {}: I/O thread stopped: {}", m_endpoint, e.what());
+    }
+    try {
+      flushOutgoing();
+      m_router.set(zmq::sockopt::linger, kCloseLingerMs);
+      m_router.close();
+    } catch (const std::exception& e) {
+      MERIT_LOG_WARN(log::Category::kNet, "axon {}: closing: {}", m_endpoint, e.what());
+    }
+  }
+
+  void ioLoop() {
+    SteadyClock::time_point drainDeadline{};
+    for (;;) {
+      if (m_stopRequested && !m_draining) {
+        m_draining = true;
+        drainDeadline = SteadyClock::now() + m_config.drainTimeout;
+      }
+      if (m_draining) {
+        if (m_inFlight.load() == 0 && outgoingEmpty()) return;
+        if (SteadyClock::now() >= drainDeadline) {
+          abandonQueued();
+          flushOutgoing();
+          return;
+        }
+      }
+      zmq::pollitem_t items[] = {
+          {m_router.handle(), 0, ZMQ_POLLIN, 0},
+          {nullptr, m_eventFd, ZMQ_POLLIN, 0},
+      };
+      zmq::poll(items, 2, std::chrono::milliseconds(kPollIntervalMs));
+      if (items[1].revents & ZMQ_POLLIN) {
+        std::uint64_t counter = 0;
+        [[maybe_unused]] auto n = ::read(m_eventFd, &counter, sizeof counter);
+      }
+      flushOutgoing();
+      if (items[0].revents & ZMQ_POLLIN) {
+        for (std::size_t i = 0; i < kMaxFramesPerWake; ++i) {
+          if (!receiveOne()) break;
+        }
+      }
+      expireSessions();
+    }
+  }
+
+  // Receives one multipart message: [routing id][correlation id][envelope]. Returns false when
+  // nothing was waiting.
+  bool receiveOne() {
+    zmq::message_t routing;
+    if (!m_router.recv(routing, zmq::recv_flags::dontwait)) return false;
+    std::string routingId(static_cast<const char*>(routing.data()), routing.size());
+    std::vector<zmq::message_t> parts;
+    bool more = routing.more();
+    std::size_t frames = 0;
+    while (more) {
+      zmq::message_t part;
+      // The rest of a multipart message is already here (ZeroMQ delivers messages atomically).
+      if (!m_router.recv(part, zmq::recv_flags::none)) break;
+      more = part.more();
+      if (++frames <= 2) parts.push_back(std::move(part));
+    }
+    if (parts.empty() || parts[0].size() != wire::kRequestIdSize) {
+      ++m_framesDropped;
+      MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug,
+                             "axon {}: dropped a message without a correlation id", m_endpoint);
+      return true;
+    }
+    wire::RequestId corr;
+    std::memcpy(corr.data(), parts[0].data(), corr.size());
+    if (frames != 2) {
+      rejectRequest(routingId, corr, corr, Status::kBadRequest, "expected 2 frames after the routing id");
+      return true;
+    }
+    handleFrame(routingId, corr, parts[1]);
+    return true;
+  }
+
+  void handleFrame(const std::string& routingId, const wire::RequestId& corr, const zmq::message_t& payload) {
+    // 1. size limit (ZMQ_MAXMSGSIZE already cut off anything above the transport limit).
+    if (payload.size() > m_config.maxMessageBytes) {
+      rejectRequest(routingId, corr, corr, Status::kBadRequest,
+                    "message of " + std::to_string(payload.size()) + " bytes exceeds the limit of " +
+                        std::to_string(m_config.maxMessageBytes));
+      return;
+    }
+    if (m_draining) {
+      rejectRequest(routingId, corr, corr, Status::kOverloaded, "axon is draining");
+      return;
+    }
+    // 2. decode with reader limits.
+    auto decoded = wire::decode(viewOf(payload), wire::DecodeLimits{m_config.maxMessageBytes, 8});
+    if (!decoded) {
+      MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug, "axon {}: undecodable message: {}",
+                             m_endpoint, decoded.error().message());
+      rejectRequest(routingId, corr, corr, Status::kBadRequest, decoded.error().message());
+      return;
+    }
+    if (auto* request = std::get_if<wire::Request>(&*decoded)) {
+      handleRequest(routingId, corr, std::move(*request));
+    } else if (auto* init = std::get_if<wire::SessionInit>(&*decoded)) {
+      handleSessionInit(routingId, corr, *init);
+    } else {
+      rejectRequest(routingId, corr, corr, Status::kBadRequest, "an axon accepts requests and session inits only");
+    }
+  }
+
+  // Steps 3-6, shared by requests and handshakes. Returns the policy decision when admitted.
+  std::optional<CallerDecision> admit(const wire::Hotkey& target, std::int64_t timestampMs,
+                                      std::uint16_t netuid, const wire::Hotkey& caller, Status& status,
+                                      std::string& message) {
+    // 3. target is me.
+    if (target != m_me) {
+      status = Status::kUnauthorized;
+      message = "addressed to hotkey " + shortHex(target) + "…, this axon is " + shortHex(m_me) + "…";
+      return std::nullopt;
+    }
+    // 4. timestamp window, past and future.
+    const std::int64_t now = m_clock->nowUnixMs();
+    if (timestampMs < now - m_config.maxPastSkew.count()) {
+      status = Status::kStale;
+      message = "timestamp is " + std::to_string(now - timestampMs) + " ms old";
+      return std::nullopt;
+    }
+    if (timestampMs > now + m_config.maxFutureSkew.count()) {
+      status = Status::kStale;
+      message = "timestamp is " + std::to_string(timestampMs - now) + " ms in the future";
+      return std::nullopt;
+    }
+    // 5. caller allowed.
+    CallerDecision decision;
+    try {
+      decision = m_policy->check(netuid, caller);
+    } catch (const std::exception& e) {
+      MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kWarn, "axon {}: caller policy threw: {}",
+                             m_endpoint, e.what());
+      status = Status::kInternal;
+      message = "caller policy failed";
+      return std::nullopt;
+    }
+    if (!decision.allowed) {
+      status = Status::kForbidden;
+      message = decision.reason.empty() ? "caller not allowed" : decision.reason;
+      return std::nullopt;
+    }
+    // 6. per-caller token bucket.
+    switch (m_rateLimits.take(caller, SteadyClock::now())) {
+      case RateLimiterTable::Outcome::kAllowed: break;
+      case RateLimiterTable::Outcome::kLimited:
+        status = Status::kRateLimited;
+        message = "rate limit of " + std::to_string(m_config.rateLimitPerSecond) + "/s exceeded";
+        return std::nullopt;
+      case RateLimiterTable::Outcome::kTableFull:
+        status = Status::kOverloaded;
+        message = "too many callers";
+        return std::nullopt;
+    }
+    return decision;
+  }
+
+  void handleRequest(const std::string& routingId, const wire::RequestId& corr, wire::Request request) {
+    const auto& h = request.header;
+    const wire::RequestId& rid = h.requestId;
+    Status status = Status::kOk;
+    std::string message;
+    auto decision = admit(h.target, h.timestampMs, h.netuid, h.caller, status, message);
+    if (!decision) {
+      logRejection(h.caller, status, message);
+      rejectRequest(routingId, corr, rid, status, std::move(message));
+      return;
+    }
+    // 7. nonce strictly increasing (recorded only after authentication, so a forgery cannot
+    // advance a caller's nonce).
+    switch (m_nonces.check(h.caller, h.nonce, m_clock->nowUnixMs())) {
+      case NonceTable::Outcome::kFresh: break;
+      case NonceTable::Outcome::kReplayed:
+        logRejection(h.caller, Status::kStale, "replayed nonce");
+        rejectRequest(routingId, corr, rid, Status::kStale, "nonce is not above the last accepted one");
+        return;
+      case NonceTable::Outcome::kTableFull:
+        rejectRequest(routingId, corr, rid, Status::kOverloaded, "too many callers");
+        return;
+    }
+    // 8. authenticator.
+    std::shared_ptr<const Session> session;
+    switch (request.auth.kind) {
+      case wire::Authenticator::Kind::kNone:
+        rejectRequest(routingId, corr, rid, Status::kUnauthorized, "request is not authenticated");
+        return;
+      case wire::Authenticator::Kind::kSignature: {
+        auto ok = wire::verifyRequestSignature(request);
+        if (!ok) {
+          logRejection(h.caller, Status::kUnauthorized, ok.error().message());
+          rejectRequest(routingId, corr, rid, Status::kUnauthorized, ok.error().message());
+          return;
+        }
+        break;
+      }
+      case wire::Authenticator::Kind::kSessionMac: {
+        auto it = m_sessions.find(request.auth.sessionId);
+        if (it == m_sessions.end() || it->second.session->caller != h.caller) {
+          rejectRequest(routingId, corr, rid, Status::kUnauthorized, "unknown or expired session");
+          return;
+        }
+        auto ok = wire::verifyRequestMac(request, it->second.session->key);
+        if (!ok) {
+          logRejection(h.caller, Status::kUnauthorized, ok.error().message());
+          rejectRequest(routingId, corr, rid, Status::kUnauthorized, ok.error().message());
+          return;
+        }
+        it->second.lastUsed = SteadyClock::now();
+        session = it->second.session;
+        break;
+      }
+    }
+    m_nonces.commit(h.caller, h.nonce, h.timestampMs);
+
+    // Authenticated from here on: every answer is signed or MACed.
+    // 9. body hash.
+    if (wire::hashBody(request.body) != h.bodyHash) {
+      answer(routingId, corr, request.header, session.get(), Status::kBadRequest, "body hash mismatch");
+      return;
+    }
+    // Module and version known.
+    std::size_t module = m_modules.size();
+    for (std::size_t i = 0; i < m_modules.size(); ++i) {
+      if (m_modules[i].module == h.module && m_modules[i].version == h.moduleVersion) module = i;
+    }
+    if (module == m_modules.size()) {
+      answer(routingId, corr, request.header, session.get(), Status::kNotFound,
+             "no module " + h.module + " version " + std::to_string(h.moduleVersion));
+      return;
+    }
+    // 10. priority queue, bounded.
+    const auto timeout = std::min<std::int64_t>(h.timeoutMs, m_config.maxTimeout.count());
+    const std::uint64_t priority = m_config.priority ? m_config.priority(h, *decision) : decision->stake;
+    WorkItem item{routingId, corr, std::move(request), module,
+                  SteadyClock::now() + std::chrono::milliseconds(timeout), std::move(session)};
+    std::optional<WorkItem> displaced;
+    bool admitted = false;
+    {
+      std::lock_guard lock(m_queueMutex);
+      if (m_queue.size() >= m_config.queueCapacity) {
+        auto lowest = std::prev(m_queue.end());
+        if (lowest->first.priority < priority) {
+          // A higher-priority caller displaces the lowest queued request; its in-flight count
+          // passes to the newcomer.
+          displaced = std::move(lowest->second);
+          m_queue.erase(lowest);
+        }
+      }
+      if (m_queue.size() < m_config.queueCapacity) {
+        m_queue.emplace(QueueKey{priority, m_seq++}, std::move(item));
+        admitted = true;
+        if (!displaced) ++m_inFlight;
+      }
+    }
+    if (admitted) m_queueCv.notify_all();
+    if (displaced) {
+      answer(displaced->routingId, displaced->correlation, displaced->request.header, displaced->session.get(),
+             Status::kOverloaded, "queue is full (displaced by a higher-priority caller)");
+    } else if (!admitted) {
+      answer(item.routingId, item.correlation, item.request.header, item.session.get(), Status::kOverloaded,
+             "queue is full");
+    }
+  }
+
+  void handleSessionInit(const std::string& routingId, const wire::RequestId& corr, const wire::SessionInit& init) {
+    Status status = Status::kOk;
+    std::string message;
+    auto decision = admit(init.target, init.timestampMs, 0, init.caller, status, message);
+    if (decision) {
+      auto ok = wire::verifySessionInit(init);
+      if (!ok) {
+        status = Status::kUnauthorized;
+        message = ok.error().message();
+      }
+    }
+    auto callerKey = crypto::PublicKey::fromBytes(init.caller);
+    if (status == Status::kOk && !callerKey) {
+      status = Status::kBadRequest;
+      message = "caller is not a valid public key";
+    }
+    if (status != Status::kOk) {
+      logRejection(init.caller, status, message);
+      wire::SessionReply reply;
+      reply.status = status;
+      reply.message = truncated(std::move(message));
+      reply.clientNonce = init.clientNonce;
+      reply.timestampMs = m_clock->nowUnixMs();
+      send(routingId, corr, status, encodeToZmq(reply));
+      return;
+    }
+    makeRoomForSession(init.caller);
+    wire::SessionReply reply;
+    reply.status = Status::kOk;
+    reply.clientNonce = init.clientNonce;
+    crypto::randomBytes(reply.serverNonce);
+    crypto::randomBytes(reply.sessionId);
+    reply.timestampMs = m_clock->nowUnixMs();
+    auto session = std::make_shared<Session>(Session{
+        reply.sessionId, init.caller,
+        wire::deriveSessionKey(m_key, *callerKey, init.caller, m_me, init.clientNonce, reply.serverNonce,
+                               reply.sessionId)});
+    m_sessions.insert_or_assign(reply.sessionId, SessionEntry{std::move(session), SteadyClock::now()});
+    ++m_sessionsOpened;
+    wire::signSessionAccept(reply, init.caller, m_key);
+    send(routingId, corr, Status::kOk, encodeToZmq(reply));
+  }
+
+  // Keeps at most maxSessionsPerCaller per caller and maxSessions in all, evicting the least
+  // recently used.
+  void makeRoomForSession(const wire::Hotkey& caller) {
+    auto evictOldest = [this](auto pred) {
+      auto oldest = m_sessions.end();
+      std::size_t count = 0;
+      for (auto it = m_sessions.begin(); it != m_sessions.end(); ++it) {
+        if (!pred(it->second)) continue;
+        ++count;
+        if (oldest == m_sessions.end() || it->second.lastUsed < oldest->second.lastUsed) oldest = it;
+      }
+      return std::pair{oldest, count};
+    };
+    auto [oldestOfCaller, count] = evictOldest([&](const SessionEntry& e) { return e.session->caller == caller; });
+    if (count >= m_config.maxSessionsPerCaller && oldestOfCaller != m_sessions.end()) m_sessions.erase(oldestOfCaller);
+    if (m_sessions.size() >= m_config.maxSessions) {
+      auto [oldest, all] = evictOldest([](const SessionEntry&) { return true; });
+      if (oldest != m_sessions.end()) m_sessions.erase(oldest);
+    }
+  }
+
+  void expireSessions() {
+    const auto now = SteadyClock::now();
+    if (now < m_nextSessionSweep) return;
+    m_nextSessionSweep = now + std::chrono::seconds(1);
+    std::erase_if(m_sessions, [&](const auto& kv) { return now - kv.second.lastUsed > m_config.sessionIdleTimeout; });
+  }
+
+  void logRejection(const wire::Hotkey& caller, Status status, const std::string& message) {
+    MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug, "axon {}: {} from {}…: {}", m_endpoint,
+                           wire::statusName(status), shortHex(caller), message);
+  }
+
+  // An unsigned rejection (before authentication).
+  void rejectRequest(const std::string& routingId, const wire::RequestId& corr, const wire::RequestId& requestId,
+                     Status status, std::string message) {
+    wire::Response r;
+    r.requestId = requestId;
+    r.status = status;
+    r.message = truncated(std::move(message));
+    r.timestampMs = m_clock->nowUnixMs();
+    r.bodyHash = m_emptyBodyHash;
+    send(routingId, corr, status, encodeToZmq(r));
+  }
+
+  // An authenticated answer without a body, from the I/O thread.
+  void answer(const std::string& routingId, const wire::RequestId& corr, const wire::RequestHeader& h,
+              const Session* session, Status status, std::string message) {
+    wire::Response r = makeResponse(h, session, status, std::move(message), {});
+    send(routingId, corr, status, encodeToZmq(r));
+  }
+
+  void send(const std::string& routingId, const wire::RequestId& corr, Status status, zmq::message_t payload) {
+    // Counted before sending, so a peer that has the reply also sees it counted.
+    ++m_responses[static_cast<std::size_t>(status)];
+    try {
+      m_router.send(zmq::buffer(routingId), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+      m_router.send(zmq::buffer(corr.data(), corr.size()), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+      // A full or vanished peer drops the reply (ROUTER semantics); the caller times out.
+      (void)m_router.send(payload, zmq::send_flags::dontwait);
+    } catch (const zmq::error_t& e) {
+      MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug, "axon {}: send failed: {}", m_endpoint, e.what());
+    }
+  }
+
+  bool outgoingEmpty() {
+    std::lock_guard lock(m_outMutex);
+    return m_outgoing.empty();
+  }
+
+  void flushOutgoing() {
+    std::deque<Outgoing> batch;
+    {
+      std::lock_guard lock(m_outMutex);
+      batch.swap(m_outgoing);
+    }
+    for (auto& o : batch) send(o.routingId, o.correlation, o.status, std::move(o.payload));
+  }
+
+  // Drain timed out: what is still queued is answered OVERLOADED.
+  void abandonQueued() {
+    std::map<QueueKey, WorkItem> left;
+    {
+      std::lock_guard lock(m_queueMutex);
+      left.swap(m_queue);
+    }
+    for (auto& [key, item] : left) {
+      answer(item.routingId, item.correlation, item.request.header, item.session.get(), Status::kOverloaded,
+             "axon shut down before this request ran");
+      --m_inFlight;
+    }
+  }
+
+  // ---------------------------------------------------------------- shared (I/O and workers)
+
+  // Builds a signed (or MACed, in a session) response. Safe from any thread: signing with
+  // m_key is const, the session's key is immutable.
+  wire::Response makeResponse(const wire::RequestHeader& h, const Session* session, Status status,
+                              std::string message, Bytes body) const {
+    wire::Response r;
+    r.requestId = h.requestId;
+    r.status = status;
+    r.message = truncated(std::move(message));
+    r.timestampMs = m_clock->nowUnixMs();
+    r.bodyHash = body.empty() ? m_emptyBodyHash : wire::hashBody(body);
+    r.body = std::move(body);
+    if (session != nullptr) {
+      wire::macResponse(r, h.caller, m_me, session->key, session->id);
+    } else {
+      wire::signResponse(r, h.caller, m_key);
+    }
+    return r;
+  }
+
+  // ---------------------------------------------------------------- workers
+
+  void workerMain() {
+    for (;;) {
+      std::vector<WorkItem> batch;
+      {
+        std::unique_lock lock(m_queueMutex);
+        m_queueCv.wait(lock, [this] { return !m_queue.empty() || m_stopWorkers; });
+        if (m_queue.empty()) return;
+        batch.push_back(takeLocked(m_queue.begin()));
+        const std::size_t module = batch.front().module;
+        const auto fillUntil = SteadyClock::now() + m_config.maxBatchWait;
+        while (batch.size() < m_config.maxBatchSize) {
+          auto it = std::find_if(m_queue.begin(), m_queue.end(), [&](const auto& kv) { return kv.second.module == module; });
+          if (it != m_queue.end()) {
+            batch.push_back(takeLocked(it));
+            continue;
+          }
+          if (m_stopWorkers || m_stopRequested || SteadyClock::now() >= fillUntil) break;
+          m_queueCv.wait_until(lock, fillUntil);
+        }
+      }
+      runBatch(batch);
+    }
+  }
+
+  WorkItem takeLocked(std::map<QueueKey, WorkItem>::iterator it) {
+    WorkItem item = std::move(it->second);
+    m_queue.erase(it);
+    return item;
+  }
+
+  void runBatch(std::vector<WorkItem>& batch) {
+    const auto now = SteadyClock::now();
+    std::vector<Outgoing> out;
+    out.reserve(batch.size());
+    std::vector<std::size_t> live;
+    std::vector<wire::Request> requests;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i].deadline <= now) {
+        // Its caller has given up; running it would waste the handler.
+        out.push_back(outgoing(batch[i], Status::kTimeout, "deadline passed while queued", {}));
+      } else {
+        live.push_back(i);
+        requests.push_back(std::move(batch[i].request));
+      }
+    }
+    if (!live.empty()) {
+      const ModuleHandler& m = m_modules[batch[live.front()].module];
+      std::vector<Reply> replies;
+      std::string failure;
+      try {
+        replies = m.handler(std::span<const wire::Request>(requests));
+        if (replies.size() != requests.size()) {
+          failure = "handler returned " + std::to_string(replies.size()) + " replies for " +
+                    std::to_string(requests.size()) + " requests";
+        }
+      } catch (const std::exception& e) {
+        failure = std::string("handler failed: ") + e.what();
+      } catch (...) {
+        failure = "handler failed";
+      }
+      ++m_handlerBatches;
+      if (!failure.empty()) {
+        MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kWarn, "axon {}: module {}: {}", m_endpoint,
+                               m.module, failure);
+      }
+      for (std::size_t j = 0; j < live.size(); ++j) {
+        WorkItem& item = batch[live[j]];
+        item.request = std::move(requests[j]);
+        if (!failure.empty()) {
+          out.push_back(outgoing(item, Status::kInternal, "handler failed", {}));
+          continue;
+        }
+        Reply& r = replies[j];
+        Status status = r.status;
+        if (static_cast<std::uint8_t>(status) > wire::kMaxWireStatus) status = Status::kInternal;
+        out.push_back(outgoing(item, status, std::move(r.message), std::move(r.body)));
+      }
+    }
+    {
+      std::lock_guard lock(m_outMutex);
+      for (auto& o : out) m_outgoing.push_back(std::move(o));
+    }
+    m_inFlight -= batch.size();
+    const std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(m_eventFd, &one, sizeof one);
+  }
+
+  Outgoing outgoing(const WorkItem& item, Status status, std::string message, Bytes body) const {
+    wire::Response r = makeResponse(item.request.header, item.session.get(), status, std::move(message), std::move(body));
+    return Outgoing{item.routingId, item.correlation, status, encodeToZmq(r)};
+  }
+
+  // Immutable after construction.
+  const AxonConfig m_config;
+  const crypto::PrivateKey m_key;
+  const wire::Hotkey m_me;
+  const std::shared_ptr<const CallerPolicy> m_policy;
+  const std::vector<ModuleHandler> m_modules;
+  const std::shared_ptr<const Clock> m_clock;
+  const std::shared_ptr<Context> m_context;
+
+  // Owned by the I/O thread (created by open() before the thread starts).
+  zmq::socket_t m_router;
+  std::string m_endpoint;
+  RateLimiterTable m_rateLimits;
+  NonceTable m_nonces;
+  std::map<wire::SessionId, SessionEntry> m_sessions;
+  SteadyClock::time_point m_nextSessionSweep{};
+  bool m_draining = false;
+  const crypto::Hash256 m_emptyBodyHash;
+
+  // Work queue: bounded by queueCapacity.
+  std::mutex m_queueMutex;
+  std::condition_variable m_queueCv;
+  std::map<QueueKey, WorkItem> m_queue;  // guarded by m_queueMutex
+  std::uint64_t m_seq = 0;               // guarded by m_queueMutex
+  bool m_stopWorkers = false;            // guarded by m_queueMutex
+
+  // Replies from workers to the I/O thread. Bounded by construction: at most one per admitted
+  // request, and admitted requests are bounded by queueCapacity plus the batches being run.
+  std::mutex m_outMutex;
+  std::deque<Outgoing> m_outgoing;  // guarded by m_outMutex
+  int m_eventFd = -1;               // workers write, the I/O thread reads
+
+  std::atomic<std::size_t> m_inFlight{0};  // admitted, not yet answered
+  std::atomic<bool> m_stopRequested{false};
+  std::atomic<bool> m_stopCalled{false};
+  std::array<std::atomic<std::uint64_t>, 10> m_responses{};
+  std::atomic<std::uint64_t> m_sessionsOpened{0};
+  std::atomic<std::uint64_t> m_handlerBatches{0};
+  std::atomic<std::uint64_t> m_framesDropped{0};
+
+  std::thread m_ioThread;
+  std::vector<std::thread> m_workers;
+};
+
+Axon::Axon(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+Axon::~Axon() = default;
+
+Result<std::unique_ptr<Axon>> Axon::start(AxonConfig config, crypto::PrivateKey hotkey,
+                                          std::shared_ptr<const CallerPolicy> policy,
+                                          std::vector<ModuleHandler> modules, std::shared_ptr<const Clock> clock,
+                                          std::shared_ptr<Context> context) {
+  if (config.workerThreads == 0 || config.queueCapacity == 0 || config.maxBatchSize == 0) {
+    return fail(ErrorCode::kInvalidArgument, "workerThreads, queueCapacity and maxBatchSize must be positive");
+  }
+  if (config.maxMessageBytes > config.transportMaxMessageBytes) {
+    return fail(ErrorCode::kInvalidArgument, "maxMessageBytes must not exceed transportMaxMessageBytes");
+  }
+  if (config.rateLimitPerSecond <= 0 || config.rateLimitBurst < 1) {
+    return fail(ErrorCode::kInvalidArgument, "rate limit must be positive with a burst of at least 1");
+  }
+  if (!policy || !clock) return fail(ErrorCode::kInvalidArgument, "an axon needs a caller policy and a clock");
+  if (config.maxSessions == 0 || config.maxSessionsPerCaller == 0 || config.maxTrackedCallers == 0) {
+    return fail(ErrorCode::kInvalidArgument, "session and caller limits must be positive");
+  }
+  for (std::size_t i = 0; i < modules.size(); ++i) {
+    if (!wire::isValidModuleName(modules[i].module) || !modules[i].handler) {
+      return fail(ErrorCode::kInvalidArgument, "module " + std::to_string(i) + " needs a valid name and a handler");
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (modules[j].module == modules[i].module && modules[j].version == modules[i].version) {
+        return fail(ErrorCode::kInvalidArgument, "module " + modules[i].module + " registered twice");
+      }
+    }
+  }
+  if (!context) {
+    MERIT_ASSIGN_OR_RETURN(context, Context::create());
+  }
+  auto impl = std::make_unique<Impl>(std::move(config), std::move(hotkey), std::move(policy), std::move(modules),
+                                     std::move(clock), std::move(context));
+  MERIT_TRY(impl->open());
+  return std::unique_ptr<Axon>(new Axon(std::move(impl)));
+}
+
+const std::string& Axon::endpoint() const { return m_impl->endpoint(); }
+const wire::Hotkey& Axon::hotkey() const { return m_impl->hotkey(); }
+AxonStats Axon::stats() const { return m_impl->stats(); }
+void Axon::stop() { m_impl->stop(); }
+
+}  // namespace merit::net

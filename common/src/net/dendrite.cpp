@@ -1,0 +1,464 @@
+#include "merit/net/dendrite.h"
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+
+#include <zmq.hpp>
+
+#include "merit/crypto/hash.h"
+#include "merit/util/assert.h"
+#include "merit/util/log.h"
+#include "merit/wire/auth.h"
+#include "merit/wire/codec.h"
+#include "zmq_context.h"
+#include "zmq_util.h"
+
+namespace merit::net {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+using wire::Status;
+
+constexpr std::size_t kNoSlot = static_cast<std::size_t>(-1);
+
+struct Unsent {
+  wire::RequestId correlation{};
+  zmq::message_t payload;
+  std::size_t slot = kNoSlot;  // kNoSlot: a handshake
+};
+
+// One cached DEALER connection to one axon (endpoint, hotkey, CURVE key).
+struct Connection {
+  Connection(zmq::socket_t s, crypto::PublicKey key) : socket(std::move(s)), hotkey(key) {}
+
+  zmq::socket_t socket;
+  crypto::PublicKey hotkey;
+  SteadyClock::time_point lastUsed{};
+  bool everSent = false;  // some message went out: the connection completed at least once
+
+  enum class SessionState { kNone, kHandshaking, kReady };
+  SessionState sessionState = SessionState::kNone;
+  std::unique_ptr<wire::SessionKey> sessionKey;
+  wire::SessionId sessionId{};
+  wire::HandshakeNonce clientNonce{};
+  wire::RequestId handshakeCorrelation{};
+  bool handshakeSent = false;
+
+  // State of the current query only (cleared at its end).
+  bool inQuery = false;
+  std::map<wire::RequestId, std::size_t> pending;  // correlation id → slot
+  std::vector<std::size_t> waitingForSession;
+  std::deque<Unsent> unsent;  // waits for the connection to complete (ZMQ_IMMEDIATE)
+};
+
+struct Slot {
+  Connection* conn = nullptr;
+  wire::RequestId requestId{};
+  SteadyClock::time_point sentAt{};
+  bool sent = false;
+  bool done = false;
+  bool usedSession = false;
+  bool retried = false;
+};
+
+}  // namespace
+
+class Dendrite::Impl {
+ public:
+  Impl(crypto::PrivateKey hotkey, DendriteConfig config, std::shared_ptr<const Clock> clock,
+       std::shared_ptr<Context> context)
+      : m_key(std::move(hotkey)),
+        m_me(m_key.publicKey().bytes()),
+        m_config(config),
+        m_clock(std::move(clock)),
+        m_context(std::move(context)) {}
+
+  const wire::Hotkey& hotkey() const { return m_me; }
+  std::size_t connectionCount() const { return m_connections.size(); }
+
+  std::vector<QueryResult> query(std::span<const AxonTarget> targets, std::span<const OutboundRequest> requests,
+                                 SteadyClock::time_point deadline, const ResultCallback& onResult) {
+    MERIT_ASSERT(requests.size() == 1 || requests.size() == targets.size(), requests.size(), targets.size());
+    m_results.assign(targets.size(), QueryResult{});
+    m_slots.assign(targets.size(), Slot{});
+    m_requests = requests;
+    m_deadline = deadline;
+    m_onResult = &onResult;
+    m_remaining = targets.size();
+    for (std::size_t i = 0; i < targets.size(); ++i) m_results[i].index = i;
+
+    const auto now = SteadyClock::now();
+    evictIdle(now);
+    std::vector<Connection*> active;
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      const OutboundRequest& req = requestFor(i);
+      if (!wire::isValidModuleName(req.module)) {
+        finishLocal(i, Status::kInternal, "invalid module name in the outbound request");
+        continue;
+      }
+      auto conn = connectionFor(targets[i], now);
+      if (!conn) {
+        finishLocal(i, conn.error().code() == ErrorCode::kOverloaded ? Status::kUnavailable : Status::kInternal,
+                    conn.error().message());
+        continue;
+      }
+      Connection& c = **conn;
+      if (!c.inQuery) {
+        c.inQuery = true;
+        active.push_back(&c);
+      }
+      c.lastUsed = now;
+      m_slots[i].conn = &c;
+      if (m_config.mode == AuthMode::kSession && c.sessionState != Connection::SessionState::kReady) {
+        c.waitingForSession.push_back(i);
+        if (c.sessionState == Connection::SessionState::kNone) startHandshake(c);
+      } else {
+        sendRequest(c, i);
+      }
+    }
+
+    std::vector<zmq::pollitem_t> items;
+    while (m_remaining > 0) {
+      const auto left = m_deadline - SteadyClock::now();
+      if (left <= SteadyClock::duration::zero()) break;
+      items.clear();
+      for (Connection* c : active) {
+        short events = ZMQ_POLLIN;
+        if (!c->unsent.empty()) events |= ZMQ_POLLOUT;
+        items.push_back({c->socket.handle(), 0, events, 0});
+      }
+      const auto waitMs = std::chrono::ceil<std::chrono::milliseconds>(left);
+      try {
+        zmq::poll(items, waitMs);
+      } catch (const zmq::error_t& e) {
+        MERIT_LOG_ERROR(log::Category::kNet, "dendrite: poll failed: {}", e.what());
+        break;
+      }
+      for (std::size_t k = 0; k < items.size(); ++k) {
+        if (items[k].revents & ZMQ_POLLOUT) trySend(*active[k]);
+        if (items[k].revents & ZMQ_POLLIN) receiveAll(*active[k]);
+      }
+    }
+
+    for (std::size_t i = 0; i < m_slots.size(); ++i) {
+      if (m_slots[i].done) continue;
+      const Slot& s = m_slots[i];
+      const bool reached = s.sent || (s.conn != nullptr && s.conn->handshakeSent);
+      if (reached) {
+        finishLocal(i, Status::kTimeout, "no response before the deadline");
+      } else {
+        finishLocal(i, Status::kUnavailable, "could not connect before the deadline");
+      }
+    }
+    for (Connection* c : active) {
+      c->inQuery = false;
+      c->pending.clear();
+      c->waitingForSession.clear();
+      c->unsent.clear();
+      if (c->sessionState == Connection::SessionState::kHandshaking) c->sessionState = Connection::SessionState::kNone;
+      c->handshakeSent = false;
+    }
+    m_onResult = nullptr;
+    return std::move(m_results);
+  }
+
+ private:
+  const OutboundRequest& requestFor(std::size_t i) const { return m_requests.size() == 1 ? m_requests[0] : m_requests[i]; }
+
+  std::uint64_t nextNonce() {
+    const auto wallNs = static_cast<std::uint64_t>(std::max<std::int64_t>(0, m_clock->nowUnixMs())) * 1'000'000u;
+    m_lastNonce = std::max(m_lastNonce + 1, wallNs);
+    return m_lastNonce;
+  }
+
+  void evictIdle(SteadyClock::time_point now) {
+    std::erase_if(m_connections, [&](const auto& kv) { return now - kv.second->lastUsed > m_config.idleTimeout; });
+  }
+
+  Result<Connection*> connectionFor(const AxonTarget& t, SteadyClock::time_point now) {
+    std::string key = t.endpoint + "|" + t.hotkey.toHex();
+    if (t.curvePublicKey) key += "|" + toHex(*t.curvePublicKey);
+    if (auto it = m_connections.find(key); it != m_connections.end()) return it->second.get();
+    if (m_connections.size() >= m_config.maxConnections) {
+      auto lru = m_connections.end();
+      for (auto it = m_connections.begin(); it != m_connections.end(); ++it) {
+        if (!it->second->inQuery && (lru == m_connections.end() || it->second->lastUsed < lru->second->lastUsed)) lru = it;
+      }
+      if (lru == m_connections.end()) return fail(ErrorCode::kOverloaded, "too many connections in one query");
+      m_connections.erase(lru);
+    }
+    try {
+      zmq::socket_t s(m_context->impl().zmq(), zmq::socket_type::dealer);
+      s.set(zmq::sockopt::linger, 0);
+      s.set(zmq::sockopt::immediate, 1);
+      s.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(m_config.maxResponseBytes + 4096));
+      if (t.curvePublicKey) {
+        if (!m_curve) {
+          MERIT_ASSIGN_OR_RETURN(auto pair, CurveKeyPair::generate());
+          m_curve = std::make_unique<CurveKeyPair>(std::move(pair));
+        }
+        s.set(zmq::sockopt::curve_serverkey, zmq::const_buffer(t.curvePublicKey->data(), 32));
+        s.set(zmq::sockopt::curve_publickey, zmq::const_buffer(m_curve->publicKey.data(), 32));
+        s.set(zmq::sockopt::curve_secretkey,
+              zmq::const_buffer(m_curve->secretKey.reveal().data(), m_curve->secretKey.size()));
+      }
+      s.connect(t.endpoint);
+      auto conn = std::make_unique<Connection>(std::move(s), t.hotkey);
+      conn->lastUsed = now;
+      Connection* raw = conn.get();
+      m_connections.emplace(std::move(key), std::move(conn));
+      return raw;
+    } catch (const zmq::error_t& e) {
+      return fail(ErrorCode::kInvalidArgument, "cannot connect to " + t.endpoint + ": " + e.what());
+    }
+  }
+
+  void startHandshake(Connection& c) {
+    wire::SessionInit init;
+    init.caller = m_me;
+    init.target = c.hotkey.bytes();
+    init.timestampMs = m_clock->nowUnixMs();
+    crypto::randomBytes(init.clientNonce);
+    wire::signSessionInit(init, m_key);
+    c.clientNonce = init.clientNonce;
+    crypto::randomBytes(c.handshakeCorrelation);
+    c.sessionState = Connection::SessionState::kHandshaking;
+    c.unsent.push_back(Unsent{c.handshakeCorrelation, encodeToZmq(init), kNoSlot});
+    trySend(c);
+  }
+
+  void sendRequest(Connection& c, std::size_t i) {
+    const OutboundRequest& out = requestFor(i);
+    wire::Request r;
+    auto& h = r.header;
+    h.netuid = out.netuid;
+    h.module = out.module;
+    h.moduleVersion = out.moduleVersion;
+    crypto::randomBytes(h.requestId);
+    h.caller = m_me;
+    h.target = c.hotkey.bytes();
+    h.timestampMs = m_clock->nowUnixMs();
+    h.nonce = nextNonce();
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(m_deadline - SteadyClock::now()).count();
+    h.timeoutMs = static_cast<std::uint32_t>(std::clamp<std::int64_t>(left, 1, UINT32_MAX));
+    h.bodyHash = wire::hashBody(out.body);
+    r.body = out.body;
+    Slot& s = m_slots[i];
+    s.requestId = h.requestId;
+    if (m_config.mode == AuthMode::kSession) {
+      MERIT_ASSERT(c.sessionKey != nullptr);
+      wire::macRequest(r, *c.sessionKey, c.sessionId);
+      s.usedSession = true;
+    } else {
+      wire::signRequest(r, m_key);
+    }
+    c.pending[h.requestId] = i;
+    c.unsent.push_back(Unsent{h.requestId, encodeToZmq(r), i});
+    trySend(c);
+  }
+
+  void trySend(Connection& c) {
+    while (!c.unsent.empty()) {
+      Unsent& u = c.unsent.front();
+      try {
+        if (!c.socket.send(zmq::buffer(u.correlation.data(), u.correlation.size()),
+                           zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+          return;  // no completed connection yet
+        }
+        // The rest of a multipart message is always accepted once its first frame was.
+        (void)c.socket.send(u.payload, zmq::send_flags::none);
+      } catch (const zmq::error_t& e) {
+        if (u.slot != kNoSlot) finishLocal(u.slot, Status::kInternal, std::string("send failed: ") + e.what());
+        c.unsent.pop_front();
+        continue;
+      }
+      c.everSent = true;
+      if (u.slot == kNoSlot) {
+        c.handshakeSent = true;
+      } else {
+        m_slots[u.slot].sent = true;
+        m_slots[u.slot].sentAt = SteadyClock::now();
+      }
+      c.unsent.pop_front();
+    }
+  }
+
+  void receiveAll(Connection& c) {
+    for (;;) {
+      zmq::message_t corrMsg;
+      zmq::message_t payload;
+      bool wellFormed = false;
+      try {
+        if (!c.socket.recv(corrMsg, zmq::recv_flags::dontwait)) return;
+        if (corrMsg.more()) {
+          (void)c.socket.recv(payload, zmq::recv_flags::none);
+          wellFormed = !payload.more() && corrMsg.size() == wire::kRequestIdSize;
+          while (payload.more()) {
+            zmq::message_t rest;
+            (void)c.socket.recv(rest, zmq::recv_flags::none);
+            if (!rest.more()) break;
+          }
+        }
+      } catch (const zmq::error_t& e) {
+        MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug, "dendrite: receive failed: {}", e.what());
+        return;
+      }
+      if (!wellFormed) {
+        MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug, "dendrite: malformed frames from {}…",
+                               c.hotkey.toHex().substr(0, 12));
+        continue;
+      }
+      wire::RequestId corr;
+      std::memcpy(corr.data(), corrMsg.data(), corr.size());
+      if (c.sessionState == Connection::SessionState::kHandshaking && corr == c.handshakeCorrelation) {
+        onSessionReply(c, payload);
+        continue;
+      }
+      auto it = c.pending.find(corr);
+      if (it == c.pending.end()) continue;  // a late answer to an earlier query
+      const std::size_t i = it->second;
+      c.pending.erase(it);
+      if (!m_slots[i].done) onResponse(c, i, payload);
+    }
+  }
+
+  void onSessionReply(Connection& c, const zmq::message_t& payload) {
+    auto decoded = wire::decode(viewOf(payload), wire::DecodeLimits{m_config.maxResponseBytes, 8});
+    std::vector<std::size_t> waiting;
+    waiting.swap(c.waitingForSession);
+    c.sessionState = Connection::SessionState::kNone;
+    const auto* reply = decoded ? std::get_if<wire::SessionReply>(&*decoded) : nullptr;
+    if (reply == nullptr || reply->clientNonce != c.clientNonce) {
+      for (auto i : waiting) finishLocal(i, Status::kInvalidResponse, "malformed session reply");
+      return;
+    }
+    if (reply->status != Status::kOk) {
+      for (auto i : waiting) finish(i, QueryResult{i, reply->status, reply->message, {}, {}, false, Origin::kAxon});
+      return;
+    }
+    if (auto ok = wire::verifySessionAccept(*reply, m_me, c.hotkey); !ok) {
+      for (auto i : waiting) finishLocal(i, Status::kInvalidResponse, ok.error().message());
+      return;
+    }
+    c.sessionKey = std::make_unique<wire::SessionKey>(wire::deriveSessionKey(
+        m_key, c.hotkey, m_me, c.hotkey.bytes(), c.clientNonce, reply->serverNonce, reply->sessionId));
+    c.sessionId = reply->sessionId;
+    c.sessionState = Connection::SessionState::kReady;
+    for (auto i : waiting) {
+      if (!m_slots[i].done) sendRequest(c, i);
+    }
+  }
+
+  void onResponse(Connection& c, std::size_t i, const zmq::message_t& payload) {
+    Slot& s = m_slots[i];
+    const auto latency = SteadyClock::now() - s.sentAt;
+    auto decoded = wire::decode(viewOf(payload), wire::DecodeLimits{m_config.maxResponseBytes, 8});
+    auto* resp = decoded ? std::get_if<wire::Response>(&*decoded) : nullptr;
+    if (resp == nullptr) {
+      finishLocal(i, Status::kInvalidResponse, decoded ? "not a response" : decoded.error().message(), latency);
+      return;
+    }
+    if (resp->requestId != s.requestId) {
+      finishLocal(i, Status::kInvalidResponse, "response names another request", latency);
+      return;
+    }
+    switch (resp->auth.kind) {
+      case wire::Authenticator::Kind::kNone:
+        if (resp->status == Status::kOk) {
+          finishLocal(i, Status::kInvalidResponse, "unauthenticated OK response", latency);
+          return;
+        }
+        if (resp->status == Status::kUnauthorized && s.usedSession && !s.retried) {
+          // Most likely the axon restarted and forgot the session: handshake again, once.
+          s.retried = true;
+          s.sent = false;
+          c.sessionKey.reset();
+          c.waitingForSession.push_back(i);
+          if (c.sessionState != Connection::SessionState::kHandshaking) startHandshake(c);
+          return;
+        }
+        finish(i, QueryResult{i, resp->status, std::move(resp->message), {}, latency, false, Origin::kAxon});
+        return;
+      case wire::Authenticator::Kind::kSignature:
+        if (auto ok = wire::verifyResponseSignature(*resp, m_me, c.hotkey); !ok) {
+          finishLocal(i, Status::kInvalidResponse, ok.error().message(), latency);
+          return;
+        }
+        break;
+      case wire::Authenticator::Kind::kSessionMac:
+        if (c.sessionKey == nullptr || resp->auth.sessionId != c.sessionId) {
+          finishLocal(i, Status::kInvalidResponse, "response MAC names an unknown session", latency);
+          return;
+        }
+        if (auto ok = wire::verifyResponseMac(*resp, m_me, c.hotkey.bytes(), *c.sessionKey); !ok) {
+          finishLocal(i, Status::kInvalidResponse, ok.error().message(), latency);
+          return;
+        }
+        break;
+    }
+    if (wire::hashBody(resp->body) != resp->bodyHash) {
+      finishLocal(i, Status::kInvalidResponse, "response body hash mismatch", latency);
+      return;
+    }
+    finish(i, QueryResult{i, resp->status, std::move(resp->message), std::move(resp->body), latency, true,
+                          Origin::kAxon});
+  }
+
+  void finishLocal(std::size_t i, Status status, std::string message,
+                   SteadyClock::duration latency = SteadyClock::duration::zero()) {
+    finish(i, QueryResult{i, status, std::move(message), {}, latency, false, Origin::kDendrite});
+  }
+
+  void finish(std::size_t i, QueryResult result) {
+    Slot& s = m_slots[i];
+    if (s.done) return;
+    s.done = true;
+    --m_remaining;
+    m_results[i] = std::move(result);
+    if (m_onResult != nullptr && *m_onResult) (*m_onResult)(m_results[i]);
+  }
+
+  const crypto::PrivateKey m_key;
+  const wire::Hotkey m_me;
+  const DendriteConfig m_config;
+  const std::shared_ptr<const Clock> m_clock;
+  const std::shared_ptr<Context> m_context;
+  std::unique_ptr<CurveKeyPair> m_curve;  // made on first CURVE target
+  std::map<std::string, std::unique_ptr<Connection>> m_connections;
+  std::uint64_t m_lastNonce = 0;
+
+  // The query in progress.
+  std::vector<QueryResult> m_results;
+  std::vector<Slot> m_slots;
+  std::span<const OutboundRequest> m_requests;
+  SteadyClock::time_point m_deadline{};
+  const ResultCallback* m_onResult = nullptr;
+  std::size_t m_remaining = 0;
+};
+
+Dendrite::Dendrite(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+Dendrite::~Dendrite() = default;
+
+Result<std::unique_ptr<Dendrite>> Dendrite::create(crypto::PrivateKey hotkey, DendriteConfig config,
+                                                   std::shared_ptr<const Clock> clock,
+                                                   std::shared_ptr<Context> context) {
+  if (!clock) return fail(ErrorCode::kInvalidArgument, "a dendrite needs a clock");
+  if (config.maxConnections == 0) return fail(ErrorCode::kInvalidArgument, "maxConnections must be positive");
+  if (!context) {
+    MERIT_ASSIGN_OR_RETURN(context, Context::create());
+  }
+  return std::unique_ptr<Dendrite>(
+      new Dendrite(std::make_unique<Impl>(std::move(hotkey), config, std::move(clock), std::move(context))));
+}
+
+std::vector<QueryResult> Dendrite::query(std::span<const AxonTarget> targets, std::span<const OutboundRequest> requests,
+                                         std::chrono::steady_clock::time_point deadline, const ResultCallback& onResult) {
+  return m_impl->query(targets, requests, deadline, onResult);
+}
+
+const wire::Hotkey& Dendrite::hotkey() const { return m_impl->hotkey(); }
+std::size_t Dendrite::connectionCount() const { return m_impl->connectionCount(); }
+
+}  // namespace merit::net

@@ -1,0 +1,622 @@
+// Axon and dendrite over real sockets on 127.0.0.1 (ephemeral ports). Deadlines are generous so
+// the tests pass on a loaded 2-core machine; no assertion depends on speed.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include <zmq.hpp>
+
+#include "merit/net/axon.h"
+#include "merit/net/dendrite.h"
+#include "merit/wire/auth.h"
+#include "merit/wire/codec.h"
+
+namespace merit::net {
+namespace {
+
+using namespace std::chrono_literals;
+using wire::Status;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr auto kGenerous = 10s;
+
+auto deadlineIn(std::chrono::milliseconds d) { return SteadyClock::now() + d; }
+
+Reply upper(const wire::Request& r) {
+  Reply out;
+  out.body = r.body;
+  for (auto& b : out.body) b = std::byte(std::toupper(std::to_integer<int>(b)));
+  return out;
+}
+
+ModuleHandler echoModule() {
+  return {"echo", 1, [](std::span<const wire::Request> batch) {
+            std::vector<Reply> out;
+            for (const auto& r : batch) out.push_back(upper(r));
+            return out;
+          }};
+}
+
+// A gate the test opens: handlers block on it, so queue states are reached without timing.
+struct Gate {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool open = false;
+  std::atomic<int> entered{0};
+  void wait() {
+    ++entered;
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [this] { return open; });
+  }
+  void release() {
+    {
+      std::lock_guard lock(mutex);
+      open = true;
+    }
+    cv.notify_all();
+  }
+};
+
+struct Fixture {
+  std::shared_ptr<Context> context = Context::create().value();
+  std::shared_ptr<const Clock> clock = std::make_shared<SystemClock>();
+  crypto::PrivateKey validatorKey = crypto::PrivateKey::generate();
+  std::shared_ptr<StaticCallerPolicy> policy = std::make_shared<StaticCallerPolicy>();
+  std::vector<std::unique_ptr<Axon>> axons;
+  std::vector<crypto::PublicKey> axonKeys;
+
+  Fixture() { policy->allow(validatorKey.publicKey().bytes(), 1000); }
+
+  Axon& startAxon(AxonConfig config = {}, std::vector<ModuleHandler> modules = {echoModule()}) {
+    auto key = crypto::PrivateKey::generate();
+    axonKeys.push_back(key.publicKey());
+    auto axon = Axon::start(std::move(config), std::move(key), policy, std::move(modules), clock, context);
+    REQUIRE(axon);
+    axons.push_back(std::move(*axon));
+    return *axons.back();
+  }
+
+  AxonTarget target(std::size_t i = 0) const { return AxonTarget{axons[i]->endpoint(), axonKeys[i], std::nullopt}; }
+
+  std::unique_ptr<Dendrite> dendrite(AuthMode mode, const crypto::PrivateKey* key = nullptr,
+                                     std::shared_ptr<const Clock> withClock = nullptr) {
+    auto k = crypto::PrivateKey::fromBytes((key ? *key : validatorKey).revealSecret()).value();
+    DendriteConfig config;
+    config.mode = mode;
+    auto d = Dendrite::create(std::move(k), config, withClock ? withClock : clock, context);
+    REQUIRE(d);
+    return std::move(*d);
+  }
+};
+
+OutboundRequest echoRequest(std::string_view text, std::string module = "echo", std::uint32_t version = 1) {
+  return OutboundRequest{1, std::move(module), version, toBytes(text)};
+}
+
+QueryResult queryOne(Dendrite& d, const AxonTarget& t, const OutboundRequest& r,
+                     std::chrono::milliseconds budget = kGenerous) {
+  auto results = d.query(std::span(&t, 1), std::span(&r, 1), deadlineIn(budget));
+  REQUIRE(results.size() == 1);
+  return results[0];
+}
+
+// A hand-driven DEALER, to send what a correct dendrite never would.
+struct RawClient {
+  zmq::context_t ctx{1};
+  zmq::socket_t sock{ctx, zmq::socket_type::dealer};
+  explicit RawClient(const std::string& endpoint) {
+    sock.set(zmq::sockopt::linger, 0);
+    sock.connect(endpoint);
+  }
+  void sendRaw(ByteView payload, const wire::RequestId& corr) {
+    sock.send(zmq::buffer(corr.data(), corr.size()), zmq::send_flags::sndmore);
+    sock.send(zmq::buffer(payload.data(), payload.size()), zmq::send_flags::none);
+  }
+  // Waits for one reply (bounded); nullopt if none arrived.
+  std::optional<wire::Message> receive(std::chrono::milliseconds wait = kGenerous) {
+    zmq::pollitem_t item{sock.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, wait) == 0) return std::nullopt;
+    zmq::message_t corr;
+    zmq::message_t payload;
+    REQUIRE(sock.recv(corr));
+    REQUIRE(corr.more());
+    REQUIRE(sock.recv(payload));
+    auto m = wire::decode({static_cast<const std::byte*>(payload.data()), payload.size()});
+    REQUIRE(m);
+    return *m;
+  }
+  wire::Response roundTrip(const wire::Message& m) {
+    wire::RequestId corr;
+    crypto::randomBytes(corr);
+    Bytes bytes = wire::encode(m);
+    sendRaw(bytes, corr);
+    auto reply = receive();
+    REQUIRE(reply);
+    REQUIRE(std::holds_alternative<wire::Response>(*reply));
+    return std::get<wire::Response>(*reply);
+  }
+};
+
+wire::Request makeRequest(const crypto::PrivateKey& caller, const crypto::PublicKey& target, std::uint64_t nonce,
+                          std::int64_t timestampMs, std::string module = "echo") {
+  wire::Request r;
+  r.header.netuid = 1;
+  r.header.module = std::move(module);
+  r.header.moduleVersion = 1;
+  crypto::randomBytes(r.header.requestId);
+  r.header.caller = caller.publicKey().bytes();
+  r.header.target = target.bytes();
+  r.header.timestampMs = timestampMs;
+  r.header.nonce = nonce;
+  r.header.timeoutMs = 5000;
+  r.body = toBytes("abc");
+  r.header.bodyHash = wire::hashBody(r.body);
+  wire::signRequest(r, caller);
+  return r;
+}
+
+std::int64_t nowMs() { return SystemClock().nowUnixMs(); }
+
+}  // namespace
+
+TEST_CASE("happy path in signed and session mode") {
+  Fixture f;
+  f.startAxon();
+  for (AuthMode mode : {AuthMode::kSigned, AuthMode::kSession}) {
+    CAPTURE(static_cast<int>(mode));
+    auto d = f.dendrite(mode);
+    for (int round = 0; round < 3; ++round) {  // later rounds reuse the cached connection and session
+      QueryResult r = queryOne(*d, f.target(), echoRequest("hello"));
+      CHECK(r.status == Status::kOk);
+      CHECK(r.authenticated);
+      CHECK(r.origin == Origin::kAxon);
+      CHECK(asChars(r.body) == "HELLO");
+      CHECK(r.latency > 0ns);
+    }
+    CHECK(d->connectionCount() == 1);
+  }
+  CHECK(f.axons[0]->stats().sessionsOpened == 1);
+  CHECK(f.axons[0]->stats().responses[0] == 7);  // 6 answers and 1 session accept
+}
+
+TEST_CASE("replayed nonce, wrong target, stale and future timestamps, forged signature") {
+  Fixture f;
+  Axon& axon = f.startAxon();
+  RawClient raw(axon.endpoint());
+  const auto& key = f.validatorKey;
+  const auto target = f.axonKeys[0];
+  const std::uint64_t base = static_cast<std::uint64_t>(nowMs()) * 1000;
+
+  wire::Request first = makeRequest(key, target, base, nowMs());
+  CHECK(raw.roundTrip(first).status == Status::kOk);
+  // The very same bytes again: replay.
+  wire::Response replay = raw.roundTrip(first);
+  CHECK(replay.status == Status::kStale);
+  CHECK(replay.auth.kind == wire::Authenticator::Kind::kNone);  // pre-authentication: unsigned
+  // A fresh request with an older nonce.
+  CHECK(raw.roundTrip(makeRequest(key, target, base - 1, nowMs())).status == Status::kStale);
+
+  // Addressed to someone else.
+  auto other = crypto::PrivateKey::generate().publicKey();
+  CHECK(raw.roundTrip(makeRequest(key, other, base + 1, nowMs())).status == Status::kUnauthorized);
+  // Stale and future timestamps (defaults: 10 s past, 2 s future).
+  CHECK(raw.roundTrip(makeRequest(key, target, base + 2, nowMs() - 60'000)).status == Status::kStale);
+  CHECK(raw.roundTrip(makeRequest(key, target, base + 3, nowMs() + 60'000)).status == Status::kStale);
+
+  // A forged signature: someone else signs in the validator's name.
+  wire::Request forged = makeRequest(key, target, base + 4, nowMs());
+  forged.auth.signature = crypto::PrivateKey::generate().sign(wire::canonicalRequest(forged.header)).bytes();
+  wire::Response rejected = raw.roundTrip(forged);
+  CHECK(rejected.status == Status::kUnauthorized);
+  CHECK(rejected.auth.kind == wire::Authenticator::Kind::kNone);
+  // The forgery did not advance the nonce: the genuine request with that nonce still works.
+  CHECK(raw.roundTrip(makeRequest(key, target, base + 4, nowMs())).status == Status::kOk);
+
+  // A body that does not match its hash (signed header, altered body): authenticated rejection.
+  wire::Request swapped = makeRequest(key, target, base + 5, nowMs());
+  swapped.body = toBytes("xyz");
+  wire::Response bad = raw.roundTrip(swapped);
+  CHECK(bad.status == Status::kBadRequest);
+  CHECK(wire::verifyResponseSignature(bad, key.publicKey().bytes(), target));
+}
+
+TEST_CASE("session mode: forged MAC and replay over a hand-made session") {
+  Fixture f;
+  Axon& axon = f.startAxon();
+  RawClient raw(axon.endpoint());
+  const auto& key = f.validatorKey;
+  const auto target = f.axonKeys[0];
+
+  wire::SessionInit init;
+  init.caller = key.publicKey().bytes();
+  init.target = target.bytes();
+  init.timestampMs = nowMs();
+  crypto::randomBytes(init.clientNonce);
+  wire::signSessionInit(init, key);
+  wire::RequestId corr;
+  crypto::randomBytes(corr);
+  raw.sendRaw(wire::encode(init), corr);
+  auto m = raw.receive();
+  REQUIRE(m);
+  REQUIRE(std::holds_alternative<wire::SessionReply>(*m));
+  const auto& reply = std::get<wire::SessionReply>(*m);
+  REQUIRE(reply.status == Status::kOk);
+  REQUIRE(wire::verifySessionAccept(reply, init.caller, target));
+  auto sessionKey = wire::deriveSessionKey(key, target, init.caller, init.target, init.clientNonce, reply.serverNonce,
+                                           reply.sessionId);
+
+  const std::uint64_t base = static_cast<std::uint64_t>(nowMs()) * 1000;
+  wire::Request good = makeRequest(key, target, base, nowMs());
+  wire::macRequest(good, sessionKey, reply.sessionId);
+  wire::Response ok = raw.roundTrip(good);
+  CHECK(ok.status == Status::kOk);
+  CHECK(wire::verifyResponseMac(ok, init.caller, init.target, sessionKey));
+  CHECK(raw.roundTrip(good).status == Status::kStale);  // replay
+
+  wire::Request forged = makeRequest(key, target, base + 1, nowMs());
+  wire::macRequest(forged, sessionKey, reply.sessionId);
+  forged.auth.mac[3] ^= std::byte{0x40};
+  CHECK(raw.roundTrip(forged).status == Status::kUnauthorized);
+  wire::Request unknownSession = makeRequest(key, target, base + 2, nowMs());
+  wire::SessionId otherId;
+  crypto::randomBytes(otherId);
+  wire::macRequest(unknownSession, sessionKey, otherId);
+  CHECK(raw.roundTrip(unknownSession).status == Status::kUnauthorized);
+
+  // A handshake signed by a different key than the claimed caller.
+  wire::SessionInit badInit = init;
+  badInit.timestampMs = nowMs();
+  wire::signSessionInit(badInit, key);
+  badInit.clientNonce[0] ^= std::byte{1};
+  raw.sendRaw(wire::encode(badInit), corr);
+  auto badReply = raw.receive();
+  REQUIRE(badReply);
+  REQUIRE(std::holds_alternative<wire::SessionReply>(*badReply));
+  CHECK(std::get<wire::SessionReply>(*badReply).status == Status::kUnauthorized);
+  CHECK_FALSE(std::get<wire::SessionReply>(*badReply).isSigned);
+}
+
+TEST_CASE("oversized, garbage and truncated messages are rejected and the axon keeps serving") {
+  Fixture f;
+  AxonConfig config;
+  config.maxMessageBytes = 64 * 1024;
+  config.transportMaxMessageBytes = 256 * 1024;
+  Axon& axon = f.startAxon(config);
+  RawClient raw(axon.endpoint());
+  wire::RequestId corr;
+  crypto::randomBytes(corr);
+
+  // Above our own limit: answered BAD_REQUEST, unsigned, with the correlation id as request id.
+  Bytes big(100 * 1024, std::byte{0});
+  raw.sendRaw(big, corr);
+  auto m = raw.receive();
+  REQUIRE(m);
+  CHECK(std::get<wire::Response>(*m).status == Status::kBadRequest);
+  CHECK(std::get<wire::Response>(*m).requestId == corr);
+
+  // Garbage and a truncated envelope.
+  Bytes garbage(4096);
+  for (std::size_t i = 0; i < garbage.size(); ++i) garbage[i] = std::byte((i * 131 + 7) & 0xff);
+  raw.sendRaw(garbage, corr);
+  m = raw.receive();
+  REQUIRE(m);
+  CHECK(std::get<wire::Response>(*m).status == Status::kBadRequest);
+  Bytes good = wire::encode(makeRequest(f.validatorKey, f.axonKeys[0], 1, nowMs()));
+  raw.sendRaw(ByteView(good).first(good.size() / 2 / 8 * 8), corr);
+  m = raw.receive();
+  REQUIRE(m);
+  CHECK(std::get<wire::Response>(*m).status == Status::kBadRequest);
+
+  // Above ZMQ_MAXMSGSIZE: ZeroMQ drops that connection; nothing comes back, nothing crashes.
+  {
+    RawClient huge(axon.endpoint());
+    Bytes tooBig(512 * 1024, std::byte{1});
+    huge.sendRaw(tooBig, corr);
+    CHECK_FALSE(huge.receive(500ms));
+  }
+  // Everyone else is still served.
+  auto d = f.dendrite(AuthMode::kSigned);
+  CHECK(queryOne(*d, f.target(), echoRequest("still here")).status == Status::kOk);
+}
+
+TEST_CASE("unknown module, unknown caller, throwing handler") {
+  Fixture f;
+  std::vector<ModuleHandler> modules{echoModule(),
+                                     {"boom", 1, [](std::span<const wire::Request>) -> std::vector<Reply> {
+                                        throw std::runtime_error("model exploded");
+                                      }}};
+  f.startAxon({}, std::move(modules));
+  auto d = f.dendrite(AuthMode::kSigned);
+
+  QueryResult r = queryOne(*d, f.target(), echoRequest("x", "nope"));
+  CHECK(r.status == Status::kNotFound);
+  CHECK(r.authenticated);  // after authentication: signed
+  CHECK(queryOne(*d, f.target(), echoRequest("x", "echo", 2)).status == Status::kNotFound);
+
+  r = queryOne(*d, f.target(), echoRequest("x", "boom"));
+  CHECK(r.status == Status::kInternal);
+  CHECK(r.origin == Origin::kAxon);
+  CHECK(r.authenticated);
+
+  auto stranger = crypto::PrivateKey::generate();
+  for (AuthMode mode : {AuthMode::kSigned, AuthMode::kSession}) {
+    auto sd = f.dendrite(mode, &stranger);
+    r = queryOne(*sd, f.target(), echoRequest("x"));
+    CHECK(r.status == Status::kForbidden);
+    CHECK_FALSE(r.authenticated);
+  }
+  // Still serving the known caller.
+  CHECK(queryOne(*d, f.target(), echoRequest("ok")).status == Status::kOk);
+}
+
+TEST_CASE("stale and future caller clocks are rejected through the dendrite") {
+  Fixture f;
+  f.startAxon();
+  auto past = std::make_shared<ManualClock>(nowMs() - 3'600'000);
+  auto future = std::make_shared<ManualClock>(nowMs() + 3'600'000);
+  for (AuthMode mode : {AuthMode::kSigned, AuthMode::kSession}) {
+    CHECK(queryOne(*f.dendrite(mode, nullptr, past), f.target(), echoRequest("x")).status == Status::kStale);
+    CHECK(queryOne(*f.dendrite(mode, nullptr, future), f.target(), echoRequest("x")).status == Status::kStale);
+  }
+}
+
+TEST_CASE("a slow handler times out without delaying others") {
+  Fixture f;
+  Gate gate;
+  std::vector<ModuleHandler> modules{echoModule(), {"slow", 1, [&gate](std::span<const wire::Request> batch) {
+                                                      gate.wait();
+                                                      return std::vector<Reply>(batch.size());
+                                                    }}};
+  AxonConfig config;
+  config.workerThreads = 2;
+  Axon& axon = f.startAxon(config, std::move(modules));
+  auto d = f.dendrite(AuthMode::kSigned);
+  std::vector<AxonTarget> targets{f.target(), f.target()};
+  std::vector<OutboundRequest> requests{echoRequest("s", "slow"), echoRequest("fast")};
+  std::vector<std::size_t> order;
+  auto results = d->query(targets, requests, deadlineIn(1500ms), [&](const QueryResult& r) { order.push_back(r.index); });
+  CHECK(results[0].status == Status::kTimeout);
+  CHECK(results[0].origin == Origin::kDendrite);
+  CHECK(results[1].status == Status::kOk);
+  REQUIRE(order.size() == 2);
+  CHECK(order[0] == 1);  // the fast answer was delivered first, as it arrived
+  gate.release();
+  (void)axon;
+}
+
+TEST_CASE("work whose deadline passed in the queue is answered TIMEOUT by the axon") {
+  Fixture f;
+  Gate gate;
+  std::vector<ModuleHandler> modules{{"slow", 1, [&gate](std::span<const wire::Request> batch) {
+    gate.wait();
+    return std::vector<Reply>(batch.size());
+  }}};
+  AxonConfig config;
+  config.workerThreads = 1;
+  Axon& axon = f.startAxon(config, std::move(modules));
+  RawClient raw(axon.endpoint());
+  const auto& key = f.validatorKey;
+  const std::uint64_t base = static_cast<std::uint64_t>(nowMs()) * 1000;
+  wire::Request blocker = makeRequest(key, f.axonKeys[0], base, nowMs(), "slow");
+  wire::Request queued = makeRequest(key, f.axonKeys[0], base + 1, nowMs(), "slow");
+  queued.header.timeoutMs = 50;
+  wire::signRequest(queued, key);
+  wire::RequestId c1;
+  wire::RequestId c2;
+  crypto::randomBytes(c1);
+  crypto::randomBytes(c2);
+  raw.sendRaw(wire::encode(blocker), c1);
+  while (gate.entered.load() == 0) std::this_thread::sleep_for(1ms);
+  raw.sendRaw(wire::encode(queued), c2);
+  std::this_thread::sleep_for(200ms);  // past the queued request's 50 ms deadline
+  gate.release();
+  int timeouts = 0;
+  int oks = 0;
+  for (int i = 0; i < 2; ++i) {
+    auto m = raw.receive();
+    REQUIRE(m);
+    auto status = std::get<wire::Response>(*m).status;
+    timeouts += status == Status::kTimeout;
+    oks += status == Status::kOk;
+  }
+  CHECK(timeouts == 1);
+  CHECK(oks == 1);
+}
+
+TEST_CASE("a full queue answers OVERLOADED; higher stake displaces lower") {
+  Fixture f;
+  Gate gate;
+  std::vector<ModuleHandler> modules{{"slow", 1, [&gate](std::span<const wire::Request> batch) {
+    gate.wait();
+    return std::vector<Reply>(batch.size());
+  }}};
+  AxonConfig config;
+  config.workerThreads = 1;
+  config.queueCapacity = 2;
+  Axon& axon = f.startAxon(config, std::move(modules));
+  RawClient raw(axon.endpoint());
+  const auto& key = f.validatorKey;
+  const std::uint64_t base = static_cast<std::uint64_t>(nowMs()) * 1000;
+  wire::RequestId corr;
+  crypto::randomBytes(corr);
+  // One running (blocked in the handler), two queued, the rest rejected.
+  raw.sendRaw(wire::encode(makeRequest(key, f.axonKeys[0], base, nowMs(), "slow")), corr);
+  while (gate.entered.load() == 0) std::this_thread::sleep_for(1ms);
+  for (int i = 1; i <= 5; ++i) raw.sendRaw(wire::encode(makeRequest(key, f.axonKeys[0], base + i, nowMs(), "slow")), corr);
+  int overloaded = 0;
+  for (int i = 0; i < 3; ++i) {
+    auto m = raw.receive();
+    REQUIRE(m);
+    auto& resp = std::get<wire::Response>(*m);
+    CHECK(resp.status == Status::kOverloaded);
+    CHECK(resp.auth.kind == wire::Authenticator::Kind::kSignature);
+    overloaded += resp.status == Status::kOverloaded;
+  }
+  CHECK(overloaded == 3);
+  // A caller with more stake displaces a queued low-stake request.
+  auto whale = crypto::PrivateKey::generate();
+  f.policy->allow(whale.publicKey().bytes(), 1'000'000);
+  RawClient rich(axon.endpoint());
+  rich.sendRaw(wire::encode(makeRequest(whale, f.axonKeys[0], base, nowMs(), "slow")), corr);
+  auto displaced = raw.receive();
+  REQUIRE(displaced);
+  CHECK(std::get<wire::Response>(*displaced).status == Status::kOverloaded);
+  gate.release();
+  auto whaleAnswer = rich.receive();
+  REQUIRE(whaleAnswer);
+  CHECK(std::get<wire::Response>(*whaleAnswer).status == Status::kOk);
+}
+
+TEST_CASE("rate limit per caller") {
+  Fixture f;
+  AxonConfig config;
+  config.rateLimitPerSecond = 0.001;
+  config.rateLimitBurst = 3;
+  f.startAxon(config);
+  auto d = f.dendrite(AuthMode::kSigned);
+  int ok = 0;
+  int limited = 0;
+  for (int i = 0; i < 6; ++i) {
+    auto s = queryOne(*d, f.target(), echoRequest("x")).status;
+    ok += s == Status::kOk;
+    limited += s == Status::kRateLimited;
+  }
+  CHECK(ok == 3);
+  CHECK(limited == 3);
+}
+
+TEST_CASE("batching: the handler sees batches of up to maxBatchSize") {
+  Fixture f;
+  std::atomic<std::size_t> largest{0};
+  std::vector<ModuleHandler> modules{{"echo", 1, [&largest](std::span<const wire::Request> batch) {
+    std::size_t seen = largest.load();
+    while (batch.size() > seen && !largest.compare_exchange_weak(seen, batch.size())) {}
+    std::vector<Reply> out;
+    for (const auto& r : batch) out.push_back(upper(r));
+    return out;
+  }}};
+  AxonConfig config;
+  config.workerThreads = 1;
+  config.maxBatchSize = 8;
+  config.maxBatchWait = 200ms;
+  f.startAxon(config, std::move(modules));
+  auto d = f.dendrite(AuthMode::kSession);
+  std::vector<AxonTarget> targets(16, f.target());
+  auto results = d->query(targets, std::vector<OutboundRequest>{echoRequest("b")}, deadlineIn(kGenerous));
+  for (auto& r : results) CHECK(r.status == Status::kOk);
+  CHECK(largest.load() > 1);
+  CHECK(largest.load() <= 8);
+}
+
+TEST_CASE("unreachable and silent axons: UNAVAILABLE and TIMEOUT at the deadline") {
+  Fixture f;
+  f.startAxon();
+  // A port nobody listens on, and a ROUTER that never answers.
+  zmq::context_t ctx(1);
+  zmq::socket_t silent(ctx, zmq::socket_type::router);
+  silent.set(zmq::sockopt::linger, 0);
+  silent.bind("tcp://127.0.0.1:*");
+  const std::string silentEndpoint = silent.get(zmq::sockopt::last_endpoint);
+  zmq::socket_t probe(ctx, zmq::socket_type::router);
+  probe.bind("tcp://127.0.0.1:*");
+  const std::string deadEndpoint = probe.get(zmq::sockopt::last_endpoint);
+  probe.close();
+
+  auto someKey = crypto::PrivateKey::generate().publicKey();
+  std::vector<AxonTarget> targets{AxonTarget{deadEndpoint, someKey, std::nullopt},
+                                  AxonTarget{silentEndpoint, someKey, std::nullopt}, f.target()};
+  for (AuthMode mode : {AuthMode::kSigned, AuthMode::kSession}) {
+    auto d = f.dendrite(mode);
+    const auto start = SteadyClock::now();
+    auto results = d->query(targets, std::vector<OutboundRequest>{echoRequest("x")}, deadlineIn(1000ms));
+    CHECK(SteadyClock::now() - start < 8s);
+    CHECK(results[0].status == Status::kUnavailable);
+    CHECK(results[1].status == Status::kTimeout);
+    CHECK(results[2].status == Status::kOk);
+  }
+}
+
+TEST_CASE("CurveZMQ on and off") {
+  REQUIRE(curveAvailable());
+  Fixture f;
+  auto pair = CurveKeyPair::generate();
+  REQUIRE(pair);
+  CHECK(curveKeyFromZ85(curveKeyToZ85(pair->publicKey)).value() == pair->publicKey);
+  AxonConfig config;
+  ByteArray<32> secret;
+  std::copy(pair->secretKey.reveal().begin(), pair->secretKey.reveal().end(), secret.begin());
+  config.curveSecretKey = secret;
+  f.startAxon(config);  // axon 0: CURVE
+  f.startAxon();        // axon 1: plain
+  for (AuthMode mode : {AuthMode::kSigned, AuthMode::kSession}) {
+    auto d = f.dendrite(mode);
+    AxonTarget encrypted = f.target(0);
+    encrypted.curvePublicKey = pair->publicKey;
+    CHECK(queryOne(*d, encrypted, echoRequest("secret")).status == Status::kOk);
+    CHECK(queryOne(*d, f.target(1), echoRequest("plain")).status == Status::kOk);
+    // Plain client to a CURVE server, and CURVE client to a plain server: never connect.
+    CHECK(queryOne(*d, f.target(0), echoRequest("x"), 700ms).status == Status::kUnavailable);
+    AxonTarget wrong = f.target(1);
+    wrong.curvePublicKey = pair->publicKey;
+    CHECK(queryOne(*d, wrong, echoRequest("x"), 700ms).status == Status::kUnavailable);
+  }
+}
+
+TEST_CASE("256 axons answer one fan-out") {
+  Fixture f;
+  AxonConfig config;
+  config.workerThreads = 1;
+  for (int i = 0; i < 256; ++i) f.startAxon(config);
+  std::vector<AxonTarget> targets;
+  for (std::size_t i = 0; i < 256; ++i) targets.push_back(f.target(i));
+  for (AuthMode mode : {AuthMode::kSigned, AuthMode::kSession}) {
+    auto d = f.dendrite(mode);
+    std::size_t callbacks = 0;
+    auto results = d->query(targets, std::vector<OutboundRequest>{echoRequest("fan")}, deadlineIn(30s),
+                            [&](const QueryResult&) { ++callbacks; });
+    CHECK(callbacks == 256);
+    std::size_t ok = 0;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      CHECK(results[i].index == i);
+      ok += results[i].status == Status::kOk && results[i].authenticated;
+    }
+    CHECK(ok == 256);
+  }
+}
+
+TEST_CASE("graceful drain answers queued work before closing") {
+  Fixture f;
+  Gate gate;
+  std::vector<ModuleHandler> modules{{"slow", 1, [&gate](std::span<const wire::Request> batch) {
+    gate.wait();
+    return std::vector<Reply>(batch.size());
+  }}};
+  AxonConfig config;
+  config.workerThreads = 1;
+  Axon& axon = f.startAxon(config, std::move(modules));
+  RawClient raw(axon.endpoint());
+  const std::uint64_t base = static_cast<std::uint64_t>(nowMs()) * 1000;
+  wire::RequestId corr;
+  crypto::randomBytes(corr);
+  for (int i = 0; i < 3; ++i) raw.sendRaw(wire::encode(makeRequest(f.validatorKey, f.axonKeys[0], base + i, nowMs(), "slow")), corr);
+  while (gate.entered.load() == 0) std::this_thread::sleep_for(1ms);
+  std::this_thread::sleep_for(100ms);  // lets the other two reach the queue
+  std::thread stopper([&] { axon.stop(); });
+  std::this_thread::sleep_for(100ms);
+  gate.release();
+  stopper.join();
+  int ok = 0;
+  for (int i = 0; i < 3; ++i) {
+    auto m = raw.receive(3s);
+    if (m && std::get<wire::Response>(*m).status == Status::kOk) ++ok;
+  }
+  CHECK(ok == 3);
+}
+
+}  // namespace merit::net
