@@ -1,0 +1,45 @@
+// Fuzz target: parsers of key material and addresses that read user or file input: SS58, base58,
+// hex, BIP39 mnemonics, key files, public keys and signatures. None may crash; SS58 and hex must
+// round-trip what they accept.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "merit/crypto/mnemonic.h"
+#include "merit/crypto/ss58.h"
+#include "merit/crypto/wallet.h"
+#include "merit/util/assert.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace merit;
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  ByteView bytes(reinterpret_cast<const std::byte*>(data), size);
+
+  if (auto id = crypto::ss58Decode(text)) MERIT_ASSERT(crypto::ss58Encode(*id) == text);
+  (void)crypto::base58Decode(text);
+  if (auto b = fromHex(text)) MERIT_ASSERT(b->size() * 2 + 2 >= size);
+  (void)crypto::mnemonicToEntropy(text);
+  (void)crypto::inspectKeyfile(text);
+  (void)crypto::decodeKeyfile(text, nullptr);  // plain files only: no Argon2 cost per input
+  (void)crypto::PublicKey::fromBytes(bytes);
+  if (size >= 32) {
+    crypto::Hash256 digest;
+    std::copy(bytes.begin(), bytes.begin() + 32, digest.begin());
+    if (size >= 97) {
+      auto sig = crypto::Signature::fromBytes(bytes.subspan(32, 65));
+      if (sig) (void)crypto::recoverDigest(digest, *sig);
+    }
+  }
+  return 0;
+}
+
+extern "C" void MeritFuzzSeeds(std::vector<std::vector<std::uint8_t>>& out) {
+  auto add = [&](std::string_view s) { out.emplace_back(s.begin(), s.end()); };
+  add("5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY");
+  add("0x0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798");
+  add("legal winner thank year wave sausage worth useful legal winner thank yellow");
+  auto key = merit::crypto::PrivateKey::generate();
+  auto plain = merit::crypto::encodeKeyfile(key, nullptr, merit::crypto::KdfParams::interactive());
+  if (plain) add(*plain);
+}

@@ -1,0 +1,240 @@
+// bench_chain: the dev chain's throughput and block production cost, on the real code paths.
+//
+//   1. transfers/s through JSON-RPC: pre-signed transfers from many accounts posted by C client
+//      threads (HTTP keep-alive) to author_submitExtrinsic on an in-process node + RPC server,
+//      then blocks produced until all are included; reports accepted/s at the RPC and included/s.
+//   2. set_weights/s through JSON-RPC: the same for 256 validators' full weight rows (256 uids).
+//   3. block production: a chain with 4 subnets x 256 UIDs, 64 staked validators each weighting
+//      every UID; times produceBlock() for plain blocks and for blocks that run a subnet epoch.
+//
+// Prints one JSON object per measurement. Usage: bench_chain [--clients C] [--transfers N]
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "merit/chain/config.h"
+#include "merit/chain/rpc_server.h"
+#include "merit/util/log.h"
+
+namespace {
+
+using namespace merit;
+using namespace merit::tx;
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+crypto::PrivateKey keyOf(int n) {
+  ByteArray<32> secret{};
+  secret[0] = std::byte{0x42};
+  secret[29] = static_cast<std::byte>(n >> 16);
+  secret[30] = static_cast<std::byte>(n >> 8);
+  secret[31] = static_cast<std::byte>(n);
+  return crypto::PrivateKey::fromBytes(secret).value();
+}
+
+double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+struct Bench {
+  fs::path dir;
+  ManualClock clock;
+  std::unique_ptr<chain::Node> node;
+  std::unique_ptr<chain::RpcServer> rpc;
+
+  Bench(int accounts, std::size_t maxBlockExtrinsics) {
+    char tmpl[] = "/tmp/merit_bench_chain_XXXXXX";
+    dir = ::mkdtemp(tmpl);
+    auto cfg = chain::devPreset().node;
+    cfg.dataDir = dir.string();
+    cfg.maxBlockExtrinsics = maxBlockExtrinsics;
+    cfg.mempoolCapacity = 1'000'000;
+    cfg.mempoolPerAccount = 100'000;
+    cfg.maxFutureNonceGap = 100'000;
+    cfg.runtime.maxRegistrationsPerBlock = 100'000;
+    cfg.runtime.subnetLimit = 16;
+    for (int i = 0; i < accounts; ++i) {
+      cfg.genesis.balances.emplace_back(keyOf(i).publicKey().accountId(), 1'000'000 * kRaoPerMerit);
+    }
+    node = std::move(chain::Node::open(cfg, chain::devAuthorityKey(), clock).value());
+    rpc = std::move(chain::RpcServer::start(*node, "127.0.0.1", 0).value());
+  }
+  ~Bench() {
+    rpc->stop();
+    node.reset();
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+
+  void block() {
+    clock.advance(std::chrono::milliseconds(100));
+    if (!node->produceBlock()) std::abort();
+  }
+  void include(const std::vector<Extrinsic>& xts) {
+    for (const auto& x : xts) {
+      if (auto h = node->submit(encodeExtrinsic(x)); !h) {
+        std::fprintf(stderr, "setup submit failed: %s\n", h.error().message().c_str());
+        std::abort();
+      }
+    }
+    while (node->mempoolSize() > 0) block();
+  }
+
+  // Posts `bodies` from `clients` threads; returns the wall time.
+  Clock::duration post(const std::vector<std::string>& bodies, int clients) {
+    std::atomic<std::size_t> next{0}, failures{0};
+    auto t0 = Clock::now();
+    std::vector<std::thread> threads;
+    for (int c = 0; c < clients; ++c) {
+      threads.emplace_back([&] {
+        httplib::Client http("127.0.0.1", rpc->port());
+        http.set_keep_alive(true);
+        http.set_tcp_nodelay(true);
+        for (std::size_t i = next++; i < bodies.size(); i = next++) {
+          auto res = http.Post("/", bodies[i], "application/json");
+          if (!res || res->body.find("\"result\"") == std::string::npos) ++failures;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    if (failures > 0) std::fprintf(stderr, "%zu submissions failed\n", failures.load());
+    return Clock::now() - t0;
+  }
+};
+
+std::string submitBody(const Extrinsic& x, std::size_t id) {
+  return nlohmann::json({{"jsonrpc", "2.0"}, {"id", id}, {"method", "author_submitExtrinsic"},
+                         {"params", {"0x" + toHex(encodeExtrinsic(x))}}})
+      .dump();
+}
+
+void benchTransfers(int clients, int total) {
+  const int accounts = 64;
+  Bench b(accounts, 100'000);
+  std::vector<std::string> bodies;
+  std::vector<std::uint64_t> nonce(accounts, 0);
+  for (int i = 0; i < total; ++i) {
+    int from = i % accounts;
+    auto x = signExtrinsic(keyOf(from), b.node->genesisHash(), nonce[from]++, 1'000'000,
+                           Transfer{keyOf((from + 1) % accounts).publicKey().accountId(), 1});
+    bodies.push_back(submitBody(x, static_cast<std::size_t>(i)));
+  }
+  auto submit = b.post(bodies, clients);
+  auto t0 = Clock::now();
+  while (b.node->mempoolSize() > 0) b.block();
+  auto include = Clock::now() - t0;
+  std::printf(R"({"bench":"transfers_rpc","clients":%d,"extrinsics":%d,"submit_ms":%.1f,"submit_per_s":%.0f,"include_ms":%.1f,"include_per_s":%.0f})" "\n",
+              clients, total, ms(submit), total / (ms(submit) / 1000), ms(include), total / (ms(include) / 1000));
+}
+
+// A subnet with `n` uids of which the first `validators` are staked and hold permits.
+void buildSubnets(Bench& b, int subnets, int n, int validators) {
+  // Coldkey 0 owns the subnets; coldkeys 1..subnets register and stake.
+  std::vector<Extrinsic> xts;
+  std::uint64_t ownerNonce = 0;
+  for (int s = 0; s < subnets; ++s) {
+    xts.push_back(signExtrinsic(keyOf(0), b.node->genesisHash(), ownerNonce++, 1'000'000,
+                                CreateSubnet{"bench", 1, {{Hyper::kTempo, 50}, {Hyper::kWeightsRateLimit, 0},
+                                                          {Hyper::kMaxAllowedUids, static_cast<std::uint64_t>(n)},
+                                                          {Hyper::kTargetRegistrationsPerInterval, 10'000},
+                                                          {Hyper::kActivityCutoff, 100'000}}}));
+  }
+  b.include(xts);
+  xts.clear();
+  for (int s = 0; s < subnets; ++s) {
+    std::uint64_t nonce = 0;
+    for (int u = 0; u < n; ++u) {
+      auto hot = keyOf(1000 + s * 10'000 + u);
+      xts.push_back(signExtrinsic(keyOf(1 + s), b.node->genesisHash(), nonce++, 1'000'000,
+                                  BurnedRegister{static_cast<NetUid>(s + 1), hot.publicKey()}));
+      if (u < validators) {
+        xts.push_back(signExtrinsic(keyOf(1 + s), b.node->genesisHash(), nonce++, 1'000'000,
+                                    AddStake{hot.publicKey().accountId(), (1000 + u) * kRaoPerMerit}));
+      }
+    }
+  }
+  b.include(xts);
+  // Run until every subnet has had an epoch, so the validators hold permits.
+  for (int i = 0; i < 60; ++i) b.block();
+}
+
+std::vector<Extrinsic> weightRows(Bench& b, int subnets, int n, int validators, std::uint64_t& round) {
+  std::vector<Extrinsic> xts;
+  std::vector<Uid> uids(n);
+  for (int u = 0; u < n; ++u) uids[u] = static_cast<Uid>(u);
+  for (int s = 0; s < subnets; ++s) {
+    for (int v = 0; v < validators; ++v) {
+      std::vector<std::uint16_t> values(n);
+      for (int u = 0; u < n; ++u) values[u] = static_cast<std::uint16_t>(1 + (u * 7919 + v * 104729 + round) % 60000);
+      auto hot = keyOf(1000 + s * 10'000 + v);
+      xts.push_back(signExtrinsic(hot, b.node->genesisHash(), round, 1'000'000,
+                                  SetWeights{static_cast<NetUid>(s + 1), uids, values, 0}));
+    }
+  }
+  ++round;
+  return xts;
+}
+
+void benchWeightsAndBlocks(int clients) {
+  const int subnets = 4, n = 256, validators = 64;
+  Bench b(1 + subnets, 100'000);
+  buildSubnets(b, subnets, n, validators);
+  std::uint64_t round = 0;
+
+  // set_weights through RPC: 256 full rows (4 subnets x 64 validators), several rounds.
+  double submitMs = 0, includeMs = 0;
+  int count = 0;
+  for (int r = 0; r < 4; ++r) {
+    auto xts = weightRows(b, subnets, n, validators, round);
+    std::vector<std::string> bodies;
+    for (std::size_t i = 0; i < xts.size(); ++i) bodies.push_back(submitBody(xts[i], i));
+    submitMs += ms(b.post(bodies, clients));
+    auto t0 = Clock::now();
+    while (b.node->mempoolSize() > 0) b.block();
+    includeMs += ms(Clock::now() - t0);
+    count += static_cast<int>(xts.size());
+  }
+  std::printf(R"({"bench":"set_weights_rpc","clients":%d,"extrinsics":%d,"uids_per_row":%d,"submit_per_s":%.0f,"include_per_s":%.0f})" "\n",
+              clients, count, n, count / (submitMs / 1000), count / (includeMs / 1000));
+
+  // Block production with full weight matrices in state: plain blocks vs blocks with an epoch.
+  std::vector<double> plain, epoch;
+  for (int i = 0; i < 120; ++i) {
+    auto head = b.node->head().number + 1;
+    bool isEpoch = false;
+    for (int s = 1; s <= subnets; ++s) isEpoch = isEpoch || chain::Runtime::isEpochBlock(head, static_cast<NetUid>(s), 50);
+    b.clock.advance(std::chrono::milliseconds(100));
+    auto t0 = Clock::now();
+    if (!b.node->produceBlock()) std::abort();
+    (isEpoch ? epoch : plain).push_back(ms(Clock::now() - t0));
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+  };
+  auto maxOf = [](const std::vector<double>& v) { return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()); };
+  std::printf(R"({"bench":"block_production","subnets":%d,"uids":%d,"validators":%d,"plain_median_ms":%.2f,"epoch_blocks":%zu,"epoch_median_ms":%.2f,"epoch_max_ms":%.2f})" "\n",
+              subnets, n, validators, median(plain), epoch.size(), median(epoch), maxOf(epoch));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int clients = 4, transfers = 20'000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--clients") clients = std::atoi(argv[i + 1]);
+    if (a == "--transfers") transfers = std::atoi(argv[i + 1]);
+  }
+  merit::log::setLevel(merit::log::Level::kWarn);
+  benchTransfers(clients, transfers);
+  benchWeightsAndBlocks(clients);
+  return 0;
+}
