@@ -3,8 +3,10 @@
 //   {"bench":"yuma_epoch","variant":"yuma2","n":4096,"validators":256,"weights":983040,
 //    "bonds":983040,"runs":15,"median_ms":...,"p90_ms":...,"min_ms":...}
 // Bonds come from a warm-up epoch, so the timed epochs see a realistic bond matrix.
+// By default each run calls runEpoch(input), as the chain does, so every run also maps its
+// working memory afresh; --workspace 1 reuses one EpochWorkspace across the runs instead.
 //
-// Usage: bench_yuma [--runs N] [--seed S] [--variant yuma2|yuma3|yuma3_liquid_alpha]
+// Usage: bench_yuma [--runs N] [--seed S] [--variant yuma2|yuma3|yuma3_liquid_alpha] [--workspace 0|1]
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -72,6 +74,7 @@ int main(int argc, char** argv) {
   int runs = 15;
   uint64_t seed = 42;
   std::string only;
+  bool reuseWorkspace = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string_view flag = argv[i];
     if (flag == "--runs") {
@@ -80,8 +83,10 @@ int main(int argc, char** argv) {
       seed = std::strtoull(argv[i + 1], nullptr, 10);
     } else if (flag == "--variant") {
       only = argv[i + 1];
+    } else if (flag == "--workspace") {
+      reuseWorkspace = std::string_view(argv[i + 1]) == "1";
     } else {
-      std::fprintf(stderr, "usage: bench_yuma [--runs N] [--seed S] [--variant NAME]\n");
+      std::fprintf(stderr, "usage: bench_yuma [--runs N] [--seed S] [--variant NAME] [--workspace 0|1]\n");
       return 2;
     }
   }
@@ -103,11 +108,12 @@ int main(int argc, char** argv) {
         in.neurons[i].validatorPermit = warm->validatorPermit[i];
         bondCount += warm->bonds[i].size();
       }
+      merit::consensus::EpochWorkspace workspace;
       std::vector<double> ms;
       uint64_t checksum = 0;
       for (int r = 0; r < runs; ++r) {
         auto start = std::chrono::steady_clock::now();
-        auto out = merit::consensus::runEpoch(in);
+        auto out = reuseWorkspace ? merit::consensus::runEpoch(in, workspace) : merit::consensus::runEpoch(in);
         auto stop = std::chrono::steady_clock::now();
         if (!out) return 1;
         checksum += out->emission[0];

@@ -580,7 +580,7 @@ void Runtime::runSubnetEpoch(StateView& s, NetUid netuid, SubnetInfo& info, std:
     in.neurons.push_back(std::move(ni));
     neurons.push_back(std::move(*n));
   }
-  auto out = consensus::runEpoch(in);
+  auto out = consensus::runEpoch(in, m_workspaces[netuid]);
   // Our own state always satisfies the epoch's contracts; anything else is a bug.
   MERIT_ASSERT(out.has_value(), netuid, out ? std::string() : out.error().message());
   for (Uid u = 0; u < info.n; ++u) {

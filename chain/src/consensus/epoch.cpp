@@ -1,7 +1,10 @@
 #include "merit/consensus/epoch.h"
 
 #include <algorithm>
+#include <array>
 #include <limits>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -12,6 +15,8 @@ namespace merit::consensus {
 
 namespace {
 
+const I32F32 kU16MaxFixed = I32F32::fromInt(kU16Max);
+
 uint64_t saturatingAdd(uint64_t a, uint64_t b) {
   uint64_t r;
   return __builtin_add_overflow(a, b, &r) ? std::numeric_limits<uint64_t>::max() : r;
@@ -19,20 +24,25 @@ uint64_t saturatingAdd(uint64_t a, uint64_t b) {
 
 uint64_t saturatingSub(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
 
-Result<void> validateRow(const std::vector<UidValue>& row, std::size_t n, const std::string& path,
-                         std::vector<bool>& seen) {
-  std::fill(seen.begin(), seen.end(), false);
+std::string rowEntryPath(std::size_t neuron, const char* field, std::size_t k) {
+  return "neurons[" + std::to_string(neuron) + "]." + field + "[" + std::to_string(k) + "]";
+}
+
+// Checks uids < n and no duplicate in one row. `seen[uid] == stamp` marks uids already in this
+// row; each row gets a fresh stamp, so nothing is cleared between rows. Error strings are built
+// only on failure.
+Result<void> validateRow(const std::vector<UidValue>& row, std::size_t n, std::size_t neuron, const char* field,
+                         std::vector<uint32_t>& seen, uint32_t stamp) {
   for (std::size_t k = 0; k < row.size(); ++k) {
-    uint16_t uid = row[k].uid;
+    const uint16_t uid = row[k].uid;
     if (uid >= n) {
-      return fail(ErrorCode::kInvalidArgument, path + "[" + std::to_string(k) + "]: uid " + std::to_string(uid) +
+      return fail(ErrorCode::kInvalidArgument, rowEntryPath(neuron, field, k) + ": uid " + std::to_string(uid) +
                                                    " >= n " + std::to_string(n));
     }
-    if (seen[uid]) {
-      return fail(ErrorCode::kInvalidArgument,
-                  path + "[" + std::to_string(k) + "]: duplicate uid " + std::to_string(uid));
+    if (seen[uid] == stamp) {
+      return fail(ErrorCode::kInvalidArgument, rowEntryPath(neuron, field, k) + ": duplicate uid " + std::to_string(uid));
     }
-    seen[uid] = true;
+    seen[uid] = stamp;
   }
   return {};
 }
@@ -58,7 +68,309 @@ std::vector<uint16_t> toU16(const std::vector<I32F32>& v) {
   return out;
 }
 
+// ---- working representation of the epoch's matrices ----
+//
+// The epoch runs on a few large matrices (at kMaxNeurons, up to ~16M entries each). They are held
+// in compressed sparse rows, one allocation per array rather than one per row, and the passes the
+// reference functions of math.h make one after another over the same rows are fused where the
+// result is provably the same: every value keeps the operations, the operands and the order of
+// summation of its math.h definition (the references are kept, and tested, in math.cpp).
+
+// Compressed sparse rows: row i is [start[i], start[i + 1]) of col / val, in the row's own order
+// (insertion order for weights and bonds, column order for matrices built column by column).
+struct Csr {
+  std::vector<uint32_t> start;
+  std::vector<uint16_t> col;
+  std::vector<I32F32> val;
+  std::size_t size = 0;  // == col.size() == val.size()
+  std::size_t rows = 0;
+
+  // Starts an empty matrix for up to maxEntries entries. Capacity is reserved, not filled, so
+  // only the memory actually used is touched; a workspace keeps it for the next epoch.
+  void reset(std::size_t rowCount, std::size_t maxEntries) {
+    start.resize(rowCount + 1);
+    col.clear();
+    val.clear();
+    col.reserve(maxEntries);
+    val.reserve(maxEntries);
+    start[0] = 0;
+    size = 0;
+    rows = 0;
+  }
+  void push(uint16_t c, I32F32 v) {
+    col.push_back(c);
+    val.push_back(v);
+    ++size;
+  }
+  void endRow() { start[++rows] = static_cast<uint32_t>(size); }
+  std::size_t begin(std::size_t row) const { return start[row]; }
+  std::size_t end(std::size_t row) const { return start[row + 1]; }
+  bool rowEmpty(std::size_t row) const { return start[row] == start[row + 1]; }
+};
+
+// True when row i's columns strictly increase (no duplicates can occur: inputs are validated).
+bool isSortedRow(const Csr& m, std::size_t row) {
+  for (std::size_t p = m.begin(row) + 1; p < m.end(row); ++p) {
+    if (m.col[p] <= m.col[p - 1]) return false;
+  }
+  return true;
+}
+
+// The column rule of inplace_col_normalize_sparse and inplace_col_max_upscale_sparse: an entry
+// of column j is safe_div'ed by by[j] where by[j] != 0 and left as is where by[j] == 0.
+class ColumnDivisors {
+ public:
+  explicit ColumnDivisors(const std::vector<I32F32>& by) : m_divisors(by.size()) {
+    for (std::size_t j = 0; j < by.size(); ++j) m_divisors[j] = I32F32Divisor(by[j]);
+  }
+  I32F32 apply(std::size_t j, I32F32 a) const {
+    const I32F32Divisor& d = m_divisors[j];
+    return d.divisor() == I32F32::zero() ? a : d.safeDivide(a);
+  }
+
+ private:
+  std::vector<I32F32Divisor> m_divisors;
+};
+
+// One dense row of n accumulators (zero between rows) that records which columns were written,
+// so that its non-zero entries can be visited in column order in O(touched log touched) for a
+// sparse row and O(n) for a dense one. Columns never written hold zero, which none of the
+// callers keeps, so visiting only the written ones yields the same entries as a full scan.
+template <typename T>
+class DenseRow {
+ public:
+  explicit DenseRow(std::size_t n) : m_value(n), m_touched(n) { m_cols.reserve(n); }
+  T& at(uint16_t j) {
+    if (m_touched[j] == 0) {
+      m_touched[j] = 1;
+      m_cols.push_back(j);
+    }
+    return m_value[j];
+  }
+  // Calls visit(column, value) for each written column in increasing order, then clears.
+  template <typename Visit>
+  void drain(Visit&& visit) {
+    const std::size_t n = m_value.size();
+    if (m_cols.size() * 16 < n) {
+      std::sort(m_cols.begin(), m_cols.end());
+      for (uint16_t j : m_cols) {
+        visit(j, m_value[j]);
+        m_value[j] = T{};
+        m_touched[j] = 0;
+      }
+    } else {
+      for (std::size_t j = 0; j < n; ++j) {
+        if (m_touched[j] == 0) continue;
+        visit(static_cast<uint16_t>(j), m_value[j]);
+        m_value[j] = T{};
+        m_touched[j] = 0;
+      }
+    }
+    m_cols.clear();
+  }
+
+ private:
+  std::vector<T> m_value;
+  std::vector<uint8_t> m_touched;
+  std::vector<uint16_t> m_cols;
+};
+
+// ---- consensus: the stake-weighted median of every column ----
+
+struct ScoreStake {
+  int64_t score;  // I32F32 bits
+  int64_t stake;  // I32F32 bits, >= 0
+};
+
+// weighted_median (spec §2.1) as the Rust partition search computes it with partition_lo = 0 and
+// partition_hi = the stake total. With S(< s) and S(<= s) the stake of the scores below / not
+// above s, that search returns the unique score T with S(< T) <= minority < S(<= T), i.e. the
+// smallest score with S(<= s) > minority; when minority < 0 that is the smallest score, and when
+// no score qualifies (minority >= the total) the largest. (Its ranges are always value intervals,
+// lo and hi are exactly S(< range) and S(<= range), and the checks on empty sides only fire in
+// those two edge cases.) The property test "weighted median equals the closed form of spec 2.1"
+// states the same. Here T is found by a selection with any pivots.
+//
+// weightedQuantile finishes the search in v, a value interval of the column that contains T,
+// with `below` = S(< v); it reorders v. Stakes are normalised (each <= 1, total <= 1,
+// m <= 4096), so the int64 sums of their bits are exact and equal the Rust saturating sums.
+I32F32 weightedQuantile(std::span<ScoreStake> v, int64_t minority, int64_t below) {
+  if (v.empty()) return I32F32::zero();
+  std::size_t b = 0;
+  std::size_t e = v.size();
+  for (int round = 0;; ++round) {
+    if (round == 64) {
+      // Pathological pivots: finish by sorting what is left (same T, O(m log m) worst case).
+      std::sort(v.begin() + b, v.begin() + e, [](const ScoreStake& x, const ScoreStake& y) { return x.score < y.score; });
+      for (std::size_t k = b; k < e; ++k) {
+        below += v[k].stake;
+        if ((k + 1 == e || v[k + 1].score != v[k].score) && minority < below) return I32F32::fromBits(v[k].score);
+      }
+      return I32F32::fromBits(v[e - 1].score);
+    }
+    const int64_t pivot = v[b + (e - b) / 2].score;
+    int64_t lessStake = 0;
+    int64_t equalStake = 0;
+    std::size_t less = 0;
+    std::size_t greater = 0;
+    for (std::size_t k = b; k < e; ++k) {
+      const ScoreStake x = v[k];
+      const bool lt = x.score < pivot;
+      const bool gt = x.score > pivot;
+      lessStake += lt ? x.stake : 0;
+      equalStake += (!lt && !gt) ? x.stake : 0;
+      less += lt;
+      greater += gt;
+    }
+    const int64_t belowPivot = below + lessStake;
+    if (less > 0 && minority < belowPivot) {
+      std::size_t w = b;
+      for (std::size_t k = b; k < e; ++k) {
+        v[w] = v[k];
+        w += v[k].score < pivot ? 1 : 0;
+      }
+      e = w;
+      continue;
+    }
+    const int64_t throughPivot = belowPivot + equalStake;
+    if (minority < throughPivot || greater == 0) return I32F32::fromBits(pivot);
+    std::size_t w = b;
+    for (std::size_t k = b; k < e; ++k) {
+      v[w] = v[k];
+      w += v[k].score > pivot ? 1 : 0;
+    }
+    e = w;
+    below = throughPivot;
+  }
+}
+
+// Copies the entries of score/stake whose score satisfies keep into out; returns their count.
+template <typename Keep>
+std::size_t copyKept(const int64_t* score, const int64_t* stake, std::size_t m, ScoreStake* out, Keep&& keep) {
+  std::size_t w = 0;
+  for (std::size_t k = 0; k < m; ++k) {
+    out[w] = {score[k], stake[k]};
+    w += keep(score[k]) ? 1 : 0;
+  }
+  return w;
+}
+
+// T of one column: m scores and their stakes; scratch holds m entries. One pass buckets the
+// scores by their high bits above the column minimum and sums each bucket's stake; the first
+// non-empty bucket whose cumulative stake exceeds minority is the value interval that holds T
+// (every score in an earlier bucket has S(<= s) <= minority), and only its scores are copied
+// out and searched further. When no bucket qualifies (minority >= the total), T is the largest.
+I32F32 columnQuantile(const int64_t* score, const int64_t* stake, std::size_t m, int64_t minority,
+                      ScoreStake* scratch) {
+  constexpr int kBucketBits = 6;
+  constexpr std::size_t kBuckets = std::size_t{1} << kBucketBits;
+  if (m == 0) return I32F32::zero();
+  int64_t lo = score[0];
+  int64_t hi = score[0];
+  for (std::size_t k = 1; k < m; ++k) {
+    lo = std::min(lo, score[k]);
+    hi = std::max(hi, score[k]);
+  }
+  if (lo < 0) {  // not produced by the epoch (weights are non-negative); keep the plain search
+    for (std::size_t k = 0; k < m; ++k) scratch[k] = {score[k], stake[k]};
+    return weightedQuantile({scratch, m}, minority, 0);
+  }
+  if (lo == hi) return I32F32::fromBits(lo);  // one distinct score: T is it either way
+  const uint64_t range = static_cast<uint64_t>(hi - lo);
+  const int rangeBits = 64 - __builtin_clzll(range);
+  const int shift = rangeBits > kBucketBits ? rangeBits - kBucketBits : 0;
+  std::array<int64_t, kBuckets> bucketStake{};
+  std::array<uint32_t, kBuckets> bucketCount{};
+  for (std::size_t k = 0; k < m; ++k) {
+    const std::size_t bucket = static_cast<std::size_t>(static_cast<uint64_t>(score[k] - lo) >> shift);
+    bucketStake[bucket] += stake[k];
+    bucketCount[bucket] += 1;
+  }
+  int64_t below = 0;
+  for (std::size_t bucket = 0; bucket < kBuckets; ++bucket) {
+    if (bucketCount[bucket] == 0) continue;
+    if (minority < below + bucketStake[bucket]) {
+      std::size_t w = 0;
+      for (std::size_t k = 0; k < m; ++k) {
+        scratch[w] = {score[k], stake[k]};
+        w += (static_cast<uint64_t>(score[k] - lo) >> shift) == bucket ? 1 : 0;
+      }
+      return weightedQuantile({scratch, w}, minority, below);
+    }
+    below += bucketStake[bucket];
+  }
+  return I32F32::fromBits(hi);  // no score reaches past minority: the largest
+}
+
+// weighted_median_col_sparse(stake, score, n, majority): equal to weightedMedianColSparse.
+// byColumn and scratch are working memory.
+std::vector<I32F32> columnMedians(const std::vector<I32F32>& stake, const Csr& score, std::size_t n, I32F32 majority,
+                                  std::vector<int64_t>& byColumn, std::vector<ScoreStake>& scratch) {
+  std::vector<I32F32> useStake;
+  std::vector<uint32_t> useRow;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (stake[i] > I32F32::zero()) {
+      useStake.push_back(stake[i]);
+      useRow.push_back(static_cast<uint32_t>(i));
+    }
+  }
+  inplaceNormalize(useStake);
+  const I32F32 minority = sum(useStake).saturatingSub(majority);
+  const std::size_t m = useStake.size();
+  std::vector<I32F32> median(n);
+  if (m == 0) return median;
+  std::vector<int64_t> stakeBits(m);
+  for (std::size_t k = 0; k < m; ++k) stakeBits[k] = useStake[k].bits();
+  // Column-major scores of the positive-stake rows; a missing entry scores 0.
+  byColumn.assign(n * m, 0);
+  for (std::size_t k = 0; k < m; ++k) {
+    const std::size_t row = useRow[k];
+    for (std::size_t p = score.begin(row); p < score.end(row); ++p) byColumn[score.col[p] * m + k] = score.val[p].bits();
+  }
+  if (scratch.size() < m) scratch.resize(m);
+  for (std::size_t j = 0; j < n; ++j) {
+    median[j] = columnQuantile(byColumn.data() + j * m, stakeBits.data(), m, minority.bits(), scratch.data());
+  }
+  return median;
+}
+
+// The Rust peekable walk of liquid alpha over row [begin, end) for j = 0..n-1 (see
+// liquidAlphaValuesSparse): out[j] is the entry with column j if the walk meets it, else 0.
+void walkRow(const Csr& m, std::size_t row, std::vector<I32F32>& out) {
+  std::size_t p = m.begin(row);
+  const std::size_t end = m.end(row);
+  for (std::size_t j = 0; j < out.size(); ++j) {
+    I32F32 v;
+    while (p < end) {
+      if (m.col[p] < j) {
+        ++p;
+      } else {
+        if (m.col[p] == j) v = m.val[p];
+        break;
+      }
+    }
+    out[j] = v;
+  }
+}
+
 }  // namespace
+
+// The working memory of runEpoch, kept between calls so that the large matrices reuse memory
+// that is already mapped (first-touch page faults cost as much as the epoch's arithmetic).
+struct EpochWorkspace::Buffers {
+  Csr weights;
+  Csr clipped;
+  Csr interpolated;
+  Csr bonds;
+  Csr ema;
+  std::vector<int64_t> byColumn;
+  std::vector<ScoreStake> scratch;
+};
+
+EpochWorkspace::EpochWorkspace() : m_buffers(std::make_unique<Buffers>()) {}
+EpochWorkspace::~EpochWorkspace() = default;
+EpochWorkspace::EpochWorkspace(EpochWorkspace&&) noexcept = default;
+EpochWorkspace& EpochWorkspace::operator=(EpochWorkspace&&) noexcept = default;
 
 uint64_t activityCutoffBlocks(uint64_t factorMilli, uint16_t tempo) {
   uint64_t blocks = static_cast<uint64_t>((static_cast<UInt128>(factorMilli) * tempo) / 1000);
@@ -85,21 +397,28 @@ Result<void> validateEpochInput(const EpochInput& input) {
                                                  " > alpha_high " + std::to_string(hp.alphaHigh));
   }
   uint64_t totalStake = 0;
-  std::vector<bool> seen(n);
+  std::vector<uint32_t> seen(n);
+  uint32_t stamp = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const NeuronInput& neuron = input.neurons[i];
-    const std::string path = "neurons[" + std::to_string(i) + "]";
     if (__builtin_add_overflow(totalStake, neuron.stake, &totalStake) || totalStake >= kMaxTotalStake) {
-      return fail(ErrorCode::kInvalidArgument, path + ".stake: total stake reaches 2^63");
+      return fail(ErrorCode::kInvalidArgument,
+                  "neurons[" + std::to_string(i) + "].stake: total stake reaches 2^63");
     }
-    MERIT_TRY(validateRow(neuron.weights, n, path + ".weights", seen));
-    MERIT_TRY(validateRow(neuron.bonds, n, path + ".bonds", seen));
+    MERIT_TRY(validateRow(neuron.weights, n, i, "weights", seen, ++stamp));
+    MERIT_TRY(validateRow(neuron.bonds, n, i, "bonds", seen, ++stamp));
   }
   return {};
 }
 
 Result<EpochOutput> runEpoch(const EpochInput& input) {
+  EpochWorkspace workspace;
+  return runEpoch(input, workspace);
+}
+
+Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace) {
   MERIT_TRY(validateEpochInput(input));
+  EpochWorkspace::Buffers& buffers = *workspace.m_buffers;
   const Hyperparameters& hp = input.hyperparameters;
   const std::vector<NeuronInput>& neurons = input.neurons;
   const std::size_t n = neurons.size();
@@ -143,84 +462,275 @@ Result<EpochOutput> runEpoch(const EpochInput& input) {
   }
   inplaceNormalize(activeStake);
 
-  // ---- weights: permit rows, diagonal (owner's kept), outdated, commit-reveal, normalise ----
-  SparseMatrix weights(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!permit[i]) continue;
-    const NeuronInput& neuron = neurons[i];
-    const uint64_t commitBlock =
-        hp.commitReveal && neuron.commitBlock ? *neuron.commitBlock : std::numeric_limits<uint64_t>::max();
-    SparseRow& row = weights[i];
-    row.reserve(neuron.weights.size());
-    for (const UidValue& w : neuron.weights) {
-      const std::size_t j = w.uid;
-      if (j == i && owner != i) continue;  // self-weight, except the owner's
-      const uint64_t registered = neurons[j].blockAtRegistration;
-      if (neuron.lastUpdate <= registered) continue;           // set before j (re)registered
-      if (hp.commitReveal && commitBlock < registered) continue;  // committed before j registered
-      row.push_back({w.uid, I32F32::fromInt(w.value)});
-    }
-  }
-  inplaceRowNormalizeSparse(weights);
+  std::vector<uint64_t> registered(n);
+  for (std::size_t i = 0; i < n; ++i) registered[i] = neurons[i].blockAtRegistration;
 
-  // ---- consensus, clipping, validator trust, incentive ----
+  // ---- weights: permit rows, diagonal (owner's kept), outdated, commit-reveal; then each row
+  // normalised (inplace_row_normalize_sparse) as soon as it is complete ----
+  Csr& weights = buffers.weights;
+  {
+    std::size_t capacity = 0;
+    for (std::size_t i = 0; i < n; ++i) capacity += permit[i] ? neurons[i].weights.size() : 0;
+    weights.reset(n, capacity);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (permit[i]) {
+      const NeuronInput& neuron = neurons[i];
+      const uint64_t commitBlock =
+          hp.commitReveal && neuron.commitBlock ? *neuron.commitBlock : std::numeric_limits<uint64_t>::max();
+      const std::size_t rowBegin = weights.size;
+      I32F32 rowSum;
+      for (const UidValue& w : neuron.weights) {
+        const std::size_t j = w.uid;
+        if (j == i && owner != i) continue;  // self-weight, except the owner's
+        const uint64_t reg = registered[j];
+        if (neuron.lastUpdate <= reg) continue;               // set before j (re)registered
+        if (hp.commitReveal && commitBlock < reg) continue;   // committed before j registered
+        const I32F32 v = I32F32::fromInt(w.value);
+        weights.push(w.uid, v);
+        rowSum = rowSum.saturatingAdd(v);
+      }
+      if (rowSum > I32F32::zero()) {
+        const I32F32Divisor divisor(rowSum);
+        for (std::size_t p = rowBegin; p < weights.size; ++p) weights.val[p] = divisor.safeDivide(weights.val[p]);
+      }
+    }
+    weights.endRow();
+  }
+
+  // ---- consensus; then clipping, validator trust and incentive in one pass over the rows ----
   const I32F32 kappa = u16ProportionToFixed(hp.kappa);
-  std::vector<I32F32> consensus = weightedMedianColSparse(activeStake, weights, n, kappa);
-  SparseMatrix clipped = colClipSparse(weights, consensus);
-  std::vector<I32F32> validatorTrust = rowSumSparse(clipped);
-  std::vector<I32F32> incentive = matmulSparse(clipped, activeStake, n);
+  std::vector<I32F32> consensus = columnMedians(activeStake, weights, n, kappa, buffers.byColumn, buffers.scratch);
+  Csr& clipped = buffers.clipped;  // col_clip_sparse(weights, consensus)
+  clipped.reset(n, weights.size);
+  std::vector<I32F32> validatorTrust(n);  // row_sum_sparse(clipped)
+  std::vector<I32F32> incentive(n);       // matmul_sparse(clipped, active_stake), then normalised
+  for (std::size_t i = 0; i < n; ++i) {
+    const I32F32 scale = activeStake[i];
+    I32F32 trust;
+    for (std::size_t p = weights.begin(i); p < weights.end(i); ++p) {
+      const uint16_t j = weights.col[p];
+      const I32F32 threshold = consensus[j];
+      I32F32 v = weights.val[p];
+      if (threshold < v) {
+        if (!(threshold > I32F32::zero())) continue;
+        v = threshold;
+      }
+      clipped.push(j, v);
+      trust = trust.saturatingAdd(v);
+      incentive[j] = incentive[j].saturatingAdd(scale.saturatingMul(v));
+    }
+    validatorTrust[i] = trust;
+    clipped.endRow();
+  }
   inplaceNormalize(incentive);
 
   // ---- bonds and dividends ----
+  // interpolate_sparse(weights, clipped, n, bonds_penalty): a copy-free choice at 0 and 1.
   const I32F32 bondsPenalty = u16ProportionToFixed(hp.bondsPenalty);
-  SparseMatrix weightsForBonds = interpolateSparse(weights, clipped, n, bondsPenalty);
+  Csr& interpolated = buffers.interpolated;
+  Csr* weightsForBonds = &clipped;
+  if (bondsPenalty == I32F32::zero()) {
+    weightsForBonds = &weights;
+  } else if (bondsPenalty != I32F32::one()) {
+    struct Pair {
+      I32F32 a;
+      I32F32 b;
+    };
+    DenseRow<Pair> row(n);
+    interpolated.reset(n, weights.size);  // a row's entries are among its weights' columns
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t p = weights.begin(i); p < weights.end(i); ++p) row.at(weights.col[p]).a = weights.val[p];
+      for (std::size_t p = clipped.begin(i); p < clipped.end(i); ++p) row.at(clipped.col[p]).b = clipped.val[p];
+      row.drain([&](uint16_t j, const Pair& x) {
+        const I32F32 v = x.a.saturatingAdd(bondsPenalty.saturatingMul(x.b.saturatingSub(x.a)));
+        if (I32F32::zero() < v) interpolated.push(j, v);
+      });
+      interpolated.endRow();
+    }
+    weightsForBonds = &interpolated;
+  }
+  Csr& wb = *weightsForBonds;
+
   const uint64_t lastTempo = input.lastMechanismStepBlock == 0
                                  ? saturatingSub(input.currentBlock, input.tempo)
                                  : saturatingAdd(input.lastMechanismStepBlock, 1);
-  // Old bonds to a uid registered since the last epoch are dropped.
-  const I32F32Divisor u16Max(I32F32::fromInt(kU16Max));
-  auto loadBonds = [&](bool proportion) {
-    SparseMatrix bonds(n);
+  // Old bonds to a uid registered since the last epoch are dropped. Yuma 3 reads them as
+  // proportions (value / 65535), Yuma 2 as raw values; colSum receives their column sums.
+  Csr& bonds = buffers.bonds;
+  std::vector<I32F32> bondColSum(n);
+  {
+    std::size_t capacity = 0;
+    for (std::size_t i = 0; i < n; ++i) capacity += neurons[i].bonds.size();
+    bonds.reset(n, capacity);
+    const bool proportion = hp.yuma3;
     for (std::size_t i = 0; i < n; ++i) {
       for (const UidValue& b : neurons[i].bonds) {
-        if (lastTempo <= neurons[b.uid].blockAtRegistration) continue;
-        I32F32 v = I32F32::fromInt(b.value);
-        bonds[i].push_back({b.uid, proportion ? u16Max.safeDivide(v) : v});
+        if (lastTempo <= registered[b.uid]) continue;
+        const I32F32 raw = I32F32::fromInt(b.value);
+        // u16Max.safeDivide(raw) = floor(b * 2^32 / 65535) = 65537 b + [b == 65535], because
+        // 2^32 = 65535 * 65537 + 1.
+        const I32F32 v = proportion ? I32F32::fromBits(int64_t{65537} * b.value + (b.value == kU16Max ? 1 : 0)) : raw;
+        bonds.push(b.uid, v);
+        bondColSum[b.uid] = bondColSum[b.uid].saturatingAdd(v);
       }
+      bonds.endRow();
     }
-    return bonds;
+  }
+
+  // mat_ema_sparse(newM, bonds, alpha) with newM's entries given by newValue(p) for the entries
+  // p of `structure` and the old bonds' by oldValue(p): kept entries > 0, in column order, and
+  // their column sums in emaColSum.
+  const I32F32 alpha = emaAlpha(hp.bondsMovingAverage);
+  const I32F32 oneMinusAlpha = I32F32::one().saturatingSub(alpha);
+  Csr& ema = buffers.ema;
+  std::vector<I32F32> emaColSum(n);
+  auto emaRows = [&](const Csr& structure, auto&& newValue, auto&& oldValue) {
+    DenseRow<I32F32> acc(n);
+    ema.reset(n, structure.size + bonds.size);  // a row's entries are among its two inputs' columns
+    auto emit = [&](uint16_t j, I32F32 v) {
+      if (v > I32F32::zero()) {
+        ema.push(j, v);
+        emaColSum[j] = emaColSum[j].saturatingAdd(v);
+      }
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+      if (isSortedRow(structure, i) && isSortedRow(bonds, i)) {
+        // Both rows in column order: merge them (the same sums, 0 + alpha*new + (1-alpha)*old).
+        std::size_t p = structure.begin(i);
+        std::size_t q = bonds.begin(i);
+        const std::size_t pEnd = structure.end(i);
+        const std::size_t qEnd = bonds.end(i);
+        while (p < pEnd || q < qEnd) {
+          if (q == qEnd || (p < pEnd && structure.col[p] < bonds.col[q])) {
+            emit(structure.col[p], alpha.saturatingMul(newValue(p)));
+            ++p;
+          } else if (p == pEnd || bonds.col[q] < structure.col[p]) {
+            emit(bonds.col[q], oneMinusAlpha.saturatingMul(oldValue(q)));
+            ++q;
+          } else {
+            emit(structure.col[p], alpha.saturatingMul(newValue(p)).saturatingAdd(oneMinusAlpha.saturatingMul(oldValue(q))));
+            ++p;
+            ++q;
+          }
+        }
+      } else {
+        for (std::size_t p = structure.begin(i); p < structure.end(i); ++p) {
+          I32F32& a = acc.at(structure.col[p]);
+          a = a.saturatingAdd(alpha.saturatingMul(newValue(p)));
+        }
+        for (std::size_t p = bonds.begin(i); p < bonds.end(i); ++p) {
+          I32F32& a = acc.at(bonds.col[p]);
+          a = a.saturatingAdd(oneMinusAlpha.saturatingMul(oldValue(p)));
+        }
+        acc.drain(emit);
+      }
+      ema.endRow();
+    }
   };
 
-  std::vector<I32F32> dividends;
-  SparseMatrix storedBonds;
+  std::vector<I32F32> dividends(n);
+  std::vector<I32F32> colMax;  // Yuma 2: column maxima of the normalised EMA
   if (hp.yuma3) {
-    SparseMatrix bonds = loadBonds(true);
     const bool anyConsensus =
         std::any_of(consensus.begin(), consensus.end(), [](I32F32 c) { return c != I32F32::zero(); });
-    SparseMatrix ema;
     if (hp.liquidAlpha && anyConsensus) {
-      ema = matEmaLiquidAlphaSparse(weightsForBonds, bonds, consensus, u16ProportionToFixed(hp.alphaLow),
-                                    u16ProportionToFixed(hp.alphaHigh), I32F32::fromInt(hp.alphaSigmoidSteepness));
+      // mat_ema_alpha_sparse(weights_for_bonds, bonds, liquid alphas), as matEmaLiquidAlphaSparse:
+      // alpha only where the EMA reads it. alpha_sigmoid depends on (consensus, weight, bond) only
+      // through `combined` in [0, 1]; its two clamped values are computed once.
+      const I32F32 alphaLow = u16ProportionToFixed(hp.alphaLow);
+      const I32F32 alphaHigh = u16ProportionToFixed(hp.alphaHigh);
+      const I32F32 steepness = I32F32::fromInt(hp.alphaSigmoidSteepness);
+      const I32F32 zero = I32F32::zero();
+      const I32F32 one = I32F32::one();
+      const I32F32 alphaAtZero = alphaSigmoid(zero, zero, zero, alphaLow, alphaHigh, steepness);  // combined 0
+      const I32F32 alphaAtOne = alphaSigmoid(zero, one, zero, alphaLow, alphaHigh, steepness);    // combined 1
+      std::vector<I32F32> w(n);
+      std::vector<I32F32> b(n);
+      std::vector<I32F32> alphaRow(n);
+      std::vector<I32F32> scratch(n);
+      ema.reset(n, wb.size);  // only the entries of the rows of wb survive
+      for (std::size_t i = 0; i < n; ++i) {
+        if (!wb.rowEmpty(i)) {
+          walkRow(wb, i, w);
+          walkRow(bonds, i, b);
+          for (std::size_t p = wb.begin(i); p < wb.end(i); ++p) {
+            const uint16_t j = wb.col[p];
+            const I32F32 c = consensus[j];
+            const I32F32 diffBuy = std::clamp(w[j].saturatingSub(c), zero, one);
+            const I32F32 diffSell = std::clamp(b[j].saturatingSub(w[j]), zero, one);
+            const I32F32 combined = w[j] >= b[j] ? diffBuy : diffSell;
+            alphaRow[j] = combined == zero  ? alphaAtZero
+                          : combined == one ? alphaAtOne
+                                            : alphaSigmoid(c, w[j], b[j], alphaLow, alphaHigh, steepness);
+          }
+          // matEmaAlphaRow: only the new row's entries survive, in its order.
+          for (std::size_t p = bonds.begin(i); p < bonds.end(i); ++p) {
+            const uint16_t j = bonds.col[p];
+            scratch[j] = one.saturatingSub(alphaRow[j]).saturatingMul(bonds.val[p]);
+          }
+          for (std::size_t p = wb.begin(i); p < wb.end(i); ++p) {
+            const uint16_t j = wb.col[p];
+            const I32F32 inc = std::max(alphaRow[j].saturatingMul(wb.val[p]), zero);
+            const I32F32 v = std::min(scratch[j].saturatingAdd(inc), one);
+            if (v > zero) {
+              ema.push(j, v);
+              emaColSum[j] = emaColSum[j].saturatingAdd(v);
+            }
+          }
+          for (std::size_t p = bonds.begin(i); p < bonds.end(i); ++p) scratch[bonds.col[p]] = zero;
+        }
+        ema.endRow();
+      }
     } else {
-      ema = matEmaSparse(weightsForBonds, bonds, emaAlpha(hp.bondsMovingAverage));
+      emaRows(wb, [&](std::size_t p) { return wb.val[p]; }, [&](std::size_t p) { return bonds.val[p]; });
     }
-    SparseMatrix emaNorm = ema;
-    inplaceColNormalizeSparse(emaNorm, n);
-    std::vector<I32F32> bondsPerValidator = rowSumSparse(matVecMulSparse(emaNorm, incentive));
-    dividends = vecMul(bondsPerValidator, activeStake);
+    // bonds_per_validator = row_sum(mat_vec_mul(col_normalize(ema), incentive)); the products
+    // mat_vec_mul drops are zeros, which do not change the row sums.
+    const ColumnDivisors emaNorm(emaColSum);
+    for (std::size_t i = 0; i < n; ++i) {
+      I32F32 perValidator;
+      for (std::size_t p = ema.begin(i); p < ema.end(i); ++p) {
+        const uint16_t j = ema.col[p];
+        perValidator = perValidator.saturatingAdd(emaNorm.apply(j, ema.val[p]).saturatingMul(incentive[j]));
+      }
+      dividends[i] = perValidator.checkedMul(activeStake[i]).value_or(I32F32::zero());  // vec_mul
+    }
     inplaceNormalize(dividends);
-    storedBonds = std::move(ema);
+    // The stored bonds are the EMA itself.
   } else {
-    SparseMatrix bonds = loadBonds(false);
-    inplaceColNormalizeSparse(bonds, n);
-    SparseMatrix delta = rowHadamardSparse(weightsForBonds, activeStake);
-    inplaceColNormalizeSparse(delta, n);
-    SparseMatrix ema = matEmaSparse(delta, bonds, emaAlpha(hp.bondsMovingAverage));
-    inplaceColNormalizeSparse(ema, n);
-    dividends = matmulTransposeSparse(ema, incentive);
+    // bonds column-normalised; delta = col_normalize(row_hadamard(weights_for_bonds, active_stake)),
+    // kept in place of weights_for_bonds' values, which nothing reads afterwards.
+    const ColumnDivisors bondNorm(bondColSum);
+    std::vector<I32F32>& delta = wb.val;
+    std::vector<I32F32> deltaColSum(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t p = wb.begin(i); p < wb.end(i); ++p) {
+        const I32F32 d = wb.val[p].saturatingMul(activeStake[i]);
+        delta[p] = d;
+        deltaColSum[wb.col[p]] = deltaColSum[wb.col[p]].saturatingAdd(d);
+      }
+    }
+    const ColumnDivisors deltaNorm(deltaColSum);
+    emaRows(
+        wb, [&](std::size_t p) { return deltaNorm.apply(wb.col[p], delta[p]); },
+        [&](std::size_t p) { return bondNorm.apply(bonds.col[p], bonds.val[p]); });
+    // ema column-normalised in place; dividends = matmul_transpose(ema, incentive); and the
+    // column maxima for the stored (max-upscaled) bonds.
+    const ColumnDivisors emaNorm(emaColSum);
+    colMax.assign(n, I32F32::zero());
+    for (std::size_t i = 0; i < n; ++i) {
+      I32F32 acc;
+      for (std::size_t p = ema.begin(i); p < ema.end(i); ++p) {
+        const uint16_t j = ema.col[p];
+        const I32F32 v = emaNorm.apply(j, ema.val[p]);
+        ema.val[p] = v;
+        acc = acc.saturatingAdd(incentive[j].saturatingMul(v));
+        if (colMax[j] < v) colMax[j] = v;
+      }
+      dividends[i] = acc;
+    }
     inplaceNormalize(dividends);
-    inplaceColMaxUpscaleSparse(ema, n);
-    storedBonds = std::move(ema);
   }
 
   // ---- emission split ----
@@ -252,11 +762,20 @@ Result<EpochOutput> runEpoch(const EpochInput& input) {
   out.serverEmission = toAmounts(serverShare, input.raoEmission);
   out.validatorEmission = toAmounts(validatorShare, input.raoEmission);
   out.validatorPermit = newPermit;
+  // Stored bonds: Yuma 3 the EMA, Yuma 2 the normalised EMA max-upscaled per column
+  // (inplace_col_max_upscale_sparse), only for rows with a new permit.
+  std::optional<ColumnDivisors> maxUpscale;
+  if (!hp.yuma3) maxUpscale.emplace(colMax);
   out.bonds.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     if (!newPermit[i]) continue;
-    out.bonds[i].reserve(storedBonds[i].size());
-    for (const SparseEntry& e : storedBonds[i]) out.bonds[i].push_back({e.col, fixedProportionToU16(e.value)});
+    std::vector<UidValue>& row = out.bonds[i];
+    row.reserve(ema.end(i) - ema.begin(i));
+    for (std::size_t p = ema.begin(i); p < ema.end(i); ++p) {
+      const uint16_t j = ema.col[p];
+      const I32F32 v = maxUpscale ? maxUpscale->apply(j, ema.val[p]) : ema.val[p];
+      row.push_back({j, v.saturatingMul(kU16MaxFixed).toU16Saturating()});  // fixedProportionToU16
+    }
   }
   return out;
 }

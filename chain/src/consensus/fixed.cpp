@@ -110,6 +110,9 @@ constexpr int64_t kEBitsI9F23 = 22802600;
 // The divisor is a compile-time constant so the compiler replaces the division by a multiply.
 template <uint64_t I>
 inline bool expStep(uint64_t& term, uint64_t y, uint64_t& result) {
+  // Once a term is 0 every later term is 0 and adds nothing: stopping there is the same result
+  // (the Rust loop runs on, but can no longer fail or change the sum).
+  if (term == 0) return true;
   UInt128 product = (static_cast<UInt128>(term) * y) >> 32;
   if (product > static_cast<UInt128>(std::numeric_limits<int64_t>::max())) return false;
   term = static_cast<uint64_t>(product) / I;

@@ -2,10 +2,13 @@
 // epoch, each subnet's Yuma epoch, registration pricing). Deterministic: no clock, threads or
 // randomness; the block number is its only notion of time.
 //
-// Thread-safety: stateless apart from its configuration; all state is in the Overlay passed in.
+// Thread-safety: all chain state is in the Overlay passed in. validate() may be called from any
+// thread; apply() and onInitialize() only from the block producer's thread (onInitialize reuses
+// per-subnet epoch scratch memory, which holds no state between epochs).
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -81,6 +84,8 @@ class Runtime {
 
   RuntimeConfig m_config;
   crypto::Hash256 m_genesis;
+  // Epoch working memory per subnet, reused so large epochs do not map fresh memory each time.
+  mutable std::map<NetUid, consensus::EpochWorkspace> m_workspaces;
 };
 
 }  // namespace merit::chain

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -88,6 +89,29 @@ Result<void> validateEpochInput(const EpochInput& input);
 
 // Runs one epoch. Returns the validation error for inputs validateEpochInput rejects.
 Result<EpochOutput> runEpoch(const EpochInput& input);
+
+// Reusable working memory for runEpoch: the epoch's intermediate matrices (tens of MB at
+// kMaxNeurons with dense weights). Keeping one between epochs avoids mapping fresh memory, and
+// its page faults, on every call; it carries no state from one epoch to the next, so results
+// never depend on it. Not thread-safe: one epoch at a time per workspace.
+class EpochWorkspace {
+ public:
+  EpochWorkspace();
+  ~EpochWorkspace();
+  EpochWorkspace(EpochWorkspace&&) noexcept;
+  EpochWorkspace& operator=(EpochWorkspace&&) noexcept;
+  EpochWorkspace(const EpochWorkspace&) = delete;
+  EpochWorkspace& operator=(const EpochWorkspace&) = delete;
+
+  struct Buffers;  // defined in epoch.cpp
+
+ private:
+  friend Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace);
+  std::unique_ptr<Buffers> m_buffers;
+};
+
+// runEpoch(input) with caller-owned working memory; same results.
+Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace);
 
 // HEAD activity cutoff in blocks: max(1, floor(factorMilli * tempo / 1000)); factor default 13889.
 uint64_t activityCutoffBlocks(uint64_t factorMilli, uint16_t tempo);

@@ -73,11 +73,20 @@ class I32F32 {
   constexpr int64_t bits() const { return m_bits; }
   friend constexpr auto operator<=>(I32F32, I32F32) = default;
 
-  constexpr I32F32 saturatingAdd(I32F32 o) const { return saturate(Int128{m_bits} + o.m_bits); }
-  constexpr I32F32 saturatingSub(I32F32 o) const { return saturate(Int128{m_bits} - o.m_bits); }
+  // The exact sum clamped to the range; on overflow both operands have the sign of the bound.
+  constexpr I32F32 saturatingAdd(I32F32 o) const {
+    int64_t r;
+    if (__builtin_add_overflow(m_bits, o.m_bits, &r)) return o.m_bits > 0 ? max() : min();
+    return I32F32(r);
+  }
+  constexpr I32F32 saturatingSub(I32F32 o) const {
+    int64_t r;
+    if (__builtin_sub_overflow(m_bits, o.m_bits, &r)) return o.m_bits < 0 ? max() : min();
+    return I32F32(r);
+  }
   constexpr I32F32 saturatingNeg() const { return saturate(-Int128{m_bits}); }
   constexpr I32F32 saturatingMul(I32F32 o) const {
-    return saturate((Int128{m_bits} * o.m_bits) >> kFracBits);  // >> on negative = floor
+    return saturateShifted(Int128{m_bits} * o.m_bits);  // floor(a * b / 2^32), clamped
   }
   constexpr std::optional<I32F32> checkedAdd(I32F32 o) const { return checked(Int128{m_bits} + o.m_bits); }
   constexpr std::optional<I32F32> checkedMul(I32F32 o) const {
@@ -135,6 +144,15 @@ class I32F32 {
     if (v < std::numeric_limits<int64_t>::min()) return min();
     return I32F32(static_cast<int64_t>(v));
   }
+  // saturate(p >> 32) for a product p of two int64 values, without 128-bit compares: p >> 32
+  // fits int64 exactly when bits 95..127 of p are all equal, i.e. when the high word's bits
+  // 31..63 are.
+  static constexpr I32F32 saturateShifted(Int128 p) {
+    const int64_t hi = static_cast<int64_t>(p >> 64);
+    const uint64_t lo = static_cast<uint64_t>(p);
+    if ((hi >> 31) != (hi >> 63)) return hi < 0 ? min() : max();
+    return I32F32(static_cast<int64_t>((static_cast<uint64_t>(hi) << 32) | (lo >> 32)));
+  }
   static constexpr std::optional<I32F32> checked(Int128 v) {
     if (v > std::numeric_limits<int64_t>::max() || v < std::numeric_limits<int64_t>::min()) {
       return std::nullopt;
@@ -156,10 +174,36 @@ class I32F32Divisor {
     m_shift = __builtin_clzll(static_cast<uint64_t>(d.bits()));
     m_norm = static_cast<uint64_t>(d.bits()) << m_shift;
     m_inv = static_cast<uint64_t>(~UInt128{0} / m_norm);  // floor((2^128 - 1) / d) - 2^64
+    // Reciprocal for dividends 0 <= a <= d: with 2^L <= d < 2^(L+1), r = floor((2^(64+L') - 1) / d)
+    // where L' = min(L, 32) keeps r below 2^64, and a is pre-shifted by 32 - L'.
+    const int log2d = 63 - m_shift;
+    const int scale = log2d < 32 ? log2d : 32;
+    m_preShift = 32 - scale;
+    m_recip = static_cast<uint64_t>(((UInt128{1} << (64 + scale)) - 1) / static_cast<uint64_t>(d.bits()));
     m_fast = true;
   }
   I32F32 divisor() const { return m_d; }
   I32F32 safeDivide(I32F32 a) const {
+    const uint64_t d = static_cast<uint64_t>(m_d.bits());
+    if (m_fast && a.bits() >= 0 && static_cast<uint64_t>(a.bits()) <= d) {
+      // Normalisations divide entries by a sum or maximum they belong to: 0 <= a <= d, so the
+      // quotient q = floor(a * 2^32 / d) is at most 2^32. The estimate
+      // e = floor((a << (32 - L')) * r / 2^64) is q or q - 1: (a << (32 - L')) < 2^34 when L < 32
+      // (a <= d < 2^(L+1)) and a < 2^63 otherwise, and r is below 2^(64+L') / d by less than 2,
+      // so e undershoots a * 2^32 / d by less than 2 * (a << (32 - L')) / 2^64 < 1. The
+      // remainder a * 2^32 - e * d lies in [0, 2d), fits 64 bits, and decides the last unit.
+      const uint64_t au = static_cast<uint64_t>(a.bits());
+      uint64_t q = static_cast<uint64_t>((static_cast<UInt128>(au << m_preShift) * m_recip) >> 64);
+      const uint64_t rem = (au << 32) - q * d;  // exact: the true value is below 2^64
+      q += rem >= d ? 1 : 0;
+      return I32F32::fromBits(static_cast<int64_t>(q));
+    }
+    return safeDivideGeneral(a);
+  }
+
+ private:
+  // Any other dividend (kept out of line so that the common case above inlines).
+  [[gnu::noinline]] I32F32 safeDivideGeneral(I32F32 a) const {
     if (!m_fast || a.bits() < 0) return a.safeDiv(m_d);
     const uint64_t d = static_cast<uint64_t>(m_d.bits());
     if ((static_cast<uint64_t>(a.bits()) >> 32) >= d) return I32F32::zero();  // quotient >= 2^64
@@ -181,11 +225,12 @@ class I32F32Divisor {
     return I32F32::fromBits(static_cast<int64_t>(q1));
   }
 
- private:
   I32F32 m_d;
   uint64_t m_norm = 0;
   uint64_t m_inv = 0;
+  uint64_t m_recip = 0;
   int m_shift = 0;
+  int m_preShift = 0;
   bool m_fast = false;
 };
 
