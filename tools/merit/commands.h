@@ -4,6 +4,8 @@
 // Thread-safety: single-threaded CLI.
 #pragma once
 
+#include <string>
+
 #include <CLI/CLI.hpp>
 
 namespace merit::cli {
@@ -16,6 +18,21 @@ inline constexpr int kExitError = 3;     // the command could not be carried out
 
 // Adds `merit wallet ...`. `exitCode` receives the chosen command's result.
 void addWalletCommands(CLI::App& app, int& exitCode);
+
+// Settings every chain command shares (the global options of `merit`).
+struct ChainSettings {
+  std::string url;  // --url: the node's JSON-RPC endpoint
+};
+
+// Adds `merit chain info|head|block`, `balance`, `transfer`, `register`, `stake add|remove|show`
+// and `root register|weights`.
+void addChainCommands(CLI::App& app, int& exitCode, const ChainSettings& chain);
+
+// Adds `merit subnet create|list|show|set` and `merit metagraph`.
+void addSubnetCommands(CLI::App& app, int& exitCode, const ChainSettings& chain);
+
+// Adds `merit weights set|commit|reveal|show`.
+void addWeightsCommands(CLI::App& app, int& exitCode, const ChainSettings& chain);
 
 // Adds `merit yuma epoch` (runs one Yuma Consensus epoch on a JSON subnet state).
 void addYumaCommands(CLI::App& app, int& exitCode);

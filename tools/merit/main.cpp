@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.h"
+#include "merit/rpc/client.h"
 #include "merit/util/log.h"
 
 int main(int argc, char** argv) {
@@ -15,9 +16,19 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", logSpec, "Log levels: LEVEL or LEVEL,category=LEVEL,...")
       ->capture_default_str();
 
+  merit::cli::ChainSettings chain{merit::rpc::defaultChainUrl()};
+  app.add_option("--url", chain.url,
+                 "Chain node JSON-RPC URL (default: $MERIT_CHAIN_URL, else http://127.0.0.1:9933)")
+      ->capture_default_str();
+  // Global options may also follow the sub-command (`merit balance --url ...`).
+  app.fallthrough();
+
   int exitCode = merit::cli::kExitOk;
   merit::cli::addWalletCommands(app, exitCode);
   merit::cli::addYumaCommands(app, exitCode);
+  merit::cli::addChainCommands(app, exitCode, chain);
+  merit::cli::addSubnetCommands(app, exitCode, chain);
+  merit::cli::addWeightsCommands(app, exitCode, chain);
 
   app.parse_complete_callback([&] {
     if (auto ok = merit::log::configure(logSpec); !ok) {

@@ -1,0 +1,255 @@
+#include "chain_util.h"
+
+#include <charconv>
+#include <cstdio>
+
+#include "merit/crypto/ss58.h"
+#include "merit/crypto/wallet.h"
+
+#include "commands.h"
+
+namespace merit::cli {
+
+using nlohmann::json;
+
+void addWalletOpt(CLI::App* cmd, KeyOptions& o) {
+  cmd->add_option("-w,--wallet", o.wallet, "Wallet name (its coldkey)")->capture_default_str();
+}
+void addHotkeyOpt(CLI::App* cmd, KeyOptions& o) {
+  cmd->add_option("-k,--hotkey", o.hotkey, "Hotkey name in the wallet")->capture_default_str();
+}
+void addPasswordOpt(CLI::App* cmd, KeyOptions& o) {
+  cmd->add_option(
+      "--password-file", o.password.passwordFile,
+      "Read the coldkey password from the first line of FILE (else MERIT_PASSWORD, else a prompt)");
+}
+void addJsonOpt(CLI::App* cmd, KeyOptions& o) {
+  cmd->add_flag("--json", o.json, "Print JSON");
+}
+void addSubmitOpts(CLI::App* cmd, KeyOptions& o) {
+  addJsonOpt(cmd, o);
+  cmd->add_option("--wait-ms", o.waitMs, "Wait this long for inclusion (0 = submit and print the hash)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{120'000}));
+}
+
+int report(const Error& e) {
+  std::fprintf(stderr, "error: %s\n", e.message().c_str());
+  switch (e.code()) {
+    case ErrorCode::kInvalidArgument:
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kNotFound: return kExitUsage;
+    default: return kExitError;
+  }
+}
+
+Result<std::unique_ptr<rpc::ChainClient>> connectChain(const std::string& url) {
+  rpc::ClientOptions options;
+  options.retries = 1;  // a person is waiting: fail fast when the node is not there
+  auto client = rpc::ChainClient::connect(url, options);
+  if (!client) {
+    const Error& e = client.error();
+    // Keep the client's message (it names the URL) but make a usage-looking code an unavailable one:
+    // an unreachable node is not a bad argument.
+    if (e.code() == ErrorCode::kInvalidArgument && e.message().find("http://") == std::string::npos) {
+      return fail(ErrorCode::kUnavailable, url + ": " + e.message());
+    }
+    return fail(e);
+  }
+  return client;
+}
+
+Result<tx::Balance> parseMerit(std::string_view text) {
+  auto bad = [&](const std::string& why) {
+    return fail(ErrorCode::kInvalidArgument, "amount '" + std::string(text) + "': " + why);
+  };
+  if (text.empty()) return bad("empty");
+  auto dot = text.find('.');
+  std::string_view whole = text.substr(0, dot);
+  std::string_view frac = dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
+  auto digits = [](std::string_view s) {
+    return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  if (!digits(whole)) return bad("expected MERIT as a decimal number such as 12 or 1.5");
+  if (dot != std::string_view::npos && !digits(frac)) return bad("expected digits after the decimal point");
+  if (frac.size() > 9) return bad("at most 9 decimal places (1 rao = 0.000000001 MERIT)");
+  tx::Balance merit = 0;
+  auto [p, ec] = std::from_chars(whole.data(), whole.data() + whole.size(), merit);
+  if (ec != std::errc() || p != whole.data() + whole.size()) return bad("too large");
+  tx::Balance rao = 0;
+  if (__builtin_mul_overflow(merit, tx::kRaoPerMerit, &rao)) return bad("too large");
+  tx::Balance fracRao = 0;
+  for (std::size_t i = 0; i < 9; ++i)
+    fracRao = fracRao * 10 + (i < frac.size() ? static_cast<tx::Balance>(frac[i] - '0') : 0);
+  if (__builtin_add_overflow(rao, fracRao, &rao)) return bad("too large");
+  return rao;
+}
+
+std::string formatMerit(tx::Balance rao) {
+  std::string out = std::to_string(rao / tx::kRaoPerMerit);
+  tx::Balance frac = rao % tx::kRaoPerMerit;
+  if (frac == 0) return out;
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%09llu", static_cast<unsigned long long>(frac));
+  std::string f = buf;
+  while (!f.empty() && f.back() == '0') f.pop_back();
+  return out + "." + f;
+}
+
+std::string formatProportion(std::uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", static_cast<double>(v) / 65535.0);
+  return buf;
+}
+
+Result<std::uint64_t> parseU64(std::string_view text, std::string_view what) {
+  std::uint64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || p != text.data() + text.size()) {
+    return fail(ErrorCode::kInvalidArgument,
+                std::string(what) + ": '" + std::string(text) + "' is not a non-negative integer");
+  }
+  return v;
+}
+
+Result<std::vector<std::uint16_t>> parseU16List(std::string_view text, std::string_view what) {
+  std::vector<std::uint16_t> out;
+  if (text.empty()) return fail(ErrorCode::kInvalidArgument, std::string(what) + ": empty list");
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto comma = text.find(',', start);
+    std::string_view item =
+        text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    MERIT_ASSIGN_OR_RETURN(std::uint64_t v, parseU64(item, what));
+    if (v > 65535)
+      return fail(ErrorCode::kInvalidArgument,
+                  std::string(what) + ": " + std::to_string(v) + " exceeds 65535");
+    out.push_back(static_cast<std::uint16_t>(v));
+    if (out.size() > tx::kMaxWeightsLen) {
+      return fail(ErrorCode::kInvalidArgument,
+                  std::string(what) + ": more than " + std::to_string(tx::kMaxWeightsLen) + " items");
+    }
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+Result<tx::AccountId> parseAddress(std::string_view text, std::string_view what) {
+  auto id = crypto::ss58Decode(text);
+  if (!id) {
+    return fail(ErrorCode::kInvalidArgument, std::string(what) + ": '" + std::string(text) +
+                                                 "' is not a valid address (" + id.error().message() + ")");
+  }
+  return *id;
+}
+
+std::string shortAddress(const std::string& address) {
+  return address.size() <= 10 ? address : address.substr(0, 8) + "..";
+}
+
+namespace {
+
+Result<crypto::Wallet> walletOf(const KeyOptions& o) {
+  MERIT_TRY(crypto::validateKeyName("wallet", o.wallet));
+  return crypto::Wallet(crypto::defaultMeritHome(), o.wallet);
+}
+
+}  // namespace
+
+Result<crypto::PublicKey> coldkeyPublicOf(const KeyOptions& o) {
+  MERIT_ASSIGN_OR_RETURN(auto wallet, walletOf(o));
+  return wallet.coldkeyPublic();
+}
+
+Result<crypto::PrivateKey> unlockColdkeyOf(const KeyOptions& o) {
+  MERIT_ASSIGN_OR_RETURN(auto wallet, walletOf(o));
+  if (!wallet.hasColdkey()) {
+    return fail(ErrorCode::kNotFound, "wallet '" + o.wallet + "' has no coldkey at " +
+                                          wallet.coldkeyPath().string() +
+                                          " (create one with: merit wallet create -w " + o.wallet + ")");
+  }
+  MERIT_ASSIGN_OR_RETURN(auto password,
+                         readPassword(o.password, "Password of the coldkey of '" + o.wallet + "': ", false));
+  return wallet.unlockColdkey(password);
+}
+
+Result<crypto::PublicKey> hotkeyPublicOf(const KeyOptions& o) {
+  MERIT_ASSIGN_OR_RETURN(auto wallet, walletOf(o));
+  return wallet.hotkeyPublic(o.hotkey);
+}
+
+Result<crypto::PrivateKey> loadHotkeyOf(const KeyOptions& o) {
+  MERIT_ASSIGN_OR_RETURN(auto wallet, walletOf(o));
+  return wallet.loadHotkey(o.hotkey);
+}
+
+Result<SubmitOutcome> submitCall(rpc::ChainClient& client, const crypto::PrivateKey& key, tx::Call call,
+                                 const KeyOptions& o) {
+  SubmitOutcome out;
+  auto s = client.submit(key, std::move(call), std::chrono::milliseconds(o.waitMs));
+  if (!s) {
+    // kUnavailable: we could not talk to the chain. Anything else came back from the node as a
+    // JSON-RPC error: the mempool refused the extrinsic, and the message starts with its name.
+    if (s.error().code() == ErrorCode::kUnavailable || s.error().code() == ErrorCode::kDeadlineExceeded) {
+      return fail(s.error());
+    }
+    const std::string& m = s.error().message();
+    auto colon = m.find(':');
+    out.error = m.substr(0, colon);
+    if (colon != std::string::npos) out.detail = m.substr(std::min(m.size(), colon + 2));
+    out.json = {
+        {"hash", nullptr}, {"block", nullptr}, {"success", false}, {"error", out.error}, {"rejected", true}};
+    if (!out.detail.empty()) out.json["detail"] = out.detail;
+    out.exitCode = kExitFailure;
+    return out;
+  }
+  out.hash = "0x" + toHex(s->hash);
+  out.json = {{"hash", out.hash}, {"block", nullptr}, {"success", false}, {"error", nullptr}};
+  if (o.waitMs == 0) {
+    out.json["status"] = "submitted";
+    out.exitCode = kExitOk;
+    return out;
+  }
+  if (!s->included) {
+    out.error = "Timeout";
+    out.detail = "not included within " + std::to_string(o.waitMs) + " ms; check later with the hash";
+    out.json["error"] = out.error;
+    out.json["detail"] = out.detail;
+    out.exitCode = kExitError;
+    return out;
+  }
+  out.included = true;
+  out.block = s->block;
+  out.success = s->success;
+  out.error = s->error;
+  out.detail = s->detail;
+  out.json["block"] = s->block;
+  out.json["success"] = s->success;
+  if (!s->success) out.json["error"] = s->error;
+  if (!s->detail.empty()) out.json["detail"] = s->detail;
+  out.exitCode = s->success ? kExitOk : kExitFailure;
+  return out;
+}
+
+int printOutcome(const SubmitOutcome& out, const std::string& what, bool asJson, const std::string& extra) {
+  std::string why = out.error + (out.detail.empty() ? "" : " (" + out.detail + ")");
+  if (asJson) std::printf("%s\n", out.json.dump(2).c_str());
+  if (out.included && out.success) {
+    if (!asJson)
+      std::printf("%s: included in block %llu%s\n", what.c_str(), static_cast<unsigned long long>(out.block),
+                  extra.c_str());
+  } else if (out.included) {
+    std::fprintf(stderr, "error: %s: failed in block %llu: %s\n", what.c_str(),
+                 static_cast<unsigned long long>(out.block), why.c_str());
+  } else if (out.error.empty()) {
+    if (!asJson) std::printf("%s: submitted %s\n", what.c_str(), out.hash.c_str());
+  } else if (out.error == "Timeout") {
+    std::fprintf(stderr, "error: %s: %s %s\n", what.c_str(), out.hash.c_str(), out.detail.c_str());
+  } else {
+    std::fprintf(stderr, "error: %s: rejected by the chain: %s\n", what.c_str(), why.c_str());
+  }
+  return out.exitCode;
+}
+
+}  // namespace merit::cli

@@ -1,0 +1,99 @@
+// Pieces shared by the chain commands (`merit chain`, `balance`, `transfer`, `subnet`, `register`,
+// `stake`, `weights`, `root`, `metagraph`): connecting to the node, keys from wallets, exact MERIT
+// amounts, list arguments, and printing the typed outcome of a submitted extrinsic.
+//
+// Thread-safety: single-threaded CLI.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "merit/crypto/keys.h"
+#include "merit/rpc/client.h"
+#include "merit/tx/extrinsic.h"
+#include "merit/util/result.h"
+
+#include "prompt.h"
+
+namespace merit::cli {
+
+// Options of a command that reads wallets or submits extrinsics.
+struct KeyOptions {
+  std::string wallet = "default";
+  std::string hotkey = "default";
+  std::string hotkeyAddress;  // stake commands: a hotkey given by address instead of by name
+  PasswordSource password;
+  bool json = false;
+  std::uint64_t waitMs = 30'000;  // how long to wait for inclusion; 0 = submit only
+};
+
+void addWalletOpt(CLI::App* cmd, KeyOptions& o);
+void addHotkeyOpt(CLI::App* cmd, KeyOptions& o);
+void addPasswordOpt(CLI::App* cmd, KeyOptions& o);
+void addJsonOpt(CLI::App* cmd, KeyOptions& o);
+// --json and --wait-ms, for commands that submit an extrinsic.
+void addSubmitOpts(CLI::App* cmd, KeyOptions& o);
+
+// Prints "error: <message>" on stderr and returns the exit code for the error's kind, as the
+// wallet commands do: usage (2) for bad input and unknown names, error (3) for everything else
+// (unreachable chain, wrong password, files).
+int report(const Error& e);
+
+Result<std::unique_ptr<rpc::ChainClient>> connectChain(const std::string& url);
+
+// "1.5" -> 1'500'000'000 rao: an exact decimal with at most 9 places, no sign, no exponent, parsed
+// without floating point. Zero is allowed here; callers that need a positive amount check it.
+Result<tx::Balance> parseMerit(std::string_view text);
+// 1'500'000'000 -> "1.5" (exact; trailing zeros dropped).
+std::string formatMerit(tx::Balance rao);
+// A u16 proportion as a fraction of 1 with 4 places ("0.5000"); display only.
+std::string formatProportion(std::uint64_t v);
+// "0,1,2" -> {0, 1, 2}; each item a u16. `what` names the option in errors.
+Result<std::vector<std::uint16_t>> parseU16List(std::string_view text, std::string_view what);
+Result<std::uint64_t> parseU64(std::string_view text, std::string_view what);
+Result<tx::AccountId> parseAddress(std::string_view text, std::string_view what);
+// The first 8 characters of an address and an ellipsis, for tables.
+std::string shortAddress(const std::string& address);
+
+// Keys of the wallet named in `o`. The coldkey's private part asks for its password
+// (--password-file, MERIT_PASSWORD or a prompt).
+Result<crypto::PublicKey> coldkeyPublicOf(const KeyOptions& o);
+Result<crypto::PrivateKey> unlockColdkeyOf(const KeyOptions& o);
+Result<crypto::PublicKey> hotkeyPublicOf(const KeyOptions& o);
+Result<crypto::PrivateKey> loadHotkeyOf(const KeyOptions& o);
+
+// The typed outcome of one submission, ready to print.
+struct SubmitOutcome {
+  nlohmann::json json;  // {"hash", "block", "success", "error"} (+ "detail", and fields callers add)
+  bool included = false;
+  bool success = false;
+  std::uint64_t block = 0;
+  std::string hash;
+  std::string error;  // the named error (failed call or rejection), or "Timeout"
+  std::string detail;
+  int exitCode = 0;
+};
+
+// Signs and submits `call`, waiting up to o.waitMs for inclusion. A failed call, a rejection by
+// the mempool and a timeout are outcomes (exit 1, 1 and 3); only a failure to talk to the chain
+// is an error.
+Result<SubmitOutcome> submitCall(rpc::ChainClient& client, const crypto::PrivateKey& key, tx::Call call,
+                                 const KeyOptions& o);
+// Prints the outcome: JSON on stdout with --json, else "<what>: included in block N" on stdout,
+// or the named error on stderr. `extra` is printed after a successful human line.
+int printOutcome(const SubmitOutcome& out, const std::string& what, bool json, const std::string& extra = {});
+
+// Reads a JSON-RPC result field that the node always sends; a missing one is a malformed reply.
+template <typename T>
+T field(const nlohmann::json& j, const char* key) {
+  return j.at(key).get<T>();
+}
+
+}  // namespace merit::cli
