@@ -110,7 +110,8 @@ void apply(const YAML::Node& root, ChainConfig& c) {
   auto& r = c.node.runtime;
   if (auto e = root["economics"]) {
     checkKeys(e, "economics", {"block_emission", "subnet_owner_cut", "subnet_lock_cost", "subnet_limit",
-                               "initial_burn", "max_registrations_per_block", "allow_loopback_axons"});
+                               "initial_burn", "max_registrations_per_block", "allow_loopback_axons",
+                               "extrinsic_fee"});
     if (auto n = e["block_emission"]) r.blockEmission = u64(n, "economics.block_emission");
     if (auto n = e["subnet_owner_cut"]) r.subnetOwnerCut = static_cast<std::uint16_t>(u64(n, "economics.subnet_owner_cut", 65535));
     if (auto n = e["subnet_lock_cost"]) r.subnetLockCost = u64(n, "economics.subnet_lock_cost");
@@ -120,6 +121,7 @@ void apply(const YAML::Node& root, ChainConfig& c) {
       r.maxRegistrationsPerBlock = static_cast<std::uint32_t>(u64(n, "economics.max_registrations_per_block", 4096));
     }
     if (auto n = e["allow_loopback_axons"]) r.allowLoopbackAxons = boolean(n, "economics.allow_loopback_axons");
+    if (auto n = e["extrinsic_fee"]) r.extrinsicFee = u64(n, "economics.extrinsic_fee");
   }
   if (auto ro = root["root"]) {
     checkKeys(ro, "root", {"tempo", "kappa", "rho", "max_validators", "weights_rate_limit"});

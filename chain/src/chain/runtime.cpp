@@ -122,6 +122,10 @@ Result<void> Runtime::validate(const Extrinsic& xt, const StateReader& state, st
     return fail(ErrorCode::kInvalidArgument,
                 "Future: nonce " + std::to_string(xt.nonce) + ", next is " + std::to_string(account.nonce));
   }
+  if (m_config.extrinsicFee > 0 && account.free < m_config.extrinsicFee) {
+    return fail(ErrorCode::kInvalidArgument, "Payment: free balance " + std::to_string(account.free) +
+                                                 " cannot pay the fee of " + std::to_string(m_config.extrinsicFee));
+  }
   if (auto v = tx::verifyExtrinsic(xt, m_genesis); !v) {
     return fail(ErrorCode::kUnauthorized, "BadSignature: " + v.error().message());
   }
@@ -134,7 +138,16 @@ Outcome Runtime::apply(Overlay& block, const Extrinsic& xt, std::uint64_t blockN
     StateView s(block);
     Account a = s.account(signer);
     a.nonce += 1;
+    // validate() checked the fee against this block's state just before.
+    Balance fee = std::min(a.free, m_config.extrinsicFee);
+    a.free -= fee;
     s.setAccount(signer, a);
+    if (fee > 0) {
+      Totals t = s.totals();
+      t.burned += fee;
+      t.issuance -= fee;
+      s.setTotals(t);
+    }
   }
   Overlay call(static_cast<const StateReader&>(block));
   Outcome out = dispatch(call, signer, xt, blockNumber);

@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   long blockTimeMs = -1;
   std::vector<std::string> fund;
   app.add_option("-c,--config", configPath, "YAML config (see configs/chain.yaml)");
-  app.add_option("-d,--data-dir", dataDir, "Where blocks and state are stored")->required();
+  app.add_option("-d,--data-dir", dataDir, "Where blocks and state are stored (overrides node.data_dir)");
   app.add_flag("--dev", dev, "Development preset: fast blocks, short tempos, dev authority key, loopback axons");
   app.add_option("--rpc-port", rpcPort, "JSON-RPC port (0 = any free port)");
   app.add_option("--feed", feed, "Block feed endpoint, e.g. tcp://127.0.0.1:9944");
@@ -49,7 +49,8 @@ int main(int argc, char** argv) {
     if (!loaded) return fatal(loaded.error().message());
     cfg = std::move(*loaded);
   }
-  cfg.node.dataDir = dataDir;
+  if (!dataDir.empty()) cfg.node.dataDir = dataDir;
+  if (cfg.node.dataDir.empty()) return fatal("no data directory: pass --data-dir DIR or set node.data_dir in the config");
   if (rpcPort >= 0) cfg.rpcPort = rpcPort;
   if (!feed.empty()) cfg.feedEndpoint = feed;
   if (blockTimeMs > 0) cfg.node.blockTime = std::chrono::milliseconds(blockTimeMs);

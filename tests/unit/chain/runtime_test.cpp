@@ -393,3 +393,82 @@ TEST_CASE("issuance invariant over many random blocks of random calls") {
 
 }  // namespace
 }  // namespace merit::chain
+
+namespace merit::chain {
+namespace {
+
+using namespace merit::tx;
+
+TEST_CASE("fees: paid and burned per extrinsic, even when the call fails; unpayable is refused") {
+  RuntimeConfig cfg = Chain::testConfig();
+  cfg.extrinsicFee = 1000;
+  Chain c(cfg);
+  Balance before = c.free(1);
+  CHECK(c.one(keyOf(1), Transfer{keyOf(2).publicKey().accountId(), 5}).success);
+  CHECK(c.free(1) == before - 5 - 1000);
+  auto failed = c.one(keyOf(1), Transfer{keyOf(2).publicKey().accountId(), before * 2});
+  CHECK(failed.error == "NotEnoughBalance");
+  CHECK(c.free(1) == before - 5 - 2000);
+  CHECK(c.view()->totals().burned == 2000);
+  c.checkIssuance();
+  // An account that cannot pay the fee is refused before inclusion.
+  auto poor = keyOf(30);
+  auto xt = signExtrinsic(poor, c.runtime.genesisHash(), 0, 100, Transfer{keyOf(2).publicKey().accountId(), 0});
+  CHECK(c.runtime.validate(xt, c.base, c.block + 1).error().message().starts_with("Payment"));
+}
+
+TEST_CASE("more named errors: limits, disabled registration, root, commits") {
+  SUBCASE("SubnetLimitReached") {
+    RuntimeConfig cfg = Chain::testConfig();
+    cfg.subnetLimit = 1;
+    Chain c(cfg);
+    REQUIRE(c.one(keyOf(1), CreateSubnet{"a", 1, {}}).success);
+    CHECK(c.one(keyOf(1), CreateSubnet{"b", 1, {}}).error == "SubnetLimitReached");
+  }
+  SUBCASE("SubNetRegistrationDisabled and TooManyRegistrationsThisBlock / ThisInterval") {
+    RuntimeConfig cfg = Chain::testConfig();
+    cfg.maxRegistrationsPerBlock = 1;
+    Chain c(cfg);
+    REQUIRE(c.one(keyOf(1), CreateSubnet{"a", 1, {{Hyper::kTargetRegistrationsPerInterval, 1}}}).success);
+    auto k2 = keyOf(2), k3 = keyOf(3);
+    auto two = c.next({{&k2, BurnedRegister{1, keyOf(102).publicKey()}}, {&k3, BurnedRegister{1, keyOf(103).publicKey()}}});
+    CHECK(two[0].success);
+    CHECK(two[1].error == "TooManyRegistrationsThisBlock");
+    CHECK(c.one(keyOf(3), BurnedRegister{1, keyOf(104).publicKey()}).success);
+    CHECK(c.one(keyOf(3), BurnedRegister{1, keyOf(105).publicKey()}).success);
+    CHECK(c.one(keyOf(3), BurnedRegister{1, keyOf(106).publicKey()}).error == "TooManyRegistrationsThisInterval");
+    REQUIRE(c.one(keyOf(1), SetHyperparameter{1, Hyper::kRegistrationAllowed, 0}).success);
+    CHECK(c.one(keyOf(3), BurnedRegister{1, keyOf(107).publicKey()}).error == "SubNetRegistrationDisabled");
+    CHECK(c.one(keyOf(1), SetHyperparameter{1, Hyper::kMaxAllowedUids, 1}).error == "MaxAllowedUIdsLessThanCurrentUIds");
+  }
+  SUBCASE("StakeTooLowForRoot when the root network is full") {
+    RuntimeConfig cfg = Chain::testConfig();
+    cfg.maxRootValidators = 1;
+    Chain c(cfg);
+    REQUIRE(c.one(keyOf(2), RootRegister{keyOf(102).publicKey()}).success);
+    REQUIRE(c.one(keyOf(2), AddStake{keyOf(102).publicKey().accountId(), 100}).success);
+    CHECK(c.one(keyOf(3), RootRegister{keyOf(103).publicKey()}).error == "StakeTooLowForRoot");
+    // A hotkey with more stake than the incumbent takes the seat.
+    REQUIRE(c.one(keyOf(3), BurnedRegister{0, keyOf(103).publicKey()}).error == "RegistrationNotPermittedOnRootSubnet");
+  }
+  SUBCASE("set_weights rule errors from merit_consensus keep their names") {
+    Net n;
+    n.reg(2, 102);
+    n.reg(3, 103);
+    CHECK(n.c.one(keyOf(102), SetWeights{1, {0, 0}, {1, 1}, 0}).error == "NeuronNoValidatorPermit");
+    CHECK(n.c.one(keyOf(102), SetRootWeights{{1, 1}, {1, 1}, 0}).error == "HotKeyNotRegisteredInSubNet");
+  }
+  SUBCASE("TooManyUnrevealedCommits") {
+    RuntimeConfig cfg = Chain::testConfig();
+    cfg.maxUnrevealedCommits = 2;
+    Chain c(cfg);
+    REQUIRE(c.one(keyOf(1), CreateSubnet{"a", 1, {{Hyper::kCommitReveal, 1}, {Hyper::kWeightsRateLimit, 0}, {Hyper::kTempo, 100}}}).success);
+    REQUIRE(c.one(keyOf(2), BurnedRegister{1, keyOf(102).publicKey()}).success);
+    CHECK(c.one(keyOf(102), CommitWeights{1, crypto::blake2b256(asBytes("1"))}).success);
+    CHECK(c.one(keyOf(102), CommitWeights{1, crypto::blake2b256(asBytes("2"))}).success);
+    CHECK(c.one(keyOf(102), CommitWeights{1, crypto::blake2b256(asBytes("3"))}).error == "TooManyUnrevealedCommits");
+  }
+}
+
+}  // namespace
+}  // namespace merit::chain

@@ -31,6 +31,9 @@ struct RuntimeConfig {
   std::uint64_t rootWeightsRateLimit = 100;
   bool allowLoopbackAxons = false;         // dev chains allow 127.0.0.1 (subtensor does not)
   std::uint32_t maxUnrevealedCommits = 10;
+  // Flat fee per included extrinsic, burned; paid even when the call fails. 0 = fees off (the
+  // default for dev chains). The mempool refuses extrinsics whose signer cannot pay it.
+  Balance extrinsicFee = 0;
   SubnetParams defaultParams = SubnetParams::defaults();
 };
 
@@ -50,12 +53,13 @@ class Runtime {
   const crypto::Hash256& genesisHash() const { return m_genesis; }
 
   // Checks an extrinsic could be included at `block` on top of `state`: signature, expiry,
-  // nonce (== the account's next nonce). Failures are kUnauthorized (signature) or
-  // kInvalidArgument, with the error name first ("BadSignature", "Stale", "Future", "Expired").
+  // nonce (== the account's next nonce), and the fee when fees are on. Failures are
+  // kUnauthorized (signature) or kInvalidArgument, with the error name first ("BadSignature",
+  // "Stale", "Future", "Expired", "Payment").
   Result<void> validate(const tx::Extrinsic& xt, const StateReader& state, std::uint64_t block) const;
 
-  // Includes a validated extrinsic: the nonce advances whatever happens; the call's own writes
-  // are kept only if it succeeds.
+  // Includes a validated extrinsic: the nonce advances and the fee is paid whatever happens; the
+  // call's own writes are kept only if it succeeds.
   Outcome apply(Overlay& block, const tx::Extrinsic& xt, std::uint64_t blockNumber) const;
 
   // Runs before the block's extrinsics: emission accrual, root epoch, subnet epochs, burn
