@@ -3,7 +3,6 @@
 find_package(RocksDB CONFIG REQUIRED)  # librocksdb-dev
 find_package(Threads REQUIRED)
 find_package(yaml-cpp CONFIG REQUIRED)  # libyaml-cpp-dev
-pkg_check_modules(ZMQ REQUIRED IMPORTED_TARGET GLOBAL libzmq)  # libzmq3-dev
 
 
 add_library(merit_chain STATIC

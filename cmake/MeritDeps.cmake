@@ -42,3 +42,4 @@ find_package(CapnProto CONFIG REQUIRED)       # libcapnp-dev, capnproto (schema 
 find_package(cppzmq CONFIG REQUIRED)          # cppzmq-dev, libzmq3-dev (target cppzmq)
 # cpp-httplib (Debian builds it as a shared library); only the HTTP baseline in tools/perf uses it.
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET GLOBAL cpp-httplib)  # libcpp-httplib-dev
+pkg_check_modules(ZMQ REQUIRED IMPORTED_TARGET GLOBAL libzmq)  # libzmq3-dev (C API: block feed)

@@ -392,7 +392,7 @@ json errorObject(const json& id, int code, const std::string& message, const jso
 }
 
 // Returns null for a notification (no id): nothing is sent back for it.
-json handleOne(Node& node, const json& req) {
+json handleOne(Node& node, const std::string& feedEndpoint, const json& req) {
   if (!req.is_object()) return errorObject(nullptr, kInvalidRequest, "request must be an object");
   json id = req.contains("id") ? req["id"] : json();
   bool notification = !req.contains("id");
@@ -410,6 +410,9 @@ json handleOne(Node& node, const json& req) {
   json params = req.contains("params") ? req["params"] : json();
   try {
     json result = it->second(node, params);
+    if (it->first == "system_info") {
+      result["feed_endpoint"] = feedEndpoint.empty() ? json(nullptr) : json(feedEndpoint);
+    }
     if (notification) return json();
     return {{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}};
   } catch (const RpcError& e) {
@@ -434,21 +437,23 @@ std::string RpcHandler::handle(std::string_view body) const {
     }
     json out = json::array();
     for (const auto& r : req) {
-      json one = handleOne(m_node, r);
+      json one = handleOne(m_node, m_feedEndpoint, r);
       if (!one.is_null()) out.push_back(std::move(one));
     }
     return out.empty() ? std::string() : out.dump();
   }
-  json one = handleOne(m_node, req);
+  json one = handleOne(m_node, m_feedEndpoint, req);
   return one.is_null() ? std::string() : one.dump();
 }
 
-RpcServer::RpcServer(Node& node) : m_handler(node), m_server(std::make_unique<httplib::Server>()) {}
+RpcServer::RpcServer(Node& node, std::string feedEndpoint)
+    : m_handler(node, std::move(feedEndpoint)), m_server(std::make_unique<httplib::Server>()) {}
 
 RpcServer::~RpcServer() { stop(); }
 
-Result<std::unique_ptr<RpcServer>> RpcServer::start(Node& node, const std::string& host, int port) {
-  std::unique_ptr<RpcServer> s(new RpcServer(node));
+Result<std::unique_ptr<RpcServer>> RpcServer::start(Node& node, const std::string& host, int port,
+                                                   std::string feedEndpoint) {
+  std::unique_ptr<RpcServer> s(new RpcServer(node, std::move(feedEndpoint)));
   auto* server = s->m_server.get();
   server->new_task_queue = [] { return new httplib::ThreadPool(16); };
   server->set_payload_max_length(kMaxRpcBodyBytes);

@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
   if (!feedSocket) return fatal(feedSocket.error().message());
   chain::BlockFeed* feedPtr = feedSocket->get();
   (*node)->onBlock([feedPtr](const chain::Block& b) { feedPtr->publish(b); });
-  auto rpc = chain::RpcServer::start(**node, cfg.rpcHost, cfg.rpcPort);
+  auto rpc = chain::RpcServer::start(**node, cfg.rpcHost, cfg.rpcPort, (*feedSocket)->endpoint());
   if (!rpc) return fatal(rpc.error().message());
 
   std::signal(SIGINT, onSignal);

@@ -2,6 +2,7 @@
 #include "merit/rpc/client.h"
 
 #include <filesystem>
+#include <thread>
 
 #include <doctest/doctest.h>
 
@@ -102,6 +103,70 @@ TEST_CASE("unreachable chains and bad URLs are clear errors with bounded retries
   auto bad = (*client)->call("no_such_method");
   REQUIRE_FALSE(bad);
   CHECK(bad.error().message().find("no method") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace merit::rpc
+
+#include "merit/chain/feed.h"
+#include "merit/rpc/metagraph.h"
+
+namespace merit::rpc {
+namespace {
+
+TEST_CASE("the metagraph cache follows the block feed") {
+  char tmpl[] = "/tmp/merit_mg_test_XXXXXX";
+  fs::path dir = ::mkdtemp(tmpl);
+  SystemClock clock;
+  auto cfg = chain::devPreset().node;
+  cfg.dataDir = dir.string();
+  cfg.blockTime = std::chrono::milliseconds(50);
+  cfg.genesis.balances.emplace_back(keyOf(1).publicKey().accountId(), 100 * kRaoPerMerit);
+  chain::Runtime::GenesisSubnet sn;
+  sn.owner = keyOf(1).publicKey().accountId();
+  sn.plugin = "hash";
+  cfg.genesis.subnets.push_back(sn);
+  auto node = std::move(chain::Node::open(cfg, chain::devAuthorityKey(), clock).value());
+  auto feed = std::move(chain::BlockFeed::bind("tcp://127.0.0.1:*").value());
+  chain::BlockFeed* f = feed.get();
+  node->onBlock([f](const chain::Block& b) { f->publish(b); });
+  auto rpc = std::move(chain::RpcServer::start(*node, "127.0.0.1", 0, feed->endpoint()).value());
+  node->start();
+  std::string url = "http://127.0.0.1:" + std::to_string(rpc->port());
+
+  MetagraphCache::Options o;
+  o.pollInterval = std::chrono::milliseconds(5000);  // long: updates must come from the feed
+  auto cache = MetagraphCache::start(url, 1, o);
+  REQUIRE(cache);
+  CHECK((*cache)->current()->neurons.empty());
+  auto client = ChainClient::connect(url);
+  REQUIRE(client);
+  auto reg = (*client)->submit(keyOf(1), BurnedRegister{1, keyOf(50).publicKey()});
+  REQUIRE(reg);
+  REQUIRE(reg->success);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((*cache)->current()->neurons.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  auto mg = (*cache)->current();
+  REQUIRE(mg->neurons.size() == 1);
+  CHECK(mg->neurons[0].hotkey == keyOf(50).publicKey().accountId());
+  CHECK(mg->byHotkey(keyOf(50).publicKey().accountId()) != nullptr);
+  CHECK(ByteView(mg->neurons[0].hotkeyPublicKey).size() == 33);
+  CHECK((*cache)->refreshCount() > 0);
+  CHECK_FALSE((*cache)->stale());
+  (*cache)->stop();
+  rpc->stop();
+  node->stop();
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+TEST_CASE("malformed metagraph JSON is an error naming the field") {
+  auto bad = parseMetagraph(nlohmann::json{{"netuid", 1}});
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message().find("missing 'block'") != std::string::npos);
+  CHECK_FALSE(parseMetagraph(nlohmann::json::array()));
 }
 
 }  // namespace

@@ -26,7 +26,8 @@ inline constexpr std::uint64_t kMaxRpcWaitMs = 120'000;
 
 class RpcHandler {
  public:
-  explicit RpcHandler(Node& node) : m_node(node) {}
+  // `feedEndpoint` is announced in system_info so clients can subscribe to the block feed.
+  explicit RpcHandler(Node& node, std::string feedEndpoint = {}) : m_node(node), m_feedEndpoint(std::move(feedEndpoint)) {}
   // One HTTP body in, one out: a single request or a batch. Malformed input gets a JSON-RPC
   // error object, never an exception. Returns an empty string when there is nothing to answer
   // (only notifications).
@@ -34,12 +35,14 @@ class RpcHandler {
 
  private:
   Node& m_node;
+  std::string m_feedEndpoint;
 };
 
 class RpcServer {
  public:
   // Binds host:port (port 0 = any free port) and serves in a background thread.
-  static Result<std::unique_ptr<RpcServer>> start(Node& node, const std::string& host, int port);
+  static Result<std::unique_ptr<RpcServer>> start(Node& node, const std::string& host, int port,
+                                                  std::string feedEndpoint = {});
   ~RpcServer();
   RpcServer(const RpcServer&) = delete;
   RpcServer& operator=(const RpcServer&) = delete;
@@ -48,7 +51,7 @@ class RpcServer {
   void stop();
 
  private:
-  RpcServer(Node& node);
+  RpcServer(Node& node, std::string feedEndpoint);
   RpcHandler m_handler;
   std::unique_ptr<httplib::Server> m_server;
   std::thread m_thread;

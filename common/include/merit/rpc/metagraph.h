@@ -1,0 +1,105 @@
+// The metagraph of one subnet as clients see it (from metagraph_get), and a cache that keeps it
+// current by following the chain's block feed.
+//
+// Thread-safety: Metagraph is an immutable value once built. MetagraphCache owns one background
+// thread (it alone owns the feed socket and its own ChainClient); current() may be called from
+// any thread and returns a snapshot that stays valid while held.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "merit/rpc/client.h"
+
+namespace merit::rpc {
+
+struct AxonEndpoint {
+  std::string ip;
+  std::uint16_t port = 0;
+  std::uint8_t ipType = 0;
+  std::uint8_t protocol = 0;  // 0 plain ZeroMQ, 1 CurveZMQ
+  ByteArray<32> curveKey{};
+  std::uint64_t block = 0;    // when it was served
+};
+
+struct NeuronInfo {
+  std::uint16_t uid = 0;
+  tx::AccountId hotkey{};
+  ByteArray<33> hotkeyPublicKey{};
+  tx::AccountId coldkey{};
+  tx::Balance stake = 0;
+  bool active = false;
+  bool validatorPermit = false;
+  std::uint16_t consensus = 0, incentive = 0, dividends = 0, validatorTrust = 0;
+  std::uint64_t emission = 0;
+  std::uint64_t lastUpdate = 0;
+  std::uint64_t blockAtRegistration = 0;
+  std::optional<AxonEndpoint> axon;
+};
+
+struct Metagraph {
+  tx::NetUid netuid = 0;
+  std::uint64_t block = 0;  // head when it was read
+  std::uint64_t tempo = 0;
+  std::uint64_t blocksUntilNextEpoch = 0;
+  nlohmann::json hyperparameters;
+  std::vector<NeuronInfo> neurons;  // index = uid
+
+  const NeuronInfo* byHotkey(const tx::AccountId& hotkey) const;
+};
+
+// Parses metagraph_get's result; malformed input is kInvalidArgument naming the field.
+Result<Metagraph> parseMetagraph(const nlohmann::json& j);
+Result<Metagraph> fetchMetagraph(ChainClient& client, tx::NetUid netuid);
+
+class MetagraphCache {
+ public:
+  struct Options {
+    std::chrono::milliseconds pollInterval{1000};  // also poll the head when the feed is quiet
+    std::chrono::milliseconds staleAfter{30'000};  // no new block for this long: stale()
+    ClientOptions client;
+  };
+
+  // Fetches the metagraph once (failing if the chain is unreachable), subscribes to the block
+  // feed announced in system_info, and refreshes on every new block in the background. A missed
+  // feed message is caught by polling the head every pollInterval.
+  static Result<std::unique_ptr<MetagraphCache>> start(const std::string& url, tx::NetUid netuid, Options options);
+  static Result<std::unique_ptr<MetagraphCache>> start(const std::string& url, tx::NetUid netuid) {
+    return start(url, netuid, Options{});
+  }
+  ~MetagraphCache();
+  MetagraphCache(const MetagraphCache&) = delete;
+  MetagraphCache& operator=(const MetagraphCache&) = delete;
+
+  std::shared_ptr<const Metagraph> current() const;
+  std::uint64_t refreshCount() const { return m_refreshes.load(); }
+  // True when no new block has been seen for staleAfter (the chain or the link is down).
+  bool stale() const;
+  void stop();
+
+ private:
+  MetagraphCache(std::unique_ptr<ChainClient> client, tx::NetUid netuid, Options options);
+  void run(std::string feedEndpoint);
+  void refresh();
+
+  std::unique_ptr<ChainClient> m_client;  // used only by the background thread after start
+  tx::NetUid m_netuid;
+  Options m_options;
+  mutable std::mutex m_mutex;  // guards m_current
+  std::shared_ptr<const Metagraph> m_current;
+  std::atomic<std::uint64_t> m_refreshes{0};
+  std::atomic<std::int64_t> m_lastNewBlockMs{0};
+  std::atomic<bool> m_running{true};
+  std::thread m_thread;
+};
+
+}  // namespace merit::rpc

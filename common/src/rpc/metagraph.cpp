@@ -1,0 +1,212 @@
+#include "merit/rpc/metagraph.h"
+
+#include <zmq.h>
+
+#include "merit/crypto/ss58.h"
+#include "merit/util/log.h"
+
+namespace merit::rpc {
+
+using nlohmann::json;
+
+namespace {
+
+std::int64_t nowMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+// A parse failure, caught in parseMetagraph.
+struct Bad {
+  std::string what;
+};
+
+const json& field(const json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end()) throw Bad{std::string("missing '") + key + "'"};
+  return *it;
+}
+
+std::uint64_t u64(const json& j, const char* key) {
+  const json& v = field(j, key);
+  if (!v.is_number_integer() || (!v.is_number_unsigned() && v.get<std::int64_t>() < 0)) {
+    throw Bad{std::string("'") + key + "' is not a non-negative integer"};
+  }
+  return v.get<std::uint64_t>();
+}
+
+template <std::size_t N>
+ByteArray<N> hexField(const json& j, const char* key) {
+  const json& v = field(j, key);
+  if (!v.is_string()) throw Bad{std::string("'") + key + "' is not a string"};
+  auto b = fromHexFixed<N>(v.get<std::string>());
+  if (!b) throw Bad{std::string("'") + key + "': " + b.error().message()};
+  return *b;
+}
+
+tx::AccountId address(const json& j, const char* key) {
+  const json& v = field(j, key);
+  if (!v.is_string()) throw Bad{std::string("'") + key + "' is not a string"};
+  auto id = crypto::ss58Decode(v.get<std::string>());
+  if (!id) throw Bad{std::string("'") + key + "': " + id.error().message()};
+  return *id;
+}
+
+}  // namespace
+
+const NeuronInfo* Metagraph::byHotkey(const tx::AccountId& hotkey) const {
+  for (const auto& n : neurons) {
+    if (n.hotkey == hotkey) return &n;
+  }
+  return nullptr;
+}
+
+Result<Metagraph> parseMetagraph(const json& j) {
+  try {
+    if (!j.is_object()) throw Bad{"not an object"};
+    Metagraph m;
+    m.netuid = static_cast<tx::NetUid>(u64(j, "netuid"));
+    m.block = u64(j, "block");
+    m.tempo = u64(j, "tempo");
+    m.blocksUntilNextEpoch = u64(j, "blocks_until_next_epoch");
+    m.hyperparameters = j.value("hyperparameters", json::object());
+    const json& neurons = field(j, "neurons");
+    if (!neurons.is_array()) throw Bad{"'neurons' is not an array"};
+    for (const auto& nj : neurons) {
+      NeuronInfo n;
+      n.uid = static_cast<std::uint16_t>(u64(nj, "uid"));
+      n.hotkey = address(nj, "hotkey");
+      n.hotkeyPublicKey = hexField<33>(nj, "hotkey_public_key");
+      n.coldkey = address(nj, "coldkey");
+      n.stake = u64(nj, "stake");
+      n.active = field(nj, "active").get<bool>();
+      n.validatorPermit = field(nj, "validator_permit").get<bool>();
+      n.consensus = static_cast<std::uint16_t>(u64(nj, "consensus"));
+      n.incentive = static_cast<std::uint16_t>(u64(nj, "incentive"));
+      n.dividends = static_cast<std::uint16_t>(u64(nj, "dividends"));
+      n.validatorTrust = static_cast<std::uint16_t>(u64(nj, "validator_trust"));
+      n.emission = u64(nj, "emission");
+      n.lastUpdate = u64(nj, "last_update");
+      n.blockAtRegistration = u64(nj, "block_at_registration");
+      const json& axon = field(nj, "axon");
+      if (!axon.is_null()) {
+        AxonEndpoint a;
+        const json& ip = field(axon, "ip");
+        if (!ip.is_string()) throw Bad{"axon 'ip' is not a string"};
+        a.ip = ip.get<std::string>();
+        a.port = static_cast<std::uint16_t>(u64(axon, "port"));
+        a.ipType = static_cast<std::uint8_t>(u64(axon, "ip_type"));
+        a.protocol = static_cast<std::uint8_t>(u64(axon, "protocol"));
+        a.curveKey = hexField<32>(axon, "curve_key");
+        a.block = u64(axon, "block");
+        n.axon = a;
+      }
+      if (n.uid != m.neurons.size()) throw Bad{"neurons out of uid order"};
+      m.neurons.push_back(std::move(n));
+    }
+    return m;
+  } catch (const Bad& b) {
+    return fail(ErrorCode::kInvalidArgument, "malformed metagraph: " + b.what);
+  } catch (const json::exception& e) {
+    return fail(ErrorCode::kInvalidArgument, std::string("malformed metagraph: ") + e.what());
+  }
+}
+
+Result<Metagraph> fetchMetagraph(ChainClient& client, tx::NetUid netuid) {
+  MERIT_ASSIGN_OR_RETURN(json j, client.call("metagraph_get", json::array({netuid, false, false})));
+  return parseMetagraph(j);
+}
+
+MetagraphCache::MetagraphCache(std::unique_ptr<ChainClient> client, tx::NetUid netuid, Options options)
+    : m_client(std::move(client)), m_netuid(netuid), m_options(options) {}
+
+Result<std::unique_ptr<MetagraphCache>> MetagraphCache::start(const std::string& url, tx::NetUid netuid,
+                                                              Options options) {
+  MERIT_ASSIGN_OR_RETURN(auto client, ChainClient::connect(url, options.client));
+  MERIT_ASSIGN_OR_RETURN(json info, client->call("system_info"));
+  std::string feed = info.contains("feed_endpoint") && info["feed_endpoint"].is_string()
+                         ? info["feed_endpoint"].get<std::string>()
+                         : std::string();
+  MERIT_ASSIGN_OR_RETURN(Metagraph first, fetchMetagraph(*client, netuid));
+  std::unique_ptr<MetagraphCache> cache(new MetagraphCache(std::move(client), netuid, options));
+  cache->m_current = std::make_shared<const Metagraph>(std::move(first));
+  cache->m_lastNewBlockMs = nowMs();
+  cache->m_thread = std::thread([c = cache.get(), feed] { c->run(feed); });
+  return cache;
+}
+
+MetagraphCache::~MetagraphCache() { stop(); }
+
+void MetagraphCache::stop() {
+  m_running = false;
+  if (m_thread.joinable()) m_thread.join();
+}
+
+std::shared_ptr<const Metagraph> MetagraphCache::current() const {
+  std::lock_guard lock(m_mutex);
+  return m_current;
+}
+
+bool MetagraphCache::stale() const { return nowMs() - m_lastNewBlockMs.load() > m_options.staleAfter.count(); }
+
+void MetagraphCache::refresh() {
+  auto m = fetchMetagraph(*m_client, m_netuid);
+  if (!m) {
+    MERIT_LOG_RATE_LIMITED(log::Category::kRpc, log::Level::kWarn, "metagraph refresh of subnet {} failed: {}",
+                           m_netuid, m.error().message());
+    return;
+  }
+  std::uint64_t previous = current()->block;
+  if (m->block > previous) m_lastNewBlockMs = nowMs();
+  {
+    std::lock_guard lock(m_mutex);
+    m_current = std::make_shared<const Metagraph>(std::move(*m));
+  }
+  ++m_refreshes;
+}
+
+void MetagraphCache::run(std::string feedEndpoint) {
+  void* ctx = zmq_ctx_new();
+  void* sub = nullptr;
+  if (!feedEndpoint.empty()) {
+    sub = zmq_socket(ctx, ZMQ_SUB);
+    int linger = 0;
+    zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "block", 5);
+    if (zmq_connect(sub, feedEndpoint.c_str()) != 0) {
+      MERIT_LOG_WARN(log::Category::kRpc, "cannot subscribe to the block feed {}: {}; polling instead", feedEndpoint,
+                     zmq_strerror(zmq_errno()));
+      zmq_close(sub);
+      sub = nullptr;
+    }
+  }
+  auto lastPoll = std::chrono::steady_clock::now();
+  while (m_running.load()) {
+    bool newBlock = false;
+    if (sub != nullptr) {
+      zmq_pollitem_t item{sub, 0, ZMQ_POLLIN, 0};
+      if (zmq_poll(&item, 1, 100) > 0) {
+        // Drain everything queued: only the latest block matters.
+        char buf[2048];
+        while (zmq_recv(sub, buf, sizeof buf, ZMQ_DONTWAIT) >= 0) newBlock = true;
+      }
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (!newBlock && now - lastPoll >= m_options.pollInterval) {
+      // Watchdog: the feed may have dropped a message, or there is no feed.
+      lastPoll = now;
+      auto head = m_client->headNumber();
+      newBlock = head && *head > current()->block;
+    }
+    if (newBlock) {
+      lastPoll = now;
+      refresh();
+    }
+  }
+  if (sub != nullptr) zmq_close(sub);
+  zmq_ctx_term(ctx);
+}
+
+}  // namespace merit::rpc
