@@ -2,7 +2,6 @@
 #   merit_chain -> merit_consensus, merit_tx, merit_crypto, merit_util, RocksDB, libzmq
 find_package(RocksDB CONFIG REQUIRED)  # librocksdb-dev
 find_package(Threads REQUIRED)
-find_package(yaml-cpp CONFIG REQUIRED)  # libyaml-cpp-dev
 
 
 add_library(merit_chain STATIC

@@ -43,3 +43,4 @@ find_package(cppzmq CONFIG REQUIRED)          # cppzmq-dev, libzmq3-dev (target 
 # cpp-httplib (Debian builds it as a shared library); only the HTTP baseline in tools/perf uses it.
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET GLOBAL cpp-httplib)  # libcpp-httplib-dev
 pkg_check_modules(ZMQ REQUIRED IMPORTED_TARGET GLOBAL libzmq)  # libzmq3-dev (C API: block feed)
+find_package(yaml-cpp CONFIG REQUIRED)                         # libyaml-cpp-dev (configs)

@@ -1,0 +1,53 @@
+// merit-miner configuration: YAML (configs/miner.yaml documents every key), then environment
+// variables (MERIT_MINER_<KEY>, e.g. MERIT_MINER_NETUID), then command-line options.
+//
+// Thread-safety: values.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "merit/miner/policy.h"
+#include "merit/util/result.h"
+
+namespace merit::miner {
+
+struct MinerConfig {
+  std::string wallet = "default";
+  std::string hotkey = "default";
+  std::string chainUrl;  // empty: $MERIT_CHAIN_URL or http://127.0.0.1:9933
+  std::uint16_t netuid = 1;
+
+  std::string plugin;            // subnet plugin name (file libmerit_subnet_<name>.so) or path
+  std::string pluginConfigYaml;  // the plugin's own config section, as YAML text
+  std::vector<std::string> subnetPath;
+
+  std::string bind = "tcp://0.0.0.0:8091";  // axon bind endpoint
+  std::string externalIp;                   // advertised on chain (NAT, containers); default: bind IP
+  std::uint16_t externalPort = 0;           // default: the bound port
+  bool curve = false;                       // CurveZMQ encryption (key advertised on chain)
+
+  std::size_t workers = 2;
+  std::size_t maxBatchSize = 8;
+  std::chrono::milliseconds maxBatchWait{5};
+  std::size_t queueCapacity = 1024;
+  double ratePerSecond = 200;  // per caller
+  PolicyOptions policy;
+
+  std::string metricsHost = "127.0.0.1";
+  int metricsPort = -1;  // -1 = no metrics endpoint, 0 = any free port
+
+  bool autoRegister = false;  // register (and re-register) with the coldkey; asks for its password
+  std::string passwordFile;
+  std::string logLevel = "info";
+};
+
+// Applies the YAML file `path` over `base`. Errors name file, key and reason.
+Result<MinerConfig> loadMinerConfig(const std::string& path, MinerConfig base);
+Result<MinerConfig> parseMinerConfig(const std::string& yaml, const std::string& name, MinerConfig base);
+// Applies MERIT_MINER_* environment variables; errors name the variable.
+Result<void> applyMinerEnvironment(MinerConfig& config);
+
+}  // namespace merit::miner

@@ -1,0 +1,254 @@
+#include "merit/miner/miner.h"
+
+#include <arpa/inet.h>
+#include <zmq.h>
+
+#include <thread>
+
+#include "merit/crypto/ss58.h"
+#include "merit/util/log.h"
+
+namespace merit::miner {
+
+using log::Category;
+
+struct Miner::HandlerMetrics {
+  Histogram batchSize{"merit_miner_batch_size", "Requests per handler batch", {1, 2, 4, 8, 16, 32, 64, 128}};
+  Histogram inference{"merit_miner_inference_seconds", "Time the subnet handler took per batch",
+                      {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}};
+  std::atomic<std::uint64_t> handled{0};
+  std::atomic<std::int64_t> inFlight{0};
+};
+
+namespace {
+
+// Splits "tcp://HOST:PORT".
+bool splitEndpoint(const std::string& endpoint, std::string& host, std::uint16_t& port) {
+  auto scheme = endpoint.find("://");
+  auto colon = endpoint.rfind(':');
+  if (scheme == std::string::npos || colon == std::string::npos || colon <= scheme + 3) return false;
+  host = endpoint.substr(scheme + 3, colon - scheme - 3);
+  long p = std::strtol(endpoint.c_str() + colon + 1, nullptr, 10);
+  if (p <= 0 || p > 65535) return false;
+  port = static_cast<std::uint16_t>(p);
+  return true;
+}
+
+Result<tx::ServeAxon> axonCall(std::uint16_t netuid, const std::string& ip, std::uint16_t port, bool curve,
+                               const std::array<std::uint8_t, 32>& curveKey) {
+  tx::ServeAxon c{};
+  c.netuid = netuid;
+  c.version = 1;
+  c.port = port;
+  c.protocol = curve ? 1 : 0;
+  c.curveKey = curveKey;
+  in_addr v4{};
+  in6_addr v6{};
+  if (::inet_pton(AF_INET, ip.c_str(), &v4) == 1) {
+    c.ipType = 4;
+    std::memcpy(c.ip.data() + 12, &v4, 4);
+  } else if (::inet_pton(AF_INET6, ip.c_str(), &v6) == 1) {
+    c.ipType = 6;
+    std::memcpy(c.ip.data(), &v6, 16);
+  } else {
+    return fail(ErrorCode::kInvalidArgument, "'" + ip + "' is not an IPv4 or IPv6 address");
+  }
+  return c;
+}
+
+}  // namespace
+
+Miner::Miner(MinerConfig config, crypto::PrivateKey hotkey, ColdkeyLoader coldkey)
+    : m_config(std::move(config)), m_hotkey(std::move(hotkey)), m_coldkey(std::move(coldkey)),
+      m_handlerMetrics(std::make_shared<HandlerMetrics>()) {}
+
+Miner::~Miner() {
+  if (m_axon) m_axon->stop();
+  if (m_cache) m_cache->stop();
+}
+
+const std::string& Miner::axonEndpoint() const { return m_axon->endpoint(); }
+
+Result<void> Miner::ensureRegistered() {
+  auto account = m_hotkey.publicKey().accountId();
+  if (m_cache->current()->byHotkey(account) != nullptr) return {};
+  std::string command = "merit register --netuid " + std::to_string(m_config.netuid) + " -w " + m_config.wallet +
+                        " -k " + m_config.hotkey;
+  if (!m_config.autoRegister) {
+    return fail(ErrorCode::kNotFound, "hotkey " + crypto::ss58Address(m_hotkey.publicKey()) +
+                                          " is not registered on subnet " + std::to_string(m_config.netuid) +
+                                          ". Register it with:\n  " + command + "\nor start with --auto-register");
+  }
+  MERIT_ASSIGN_OR_RETURN(crypto::PrivateKey coldkey, m_coldkey());
+  MERIT_LOG_INFO(Category::kMiner, "registering {} on subnet {}", crypto::ss58Address(m_hotkey.publicKey()),
+                 m_config.netuid);
+  MERIT_ASSIGN_OR_RETURN(rpc::Submission sub, m_client->submit(coldkey, tx::BurnedRegister{m_config.netuid, m_hotkey.publicKey()}));
+  if (!sub.included || !sub.success) {
+    return fail(ErrorCode::kUnavailable, "registration failed: " + (sub.error.empty() ? "not included in time" : sub.error));
+  }
+  // Wait for the cache to see it.
+  for (int i = 0; i < 100 && m_cache->current()->byHotkey(account) == nullptr; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (m_cache->current()->byHotkey(account) == nullptr) {
+    MERIT_ASSIGN_OR_RETURN(rpc::Metagraph mg, rpc::fetchMetagraph(*m_client, m_config.netuid));
+    if (mg.byHotkey(account) == nullptr) return fail(ErrorCode::kUnavailable, "registered, but not in the metagraph");
+  }
+  return {};
+}
+
+Result<void> Miner::serveAxonIfChanged() {
+  std::string host;
+  std::uint16_t port = 0;
+  if (!splitEndpoint(m_axon->endpoint(), host, port)) {
+    return fail(ErrorCode::kInternal, "cannot parse the axon endpoint " + m_axon->endpoint());
+  }
+  std::string ip = m_config.externalIp.empty() ? host : m_config.externalIp;
+  if (m_config.externalPort != 0) port = m_config.externalPort;
+  if (ip == "0.0.0.0" || ip == "*" || ip == "::") {
+    return fail(ErrorCode::kInvalidArgument, "the axon binds every interface (" + m_axon->endpoint() +
+                                                 "): set external_ip to the address validators should use");
+  }
+  MERIT_ASSIGN_OR_RETURN(tx::ServeAxon call, axonCall(m_config.netuid, ip, port, m_config.curve, m_curvePublic));
+  const auto* me = m_cache->current()->byHotkey(m_hotkey.publicKey().accountId());
+  if (me != nullptr && me->axon && me->axon->ip == ip && me->axon->port == port &&
+      me->axon->protocol == call.protocol &&
+      std::equal(me->axon->curveKey.begin(), me->axon->curveKey.end(),
+                 reinterpret_cast<const std::byte*>(m_curvePublic.data()))) {
+    MERIT_LOG_INFO(Category::kMiner, "axon {}:{} already on chain", ip, port);
+    return {};
+  }
+  MERIT_ASSIGN_OR_RETURN(rpc::Submission sub, m_client->submit(m_hotkey, call));
+  if (!sub.included || !sub.success) {
+    return fail(ErrorCode::kUnavailable, "serve_axon failed: " + (sub.error.empty() ? "not included in time" : sub.error + " " + sub.detail));
+  }
+  MERIT_LOG_INFO(Category::kMiner, "serving {}:{} on subnet {} (block {})", ip, port, m_config.netuid, sub.block);
+  return {};
+}
+
+Result<std::unique_ptr<Miner>> Miner::start(MinerConfig config, crypto::PrivateKey hotkey,
+                                            std::vector<net::ModuleHandler> modules, ColdkeyLoader coldkey) {
+  std::unique_ptr<Miner> m(new Miner(std::move(config), std::move(hotkey), std::move(coldkey)));
+  const MinerConfig& c = m->m_config;
+  std::string url = c.chainUrl.empty() ? rpc::defaultChainUrl() : c.chainUrl;
+
+  // The chain may still be starting: retry with backoff for a while.
+  auto backoff = std::chrono::milliseconds(200);
+  for (int attempt = 1;; ++attempt) {
+    auto client = rpc::ChainClient::connect(url);
+    if (client) {
+      m->m_client = std::move(*client);
+      break;
+    }
+    if (attempt == 8) return fail(client.error());
+    MERIT_LOG_WARN(Category::kMiner, "chain not reachable yet ({}); retrying", client.error().message());
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
+  }
+  MERIT_ASSIGN_OR_RETURN(m->m_cache, rpc::MetagraphCache::start(url, c.netuid));
+  MERIT_TRY(m->ensureRegistered());
+
+  m->m_policy = std::make_shared<MetagraphCallerPolicy>(c.netuid, c.policy);
+  m->m_policy->update(*m->m_cache->current());
+
+  net::AxonConfig ac;
+  ac.bindEndpoint = c.bind;
+  ac.workerThreads = c.workers;
+  ac.maxBatchSize = c.maxBatchSize;
+  ac.maxBatchWait = c.maxBatchWait;
+  ac.queueCapacity = c.queueCapacity;
+  ac.rateLimitPerSecond = c.ratePerSecond;
+  ac.rateLimitBurst = c.ratePerSecond * 2;
+  if (c.curve) {
+    char pub[41], sec[41];
+    if (zmq_curve_keypair(pub, sec) != 0) return fail(ErrorCode::kInternal, "CurveZMQ is not available in libzmq");
+    ByteArray<32> secret;
+    zmq_z85_decode(reinterpret_cast<std::uint8_t*>(secret.data()), sec);
+    zmq_z85_decode(m->m_curvePublic.data(), pub);
+    ac.curveSecretKey = secret;
+  }
+  // Wrap handlers to measure batches and inference time.
+  auto metrics = m->m_handlerMetrics;
+  for (auto& mod : modules) {
+    net::BatchHandler inner = std::move(mod.handler);
+    mod.handler = [inner, metrics](std::span<const wire::Request> batch) {
+      metrics->batchSize.observe(static_cast<double>(batch.size()));
+      metrics->inFlight += static_cast<std::int64_t>(batch.size());
+      auto t0 = std::chrono::steady_clock::now();
+      struct Done {
+        HandlerMetrics& m;
+        std::size_t n;
+        std::chrono::steady_clock::time_point t0;
+        ~Done() {
+          m.inference.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+          m.inFlight -= static_cast<std::int64_t>(n);
+          m.handled += n;
+        }
+      } done{*metrics, batch.size(), t0};
+      return inner(batch);
+    };
+  }
+  MERIT_ASSIGN_OR_RETURN(m->m_axon, net::Axon::start(ac, crypto::PrivateKey::fromBytes(m->m_hotkey.revealSecret()).value(),
+                                                      m->m_policy, std::move(modules), std::make_shared<SystemClock>()));
+  MERIT_TRY(m->serveAxonIfChanged());
+  if (c.metricsPort >= 0) {
+    Miner* self = m.get();
+    MERIT_ASSIGN_OR_RETURN(m->m_metrics, MetricsServer::start(c.metricsHost, c.metricsPort,
+                                                              [self] { return self->renderMetrics(); }));
+  }
+  return m;
+}
+
+std::string Miner::renderMetrics() const {
+  static constexpr const char* kStatusNames[] = {"ok", "bad_request", "unauthorized", "forbidden", "not_found",
+                                                 "rate_limited", "stale", "overloaded", "timeout", "internal"};
+  std::string out;
+  auto stats = m_axon->stats();
+  std::vector<std::pair<std::string, std::uint64_t>> byStatus;
+  for (std::size_t i = 0; i < stats.responses.size(); ++i) byStatus.emplace_back(kStatusNames[i], stats.responses[i]);
+  renderCounter(out, "merit_miner_responses_total", "Responses sent, by status", byStatus, "status");
+  m_handlerMetrics->batchSize.render(out);
+  m_handlerMetrics->inference.render(out);
+  renderGauge(out, "merit_miner_requests_in_handler", "Requests currently being handled",
+              static_cast<double>(m_handlerMetrics->inFlight.load()));
+  renderGauge(out, "merit_miner_handler_batches_total", "Handler batches run", static_cast<double>(stats.handlerBatches));
+  renderGauge(out, "merit_miner_sessions_opened_total", "Session handshakes accepted", static_cast<double>(stats.sessionsOpened));
+  auto mg = m_cache->current();
+  renderGauge(out, "merit_miner_metagraph_block", "Block of the metagraph snapshot in use", static_cast<double>(mg->block));
+  return out;
+}
+
+int Miner::run() {
+  std::uint64_t seen = m_cache->refreshCount();
+  bool warnedStale = false;
+  while (!m_stop.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (m_cache->stale() != warnedStale) {
+      warnedStale = m_cache->stale();
+      if (warnedStale) MERIT_LOG_WARN(Category::kMiner, "no new block from the chain for a while; serving with the last metagraph");
+    }
+    std::uint64_t now = m_cache->refreshCount();
+    if (now == seen) continue;
+    seen = now;
+    auto mg = m_cache->current();
+    m_policy->update(*mg);
+    if (mg->byHotkey(m_hotkey.publicKey().accountId()) == nullptr) {
+      MERIT_LOG_ERROR(Category::kMiner, "DEREGISTERED: hotkey {} is no longer on subnet {} (block {})",
+                      crypto::ss58Address(m_hotkey.publicKey()), m_config.netuid, mg->block);
+      if (!m_config.autoRegister) {
+        m_axon->stop();
+        return kExitDeregistered;
+      }
+      if (auto r = ensureRegistered(); !r) {
+        MERIT_LOG_ERROR(Category::kMiner, "re-registration failed: {}", r.error().message());
+        m_axon->stop();
+        return kExitDeregistered;
+      }
+      if (auto s = serveAxonIfChanged(); !s) MERIT_LOG_ERROR(Category::kMiner, "serve_axon failed: {}", s.error().message());
+    }
+  }
+  m_axon->stop();
+  return 0;
+}
+
+}  // namespace merit::miner

@@ -1,0 +1,50 @@
+#include "merit/miner/policy.h"
+
+namespace merit::miner {
+
+void MetagraphCallerPolicy::update(const rpc::Metagraph& metagraph) {
+  auto table = std::make_shared<std::map<wire::Hotkey, Entry>>();
+  for (const auto& n : metagraph.neurons) {
+    wire::Hotkey key;
+    std::copy(n.hotkeyPublicKey.begin(), n.hotkeyPublicKey.end(), key.begin());
+    (*table)[key] = Entry{n.stake, n.validatorPermit};
+  }
+  std::lock_guard lock(m_mutex);
+  m_table = std::move(table);
+}
+
+net::CallerDecision MetagraphCallerPolicy::check(std::uint16_t netuid, const wire::Hotkey& caller) const {
+  net::CallerDecision d;
+  if (netuid != m_netuid) {
+    d.reason = "this miner serves subnet " + std::to_string(m_netuid);
+    return d;
+  }
+  std::shared_ptr<const std::map<wire::Hotkey, Entry>> table;
+  {
+    std::lock_guard lock(m_mutex);
+    table = m_table;
+  }
+  if (!table) {
+    d.reason = "metagraph not loaded yet";
+    return d;
+  }
+  auto it = table->find(caller);
+  if (it == table->end()) {
+    d.reason = "caller is not registered on subnet " + std::to_string(m_netuid);
+    return d;
+  }
+  if (m_options.requireValidatorPermit && !it->second.permit) {
+    d.reason = "caller has no validator permit";
+    return d;
+  }
+  if (it->second.stake < m_options.minStake) {
+    d.reason = "caller stake " + std::to_string(it->second.stake) + " is below the minimum " +
+               std::to_string(m_options.minStake);
+    return d;
+  }
+  d.allowed = true;
+  d.stake = it->second.stake;
+  return d;
+}
+
+}  // namespace merit::miner

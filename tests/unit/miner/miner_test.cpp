@@ -1,0 +1,109 @@
+#include <doctest/doctest.h>
+#include <httplib.h>
+
+#include "merit/crypto/ss58.h"
+#include "merit/miner/config.h"
+#include "merit/miner/metrics.h"
+#include "merit/miner/policy.h"
+
+namespace merit::miner {
+namespace {
+
+crypto::PrivateKey keyOf(int n) {
+  ByteArray<32> secret{};
+  secret[31] = static_cast<std::byte>(n);
+  return crypto::PrivateKey::fromBytes(secret).value();
+}
+
+rpc::NeuronInfo neuron(std::uint16_t uid, int key, std::uint64_t stake, bool permit) {
+  rpc::NeuronInfo n;
+  n.uid = uid;
+  n.hotkey = keyOf(key).publicKey().accountId();
+  n.hotkeyPublicKey = keyOf(key).publicKey().bytes();
+  n.stake = stake;
+  n.validatorPermit = permit;
+  return n;
+}
+
+wire::Hotkey hotkeyOf(int key) {
+  wire::Hotkey h;
+  auto b = keyOf(key).publicKey().bytes();
+  std::copy(b.begin(), b.end(), h.begin());
+  return h;
+}
+
+TEST_CASE("metagraph caller policy: registered, permitted, staked; priority is stake") {
+  MetagraphCallerPolicy policy(3, PolicyOptions{true, 100});
+  CHECK_FALSE(policy.check(3, hotkeyOf(1)).allowed);  // no metagraph yet
+  rpc::Metagraph mg;
+  mg.netuid = 3;
+  mg.neurons = {neuron(0, 1, 500, true), neuron(1, 2, 500, false), neuron(2, 3, 50, true)};
+  policy.update(mg);
+  auto ok = policy.check(3, hotkeyOf(1));
+  CHECK(ok.allowed);
+  CHECK(ok.stake == 500);
+  CHECK(policy.check(3, hotkeyOf(2)).reason == "caller has no validator permit");
+  CHECK(policy.check(3, hotkeyOf(3)).reason.find("below the minimum") != std::string::npos);
+  CHECK(policy.check(3, hotkeyOf(9)).reason.find("not registered") != std::string::npos);
+  CHECK_FALSE(policy.check(4, hotkeyOf(1)).allowed);
+  // A later snapshot without the caller revokes it.
+  mg.neurons = {neuron(0, 2, 500, true)};
+  policy.update(mg);
+  CHECK_FALSE(policy.check(3, hotkeyOf(1)).allowed);
+  CHECK(policy.check(3, hotkeyOf(2)).allowed);
+
+  MetagraphCallerPolicy open(3, PolicyOptions{false, 0});
+  mg.neurons = {neuron(0, 2, 0, false)};
+  open.update(mg);
+  CHECK(open.check(3, hotkeyOf(2)).allowed);
+}
+
+TEST_CASE("miner config: YAML, environment, errors with file and key") {
+  auto c = parseMinerConfig(
+      "wallet: w1\nhotkey: h1\nnetuid: 7\nplugin: hash\nbind: tcp://127.0.0.1:9100\nexternal_ip: 10.0.0.5\n"
+      "max_batch_size: 16\nrequire_validator_permit: false\nmin_stake: 5\nsubnet_path: [/opt/a, /opt/b]\n"
+      "plugin_config:\n  rounds: 3\n  faults: {wrong_rate: 0.5}\n",
+      "m.yaml", MinerConfig{});
+  REQUIRE(c);
+  CHECK(c->wallet == "w1");
+  CHECK(c->netuid == 7);
+  CHECK(c->maxBatchSize == 16);
+  CHECK_FALSE(c->policy.requireValidatorPermit);
+  CHECK(c->policy.minStake == 5);
+  CHECK(c->subnetPath == std::vector<std::string>{"/opt/a", "/opt/b"});
+  CHECK(c->pluginConfigYaml.find("rounds: 3") != std::string::npos);
+  CHECK(parseMinerConfig("netuid: 70000\n", "m.yaml", {}).error().message() == "m.yaml: netuid: must be at most 65535");
+  CHECK(parseMinerConfig("netwuid: 1\n", "m.yaml", {}).error().message().starts_with("m.yaml: netwuid: unknown key"));
+  CHECK(parseMinerConfig("workers: 0\n", "m.yaml", {}).error().message() == "m.yaml: workers: must be at least 1");
+  CHECK(parseMinerConfig("curve: maybe\n", "m.yaml", {}).error().message().find("true or false") != std::string::npos);
+  ::setenv("MERIT_MINER_NETUID", "9", 1);
+  MinerConfig e;
+  REQUIRE(applyMinerEnvironment(e));
+  CHECK(e.netuid == 9);
+  ::setenv("MERIT_MINER_NETUID", "x", 1);
+  CHECK(applyMinerEnvironment(e).error().message().starts_with("MERIT_MINER_NETUID"));
+  ::unsetenv("MERIT_MINER_NETUID");
+}
+
+TEST_CASE("metrics: histograms and counters in Prometheus text, served over HTTP") {
+  Histogram h("x_seconds", "help", {0.1, 1});
+  h.observe(0.05);
+  h.observe(0.5);
+  h.observe(5);
+  std::string out;
+  h.render(out);
+  CHECK(out.find("x_seconds_bucket{le=\"0.1\"} 1") != std::string::npos);
+  CHECK(out.find("x_seconds_bucket{le=\"1\"} 2") != std::string::npos);
+  CHECK(out.find("x_seconds_bucket{le=\"+Inf\"} 3") != std::string::npos);
+  CHECK(out.find("x_seconds_count 3") != std::string::npos);
+  auto server = MetricsServer::start("127.0.0.1", 0, [] { return std::string("up 1\n"); });
+  REQUIRE(server);
+  httplib::Client cli("127.0.0.1", (*server)->port());
+  auto res = cli.Get("/metrics");
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(res->body == "up 1\n");
+}
+
+}  // namespace
+}  // namespace merit::miner
