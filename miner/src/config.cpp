@@ -57,7 +57,7 @@ void set(MinerConfig& c, const std::string& key, const std::string& v, const std
   else if (key == "rate_per_second") c.ratePerSecond = parsePositive(v, path);
   else if (key == "require_validator_permit") c.policy.requireValidatorPermit = parseBool(v, path);
   else if (key == "min_stake") c.policy.minStake = parseU64(v, path, UINT64_MAX);
-  else if (key == "metrics_port") c.metricsPort = static_cast<int>(parseU64(v, path, 65535));
+  else if (key == "metrics_port") c.metricsPort = v == "-1" ? -1 : static_cast<int>(parseU64(v, path, 65535));
   else if (key == "metrics_host") c.metricsHost = v;
   else if (key == "auto_register") c.autoRegister = parseBool(v, path);
   else if (key == "log_level") c.logLevel = v;

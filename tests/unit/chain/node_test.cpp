@@ -208,3 +208,16 @@ TEST_CASE("config: keys, ranges and typos are reported with file and key") {
 
 }  // namespace
 }  // namespace merit::chain
+
+namespace merit::chain {
+namespace {
+
+TEST_CASE("the shipped configs/chain.yaml loads over the defaults and over --dev") {
+  auto plain = loadChainConfig(MERIT_SOURCE_DIR "/configs/chain.yaml", ChainConfig{});
+  REQUIRE_MESSAGE(plain, (plain ? "" : plain.error().message()));
+  auto dev = loadChainConfig(MERIT_SOURCE_DIR "/configs/chain.yaml", devPreset());
+  REQUIRE(dev);
+}
+
+}  // namespace
+}  // namespace merit::chain

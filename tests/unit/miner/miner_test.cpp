@@ -85,6 +85,13 @@ TEST_CASE("miner config: YAML, environment, errors with file and key") {
   ::unsetenv("MERIT_MINER_NETUID");
 }
 
+TEST_CASE("the shipped configs/miner.yaml and configs/chain.yaml load") {
+  auto m = loadMinerConfig(MERIT_SOURCE_DIR "/configs/miner.yaml", MinerConfig{});
+  REQUIRE_MESSAGE(m, (m ? "" : m.error().message()));
+  CHECK(m->plugin == "hash");
+  CHECK(m->metricsPort == -1);
+}
+
 TEST_CASE("metrics: histograms and counters in Prometheus text, served over HTTP") {
   Histogram h("x_seconds", "help", {0.1, 1});
   h.observe(0.05);
