@@ -12,6 +12,7 @@
 #include "merit/crypto/ss58.h"
 #include "merit/rpc/client.h"
 #include "process.h"
+#include "test_support.h"
 
 namespace merit {
 namespace {
@@ -23,12 +24,7 @@ const char* g_chainBinary = nullptr;
 constexpr int kAccounts = 4;
 constexpr tx::Balance kGenesis = 1'000'000'000'000;
 
-crypto::PrivateKey keyOf(int n) {
-  ByteArray<32> secret{};
-  secret[0] = std::byte{0x7c};
-  secret[31] = static_cast<std::byte>(n);
-  return crypto::PrivateKey::fromBytes(secret).value();
-}
+crypto::PrivateKey keyOf(int n) { return test::testKey(n, 0x7c); }
 
 struct Started {
   std::unique_ptr<test::ChildProcess> process;

@@ -41,11 +41,6 @@ void addJsonOpt(CLI::App* cmd, KeyOptions& o);
 // --json and --wait-ms, for commands that submit an extrinsic.
 void addSubmitOpts(CLI::App* cmd, KeyOptions& o);
 
-// Prints "error: <message>" on stderr and returns the exit code for the error's kind, as the
-// wallet commands do: usage (2) for bad input and unknown names, error (3) for everything else
-// (unreachable chain, wrong password, files).
-int report(const Error& e);
-
 Result<std::unique_ptr<rpc::ChainClient>> connectChain(const std::string& url);
 
 // "1.5" -> 1'500'000'000 rao: an exact decimal with at most 9 places, no sign, no exponent, parsed

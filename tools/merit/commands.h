@@ -8,6 +8,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "merit/util/result.h"
+
 namespace merit::cli {
 
 // Exit codes shared by every command.
@@ -15,6 +17,10 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;   // the command ran and the answer is "no" (e.g. bad signature)
 inline constexpr int kExitUsage = 2;     // bad arguments or input
 inline constexpr int kExitError = 3;     // the command could not be carried out
+
+// Prints "error: <message>" on stderr and returns the exit code for the error's kind
+// (kExitUsage for bad input, missing or existing things; kExitError otherwise).
+int report(const Error& e);
 
 // Adds `merit wallet ...`. `exitCode` receives the chosen command's result.
 void addWalletCommands(CLI::App& app, int& exitCode);

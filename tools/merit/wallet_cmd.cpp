@@ -28,16 +28,6 @@ using nlohmann::json;
 
 constexpr std::size_t kMaxMessageFile = 64 * 1024 * 1024;
 
-int report(const Error& e) {
-  std::fprintf(stderr, "error: %s\n", e.message().c_str());
-  switch (e.code()) {
-    case ErrorCode::kInvalidArgument:
-    case ErrorCode::kAlreadyExists:
-    case ErrorCode::kNotFound: return kExitUsage;
-    default: return kExitError;
-  }
-}
-
 json keyJson(const PublicKey& pub) {
   return {{"ss58Address", crypto::ss58Address(pub)}, {"publicKey", pub.toHex()}, {"accountId", toHex(pub.accountId())}};
 }

@@ -3,6 +3,8 @@
 #include <filesystem>
 
 #include <doctest/doctest.h>
+
+#include "test_support.h"
 #include <nlohmann/json.hpp>
 
 #include "merit/chain/config.h"
@@ -14,23 +16,9 @@ namespace {
 namespace fs = std::filesystem;
 using namespace merit::tx;
 
-crypto::PrivateKey keyOf(int n) {
-  ByteArray<32> secret{};
-  secret[31] = static_cast<std::byte>(n);
-  return crypto::PrivateKey::fromBytes(secret).value();
-}
+crypto::PrivateKey keyOf(int n) { return test::testKey(n); }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/merit_node_test_XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using test::TempDir;
 
 NodeConfig testConfig(const fs::path& dir) {
   NodeConfig c = devPreset().node;
@@ -56,7 +44,7 @@ TEST_CASE("blocks persist; a reopened node resumes at the head with the same sta
   crypto::Hash256 genesis{}, headHash{};
   std::vector<crypto::Hash256> included;
   {
-    auto node = Node::open(testConfig(dir.path), devAuthorityKey(), clock);
+    auto node = Node::open(testConfig(dir.path()), devAuthorityKey(), clock);
     REQUIRE(node);
     genesis = (*node)->genesisHash();
     for (std::uint64_t n = 0; n < 5; ++n) {
@@ -79,7 +67,7 @@ TEST_CASE("blocks persist; a reopened node resumes at the head with the same sta
     headHash = (*node)->head().hash();
     CHECK(freeOf(**node, 2) == 1000 * kRaoPerMerit + 50);
   }
-  auto node = Node::open(testConfig(dir.path), devAuthorityKey(), clock);
+  auto node = Node::open(testConfig(dir.path()), devAuthorityKey(), clock);
   REQUIRE(node);
   CHECK((*node)->genesisHash() == genesis);
   CHECK((*node)->head().number == 2);
@@ -97,7 +85,7 @@ TEST_CASE("blocks persist; a reopened node resumes at the head with the same sta
 TEST_CASE("mempool: rejections are named; future nonces wait for the gap to fill") {
   TempDir dir;
   ManualClock clock;
-  auto node = Node::open(testConfig(dir.path), devAuthorityKey(), clock);
+  auto node = Node::open(testConfig(dir.path()), devAuthorityKey(), clock);
   REQUIRE(node);
   Node& n = **node;
   auto bad = n.submit(Bytes{std::byte{1}, std::byte{2}});
@@ -136,7 +124,7 @@ TEST_CASE("mempool: rejections are named; future nonces wait for the gap to fill
 TEST_CASE("failed calls are included with their named error") {
   TempDir dir;
   ManualClock clock;
-  auto node = Node::open(testConfig(dir.path), devAuthorityKey(), clock);
+  auto node = Node::open(testConfig(dir.path()), devAuthorityKey(), clock);
   REQUIRE(node);
   auto h = (*node)->submit(transfer(**node, 1, 2, 0, 5000 * kRaoPerMerit));
   REQUIRE(h);
@@ -151,7 +139,7 @@ TEST_CASE("failed calls are included with their named error") {
 TEST_CASE("JSON-RPC: malformed requests get JSON-RPC errors, never a crash") {
   TempDir dir;
   ManualClock clock;
-  auto node = Node::open(testConfig(dir.path), devAuthorityKey(), clock);
+  auto node = Node::open(testConfig(dir.path()), devAuthorityKey(), clock);
   REQUIRE(node);
   RpcHandler rpc(**node);
   auto call = [&](const std::string& body) { return nlohmann::json::parse(rpc.handle(body)); };

@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include "test_support.h"
+
 #include "merit/consensus/weights.h"
 
 namespace merit::chain {
@@ -34,12 +36,7 @@ class MemState final : public StateReader {
   std::map<std::string, Bytes, std::less<>> m_map;
 };
 
-crypto::PrivateKey keyOf(int n) {
-  ByteArray<32> secret{};
-  secret[30] = static_cast<std::byte>(n >> 8);
-  secret[31] = static_cast<std::byte>(n & 0xff);
-  return crypto::PrivateKey::fromBytes(secret).value();
-}
+crypto::PrivateKey keyOf(int n) { return test::testKey(n); }
 
 // A chain harness: builds blocks the way the node does, without the node.
 struct Chain {

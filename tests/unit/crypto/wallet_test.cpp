@@ -9,6 +9,8 @@
 
 #include <doctest/doctest.h>
 
+#include "test_support.h"
+
 #include "merit/crypto/ss58.h"
 #include "merit/util/file.h"
 
@@ -17,17 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TempHome {
-  fs::path path;
-  TempHome() {
-    char tmpl[] = "/tmp/merit_wallet_test_XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempHome() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using TempHome = test::TempDir;
 
 mode_t modeOf(const fs::path& p) {
   struct stat st {};
@@ -131,13 +123,13 @@ TEST_CASE("plain key file whose secret does not match its public key is corrupti
 
 TEST_CASE("wallet layout, permissions and refusal to overwrite") {
   TempHome home;
-  Wallet w(home.path, "alice");
+  Wallet w(home.path(), "alice");
   PrivateKey cold = PrivateKey::generate();
   PrivateKey hot = PrivateKey::generate();
   REQUIRE(w.writeColdkey(cold, kPassword, KdfParams::interactive(), false));
   REQUIRE(w.writeHotkey("miner1", hot, false));
 
-  CHECK(modeOf(home.path / "wallets") == 0700);
+  CHECK(modeOf(home.path() / "wallets") == 0700);
   CHECK(modeOf(w.dir()) == 0700);
   CHECK(modeOf(w.dir() / "hotkeys") == 0700);
   CHECK(modeOf(w.coldkeyPath()) == 0600);
@@ -150,7 +142,7 @@ TEST_CASE("wallet layout, permissions and refusal to overwrite") {
   CHECK(w.loadHotkey("miner1")->publicKey() == hot.publicKey());
   CHECK(w.hotkeyPublic("miner1").value() == hot.publicKey());
   CHECK(w.hotkeyNames().value() == std::vector<std::string>{"miner1"});
-  CHECK(Wallet::list(home.path).value() == std::vector<std::string>{"alice"});
+  CHECK(Wallet::list(home.path()).value() == std::vector<std::string>{"alice"});
 
   // No silent overwrite: the old keys stay.
   std::string before = slurp(w.coldkeyPath());
@@ -171,7 +163,7 @@ TEST_CASE("wallet layout, permissions and refusal to overwrite") {
 
 TEST_CASE("damaged and missing wallet files give clear errors") {
   TempHome home;
-  Wallet w(home.path, "bob");
+  Wallet w(home.path(), "bob");
   auto missing = w.loadHotkey("default");
   REQUIRE_FALSE(missing);
   CHECK(missing.error().code() == ErrorCode::kNotFound);
@@ -200,15 +192,15 @@ TEST_CASE("names that could escape the wallet folder are refused") {
   CHECK_FALSE(validateKeyName("wallet", "a/b"));
   CHECK_FALSE(validateKeyName("wallet", std::string(65, 'a')));
   CHECK(validateKeyName("wallet", "miner-1.gpu_0"));
-  Wallet bad(home.path, "..");
+  Wallet bad(home.path(), "..");
   CHECK_FALSE(bad.writeHotkey("x", PrivateKey::generate(), false));
-  Wallet ok(home.path, "w");
+  Wallet ok(home.path(), "w");
   CHECK_FALSE(ok.writeHotkey("../../x", PrivateKey::generate(), false));
 }
 
 TEST_CASE("empty coldkey password is refused") {
   TempHome home;
-  Wallet w(home.path, "w");
+  Wallet w(home.path(), "w");
   auto r = w.writeColdkey(PrivateKey::generate(), SecretBytes{}, KdfParams::interactive(), false);
   REQUIRE_FALSE(r);
   CHECK(r.error().code() == ErrorCode::kInvalidArgument);

@@ -1,4 +1,6 @@
 #include <doctest/doctest.h>
+
+#include "test_support.h"
 #include <httplib.h>
 
 #include "merit/crypto/ss58.h"
@@ -9,11 +11,7 @@
 namespace merit::miner {
 namespace {
 
-crypto::PrivateKey keyOf(int n) {
-  ByteArray<32> secret{};
-  secret[31] = static_cast<std::byte>(n);
-  return crypto::PrivateKey::fromBytes(secret).value();
-}
+crypto::PrivateKey keyOf(int n) { return test::testKey(n); }
 
 rpc::NeuronInfo neuron(std::uint16_t uid, int key, std::uint64_t stake, bool permit) {
   rpc::NeuronInfo n;

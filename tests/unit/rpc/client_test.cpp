@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include "test_support.h"
+
 #include "merit/chain/config.h"
 #include "merit/chain/rpc_server.h"
 #include "merit/crypto/ss58.h"
@@ -16,11 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace merit::tx;
 
-crypto::PrivateKey keyOf(int n) {
-  ByteArray<32> secret{};
-  secret[31] = static_cast<std::byte>(n);
-  return crypto::PrivateKey::fromBytes(secret).value();
-}
+crypto::PrivateKey keyOf(int n) { return test::testKey(n); }
 
 struct LiveChain {
   fs::path dir;

@@ -4,16 +4,14 @@
 
 #include <doctest/doctest.h>
 
+#include "test_support.h"
+
 #include "merit/util/codec.h"
 
 namespace merit::tx {
 namespace {
 
-crypto::PrivateKey keyOf(int n) {
-  ByteArray<32> secret{};
-  secret[31] = static_cast<std::byte>(n);
-  return crypto::PrivateKey::fromBytes(secret).value();
-}
+crypto::PrivateKey keyOf(int n) { return test::testKey(n); }
 
 Hash256 genesisA() { return crypto::blake2b256(asBytes("genesis A")); }
 Hash256 genesisB() { return crypto::blake2b256(asBytes("genesis B")); }
