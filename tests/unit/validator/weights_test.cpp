@@ -1,0 +1,127 @@
+// The weight setter against a real in-process chain: it must never be "too fast", must set at
+// most once per tempo, and must commit and reveal in the right epoch when commit-reveal is on.
+#include <thread>
+
+#include <doctest/doctest.h>
+
+#include "merit/chain/config.h"
+#include "merit/chain/feed.h"
+#include "merit/chain/rpc_server.h"
+#include "merit/validator/weights.h"
+#include "test_support.h"
+
+namespace merit::validator {
+namespace {
+
+using namespace merit::tx;
+crypto::PrivateKey keyOf(int n) { return test::testKey(n, 0x5a); }
+
+struct LiveChain {
+  test::TempDir dir{"merit_weights_test"};
+  SystemClock clock;
+  std::unique_ptr<chain::Node> node;
+  std::unique_ptr<chain::RpcServer> rpc;
+  explicit LiveChain(bool commitReveal) {
+    auto cfg = chain::devPreset().node;
+    cfg.dataDir = dir.path().string();
+    cfg.blockTime = std::chrono::milliseconds(40);
+    cfg.genesis.balances.emplace_back(keyOf(1).publicKey().accountId(), 1000 * kRaoPerMerit);
+    chain::Runtime::GenesisSubnet sn;
+    sn.owner = keyOf(1).publicKey().accountId();
+    sn.plugin = "hash";
+    sn.overrides = {{Hyper::kTempo, 8}, {Hyper::kWeightsRateLimit, 3}, {Hyper::kCommitReveal, commitReveal ? 1u : 0u}};
+    cfg.genesis.subnets.push_back(sn);
+    node = std::move(chain::Node::open(cfg, chain::devAuthorityKey(), clock).value());
+    rpc = std::move(chain::RpcServer::start(*node, "127.0.0.1", 0).value());
+    node->start();
+  }
+  ~LiveChain() {
+    rpc->stop();
+    node->stop();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(rpc->port()); }
+};
+
+// Registers validator (uid 0) and two miners, stakes the validator, waits for its permit.
+void setUp(rpc::ChainClient& c, const crypto::PrivateKey& validator) {
+  REQUIRE(c.submit(keyOf(1), BurnedRegister{1, validator.publicKey()})->success);
+  REQUIRE(c.submit(keyOf(1), BurnedRegister{1, keyOf(11).publicKey()})->success);
+  REQUIRE(c.submit(keyOf(1), BurnedRegister{1, keyOf(12).publicKey()})->success);
+  REQUIRE(c.submit(keyOf(1), AddStake{validator.publicKey().accountId(), 100 * kRaoPerMerit})->success);
+  for (int i = 0; i < 200; ++i) {
+    auto mg = rpc::fetchMetagraph(c, 1);
+    REQUIRE(mg);
+    if (mg->neurons.size() == 3 && mg->neurons[0].validatorPermit) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+  }
+  FAIL("the validator never got a permit");
+}
+
+TEST_CASE("set_weights: never too fast, once per tempo, weights land on chain") {
+  LiveChain chain(false);
+  auto client = rpc::ChainClient::connect(chain.url());
+  REQUIRE(client);
+  auto validator = keyOf(10);
+  setUp(**client, validator);
+  WeightSetter setter(**client, validator, 1, WeightPolicy{});
+  ValidatorState state;
+  int sets = 0;
+  std::vector<std::uint64_t> blocks;
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(4);
+  while (std::chrono::steady_clock::now() < until) {
+    auto mg = rpc::fetchMetagraph(**client, 1);
+    REQUIRE(mg);
+    auto out = setter.step(*mg, {0.0, 0.9, 0.3}, state);
+    CHECK_MESSAGE(out.kind != WeightOutcome::Kind::kFailed, out.error << " " << out.detail);
+    if (out.kind == WeightOutcome::Kind::kSet) {
+      ++sets;
+      blocks.push_back(out.block);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(sets >= 2);
+  for (std::size_t i = 1; i < blocks.size(); ++i) CHECK(blocks[i] - blocks[i - 1] >= 8);  // once per tempo
+  CHECK(setter.failures() == 0);
+  auto w = (*client)->call("metagraph_get", nlohmann::json::array({1, true, false}));
+  REQUIRE(w);
+  auto row = (*w)["neurons"][0]["weights"];
+  REQUIRE(row.size() == 2);
+  CHECK(row[0][0] == 1);
+  CHECK(row[0][1] == 65535);
+}
+
+TEST_CASE("commit-reveal: commit, keep the salt, reveal in the reveal epoch") {
+  LiveChain chain(true);
+  auto client = rpc::ChainClient::connect(chain.url());
+  REQUIRE(client);
+  auto validator = keyOf(10);
+  setUp(**client, validator);
+  WeightSetter setter(**client, validator, 1, WeightPolicy{});
+  ValidatorState state;
+  bool committed = false, revealed = false;
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(6);
+  while (std::chrono::steady_clock::now() < until && !revealed) {
+    auto mg = rpc::fetchMetagraph(**client, 1);
+    REQUIRE(mg);
+    auto out = setter.step(*mg, {0.0, 0.2, 0.8}, state);
+    CHECK_MESSAGE(out.kind != WeightOutcome::Kind::kFailed, out.error << " " << out.detail);
+    if (out.kind == WeightOutcome::Kind::kCommitted) {
+      committed = true;
+      CHECK(state.pendingCommits.size() == 1);
+    }
+    if (out.kind == WeightOutcome::Kind::kRevealed) revealed = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(committed);
+  REQUIRE(revealed);
+  CHECK(state.pendingCommits.empty());
+  auto w = (*client)->call("metagraph_get", nlohmann::json::array({1, true, false}));
+  REQUIRE(w);
+  auto row = (*w)["neurons"][0]["weights"];
+  REQUIRE(row.size() == 2);
+  CHECK(row[1][0] == 2);
+  CHECK(row[1][1] == 65535);
+}
+
+}  // namespace
+}  // namespace merit::validator

@@ -1,0 +1,58 @@
+// Putting a validator's weights on chain without ever being "too fast": reads the subnet's rate
+// limit and the validator's last_update from the metagraph (never guessed), sets weights at most
+// once per tempo, follows the subnet's commit-reveal setting (commit, keep the salt in the
+// persisted state, reveal in exactly the right epoch), and backs off after failures.
+//
+// Thread-safety: used by the validator loop's thread only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "merit/crypto/keys.h"
+#include "merit/rpc/client.h"
+#include "merit/rpc/metagraph.h"
+#include "merit/validator/state.h"
+
+namespace merit::validator {
+
+struct WeightOutcome {
+  enum class Kind { kNotDue, kSet, kCommitted, kRevealed, kFailed };
+  Kind kind = Kind::kNotDue;
+  std::uint64_t block = 0;  // inclusion block when set/committed/revealed
+  std::string error;        // the named error (or reason) when kFailed
+  std::string detail;
+};
+const char* weightOutcomeName(WeightOutcome::Kind k);
+
+struct WeightPolicy {
+  double sharpen = 1.0;          // exponent applied to scores before weighting
+  std::uint64_t minIntervalBlocks = 0;  // 0 = once per tempo (the default)
+};
+
+class WeightSetter {
+ public:
+  WeightSetter(rpc::ChainClient& client, const crypto::PrivateKey& hotkey, std::uint16_t netuid, WeightPolicy policy)
+      : m_client(client), m_hotkey(hotkey), m_netuid(netuid), m_policy(policy) {}
+
+  // One decision per call, on the latest metagraph: reveal a due commit, or set/commit new
+  // weights from `scores` when allowed, or nothing. Updates `state` (pending commits, last block).
+  WeightOutcome step(const rpc::Metagraph& metagraph, const std::vector<double>& scores, ValidatorState& state);
+
+  std::uint64_t attempts() const { return m_attempts; }
+  std::uint64_t failures() const { return m_failures; }
+
+ private:
+  WeightOutcome submit(tx::Call call, WeightOutcome::Kind success, std::uint64_t head);
+
+  rpc::ChainClient& m_client;
+  const crypto::PrivateKey& m_hotkey;
+  const std::uint16_t m_netuid;
+  const WeightPolicy m_policy;
+  std::uint64_t m_attempts = 0;
+  std::uint64_t m_failures = 0;
+  std::uint64_t m_retryAfterBlock = 0;  // backoff after a failure
+  std::uint64_t m_backoffBlocks = 1;
+};
+
+}  // namespace merit::validator
