@@ -92,7 +92,9 @@ WeightOutcome WeightSetter::step(const rpc::Metagraph& mg, const std::vector<dou
     if (!pending.empty()) return {};  // wait for the reveal before committing again
   }
 
-  // 2. Is it time to set weights? The chain's rate limit, and at most once per tempo.
+  // 2. Is it time to set weights? A permit (the chain refuses weights on others without one),
+  // the chain's rate limit, and at most once per tempo.
+  if (!me->validatorPermit) return {};
   const std::uint64_t rateLimit = hyper(mg, "weights_rate_limit", 100);
   const std::uint64_t interval = m_policy.minIntervalBlocks > 0 ? m_policy.minIntervalBlocks : tempo;
   if (me->lastUpdate != 0 && next - me->lastUpdate < rateLimit) return {};

@@ -1,5 +1,6 @@
-// Putting a validator's weights on chain without ever being "too fast": reads the subnet's rate
-// limit and the validator's last_update from the metagraph (never guessed), sets weights at most
+// Putting a validator's weights on chain without ever being "too fast": waits for a validator
+// permit, reads the subnet's rate limit and the validator's last_update from the metagraph
+// (never guessed), sets weights at most
 // once per tempo, follows the subnet's commit-reveal setting (commit, keep the salt in the
 // persisted state, reveal in exactly the right epoch), and backs off after failures.
 //

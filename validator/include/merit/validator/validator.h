@@ -1,0 +1,95 @@
+// The validator loop: follow the chain, query a sample of miners with the subnet's challenges,
+// score each answer as quality × latency factor, keep per-uid moving averages, persist them, and
+// put weights on chain without ever being too fast.
+//
+// Thread-safety: step()/run() on one thread (they own the dendrite and the chain client); stop()
+// from any thread. The metagraph cache and metrics server run their own threads.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "merit/net/dendrite.h"
+#include "merit/rpc/client.h"
+#include "merit/rpc/metagraph.h"
+#include "merit/validator/scoring.h"
+#include "merit/validator/state.h"
+#include "merit/validator/weights.h"
+
+namespace merit::validator {
+
+// The subnet's task as the validator needs it; merit-validator backs it with a subnet plugin.
+class Task {
+ public:
+  struct Challenge {
+    Bytes request;      // sent to the miner
+    Bytes expectation;  // kept private, given back to score()
+  };
+  virtual ~Task() = default;
+  virtual std::string module() const = 0;
+  virtual std::uint32_t version() const = 0;
+  // Our failure (never held against a miner) is an error.
+  virtual Result<Challenge> makeChallenge() = 0;
+  // Quality in [0, 1]; a wrong or malformed response is 0 (the miner's fault). An error means
+  // we could not score, and the miner's average is left alone.
+  virtual Result<double> score(ByteView expectation, ByteView response) = 0;
+};
+
+struct ValidatorConfig {
+  std::string chainUrl;  // empty: $MERIT_CHAIN_URL or http://127.0.0.1:9933
+  std::uint16_t netuid = 1;
+  std::size_t sampleSize = 50;
+  std::chrono::milliseconds stepInterval{2000};
+  std::chrono::milliseconds queryTimeout{2000};
+  net::AuthMode authMode = net::AuthMode::kSession;
+  double emaAlpha = 0.1;
+  LatencyModel latency;
+  WeightPolicy weights;
+  // Miners with a validator permit and more stake than this are not queried (0 = query all).
+  std::uint64_t validatorStakeLimit = 0;
+  std::string stateFile;  // empty: no persistence
+  std::uint64_t seed = 0;  // sampler seed; 0 = from the OS
+};
+
+struct StepReport {
+  std::uint64_t block = 0;
+  std::size_t queried = 0;
+  std::size_t answered = 0;  // authenticated OK answers
+  WeightOutcome weights;
+};
+
+class Validator {
+ public:
+  static Result<std::unique_ptr<Validator>> start(ValidatorConfig config, crypto::PrivateKey hotkey,
+                                                  std::unique_ptr<Task> task);
+  ~Validator();
+
+  // One step (see the top of this file).
+  Result<StepReport> step();
+  // Steps every stepInterval until stop(); returns 0.
+  int run();
+  void stop() { m_stop = true; }
+
+  const ScoreBoard& scores() const { return m_scores; }
+  const ValidatorState& state() const { return m_state; }
+
+ private:
+  Validator(ValidatorConfig config, crypto::PrivateKey hotkey, std::unique_ptr<Task> task);
+
+  ValidatorConfig m_config;
+  crypto::PrivateKey m_hotkey;
+  std::unique_ptr<Task> m_task;
+  std::unique_ptr<rpc::ChainClient> m_client;
+  std::unique_ptr<rpc::MetagraphCache> m_cache;
+  std::unique_ptr<net::Dendrite> m_dendrite;
+  std::unique_ptr<WeightSetter> m_setter;
+  std::unique_ptr<MinerSampler> m_sampler;
+  ScoreBoard m_scores;
+  ValidatorState m_state;
+  std::atomic<bool> m_stop{false};
+};
+
+}  // namespace merit::validator

@@ -1,0 +1,156 @@
+#include "merit/validator/validator.h"
+
+#include <random>
+#include <thread>
+
+#include "merit/crypto/ss58.h"
+#include "merit/util/log.h"
+
+namespace merit::validator {
+
+using log::Category;
+
+Validator::Validator(ValidatorConfig config, crypto::PrivateKey hotkey, std::unique_ptr<Task> task)
+    : m_config(std::move(config)), m_hotkey(std::move(hotkey)), m_task(std::move(task)) {}
+
+Validator::~Validator() {
+  if (m_cache) m_cache->stop();
+}
+
+Result<std::unique_ptr<Validator>> Validator::start(ValidatorConfig config, crypto::PrivateKey hotkey,
+                                                    std::unique_ptr<Task> task) {
+  std::unique_ptr<Validator> v(new Validator(std::move(config), std::move(hotkey), std::move(task)));
+  const auto& c = v->m_config;
+  std::string url = c.chainUrl.empty() ? rpc::defaultChainUrl() : c.chainUrl;
+  MERIT_ASSIGN_OR_RETURN(v->m_client, rpc::ChainClient::connect(url));
+  MERIT_ASSIGN_OR_RETURN(v->m_cache, rpc::MetagraphCache::start(url, c.netuid));
+  auto me = v->m_hotkey.publicKey().accountId();
+  if (v->m_cache->current()->byHotkey(me) == nullptr) {
+    return fail(ErrorCode::kNotFound, "hotkey " + crypto::ss58Address(v->m_hotkey.publicKey()) +
+                                          " is not registered on subnet " + std::to_string(c.netuid) +
+                                          " (register it with: merit register --netuid " + std::to_string(c.netuid) +
+                                          " -w WALLET -k HOTKEY)");
+  }
+  // Reload scores so a restart keeps validator trust; a state of another key or subnet is refused.
+  v->m_state.netuid = c.netuid;
+  v->m_state.hotkey = me;
+  if (!c.stateFile.empty()) {
+    auto loaded = loadState(c.stateFile);
+    if (loaded) {
+      if (loaded->hotkey != me || loaded->netuid != c.netuid) {
+        return fail(ErrorCode::kInvalidArgument, "state file " + c.stateFile + " belongs to another hotkey or subnet");
+      }
+      v->m_state = std::move(*loaded);
+      v->m_scores.restore(v->m_state.scores);
+      MERIT_LOG_INFO(Category::kValidator, "resumed {} scores after {} steps from {}", v->m_state.scores.size(),
+                     v->m_state.steps, c.stateFile);
+    } else if (loaded.error().code() != ErrorCode::kNotFound) {
+      return fail(loaded.error());
+    }
+  }
+  net::DendriteConfig dc;
+  dc.mode = c.authMode;
+  MERIT_ASSIGN_OR_RETURN(v->m_dendrite,
+                         net::Dendrite::create(crypto::PrivateKey::fromBytes(v->m_hotkey.revealSecret()).value(), dc,
+                                               std::make_shared<SystemClock>()));
+  v->m_setter = std::make_unique<WeightSetter>(*v->m_client, v->m_hotkey, c.netuid, c.weights);
+  std::uint64_t seed = c.seed;
+  if (seed == 0) seed = std::random_device{}();
+  v->m_sampler = std::make_unique<MinerSampler>(seed);
+  return v;
+}
+
+Result<StepReport> Validator::step() {
+  StepReport report;
+  auto mg = m_cache->current();
+  report.block = mg->block;
+  const auto me = m_hotkey.publicKey().accountId();
+
+  std::vector<crypto::AccountId> hotkeys;
+  for (const auto& n : mg->neurons) hotkeys.push_back(n.hotkey);
+  m_scores.sync(hotkeys);
+
+  // Who to ask: serving miners, not ourselves, not validators above the stake limit.
+  std::vector<std::uint16_t> eligible;
+  for (const auto& n : mg->neurons) {
+    if (n.hotkey == me || !n.axon || n.axon->port == 0) continue;
+    if (m_config.validatorStakeLimit > 0 && n.validatorPermit && n.stake > m_config.validatorStakeLimit) continue;
+    eligible.push_back(n.uid);
+  }
+  auto sample = m_sampler->next(eligible, m_config.sampleSize);
+
+  std::vector<net::AxonTarget> targets;
+  std::vector<net::OutboundRequest> requests;
+  std::vector<Bytes> expectations;
+  std::vector<std::uint16_t> uids;
+  for (auto uid : sample) {
+    const auto& n = mg->neurons[uid];
+    auto pub = crypto::PublicKey::fromBytes(n.hotkeyPublicKey);
+    if (!pub) continue;  // the chain only stores valid keys; skip rather than trust a bad snapshot
+    auto challenge = m_task->makeChallenge();
+    if (!challenge) {
+      MERIT_LOG_RATE_LIMITED(Category::kValidator, log::Level::kWarn, "cannot make a challenge: {}",
+                             challenge.error().message());
+      continue;
+    }
+    net::AxonTarget t{"tcp://" + (n.axon->ipType == 6 ? "[" + n.axon->ip + "]" : n.axon->ip) + ":" +
+                          std::to_string(n.axon->port),
+                      *pub, std::nullopt};
+    if (n.axon->protocol == 1) t.curvePublicKey = n.axon->curveKey;
+    targets.push_back(std::move(t));
+    requests.push_back(net::OutboundRequest{m_config.netuid, m_task->module(), m_task->version(), std::move(challenge->request)});
+    expectations.push_back(std::move(challenge->expectation));
+    uids.push_back(uid);
+  }
+  report.queried = targets.size();
+  if (!targets.empty()) {
+    auto deadline = std::chrono::steady_clock::now() + m_config.queryTimeout;
+    auto results = m_dendrite->query(targets, requests, deadline);
+    const double timeout = std::chrono::duration<double>(m_config.queryTimeout).count();
+    for (const auto& r : results) {
+      std::uint16_t uid = uids[r.index];
+      double s = 0;  // failures, timeouts and unauthenticated answers score 0
+      if (r.status == wire::Status::kOk && r.authenticated) {
+        ++report.answered;
+        auto q = m_task->score(expectations[r.index], r.body);
+        if (!q) {
+          MERIT_LOG_RATE_LIMITED(Category::kValidator, log::Level::kWarn, "cannot score uid {}: {}", uid,
+                                 q.error().message());
+          continue;  // our failure: leave the miner's average alone
+        }
+        s = *q * latencyFactor(std::chrono::duration<double>(r.latency).count(), timeout, m_config.latency);
+      }
+      m_scores.observe(uid, mg->neurons[uid].hotkey, s, m_config.emaAlpha);
+    }
+  }
+
+  m_state.scores = m_scores.entries();
+  m_state.steps += 1;
+  report.weights = m_setter->step(*mg, m_scores.scores(), m_state);
+  if (report.weights.kind == WeightOutcome::Kind::kFailed) {
+    MERIT_LOG_WARN(Category::kValidator, "weights not set: {} {}", report.weights.error, report.weights.detail);
+  } else if (report.weights.kind != WeightOutcome::Kind::kNotDue) {
+    MERIT_LOG_INFO(Category::kValidator, "weights {} in block {}", weightOutcomeName(report.weights.kind),
+                   report.weights.block);
+  }
+  if (!m_config.stateFile.empty()) {
+    if (auto saved = saveState(m_config.stateFile, m_state); !saved) {
+      MERIT_LOG_ERROR(Category::kValidator, "cannot save state: {}", saved.error().message());
+    }
+  }
+  return report;
+}
+
+int Validator::run() {
+  while (!m_stop.load()) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = step();
+    if (!r) MERIT_LOG_ERROR(Category::kValidator, "step failed: {}", r.error().message());
+    while (!m_stop.load() && std::chrono::steady_clock::now() - t0 < m_config.stepInterval) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  return 0;
+}
+
+}  // namespace merit::validator
