@@ -20,7 +20,7 @@
 #include "merit/tx/extrinsic.h"
 #include "merit/util/result.h"
 
-#include "prompt.h"
+#include "merit/crypto/prompt.h"
 
 namespace merit::cli {
 
@@ -29,7 +29,7 @@ struct KeyOptions {
   std::string wallet = "default";
   std::string hotkey = "default";
   std::string hotkeyAddress;  // stake commands: a hotkey given by address instead of by name
-  PasswordSource password;
+  crypto::PasswordSource password;
   bool json = false;
   std::uint64_t waitMs = 30'000;  // how long to wait for inclusion; 0 = submit only
 };

@@ -14,13 +14,16 @@
 #include "merit/crypto/ss58.h"
 #include "merit/crypto/wallet.h"
 #include "merit/util/file.h"
-#include "prompt.h"
+#include "merit/crypto/prompt.h"
 
 namespace merit::cli {
 
 namespace {
 
+using crypto::PasswordSource;
 using crypto::PrivateKey;
+using crypto::readMnemonic;
+using crypto::readPassword;
 using crypto::PublicKey;
 using crypto::SecretBytes;
 using crypto::Wallet;

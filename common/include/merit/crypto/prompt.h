@@ -1,7 +1,7 @@
-// Reading secrets for the CLI: passwords and mnemonics from a file, the environment, or a
-// no-echo terminal prompt.
+// Reading secrets for the CLI and daemons: passwords and mnemonics from a file, the environment,
+// or a no-echo terminal prompt.
 //
-// Thread-safety: single-threaded CLI use.
+// Thread-safety: call from one thread at a time (it may use the terminal).
 #pragma once
 
 #include <string>
@@ -9,7 +9,7 @@
 #include "merit/crypto/secret.h"
 #include "merit/util/result.h"
 
-namespace merit::cli {
+namespace merit::crypto {
 
 struct PasswordSource {
   std::string passwordFile;  // --password-file; empty if not given
@@ -18,10 +18,10 @@ struct PasswordSource {
 // The password, from (in order) --password-file (its first line), MERIT_PASSWORD, or a no-echo
 // prompt on the terminal; `confirm` asks twice. With none available (no terminal, e.g. in a
 // script) the error says which options exist.
-Result<crypto::SecretBytes> readPassword(const PasswordSource& source, const std::string& prompt, bool confirm);
+Result<SecretBytes> readPassword(const PasswordSource& source, const std::string& prompt, bool confirm);
 
 // A mnemonic from --mnemonic text, --mnemonic-file, or else a prompt on the terminal (or one line
 // of standard input when it is not a terminal).
-Result<crypto::SecretBytes> readMnemonic(std::string& inlineText, const std::string& file);
+Result<SecretBytes> readMnemonic(std::string& inlineText, const std::string& file);
 
-}  // namespace merit::cli
+}  // namespace merit::crypto

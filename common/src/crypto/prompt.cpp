@@ -1,4 +1,4 @@
-#include "prompt.h"
+#include "merit/crypto/prompt.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -10,7 +10,7 @@
 
 #include "merit/util/file.h"
 
-namespace merit::cli {
+namespace merit::crypto {
 
 namespace {
 
@@ -46,23 +46,23 @@ bool promptNoEcho(const std::string& prompt, std::string& out) {
     out = buf;
     chomp(out);
   }
-  crypto::secureZero(buf, sizeof buf);
+  secureZero(buf, sizeof buf);
   return ok;
 }
 
-Result<crypto::SecretBytes> firstLineOf(const std::string& path, const char* what) {
+Result<SecretBytes> firstLineOf(const std::string& path, const char* what) {
   auto content = readFile(path, kMaxSecretFile);
   if (!content) return fail(content.error().withContext(std::string("cannot read ") + what + " file"));
   auto nl = content->find('\n');
   std::string line = content->substr(0, nl);
-  crypto::secureZero(content->data(), content->size());
+  secureZero(content->data(), content->size());
   chomp(line);
-  return crypto::SecretBytes::takeString(line);
+  return SecretBytes::takeString(line);
 }
 
 }  // namespace
 
-Result<crypto::SecretBytes> readPassword(const PasswordSource& source, const std::string& prompt, bool confirm) {
+Result<SecretBytes> readPassword(const PasswordSource& source, const std::string& prompt, bool confirm) {
   if (!source.passwordFile.empty()) {
     MERIT_ASSIGN_OR_RETURN(auto pw, firstLineOf(source.passwordFile, "password"));
     if (pw.empty()) return fail(ErrorCode::kInvalidArgument, "password file " + source.passwordFile + " is empty");
@@ -70,7 +70,7 @@ Result<crypto::SecretBytes> readPassword(const PasswordSource& source, const std
   }
   if (const char* env = std::getenv("MERIT_PASSWORD"); env != nullptr) {
     if (env[0] == '\0') return fail(ErrorCode::kInvalidArgument, "MERIT_PASSWORD is set but empty");
-    return crypto::SecretBytes(std::string_view(env));
+    return SecretBytes(std::string_view(env));
   }
   std::string first;
   if (!promptNoEcho(prompt, first)) {
@@ -78,12 +78,12 @@ Result<crypto::SecretBytes> readPassword(const PasswordSource& source, const std
                 "a password is needed and there is no terminal to ask on: use --password-file FILE or set "
                 "MERIT_PASSWORD");
   }
-  auto pw = crypto::SecretBytes::takeString(first);
+  auto pw = SecretBytes::takeString(first);
   if (pw.empty()) return fail(ErrorCode::kInvalidArgument, "the password must not be empty");
   if (confirm) {
     std::string again;
     if (!promptNoEcho("Repeat the password: ", again)) return fail(ErrorCode::kInvalidArgument, "no confirmation");
-    auto second = crypto::SecretBytes::takeString(again);
+    auto second = SecretBytes::takeString(again);
     if (second.revealText() != pw.revealText()) {
       return fail(ErrorCode::kInvalidArgument, "the two passwords differ");
     }
@@ -91,8 +91,8 @@ Result<crypto::SecretBytes> readPassword(const PasswordSource& source, const std
   return pw;
 }
 
-Result<crypto::SecretBytes> readMnemonic(std::string& inlineText, const std::string& file) {
-  if (!inlineText.empty()) return crypto::SecretBytes::takeString(inlineText);
+Result<SecretBytes> readMnemonic(std::string& inlineText, const std::string& file) {
+  if (!inlineText.empty()) return SecretBytes::takeString(inlineText);
   if (!file.empty()) return firstLineOf(file, "mnemonic");
   std::string line;
   if (::isatty(STDIN_FILENO)) {
@@ -103,7 +103,7 @@ Result<crypto::SecretBytes> readMnemonic(std::string& inlineText, const std::str
     return fail(ErrorCode::kInvalidArgument, "no mnemonic given: use --mnemonic, --mnemonic-file or standard input");
   }
   chomp(line);
-  return crypto::SecretBytes::takeString(line);
+  return SecretBytes::takeString(line);
 }
 
-}  // namespace merit::cli
+}  // namespace merit::crypto
