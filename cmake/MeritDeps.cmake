@@ -44,3 +44,7 @@ find_package(cppzmq CONFIG REQUIRED)          # cppzmq-dev, libzmq3-dev (target 
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET GLOBAL cpp-httplib)  # libcpp-httplib-dev
 pkg_check_modules(ZMQ REQUIRED IMPORTED_TARGET GLOBAL libzmq)  # libzmq3-dev (C API: block feed)
 find_package(yaml-cpp CONFIG REQUIRED)                         # libyaml-cpp-dev (configs)
+
+# Model serving (merit_serving): libtorch-dev; TORCH_LIBRARIES / TORCH_CXX_FLAGS. Debian's
+# libtorch uses OpenBLAS through libopenblas0-pthread (scripts/install-deps).
+find_package(Torch CONFIG REQUIRED)

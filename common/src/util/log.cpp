@@ -16,14 +16,15 @@ namespace detail {
 // Constant-initialised to info, so logging during static initialisation is already filtered.
 constexpr unsigned char kInfo = static_cast<unsigned char>(Level::kInfo);
 std::atomic<unsigned char> g_levels[static_cast<int>(Category::kCount)] = {
-    kInfo, kInfo, kInfo, kInfo, kInfo, kInfo, kInfo, kInfo, kInfo, kInfo};
-static_assert(static_cast<int>(Category::kCount) == 10, "update the initialiser above");
+    kInfo, kInfo, kInfo, kInfo, kInfo, kInfo, kInfo, kInfo, kInfo, kInfo, kInfo};
+static_assert(static_cast<int>(Category::kCount) == 11, "update the initialiser above");
 }
 
 namespace {
 
 constexpr std::array<std::string_view, static_cast<int>(Category::kCount)> kCategoryNames = {
-    "general", "net", "chain", "rpc", "validator", "miner", "consensus", "crypto", "wallet", "subnet"};
+    "general", "net", "chain", "rpc", "validator", "miner", "consensus", "crypto", "wallet", "subnet",
+    "serving"};
 
 constexpr std::array<std::string_view, 6> kLevelNames = {"trace", "debug", "info", "warn", "error", "off"};
 

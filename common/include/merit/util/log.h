@@ -22,7 +22,7 @@
 namespace merit::log {
 
 enum class Category : unsigned char {
-  kGeneral, kNet, kChain, kRpc, kValidator, kMiner, kConsensus, kCrypto, kWallet, kSubnet,
+  kGeneral, kNet, kChain, kRpc, kValidator, kMiner, kConsensus, kCrypto, kWallet, kSubnet, kServing,
   kCount  // not a category
 };
 enum class Level : unsigned char { kTrace, kDebug, kInfo, kWarn, kError, kOff };
