@@ -15,7 +15,8 @@ void MetagraphCallerPolicy::update(const rpc::Metagraph& metagraph) {
 
 net::CallerDecision MetagraphCallerPolicy::check(std::uint16_t netuid, const wire::Hotkey& caller) const {
   net::CallerDecision d;
-  if (netuid != m_netuid) {
+  // A session handshake names no subnet; the requests in the session are checked with theirs.
+  if (netuid != m_netuid && netuid != net::kHandshakeNetuid) {
     d.reason = "this miner serves subnet " + std::to_string(m_netuid);
     return d;
   }

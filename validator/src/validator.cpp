@@ -109,6 +109,9 @@ Result<StepReport> Validator::step() {
     const double timeout = std::chrono::duration<double>(m_config.queryTimeout).count();
     for (const auto& r : results) {
       std::uint16_t uid = uids[r.index];
+      MERIT_LOG_DEBUG(Category::kValidator, "uid {}: status {} ({}), authenticated {}, {} us", uid,
+                      static_cast<int>(r.status), r.message, r.authenticated,
+                      std::chrono::duration_cast<std::chrono::microseconds>(r.latency).count());
       double s = 0;  // failures, timeouts and unauthenticated answers score 0
       if (r.status == wire::Status::kOk && r.authenticated) {
         ++report.answered;

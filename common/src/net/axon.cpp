@@ -429,7 +429,7 @@ class Axon::Impl {
   void handleSessionInit(const std::string& routingId, const wire::RequestId& corr, const wire::SessionInit& init) {
     Status status = Status::kOk;
     std::string message;
-    auto decision = admit(init.target, init.timestampMs, 0, init.caller, status, message);
+    auto decision = admit(init.target, init.timestampMs, kHandshakeNetuid, init.caller, status, message);
     if (decision) {
       auto ok = wire::verifySessionInit(init);
       if (!ok) {

@@ -44,6 +44,8 @@ TEST_CASE("metagraph caller policy: registered, permitted, staked; priority is s
   CHECK(policy.check(3, hotkeyOf(3)).reason.find("below the minimum") != std::string::npos);
   CHECK(policy.check(3, hotkeyOf(9)).reason.find("not registered") != std::string::npos);
   CHECK_FALSE(policy.check(4, hotkeyOf(1)).allowed);
+  CHECK(policy.check(net::kHandshakeNetuid, hotkeyOf(1)).allowed);  // a session handshake
+  CHECK_FALSE(policy.check(net::kHandshakeNetuid, hotkeyOf(9)).allowed);
   // A later snapshot without the caller revokes it.
   mg.neurons = {neuron(0, 2, 500, true)};
   policy.update(mg);

@@ -107,3 +107,27 @@ TEST_CASE("state round-trips atomically; damage is reported") {
 
 }  // namespace
 }  // namespace merit::validator
+
+#include "merit/validator/config.h"
+
+namespace merit::validator {
+namespace {
+
+TEST_CASE("validator config: the shipped file loads; bad keys and values are named") {
+  auto c = loadValidatorConfig(MERIT_SOURCE_DIR "/configs/validator.yaml", ValidatorFileConfig{});
+  REQUIRE_MESSAGE(c, (c ? "" : c.error().message()));
+  CHECK(c->plugin == "hash");
+  CHECK(c->loop.sampleSize == 50);
+  CHECK(c->loop.authMode == net::AuthMode::kSession);
+  CHECK(parseValidatorConfig("auth_mode: maybe\n", "v.yaml", {}).error().message().starts_with("v.yaml: auth_mode"));
+  CHECK(parseValidatorConfig("ema_alpha: 2\n", "v.yaml", {}).error().message().starts_with("v.yaml: ema_alpha"));
+  CHECK(parseValidatorConfig("sample_sise: 2\n", "v.yaml", {}).error().message().find("unknown key") != std::string::npos);
+  ::setenv("MERIT_VALIDATOR_SAMPLE_SIZE", "7", 1);
+  ValidatorFileConfig e;
+  REQUIRE(applyValidatorEnvironment(e));
+  CHECK(e.loop.sampleSize == 7);
+  ::unsetenv("MERIT_VALIDATOR_SAMPLE_SIZE");
+}
+
+}  // namespace
+}  // namespace merit::validator

@@ -23,6 +23,11 @@ struct CallerDecision {
 // The miner passes a policy backed by the metagraph (registered on the netuid, validator permit,
 // minimum stake). check() must be fast (it runs before authentication, for every request), must
 // not block on I/O and must not throw.
+// The netuid check() sees for a session handshake: the handshake names no subnet, so a policy
+// answers for the caller in general; each request in the session is checked again with its own
+// netuid.
+inline constexpr std::uint16_t kHandshakeNetuid = 0;
+
 class CallerPolicy {
  public:
   virtual ~CallerPolicy() = default;

@@ -1,0 +1,142 @@
+// merit-miner: serves a subnet plugin over the axon. Thin: options and config, keys, the plugin,
+// then the Miner lifecycle (miner/include/merit/miner/miner.h).
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "merit/crypto/prompt.h"
+#include "merit/crypto/wallet.h"
+#include "merit/miner/miner.h"
+#include "merit/subnet_host/plugin.h"
+#include "merit/util/log.h"
+
+namespace {
+
+std::atomic<bool> g_signalled{false};
+void onSignal(int) { g_signalled = true; }
+
+int fatal(const std::string& message) {
+  std::fprintf(stderr, "merit-miner: %s\n", message.c_str());
+  return 2;
+}
+
+// The plugin's per-request statuses as axon replies. A DROP becomes TIMEOUT: the axon answers
+// every admitted request, and to the validator an unanswered request is a timeout either way.
+merit::net::BatchHandler pluginHandler(std::shared_ptr<merit::subnet::SubnetInstance> instance) {
+  return [instance](std::span<const merit::wire::Request> batch) {
+    using merit::wire::Status;
+    std::vector<merit::ByteView> views;
+    views.reserve(batch.size());
+    for (const auto& r : batch) views.emplace_back(r.body);
+    std::vector<merit::net::Reply> out(batch.size());
+    auto handled = instance->handleBatch(views);
+    if (!handled) {
+      for (auto& r : out) r = {Status::kInternal, handled.error().message(), {}};
+      return out;
+    }
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      auto& h = (*handled)[i];
+      switch (h.status) {
+        case merit::subnet::RequestStatus::kOk: out[i] = {Status::kOk, "", std::move(h.body)}; break;
+        case merit::subnet::RequestStatus::kInvalidArgument: out[i] = {Status::kBadRequest, h.message, {}}; break;
+        case merit::subnet::RequestStatus::kDrop: out[i] = {Status::kTimeout, "not answered", {}}; break;
+        case merit::subnet::RequestStatus::kOverloaded: out[i] = {Status::kOverloaded, h.message, {}}; break;
+        default: out[i] = {Status::kInternal, h.message, {}}; break;
+      }
+    }
+    return out;
+  };
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace merit;
+  CLI::App app{"merit-miner: serve a meritnet subnet"};
+  std::string configPath;
+  miner::MinerConfig cli;
+  std::vector<std::string> subnetPath;
+  std::optional<std::string> wallet, hotkey, url, plugin, bind, externalIp, logLevel, passwordFile, pluginConfig;
+  std::optional<int> netuid, externalPort, metricsPort;
+  bool curve = false, autoRegister = false;
+  app.add_option("-c,--config", configPath, "YAML config (see configs/miner.yaml)");
+  app.add_option("-w,--wallet", wallet, "Wallet name");
+  app.add_option("-k,--hotkey", hotkey, "Hotkey name");
+  app.add_option("--url", url, "Chain JSON-RPC URL");
+  app.add_option("--netuid", netuid, "Subnet");
+  app.add_option("--plugin", plugin, "Subnet plugin name or .so path");
+  app.add_option("--plugin-config", pluginConfig, "The plugin's config as YAML text (overrides plugin_config)");
+  app.add_option("--subnet-path", subnetPath, "Directories to search for plugins (repeatable)");
+  app.add_option("--bind", bind, "Axon bind endpoint, e.g. tcp://0.0.0.0:8091");
+  app.add_option("--external-ip", externalIp, "Address advertised on chain");
+  app.add_option("--external-port", externalPort, "Port advertised on chain");
+  app.add_flag("--curve", curve, "CurveZMQ encryption");
+  app.add_option("--metrics-port", metricsPort, "Prometheus /metrics port (0 = any free port)");
+  app.add_flag("--auto-register", autoRegister, "Register (and re-register) with the coldkey");
+  app.add_option("--password-file", passwordFile, "Coldkey password file (with --auto-register)");
+  app.add_option("--log-level", logLevel, "Log levels: LEVEL or LEVEL,category=LEVEL,...");
+  CLI11_PARSE(app, argc, argv);
+
+  miner::MinerConfig cfg;
+  if (!configPath.empty()) {
+    auto loaded = miner::loadMinerConfig(configPath, cfg);
+    if (!loaded) return fatal(loaded.error().message());
+    cfg = std::move(*loaded);
+  }
+  if (auto env = miner::applyMinerEnvironment(cfg); !env) return fatal(env.error().message());
+  if (wallet) cfg.wallet = *wallet;
+  if (hotkey) cfg.hotkey = *hotkey;
+  if (url) cfg.chainUrl = *url;
+  if (netuid) cfg.netuid = static_cast<std::uint16_t>(*netuid);
+  if (plugin) cfg.plugin = *plugin;
+  if (pluginConfig) cfg.pluginConfigYaml = *pluginConfig;
+  for (const auto& p : subnetPath) cfg.subnetPath.push_back(p);
+  if (bind) cfg.bind = *bind;
+  if (externalIp) cfg.externalIp = *externalIp;
+  if (externalPort) cfg.externalPort = static_cast<std::uint16_t>(*externalPort);
+  if (curve) cfg.curve = true;
+  if (metricsPort) cfg.metricsPort = *metricsPort;
+  if (autoRegister) cfg.autoRegister = true;
+  if (passwordFile) cfg.passwordFile = *passwordFile;
+  if (logLevel) cfg.logLevel = *logLevel;
+  if (auto ok = log::configure(cfg.logLevel); !ok) return fatal(ok.error().message());
+  if (cfg.plugin.empty()) return fatal("no subnet plugin: set plugin in the config or pass --plugin");
+
+  // Only the hotkey is needed to serve.
+  crypto::Wallet w(crypto::defaultMeritHome(), cfg.wallet);
+  auto key = w.loadHotkey(cfg.hotkey);
+  if (!key) return fatal(key.error().message());
+
+  auto loaded = subnet::SubnetPlugin::find(cfg.plugin, cfg.subnetPath);
+  if (!loaded) return fatal(loaded.error().message());
+  auto instance = (*loaded)->create(subnet::Role::kMiner, cfg.pluginConfigYaml);
+  if (!instance) return fatal("plugin " + (*loaded)->name() + ": " + instance.error().message());
+  std::shared_ptr<subnet::SubnetInstance> shared(std::move(*instance));
+  std::vector<net::ModuleHandler> modules = {{(*loaded)->name(), (*loaded)->version(), pluginHandler(shared)}};
+
+  miner::Miner::ColdkeyLoader coldkey = [&cfg, &w]() -> Result<crypto::PrivateKey> {
+    MERIT_ASSIGN_OR_RETURN(auto password, crypto::readPassword(crypto::PasswordSource{cfg.passwordFile},
+                                                               "Password of the coldkey of '" + cfg.wallet + "': ", false));
+    return w.unlockColdkey(password);
+  };
+  auto m = miner::Miner::start(cfg, std::move(*key), std::move(modules), coldkey);
+  if (!m) return fatal(m.error().message());
+
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGTERM, onSignal);
+  std::thread watcher([&m] {
+    while (!g_signalled.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    (*m)->stop();
+  });
+  std::printf("{\"event\":\"ready\",\"axon\":\"%s\",\"plugin\":\"%s\",\"metrics_port\":%d}\n", (*m)->axonEndpoint().c_str(),
+              (*loaded)->name().c_str(), (*m)->metricsPort());
+  std::fflush(stdout);
+  int rc = (*m)->run();
+  g_signalled = true;
+  watcher.join();
+  MERIT_LOG_INFO(log::Category::kMiner, "stopped");
+  return rc;
+}

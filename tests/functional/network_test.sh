@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Functional test of a whole network on loopback, real processes only: merit-chain --dev, two
+# merit-miner processes serving the hash subnet plugin (one honest, one configured to answer
+# wrongly), and merit-validator querying them, scoring and setting weights. Checks that the
+# honest miner ends with more incentive than the faulty one (which gets none), that the
+# validator's weights are on chain and it earns dividends, that the miner's /metrics works, that
+# an unregistered miner is told the exact registration command, and that a restarted validator
+# resumes its scores.
+# Usage: network_test.sh MERIT MERIT_CHAIN MERIT_MINER MERIT_VALIDATOR SUBNET_DIR
+set -uo pipefail
+
+MERIT=$1 CHAIN=$2 MINER=$3 VALIDATOR=$4 SUBNETS=$5
+WORK=$(mktemp -d /tmp/merit-network.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  [[ -n ${KEEP_WORK:-} ]] && echo "kept $WORK" || rm -rf "$WORK"
+}
+trap cleanup EXIT
+export MERIT_HOME="$WORK/home" MERIT_PASSWORD=network-test-password
+unset MERIT_CHAIN_URL
+
+passed=0
+failed=0
+ok()  { passed=$((passed + 1)); echo "ok   - $*"; }
+bad() { failed=$((failed + 1)); echo "FAIL - $*"; }
+finish() { echo "$passed passed, $failed failed"; [[ $failed -eq 0 ]]; exit $?; }
+json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$1" "$2"; }
+# wait_ready FILE: the process printed its JSON ready line.
+wait_ready() { for _ in $(seq 200); do grep -q '"ready"' "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+
+"$MERIT" wallet create -w owner -k validator --kdf interactive --json > "$WORK/owner.json" || bad "create wallet"
+for k in honest faulty stranger; do "$MERIT" wallet new-hotkey -w owner -k $k > /dev/null || bad "hotkey $k"; done
+OWNER=$(json "$WORK/owner.json" "d['coldkey']['ss58Address']")
+
+"$CHAIN" --dev --data-dir "$WORK/chain" --rpc-port 0 --feed tcp://127.0.0.1:0 --block-time-ms 100 \
+  --fund "$OWNER=1000000000000" --log-level warn > "$WORK/chain.out" 2> "$WORK/chain.err" &
+PIDS+=($!)
+wait_ready "$WORK/chain.out" || { bad "chain did not start: $(head -3 "$WORK/chain.err")"; finish; }
+export MERIT_CHAIN_URL=$(python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).readline())['rpc'])" "$WORK/chain.out")
+ok "chain started at $MERIT_CHAIN_URL"
+
+"$MERIT" subnet create --plugin hash --set tempo=10 --set weights_rate_limit=2 --set activity_cutoff=1000 -w owner \
+  > "$WORK/create.out" 2>&1 && ok "subnet created" || bad "subnet create: $(cat "$WORK/create.out")"
+for k in validator honest faulty; do
+  "$MERIT" register --netuid 1 -w owner -k $k > "$WORK/reg.out" 2>&1 && ok "registered $k" || bad "register $k: $(cat "$WORK/reg.out")"
+done
+"$MERIT" stake add --amount 100 -w owner -k validator > /dev/null 2>&1 && ok "validator staked" || bad "stake"
+
+# An unregistered miner is told how to register, and does not serve.
+"$MINER" -w owner -k stranger --netuid 1 --plugin hash --subnet-path "$SUBNETS" --bind 'tcp://127.0.0.1:*' \
+  > "$WORK/stranger.out" 2> "$WORK/stranger.err"
+rc=$?
+[[ $rc -ne 0 ]] && grep -q "merit register --netuid 1 -w owner -k stranger" "$WORK/stranger.err" \
+  && ok "unregistered miner refuses to serve and prints the register command" \
+  || bad "unregistered miner (exit $rc): $(head -3 "$WORK/stranger.err")"
+
+"$MINER" -w owner -k honest --netuid 1 --plugin hash --subnet-path "$SUBNETS" --bind 'tcp://127.0.0.1:*' \
+  --metrics-port 0 --log-level warn > "$WORK/honest.out" 2> "$WORK/honest.err" &
+PIDS+=($!)
+"$MINER" -w owner -k faulty --netuid 1 --plugin hash --subnet-path "$SUBNETS" --bind 'tcp://127.0.0.1:*' \
+  --plugin-config '{faults: {wrong_rate: 1.0}}' --log-level warn > "$WORK/faulty.out" 2> "$WORK/faulty.err" &
+PIDS+=($!)
+wait_ready "$WORK/honest.out" && ok "honest miner serving" || bad "honest miner: $(head -3 "$WORK/honest.err")"
+wait_ready "$WORK/faulty.out" && ok "faulty miner serving" || bad "faulty miner: $(head -3 "$WORK/faulty.err")"
+METRICS_PORT=$(json "$WORK/honest.out" "d['metrics_port']" 2>/dev/null)
+
+start_validator() {
+  MERIT_VALIDATOR_STEP_INTERVAL_MS=300 MERIT_VALIDATOR_QUERY_TIMEOUT_MS=3000 MERIT_VALIDATOR_EMA_ALPHA=0.3 \
+    "$VALIDATOR" -w owner -k validator --netuid 1 --plugin hash --subnet-path "$SUBNETS" \
+    --state-file "$WORK/validator.json" --log-level ${VALIDATOR_LOG:-info} > "$WORK/validator.out" 2>> "$WORK/validator.err" &
+  VPID=$!
+  PIDS+=($VPID)
+}
+start_validator
+wait_ready "$WORK/validator.out" && ok "validator running" || bad "validator: $(head -3 "$WORK/validator.err")"
+
+# Wait until the validator has weights on chain and an epoch has paid out on them. (Before the
+# validator holds a permit, miners refuse it, and epochs without weights pay evenly.)
+for _ in $(seq 300); do
+  "$MERIT" metagraph --netuid 1 --json --weights > "$WORK/mg.json" 2>/dev/null
+  python3 - "$WORK/mg.json" <<'PY' && break
+import json, sys
+d = json.load(open(sys.argv[1]))
+n = {x["uid"]: x for x in d["neurons"]}
+w = dict((u, v) for u, v in n[0].get("weights", []))
+sys.exit(0 if w.get(1, 0) == 65535 and n[1]["incentive"] > n[2]["incentive"] else 1)
+PY
+  sleep 0.2
+done
+python3 - "$WORK/mg.json" <<'PY' && ok "honest miner earns more incentive than the faulty one; validator earns dividends" || bad "payout: $(head -c 800 "$WORK/mg.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+n = {x["uid"]: x for x in d["neurons"]}
+assert n[1]["incentive"] > n[2]["incentive"], (n[1]["incentive"], n[2]["incentive"])
+assert n[0]["dividends"] > 0, n[0]
+assert n[1]["axon"] and n[2]["axon"], "axons on chain"
+PY
+python3 - "$WORK/mg.json" <<'PY' && ok "validator's weights are on chain, favouring the honest miner" || bad "weights: $(head -c 400 "$WORK/mg.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+w = dict((u, v) for u, v in d["neurons"][0]["weights"])
+assert w.get(1, 0) == 65535 and w.get(2, 0) < w[1], w
+PY
+grep -q "SettingWeightsTooFast" "$WORK/validator.err" && bad "the validator hit SettingWeightsTooFast" || ok "no SettingWeightsTooFast"
+
+if [[ -n $METRICS_PORT && $METRICS_PORT != -1 ]]; then
+  python3 - "$METRICS_PORT" <<'PY' && ok "miner /metrics reports answered requests" || bad "metrics"
+import sys, urllib.request
+body = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=5).read().decode()
+line = [l for l in body.splitlines() if l.startswith('merit_miner_responses_total{status="ok"}')][0]
+assert int(line.split()[-1]) > 0, line
+assert "merit_miner_batch_size_bucket" in body and "merit_miner_inference_seconds_count" in body
+PY
+else
+  bad "no metrics port in the miner's ready line"
+fi
+
+# Restart the validator: it resumes its scores from the state file.
+kill "$VPID"; wait "$VPID" 2>/dev/null
+python3 - "$WORK/validator.json" <<'PY' && ok "validator state saved with scores" || bad "state file"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["scores"][1]["score"] > 0.3 and d["scores"][2]["score"] == 0, d["scores"]
+PY
+start_validator
+wait_ready "$WORK/validator.out" && sleep 0.5 && grep -q "resumed 3 scores" "$WORK/validator.err" \
+  && ok "restarted validator resumed its scores" || bad "resume: $(grep -i resum "$WORK/validator.err" | head -2)"
+
+finish

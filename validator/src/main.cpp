@@ -1,0 +1,115 @@
+// merit-validator: queries miners with a subnet plugin's challenges, scores them and sets
+// weights. Thin: options and config, the hotkey, the plugin, then the Validator loop.
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "merit/crypto/wallet.h"
+#include "merit/subnet_host/plugin.h"
+#include "merit/util/log.h"
+#include "merit/validator/config.h"
+
+namespace {
+
+std::atomic<bool> g_signalled{false};
+void onSignal(int) { g_signalled = true; }
+
+int fatal(const std::string& message) {
+  std::fprintf(stderr, "merit-validator: %s\n", message.c_str());
+  return 2;
+}
+
+// The plugin's validator side as the loop's Task.
+class PluginTask final : public merit::validator::Task {
+ public:
+  PluginTask(std::shared_ptr<merit::subnet::SubnetPlugin> plugin, std::unique_ptr<merit::subnet::SubnetInstance> instance)
+      : m_plugin(std::move(plugin)), m_instance(std::move(instance)) {}
+  std::string module() const override { return m_plugin->name(); }
+  std::uint32_t version() const override { return m_plugin->version(); }
+  merit::Result<Challenge> makeChallenge() override {
+    MERIT_ASSIGN_OR_RETURN(auto c, m_instance->makeChallenge());
+    return Challenge{std::move(c.request), std::move(c.expectation)};
+  }
+  merit::Result<double> score(merit::ByteView expectation, merit::ByteView response) override {
+    return m_instance->scoreResponse(expectation, response);
+  }
+
+ private:
+  std::shared_ptr<merit::subnet::SubnetPlugin> m_plugin;
+  std::unique_ptr<merit::subnet::SubnetInstance> m_instance;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace merit;
+  CLI::App app{"merit-validator: query, score and weight a meritnet subnet's miners"};
+  std::string configPath;
+  std::vector<std::string> subnetPath;
+  std::optional<std::string> wallet, hotkey, url, plugin, pluginConfig, stateFile, logLevel;
+  std::optional<int> netuid;
+  app.add_option("-c,--config", configPath, "YAML config (see configs/validator.yaml)");
+  app.add_option("-w,--wallet", wallet, "Wallet name");
+  app.add_option("-k,--hotkey", hotkey, "Hotkey name");
+  app.add_option("--url", url, "Chain JSON-RPC URL");
+  app.add_option("--netuid", netuid, "Subnet");
+  app.add_option("--plugin", plugin, "Subnet plugin name or .so path");
+  app.add_option("--plugin-config", pluginConfig, "The plugin's config as YAML text");
+  app.add_option("--subnet-path", subnetPath, "Directories to search for plugins (repeatable)");
+  app.add_option("--state-file", stateFile, "Where scores are saved (reloaded at start)");
+  app.add_option("--log-level", logLevel, "Log levels: LEVEL or LEVEL,category=LEVEL,...");
+  CLI11_PARSE(app, argc, argv);
+
+  validator::ValidatorFileConfig cfg;
+  if (!configPath.empty()) {
+    auto loaded = validator::loadValidatorConfig(configPath, cfg);
+    if (!loaded) return fatal(loaded.error().message());
+    cfg = std::move(*loaded);
+  }
+  if (auto env = validator::applyValidatorEnvironment(cfg); !env) return fatal(env.error().message());
+  if (wallet) cfg.wallet = *wallet;
+  if (hotkey) cfg.hotkey = *hotkey;
+  if (url) cfg.loop.chainUrl = *url;
+  if (netuid) cfg.loop.netuid = static_cast<std::uint16_t>(*netuid);
+  if (plugin) cfg.plugin = *plugin;
+  if (pluginConfig) cfg.pluginConfigYaml = *pluginConfig;
+  for (const auto& p : subnetPath) cfg.subnetPath.push_back(p);
+  if (stateFile) cfg.loop.stateFile = *stateFile;
+  if (logLevel) cfg.logLevel = *logLevel;
+  if (auto ok = log::configure(cfg.logLevel); !ok) return fatal(ok.error().message());
+  if (cfg.plugin.empty()) return fatal("no subnet plugin: set plugin in the config or pass --plugin");
+  if (cfg.loop.stateFile.empty()) {
+    cfg.loop.stateFile = (crypto::defaultMeritHome() / "validators" /
+                          (cfg.wallet + "-" + cfg.hotkey + "-" + std::to_string(cfg.loop.netuid) + ".json")).string();
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(cfg.loop.stateFile).parent_path(), ec);
+
+  crypto::Wallet w(crypto::defaultMeritHome(), cfg.wallet);
+  auto key = w.loadHotkey(cfg.hotkey);
+  if (!key) return fatal(key.error().message());
+  auto loaded = subnet::SubnetPlugin::find(cfg.plugin, cfg.subnetPath);
+  if (!loaded) return fatal(loaded.error().message());
+  auto instance = (*loaded)->create(subnet::Role::kValidator, cfg.pluginConfigYaml);
+  if (!instance) return fatal("plugin " + (*loaded)->name() + ": " + instance.error().message());
+
+  auto v = validator::Validator::start(cfg.loop, std::move(*key),
+                                       std::make_unique<PluginTask>(*loaded, std::move(*instance)));
+  if (!v) return fatal(v.error().message());
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGTERM, onSignal);
+  std::thread watcher([&v] {
+    while (!g_signalled.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    (*v)->stop();
+  });
+  std::printf("{\"event\":\"ready\",\"plugin\":\"%s\",\"state_file\":\"%s\"}\n", (*loaded)->name().c_str(),
+              cfg.loop.stateFile.c_str());
+  std::fflush(stdout);
+  int rc = (*v)->run();
+  g_signalled = true;
+  watcher.join();
+  return rc;
+}
