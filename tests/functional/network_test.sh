@@ -117,12 +117,29 @@ else
   bad "no metrics port in the miner's ready line"
 fi
 
+"$MERIT" validator status --state "$WORK/validator.json" > "$WORK/status.out" 2>&1 \
+  && grep -q "validator 5" "$WORK/status.out" && ok "merit validator status prints the score table" \
+  || bad "validator status: $(head -3 "$WORK/status.out")"
+grep -q "queried 2, answered 2, mean quality" "$WORK/validator.err" && ok "one-line status per step" \
+  || bad "status line: $(grep queried "$WORK/validator.err" | tail -1)"
+
+# Kill the honest miner: its score falls (timeouts score 0).
+before=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['scores'][1]['score'])" "$WORK/validator.json")
+kill "${PIDS[1]}"; wait "${PIDS[1]}" 2>/dev/null
+for _ in $(seq 100); do
+  after=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['scores'][1]['score'])" "$WORK/validator.json")
+  python3 -c "import sys; sys.exit(0 if float(sys.argv[2]) < float(sys.argv[1]) * 0.6 else 1)" "$before" "$after" && break
+  sleep 0.3
+done
+python3 -c "import sys; sys.exit(0 if float(sys.argv[2]) < float(sys.argv[1]) * 0.6 else 1)" "$before" "$after" \
+  && ok "a killed miner's score drops ($before -> $after)" || bad "killed miner score $before -> $after"
+
 # Restart the validator: it resumes its scores from the state file.
 kill "$VPID"; wait "$VPID" 2>/dev/null
 python3 - "$WORK/validator.json" <<'PY' && ok "validator state saved with scores" || bad "state file"
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["scores"][1]["score"] > 0.3 and d["scores"][2]["score"] == 0, d["scores"]
+assert d["scores"][1]["score"] > 0 and d["scores"][2]["score"] == 0, d["scores"]
 PY
 start_validator
 wait_ready "$WORK/validator.out" && sleep 0.5 && grep -q "resumed 3 scores" "$WORK/validator.err" \

@@ -40,6 +40,9 @@ void addSubnetCommands(CLI::App& app, int& exitCode, const ChainSettings& chain)
 // Adds `merit weights set|commit|reveal|show`.
 void addWeightsCommands(CLI::App& app, int& exitCode, const ChainSettings& chain);
 
+// Adds `merit validator status`.
+void addValidatorCommands(CLI::App& app, int& exitCode);
+
 // Adds `merit yuma epoch` (runs one Yuma Consensus epoch on a JSON subnet state).
 void addYumaCommands(CLI::App& app, int& exitCode);
 

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   int exitCode = merit::cli::kExitOk;
   merit::cli::addWalletCommands(app, exitCode);
   merit::cli::addYumaCommands(app, exitCode);
+  merit::cli::addValidatorCommands(app, exitCode);
   merit::cli::addChainCommands(app, exitCode, chain);
   merit::cli::addSubnetCommands(app, exitCode, chain);
   merit::cli::addWeightsCommands(app, exitCode, chain);

@@ -1,7 +1,10 @@
 #include "merit/validator/validator.h"
 
+#include <algorithm>
 #include <random>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include "merit/crypto/ss58.h"
 #include "merit/util/log.h"
@@ -107,6 +110,9 @@ Result<StepReport> Validator::step() {
     auto deadline = std::chrono::steady_clock::now() + m_config.queryTimeout;
     auto results = m_dendrite->query(targets, requests, deadline);
     const double timeout = std::chrono::duration<double>(m_config.queryTimeout).count();
+    std::vector<double> latenciesMs;
+    double qualitySum = 0;
+    std::size_t qualityCount = 0;
     for (const auto& r : results) {
       std::uint16_t uid = uids[r.index];
       MERIT_LOG_DEBUG(Category::kValidator, "uid {}: status {} ({}), authenticated {}, {} us", uid,
@@ -115,7 +121,12 @@ Result<StepReport> Validator::step() {
       double s = 0;  // failures, timeouts and unauthenticated answers score 0
       if (r.status == wire::Status::kOk && r.authenticated) {
         ++report.answered;
+        latenciesMs.push_back(std::chrono::duration<double, std::milli>(r.latency).count());
         auto q = m_task->score(expectations[r.index], r.body);
+        if (q) {
+          qualitySum += *q;
+          ++qualityCount;
+        }
         if (!q) {
           MERIT_LOG_RATE_LIMITED(Category::kValidator, log::Level::kWarn, "cannot score uid {}: {}", uid,
                                  q.error().message());
@@ -125,16 +136,24 @@ Result<StepReport> Validator::step() {
       }
       m_scores.observe(uid, mg->neurons[uid].hotkey, s, m_config.emaAlpha);
     }
+    if (qualityCount > 0) report.meanQuality = qualitySum / static_cast<double>(qualityCount);
+    if (!latenciesMs.empty()) {
+      std::nth_element(latenciesMs.begin(), latenciesMs.begin() + latenciesMs.size() / 2, latenciesMs.end());
+      report.medianLatencyMs = latenciesMs[latenciesMs.size() / 2];
+    }
   }
 
   m_state.scores = m_scores.entries();
   m_state.steps += 1;
   report.weights = m_setter->step(*mg, m_scores.scores(), m_state);
+  if (const auto* self = mg->byHotkey(me)) {
+    std::uint64_t limit = mg->hyperparameters.value("weights_rate_limit", std::uint64_t{0});
+    std::uint64_t interval = m_config.weights.minIntervalBlocks > 0 ? m_config.weights.minIntervalBlocks : mg->tempo;
+    report.nextWeightsBlock = std::max(self->lastUpdate + limit, m_state.lastWeightsBlock + interval);
+  }
+  MERIT_LOG_INFO(Category::kValidator, "{}", formatStep(report));
   if (report.weights.kind == WeightOutcome::Kind::kFailed) {
     MERIT_LOG_WARN(Category::kValidator, "weights not set: {} {}", report.weights.error, report.weights.detail);
-  } else if (report.weights.kind != WeightOutcome::Kind::kNotDue) {
-    MERIT_LOG_INFO(Category::kValidator, "weights {} in block {}", weightOutcomeName(report.weights.kind),
-                   report.weights.block);
   }
   if (!m_config.stateFile.empty()) {
     if (auto saved = saveState(m_config.stateFile, m_state); !saved) {
@@ -142,6 +161,18 @@ Result<StepReport> Validator::step() {
     }
   }
   return report;
+}
+
+std::string formatStep(const StepReport& r) {
+  std::string out = fmt::format("block {}: queried {}, answered {}, mean quality {:.2f}, median latency {:.1f} ms", r.block,
+                                r.queried, r.answered, r.meanQuality, r.medianLatencyMs);
+  if (r.weights.kind == WeightOutcome::Kind::kFailed) {
+    out += fmt::format(", weights failed: {} {}", r.weights.error, r.weights.detail);
+  } else if (r.weights.kind != WeightOutcome::Kind::kNotDue) {
+    out += fmt::format(", weights {} in block {}", weightOutcomeName(r.weights.kind), r.weights.block);
+  }
+  if (r.nextWeightsBlock > 0) out += fmt::format(", next weights at block {}", r.nextWeightsBlock);
+  return out;
 }
 
 int Validator::run() {

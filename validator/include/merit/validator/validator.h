@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "merit/net/dendrite.h"
 #include "merit/rpc/client.h"
@@ -58,8 +59,15 @@ struct StepReport {
   std::uint64_t block = 0;
   std::size_t queried = 0;
   std::size_t answered = 0;  // authenticated OK answers
+  double meanQuality = 0;    // over answered, scored responses
+  double medianLatencyMs = 0;  // over answered responses
+  std::uint64_t nextWeightsBlock = 0;  // earliest block the next weights may land (0 = unknown)
   WeightOutcome weights;
 };
+
+// The one-line operator status of a step, e.g.
+// "block 412: queried 50, answered 47, mean quality 0.91, median latency 12.3 ms, weights set in block 410, next at 432".
+std::string formatStep(const StepReport& r);
 
 class Validator {
  public:
