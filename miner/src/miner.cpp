@@ -11,6 +11,10 @@
 namespace merit::miner {
 
 using log::Category;
+using metrics::Histogram;
+using metrics::MetricsServer;
+using metrics::renderCounter;
+using metrics::renderGauge;
 
 struct Miner::HandlerMetrics {
   Histogram batchSize{"merit_miner_batch_size", "Requests per handler batch", {1, 2, 4, 8, 16, 32, 64, 128}};

@@ -69,7 +69,7 @@ METRICS_PORT=$(json "$WORK/honest.out" "d['metrics_port']" 2>/dev/null)
 start_validator() {
   MERIT_VALIDATOR_STEP_INTERVAL_MS=300 MERIT_VALIDATOR_QUERY_TIMEOUT_MS=3000 MERIT_VALIDATOR_EMA_ALPHA=0.3 \
     "$VALIDATOR" -w owner -k validator --netuid 1 --plugin hash --subnet-path "$SUBNETS" \
-    --state-file "$WORK/validator.json" --log-level ${VALIDATOR_LOG:-info} > "$WORK/validator.out" 2>> "$WORK/validator.err" &
+    --state-file "$WORK/validator.json" --metrics-port 0 --log-level ${VALIDATOR_LOG:-info} > "$WORK/validator.out" 2>> "$WORK/validator.err" &
   VPID=$!
   PIDS+=($VPID)
 }
@@ -117,6 +117,16 @@ else
   bad "no metrics port in the miner's ready line"
 fi
 
+VMETRICS=$(python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).readline())['metrics_port'])" "$WORK/validator.out")
+python3 - "$VMETRICS" <<'PY' && ok "validator /metrics: scores, latency, weight outcomes, validator trust" || bad "validator metrics"
+import sys, urllib.request
+body = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=5).read().decode()
+score = [l for l in body.splitlines() if l.startswith('merit_validator_score{uid="1"}')][0]
+assert float(score.split()[-1]) > 0.3, score
+sets = [l for l in body.splitlines() if l.startswith('merit_validator_weight_steps_total{outcome="set"}')][0]
+assert int(sets.split()[-1]) > 0, sets
+assert "merit_validator_query_latency_seconds_count" in body and "merit_validator_trust" in body
+PY
 "$MERIT" validator status --state "$WORK/validator.json" > "$WORK/status.out" 2>&1 \
   && grep -q "validator 5" "$WORK/status.out" && ok "merit validator status prints the score table" \
   || bad "validator status: $(head -3 "$WORK/status.out")"

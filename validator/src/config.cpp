@@ -57,13 +57,16 @@ void set(ValidatorFileConfig& c, const std::string& key, const std::string& v, c
   else if (key == "weights_interval_blocks") l.weights.minIntervalBlocks = integer(v, path, 0, 1'000'000);
   else if (key == "validator_stake_limit") l.validatorStakeLimit = integer(v, path, 0, UINT64_MAX);
   else if (key == "state_file") l.stateFile = v;
+  else if (key == "metrics_host") l.metricsHost = v;
+  else if (key == "metrics_port") l.metricsPort = v == "-1" ? -1 : static_cast<int>(integer(v, path, 0, 65535));
   else bad(path, "unknown key (see configs/validator.yaml)");
 }
 
 const std::set<std::string> kKeys = {"wallet",           "hotkey",         "plugin",           "log_level",
                                      "chain_url",        "netuid",         "sample_size",      "step_interval_ms",
                                      "query_timeout_ms", "auth_mode",      "ema_alpha",        "latency_weight",
-                                     "sharpen",          "weights_interval_blocks", "validator_stake_limit", "state_file"};
+                                     "sharpen",          "weights_interval_blocks", "validator_stake_limit", "state_file",
+                                     "metrics_host",     "metrics_port"};
 
 }  // namespace
 

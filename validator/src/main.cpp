@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
   std::string configPath;
   std::vector<std::string> subnetPath;
   std::optional<std::string> wallet, hotkey, url, plugin, pluginConfig, stateFile, logLevel;
-  std::optional<int> netuid;
+  std::optional<int> netuid, metricsPort;
   app.add_option("-c,--config", configPath, "YAML config (see configs/validator.yaml)");
   app.add_option("-w,--wallet", wallet, "Wallet name");
   app.add_option("-k,--hotkey", hotkey, "Hotkey name");
@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   app.add_option("--plugin-config", pluginConfig, "The plugin's config as YAML text");
   app.add_option("--subnet-path", subnetPath, "Directories to search for plugins (repeatable)");
   app.add_option("--state-file", stateFile, "Where scores are saved (reloaded at start)");
+  app.add_option("--metrics-port", metricsPort, "Prometheus /metrics port (0 = any free port)");
   app.add_option("--log-level", logLevel, "Log levels: LEVEL or LEVEL,category=LEVEL,...");
   CLI11_PARSE(app, argc, argv);
 
@@ -78,6 +79,7 @@ int main(int argc, char** argv) {
   if (pluginConfig) cfg.pluginConfigYaml = *pluginConfig;
   for (const auto& p : subnetPath) cfg.subnetPath.push_back(p);
   if (stateFile) cfg.loop.stateFile = *stateFile;
+  if (metricsPort) cfg.loop.metricsPort = *metricsPort;
   if (logLevel) cfg.logLevel = *logLevel;
   if (auto ok = log::configure(cfg.logLevel); !ok) return fatal(ok.error().message());
   if (cfg.plugin.empty()) return fatal("no subnet plugin: set plugin in the config or pass --plugin");
@@ -105,8 +107,8 @@ int main(int argc, char** argv) {
     while (!g_signalled.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     (*v)->stop();
   });
-  std::printf("{\"event\":\"ready\",\"plugin\":\"%s\",\"state_file\":\"%s\"}\n", (*loaded)->name().c_str(),
-              cfg.loop.stateFile.c_str());
+  std::printf("{\"event\":\"ready\",\"plugin\":\"%s\",\"state_file\":\"%s\",\"metrics_port\":%d}\n",
+              (*loaded)->name().c_str(), cfg.loop.stateFile.c_str(), (*v)->metricsPort());
   std::fflush(stdout);
   int rc = (*v)->run();
   g_signalled = true;

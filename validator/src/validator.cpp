@@ -60,6 +60,11 @@ Result<std::unique_ptr<Validator>> Validator::start(ValidatorConfig config, cryp
   std::uint64_t seed = c.seed;
   if (seed == 0) seed = std::random_device{}();
   v->m_sampler = std::make_unique<MinerSampler>(seed);
+  if (c.metricsPort >= 0) {
+    Validator* self = v.get();
+    MERIT_ASSIGN_OR_RETURN(v->m_metricsServer, metrics::MetricsServer::start(c.metricsHost, c.metricsPort,
+                                                                             [self] { return self->renderMetrics(); }));
+  }
   return v;
 }
 
@@ -122,6 +127,7 @@ Result<StepReport> Validator::step() {
       if (r.status == wire::Status::kOk && r.authenticated) {
         ++report.answered;
         latenciesMs.push_back(std::chrono::duration<double, std::milli>(r.latency).count());
+        m_latency.observe(std::chrono::duration<double>(r.latency).count());
         auto q = m_task->score(expectations[r.index], r.body);
         if (q) {
           qualitySum += *q;
@@ -152,6 +158,12 @@ Result<StepReport> Validator::step() {
     report.nextWeightsBlock = std::max(self->lastUpdate + limit, m_state.lastWeightsBlock + interval);
   }
   MERIT_LOG_INFO(Category::kValidator, "{}", formatStep(report));
+  ++m_weightOutcomes[static_cast<std::size_t>(report.weights.kind)];
+  {
+    std::lock_guard lock(m_metricsMutex);
+    m_publishedScores = m_scores.scores();
+    if (const auto* self = mg->byHotkey(me)) m_validatorTrust = self->validatorTrust;
+  }
   if (report.weights.kind == WeightOutcome::Kind::kFailed) {
     MERIT_LOG_WARN(Category::kValidator, "weights not set: {} {}", report.weights.error, report.weights.detail);
   }
@@ -172,6 +184,24 @@ std::string formatStep(const StepReport& r) {
     out += fmt::format(", weights {} in block {}", weightOutcomeName(r.weights.kind), r.weights.block);
   }
   if (r.nextWeightsBlock > 0) out += fmt::format(", next weights at block {}", r.nextWeightsBlock);
+  return out;
+}
+
+std::string Validator::renderMetrics() const {
+  std::string out;
+  std::vector<std::pair<std::string, std::uint64_t>> outcomes;
+  for (std::size_t k = 0; k < m_weightOutcomes.size(); ++k) {
+    outcomes.emplace_back(weightOutcomeName(static_cast<WeightOutcome::Kind>(k)), m_weightOutcomes[k].load());
+  }
+  metrics::renderCounter(out, "merit_validator_weight_steps_total", "Steps by weight-setting outcome", outcomes, "outcome");
+  m_latency.render(out);
+  std::lock_guard lock(m_metricsMutex);
+  out += "# HELP merit_validator_score Moving-average score per uid\n# TYPE merit_validator_score gauge\n";
+  for (std::size_t uid = 0; uid < m_publishedScores.size(); ++uid) {
+    out += fmt::format("merit_validator_score{{uid=\"{}\"}} {:.6f}\n", uid, m_publishedScores[uid]);
+  }
+  metrics::renderGauge(out, "merit_validator_trust", "This validator's validator trust on chain (u16 proportion)",
+                       m_validatorTrust);
   return out;
 }
 

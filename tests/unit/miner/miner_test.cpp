@@ -5,7 +5,7 @@
 
 #include "merit/crypto/ss58.h"
 #include "merit/miner/config.h"
-#include "merit/miner/metrics.h"
+#include "merit/metrics/metrics.h"
 #include "merit/miner/policy.h"
 
 namespace merit::miner {
@@ -93,6 +93,8 @@ TEST_CASE("the shipped configs/miner.yaml and configs/chain.yaml load") {
 }
 
 TEST_CASE("metrics: histograms and counters in Prometheus text, served over HTTP") {
+  using metrics::Histogram;
+  using metrics::MetricsServer;
   Histogram h("x_seconds", "help", {0.1, 1});
   h.observe(0.05);
   h.observe(0.5);

@@ -15,7 +15,7 @@
 
 #include "merit/crypto/keys.h"
 #include "merit/miner/config.h"
-#include "merit/miner/metrics.h"
+#include "merit/metrics/metrics.h"
 #include "merit/miner/policy.h"
 #include "merit/net/axon.h"
 #include "merit/rpc/client.h"
@@ -59,7 +59,7 @@ class Miner {
   std::unique_ptr<rpc::MetagraphCache> m_cache;
   std::shared_ptr<MetagraphCallerPolicy> m_policy;
   std::unique_ptr<net::Axon> m_axon;
-  std::unique_ptr<MetricsServer> m_metrics;
+  std::unique_ptr<metrics::MetricsServer> m_metrics;
   std::array<std::uint8_t, 32> m_curvePublic{};
   std::atomic<bool> m_stop{false};
 

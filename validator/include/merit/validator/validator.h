@@ -6,13 +6,16 @@
 // from any thread. The metagraph cache and metrics server run their own threads.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <mutex>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "merit/metrics/metrics.h"
 #include "merit/net/dendrite.h"
 #include "merit/rpc/client.h"
 #include "merit/rpc/metagraph.h"
@@ -53,6 +56,8 @@ struct ValidatorConfig {
   std::uint64_t validatorStakeLimit = 0;
   std::string stateFile;  // empty: no persistence
   std::uint64_t seed = 0;  // sampler seed; 0 = from the OS
+  std::string metricsHost = "127.0.0.1";
+  int metricsPort = -1;  // Prometheus /metrics; -1 = off, 0 = any free port
 };
 
 struct StepReport {
@@ -82,6 +87,9 @@ class Validator {
   void stop() { m_stop = true; }
 
   const ScoreBoard& scores() const { return m_scores; }
+  int metricsPort() const { return m_metricsServer ? m_metricsServer->port() : -1; }
+  // /metrics text: scores per uid, query latency, weight submissions by outcome, validator trust.
+  std::string renderMetrics() const;
   const ValidatorState& state() const { return m_state; }
 
  private:
@@ -98,6 +106,15 @@ class Validator {
   ScoreBoard m_scores;
   ValidatorState m_state;
   std::atomic<bool> m_stop{false};
+
+  // Metrics, read by the metrics server's threads.
+  metrics::Histogram m_latency{"merit_validator_query_latency_seconds", "Send-to-answer time of answered queries",
+                               {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}};
+  std::array<std::atomic<std::uint64_t>, 5> m_weightOutcomes{};  // by WeightOutcome::Kind
+  mutable std::mutex m_metricsMutex;  // guards m_publishedScores, m_validatorTrust
+  std::vector<double> m_publishedScores;
+  std::uint16_t m_validatorTrust = 0;
+  std::unique_ptr<metrics::MetricsServer> m_metricsServer;
 };
 
 }  // namespace merit::validator

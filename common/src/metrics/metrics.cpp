@@ -1,10 +1,10 @@
-#include "merit/miner/metrics.h"
+#include "merit/metrics/metrics.h"
 
 #include <cstdio>
 
 #include <httplib.h>
 
-namespace merit::miner {
+namespace merit::metrics {
 
 namespace {
 std::string number(double v) {
@@ -76,4 +76,4 @@ MetricsServer::~MetricsServer() {
   if (m_thread.joinable()) m_thread.join();
 }
 
-}  // namespace merit::miner
+}  // namespace merit::metrics

@@ -1,5 +1,5 @@
-// Prometheus metrics for merit-miner: a tiny registry of counters and fixed-bucket histograms,
-// rendered in the Prometheus text format and served on /metrics.
+// Prometheus metrics for meritnet daemons (miner, validator): fixed-bucket histograms and
+// counters rendered in the Prometheus text format, served on /metrics.
 //
 // Thread-safety: observe()/add() are lock-free (atomics) and may be called from any thread;
 // render() may run concurrently with them (values are read individually, not as one snapshot).
@@ -20,7 +20,7 @@ namespace httplib {
 class Server;
 }
 
-namespace merit::miner {
+namespace merit::metrics {
 
 class Histogram {
  public:
@@ -59,4 +59,4 @@ void renderCounter(std::string& out, const std::string& name, const std::string&
                    const std::string& labelName);
 void renderGauge(std::string& out, const std::string& name, const std::string& help, double value);
 
-}  // namespace merit::miner
+}  // namespace merit::metrics
