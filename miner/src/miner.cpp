@@ -213,6 +213,19 @@ std::string Miner::renderMetrics() const {
   renderCounter(out, "merit_miner_responses_total", "Responses sent, by status", byStatus, "status");
   m_handlerMetrics->batchSize.render(out);
   m_handlerMetrics->inference.render(out);
+  // Admission to response, from the axon.
+  out += "# HELP merit_miner_request_seconds Time from admission to response\n# TYPE merit_miner_request_seconds histogram\n";
+  std::uint64_t cumulative = 0;
+  for (std::size_t b = 0; b < net::kServiceTimeBucketsMs.size(); ++b) {
+    cumulative += stats.serviceTimeBuckets[b];
+    out += "merit_miner_request_seconds_bucket{le=\"" + std::to_string(net::kServiceTimeBucketsMs[b] / 1000.0) + "\"} " +
+           std::to_string(cumulative) + "\n";
+  }
+  cumulative += stats.serviceTimeBuckets.back();
+  out += "merit_miner_request_seconds_bucket{le=\"+Inf\"} " + std::to_string(cumulative) + "\n";
+  out += "merit_miner_request_seconds_sum " + std::to_string(stats.serviceTimeSumMs / 1000.0) + "\n";
+  out += "merit_miner_request_seconds_count " + std::to_string(stats.serviceTimeCount) + "\n";
+  renderGauge(out, "merit_miner_queue_depth", "Requests admitted and waiting for a worker", static_cast<double>(stats.queueDepth));
   renderGauge(out, "merit_miner_requests_in_handler", "Requests currently being handled",
               static_cast<double>(m_handlerMetrics->inFlight.load()));
   renderGauge(out, "merit_miner_handler_batches_total", "Handler batches run", static_cast<double>(stats.handlerBatches));

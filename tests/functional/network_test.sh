@@ -112,6 +112,9 @@ body = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout
 line = [l for l in body.splitlines() if l.startswith('merit_miner_responses_total{status="ok"}')][0]
 assert int(line.split()[-1]) > 0, line
 assert "merit_miner_batch_size_bucket" in body and "merit_miner_inference_seconds_count" in body
+assert "merit_miner_queue_depth" in body
+count = [l for l in body.splitlines() if l.startswith("merit_miner_request_seconds_count")][0]
+assert int(count.split()[-1]) > 0, count
 PY
 else
   bad "no metrics port in the miner's ready line"

@@ -56,6 +56,7 @@ struct WorkItem {
   std::size_t module = 0;
   SteadyClock::time_point deadline;
   std::shared_ptr<const Session> session;  // null in signed mode
+  SteadyClock::time_point admitted = SteadyClock::now();
 };
 
 // Highest priority first, then first come first served.
@@ -149,6 +150,13 @@ class Axon::Impl {
     s.sessionsOpened = m_sessionsOpened.load();
     s.handlerBatches = m_handlerBatches.load();
     s.framesDropped = m_framesDropped.load();
+    {
+      std::lock_guard lock(m_queueMutex);
+      s.queueDepth = m_queue.size();
+    }
+    for (std::size_t i = 0; i < s.serviceTimeBuckets.size(); ++i) s.serviceTimeBuckets[i] = m_serviceBuckets[i].load();
+    s.serviceTimeSumMs = static_cast<double>(m_serviceSumUs.load()) / 1000.0;
+    s.serviceTimeCount = m_serviceCount.load();
     return s;
   }
 
@@ -652,6 +660,7 @@ class Axon::Impl {
       }
       for (std::size_t j = 0; j < live.size(); ++j) {
         WorkItem& item = batch[live[j]];
+        recordServiceTime(item);
         item.request = std::move(requests[j]);
         if (!failure.empty()) {
           out.push_back(outgoing(item, Status::kInternal, "handler failed", {}));
@@ -670,6 +679,16 @@ class Axon::Impl {
     m_inFlight -= batch.size();
     const std::uint64_t one = 1;
     [[maybe_unused]] auto n = ::write(m_eventFd, &one, sizeof one);
+  }
+
+  // Records admission-to-response time of a request a worker answered.
+  void recordServiceTime(const WorkItem& item) {
+    double ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - item.admitted).count();
+    std::size_t b = 0;
+    while (b < kServiceTimeBucketsMs.size() && ms > kServiceTimeBucketsMs[b]) ++b;
+    ++m_serviceBuckets[b];
+    m_serviceSumUs += static_cast<std::uint64_t>(ms * 1000.0);
+    ++m_serviceCount;
   }
 
   Outgoing outgoing(const WorkItem& item, Status status, std::string message, Bytes body) const {
@@ -697,7 +716,7 @@ class Axon::Impl {
   const crypto::Hash256 m_emptyBodyHash;
 
   // Work queue: bounded by queueCapacity.
-  std::mutex m_queueMutex;
+  mutable std::mutex m_queueMutex;
   std::condition_variable m_queueCv;
   std::map<QueueKey, WorkItem> m_queue;  // guarded by m_queueMutex
   std::uint64_t m_seq = 0;               // guarded by m_queueMutex
@@ -715,6 +734,9 @@ class Axon::Impl {
   std::array<std::atomic<std::uint64_t>, 10> m_responses{};
   std::atomic<std::uint64_t> m_sessionsOpened{0};
   std::atomic<std::uint64_t> m_handlerBatches{0};
+  std::array<std::atomic<std::uint64_t>, kServiceTimeBucketsMs.size() + 1> m_serviceBuckets{};
+  std::atomic<std::uint64_t> m_serviceSumUs{0};
+  std::atomic<std::uint64_t> m_serviceCount{0};
   std::atomic<std::uint64_t> m_framesDropped{0};
 
   std::thread m_ioThread;

@@ -80,9 +80,18 @@ struct AxonConfig {
   std::function<std::uint64_t(const wire::RequestHeader&, const CallerDecision&)> priority;
 };
 
+// Upper bounds (ms) of the service-time histogram buckets in AxonStats; a last bucket holds the rest.
+inline constexpr std::array<double, 10> kServiceTimeBucketsMs = {1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000};
+
 // Counters, for tests and metrics. Indexed by wire::Status (0..9).
 struct AxonStats {
   std::array<std::uint64_t, 10> responses{};  // responses sent, by status
+  std::size_t queueDepth = 0;                 // requests admitted and waiting for a worker now
+  // Admission to response, for requests that reached a worker: counts per kServiceTimeBucketsMs
+  // bucket (non-cumulative, the last one for slower), their sum and count.
+  std::array<std::uint64_t, kServiceTimeBucketsMs.size() + 1> serviceTimeBuckets{};
+  double serviceTimeSumMs = 0;
+  std::uint64_t serviceTimeCount = 0;
   std::uint64_t sessionsOpened = 0;
   std::uint64_t handlerBatches = 0;
   std::uint64_t framesDropped = 0;  // frames with no usable reply address/format
