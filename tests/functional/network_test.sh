@@ -120,6 +120,17 @@ else
   bad "no metrics port in the miner's ready line"
 fi
 
+# Concurrent answers each match their own request; an unregistered key is refused.
+"$MERIT" query --netuid 1 --uid 1 -w owner -k validator --plugin hash --subnet-path "$SUBNETS" --count 32 \
+  > "$WORK/query.out" 2>&1 && grep -q "32 of 32 answers perfect" "$WORK/query.out" \
+  && ok "32 concurrent queries each get their own correct answer" || bad "query: $(tail -3 "$WORK/query.out")"
+"$MERIT" query --netuid 1 --uid 1 -w owner -k stranger --plugin hash --subnet-path "$SUBNETS" > "$WORK/query2.out" 2>&1
+[[ $? -eq 1 ]] && grep -q "FORBIDDEN" "$WORK/query2.out" && ok "an unregistered key gets FORBIDDEN" \
+  || bad "stranger query: $(tail -3 "$WORK/query2.out")"
+"$MERIT" query --netuid 1 --uid 2 -w owner -k validator --plugin hash --subnet-path "$SUBNETS" --count 4 > "$WORK/query3.out" 2>&1
+[[ $? -eq 1 ]] && grep -q "0 of 4 answers perfect" "$WORK/query3.out" && ok "the faulty miner's answers score 0" \
+  || bad "faulty query: $(tail -3 "$WORK/query3.out")"
+
 VMETRICS=$(python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).readline())['metrics_port'])" "$WORK/validator.out")
 python3 - "$VMETRICS" <<'PY' && ok "validator /metrics: scores, latency, weight outcomes, validator trust" || bad "validator metrics"
 import sys, urllib.request

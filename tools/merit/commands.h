@@ -40,6 +40,9 @@ void addSubnetCommands(CLI::App& app, int& exitCode, const ChainSettings& chain)
 // Adds `merit weights set|commit|reveal|show`.
 void addWeightsCommands(CLI::App& app, int& exitCode, const ChainSettings& chain);
 
+// Adds `merit query` (ask a miner with the subnet plugin's challenges).
+void addQueryCommand(CLI::App& app, int& exitCode, const ChainSettings& chain);
+
 // Adds `merit validator status`.
 void addValidatorCommands(CLI::App& app, int& exitCode);
 

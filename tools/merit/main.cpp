@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   merit::cli::addWalletCommands(app, exitCode);
   merit::cli::addYumaCommands(app, exitCode);
   merit::cli::addValidatorCommands(app, exitCode);
+  merit::cli::addQueryCommand(app, exitCode, chain);
   merit::cli::addChainCommands(app, exitCode, chain);
   merit::cli::addSubnetCommands(app, exitCode, chain);
   merit::cli::addWeightsCommands(app, exitCode, chain);
