@@ -31,7 +31,7 @@ json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval
 wait_ready() { for _ in $(seq 200); do grep -q '"ready"' "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
 "$MERIT" wallet create -w owner -k validator --kdf interactive --json > "$WORK/owner.json" || bad "create wallet"
-for k in honest faulty stranger; do "$MERIT" wallet new-hotkey -w owner -k $k > /dev/null || bad "hotkey $k"; done
+for k in honest faulty slow stranger; do "$MERIT" wallet new-hotkey -w owner -k $k > /dev/null || bad "hotkey $k"; done
 OWNER=$(json "$WORK/owner.json" "d['coldkey']['ss58Address']")
 
 "$CHAIN" --dev --data-dir "$WORK/chain" --rpc-port 0 --feed tcp://127.0.0.1:0 --block-time-ms 100 \
@@ -43,7 +43,7 @@ ok "chain started at $MERIT_CHAIN_URL"
 
 "$MERIT" subnet create --plugin hash --set tempo=10 --set weights_rate_limit=2 --set activity_cutoff=1000 -w owner \
   > "$WORK/create.out" 2>&1 && ok "subnet created" || bad "subnet create: $(cat "$WORK/create.out")"
-for k in validator honest faulty; do
+for k in validator honest faulty slow; do
   "$MERIT" register --netuid 1 -w owner -k $k > "$WORK/reg.out" 2>&1 && ok "registered $k" || bad "register $k: $(cat "$WORK/reg.out")"
 done
 "$MERIT" stake add --amount 100 -w owner -k validator > /dev/null 2>&1 && ok "validator staked" || bad "stake"
@@ -62,6 +62,10 @@ PIDS+=($!)
 "$MINER" -w owner -k faulty --netuid 1 --plugin hash --subnet-path "$SUBNETS" --bind 'tcp://127.0.0.1:*' \
   --plugin-config '{faults: {wrong_rate: 1.0}}' --log-level warn > "$WORK/faulty.out" 2> "$WORK/faulty.err" &
 PIDS+=($!)
+"$MINER" -w owner -k slow --netuid 1 --plugin hash --subnet-path "$SUBNETS" --bind 'tcp://127.0.0.1:*' \
+  --plugin-config '{faults: {delay_ms: 600}}' --log-level warn > "$WORK/slow.out" 2> "$WORK/slow.err" &
+PIDS+=($!)
+wait_ready "$WORK/slow.out" && ok "slow miner serving" || bad "slow miner: $(head -3 "$WORK/slow.err")"
 wait_ready "$WORK/honest.out" && ok "honest miner serving" || bad "honest miner: $(head -3 "$WORK/honest.err")"
 wait_ready "$WORK/faulty.out" && ok "faulty miner serving" || bad "faulty miner: $(head -3 "$WORK/faulty.err")"
 METRICS_PORT=$(json "$WORK/honest.out" "d['metrics_port']" 2>/dev/null)
@@ -97,11 +101,13 @@ assert n[1]["incentive"] > n[2]["incentive"], (n[1]["incentive"], n[2]["incentiv
 assert n[0]["dividends"] > 0, n[0]
 assert n[1]["axon"] and n[2]["axon"], "axons on chain"
 PY
-python3 - "$WORK/mg.json" <<'PY' && ok "validator's weights are on chain, favouring the honest miner" || bad "weights: $(head -c 400 "$WORK/mg.json")"
+python3 - "$WORK/mg.json" <<'PY' && ok "weights on chain order the miners by quality, then latency (honest > slow > faulty)" || bad "weights: $(head -c 400 "$WORK/mg.json")"
 import json, sys
 d = json.load(open(sys.argv[1]))
 w = dict((u, v) for u, v in d["neurons"][0]["weights"])
 assert w.get(1, 0) == 65535 and w.get(2, 0) < w[1], w
+# Quality first, then latency: the correct-but-slow miner ranks between the two.
+assert w.get(2, 0) < w.get(3, 0) < w[1], w
 PY
 grep -q "SettingWeightsTooFast" "$WORK/validator.err" && bad "the validator hit SettingWeightsTooFast" || ok "no SettingWeightsTooFast"
 
@@ -144,7 +150,7 @@ PY
 "$MERIT" validator status --state "$WORK/validator.json" > "$WORK/status.out" 2>&1 \
   && grep -q "validator 5" "$WORK/status.out" && ok "merit validator status prints the score table" \
   || bad "validator status: $(head -3 "$WORK/status.out")"
-grep -q "queried 2, answered 2, mean quality" "$WORK/validator.err" && ok "one-line status per step" \
+grep -q "queried 3, answered 3, mean quality" "$WORK/validator.err" && ok "one-line status per step" \
   || bad "status line: $(grep queried "$WORK/validator.err" | tail -1)"
 
 # Kill the honest miner: its score falls (timeouts score 0).
@@ -166,7 +172,7 @@ d = json.load(open(sys.argv[1]))
 assert d["scores"][1]["score"] > 0 and d["scores"][2]["score"] == 0, d["scores"]
 PY
 start_validator
-wait_ready "$WORK/validator.out" && sleep 0.5 && grep -q "resumed 3 scores" "$WORK/validator.err" \
+wait_ready "$WORK/validator.out" && sleep 0.5 && grep -q "resumed 4 scores" "$WORK/validator.err" \
   && ok "restarted validator resumed its scores" || bad "resume: $(grep -i resum "$WORK/validator.err" | head -2)"
 
 finish
