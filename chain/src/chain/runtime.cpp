@@ -87,6 +87,19 @@ void clearUid(StateView& s, NetUid netuid, const SubnetInfo& info, Uid uid) {
   }
 }
 
+// Puts a freshly registered hotkey at `uid` (its previous occupant already cleared).
+void seatNeuron(StateView& s, NetUid netuid, Uid uid, const crypto::PublicKey& hotkey, const AccountId& coldkey,
+                std::uint64_t block, std::uint64_t lastUpdate) {
+  Neuron n;
+  n.hotkey = hotkey.accountId();
+  n.hotkeyPub = hotkey.bytes();
+  n.coldkey = coldkey;
+  n.blockAtRegistration = block;
+  n.lastUpdate = lastUpdate;
+  s.setNeuron(netuid, uid, n);
+  s.setUidOf(netuid, n.hotkey, uid);
+}
+
 }  // namespace
 
 Runtime::Runtime(RuntimeConfig config, crypto::Hash256 genesisHash)
@@ -262,14 +275,7 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
     totals.issuance -= info->burn;
     s.setTotals(totals);
     if (!owner) s.setHotkeyOwner(hotkey, signer);
-    Neuron n;
-    n.hotkey = hotkey;
-    n.hotkeyPub = c->hotkey.bytes();
-    n.coldkey = signer;
-    n.blockAtRegistration = block;
-    n.lastUpdate = block;
-    s.setNeuron(c->netuid, uid, n);
-    s.setUidOf(c->netuid, hotkey, uid);
+    seatNeuron(s, c->netuid, uid, c->hotkey, signer, block, block);
     if (info->lastRegistrationBlock != block) info->registrationsThisBlock = 0;
     info->registrationsThisBlock += 1;
     info->registrationsThisInterval += 1;
@@ -463,14 +469,7 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
       s.setSubnet(kRootNetUid, *root);
     }
     if (!owner) s.setHotkeyOwner(hotkey, signer);
-    Neuron n;
-    n.hotkey = hotkey;
-    n.hotkeyPub = c->hotkey.bytes();
-    n.coldkey = signer;
-    n.blockAtRegistration = block;
-    n.lastUpdate = 0;
-    s.setNeuron(kRootNetUid, uid, n);
-    s.setUidOf(kRootNetUid, hotkey, uid);
+    seatNeuron(s, kRootNetUid, uid, c->hotkey, signer, block, 0);
     return ok();
   }
 
