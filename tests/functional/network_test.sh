@@ -31,7 +31,7 @@ json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval
 wait_ready() { for _ in $(seq 200); do grep -q '"ready"' "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
 "$MERIT" wallet create -w owner -k validator --kdf interactive --json > "$WORK/owner.json" || bad "create wallet"
-for k in honest faulty slow stranger; do "$MERIT" wallet new-hotkey -w owner -k $k > /dev/null || bad "hotkey $k"; done
+for k in honest faulty slow stranger auto; do "$MERIT" wallet new-hotkey -w owner -k $k > /dev/null || bad "hotkey $k"; done
 OWNER=$(json "$WORK/owner.json" "d['coldkey']['ss58Address']")
 
 "$CHAIN" --dev --data-dir "$WORK/chain" --rpc-port 0 --feed tcp://127.0.0.1:0 --block-time-ms 100 \
@@ -56,9 +56,18 @@ rc=$?
   && ok "unregistered miner refuses to serve and prints the register command" \
   || bad "unregistered miner (exit $rc): $(head -3 "$WORK/stranger.err")"
 
+# --auto-register: an unregistered miner registers itself (paying with the coldkey) and serves.
+"$MINER" -w owner -k auto --netuid 1 --plugin hash --subnet-path "$SUBNETS" --bind 'tcp://127.0.0.1:*' \
+  --auto-register --log-level warn > "$WORK/auto.out" 2> "$WORK/auto.err" &
+PIDS+=($!)
+wait_ready "$WORK/auto.out" && "$MERIT" metagraph --netuid 1 --json > "$WORK/auto.json" 2>/dev/null \
+  && [[ $(json "$WORK/auto.json" "len(d['neurons'])") -eq 5 ]] \
+  && ok "--auto-register: the miner registered itself and serves" || bad "auto-register: $(head -3 "$WORK/auto.err")"
+
 "$MINER" -w owner -k honest --netuid 1 --plugin hash --subnet-path "$SUBNETS" --bind 'tcp://127.0.0.1:*' \
   --metrics-port 0 --log-level warn > "$WORK/honest.out" 2> "$WORK/honest.err" &
 PIDS+=($!)
+HONEST_PID=$!
 "$MINER" -w owner -k faulty --netuid 1 --plugin hash --subnet-path "$SUBNETS" --bind 'tcp://127.0.0.1:*' \
   --plugin-config '{faults: {wrong_rate: 1.0}}' --log-level warn > "$WORK/faulty.out" 2> "$WORK/faulty.err" &
 PIDS+=($!)
@@ -150,12 +159,12 @@ PY
 "$MERIT" validator status --state "$WORK/validator.json" > "$WORK/status.out" 2>&1 \
   && grep -q "validator 5" "$WORK/status.out" && ok "merit validator status prints the score table" \
   || bad "validator status: $(head -3 "$WORK/status.out")"
-grep -q "queried 3, answered 3, mean quality" "$WORK/validator.err" && ok "one-line status per step" \
+grep -q "queried 4, answered 4, mean quality" "$WORK/validator.err" && ok "one-line status per step" \
   || bad "status line: $(grep queried "$WORK/validator.err" | tail -1)"
 
 # Kill the honest miner: its score falls (timeouts score 0).
 before=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['scores'][1]['score'])" "$WORK/validator.json")
-kill "${PIDS[1]}"; wait "${PIDS[1]}" 2>/dev/null
+kill "$HONEST_PID"; wait "$HONEST_PID" 2>/dev/null
 for _ in $(seq 100); do
   after=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['scores'][1]['score'])" "$WORK/validator.json")
   python3 -c "import sys; sys.exit(0 if float(sys.argv[2]) < float(sys.argv[1]) * 0.6 else 1)" "$before" "$after" && break
@@ -172,7 +181,7 @@ d = json.load(open(sys.argv[1]))
 assert d["scores"][1]["score"] > 0 and d["scores"][2]["score"] == 0, d["scores"]
 PY
 start_validator
-wait_ready "$WORK/validator.out" && sleep 0.5 && grep -q "resumed 4 scores" "$WORK/validator.err" \
+wait_ready "$WORK/validator.out" && sleep 0.5 && grep -q "resumed 5 scores" "$WORK/validator.err" \
   && ok "restarted validator resumed its scores" || bad "resume: $(grep -i resum "$WORK/validator.err" | head -2)"
 
 finish
