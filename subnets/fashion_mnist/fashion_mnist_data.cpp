@@ -57,7 +57,9 @@ Result<IdxArray> parseIdx(std::span<const std::uint8_t> bytes, std::string_view 
   if (bytes.size() < 4) return corrupt("shorter than its 4-byte magic number");
   if (bytes[0] != 0 || bytes[1] != 0) return corrupt("bad magic number (the first two bytes must be 0)");
   if (bytes[2] != 0x08) {
-    return corrupt("element type 0x" + std::to_string(bytes[2]) + " is not unsigned byte (0x08)");
+    constexpr char kHex[] = "0123456789abcdef";
+    const std::string type = {'0', 'x', kHex[bytes[2] >> 4], kHex[bytes[2] & 0xf]};
+    return corrupt("element type " + type + " is not unsigned byte (0x08)");
   }
   const std::size_t ndims = bytes[3];
   if (ndims < 1 || ndims > 4) return corrupt(std::to_string(ndims) + " dimensions (expected 1 to 4)");

@@ -184,7 +184,7 @@ std::uint64_t randomSeed() {
 
 class FashionMnistSubnet final : public merit::subnet_sdk::Subnet {
  public:
-  FashionMnistSubnet(std::string_view configYaml, Role role) : m_config(parseConfig(configYaml, role)), m_role(role) {
+  FashionMnistSubnet(std::string_view configYaml, Role role) : m_config(parseConfig(configYaml, role)) {
     if (sodium_init() < 0) throw SubnetError(Status::kInternal, "libsodium failed to initialise");
     if (role == Role::kValidator) {
       auto split = fm::loadSplit(m_config.dataDir, fm::SplitName::kTest);
@@ -315,7 +315,6 @@ class FashionMnistSubnet final : public merit::subnet_sdk::Subnet {
   }
 
   const Config m_config;
-  const Role m_role;
   // Validator.
   fm::Split m_test;  // the held-out test split only; immutable after construction
   std::atomic<std::uint64_t> m_challenges{0};

@@ -150,7 +150,8 @@ TEST_CASE("IDX: a good file parses; truncated, padded and bad-magic files are co
   auto badMagic = idx({3}, 3);
   badMagic[0] = 0x1f;
   CHECK_FALSE(fm::parseIdx(badMagic, "magic").has_value());
-  CHECK(fm::parseIdx(idx({3}, 12, 0x0D), "float").error().message().find("unsigned byte") != std::string::npos);
+  CHECK(fm::parseIdx(idx({3}, 12, 0x0D), "float").error().message().find("element type 0x0d is not unsigned byte") !=
+        std::string::npos);
   CHECK_FALSE(fm::parseIdx(std::vector<std::uint8_t>{0, 0, 8}, "tiny").has_value());
   CHECK_FALSE(fm::parseIdx(std::vector<std::uint8_t>{0, 0, 8, 2, 0, 0}, "dims").has_value());
   CHECK_FALSE(fm::parseIdx(idx({0}, 0), "zero").has_value());
