@@ -36,35 +36,37 @@ std::uint64_t splitmix64(std::uint64_t z) {
 
 constexpr std::uint64_t kGolden = 0x9E3779B97F4A7C15ULL;
 
-void fill(std::uint64_t key, std::span<std::uint32_t> out) {
-  std::uint64_t z = key;
+// out[j] = element first + j of the matrix with generator key `key`.
+void fillFrom(std::uint64_t key, std::uint64_t first, std::span<std::uint32_t> out) {
+  std::uint64_t z = key + first * kGolden;
   for (std::uint32_t& x : out) {
-    z += kGolden;  // key + (i + 1) * golden, i = index of x
+    z += kGolden;  // key + (index + 1) * golden
     x = static_cast<std::uint32_t>(splitmix64(z) % kPrime);
   }
 }
 
 // The CPU product in blocks of kRows rows x kCols columns of C. The kRows x kCols uint64_t
-// accumulators (4 KiB) stay in L1; one k x kCols panel of B (k * 512 bytes) is reused by every
-// row block of a thread and stays in L2 for k up to a few thousand. See matmul_core.h for why
-// the uint64_t sums never overflow.
+// accumulators (4 KiB) stay in L1. For each block of kCols columns, a thread first copies that
+// k x kCols panel of B into a contiguous buffer (k * 512 bytes: in L2 for k up to ~2000), which
+// every one of its row blocks then streams through in order. See matmul_core.h for why the
+// uint64_t sums never overflow.
 constexpr std::uint32_t kRows = 4;
 constexpr std::uint32_t kCols = 128;
 
-// Rows [0, 4) of C from rows [0, 4) of A (row stride k) and columns [0, cols) of B and C (row
-// strides m); cols <= kCols.
+// Rows [0, 4) of C (row stride m) from rows [0, 4) of A (row stride k) and the packed panel
+// (k rows of kCols elements, of which the first `cols` are used).
 MERIT_MATMUL_CLONES
-void kernelRows4(const std::uint32_t* a, const std::uint32_t* b, std::uint32_t* c, std::uint32_t k, std::uint32_t m,
-                 std::uint32_t cols) {
+void kernelRows4(const std::uint32_t* a, const std::uint32_t* panel, std::uint32_t* c, std::uint32_t k,
+                 std::uint32_t m, std::uint32_t cols) {
   alignas(64) std::uint64_t acc[kRows][kCols] = {};
   const std::size_t lda = k;
   for (std::uint32_t kk = 0; kk < k; ++kk) {
-    const std::uint32_t* brow = b + static_cast<std::size_t>(kk) * m;
+    const std::uint32_t* brow = panel + static_cast<std::size_t>(kk) * kCols;
     const std::uint64_t a0 = a[kk];
     const std::uint64_t a1 = a[lda + kk];
     const std::uint64_t a2 = a[2 * lda + kk];
     const std::uint64_t a3 = a[3 * lda + kk];
-    for (std::uint32_t j = 0; j < cols; ++j) {
+    for (std::uint32_t j = 0; j < kCols; ++j) {  // full width: the panel is zero-padded
       const std::uint64_t bv = brow[j];
       acc[0][j] += a0 * bv;
       acc[1][j] += a1 * bv;
@@ -78,15 +80,15 @@ void kernelRows4(const std::uint32_t* a, const std::uint32_t* b, std::uint32_t* 
   }
 }
 
-// One row of C, for the rows left over when n is not a multiple of kRows.
+// One row of C, for the rows left over when a thread's rows are not a multiple of kRows.
 MERIT_MATMUL_CLONES
-void kernelRow1(const std::uint32_t* a, const std::uint32_t* b, std::uint32_t* c, std::uint32_t k, std::uint32_t m,
+void kernelRow1(const std::uint32_t* a, const std::uint32_t* panel, std::uint32_t* c, std::uint32_t k,
                 std::uint32_t cols) {
   alignas(64) std::uint64_t acc[kCols] = {};
   for (std::uint32_t kk = 0; kk < k; ++kk) {
-    const std::uint32_t* brow = b + static_cast<std::size_t>(kk) * m;
+    const std::uint32_t* brow = panel + static_cast<std::size_t>(kk) * kCols;
     const std::uint64_t a0 = a[kk];
-    for (std::uint32_t j = 0; j < cols; ++j) acc[j] += a0 * static_cast<std::uint64_t>(brow[j]);
+    for (std::uint32_t j = 0; j < kCols; ++j) acc[j] += a0 * static_cast<std::uint64_t>(brow[j]);
   }
   for (std::uint32_t j = 0; j < cols; ++j) c[j] = static_cast<std::uint32_t>(acc[j] % kPrime);
 }
@@ -94,26 +96,39 @@ void kernelRow1(const std::uint32_t* a, const std::uint32_t* b, std::uint32_t* c
 // Rows [rowBegin, rowEnd) of C.
 void multiplyRows(const std::uint32_t* a, const std::uint32_t* b, std::uint32_t* c, std::uint32_t k, std::uint32_t m,
                   std::uint32_t rowBegin, std::uint32_t rowEnd) {
+  std::vector<std::uint32_t> panel(static_cast<std::size_t>(k) * kCols, 0);
   for (std::uint32_t j0 = 0; j0 < m; j0 += kCols) {
     const std::uint32_t cols = std::min(kCols, m - j0);
+    for (std::uint32_t kk = 0; kk < k; ++kk) {
+      std::memcpy(panel.data() + static_cast<std::size_t>(kk) * kCols, b + static_cast<std::size_t>(kk) * m + j0,
+                  cols * sizeof(std::uint32_t));
+      // The tail of a narrow last panel keeps zeros: they add nothing to the sums.
+      if (cols < kCols) std::fill_n(panel.data() + static_cast<std::size_t>(kk) * kCols + cols, kCols - cols, 0u);
+    }
     std::uint32_t i = rowBegin;
     for (; i + kRows <= rowEnd; i += kRows) {
-      kernelRows4(a + static_cast<std::size_t>(i) * k, b + j0, c + static_cast<std::size_t>(i) * m + j0, k, m, cols);
+      kernelRows4(a + static_cast<std::size_t>(i) * k, panel.data(), c + static_cast<std::size_t>(i) * m + j0, k, m,
+                  cols);
     }
     for (; i < rowEnd; ++i) {
-      kernelRow1(a + static_cast<std::size_t>(i) * k, b + j0, c + static_cast<std::size_t>(i) * m + j0, k, m, cols);
+      kernelRow1(a + static_cast<std::size_t>(i) * k, panel.data(), c + static_cast<std::size_t>(i) * m + j0, k, cols);
     }
   }
 }
 
-// out[r][i] = sum_j M[i][j] * v[r][j] mod p for `rounds` vectors v (each `cols` long, stored one
-// after the other), M rows x cols row-major. Sums of <= kMaxDimension products < 2^32: no overflow.
-std::vector<std::uint32_t> multiplyVectors(std::span<const std::uint32_t> matrix, std::uint32_t rows,
-                                           std::uint32_t cols, const std::vector<std::uint32_t>& v,
-                                           std::uint32_t rounds) {
-  std::vector<std::uint32_t> out(static_cast<std::size_t>(rounds) * rows);
+// out[r * rows + i] = sum_j M[i][j] * v[r * cols + j] mod p for `rounds` vectors v, where
+// rowAt(i, buffer) yields row i of M (cols elements; it may fill `buffer` and return it) or nullptr
+// when that row is malformed, which makes the whole call return false. One row is held at a time,
+// so a matrix that is derived or decoded on the fly never exists in memory as a whole. Each sum
+// has <= kMaxDimension products < 2^32: no overflow (matmul_core.h).
+template <typename RowAt>
+bool multiplyVectors(std::uint32_t rows, std::uint32_t cols, RowAt&& rowAt, const std::vector<std::uint32_t>& v,
+                     std::uint32_t rounds, std::vector<std::uint32_t>& out) {
+  out.assign(static_cast<std::size_t>(rounds) * rows, 0);
+  std::vector<std::uint32_t> buffer(cols);
   for (std::uint32_t i = 0; i < rows; ++i) {
-    const std::uint32_t* row = matrix.data() + static_cast<std::size_t>(i) * cols;
+    const std::uint32_t* row = rowAt(i, buffer.data());
+    if (row == nullptr) return false;
     for (std::uint32_t r = 0; r < rounds; ++r) {
       const std::uint32_t* vec = v.data() + static_cast<std::size_t>(r) * cols;
       std::uint64_t sum = 0;
@@ -121,7 +136,43 @@ std::vector<std::uint32_t> multiplyVectors(std::span<const std::uint32_t> matrix
       out[static_cast<std::size_t>(r) * rows + i] = static_cast<std::uint32_t>(sum % kPrime);
     }
   }
-  return out;
+  return true;
+}
+
+// Checks the response header for `problem`; the elements are checked as they are read.
+bool wellFormedHeader(const Problem& problem, ByteView response) {
+  const std::size_t count = static_cast<std::size_t>(problem.n) * problem.m;
+  return response.size() == kResponseHeaderBytes + 4 * count && response[0] == kPayloadVersion &&
+         response[1] == 0 && response[2] == 0 && response[3] == 0 && getU32(response.data() + 4) == problem.n &&
+         getU32(response.data() + 8) == problem.m;
+}
+
+// Freivalds with the rows of A and B from the given sources: true when A (B r) == C r for
+// `rounds` random vectors r, C read row by row from `response` (header already checked).
+// Returns kMalformed when an element of C is >= p.
+template <typename RowsOfA, typename RowsOfB>
+Verdict freivalds(const Problem& problem, RowsOfA&& rowOfA, RowsOfB&& rowOfB, ByteView response,
+                  std::uint32_t rounds) {
+  const std::uint32_t n = problem.n, k = problem.k, m = problem.m;
+  if (rounds < kMinVerifyRounds) rounds = kMinVerifyRounds;
+  // `rounds` independent uniform vectors r in F_p^m from the CSPRNG.
+  std::vector<std::uint32_t> r(static_cast<std::size_t>(rounds) * m);
+  for (std::uint32_t& x : r) x = randombytes_uniform(kPrime);
+  const std::uint8_t* cBytes = response.data() + kResponseHeaderBytes;
+  auto rowOfC = [cBytes, m](std::uint32_t i, std::uint32_t* buffer) -> const std::uint32_t* {
+    const std::uint8_t* p = cBytes + static_cast<std::size_t>(i) * m * 4;
+    for (std::uint32_t j = 0; j < m; ++j, p += 4) {
+      buffer[j] = getU32(p);
+      if (buffer[j] >= kPrime) return nullptr;
+    }
+    return buffer;
+  };
+  std::vector<std::uint32_t> cr, br, abr;
+  // C first: a malformed C is rejected before any derivation work.
+  if (!multiplyVectors(n, m, rowOfC, r, rounds, cr)) return Verdict::kMalformed;
+  multiplyVectors(k, m, rowOfB, r, rounds, br);  // B r: k entries per round
+  multiplyVectors(n, k, rowOfA, br, rounds, abr);
+  return abr == cr ? Verdict::kCorrect : Verdict::kWrong;
 }
 
 }  // namespace
@@ -195,8 +246,8 @@ std::uint32_t generatorElement(std::uint64_t key, std::uint64_t index) {
 void deriveMatrices(const Problem& problem, Matrix& a, Matrix& b) {
   a.resize(static_cast<std::size_t>(problem.n) * problem.k);
   b.resize(static_cast<std::size_t>(problem.k) * problem.m);
-  fill(generatorKey(problem.seed, 'A'), a);
-  fill(generatorKey(problem.seed, 'B'), b);
+  fillFrom(generatorKey(problem.seed, 'A'), 0, a);
+  fillFrom(generatorKey(problem.seed, 'B'), 0, b);
 }
 
 void multiplyCpu(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b, std::span<std::uint32_t> c,
@@ -220,38 +271,36 @@ void multiplyCpu(std::span<const std::uint32_t> a, std::span<const std::uint32_t
 
 Verdict verifyResponse(const Problem& problem, std::span<const std::uint32_t> a, std::span<const std::uint32_t> b,
                        ByteView response, std::uint32_t rounds) {
-  const std::uint32_t n = problem.n, k = problem.k, m = problem.m;
-  const std::size_t count = static_cast<std::size_t>(n) * m;
-  if (response.size() != kResponseHeaderBytes + 4 * count) return Verdict::kMalformed;
-  if (response[0] != kPayloadVersion || response[1] != 0 || response[2] != 0 || response[3] != 0) {
+  if (!wellFormedHeader(problem, response)) return Verdict::kMalformed;
+  if (a.size() != static_cast<std::size_t>(problem.n) * problem.k ||
+      b.size() != static_cast<std::size_t>(problem.k) * problem.m) {
     return Verdict::kMalformed;
   }
-  if (getU32(response.data() + 4) != n || getU32(response.data() + 8) != m) return Verdict::kMalformed;
-  Matrix c(count);
-  const std::uint8_t* p = response.data() + kResponseHeaderBytes;
-  for (std::size_t i = 0; i < count; ++i, p += 4) {
-    c[i] = getU32(p);
-    if (c[i] >= kPrime) return Verdict::kMalformed;
-  }
-  if (rounds < kMinVerifyRounds) rounds = kMinVerifyRounds;
-  // `rounds` independent uniform vectors r in F_p^m from the CSPRNG.
-  std::vector<std::uint32_t> r(static_cast<std::size_t>(rounds) * m);
-  for (std::uint32_t& x : r) x = randombytes_uniform(kPrime);
-  // A (B r) == C r for every r, computed in O(k m + n k + n m) per round.
-  const std::vector<std::uint32_t> br = multiplyVectors(b, k, m, r, rounds);
-  const std::vector<std::uint32_t> abr = multiplyVectors(a, n, k, br, rounds);
-  const std::vector<std::uint32_t> cr = multiplyVectors(c, n, m, r, rounds);
-  return abr == cr ? Verdict::kCorrect : Verdict::kWrong;
+  auto rowOfA = [&a, &problem](std::uint32_t i, std::uint32_t*) {
+    return a.data() + static_cast<std::size_t>(i) * problem.k;
+  };
+  auto rowOfB = [&b, &problem](std::uint32_t i, std::uint32_t*) {
+    return b.data() + static_cast<std::size_t>(i) * problem.m;
+  };
+  return freivalds(problem, rowOfA, rowOfB, response, rounds);
 }
 
 Verdict verifyResponse(const Problem& problem, ByteView response, std::uint32_t rounds) {
-  // Check the size before deriving anything, so junk costs nothing.
-  if (response.size() != kResponseHeaderBytes + 4 * static_cast<std::size_t>(problem.n) * problem.m) {
-    return Verdict::kMalformed;
-  }
-  Matrix a, b;
-  deriveMatrices(problem, a, b);
-  return verifyResponse(problem, a, b, response, rounds);
+  // The header and size are checked before anything is derived, so junk costs nothing. A and B
+  // are then derived one row at a time (the generator is counter based), so the validator needs
+  // O(n + k + m) memory, not O(nk + km).
+  if (!wellFormedHeader(problem, response)) return Verdict::kMalformed;
+  const std::uint64_t keyA = generatorKey(problem.seed, 'A');
+  const std::uint64_t keyB = generatorKey(problem.seed, 'B');
+  auto rowOfA = [keyA, &problem](std::uint32_t i, std::uint32_t* buffer) -> const std::uint32_t* {
+    fillFrom(keyA, static_cast<std::uint64_t>(i) * problem.k, std::span<std::uint32_t>(buffer, problem.k));
+    return buffer;
+  };
+  auto rowOfB = [keyB, &problem](std::uint32_t i, std::uint32_t* buffer) -> const std::uint32_t* {
+    fillFrom(keyB, static_cast<std::uint64_t>(i) * problem.m, std::span<std::uint32_t>(buffer, problem.m));
+    return buffer;
+  };
+  return freivalds(problem, rowOfA, rowOfB, response, rounds);
 }
 
 }  // namespace merit::matmul

@@ -83,9 +83,11 @@ enum class Verdict {
   kWrong,      // well formed, but some Freivalds round caught C != A * B
 };
 
-// Checks `response` for `problem` with `rounds` independent Freivalds rounds whose random vectors
-// come from libsodium's CSPRNG (sodium_init() must have been called). O(rounds * (nk + km + nm))
-// after deriving A and B. Never throws on bad input (allocation failure aside).
+// Checks `response` for `problem` with `rounds` (at least kMinVerifyRounds) independent Freivalds
+// rounds whose random vectors come from libsodium's CSPRNG (sodium_init() must have been called).
+// Time O(nk + km) to derive A and B plus O(rounds * (nk + km + nm)); memory O(rounds * (n + k + m)):
+// A and B are derived and C decoded one row at a time. The size and header are checked first, so
+// a malformed response costs nothing. Never throws on bad input (allocation failure aside).
 Verdict verifyResponse(const Problem& problem, ByteView response, std::uint32_t rounds);
 
 // The same check given A and B already derived (bench_matmul times it separately).

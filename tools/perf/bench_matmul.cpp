@@ -1,7 +1,9 @@
 // bench_matmul: the matmul subnet's costs, through merit_matmul_core (the code the plugin runs).
 // For each square size n (n = k = m) it times, over --runs runs each, and prints one JSON line per
 // measurement with the minimum and the median (the machine is shared, so the minimum is the
-// closest to the code's own cost and the median shows what a loaded machine gives):
+// closest to the code's own cost and the median shows what a loaded machine gives), in wall-clock
+// time and in the process's CPU time (all threads; unlike wall-clock time it does not count the
+// time the scheduler gives to other processes):
 //   derive    deriving A and B from a seed (both sides do it)
 //   cpu       the miner's CPU product C = A*B mod p with --threads threads (0 = all)
 //   cpu_1t    the same on one thread
@@ -9,7 +11,8 @@
 //   freivalds the validator's check of a correct C, A and B already derived (--rounds rounds)
 //   verify    the validator's whole scoreResponse path: parse, derive A and B, Freivalds
 //   {"bench":"matmul","what":"cpu","n":256,"threads":2,"runs":31,"min_ms":...,"median_ms":...,
-//    "gmacs_at_min":...}
+//    "min_cpu_ms":...,"median_cpu_ms":...,"gmacs_at_min":...,"gmacs_per_cpu_s":...}
+//   (n^3 multiply-adds per min_ms of wall-clock time, and per min_cpu_ms of CPU time)
 //
 // Usage: bench_matmul [--sizes 64,128,256,512,1024] [--runs N] [--threads T] [--rounds R]
 #include <algorithm>
@@ -17,6 +20,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -35,27 +39,40 @@ using Clock = std::chrono::steady_clock;
 struct Stats {
   double minMs = 0;
   double medianMs = 0;
+  double minCpuMs = 0;  // CPU time of the whole process (all threads)
+  double medianCpuMs = 0;
 };
+
+double processCpuMs() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) * 1e-6;
+}
 
 template <typename F>
 Stats timeRuns(int runs, F&& body) {
   body();  // warm-up: page in buffers, pick the ifunc clone, start the CUDA context
-  std::vector<double> ms;
+  std::vector<double> ms, cpu;
   for (int r = 0; r < runs; ++r) {
+    const double cpuStart = processCpuMs();
     const auto start = Clock::now();
     body();
     ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    cpu.push_back(processCpuMs() - cpuStart);
   }
   std::sort(ms.begin(), ms.end());
-  return Stats{ms.front(), ms[ms.size() / 2]};
+  std::sort(cpu.begin(), cpu.end());
+  return Stats{ms.front(), ms[ms.size() / 2], cpu.front(), cpu[cpu.size() / 2]};
 }
 
-void print(const char* what, std::uint32_t n, unsigned threads, int runs, const Stats& s, bool macs) {
-  std::printf("{\"bench\":\"matmul\",\"what\":\"%s\",\"n\":%u,\"threads\":%u,\"runs\":%d,\"min_ms\":%.3f,\"median_ms\":%.3f",
-              what, n, threads, runs, s.minMs, s.medianMs);
-  if (macs) {
-    const double gmacs = static_cast<double>(n) * n * n / (s.minMs * 1e-3) / 1e9;
-    std::printf(",\"gmacs_at_min\":%.2f", gmacs);
+void print(const char* what, std::uint32_t n, unsigned threads, int runs, const Stats& s, bool withRate) {
+  std::printf("{\"bench\":\"matmul\",\"what\":\"%s\",\"n\":%u,\"threads\":%u,\"runs\":%d,\"min_ms\":%.3f,\"median_ms\":%.3f,"
+              "\"min_cpu_ms\":%.3f,\"median_cpu_ms\":%.3f",
+              what, n, threads, runs, s.minMs, s.medianMs, s.minCpuMs, s.medianCpuMs);
+  if (withRate) {
+    const double macs = static_cast<double>(n) * n * n;
+    std::printf(",\"gmacs_at_min\":%.2f,\"gmacs_per_cpu_s\":%.2f", macs / (s.minMs * 1e-3) / 1e9,
+                macs / (s.minCpuMs * 1e-3) / 1e9);
   }
   std::printf("}\n");
   std::fflush(stdout);

@@ -373,3 +373,24 @@ TEST_CASE("the CUDA product equals the CPU product") {
     CHECK_MESSAGE(gpu == cpu, s.n, "x", s.k, "x", s.m);
   }
 }
+
+TEST_CASE("core verdicts: correct, wrong, malformed; with A and B given or derived row by row") {
+  REQUIRE(sodium_init() >= 0);
+  const mm::Problem p = fixedProblem(20, 30, 40);
+  mm::Matrix a, b;
+  mm::deriveMatrices(p, a, b);
+  mm::Matrix c = naiveProduct(a, b, p.n, p.k, p.m);
+  const auto good = mm::encodeResponse(p.n, p.m, c);
+  CHECK(mm::verifyResponse(p, good, 3) == mm::Verdict::kCorrect);
+  CHECK(mm::verifyResponse(p, a, b, good, 3) == mm::Verdict::kCorrect);
+  CHECK(mm::verifyResponse(p, good, 0) == mm::Verdict::kCorrect);  // below the minimum: 3 rounds anyway
+  c[7 * p.m + 9] = (c[7 * p.m + 9] + 1) % mm::kPrime;
+  const auto wrong = mm::encodeResponse(p.n, p.m, c);
+  CHECK(mm::verifyResponse(p, wrong, 3) == mm::Verdict::kWrong);
+  CHECK(mm::verifyResponse(p, a, b, wrong, 3) == mm::Verdict::kWrong);
+  c[0] = mm::kPrime;
+  CHECK(mm::verifyResponse(p, mm::encodeResponse(p.n, p.m, c), 3) == mm::Verdict::kMalformed);
+  CHECK(mm::verifyResponse(p, std::span<const std::uint8_t>(good).first(good.size() - 1), 3) == mm::Verdict::kMalformed);
+  // A and B of the wrong size are refused rather than read out of bounds.
+  CHECK(mm::verifyResponse(p, std::span<const std::uint32_t>(a).first(10), b, good, 3) == mm::Verdict::kMalformed);
+}
