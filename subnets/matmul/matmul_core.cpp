@@ -52,21 +52,26 @@ void fillFrom(std::uint64_t key, std::uint64_t first, std::span<std::uint32_t> o
 // uint64_t sums never overflow.
 constexpr std::uint32_t kRows = 4;
 constexpr std::uint32_t kCols = 128;
+constexpr std::uint32_t kLanes = 16;  // a multiple of the widest vector (AVX-512: 8 x uint64_t)
+
+std::uint32_t paddedWidth(std::uint32_t cols) { return (cols + kLanes - 1) / kLanes * kLanes; }
 
 // Rows [0, 4) of C (row stride m) from rows [0, 4) of A (row stride k) and the packed panel
-// (k rows of kCols elements, of which the first `cols` are used).
+// (k rows of kCols elements, of which the first `cols` are used; the loop runs to `cols` rounded
+// up to kLanes over the panel's zero padding, so it needs no scalar tail).
 MERIT_MATMUL_CLONES
 void kernelRows4(const std::uint32_t* a, const std::uint32_t* panel, std::uint32_t* c, std::uint32_t k,
                  std::uint32_t m, std::uint32_t cols) {
   alignas(64) std::uint64_t acc[kRows][kCols] = {};
   const std::size_t lda = k;
+  const std::uint32_t width = paddedWidth(cols);
   for (std::uint32_t kk = 0; kk < k; ++kk) {
     const std::uint32_t* brow = panel + static_cast<std::size_t>(kk) * kCols;
     const std::uint64_t a0 = a[kk];
     const std::uint64_t a1 = a[lda + kk];
     const std::uint64_t a2 = a[2 * lda + kk];
     const std::uint64_t a3 = a[3 * lda + kk];
-    for (std::uint32_t j = 0; j < kCols; ++j) {  // full width: the panel is zero-padded
+    for (std::uint32_t j = 0; j < width; ++j) {
       const std::uint64_t bv = brow[j];
       acc[0][j] += a0 * bv;
       acc[1][j] += a1 * bv;
@@ -85,10 +90,11 @@ MERIT_MATMUL_CLONES
 void kernelRow1(const std::uint32_t* a, const std::uint32_t* panel, std::uint32_t* c, std::uint32_t k,
                 std::uint32_t cols) {
   alignas(64) std::uint64_t acc[kCols] = {};
+  const std::uint32_t width = paddedWidth(cols);
   for (std::uint32_t kk = 0; kk < k; ++kk) {
     const std::uint32_t* brow = panel + static_cast<std::size_t>(kk) * kCols;
     const std::uint64_t a0 = a[kk];
-    for (std::uint32_t j = 0; j < kCols; ++j) acc[j] += a0 * static_cast<std::uint64_t>(brow[j]);
+    for (std::uint32_t j = 0; j < width; ++j) acc[j] += a0 * static_cast<std::uint64_t>(brow[j]);
   }
   for (std::uint32_t j = 0; j < cols; ++j) c[j] = static_cast<std::uint32_t>(acc[j] % kPrime);
 }
@@ -102,7 +108,7 @@ void multiplyRows(const std::uint32_t* a, const std::uint32_t* b, std::uint32_t*
     for (std::uint32_t kk = 0; kk < k; ++kk) {
       std::memcpy(panel.data() + static_cast<std::size_t>(kk) * kCols, b + static_cast<std::size_t>(kk) * m + j0,
                   cols * sizeof(std::uint32_t));
-      // The tail of a narrow last panel keeps zeros: they add nothing to the sums.
+      // The padding of a narrow last panel is zero: it adds nothing to the sums.
       if (cols < kCols) std::fill_n(panel.data() + static_cast<std::size_t>(kk) * kCols + cols, kCols - cols, 0u);
     }
     std::uint32_t i = rowBegin;
