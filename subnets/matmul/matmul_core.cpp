@@ -54,7 +54,9 @@ constexpr std::uint32_t kRows = 4;
 constexpr std::uint32_t kCols = 128;
 constexpr std::uint32_t kLanes = 16;  // a multiple of the widest vector (AVX-512: 8 x uint64_t)
 
-std::uint32_t paddedWidth(std::uint32_t cols) { return (cols + kLanes - 1) / kLanes * kLanes; }
+std::uint32_t paddedWidth(std::uint32_t cols) {
+  return (cols + kLanes - 1) / kLanes * kLanes;
+}
 
 // Rows [0, 4) of C (row stride m) from rows [0, 4) of A (row stride k) and the packed panel
 // (k rows of kCols elements, of which the first `cols` are used; the loop runs to `cols` rounded
@@ -100,24 +102,26 @@ void kernelRow1(const std::uint32_t* a, const std::uint32_t* panel, std::uint32_
 }
 
 // Rows [rowBegin, rowEnd) of C.
-void multiplyRows(const std::uint32_t* a, const std::uint32_t* b, std::uint32_t* c, std::uint32_t k, std::uint32_t m,
-                  std::uint32_t rowBegin, std::uint32_t rowEnd) {
+void multiplyRows(const std::uint32_t* a, const std::uint32_t* b, std::uint32_t* c, std::uint32_t k,
+                  std::uint32_t m, std::uint32_t rowBegin, std::uint32_t rowEnd) {
   std::vector<std::uint32_t> panel(static_cast<std::size_t>(k) * kCols, 0);
   for (std::uint32_t j0 = 0; j0 < m; j0 += kCols) {
     const std::uint32_t cols = std::min(kCols, m - j0);
     for (std::uint32_t kk = 0; kk < k; ++kk) {
-      std::memcpy(panel.data() + static_cast<std::size_t>(kk) * kCols, b + static_cast<std::size_t>(kk) * m + j0,
-                  cols * sizeof(std::uint32_t));
+      std::memcpy(panel.data() + static_cast<std::size_t>(kk) * kCols,
+                  b + static_cast<std::size_t>(kk) * m + j0, cols * sizeof(std::uint32_t));
       // The padding of a narrow last panel is zero: it adds nothing to the sums.
-      if (cols < kCols) std::fill_n(panel.data() + static_cast<std::size_t>(kk) * kCols + cols, kCols - cols, 0u);
+      if (cols < kCols)
+        std::fill_n(panel.data() + static_cast<std::size_t>(kk) * kCols + cols, kCols - cols, 0u);
     }
     std::uint32_t i = rowBegin;
     for (; i + kRows <= rowEnd; i += kRows) {
-      kernelRows4(a + static_cast<std::size_t>(i) * k, panel.data(), c + static_cast<std::size_t>(i) * m + j0, k, m,
-                  cols);
+      kernelRows4(a + static_cast<std::size_t>(i) * k, panel.data(), c + static_cast<std::size_t>(i) * m + j0,
+                  k, m, cols);
     }
     for (; i < rowEnd; ++i) {
-      kernelRow1(a + static_cast<std::size_t>(i) * k, panel.data(), c + static_cast<std::size_t>(i) * m + j0, k, cols);
+      kernelRow1(a + static_cast<std::size_t>(i) * k, panel.data(), c + static_cast<std::size_t>(i) * m + j0,
+                 k, cols);
     }
   }
 }
@@ -128,8 +132,9 @@ void multiplyRows(const std::uint32_t* a, const std::uint32_t* b, std::uint32_t*
 // so a matrix that is derived or decoded on the fly never exists in memory as a whole. Each sum
 // has <= kMaxDimension products < 2^32: no overflow (matmul_core.h).
 template <typename RowAt>
-bool multiplyVectors(std::uint32_t rows, std::uint32_t cols, RowAt&& rowAt, const std::vector<std::uint32_t>& v,
-                     std::uint32_t rounds, std::vector<std::uint32_t>& out) {
+bool multiplyVectors(std::uint32_t rows, std::uint32_t cols, RowAt&& rowAt,
+                     const std::vector<std::uint32_t>& v, std::uint32_t rounds,
+                     std::vector<std::uint32_t>& out) {
   out.assign(static_cast<std::size_t>(rounds) * rows, 0);
   std::vector<std::uint32_t> buffer(cols);
   for (std::uint32_t i = 0; i < rows; ++i) {
@@ -149,8 +154,8 @@ bool multiplyVectors(std::uint32_t rows, std::uint32_t cols, RowAt&& rowAt, cons
 bool wellFormedHeader(const Problem& problem, ByteView response) {
   const std::size_t count = static_cast<std::size_t>(problem.n) * problem.m;
   return response.size() == kResponseHeaderBytes + 4 * count && response[0] == kPayloadVersion &&
-         response[1] == 0 && response[2] == 0 && response[3] == 0 && getU32(response.data() + 4) == problem.n &&
-         getU32(response.data() + 8) == problem.m;
+         response[1] == 0 && response[2] == 0 && response[3] == 0 &&
+         getU32(response.data() + 4) == problem.n && getU32(response.data() + 8) == problem.m;
 }
 
 // Freivalds with the rows of A and B from the given sources: true when A (B r) == C r for
@@ -199,7 +204,8 @@ bool decodeRequest(ByteView bytes, Problem& out, std::string& why) {
     return false;
   }
   if (bytes[0] != kPayloadVersion) {
-    why = "payload version " + std::to_string(bytes[0]) + ", this miner speaks " + std::to_string(kPayloadVersion);
+    why = "payload version " + std::to_string(bytes[0]) + ", this miner speaks " +
+          std::to_string(kPayloadVersion);
     return false;
   }
   if (bytes[1] != 0 || bytes[2] != 0 || bytes[3] != 0) {
@@ -241,7 +247,8 @@ std::uint64_t generatorKey(const Seed& seed, char tag) {
   std::array<std::uint8_t, 16> digest{};
   crypto_generichash(digest.data(), digest.size(), message.data(), message.size(), nullptr, 0);
   std::uint64_t key = 0;
-  for (int i = 0; i < 8; ++i) key |= static_cast<std::uint64_t>(digest[static_cast<std::size_t>(i)]) << (8 * i);
+  for (int i = 0; i < 8; ++i)
+    key |= static_cast<std::uint64_t>(digest[static_cast<std::size_t>(i)]) << (8 * i);
   return key;
 }
 
@@ -256,8 +263,9 @@ void deriveMatrices(const Problem& problem, Matrix& a, Matrix& b) {
   fillFrom(generatorKey(problem.seed, 'B'), 0, b);
 }
 
-void multiplyCpu(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b, std::span<std::uint32_t> c,
-                 std::uint32_t n, std::uint32_t k, std::uint32_t m, unsigned threads) {
+void multiplyCpu(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b,
+                 std::span<std::uint32_t> c, std::uint32_t n, std::uint32_t k, std::uint32_t m,
+                 unsigned threads) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   // At least 16 rows a thread (a thread costs tens of microseconds), in whole row blocks.
   const std::uint32_t maxThreads = std::max<std::uint32_t>(1, n / 16);
@@ -270,13 +278,14 @@ void multiplyCpu(std::span<const std::uint32_t> a, std::span<const std::uint32_t
     const std::uint32_t begin = std::min(n, t * perThread);
     const std::uint32_t end = std::min(n, begin + perThread);
     if (begin >= end) break;
-    workers.emplace_back([&a, &b, &c, k, m, begin, end] { multiplyRows(a.data(), b.data(), c.data(), k, m, begin, end); });
+    workers.emplace_back(
+        [&a, &b, &c, k, m, begin, end] { multiplyRows(a.data(), b.data(), c.data(), k, m, begin, end); });
   }
   multiplyRows(a.data(), b.data(), c.data(), k, m, 0, std::min(n, perThread));
 }
 
-Verdict verifyResponse(const Problem& problem, std::span<const std::uint32_t> a, std::span<const std::uint32_t> b,
-                       ByteView response, std::uint32_t rounds) {
+Verdict verifyResponse(const Problem& problem, std::span<const std::uint32_t> a,
+                       std::span<const std::uint32_t> b, ByteView response, std::uint32_t rounds) {
   if (!wellFormedHeader(problem, response)) return Verdict::kMalformed;
   if (a.size() != static_cast<std::size_t>(problem.n) * problem.k ||
       b.size() != static_cast<std::size_t>(problem.k) * problem.m) {

@@ -73,8 +73,9 @@ void deriveMatrices(const Problem& problem, Matrix& a, Matrix& b);
 
 // C = A * B mod p on the CPU: cache-blocked, split by rows over `threads` threads (0 means one
 // per hardware thread; the calling thread is one of them). a: n*k, b: k*m, c: n*m elements.
-void multiplyCpu(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b, std::span<std::uint32_t> c,
-                 std::uint32_t n, std::uint32_t k, std::uint32_t m, unsigned threads);
+void multiplyCpu(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b,
+                 std::span<std::uint32_t> c, std::uint32_t n, std::uint32_t k, std::uint32_t m,
+                 unsigned threads);
 
 // Why a response scored what it did.
 enum class Verdict {
@@ -91,7 +92,7 @@ enum class Verdict {
 Verdict verifyResponse(const Problem& problem, ByteView response, std::uint32_t rounds);
 
 // The same check given A and B already derived (bench_matmul times it separately).
-Verdict verifyResponse(const Problem& problem, std::span<const std::uint32_t> a, std::span<const std::uint32_t> b,
-                       ByteView response, std::uint32_t rounds);
+Verdict verifyResponse(const Problem& problem, std::span<const std::uint32_t> a,
+                       std::span<const std::uint32_t> b, ByteView response, std::uint32_t rounds);
 
 }  // namespace merit::matmul

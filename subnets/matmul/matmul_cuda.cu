@@ -1,13 +1,12 @@
 // The CUDA kernel of the `matmul` subnet (see matmul_cuda.h): a shared-memory tiled product over
 // the prime field of matmul_core.h, accumulating in 64 bits exactly as the CPU path does.
-#include "matmul_cuda.h"
-
 #include <cstddef>
 #include <cstdint>
-#include <string>
-#include <new>
-
 #include <cuda_runtime.h>
+#include <new>
+#include <string>
+
+#include "matmul_cuda.h"
 
 namespace merit::matmul {
 namespace {
@@ -38,7 +37,8 @@ __global__ void matmulModP(const std::uint32_t* a, const std::uint32_t* b, std::
     }
     __syncthreads();
   }
-  if (row < n && col < m) c[static_cast<std::size_t>(row) * m + col] = static_cast<std::uint32_t>(acc % kCudaPrime);
+  if (row < n && col < m)
+    c[static_cast<std::size_t>(row) * m + col] = static_cast<std::uint32_t>(acc % kCudaPrime);
 }
 
 void setWhy(std::string& why, const char* what, cudaError_t error) noexcept {
@@ -96,8 +96,8 @@ bool cudaDeviceAvailable(std::string& what, std::string& why) noexcept {
   return true;
 }
 
-bool multiplyCuda(const std::uint32_t* a, const std::uint32_t* b, std::uint32_t* c, std::uint32_t n, std::uint32_t k,
-                  std::uint32_t m, std::string& why) noexcept {
+bool multiplyCuda(const std::uint32_t* a, const std::uint32_t* b, std::uint32_t* c, std::uint32_t n,
+                  std::uint32_t k, std::uint32_t m, std::string& why) noexcept {
   const std::size_t sizeA = static_cast<std::size_t>(n) * k;
   const std::size_t sizeB = static_cast<std::size_t>(k) * m;
   const std::size_t sizeC = static_cast<std::size_t>(n) * m;

@@ -23,7 +23,7 @@ bool cudaDeviceAvailable(std::string& what, std::string& why) noexcept;
 // C = A * B mod p on CUDA device 0. a: n*k, b: k*m, c: n*m elements, row-major. False (with
 // `why`) on any CUDA failure; c is then unspecified. (Plain pointers: nvcc compiles this header as
 // C++17, which has no std::span.)
-bool multiplyCuda(const std::uint32_t* a, const std::uint32_t* b, std::uint32_t* c, std::uint32_t n, std::uint32_t k,
-                  std::uint32_t m, std::string& why) noexcept;
+bool multiplyCuda(const std::uint32_t* a, const std::uint32_t* b, std::uint32_t* c, std::uint32_t n,
+                  std::uint32_t k, std::uint32_t m, std::string& why) noexcept;
 
 }  // namespace merit::matmul

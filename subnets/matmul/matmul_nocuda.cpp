@@ -12,8 +12,8 @@ bool cudaDeviceAvailable(std::string& what, std::string& why) noexcept {
   return false;
 }
 
-bool multiplyCuda(const std::uint32_t*, const std::uint32_t*, std::uint32_t*, std::uint32_t, std::uint32_t, std::uint32_t,
-                  std::string& why) noexcept {
+bool multiplyCuda(const std::uint32_t*, const std::uint32_t*, std::uint32_t*, std::uint32_t, std::uint32_t,
+                  std::uint32_t, std::string& why) noexcept {
   try {
     why = "this plugin was built without CUDA kernels";
   } catch (...) {

@@ -59,9 +59,10 @@
 #include <sodium.h>
 #include <yaml-cpp/yaml.h>
 
+#include "merit/subnet_sdk.h"
+
 #include "matmul_core.h"
 #include "matmul_cuda.h"
-#include "merit/subnet_sdk.h"
 
 namespace {
 
@@ -99,7 +100,8 @@ struct MatmulConfig {
   throw SubnetError(Status::kInvalidArgument, "matmul config: " + key + ": " + reason);
 }
 
-std::uint64_t readUnsigned(const YAML::Node& node, const std::string& key, std::uint64_t min, std::uint64_t max) {
+std::uint64_t readUnsigned(const YAML::Node& node, const std::string& key, std::uint64_t min,
+                           std::uint64_t max) {
   if (!node.IsScalar()) badKey(key, "must be a number");
   const std::string& text = node.Scalar();
   std::uint64_t value = 0;
@@ -155,7 +157,8 @@ MatmulConfig parseConfig(std::string_view yaml) {
   try {
     root = YAML::Load(std::string(yaml));
   } catch (const YAML::Exception& e) {
-    throw SubnetError(Status::kInvalidArgument, "matmul config: line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    throw SubnetError(Status::kInvalidArgument,
+                      "matmul config: line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
   if (root.IsNull()) return config;
   if (!root.IsMap()) throw SubnetError(Status::kInvalidArgument, "matmul config: must be a mapping");
@@ -246,7 +249,8 @@ class MatmulSubnet final : public merit::subnet_sdk::Subnet {
     if (m_config.device == Device::kCuda) {
       badKey("device", "cuda, but no usable CUDA device: " + why + " (use device: auto or cpu)");
     }
-    std::fprintf(stderr, "matmul: no usable CUDA device (%s); computing on the CPU with %s threads\n", why.c_str(),
+    std::fprintf(stderr, "matmul: no usable CUDA device (%s); computing on the CPU with %s threads\n",
+                 why.c_str(),
                  m_config.threads == 0 ? "all hardware" : std::to_string(m_config.threads).c_str());
     return false;
   }
@@ -254,11 +258,13 @@ class MatmulSubnet final : public merit::subnet_sdk::Subnet {
   Reply answer(ByteSpan request) {
     mm::Problem problem;
     std::string why;
-    if (!mm::decodeRequest(request, problem, why)) return Reply::failed(Status::kInvalidArgument, "matmul: " + why);
+    if (!mm::decodeRequest(request, problem, why))
+      return Reply::failed(Status::kInvalidArgument, "matmul: " + why);
     if (problem.n > m_config.maxDim || problem.k > m_config.maxDim || problem.m > m_config.maxDim) {
       return Reply::failed(Status::kInvalidArgument, "matmul: " + std::to_string(problem.n) + "x" +
-                                                         std::to_string(problem.k) + "x" + std::to_string(problem.m) +
-                                                         " exceeds max_dim " + std::to_string(m_config.maxDim));
+                                                         std::to_string(problem.k) + "x" +
+                                                         std::to_string(problem.m) + " exceeds max_dim " +
+                                                         std::to_string(m_config.maxDim));
     }
     const std::size_t count = static_cast<std::size_t>(problem.n) * problem.m;
     const Fault fault = chooseFault();
@@ -288,7 +294,8 @@ class MatmulSubnet final : public merit::subnet_sdk::Subnet {
       std::string why;
       if (mm::multiplyCuda(a.data(), b.data(), c.data(), problem.n, problem.k, problem.m, why)) return;
       if (!m_cudaFailureNoted.exchange(true)) {
-        std::fprintf(stderr, "matmul: CUDA product failed (%s); this and later failures are computed on the CPU\n",
+        std::fprintf(stderr,
+                     "matmul: CUDA product failed (%s); this and later failures are computed on the CPU\n",
                      why.c_str());
       }
     }

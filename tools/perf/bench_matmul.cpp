@@ -66,9 +66,11 @@ Stats timeRuns(int runs, F&& body) {
 }
 
 void print(const char* what, std::uint32_t n, unsigned threads, int runs, const Stats& s, bool withRate) {
-  std::printf("{\"bench\":\"matmul\",\"what\":\"%s\",\"n\":%u,\"threads\":%u,\"runs\":%d,\"min_ms\":%.3f,\"median_ms\":%.3f,"
-              "\"min_cpu_ms\":%.3f,\"median_cpu_ms\":%.3f",
-              what, n, threads, runs, s.minMs, s.medianMs, s.minCpuMs, s.medianCpuMs);
+  std::printf(
+      "{\"bench\":\"matmul\",\"what\":\"%s\",\"n\":%u,\"threads\":%u,\"runs\":%d,\"min_ms\":%.3f,\"median_"
+      "ms\":%.3f,"
+      "\"min_cpu_ms\":%.3f,\"median_cpu_ms\":%.3f",
+      what, n, threads, runs, s.minMs, s.medianMs, s.minCpuMs, s.medianCpuMs);
   if (withRate) {
     const double macs = static_cast<double>(n) * n * n;
     std::printf(",\"gmacs_at_min\":%.2f,\"gmacs_per_cpu_s\":%.2f", macs / (s.minMs * 1e-3) / 1e9,
@@ -117,7 +119,8 @@ int main(int argc, char** argv) {
       ok = false;
     }
     if (!ok) {
-      std::fprintf(stderr, "usage: bench_matmul [--sizes 64,128,256] [--runs N] [--threads T] [--rounds R]\n");
+      std::fprintf(stderr,
+                   "usage: bench_matmul [--sizes 64,128,256] [--runs N] [--threads T] [--rounds R]\n");
       return 2;
     }
     ++i;
@@ -130,7 +133,8 @@ int main(int argc, char** argv) {
       threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : static_cast<unsigned>(threads);
   std::string device, why;
   const bool cuda = mm::cudaDeviceAvailable(device, why);
-  std::fprintf(stderr, "bench_matmul: %s\n", cuda ? ("CUDA device " + device).c_str() : ("no CUDA: " + why).c_str());
+  std::fprintf(stderr, "bench_matmul: %s\n",
+               cuda ? ("CUDA device " + device).c_str() : ("no CUDA: " + why).c_str());
 
   for (std::uint32_t n : sizes) {
     mm::Problem problem;
@@ -144,22 +148,33 @@ int main(int argc, char** argv) {
     if (cuda) {
       std::string error;
       mm::Matrix g(c.size());
-      print("cuda", n, 0, r, timeRuns(r, [&] {
-              if (!mm::multiplyCuda(a.data(), b.data(), g.data(), n, n, n, error)) {
-                std::fprintf(stderr, "error: CUDA: %s\n", error.c_str());
-                std::exit(1);
-              }
-            }), true);
+      print("cuda", n, 0, r,
+            timeRuns(r,
+                     [&] {
+                       if (!mm::multiplyCuda(a.data(), b.data(), g.data(), n, n, n, error)) {
+                         std::fprintf(stderr, "error: CUDA: %s\n", error.c_str());
+                         std::exit(1);
+                       }
+                     }),
+            true);
     }
     const std::vector<std::uint8_t> response = mm::encodeResponse(n, n, c);
     const auto rs = static_cast<std::uint32_t>(rounds);
     bool allCorrect = true;
-    print("freivalds", n, 1, r, timeRuns(r, [&] {
-            allCorrect = allCorrect && mm::verifyResponse(problem, a, b, response, rs) == mm::Verdict::kCorrect;
-          }), false);
-    print("verify", n, 1, r, timeRuns(r, [&] {
-            allCorrect = allCorrect && mm::verifyResponse(problem, response, rs) == mm::Verdict::kCorrect;
-          }), false);
+    print("freivalds", n, 1, r,
+          timeRuns(r,
+                   [&] {
+                     allCorrect = allCorrect &&
+                                  mm::verifyResponse(problem, a, b, response, rs) == mm::Verdict::kCorrect;
+                   }),
+          false);
+    print("verify", n, 1, r,
+          timeRuns(r,
+                   [&] {
+                     allCorrect =
+                         allCorrect && mm::verifyResponse(problem, response, rs) == mm::Verdict::kCorrect;
+                   }),
+          false);
     if (!allCorrect) {
       std::fprintf(stderr, "error: a correct product failed verification at n=%u\n", n);
       return 1;

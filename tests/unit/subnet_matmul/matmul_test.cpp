@@ -11,10 +11,11 @@
 #include <doctest/doctest.h>
 #include <sodium.h>
 
-#include "matmul_core.h"
-#include "matmul_cuda.h"
 #include "merit/subnet_host/plugin.h"
 #include "merit/util/bytes.h"
+
+#include "matmul_core.h"
+#include "matmul_cuda.h"
 
 namespace mm = merit::matmul;
 using merit::Bytes;
@@ -59,7 +60,9 @@ Bytes toBytes(const std::vector<std::uint8_t>& v) {
   return out;
 }
 
-std::span<const std::uint8_t> u8(const Bytes& b) { return {reinterpret_cast<const std::uint8_t*>(b.data()), b.size()}; }
+std::span<const std::uint8_t> u8(const Bytes& b) {
+  return {reinterpret_cast<const std::uint8_t*>(b.data()), b.size()};
+}
 
 mm::Problem decode(const Bytes& request) {
   mm::Problem problem;
@@ -77,7 +80,8 @@ mm::Matrix product(const mm::Problem& p) {
 }
 
 // The textbook triple loop, reducing after every product.
-mm::Matrix naiveProduct(const mm::Matrix& a, const mm::Matrix& b, std::uint32_t n, std::uint32_t k, std::uint32_t m) {
+mm::Matrix naiveProduct(const mm::Matrix& a, const mm::Matrix& b, std::uint32_t n, std::uint32_t k,
+                        std::uint32_t m) {
   mm::Matrix c(static_cast<std::size_t>(n) * m);
   for (std::uint32_t i = 0; i < n; ++i) {
     for (std::uint32_t j = 0; j < m; ++j) {
@@ -251,8 +255,10 @@ TEST_CASE("the miner refuses malformed and oversized requests") {
   v2[0] = std::byte{2};
   CHECK(refused(v2).find("version") != std::string::npos);
   CHECK(refused(toBytes(mm::encodeRequest(fixedProblem(0, 8, 8)))).find("dimension") != std::string::npos);
-  CHECK(refused(toBytes(mm::encodeRequest(fixedProblem(8, 129, 8)))).find("max_dim 128") != std::string::npos);
-  CHECK(refused(toBytes(mm::encodeRequest(fixedProblem(8, 8, 0xFFFFFFFFu)))).find("dimension") != std::string::npos);
+  CHECK(refused(toBytes(mm::encodeRequest(fixedProblem(8, 129, 8)))).find("max_dim 128") !=
+        std::string::npos);
+  CHECK(refused(toBytes(mm::encodeRequest(fixedProblem(8, 8, 0xFFFFFFFFu)))).find("dimension") !=
+        std::string::npos);
 }
 
 TEST_CASE("configuration errors name the key") {
@@ -267,7 +273,8 @@ TEST_CASE("configuration errors name the key") {
   CHECK(refusal(Role::kValidator, "{verify_rounds: 2}").find("verify_rounds") != std::string::npos);
   CHECK(refusal(Role::kValidator, "{n: 4096}").find("n: 4096 is outside") != std::string::npos);
   CHECK(refusal(Role::kMiner, "{threads: -1}").find("threads") != std::string::npos);
-  CHECK(refusal(Role::kMiner, "{faults: {wrong_rate: 0.6, zero_rate: 0.6}}").find("at most 1") != std::string::npos);
+  CHECK(refusal(Role::kMiner, "{faults: {wrong_rate: 0.6, zero_rate: 0.6}}").find("at most 1") !=
+        std::string::npos);
   CHECK(refusal(Role::kMiner, "[1, 2]").find("mapping") != std::string::npos);
   std::string what, why;
   if (!mm::cudaDeviceAvailable(what, why)) {
@@ -290,8 +297,8 @@ TEST_CASE("derivation is deterministic and follows the documented generator") {
     message.push_back(tag);
     message.append(reinterpret_cast<const char*>(p.seed.data()), p.seed.size());
     unsigned char digest[16];
-    crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(message.data()), message.size(),
-                       nullptr, 0);
+    crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(message.data()),
+                       message.size(), nullptr, 0);
     std::uint64_t key = 0;
     for (int i = 7; i >= 0; --i) key = (key << 8) | digest[i];
     CHECK(key == mm::generatorKey(p.seed, tag));
@@ -343,7 +350,8 @@ TEST_CASE("the CPU product equals a naive triple loop") {
   }
   // Worst case for the accumulators: every element p - 1 and a long inner dimension.
   const std::uint32_t n = 4, k = 4096, m = 8;
-  const mm::Matrix a(static_cast<std::size_t>(n) * k, mm::kPrime - 1), b(static_cast<std::size_t>(k) * m, mm::kPrime - 1);
+  const mm::Matrix a(static_cast<std::size_t>(n) * k, mm::kPrime - 1),
+      b(static_cast<std::size_t>(k) * m, mm::kPrime - 1);
   mm::Matrix c(static_cast<std::size_t>(n) * m);
   mm::multiplyCpu(a, b, c, n, k, m, 1);
   CHECK(c == naiveProduct(a, b, n, k, m));
@@ -390,7 +398,9 @@ TEST_CASE("core verdicts: correct, wrong, malformed; with A and B given or deriv
   CHECK(mm::verifyResponse(p, a, b, wrong, 3) == mm::Verdict::kWrong);
   c[0] = mm::kPrime;
   CHECK(mm::verifyResponse(p, mm::encodeResponse(p.n, p.m, c), 3) == mm::Verdict::kMalformed);
-  CHECK(mm::verifyResponse(p, std::span<const std::uint8_t>(good).first(good.size() - 1), 3) == mm::Verdict::kMalformed);
+  CHECK(mm::verifyResponse(p, std::span<const std::uint8_t>(good).first(good.size() - 1), 3) ==
+        mm::Verdict::kMalformed);
   // A and B of the wrong size are refused rather than read out of bounds.
-  CHECK(mm::verifyResponse(p, std::span<const std::uint32_t>(a).first(10), b, good, 3) == mm::Verdict::kMalformed);
+  CHECK(mm::verifyResponse(p, std::span<const std::uint32_t>(a).first(10), b, good, 3) ==
+        mm::Verdict::kMalformed);
 }
