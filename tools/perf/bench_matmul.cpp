@@ -94,7 +94,7 @@ bool parseNumber(std::string_view text, long min, long max, long& out) {
 int main(int argc, char** argv) {
   std::vector<std::uint32_t> sizes{64, 128, 256, 512, 1024};
   long runs = 31, threads = 0, rounds = mm::kMinVerifyRounds;
-  for (int i = 1; i < argc; ++i) {
+  for (int i = 1; i < argc; i += 2) {  // --option value pairs
     const std::string_view arg = argv[i];
     const char* value = i + 1 < argc ? argv[i + 1] : nullptr;
     bool ok = value != nullptr;
@@ -123,7 +123,6 @@ int main(int argc, char** argv) {
                    "usage: bench_matmul [--sizes 64,128,256] [--runs N] [--threads T] [--rounds R]\n");
       return 2;
     }
-    ++i;
   }
   if (sodium_init() < 0) {
     std::fprintf(stderr, "error: libsodium failed to initialise\n");
