@@ -205,11 +205,12 @@ expect_rc 1 "plain weights are refused under commit-reveal" -- \
   "$MERIT" weights set --netuid 1 --uids 1 --values 1 -w alice -k default --json
 [[ $(outjson "d['error']") == CommitRevealEnabled || $(outjson "d['error']") == SettingWeightsTooFast ]] \
   && ok "named error $(outjson "d['error']")" || bad "outcome: $(cat "$WORK/out")"
-# A longer tempo, and a commit early in an epoch, so the early reveal below lands in the same epoch.
-expect_rc 0 "the owner sets tempo 30" -- "$MERIT" subnet set --netuid 1 --param tempo --value 30 -w alice "${PW[@]}"
-early_in_epoch() { "$MERIT" subnet show --netuid 1 --json | python3 -c "import json,sys; sys.exit(0 if json.load(sys.stdin)['blocks_until_next_epoch'] >= 20 else 1)"; }
+# A longer tempo, and a commit early in an epoch, so the early reveal below lands in the same epoch
+# (6 s of margin at 100 ms blocks, enough on a loaded machine).
+expect_rc 0 "the owner sets tempo 80" -- "$MERIT" subnet set --netuid 1 --param tempo --value 80 -w alice "${PW[@]}"
+early_in_epoch() { "$MERIT" subnet show --netuid 1 --json | python3 -c "import json,sys; sys.exit(0 if json.load(sys.stdin)['blocks_until_next_epoch'] >= 60 else 1)"; }
 wait_until "the weights rate limit has passed again" 10 -- may_set
-wait_until "a new epoch has just begun" 10 -- early_in_epoch
+wait_until "a new epoch has just begun" 20 -- early_in_epoch
 expect_rc 0 "weights commit" -- "$MERIT" weights commit --netuid 1 --uids 1,2 --values 1,3 -w alice -k default --json
 COMMIT_FILE="$MERIT_HOME/commits/1-$VALI.json"
 [[ -f $COMMIT_FILE && $(json "$COMMIT_FILE" "len(d['commits'][0]['salt'])") == 8 ]] \
