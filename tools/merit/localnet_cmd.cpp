@@ -89,6 +89,7 @@ int detach(const LocalnetOptions& o, const fs::path& configPath, const fs::path&
     ssize_t n = ::read(fds[0], buf, sizeof buf);
     if (n > 0) {
       message.append(buf, static_cast<std::size_t>(n));
+      if (message.find('\n') != std::string::npos) break;  // one line is the whole answer
     } else if (n < 0 && errno == EINTR) {
       continue;
     } else {
@@ -123,6 +124,9 @@ int runUp(const LocalnetOptions& o) {
   up.dataDir = dataDirOf(o);
   up.epochs = o.epochs;
   up.notifyFd = o.supervisorFd;
+  // The daemon's status pipe must not leak into the network's processes (the waiting `up --detach`
+  // reads it to its end).
+  if (up.notifyFd >= 0) ::fcntl(up.notifyFd, F_SETFD, FD_CLOEXEC);
   auto notifyError = [&](const Error& e) {
     if (up.notifyFd >= 0) {
       std::string line = "error: " + e.message() + "\n";
