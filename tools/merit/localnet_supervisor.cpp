@@ -1025,9 +1025,10 @@ int Supervisor::run() {
   notify("up " + m_state.chainUrl);
   int rc = loop();
   bool interrupted = stopRequested();
+  m_state.phase = interrupted ? "interrupted" : rc == kExitOk ? "finished" : "failed";
+  finish(interrupted);
   m_state.phase = "stopping";
   (void)saveState();
-  finish(interrupted);
   std::printf("stopping %zu processes\n", m_group.runningCount());
   std::fflush(stdout);
   m_group.stopAll();
