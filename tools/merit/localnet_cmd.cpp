@@ -2,15 +2,14 @@
 // this machine from one config file. The orchestration lives in localnet_supervisor.cpp; this
 // file is the command line and --detach (re-executing `merit` as a daemon and waiting until the
 // network is up).
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <unistd.h>
 
 #include "merit/util/bytes.h"
 #include "merit/util/file.h"
@@ -48,9 +47,11 @@ int detach(const LocalnetOptions& o, const fs::path& configPath, const fs::path&
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return report(Error(ErrorCode::kUnavailable, dir.string() + ": " + ec.message()));
-  std::string marker = "This directory belongs to `merit localnet`; `merit localnet up` wipes and recreates it.\n";
+  std::string marker =
+      "This directory belongs to `merit localnet`; `merit localnet up` wipes and recreates it.\n";
   if (!fs::exists(dir / ".merit-localnet", ec)) {
-    if (auto ok = writeFileAtomic(dir / ".merit-localnet", asBytes(marker), 0644, true); !ok) return report(ok.error());
+    if (auto ok = writeFileAtomic(dir / ".merit-localnet", asBytes(marker), 0644, true); !ok)
+      return report(ok.error());
   }
   fs::path logPath = dir / "supervisor.log";
   int log = ::open(logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -60,8 +61,16 @@ int detach(const LocalnetOptions& o, const fs::path& configPath, const fs::path&
   if (devNull < 0 || ::pipe2(fds, O_CLOEXEC) != 0) {
     return report(Error(ErrorCode::kUnavailable, std::string("pipe: ") + std::strerror(errno)));
   }
-  std::vector<std::string> args = {"merit",       "localnet", "up", "--config", configPath.string(), "--data-dir",
-                                   dir.string(), "--epochs", std::to_string(o.epochs), "--supervisor-fd",
+  std::vector<std::string> args = {"merit",
+                                   "localnet",
+                                   "up",
+                                   "--config",
+                                   configPath.string(),
+                                   "--data-dir",
+                                   dir.string(),
+                                   "--epochs",
+                                   std::to_string(o.epochs),
+                                   "--supervisor-fd",
                                    std::to_string(fds[1])};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -107,7 +116,7 @@ int detach(const LocalnetOptions& o, const fs::path& configPath, const fs::path&
     return kExitOk;
   }
   std::string why = message.rfind("error: ", 0) == 0 ? message.substr(7)
-                                                      : "the supervisor stopped before the network was up";
+                                                     : "the supervisor stopped before the network was up";
   return report(Error(ErrorCode::kUnavailable, why + " (see " + logPath.string() + ")"));
 }
 
@@ -136,7 +145,8 @@ int runUp(const LocalnetOptions& o) {
     return report(e);
   };
   if (auto ok = localnet::checkDataDir(up.dataDir); !ok) return notifyError(ok.error());
-  if (auto ok = localnet::preflight(*config, up, *bins, up.notifyFd >= 0); !ok) return notifyError(ok.error());
+  if (auto ok = localnet::preflight(*config, up, *bins, up.notifyFd >= 0); !ok)
+    return notifyError(ok.error());
   if (o.detach && o.supervisorFd < 0) return detach(o, configPath, up.dataDir);
   return localnet::runSupervisor(*config, up, *bins);
 }
@@ -146,7 +156,8 @@ int runUp(const LocalnetOptions& o) {
 void addLocalnetCommands(CLI::App& app, int& exitCode) {
   auto o = std::make_shared<LocalnetOptions>();
   auto* localnet = app.add_subcommand(
-      "localnet", "A whole network on this machine: dev chain, subnets, miners and validators from one config");
+      "localnet",
+      "A whole network on this machine: dev chain, subnets, miners and validators from one config");
   localnet->require_subcommand(1);
 
   auto* up = localnet->add_subcommand(
@@ -161,14 +172,18 @@ void addLocalnetCommands(CLI::App& app, int& exitCode) {
   up->add_option("--supervisor-fd", o->supervisorFd, "(internal: the daemon's status pipe)")->group("");
   up->callback([&exitCode, o] { exitCode = runUp(*o); });
 
-  auto* down = localnet->add_subcommand("down", "Stop a detached localnet and wait until every process is gone");
-  down->add_option("-d,--data-dir", o->dataDir, "The localnet's data directory (default $MERIT_HOME/localnet)");
-  down->add_option("--timeout-s", o->timeoutS, "Wait this long for a clean stop, then kill")->capture_default_str();
+  auto* down =
+      localnet->add_subcommand("down", "Stop a detached localnet and wait until every process is gone");
+  down->add_option("-d,--data-dir", o->dataDir,
+                   "The localnet's data directory (default $MERIT_HOME/localnet)");
+  down->add_option("--timeout-s", o->timeoutS, "Wait this long for a clean stop, then kill")
+      ->capture_default_str();
   down->callback([&exitCode, o] { exitCode = localnet::stopLocalnet(dataDirOf(*o), o->timeoutS); });
 
   auto* status = localnet->add_subcommand(
       "status", "Processes, block, subnets and per-miner incentive and emission of a localnet");
-  status->add_option("-d,--data-dir", o->dataDir, "The localnet's data directory (default $MERIT_HOME/localnet)");
+  status->add_option("-d,--data-dir", o->dataDir,
+                     "The localnet's data directory (default $MERIT_HOME/localnet)");
   status->add_flag("--json", o->json, "Print JSON");
   status->callback([&exitCode, o] { exitCode = localnet::printStatus(dataDirOf(*o), o->json); });
 }

@@ -32,13 +32,19 @@ std::string join(const std::string& parent, const std::string& key) {
 
 // Keys of configs/miner.yaml and configs/validator.yaml a localnet entry may set under
 // `settings`; the rest (keys, chain, netuid, plugin, addresses, state) belong to localnet.
-const std::set<std::string> kMinerSettings = {"workers", "max_batch_size", "max_batch_wait_ms", "queue_capacity",
-                                              "rate_per_second", "require_validator_permit", "min_stake", "curve",
-                                              "log_level"};
-const std::set<std::string> kValidatorSettings = {"sample_size",    "step_interval_ms", "query_timeout_ms",
-                                                  "auth_mode",      "ema_alpha",        "latency_weight",
-                                                  "sharpen",        "weights_interval_blocks",
-                                                  "validator_stake_limit", "log_level"};
+const std::set<std::string> kMinerSettings = {"workers",        "max_batch_size",  "max_batch_wait_ms",
+                                              "queue_capacity", "rate_per_second", "require_validator_permit",
+                                              "min_stake",      "curve",           "log_level"};
+const std::set<std::string> kValidatorSettings = {"sample_size",
+                                                  "step_interval_ms",
+                                                  "query_timeout_ms",
+                                                  "auth_mode",
+                                                  "ema_alpha",
+                                                  "latency_weight",
+                                                  "sharpen",
+                                                  "weights_interval_blocks",
+                                                  "validator_stake_limit",
+                                                  "log_level"};
 
 void checkKeys(const YAML::Node& node, const std::string& path, const std::set<std::string>& allowed) {
   if (!node.IsMap()) bad(path.empty() ? "(top level)" : path, "must be a mapping");
@@ -61,7 +67,8 @@ std::uint64_t integer(const YAML::Node& node, const std::string& path, std::uint
   std::string s = scalar(node, path);
   auto v = parseU64(s, path);
   if (!v) bad(path, "'" + s + "' is not a non-negative integer");
-  if (*v < min || *v > max) bad(path, std::to_string(*v) + " is out of range " + std::to_string(min) + ".." + std::to_string(max));
+  if (*v < min || *v > max)
+    bad(path, std::to_string(*v) + " is out of range " + std::to_string(min) + ".." + std::to_string(max));
   return *v;
 }
 
@@ -85,7 +92,8 @@ bool isLabel(const std::string& s, bool upperAndDash) {
 std::string label(const YAML::Node& node, const std::string& path, bool upperAndDash) {
   std::string s = scalar(node, path);
   if (!isLabel(s, upperAndDash)) {
-    bad(path, "'" + s + "': 1 to 32 characters of " + (upperAndDash ? "A-Z, a-z, 0-9, _ and -" : "a-z, 0-9 and _"));
+    bad(path,
+        "'" + s + "': 1 to 32 characters of " + (upperAndDash ? "A-Z, a-z, 0-9, _ and -" : "a-z, 0-9 and _"));
   }
   return s;
 }
@@ -101,7 +109,8 @@ std::string section(const YAML::Node& node, const std::string& path) {
 }
 
 std::map<std::string, std::string> settings(const YAML::Node& node, const std::string& path,
-                                            const std::set<std::string>& allowed, const std::string& documentedIn) {
+                                            const std::set<std::string>& allowed,
+                                            const std::string& documentedIn) {
   std::map<std::string, std::string> out;
   if (!node || node.IsNull()) return out;
   if (!node.IsMap()) bad(path, "must be a mapping");
@@ -110,7 +119,8 @@ std::map<std::string, std::string> settings(const YAML::Node& node, const std::s
     if (!allowed.count(key)) {
       std::string all;
       for (const auto& a : allowed) all += (all.empty() ? "" : ", ") + a;
-      bad(join(path, key), "not a key localnet passes on (" + documentedIn + " keys allowed here: " + all + ")");
+      bad(join(path, key),
+          "not a key localnet passes on (" + documentedIn + " keys allowed here: " + all + ")");
     }
     out[key] = scalar(kv.second, join(path, key));
   }
@@ -139,7 +149,9 @@ SubnetSpec subnet(const YAML::Node& node, const std::string& path) {
   if (!node["plugin"]) bad(join(path, "plugin"), "required (the subnet plugin's name, e.g. hash)");
   s.plugin = label(node["plugin"], join(path, "plugin"), false);
   s.name = node["name"] ? label(node["name"], join(path, "name"), false) : s.plugin;
-  if (node["root_weight"]) s.rootWeight = static_cast<std::uint16_t>(integer(node["root_weight"], join(path, "root_weight"), 0, 65535));
+  if (node["root_weight"])
+    s.rootWeight =
+        static_cast<std::uint16_t>(integer(node["root_weight"], join(path, "root_weight"), 0, 65535));
   if (const auto& h = node["hyperparameters"]) {
     std::string hp = join(path, "hyperparameters");
     if (!h.IsMap()) bad(hp, "must be a mapping, e.g. {tempo: 20}");
@@ -148,13 +160,16 @@ SubnetSpec subnet(const YAML::Node& node, const std::string& path) {
       auto hyper = tx::parseHyper(key);
       if (!hyper) bad(join(hp, key), hyper.error().message());
       std::string text = scalar(kv.second, join(hp, key));
-      std::uint64_t v = text == "true" ? 1 : text == "false" ? 0 : integer(kv.second, join(hp, key), 0, UINT64_MAX);
+      std::uint64_t v = text == "true"    ? 1
+                        : text == "false" ? 0
+                                          : integer(kv.second, join(hp, key), 0, UINT64_MAX);
       s.hyperparameters.emplace_back(*hyper, v);
     }
   }
   std::set<std::string> names;
   const auto& vs = node["validators"];
-  if (!vs || !vs.IsSequence() || vs.size() == 0) bad(join(path, "validators"), "a list of at least one validator");
+  if (!vs || !vs.IsSequence() || vs.size() == 0)
+    bad(join(path, "validators"), "a list of at least one validator");
   for (std::size_t i = 0; i < vs.size(); ++i) {
     std::string p = join(path, "validators") + "[" + std::to_string(i) + "]";
     checkKeys(vs[i], p, {"name", "stake", "plugin_config", "settings"});
@@ -165,7 +180,8 @@ SubnetSpec subnet(const YAML::Node& node, const std::string& path) {
     v.stake = merit(vs[i]["stake"], join(p, "stake"));
     if (v.stake == 0) bad(join(p, "stake"), "must be more than 0");
     v.pluginConfig = section(vs[i]["plugin_config"], join(p, "plugin_config"));
-    v.settings = settings(vs[i]["settings"], join(p, "settings"), kValidatorSettings, "configs/validator.yaml");
+    v.settings =
+        settings(vs[i]["settings"], join(p, "settings"), kValidatorSettings, "configs/validator.yaml");
     if (!names.insert(v.name).second) bad(join(p, "name"), "'" + v.name + "' is used twice in this subnet");
     s.validators.push_back(std::move(v));
   }
@@ -183,7 +199,8 @@ SubnetSpec subnet(const YAML::Node& node, const std::string& path) {
     if (ms[i]["model"]) {
       m.model = model(ms[i]["model"], join(p, "model"));
       YAML::Node pc = YAML::Load(m.pluginConfig);
-      if (pc["model"]) bad(join(p, "plugin_config.model"), "set by localnet from `model:`; give one or the other");
+      if (pc["model"])
+        bad(join(p, "plugin_config.model"), "set by localnet from `model:`; give one or the other");
     }
     m.settings = settings(ms[i]["settings"], join(p, "settings"), kMinerSettings, "configs/miner.yaml");
     if (!names.insert(m.name).second) bad(join(p, "name"), "'" + m.name + "' is used twice in this subnet");
@@ -196,8 +213,9 @@ Config walk(const YAML::Node& root) {
   Config c;
   c.fund = 1'000'000 * tx::kRaoPerMerit;
   c.rootStake = 100 * tx::kRaoPerMerit;
-  checkKeys(root, "", {"chain", "fund", "root_stake", "model_cache", "log_level", "startup_timeout_s",
-                       "miner_defaults", "validator_defaults", "subnets"});
+  checkKeys(root, "",
+            {"chain", "fund", "root_stake", "model_cache", "log_level", "startup_timeout_s", "miner_defaults",
+             "validator_defaults", "subnets"});
   if (const auto& ch = root["chain"]) {
     checkKeys(ch, "chain", {"block_time_ms", "log_level"});
     if (ch["block_time_ms"]) c.blockTimeMs = integer(ch["block_time_ms"], "chain.block_time_ms", 10, 60'000);
@@ -208,18 +226,21 @@ Config walk(const YAML::Node& root) {
   if (c.rootStake == 0) bad("root_stake", "must be more than 0 (the root validator needs stake)");
   if (root["model_cache"]) c.modelCache = scalar(root["model_cache"], "model_cache");
   if (root["log_level"]) c.logLevel = scalar(root["log_level"], "log_level");
-  if (root["startup_timeout_s"]) c.startupTimeoutS = integer(root["startup_timeout_s"], "startup_timeout_s", 10, 3600);
+  if (root["startup_timeout_s"])
+    c.startupTimeoutS = integer(root["startup_timeout_s"], "startup_timeout_s", 10, 3600);
   c.minerDefaults = settings(root["miner_defaults"], "miner_defaults", kMinerSettings, "configs/miner.yaml");
-  c.validatorDefaults =
-      settings(root["validator_defaults"], "validator_defaults", kValidatorSettings, "configs/validator.yaml");
+  c.validatorDefaults = settings(root["validator_defaults"], "validator_defaults", kValidatorSettings,
+                                 "configs/validator.yaml");
   const auto& subnets = root["subnets"];
-  if (!subnets || !subnets.IsSequence() || subnets.size() == 0) bad("subnets", "a list of at least one subnet");
+  if (!subnets || !subnets.IsSequence() || subnets.size() == 0)
+    bad("subnets", "a list of at least one subnet");
   std::set<std::string> names;
   tx::Balance needed = c.rootStake;
   for (std::size_t i = 0; i < subnets.size(); ++i) {
     std::string p = "subnets[" + std::to_string(i) + "]";
     SubnetSpec s = subnet(subnets[i], p);
-    if (!names.insert(s.name).second) bad(join(p, "name"), "subnet '" + s.name + "' is named twice (set `name:`)");
+    if (!names.insert(s.name).second)
+      bad(join(p, "name"), "subnet '" + s.name + "' is named twice (set `name:`)");
     for (const auto& v : s.validators) needed += v.stake;
     c.subnets.push_back(std::move(s));
   }
@@ -250,7 +271,8 @@ Result<Config> parseConfig(const std::string& yaml, const std::string& name) {
   } catch (const ConfigError& e) {
     return fail(ErrorCode::kInvalidArgument, name + ": " + (e.path.empty() ? "" : e.path + ": ") + e.reason);
   } catch (const YAML::Exception& e) {
-    return fail(ErrorCode::kInvalidArgument, name + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    return fail(ErrorCode::kInvalidArgument,
+                name + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
 }
 
@@ -273,8 +295,8 @@ Result<std::string> withModel(const std::string& pluginConfig, const std::string
   }
 }
 
-std::string daemonYaml(const std::map<std::string, std::string>& values, const std::vector<std::string>& subnetPath,
-                       const std::string& pluginConfig) {
+std::string daemonYaml(const std::map<std::string, std::string>& values,
+                       const std::vector<std::string>& subnetPath, const std::string& pluginConfig) {
   YAML::Emitter out;
   out << YAML::BeginMap;
   for (const auto& [k, v] : values) out << YAML::Key << k << YAML::Value << YAML::DoubleQuoted << v;

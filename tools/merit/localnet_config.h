@@ -30,9 +30,9 @@ struct ModelSpec {
 };
 
 struct MinerSpec {
-  std::string name;  // unique within its subnet; the hotkey is "<subnet>.<name>"
-  std::string tier;  // a label; tiers are summarised in the order they first appear
-  std::string pluginConfig;  // YAML text (a mapping), "{}" when absent
+  std::string name;                // unique within its subnet; the hotkey is "<subnet>.<name>"
+  std::string tier;                // a label; tiers are summarised in the order they first appear
+  std::string pluginConfig;        // YAML text (a mapping), "{}" when absent
   std::optional<ModelSpec> model;  // its path is added to pluginConfig as `model`
   std::map<std::string, std::string> settings;  // extra configs/miner.yaml keys
 };
@@ -57,10 +57,10 @@ struct Config {
   std::string source;  // the file it came from, for messages
   std::uint64_t blockTimeMs = 200;
   std::string chainLogLevel = "warn";
-  std::string logLevel = "info";    // miners' and validators' log level
-  tx::Balance fund = 0;             // genesis balance of the dev coldkey (rao)
-  tx::Balance rootStake = 0;        // stake of the root validator hotkey (rao)
-  std::string modelCache;           // empty: $XDG_CACHE_HOME/meritnet/models (or ~/.cache/...)
+  std::string logLevel = "info";        // miners' and validators' log level
+  tx::Balance fund = 0;                 // genesis balance of the dev coldkey (rao)
+  tx::Balance rootStake = 0;            // stake of the root validator hotkey (rao)
+  std::string modelCache;               // empty: $XDG_CACHE_HOME/meritnet/models (or ~/.cache/...)
   std::uint64_t startupTimeoutS = 240;  // per phase: process readiness, validators' first weights
   std::map<std::string, std::string> minerDefaults;
   std::map<std::string, std::string> validatorDefaults;
@@ -76,7 +76,7 @@ Result<std::string> withModel(const std::string& pluginConfig, const std::string
 
 // A flat daemon config file (configs/miner.yaml or configs/validator.yaml keys): scalar `values`,
 // `subnet_path` and the plugin_config section, as YAML text.
-std::string daemonYaml(const std::map<std::string, std::string>& values, const std::vector<std::string>& subnetPath,
-                       const std::string& pluginConfig);
+std::string daemonYaml(const std::map<std::string, std::string>& values,
+                       const std::vector<std::string>& subnetPath, const std::string& pluginConfig);
 
 }  // namespace merit::cli::localnet

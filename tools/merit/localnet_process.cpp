@@ -1,16 +1,15 @@
 #include "localnet_process.h"
 
+#include <cerrno>
+#include <cstring>
 #include <fcntl.h>
+#include <fstream>
+#include <map>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <map>
 #include <thread>
+#include <unistd.h>
 
 extern char** environ;
 

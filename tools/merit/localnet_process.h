@@ -8,12 +8,11 @@
 // (PR_SET_PDEATHSIG fires when the thread that forked a child exits).
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 #include "merit/util/result.h"
@@ -23,9 +22,9 @@ namespace merit::cli::localnet {
 struct ProcessSpec {
   std::string name;  // for messages, e.g. "chain" or "hash.gold"
   std::filesystem::path binary;
-  std::vector<std::string> args;     // without argv[0]
-  std::filesystem::path log;         // stdout and stderr, appended
-  std::vector<std::string> setEnv;   // NAME=VALUE added to (or replacing in) the environment
+  std::vector<std::string> args;    // without argv[0]
+  std::filesystem::path log;        // stdout and stderr, appended
+  std::vector<std::string> setEnv;  // NAME=VALUE added to (or replacing in) the environment
   std::vector<std::string> unsetEnv;
 };
 

@@ -1,8 +1,5 @@
 #include "localnet_supervisor.h"
 
-#include <signal.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
@@ -11,8 +8,10 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <signal.h>
 #include <sstream>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 #include "merit/consensus/math.h"
@@ -106,7 +105,7 @@ std::optional<fs::path> findBinary(const std::string& name, const std::string& b
   fs::path dir = exeDir();
   std::vector<fs::path> candidates;
   if (!dir.empty()) {
-    candidates.push_back(dir / name);                                     // installed: one bin dir
+    candidates.push_back(dir / name);                                            // installed: one bin dir
     candidates.push_back(dir.parent_path().parent_path() / buildSubdir / name);  // <build>/tools/merit
   }
   if (const char* path = std::getenv("PATH")) {
@@ -382,17 +381,19 @@ std::string subnetTable(const State& state, const SubnetState& sn, const SubnetV
                         const std::set<pid_t>& alive, bool full) {
   std::string out;
   char line[512];
-  std::snprintf(line, sizeof line,
-                "subnet %u %s (plugin %s): tempo %s, next epoch in %s blocks, %s MERIT/block, epochs measured %s\n",
-                sn.netuid, sn.name.c_str(), sn.plugin.c_str(), u64s(v.tempo).c_str(), u64s(v.blocksUntilNext).c_str(),
-                formatMerit(v.emissionPerBlock).c_str(), u64s(sn.epochsSeen).c_str());
+  std::snprintf(
+      line, sizeof line,
+      "subnet %u %s (plugin %s): tempo %s, next epoch in %s blocks, %s MERIT/block, epochs measured %s\n",
+      sn.netuid, sn.name.c_str(), sn.plugin.c_str(), u64s(v.tempo).c_str(), u64s(v.blocksUntilNext).c_str(),
+      formatMerit(v.emissionPerBlock).c_str(), u64s(sn.epochsSeen).c_str());
   out += line;
   if (full) {
-    std::snprintf(line, sizeof line, "  %-14s %-10s %4s %-5s %14s %9s %9s %9s %9s %9s %14s\n", "NAME", "TIER", "UID",
-                  "PROC", "STAKE", "V-SCORE", "CONSENSUS", "INCENTIVE", "DIVIDENDS", "VTRUST", "EARNED");
+    std::snprintf(line, sizeof line, "  %-14s %-10s %4s %-5s %14s %9s %9s %9s %9s %9s %14s\n", "NAME", "TIER",
+                  "UID", "PROC", "STAKE", "V-SCORE", "CONSENSUS", "INCENTIVE", "DIVIDENDS", "VTRUST",
+                  "EARNED");
   } else {
-    std::snprintf(line, sizeof line, "  %-14s %-10s %4s %-5s %9s %9s %9s %14s\n", "NAME", "TIER", "UID", "PROC",
-                  "V-SCORE", "INCENTIVE", "DIVIDENDS", "EARNED");
+    std::snprintf(line, sizeof line, "  %-14s %-10s %4s %-5s %9s %9s %9s %14s\n", "NAME", "TIER", "UID",
+                  "PROC", "V-SCORE", "INCENTIVE", "DIVIDENDS", "EARNED");
   }
   out += line;
   for (const char* role : {"validator", "miner"}) {
@@ -410,13 +411,15 @@ std::string subnetTable(const State& state, const SubnetState& sn, const SubnetV
       std::string div = n ? formatProportion(n->dividends) : "-";
       std::string earn = n ? formatMerit(earned(v, m)) : "-";
       if (full) {
-        std::snprintf(line, sizeof line, "  %-14s %-10s %4s %-5s %14s %9s %9s %9s %9s %9s %14s\n", m.name.c_str(),
-                      tier.c_str(), uid.c_str(), proc.c_str(), n ? formatMerit(n->stake).c_str() : "-",
-                      vscore.c_str(), n ? formatProportion(n->consensus).c_str() : "-", inc.c_str(), div.c_str(),
+        std::snprintf(line, sizeof line, "  %-14s %-10s %4s %-5s %14s %9s %9s %9s %9s %9s %14s\n",
+                      m.name.c_str(), tier.c_str(), uid.c_str(), proc.c_str(),
+                      n ? formatMerit(n->stake).c_str() : "-", vscore.c_str(),
+                      n ? formatProportion(n->consensus).c_str() : "-", inc.c_str(), div.c_str(),
                       n ? formatProportion(n->vtrust).c_str() : "-", earn.c_str());
       } else {
-        std::snprintf(line, sizeof line, "  %-14s %-10s %4s %-5s %9s %9s %9s %14s\n", m.name.c_str(), tier.c_str(),
-                      uid.c_str(), proc.c_str(), vscore.c_str(), inc.c_str(), div.c_str(), earn.c_str());
+        std::snprintf(line, sizeof line, "  %-14s %-10s %4s %-5s %9s %9s %9s %14s\n", m.name.c_str(),
+                      tier.c_str(), uid.c_str(), proc.c_str(), vscore.c_str(), inc.c_str(), div.c_str(),
+                      earn.c_str());
       }
       out += line;
     }
@@ -452,8 +455,8 @@ std::string tierTable(const State& state, const Snapshot& snap) {
   for (const auto& t : totals) all += t.earned;
   std::string out;
   char line[256];
-  std::snprintf(line, sizeof line, "  %-12s %6s %16s %16s %7s\n", "TIER", "MINERS", "EARNED (MERIT)", "PER MINER",
-                "SHARE");
+  std::snprintf(line, sizeof line, "  %-12s %6s %16s %16s %7s\n", "TIER", "MINERS", "EARNED (MERIT)",
+                "PER MINER", "SHARE");
   out += line;
   for (const auto& t : totals) {
     std::snprintf(line, sizeof line, "  %-12s %6zu %16s %16s %6.1f%%\n", t.tier.c_str(), t.miners,
@@ -484,13 +487,14 @@ std::string phaseText(const State& state) {
 }
 
 std::string fullView(const State& state, const Snapshot& snap, const std::set<pid_t>& alive, bool final) {
-  std::string out = "meritnet localnet: block " + u64s(snap.block) + " (" + u64s(state.blockTimeMs) + " ms blocks), " +
-                    phaseText(state) + ", " + u64s(alive.size()) + "/" + u64s(state.members.size()) +
-                    " processes up\n";
+  std::string out = "meritnet localnet: block " + u64s(snap.block) + " (" + u64s(state.blockTimeMs) +
+                    " ms blocks), " + phaseText(state) + ", " + u64s(alive.size()) + "/" +
+                    u64s(state.members.size()) + " processes up\n";
   for (std::size_t i = 0; i < state.subnets.size() && i < snap.subnets.size(); ++i) {
     out += subnetTable(state, state.subnets[i], snap.subnets[i], alive, final);
   }
-  out += "emission earned by miner tier since measurement started (block " + u64s(state.measureStartBlock) + "):\n";
+  out += "emission earned by miner tier since measurement started (block " + u64s(state.measureStartBlock) +
+         "):\n";
   out += tierTable(state, snap);
   return out;
 }
@@ -509,21 +513,14 @@ std::string plainLine(const State& state, const Snapshot& snap) {
 }
 
 json summaryJson(const State& state, const Snapshot& snap, bool interrupted) {
-  json j = {{"epochs", state.epochs},
-            {"interrupted", interrupted},
-            {"start_block", state.measureStartBlock},
-            {"end_block", snap.block},
-            {"subnets", json::array()},
-            {"tiers", json::array()}};
+  json j = {{"epochs", state.epochs},  {"interrupted", interrupted}, {"start_block", state.measureStartBlock},
+            {"end_block", snap.block}, {"subnets", json::array()},   {"tiers", json::array()}};
   for (std::size_t i = 0; i < state.subnets.size() && i < snap.subnets.size(); ++i) {
     const auto& sn = state.subnets[i];
     const auto& v = snap.subnets[i];
-    json s = {{"name", sn.name},
-              {"plugin", sn.plugin},
-              {"netuid", sn.netuid},
-              {"epochs_measured", sn.epochsSeen},
-              {"miners", json::array()},
-              {"validators", json::array()}};
+    json s = {{"name", sn.name},         {"plugin", sn.plugin},
+              {"netuid", sn.netuid},     {"epochs_measured", sn.epochsSeen},
+              {"miners", json::array()}, {"validators", json::array()}};
     for (const auto& m : state.members) {
       if (m.subnet != sn.name) continue;
       const NeuronView* n = neuronOf(v, m);
@@ -564,7 +561,8 @@ Result<rpc::Submission> submitOk(rpc::ChainClient& client, const crypto::Private
   if (!s) return fail(s.error().withContext(what));
   if (!s->included) return fail(ErrorCode::kDeadlineExceeded, what + ": not included within 60 s");
   if (!s->success) {
-    return fail(ErrorCode::kInternal, what + ": " + s->error + (s->detail.empty() ? "" : " (" + s->detail + ")"));
+    return fail(ErrorCode::kInternal,
+                what + ": " + s->error + (s->detail.empty() ? "" : " (" + s->detail + ")"));
   }
   return s;
 }
@@ -579,16 +577,17 @@ Result<json> waitReady(ProcessGroup& group, const Member& m, std::chrono::second
         if (e.pid == m.pid) break;
       }
       if (!group.running(m.pid)) {
-        return fail(ErrorCode::kUnavailable, m.name + " (" + m.binary.filename().string() + ") stopped before it was ready; " +
-                                                 m.log.string() + " ends with:" + tail(m.log, 8));
+        return fail(ErrorCode::kUnavailable, m.name + " (" + m.binary.filename().string() +
+                                                 ") stopped before it was ready; " + m.log.string() +
+                                                 " ends with:" + tail(m.log, 8));
       }
     }
     if (stopRequested()) return fail(ErrorCode::kUnavailable, "interrupted");
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     group.reap();
   }
-  return fail(ErrorCode::kDeadlineExceeded, m.name + " not ready after " + u64s(timeout.count()) + " s; see " +
-                                                m.log.string() + ":" + tail(m.log, 8));
+  return fail(ErrorCode::kDeadlineExceeded, m.name + " not ready after " + u64s(timeout.count()) +
+                                                " s; see " + m.log.string() + ":" + tail(m.log, 8));
 }
 
 class Supervisor {
@@ -610,7 +609,9 @@ class Supervisor {
   void finish(bool interrupted);
 
   fs::path dir(const std::string& sub) const { return m_options.dataDir / sub; }
-  std::string hotkeyName(const std::string& subnet, const std::string& name) const { return subnet + "." + name; }
+  std::string hotkeyName(const std::string& subnet, const std::string& name) const {
+    return subnet + "." + name;
+  }
 
   const Config& m_config;
   const UpOptions& m_options;
@@ -619,7 +620,7 @@ class Supervisor {
   State m_state;
   std::unique_ptr<rpc::ChainClient> m_client;
   std::optional<crypto::PrivateKey> m_coldkey;
-  std::map<std::string, fs::path> m_pluginDirs;          // plugin -> directory
+  std::map<std::string, fs::path> m_pluginDirs;           // plugin -> directory
   std::map<std::string, std::uint32_t> m_pluginVersions;  // plugin -> version
   std::optional<Snapshot> m_last;
   bool m_tty = false;
@@ -703,17 +704,23 @@ Result<void> Supervisor::startChain() {
   spec.name = "chain";
   spec.binary = m_bins.chain;
   spec.args = {"--dev",
-               "--data-dir", dir("chain").string(),
-               "--rpc-port", "0",
-               "--feed", "tcp://127.0.0.1:0",
-               "--block-time-ms", u64s(m_config.blockTimeMs),
-               "--fund", crypto::ss58Address(m_coldkey->publicKey()) + "=" + u64s(m_config.fund),
-               "--log-level", m_config.chainLogLevel};
+               "--data-dir",
+               dir("chain").string(),
+               "--rpc-port",
+               "0",
+               "--feed",
+               "tcp://127.0.0.1:0",
+               "--block-time-ms",
+               u64s(m_config.blockTimeMs),
+               "--fund",
+               crypto::ss58Address(m_coldkey->publicKey()) + "=" + u64s(m_config.fund),
+               "--log-level",
+               m_config.chainLogLevel};
   spec.log = chain.log;
   MERIT_ASSIGN_OR_RETURN(chain.pid, m_group.spawn(spec));
   m_state.members.insert(m_state.members.begin(), chain);
   MERIT_ASSIGN_OR_RETURN(json ready, waitReady(m_group, m_state.members.front(),
-                                                std::chrono::seconds(m_config.startupTimeoutS)));
+                                               std::chrono::seconds(m_config.startupTimeoutS)));
   m_state.chainUrl = ready.value("rpc", std::string());
   rpc::ClientOptions options;
   options.retries = 2;
@@ -725,9 +732,9 @@ Result<void> Supervisor::setupChain() {
   rpc::ChainClient& c = *m_client;
   // Subnets, in config order; the chain picks the netuid.
   for (const auto& s : m_config.subnets) {
-    auto out = submitOk(c, *m_coldkey,
-                        tx::CreateSubnet{s.plugin, m_pluginVersions.at(s.plugin), s.hyperparameters},
-                        "create subnet " + s.name);
+    auto out =
+        submitOk(c, *m_coldkey, tx::CreateSubnet{s.plugin, m_pluginVersions.at(s.plugin), s.hyperparameters},
+                 "create subnet " + s.name);
     if (!out) return fail(out.error());
     MERIT_ASSIGN_OR_RETURN(json list, c.call("subnet_list"));
     std::optional<std::uint16_t> netuid;
@@ -739,7 +746,8 @@ Result<void> Supervisor::setupChain() {
       for (const auto& known : m_state.subnets) taken = taken || known.netuid == id;
       if (!taken) netuid = id;
     }
-    if (!netuid) return fail(ErrorCode::kInternal, "subnet " + s.name + " created but not found in subnet_list");
+    if (!netuid)
+      return fail(ErrorCode::kInternal, "subnet " + s.name + " created but not found in subnet_list");
     m_state.subnets.push_back(SubnetState{s.name, s.plugin, *netuid, 0, 0});
     std::printf("  subnet %-14s netuid %u (plugin %s)\n", s.name.c_str(), *netuid, s.plugin.c_str());
   }
@@ -755,13 +763,15 @@ Result<void> Supervisor::setupChain() {
     for (auto& m : m_state.members) {
       if (m.role != role) continue;
       MERIT_ASSIGN_OR_RETURN(auto hot, wallet.hotkeyPublic(m.hotkeyName));
-      MERIT_TRY(submitOk(c, *m_coldkey, tx::BurnedRegister{netuidOf(m.subnet), hot}, "register " + m.hotkeyName));
+      MERIT_TRY(
+          submitOk(c, *m_coldkey, tx::BurnedRegister{netuidOf(m.subnet), hot}, "register " + m.hotkeyName));
     }
   }
   for (const auto& s : m_config.subnets) {
     for (const auto& v : s.validators) {
       MERIT_ASSIGN_OR_RETURN(auto hot, wallet.hotkeyPublic(hotkeyName(s.name, v.name)));
-      MERIT_TRY(submitOk(c, *m_coldkey, tx::AddStake{hot.accountId(), v.stake}, "stake " + hotkeyName(s.name, v.name)));
+      MERIT_TRY(submitOk(c, *m_coldkey, tx::AddStake{hot.accountId(), v.stake},
+                         "stake " + hotkeyName(s.name, v.name)));
       for (auto& m : m_state.members) {
         if (m.hotkeyName == hotkeyName(s.name, v.name)) m.baseline = v.stake;
       }
@@ -770,7 +780,8 @@ Result<void> Supervisor::setupChain() {
   // The root network: one staked root validator whose weights give every subnet its share.
   MERIT_ASSIGN_OR_RETURN(auto rootKey, wallet.loadHotkey("root"));
   MERIT_TRY(submitOk(c, *m_coldkey, tx::RootRegister{rootKey.publicKey()}, "root register"));
-  MERIT_TRY(submitOk(c, *m_coldkey, tx::AddStake{rootKey.publicKey().accountId(), m_config.rootStake}, "root stake"));
+  MERIT_TRY(submitOk(c, *m_coldkey, tx::AddStake{rootKey.publicKey().accountId(), m_config.rootStake},
+                     "root stake"));
   std::vector<std::uint16_t> netuids, values;
   for (std::size_t i = 0; i < m_config.subnets.size(); ++i) {
     if (m_config.subnets[i].rootWeight == 0) continue;
@@ -791,13 +802,10 @@ Result<void> Supervisor::startDaemons() {
     for (const auto* cs = &m_config.subnets.front(); cs <= &m_config.subnets.back(); ++cs) {
       if (cs->name != s.name) continue;
       auto base = [&](const std::string& hk) {
-        return std::map<std::string, std::string>{{"wallet", kDevWallet},
-                                                  {"hotkey", hk},
-                                                  {"chain_url", m_state.chainUrl},
-                                                  {"netuid", u64s(s.netuid)},
-                                                  {"plugin", s.plugin},
-                                                  {"metrics_port", "0"},
-                                                  {"log_level", m_config.logLevel}};
+        return std::map<std::string, std::string>{
+            {"wallet", kDevWallet},          {"hotkey", hk},       {"chain_url", m_state.chainUrl},
+            {"netuid", u64s(s.netuid)},      {"plugin", s.plugin}, {"metrics_port", "0"},
+            {"log_level", m_config.logLevel}};
       };
       std::vector<std::string> subnetPath = {m_pluginDirs.at(s.plugin).string()};
       for (const auto& mi : cs->miners) {
@@ -808,7 +816,8 @@ Result<void> Supervisor::startDaemons() {
         for (const auto& [k, v] : mi.settings) values[k] = v;
         std::string pc = mi.pluginConfig;
         if (mi.model) {
-          MERIT_ASSIGN_OR_RETURN(pc, withModel(pc, modelPath(m_config, m_options.dataDir, *mi.model).string()));
+          MERIT_ASSIGN_OR_RETURN(pc,
+                                 withModel(pc, modelPath(m_config, m_options.dataDir, *mi.model).string()));
         }
         fs::path file = dir("config") / (hk + ".yaml");
         std::string yaml = daemonYaml(values, subnetPath, pc);
@@ -833,14 +842,15 @@ Result<void> Supervisor::startDaemons() {
       std::vector<std::string> subnetPath = {m_pluginDirs.at(s.plugin).string()};
       for (const auto& v : cs.validators) {
         std::string hk = hotkeyName(s.name, v.name);
-        std::map<std::string, std::string> values = {{"wallet", kDevWallet},
-                                                     {"hotkey", hk},
-                                                     {"chain_url", m_state.chainUrl},
-                                                     {"netuid", u64s(s.netuid)},
-                                                     {"plugin", s.plugin},
-                                                     {"metrics_port", "0"},
-                                                     {"log_level", m_config.logLevel},
-                                                     {"state_file", (dir("validators") / (hk + ".json")).string()}};
+        std::map<std::string, std::string> values = {
+            {"wallet", kDevWallet},
+            {"hotkey", hk},
+            {"chain_url", m_state.chainUrl},
+            {"netuid", u64s(s.netuid)},
+            {"plugin", s.plugin},
+            {"metrics_port", "0"},
+            {"log_level", m_config.logLevel},
+            {"state_file", (dir("validators") / (hk + ".json")).string()}};
         for (const auto& [k, val] : m_config.validatorDefaults) values[k] = val;
         for (const auto& [k, val] : v.settings) values[k] = val;
         fs::path file = dir("config") / (hk + ".yaml");
@@ -923,13 +933,15 @@ int Supervisor::loop() {
             if (const NeuronView* n = neuronOf(snap->subnets[i], m)) m.baseline = n->stake;
           }
         }
-        std::printf("every validator has weights on chain at block %s: measuring%s\n", u64s(snap->block).c_str(),
+        std::printf("every validator has weights on chain at block %s: measuring%s\n",
+                    u64s(snap->block).c_str(),
                     m_state.epochs ? (" " + u64s(m_state.epochs) + " epochs").c_str() : "");
         std::fflush(stdout);
       } else if (Clock::now() > warmDeadline) {
-        std::fprintf(stderr,
-                     "error: validators have not set weights after %s s (startup_timeout_s); see their logs in %s\n",
-                     u64s(m_config.startupTimeoutS).c_str(), dir("logs").c_str());
+        std::fprintf(
+            stderr,
+            "error: validators have not set weights after %s s (startup_timeout_s); see their logs in %s\n",
+            u64s(m_config.startupTimeoutS).c_str(), dir("logs").c_str());
         return kExitError;
       }
     } else if (m_state.phase == "running") {
@@ -1010,8 +1022,8 @@ int Supervisor::run() {
               dir("home").c_str());
   if (auto ok = startChain(); !ok) return fatal(ok.error());
   (void)saveState();
-  std::printf("chain up at %s (%s ms blocks); creating subnets, registering, staking\n", m_state.chainUrl.c_str(),
-              u64s(m_config.blockTimeMs).c_str());
+  std::printf("chain up at %s (%s ms blocks); creating subnets, registering, staking\n",
+              m_state.chainUrl.c_str(), u64s(m_config.blockTimeMs).c_str());
   std::fflush(stdout);
   if (auto ok = setupChain(); !ok) return fatal(ok.error());
   (void)saveState();
@@ -1020,7 +1032,8 @@ int Supervisor::run() {
   if (auto ok = startDaemons(); !ok) return fatal(ok.error());
   m_state.phase = "warming";
   if (auto ok = saveState(); !ok) return fatal(ok.error());
-  std::printf("network up: %zu processes; state in %s\n", m_state.members.size(), dir("localnet.json").c_str());
+  std::printf("network up: %zu processes; state in %s\n", m_state.members.size(),
+              dir("localnet.json").c_str());
   std::fflush(stdout);
   notify("up " + m_state.chainUrl);
   int rc = loop();
@@ -1066,19 +1079,22 @@ Result<Binaries> findBinaries() {
 Result<void> checkDataDir(const fs::path& dir) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) return {};
-  if (!fs::is_directory(dir, ec)) return fail(ErrorCode::kInvalidArgument, dir.string() + " is not a directory");
+  if (!fs::is_directory(dir, ec))
+    return fail(ErrorCode::kInvalidArgument, dir.string() + " is not a directory");
   bool empty = fs::directory_iterator(dir, ec) == fs::directory_iterator();
   if (!empty && !fs::exists(dir / ".merit-localnet", ec)) {
-    return fail(ErrorCode::kInvalidArgument, dir.string() +
-                                                 " is not empty and not a localnet data directory (no "
-                                                 ".merit-localnet); refusing to wipe it: pick another --data-dir");
+    return fail(ErrorCode::kInvalidArgument,
+                dir.string() +
+                    " is not empty and not a localnet data directory (no "
+                    ".merit-localnet); refusing to wipe it: pick another --data-dir");
   }
   if (auto pidText = readFile(dir / "localnet.pid", 64)) {
     pid_t pid = static_cast<pid_t>(std::strtol(pidText->c_str(), nullptr, 10));
     if (pid > 0 && pid != ::getpid() && processAlive(pid) &&
         processCommandLine(pid).find("localnet") != std::string::npos) {
-      return fail(ErrorCode::kAlreadyExists, "a localnet is already running in " + dir.string() + " (supervisor pid " +
-                                                 std::to_string(pid) + "); stop it with: merit localnet down --data-dir " +
+      return fail(ErrorCode::kAlreadyExists, "a localnet is already running in " + dir.string() +
+                                                 " (supervisor pid " + std::to_string(pid) +
+                                                 "); stop it with: merit localnet down --data-dir " +
                                                  dir.string());
     }
   }
@@ -1100,9 +1116,9 @@ Result<void> preflight(const Config& config, const UpOptions& options, const Bin
       std::map<std::string, std::string> values = {{"plugin", s.plugin}};
       for (const auto& [k, val] : config.validatorDefaults) values[k] = val;
       for (const auto& [k, val] : v.settings) values[k] = val;
-      auto parsed = validator::parseValidatorConfig(daemonYaml(values, {}, "{}"),
-                                                    config.source + ": subnet " + s.name + ": validator " + v.name,
-                                                    validator::ValidatorFileConfig{});
+      auto parsed = validator::parseValidatorConfig(
+          daemonYaml(values, {}, "{}"), config.source + ": subnet " + s.name + ": validator " + v.name,
+          validator::ValidatorFileConfig{});
       if (!parsed) return fail(parsed.error());
     }
   }
@@ -1117,8 +1133,9 @@ Result<void> preflight(const Config& config, const UpOptions& options, const Bin
         continue;
       }
       if (bins.train.empty()) {
-        return fail(ErrorCode::kNotFound, config.source + ": subnet " + s.name + ": miner " + m.name +
-                                              ": needs merit-train (not found next to merit, in the build tree or on PATH)");
+        return fail(ErrorCode::kNotFound,
+                    config.source + ": subnet " + s.name + ": miner " + m.name +
+                        ": needs merit-train (not found next to merit, in the build tree or on PATH)");
       }
       fs::create_directories(out.parent_path(), ec);
       if (ec) return fail(ErrorCode::kUnavailable, out.parent_path().string() + ": " + ec.message());
@@ -1157,7 +1174,8 @@ Result<void> preflight(const Config& config, const UpOptions& options, const Bin
       (void)pid;
       if (how != "exited with code 0" || !fs::exists(partial, ec)) {
         fs::remove(partial, ec);
-        return fail(ErrorCode::kInternal, cmd + " " + how + "; " + log.string() + " ends with:" + tail(log, 8));
+        return fail(ErrorCode::kInternal,
+                    cmd + " " + how + "; " + log.string() + " ends with:" + tail(log, 8));
       }
       fs::rename(partial, out, ec);
       if (ec) return fail(ErrorCode::kUnavailable, out.string() + ": " + ec.message());
@@ -1208,12 +1226,9 @@ int printStatus(const fs::path& dir, bool asJson) {
     }
   }
   if (asJson) {
-    json j = {{"running", running},
-              {"data_dir", dir.string()},
-              {"phase", state->phase},
-              {"supervisor_pid", state->supervisor},
-              {"chain_url", state->chainUrl},
-              {"epochs", state->epochs},
+    json j = {{"running", running},           {"data_dir", dir.string()},
+              {"phase", state->phase},        {"supervisor_pid", state->supervisor},
+              {"chain_url", state->chainUrl}, {"epochs", state->epochs},
               {"processes", json::array()}};
     for (const auto& m : state->members) {
       j["processes"].push_back({{"name", m.hotkeyName.empty() ? m.name : m.hotkeyName},
@@ -1234,10 +1249,10 @@ int printStatus(const fs::path& dir, bool asJson) {
     std::printf("%s\n", j.dump(2).c_str());
     return running ? kExitOk : kExitFailure;
   }
-  std::printf("localnet in %s: %s (supervisor pid %d, phase %s)\n", dir.c_str(), running ? "running" : "not running",
-              static_cast<int>(state->supervisor), state->phase.c_str());
-  std::printf("chain %s; dev wallet '%s' in %s/home (password '%s', DEV ONLY)\n", state->chainUrl.c_str(), kDevWallet,
-              dir.c_str(), kDevPassword);
+  std::printf("localnet in %s: %s (supervisor pid %d, phase %s)\n", dir.c_str(),
+              running ? "running" : "not running", static_cast<int>(state->supervisor), state->phase.c_str());
+  std::printf("chain %s; dev wallet '%s' in %s/home (password '%s', DEV ONLY)\n", state->chainUrl.c_str(),
+              kDevWallet, dir.c_str(), kDevPassword);
   std::printf("processes:\n");
   for (const auto& m : state->members) {
     std::string name = m.hotkeyName.empty() ? m.name : m.hotkeyName;
@@ -1252,8 +1267,10 @@ int stopLocalnet(const fs::path& dir, std::uint64_t timeoutS) {
   auto state = loadState(dir);
   auto pidText = readFile(dir / "localnet.pid", 64);
   pid_t supervisor = 0;
-  if (pidText) supervisor = static_cast<pid_t>(std::strtol(pidText->c_str(), nullptr, 10));
-  else if (state) supervisor = state->supervisor;
+  if (pidText)
+    supervisor = static_cast<pid_t>(std::strtol(pidText->c_str(), nullptr, 10));
+  else if (state)
+    supervisor = state->supervisor;
   bool any = false;
   if (supervisor > 0 && processAlive(supervisor) &&
       processCommandLine(supervisor).find("localnet") != std::string::npos) {
@@ -1262,7 +1279,8 @@ int stopLocalnet(const fs::path& dir, std::uint64_t timeoutS) {
     std::fflush(stdout);
     ::kill(supervisor, SIGTERM);
     auto deadline = Clock::now() + std::chrono::seconds(timeoutS);
-    while (processAlive(supervisor) && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    while (processAlive(supervisor) && Clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (processAlive(supervisor)) {
       std::fprintf(stderr, "supervisor still running after %s s: killing it\n", u64s(timeoutS).c_str());
       ::kill(supervisor, SIGKILL);
@@ -1273,7 +1291,8 @@ int stopLocalnet(const fs::path& dir, std::uint64_t timeoutS) {
   std::size_t leftovers = 0;
   if (state) {
     auto ours = [](const Member& m) {
-      return processAlive(m.pid) && processCommandLine(m.pid).find(m.binary.filename().string()) != std::string::npos;
+      return processAlive(m.pid) &&
+             processCommandLine(m.pid).find(m.binary.filename().string()) != std::string::npos;
     };
     for (const auto& m : state->members) {
       if (ours(m)) {
