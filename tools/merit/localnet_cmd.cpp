@@ -3,6 +3,7 @@
 // file is the command line and --detach (re-executing `merit` as a daemon and waiting until the
 // network is up).
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
@@ -77,6 +78,9 @@ int detach(const LocalnetOptions& o, const fs::path& configPath, const fs::path&
   argv.push_back(nullptr);
   std::fflush(stdout);
   std::fflush(stderr);
+  // While waiting, Ctrl-C ends only this command: the daemon runs in its own session.
+  ::signal(SIGINT, SIG_DFL);
+  ::signal(SIGTERM, SIG_DFL);
   pid_t pid = ::fork();
   if (pid < 0) return report(Error(ErrorCode::kUnavailable, std::string("fork: ") + std::strerror(errno)));
   if (pid == 0) {
@@ -144,6 +148,7 @@ int runUp(const LocalnetOptions& o) {
     }
     return report(e);
   };
+  localnet::installStopHandlers();  // Ctrl-C while a model trains stops the trainer too
   if (auto ok = localnet::checkDataDir(up.dataDir); !ok) return notifyError(ok.error());
   if (auto ok = localnet::preflight(*config, up, *bins, up.notifyFd >= 0); !ok)
     return notifyError(ok.error());

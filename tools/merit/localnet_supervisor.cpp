@@ -44,7 +44,9 @@ extern "C" void onStopSignal(int) {
   g_stopRequests = g_stopRequests + 1;
 }
 
-void installSignalHandlers() {
+}  // namespace
+
+void installStopHandlers() {
   struct sigaction sa {};
   sa.sa_handler = onStopSignal;
   sigemptyset(&sa.sa_mask);
@@ -54,6 +56,8 @@ void installSignalHandlers() {
   ::sigaction(SIGHUP, &sa, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 }
+
+namespace {
 
 bool stopRequested() {
   return g_stopRequests > 0;
@@ -159,6 +163,9 @@ struct Member {
   fs::path binary;
   fs::path log;
   std::uint64_t baseline = 0;  // stake (rao) when measurement started
+  // Stake when its subnet completed the requested epochs: later epochs (while other subnets
+  // catch up) do not count, so every subnet is measured over the same number of epochs.
+  std::optional<std::uint64_t> finalStake;
   int metricsPort = -1;
   std::string axon;
 };
@@ -206,6 +213,7 @@ json toJson(const State& s) {
                               {"binary", m.binary.string()},
                               {"log", m.log.string()},
                               {"baseline", m.baseline},
+                              {"final_stake", m.finalStake ? json(*m.finalStake) : json(nullptr)},
                               {"metrics_port", m.metricsPort},
                               {"axon", m.axon}});
   }
@@ -241,6 +249,9 @@ Result<State> stateFromJson(const json& j) {
       m.binary = p.at("binary").get<std::string>();
       m.log = p.at("log").get<std::string>();
       m.baseline = p.at("baseline").get<std::uint64_t>();
+      if (p.contains("final_stake") && p["final_stake"].is_number()) {
+        m.finalStake = p["final_stake"].get<std::uint64_t>();
+      }
       m.metricsPort = p.at("metrics_port").get<int>();
       m.axon = p.at("axon").get<std::string>();
       s.members.push_back(std::move(m));
@@ -335,7 +346,9 @@ const NeuronView* neuronOf(const SubnetView& v, const Member& m) {
 
 std::uint64_t earned(const SubnetView& v, const Member& m) {
   const NeuronView* n = neuronOf(v, m);
-  return n != nullptr && n->stake > m.baseline ? n->stake - m.baseline : 0;
+  if (n == nullptr) return 0;
+  std::uint64_t stake = m.finalStake ? *m.finalStake : n->stake;
+  return stake > m.baseline ? stake - m.baseline : 0;
 }
 
 // The share of the validators' weight a uid gets, averaged over validators that set weights.
@@ -557,6 +570,7 @@ json summaryJson(const State& state, const Snapshot& snap, bool interrupted) {
 // Submits and waits for inclusion; a failed or dropped call is an error naming `what`.
 Result<rpc::Submission> submitOk(rpc::ChainClient& client, const crypto::PrivateKey& key, tx::Call call,
                                  const std::string& what) {
+  if (stopRequested()) return fail(ErrorCode::kUnavailable, "interrupted");
   auto s = client.submit(key, std::move(call), std::chrono::milliseconds(60'000));
   if (!s) return fail(s.error().withContext(what));
   if (!s->included) return fail(ErrorCode::kDeadlineExceeded, what + ": not included within 60 s");
@@ -946,9 +960,16 @@ int Supervisor::loop() {
       }
     } else if (m_state.phase == "running") {
       for (std::size_t i = 0; i < m_state.subnets.size(); ++i) {
-        if (snap->subnets[i].lastEpochBlock != m_state.subnets[i].lastEpochBlock) {
-          m_state.subnets[i].lastEpochBlock = snap->subnets[i].lastEpochBlock;
-          m_state.subnets[i].epochsSeen += 1;
+        auto& sn = m_state.subnets[i];
+        if (snap->subnets[i].lastEpochBlock == sn.lastEpochBlock) continue;
+        sn.lastEpochBlock = snap->subnets[i].lastEpochBlock;
+        if (m_state.epochs != 0 && sn.epochsSeen >= m_state.epochs) continue;
+        sn.epochsSeen += 1;
+        if (sn.epochsSeen == m_state.epochs) {
+          for (auto& m : m_state.members) {
+            if (m.subnet != sn.name) continue;
+            if (const NeuronView* n = neuronOf(snap->subnets[i], m)) m.finalStake = n->stake;
+          }
         }
       }
     }
@@ -995,7 +1016,7 @@ void Supervisor::finish(bool interrupted) {
 }
 
 int Supervisor::run() {
-  installSignalHandlers();
+  installStopHandlers();
   m_tty = ::isatty(1) == 1 && m_options.notifyFd < 0;
   auto fatal = [&](const Error& e) {
     std::fprintf(stderr, "error: %s\n", e.message().c_str());

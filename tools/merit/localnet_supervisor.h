@@ -50,6 +50,10 @@ struct UpOptions {
   int notifyFd = -1;         // --detach: write "up" or "error: ..." here once known
 };
 
+// SIGINT, SIGTERM and SIGHUP ask the supervisor (and a model being trained) to stop cleanly; a
+// second one skips the final summary.
+void installStopHandlers();
+
 // Checks everything that can be checked before starting anything: the config, the binaries, the
 // plugins (they load, their configs are accepted) and the models (trained into the cache when
 // missing). Prints progress on stdout.
