@@ -1,13 +1,12 @@
 // The localnet config parser (strict keys, names, amounts, hyperparameters, model cache keys,
 // the configs it writes for the daemons) and the process group (logs, exit codes, stopping).
-#include <signal.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <signal.h>
 #include <string>
 #include <thread>
+#include <unistd.h>
 
 #include <doctest/doctest.h>
 
@@ -65,7 +64,8 @@ TEST_CASE("the committed configs parse") {
 }
 
 TEST_CASE("errors name the file, the key and the reason") {
-  CHECK(errorOf("rooot_stake: 1\n" + kMinimal).find("test.yaml: rooot_stake: unknown key") != std::string::npos);
+  CHECK(errorOf("rooot_stake: 1\n" + kMinimal).find("test.yaml: rooot_stake: unknown key") !=
+        std::string::npos);
   CHECK(errorOf("chain: {block_time_ms: 5}\n" + kMinimal).find("chain.block_time_ms: 5 is out of range") !=
         std::string::npos);
   CHECK(errorOf("fund: 1.5.5\n" + kMinimal).find("fund: amount") != std::string::npos);
@@ -74,13 +74,15 @@ TEST_CASE("errors name the file, the key and the reason") {
         std::string::npos);
   CHECK(errorOf(R"(subnets: [{plugin: hash, validators: [{name: v, stake: 1}], miners: [{name: m}]}])")
             .find("subnets[0].miners[0].tier: required") != std::string::npos);
-  CHECK(errorOf(R"(subnets: [{plugin: Hash!, validators: [{name: v, stake: 1}], miners: [{name: m, tier: t}]}])")
+  CHECK(errorOf(
+            R"(subnets: [{plugin: Hash!, validators: [{name: v, stake: 1}], miners: [{name: m, tier: t}]}])")
             .find("subnets[0].plugin") != std::string::npos);
   CHECK(errorOf(R"(subnets: [{plugin: hash, hyperparameters: {tempoo: 3}, validators: [{name: v, stake: 1}],
                              miners: [{name: m, tier: t}]}])")
             .find("subnets[0].hyperparameters.tempoo") != std::string::npos);
-  CHECK(errorOf(R"(subnets: [{plugin: hash, validators: [{name: v, stake: 1}], miners: [{name: v, tier: t}]}])")
-            .find("'v' is used twice") != std::string::npos);
+  CHECK(
+      errorOf(R"(subnets: [{plugin: hash, validators: [{name: v, stake: 1}], miners: [{name: v, tier: t}]}])")
+          .find("'v' is used twice") != std::string::npos);
   CHECK(errorOf(R"(subnets: [{plugin: hash, validators: [{name: v, stake: 1}], miners: [{name: m, tier: t}]},
                              {plugin: hash, validators: [{name: v, stake: 1}], miners: [{name: m, tier: t}]}])")
             .find("named twice") != std::string::npos);
@@ -165,8 +167,9 @@ std::string slurp(const fs::path& p) {
 TEST_CASE("process group: logs, exit codes, environment") {
   TempDir tmp;
   ProcessGroup group;
-  ProcessSpec spec{"echo", "/bin/sh", {"-c", "echo out; echo err >&2; echo $LN_X; exit 3"}, tmp.path / "a.log",
-                   {"LN_X=hello"}, {}};
+  ProcessSpec spec{
+      "echo",         "/bin/sh", {"-c", "echo out; echo err >&2; echo $LN_X; exit 3"}, tmp.path / "a.log",
+      {"LN_X=hello"}, {}};
   auto pid = group.spawn(spec);
   REQUIRE(pid.has_value());
   std::vector<ProcessExit> exits;
@@ -198,8 +201,8 @@ TEST_CASE("process group: stopAll ends every child, SIGKILL after the grace peri
   ProcessGroup group;
   auto polite = group.spawn({"polite", "/bin/sleep", {"60"}, tmp.path / "p.log", {}, {}});
   // Ignores SIGTERM: only the SIGKILL after the grace period ends it.
-  auto stubborn = group.spawn({"stubborn", "/bin/sh", {"-c", "trap '' TERM; sleep 60 & wait; sleep 60"},
-                               tmp.path / "s.log", {}, {}});
+  auto stubborn = group.spawn(
+      {"stubborn", "/bin/sh", {"-c", "trap '' TERM; sleep 60 & wait; sleep 60"}, tmp.path / "s.log", {}, {}});
   REQUIRE(polite.has_value());
   REQUIRE(stubborn.has_value());
   CHECK(::getpgid(*polite) == group.groupId());
