@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <fcntl.h>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -1076,6 +1077,29 @@ int Supervisor::run() {
 
 }  // namespace
 
+namespace {
+
+// Runs `f` with stderr sent to /dev/null: a plugin instance made only to check its config may
+// log (model loaded, CUDA missing) as if it were serving; the real daemons log that to their own
+// files. Refusals come back as errors, not on stderr.
+template <typename F>
+auto quietly(F&& f) {
+  std::fflush(stderr);
+  int saved = ::dup(2);
+  int devNull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (saved >= 0 && devNull >= 0) ::dup2(devNull, 2);
+  auto result = f();
+  std::fflush(stderr);
+  if (saved >= 0) {
+    ::dup2(saved, 2);
+    ::close(saved);
+  }
+  if (devNull >= 0) ::close(devNull);
+  return result;
+}
+
+}  // namespace
+
 fs::path defaultDataDir() {
   return crypto::defaultMeritHome() / "localnet";
 }
@@ -1128,7 +1152,7 @@ Result<void> preflight(const Config& config, const UpOptions& options, const Bin
     auto plugin = subnet::SubnetPlugin::find(s.plugin, {});
     if (!plugin) return fail(plugin.error().withContext(config.source + ": subnet " + s.name));
     for (const auto& v : s.validators) {
-      auto inst = (*plugin)->create(subnet::Role::kValidator, v.pluginConfig);
+      auto inst = quietly([&] { return (*plugin)->create(subnet::Role::kValidator, v.pluginConfig); });
       if (!inst) {
         return fail(inst.error().withContext(config.source + ": subnet " + s.name + ": validator " + v.name +
                                              ": plugin_config"));
@@ -1211,7 +1235,7 @@ Result<void> preflight(const Config& config, const UpOptions& options, const Bin
       if (m.model) {
         MERIT_ASSIGN_OR_RETURN(pc, withModel(pc, modelPath(config, options.dataDir, *m.model).string()));
       }
-      auto inst = (*plugin)->create(subnet::Role::kMiner, pc);
+      auto inst = quietly([&] { return (*plugin)->create(subnet::Role::kMiner, pc); });
       if (!inst) {
         return fail(inst.error().withContext(config.source + ": subnet " + s.name + ": miner " + m.name +
                                              ": plugin_config"));
