@@ -46,6 +46,9 @@ void addQueryCommand(CLI::App& app, int& exitCode, const ChainSettings& chain);
 // Adds `merit validator status`.
 void addValidatorCommands(CLI::App& app, int& exitCode);
 
+// Adds `merit localnet up|down|status` (a whole network on this machine from one config).
+void addLocalnetCommands(CLI::App& app, int& exitCode);
+
 // Adds `merit yuma epoch` (runs one Yuma Consensus epoch on a JSON subnet state).
 void addYumaCommands(CLI::App& app, int& exitCode);
 

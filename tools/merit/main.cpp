@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   merit::cli::addChainCommands(app, exitCode, chain);
   merit::cli::addSubnetCommands(app, exitCode, chain);
   merit::cli::addWeightsCommands(app, exitCode, chain);
+  merit::cli::addLocalnetCommands(app, exitCode);
 
   app.parse_complete_callback([&] {
     if (auto ok = merit::log::configure(logSpec); !ok) {
