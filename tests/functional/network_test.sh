@@ -162,8 +162,10 @@ PY
 grep -q "queried 4, answered 4, mean quality" "$WORK/validator.err" && ok "one-line status per step" \
   || bad "status line: $(grep queried "$WORK/validator.err" | tail -1)"
 
-# Kill the honest miner: its score falls (timeouts score 0).
+# Kill the honest miner: its score falls (timeouts score 0), and then its incentive.
 before=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['scores'][1]['score'])" "$WORK/validator.json")
+"$MERIT" metagraph --netuid 1 --json > "$WORK/mg_kill.json" 2>/dev/null
+inc_before=$(json "$WORK/mg_kill.json" "d['neurons'][1]['incentive']")
 kill "$HONEST_PID"; wait "$HONEST_PID" 2>/dev/null
 for _ in $(seq 100); do
   after=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['scores'][1]['score'])" "$WORK/validator.json")
@@ -172,6 +174,14 @@ for _ in $(seq 100); do
 done
 python3 -c "import sys; sys.exit(0 if float(sys.argv[2]) < float(sys.argv[1]) * 0.6 else 1)" "$before" "$after" \
   && ok "a killed miner's score drops ($before -> $after)" || bad "killed miner score $before -> $after"
+for _ in $(seq 150); do
+  "$MERIT" metagraph --netuid 1 --json > "$WORK/mg_kill.json" 2>/dev/null
+  inc_after=$(json "$WORK/mg_kill.json" "d['neurons'][1]['incentive']")
+  python3 -c "import sys; sys.exit(0 if float(sys.argv[2]) < float(sys.argv[1]) * 0.5 else 1)" "$inc_before" "$inc_after" && break
+  sleep 0.2
+done
+python3 -c "import sys; sys.exit(0 if float(sys.argv[2]) < float(sys.argv[1]) * 0.5 else 1)" "$inc_before" "$inc_after" \
+  && ok "then its incentive falls at the next epochs ($inc_before -> $inc_after)" || bad "killed miner incentive $inc_before -> $inc_after"
 
 # Restart the validator: it resumes its scores from the state file.
 kill "$VPID"; wait "$VPID" 2>/dev/null
