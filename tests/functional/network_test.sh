@@ -10,35 +10,14 @@
 set -uo pipefail
 
 MERIT=$1 CHAIN=$2 MINER=$3 VALIDATOR=$4 SUBNETS=$5
-WORK=$(mktemp -d /tmp/merit-network.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  [[ -n ${KEEP_WORK:-} ]] && echo "kept $WORK" || rm -rf "$WORK"
-}
-trap cleanup EXIT
-export MERIT_HOME="$WORK/home" MERIT_PASSWORD=network-test-password
-unset MERIT_CHAIN_URL
-
-passed=0
-failed=0
-ok()  { passed=$((passed + 1)); echo "ok   - $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL - $*"; }
-finish() { echo "$passed passed, $failed failed"; [[ $failed -eq 0 ]]; exit $?; }
-json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$1" "$2"; }
-# wait_ready FILE: the process printed its JSON ready line.
-wait_ready() { for _ in $(seq 200); do grep -q '"ready"' "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+source "$(dirname "$0")/lib.sh"
+test_init network
 
 "$MERIT" wallet create -w owner -k validator --kdf interactive --json > "$WORK/owner.json" || bad "create wallet"
 for k in honest faulty slow stranger auto; do "$MERIT" wallet new-hotkey -w owner -k $k > /dev/null || bad "hotkey $k"; done
 OWNER=$(json "$WORK/owner.json" "d['coldkey']['ss58Address']")
 
-"$CHAIN" --dev --data-dir "$WORK/chain" --rpc-port 0 --feed tcp://127.0.0.1:0 --block-time-ms 100 \
-  --fund "$OWNER=1000000000000" --log-level warn > "$WORK/chain.out" 2> "$WORK/chain.err" &
-PIDS+=($!)
-wait_ready "$WORK/chain.out" || { bad "chain did not start: $(head -3 "$WORK/chain.err")"; finish; }
-export MERIT_CHAIN_URL=$(python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).readline())['rpc'])" "$WORK/chain.out")
+start_dev_chain "$CHAIN" --fund "$OWNER=1000000000000" || { bad "chain did not start: $(head -3 "$WORK/chain.err")"; finish; }
 ok "chain started at $MERIT_CHAIN_URL"
 
 "$MERIT" subnet create --plugin hash --set tempo=10 --set weights_rate_limit=2 --set activity_cutoff=1000 -w owner \
