@@ -15,7 +15,6 @@ namespace merit::consensus {
 
 namespace {
 
-const I32F32 kU16MaxFixed = I32F32::fromInt(kU16Max);
 
 uint64_t saturatingAdd(uint64_t a, uint64_t b) {
   uint64_t r;
@@ -23,6 +22,29 @@ uint64_t saturatingAdd(uint64_t a, uint64_t b) {
 }
 
 uint64_t saturatingSub(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
+
+// ---- arithmetic on proportions ----
+//
+// Most of the epoch's values are proportions in [0, 1], i.e. I32F32 bits in [0, 2^32]: row- or
+// column-normalised matrices (each entry divided by a sum or maximum of non-negative entries
+// it belongs to, so the quotient is at most 1), normalised stake, consensus (a weight), clipped
+// weights, the EMA alphas and the Yuma 3 bonds. On them the saturating operations never
+// saturate, and these do the same arithmetic without the checks:
+//  - the product of two proportions is at most 2^64 before the shift, so the 128-bit product
+//    shifted right by 32 is floor(a * b / 2^32) <= 2^32 exactly as saturatingMul computes it;
+//  - a sum of at most kMaxNeurons values, each at most 2^48 bits (a proportion, or a product of
+//    one with something below 65536), stays below 2^60 and never reaches int64's limit, so a
+//    plain sum equals the saturating one.
+// Each use below says why its operands are in range.
+inline I32F32 mulProportions(I32F32 a, I32F32 b) {
+  const UInt128 product = static_cast<UInt128>(static_cast<uint64_t>(a.bits())) * static_cast<uint64_t>(b.bits());
+  return I32F32::fromBits(static_cast<int64_t>(product >> 32));
+}
+inline I32F32 addBounded(I32F32 a, I32F32 b) { return I32F32::fromBits(a.bits() + b.bits()); }
+// fixed_proportion_to_u16 of a proportion: floor(x * 65535) without saturation (<= 65535).
+inline uint16_t proportionToU16(I32F32 x) {
+  return static_cast<uint16_t>((static_cast<uint64_t>(x.bits()) * kU16Max) >> 32);
+}
 
 std::string rowEntryPath(std::size_t neuron, const char* field, std::size_t k) {
   return "neurons[" + std::to_string(neuron) + "]." + field + "[" + std::to_string(k) + "]";
@@ -33,6 +55,12 @@ std::string rowEntryPath(std::size_t neuron, const char* field, std::size_t k) {
 // only on failure.
 Result<void> validateRow(const std::vector<UidValue>& row, std::size_t n, std::size_t neuron, const char* field,
                          std::vector<uint32_t>& seen, uint32_t stamp) {
+  // Fast path: a row whose uids strictly increase has no duplicate, and its last uid is its
+  // largest, so one comparison per entry (no table) proves it valid. Any other row takes the
+  // table walk below, which also finds the first offending entry for the message.
+  bool increasing = true;
+  for (std::size_t k = 1; k < row.size(); ++k) increasing &= row[k - 1].uid < row[k].uid;
+  if (increasing && (row.empty() || row.back().uid < n)) return {};
   for (std::size_t k = 0; k < row.size(); ++k) {
     const uint16_t uid = row[k].uid;
     if (uid >= n) {
@@ -78,43 +106,53 @@ std::vector<uint16_t> toU16(const std::vector<I32F32>& v) {
 
 // Compressed sparse rows: row i is [start[i], start[i + 1]) of col / val, in the row's own order
 // (insertion order for weights and bonds, column order for matrices built column by column).
+// Each row also records whether its columns strictly increase (uid-sorted rows take the merge
+// and block paths below); the flag is kept while pushing, so no pass re-reads a row to find out.
 struct Csr {
   std::vector<uint32_t> start;
-  std::vector<uint16_t> col;
+  std::vector<uint16_t> col;      // entries [0, size) are live; the arrays only ever grow
   std::vector<I32F32> val;
-  std::size_t size = 0;  // == col.size() == val.size()
+  std::vector<uint8_t> sortedRow;  // 1 when row i's columns strictly increase (empty rows too)
+  std::size_t size = 0;
   std::size_t rows = 0;
+  int prevCol = -1;     // column of the row's last entry, -1 at a row start
+  bool sorted = true;   // the current row's columns increase so far
 
-  // Starts an empty matrix for up to maxEntries entries. Capacity is reserved, not filled, so
-  // only the memory actually used is touched; a workspace keeps it for the next epoch.
+  // Starts an empty matrix with room for maxEntries entries. The arrays keep their length from
+  // one epoch to the next (a workspace), so their memory is mapped and touched once; push then
+  // writes in place with no capacity check.
   void reset(std::size_t rowCount, std::size_t maxEntries) {
     start.resize(rowCount + 1);
-    col.clear();
-    val.clear();
-    col.reserve(maxEntries);
-    val.reserve(maxEntries);
+    sortedRow.resize(rowCount);
+    if (col.size() < maxEntries) {
+      col.resize(maxEntries);
+      val.resize(maxEntries);
+    }
     start[0] = 0;
     size = 0;
     rows = 0;
+    prevCol = -1;
+    sorted = true;
   }
+  // The caller guarantees at most maxEntries pushes in all (each reset states its bound).
   void push(uint16_t c, I32F32 v) {
-    col.push_back(c);
-    val.push_back(v);
+    col[size] = c;
+    val[size] = v;
     ++size;
+    sorted &= static_cast<int>(c) > prevCol;  // branch-free: this runs for every entry
+    prevCol = c;
   }
-  void endRow() { start[++rows] = static_cast<uint32_t>(size); }
+  void endRow() {
+    sortedRow[rows] = sorted ? 1 : 0;
+    start[++rows] = static_cast<uint32_t>(size);
+    prevCol = -1;
+    sorted = true;
+  }
   std::size_t begin(std::size_t row) const { return start[row]; }
   std::size_t end(std::size_t row) const { return start[row + 1]; }
   bool rowEmpty(std::size_t row) const { return start[row] == start[row + 1]; }
+  bool isSortedRow(std::size_t row) const { return sortedRow[row] != 0; }
 };
-
-// True when row i's columns strictly increase (no duplicates can occur: inputs are validated).
-bool isSortedRow(const Csr& m, std::size_t row) {
-  for (std::size_t p = m.begin(row) + 1; p < m.end(row); ++p) {
-    if (m.col[p] <= m.col[p - 1]) return false;
-  }
-  return true;
-}
 
 // The column rule of inplace_col_normalize_sparse and inplace_col_max_upscale_sparse: an entry
 // of column j is safe_div'ed by by[j] where by[j] != 0 and left as is where by[j] == 0.
@@ -290,10 +328,13 @@ I32F32 columnQuantile(const int64_t* score, const int64_t* stake, std::size_t m,
   for (std::size_t bucket = 0; bucket < kBuckets; ++bucket) {
     if (bucketCount[bucket] == 0) continue;
     if (minority < below + bucketStake[bucket]) {
+      // The bucket's scores are those in [first, first + 2^shift - 1]; it holds bucketCount of
+      // the m, typically m / 64, so a predictable branch copies them.
+      const uint64_t first = static_cast<uint64_t>(lo) + (static_cast<uint64_t>(bucket) << shift);
+      const uint64_t width = (uint64_t{1} << shift) - 1;
       std::size_t w = 0;
       for (std::size_t k = 0; k < m; ++k) {
-        scratch[w] = {score[k], stake[k]};
-        w += (static_cast<uint64_t>(score[k] - lo) >> shift) == bucket ? 1 : 0;
+        if (static_cast<uint64_t>(score[k]) - first <= width) scratch[w++] = {score[k], stake[k]};
       }
       return weightedQuantile({scratch, w}, minority, below);
     }
@@ -304,6 +345,12 @@ I32F32 columnQuantile(const int64_t* score, const int64_t* stake, std::size_t m,
 
 // weighted_median_col_sparse(stake, score, n, majority): equal to weightedMedianColSparse.
 // byColumn and scratch are working memory.
+//
+// Each column's scores (one per positive-stake row, 0 where the row has no entry) are gathered
+// column-major into byColumn. When every positive-stake row is uid-sorted they are gathered a
+// block of columns at a time, with one cursor per row, into a buffer small enough to stay in
+// cache, and each column's median is taken while its scores are still there; otherwise the whole
+// matrix is transposed first. Both hand columnQuantile the same scores in the same row order.
 std::vector<I32F32> columnMedians(const std::vector<I32F32>& stake, const Csr& score, std::size_t n, I32F32 majority,
                                   std::vector<int64_t>& byColumn, std::vector<ScoreStake>& scratch) {
   std::vector<I32F32> useStake;
@@ -321,15 +368,36 @@ std::vector<I32F32> columnMedians(const std::vector<I32F32>& stake, const Csr& s
   if (m == 0) return median;
   std::vector<int64_t> stakeBits(m);
   for (std::size_t k = 0; k < m; ++k) stakeBits[k] = useStake[k].bits();
-  // Column-major scores of the positive-stake rows; a missing entry scores 0.
-  byColumn.assign(n * m, 0);
-  for (std::size_t k = 0; k < m; ++k) {
-    const std::size_t row = useRow[k];
-    for (std::size_t p = score.begin(row); p < score.end(row); ++p) byColumn[score.col[p] * m + k] = score.val[p].bits();
-  }
   if (scratch.size() < m) scratch.resize(m);
-  for (std::size_t j = 0; j < n; ++j) {
-    median[j] = columnQuantile(byColumn.data() + j * m, stakeBits.data(), m, minority.bits(), scratch.data());
+  const bool sorted = std::all_of(useRow.begin(), useRow.end(), [&](uint32_t row) { return score.isSortedRow(row); });
+  if (!sorted) {
+    byColumn.assign(n * m, 0);
+    for (std::size_t k = 0; k < m; ++k) {
+      const std::size_t row = useRow[k];
+      for (std::size_t p = score.begin(row); p < score.end(row); ++p) byColumn[score.col[p] * m + k] = score.val[p].bits();
+    }
+    for (std::size_t j = 0; j < n; ++j) {
+      median[j] = columnQuantile(byColumn.data() + j * m, stakeBits.data(), m, minority.bits(), scratch.data());
+    }
+    return median;
+  }
+  // About 128 KiB of scores per block (at least one column).
+  const std::size_t blockColumns = std::max<std::size_t>(1, (std::size_t{1} << 14) / m);
+  if (byColumn.size() < blockColumns * m) byColumn.resize(blockColumns * m);
+  std::vector<uint32_t> cursor(m);
+  for (std::size_t k = 0; k < m; ++k) cursor[k] = static_cast<uint32_t>(score.begin(useRow[k]));
+  for (std::size_t first = 0; first < n; first += blockColumns) {
+    const std::size_t last = std::min(n, first + blockColumns);
+    std::fill(byColumn.begin(), byColumn.begin() + static_cast<std::ptrdiff_t>((last - first) * m), 0);
+    for (std::size_t k = 0; k < m; ++k) {
+      const std::size_t end = score.end(useRow[k]);
+      std::size_t p = cursor[k];
+      for (; p < end && score.col[p] < last; ++p) byColumn[(score.col[p] - first) * m + k] = score.val[p].bits();
+      cursor[k] = static_cast<uint32_t>(p);
+    }
+    for (std::size_t j = first; j < last; ++j) {
+      median[j] = columnQuantile(byColumn.data() + (j - first) * m, stakeBits.data(), m, minority.bits(), scratch.data());
+    }
   }
   return median;
 }
@@ -473,23 +541,39 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
     for (std::size_t i = 0; i < n; ++i) capacity += permit[i] ? neurons[i].weights.size() : 0;
     weights.reset(n, capacity);
   }
+  // The latest registration block: a row set after it (and committed no earlier) loses no entry
+  // to the outdated or commit-reveal masks, so its loop only skips the diagonal.
+  const uint64_t lastRegistration = n == 0 ? 0 : *std::max_element(registered.begin(), registered.end());
   for (std::size_t i = 0; i < n; ++i) {
     if (permit[i]) {
       const NeuronInput& neuron = neurons[i];
       const uint64_t commitBlock =
           hp.commitReveal && neuron.commitBlock ? *neuron.commitBlock : std::numeric_limits<uint64_t>::max();
       const std::size_t rowBegin = weights.size;
-      I32F32 rowSum;
-      for (const UidValue& w : neuron.weights) {
-        const std::size_t j = w.uid;
-        if (j == i && owner != i) continue;  // self-weight, except the owner's
-        const uint64_t reg = registered[j];
-        if (neuron.lastUpdate <= reg) continue;               // set before j (re)registered
-        if (hp.commitReveal && commitBlock < reg) continue;   // committed before j registered
-        const I32F32 v = I32F32::fromInt(w.value);
-        weights.push(w.uid, v);
-        rowSum = rowSum.saturatingAdd(v);
+      // The row sum in whole units: at most kMaxNeurons * 65535 < 2^31, so I32F32::fromInt of
+      // it is exact and equals the saturating I32F32 sum of the entries (which cannot saturate).
+      uint64_t rowSumUnits = 0;
+      const bool unmasked = neuron.lastUpdate > lastRegistration && (!hp.commitReveal || commitBlock >= lastRegistration);
+      const uint16_t diagonal = static_cast<uint16_t>(i);  // i < kMaxNeurons
+      const bool skipDiagonal = owner != i;
+      if (unmasked) {
+        for (const UidValue& w : neuron.weights) {
+          if (skipDiagonal && w.uid == diagonal) continue;  // self-weight, except the owner's
+          weights.push(w.uid, I32F32::fromInt(w.value));
+          rowSumUnits += w.value;
+        }
+      } else {
+        for (const UidValue& w : neuron.weights) {
+          const std::size_t j = w.uid;
+          if (j == i && owner != i) continue;  // self-weight, except the owner's
+          const uint64_t reg = registered[j];
+          if (neuron.lastUpdate <= reg) continue;               // set before j (re)registered
+          if (hp.commitReveal && commitBlock < reg) continue;   // committed before j registered
+          weights.push(w.uid, I32F32::fromInt(w.value));
+          rowSumUnits += w.value;
+        }
       }
+      const I32F32 rowSum = I32F32::fromInt(static_cast<int64_t>(rowSumUnits));
       if (rowSum > I32F32::zero()) {
         const I32F32Divisor divisor(rowSum);
         for (std::size_t p = rowBegin; p < weights.size; ++p) weights.val[p] = divisor.safeDivide(weights.val[p]);
@@ -517,8 +601,9 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
         v = threshold;
       }
       clipped.push(j, v);
-      trust = trust.saturatingAdd(v);
-      incentive[j] = incentive[j].saturatingAdd(scale.saturatingMul(v));
+      // v, scale and their product are proportions; trust and incentive[j] sum at most n of them.
+      trust = addBounded(trust, v);
+      incentive[j] = addBounded(incentive[j], mulProportions(scale, v));
     }
     validatorTrust[i] = trust;
     clipped.endRow();
@@ -580,7 +665,10 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
 
   // mat_ema_sparse(newM, bonds, alpha) with newM's entries given by newValue(p) for the entries
   // p of `structure` and the old bonds' by oldValue(p): kept entries > 0, in column order, and
-  // their column sums in emaColSum.
+  // their column sums in emaColSum. Both values are proportions (Yuma 3: weights and bonds in
+  // [0, 1]; Yuma 2: column-normalised), as are alpha and 1 - alpha, so each product is a
+  // proportion, alpha*new + (1-alpha)*old <= alpha + (1 - alpha) = 1, and a column sums at most
+  // n of them: the unchecked operations are exact.
   const I32F32 alpha = emaAlpha(hp.bondsMovingAverage);
   const I32F32 oneMinusAlpha = I32F32::one().saturatingSub(alpha);
   Csr& ema = buffers.ema;
@@ -591,37 +679,47 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
     auto emit = [&](uint16_t j, I32F32 v) {
       if (v > I32F32::zero()) {
         ema.push(j, v);
-        emaColSum[j] = emaColSum[j].saturatingAdd(v);
+        emaColSum[j] = addBounded(emaColSum[j], v);
       }
     };
     for (std::size_t i = 0; i < n; ++i) {
-      if (isSortedRow(structure, i) && isSortedRow(bonds, i)) {
+      const std::size_t pBegin = structure.begin(i);
+      const std::size_t pEnd = structure.end(i);
+      const std::size_t qBegin = bonds.begin(i);
+      const std::size_t qEnd = bonds.end(i);
+      const bool sorted = structure.isSortedRow(i) && bonds.isSortedRow(i);
+      if (sorted && pEnd - pBegin == qEnd - qBegin &&
+          std::equal(structure.col.begin() + pBegin, structure.col.begin() + pEnd, bonds.col.begin() + qBegin)) {
+        // The same columns on both sides (the common case: a validator keeps weighting the uids
+        // it holds bonds on): the merge below would take its "both" branch for every entry.
+        for (std::size_t p = pBegin, q = qBegin; p < pEnd; ++p, ++q) {
+          emit(structure.col[p], addBounded(mulProportions(alpha, newValue(p)), mulProportions(oneMinusAlpha, oldValue(q))));
+        }
+      } else if (sorted) {
         // Both rows in column order: merge them (the same sums, 0 + alpha*new + (1-alpha)*old).
-        std::size_t p = structure.begin(i);
-        std::size_t q = bonds.begin(i);
-        const std::size_t pEnd = structure.end(i);
-        const std::size_t qEnd = bonds.end(i);
+        std::size_t p = pBegin;
+        std::size_t q = qBegin;
         while (p < pEnd || q < qEnd) {
           if (q == qEnd || (p < pEnd && structure.col[p] < bonds.col[q])) {
-            emit(structure.col[p], alpha.saturatingMul(newValue(p)));
+            emit(structure.col[p], mulProportions(alpha, newValue(p)));
             ++p;
           } else if (p == pEnd || bonds.col[q] < structure.col[p]) {
-            emit(bonds.col[q], oneMinusAlpha.saturatingMul(oldValue(q)));
+            emit(bonds.col[q], mulProportions(oneMinusAlpha, oldValue(q)));
             ++q;
           } else {
-            emit(structure.col[p], alpha.saturatingMul(newValue(p)).saturatingAdd(oneMinusAlpha.saturatingMul(oldValue(q))));
+            emit(structure.col[p], addBounded(mulProportions(alpha, newValue(p)), mulProportions(oneMinusAlpha, oldValue(q))));
             ++p;
             ++q;
           }
         }
       } else {
-        for (std::size_t p = structure.begin(i); p < structure.end(i); ++p) {
+        for (std::size_t p = pBegin; p < pEnd; ++p) {
           I32F32& a = acc.at(structure.col[p]);
-          a = a.saturatingAdd(alpha.saturatingMul(newValue(p)));
+          a = addBounded(a, mulProportions(alpha, newValue(p)));
         }
-        for (std::size_t p = bonds.begin(i); p < bonds.end(i); ++p) {
-          I32F32& a = acc.at(bonds.col[p]);
-          a = a.saturatingAdd(oneMinusAlpha.saturatingMul(oldValue(p)));
+        for (std::size_t q = qBegin; q < qEnd; ++q) {
+          I32F32& a = acc.at(bonds.col[q]);
+          a = addBounded(a, mulProportions(oneMinusAlpha, oldValue(q)));
         }
         acc.drain(emit);
       }
@@ -692,7 +790,8 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
       I32F32 perValidator;
       for (std::size_t p = ema.begin(i); p < ema.end(i); ++p) {
         const uint16_t j = ema.col[p];
-        perValidator = perValidator.saturatingAdd(emaNorm.apply(j, ema.val[p]).saturatingMul(incentive[j]));
+        // Column-normalised EMA entries and incentives are proportions; n products at most.
+        perValidator = addBounded(perValidator, mulProportions(emaNorm.apply(j, ema.val[p]), incentive[j]));
       }
       dividends[i] = perValidator.checkedMul(activeStake[i]).value_or(I32F32::zero());  // vec_mul
     }
@@ -725,7 +824,7 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
         const uint16_t j = ema.col[p];
         const I32F32 v = emaNorm.apply(j, ema.val[p]);
         ema.val[p] = v;
-        acc = acc.saturatingAdd(incentive[j].saturatingMul(v));
+        acc = addBounded(acc, mulProportions(incentive[j], v));  // proportions, n products at most
         if (colMax[j] < v) colMax[j] = v;
       }
       dividends[i] = acc;
@@ -774,7 +873,7 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
     for (std::size_t p = ema.begin(i); p < ema.end(i); ++p) {
       const uint16_t j = ema.col[p];
       const I32F32 v = maxUpscale ? maxUpscale->apply(j, ema.val[p]) : ema.val[p];
-      row.push_back({j, v.saturatingMul(kU16MaxFixed).toU16Saturating()});  // fixedProportionToU16
+      row.push_back({j, proportionToU16(v)});  // fixedProportionToU16 of an EMA entry, a proportion
     }
   }
   return out;
