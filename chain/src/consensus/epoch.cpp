@@ -585,8 +585,26 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
   // ---- consensus; then clipping, validator trust and incentive in one pass over the rows ----
   const I32F32 kappa = u16ProportionToFixed(hp.kappa);
   std::vector<I32F32> consensus = columnMedians(activeStake, weights, n, kappa, buffers.byColumn, buffers.scratch);
-  Csr& clipped = buffers.clipped;  // col_clip_sparse(weights, consensus)
-  clipped.reset(n, weights.size);
+  const bool anyConsensus =
+      std::any_of(consensus.begin(), consensus.end(), [](I32F32 c) { return c != I32F32::zero(); });
+  const bool liquidAlpha = hp.yuma3 && hp.liquidAlpha && anyConsensus;
+  const I32F32 bondsPenalty = u16ProportionToFixed(hp.bondsPenalty);
+  // col_clip_sparse(weights, consensus) as a value of each weight entry (w >= 0): min(w, c_j),
+  // and 0 where the Rust code drops the entry (c_j <= 0 < w). Reading a dropped entry as an
+  // explicit 0 changes nothing where the bonds use the clipped weights through mat_ema_sparse
+  // (Yuma 2's delta and Yuma 3 with a fixed alpha): a 0 adds nothing to any sum and alpha * 0
+  // = 0, so every EMA value is the same and only values > 0 are kept. So with bonds_penalty 1
+  // and no liquid alpha the clipped matrix is not built; the bonds read the weights through
+  // clipOf. (Liquid alpha keeps exactly the new matrix's entries, so there a 0 is not absence.)
+  auto clipOf = [&consensus](uint16_t j, I32F32 w) {
+    const I32F32 c = consensus[j];
+    if (c < w) return c > I32F32::zero() ? c : I32F32::zero();
+    return w;
+  };
+  const bool clippedView = bondsPenalty == I32F32::one() && !liquidAlpha;
+  const bool buildClipped = bondsPenalty != I32F32::zero() && !clippedView;
+  Csr& clipped = buffers.clipped;
+  clipped.reset(n, buildClipped ? weights.size : 0);
   std::vector<I32F32> validatorTrust(n);  // row_sum_sparse(clipped)
   std::vector<I32F32> incentive(n);       // matmul_sparse(clipped, active_stake), then normalised
   for (std::size_t i = 0; i < n; ++i) {
@@ -600,22 +618,22 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
         if (!(threshold > I32F32::zero())) continue;
         v = threshold;
       }
-      clipped.push(j, v);
+      if (buildClipped) clipped.push(j, v);
       // v, scale and their product are proportions; trust and incentive[j] sum at most n of them.
       trust = addBounded(trust, v);
       incentive[j] = addBounded(incentive[j], mulProportions(scale, v));
     }
     validatorTrust[i] = trust;
-    clipped.endRow();
+    if (buildClipped) clipped.endRow();
   }
   inplaceNormalize(incentive);
 
   // ---- bonds and dividends ----
-  // interpolate_sparse(weights, clipped, n, bonds_penalty): a copy-free choice at 0 and 1.
-  const I32F32 bondsPenalty = u16ProportionToFixed(hp.bondsPenalty);
+  // interpolate_sparse(weights, clipped, n, bonds_penalty): a copy-free choice at 0 and 1 (at 1
+  // the weights read through clipOf when clippedView).
   Csr& interpolated = buffers.interpolated;
   Csr* weightsForBonds = &clipped;
-  if (bondsPenalty == I32F32::zero()) {
+  if (bondsPenalty == I32F32::zero() || clippedView) {
     weightsForBonds = &weights;
   } else if (bondsPenalty != I32F32::one()) {
     struct Pair {
@@ -730,9 +748,7 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
   std::vector<I32F32> dividends(n);
   std::vector<I32F32> colMax;  // Yuma 2: column maxima of the normalised EMA
   if (hp.yuma3) {
-    const bool anyConsensus =
-        std::any_of(consensus.begin(), consensus.end(), [](I32F32 c) { return c != I32F32::zero(); });
-    if (hp.liquidAlpha && anyConsensus) {
+    if (liquidAlpha) {
       // mat_ema_alpha_sparse(weights_for_bonds, bonds, liquid alphas), as matEmaLiquidAlphaSparse:
       // alpha only where the EMA reads it. alpha_sigmoid depends on (consensus, weight, bond) only
       // through `combined` in [0, 1]; its two clamped values are computed once.
@@ -781,7 +797,11 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
         ema.endRow();
       }
     } else {
-      emaRows(wb, [&](std::size_t p) { return wb.val[p]; }, [&](std::size_t p) { return bonds.val[p]; });
+      if (clippedView) {
+        emaRows(wb, [&](std::size_t p) { return clipOf(wb.col[p], wb.val[p]); }, [&](std::size_t p) { return bonds.val[p]; });
+      } else {
+        emaRows(wb, [&](std::size_t p) { return wb.val[p]; }, [&](std::size_t p) { return bonds.val[p]; });
+      }
     }
     // bonds_per_validator = row_sum(mat_vec_mul(col_normalize(ema), incentive)); the products
     // mat_vec_mul drops are zeros, which do not change the row sums.
@@ -805,9 +825,11 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
     std::vector<I32F32> deltaColSum(n);
     for (std::size_t i = 0; i < n; ++i) {
       for (std::size_t p = wb.begin(i); p < wb.end(i); ++p) {
-        const I32F32 d = wb.val[p].saturatingMul(activeStake[i]);
+        // A proportion (a clipped weight, interpolated or not) times active stake; n per column.
+        const I32F32 w = clippedView ? clipOf(wb.col[p], wb.val[p]) : wb.val[p];
+        const I32F32 d = mulProportions(w, activeStake[i]);
         delta[p] = d;
-        deltaColSum[wb.col[p]] = deltaColSum[wb.col[p]].saturatingAdd(d);
+        deltaColSum[wb.col[p]] = addBounded(deltaColSum[wb.col[p]], d);
       }
     }
     const ColumnDivisors deltaNorm(deltaColSum);
