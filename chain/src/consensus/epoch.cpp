@@ -53,13 +53,15 @@ std::string rowEntryPath(std::size_t neuron, const char* field, std::size_t k) {
 // Checks uids < n and no duplicate in one row. `seen[uid] == stamp` marks uids already in this
 // row; each row gets a fresh stamp, so nothing is cleared between rows. Error strings are built
 // only on failure.
+// `sorted` receives whether the row's uids strictly increase (the epoch's fast paths use it).
 Result<void> validateRow(const std::vector<UidValue>& row, std::size_t n, std::size_t neuron, const char* field,
-                         std::vector<uint32_t>& seen, uint32_t stamp) {
+                         std::vector<uint32_t>& seen, uint32_t stamp, uint8_t& sorted) {
   // Fast path: a row whose uids strictly increase has no duplicate, and its last uid is its
   // largest, so one comparison per entry (no table) proves it valid. Any other row takes the
   // table walk below, which also finds the first offending entry for the message.
   bool increasing = true;
   for (std::size_t k = 1; k < row.size(); ++k) increasing &= row[k - 1].uid < row[k].uid;
+  sorted = increasing ? 1 : 0;
   if (increasing && (row.empty() || row.back().uid < n)) return {};
   for (std::size_t k = 0; k < row.size(); ++k) {
     const uint16_t uid = row[k].uid;
@@ -107,16 +109,16 @@ std::vector<uint16_t> toU16(const std::vector<I32F32>& v) {
 // Compressed sparse rows: row i is [start[i], start[i + 1]) of col / val, in the row's own order
 // (insertion order for weights and bonds, column order for matrices built column by column).
 // Each row also records whether its columns strictly increase (uid-sorted rows take the merge
-// and block paths below); the flag is kept while pushing, so no pass re-reads a row to find out.
+// and block paths below). The builder states it at endRow from what it knows: validation finds
+// which input rows are sorted, a row built from a subsequence of a sorted row is sorted, and a
+// row emitted in column order is sorted; no pass re-reads a row to find out.
 struct Csr {
   std::vector<uint32_t> start;
   std::vector<uint16_t> col;      // entries [0, size) are live; the arrays only ever grow
   std::vector<I32F32> val;
-  std::vector<uint8_t> sortedRow;  // 1 when row i's columns strictly increase (empty rows too)
+  std::vector<uint8_t> sortedRow;  // 1 when row i's columns strictly increase
   std::size_t size = 0;
   std::size_t rows = 0;
-  int prevCol = -1;     // column of the row's last entry, -1 at a row start
-  bool sorted = true;   // the current row's columns increase so far
 
   // Starts an empty matrix with room for maxEntries entries. The arrays keep their length from
   // one epoch to the next (a workspace), so their memory is mapped and touched once; push then
@@ -131,22 +133,16 @@ struct Csr {
     start[0] = 0;
     size = 0;
     rows = 0;
-    prevCol = -1;
-    sorted = true;
   }
   // The caller guarantees at most maxEntries pushes in all (each reset states its bound).
   void push(uint16_t c, I32F32 v) {
     col[size] = c;
     val[size] = v;
     ++size;
-    sorted &= static_cast<int>(c) > prevCol;  // branch-free: this runs for every entry
-    prevCol = c;
   }
-  void endRow() {
-    sortedRow[rows] = sorted ? 1 : 0;
+  void endRow(bool sorted) {
+    sortedRow[rows] = sorted || start[rows] == size ? 1 : 0;  // an empty row is sorted
     start[++rows] = static_cast<uint32_t>(size);
-    prevCol = -1;
-    sorted = true;
   }
   std::size_t begin(std::size_t row) const { return start[row]; }
   std::size_t end(std::size_t row) const { return start[row + 1]; }
@@ -433,6 +429,8 @@ struct EpochWorkspace::Buffers {
   Csr ema;
   std::vector<int64_t> byColumn;
   std::vector<ScoreStake> scratch;
+  std::vector<uint8_t> weightsSorted;  // per input row: uids strictly increase
+  std::vector<uint8_t> bondsSorted;
 };
 
 EpochWorkspace::EpochWorkspace() : m_buffers(std::make_unique<Buffers>()) {}
@@ -445,7 +443,12 @@ uint64_t activityCutoffBlocks(uint64_t factorMilli, uint16_t tempo) {
   return std::max<uint64_t>(1, blocks);
 }
 
-Result<void> validateEpochInput(const EpochInput& input) {
+namespace {
+
+// validateEpochInput, also recording which weight and bond rows are uid-sorted (one entry per
+// neuron, filled when the input is valid).
+Result<void> validateInput(const EpochInput& input, std::vector<uint8_t>& weightsSorted,
+                           std::vector<uint8_t>& bondsSorted) {
   const std::size_t n = input.neurons.size();
   const Hyperparameters& hp = input.hyperparameters;
   if (n > kMaxNeurons) {
@@ -467,16 +470,26 @@ Result<void> validateEpochInput(const EpochInput& input) {
   uint64_t totalStake = 0;
   std::vector<uint32_t> seen(n);
   uint32_t stamp = 0;
+  weightsSorted.resize(n);
+  bondsSorted.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     const NeuronInput& neuron = input.neurons[i];
     if (__builtin_add_overflow(totalStake, neuron.stake, &totalStake) || totalStake >= kMaxTotalStake) {
       return fail(ErrorCode::kInvalidArgument,
                   "neurons[" + std::to_string(i) + "].stake: total stake reaches 2^63");
     }
-    MERIT_TRY(validateRow(neuron.weights, n, i, "weights", seen, ++stamp));
-    MERIT_TRY(validateRow(neuron.bonds, n, i, "bonds", seen, ++stamp));
+    MERIT_TRY(validateRow(neuron.weights, n, i, "weights", seen, ++stamp, weightsSorted[i]));
+    MERIT_TRY(validateRow(neuron.bonds, n, i, "bonds", seen, ++stamp, bondsSorted[i]));
   }
   return {};
+}
+
+}  // namespace
+
+Result<void> validateEpochInput(const EpochInput& input) {
+  std::vector<uint8_t> weightsSorted;
+  std::vector<uint8_t> bondsSorted;
+  return validateInput(input, weightsSorted, bondsSorted);
 }
 
 Result<EpochOutput> runEpoch(const EpochInput& input) {
@@ -485,8 +498,8 @@ Result<EpochOutput> runEpoch(const EpochInput& input) {
 }
 
 Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace) {
-  MERIT_TRY(validateEpochInput(input));
   EpochWorkspace::Buffers& buffers = *workspace.m_buffers;
+  MERIT_TRY(validateInput(input, buffers.weightsSorted, buffers.bondsSorted));
   const Hyperparameters& hp = input.hyperparameters;
   const std::vector<NeuronInput>& neurons = input.neurons;
   const std::size_t n = neurons.size();
@@ -579,7 +592,7 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
         for (std::size_t p = rowBegin; p < weights.size; ++p) weights.val[p] = divisor.safeDivide(weights.val[p]);
       }
     }
-    weights.endRow();
+    weights.endRow(buffers.weightsSorted[i] != 0);  // a subsequence of input row i
   }
 
   // ---- consensus; then clipping, validator trust and incentive in one pass over the rows ----
@@ -624,7 +637,7 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
       incentive[j] = addBounded(incentive[j], mulProportions(scale, v));
     }
     validatorTrust[i] = trust;
-    if (buildClipped) clipped.endRow();
+    if (buildClipped) clipped.endRow(weights.isSortedRow(i));  // a subsequence of weights row i
   }
   inplaceNormalize(incentive);
 
@@ -649,7 +662,7 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
         const I32F32 v = x.a.saturatingAdd(bondsPenalty.saturatingMul(x.b.saturatingSub(x.a)));
         if (I32F32::zero() < v) interpolated.push(j, v);
       });
-      interpolated.endRow();
+      interpolated.endRow(true);  // drained in column order
     }
     weightsForBonds = &interpolated;
   }
@@ -677,7 +690,7 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
         bonds.push(b.uid, v);
         bondColSum[b.uid] = bondColSum[b.uid].saturatingAdd(v);
       }
-      bonds.endRow();
+      bonds.endRow(buffers.bondsSorted[i] != 0);  // a subsequence of input row i
     }
   }
 
@@ -741,7 +754,7 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
         }
         acc.drain(emit);
       }
-      ema.endRow();
+      ema.endRow(true);  // merged or drained in column order
     }
   };
 
@@ -794,7 +807,7 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
           }
           for (std::size_t p = bonds.begin(i); p < bonds.end(i); ++p) scratch[bonds.col[p]] = zero;
         }
-        ema.endRow();
+        ema.endRow(wb.isSortedRow(i));  // in the order of wb row i
       }
     } else {
       if (clippedView) {
