@@ -313,16 +313,17 @@ I32F32 columnQuantile(const int64_t* score, const int64_t* stake, std::size_t m,
   const uint64_t range = static_cast<uint64_t>(hi - lo);
   const int rangeBits = 64 - __builtin_clzll(range);
   const int shift = rangeBits > kBucketBits ? rangeBits - kBucketBits : 0;
+  // minority < 0: every score s has S(<= s) >= 0 > minority, so T is the smallest.
+  if (minority < 0) return I32F32::fromBits(lo);
   std::array<int64_t, kBuckets> bucketStake{};
-  std::array<uint32_t, kBuckets> bucketCount{};
   for (std::size_t k = 0; k < m; ++k) {
     const std::size_t bucket = static_cast<std::size_t>(static_cast<uint64_t>(score[k] - lo) >> shift);
     bucketStake[bucket] += stake[k];
-    bucketCount[bucket] += 1;
   }
+  // With minority >= 0 an empty bucket never qualifies (minority < below would have returned
+  // at an earlier bucket, and below starts at 0), so buckets need no counts.
   int64_t below = 0;
   for (std::size_t bucket = 0; bucket < kBuckets; ++bucket) {
-    if (bucketCount[bucket] == 0) continue;
     if (minority < below + bucketStake[bucket]) {
       // The bucket's scores are those in [first, first + 2^shift - 1]; it holds bucketCount of
       // the m, typically m / 64, so a predictable branch copies them.
@@ -679,16 +680,24 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
     std::size_t capacity = 0;
     for (std::size_t i = 0; i < n; ++i) capacity += neurons[i].bonds.size();
     bonds.reset(n, capacity);
-    const bool proportion = hp.yuma3;
+    // When every uid registered before lastTempo, no bond is dropped and the check is skipped.
+    const bool masked = lastTempo <= lastRegistration;
     for (std::size_t i = 0; i < n; ++i) {
-      for (const UidValue& b : neurons[i].bonds) {
-        if (lastTempo <= registered[b.uid]) continue;
-        const I32F32 raw = I32F32::fromInt(b.value);
+      if (hp.yuma3) {
         // u16Max.safeDivide(raw) = floor(b * 2^32 / 65535) = 65537 b + [b == 65535], because
-        // 2^32 = 65535 * 65537 + 1.
-        const I32F32 v = proportion ? I32F32::fromBits(int64_t{65537} * b.value + (b.value == kU16Max ? 1 : 0)) : raw;
-        bonds.push(b.uid, v);
-        bondColSum[b.uid] = bondColSum[b.uid].saturatingAdd(v);
+        // 2^32 = 65535 * 65537 + 1. Yuma 3 needs no column sums.
+        for (const UidValue& b : neurons[i].bonds) {
+          if (masked && lastTempo <= registered[b.uid]) continue;
+          bonds.push(b.uid, I32F32::fromBits(int64_t{65537} * b.value + (b.value == kU16Max ? 1 : 0)));
+        }
+      } else {
+        for (const UidValue& b : neurons[i].bonds) {
+          if (masked && lastTempo <= registered[b.uid]) continue;
+          const I32F32 v = I32F32::fromInt(b.value);
+          bonds.push(b.uid, v);
+          // At most n values below 2^48 per column: the sum cannot saturate.
+          bondColSum[b.uid] = addBounded(bondColSum[b.uid], v);
+        }
       }
       bonds.endRow(buffers.bondsSorted[i] != 0);  // a subsequence of input row i
     }
@@ -904,11 +913,17 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
   for (std::size_t i = 0; i < n; ++i) {
     if (!newPermit[i]) continue;
     std::vector<UidValue>& row = out.bonds[i];
-    row.reserve(ema.end(i) - ema.begin(i));
-    for (std::size_t p = ema.begin(i); p < ema.end(i); ++p) {
-      const uint16_t j = ema.col[p];
-      const I32F32 v = maxUpscale ? maxUpscale->apply(j, ema.val[p]) : ema.val[p];
-      row.push_back({j, proportionToU16(v)});  // fixedProportionToU16 of an EMA entry, a proportion
+    row.resize(ema.end(i) - ema.begin(i));
+    UidValue* stored = row.data();
+    // fixedProportionToU16 of an EMA entry, a proportion (max-upscaled ones too: divided by
+    // their column's maximum).
+    if (maxUpscale) {
+      for (std::size_t p = ema.begin(i); p < ema.end(i); ++p) {
+        const uint16_t j = ema.col[p];
+        *stored++ = {j, proportionToU16(maxUpscale->apply(j, ema.val[p]))};
+      }
+    } else {
+      for (std::size_t p = ema.begin(i); p < ema.end(i); ++p) *stored++ = {ema.col[p], proportionToU16(ema.val[p])};
     }
   }
   return out;
