@@ -152,18 +152,48 @@ struct Csr {
 
 // The column rule of inplace_col_normalize_sparse and inplace_col_max_upscale_sparse: an entry
 // of column j is safe_div'ed by by[j] where by[j] != 0 and left as is where by[j] == 0.
+//
+// Every caller divides an entry by its own column's sum or maximum of non-negative entries, so
+// 0 <= a <= by[j], and where by[j] == 0 the entry is 0 and stays 0. That is the case
+// I32F32Divisor::safeDivide proves with one multiply by a reciprocal and one correction (see
+// fixed.h): q = floor(a * 2^32 / d) <= 2^32, estimated from (a << (32 - L')) * r / 2^64 with
+// r = floor((2^(64+L') - 1) / d), L' = min(floor(log2 d), 32), then raised by one when the
+// remainder reaches d. A zero column gets r = 0 and d = 2^64 - 1, which yields 0 for a = 0.
+// Without the range and zero checks of the general path this costs a few instructions a call.
 class ColumnDivisors {
  public:
   explicit ColumnDivisors(const std::vector<I32F32>& by) : m_divisors(by.size()) {
-    for (std::size_t j = 0; j < by.size(); ++j) m_divisors[j] = I32F32Divisor(by[j]);
+    for (std::size_t j = 0; j < by.size(); ++j) {
+      const int64_t d = by[j].bits();
+      Divisor& x = m_divisors[j];
+      if (d <= 0) {  // 0 (a sum or maximum of non-negative values is never negative)
+        x = {~uint64_t{0}, 0, 0};
+        continue;
+      }
+      const int log2d = 63 - __builtin_clzll(static_cast<uint64_t>(d));
+      const int scale = log2d < 32 ? log2d : 32;
+      x.d = static_cast<uint64_t>(d);
+      x.recip = static_cast<uint64_t>(((UInt128{1} << (64 + scale)) - 1) / x.d);
+      x.preShift = 32 - scale;
+    }
   }
+  // Precondition: 0 <= a <= the divisor of column j (a == 0 where it is 0).
   I32F32 apply(std::size_t j, I32F32 a) const {
-    const I32F32Divisor& d = m_divisors[j];
-    return d.divisor() == I32F32::zero() ? a : d.safeDivide(a);
+    const Divisor& x = m_divisors[j];
+    const uint64_t au = static_cast<uint64_t>(a.bits());
+    uint64_t q = static_cast<uint64_t>((static_cast<UInt128>(au << x.preShift) * x.recip) >> 64);
+    const uint64_t rem = (au << 32) - q * x.d;
+    q += rem >= x.d ? 1 : 0;
+    return I32F32::fromBits(static_cast<int64_t>(q));
   }
 
  private:
-  std::vector<I32F32Divisor> m_divisors;
+  struct Divisor {
+    uint64_t d;
+    uint64_t recip;
+    int preShift;
+  };
+  std::vector<Divisor> m_divisors;
 };
 
 // One dense row of n accumulators (zero between rows) that records which columns were written,
@@ -740,19 +770,23 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
         // Both rows in column order: merge them (the same sums, 0 + alpha*new + (1-alpha)*old).
         std::size_t p = pBegin;
         std::size_t q = qBegin;
-        while (p < pEnd || q < qEnd) {
-          if (q == qEnd || (p < pEnd && structure.col[p] < bonds.col[q])) {
-            emit(structure.col[p], mulProportions(alpha, newValue(p)));
+        while (p < pEnd && q < qEnd) {
+          const uint16_t a = structure.col[p];
+          const uint16_t b = bonds.col[q];
+          if (a == b) {  // the common case first
+            emit(a, addBounded(mulProportions(alpha, newValue(p)), mulProportions(oneMinusAlpha, oldValue(q))));
             ++p;
-          } else if (p == pEnd || bonds.col[q] < structure.col[p]) {
-            emit(bonds.col[q], mulProportions(oneMinusAlpha, oldValue(q)));
             ++q;
-          } else {
-            emit(structure.col[p], addBounded(mulProportions(alpha, newValue(p)), mulProportions(oneMinusAlpha, oldValue(q))));
+          } else if (a < b) {
+            emit(a, mulProportions(alpha, newValue(p)));
             ++p;
+          } else {
+            emit(b, mulProportions(oneMinusAlpha, oldValue(q)));
             ++q;
           }
         }
+        for (; p < pEnd; ++p) emit(structure.col[p], mulProportions(alpha, newValue(p)));
+        for (; q < qEnd; ++q) emit(bonds.col[q], mulProportions(oneMinusAlpha, oldValue(q)));
       } else {
         for (std::size_t p = pBegin; p < pEnd; ++p) {
           I32F32& a = acc.at(structure.col[p]);
