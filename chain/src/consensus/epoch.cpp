@@ -652,6 +652,11 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
   clipped.reset(n, buildClipped ? weights.size : 0);
   std::vector<I32F32> validatorTrust(n);  // row_sum_sparse(clipped)
   std::vector<I32F32> incentive(n);       // matmul_sparse(clipped, active_stake), then normalised
+  // Yuma 2 reading the clipped weights through clipOf: its delta, row_hadamard(clipped,
+  // active_stake), is the very product the incentive sums (clipOf(w) * active_stake[i]), so this
+  // pass stores it in place of the weight (which nothing reads afterwards) with its column sums.
+  const bool deltaHere = !hp.yuma3 && clippedView;
+  std::vector<I32F32> deltaColSum(n);
   for (std::size_t i = 0; i < n; ++i) {
     const I32F32 scale = activeStake[i];
     I32F32 trust;
@@ -665,8 +670,13 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
         if (!dropped) clipped.push(j, v);
       }
       // v, scale and their product are proportions; trust and incentive[j] sum at most n of them.
+      const I32F32 product = mulProportions(scale, v);
       trust = addBounded(trust, v);
-      incentive[j] = addBounded(incentive[j], mulProportions(scale, v));
+      incentive[j] = addBounded(incentive[j], product);
+      if (deltaHere) {
+        weights.val[p] = product;
+        deltaColSum[j] = addBounded(deltaColSum[j], product);
+      }
     }
     validatorTrust[i] = trust;
     if (buildClipped) clipped.endRow(weights.isSortedRow(i));  // a subsequence of weights row i
@@ -879,12 +889,10 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
     // kept in place of weights_for_bonds' values, which nothing reads afterwards.
     const ColumnDivisors bondNorm(bondColSum);
     std::vector<I32F32>& delta = wb.val;
-    std::vector<I32F32> deltaColSum(n);
-    for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t i = 0; !deltaHere && i < n; ++i) {  // (else the clipping pass made delta)
       for (std::size_t p = wb.begin(i); p < wb.end(i); ++p) {
-        // A proportion (a clipped weight, interpolated or not) times active stake; n per column.
-        const I32F32 w = clippedView ? clipOf(wb.col[p], wb.val[p]) : wb.val[p];
-        const I32F32 d = mulProportions(w, activeStake[i]);
+        // A proportion (weights, clipped or interpolated) times active stake; n per column.
+        const I32F32 d = mulProportions(wb.val[p], activeStake[i]);
         delta[p] = d;
         deltaColSum[wb.col[p]] = addBounded(deltaColSum[wb.col[p]], d);
       }
