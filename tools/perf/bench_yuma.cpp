@@ -6,7 +6,8 @@
 // By default each run calls runEpoch(input), as the chain does, so every run also maps its
 // working memory afresh; --workspace 1 reuses one EpochWorkspace across the runs instead.
 //
-// Usage: bench_yuma [--runs N] [--seed S] [--variant yuma2|yuma3|yuma3_liquid_alpha] [--workspace 0|1] [--n 256|1024|4096]
+// Usage: bench_yuma [--runs N] [--seed S] [--variant yuma2|yuma3|yuma3_liquid_alpha] [--workspace 0|1] [--n
+// 256|1024|4096]
 // (--n runs one size only, e.g. under valgrind --tool=callgrind).
 #include <algorithm>
 #include <chrono>
@@ -90,7 +91,8 @@ int main(int argc, char** argv) {
     } else if (flag == "--n") {
       onlyN = std::strtoull(argv[i + 1], nullptr, 10);
     } else {
-      std::fprintf(stderr, "usage: bench_yuma [--runs N] [--seed S] [--variant NAME] [--workspace 0|1] [--n N]\n");
+      std::fprintf(stderr,
+                   "usage: bench_yuma [--runs N] [--seed S] [--variant NAME] [--workspace 0|1] [--n N]\n");
       return 2;
     }
   }

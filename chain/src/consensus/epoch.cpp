@@ -37,10 +37,13 @@ uint64_t saturatingSub(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
 //    plain sum equals the saturating one.
 // Each use below says why its operands are in range.
 inline I32F32 mulProportions(I32F32 a, I32F32 b) {
-  const UInt128 product = static_cast<UInt128>(static_cast<uint64_t>(a.bits())) * static_cast<uint64_t>(b.bits());
+  const UInt128 product =
+      static_cast<UInt128>(static_cast<uint64_t>(a.bits())) * static_cast<uint64_t>(b.bits());
   return I32F32::fromBits(static_cast<int64_t>(product >> 32));
 }
-inline I32F32 addBounded(I32F32 a, I32F32 b) { return I32F32::fromBits(a.bits() + b.bits()); }
+inline I32F32 addBounded(I32F32 a, I32F32 b) {
+  return I32F32::fromBits(a.bits() + b.bits());
+}
 // fixed_proportion_to_u16 of a proportion: floor(x * 65535) without saturation (<= 65535).
 inline uint16_t proportionToU16(I32F32 x) {
   return static_cast<uint16_t>((static_cast<uint64_t>(x.bits()) * kU16Max) >> 32);
@@ -54,8 +57,8 @@ std::string rowEntryPath(std::size_t neuron, const char* field, std::size_t k) {
 // row; each row gets a fresh stamp, so nothing is cleared between rows. Error strings are built
 // only on failure.
 // `sorted` receives whether the row's uids strictly increase (the epoch's fast paths use it).
-Result<void> validateRow(const std::vector<UidValue>& row, std::size_t n, std::size_t neuron, const char* field,
-                         std::vector<uint32_t>& seen, uint32_t stamp, uint8_t& sorted) {
+Result<void> validateRow(const std::vector<UidValue>& row, std::size_t n, std::size_t neuron,
+                         const char* field, std::vector<uint32_t>& seen, uint32_t stamp, uint8_t& sorted) {
   // Fast path: a row whose uids strictly increase has no duplicate, and its last uid is its
   // largest, so one comparison per entry (no table) proves it valid. Any other row takes the
   // table walk below, which also finds the first offending entry for the message.
@@ -114,7 +117,7 @@ std::vector<uint16_t> toU16(const std::vector<I32F32>& v) {
 // row emitted in column order is sorted; no pass re-reads a row to find out.
 struct Csr {
   std::vector<uint32_t> start;
-  std::vector<uint16_t> col;      // entries [0, size) are live; the arrays only ever grow
+  std::vector<uint16_t> col;  // entries [0, size) are live; the arrays only ever grow
   std::vector<I32F32> val;
   std::vector<uint8_t> sortedRow;  // 1 when row i's columns strictly increase
   std::size_t size = 0;
@@ -396,15 +399,18 @@ std::vector<I32F32> columnMedians(const std::vector<I32F32>& stake, const Csr& s
   std::vector<int64_t> stakeBits(m);
   for (std::size_t k = 0; k < m; ++k) stakeBits[k] = useStake[k].bits();
   if (scratch.size() < m) scratch.resize(m);
-  const bool sorted = std::all_of(useRow.begin(), useRow.end(), [&](uint32_t row) { return score.isSortedRow(row); });
+  const bool sorted =
+      std::all_of(useRow.begin(), useRow.end(), [&](uint32_t row) { return score.isSortedRow(row); });
   if (!sorted) {
     byColumn.assign(n * m, 0);
     for (std::size_t k = 0; k < m; ++k) {
       const std::size_t row = useRow[k];
-      for (std::size_t p = score.begin(row); p < score.end(row); ++p) byColumn[score.col[p] * m + k] = score.val[p].bits();
+      for (std::size_t p = score.begin(row); p < score.end(row); ++p)
+        byColumn[score.col[p] * m + k] = score.val[p].bits();
     }
     for (std::size_t j = 0; j < n; ++j) {
-      median[j] = columnQuantile(byColumn.data() + j * m, stakeBits.data(), m, minority.bits(), scratch.data());
+      median[j] =
+          columnQuantile(byColumn.data() + j * m, stakeBits.data(), m, minority.bits(), scratch.data());
     }
     return median;
   }
@@ -420,11 +426,13 @@ std::vector<I32F32> columnMedians(const std::vector<I32F32>& stake, const Csr& s
     for (std::size_t k = 0; k < m; ++k) {
       const std::size_t end = score.end(useRow[k]);
       std::size_t p = cursor[k];
-      for (; p < end && score.col[p] < last; ++p) byColumn[(score.col[p] - first) * m + k] = score.val[p].bits();
+      for (; p < end && score.col[p] < last; ++p)
+        byColumn[(score.col[p] - first) * m + k] = score.val[p].bits();
       cursor[k] = static_cast<uint32_t>(p);
     }
     for (std::size_t j = first; j < last; ++j) {
-      median[j] = columnQuantile(byColumn.data() + (j - first) * m, stakeBits.data(), m, minority.bits(), scratch.data());
+      median[j] = columnQuantile(byColumn.data() + (j - first) * m, stakeBits.data(), m, minority.bits(),
+                                 scratch.data());
     }
   }
   return median;
@@ -598,7 +606,8 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
       // The row sum in whole units: at most kMaxNeurons * 65535 < 2^31, so I32F32::fromInt of
       // it is exact and equals the saturating I32F32 sum of the entries (which cannot saturate).
       uint64_t rowSumUnits = 0;
-      const bool unmasked = neuron.lastUpdate > lastRegistration && (!hp.commitReveal || commitBlock >= lastRegistration);
+      const bool unmasked =
+          neuron.lastUpdate > lastRegistration && (!hp.commitReveal || commitBlock >= lastRegistration);
       const uint16_t diagonal = static_cast<uint16_t>(i);  // i < kMaxNeurons
       const bool skipDiagonal = owner != i;
       if (unmasked) {
@@ -612,8 +621,8 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
           const std::size_t j = w.uid;
           if (j == i && owner != i) continue;  // self-weight, except the owner's
           const uint64_t reg = registered[j];
-          if (neuron.lastUpdate <= reg) continue;               // set before j (re)registered
-          if (hp.commitReveal && commitBlock < reg) continue;   // committed before j registered
+          if (neuron.lastUpdate <= reg) continue;              // set before j (re)registered
+          if (hp.commitReveal && commitBlock < reg) continue;  // committed before j registered
           weights.push(w.uid, I32F32::fromInt(w.value));
           rowSumUnits += w.value;
         }
@@ -770,11 +779,13 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
       const std::size_t qEnd = bonds.end(i);
       const bool sorted = structure.isSortedRow(i) && bonds.isSortedRow(i);
       if (sorted && pEnd - pBegin == qEnd - qBegin &&
-          std::equal(structure.col.begin() + pBegin, structure.col.begin() + pEnd, bonds.col.begin() + qBegin)) {
+          std::equal(structure.col.begin() + pBegin, structure.col.begin() + pEnd,
+                     bonds.col.begin() + qBegin)) {
         // The same columns on both sides (the common case: a validator keeps weighting the uids
         // it holds bonds on): the merge below would take its "both" branch for every entry.
         for (std::size_t p = pBegin, q = qBegin; p < pEnd; ++p, ++q) {
-          emit(structure.col[p], addBounded(mulProportions(alpha, newValue(p)), mulProportions(oneMinusAlpha, oldValue(q))));
+          emit(structure.col[p],
+               addBounded(mulProportions(alpha, newValue(p)), mulProportions(oneMinusAlpha, oldValue(q))));
         }
       } else if (sorted) {
         // Both rows in column order: merge them (the same sums, 0 + alpha*new + (1-alpha)*old).
@@ -784,7 +795,8 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
           const uint16_t a = structure.col[p];
           const uint16_t b = bonds.col[q];
           if (a == b) {  // the common case first
-            emit(a, addBounded(mulProportions(alpha, newValue(p)), mulProportions(oneMinusAlpha, oldValue(q))));
+            emit(a,
+                 addBounded(mulProportions(alpha, newValue(p)), mulProportions(oneMinusAlpha, oldValue(q))));
             ++p;
             ++q;
           } else if (a < b) {
@@ -865,9 +877,12 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
       }
     } else {
       if (clippedView) {
-        emaRows(wb, [&](std::size_t p) { return clipOf(wb.col[p], wb.val[p]); }, [&](std::size_t p) { return bonds.val[p]; });
+        emaRows(
+            wb, [&](std::size_t p) { return clipOf(wb.col[p], wb.val[p]); },
+            [&](std::size_t p) { return bonds.val[p]; });
       } else {
-        emaRows(wb, [&](std::size_t p) { return wb.val[p]; }, [&](std::size_t p) { return bonds.val[p]; });
+        emaRows(
+            wb, [&](std::size_t p) { return wb.val[p]; }, [&](std::size_t p) { return bonds.val[p]; });
       }
     }
     // bonds_per_validator = row_sum(mat_vec_mul(col_normalize(ema), incentive)); the products
@@ -966,7 +981,8 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
         *stored++ = {j, proportionToU16(maxUpscale->apply(j, ema.val[p]))};
       }
     } else {
-      for (std::size_t p = ema.begin(i); p < ema.end(i); ++p) *stored++ = {ema.col[p], proportionToU16(ema.val[p])};
+      for (std::size_t p = ema.begin(i); p < ema.end(i); ++p)
+        *stored++ = {ema.col[p], proportionToU16(ema.val[p])};
     }
   }
   return out;

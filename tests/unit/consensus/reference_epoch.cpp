@@ -16,7 +16,9 @@ uint64_t saturatingAdd(uint64_t a, uint64_t b) {
   return __builtin_add_overflow(a, b, &r) ? std::numeric_limits<uint64_t>::max() : r;
 }
 
-uint64_t saturatingSub(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
+uint64_t saturatingSub(uint64_t a, uint64_t b) {
+  return a > b ? a - b : 0;
+}
 
 // 1 - I32F32(I64F64(bonds_moving_average) / I64F64(1e6)).
 I32F32 emaAlpha(uint64_t bondsMovingAverage) {
@@ -111,7 +113,8 @@ Result<EpochOutput> referenceEpoch(const EpochInput& input) {
   inplaceNormalize(incentive);
 
   // 4.8 / 4.9 bonds and dividends
-  SparseMatrix weightsForBonds = interpolateSparse(weights, clipped, n, u16ProportionToFixed(hp.bondsPenalty));
+  SparseMatrix weightsForBonds =
+      interpolateSparse(weights, clipped, n, u16ProportionToFixed(hp.bondsPenalty));
   const uint64_t lastTempo = input.lastMechanismStepBlock == 0
                                  ? saturatingSub(input.currentBlock, input.tempo)
                                  : saturatingAdd(input.lastMechanismStepBlock, 1);
@@ -136,9 +139,9 @@ Result<EpochOutput> referenceEpoch(const EpochInput& input) {
     SparseMatrix ema;
     if (hp.liquidAlpha && anyConsensus) {
       // The dense alpha matrix of compute_liquid_alpha_values_sparse, then mat_ema_alpha_sparse.
-      const auto alpha = liquidAlphaValuesSparse(weightsForBonds, bonds, consensus, u16ProportionToFixed(hp.alphaLow),
-                                                 u16ProportionToFixed(hp.alphaHigh),
-                                                 I32F32::fromInt(hp.alphaSigmoidSteepness));
+      const auto alpha = liquidAlphaValuesSparse(
+          weightsForBonds, bonds, consensus, u16ProportionToFixed(hp.alphaLow),
+          u16ProportionToFixed(hp.alphaHigh), I32F32::fromInt(hp.alphaSigmoidSteepness));
       ema = matEmaAlphaSparse(weightsForBonds, bonds, alpha);
     } else {
       ema = matEmaSparse(weightsForBonds, bonds, emaAlpha(hp.bondsMovingAverage));
@@ -194,7 +197,8 @@ Result<EpochOutput> referenceEpoch(const EpochInput& input) {
   out.bonds.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     if (!newPermit[i]) continue;
-    for (const SparseEntry& e : storedBonds[i]) out.bonds[i].push_back({e.col, fixedProportionToU16(e.value)});
+    for (const SparseEntry& e : storedBonds[i])
+      out.bonds[i].push_back({e.col, fixedProportionToU16(e.value)});
   }
   return out;
 }

@@ -13,6 +13,7 @@
 
 #include "merit/consensus/epoch.h"
 #include "merit/consensus/math.h"
+
 #include "reference_epoch.h"
 
 namespace merit::consensus::test {
@@ -20,8 +21,12 @@ namespace {
 
 using Rng = std::mt19937_64;
 
-uint64_t uniform(Rng& rng, uint64_t lo, uint64_t hi) { return std::uniform_int_distribution<uint64_t>(lo, hi)(rng); }
-bool coin(Rng& rng, int percent) { return uniform(rng, 0, 99) < static_cast<uint64_t>(percent); }
+uint64_t uniform(Rng& rng, uint64_t lo, uint64_t hi) {
+  return std::uniform_int_distribution<uint64_t>(lo, hi)(rng);
+}
+bool coin(Rng& rng, int percent) {
+  return uniform(rng, 0, 99) < static_cast<uint64_t>(percent);
+}
 
 // What a random input looks like; each knob exercises one branch of the optimised epoch.
 struct Shape {
@@ -33,7 +38,8 @@ struct Shape {
   bool zeroStake = false;      // nobody holds stake
 };
 
-std::vector<UidValue> randomRow(Rng& rng, std::size_t n, int density, bool sorted, bool equal, uint16_t value) {
+std::vector<UidValue> randomRow(Rng& rng, std::size_t n, int density, bool sorted, bool equal,
+                                uint16_t value) {
   std::vector<UidValue> row;
   for (std::size_t j = 0; j < n; ++j) {
     if (!coin(rng, density)) continue;
@@ -157,9 +163,11 @@ TEST_CASE("reference: optimised epoch equals the math.h composition on medium an
   // n, validators, density: dense rows like the bench (every validator weights every uid),
   // sparse rows, and many validators (the column-median histogram's buckets fill differently).
   const Shape shapes[] = {
-      {200, 32, 100, true, false, false}, {300, 64, 30, true, false, false},  {257, 100, 100, false, false, false},
-      {512, 64, 100, true, true, false},  {640, 16, 5, true, false, false},   {300, 300, 60, true, false, false},
-      {128, 40, 100, true, false, true},  {1500, 96, 100, true, false, false}, {2048, 24, 100, false, false, false},
+      {200, 32, 100, true, false, false},   {300, 64, 30, true, false, false},
+      {257, 100, 100, false, false, false}, {512, 64, 100, true, true, false},
+      {640, 16, 5, true, false, false},     {300, 300, 60, true, false, false},
+      {128, 40, 100, true, false, true},    {1500, 96, 100, true, false, false},
+      {2048, 24, 100, false, false, false},
   };
   int t = 0;
   for (const Shape& shape : shapes) {
@@ -167,7 +175,8 @@ TEST_CASE("reference: optimised epoch equals the math.h composition on medium an
       EpochInput in = randomInput(rng, shape);
       in.hyperparameters.yuma3 = variant != 0;
       in.hyperparameters.liquidAlpha = variant == 2;
-      for (std::size_t i = 0; i < shape.validators && i < in.neurons.size(); ++i) in.neurons[i].validatorPermit = true;
+      for (std::size_t i = 0; i < shape.validators && i < in.neurons.size(); ++i)
+        in.neurons[i].validatorPermit = true;
       CAPTURE(t++);
       checkEpochs(std::move(in), 2, "medium/large");
     }
