@@ -6,7 +6,9 @@
 // By default each run calls runEpoch(input), as the chain does, so every run also maps its
 // working memory afresh; --workspace 1 reuses one EpochWorkspace across the runs instead.
 //
-// Usage: bench_yuma [--runs N] [--seed S] [--variant yuma2|yuma3|yuma3_liquid_alpha] [--workspace 0|1]
+// Usage: bench_yuma [--runs N] [--seed S] [--variant yuma2|yuma3|yuma3_liquid_alpha] [--workspace 0|1] [--n
+// 256|1024|4096]
+// (--n runs one size only, e.g. under valgrind --tool=callgrind).
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -75,6 +77,7 @@ int main(int argc, char** argv) {
   uint64_t seed = 42;
   std::string only;
   bool reuseWorkspace = false;
+  std::size_t onlyN = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string_view flag = argv[i];
     if (flag == "--runs") {
@@ -85,8 +88,11 @@ int main(int argc, char** argv) {
       only = argv[i + 1];
     } else if (flag == "--workspace") {
       reuseWorkspace = std::string_view(argv[i + 1]) == "1";
+    } else if (flag == "--n") {
+      onlyN = std::strtoull(argv[i + 1], nullptr, 10);
     } else {
-      std::fprintf(stderr, "usage: bench_yuma [--runs N] [--seed S] [--variant NAME] [--workspace 0|1]\n");
+      std::fprintf(stderr,
+                   "usage: bench_yuma [--runs N] [--seed S] [--variant NAME] [--workspace 0|1] [--n N]\n");
       return 2;
     }
   }
@@ -95,6 +101,7 @@ int main(int argc, char** argv) {
   for (const Variant& variant : variants) {
     if (!only.empty() && only != variant.name) continue;
     for (auto [n, validators] : sizes) {
+      if (onlyN != 0 && onlyN != n) continue;
       std::mt19937_64 rng(seed);
       EpochInput in = makeInput(n, validators, variant, rng);
       auto warm = merit::consensus::runEpoch(in);  // produces the bonds the timed epochs read

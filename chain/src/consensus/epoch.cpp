@@ -15,7 +15,6 @@ namespace merit::consensus {
 
 namespace {
 
-const I32F32 kU16MaxFixed = I32F32::fromInt(kU16Max);
 
 uint64_t saturatingAdd(uint64_t a, uint64_t b) {
   uint64_t r;
@@ -24,6 +23,32 @@ uint64_t saturatingAdd(uint64_t a, uint64_t b) {
 
 uint64_t saturatingSub(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
 
+// ---- arithmetic on proportions ----
+//
+// Most of the epoch's values are proportions in [0, 1], i.e. I32F32 bits in [0, 2^32]: row- or
+// column-normalised matrices (each entry divided by a sum or maximum of non-negative entries
+// it belongs to, so the quotient is at most 1), normalised stake, consensus (a weight), clipped
+// weights, the EMA alphas and the Yuma 3 bonds. On them the saturating operations never
+// saturate, and these do the same arithmetic without the checks:
+//  - the product of two proportions is at most 2^64 before the shift, so the 128-bit product
+//    shifted right by 32 is floor(a * b / 2^32) <= 2^32 exactly as saturatingMul computes it;
+//  - a sum of at most kMaxNeurons values, each at most 2^48 bits (a proportion, or a product of
+//    one with something below 65536), stays below 2^60 and never reaches int64's limit, so a
+//    plain sum equals the saturating one.
+// Each use below says why its operands are in range.
+inline I32F32 mulProportions(I32F32 a, I32F32 b) {
+  const UInt128 product =
+      static_cast<UInt128>(static_cast<uint64_t>(a.bits())) * static_cast<uint64_t>(b.bits());
+  return I32F32::fromBits(static_cast<int64_t>(product >> 32));
+}
+inline I32F32 addBounded(I32F32 a, I32F32 b) {
+  return I32F32::fromBits(a.bits() + b.bits());
+}
+// fixed_proportion_to_u16 of a proportion: floor(x * 65535) without saturation (<= 65535).
+inline uint16_t proportionToU16(I32F32 x) {
+  return static_cast<uint16_t>((static_cast<uint64_t>(x.bits()) * kU16Max) >> 32);
+}
+
 std::string rowEntryPath(std::size_t neuron, const char* field, std::size_t k) {
   return "neurons[" + std::to_string(neuron) + "]." + field + "[" + std::to_string(k) + "]";
 }
@@ -31,8 +56,16 @@ std::string rowEntryPath(std::size_t neuron, const char* field, std::size_t k) {
 // Checks uids < n and no duplicate in one row. `seen[uid] == stamp` marks uids already in this
 // row; each row gets a fresh stamp, so nothing is cleared between rows. Error strings are built
 // only on failure.
-Result<void> validateRow(const std::vector<UidValue>& row, std::size_t n, std::size_t neuron, const char* field,
-                         std::vector<uint32_t>& seen, uint32_t stamp) {
+// `sorted` receives whether the row's uids strictly increase (the epoch's fast paths use it).
+Result<void> validateRow(const std::vector<UidValue>& row, std::size_t n, std::size_t neuron,
+                         const char* field, std::vector<uint32_t>& seen, uint32_t stamp, uint8_t& sorted) {
+  // Fast path: a row whose uids strictly increase has no duplicate, and its last uid is its
+  // largest, so one comparison per entry (no table) proves it valid. Any other row takes the
+  // table walk below, which also finds the first offending entry for the message.
+  bool increasing = true;
+  for (std::size_t k = 1; k < row.size(); ++k) increasing &= row[k - 1].uid < row[k].uid;
+  sorted = increasing ? 1 : 0;
+  if (increasing && (row.empty() || row.back().uid < n)) return {};
   for (std::size_t k = 0; k < row.size(); ++k) {
     const uint16_t uid = row[k].uid;
     if (uid >= n) {
@@ -78,58 +111,92 @@ std::vector<uint16_t> toU16(const std::vector<I32F32>& v) {
 
 // Compressed sparse rows: row i is [start[i], start[i + 1]) of col / val, in the row's own order
 // (insertion order for weights and bonds, column order for matrices built column by column).
+// Each row also records whether its columns strictly increase (uid-sorted rows take the merge
+// and block paths below). The builder states it at endRow from what it knows: validation finds
+// which input rows are sorted, a row built from a subsequence of a sorted row is sorted, and a
+// row emitted in column order is sorted; no pass re-reads a row to find out.
 struct Csr {
   std::vector<uint32_t> start;
-  std::vector<uint16_t> col;
+  std::vector<uint16_t> col;  // entries [0, size) are live; the arrays only ever grow
   std::vector<I32F32> val;
-  std::size_t size = 0;  // == col.size() == val.size()
+  std::vector<uint8_t> sortedRow;  // 1 when row i's columns strictly increase
+  std::size_t size = 0;
   std::size_t rows = 0;
 
-  // Starts an empty matrix for up to maxEntries entries. Capacity is reserved, not filled, so
-  // only the memory actually used is touched; a workspace keeps it for the next epoch.
+  // Starts an empty matrix with room for maxEntries entries. The arrays keep their length from
+  // one epoch to the next (a workspace), so their memory is mapped and touched once; push then
+  // writes in place with no capacity check.
   void reset(std::size_t rowCount, std::size_t maxEntries) {
     start.resize(rowCount + 1);
-    col.clear();
-    val.clear();
-    col.reserve(maxEntries);
-    val.reserve(maxEntries);
+    sortedRow.resize(rowCount);
+    if (col.size() < maxEntries) {
+      col.resize(maxEntries);
+      val.resize(maxEntries);
+    }
     start[0] = 0;
     size = 0;
     rows = 0;
   }
+  // The caller guarantees at most maxEntries pushes in all (each reset states its bound).
   void push(uint16_t c, I32F32 v) {
-    col.push_back(c);
-    val.push_back(v);
+    col[size] = c;
+    val[size] = v;
     ++size;
   }
-  void endRow() { start[++rows] = static_cast<uint32_t>(size); }
+  void endRow(bool sorted) {
+    sortedRow[rows] = sorted || start[rows] == size ? 1 : 0;  // an empty row is sorted
+    start[++rows] = static_cast<uint32_t>(size);
+  }
   std::size_t begin(std::size_t row) const { return start[row]; }
   std::size_t end(std::size_t row) const { return start[row + 1]; }
   bool rowEmpty(std::size_t row) const { return start[row] == start[row + 1]; }
+  bool isSortedRow(std::size_t row) const { return sortedRow[row] != 0; }
 };
-
-// True when row i's columns strictly increase (no duplicates can occur: inputs are validated).
-bool isSortedRow(const Csr& m, std::size_t row) {
-  for (std::size_t p = m.begin(row) + 1; p < m.end(row); ++p) {
-    if (m.col[p] <= m.col[p - 1]) return false;
-  }
-  return true;
-}
 
 // The column rule of inplace_col_normalize_sparse and inplace_col_max_upscale_sparse: an entry
 // of column j is safe_div'ed by by[j] where by[j] != 0 and left as is where by[j] == 0.
+//
+// Every caller divides an entry by its own column's sum or maximum of non-negative entries, so
+// 0 <= a <= by[j], and where by[j] == 0 the entry is 0 and stays 0. That is the case
+// I32F32Divisor::safeDivide proves with one multiply by a reciprocal and one correction (see
+// fixed.h): q = floor(a * 2^32 / d) <= 2^32, estimated from (a << (32 - L')) * r / 2^64 with
+// r = floor((2^(64+L') - 1) / d), L' = min(floor(log2 d), 32), then raised by one when the
+// remainder reaches d. A zero column gets r = 0 and d = 2^64 - 1, which yields 0 for a = 0.
+// Without the range and zero checks of the general path this costs a few instructions a call.
 class ColumnDivisors {
  public:
   explicit ColumnDivisors(const std::vector<I32F32>& by) : m_divisors(by.size()) {
-    for (std::size_t j = 0; j < by.size(); ++j) m_divisors[j] = I32F32Divisor(by[j]);
+    for (std::size_t j = 0; j < by.size(); ++j) {
+      const int64_t d = by[j].bits();
+      Divisor& x = m_divisors[j];
+      if (d <= 0) {  // 0 (a sum or maximum of non-negative values is never negative)
+        x = {~uint64_t{0}, 0, 0};
+        continue;
+      }
+      const int log2d = 63 - __builtin_clzll(static_cast<uint64_t>(d));
+      const int scale = log2d < 32 ? log2d : 32;
+      x.d = static_cast<uint64_t>(d);
+      x.recip = static_cast<uint64_t>(((UInt128{1} << (64 + scale)) - 1) / x.d);
+      x.preShift = 32 - scale;
+    }
   }
+  // Precondition: 0 <= a <= the divisor of column j (a == 0 where it is 0).
   I32F32 apply(std::size_t j, I32F32 a) const {
-    const I32F32Divisor& d = m_divisors[j];
-    return d.divisor() == I32F32::zero() ? a : d.safeDivide(a);
+    const Divisor& x = m_divisors[j];
+    const uint64_t au = static_cast<uint64_t>(a.bits());
+    uint64_t q = static_cast<uint64_t>((static_cast<UInt128>(au << x.preShift) * x.recip) >> 64);
+    const uint64_t rem = (au << 32) - q * x.d;
+    q += rem >= x.d ? 1 : 0;
+    return I32F32::fromBits(static_cast<int64_t>(q));
   }
 
  private:
-  std::vector<I32F32Divisor> m_divisors;
+  struct Divisor {
+    uint64_t d;
+    uint64_t recip;
+    int preShift;
+  };
+  std::vector<Divisor> m_divisors;
 };
 
 // One dense row of n accumulators (zero between rows) that records which columns were written,
@@ -279,21 +346,25 @@ I32F32 columnQuantile(const int64_t* score, const int64_t* stake, std::size_t m,
   const uint64_t range = static_cast<uint64_t>(hi - lo);
   const int rangeBits = 64 - __builtin_clzll(range);
   const int shift = rangeBits > kBucketBits ? rangeBits - kBucketBits : 0;
+  // minority < 0: every score s has S(<= s) >= 0 > minority, so T is the smallest.
+  if (minority < 0) return I32F32::fromBits(lo);
   std::array<int64_t, kBuckets> bucketStake{};
-  std::array<uint32_t, kBuckets> bucketCount{};
   for (std::size_t k = 0; k < m; ++k) {
     const std::size_t bucket = static_cast<std::size_t>(static_cast<uint64_t>(score[k] - lo) >> shift);
     bucketStake[bucket] += stake[k];
-    bucketCount[bucket] += 1;
   }
+  // With minority >= 0 an empty bucket never qualifies (minority < below would have returned
+  // at an earlier bucket, and below starts at 0), so buckets need no counts.
   int64_t below = 0;
   for (std::size_t bucket = 0; bucket < kBuckets; ++bucket) {
-    if (bucketCount[bucket] == 0) continue;
     if (minority < below + bucketStake[bucket]) {
+      // The bucket's scores are those in [first, first + 2^shift - 1]; it holds bucketCount of
+      // the m, typically m / 64, so a predictable branch copies them.
+      const uint64_t first = static_cast<uint64_t>(lo) + (static_cast<uint64_t>(bucket) << shift);
+      const uint64_t width = (uint64_t{1} << shift) - 1;
       std::size_t w = 0;
       for (std::size_t k = 0; k < m; ++k) {
-        scratch[w] = {score[k], stake[k]};
-        w += (static_cast<uint64_t>(score[k] - lo) >> shift) == bucket ? 1 : 0;
+        if (static_cast<uint64_t>(score[k]) - first <= width) scratch[w++] = {score[k], stake[k]};
       }
       return weightedQuantile({scratch, w}, minority, below);
     }
@@ -304,6 +375,12 @@ I32F32 columnQuantile(const int64_t* score, const int64_t* stake, std::size_t m,
 
 // weighted_median_col_sparse(stake, score, n, majority): equal to weightedMedianColSparse.
 // byColumn and scratch are working memory.
+//
+// Each column's scores (one per positive-stake row, 0 where the row has no entry) are gathered
+// column-major into byColumn. When every positive-stake row is uid-sorted they are gathered a
+// block of columns at a time, with one cursor per row, into a buffer small enough to stay in
+// cache, and each column's median is taken while its scores are still there; otherwise the whole
+// matrix is transposed first. Both hand columnQuantile the same scores in the same row order.
 std::vector<I32F32> columnMedians(const std::vector<I32F32>& stake, const Csr& score, std::size_t n, I32F32 majority,
                                   std::vector<int64_t>& byColumn, std::vector<ScoreStake>& scratch) {
   std::vector<I32F32> useStake;
@@ -321,15 +398,42 @@ std::vector<I32F32> columnMedians(const std::vector<I32F32>& stake, const Csr& s
   if (m == 0) return median;
   std::vector<int64_t> stakeBits(m);
   for (std::size_t k = 0; k < m; ++k) stakeBits[k] = useStake[k].bits();
-  // Column-major scores of the positive-stake rows; a missing entry scores 0.
-  byColumn.assign(n * m, 0);
-  for (std::size_t k = 0; k < m; ++k) {
-    const std::size_t row = useRow[k];
-    for (std::size_t p = score.begin(row); p < score.end(row); ++p) byColumn[score.col[p] * m + k] = score.val[p].bits();
-  }
   if (scratch.size() < m) scratch.resize(m);
-  for (std::size_t j = 0; j < n; ++j) {
-    median[j] = columnQuantile(byColumn.data() + j * m, stakeBits.data(), m, minority.bits(), scratch.data());
+  const bool sorted =
+      std::all_of(useRow.begin(), useRow.end(), [&](uint32_t row) { return score.isSortedRow(row); });
+  if (!sorted) {
+    byColumn.assign(n * m, 0);
+    for (std::size_t k = 0; k < m; ++k) {
+      const std::size_t row = useRow[k];
+      for (std::size_t p = score.begin(row); p < score.end(row); ++p)
+        byColumn[score.col[p] * m + k] = score.val[p].bits();
+    }
+    for (std::size_t j = 0; j < n; ++j) {
+      median[j] =
+          columnQuantile(byColumn.data() + j * m, stakeBits.data(), m, minority.bits(), scratch.data());
+    }
+    return median;
+  }
+  // About 16 KiB of scores per block (at least one column), so the scattered writes of the
+  // gather hit the L1 cache.
+  const std::size_t blockColumns = std::max<std::size_t>(1, (std::size_t{1} << 11) / m);
+  if (byColumn.size() < blockColumns * m) byColumn.resize(blockColumns * m);
+  std::vector<uint32_t> cursor(m);
+  for (std::size_t k = 0; k < m; ++k) cursor[k] = static_cast<uint32_t>(score.begin(useRow[k]));
+  for (std::size_t first = 0; first < n; first += blockColumns) {
+    const std::size_t last = std::min(n, first + blockColumns);
+    std::fill(byColumn.begin(), byColumn.begin() + static_cast<std::ptrdiff_t>((last - first) * m), 0);
+    for (std::size_t k = 0; k < m; ++k) {
+      const std::size_t end = score.end(useRow[k]);
+      std::size_t p = cursor[k];
+      for (; p < end && score.col[p] < last; ++p)
+        byColumn[(score.col[p] - first) * m + k] = score.val[p].bits();
+      cursor[k] = static_cast<uint32_t>(p);
+    }
+    for (std::size_t j = first; j < last; ++j) {
+      median[j] = columnQuantile(byColumn.data() + (j - first) * m, stakeBits.data(), m, minority.bits(),
+                                 scratch.data());
+    }
   }
   return median;
 }
@@ -365,6 +469,8 @@ struct EpochWorkspace::Buffers {
   Csr ema;
   std::vector<int64_t> byColumn;
   std::vector<ScoreStake> scratch;
+  std::vector<uint8_t> weightsSorted;  // per input row: uids strictly increase
+  std::vector<uint8_t> bondsSorted;
 };
 
 EpochWorkspace::EpochWorkspace() : m_buffers(std::make_unique<Buffers>()) {}
@@ -377,7 +483,12 @@ uint64_t activityCutoffBlocks(uint64_t factorMilli, uint16_t tempo) {
   return std::max<uint64_t>(1, blocks);
 }
 
-Result<void> validateEpochInput(const EpochInput& input) {
+namespace {
+
+// validateEpochInput, also recording which weight and bond rows are uid-sorted (one entry per
+// neuron, filled when the input is valid).
+Result<void> validateInput(const EpochInput& input, std::vector<uint8_t>& weightsSorted,
+                           std::vector<uint8_t>& bondsSorted) {
   const std::size_t n = input.neurons.size();
   const Hyperparameters& hp = input.hyperparameters;
   if (n > kMaxNeurons) {
@@ -399,16 +510,26 @@ Result<void> validateEpochInput(const EpochInput& input) {
   uint64_t totalStake = 0;
   std::vector<uint32_t> seen(n);
   uint32_t stamp = 0;
+  weightsSorted.resize(n);
+  bondsSorted.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     const NeuronInput& neuron = input.neurons[i];
     if (__builtin_add_overflow(totalStake, neuron.stake, &totalStake) || totalStake >= kMaxTotalStake) {
       return fail(ErrorCode::kInvalidArgument,
                   "neurons[" + std::to_string(i) + "].stake: total stake reaches 2^63");
     }
-    MERIT_TRY(validateRow(neuron.weights, n, i, "weights", seen, ++stamp));
-    MERIT_TRY(validateRow(neuron.bonds, n, i, "bonds", seen, ++stamp));
+    MERIT_TRY(validateRow(neuron.weights, n, i, "weights", seen, ++stamp, weightsSorted[i]));
+    MERIT_TRY(validateRow(neuron.bonds, n, i, "bonds", seen, ++stamp, bondsSorted[i]));
   }
   return {};
+}
+
+}  // namespace
+
+Result<void> validateEpochInput(const EpochInput& input) {
+  std::vector<uint8_t> weightsSorted;
+  std::vector<uint8_t> bondsSorted;
+  return validateInput(input, weightsSorted, bondsSorted);
 }
 
 Result<EpochOutput> runEpoch(const EpochInput& input) {
@@ -417,8 +538,8 @@ Result<EpochOutput> runEpoch(const EpochInput& input) {
 }
 
 Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace) {
-  MERIT_TRY(validateEpochInput(input));
   EpochWorkspace::Buffers& buffers = *workspace.m_buffers;
+  MERIT_TRY(validateInput(input, buffers.weightsSorted, buffers.bondsSorted));
   const Hyperparameters& hp = input.hyperparameters;
   const std::vector<NeuronInput>& neurons = input.neurons;
   const std::size_t n = neurons.size();
@@ -473,64 +594,110 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
     for (std::size_t i = 0; i < n; ++i) capacity += permit[i] ? neurons[i].weights.size() : 0;
     weights.reset(n, capacity);
   }
+  // The latest registration block: a row set after it (and committed no earlier) loses no entry
+  // to the outdated or commit-reveal masks, so its loop only skips the diagonal.
+  const uint64_t lastRegistration = n == 0 ? 0 : *std::max_element(registered.begin(), registered.end());
   for (std::size_t i = 0; i < n; ++i) {
     if (permit[i]) {
       const NeuronInput& neuron = neurons[i];
       const uint64_t commitBlock =
           hp.commitReveal && neuron.commitBlock ? *neuron.commitBlock : std::numeric_limits<uint64_t>::max();
       const std::size_t rowBegin = weights.size;
-      I32F32 rowSum;
-      for (const UidValue& w : neuron.weights) {
-        const std::size_t j = w.uid;
-        if (j == i && owner != i) continue;  // self-weight, except the owner's
-        const uint64_t reg = registered[j];
-        if (neuron.lastUpdate <= reg) continue;               // set before j (re)registered
-        if (hp.commitReveal && commitBlock < reg) continue;   // committed before j registered
-        const I32F32 v = I32F32::fromInt(w.value);
-        weights.push(w.uid, v);
-        rowSum = rowSum.saturatingAdd(v);
+      // The row sum in whole units: at most kMaxNeurons * 65535 < 2^31, so I32F32::fromInt of
+      // it is exact and equals the saturating I32F32 sum of the entries (which cannot saturate).
+      uint64_t rowSumUnits = 0;
+      const bool unmasked =
+          neuron.lastUpdate > lastRegistration && (!hp.commitReveal || commitBlock >= lastRegistration);
+      const uint16_t diagonal = static_cast<uint16_t>(i);  // i < kMaxNeurons
+      const bool skipDiagonal = owner != i;
+      if (unmasked) {
+        for (const UidValue& w : neuron.weights) {
+          if (skipDiagonal && w.uid == diagonal) continue;  // self-weight, except the owner's
+          weights.push(w.uid, I32F32::fromInt(w.value));
+          rowSumUnits += w.value;
+        }
+      } else {
+        for (const UidValue& w : neuron.weights) {
+          const std::size_t j = w.uid;
+          if (j == i && owner != i) continue;  // self-weight, except the owner's
+          const uint64_t reg = registered[j];
+          if (neuron.lastUpdate <= reg) continue;              // set before j (re)registered
+          if (hp.commitReveal && commitBlock < reg) continue;  // committed before j registered
+          weights.push(w.uid, I32F32::fromInt(w.value));
+          rowSumUnits += w.value;
+        }
       }
+      const I32F32 rowSum = I32F32::fromInt(static_cast<int64_t>(rowSumUnits));
       if (rowSum > I32F32::zero()) {
         const I32F32Divisor divisor(rowSum);
         for (std::size_t p = rowBegin; p < weights.size; ++p) weights.val[p] = divisor.safeDivide(weights.val[p]);
       }
     }
-    weights.endRow();
+    weights.endRow(buffers.weightsSorted[i] != 0);  // a subsequence of input row i
   }
 
   // ---- consensus; then clipping, validator trust and incentive in one pass over the rows ----
   const I32F32 kappa = u16ProportionToFixed(hp.kappa);
   std::vector<I32F32> consensus = columnMedians(activeStake, weights, n, kappa, buffers.byColumn, buffers.scratch);
-  Csr& clipped = buffers.clipped;  // col_clip_sparse(weights, consensus)
-  clipped.reset(n, weights.size);
+  const bool anyConsensus =
+      std::any_of(consensus.begin(), consensus.end(), [](I32F32 c) { return c != I32F32::zero(); });
+  const bool liquidAlpha = hp.yuma3 && hp.liquidAlpha && anyConsensus;
+  const I32F32 bondsPenalty = u16ProportionToFixed(hp.bondsPenalty);
+  // col_clip_sparse(weights, consensus) as a value of each weight entry (w >= 0): min(w, c_j),
+  // and 0 where the Rust code drops the entry (c_j <= 0 < w). Reading a dropped entry as an
+  // explicit 0 changes nothing where the bonds use the clipped weights through mat_ema_sparse
+  // (Yuma 2's delta and Yuma 3 with a fixed alpha): a 0 adds nothing to any sum and alpha * 0
+  // = 0, so every EMA value is the same and only values > 0 are kept. So with bonds_penalty 1
+  // and no liquid alpha the clipped matrix is not built; the bonds read the weights through
+  // clipOf. (Liquid alpha keeps exactly the new matrix's entries, so there a 0 is not absence.)
+  // As min(w, max(c_j, 0)), which is that value for w >= 0, it compiles to conditional moves:
+  // about half the weights are clipped, a branch there mispredicts half the time.
+  auto clipOf = [&consensus](uint16_t j, I32F32 w) {
+    return std::min(w, std::max(consensus[j], I32F32::zero()));
+  };
+  const bool clippedView = bondsPenalty == I32F32::one() && !liquidAlpha;
+  const bool buildClipped = bondsPenalty != I32F32::zero() && !clippedView;
+  Csr& clipped = buffers.clipped;
+  clipped.reset(n, buildClipped ? weights.size : 0);
   std::vector<I32F32> validatorTrust(n);  // row_sum_sparse(clipped)
   std::vector<I32F32> incentive(n);       // matmul_sparse(clipped, active_stake), then normalised
+  // Yuma 2 reading the clipped weights through clipOf: its delta, row_hadamard(clipped,
+  // active_stake), is the very product the incentive sums (clipOf(w) * active_stake[i]), so this
+  // pass stores it in place of the weight (which nothing reads afterwards) with its column sums.
+  const bool deltaHere = !hp.yuma3 && clippedView;
+  std::vector<I32F32> deltaColSum(n);
   for (std::size_t i = 0; i < n; ++i) {
     const I32F32 scale = activeStake[i];
     I32F32 trust;
     for (std::size_t p = weights.begin(i); p < weights.end(i); ++p) {
       const uint16_t j = weights.col[p];
-      const I32F32 threshold = consensus[j];
-      I32F32 v = weights.val[p];
-      if (threshold < v) {
-        if (!(threshold > I32F32::zero())) continue;
-        v = threshold;
+      // A dropped entry adds 0 to the trust and incentive sums, so clipOf serves for both.
+      const I32F32 v = clipOf(j, weights.val[p]);
+      if (buildClipped) {
+        // col_clip_sparse keeps every entry except a positive weight in a column with c_j <= 0.
+        const bool dropped = !(consensus[j] > I32F32::zero()) && consensus[j] < weights.val[p];
+        if (!dropped) clipped.push(j, v);
       }
-      clipped.push(j, v);
-      trust = trust.saturatingAdd(v);
-      incentive[j] = incentive[j].saturatingAdd(scale.saturatingMul(v));
+      // v, scale and their product are proportions; trust and incentive[j] sum at most n of them.
+      const I32F32 product = mulProportions(scale, v);
+      trust = addBounded(trust, v);
+      incentive[j] = addBounded(incentive[j], product);
+      if (deltaHere) {
+        weights.val[p] = product;
+        deltaColSum[j] = addBounded(deltaColSum[j], product);
+      }
     }
     validatorTrust[i] = trust;
-    clipped.endRow();
+    if (buildClipped) clipped.endRow(weights.isSortedRow(i));  // a subsequence of weights row i
   }
   inplaceNormalize(incentive);
 
   // ---- bonds and dividends ----
-  // interpolate_sparse(weights, clipped, n, bonds_penalty): a copy-free choice at 0 and 1.
-  const I32F32 bondsPenalty = u16ProportionToFixed(hp.bondsPenalty);
+  // interpolate_sparse(weights, clipped, n, bonds_penalty): a copy-free choice at 0 and 1 (at 1
+  // the weights read through clipOf when clippedView).
   Csr& interpolated = buffers.interpolated;
   Csr* weightsForBonds = &clipped;
-  if (bondsPenalty == I32F32::zero()) {
+  if (bondsPenalty == I32F32::zero() || clippedView) {
     weightsForBonds = &weights;
   } else if (bondsPenalty != I32F32::one()) {
     struct Pair {
@@ -546,7 +713,7 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
         const I32F32 v = x.a.saturatingAdd(bondsPenalty.saturatingMul(x.b.saturatingSub(x.a)));
         if (I32F32::zero() < v) interpolated.push(j, v);
       });
-      interpolated.endRow();
+      interpolated.endRow(true);  // drained in column order
     }
     weightsForBonds = &interpolated;
   }
@@ -563,24 +730,35 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
     std::size_t capacity = 0;
     for (std::size_t i = 0; i < n; ++i) capacity += neurons[i].bonds.size();
     bonds.reset(n, capacity);
-    const bool proportion = hp.yuma3;
+    // When every uid registered before lastTempo, no bond is dropped and the check is skipped.
+    const bool masked = lastTempo <= lastRegistration;
     for (std::size_t i = 0; i < n; ++i) {
-      for (const UidValue& b : neurons[i].bonds) {
-        if (lastTempo <= registered[b.uid]) continue;
-        const I32F32 raw = I32F32::fromInt(b.value);
+      if (hp.yuma3) {
         // u16Max.safeDivide(raw) = floor(b * 2^32 / 65535) = 65537 b + [b == 65535], because
-        // 2^32 = 65535 * 65537 + 1.
-        const I32F32 v = proportion ? I32F32::fromBits(int64_t{65537} * b.value + (b.value == kU16Max ? 1 : 0)) : raw;
-        bonds.push(b.uid, v);
-        bondColSum[b.uid] = bondColSum[b.uid].saturatingAdd(v);
+        // 2^32 = 65535 * 65537 + 1. Yuma 3 needs no column sums.
+        for (const UidValue& b : neurons[i].bonds) {
+          if (masked && lastTempo <= registered[b.uid]) continue;
+          bonds.push(b.uid, I32F32::fromBits(int64_t{65537} * b.value + (b.value == kU16Max ? 1 : 0)));
+        }
+      } else {
+        for (const UidValue& b : neurons[i].bonds) {
+          if (masked && lastTempo <= registered[b.uid]) continue;
+          const I32F32 v = I32F32::fromInt(b.value);
+          bonds.push(b.uid, v);
+          // At most n values below 2^48 per column: the sum cannot saturate.
+          bondColSum[b.uid] = addBounded(bondColSum[b.uid], v);
+        }
       }
-      bonds.endRow();
+      bonds.endRow(buffers.bondsSorted[i] != 0);  // a subsequence of input row i
     }
   }
 
   // mat_ema_sparse(newM, bonds, alpha) with newM's entries given by newValue(p) for the entries
   // p of `structure` and the old bonds' by oldValue(p): kept entries > 0, in column order, and
-  // their column sums in emaColSum.
+  // their column sums in emaColSum. Both values are proportions (Yuma 3: weights and bonds in
+  // [0, 1]; Yuma 2: column-normalised), as are alpha and 1 - alpha, so each product is a
+  // proportion, alpha*new + (1-alpha)*old <= alpha + (1 - alpha) = 1, and a column sums at most
+  // n of them: the unchecked operations are exact.
   const I32F32 alpha = emaAlpha(hp.bondsMovingAverage);
   const I32F32 oneMinusAlpha = I32F32::one().saturatingSub(alpha);
   Csr& ema = buffers.ema;
@@ -591,50 +769,65 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
     auto emit = [&](uint16_t j, I32F32 v) {
       if (v > I32F32::zero()) {
         ema.push(j, v);
-        emaColSum[j] = emaColSum[j].saturatingAdd(v);
+        emaColSum[j] = addBounded(emaColSum[j], v);
       }
     };
     for (std::size_t i = 0; i < n; ++i) {
-      if (isSortedRow(structure, i) && isSortedRow(bonds, i)) {
+      const std::size_t pBegin = structure.begin(i);
+      const std::size_t pEnd = structure.end(i);
+      const std::size_t qBegin = bonds.begin(i);
+      const std::size_t qEnd = bonds.end(i);
+      const bool sorted = structure.isSortedRow(i) && bonds.isSortedRow(i);
+      if (sorted && pEnd - pBegin == qEnd - qBegin &&
+          std::equal(structure.col.begin() + pBegin, structure.col.begin() + pEnd,
+                     bonds.col.begin() + qBegin)) {
+        // The same columns on both sides (the common case: a validator keeps weighting the uids
+        // it holds bonds on): the merge below would take its "both" branch for every entry.
+        for (std::size_t p = pBegin, q = qBegin; p < pEnd; ++p, ++q) {
+          emit(structure.col[p],
+               addBounded(mulProportions(alpha, newValue(p)), mulProportions(oneMinusAlpha, oldValue(q))));
+        }
+      } else if (sorted) {
         // Both rows in column order: merge them (the same sums, 0 + alpha*new + (1-alpha)*old).
-        std::size_t p = structure.begin(i);
-        std::size_t q = bonds.begin(i);
-        const std::size_t pEnd = structure.end(i);
-        const std::size_t qEnd = bonds.end(i);
-        while (p < pEnd || q < qEnd) {
-          if (q == qEnd || (p < pEnd && structure.col[p] < bonds.col[q])) {
-            emit(structure.col[p], alpha.saturatingMul(newValue(p)));
+        std::size_t p = pBegin;
+        std::size_t q = qBegin;
+        while (p < pEnd && q < qEnd) {
+          const uint16_t a = structure.col[p];
+          const uint16_t b = bonds.col[q];
+          if (a == b) {  // the common case first
+            emit(a,
+                 addBounded(mulProportions(alpha, newValue(p)), mulProportions(oneMinusAlpha, oldValue(q))));
             ++p;
-          } else if (p == pEnd || bonds.col[q] < structure.col[p]) {
-            emit(bonds.col[q], oneMinusAlpha.saturatingMul(oldValue(q)));
             ++q;
-          } else {
-            emit(structure.col[p], alpha.saturatingMul(newValue(p)).saturatingAdd(oneMinusAlpha.saturatingMul(oldValue(q))));
+          } else if (a < b) {
+            emit(a, mulProportions(alpha, newValue(p)));
             ++p;
+          } else {
+            emit(b, mulProportions(oneMinusAlpha, oldValue(q)));
             ++q;
           }
         }
+        for (; p < pEnd; ++p) emit(structure.col[p], mulProportions(alpha, newValue(p)));
+        for (; q < qEnd; ++q) emit(bonds.col[q], mulProportions(oneMinusAlpha, oldValue(q)));
       } else {
-        for (std::size_t p = structure.begin(i); p < structure.end(i); ++p) {
+        for (std::size_t p = pBegin; p < pEnd; ++p) {
           I32F32& a = acc.at(structure.col[p]);
-          a = a.saturatingAdd(alpha.saturatingMul(newValue(p)));
+          a = addBounded(a, mulProportions(alpha, newValue(p)));
         }
-        for (std::size_t p = bonds.begin(i); p < bonds.end(i); ++p) {
-          I32F32& a = acc.at(bonds.col[p]);
-          a = a.saturatingAdd(oneMinusAlpha.saturatingMul(oldValue(p)));
+        for (std::size_t q = qBegin; q < qEnd; ++q) {
+          I32F32& a = acc.at(bonds.col[q]);
+          a = addBounded(a, mulProportions(oneMinusAlpha, oldValue(q)));
         }
         acc.drain(emit);
       }
-      ema.endRow();
+      ema.endRow(true);  // merged or drained in column order
     }
   };
 
   std::vector<I32F32> dividends(n);
   std::vector<I32F32> colMax;  // Yuma 2: column maxima of the normalised EMA
   if (hp.yuma3) {
-    const bool anyConsensus =
-        std::any_of(consensus.begin(), consensus.end(), [](I32F32 c) { return c != I32F32::zero(); });
-    if (hp.liquidAlpha && anyConsensus) {
+    if (liquidAlpha) {
       // mat_ema_alpha_sparse(weights_for_bonds, bonds, liquid alphas), as matEmaLiquidAlphaSparse:
       // alpha only where the EMA reads it. alpha_sigmoid depends on (consensus, weight, bond) only
       // through `combined` in [0, 1]; its two clamped values are computed once.
@@ -680,10 +873,17 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
           }
           for (std::size_t p = bonds.begin(i); p < bonds.end(i); ++p) scratch[bonds.col[p]] = zero;
         }
-        ema.endRow();
+        ema.endRow(wb.isSortedRow(i));  // in the order of wb row i
       }
     } else {
-      emaRows(wb, [&](std::size_t p) { return wb.val[p]; }, [&](std::size_t p) { return bonds.val[p]; });
+      if (clippedView) {
+        emaRows(
+            wb, [&](std::size_t p) { return clipOf(wb.col[p], wb.val[p]); },
+            [&](std::size_t p) { return bonds.val[p]; });
+      } else {
+        emaRows(
+            wb, [&](std::size_t p) { return wb.val[p]; }, [&](std::size_t p) { return bonds.val[p]; });
+      }
     }
     // bonds_per_validator = row_sum(mat_vec_mul(col_normalize(ema), incentive)); the products
     // mat_vec_mul drops are zeros, which do not change the row sums.
@@ -692,7 +892,8 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
       I32F32 perValidator;
       for (std::size_t p = ema.begin(i); p < ema.end(i); ++p) {
         const uint16_t j = ema.col[p];
-        perValidator = perValidator.saturatingAdd(emaNorm.apply(j, ema.val[p]).saturatingMul(incentive[j]));
+        // Column-normalised EMA entries and incentives are proportions; n products at most.
+        perValidator = addBounded(perValidator, mulProportions(emaNorm.apply(j, ema.val[p]), incentive[j]));
       }
       dividends[i] = perValidator.checkedMul(activeStake[i]).value_or(I32F32::zero());  // vec_mul
     }
@@ -703,12 +904,12 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
     // kept in place of weights_for_bonds' values, which nothing reads afterwards.
     const ColumnDivisors bondNorm(bondColSum);
     std::vector<I32F32>& delta = wb.val;
-    std::vector<I32F32> deltaColSum(n);
-    for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t i = 0; !deltaHere && i < n; ++i) {  // (else the clipping pass made delta)
       for (std::size_t p = wb.begin(i); p < wb.end(i); ++p) {
-        const I32F32 d = wb.val[p].saturatingMul(activeStake[i]);
+        // A proportion (weights, clipped or interpolated) times active stake; n per column.
+        const I32F32 d = mulProportions(wb.val[p], activeStake[i]);
         delta[p] = d;
-        deltaColSum[wb.col[p]] = deltaColSum[wb.col[p]].saturatingAdd(d);
+        deltaColSum[wb.col[p]] = addBounded(deltaColSum[wb.col[p]], d);
       }
     }
     const ColumnDivisors deltaNorm(deltaColSum);
@@ -725,7 +926,7 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
         const uint16_t j = ema.col[p];
         const I32F32 v = emaNorm.apply(j, ema.val[p]);
         ema.val[p] = v;
-        acc = acc.saturatingAdd(incentive[j].saturatingMul(v));
+        acc = addBounded(acc, mulProportions(incentive[j], v));  // proportions, n products at most
         if (colMax[j] < v) colMax[j] = v;
       }
       dividends[i] = acc;
@@ -770,11 +971,18 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
   for (std::size_t i = 0; i < n; ++i) {
     if (!newPermit[i]) continue;
     std::vector<UidValue>& row = out.bonds[i];
-    row.reserve(ema.end(i) - ema.begin(i));
-    for (std::size_t p = ema.begin(i); p < ema.end(i); ++p) {
-      const uint16_t j = ema.col[p];
-      const I32F32 v = maxUpscale ? maxUpscale->apply(j, ema.val[p]) : ema.val[p];
-      row.push_back({j, v.saturatingMul(kU16MaxFixed).toU16Saturating()});  // fixedProportionToU16
+    row.resize(ema.end(i) - ema.begin(i));
+    UidValue* stored = row.data();
+    // fixedProportionToU16 of an EMA entry, a proportion (max-upscaled ones too: divided by
+    // their column's maximum).
+    if (maxUpscale) {
+      for (std::size_t p = ema.begin(i); p < ema.end(i); ++p) {
+        const uint16_t j = ema.col[p];
+        *stored++ = {j, proportionToU16(maxUpscale->apply(j, ema.val[p]))};
+      }
+    } else {
+      for (std::size_t p = ema.begin(i); p < ema.end(i); ++p)
+        *stored++ = {ema.col[p], proportionToU16(ema.val[p])};
     }
   }
   return out;
