@@ -91,7 +91,8 @@ struct CharlmConfig {
   throw SubnetError(Status::kInvalidArgument, "charlm config: " + key + ": " + reason);
 }
 
-std::uint64_t readUnsigned(const YAML::Node& node, const std::string& key, std::uint64_t min, std::uint64_t max) {
+std::uint64_t readUnsigned(const YAML::Node& node, const std::string& key, std::uint64_t min,
+                           std::uint64_t max) {
   if (!node.IsScalar()) badKey(key, "must be a number");
   const std::string& text = node.Scalar();
   std::uint64_t value = 0;
@@ -116,36 +117,56 @@ CharlmConfig parseConfig(std::string_view yaml) {
   try {
     root = YAML::Load(std::string(yaml));
   } catch (const YAML::Exception& e) {
-    throw SubnetError(Status::kInvalidArgument, "charlm config: line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    throw SubnetError(Status::kInvalidArgument,
+                      "charlm config: line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
   if (root.IsNull()) return c;
   if (!root.IsMap()) throw SubnetError(Status::kInvalidArgument, "charlm config: must be a mapping");
   for (const auto& kv : root) {
     const std::string key = kv.first.Scalar();
     const YAML::Node& v = kv.second;
-    if (key == "model") c.model = readString(v, key);
-    else if (key == "device") c.device = readString(v, key);
-    else if (key == "intra_op_threads") c.intraOpThreads = static_cast<int>(readUnsigned(v, key, 0, 1024));
-    else if (key == "warmup_runs") c.warmupRuns = static_cast<int>(readUnsigned(v, key, 0, 100));
-    else if (key == "max_batch_rows") c.maxBatchRows = static_cast<std::int64_t>(readUnsigned(v, key, 1, 4096));
-    else if (key == "max_batch_wait_ms") c.maxBatchWaitMs = static_cast<std::uint32_t>(readUnsigned(v, key, 0, 10'000));
-    else if (key == "queue_capacity") c.queueCapacity = readUnsigned(v, key, 1, 1'000'000);
-    else if (key == "timeout_ms") c.timeoutMs = static_cast<std::uint32_t>(readUnsigned(v, key, 1, 600'000));
-    else if (key == "max_contexts") c.limits.maxContexts = readUnsigned(v, key, 1, 65'535);
-    else if (key == "max_context_length") c.limits.maxLength = readUnsigned(v, key, 1, 65'535);
-    else if (key == "corpus_dir") c.corpusDir = readString(v, key);
-    else if (key == "split") {
+    if (key == "model") {
+      c.model = readString(v, key);
+    } else if (key == "device") {
+      c.device = readString(v, key);
+    } else if (key == "intra_op_threads") {
+      c.intraOpThreads = static_cast<int>(readUnsigned(v, key, 0, 1024));
+    } else if (key == "warmup_runs") {
+      c.warmupRuns = static_cast<int>(readUnsigned(v, key, 0, 100));
+    } else if (key == "max_batch_rows") {
+      c.maxBatchRows = static_cast<std::int64_t>(readUnsigned(v, key, 1, 4096));
+    } else if (key == "max_batch_wait_ms") {
+      c.maxBatchWaitMs = static_cast<std::uint32_t>(readUnsigned(v, key, 0, 10'000));
+    } else if (key == "queue_capacity") {
+      c.queueCapacity = readUnsigned(v, key, 1, 1'000'000);
+    } else if (key == "timeout_ms") {
+      c.timeoutMs = static_cast<std::uint32_t>(readUnsigned(v, key, 1, 600'000));
+    } else if (key == "max_contexts") {
+      c.limits.maxContexts = readUnsigned(v, key, 1, 65'535);
+    } else if (key == "max_context_length") {
+      c.limits.maxLength = readUnsigned(v, key, 1, 65'535);
+    } else if (key == "corpus_dir") {
+      c.corpusDir = readString(v, key);
+    } else if (key == "split") {
       const std::string s = readString(v, key);
-      if (s == "held_out") c.split = charlm::Split::kHashed;
-      else if (s == "all") c.split = charlm::Split::kAllHeldOut;
-      else badKey(key, "'" + s + "' is neither held_out nor all");
-    } else if (key == "contexts") c.contexts = static_cast<std::uint16_t>(readUnsigned(v, key, 1, 256));
-    else if (key == "context_length") c.contextLength = static_cast<std::uint16_t>(readUnsigned(v, key, 1, 1024));
-    else if (key == "seed") c.seed = readUnsigned(v, key, 0, std::numeric_limits<std::uint64_t>::max());
-    else {
-      badKey(key, "unknown key (known: model, device, intra_op_threads, warmup_runs, max_batch_rows, "
-                  "max_batch_wait_ms, queue_capacity, timeout_ms, max_contexts, max_context_length, corpus_dir, "
-                  "split, contexts, context_length, seed)");
+      if (s == "held_out") {
+        c.split = charlm::Split::kHashed;
+      } else if (s == "all") {
+        c.split = charlm::Split::kAllHeldOut;
+      } else {
+        badKey(key, "'" + s + "' is neither held_out nor all");
+      }
+    } else if (key == "contexts") {
+      c.contexts = static_cast<std::uint16_t>(readUnsigned(v, key, 1, 256));
+    } else if (key == "context_length") {
+      c.contextLength = static_cast<std::uint16_t>(readUnsigned(v, key, 1, 1024));
+    } else if (key == "seed") {
+      c.seed = readUnsigned(v, key, 0, std::numeric_limits<std::uint64_t>::max());
+    } else {
+      badKey(key,
+             "unknown key (known: model, device, intra_op_threads, warmup_runs, max_batch_rows, "
+             "max_batch_wait_ms, queue_capacity, timeout_ms, max_contexts, max_context_length, corpus_dir, "
+             "split, contexts, context_length, seed)");
     }
   }
   return c;
@@ -162,8 +183,11 @@ Status statusFor(const merit::Error& e) {
 class CharlmSubnet final : public merit::subnet_sdk::Subnet {
  public:
   CharlmSubnet(std::string_view configYaml, Role role) : m_config(parseConfig(configYaml)) {
-    if (role == Role::kMiner) startMiner();
-    else startValidator();
+    if (role == Role::kMiner) {
+      startMiner();
+    } else {
+      startValidator();
+    }
   }
 
   ~CharlmSubnet() override {
@@ -234,8 +258,9 @@ class CharlmSubnet final : public merit::subnet_sdk::Subnet {
       if (out->dtype() != serving::DType::kFloat32 || shape.size() != 3 || shape[1] != request.length ||
           shape[2] != static_cast<std::int64_t>(charlm::kAlphabet)) {
         return Reply::failed(Status::kInternal, "charlm model: returned " + out->describe() + " for " +
-                                                    std::to_string(shape.empty() ? 0 : shape[0]) + " contexts of " +
-                                                    std::to_string(request.length) + " bytes; expected logits [N, " +
+                                                    std::to_string(shape.empty() ? 0 : shape[0]) +
+                                                    " contexts of " + std::to_string(request.length) +
+                                                    " bytes; expected logits [N, " +
                                                     std::to_string(request.length) + ", 256]");
       }
       const auto logits = out->floats();
@@ -254,7 +279,8 @@ class CharlmSubnet final : public merit::subnet_sdk::Subnet {
 
   void startMiner() {
     if (m_config.model.empty()) {
-      badKey("model", "required for a miner: a TorchScript file (train one with `merit-train charlm --out model.pt`)");
+      badKey("model",
+             "required for a miner: a TorchScript file (train one with `merit-train charlm --out model.pt`)");
     }
     serving::ModelOptions options;
     options.path = m_config.model;
@@ -265,8 +291,8 @@ class CharlmSubnet final : public merit::subnet_sdk::Subnet {
     options.warmupDType = serving::DType::kInt64;
     auto model = serving::Model::load(options);
     if (!model) {
-      const Status status = model.error().code() == merit::ErrorCode::kInternal ? Status::kInternal
-                                                                                : Status::kInvalidArgument;
+      const Status status =
+          model.error().code() == merit::ErrorCode::kInternal ? Status::kInternal : Status::kInvalidArgument;
       throw SubnetError(status, "charlm config: model: " + model.error().message());
     }
     m_model = std::move(*model);
@@ -281,15 +307,16 @@ class CharlmSubnet final : public merit::subnet_sdk::Subnet {
   void startValidator() {
     auto corpus = charlm::loadCorpus(m_config.corpusDir, m_config.split);
     if (!corpus) {
-      const Status status = corpus.error().code() == merit::ErrorCode::kUnavailable ? Status::kInternal
-                                                                                    : Status::kInvalidArgument;
+      const Status status = corpus.error().code() == merit::ErrorCode::kUnavailable
+                                ? Status::kInternal
+                                : Status::kInvalidArgument;
       throw SubnetError(status, "charlm config: corpus_dir: " + corpus.error().message());
     }
     m_corpus = std::move(*corpus);
     if (m_corpus.heldOut.size() <= m_config.contextLength) {
       badKey("corpus_dir", m_config.corpusDir + " has " + std::to_string(m_corpus.heldOut.size()) +
-                               " bytes of held-out text; context_length " + std::to_string(m_config.contextLength) +
-                               " needs more");
+                               " bytes of held-out text; context_length " +
+                               std::to_string(m_config.contextLength) + " needs more");
     }
     std::uint64_t seed = 0;
     if (m_config.seed) {

@@ -33,6 +33,7 @@
 #include <torch/torch.h>
 
 #include "merit/charlm/corpus.h"
+
 #include "progress.h"
 #include "train.h"
 
@@ -146,7 +147,8 @@ int run(const CharlmOptions& o) {
   }
   const std::string& train = corpus->train;
   const std::string& heldOut = corpus->heldOut;
-  if (train.size() <= static_cast<std::size_t>(o.context) + 1 || heldOut.size() <= static_cast<std::size_t>(o.context) + 1) {
+  if (train.size() <= static_cast<std::size_t>(o.context) + 1 ||
+      heldOut.size() <= static_cast<std::size_t>(o.context) + 1) {
     std::fprintf(stderr, "error: corpus %s is too small for --context %lld\n", o.corpusDir.c_str(),
                  static_cast<long long>(o.context));
     return kExitError;
@@ -154,7 +156,8 @@ int run(const CharlmOptions& o) {
   std::uint64_t steps = o.steps;
   if (o.epochs > 0) {
     const double bytesPerStep = static_cast<double>(o.batchSize * o.context);
-    steps = static_cast<std::uint64_t>(std::ceil(o.epochs * static_cast<double>(train.size()) / bytesPerStep));
+    steps =
+        static_cast<std::uint64_t>(std::ceil(o.epochs * static_cast<double>(train.size()) / bytesPerStep));
   }
   if (o.threads > 0) torch::set_num_threads(o.threads);
   torch::manual_seed(o.seed);
@@ -164,11 +167,12 @@ int run(const CharlmOptions& o) {
   CharGru model(embed, o.hidden);
   std::int64_t parameters = 0;
   for (const auto& p : model->parameters()) parameters += p.numel();
-  std::printf("charlm: GRU (embedding %lld, hidden %lld, %lld parameters), %llu steps of %lld x %lld bytes, "
-              "seed %llu, %d threads\n",
-              static_cast<long long>(embed), static_cast<long long>(o.hidden), static_cast<long long>(parameters),
-              static_cast<unsigned long long>(steps), static_cast<long long>(o.batchSize),
-              static_cast<long long>(o.context), static_cast<unsigned long long>(o.seed), torch::get_num_threads());
+  std::printf(
+      "charlm: GRU (embedding %lld, hidden %lld, %lld parameters), %llu steps of %lld x %lld bytes, "
+      "seed %llu, %d threads\n",
+      static_cast<long long>(embed), static_cast<long long>(o.hidden), static_cast<long long>(parameters),
+      static_cast<unsigned long long>(steps), static_cast<long long>(o.batchSize),
+      static_cast<long long>(o.context), static_cast<unsigned long long>(o.seed), torch::get_num_threads());
   std::printf("corpus %s: %zu training fortunes (%zu bytes), %zu held out (%zu bytes)\n", o.corpusDir.c_str(),
               corpus->trainFortunes, train.size(), corpus->heldOutFortunes, heldOut.size());
   std::fflush(stdout);
@@ -177,19 +181,22 @@ int run(const CharlmOptions& o) {
   if (steps > 0) {
     model->train();
     torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(o.lr));
-    std::uniform_int_distribution<std::size_t> offset(0, train.size() - static_cast<std::size_t>(o.context) - 1);
+    std::uniform_int_distribution<std::size_t> offset(0,
+                                                      train.size() - static_cast<std::size_t>(o.context) - 1);
     Progress progress("charlm", steps * static_cast<std::uint64_t>(o.batchSize));
     double smoothed = 8.0;  // bits per character, exponentially smoothed
     std::vector<std::size_t> offsets(static_cast<std::size_t>(o.batchSize));
     for (std::uint64_t step = 0; step < steps; ++step) {
       const double progressed = static_cast<double>(step) / static_cast<double>(steps);
       const double lr = o.lr * (0.1 + 0.9 * 0.5 * (1.0 + std::cos(M_PI * progressed)));
-      for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+      for (auto& group : optimizer.param_groups())
+        static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
       for (auto& off : offsets) off = offset(rng);
       const auto x = windows(train, offsets, o.context, 0);
       const auto y = windows(train, offsets, o.context, 1);
       const auto logits = model->forward(x);
-      const auto loss = torch::nn::functional::cross_entropy(logits.reshape({-1, kAlphabet}), y.reshape({-1}));
+      const auto loss =
+          torch::nn::functional::cross_entropy(logits.reshape({-1, kAlphabet}), y.reshape({-1}));
       optimizer.zero_grad();
       loss.backward();
       torch::nn::utils::clip_grad_norm_(model->parameters(), 1.0);
@@ -216,41 +223,53 @@ int run(const CharlmOptions& o) {
   {
     torch::NoGradGuard noGrad;
     std::vector<std::size_t> offsets;
-    for (std::size_t k = 0; k < 8; ++k) offsets.push_back(k * (heldOut.size() - static_cast<std::size_t>(o.context) - 1) / 8);
+    for (std::size_t k = 0; k < 8; ++k)
+      offsets.push_back(k * (heldOut.size() - static_cast<std::size_t>(o.context) - 1) / 8);
     const auto x = windows(heldOut, offsets, o.context, 0);
     const auto expected = model->forward(x);
     const auto actual = loaded.forward({x}).toTensor();
-    const double diff = actual.sizes() == expected.sizes() ? (actual - expected).abs().max().item<double>() : INFINITY;
+    const double diff =
+        actual.sizes() == expected.sizes() ? (actual - expected).abs().max().item<double>() : INFINITY;
     if (!(diff <= 1e-4)) {
       std::fprintf(stderr, "error: the exported model in %s disagrees with the trained one (max |diff| %g)\n",
                    o.out.c_str(), diff);
       return kExitError;
     }
-    std::printf("wrote %s (TorchScript; its logits match the trained model's within %.1g)\n", o.out.c_str(), diff);
+    std::printf("wrote %s (TorchScript; its logits match the trained model's within %.1g)\n", o.out.c_str(),
+                diff);
   }
 
-  const Evaluation eval = evaluate([&](const torch::Tensor& x) { return loaded.forward({x}).toTensor(); }, heldOut,
-                                   o.context);
-  std::printf("held-out bits per character: %.3f at the last byte of %lld-byte contexts (subnet quality %.3f), "
-              "%.3f over every position\n",
-              eval.lastBits, static_cast<long long>(o.context), std::clamp(1.0 - eval.lastBits / 8.0, 0.0, 1.0),
-              eval.allBits);
+  const Evaluation eval =
+      evaluate([&](const torch::Tensor& x) { return loaded.forward({x}).toTensor(); }, heldOut, o.context);
+  std::printf(
+      "held-out bits per character: %.3f at the last byte of %lld-byte contexts (subnet quality %.3f), "
+      "%.3f over every position\n",
+      eval.lastBits, static_cast<long long>(o.context), std::clamp(1.0 - eval.lastBits / 8.0, 0.0, 1.0),
+      eval.allBits);
   std::printf("training took %.1f s\n", seconds);
   return kExitOk;
 }
 
 void setup(CLI::App& command, int& exitCode) {
   auto o = std::make_shared<CharlmOptions>();
-  auto* steps = command.add_option("--steps", o->steps, "Training steps (batches); 0 writes the untrained model")
-                    ->capture_default_str();
-  auto* epochs = command.add_option("--epochs", o->epochs, "Passes over the training text (instead of --steps)")
-                     ->check(CLI::PositiveNumber);
+  auto* steps =
+      command.add_option("--steps", o->steps, "Training steps (batches); 0 writes the untrained model")
+          ->capture_default_str();
+  auto* epochs =
+      command.add_option("--epochs", o->epochs, "Passes over the training text (instead of --steps)")
+          ->check(CLI::PositiveNumber);
   steps->excludes(epochs);
   command.add_option("--out", o->out, "Where to write the TorchScript model (.pt)")->required();
   command.add_option("--seed", o->seed, "Seed for initialisation and window sampling")->capture_default_str();
-  command.add_option("--hidden", o->hidden, "GRU hidden size")->check(CLI::Range(8, 2048))->capture_default_str();
-  command.add_option("--context", o->context, "Training window in bytes")->check(CLI::Range(2, 1024))->capture_default_str();
-  command.add_option("--batch-size", o->batchSize, "Windows per step")->check(CLI::Range(1, 4096))->capture_default_str();
+  command.add_option("--hidden", o->hidden, "GRU hidden size")
+      ->check(CLI::Range(8, 2048))
+      ->capture_default_str();
+  command.add_option("--context", o->context, "Training window in bytes")
+      ->check(CLI::Range(2, 1024))
+      ->capture_default_str();
+  command.add_option("--batch-size", o->batchSize, "Windows per step")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
   command.add_option("--lr", o->lr, "Adam learning rate (decays to a tenth)")
       ->check(CLI::Range(1e-6, 1.0))
       ->capture_default_str();

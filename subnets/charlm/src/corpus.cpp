@@ -16,8 +16,10 @@ std::string missingCorpusMessage(const std::filesystem::path& dir, std::string_v
   if (dir == std::filesystem::path(kDefaultCorpusDir)) {
     message += "; install Debian's `fortunes` package (apt-get install fortunes, or scripts/install-deps)";
   } else {
-    message += "; point corpus_dir at a directory of fortune files (Debian's `fortunes` package installs "
-               "them in " + std::string(kDefaultCorpusDir) + ")";
+    message +=
+        "; point corpus_dir at a directory of fortune files (Debian's `fortunes` package installs "
+        "them in " +
+        std::string(kDefaultCorpusDir) + ")";
   }
   return message;
 }
@@ -28,7 +30,8 @@ bool isFortuneFileName(const std::string& name) {
 }
 
 bool isBlank(std::string_view text) {
-  return std::all_of(text.begin(), text.end(), [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
 }
 
 }  // namespace

@@ -62,7 +62,8 @@ Result<Request> decodeRequest(ByteSpan bytes, const RequestLimits& limits) {
   r.length = getU16(bytes, 2);
   const std::size_t npos = getU16(bytes, 4);
   if (r.contexts == 0 || r.contexts > limits.maxContexts) {
-    return badRequest(std::to_string(r.contexts) + " contexts is outside 1.." + std::to_string(limits.maxContexts));
+    return badRequest(std::to_string(r.contexts) + " contexts is outside 1.." +
+                      std::to_string(limits.maxContexts));
   }
   if (r.length == 0 || r.length > limits.maxLength) {
     return badRequest("context length " + std::to_string(r.length) + " is outside 1.." +
@@ -108,8 +109,8 @@ Result<Expectation> decodeExpectation(ByteSpan bytes) {
   e.positions = getU16(bytes, 2);
   const std::size_t count = std::size_t{e.contexts} * e.positions;
   if (count == 0 || bytes.size() != 4 + count) {
-    return fail(ErrorCode::kCorruption, "charlm expectation: " + std::to_string(bytes.size()) +
-                                            " bytes do not match its header");
+    return fail(ErrorCode::kCorruption,
+                "charlm expectation: " + std::to_string(bytes.size()) + " bytes do not match its header");
   }
   e.targets.assign(bytes.begin() + 4, bytes.end());
   return e;

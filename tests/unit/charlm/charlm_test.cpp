@@ -2,8 +2,8 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <random>
 #include <set>
@@ -14,11 +14,12 @@
 
 #include <doctest/doctest.h>
 
-#include "charlm_models.h"
 #include "merit/charlm/corpus.h"
 #include "merit/charlm/payload.h"
 #include "merit/subnet_host/plugin.h"
 #include "merit/util/bytes.h"
+
+#include "charlm_models.h"
 
 namespace fs = std::filesystem;
 namespace charlm = merit::charlm;
@@ -34,8 +35,8 @@ class TempDir {
  public:
   TempDir() {
     static std::atomic<int> counter{0};
-    m_path = fs::temp_directory_path() / ("merit-charlm-test-" + std::to_string(::getpid()) + "-" +
-                                          std::to_string(counter++));
+    m_path = fs::temp_directory_path() /
+             ("merit-charlm-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     fs::create_directories(m_path);
   }
   ~TempDir() {
@@ -60,7 +61,8 @@ std::vector<std::string> writeSyntheticCorpus(const fs::path& dir, int count) {
   std::vector<std::string> fortunes;
   std::string files[3];
   for (int i = 0; i < count; ++i) {
-    std::string f = "Fortune number " + std::to_string(i) + ": the quick brown fox jumps over the lazy dog.\n";
+    std::string f =
+        "Fortune number " + std::to_string(i) + ": the quick brown fox jumps over the lazy dog.\n";
     if (i % 3 == 0) f += "  -- a second line " + std::to_string(i * 7) + "\n";
     fortunes.push_back(f);
     files[i % 3] += f + "%\n";
@@ -84,7 +86,8 @@ ByteView bv(const charlm::Bytes& b) {
 
 const fs::path kFortunes{charlm::kDefaultCorpusDir};
 
-charlm::Bytes distributions(const charlm::Expectation& e, const std::function<void(std::uint8_t, float*)>& fill) {
+charlm::Bytes distributions(const charlm::Expectation& e,
+                            const std::function<void(std::uint8_t, float*)>& fill) {
   charlm::Bytes out;
   for (std::uint8_t target : e.targets) {
     float p[charlm::kAlphabet] = {};
@@ -127,8 +130,10 @@ TEST_CASE("corpus split: deterministic, disjoint, independent of files, skips .d
   CHECK(a->train.find("offensive") == std::string::npos);
   // Each fortune is on exactly one side, the side the hash rule says.
   for (const auto& f : fortunes) {
-    const bool inHeld = a->heldOut.find("%\n" + f + "%\n") != std::string::npos || a->heldOut.starts_with(f + "%\n");
-    const bool inTrain = a->train.find("%\n" + f + "%\n") != std::string::npos || a->train.starts_with(f + "%\n");
+    const bool inHeld =
+        a->heldOut.find("%\n" + f + "%\n") != std::string::npos || a->heldOut.starts_with(f + "%\n");
+    const bool inTrain =
+        a->train.find("%\n" + f + "%\n") != std::string::npos || a->train.starts_with(f + "%\n");
     CHECK(inHeld != inTrain);
     CHECK(inHeld == charlm::isHeldOut(f));
   }
@@ -249,7 +254,8 @@ TEST_CASE("scoring: perfect near 1, uniform 0, constant and random at or below t
   CHECK(charlm::qualityFromBits(charlm::bitsPerChar(e, uniform).value()) == 0.0);
 
   auto constant = distributions(e, [](std::uint8_t, float* p) { p[0] = 1.0F; });  // never the target
-  CHECK(charlm::bitsPerChar(e, constant).value() > 19.0);  // the floor, not infinity
+  // One zero probability costs the floor's ~19.9 bits, not infinity.
+  CHECK(charlm::bitsPerChar(e, constant).value() > 19.0);
   CHECK(charlm::qualityFromBits(charlm::bitsPerChar(e, constant).value()) == 0.0);
 
   std::mt19937 rng(3);
@@ -407,8 +413,9 @@ TEST_CASE("plugin miner: malformed requests, concurrent callers, every position,
   auto corpus = charlm::loadCorpus(kFortunes);
   REQUIRE(corpus.has_value());
   TempDir dir;
-  auto miner = (*plugin)->create(Role::kMiner, "{model: " + charlm::test::saveBigramModel(dir.path(), corpus->train) +
-                                                   ", max_batch_rows: 5, max_contexts: 64}");
+  auto miner =
+      (*plugin)->create(Role::kMiner, "{model: " + charlm::test::saveBigramModel(dir.path(), corpus->train) +
+                                          ", max_batch_rows: 5, max_contexts: 64}");
   REQUIRE(miner.has_value());
 
   // Malformed and over-limit requests are refused one by one; the good one in the batch is answered.
@@ -416,7 +423,8 @@ TEST_CASE("plugin miner: malformed requests, concurrent callers, every position,
   auto good = charlm::sampleChallenge(corpus->heldOut, 12, 32, rng);  // 12 rows: 3 chunks of <= 5
   const auto goodBytes = charlm::encodeRequest(good.request);
   auto tooMany = charlm::sampleChallenge(corpus->heldOut, 65, 8, rng);
-  const std::vector<charlm::Bytes> batch = {charlm::Bytes{1, 2, 3}, goodBytes, charlm::encodeRequest(tooMany.request)};
+  const std::vector<charlm::Bytes> batch = {charlm::Bytes{1, 2, 3}, goodBytes,
+                                            charlm::encodeRequest(tooMany.request)};
   std::vector<ByteView> views;
   for (const auto& b : batch) views.push_back(bv(b));
   auto replies = (*miner)->handleBatch(views);
@@ -456,7 +464,8 @@ TEST_CASE("plugin miner: malformed requests, concurrent callers, every position,
   CHECK((*every)[0].body.size() == charlm::responseBytes(4, 32));
 
   // Broken models fail the request as the miner's internal error, not with garbage.
-  for (const std::string& model : {charlm::test::saveWrongShapeModel(dir.path()), charlm::test::saveNanModel(dir.path())}) {
+  for (const std::string& model :
+       {charlm::test::saveWrongShapeModel(dir.path()), charlm::test::saveNanModel(dir.path())}) {
     auto broken = (*plugin)->create(Role::kMiner, "{model: " + model + ", warmup_runs: 0}");
     REQUIRE_MESSAGE(broken.has_value(), (broken ? "" : broken.error().toString()));
     const ByteView view = bv(goodBytes);
