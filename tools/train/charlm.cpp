@@ -140,6 +140,13 @@ Evaluation evaluate(Forward&& forward, const std::string& text, std::int64_t con
 }
 
 int run(const CharlmOptions& o) {
+  // Refuse an unwritable destination before training, not after.
+  const std::filesystem::path outDir = std::filesystem::path(o.out).parent_path();
+  std::error_code ec;
+  if (!outDir.empty() && !std::filesystem::is_directory(outDir, ec)) {
+    std::fprintf(stderr, "error: --out %s: directory %s does not exist\n", o.out.c_str(), outDir.c_str());
+    return kExitError;
+  }
   auto corpus = charlm::loadCorpus(o.corpusDir);
   if (!corpus) {
     std::fprintf(stderr, "error: %s\n", corpus.error().message().c_str());

@@ -16,10 +16,8 @@ std::string missingCorpusMessage(const std::filesystem::path& dir, std::string_v
   if (dir == std::filesystem::path(kDefaultCorpusDir)) {
     message += "; install Debian's `fortunes` package (apt-get install fortunes, or scripts/install-deps)";
   } else {
-    message +=
-        "; point corpus_dir at a directory of fortune files (Debian's `fortunes` package installs "
-        "them in " +
-        std::string(kDefaultCorpusDir) + ")";
+    message += " (expected a directory of fortune files, as Debian's `fortunes` package installs in " +
+               std::string(kDefaultCorpusDir) + ")";
   }
   return message;
 }
