@@ -61,11 +61,13 @@ rc=$?
 [[ $rc -ne 0 ]] && grep -q "$WORK/missing.pt" "$WORK/missing.err" && ok "a missing model file is refused at start-up, named" \
   || bad "missing model (exit $rc): $(head -3 "$WORK/missing.err")"
 
+declare -A MINER_PID
 for k in trained untrained; do
   "$MINER" -w owner -k $k --netuid 1 --plugin charlm --subnet-path "$SUBNETS" --bind 'tcp://127.0.0.1:*' \
     --plugin-config "{model: $WORK/$k.pt, device: cpu, intra_op_threads: 1}" --log-level warn \
     > "$WORK/$k.out" 2> "$WORK/$k.err" &
   PIDS+=($!)
+  MINER_PID[$k]=$!
 done
 wait_ready "$WORK/trained.out" && ok "trained model's miner serving" || bad "trained miner: $(head -3 "$WORK/trained.err")"
 wait_ready "$WORK/untrained.out" && ok "untrained model's miner serving" || bad "untrained miner: $(head -3 "$WORK/untrained.err")"
@@ -106,5 +108,10 @@ assert s[1]["score"] > 0.2 and s[1]["score"] > s[2]["score"] + 0.2, s
 PY
 grep -q "answered 2, mean quality" "$WORK/validator.err" && ok "the validator queried and scored both miners" \
   || bad "status line: $(grep queried "$WORK/validator.err" | tail -1)"
+
+# A miner with libtorch loaded through the plugin shuts down cleanly on SIGTERM.
+kill -TERM "${MINER_PID[trained]}"; wait "${MINER_PID[trained]}"
+rc=$?
+[[ $rc -eq 0 ]] && ok "the trained model's miner exits cleanly on SIGTERM" || bad "miner exit status $rc: $(tail -3 "$WORK/trained.err")"
 
 finish
