@@ -8,24 +8,9 @@
 set -uo pipefail
 
 MERIT=$1 CHAIN=$2 MINER=$3 VALIDATOR=$4 TRAIN=$5 SUBNETS=$6
-WORK=$(mktemp -d /tmp/merit-charlm.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  [[ -n ${KEEP_WORK:-} ]] && echo "kept $WORK" || rm -rf "$WORK"
-}
-trap cleanup EXIT
-export MERIT_HOME="$WORK/home" MERIT_PASSWORD=charlm-test-password
-unset MERIT_CHAIN_URL
-
-passed=0
-failed=0
-ok()  { passed=$((passed + 1)); echo "ok   - $*"; }
-bad() { failed=$((failed + 1)); echo "FAIL - $*"; }
-finish() { echo "$passed passed, $failed failed"; [[ $failed -eq 0 ]]; exit $?; }
-json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$1" "$2"; }
-wait_ready() { for _ in $(seq 600); do grep -q '"ready"' "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+source "$(dirname "$0")/lib.sh"
+test_init charlm
+wait_ready_long() { wait_ready "$1" 600; }
 
 # Two models: untrained, and a short run (small enough for a loaded 2-core machine).
 "$TRAIN" charlm --steps 0 --hidden 64 --seed 1 --out "$WORK/untrained.pt" > "$WORK/train0.out" 2> "$WORK/train0.err" \
@@ -40,11 +25,7 @@ grep -q "charlm \[" "$WORK/train1.err" && ok "training shows the progress bar" |
 for k in trained untrained; do "$MERIT" wallet new-hotkey -w owner -k $k > /dev/null || bad "hotkey $k"; done
 OWNER=$(json "$WORK/owner.json" "d['coldkey']['ss58Address']")
 
-"$CHAIN" --dev --data-dir "$WORK/chain" --rpc-port 0 --feed tcp://127.0.0.1:0 --block-time-ms 100 \
-  --fund "$OWNER=1000000000000" --log-level warn > "$WORK/chain.out" 2> "$WORK/chain.err" &
-PIDS+=($!)
-wait_ready "$WORK/chain.out" || { bad "chain did not start: $(head -3 "$WORK/chain.err")"; finish; }
-export MERIT_CHAIN_URL=$(python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).readline())['rpc'])" "$WORK/chain.out")
+start_dev_chain "$CHAIN" --fund "$OWNER=1000000000000" || { bad "chain did not start: $(head -3 "$WORK/chain.err")"; finish; }
 ok "chain started at $MERIT_CHAIN_URL"
 
 "$MERIT" subnet create --plugin charlm --set tempo=10 --set weights_rate_limit=2 --set activity_cutoff=1000 -w owner \
@@ -69,15 +50,15 @@ for k in trained untrained; do
   PIDS+=($!)
   MINER_PID[$k]=$!
 done
-wait_ready "$WORK/trained.out" && ok "trained model's miner serving" || bad "trained miner: $(head -3 "$WORK/trained.err")"
-wait_ready "$WORK/untrained.out" && ok "untrained model's miner serving" || bad "untrained miner: $(head -3 "$WORK/untrained.err")"
+wait_ready_long "$WORK/trained.out" && ok "trained model's miner serving" || bad "trained miner: $(head -3 "$WORK/trained.err")"
+wait_ready_long "$WORK/untrained.out" && ok "untrained model's miner serving" || bad "untrained miner: $(head -3 "$WORK/untrained.err")"
 
 MERIT_VALIDATOR_STEP_INTERVAL_MS=300 MERIT_VALIDATOR_QUERY_TIMEOUT_MS=5000 MERIT_VALIDATOR_EMA_ALPHA=0.3 \
   "$VALIDATOR" -w owner -k validator --netuid 1 --plugin charlm --subnet-path "$SUBNETS" \
   --plugin-config '{contexts: 16, context_length: 64}' \
   --state-file "$WORK/validator.json" --log-level info > "$WORK/validator.out" 2> "$WORK/validator.err" &
 PIDS+=($!)
-wait_ready "$WORK/validator.out" && ok "validator running" || bad "validator: $(head -3 "$WORK/validator.err")"
+wait_ready_long "$WORK/validator.out" && ok "validator running" || bad "validator: $(head -3 "$WORK/validator.err")"
 
 # Wait until the validator's weights are on chain and an epoch has paid out on them.
 for _ in $(seq 400); do
