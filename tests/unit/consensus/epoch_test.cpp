@@ -206,10 +206,10 @@ struct Yuma3Case {
   const char* name;
   std::vector<uint64_t> stakes;
   bool liquidAlpha;
-  // weights[k][validator] on servers {3, 4}; an empty row list keeps the previous weights.
+  // weights[k][validator] on the servers (uids 3..n-1); an empty row list keeps the previous weights.
   std::vector<std::vector<std::vector<uint16_t>>> weights;
   std::vector<std::vector<double>> dividends;            // k -> validators A, B, C
-  std::vector<std::vector<std::vector<double>>> bonds;   // k -> validator -> servers 3, 4 (may be empty)
+  std::vector<std::vector<std::vector<double>>> bonds;   // k -> validator -> server (may be empty)
 };
 
 void runYuma3(const Yuma3Case& c) {
@@ -227,25 +227,27 @@ void runYuma3(const Yuma3Case& c) {
   hp.maxAllowedValidators = 3;
   sim.nextBlock();
   sim.epoch();  // block 2: permits A, B, C
+  const auto n = static_cast<uint16_t>(c.stakes.size());
+  std::vector<uint16_t> servers;
+  for (uint16_t u = 3; u < n; ++u) servers.push_back(u);
   std::vector<std::vector<uint16_t>> current;
   for (std::size_t k = 0; k < c.dividends.size(); ++k) {
     CAPTURE(k);
     if (k < c.weights.size() && !c.weights[k].empty()) current = c.weights[k];
-    for (uint16_t v = 0; v < 3; ++v) sim.setWeights(v, {3, 4}, current[v], 1);
+    for (uint16_t v = 0; v < 3; ++v) sim.setWeights(v, servers, current[v], 1);
     sim.nextBlock();
     EpochOutput out = sim.epoch();
     for (std::size_t v = 0; v < 3; ++v) {
       CAPTURE(v);
       CHECK(std::abs(out.dividends[v] / 65535.0 - c.dividends[k][v]) <= 1e-3);
     }
-    CHECK(out.dividends[3] == 0);
-    CHECK(out.dividends[4] == 0);
+    for (uint16_t u : servers) CHECK(out.dividends[u] == 0);
     if (k < c.bonds.size()) {
       for (std::size_t v = 0; v < 3; ++v) {
-        for (uint16_t s = 0; s < 2; ++s) {
+        for (uint16_t s = 0; s < servers.size(); ++s) {
           CAPTURE(v);
           CAPTURE(s);
-          CHECK(std::abs(sim.bond(v, s + 3) / 65535.0 - c.bonds[k][v][s]) <= 1e-3);
+          CHECK(std::abs(sim.bond(v, servers[s]) / 65535.0 - c.bonds[k][v][s]) <= 1e-3);
         }
       }
     }
@@ -284,6 +286,29 @@ TEST_CASE("TC7 Yuma 3 with liquid alpha: kappa moves first / second / last") {
             {{0.8, 0.1, 0.1}, {0.8446, 0.0498, 0.1056}, {0.8966, 0.0333, 0.0701}, {0.4663, 0.3210, 0.2127},
              {0.5976, 0.2340, 0.1683}, {0.6592, 0.1932, 0.1475}},
             {}});
+}
+
+TEST_CASE("TC8 Yuma 3 stable miner: a small validator moves first, the big one follows") {
+  // n = 6: validators A (8), B (1), C (1); servers 3, 4, 5; liquid alpha on. Each validator splits
+  // its weight over two servers; server 5 keeps half of everyone's weight throughout.
+  constexpr uint16_t kHalf = kMax / 2;
+  const std::vector<uint16_t> firstAndThird{kHalf, 0, kHalf};
+  const std::vector<uint16_t> secondAndThird{0, kHalf, kHalf};
+  runYuma3({"stable_miner",
+            {8, 1, 1, 0, 0, 0},
+            true,
+            {{firstAndThird, firstAndThird, firstAndThird},
+             {firstAndThird, secondAndThird, firstAndThird},
+             {secondAndThird, secondAndThird, firstAndThird},
+             {secondAndThird, secondAndThird, secondAndThird}},
+            {{0.8000, 0.1000, 0.1000}, {0.8226, 0.0745, 0.1028}, {0.7750, 0.1685, 0.0565},
+             {0.7864, 0.1372, 0.0764}, {0.7912, 0.1241, 0.0847}, {0.7937, 0.1173, 0.0890}},
+            {{{0.0507, 0.0000, 0.0507}, {0.0507, 0.0000, 0.0507}, {0.0507, 0.0000, 0.0507}},
+             {{0.0962, 0.0000, 0.0962}, {0.0455, 0.1000, 0.0962}, {0.0962, 0.0000, 0.0962}},
+             {{0.0863, 0.0507, 0.1371}, {0.0408, 0.1405, 0.1371}, {0.1770, 0.0000, 0.1371}},
+             {{0.0774, 0.0962, 0.1739}, {0.0367, 0.1770, 0.1739}, {0.1579, 0.0507, 0.1739}},
+             {{0.0694, 0.1371, 0.2069}, {0.0329, 0.2097, 0.2069}, {0.1411, 0.0962, 0.2069}},
+             {{0.0623, 0.1739, 0.2366}, {0.0296, 0.2391, 0.2366}, {0.1263, 0.1371, 0.2366}}}});
 }
 
 TEST_CASE("TC8 Yuma 3 one-epoch switch, with and without liquid alpha") {
