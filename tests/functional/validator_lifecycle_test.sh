@@ -87,7 +87,13 @@ B_SCORE=$(json "$WORK/validator.json" "d['scores'][2]['score']")
 python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > 0.1 else 1)" "$B_SCORE" \
   && ok "miner b has a score ($B_SCORE)" || bad "miner b score $B_SCORE"
 
-# The subnet is full: registering c replaces the lowest-emission miner, b (uid 2).
+# The subnet is full: registering c replaces the lowest-emission miner, b (uid 2), which the
+# metagraph ranks first for pruning (the owner's validator is never pruned).
+"$MERIT" metagraph --netuid 1 --json > "$WORK/mg1.json" 2>/dev/null
+[[ $(json "$WORK/mg1.json" "[n['prune_rank'] for n in d['neurons']]") == "[None, 2, 1]" ]] \
+  && ok "the metagraph ranks b first for pruning" || bad "prune ranks: $(json "$WORK/mg1.json" "[n['prune_rank'] for n in d['neurons']]")"
+"$MERIT" metagraph --netuid 1 > "$WORK/mg1.txt" 2>&1
+grep -q "PRUNE" "$WORK/mg1.txt" && ok "merit metagraph shows the pruning rank" || bad "metagraph table: $(head -3 "$WORK/mg1.txt")"
 "$MERIT" register --netuid 1 -w miners -k c > "$WORK/reg.out" 2>&1 || bad "register c: $(cat "$WORK/reg.out")"
 "$MERIT" metagraph --netuid 1 --json > "$WORK/mg2.json" 2>/dev/null
 [[ $(json "$WORK/mg2.json" "d['neurons'][2]['hotkey']") == "$C_ADDR" ]] \

@@ -171,11 +171,12 @@ int runMetagraph(const ChainSettings& chain, const KeyOptions& o, std::uint16_t 
               u64s(field<std::uint64_t>(*mg, "max_uids")).c_str(),
               formatMerit(field<std::uint64_t>(*mg, "burn")).c_str(),
               u64s(field<std::uint64_t>(*mg, "blocks_until_next_epoch")).c_str());
-  std::printf("%-5s %-11s %14s %-6s %-9s %-9s %-9s %-9s %14s %-21s %-8s %s\n", "UID", "HOTKEY", "STAKE",
+  std::printf("%-5s %-11s %14s %-6s %-9s %-9s %-9s %-9s %14s %-21s %-8s %-8s %s\n", "UID", "HOTKEY", "STAKE",
               "PERMIT", "CONSENSUS", "INCENTIVE", "DIVIDENDS", "VTRUST", "EMISSION", "AXON", "UPDATED",
-              "IMMUNITY");
+              "IMMUNITY", "PRUNE");
   for (const auto& n : mg->at("neurons")) {
-    std::printf("%-5s %-11s %14s %-6s %-9s %-9s %-9s %-9s %14s %-21s %-8s %s\n",
+    const json& rank = n.contains("prune_rank") ? n.at("prune_rank") : json(nullptr);
+    std::printf("%-5s %-11s %14s %-6s %-9s %-9s %-9s %-9s %14s %-21s %-8s %-8s %s\n",
                 u64s(field<std::uint64_t>(n, "uid")).c_str(),
                 shortAddress(field<std::string>(n, "hotkey")).c_str(),
                 formatMerit(field<std::uint64_t>(n, "stake")).c_str(),
@@ -186,11 +187,13 @@ int runMetagraph(const ChainSettings& chain, const KeyOptions& o, std::uint16_t 
                 formatProportion(field<std::uint64_t>(n, "validator_trust")).c_str(),
                 formatMerit(field<std::uint64_t>(n, "emission")).c_str(), axonText(n.at("axon")).c_str(),
                 u64s(field<std::uint64_t>(n, "last_update")).c_str(),
-                u64s(field<std::uint64_t>(n, "immunity_left")).c_str());
+                u64s(field<std::uint64_t>(n, "immunity_left")).c_str(),
+                rank.is_number_unsigned() ? u64s(rank.get<std::uint64_t>()).c_str() : "-");
   }
   std::printf(
       "(stake and emission in MERIT, emission of the last epoch; UPDATED: block of the last weights or\n"
-      " registration; IMMUNITY: blocks left before a new registration may replace the uid)\n");
+      " registration; IMMUNITY: blocks left before a new registration may replace the uid; PRUNE: 1 is\n"
+      " the uid a registration into the full subnet replaces next, - never: the subnet owner's)\n");
   return kExitOk;
 }
 

@@ -308,10 +308,17 @@ const std::map<std::string, Handler, std::less<>>& methods() {
            auto info = s.subnet(k);
            if (!info) throw RpcError{kNotFound, "no subnet " + std::to_string(k), nullptr};
            json neurons = json::array();
+           // 1 = the uid the next registration into a full subnet replaces; null = never (owner).
+           std::vector<std::uint32_t> pruneRank(info->n, 0);
+           if (k != kRootNetUid) {
+             auto order = Runtime::pruningOrder(s, k, *info, head + 1);
+             for (std::size_t i = 0; i < order.size(); ++i) pruneRank[order[i]] = static_cast<std::uint32_t>(i + 1);
+           }
            for (Uid u = 0; u < info->n; ++u) {
              auto n = s.neuron(k, u);
              if (!n) continue;
              json j = neuronJson(s, *info, k, u, *n, head);
+             j["prune_rank"] = pruneRank[u] == 0 ? json(nullptr) : json(pruneRank[u]);
              auto rows = [](const std::vector<consensus::UidValue>& r) {
                json out = json::array();
                for (const auto& e : r) out.push_back({e.uid, e.value});

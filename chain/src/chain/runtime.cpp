@@ -48,22 +48,6 @@ bool immune(const Neuron& n, std::uint64_t block, std::uint64_t immunityPeriod) 
   return block - n.blockAtRegistration < immunityPeriod;
 }
 
-// The uid a full subnet gives up: the lowest (emission, registration block, uid) among
-// non-immune neurons, else among immune ones; the subnet owner's hotkeys are never pruned.
-std::optional<Uid> pruneCandidate(const StateView& s, NetUid netuid, const SubnetInfo& info, std::uint64_t block) {
-  std::optional<std::tuple<bool, std::uint64_t, std::uint64_t, Uid>> best;
-  for (Uid u = 0; u < info.n; ++u) {
-    auto n = s.neuron(netuid, u);
-    MERIT_ASSERT(n.has_value(), netuid, u);
-    if (n->coldkey == info.owner) continue;
-    auto key = std::make_tuple(immune(*n, block, paramOf(info, Hyper::kImmunityPeriod)), n->emission,
-                               n->blockAtRegistration, u);
-    if (!best || key < *best) best = key;
-  }
-  if (!best) return std::nullopt;
-  return std::get<3>(*best);
-}
-
 // Removes `uid`'s data so a new hotkey can take it (subtensor's replace_neuron).
 void clearUid(StateView& s, NetUid netuid, const SubnetInfo& info, Uid uid) {
   auto old = s.neuron(netuid, uid);
@@ -108,6 +92,23 @@ Runtime::Runtime(RuntimeConfig config, crypto::Hash256 genesisHash)
 bool Runtime::isEpochBlock(std::uint64_t block, NetUid netuid, std::uint64_t tempo) {
   if (tempo == 0) return false;
   return (block + netuid + 1) % (tempo + 1) == 0;
+}
+
+std::vector<Uid> Runtime::pruningOrder(const StateView& s, NetUid netuid, const SubnetInfo& info,
+                                       std::uint64_t block) {
+  std::vector<std::tuple<bool, std::uint64_t, std::uint64_t, Uid>> keys;
+  keys.reserve(info.n);
+  for (Uid u = 0; u < info.n; ++u) {
+    auto n = s.neuron(netuid, u);
+    MERIT_ASSERT(n.has_value(), netuid, u);
+    if (n->coldkey == info.owner) continue;
+    keys.emplace_back(immune(*n, block, paramOf(info, Hyper::kImmunityPeriod)), n->emission, n->blockAtRegistration, u);
+  }
+  std::sort(keys.begin(), keys.end());
+  std::vector<Uid> order;
+  order.reserve(keys.size());
+  for (const auto& k : keys) order.push_back(std::get<3>(k));
+  return order;
 }
 
 std::uint64_t Runtime::blocksUntilNextEpoch(std::uint64_t block, NetUid netuid, std::uint64_t tempo) {
@@ -262,9 +263,9 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
     std::uint64_t maxUids = paramOf(*info, Hyper::kMaxAllowedUids);
     Uid uid = info->n;
     if (info->n >= maxUids) {
-      auto victim = pruneCandidate(s, c->netuid, *info, block);
-      if (!victim) return err("NoNeuronIdAvailable");
-      uid = *victim;
+      auto order = pruningOrder(s, c->netuid, *info, block);
+      if (order.empty()) return err("NoNeuronIdAvailable");
+      uid = order.front();
       clearUid(s, c->netuid, *info, uid);
     } else {
       info->n += 1;

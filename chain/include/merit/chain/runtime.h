@@ -81,6 +81,13 @@ class Runtime {
   static std::uint64_t blocksUntilNextEpoch(std::uint64_t block, NetUid netuid, std::uint64_t tempo);
   static std::uint64_t epochIndex(std::uint64_t block, NetUid netuid, std::uint64_t tempo);
 
+  // The order in which a full subnet gives up uids to new registrations at `block`: non-immune
+  // neurons before immune ones (immune while block - registration block < immunity_period), then
+  // the lowest emission, the earliest registration, the lowest uid. The subnet owner's hotkeys
+  // are never replaced and are not listed. A registration into a full subnet takes the first.
+  static std::vector<Uid> pruningOrder(const StateView& s, NetUid netuid, const SubnetInfo& info,
+                                       std::uint64_t block);
+
  private:
   Outcome dispatch(Overlay& o, const AccountId& signer, const tx::Extrinsic& xt, std::uint64_t block) const;
   void runSubnetEpoch(StateView& s, NetUid netuid, SubnetInfo& info, std::uint64_t block) const;
