@@ -1,5 +1,10 @@
 // Axon and dendrite over real sockets on 127.0.0.1 (ephemeral ports). Deadlines are generous so
 // the tests pass on a loaded 2-core machine; no assertion depends on speed.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -523,10 +528,17 @@ TEST_CASE("unreachable and silent axons: UNAVAILABLE and TIMEOUT at the deadline
   silent.set(zmq::sockopt::linger, 0);
   silent.bind("tcp://127.0.0.1:*");
   const std::string silentEndpoint = silent.get(zmq::sockopt::last_endpoint);
-  zmq::socket_t probe(ctx, zmq::socket_type::router);
-  probe.bind("tcp://127.0.0.1:*");
-  const std::string deadEndpoint = probe.get(zmq::sockopt::last_endpoint);
-  probe.close();
+  // The dead port stays bound (so no other process can take it meanwhile) but never listens:
+  // connecting to it is refused.
+  const int reserved = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(reserved >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(reserved, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t addrLen = sizeof addr;
+  REQUIRE(::getsockname(reserved, reinterpret_cast<sockaddr*>(&addr), &addrLen) == 0);
+  const std::string deadEndpoint = "tcp://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
 
   auto someKey = crypto::PrivateKey::generate().publicKey();
   std::vector<AxonTarget> targets{AxonTarget{deadEndpoint, someKey, std::nullopt},
@@ -540,6 +552,7 @@ TEST_CASE("unreachable and silent axons: UNAVAILABLE and TIMEOUT at the deadline
     CHECK(results[1].status == Status::kTimeout);
     CHECK(results[2].status == Status::kOk);
   }
+  ::close(reserved);
 }
 
 TEST_CASE("CurveZMQ on and off") {
