@@ -3,8 +3,8 @@
 //   {"bench":"yuma_epoch","variant":"yuma2","n":4096,"validators":256,"weights":983040,
 //    "bonds":983040,"runs":15,"median_ms":...,"p90_ms":...,"min_ms":...}
 // Bonds come from a warm-up epoch, so the timed epochs see a realistic bond matrix.
-// By default each run calls runEpoch(input), as the chain does, so every run also maps its
-// working memory afresh; --workspace 1 reuses one EpochWorkspace across the runs instead.
+// By default each run calls runEpoch(input), so every run also maps its working memory afresh;
+// --workspace 1 reuses one EpochWorkspace across the runs instead, as the chain's Runtime does.
 //
 // Usage: bench_yuma [--runs N] [--seed S] [--variant yuma2|yuma3|yuma3_liquid_alpha] [--workspace 0|1] [--n
 // 256|1024|4096]

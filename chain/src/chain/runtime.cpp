@@ -546,7 +546,7 @@ void Runtime::runRootEpoch(StateView& s, std::uint64_t block) const {
   (void)block;
 }
 
-void Runtime::runSubnetEpoch(StateView& s, NetUid netuid, SubnetInfo& info, std::uint64_t block) const {
+void Runtime::runSubnetEpoch(StateView& s, NetUid netuid, SubnetInfo& info, std::uint64_t block) {
   Totals t = s.totals();
   Balance emission = info.pendingEmission;
   info.pendingEmission = 0;
@@ -593,7 +593,7 @@ void Runtime::runSubnetEpoch(StateView& s, NetUid netuid, SubnetInfo& info, std:
     in.neurons.push_back(std::move(ni));
     neurons.push_back(std::move(*n));
   }
-  auto out = consensus::runEpoch(in, m_workspaces[netuid]);
+  auto out = consensus::runEpoch(in, m_epochWorkspace);
   // Our own state always satisfies the epoch's contracts; anything else is a bug.
   MERIT_ASSERT(out.has_value(), netuid, out ? std::string() : out.error().message());
   for (Uid u = 0; u < info.n; ++u) {
@@ -615,7 +615,7 @@ void Runtime::runSubnetEpoch(StateView& s, NetUid netuid, SubnetInfo& info, std:
   s.setTotals(t);
 }
 
-void Runtime::onInitialize(Overlay& block, std::uint64_t blockNumber) const {
+void Runtime::onInitialize(Overlay& block, std::uint64_t blockNumber) {
   StateView s(block);
   auto netuids = s.netuids();
   if (netuids.empty()) return;

@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "merit/consensus/fixed.h"
@@ -109,36 +112,88 @@ std::vector<uint16_t> toU16(const std::vector<I32F32>& v) {
 // result is provably the same: every value keeps the operations, the operands and the order of
 // summation of its math.h definition (the references are kept, and tested, in math.cpp).
 
+// An array of trivially copyable values whose elements are not initialised when it grows: the
+// matrices' entry arrays are written entry by entry before they are read, so zero-filling them
+// first (as std::vector::resize does) would only cost a pass over memory and, for memory fresh
+// from the system, a page fault for every page of the capacity, written or not. Growing discards
+// the contents (every user resets its matrix first). Owns its storage; not copyable.
+template <typename T>
+class UninitializedArray {
+  static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
+
+ public:
+  UninitializedArray() = default;
+  ~UninitializedArray() { release(); }
+  UninitializedArray(UninitializedArray&& other) noexcept
+      : m_data(std::exchange(other.m_data, nullptr)), m_size(std::exchange(other.m_size, 0)) {}
+  UninitializedArray& operator=(UninitializedArray&& other) noexcept {
+    if (this != &other) {
+      release();
+      m_data = std::exchange(other.m_data, nullptr);
+      m_size = std::exchange(other.m_size, 0);
+    }
+    return *this;
+  }
+  UninitializedArray(const UninitializedArray&) = delete;
+  UninitializedArray& operator=(const UninitializedArray&) = delete;
+
+  // Makes room for at least `count` elements; their values are unspecified until written.
+  void growDiscarding(std::size_t count) {
+    if (count <= m_size) return;
+    release();
+    // T is an implicit-lifetime type (trivially copyable), so allocating the storage creates
+    // its elements; each is written before it is read.
+    m_data = std::allocator<T>().allocate(count);
+    m_size = count;
+  }
+  std::size_t size() const { return m_size; }
+  T* data() { return m_data; }
+  const T* data() const { return m_data; }
+  T& operator[](std::size_t k) { return m_data[k]; }
+  const T& operator[](std::size_t k) const { return m_data[k]; }
+
+ private:
+  void release() {
+    if (m_data != nullptr) std::allocator<T>().deallocate(m_data, m_size);
+    m_data = nullptr;
+    m_size = 0;
+  }
+  T* m_data = nullptr;
+  std::size_t m_size = 0;
+};
+
 // Compressed sparse rows: row i is [start[i], start[i + 1]) of col / val, in the row's own order
 // (insertion order for weights and bonds, column order for matrices built column by column).
 // Each row also records whether its columns strictly increase (uid-sorted rows take the merge
 // and block paths below). The builder states it at endRow from what it knows: validation finds
 // which input rows are sorted, a row built from a subsequence of a sorted row is sorted, and a
 // row emitted in column order is sorted; no pass re-reads a row to find out.
-struct Csr {
+// V is I32F32 for the matrices the epoch computes, and uint16_t for the old bonds, which keep
+// their stored u16 values (4 bytes an entry instead of 10; see bondProportion and bondUnits).
+template <typename V>
+struct SparseRows {
   std::vector<uint32_t> start;
-  std::vector<uint16_t> col;  // entries [0, size) are live; the arrays only ever grow
-  std::vector<I32F32> val;
+  UninitializedArray<uint16_t> col;  // entries [0, size) are live; the arrays only ever grow
+  UninitializedArray<V> val;
   std::vector<uint8_t> sortedRow;  // 1 when row i's columns strictly increase
   std::size_t size = 0;
   std::size_t rows = 0;
 
   // Starts an empty matrix with room for maxEntries entries. The arrays keep their length from
   // one epoch to the next (a workspace), so their memory is mapped and touched once; push then
-  // writes in place with no capacity check.
+  // writes in place with no capacity check. Entries beyond those pushed are never initialised,
+  // so a bound larger than the entries written costs address space but no memory.
   void reset(std::size_t rowCount, std::size_t maxEntries) {
     start.resize(rowCount + 1);
     sortedRow.resize(rowCount);
-    if (col.size() < maxEntries) {
-      col.resize(maxEntries);
-      val.resize(maxEntries);
-    }
+    col.growDiscarding(maxEntries);
+    val.growDiscarding(maxEntries);
     start[0] = 0;
     size = 0;
     rows = 0;
   }
   // The caller guarantees at most maxEntries pushes in all (each reset states its bound).
-  void push(uint16_t c, I32F32 v) {
+  void push(uint16_t c, V v) {
     col[size] = c;
     val[size] = v;
     ++size;
@@ -152,6 +207,16 @@ struct Csr {
   bool rowEmpty(std::size_t row) const { return start[row] == start[row + 1]; }
   bool isSortedRow(std::size_t row) const { return sortedRow[row] != 0; }
 };
+using Csr = SparseRows<I32F32>;
+using BondRows = SparseRows<uint16_t>;
+
+// A stored bond as Yuma 3 reads it, a proportion: u16Max.safeDivide(b) = floor(b * 2^32 / 65535)
+// = 65537 b + [b == 65535], because 2^32 = 65535 * 65537 + 1.
+inline I32F32 bondProportion(uint16_t b) {
+  return I32F32::fromBits(int64_t{65537} * b + (b == kU16Max ? 1 : 0));
+}
+// A stored bond as Yuma 2 reads it: the raw value.
+inline I32F32 bondUnits(uint16_t b) { return I32F32::fromInt(b); }
 
 // The column rule of inplace_col_normalize_sparse and inplace_col_max_upscale_sparse: an entry
 // of column j is safe_div'ed by by[j] where by[j] != 0 and left as is where by[j] == 0.
@@ -440,7 +505,9 @@ std::vector<I32F32> columnMedians(const std::vector<I32F32>& stake, const Csr& s
 
 // The Rust peekable walk of liquid alpha over row [begin, end) for j = 0..n-1 (see
 // liquidAlphaValuesSparse): out[j] is the entry with column j if the walk meets it, else 0.
-void walkRow(const Csr& m, std::size_t row, std::vector<I32F32>& out) {
+// value(v) converts a stored entry to I32F32.
+template <typename V, typename Value>
+void walkRow(const SparseRows<V>& m, std::size_t row, std::vector<I32F32>& out, Value&& value) {
   std::size_t p = m.begin(row);
   const std::size_t end = m.end(row);
   for (std::size_t j = 0; j < out.size(); ++j) {
@@ -449,7 +516,7 @@ void walkRow(const Csr& m, std::size_t row, std::vector<I32F32>& out) {
       if (m.col[p] < j) {
         ++p;
       } else {
-        if (m.col[p] == j) v = m.val[p];
+        if (m.col[p] == j) v = value(m.val[p]);
         break;
       }
     }
@@ -465,7 +532,7 @@ struct EpochWorkspace::Buffers {
   Csr weights;
   Csr clipped;
   Csr interpolated;
-  Csr bonds;
+  BondRows bonds;
   Csr ema;
   std::vector<int64_t> byColumn;
   std::vector<ScoreStake> scratch;
@@ -722,9 +789,10 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
   const uint64_t lastTempo = input.lastMechanismStepBlock == 0
                                  ? saturatingSub(input.currentBlock, input.tempo)
                                  : saturatingAdd(input.lastMechanismStepBlock, 1);
-  // Old bonds to a uid registered since the last epoch are dropped. Yuma 3 reads them as
-  // proportions (value / 65535), Yuma 2 as raw values; colSum receives their column sums.
-  Csr& bonds = buffers.bonds;
+  // Old bonds to a uid registered since the last epoch are dropped. They keep their stored u16
+  // values; Yuma 3 reads them as proportions (bondProportion), Yuma 2 as raw values (bondUnits),
+  // and bondColSum receives Yuma 2's column sums.
+  BondRows& bonds = buffers.bonds;
   std::vector<I32F32> bondColSum(n);
   {
     std::size_t capacity = 0;
@@ -733,20 +801,17 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
     // When every uid registered before lastTempo, no bond is dropped and the check is skipped.
     const bool masked = lastTempo <= lastRegistration;
     for (std::size_t i = 0; i < n; ++i) {
-      if (hp.yuma3) {
-        // u16Max.safeDivide(raw) = floor(b * 2^32 / 65535) = 65537 b + [b == 65535], because
-        // 2^32 = 65535 * 65537 + 1. Yuma 3 needs no column sums.
+      if (hp.yuma3) {  // Yuma 3 needs no column sums
         for (const UidValue& b : neurons[i].bonds) {
           if (masked && lastTempo <= registered[b.uid]) continue;
-          bonds.push(b.uid, I32F32::fromBits(int64_t{65537} * b.value + (b.value == kU16Max ? 1 : 0)));
+          bonds.push(b.uid, b.value);
         }
       } else {
         for (const UidValue& b : neurons[i].bonds) {
           if (masked && lastTempo <= registered[b.uid]) continue;
-          const I32F32 v = I32F32::fromInt(b.value);
-          bonds.push(b.uid, v);
+          bonds.push(b.uid, b.value);
           // At most n values below 2^48 per column: the sum cannot saturate.
-          bondColSum[b.uid] = addBounded(bondColSum[b.uid], v);
+          bondColSum[b.uid] = addBounded(bondColSum[b.uid], bondUnits(b.value));
         }
       }
       bonds.endRow(buffers.bondsSorted[i] != 0);  // a subsequence of input row i
@@ -779,8 +844,7 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
       const std::size_t qEnd = bonds.end(i);
       const bool sorted = structure.isSortedRow(i) && bonds.isSortedRow(i);
       if (sorted && pEnd - pBegin == qEnd - qBegin &&
-          std::equal(structure.col.begin() + pBegin, structure.col.begin() + pEnd,
-                     bonds.col.begin() + qBegin)) {
+          std::equal(structure.col.data() + pBegin, structure.col.data() + pEnd, bonds.col.data() + qBegin)) {
         // The same columns on both sides (the common case: a validator keeps weighting the uids
         // it holds bonds on): the merge below would take its "both" branch for every entry.
         for (std::size_t p = pBegin, q = qBegin; p < pEnd; ++p, ++q) {
@@ -845,8 +909,8 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
       ema.reset(n, wb.size);  // only the entries of the rows of wb survive
       for (std::size_t i = 0; i < n; ++i) {
         if (!wb.rowEmpty(i)) {
-          walkRow(wb, i, w);
-          walkRow(bonds, i, b);
+          walkRow(wb, i, w, [](I32F32 v) { return v; });
+          walkRow(bonds, i, b, bondProportion);
           for (std::size_t p = wb.begin(i); p < wb.end(i); ++p) {
             const uint16_t j = wb.col[p];
             const I32F32 c = consensus[j];
@@ -860,7 +924,7 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
           // matEmaAlphaRow: only the new row's entries survive, in its order.
           for (std::size_t p = bonds.begin(i); p < bonds.end(i); ++p) {
             const uint16_t j = bonds.col[p];
-            scratch[j] = one.saturatingSub(alphaRow[j]).saturatingMul(bonds.val[p]);
+            scratch[j] = one.saturatingSub(alphaRow[j]).saturatingMul(bondProportion(bonds.val[p]));
           }
           for (std::size_t p = wb.begin(i); p < wb.end(i); ++p) {
             const uint16_t j = wb.col[p];
@@ -879,10 +943,10 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
       if (clippedView) {
         emaRows(
             wb, [&](std::size_t p) { return clipOf(wb.col[p], wb.val[p]); },
-            [&](std::size_t p) { return bonds.val[p]; });
+            [&](std::size_t p) { return bondProportion(bonds.val[p]); });
       } else {
         emaRows(
-            wb, [&](std::size_t p) { return wb.val[p]; }, [&](std::size_t p) { return bonds.val[p]; });
+            wb, [&](std::size_t p) { return wb.val[p]; }, [&](std::size_t p) { return bondProportion(bonds.val[p]); });
       }
     }
     // bonds_per_validator = row_sum(mat_vec_mul(col_normalize(ema), incentive)); the products
@@ -903,7 +967,7 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
     // bonds column-normalised; delta = col_normalize(row_hadamard(weights_for_bonds, active_stake)),
     // kept in place of weights_for_bonds' values, which nothing reads afterwards.
     const ColumnDivisors bondNorm(bondColSum);
-    std::vector<I32F32>& delta = wb.val;
+    UninitializedArray<I32F32>& delta = wb.val;
     for (std::size_t i = 0; !deltaHere && i < n; ++i) {  // (else the clipping pass made delta)
       for (std::size_t p = wb.begin(i); p < wb.end(i); ++p) {
         // A proportion (weights, clipped or interpolated) times active stake; n per column.
@@ -915,7 +979,7 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
     const ColumnDivisors deltaNorm(deltaColSum);
     emaRows(
         wb, [&](std::size_t p) { return deltaNorm.apply(wb.col[p], delta[p]); },
-        [&](std::size_t p) { return bondNorm.apply(bonds.col[p], bonds.val[p]); });
+        [&](std::size_t p) { return bondNorm.apply(bonds.col[p], bondUnits(bonds.val[p])); });
     // ema column-normalised in place; dividends = matmul_transpose(ema, incentive); and the
     // column maxima for the stored (max-upscaled) bonds.
     const ColumnDivisors emaNorm(emaColSum);

@@ -102,8 +102,9 @@ EpochInput randomInput(Rng& rng, const Shape& shape) {
   return in;
 }
 
-void checkSame(const EpochInput& in, const char* what) {
-  auto fast = runEpoch(in);
+// With a workspace, runEpoch(in, *workspace) (whatever earlier epochs left in it); else runEpoch(in).
+void checkSame(const EpochInput& in, const char* what, EpochWorkspace* workspace = nullptr) {
+  auto fast = workspace != nullptr ? runEpoch(in, *workspace) : runEpoch(in);
   auto ref = referenceEpoch(in);
   REQUIRE(fast.has_value() == ref.has_value());
   if (!fast) return;
@@ -128,9 +129,9 @@ void checkSame(const EpochInput& in, const char* what) {
 
 // Runs `epochs` epochs, feeding each epoch's bonds and permits into the next (from the reference,
 // so both sides always see the same input), and compares every epoch.
-void checkEpochs(EpochInput in, int epochs, const char* what) {
+void checkEpochs(EpochInput in, int epochs, const char* what, EpochWorkspace* workspace = nullptr) {
   for (int e = 0; e < epochs; ++e) {
-    checkSame(in, what);
+    checkSame(in, what, workspace);
     auto ref = referenceEpoch(in);
     REQUIRE(ref.has_value());
     for (std::size_t i = 0; i < in.neurons.size(); ++i) {
@@ -179,6 +180,32 @@ TEST_CASE("reference: optimised epoch equals the math.h composition on medium an
         in.neurons[i].validatorPermit = true;
       CAPTURE(t++);
       checkEpochs(std::move(in), 2, "medium/large");
+    }
+  }
+}
+
+TEST_CASE("reference: one workspace shared by epochs of different sizes and variants") {
+  // As the chain's Runtime uses it: one workspace for every subnet, so each epoch finds the
+  // arrays of a larger or smaller, sorted or unsorted, Yuma 2 or 3 epoch before it (entries past
+  // what it writes hold the earlier epoch's values, never zeroes).
+  Rng rng(404);
+  EpochWorkspace workspace;
+  const Shape shapes[] = {
+      {1500, 96, 100, true, false, false}, {40, 12, 100, true, false, false},
+      {640, 64, 100, false, false, false}, {5, 5, 100, true, true, false},
+      {900, 200, 50, true, false, false},  {300, 300, 100, false, false, false},
+      {1, 1, 100, true, false, false},     {1024, 128, 100, true, false, false},
+  };
+  int t = 0;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const Shape& shape : shapes) {
+      EpochInput in = randomInput(rng, shape);
+      in.hyperparameters.yuma3 = (t % 3) != 0;
+      in.hyperparameters.liquidAlpha = (t % 3) == 2;
+      for (std::size_t i = 0; i < shape.validators && i < in.neurons.size(); ++i)
+        in.neurons[i].validatorPermit = true;
+      CAPTURE(t++);
+      checkEpochs(std::move(in), 2, "shared workspace", &workspace);
     }
   }
 }

@@ -133,7 +133,7 @@ class Node {
   std::vector<std::string> m_statusOrder;                 // eviction order of m_statuses
   std::vector<std::function<void(const Block&)>> m_listeners;
 
-  std::mutex m_produceMutex;  // one block at a time
+  std::mutex m_produceMutex;  // one block at a time; serialises m_runtime->onInitialize()
   std::atomic<bool> m_running{false};
   std::thread m_producer;
   std::mutex m_stopMutex;

@@ -2,17 +2,21 @@
 // epoch, each subnet's Yuma epoch, registration pricing). Deterministic: no clock, threads or
 // randomness; the block number is its only notion of time.
 //
-// Thread-safety: all chain state is in the Overlay passed in. validate() may be called from any
-// thread; apply() and onInitialize() only from the block producer's thread (onInitialize reuses
-// per-subnet epoch scratch memory, which holds no state between epochs).
+// Thread-safety: all chain state is in the Overlay passed in. The const methods (validate(),
+// apply(), buildGenesis() and the epoch schedule) read only the configuration and may be called
+// from any thread, each caller with its own Overlay. onInitialize() is not const: it runs the
+// block's subnet epochs one after another in one reused consensus::EpochWorkspace, so calls on
+// one Runtime must not overlap. Node calls it only from produceBlock(), under its produce mutex
+// (one block at a time), so a Node's Runtime needs no lock of its own. The workspace is scratch
+// memory that carries nothing from one epoch to the next, so results never depend on it.
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
 #include <vector>
 
 #include "merit/chain/types.h"
+#include "merit/consensus/epoch.h"
 #include "merit/tx/extrinsic.h"
 
 namespace merit::chain {
@@ -63,8 +67,8 @@ class Runtime {
   Outcome apply(Overlay& block, const tx::Extrinsic& xt, std::uint64_t blockNumber) const;
 
   // Runs before the block's extrinsics: emission accrual, root epoch, subnet epochs, burn
-  // adjustment, per-block registration counters.
-  void onInitialize(Overlay& block, std::uint64_t blockNumber) const;
+  // adjustment, per-block registration counters. One call at a time (see the top of this file).
+  void onInitialize(Overlay& block, std::uint64_t blockNumber);
 
   // Genesis: balances (issuance starts at their sum) and pre-created subnets.
   struct GenesisSubnet {
@@ -90,13 +94,17 @@ class Runtime {
 
  private:
   Outcome dispatch(Overlay& o, const AccountId& signer, const tx::Extrinsic& xt, std::uint64_t block) const;
-  void runSubnetEpoch(StateView& s, NetUid netuid, SubnetInfo& info, std::uint64_t block) const;
+  void runSubnetEpoch(StateView& s, NetUid netuid, SubnetInfo& info, std::uint64_t block);
   void runRootEpoch(StateView& s, std::uint64_t block) const;
 
   RuntimeConfig m_config;
   crypto::Hash256 m_genesis;
-  // Epoch working memory per subnet, reused so large epochs do not map fresh memory each time.
-  mutable std::map<NetUid, consensus::EpochWorkspace> m_workspaces;
+  // Working memory of the subnet epochs, shared by all subnets because a block runs its epochs
+  // one at a time: it grows to the largest epoch seen (tens of MB for a dense 4096-neuron
+  // subnet, see epoch.h) and is never larger, however many subnets there are. Reusing it keeps
+  // each epoch from mapping fresh memory, whose page faults cost about as much as the epoch's
+  // arithmetic (docs/PERFORMANCE.md).
+  consensus::EpochWorkspace m_epochWorkspace;
 };
 
 }  // namespace merit::chain

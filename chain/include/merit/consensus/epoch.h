@@ -90,9 +90,12 @@ Result<void> validateEpochInput(const EpochInput& input);
 // Runs one epoch. Returns the validation error for inputs validateEpochInput rejects.
 Result<EpochOutput> runEpoch(const EpochInput& input);
 
-// Reusable working memory for runEpoch: the epoch's intermediate matrices (tens of MB at
-// kMaxNeurons with dense weights). Keeping one between epochs avoids mapping fresh memory, and
-// its page faults, on every call; it carries no state from one epoch to the next, so results
+// Reusable working memory for runEpoch: the epoch's intermediate matrices, about 10 bytes per
+// weight entry (normalised weights, EMA) plus 4 per old bond entry, so ~24 MB at 4096 neurons
+// with 256 dense validator rows, below 1 GB in the worst case (kMaxNeurons neurons, every one a
+// validator with a dense row). It grows to the largest epoch it has run and keeps that size. Keeping one between epochs avoids
+// mapping fresh memory, and a page fault per 4 KiB page written, on every call (runEpoch(input)
+// pays them: docs/PERFORMANCE.md); it carries no state from one epoch to the next, so results
 // never depend on it. Not thread-safe: one epoch at a time per workspace.
 class EpochWorkspace {
  public:
