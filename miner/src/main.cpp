@@ -103,6 +103,8 @@ int main(int argc, char** argv) {
   if (passwordFile) cfg.passwordFile = *passwordFile;
   if (logLevel) cfg.logLevel = *logLevel;
   if (auto ok = log::configure(cfg.logLevel); !ok) return fatal(ok.error().message());
+  // Plugins linking their own merit_util (fashion_mnist, charlm) read it when they are loaded.
+  if (auto ok = log::exportToEnvironment(); !ok) return fatal(ok.error().message());
   if (cfg.plugin.empty()) return fatal("no subnet plugin: set plugin in the config or pass --plugin");
 
   // Only the hotkey is needed to serve.

@@ -32,7 +32,6 @@
 // Model and Batcher are thread-safe; the validator's only mutable state, the RNG, is guarded
 // by m_rngMutex; everything else is const after construction.
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <future>
@@ -45,13 +44,12 @@
 #include <string_view>
 #include <vector>
 
-#include <yaml-cpp/yaml.h>
-
 #include "merit/charlm/corpus.h"
 #include "merit/charlm/payload.h"
 #include "merit/serving/batcher.h"
 #include "merit/serving/model.h"
 #include "merit/subnet_sdk.h"
+#include "merit/subnets/plugin_config.h"
 
 namespace {
 
@@ -88,87 +86,40 @@ struct CharlmConfig {
 };
 
 [[noreturn]] void badKey(const std::string& key, const std::string& reason) {
-  throw SubnetError(Status::kInvalidArgument, "charlm config: " + key + ": " + reason);
-}
-
-std::uint64_t readUnsigned(const YAML::Node& node, const std::string& key, std::uint64_t min,
-                           std::uint64_t max) {
-  if (!node.IsScalar()) badKey(key, "must be a number");
-  const std::string& text = node.Scalar();
-  std::uint64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) {
-    badKey(key, "'" + text + "' is not a non-negative integer");
-  }
-  if (value < min || value > max) {
-    badKey(key, std::to_string(value) + " is outside " + std::to_string(min) + ".." + std::to_string(max));
-  }
-  return value;
-}
-
-std::string readString(const YAML::Node& node, const std::string& key) {
-  if (!node.IsScalar() || node.Scalar().empty()) badKey(key, "must be a non-empty string");
-  return node.Scalar();
+  merit::plugin_config::fail("charlm", key, reason);
 }
 
 CharlmConfig parseConfig(std::string_view yaml) {
+  namespace cfg = merit::plugin_config;
+  using V = const cfg::Value&;
   CharlmConfig c;
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml));
-  } catch (const YAML::Exception& e) {
-    throw SubnetError(Status::kInvalidArgument,
-                      "charlm config: line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
-  }
-  if (root.IsNull()) return c;
-  if (!root.IsMap()) throw SubnetError(Status::kInvalidArgument, "charlm config: must be a mapping");
-  for (const auto& kv : root) {
-    const std::string key = kv.first.Scalar();
-    const YAML::Node& v = kv.second;
-    if (key == "model") {
-      c.model = readString(v, key);
-    } else if (key == "device") {
-      c.device = readString(v, key);
-    } else if (key == "intra_op_threads") {
-      c.intraOpThreads = static_cast<int>(readUnsigned(v, key, 0, 1024));
-    } else if (key == "warmup_runs") {
-      c.warmupRuns = static_cast<int>(readUnsigned(v, key, 0, 100));
-    } else if (key == "max_batch_rows") {
-      c.maxBatchRows = static_cast<std::int64_t>(readUnsigned(v, key, 1, 4096));
-    } else if (key == "max_batch_wait_ms") {
-      c.maxBatchWaitMs = static_cast<std::uint32_t>(readUnsigned(v, key, 0, 10'000));
-    } else if (key == "queue_capacity") {
-      c.queueCapacity = readUnsigned(v, key, 1, 1'000'000);
-    } else if (key == "timeout_ms") {
-      c.timeoutMs = static_cast<std::uint32_t>(readUnsigned(v, key, 1, 600'000));
-    } else if (key == "max_contexts") {
-      c.limits.maxContexts = readUnsigned(v, key, 1, 65'535);
-    } else if (key == "max_context_length") {
-      c.limits.maxLength = readUnsigned(v, key, 1, 65'535);
-    } else if (key == "corpus_dir") {
-      c.corpusDir = readString(v, key);
-    } else if (key == "split") {
-      const std::string s = readString(v, key);
-      if (s == "held_out") {
-        c.split = charlm::Split::kHashed;
-      } else if (s == "all") {
-        c.split = charlm::Split::kAllHeldOut;
-      } else {
-        badKey(key, "'" + s + "' is neither held_out nor all");
-      }
-    } else if (key == "contexts") {
-      c.contexts = static_cast<std::uint16_t>(readUnsigned(v, key, 1, 256));
-    } else if (key == "context_length") {
-      c.contextLength = static_cast<std::uint16_t>(readUnsigned(v, key, 1, 1024));
-    } else if (key == "seed") {
-      c.seed = readUnsigned(v, key, 0, std::numeric_limits<std::uint64_t>::max());
-    } else {
-      badKey(key,
-             "unknown key (known: model, device, intra_op_threads, warmup_runs, max_batch_rows, "
-             "max_batch_wait_ms, queue_capacity, timeout_ms, max_contexts, max_context_length, corpus_dir, "
-             "split, contexts, context_length, seed)");
-    }
-  }
+  cfg::parse("charlm", yaml).read({
+      {"model", [&](V v) { c.model = v.string(); }},
+      {"device", [&](V v) { c.device = v.string(); }},
+      {"intra_op_threads", [&](V v) { c.intraOpThreads = v.integer<int>(0, 1024); }},
+      {"warmup_runs", [&](V v) { c.warmupRuns = v.integer<int>(0, 100); }},
+      {"max_batch_rows", [&](V v) { c.maxBatchRows = v.integer<std::int64_t>(1, 4096); }},
+      {"max_batch_wait_ms", [&](V v) { c.maxBatchWaitMs = v.integer<std::uint32_t>(0, 10'000); }},
+      {"queue_capacity", [&](V v) { c.queueCapacity = v.integer<std::size_t>(1, 1'000'000); }},
+      {"timeout_ms", [&](V v) { c.timeoutMs = v.integer<std::uint32_t>(1, 600'000); }},
+      {"max_contexts", [&](V v) { c.limits.maxContexts = v.integer<std::size_t>(1, 65'535); }},
+      {"max_context_length", [&](V v) { c.limits.maxLength = v.integer<std::size_t>(1, 65'535); }},
+      {"corpus_dir", [&](V v) { c.corpusDir = v.string(); }},
+      {"split",
+       [&](V v) {
+         const std::string s = v.string();
+         if (s == "held_out") {
+           c.split = charlm::Split::kHashed;
+         } else if (s == "all") {
+           c.split = charlm::Split::kAllHeldOut;
+         } else {
+           v.fail("'" + s + "' is neither held_out nor all");
+         }
+       }},
+      {"contexts", [&](V v) { c.contexts = v.integer<std::uint16_t>(1, 256); }},
+      {"context_length", [&](V v) { c.contextLength = v.integer<std::uint16_t>(1, 1024); }},
+      {"seed", [&](V v) { c.seed = v.unsignedInt(0, std::numeric_limits<std::uint64_t>::max()); }},
+  });
   return c;
 }
 

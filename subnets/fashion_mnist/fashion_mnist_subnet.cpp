@@ -35,34 +35,32 @@
 //
 // Thread-safety: handleBatch, makeChallenge and scoreResponse may run concurrently. The miner's
 // concurrent handleBatch calls share one Batcher (thread-safe), so their images are batched into
-// common model calls; the fault RNG is guarded by m_rngMutex; the validator's test split is
-// immutable after construction and each challenge draws a fresh seed.
+// common model calls; the fault RNG is inside m_faults (merit_subnet_config's FaultInjector,
+// guarded by its own mutex); the validator's test split is immutable after construction and each
+// challenge draws a fresh seed.
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <future>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <unordered_set>
 #include <vector>
 
 #include <sodium.h>
-#include <yaml-cpp/yaml.h>
 
 #include "fashion_mnist_data.h"
 #include "merit/serving/batcher.h"
 #include "merit/serving/model.h"
 #include "merit/serving/tensor.h"
 #include "merit/subnet_sdk.h"
+#include "merit/subnets/plugin_config.h"
 
 namespace {
 
@@ -74,6 +72,11 @@ using merit::subnet_sdk::Reply;
 using merit::subnet_sdk::Role;
 using merit::subnet_sdk::Status;
 using merit::subnet_sdk::SubnetError;
+
+namespace cfg = merit::plugin_config;
+
+// faults: drop_rate, delay_ms, seed.
+const cfg::FaultSpec kFaultSpec{.wrong = false, .extraKinds = {}};
 
 struct Config {
   // Validator.
@@ -91,84 +94,33 @@ struct Config {
   std::uint32_t maxWaitUs = 2000;
   std::uint32_t queueCapacity = 256;
   std::uint32_t requestTimeoutMs = 2000;
-  double dropRate = 0;
-  std::uint32_t delayMs = 0;
-  std::optional<std::uint64_t> faultSeed;
+  cfg::Faults faults;
 };
 
 [[noreturn]] void badKey(const std::string& key, const std::string& reason) {
-  throw SubnetError(Status::kInvalidArgument, "fashion_mnist config: " + key + ": " + reason);
-}
-
-std::uint64_t readUnsigned(const YAML::Node& node, const std::string& key, std::uint64_t min, std::uint64_t max) {
-  if (!node.IsScalar()) badKey(key, "must be a number");
-  const std::string& text = node.Scalar();
-  std::uint64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) badKey(key, "'" + text + "' is not a non-negative integer");
-  if (value < min || value > max) {
-    badKey(key, std::to_string(value) + " is outside " + std::to_string(min) + ".." + std::to_string(max));
-  }
-  return value;
-}
-
-double readDouble(const YAML::Node& node, const std::string& key, double min, double max) {
-  double value = 0;
-  if (!node.IsScalar() || !YAML::convert<double>::decode(node, value) || !(value >= min && value <= max)) {
-    badKey(key, "'" + (node.IsScalar() ? node.Scalar() : std::string("?")) + "' is not a number in [" +
-                    std::to_string(min) + ", " + std::to_string(max) + "]");
-  }
-  return value;
-}
-
-std::string readString(const YAML::Node& node, const std::string& key) {
-  if (!node.IsScalar() || node.Scalar().empty()) badKey(key, "must be a non-empty string");
-  return node.Scalar();
+  cfg::fail("fashion_mnist", key, reason);
 }
 
 Config parseConfig(std::string_view yaml, Role role) {
+  using V = const cfg::Value&;
   Config c;
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml));
-  } catch (const YAML::Exception& e) {
-    throw SubnetError(Status::kInvalidArgument, "fashion_mnist config: line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
-  }
-  if (!root.IsNull() && !root.IsMap()) throw SubnetError(Status::kInvalidArgument, "fashion_mnist config: must be a mapping");
-  if (root.IsMap()) {
-    for (const auto& kv : root) {
-      const std::string key = kv.first.Scalar();
-      const YAML::Node& v = kv.second;
-      if (key == "data_dir") c.dataDir = readString(v, key);
-      else if (key == "batch_size") c.batchSize = static_cast<std::uint32_t>(readUnsigned(v, key, 1, 256));
-      else if (key == "max_shift") c.augment.maxShift = static_cast<int>(readUnsigned(v, key, 0, 8));
-      else if (key == "noise") c.augment.noise = static_cast<int>(readUnsigned(v, key, 0, 128));
-      else if (key == "probability_floor") c.probabilityFloor = readDouble(v, key, 1e-12, 0.1);
-      else if (key == "seed") c.seed = readUnsigned(v, key, 0, std::numeric_limits<std::uint64_t>::max());
-      else if (key == "model") c.model = readString(v, key);
-      else if (key == "device") c.device = readString(v, key);
-      else if (key == "intra_op_threads") c.intraOpThreads = static_cast<int>(readUnsigned(v, key, 0, 1024));
-      else if (key == "warmup_runs") c.warmupRuns = static_cast<int>(readUnsigned(v, key, 0, 100));
-      else if (key == "max_batch_rows") c.maxBatchRows = static_cast<std::uint32_t>(readUnsigned(v, key, 1, fm::kMaxImagesPerRequest));
-      else if (key == "max_wait_us") c.maxWaitUs = static_cast<std::uint32_t>(readUnsigned(v, key, 0, 1'000'000));
-      else if (key == "queue_capacity") c.queueCapacity = static_cast<std::uint32_t>(readUnsigned(v, key, 1, 1'000'000));
-      else if (key == "request_timeout_ms") c.requestTimeoutMs = static_cast<std::uint32_t>(readUnsigned(v, key, 1, 600'000));
-      else if (key == "faults") {
-        if (!v.IsMap()) badKey(key, "must be a mapping");
-        for (const auto& f : v) {
-          const std::string name = f.first.Scalar();
-          const std::string path = "faults." + name;
-          if (name == "drop_rate") c.dropRate = readDouble(f.second, path, 0.0, 1.0);
-          else if (name == "delay_ms") c.delayMs = static_cast<std::uint32_t>(readUnsigned(f.second, path, 0, 600'000));
-          else if (name == "seed") c.faultSeed = readUnsigned(f.second, path, 0, std::numeric_limits<std::uint64_t>::max());
-          else badKey(path, "unknown key (known: drop_rate, delay_ms, seed)");
-        }
-      } else {
-        badKey(key, "unknown key (known: data_dir, batch_size, max_shift, noise, probability_floor, seed, model, device, "
-                    "intra_op_threads, warmup_runs, max_batch_rows, max_wait_us, queue_capacity, request_timeout_ms, faults)");
-      }
-    }
-  }
+  cfg::parse("fashion_mnist", yaml).read({
+      {"data_dir", [&](V v) { c.dataDir = v.string(); }},
+      {"batch_size", [&](V v) { c.batchSize = v.integer<std::uint32_t>(1, 256); }},
+      {"max_shift", [&](V v) { c.augment.maxShift = v.integer<int>(0, 8); }},
+      {"noise", [&](V v) { c.augment.noise = v.integer<int>(0, 128); }},
+      {"probability_floor", [&](V v) { c.probabilityFloor = v.number(1e-12, 0.1); }},
+      {"seed", [&](V v) { c.seed = v.unsignedInt(0, std::numeric_limits<std::uint64_t>::max()); }},
+      {"model", [&](V v) { c.model = v.string(); }},
+      {"device", [&](V v) { c.device = v.string(); }},
+      {"intra_op_threads", [&](V v) { c.intraOpThreads = v.integer<int>(0, 1024); }},
+      {"warmup_runs", [&](V v) { c.warmupRuns = v.integer<int>(0, 100); }},
+      {"max_batch_rows", [&](V v) { c.maxBatchRows = v.integer<std::uint32_t>(1, fm::kMaxImagesPerRequest); }},
+      {"max_wait_us", [&](V v) { c.maxWaitUs = v.integer<std::uint32_t>(0, 1'000'000); }},
+      {"queue_capacity", [&](V v) { c.queueCapacity = v.integer<std::uint32_t>(1, 1'000'000); }},
+      {"request_timeout_ms", [&](V v) { c.requestTimeoutMs = v.integer<std::uint32_t>(1, 600'000); }},
+      {"faults", [&](V v) { c.faults = cfg::parseFaults(v, kFaultSpec); }},
+  });
   if (role == Role::kMiner && c.model.empty()) {
     badKey("model", "required for a miner: the path of a TorchScript .pt file taking float32 [N, 1, 28, 28] and "
                     "returning logits [N, 10] (make one with `merit-train fashion-mnist --epochs 1 --out model.pt`)");
@@ -184,7 +136,8 @@ std::uint64_t randomSeed() {
 
 class FashionMnistSubnet final : public merit::subnet_sdk::Subnet {
  public:
-  FashionMnistSubnet(std::string_view configYaml, Role role) : m_config(parseConfig(configYaml, role)) {
+  FashionMnistSubnet(std::string_view configYaml, Role role)
+      : m_config(parseConfig(configYaml, role)), m_faults(m_config.faults, role) {
     if (sodium_init() < 0) throw SubnetError(Status::kInternal, "libsodium failed to initialise");
     if (role == Role::kValidator) {
       auto split = fm::loadSplit(m_config.dataDir, fm::SplitName::kTest);
@@ -196,12 +149,11 @@ class FashionMnistSubnet final : public merit::subnet_sdk::Subnet {
       m_test = std::move(*split);
     } else {
       loadModel();
-      m_faultRng.seed(m_config.faultSeed.value_or(randomSeed()));
     }
   }
 
   std::vector<Reply> handleBatch(std::span<const ByteSpan> requests) override {
-    if (m_config.delayMs > 0) std::this_thread::sleep_for(std::chrono::milliseconds(m_config.delayMs));
+    m_faults.delayBatch();
     std::vector<Reply> replies(requests.size());
     std::vector<std::optional<std::future<merit::Result<merit::serving::Tensor>>>> pending(requests.size());
     std::vector<std::size_t> counts(requests.size(), 0);
@@ -213,7 +165,7 @@ class FashionMnistSubnet final : public merit::subnet_sdk::Subnet {
         replies[i] = Reply::failed(Status::kInvalidArgument, pixels.error().message());
         continue;
       }
-      if (shouldDrop()) {
+      if (m_faults.decide().drop()) {
         replies[i] = Reply::drop();
         continue;
       }
@@ -308,21 +260,14 @@ class FashionMnistSubnet final : public merit::subnet_sdk::Subnet {
     return Reply::ok(fm::encodeResponse(fm::softmaxRows(result->floats())));
   }
 
-  bool shouldDrop() {
-    if (m_config.dropRate <= 0.0) return false;
-    std::lock_guard lock(m_rngMutex);
-    return std::uniform_real_distribution<double>(0.0, 1.0)(m_faultRng) < m_config.dropRate;
-  }
-
   const Config m_config;
+  cfg::FaultInjector m_faults;  // miner; thread-safe
   // Validator.
   fm::Split m_test;  // the held-out test split only; immutable after construction
   std::atomic<std::uint64_t> m_challenges{0};
   // Miner. The batcher is declared after the model so it is destroyed (and joined) first.
   std::unique_ptr<merit::serving::Model> m_model;
   std::unique_ptr<merit::serving::Batcher> m_batcher;
-  std::mutex m_rngMutex;
-  std::mt19937_64 m_faultRng;  // guarded by m_rngMutex
 };
 
 }  // namespace

@@ -20,24 +20,21 @@
 //     seed: <random>           seed for the fault choices (reproducible fault patterns)
 //   The three rates are fractions of requests and must add up to at most 1.
 //
+// Configuration errors are SubnetError(kInvalidArgument, "hash config: <key>: <reason>"); the
+// reading and the faults come from merit_subnet_config (merit/subnets/plugin_config.h).
+//
 // Thread-safety: handleBatch, makeChallenge and scoreResponse may run concurrently; the only
-// shared mutable state is the fault RNG, guarded by m_rngMutex.
+// shared mutable state is the fault RNG, inside m_faults (which guards it with its own mutex).
 #include <array>
-#include <charconv>
-#include <chrono>
 #include <cstdint>
-#include <limits>
-#include <mutex>
-#include <random>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include <sodium.h>
-#include <yaml-cpp/yaml.h>
 
 #include "merit/subnet_sdk.h"
+#include "merit/subnets/plugin_config.h"
 
 namespace {
 
@@ -53,101 +50,35 @@ constexpr std::size_t kDigestBytes = 32;
 constexpr std::size_t kHeaderBytes = 4;
 using Digest = std::array<std::uint8_t, kDigestBytes>;
 
+namespace cfg = merit::plugin_config;
+
+// faults: wrong_rate, garbage_rate, drop_rate, delay_ms, seed.
+const cfg::FaultSpec kFaultSpec{.wrong = true, .extraKinds = {"garbage_rate"}};
+constexpr std::size_t kGarbage = 0;  // index of garbage_rate in kFaultSpec.extraKinds
+
 struct HashConfig {
   std::uint32_t rounds = 16;
   std::uint32_t challengeBytes = 32;
   std::uint32_t maxRounds = 100'000;
   std::uint32_t maxChallengeBytes = 65'536;
-  double wrongRate = 0;
-  double garbageRate = 0;
-  double dropRate = 0;
-  std::uint32_t delayMs = 0;
-  bool hasSeed = false;
-  std::uint64_t seed = 0;
+  cfg::Faults faults;
 };
 
-[[noreturn]] void badKey(const std::string& key, const std::string& reason) {
-  throw SubnetError(Status::kInvalidArgument, "hash config: " + key + ": " + reason);
-}
-
-std::uint64_t readUnsigned(const YAML::Node& node, const std::string& key, std::uint64_t min,
-                           std::uint64_t max) {
-  if (!node.IsScalar()) badKey(key, "must be a number");
-  const std::string& text = node.Scalar();
-  std::uint64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) {
-    badKey(key, "'" + text + "' is not a non-negative integer");
-  }
-  if (value < min || value > max) {
-    badKey(key, std::to_string(value) + " is outside " + std::to_string(min) + ".." + std::to_string(max));
-  }
-  return value;
-}
-
-double readRate(const YAML::Node& node, const std::string& key) {
-  if (!node.IsScalar()) badKey(key, "must be a number in [0, 1]");
-  double value = 0;
-  if (!YAML::convert<double>::decode(node, value) || !(value >= 0.0 && value <= 1.0)) {
-    badKey(key, "'" + node.Scalar() + "' is not a number in [0, 1]");
-  }
-  return value;
-}
-
 HashConfig parseConfig(std::string_view yaml) {
-  HashConfig config;
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml));
-  } catch (const YAML::Exception& e) {
-    throw SubnetError(Status::kInvalidArgument,
-                      "hash config: line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  HashConfig c;
+  cfg::parse("hash", yaml).read({
+      {"rounds", [&](const cfg::Value& v) { c.rounds = v.integer<std::uint32_t>(1, 1'000'000); }},
+      {"challenge_bytes", [&](const cfg::Value& v) { c.challengeBytes = v.integer<std::uint32_t>(1, 65'536); }},
+      {"max_rounds", [&](const cfg::Value& v) { c.maxRounds = v.integer<std::uint32_t>(1, 10'000'000); }},
+      {"max_challenge_bytes",
+       [&](const cfg::Value& v) { c.maxChallengeBytes = v.integer<std::uint32_t>(1, 16u << 20); }},
+      {"faults", [&](const cfg::Value& v) { c.faults = cfg::parseFaults(v, kFaultSpec); }},
+  });
+  if (c.rounds > c.maxRounds) cfg::fail("hash", "rounds", "must not exceed max_rounds");
+  if (c.challengeBytes > c.maxChallengeBytes) {
+    cfg::fail("hash", "challenge_bytes", "must not exceed max_challenge_bytes");
   }
-  if (root.IsNull()) return config;
-  if (!root.IsMap()) throw SubnetError(Status::kInvalidArgument, "hash config: must be a mapping");
-  for (const auto& kv : root) {
-    const std::string key = kv.first.Scalar();
-    const YAML::Node& value = kv.second;
-    if (key == "rounds") {
-      config.rounds = static_cast<std::uint32_t>(readUnsigned(value, key, 1, 1'000'000));
-    } else if (key == "challenge_bytes") {
-      config.challengeBytes = static_cast<std::uint32_t>(readUnsigned(value, key, 1, 65'536));
-    } else if (key == "max_rounds") {
-      config.maxRounds = static_cast<std::uint32_t>(readUnsigned(value, key, 1, 10'000'000));
-    } else if (key == "max_challenge_bytes") {
-      config.maxChallengeBytes = static_cast<std::uint32_t>(readUnsigned(value, key, 1, 16u << 20));
-    } else if (key == "faults") {
-      if (!value.IsMap()) badKey(key, "must be a mapping");
-      for (const auto& fault : value) {
-        const std::string name = fault.first.Scalar();
-        const std::string path = "faults." + name;
-        if (name == "wrong_rate") {
-          config.wrongRate = readRate(fault.second, path);
-        } else if (name == "garbage_rate") {
-          config.garbageRate = readRate(fault.second, path);
-        } else if (name == "drop_rate") {
-          config.dropRate = readRate(fault.second, path);
-        } else if (name == "delay_ms") {
-          config.delayMs = static_cast<std::uint32_t>(readUnsigned(fault.second, path, 0, 600'000));
-        } else if (name == "seed") {
-          config.seed = readUnsigned(fault.second, path, 0, std::numeric_limits<std::uint64_t>::max());
-          config.hasSeed = true;
-        } else {
-          badKey(path, "unknown key (known: wrong_rate, garbage_rate, drop_rate, delay_ms, seed)");
-        }
-      }
-      if (config.wrongRate + config.garbageRate + config.dropRate > 1.0) {
-        badKey(key, "wrong_rate + garbage_rate + drop_rate must be at most 1");
-      }
-    } else {
-      badKey(key, "unknown key (known: rounds, challenge_bytes, max_rounds, max_challenge_bytes, faults)");
-    }
-  }
-  if (config.rounds > config.maxRounds) badKey("rounds", "must not exceed max_rounds");
-  if (config.challengeBytes > config.maxChallengeBytes) {
-    badKey("challenge_bytes", "must not exceed max_challenge_bytes");
-  }
-  return config;
+  return c;
 }
 
 Digest hashRounds(ByteSpan challenge, std::uint32_t rounds) {
@@ -161,15 +92,13 @@ Digest hashRounds(ByteSpan challenge, std::uint32_t rounds) {
 
 class HashSubnet final : public merit::subnet_sdk::Subnet {
  public:
-  HashSubnet(std::string_view configYaml, Role role) : m_config(parseConfig(configYaml)), m_role(role) {
+  HashSubnet(std::string_view configYaml, Role role)
+      : m_config(parseConfig(configYaml)), m_faults(m_config.faults, role) {
     if (sodium_init() < 0) throw SubnetError(Status::kInternal, "libsodium failed to initialise");
-    std::uint64_t seed = m_config.seed;
-    if (!m_config.hasSeed) randombytes_buf(&seed, sizeof(seed));
-    m_rng.seed(seed);
   }
 
   std::vector<Reply> handleBatch(std::span<const ByteSpan> requests) override {
-    if (m_config.delayMs > 0) std::this_thread::sleep_for(std::chrono::milliseconds(m_config.delayMs));
+    m_faults.delayBatch();
     std::vector<Reply> replies;
     replies.reserve(requests.size());
     for (ByteSpan request : requests) replies.push_back(answer(request));
@@ -196,8 +125,6 @@ class HashSubnet final : public merit::subnet_sdk::Subnet {
   }
 
  private:
-  enum class Fault { kNone, kWrong, kGarbage, kDrop };
-
   Reply answer(ByteSpan request) {
     if (request.size() <= kHeaderBytes) {
       return Reply::failed(Status::kInvalidArgument,
@@ -216,36 +143,17 @@ class HashSubnet final : public merit::subnet_sdk::Subnet {
     if (challenge.size() > m_config.maxChallengeBytes) {
       return Reply::failed(Status::kInvalidArgument, "hash: challenge longer than max_challenge_bytes");
     }
-    const Fault fault = chooseFault();
-    if (fault == Fault::kDrop) return Reply::drop();
-    if (fault == Fault::kGarbage) return Reply::ok(garbage());
+    const cfg::Fault fault = m_faults.decide();
+    if (fault.drop()) return Reply::drop();
+    if (fault.isExtra(kGarbage)) return Reply::ok(garbage());
     Digest digest = hashRounds(challenge, rounds);
-    if (fault == Fault::kWrong) digest[0] ^= 0x01;
+    if (fault.wrong()) digest[0] ^= 0x01;
     return Reply::ok(Buffer(digest.begin(), digest.end()));
-  }
-
-  Fault chooseFault() {
-    if (m_role != Role::kMiner || m_config.wrongRate + m_config.garbageRate + m_config.dropRate == 0.0) {
-      return Fault::kNone;
-    }
-    double u = 0;
-    {
-      std::lock_guard lock(m_rngMutex);
-      u = std::uniform_real_distribution<double>(0.0, 1.0)(m_rng);
-    }
-    if (u < m_config.dropRate) return Fault::kDrop;
-    if (u < m_config.dropRate + m_config.garbageRate) return Fault::kGarbage;
-    if (u < m_config.dropRate + m_config.garbageRate + m_config.wrongRate) return Fault::kWrong;
-    return Fault::kNone;
   }
 
   // Random bytes of a random length in 1..64, never the length of a real answer.
   Buffer garbage() {
-    std::size_t length = 0;
-    {
-      std::lock_guard lock(m_rngMutex);
-      length = std::uniform_int_distribution<std::size_t>(1, 63)(m_rng);
-    }
+    std::size_t length = m_faults.uniform(1, 63);
     if (length >= kDigestBytes) ++length;
     Buffer bytes(length);
     randombytes_buf(bytes.data(), bytes.size());
@@ -253,9 +161,7 @@ class HashSubnet final : public merit::subnet_sdk::Subnet {
   }
 
   const HashConfig m_config;
-  const Role m_role;
-  std::mutex m_rngMutex;
-  std::mt19937_64 m_rng;  // guarded by m_rngMutex
+  cfg::FaultInjector m_faults;  // thread-safe
 };
 
 }  // namespace

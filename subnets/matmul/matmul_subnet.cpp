@@ -41,25 +41,23 @@
 //     seed: <random>           seed for the fault choices (reproducible fault patterns)
 //   The four rates are fractions of requests and must add up to at most 1.
 //
+// Configuration errors are SubnetError(kInvalidArgument, "matmul config: <key>: <reason>"); the
+// reading and the faults come from merit_subnet_config (merit/subnets/plugin_config.h).
+//
 // Thread-safety: handleBatch, makeChallenge and scoreResponse may run concurrently; the only
-// shared mutable state is the fault RNG (m_rngMutex) and a once-only CUDA failure note (atomic).
+// shared mutable state is the fault RNG (inside m_faults, guarded by its own mutex) and a
+// once-only CUDA failure note (atomic).
 #include <atomic>
-#include <charconv>
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <limits>
-#include <mutex>
-#include <random>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include <sodium.h>
-#include <yaml-cpp/yaml.h>
 
 #include "merit/subnet_sdk.h"
+#include "merit/subnets/plugin_config.h"
 
 #include "matmul_core.h"
 #include "matmul_cuda.h"
@@ -79,6 +77,13 @@ constexpr std::uint32_t kConfigMaxDim = 2048;
 
 enum class Device { kAuto, kCpu, kCuda };
 
+namespace cfg = merit::plugin_config;
+
+// faults: wrong_rate, zero_rate, random_rate, drop_rate, delay_ms, seed.
+const cfg::FaultSpec kFaultSpec{.wrong = true, .extraKinds = {"zero_rate", "random_rate"}};
+constexpr std::size_t kZero = 0;  // indices in kFaultSpec.extraKinds
+constexpr std::size_t kRandom = 1;
+
 struct MatmulConfig {
   std::uint32_t n = 256;
   std::uint32_t k = 256;
@@ -87,128 +92,40 @@ struct MatmulConfig {
   std::uint32_t maxDim = 1024;
   Device device = Device::kAuto;
   std::uint32_t threads = 0;
-  double wrongRate = 0;
-  double zeroRate = 0;
-  double randomRate = 0;
-  double dropRate = 0;
-  std::uint32_t delayMs = 0;
-  bool hasSeed = false;
-  std::uint64_t seed = 0;
+  cfg::Faults faults;
 };
 
-[[noreturn]] void badKey(const std::string& key, const std::string& reason) {
-  throw SubnetError(Status::kInvalidArgument, "matmul config: " + key + ": " + reason);
-}
-
-std::uint64_t readUnsigned(const YAML::Node& node, const std::string& key, std::uint64_t min,
-                           std::uint64_t max) {
-  if (!node.IsScalar()) badKey(key, "must be a number");
-  const std::string& text = node.Scalar();
-  std::uint64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) {
-    badKey(key, "'" + text + "' is not a non-negative integer");
-  }
-  if (value < min || value > max) {
-    badKey(key, std::to_string(value) + " is outside " + std::to_string(min) + ".." + std::to_string(max));
-  }
-  return value;
-}
-
-double readRate(const YAML::Node& node, const std::string& key) {
-  if (!node.IsScalar()) badKey(key, "must be a number in [0, 1]");
-  double value = 0;
-  if (!YAML::convert<double>::decode(node, value) || !(value >= 0.0 && value <= 1.0)) {
-    badKey(key, "'" + node.Scalar() + "' is not a number in [0, 1]");
-  }
-  return value;
-}
-
-void parseFaults(const YAML::Node& value, MatmulConfig& config) {
-  if (!value.IsMap()) badKey("faults", "must be a mapping");
-  for (const auto& fault : value) {
-    const std::string name = fault.first.Scalar();
-    const std::string path = "faults." + name;
-    if (name == "wrong_rate") {
-      config.wrongRate = readRate(fault.second, path);
-    } else if (name == "zero_rate") {
-      config.zeroRate = readRate(fault.second, path);
-    } else if (name == "random_rate") {
-      config.randomRate = readRate(fault.second, path);
-    } else if (name == "drop_rate") {
-      config.dropRate = readRate(fault.second, path);
-    } else if (name == "delay_ms") {
-      config.delayMs = static_cast<std::uint32_t>(readUnsigned(fault.second, path, 0, 600'000));
-    } else if (name == "seed") {
-      config.seed = readUnsigned(fault.second, path, 0, std::numeric_limits<std::uint64_t>::max());
-      config.hasSeed = true;
-    } else {
-      badKey(path, "unknown key (known: wrong_rate, zero_rate, random_rate, drop_rate, delay_ms, seed)");
-    }
-  }
-  if (config.wrongRate + config.zeroRate + config.randomRate + config.dropRate > 1.0) {
-    badKey("faults", "wrong_rate + zero_rate + random_rate + drop_rate must be at most 1");
-  }
-}
-
 MatmulConfig parseConfig(std::string_view yaml) {
-  MatmulConfig config;
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml));
-  } catch (const YAML::Exception& e) {
-    throw SubnetError(Status::kInvalidArgument,
-                      "matmul config: line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
-  }
-  if (root.IsNull()) return config;
-  if (!root.IsMap()) throw SubnetError(Status::kInvalidArgument, "matmul config: must be a mapping");
-  for (const auto& kv : root) {
-    const std::string key = kv.first.Scalar();
-    const YAML::Node& value = kv.second;
-    if (key == "n") {
-      config.n = static_cast<std::uint32_t>(readUnsigned(value, key, 1, kConfigMaxDim));
-    } else if (key == "k") {
-      config.k = static_cast<std::uint32_t>(readUnsigned(value, key, 1, kConfigMaxDim));
-    } else if (key == "m") {
-      config.m = static_cast<std::uint32_t>(readUnsigned(value, key, 1, kConfigMaxDim));
-    } else if (key == "verify_rounds") {
-      config.verifyRounds = static_cast<std::uint32_t>(readUnsigned(value, key, mm::kMinVerifyRounds, 64));
-    } else if (key == "max_dim") {
-      config.maxDim = static_cast<std::uint32_t>(readUnsigned(value, key, 1, kConfigMaxDim));
-    } else if (key == "threads") {
-      config.threads = static_cast<std::uint32_t>(readUnsigned(value, key, 0, 256));
-    } else if (key == "device") {
-      const std::string device = value.IsScalar() ? value.Scalar() : std::string();
-      if (device == "auto") {
-        config.device = Device::kAuto;
-      } else if (device == "cpu") {
-        config.device = Device::kCpu;
-      } else if (device == "cuda") {
-        config.device = Device::kCuda;
-      } else {
-        badKey(key, "'" + device + "' is not one of auto, cpu, cuda");
-      }
-    } else if (key == "faults") {
-      parseFaults(value, config);
-    } else {
-      badKey(key, "unknown key (known: n, k, m, verify_rounds, max_dim, device, threads, faults)");
-    }
-  }
-  return config;
+  MatmulConfig c;
+  const auto dim = [](const cfg::Value& v) { return v.integer<std::uint32_t>(1, kConfigMaxDim); };
+  cfg::parse("matmul", yaml).read({
+      {"n", [&](const cfg::Value& v) { c.n = dim(v); }},
+      {"k", [&](const cfg::Value& v) { c.k = dim(v); }},
+      {"m", [&](const cfg::Value& v) { c.m = dim(v); }},
+      {"verify_rounds",
+       [&](const cfg::Value& v) { c.verifyRounds = v.integer<std::uint32_t>(mm::kMinVerifyRounds, 64); }},
+      {"max_dim", [&](const cfg::Value& v) { c.maxDim = dim(v); }},
+      {"device",
+       [&](const cfg::Value& v) {
+         constexpr Device kDevices[] = {Device::kAuto, Device::kCpu, Device::kCuda};
+         c.device = kDevices[v.oneOf({"auto", "cpu", "cuda"})];
+       }},
+      {"threads", [&](const cfg::Value& v) { c.threads = v.integer<std::uint32_t>(0, 256); }},
+      {"faults", [&](const cfg::Value& v) { c.faults = cfg::parseFaults(v, kFaultSpec); }},
+  });
+  return c;
 }
 
 class MatmulSubnet final : public merit::subnet_sdk::Subnet {
  public:
-  MatmulSubnet(std::string_view configYaml, Role role) : m_config(parseConfig(configYaml)), m_role(role) {
+  MatmulSubnet(std::string_view configYaml, Role role)
+      : m_config(parseConfig(configYaml)), m_faults(m_config.faults, role) {
     if (sodium_init() < 0) throw SubnetError(Status::kInternal, "libsodium failed to initialise");
-    std::uint64_t seed = m_config.seed;
-    if (!m_config.hasSeed) randombytes_buf(&seed, sizeof(seed));
-    m_rng.seed(seed);
-    if (m_role == Role::kMiner) m_useCuda = chooseDevice();
+    if (role == Role::kMiner) m_useCuda = chooseDevice();
   }
 
   std::vector<Reply> handleBatch(std::span<const ByteSpan> requests) override {
-    if (m_config.delayMs > 0) std::this_thread::sleep_for(std::chrono::milliseconds(m_config.delayMs));
+    m_faults.delayBatch();
     std::vector<Reply> replies;
     replies.reserve(requests.size());
     for (ByteSpan request : requests) replies.push_back(answer(request));
@@ -236,8 +153,6 @@ class MatmulSubnet final : public merit::subnet_sdk::Subnet {
   }
 
  private:
-  enum class Fault { kNone, kWrong, kZero, kRandom, kDrop };
-
   // Miner: CUDA or CPU, from the `device` key and what this machine has.
   bool chooseDevice() {
     if (m_config.device == Device::kCpu) return false;
@@ -247,7 +162,7 @@ class MatmulSubnet final : public merit::subnet_sdk::Subnet {
       return true;
     }
     if (m_config.device == Device::kCuda) {
-      badKey("device", "cuda, but no usable CUDA device: " + why + " (use device: auto or cpu)");
+      cfg::fail("matmul", "device", "cuda, but no usable CUDA device: " + why + " (use device: auto or cpu)");
     }
     std::fprintf(stderr, "matmul: no usable CUDA device (%s); computing on the CPU with %s threads\n",
                  why.c_str(),
@@ -267,21 +182,17 @@ class MatmulSubnet final : public merit::subnet_sdk::Subnet {
                                                          std::to_string(m_config.maxDim));
     }
     const std::size_t count = static_cast<std::size_t>(problem.n) * problem.m;
-    const Fault fault = chooseFault();
-    if (fault == Fault::kDrop) return Reply::drop();
+    const cfg::Fault fault = m_faults.decide();
+    if (fault.drop()) return Reply::drop();
     mm::Matrix c(count, 0);
-    if (fault == Fault::kZero) return Reply::ok(mm::encodeResponse(problem.n, problem.m, c));
-    if (fault == Fault::kRandom) {
+    if (fault.isExtra(kZero)) return Reply::ok(mm::encodeResponse(problem.n, problem.m, c));
+    if (fault.isExtra(kRandom)) {
       for (std::uint32_t& x : c) x = randombytes_uniform(mm::kPrime);
       return Reply::ok(mm::encodeResponse(problem.n, problem.m, c));
     }
     multiply(problem, c);
-    if (fault == Fault::kWrong) {
-      std::size_t index = 0;
-      {
-        std::lock_guard lock(m_rngMutex);
-        index = std::uniform_int_distribution<std::size_t>(0, count - 1)(m_rng);
-      }
+    if (fault.wrong()) {
+      const std::size_t index = m_faults.uniform(0, count - 1);
       c[index] = (c[index] + 1) % mm::kPrime;
     }
     return Reply::ok(mm::encodeResponse(problem.n, problem.m, c));
@@ -302,28 +213,10 @@ class MatmulSubnet final : public merit::subnet_sdk::Subnet {
     mm::multiplyCpu(a, b, c, problem.n, problem.k, problem.m, m_config.threads);
   }
 
-  Fault chooseFault() {
-    const double total = m_config.wrongRate + m_config.zeroRate + m_config.randomRate + m_config.dropRate;
-    if (m_role != Role::kMiner || total == 0.0) return Fault::kNone;
-    double u = 0;
-    {
-      std::lock_guard lock(m_rngMutex);
-      u = std::uniform_real_distribution<double>(0.0, 1.0)(m_rng);
-    }
-    double edge = m_config.dropRate;
-    if (u < edge) return Fault::kDrop;
-    if (u < (edge += m_config.zeroRate)) return Fault::kZero;
-    if (u < (edge += m_config.randomRate)) return Fault::kRandom;
-    if (u < (edge += m_config.wrongRate)) return Fault::kWrong;
-    return Fault::kNone;
-  }
-
   const MatmulConfig m_config;
-  const Role m_role;
-  bool m_useCuda = false;  // set in the constructor only
+  cfg::FaultInjector m_faults;  // thread-safe
+  bool m_useCuda = false;       // set in the constructor only
   std::atomic<bool> m_cudaFailureNoted{false};
-  std::mutex m_rngMutex;
-  std::mt19937_64 m_rng;  // guarded by m_rngMutex
 };
 
 }  // namespace

@@ -42,16 +42,22 @@ rc=$?
 [[ $rc -ne 0 ]] && grep -q "$WORK/missing.pt" "$WORK/missing.err" && ok "a missing model file is refused at start-up, named" \
   || bad "missing model (exit $rc): $(head -3 "$WORK/missing.err")"
 
-declare -A MINER_PID
+# The trained model's miner logs at warn, the untrained one's at info: the plugin's own copy of the
+# log façade (through merit_serving) must follow each miner's --log-level (MERIT_LOG, docs/SUBNETS.md).
+declare -A MINER_PID LOG_LEVEL=([trained]=warn [untrained]=info)
 for k in trained untrained; do
   "$MINER" -w owner -k $k --netuid 1 --plugin charlm --subnet-path "$SUBNETS" --bind 'tcp://127.0.0.1:*' \
-    --plugin-config "{model: $WORK/$k.pt, device: cpu, intra_op_threads: 1}" --log-level warn \
+    --plugin-config "{model: $WORK/$k.pt, device: cpu, intra_op_threads: 1}" --log-level "${LOG_LEVEL[$k]}" \
     > "$WORK/$k.out" 2> "$WORK/$k.err" &
   PIDS+=($!)
   MINER_PID[$k]=$!
 done
 wait_ready_long "$WORK/trained.out" && ok "trained model's miner serving" || bad "trained miner: $(head -3 "$WORK/trained.err")"
 wait_ready_long "$WORK/untrained.out" && ok "untrained model's miner serving" || bad "untrained miner: $(head -3 "$WORK/untrained.err")"
+grep -q "loaded model" "$WORK/untrained.err" && ok "the plugin's info line shows in the miner at --log-level info" \
+  || bad "no 'loaded model' line at info: $(head -c 400 "$WORK/untrained.err")"
+! grep -q "loaded model" "$WORK/trained.err" && ok "the plugin's info line is suppressed in the miner at --log-level warn" \
+  || bad "info line at warn: $(grep "loaded model" "$WORK/trained.err")"
 
 MERIT_VALIDATOR_STEP_INTERVAL_MS=300 MERIT_VALIDATOR_QUERY_TIMEOUT_MS=5000 MERIT_VALIDATOR_EMA_ALPHA=0.3 \
   "$VALIDATOR" -w owner -k validator --netuid 1 --plugin charlm --subnet-path "$SUBNETS" \

@@ -82,6 +82,8 @@ int main(int argc, char** argv) {
   if (metricsPort) cfg.loop.metricsPort = *metricsPort;
   if (logLevel) cfg.logLevel = *logLevel;
   if (auto ok = log::configure(cfg.logLevel); !ok) return fatal(ok.error().message());
+  // Plugins linking their own merit_util (fashion_mnist, charlm) read it when they are loaded.
+  if (auto ok = log::exportToEnvironment(); !ok) return fatal(ok.error().message());
   if (cfg.plugin.empty()) return fatal("no subnet plugin: set plugin in the config or pass --plugin");
   if (cfg.loop.stateFile.empty()) {
     cfg.loop.stateFile = (crypto::defaultMeritHome() / "validators" /

@@ -1,7 +1,10 @@
 #include "merit/util/log.h"
 
 #include <array>
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <mutex>
 
@@ -139,6 +142,33 @@ Level level(Category category) {
   return static_cast<Level>(detail::g_levels[static_cast<int>(category)].load());
 }
 
+std::string spec() {
+  std::array<int, kLevelNames.size()> uses{};
+  for (const auto& l : detail::g_levels) ++uses[l.load()];
+  std::size_t common = 0;
+  for (std::size_t i = 1; i < uses.size(); ++i) {
+    if (uses[i] > uses[common]) common = i;
+  }
+  std::string out(kLevelNames[common]);
+  for (int i = 0; i < static_cast<int>(Category::kCount); ++i) {
+    const unsigned char l = detail::g_levels[i].load();
+    if (l == common) continue;
+    out += ',';
+    out += kCategoryNames[i];
+    out += '=';
+    out += kLevelNames[l];
+  }
+  return out;
+}
+
+Result<void> exportToEnvironment() {
+  if (::setenv(kEnvironmentVariable, spec().c_str(), 1) != 0) {
+    return fail(ErrorCode::kInternal,
+                std::string("cannot set ") + kEnvironmentVariable + ": " + std::strerror(errno));
+  }
+  return {};
+}
+
 Result<void> setOutputFile(const std::string& path) {
   try {
     backend().setSink(std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, /*truncate=*/false));
@@ -168,5 +198,22 @@ bool RateLimiter::allow(std::uint64_t& suppressed) {
   m_suppressed.fetch_add(1, std::memory_order_relaxed);
   return false;
 }
+
+namespace {
+
+// Applies MERIT_LOG when this copy of the façade is initialised (see kEnvironmentVariable). Defined
+// last, so everything it uses is initialised before it runs.
+struct ApplyEnvironment {
+  ApplyEnvironment() {
+    const char* value = std::getenv(kEnvironmentVariable);
+    if (value == nullptr || *value == '\0') return;
+    if (auto ok = configure(value); !ok) {
+      write(Category::kGeneral, Level::kWarn,
+            std::string("ignoring ") + kEnvironmentVariable + ": " + ok.error().message());
+    }
+  }
+} g_applyEnvironment;
+
+}  // namespace
 
 }  // namespace merit::log

@@ -38,6 +38,22 @@ void setLevel(Category category, Level level);
 Level level(Category category);
 inline bool enabled(Category category, Level lvl);
 
+// The current levels as a spec that configure() accepts: the most common level bare, then the
+// categories that differ ("warn", "info,net=debug").
+std::string spec();
+
+// The environment variable that carries a log spec to every copy of this façade in a process.
+// Each copy (the binary's own, and one in each subnet plugin that links merit_util statically,
+// such as fashion_mnist and charlm through merit_serving) applies it once, when that copy is
+// initialised: at program start, or when the plugin is dlopen()ed. A bad value is ignored with a
+// warning. Daemons then apply their own --log-level / log_level, and export the result with
+// exportToEnvironment() so the plugins they load log at the same levels.
+inline constexpr const char* kEnvironmentVariable = "MERIT_LOG";
+
+// Sets MERIT_LOG to spec(). setenv() is not thread-safe: call it from main() before any thread
+// starts, and before loading plugins.
+Result<void> exportToEnvironment();
+
 // Sends all output to a file (appending) instead of stderr.
 Result<void> setOutputFile(const std::string& path);
 
