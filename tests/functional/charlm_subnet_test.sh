@@ -67,17 +67,7 @@ PIDS+=($!)
 wait_ready_long "$WORK/validator.out" && ok "validator running" || bad "validator: $(head -3 "$WORK/validator.err")"
 
 # Wait until the validator's weights are on chain and an epoch has paid out on them.
-for _ in $(seq 400); do
-  "$MERIT" metagraph --netuid 1 --json --weights > "$WORK/mg.json" 2>/dev/null
-  python3 - "$WORK/mg.json" <<'PY' && break
-import json, sys
-d = json.load(open(sys.argv[1]))
-n = {x["uid"]: x for x in d["neurons"]}
-w = dict((u, v) for u, v in n[0].get("weights", []))
-sys.exit(0 if w.get(1, 0) == 65535 and n[1]["incentive"] > n[2]["incentive"] else 1)
-PY
-  sleep 0.2
-done
+wait_for_payout 400
 python3 - "$WORK/mg.json" <<'PY' && ok "the trained model's miner earns more incentive than the untrained one's" \
   || bad "payout: $(head -c 800 "$WORK/mg.json")"
 import json, sys

@@ -58,3 +58,22 @@ start_dev_chain() {
   MERIT_CHAIN_URL=$(python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).readline())['rpc'])" "$WORK/chain.out")
   export MERIT_CHAIN_URL
 }
+
+# wait_for_payout [TRIES]: poll subnet 1's metagraph (0.2 s per try, default 300) until uid 0
+# (the validator) gives uid 1 the top weight and an epoch has paid uid 1 more incentive than
+# uid 2. The last metagraph read (with weights) is left in $WORK/mg.json for the test's checks.
+wait_for_payout() {
+  local tries=${1:-300}
+  for _ in $(seq "$tries"); do
+    "$MERIT" metagraph --netuid 1 --json --weights > "$WORK/mg.json" 2>/dev/null
+    python3 - "$WORK/mg.json" <<'PY' && return 0
+import json, sys
+d = json.load(open(sys.argv[1]))
+n = {x["uid"]: x for x in d["neurons"]}
+w = dict((u, v) for u, v in n[0].get("weights", []))
+sys.exit(0 if w.get(1, 0) == 65535 and n[1]["incentive"] > n[2]["incentive"] else 1)
+PY
+    sleep 0.2
+  done
+  return 1
+}

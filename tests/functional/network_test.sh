@@ -70,17 +70,7 @@ wait_ready "$WORK/validator.out" && ok "validator running" || bad "validator: $(
 
 # Wait until the validator has weights on chain and an epoch has paid out on them. (Before the
 # validator holds a permit, miners refuse it, and epochs without weights pay evenly.)
-for _ in $(seq 300); do
-  "$MERIT" metagraph --netuid 1 --json --weights > "$WORK/mg.json" 2>/dev/null
-  python3 - "$WORK/mg.json" <<'PY' && break
-import json, sys
-d = json.load(open(sys.argv[1]))
-n = {x["uid"]: x for x in d["neurons"]}
-w = dict((u, v) for u, v in n[0].get("weights", []))
-sys.exit(0 if w.get(1, 0) == 65535 and n[1]["incentive"] > n[2]["incentive"] else 1)
-PY
-  sleep 0.2
-done
+wait_for_payout 300
 python3 - "$WORK/mg.json" <<'PY' && ok "honest miner earns more incentive than the faulty one; validator earns dividends" || bad "payout: $(head -c 800 "$WORK/mg.json")"
 import json, sys
 d = json.load(open(sys.argv[1]))
