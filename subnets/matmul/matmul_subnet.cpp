@@ -29,8 +29,8 @@
 //                              INVALID_ARGUMENT); 2048 keeps the response (n*m*4 bytes) far below
 //                              the validator's 64 MiB response limit
 //   device: auto               miner: auto (CUDA if this build has the kernel and a device is
-//                              present, else the CPU, saying why on stderr), cpu, or cuda (refuse
-//                              to start without a usable CUDA device)
+//                              present, else the CPU, saying why on stderr), cpu, or cuda (the
+//                              same, with a warning when it falls back to the CPU)
 //   threads: 0                 miner: CPU threads per product (0 = one per hardware thread; 1..256)
 //   faults:                    miner only: make this miner misbehave, for tests
 //     wrong_rate: 0.0          fraction of answers with one element of C off by one
@@ -161,11 +161,10 @@ class MatmulSubnet final : public merit::subnet_sdk::Subnet {
       std::fprintf(stderr, "matmul: computing on CUDA device %s\n", what.c_str());
       return true;
     }
-    if (m_config.device == Device::kCuda) {
-      cfg::fail("matmul", "device", "cuda, but no usable CUDA device: " + why + " (use device: auto or cpu)");
-    }
-    std::fprintf(stderr, "matmul: no usable CUDA device (%s); computing on the CPU with %s threads\n",
-                 why.c_str(),
+    // Like merit_serving's models: a CUDA request without a usable device runs on the CPU, and
+    // says so (loudly when CUDA was asked for by name).
+    std::fprintf(stderr, "matmul: %sno usable CUDA device (%s); computing on the CPU with %s threads\n",
+                 m_config.device == Device::kCuda ? "WARNING: device: cuda, but " : "", why.c_str(),
                  m_config.threads == 0 ? "all hardware" : std::to_string(m_config.threads).c_str());
     return false;
   }

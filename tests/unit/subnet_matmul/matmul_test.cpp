@@ -278,8 +278,9 @@ TEST_CASE("configuration errors name the key") {
   CHECK(refusal(Role::kMiner, "[1, 2]").find("mapping") != std::string::npos);
   std::string what, why;
   if (!mm::cudaDeviceAvailable(what, why)) {
-    // No usable device: `cuda` refuses to start and says why; `auto` falls back to the CPU.
-    CHECK(refusal(Role::kMiner, "{device: cuda}").find("no usable CUDA device") != std::string::npos);
+    // No usable device: `cuda` and `auto` both fall back to the CPU (with a message on stderr),
+    // and the CPU answers correctly.
+    CHECK(plugin->create(Role::kMiner, "{device: cuda}").has_value());
     CHECK(plugin->create(Role::kMiner, "{device: auto}").has_value());
   }
 }
