@@ -270,6 +270,37 @@ class ColumnDivisors {
   std::vector<Divisor> m_divisors;
 };
 
+// safe_div of a whole number of units by a whole-unit sum, as the weights' row normalisation
+// and Yuma 2's bond column normalisation divide: I32F32 bits w * 2^32 by s * 2^32, i.e.
+// q = floor(w * 2^32 / s), for integers 0 <= w < 2^16 and 0 <= s < 2^48 (a zero divisor, a
+// column holding only zeros, gives 0, as safe_div's zero rule does there).
+//
+// Exact with one multiply and no correction step. With k the bit length of s
+// (2^(k-1) <= s < 2^k) and F = 48 + k, let c = ceil(2^F / s); then c * s - 2^F < s <= 2^(F-48),
+// so for every numerator n < 2^48, floor(n * c / 2^F) = floor(n / s) (the round-up
+// reciprocal bound: Granlund and Montgomery 1994, Lemire et al. 2019, theorem 1). The
+// numerators here are n = w * 2^32 < 2^48, so q = floor(w * c / 2^(16 + k)), computed as the
+// high half of (w << (48 - k)) * c: w << (48 - k) < 2^(64 - k) and c <= 2^49 + 1 both fit 64
+// bits, and the shift only moves the binary point (2^(48-k) / 2^64 = 1 / 2^(16+k)).
+class UnitsDivisor {
+ public:
+  UnitsDivisor() = default;
+  explicit UnitsDivisor(uint64_t s) {
+    if (s == 0) return;  // c = 0: every quotient is 0
+    const int k = 64 - __builtin_clzll(s);
+    m_c = static_cast<uint64_t>(((UInt128{1} << (48 + k)) + (s - 1)) / s);
+    m_preShift = 48 - k;
+  }
+  // Precondition: w < 2^16.
+  I32F32 divide(uint64_t w) const {
+    return I32F32::fromBits(static_cast<int64_t>((static_cast<UInt128>(w << m_preShift) * m_c) >> 64));
+  }
+
+ private:
+  uint64_t m_c = 0;
+  int m_preShift = 0;
+};
+
 // One dense row of n accumulators (zero between rows) that records which columns were written,
 // so that its non-zero entries can be visited in column order in O(touched log touched) for a
 // sparse row and O(n) for a dense one. Columns never written hold zero, which none of the
@@ -700,10 +731,14 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
           rowSumUnits += w.value;
         }
       }
-      const I32F32 rowSum = I32F32::fromInt(static_cast<int64_t>(rowSumUnits));
-      if (rowSum > I32F32::zero()) {
-        const I32F32Divisor divisor(rowSum);
-        for (std::size_t p = rowBegin; p < weights.size; ++p) weights.val[p] = divisor.safeDivide(weights.val[p]);
+      // inplace_row_normalize_sparse: each entry, fromInt(value), safe_div'ed by fromInt(the row
+      // sum) where that is positive, which UnitsDivisor computes from the whole units (values
+      // below 2^16, a sum below 2^31). The units are read back from the entry just stored.
+      if (rowSumUnits > 0) {
+        const UnitsDivisor divisor(rowSumUnits);
+        for (std::size_t p = rowBegin; p < weights.size; ++p) {
+          weights.val[p] = divisor.divide(static_cast<uint64_t>(weights.val[p].bits()) >> 32);
+        }
       }
     }
     weights.endRow(buffers.weightsSorted[i] != 0);  // a subsequence of input row i
@@ -988,7 +1023,10 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
   } else {
     // bonds column-normalised; delta = col_normalize(row_hadamard(weights_for_bonds, active_stake)),
     // kept in place of weights_for_bonds' values, which nothing reads afterwards.
-    const ColumnDivisors bondNorm(bondColSum);
+    // col_normalize(bonds): each raw bond, fromInt(b), safe_div'ed by its column's sum of them,
+    // a whole number of units below 4096 * 65536 (bondColSum holds fromInt of it): UnitsDivisor.
+    std::vector<UnitsDivisor> bondNorm(n);
+    for (std::size_t j = 0; j < n; ++j) bondNorm[j] = UnitsDivisor(static_cast<uint64_t>(bondColSum[j].bits()) >> 32);
     UninitializedArray<I32F32>& delta = wb.val;
     for (std::size_t i = 0; !deltaHere && i < n; ++i) {  // (else the clipping pass made delta)
       for (std::size_t p = wb.begin(i); p < wb.end(i); ++p) {
@@ -1002,7 +1040,7 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
     emaRows(
         wb, [&](std::size_t p) { return mulProportions(alpha, deltaNorm.apply(wb.col[p], delta[p])); },
         [&](std::size_t q) {
-          return mulProportions(oneMinusAlpha, bondNorm.apply(bonds.col[q], bondUnits(bonds.val[q])));
+          return mulProportions(oneMinusAlpha, bondNorm[bonds.col[q]].divide(bonds.val[q]));
         },
         std::true_type{});
     // One pass over the EMA rows for dividends = matmul_transpose(col_normalize(ema), incentive)
