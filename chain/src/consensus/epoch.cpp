@@ -39,10 +39,16 @@ uint64_t saturatingSub(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
 //    one with something below 65536), stays below 2^60 and never reaches int64's limit, so a
 //    plain sum equals the saturating one.
 // Each use below says why its operands are in range.
+//
+// mulProportions forms that product in 64 bits: for a, b in [0, 2^32], a * b <= 2^64, and it
+// reaches 2^64 only when a = b = 2^32 (the only value in range with bit 32 set), where the
+// 64-bit product wraps to 0. So floor(a * b / 2^32) is the wrapped product shifted right by 32,
+// plus 2^32 exactly when both have bit 32 set, which is (a & b & 2^32). A 64-bit multiply is
+// cheaper than a widening 64x64->128 one, and the EMA and dividends passes do several an entry.
 inline I32F32 mulProportions(I32F32 a, I32F32 b) {
-  const UInt128 product =
-      static_cast<UInt128>(static_cast<uint64_t>(a.bits())) * static_cast<uint64_t>(b.bits());
-  return I32F32::fromBits(static_cast<int64_t>(product >> 32));
+  const uint64_t au = static_cast<uint64_t>(a.bits());
+  const uint64_t bu = static_cast<uint64_t>(b.bits());
+  return I32F32::fromBits(static_cast<int64_t>(((au * bu) >> 32) | (au & bu & (uint64_t{1} << 32))));
 }
 inline I32F32 addBounded(I32F32 a, I32F32 b) {
   return I32F32::fromBits(a.bits() + b.bits());
@@ -262,6 +268,37 @@ class ColumnDivisors {
     int preShift;
   };
   std::vector<Divisor> m_divisors;
+};
+
+// safe_div of a whole number of units by a whole-unit sum, as the weights' row normalisation
+// and Yuma 2's bond column normalisation divide: I32F32 bits w * 2^32 by s * 2^32, i.e.
+// q = floor(w * 2^32 / s), for integers 0 <= w < 2^16 and 0 <= s < 2^48 (a zero divisor, a
+// column holding only zeros, gives 0, as safe_div's zero rule does there).
+//
+// Exact with one multiply and no correction step. With k the bit length of s
+// (2^(k-1) <= s < 2^k) and F = 48 + k, let c = ceil(2^F / s); then c * s - 2^F < s <= 2^(F-48),
+// so for every numerator n < 2^48, floor(n * c / 2^F) = floor(n / s) (the round-up
+// reciprocal bound: Granlund and Montgomery 1994, Lemire et al. 2019, theorem 1). The
+// numerators here are n = w * 2^32 < 2^48, so q = floor(w * c / 2^(16 + k)), computed as the
+// high half of (w << (48 - k)) * c: w << (48 - k) < 2^(64 - k) and c <= 2^49 + 1 both fit 64
+// bits, and the shift only moves the binary point (2^(48-k) / 2^64 = 1 / 2^(16+k)).
+class UnitsDivisor {
+ public:
+  UnitsDivisor() = default;
+  explicit UnitsDivisor(uint64_t s) {
+    if (s == 0) return;  // c = 0: every quotient is 0
+    const int k = 64 - __builtin_clzll(s);
+    m_c = static_cast<uint64_t>(((UInt128{1} << (48 + k)) + (s - 1)) / s);
+    m_preShift = 48 - k;
+  }
+  // Precondition: w < 2^16.
+  I32F32 divide(uint64_t w) const {
+    return I32F32::fromBits(static_cast<int64_t>((static_cast<UInt128>(w << m_preShift) * m_c) >> 64));
+  }
+
+ private:
+  uint64_t m_c = 0;
+  int m_preShift = 0;
 };
 
 // One dense row of n accumulators (zero between rows) that records which columns were written,
@@ -694,10 +731,14 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
           rowSumUnits += w.value;
         }
       }
-      const I32F32 rowSum = I32F32::fromInt(static_cast<int64_t>(rowSumUnits));
-      if (rowSum > I32F32::zero()) {
-        const I32F32Divisor divisor(rowSum);
-        for (std::size_t p = rowBegin; p < weights.size; ++p) weights.val[p] = divisor.safeDivide(weights.val[p]);
+      // inplace_row_normalize_sparse: each entry, fromInt(value), safe_div'ed by fromInt(the row
+      // sum) where that is positive, which UnitsDivisor computes from the whole units (values
+      // below 2^16, a sum below 2^31). The units are read back from the entry just stored.
+      if (rowSumUnits > 0) {
+        const UnitsDivisor divisor(rowSumUnits);
+        for (std::size_t p = rowBegin; p < weights.size; ++p) {
+          weights.val[p] = divisor.divide(static_cast<uint64_t>(weights.val[p].bits()) >> 32);
+        }
       }
     }
     weights.endRow(buffers.weightsSorted[i] != 0);  // a subsequence of input row i
@@ -818,8 +859,9 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
     }
   }
 
-  // mat_ema_sparse(newM, bonds, alpha) with newM's entries given by newValue(p) for the entries
-  // p of `structure` and the old bonds' by oldValue(p): kept entries > 0, in column order, and
+  // mat_ema_sparse(newM, bonds, alpha) with alpha * newM's entries given by newTerm(p) for the
+  // entries p of `structure` and (1 - alpha) * the old bonds' by oldTerm(q): kept entries > 0
+  // (their sum, or a term alone where only one side has the column), in column order, and
   // their column sums in emaColSum. Both values are proportions (Yuma 3: weights and bonds in
   // [0, 1]; Yuma 2: column-normalised), as are alpha and 1 - alpha, so each product is a
   // proportion, alpha*new + (1-alpha)*old <= alpha + (1 - alpha) = 1, and a column sums at most
@@ -828,13 +870,24 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
   const I32F32 oneMinusAlpha = I32F32::one().saturatingSub(alpha);
   Csr& ema = buffers.ema;
   std::vector<I32F32> emaColSum(n);
-  auto emaRows = [&](const Csr& structure, auto&& newValue, auto&& oldValue) {
+  // Yuma 2 only: the largest kept EMA entry of each column, before normalisation. Column
+  // normalisation divides every entry of column j by the same emaColSum[j], and
+  // floor(a * 2^32 / d) does not decrease as a grows, so the maximum of the normalised column
+  // is the normalised maximum: colMax[j] = emaNorm(j, emaColMax[j]) exactly, with no pass over
+  // the normalised matrix (an empty column gives 0 either way).
+  std::vector<I32F32> emaColMax(hp.yuma3 ? 0 : n);
+  auto emaRows = [&](const Csr& structure, auto&& newTerm, auto&& oldTerm, auto trackMax) {
     DenseRow<I32F32> acc(n);
     ema.reset(n, structure.size + bonds.size);  // a row's entries are among its two inputs' columns
     auto emit = [&](uint16_t j, I32F32 v) {
       if (v > I32F32::zero()) {
         ema.push(j, v);
         emaColSum[j] = addBounded(emaColSum[j], v);
+        if constexpr (decltype(trackMax)::value) {
+          // A branch, not std::max: that returns a reference, which kept v in memory and made
+          // every entry wait on a store to the stack. A column's maximum rarely changes.
+          if (emaColMax[j] < v) emaColMax[j] = v;
+        }
       }
     };
     for (std::size_t i = 0; i < n; ++i) {
@@ -848,8 +901,7 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
         // The same columns on both sides (the common case: a validator keeps weighting the uids
         // it holds bonds on): the merge below would take its "both" branch for every entry.
         for (std::size_t p = pBegin, q = qBegin; p < pEnd; ++p, ++q) {
-          emit(structure.col[p],
-               addBounded(mulProportions(alpha, newValue(p)), mulProportions(oneMinusAlpha, oldValue(q))));
+          emit(structure.col[p], addBounded(newTerm(p), oldTerm(q)));
         }
       } else if (sorted) {
         // Both rows in column order: merge them (the same sums, 0 + alpha*new + (1-alpha)*old).
@@ -859,28 +911,27 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
           const uint16_t a = structure.col[p];
           const uint16_t b = bonds.col[q];
           if (a == b) {  // the common case first
-            emit(a,
-                 addBounded(mulProportions(alpha, newValue(p)), mulProportions(oneMinusAlpha, oldValue(q))));
+            emit(a, addBounded(newTerm(p), oldTerm(q)));
             ++p;
             ++q;
           } else if (a < b) {
-            emit(a, mulProportions(alpha, newValue(p)));
+            emit(a, newTerm(p));
             ++p;
           } else {
-            emit(b, mulProportions(oneMinusAlpha, oldValue(q)));
+            emit(b, oldTerm(q));
             ++q;
           }
         }
-        for (; p < pEnd; ++p) emit(structure.col[p], mulProportions(alpha, newValue(p)));
-        for (; q < qEnd; ++q) emit(bonds.col[q], mulProportions(oneMinusAlpha, oldValue(q)));
+        for (; p < pEnd; ++p) emit(structure.col[p], newTerm(p));
+        for (; q < qEnd; ++q) emit(bonds.col[q], oldTerm(q));
       } else {
         for (std::size_t p = pBegin; p < pEnd; ++p) {
           I32F32& a = acc.at(structure.col[p]);
-          a = addBounded(a, mulProportions(alpha, newValue(p)));
+          a = addBounded(a, newTerm(p));
         }
         for (std::size_t q = qBegin; q < qEnd; ++q) {
           I32F32& a = acc.at(bonds.col[q]);
-          a = addBounded(a, mulProportions(oneMinusAlpha, oldValue(q)));
+          a = addBounded(a, oldTerm(q));
         }
         acc.drain(emit);
       }
@@ -889,7 +940,10 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
   };
 
   std::vector<I32F32> dividends(n);
-  std::vector<I32F32> colMax;  // Yuma 2: column maxima of the normalised EMA
+  // Stored bonds, only for rows with a new permit: Yuma 3 the EMA, Yuma 2 the normalised EMA
+  // max-upscaled per column (inplace_col_max_upscale_sparse); each entry fixedProportionToU16 of
+  // a proportion (an EMA entry, or a normalised one divided by its column's maximum).
+  std::vector<std::vector<UidValue>> storedBonds(n);
   if (hp.yuma3) {
     if (liquidAlpha) {
       // mat_ema_alpha_sparse(weights_for_bonds, bonds, liquid alphas), as matEmaLiquidAlphaSparse:
@@ -942,11 +996,14 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
     } else {
       if (clippedView) {
         emaRows(
-            wb, [&](std::size_t p) { return clipOf(wb.col[p], wb.val[p]); },
-            [&](std::size_t p) { return bondProportion(bonds.val[p]); });
+            wb, [&](std::size_t p) { return mulProportions(alpha, clipOf(wb.col[p], wb.val[p])); },
+            [&](std::size_t q) { return mulProportions(oneMinusAlpha, bondProportion(bonds.val[q])); },
+            std::false_type{});
       } else {
         emaRows(
-            wb, [&](std::size_t p) { return wb.val[p]; }, [&](std::size_t p) { return bondProportion(bonds.val[p]); });
+            wb, [&](std::size_t p) { return mulProportions(alpha, wb.val[p]); },
+            [&](std::size_t q) { return mulProportions(oneMinusAlpha, bondProportion(bonds.val[q])); },
+            std::false_type{});
       }
     }
     // bonds_per_validator = row_sum(mat_vec_mul(col_normalize(ema), incentive)); the products
@@ -966,7 +1023,10 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
   } else {
     // bonds column-normalised; delta = col_normalize(row_hadamard(weights_for_bonds, active_stake)),
     // kept in place of weights_for_bonds' values, which nothing reads afterwards.
-    const ColumnDivisors bondNorm(bondColSum);
+    // col_normalize(bonds): each raw bond, fromInt(b), safe_div'ed by its column's sum of them,
+    // a whole number of units below 4096 * 65536 (bondColSum holds fromInt of it): UnitsDivisor.
+    std::vector<UnitsDivisor> bondNorm(n);
+    for (std::size_t j = 0; j < n; ++j) bondNorm[j] = UnitsDivisor(static_cast<uint64_t>(bondColSum[j].bits()) >> 32);
     UninitializedArray<I32F32>& delta = wb.val;
     for (std::size_t i = 0; !deltaHere && i < n; ++i) {  // (else the clipping pass made delta)
       for (std::size_t p = wb.begin(i); p < wb.end(i); ++p) {
@@ -978,20 +1038,37 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
     }
     const ColumnDivisors deltaNorm(deltaColSum);
     emaRows(
-        wb, [&](std::size_t p) { return deltaNorm.apply(wb.col[p], delta[p]); },
-        [&](std::size_t p) { return bondNorm.apply(bonds.col[p], bondUnits(bonds.val[p])); });
-    // ema column-normalised in place; dividends = matmul_transpose(ema, incentive); and the
-    // column maxima for the stored (max-upscaled) bonds.
+        wb, [&](std::size_t p) { return mulProportions(alpha, deltaNorm.apply(wb.col[p], delta[p])); },
+        [&](std::size_t q) {
+          return mulProportions(oneMinusAlpha, bondNorm[bonds.col[q]].divide(bonds.val[q]));
+        },
+        std::true_type{});
+    // One pass over the EMA rows for dividends = matmul_transpose(col_normalize(ema), incentive)
+    // and the stored bonds, which need the normalised EMA's column maxima first: those come
+    // from the raw maxima (see emaColMax), so the normalised matrix is never stored or re-read.
     const ColumnDivisors emaNorm(emaColSum);
-    colMax.assign(n, I32F32::zero());
+    std::vector<I32F32> colMax(n);
+    for (std::size_t j = 0; j < n; ++j) colMax[j] = emaNorm.apply(j, emaColMax[j]);  // max <= sum
+    const ColumnDivisors maxUpscale(colMax);
     for (std::size_t i = 0; i < n; ++i) {
       I32F32 acc;
-      for (std::size_t p = ema.begin(i); p < ema.end(i); ++p) {
-        const uint16_t j = ema.col[p];
-        const I32F32 v = emaNorm.apply(j, ema.val[p]);
-        ema.val[p] = v;
-        acc = addBounded(acc, mulProportions(incentive[j], v));  // proportions, n products at most
-        if (colMax[j] < v) colMax[j] = v;
+      const std::size_t pBegin = ema.begin(i);
+      const std::size_t pEnd = ema.end(i);
+      if (newPermit[i]) {
+        std::vector<UidValue>& row = storedBonds[i];
+        row.resize(pEnd - pBegin);
+        UidValue* stored = row.data();
+        for (std::size_t p = pBegin; p < pEnd; ++p) {
+          const uint16_t j = ema.col[p];
+          const I32F32 v = emaNorm.apply(j, ema.val[p]);
+          acc = addBounded(acc, mulProportions(incentive[j], v));  // proportions, n products at most
+          *stored++ = {j, proportionToU16(maxUpscale.apply(j, v))};  // v <= colMax[j]
+        }
+      } else {
+        for (std::size_t p = pBegin; p < pEnd; ++p) {
+          const uint16_t j = ema.col[p];
+          acc = addBounded(acc, mulProportions(incentive[j], emaNorm.apply(j, ema.val[p])));
+        }
       }
       dividends[i] = acc;
     }
@@ -1027,28 +1104,16 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
   out.serverEmission = toAmounts(serverShare, input.raoEmission);
   out.validatorEmission = toAmounts(validatorShare, input.raoEmission);
   out.validatorPermit = newPermit;
-  // Stored bonds: Yuma 3 the EMA, Yuma 2 the normalised EMA max-upscaled per column
-  // (inplace_col_max_upscale_sparse), only for rows with a new permit.
-  std::optional<ColumnDivisors> maxUpscale;
-  if (!hp.yuma3) maxUpscale.emplace(colMax);
-  out.bonds.resize(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!newPermit[i]) continue;
-    std::vector<UidValue>& row = out.bonds[i];
-    row.resize(ema.end(i) - ema.begin(i));
-    UidValue* stored = row.data();
-    // fixedProportionToU16 of an EMA entry, a proportion (max-upscaled ones too: divided by
-    // their column's maximum).
-    if (maxUpscale) {
-      for (std::size_t p = ema.begin(i); p < ema.end(i); ++p) {
-        const uint16_t j = ema.col[p];
-        *stored++ = {j, proportionToU16(maxUpscale->apply(j, ema.val[p]))};
-      }
-    } else {
-      for (std::size_t p = ema.begin(i); p < ema.end(i); ++p)
-        *stored++ = {ema.col[p], proportionToU16(ema.val[p])};
+  if (hp.yuma3) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!newPermit[i]) continue;
+      std::vector<UidValue>& row = storedBonds[i];
+      row.resize(ema.end(i) - ema.begin(i));
+      UidValue* stored = row.data();
+      for (std::size_t p = ema.begin(i); p < ema.end(i); ++p) *stored++ = {ema.col[p], proportionToU16(ema.val[p])};
     }
   }
+  out.bonds = std::move(storedBonds);
   return out;
 }
 
