@@ -108,18 +108,26 @@ int runBlock(const ChainSettings& chain, const KeyOptions& o, std::uint64_t numb
   return kExitOk;
 }
 
-int runBalance(const ChainSettings& chain, const KeyOptions& o, const std::string& address) {
-  std::string addr = address;
+// account_get for ADDRESS, or for the wallet's coldkey when ADDRESS is empty; `addr` receives the
+// address read.
+Result<json> readAccount(const ChainSettings& chain, const KeyOptions& o, const std::string& address,
+                         std::string& addr) {
+  addr = address;
   if (addr.empty()) {
     auto pub = coldkeyPublicOf(o);
-    if (!pub) return report(pub.error().withContext("wallet '" + o.wallet + "' (or give an ADDRESS)"));
+    if (!pub) return fail(pub.error().withContext("wallet '" + o.wallet + "' (or give an ADDRESS)"));
     addr = crypto::ss58Address(*pub);
   } else if (auto id = parseAddress(addr, "ADDRESS"); !id) {
-    return report(id.error());
+    return fail(id.error());
   }
   auto client = connectChain(chain.url);
-  if (!client) return report(client.error());
-  auto acc = (*client)->call("account_get", json::array({addr}));
+  if (!client) return fail(client.error());
+  return (*client)->call("account_get", json::array({addr}));
+}
+
+int runBalance(const ChainSettings& chain, const KeyOptions& o, const std::string& address) {
+  std::string addr;
+  auto acc = readAccount(chain, o, address, addr);
   if (!acc) return report(acc.error());
   if (o.json) {
     std::printf("%s\n", acc->dump(2).c_str());
@@ -235,17 +243,8 @@ int runStake(const ChainSettings& chain, const KeyOptions& o, const std::string&
 }
 
 int runStakeShow(const ChainSettings& chain, const KeyOptions& o, const std::string& address) {
-  std::string addr = address;
-  if (addr.empty()) {
-    auto pub = coldkeyPublicOf(o);
-    if (!pub) return report(pub.error().withContext("wallet '" + o.wallet + "' (or give an ADDRESS)"));
-    addr = crypto::ss58Address(*pub);
-  } else if (auto id = parseAddress(addr, "ADDRESS"); !id) {
-    return report(id.error());
-  }
-  auto client = connectChain(chain.url);
-  if (!client) return report(client.error());
-  auto acc = (*client)->call("account_get", json::array({addr}));
+  std::string addr;
+  auto acc = readAccount(chain, o, address, addr);
   if (!acc) return report(acc.error());
   // Name the wallet's own hotkeys where we can.
   std::map<std::string, std::string> names;
