@@ -1,52 +1,31 @@
 // merit_rpc against a real in-process node and HTTP server on loopback.
 #include "merit/rpc/client.h"
 
-#include <filesystem>
 #include <thread>
 
 #include <doctest/doctest.h>
 
+#include "live_chain.h"
 #include "test_support.h"
 
-#include "merit/chain/config.h"
-#include "merit/chain/rpc_server.h"
 #include "merit/crypto/ss58.h"
 
 namespace merit::rpc {
 namespace {
 
-namespace fs = std::filesystem;
 using namespace merit::tx;
 
 crypto::PrivateKey keyOf(int n) { return test::testKey(n); }
 
-struct LiveChain {
-  fs::path dir;
-  SystemClock clock;
-  std::unique_ptr<chain::Node> node;
-  std::unique_ptr<chain::RpcServer> rpc;
-  LiveChain() {
-    char tmpl[] = "/tmp/merit_rpc_test_XXXXXX";
-    dir = ::mkdtemp(tmpl);
-    auto cfg = chain::devPreset().node;
-    cfg.dataDir = dir.string();
-    cfg.blockTime = std::chrono::milliseconds(50);
-    for (int i = 1; i <= 3; ++i) cfg.genesis.balances.emplace_back(keyOf(i).publicKey().accountId(), 100 * kRaoPerMerit);
-    node = std::move(chain::Node::open(cfg, chain::devAuthorityKey(), clock).value());
-    rpc = std::move(chain::RpcServer::start(*node, "127.0.0.1", 0).value());
-    node->start();
-  }
-  ~LiveChain() {
-    rpc->stop();
-    node->stop();
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(rpc->port()); }
-};
+// Three funded accounts, no subnets.
+test::LiveChainOptions threeAccounts() {
+  test::LiveChainOptions o;
+  for (int i = 1; i <= 3; ++i) o.balances.emplace_back(keyOf(i).publicKey().accountId(), 100 * kRaoPerMerit);
+  return o;
+}
 
 TEST_CASE("submit waits for inclusion and reports success or the named error") {
-  LiveChain c;
+  test::LiveChain c(threeAccounts());
   auto client = ChainClient::connect(c.url());
   REQUIRE(client);
   CHECK((*client)->genesisHash() == c.node->genesisHash());
@@ -73,7 +52,7 @@ TEST_CASE("submit waits for inclusion and reports success or the named error") {
 }
 
 TEST_CASE("a second client using the same account recovers its nonce") {
-  LiveChain c;
+  test::LiveChain c(threeAccounts());
   auto a = ChainClient::connect(c.url());
   auto b = ChainClient::connect(c.url());
   REQUIRE(a);
@@ -95,7 +74,7 @@ TEST_CASE("unreachable chains and bad URLs are clear errors with bounded retries
   CHECK(none.error().message().find("cannot reach") != std::string::npos);
   CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
   CHECK_FALSE(ChainClient::connect("ftp://x"));
-  LiveChain c;
+  test::LiveChain c(threeAccounts());
   auto client = ChainClient::connect(c.url());
   REQUIRE(client);
   auto bad = (*client)->call("no_such_method");
@@ -113,24 +92,10 @@ namespace merit::rpc {
 namespace {
 
 TEST_CASE("the metagraph cache follows the block feed") {
-  char tmpl[] = "/tmp/merit_mg_test_XXXXXX";
-  fs::path dir = ::mkdtemp(tmpl);
-  SystemClock clock;
-  auto cfg = chain::devPreset().node;
-  cfg.dataDir = dir.string();
-  cfg.blockTime = std::chrono::milliseconds(50);
-  cfg.genesis.balances.emplace_back(keyOf(1).publicKey().accountId(), 100 * kRaoPerMerit);
-  chain::Runtime::GenesisSubnet sn;
-  sn.owner = keyOf(1).publicKey().accountId();
-  sn.plugin = "hash";
-  cfg.genesis.subnets.push_back(sn);
-  auto node = std::move(chain::Node::open(cfg, chain::devAuthorityKey(), clock).value());
-  auto feed = std::move(chain::BlockFeed::bind("tcp://127.0.0.1:*").value());
-  chain::BlockFeed* f = feed.get();
-  node->onBlock([f](const chain::Block& b) { f->publish(b); });
-  auto rpc = std::move(chain::RpcServer::start(*node, "127.0.0.1", 0, feed->endpoint()).value());
-  node->start();
-  std::string url = "http://127.0.0.1:" + std::to_string(rpc->port());
+  test::LiveChain chain({.balances = {{keyOf(1).publicKey().accountId(), 100 * kRaoPerMerit}},
+                         .subnets = {test::hashSubnet(keyOf(1))},
+                         .feed = true});
+  const std::string url = chain.url();
 
   MetagraphCache::Options o;
   o.pollInterval = std::chrono::milliseconds(5000);  // long: updates must come from the feed
@@ -154,10 +119,6 @@ TEST_CASE("the metagraph cache follows the block feed") {
   CHECK((*cache)->refreshCount() > 0);
   CHECK_FALSE((*cache)->stale());
   (*cache)->stop();
-  rpc->stop();
-  node->stop();
-  std::error_code ec;
-  fs::remove_all(dir, ec);
 }
 
 TEST_CASE("malformed metagraph JSON is an error naming the field") {

@@ -5,11 +5,9 @@
 
 #include <doctest/doctest.h>
 
-#include "merit/chain/config.h"
-#include "merit/chain/feed.h"
-#include "merit/chain/rpc_server.h"
 #include "merit/net/axon.h"
 #include "merit/validator/validator.h"
+#include "live_chain.h"
 #include "test_support.h"
 
 namespace merit::validator {
@@ -52,23 +50,10 @@ net::ModuleHandler hashHandler(bool honest) {
 
 TEST_CASE("validator: honest miner outscores a wrong one, weights land, scores survive a restart") {
   test::TempDir dir{"merit_validator_loop"};
-  SystemClock clock;
-  auto cfg = chain::devPreset().node;
-  cfg.dataDir = (dir.path() / "chain").string();
-  cfg.blockTime = std::chrono::milliseconds(50);
-  cfg.genesis.balances.emplace_back(keyOf(1).publicKey().accountId(), 1000 * kRaoPerMerit);
-  chain::Runtime::GenesisSubnet sn;
-  sn.owner = keyOf(1).publicKey().accountId();
-  sn.plugin = "hash";
-  sn.overrides = {{Hyper::kTempo, 10}, {Hyper::kWeightsRateLimit, 2}};
-  cfg.genesis.subnets.push_back(sn);
-  auto node = std::move(chain::Node::open(cfg, chain::devAuthorityKey(), clock).value());
-  auto feed = std::move(chain::BlockFeed::bind("tcp://127.0.0.1:*").value());
-  chain::BlockFeed* f = feed.get();
-  node->onBlock([f](const chain::Block& b) { f->publish(b); });
-  auto rpcServer = std::move(chain::RpcServer::start(*node, "127.0.0.1", 0, feed->endpoint()).value());
-  node->start();
-  std::string url = "http://127.0.0.1:" + std::to_string(rpcServer->port());
+  test::LiveChain chain({.balances = {{keyOf(1).publicKey().accountId(), 1000 * kRaoPerMerit}},
+                         .subnets = {test::hashSubnet(keyOf(1), {{Hyper::kTempo, 10}, {Hyper::kWeightsRateLimit, 2}})},
+                         .feed = true});
+  const std::string url = chain.url();
   auto client = std::move(rpc::ChainClient::connect(url).value());
 
   auto validatorKey = keyOf(10);
@@ -145,8 +130,6 @@ TEST_CASE("validator: honest miner outscores a wrong one, weights land, scores s
   auto stranger = Validator::start(vc, keyOf(11), std::make_unique<HashTask>());
   REQUIRE_FALSE(stranger);
   for (auto& a : axons) a->stop();
-  rpcServer->stop();
-  node->stop();
 }
 
 }  // namespace

@@ -4,10 +4,8 @@
 
 #include <doctest/doctest.h>
 
-#include "merit/chain/config.h"
-#include "merit/chain/feed.h"
-#include "merit/chain/rpc_server.h"
 #include "merit/validator/weights.h"
+#include "live_chain.h"
 #include "test_support.h"
 
 namespace merit::validator {
@@ -16,31 +14,14 @@ namespace {
 using namespace merit::tx;
 crypto::PrivateKey keyOf(int n) { return test::testKey(n, 0x5a); }
 
-struct LiveChain {
-  test::TempDir dir{"merit_weights_test"};
-  SystemClock clock;
-  std::unique_ptr<chain::Node> node;
-  std::unique_ptr<chain::RpcServer> rpc;
-  explicit LiveChain(bool commitReveal) {
-    auto cfg = chain::devPreset().node;
-    cfg.dataDir = dir.path().string();
-    cfg.blockTime = std::chrono::milliseconds(40);
-    cfg.genesis.balances.emplace_back(keyOf(1).publicKey().accountId(), 1000 * kRaoPerMerit);
-    chain::Runtime::GenesisSubnet sn;
-    sn.owner = keyOf(1).publicKey().accountId();
-    sn.plugin = "hash";
-    sn.overrides = {{Hyper::kTempo, 8}, {Hyper::kWeightsRateLimit, 3}, {Hyper::kCommitReveal, commitReveal ? 1u : 0u}};
-    cfg.genesis.subnets.push_back(sn);
-    node = std::move(chain::Node::open(cfg, chain::devAuthorityKey(), clock).value());
-    rpc = std::move(chain::RpcServer::start(*node, "127.0.0.1", 0).value());
-    node->start();
-  }
-  ~LiveChain() {
-    rpc->stop();
-    node->stop();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(rpc->port()); }
-};
+// Subnet 1 (tempo 8, weights rate limit 3) owned by keyOf(1), which holds 1000 MERIT.
+test::LiveChainOptions subnetChain(bool commitReveal) {
+  return {.blockTime = std::chrono::milliseconds(40),
+          .balances = {{keyOf(1).publicKey().accountId(), 1000 * kRaoPerMerit}},
+          .subnets = {test::hashSubnet(keyOf(1), {{Hyper::kTempo, 8},
+                                                   {Hyper::kWeightsRateLimit, 3},
+                                                   {Hyper::kCommitReveal, commitReveal ? 1u : 0u}})}};
+}
 
 // Registers validator (uid 0) and two miners, stakes the validator, waits for its permit.
 void setUp(rpc::ChainClient& c, const crypto::PrivateKey& validator) {
@@ -58,7 +39,7 @@ void setUp(rpc::ChainClient& c, const crypto::PrivateKey& validator) {
 }
 
 TEST_CASE("set_weights: never too fast, once per tempo, weights land on chain") {
-  LiveChain chain(false);
+  test::LiveChain chain(subnetChain(false));
   auto client = rpc::ChainClient::connect(chain.url());
   REQUIRE(client);
   auto validator = keyOf(10);
@@ -91,7 +72,7 @@ TEST_CASE("set_weights: never too fast, once per tempo, weights land on chain") 
 }
 
 TEST_CASE("commit-reveal: commit, keep the salt, reveal in the reveal epoch") {
-  LiveChain chain(true);
+  test::LiveChain chain(subnetChain(true));
   auto client = rpc::ChainClient::connect(chain.url());
   REQUIRE(client);
   auto validator = keyOf(10);
