@@ -1,11 +1,9 @@
 #include "torch_fixtures.h"
 
-#include <atomic>
 #include <c10/core/InferenceMode.h>
 #include <cmath>
 #include <limits>
 #include <random>
-#include <unistd.h>
 
 #include <torch/cuda.h>
 #include <torch/script.h>
@@ -44,18 +42,6 @@ SavedModel save(torch::jit::Module module, const std::filesystem::path& dir, con
 }
 
 }  // namespace
-
-TempDir::TempDir() {
-  static std::atomic<int> counter{0};
-  m_path = std::filesystem::temp_directory_path() /
-           ("merit-serving-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  std::filesystem::create_directories(m_path);
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(m_path, ec);
-}
 
 SavedModel saveLinearModel(const std::filesystem::path& dir, int inFeatures, int outFeatures) {
   torch::manual_seed(7);

@@ -10,21 +10,12 @@
 #include <string>
 
 #include "merit/serving/tensor.h"
+#include "test_support.h"
 
 namespace merit::serving::test {
 
-// A fresh directory under the system temp directory, removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return m_path; }
-
- private:
-  std::filesystem::path m_path;
-};
+// Temporary directories: the shared test helper (tests/support/test_support.h).
+using TempDir = merit::test::TempDir;
 
 struct SavedModel {
   std::string path;
