@@ -68,6 +68,14 @@ struct Gate {
   }
 };
 
+// Module "slow": every batch blocks on `gate` until the test releases it, then answers empty OKs.
+ModuleHandler slowModule(Gate& gate) {
+  return {"slow", 1, [&gate](std::span<const wire::Request> batch) {
+            gate.wait();
+            return std::vector<Reply>(batch.size());
+          }};
+}
+
 struct Fixture {
   std::shared_ptr<Context> context = Context::create().value();
   std::shared_ptr<const Clock> clock = std::make_shared<SystemClock>();
@@ -374,10 +382,7 @@ TEST_CASE("stale and future caller clocks are rejected through the dendrite") {
 TEST_CASE("a slow handler times out without delaying others") {
   Fixture f;
   Gate gate;
-  std::vector<ModuleHandler> modules{echoModule(), {"slow", 1, [&gate](std::span<const wire::Request> batch) {
-                                                      gate.wait();
-                                                      return std::vector<Reply>(batch.size());
-                                                    }}};
+  std::vector<ModuleHandler> modules{echoModule(), slowModule(gate)};
   AxonConfig config;
   config.workerThreads = 2;
   Axon& axon = f.startAxon(config, std::move(modules));
@@ -398,10 +403,7 @@ TEST_CASE("a slow handler times out without delaying others") {
 TEST_CASE("work whose deadline passed in the queue is answered TIMEOUT by the axon") {
   Fixture f;
   Gate gate;
-  std::vector<ModuleHandler> modules{{"slow", 1, [&gate](std::span<const wire::Request> batch) {
-    gate.wait();
-    return std::vector<Reply>(batch.size());
-  }}};
+  std::vector<ModuleHandler> modules{slowModule(gate)};
   AxonConfig config;
   config.workerThreads = 1;
   Axon& axon = f.startAxon(config, std::move(modules));
@@ -437,10 +439,7 @@ TEST_CASE("work whose deadline passed in the queue is answered TIMEOUT by the ax
 TEST_CASE("a full queue answers OVERLOADED; higher stake displaces lower") {
   Fixture f;
   Gate gate;
-  std::vector<ModuleHandler> modules{{"slow", 1, [&gate](std::span<const wire::Request> batch) {
-    gate.wait();
-    return std::vector<Reply>(batch.size());
-  }}};
+  std::vector<ModuleHandler> modules{slowModule(gate)};
   AxonConfig config;
   config.workerThreads = 1;
   config.queueCapacity = 2;
@@ -606,10 +605,7 @@ TEST_CASE("256 axons answer one fan-out") {
 TEST_CASE("graceful drain answers queued work before closing") {
   Fixture f;
   Gate gate;
-  std::vector<ModuleHandler> modules{{"slow", 1, [&gate](std::span<const wire::Request> batch) {
-    gate.wait();
-    return std::vector<Reply>(batch.size());
-  }}};
+  std::vector<ModuleHandler> modules{slowModule(gate)};
   AxonConfig config;
   config.workerThreads = 1;
   Axon& axon = f.startAxon(config, std::move(modules));
