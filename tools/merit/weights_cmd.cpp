@@ -115,14 +115,25 @@ Result<void> saveCommits(const std::filesystem::path& path, const json& j) {
   return writeFileAtomic(path, asBytes(j.dump(2) + "\n"), 0600);
 }
 
+// What setting or committing weights needs: the hotkey, a chain connection and the checked row.
+struct WeightsSession {
+  crypto::PrivateKey key;
+  std::unique_ptr<rpc::ChainClient> client;
+  PreparedWeights prepared;
+};
+
+Result<WeightsSession> openWeightsSession(const ChainSettings& chain, const KeyOptions& o, const WeightsInput& in) {
+  MERIT_ASSIGN_OR_RETURN(auto key, loadHotkeyOf(o));
+  MERIT_ASSIGN_OR_RETURN(auto client, connectChain(chain.url));
+  MERIT_ASSIGN_OR_RETURN(auto prepared, prepare(*client, in));
+  return WeightsSession{std::move(key), std::move(client), std::move(prepared)};
+}
+
 int runSet(const ChainSettings& chain, const KeyOptions& o, const WeightsInput& in) {
-  auto key = loadHotkeyOf(o);
-  if (!key) return report(key.error());
-  auto client = connectChain(chain.url);
-  if (!client) return report(client.error());
-  auto p = prepare(**client, in);
-  if (!p) return report(p.error());
-  auto out = submitCall(**client, *key, tx::SetWeights{in.netuid, p->uids, p->values, p->versionKey}, o);
+  auto session = openWeightsSession(chain, o, in);
+  if (!session) return report(session.error());
+  auto& [key, client, prepared] = *session;
+  auto out = submitCall(*client, key, tx::SetWeights{in.netuid, prepared.uids, prepared.values, prepared.versionKey}, o);
   if (!out) return report(out.error());
   return printOutcome(*out, "weights of hotkey '" + o.hotkey + "' on subnet " + std::to_string(in.netuid),
                       o.json);
@@ -133,40 +144,37 @@ json u16Json(const std::vector<std::uint16_t>& v) {
 }
 
 int runCommit(const ChainSettings& chain, const KeyOptions& o, const WeightsInput& in) {
-  auto key = loadHotkeyOf(o);
-  if (!key) return report(key.error());
-  auto client = connectChain(chain.url);
-  if (!client) return report(client.error());
-  auto p = prepare(**client, in);
-  if (!p) return report(p.error());
+  auto session = openWeightsSession(chain, o, in);
+  if (!session) return report(session.error());
+  auto& [key, client, prepared] = *session;
 
   std::vector<std::uint16_t> salt(kSaltLen);
   crypto::randomBytes(
       MutableByteView(reinterpret_cast<std::byte*>(salt.data()), salt.size() * sizeof(std::uint16_t)));
-  crypto::Hash256 hotkeyId = key->publicKey().accountId();
+  crypto::Hash256 hotkeyId = key.publicKey().accountId();
   crypto::Hash256 hash = crypto::blake2b256(
-      consensus::weightsCommitPreimage(hotkeyId, in.netuid, p->uids, p->values, salt, p->versionKey));
-  std::string hotkey = crypto::ss58Address(key->publicKey());
+      consensus::weightsCommitPreimage(hotkeyId, in.netuid, prepared.uids, prepared.values, salt, prepared.versionKey));
+  std::string hotkey = crypto::ss58Address(key.publicKey());
 
   // Saved before submitting: if we stopped between inclusion and saving, the commit could never be
   // revealed. A commit the chain did not take is removed again below.
   auto path = commitsFile(in.netuid, hotkey);
   auto file = loadCommits(path, in.netuid, hotkey);
   if (!file) return report(file.error());
-  json entry = {{"uids", u16Json(p->uids)},     {"values", u16Json(p->values)},      {"salt", u16Json(salt)},
-                {"version_key", p->versionKey}, {"commit_hash", "0x" + toHex(hash)}, {"block", nullptr}};
+  json entry = {{"uids", u16Json(prepared.uids)},     {"values", u16Json(prepared.values)},      {"salt", u16Json(salt)},
+                {"version_key", prepared.versionKey}, {"commit_hash", "0x" + toHex(hash)}, {"block", nullptr}};
   (*file)["commits"].push_back(entry);
   if (auto ok = saveCommits(path, *file); !ok) return report(ok.error());
 
-  auto out = submitCall(**client, *key, tx::CommitWeights{in.netuid, hash}, o);
+  auto out = submitCall(*client, key, tx::CommitWeights{in.netuid, hash}, o);
   if (!out) return report(out.error());
   json& saved = (*file)["commits"].back();
   std::string extra;
   if (out->included && out->success) {
-    std::uint64_t commitEpoch = epochIndex(out->block, in.netuid, p->tempo);
-    std::uint64_t revealEpoch = commitEpoch + p->revealPeriod;
-    std::uint64_t from = epochStart(revealEpoch, in.netuid, p->tempo);
-    std::uint64_t until = epochStart(revealEpoch + 1, in.netuid, p->tempo) - 1;
+    std::uint64_t commitEpoch = epochIndex(out->block, in.netuid, prepared.tempo);
+    std::uint64_t revealEpoch = commitEpoch + prepared.revealPeriod;
+    std::uint64_t from = epochStart(revealEpoch, in.netuid, prepared.tempo);
+    std::uint64_t until = epochStart(revealEpoch + 1, in.netuid, prepared.tempo) - 1;
     saved["block"] = out->block;
     saved["reveal_epoch"] = revealEpoch;
     saved["reveal_from_block"] = from;
