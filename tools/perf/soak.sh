@@ -6,13 +6,16 @@
 # the miner before and after, each process's idle and peak resident memory, and whether anything
 # crashed. Exit status 1 when a process died.
 #
-#   tools/perf/soak.sh [BUILD_DIR] [SECONDS]
+#   tools/perf/soak.sh [BUILD_DIR] [SECONDS] [--check]
+#
+# --check: exit 1 unless the honest side was served throughout (soak_load's Soak::verdict).
 #
 # Figures and the command are recorded in docs/PERFORMANCE.md ("Soak").
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=$(realpath "${1:-build}")
 SECONDS_TO_RUN=${2:-60}
+CHECK=${3:-}
 MERIT=$BUILD/tools/merit/merit CHAIN=$BUILD/chain/merit-chain MINER=$BUILD/miner/merit-miner
 VALIDATOR=$BUILD/validator/merit-validator SUBNETS=$BUILD/subnets LOAD=$BUILD/tools/perf/soak_load
 for b in "$MERIT" "$CHAIN" "$MINER" "$VALIDATOR" "$LOAD"; do
@@ -57,7 +60,7 @@ sleep 2
 echo "soak: network up (chain $CHAIN_PID, miner $MINER_PID, validator $VALIDATOR_PID); attacking for $SECONDS_TO_RUN s"
 "$LOAD" --chain "$MERIT_CHAIN_URL" --netuid 1 --miner-uid 1 --junk-uid 2 --seconds "$SECONDS_TO_RUN" \
   --pid chain="$CHAIN_PID" --pid miner="$MINER_PID" --pid validator="$VALIDATOR_PID" \
-  --validator-metrics "http://127.0.0.1:$METRICS_PORT"
+  --validator-metrics "http://127.0.0.1:$METRICS_PORT" $CHECK
 rc=$?
 # Every process must stop within 10 s of SIGTERM even after the attacks (a node with workers
 # held by long polls cannot).

@@ -92,6 +92,7 @@ struct Options {
   std::uint64_t seconds = 60;
   std::vector<std::pair<std::string, int>> pids;
   std::string validatorMetrics;
+  bool check = false;  // exit 1 unless the honest side was served (see Soak::verdict)
 };
 
 Options parseArgs(int argc, char** argv) {
@@ -108,6 +109,7 @@ Options parseArgs(int argc, char** argv) {
     else if (a == "--junk-uid") { o.junkUid = static_cast<std::uint16_t>(parseU64(next(), a)); o.junk = true; }
     else if (a == "--seconds") o.seconds = parseU64(next(), a);
     else if (a == "--validator-metrics") o.validatorMetrics = next();
+    else if (a == "--check") o.check = true;
     else if (a == "--pid") {
       auto v = next();
       auto eq = v.find('=');
@@ -240,6 +242,7 @@ class Soak {
   }
 
   int run();
+  bool verdict(const json& report) const;
 
  private:
   bool running() const { return m_running.load(std::memory_order_relaxed); }
@@ -271,6 +274,9 @@ class Soak {
 
   std::mutex m_honestMutex;
   std::vector<double> m_headLatencyMs;
+  std::uint64_t m_lastHead = 0;
+  Steady::time_point m_lastHeadChange{};
+  double m_maxHeadGapMs = 0;  // longest time the honest client saw no new block
   std::uint64_t m_headFailures = 0;
   std::vector<double> m_transferBlocks;  // blocks from submission to inclusion
   std::uint64_t m_transferFailures = 0;
@@ -557,10 +563,22 @@ void Soak::honestHead() {
     auto res = http.Post("/", body, "application/json");
     double ms = std::chrono::duration<double, std::milli>(Steady::now() - t0).count();
     bool ok = res && res->status == 200 && res->body.find("\"result\"") != std::string::npos;
+    std::uint64_t number = 0;
+    if (ok) {
+      auto j = json::parse(res->body, nullptr, false);
+      if (!j.is_discarded() && j.contains("result")) number = j["result"].value("number", std::uint64_t{0});
+    }
     {
       std::lock_guard lock(m_honestMutex);
       if (ok) m_headLatencyMs.push_back(ms);
       else ++m_headFailures;
+      auto now = Steady::now();
+      if (m_lastHeadChange == Steady::time_point{}) m_lastHeadChange = now;
+      if (number > m_lastHead) {
+        m_lastHead = number;
+        m_lastHeadChange = now;
+      }
+      m_maxHeadGapMs = std::max(m_maxHeadGapMs, std::chrono::duration<double, std::milli>(now - m_lastHeadChange).count());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -661,6 +679,7 @@ int Soak::run() {
   report["head_calls_failed"] = m_headFailures;
   report["head_p50_ms"] = percentile(m_headLatencyMs, 0.5);
   report["head_p99_ms"] = percentile(m_headLatencyMs, 0.99);
+  report["max_block_gap_ms"] = m_maxHeadGapMs;
   report["head_max_ms"] = m_headLatencyMs.empty() ? 0 : *std::max_element(m_headLatencyMs.begin(), m_headLatencyMs.end());
   report["transfers_included"] = m_transferBlocks.size();
   report["transfers_failed"] = m_transferFailures;
@@ -677,9 +696,41 @@ int Soak::run() {
     report["attacks"] = m_tally.counts;
   }
   std::printf("%s\n", report.dump(2).c_str());
-  bool crashed = false;
-  for (const auto& [name, c] : report["crashed"].items()) crashed = crashed || c.get<bool>();
-  return crashed ? 1 : 0;
+  return verdict(report) ? 0 : 1;
+}
+
+// Crashes always fail; with --check, so does any sign that the honest side was not served.
+bool Soak::verdict(const json& r) const {
+  std::vector<std::string> failures;
+  for (const auto& [name, c] : r["crashed"].items()) {
+    if (c.get<bool>()) failures.push_back(name + " crashed");
+  }
+  if (m_o.check) {
+    auto expect = [&](bool ok, const std::string& what) {
+      if (!ok) failures.push_back(what);
+    };
+    const double blockMs = static_cast<double>(m_blockTimeMs);
+    expect(r["blocks_produced"].get<double>() >= 0.5 * r["blocks_expected"].get<double>(),
+           "fewer than half the expected blocks were produced");
+    expect(r["max_block_gap_ms"].get<double>() <= std::max(2000.0, 10 * blockMs), "a block was late by more than 2 s");
+    expect(r["head_calls_failed"].get<std::uint64_t>() == 0 && r["head_max_ms"].get<double>() <= 1000.0,
+           "an honest chain_getHead failed or took over 1 s");
+    expect(r["transfers_failed"].get<std::uint64_t>() == 0 && r["transfers_included"].get<std::uint64_t>() > 0,
+           "an honest transfer was not included");
+    auto attacks = r["attacks"];
+    expect(attacks.value("replay: replies signed for the replayer", std::uint64_t{0}) == 0,
+           "a replayed handshake was signed for");
+    for (const auto& [name, peak] : r["rss_peak_mib"].items()) {
+      expect(peak.get<double>() - r["rss_idle_mib"][name].get<double>() <= 256.0,
+             name + " grew by more than 256 MiB");
+    }
+    double before = r["validator_score_of_miner_before"].get<double>();
+    double after = r["validator_score_of_miner_after"].get<double>();
+    expect(after >= 0 && after >= 0.9 * before, "the validator's score of the honest miner fell");
+  }
+  for (const auto& f : failures) std::printf("soak: FAIL %s\n", f.c_str());
+  if (failures.empty()) std::printf("soak: %s\n", m_o.check ? "every check passed" : "nothing crashed");
+  return failures.empty();
 }
 
 }  // namespace
