@@ -6,6 +6,9 @@
 //     included within two blocks, and the attackers' entries must expire.
 //   - signing a transaction through `merit wallet sign --hex`: the exact signing bytes of a
 //     transfer, signed as a "message", must not make a valid extrinsic signature.
+//   - a chain started without --dev (an authority key file, fees on): an unfunded key is refused,
+//     and serve_axon refuses unspecified, loopback and link-local addresses (LocalIpAddress)
+//     while a routable one is stored; system_info reports "dev": false.
 //   - a genesis whose balances could overflow stake must be refused when merit-chain starts,
 //     naming the file and key (or the --fund argument).
 //
@@ -45,10 +48,11 @@ crypto::PrivateKey keyOf(int n) { return test::testKey(n, 0x5e); }
 // A running merit-chain and a plain JSON-RPC connection to it (batches included).
 class Chain {
  public:
-  Chain(const fs::path& dir, std::vector<std::string> extra, int blockTimeMs) {
-    std::vector<std::string> argv = {g_chainBinary, "--dev", "--data-dir", (dir / "data").string(), "--rpc-port", "0",
+  Chain(const fs::path& dir, std::vector<std::string> extra, int blockTimeMs, bool dev = true) {
+    std::vector<std::string> argv = {g_chainBinary, "--data-dir", (dir / "data").string(), "--rpc-port", "0",
                                      "--feed", "tcp://127.0.0.1:0", "--block-time-ms", std::to_string(blockTimeMs),
                                      "--log-level", "warn"};
+    if (dev) argv.push_back("--dev");
     argv.insert(argv.end(), extra.begin(), extra.end());
     m_log = (dir / "chain.log").string();
     m_process = std::make_unique<test::ChildProcess>(argv, m_log);
@@ -268,6 +272,83 @@ TEST_CASE("merit wallet sign --hex over a transfer's signing bytes does not make
   CHECK(st["success"] == true);
   account = chain.call("account_get", json::array({crypto::ss58Address(dest.publicKey())}));
   CHECK(account["free"] == 50 * tx::kRaoPerMerit);
+}
+
+TEST_CASE("a chain without --dev: fees on, local axon addresses refused, system_info says dev false") {
+  // Fails at 8f8197f (checked): system_info had no "dev", 127.0.0.2, 169.254.1.1 and 0.0.0.0 were
+  // stored as axons, and 127.0.0.1 was refused only with the generic InvalidIpAddress.
+  test::TempDir dir("merit_nondev");
+  const auto authority = keyOf(40), coldkey = keyOf(41), hotkey = keyOf(42), stranger = keyOf(43);
+  auto keyfile = crypto::encodeKeyfile(authority, nullptr, crypto::KdfParams::interactive());
+  REQUIRE(keyfile);
+  std::ofstream(dir.path() / "authority.key") << *keyfile;
+  std::ofstream(dir.path() / "chain.yaml")
+      << "authority:\n  key_file: " << (dir.path() / "authority.key").string() << "\n"
+      << "genesis:\n  balances:\n"
+      << "    - {address: " << crypto::ss58Address(coldkey.publicKey()) << ", amount: 1000000000000}\n"
+      << "    - {address: " << crypto::ss58Address(hotkey.publicKey()) << ", amount: 1000000000}\n"
+      << "  subnets:\n    - owner: " << crypto::ss58Address(coldkey.publicKey())
+      << "\n      plugin: hash\n      hyperparameters: {serving_rate_limit: 0}\n";
+  Chain chain(dir.path(), {"--config", (dir.path() / "chain.yaml").string()}, 100, /*dev=*/false);
+
+  auto info = chain.call("system_info");
+  CHECK(info["dev"] == false);
+  CHECK(info["local_axons_allowed"] == false);
+  const tx::Balance fee = info.value("extrinsic_fee", tx::Balance{0});
+  CHECK(fee > 0);
+
+  // Fees on: an unfunded key cannot queue anything, not even its next nonce.
+  auto poor = tx::signExtrinsic(stranger, chain.genesis(), 0, chain.head() + 100,
+                                tx::Transfer{coldkey.publicKey().accountId(), 0});
+  json refused = chain.post(submitRequest(hexOf(poor), 1));
+  CHECK(refused["error"]["data"]["name"] == "Payment");
+
+  std::uint64_t coldNonce = 0, hotNonce = 0;
+  auto include = [&](const crypto::PrivateKey& k, std::uint64_t& nonce, tx::Call call) {
+    auto xt = tx::signExtrinsic(k, chain.genesis(), nonce++, chain.head() + 100, std::move(call));
+    json reply = chain.post(submitRequest(hexOf(xt), 1));
+    REQUIRE_MESSAGE(reply.contains("result"), reply.dump());
+    auto st = chain.waitFinal(reply["result"].get<std::string>());
+    REQUIRE_MESSAGE(st["status"] == "included", st.dump());
+    return st;
+  };
+  REQUIRE(include(coldkey, coldNonce, tx::BurnedRegister{1, hotkey.publicKey()})["success"] == true);
+
+  auto axon = [](std::array<std::uint8_t, 16> ip, std::uint8_t type) {
+    tx::ServeAxon a{};
+    a.netuid = 1;
+    a.version = 1;
+    a.ip = ip;
+    a.port = 8091;
+    a.ipType = type;
+    return a;
+  };
+  auto v4 = [](std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
+    return std::array<std::uint8_t, 16>{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, a, b, c, d};
+  };
+  std::array<std::uint8_t, 16> loop6{};
+  loop6[15] = 1;
+  std::array<std::uint8_t, 16> mapped{};
+  mapped[10] = mapped[11] = 0xff;
+  mapped[12] = 127;
+  mapped[15] = 1;
+  const std::vector<std::pair<std::string, tx::ServeAxon>> local = {
+      {"127.0.0.1", axon(v4(127, 0, 0, 1), 4)},   {"127.0.0.2", axon(v4(127, 0, 0, 2), 4)},
+      {"169.254.1.1", axon(v4(169, 254, 1, 1), 4)}, {"0.0.0.0", axon(v4(0, 0, 0, 0), 4)},
+      {"::1", axon(loop6, 6)},                   {"::ffff:127.0.0.1", axon(mapped, 6)},
+  };
+  for (const auto& [name, a] : local) {
+    CAPTURE(name);
+    auto st = include(hotkey, hotNonce, a);
+    CHECK(st["success"] == false);
+    CHECK(st["error"] == "LocalIpAddress");
+  }
+  CHECK(chain.call("neuron_get", json::array({1, 0}))["axon"].is_null());
+  // A routable address is stored (and the hotkey paid the fee for every attempt).
+  REQUIRE(include(hotkey, hotNonce, axon(v4(203, 0, 113, 7), 4))["success"] == true);
+  CHECK(chain.call("neuron_get", json::array({1, 0}))["axon"]["ip"] == "203.0.113.7");
+  auto hot = chain.call("account_get", json::array({crypto::ss58Address(hotkey.publicKey())}));
+  CHECK(hot["free"].get<tx::Balance>() == 1'000'000'000 - hotNonce * fee);
 }
 
 TEST_CASE("a genesis whose balances could overflow stake is refused when merit-chain starts") {
