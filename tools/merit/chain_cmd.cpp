@@ -52,6 +52,8 @@ int runInfo(const ChainSettings& chain, const KeyOptions& o) {
     out["head"] = *head;
     out["totals"] = *totals;
     out["mempool"] = health->value("mempool", 0);
+    out["mempool_bytes"] = health->value("mempool_bytes", 0);
+    out["mempool_future"] = health->value("mempool_future", 0);
     std::printf("%s\n", out.dump(2).c_str());
     return kExitOk;
   }
@@ -61,7 +63,12 @@ int runInfo(const ChainSettings& chain, const KeyOptions& o) {
   std::printf("  block time       %s ms\n", u64s(field<std::uint64_t>(*info, "block_time_ms")).c_str());
   std::printf("  head             %s  %s\n", u64s(field<std::uint64_t>(*head, "number")).c_str(),
               field<std::string>(*head, "hash").c_str());
-  std::printf("  mempool          %s extrinsics\n", u64s(health->value("mempool", std::uint64_t{0})).c_str());
+  std::printf("  mempool          %s extrinsics (%s bytes, %s waiting for an earlier nonce)\n",
+              u64s(health->value("mempool", std::uint64_t{0})).c_str(),
+              u64s(health->value("mempool_bytes", std::uint64_t{0})).c_str(),
+              u64s(health->value("mempool_future", std::uint64_t{0})).c_str());
+  std::printf("  dev preset       %s, fee %s MERIT per extrinsic\n", info->value("dev", false) ? "yes" : "no",
+              formatMerit(info->value("extrinsic_fee", std::uint64_t{0})).c_str());
   std::printf("  issuance         %s MERIT\n",
               formatMerit(field<std::uint64_t>(*totals, "issuance")).c_str());
   std::printf("    genesis        %s MERIT\n", formatMerit(field<std::uint64_t>(*totals, "genesis")).c_str());

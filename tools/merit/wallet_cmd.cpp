@@ -266,7 +266,9 @@ int runSign(const WalletOptions& w, const MessageOptions& m, bool useColdkey, co
     key = wallet.loadHotkey(w.hotkey);
   }
   if (!key) return report(key.error());
-  crypto::Signature sig = key->sign(*msg);
+  // Wrapped ("<Bytes>" ... "</Bytes>"): whatever bytes the user is asked to sign, the result
+  // can never authorise an extrinsic, a wire request or a handshake (crypto/domains.h).
+  crypto::Signature sig = crypto::signMessage(*key, *msg);
   if (w.json) {
     json out = {{"signature", sig.toHex()}, {"signer", keyJson(key->publicKey())}};
     std::printf("%s\n", out.dump(2).c_str());
@@ -291,12 +293,12 @@ int runVerify(const WalletOptions& w, const MessageOptions& m, const std::string
   if (!pubHex.empty()) {
     auto pub = PublicKey::fromHex(pubHex);
     if (!pub) return report(pub.error().withContext("--public-key"));
-    verdict = crypto::verify(*pub, *msg, *sig);
+    verdict = crypto::verifyMessage(*pub, *msg, *sig);
     signer = crypto::ss58Address(*pub);
   } else {
     auto account = crypto::ss58Decode(address);
     if (!account) return report(account.error().withContext("--address"));
-    auto recovered = crypto::recoverDigest(crypto::blake2b256(*msg), *sig);
+    auto recovered = crypto::recoverMessageSigner(*msg, *sig);
     if (!recovered) {
       verdict = fail(recovered.error());
     } else if (recovered->accountId() != *account) {
@@ -372,7 +374,7 @@ void addWalletCommands(CLI::App& app, int& exitCode) {
     });
   }
 
-  auto* sign = wallet->add_subcommand("sign", "Sign a message with a hotkey (default) or the coldkey");
+  auto* sign = wallet->add_subcommand("sign", "Sign a message (as <Bytes>MESSAGE</Bytes>, never a transaction) with a hotkey (default) or the coldkey");
   addWalletOption(sign, *w);
   addHotkeyOption(sign, *w);
   addMessageOptions(sign, *msg);

@@ -59,6 +59,8 @@ struct Bench {
     cfg.mempoolCapacity = 1'000'000;
     cfg.mempoolPerAccount = 100'000;
     cfg.maxFutureNonceGap = 100'000;
+    cfg.mempoolBytes = std::size_t{1} << 30;  // the bench queues far more than the default 64 MiB
+    cfg.mempoolLongevity = 1'000'000;         // and drains it over many blocks
     cfg.runtime.maxRegistrationsPerBlock = 100'000;
     cfg.runtime.subnetLimit = 16;
     for (int i = 0; i < accounts; ++i) {

@@ -1,5 +1,6 @@
 #include "merit/chain/block.h"
 
+#include "merit/crypto/domains.h"
 #include "merit/util/codec.h"
 
 namespace merit::chain {
@@ -16,6 +17,12 @@ Bytes BlockHeader::encodeUnsigned() const {
 }
 
 crypto::Hash256 BlockHeader::hash() const { return crypto::blake2b256(encodeUnsigned()); }
+
+Bytes BlockHeader::signingBytes() const {
+  ByteWriter w;
+  w.raw(asBytes(crypto::domain::kBlockHeader)).raw(hash());
+  return std::move(w).take();
+}
 
 Bytes encodeBlock(const Block& b) {
   ByteWriter w;

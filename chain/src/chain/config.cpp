@@ -89,7 +89,8 @@ void apply(const YAML::Node& root, ChainConfig& c) {
   if (auto n = root["log_level"]) c.logLevel = str(n, "log_level");
   if (auto node = root["node"]) {
     checkKeys(node, "node", {"data_dir", "block_time_ms", "rpc_host", "rpc_port", "feed_endpoint",
-                             "max_block_extrinsics", "mempool_capacity", "mempool_per_account"});
+                             "max_block_extrinsics", "mempool_capacity", "mempool_bytes", "mempool_per_account",
+                             "mempool_future_per_account", "mempool_longevity", "max_future_nonce_gap"});
     if (auto n = node["data_dir"]) c.node.dataDir = str(n, "node.data_dir");
     if (auto n = node["block_time_ms"]) {
       auto v = u64(n, "node.block_time_ms", 3'600'000);
@@ -102,6 +103,20 @@ void apply(const YAML::Node& root, ChainConfig& c) {
     if (auto n = node["max_block_extrinsics"]) c.node.maxBlockExtrinsics = u64(n, "node.max_block_extrinsics", 100'000);
     if (auto n = node["mempool_capacity"]) c.node.mempoolCapacity = u64(n, "node.mempool_capacity", 10'000'000);
     if (auto n = node["mempool_per_account"]) c.node.mempoolPerAccount = u64(n, "node.mempool_per_account", 100'000);
+    if (auto n = node["mempool_bytes"]) {
+      c.node.mempoolBytes = u64(n, "node.mempool_bytes", std::uint64_t{16} << 30);
+      if (c.node.mempoolBytes < tx::kMaxExtrinsicBytes) {
+        bad("node.mempool_bytes", "must be at least " + std::to_string(tx::kMaxExtrinsicBytes) + " (one extrinsic)");
+      }
+    }
+    if (auto n = node["mempool_future_per_account"]) {
+      c.node.mempoolFuturePerAccount = u64(n, "node.mempool_future_per_account", 100'000);
+    }
+    if (auto n = node["mempool_longevity"]) {
+      c.node.mempoolLongevity = u64(n, "node.mempool_longevity", 1'000'000);
+      if (c.node.mempoolLongevity == 0) bad("node.mempool_longevity", "must be at least 1");
+    }
+    if (auto n = node["max_future_nonce_gap"]) c.node.maxFutureNonceGap = u64(n, "node.max_future_nonce_gap", 100'000);
   }
   if (auto a = root["authority"]) {
     checkKeys(a, "authority", {"key_file"});
@@ -112,7 +127,7 @@ void apply(const YAML::Node& root, ChainConfig& c) {
     checkKeys(e, "economics", {"block_emission", "subnet_owner_cut", "subnet_lock_cost", "subnet_limit",
                                "initial_burn", "max_registrations_per_block", "allow_loopback_axons",
                                "extrinsic_fee"});
-    if (auto n = e["block_emission"]) r.blockEmission = u64(n, "economics.block_emission");
+    if (auto n = e["block_emission"]) r.blockEmission = u64(n, "economics.block_emission", kMaxBlockEmission);
     if (auto n = e["subnet_owner_cut"]) r.subnetOwnerCut = static_cast<std::uint16_t>(u64(n, "economics.subnet_owner_cut", 65535));
     if (auto n = e["subnet_lock_cost"]) r.subnetLockCost = u64(n, "economics.subnet_lock_cost");
     if (auto n = e["subnet_limit"]) r.subnetLimit = static_cast<std::uint16_t>(u64(n, "economics.subnet_limit", 1024));
@@ -151,6 +166,10 @@ void apply(const YAML::Node& root, ChainConfig& c) {
         if (!b[i]["amount"]) bad(p + ".amount", "missing");
         c.node.genesis.balances.emplace_back(address(b[i]["address"], p + ".address"), u64(b[i]["amount"], p + ".amount"));
       }
+      // Refused here, naming the entry, rather than by a block that can no longer be produced.
+      if (auto problem = genesisTotalProblem(c.node.genesis)) {
+        bad("genesis.balances[" + std::to_string(problem->first) + "].amount", problem->second);
+      }
     }
     if (auto s = g["subnets"]) {
       if (!s.IsSequence()) bad("genesis.subnets", "must be a list");
@@ -174,8 +193,13 @@ void apply(const YAML::Node& root, ChainConfig& c) {
 
 ChainConfig devPreset() {
   ChainConfig c;
+  c.node.dev = true;
   c.node.blockTime = std::chrono::milliseconds(500);
   auto& r = c.node.runtime;
+  // No fees: dev keys (miners' and validators' hotkeys included) start with no balance, tests
+  // count balances to the rao, and nothing on a dev chain has value to protect. The mempool's
+  // caps, eviction and expiry still apply.
+  r.extrinsicFee = 0;
   r.subnetLockCost = 10 * tx::kRaoPerMerit;
   r.initialBurn = tx::kRaoPerMerit / 10;
   r.maxRegistrationsPerBlock = 16;
@@ -190,6 +214,17 @@ ChainConfig devPreset() {
   r.defaultParams.set(Hyper::kTargetRegistrationsPerInterval, 64);
   r.defaultParams.set(Hyper::kMinBurn, tx::kRaoPerMerit / 1000);
   return c;
+}
+
+std::optional<std::pair<std::size_t, std::string>> genesisTotalProblem(const GenesisSpec& genesis) {
+  Balance total = 0;
+  for (std::size_t i = 0; i < genesis.balances.size(); ++i) {
+    if (__builtin_add_overflow(total, genesis.balances[i].second, &total) || total > kMaxGenesisTotal) {
+      return std::make_pair(i, "the genesis balances add up to more than " + std::to_string(kMaxGenesisTotal) +
+                                   " rao (2^62) here; larger totals could overflow stake and issuance later");
+    }
+  }
+  return std::nullopt;
 }
 
 crypto::PrivateKey devAuthorityKey() {

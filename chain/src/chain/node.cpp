@@ -51,8 +51,7 @@ Bytes u64Bytes(std::uint64_t v) {
 
 void signHeader(BlockHeader& h, const crypto::PrivateKey& author) {
   h.author = author.publicKey().bytes();
-  auto sig = author.signDigest(h.hash());
-  h.signature = sig.bytes();
+  h.signature = author.sign(h.signingBytes()).bytes();
 }
 
 // Name of a validation error ("Stale: nonce 3 ..." -> "Stale").
@@ -148,13 +147,29 @@ Result<BlockHeader> Node::produceBlock() {
   m_runtime->onInitialize(blk, number);
 
   // Pick candidates: each account's consecutive nonces from its current one, accounts in order
-  // of their oldest waiting extrinsic.
+  // of their oldest waiting extrinsic. Entries past their expiry or nonce leave the pool first.
   std::vector<PoolEntry> candidates;
   std::vector<std::pair<crypto::Hash256, std::string>> dropped;
   {
     std::lock_guard lock(m_mutex);
+    StateView s(blk);
     std::vector<std::pair<std::uint64_t, AccountId>> order;
     for (auto& [account, entries] : m_pool) {
+      const std::uint64_t stateNonce = s.account(account).nonce;
+      for (auto it = entries.begin(); it != entries.end();) {
+        if (it->first < stateNonce) {  // superseded by an included extrinsic with the same nonce
+          dropped.emplace_back(it->second.hash, "Stale");
+        } else if (it->second.expiresAt < number) {
+          dropped.emplace_back(it->second.hash, "Expired: pooled until block " + std::to_string(it->second.expiresAt) +
+                                                    ", now at block " + std::to_string(number));
+        } else {
+          ++it;
+          continue;
+        }
+        auto gone = it++;
+        eraseEntry(entries, gone);
+      }
+      refreshReadiness(entries, stateNonce);
       if (!entries.empty()) {
         std::uint64_t oldest = UINT64_MAX;
         for (const auto& [nonce, e] : entries) oldest = std::min(oldest, e.arrival);
@@ -162,21 +177,11 @@ Result<BlockHeader> Node::produceBlock() {
       }
     }
     std::sort(order.begin(), order.end());
-    StateView s(blk);
     for (const auto& [arrival, account] : order) {
-      auto& entries = m_pool[account];
-      std::uint64_t next = s.account(account).nonce;
-      for (auto it = entries.begin(); it != entries.end();) {
-        if (it->first < next) {  // superseded by an included extrinsic with the same nonce
-          dropped.emplace_back(it->second.hash, "Stale");
-          it = entries.erase(it);
-          --m_poolSize;
-          continue;
-        }
-        if (it->first != next || candidates.size() >= m_config.maxBlockExtrinsics) break;
-        candidates.push_back(it->second);
-        ++next;
-        ++it;
+      auto& entries = m_pool.find(account)->second;
+      for (const auto& [nonce, e] : entries) {
+        if (!e.ready || candidates.size() >= m_config.maxBlockExtrinsics) break;
+        candidates.push_back(e);
       }
     }
   }
@@ -220,9 +225,11 @@ Result<BlockHeader> Node::produceBlock() {
     std::lock_guard lock(m_mutex);
     m_head = h;
     m_headNumber = number;
-    for (std::size_t i = 0; i < candidates.size(); ++i) {
-      auto& entries = m_pool[candidates[i].xt.signerAccount()];
-      if (entries.erase(candidates[i].xt.nonce) > 0) --m_poolSize;
+    for (const auto& c : candidates) {
+      auto acc = m_pool.find(c.xt.signerAccount());
+      if (acc == m_pool.end()) continue;
+      auto it = acc->second.find(c.xt.nonce);
+      if (it != acc->second.end()) eraseEntry(acc->second, it);
     }
     for (std::size_t i = 0; i < block.events.size(); ++i) recordStatus(block.events[i].extrinsic, included[i]);
     for (const auto& [hash, why] : dropped) {
@@ -259,31 +266,69 @@ void Node::recordStatus(const crypto::Hash256& hash, XtStatus status) {
   }
 }
 
+void Node::eraseEntry(AccountPool& entries, AccountPool::iterator it) {
+  if (!it->second.ready) --m_poolFuture;
+  m_poolBytes -= it->second.encoded.size();
+  --m_poolSize;
+  entries.erase(it);
+}
+
+void Node::refreshReadiness(AccountPool& entries, std::uint64_t stateNonce) {
+  std::uint64_t expect = stateNonce;
+  bool chained = true;
+  for (auto& [nonce, e] : entries) {
+    bool ready = chained && nonce == expect;
+    if (ready) {
+      ++expect;
+    } else {
+      chained = false;
+    }
+    if (e.ready != ready) {
+      if (ready) {
+        --m_poolFuture;
+      } else {
+        ++m_poolFuture;
+      }
+      e.ready = ready;
+    }
+  }
+}
+
 Result<crypto::Hash256> Node::submit(ByteView encoded) {
   auto xt = tx::decodeExtrinsic(encoded);
   if (!xt) return fail(ErrorCode::kInvalidArgument, "Malformed: " + xt.error().message());
   Bytes canonical = tx::encodeExtrinsic(*xt);
   crypto::Hash256 hash = crypto::blake2b256(canonical);
   AccountId account = xt->signerAccount();
+  const Balance fee = m_config.runtime.extrinsicFee;
 
   std::uint64_t stateNonce = 0;
+  Balance freeBalance = 0;
+  std::uint64_t head = 0;
   {
     std::shared_lock lock(m_store->mutex());
     Overlay view(*m_store);
-    auto valid = m_runtime->validate(*xt, view, m_headNumber.load() + 1);
-    stateNonce = StateView(view).account(account).nonce;
-    if (!valid) {
-      if (errorName(valid.error()) != "Future") return fail(valid.error());
+    head = m_headNumber.load();
+    Account acc = StateView(view).account(account);
+    stateNonce = acc.nonce;
+    freeBalance = acc.free;
+    // The cheap refusals of a future nonce, before any signature is checked.
+    if (xt->nonce > stateNonce) {
       if (xt->nonce - stateNonce > m_config.maxFutureNonceGap) {
         return fail(ErrorCode::kInvalidArgument, "FutureTooFar: nonce " + std::to_string(xt->nonce) +
                                                      " is more than " + std::to_string(m_config.maxFutureNonceGap) +
                                                      " ahead of " + std::to_string(stateNonce));
       }
-      // A future nonce still needs a valid signature (validate stops at the nonce check).
-      if (auto sig = tx::verifyExtrinsic(*xt, m_genesisHash); !sig) {
-        return fail(ErrorCode::kUnauthorized, "BadSignature: " + sig.error().message());
+      // With fees off there is no fee to cover, but a future nonce is still a promise the sender
+      // must back: an account holding nothing (any fresh key) cannot queue ahead of itself.
+      if (freeBalance < std::max<Balance>(fee, 1)) {
+        return fail(ErrorCode::kInvalidArgument, "Payment: free balance " + std::to_string(freeBalance) +
+                                                     " cannot back a future nonce (needs at least " +
+                                                     std::to_string(std::max<Balance>(fee, 1)) + ")");
       }
     }
+    auto valid = m_runtime->validate(*xt, view, head + 1);
+    if (!valid && errorName(valid.error()) != "Future") return fail(valid.error());
   }
 
   std::lock_guard lock(m_mutex);
@@ -291,17 +336,86 @@ Result<crypto::Hash256> Node::submit(ByteView encoded) {
   if (known != m_statuses.end() && known->second.state == XtState::kPending) {
     return fail(ErrorCode::kInvalidArgument, "AlreadyInPool: " + toHex(hash));
   }
-  auto& entries = m_pool[account];
+  static const AccountPool kNone;
+  auto found = m_pool.find(account);
+  const AccountPool& entries = found == m_pool.end() ? kNone : found->second;
   if (entries.count(xt->nonce)) {
     return fail(ErrorCode::kInvalidArgument, "NonceInPool: another extrinsic with nonce " + std::to_string(xt->nonce) +
                                                  " is waiting");
   }
-  if (m_poolSize >= m_config.mempoolCapacity) return fail(ErrorCode::kOverloaded, "PoolFull: try again later");
   if (entries.size() >= m_config.mempoolPerAccount) {
     return fail(ErrorCode::kOverloaded, "TooManyFromAccount: " + std::to_string(entries.size()) + " waiting");
   }
-  entries.emplace(xt->nonce, PoolEntry{std::move(*xt), std::move(canonical), hash, m_arrivals++});
+  // Everything the account has queued must be payable too, or its queue is free to hold.
+  if (fee > 0) {
+    unsigned __int128 owed = static_cast<unsigned __int128>(fee) * (entries.size() + 1);
+    if (owed > freeBalance) {
+      return fail(ErrorCode::kInvalidArgument, "Payment: free balance " + std::to_string(freeBalance) +
+                                                   " cannot pay the fees of " + std::to_string(entries.size()) +
+                                                   " waiting extrinsics and this one");
+    }
+  }
+  bool ready = xt->nonce == stateNonce;
+  if (!ready) {
+    auto before = entries.find(xt->nonce - 1);
+    ready = before != entries.end() && before->second.ready;
+  }
+  if (!ready) {
+    std::size_t future = 0;
+    for (const auto& [nonce, e] : entries) future += e.ready ? 0 : 1;
+    if (future >= m_config.mempoolFuturePerAccount) {
+      return fail(ErrorCode::kOverloaded, "TooManyFuture: " + std::to_string(future) +
+                                              " extrinsics of this account wait for an earlier nonce");
+    }
+  }
+
+  // Make room by evicting lower-ranked entries (each the last nonce of its account).
+  const std::uint64_t expiresAt = std::min(xt->validUntil, head + m_config.mempoolLongevity);
+  PoolEntry entry{std::move(*xt), std::move(canonical), hash, m_arrivals++, expiresAt, fee, ready};
+  const auto rank = evictionRank(entry);
+  std::vector<crypto::Hash256> evicted;
+  while (m_poolSize + 1 > m_config.mempoolCapacity || m_poolBytes + entry.encoded.size() > m_config.mempoolBytes) {
+    AccountPool* victimPool = nullptr;
+    for (auto& [other, pool] : m_pool) {
+      if (other == account || pool.empty()) continue;
+      if (victimPool == nullptr || evictionRank(std::prev(pool.end())->second) <
+                                       evictionRank(std::prev(victimPool->end())->second)) {
+        victimPool = &pool;
+      }
+    }
+    if (victimPool == nullptr || !(evictionRank(std::prev(victimPool->end())->second) < rank)) {
+      return fail(ErrorCode::kOverloaded, "PoolFull: " + std::to_string(m_poolSize) + " extrinsics (" +
+                                              std::to_string(m_poolBytes) + " bytes) wait, none ranks below this one");
+    }
+    auto victim = std::prev(victimPool->end());
+    evicted.push_back(victim->second.hash);
+    eraseEntry(*victimPool, victim);
+  }
+  for (const auto& h : evicted) {
+    XtStatus st;
+    st.state = XtState::kDropped;
+    st.error = "Evicted: the pool was full and a higher-priority extrinsic arrived";
+    recordStatus(h, st);
+  }
+  if (!evicted.empty()) {
+    MERIT_LOG_DEBUG(Category::kChain, "mempool full: evicted {} lower-priority extrinsics", evicted.size());
+  }
+
+  const std::uint64_t nonce = entry.xt.nonce;
+  m_poolBytes += entry.encoded.size();
+  if (!entry.ready) ++m_poolFuture;
   ++m_poolSize;
+  auto& pool = m_pool[account];
+  auto inserted = pool.emplace(nonce, std::move(entry)).first;
+  // Its arrival may close a gap: the consecutive nonces after it become ready.
+  if (ready) {
+    for (auto prev = inserted, it = std::next(inserted); it != pool.end() && it->first == prev->first + 1; prev = it++) {
+      if (!it->second.ready) {
+        it->second.ready = true;
+        --m_poolFuture;
+      }
+    }
+  }
   XtStatus st;
   st.state = XtState::kPending;
   recordStatus(hash, st);
@@ -355,6 +469,16 @@ BlockHeader Node::waitForBlock(std::uint64_t number, std::chrono::milliseconds t
 std::size_t Node::mempoolSize() const {
   std::lock_guard lock(m_mutex);
   return m_poolSize;
+}
+
+PoolStats Node::poolStats() const {
+  std::lock_guard lock(m_mutex);
+  PoolStats p;
+  p.entries = m_poolSize;
+  p.bytes = m_poolBytes;
+  p.future = m_poolFuture;
+  for (const auto& [account, entries] : m_pool) p.accounts += entries.empty() ? 0 : 1;
+  return p;
 }
 
 void Node::start() {

@@ -211,7 +211,13 @@ const std::map<std::string, Handler, std::less<>>& methods() {
       {"system_health",
        [](Node& node, const json&) {
          auto h = node.head();
-         return json{{"ok", true}, {"head", h.number}, {"mempool", node.mempoolSize()}};
+         auto pool = node.poolStats();
+         return json{{"ok", true},
+                     {"head", h.number},
+                     {"mempool", pool.entries},
+                     {"mempool_bytes", pool.bytes},
+                     {"mempool_future", pool.future},
+                     {"mempool_accounts", pool.accounts}};
        }},
       {"system_info",
        [](Node& node, const json&) {
@@ -220,7 +226,10 @@ const std::map<std::string, Handler, std::less<>>& methods() {
                      {"genesis_hash", hex0x(node.genesisHash())},
                      {"block_time_ms", node.config().blockTime.count()},
                      {"ss58_prefix", crypto::kSs58Prefix},
-                     {"extrinsic_domain", tx::kExtrinsicDomain}};
+                     {"extrinsic_domain", tx::kExtrinsicDomain},
+                     {"dev", node.config().dev},
+                     {"local_axons_allowed", node.config().runtime.allowLoopbackAxons},
+                     {"extrinsic_fee", node.config().runtime.extrinsicFee}};
        }},
       {"chain_getHead", [](Node& node, const json&) { return headerJson(node.head()); }},
       {"chain_getBlock",

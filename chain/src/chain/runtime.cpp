@@ -1,14 +1,22 @@
 #include "merit/chain/runtime.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <set>
+#include <string_view>
 
 #include "merit/consensus/emission.h"
 #include "merit/consensus/weights.h"
 #include "merit/util/assert.h"
 
 namespace merit::chain {
+
+// Issuance (and so every stake total) stays below the epoch's limit: a genesis of at most
+// kMaxGenesisTotal, all 21M MERIT of emission, and a generous allowance for emission already
+// accrued when it stops (root tempo x block emission, both bounded by the config).
+static_assert(kMaxGenesisTotal + consensus::kTotalSupply + Balance{50'400} * kMaxBlockEmission * 4 <
+              consensus::kMaxTotalStake);
 
 namespace {
 
@@ -29,6 +37,27 @@ bool validPluginName(const std::string& name) {
   if (name.empty() || name.size() > tx::kMaxNameLen) return false;
   return std::all_of(name.begin(), name.end(),
                      [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+}
+
+// Why an axon address can only mean this machine or this link: "unspecified" (0.0.0.0, ::),
+// "loopback" (127.0.0.0/8, ::1) or "link-local" (169.254.0.0/16, fe80::/10), IPv4 also in its
+// IPv4-mapped IPv6 form (::ffff:a.b.c.d); empty for any other address. `ip` holds an IPv4
+// address in its last 4 bytes.
+std::string_view localAddressKind(std::uint8_t ipType, const std::array<std::uint8_t, 16>& ip) {
+  auto v4 = [](std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) -> std::string_view {
+    if (a == 0 && b == 0 && c == 0 && d == 0) return "unspecified";
+    if (a == 127) return "loopback";
+    if (a == 169 && b == 254) return "link-local";
+    return {};
+  };
+  if (ipType == 4) return v4(ip[12], ip[13], ip[14], ip[15]);
+  bool zero10 = std::all_of(ip.begin(), ip.begin() + 10, [](std::uint8_t b) { return b == 0; });
+  if (zero10 && ip[10] == 0xff && ip[11] == 0xff) return v4(ip[12], ip[13], ip[14], ip[15]);  // ::ffff:a.b.c.d
+  bool zero15 = std::all_of(ip.begin(), ip.begin() + 15, [](std::uint8_t b) { return b == 0; });
+  if (zero15 && ip[15] == 0) return "unspecified";
+  if (zero15 && ip[15] == 1) return "loopback";
+  if (ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80) return "link-local";
+  return {};
 }
 
 bool checkedAdd(Balance a, Balance b, Balance& out) { return !__builtin_add_overflow(a, b, &out); }
@@ -121,6 +150,8 @@ std::uint64_t Runtime::epochIndex(std::uint64_t block, NetUid netuid, std::uint6
 }
 
 Result<void> Runtime::validate(const Extrinsic& xt, const StateReader& state, std::uint64_t block) const {
+  // Cheapest first; the signature (an ECDSA recovery) only for an extrinsic that could otherwise
+  // be included now or later, so a sender who cannot pay costs the node no signature check.
   if (xt.validUntil < block) {
     return fail(ErrorCode::kInvalidArgument, "Expired: valid until block " + std::to_string(xt.validUntil) +
                                                  ", now at block " + std::to_string(block));
@@ -132,16 +163,17 @@ Result<void> Runtime::validate(const Extrinsic& xt, const StateReader& state, st
     return fail(ErrorCode::kInvalidArgument, "Stale: nonce " + std::to_string(xt.nonce) + " already used (next is " +
                                                  std::to_string(account.nonce) + ")");
   }
-  if (xt.nonce > account.nonce) {
-    return fail(ErrorCode::kInvalidArgument,
-                "Future: nonce " + std::to_string(xt.nonce) + ", next is " + std::to_string(account.nonce));
-  }
+  // Checked before the nonce, so a future nonce from a sender who cannot pay is refused too.
   if (m_config.extrinsicFee > 0 && account.free < m_config.extrinsicFee) {
     return fail(ErrorCode::kInvalidArgument, "Payment: free balance " + std::to_string(account.free) +
                                                  " cannot pay the fee of " + std::to_string(m_config.extrinsicFee));
   }
   if (auto v = tx::verifyExtrinsic(xt, m_genesis); !v) {
     return fail(ErrorCode::kUnauthorized, "BadSignature: " + v.error().message());
+  }
+  if (xt.nonce > account.nonce) {
+    return fail(ErrorCode::kInvalidArgument,
+                "Future: nonce " + std::to_string(xt.nonce) + ", next is " + std::to_string(account.nonce));
   }
   return {};
 }
@@ -291,18 +323,19 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
     auto uid = s.uidOf(c->netuid, signer);
     if (!uid) return err("HotKeyNotRegisteredInSubNet");
     if (c->ipType != 4 && c->ipType != 6) return err("InvalidIpType");
-    bool allZero = std::all_of(c->ip.begin(), c->ip.end(), [](std::uint8_t b) { return b == 0; });
     if (c->ipType == 4) {
       bool high = std::any_of(c->ip.begin(), c->ip.begin() + 12, [](std::uint8_t b) { return b != 0; });
       bool broadcast = c->ip[12] == 255 && c->ip[13] == 255 && c->ip[14] == 255 && c->ip[15] == 255;
-      bool loopback = c->ip[12] == 127 && c->ip[13] == 0 && c->ip[14] == 0 && c->ip[15] == 1;
-      if (high || broadcast || (loopback && !m_config.allowLoopbackAxons)) return err("InvalidIpAddress");
+      if (high || broadcast) return err("InvalidIpAddress");
     } else {
       bool allOnes = std::all_of(c->ip.begin(), c->ip.end(), [](std::uint8_t b) { return b == 255; });
-      bool one = std::all_of(c->ip.begin(), c->ip.end() - 1, [](std::uint8_t b) { return b == 0; }) && c->ip[15] == 1;
-      if (allOnes || (one && !m_config.allowLoopbackAxons)) return err("InvalidIpAddress");
+      if (allOnes) return err("InvalidIpAddress");
     }
-    (void)allZero;  // a zero address is allowed (an axon that is not serving)
+    if (auto local = localAddressKind(c->ipType, c->ip); !local.empty() && !m_config.allowLoopbackAxons) {
+      return err("LocalIpAddress", std::string(local) +
+                                       " address: nobody else can reach it (allowed only on --dev chains, "
+                                       "economics.allow_loopback_axons)");
+    }
     if (c->port == 0) return err("InvalidPort");
     auto n = s.neuron(c->netuid, *uid);
     MERIT_ASSERT(n.has_value());
@@ -654,8 +687,10 @@ Result<void> Runtime::buildGenesis(Overlay& state, const std::vector<std::pair<A
   Totals t;
   for (const auto& [id, amount] : balances) {
     Account a = s.account(id);
-    if (!checkedAdd(a.free, amount, a.free) || !checkedAdd(t.genesis, amount, t.genesis)) {
-      return fail(ErrorCode::kInvalidArgument, "genesis balances overflow");
+    if (!checkedAdd(a.free, amount, a.free) || !checkedAdd(t.genesis, amount, t.genesis) ||
+        t.genesis > kMaxGenesisTotal) {
+      return fail(ErrorCode::kInvalidArgument, "genesis balances add up to more than " +
+                                                   std::to_string(kMaxGenesisTotal) + " rao (2^62)");
     }
     s.setAccount(id, a);
   }

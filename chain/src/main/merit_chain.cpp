@@ -1,4 +1,5 @@
 // merit-chain: the dev chain node. Thin: parse options and config, build the node, serve.
+#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -55,14 +56,22 @@ int main(int argc, char** argv) {
   if (!feed.empty()) cfg.feedEndpoint = feed;
   if (blockTimeMs > 0) cfg.node.blockTime = std::chrono::milliseconds(blockTimeMs);
   if (!logLevel.empty()) cfg.logLevel = logLevel;
+  const std::size_t fromFile = cfg.node.genesis.balances.size();
   for (const auto& f : fund) {
     auto eq = f.find('=');
     auto id = crypto::ss58Decode(f.substr(0, eq));
     std::uint64_t amount = 0;
-    if (eq == std::string::npos || !id || std::sscanf(f.c_str() + eq + 1, "%lu", &amount) != 1) {
-      return fatal("--fund " + f + ": expected ADDRESS=AMOUNT_RAO with a valid SS58 address");
+    const char* first = eq == std::string::npos ? f.data() + f.size() : f.data() + eq + 1;
+    auto [end, ec] = std::from_chars(first, f.data() + f.size(), amount);
+    if (eq == std::string::npos || !id || ec != std::errc() || end != f.data() + f.size() || first == end) {
+      return fatal("--fund " + f + ": expected ADDRESS=AMOUNT_RAO with a valid SS58 address and an amount below 2^64");
     }
     cfg.node.genesis.balances.emplace_back(*id, amount);
+  }
+  if (auto problem = chain::genesisTotalProblem(cfg.node.genesis)) {
+    if (problem->first < fromFile) return fatal(configPath + ": genesis.balances[" + std::to_string(problem->first) +
+                                                "].amount: " + problem->second);
+    return fatal("--fund " + fund[problem->first - fromFile] + ": " + problem->second);
   }
   if (auto ok = log::configure(cfg.logLevel); !ok) return fatal(ok.error().message());
 

@@ -8,6 +8,7 @@
 #include <secp256k1_ecdh.h>
 #include <secp256k1_recovery.h>
 
+#include "merit/crypto/domains.h"
 #include "merit/util/assert.h"
 
 namespace merit::crypto {
@@ -193,6 +194,25 @@ SecretArray<32> ecdh(const PrivateKey& ours, const PublicKey& theirs) {
 
 Result<void> verify(const PublicKey& key, ByteView message, const Signature& signature) {
   return verifyDigest(key, blake2b256(message), signature);
+}
+
+Bytes wrapMessage(ByteView message) {
+  Bytes out;
+  out.reserve(domain::kMessagePrefix.size() + message.size() + domain::kMessageSuffix.size());
+  append(out, asBytes(domain::kMessagePrefix));
+  append(out, message);
+  append(out, asBytes(domain::kMessageSuffix));
+  return out;
+}
+
+Signature signMessage(const PrivateKey& key, ByteView message) { return key.sign(wrapMessage(message)); }
+
+Result<void> verifyMessage(const PublicKey& key, ByteView message, const Signature& signature) {
+  return verifyDigest(key, blake2b256(wrapMessage(message)), signature);
+}
+
+Result<PublicKey> recoverMessageSigner(ByteView message, const Signature& signature) {
+  return recoverDigest(blake2b256(wrapMessage(message)), signature);
 }
 
 }  // namespace merit::crypto

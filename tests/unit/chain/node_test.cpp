@@ -1,6 +1,7 @@
 #include "merit/chain/node.h"
 
 #include <filesystem>
+#include <map>
 
 #include <doctest/doctest.h>
 
@@ -9,6 +10,7 @@
 
 #include "merit/chain/config.h"
 #include "merit/chain/rpc_server.h"
+#include "merit/crypto/ss58.h"
 
 namespace merit::chain {
 namespace {
@@ -121,6 +123,165 @@ TEST_CASE("mempool: rejections are named; future nonces wait for the gap to fill
   CHECK(tooMany.error().code() == ErrorCode::kOverloaded);
 }
 
+// The pool tests sign with keys 1..5 (funded by testConfig) and fresh keys from 100 up (unfunded
+// unless a test funds them).
+std::size_t pooled(const Node& n) { return n.poolStats().entries; }
+
+TEST_CASE("mempool: a sender with no funds takes no slot, also for a future nonce") {
+  TempDir dir;
+  ManualClock clock;
+  auto node = Node::open(testConfig(dir.path()), devAuthorityKey(), clock);
+  REQUIRE(node);
+  Node& n = **node;
+  // Fees off (dev): a fresh key may send its next nonce (a hotkey's set_weights needs no
+  // balance), but not queue ahead of itself.
+  for (std::uint64_t nonce = 1; nonce <= 20; ++nonce) {
+    auto r = n.submit(transfer(n, 100, 1, nonce, 0));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message().starts_with("Payment"));
+  }
+  CHECK(pooled(n) == 0);
+  CHECK(n.submit(transfer(n, 100, 1, 0, 0)));
+  CHECK(pooled(n) == 1);
+
+  // Fees on: nothing from an account that cannot pay, and never more queued than it can pay for.
+  TempDir dir2;
+  NodeConfig cfg = testConfig(dir2.path());
+  cfg.runtime.extrinsicFee = 1000;
+  cfg.genesis.balances.emplace_back(keyOf(101).publicKey().accountId(), 2500);
+  auto paid = Node::open(cfg, devAuthorityKey(), clock);
+  REQUIRE(paid);
+  Node& p = **paid;
+  for (std::uint64_t nonce : {0, 1, 5}) CHECK(p.submit(transfer(p, 100, 1, nonce, 0)).error().message().starts_with("Payment"));
+  REQUIRE(p.submit(transfer(p, 101, 1, 0, 0)));
+  REQUIRE(p.submit(transfer(p, 101, 1, 2, 0)));  // a future nonce: 2 x 1000 <= 2500
+  auto third = p.submit(transfer(p, 101, 1, 1, 0));
+  REQUIRE_FALSE(third);
+  CHECK(third.error().message().starts_with("Payment"));
+  CHECK(pooled(p) == 2);
+}
+
+TEST_CASE("mempool: at most mempool_future_per_account future extrinsics per account") {
+  TempDir dir;
+  ManualClock clock;
+  NodeConfig cfg = testConfig(dir.path());
+  cfg.mempoolFuturePerAccount = 4;
+  auto node = Node::open(cfg, devAuthorityKey(), clock);
+  REQUIRE(node);
+  Node& n = **node;
+  for (std::uint64_t nonce = 1; nonce <= 4; ++nonce) REQUIRE(n.submit(transfer(n, 1, 2, nonce, 1)));
+  auto fifth = n.submit(transfer(n, 1, 2, 5, 1));
+  REQUIRE_FALSE(fifth);
+  CHECK(fifth.error().code() == ErrorCode::kOverloaded);
+  CHECK(fifth.error().message().starts_with("TooManyFuture"));
+  CHECK(n.poolStats().future == 4);
+  // Nonce 0 closes the gap: 0..4 are ready, and the account may queue ahead again.
+  REQUIRE(n.submit(transfer(n, 1, 2, 0, 1)));
+  CHECK(n.poolStats().future == 0);
+  REQUIRE(n.submit(transfer(n, 1, 2, 5, 1)));
+  REQUIRE(n.submit(transfer(n, 1, 2, 7, 1)));
+  CHECK(n.poolStats().future == 1);
+  REQUIRE(n.produceBlock());
+  CHECK(n.block(1)->extrinsics.size() == 6);
+  CHECK(pooled(n) == 1);
+  CHECK(n.poolStats().future == 1);
+}
+
+TEST_CASE("mempool: every entry expires, eligible or not") {
+  TempDir dir;
+  ManualClock clock;
+  NodeConfig cfg = testConfig(dir.path());
+  cfg.mempoolLongevity = 3;
+  auto node = Node::open(cfg, devAuthorityKey(), clock);
+  REQUIRE(node);
+  Node& n = **node;
+  auto never = n.submit(transfer(n, 1, 2, 5, 1, 1'000'000));  // a gap that is never filled
+  auto shortLived = n.submit(transfer(n, 2, 3, 3, 1, 2));     // valid_until below the longevity
+  REQUIRE(never);
+  REQUIRE(shortLived);
+  CHECK(n.poolStats().bytes > 0);
+  REQUIRE(n.produceBlock());  // 1
+  REQUIRE(n.produceBlock());  // 2
+  CHECK(n.status(*shortLived).state == XtState::kPending);
+  REQUIRE(n.produceBlock());  // 3: past valid_until 2
+  auto st = n.status(*shortLived);
+  CHECK(st.state == XtState::kDropped);
+  CHECK(st.error.starts_with("Expired"));
+  CHECK(n.status(*never).state == XtState::kPending);
+  REQUIRE(n.produceBlock());  // 4: past head at submission (0) + longevity 3
+  st = n.status(*never);
+  CHECK(st.state == XtState::kDropped);
+  CHECK(st.error.starts_with("Expired"));
+  CHECK(pooled(n) == 0);
+  CHECK(n.poolStats().bytes == 0);
+  CHECK(n.poolStats().future == 0);
+  // The freed account may queue again.
+  CHECK(n.submit(transfer(n, 1, 2, 5, 1, 1'000'000)));
+}
+
+TEST_CASE("mempool: a full pool evicts its lowest-priority entries for a better one") {
+  TempDir dir;
+  ManualClock clock;
+  NodeConfig cfg = testConfig(dir.path());
+  cfg.mempoolCapacity = 12;
+  cfg.mempoolFuturePerAccount = 16;
+  auto node = Node::open(cfg, devAuthorityKey(), clock);
+  REQUIRE(node);
+  Node& n = **node;
+  // Accounts 1..4 fill the pool: 3 future extrinsics each, 1 first (the oldest).
+  std::map<int, std::vector<crypto::Hash256>> queued;
+  for (int who = 1; who <= 4; ++who) {
+    for (std::uint64_t nonce = 1; nonce <= 3; ++nonce) {
+      auto h = n.submit(transfer(n, who, 5, nonce, 1));
+      REQUIRE(h);
+      queued[who].push_back(*h);
+    }
+  }
+  CHECK(pooled(n) == 12);
+  // Another future one ranks below all of them (same fee, newest): refused, nothing evicted.
+  auto worse = n.submit(transfer(n, 5, 1, 1, 1));
+  REQUIRE_FALSE(worse);
+  CHECK(worse.error().message().starts_with("PoolFull"));
+  CHECK(pooled(n) == 12);
+  // A ready one outranks every future one: the newest account's last nonce goes.
+  auto ready = n.submit(transfer(n, 5, 1, 0, 1));
+  REQUIRE(ready);
+  CHECK(pooled(n) == 12);
+  auto evicted = n.status(queued[4][2]);
+  CHECK(evicted.state == XtState::kDropped);
+  CHECK(evicted.error.starts_with("Evicted"));
+  CHECK(n.status(queued[4][1]).state == XtState::kPending);
+  // Again, and the newest future entry goes (account 4's nonce 2 now), never a ready one.
+  REQUIRE(n.submit(transfer(n, 1, 5, 0, 1)));  // also makes account 1's 1..3 ready
+  CHECK(n.status(queued[4][1]).state == XtState::kDropped);
+  for (const auto& h : queued[1]) CHECK(n.status(h).state == XtState::kPending);
+  REQUIRE(n.produceBlock());
+  // Accounts 5 (nonce 0) and 1 (0..3) were ready and are included.
+  CHECK(n.block(1)->extrinsics.size() == 5);
+  CHECK(n.status(*ready).state == XtState::kIncluded);
+  for (const auto& h : queued[1]) CHECK(n.status(h).state == XtState::kIncluded);
+}
+
+TEST_CASE("mempool: the byte cap counts encoded extrinsics") {
+  TempDir dir;
+  ManualClock clock;
+  NodeConfig cfg = testConfig(dir.path());
+  // Every transfer encodes to the same size, whatever the chain it is signed for.
+  const std::size_t one = encodeExtrinsic(signExtrinsic(keyOf(1), crypto::Hash256{}, 0, 1000,
+                                                        Transfer{keyOf(2).publicKey().accountId(), 1}))
+                              .size();
+  cfg.mempoolBytes = 3 * one;
+  auto node = Node::open(cfg, devAuthorityKey(), clock);
+  REQUIRE(node);
+  Node& n = **node;
+  for (std::uint64_t nonce = 1; nonce <= 3; ++nonce) REQUIRE(n.submit(transfer(n, 1, 2, nonce, 1)));
+  CHECK(n.poolStats().bytes == 3 * one);
+  CHECK(n.submit(transfer(n, 2, 1, 1, 1)).error().message().starts_with("PoolFull"));
+  REQUIRE(n.submit(transfer(n, 2, 1, 0, 1)));  // ready: evicts account 1's nonce 3
+  CHECK(n.poolStats().bytes == 3 * one);
+  CHECK(pooled(n) == 3);
+}
+
 TEST_CASE("failed calls are included with their named error") {
   TempDir dir;
   ManualClock clock;
@@ -192,6 +353,70 @@ TEST_CASE("config: keys, ranges and typos are reported with file and key") {
   CHECK(neg.error().message().find("node.rpc_port") != std::string::npos);
   auto syntax = parseChainConfig("node: [\n", "c.yaml", ChainConfig{});
   CHECK(syntax.error().message().starts_with("c.yaml: line"));
+  auto pool = parseChainConfig("node:\n  mempool_bytes: 1048576\n  mempool_future_per_account: 4\n  mempool_longevity: 9\n",
+                               "c.yaml", ChainConfig{});
+  REQUIRE(pool);
+  CHECK(pool->node.mempoolBytes == 1048576);
+  CHECK(pool->node.mempoolFuturePerAccount == 4);
+  CHECK(pool->node.mempoolLongevity == 9);
+  CHECK(parseChainConfig("node:\n  mempool_longevity: 0\n", "c.yaml", ChainConfig{}).error().message() ==
+        "c.yaml: node.mempool_longevity: must be at least 1");
+}
+
+TEST_CASE("config: genesis totals that could overflow stake are refused at load, naming the entry") {
+  const std::string a = crypto::ss58Address(keyOf(1).publicKey()), b = crypto::ss58Address(keyOf(2).publicKey());
+  auto yaml = [&](const std::string& x, const std::string& y) {
+    return "genesis:\n  balances:\n    - {address: " + a + ", amount: " + x + "}\n    - {address: " + b +
+           ", amount: " + y + "}\n";
+  };
+  CHECK(parseChainConfig(yaml("4611686018427387903", "1"), "c.yaml", ChainConfig{}));  // exactly 2^62
+  auto over = parseChainConfig(yaml("4611686018427387903", "2"), "c.yaml", ChainConfig{});
+  REQUIRE_FALSE(over);
+  CHECK(over.error().message().starts_with("c.yaml: genesis.balances[1].amount: the genesis balances add up to more than"));
+  auto wraps = parseChainConfig(yaml("18446744073709551615", "18446744073709551615"), "c.yaml", ChainConfig{});
+  REQUIRE_FALSE(wraps);
+  CHECK(wraps.error().message().starts_with("c.yaml: genesis.balances[0].amount:"));
+  CHECK(parseChainConfig("economics:\n  block_emission: 1000000000001\n", "c.yaml", ChainConfig{})
+            .error()
+            .message()
+            .starts_with("c.yaml: economics.block_emission: must be at most"));
+  // Built without a config file (tests, tools): the runtime refuses it too, before block 0.
+  TempDir dir;
+  ManualClock clock;
+  NodeConfig cfg = testConfig(dir.path());
+  cfg.genesis.balances.emplace_back(keyOf(9).publicKey().accountId(), kMaxGenesisTotal);
+  auto node = Node::open(cfg, devAuthorityKey(), clock);
+  REQUIRE_FALSE(node);
+  CHECK(node.error().message().find("2^62") != std::string::npos);
+}
+
+TEST_CASE("system_info says whether the chain runs the dev preset; system_health shows the pool") {
+  TempDir dir;
+  ManualClock clock;
+  auto node = Node::open(testConfig(dir.path()), devAuthorityKey(), clock);
+  REQUIRE(node);
+  RpcHandler rpc(**node);
+  auto call = [&](const std::string& method) {
+    return nlohmann::json::parse(rpc.handle(R"({"jsonrpc":"2.0","id":1,"method":")" + method + R"("})"))["result"];
+  };
+  CHECK(call("system_info")["dev"] == true);
+  CHECK(call("system_info")["extrinsic_fee"] == 0);
+  REQUIRE((*node)->submit(transfer(**node, 1, 2, 3, 1)));
+  auto health = call("system_health");
+  CHECK(health["mempool"] == 1);
+  CHECK(health["mempool_future"] == 1);
+  CHECK(health["mempool_bytes"].get<std::size_t>() > 0);
+
+  TempDir dir2;
+  NodeConfig plain = ChainConfig{}.node;
+  plain.dataDir = dir2.path().string();
+  auto prod = Node::open(plain, devAuthorityKey(), clock);
+  REQUIRE(prod);
+  RpcHandler rpc2(**prod);
+  auto info = nlohmann::json::parse(rpc2.handle(R"({"jsonrpc":"2.0","id":1,"method":"system_info"})"))["result"];
+  CHECK(info["dev"] == false);
+  CHECK(info["local_axons_allowed"] == false);
+  CHECK(info["extrinsic_fee"].get<std::uint64_t>() > 0);
 }
 
 }  // namespace

@@ -60,6 +60,7 @@ struct Chain {
     c.rootWeightsRateLimit = 0;
     c.allowLoopbackAxons = true;
     c.maxRegistrationsPerBlock = 100;
+    c.extrinsicFee = 0;  // balances below are counted to the rao; the fee tests set one
     return c;
   }
 
@@ -232,6 +233,60 @@ TEST_CASE("serve_axon checks registration, address, port and rate limit") {
   auto axon = n.c.view()->neuron(1, 0)->axon;
   REQUIRE(axon);
   CHECK(axon->port == 9000);
+}
+
+TEST_CASE("serve_axon refuses unspecified, loopback and link-local addresses outside dev chains") {
+  auto v4 = [](std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
+    return std::array<std::uint8_t, 16>{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, a, b, c, d};
+  };
+  auto v6 = [](std::initializer_list<std::pair<int, std::uint8_t>> bytes) {
+    std::array<std::uint8_t, 16> ip{};
+    for (auto [i, v] : bytes) ip[static_cast<std::size_t>(i)] = v;
+    return ip;
+  };
+  struct Case {
+    std::uint8_t type;
+    std::array<std::uint8_t, 16> ip;
+    bool local;
+  };
+  const std::vector<Case> cases = {
+      {4, v4(0, 0, 0, 0), true},          {4, v4(127, 0, 0, 1), true},
+      {4, v4(127, 255, 3, 9), true},      {4, v4(169, 254, 10, 1), true},
+      {6, v6({}), true},                  {6, v6({{15, 1}}), true},
+      {6, v6({{0, 0xfe}, {1, 0x80}}), true}, {6, v6({{0, 0xfe}, {1, 0xbf}, {15, 7}}), true},
+      {6, v6({{10, 0xff}, {11, 0xff}, {12, 127}, {15, 1}}), true},     // ::ffff:127.0.0.1
+      {6, v6({{10, 0xff}, {11, 0xff}, {12, 127}, {13, 9}}), true},     // ::ffff:127.9.0.0
+      {6, v6({{10, 0xff}, {11, 0xff}, {12, 169}, {13, 254}}), true},   // ::ffff:169.254.0.0
+      {4, v4(10, 0, 0, 1), false},        {4, v4(128, 0, 0, 1), false},
+      {4, v4(169, 253, 1, 1), false},     {6, v6({{0, 0xfe}, {1, 0xc0}}), false},
+      {6, v6({{0, 0x20}, {1, 0x01}, {15, 1}}), false},
+      {6, v6({{10, 0xff}, {11, 0xff}, {12, 8}, {13, 8}, {14, 8}, {15, 8}}), false},
+  };
+  RuntimeConfig strict = Chain::testConfig();
+  strict.allowLoopbackAxons = false;
+  for (bool allow : {false, true}) {
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+      CAPTURE(allow);
+      CAPTURE(i);
+      RuntimeConfig cfg = strict;
+      cfg.allowLoopbackAxons = allow;
+      Chain c(cfg);
+      REQUIRE(c.one(keyOf(1), CreateSubnet{"matmul", 1, {{Hyper::kServingRateLimit, 0}}}).success);
+      REQUIRE(c.one(keyOf(2), BurnedRegister{1, keyOf(102).publicKey()}).success);
+      ServeAxon a{};
+      a.netuid = 1;
+      a.ip = cases[i].ip;
+      a.ipType = cases[i].type;
+      a.port = 9000;
+      auto out = c.one(keyOf(102), a);
+      if (cases[i].local && !allow) {
+        CHECK(out.error == "LocalIpAddress");
+        CHECK(out.detail.find("--dev") != std::string::npos);
+      } else {
+        CHECK_MESSAGE(out.success, out.error);
+      }
+    }
+  }
 }
 
 TEST_CASE("stake add and remove; issuance invariant") {

@@ -1,5 +1,7 @@
 #include "merit/crypto/keys.h"
 
+#include "merit/crypto/domains.h"
+
 #include <doctest/doctest.h>
 #include <sodium.h>
 
@@ -167,6 +169,28 @@ TEST_CASE("recovery returns the signer") {
   auto recovered = recoverDigest(digest, key.signDigest(digest));
   REQUIRE(recovered);
   CHECK(*recovered == key.publicKey());
+}
+
+TEST_CASE("message signing wraps the message; no protocol domain can start like a message") {
+  PrivateKey key = PrivateKey::generate();
+  const Bytes msg = toBytes("pay 10 merit to bob");
+  Signature sig = signMessage(key, msg);
+  CHECK(verifyMessage(key.publicKey(), msg, sig));
+  CHECK(recoverMessageSigner(msg, sig).value() == key.publicKey());
+  CHECK(toHex(wrapMessage(msg)) == toHex(asBytes("<Bytes>pay 10 merit to bob</Bytes>")));
+  // Not a signature of the raw bytes, and the raw-bytes signature is not a message signature.
+  CHECK_FALSE(verify(key.publicKey(), msg, sig));
+  CHECK_FALSE(verifyMessage(key.publicKey(), msg, key.sign(msg)));
+  // Always wrapped, even when the message already looks wrapped.
+  const Bytes wrapped = wrapMessage(msg);
+  CHECK_FALSE(verifyMessage(key.publicKey(), wrapped, sig));
+  // Every protocol preimage starts with 'm' (a raw tag) or with a length byte and a tag; a
+  // wrapped message starts with '<'. So no message signature is ever a protocol signature.
+  for (std::string_view tag : domain::kProtocolTags) {
+    CAPTURE(tag);
+    CHECK(tag.starts_with("meritnet/"));
+    CHECK(tag.size() != static_cast<unsigned char>(domain::kMessagePrefix[0]));
+  }
 }
 
 TEST_CASE("invalid keys and encodings are rejected") {

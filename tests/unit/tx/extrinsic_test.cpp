@@ -88,6 +88,18 @@ TEST_CASE("signed extrinsics round-trip and verify; tampering and replay fail") 
   }
 }
 
+TEST_CASE("a message signature over an extrinsic's signing bytes is not an extrinsic signature") {
+  const auto key = keyOf(1);
+  const Call call = Transfer{keyOf(2).publicKey().accountId(), 5};
+  const Bytes payload = signingPayload(genesisA(), key.publicKey(), 0, 100, call);
+  Extrinsic forged{key.publicKey(), 0, 100, call, crypto::signMessage(key, payload)};
+  auto v = verifyExtrinsic(forged, genesisA());
+  REQUIRE_FALSE(v);
+  CHECK(v.error().code() == ErrorCode::kUnauthorized);
+  CHECK(verifyExtrinsic(signExtrinsic(key, genesisA(), 0, 100, call), genesisA()));
+  CHECK(payload[0] == std::byte{'m'});  // "meritnet/extrinsic/v1", never "<Bytes>"
+}
+
 TEST_CASE("malformed extrinsics are rejected with a reason, never a crash") {
   auto key = keyOf(1);
   Bytes enc = encodeExtrinsic(signExtrinsic(key, genesisA(), 1, 10, Transfer{keyOf(2).publicKey().accountId(), 1}));

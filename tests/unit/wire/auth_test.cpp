@@ -61,6 +61,23 @@ TEST_CASE("a request signature covers every header field") {
   CHECK_FALSE(verifyRequestSignature(forged));
 }
 
+TEST_CASE("a message signature over a request's or handshake's canonical bytes does not verify") {
+  const auto caller = crypto::PrivateKey::generate();
+  const auto target = crypto::PrivateKey::generate();
+  Request r = signedRequest(caller, target);
+  r.auth.signature = crypto::signMessage(caller, canonicalRequest(r.header)).bytes();
+  CHECK_FALSE(verifyRequestSignature(r));
+  SessionInit init;
+  init.protocolVersion = 1;
+  init.caller = caller.publicKey().bytes();
+  init.target = target.publicKey().bytes();
+  init.timestampMs = 1'700'000'000'000;
+  signSessionInit(init, caller);
+  REQUIRE(verifySessionInit(init));
+  init.signature = crypto::signMessage(caller, canonicalSessionInit(init)).bytes();
+  CHECK_FALSE(verifySessionInit(init));
+}
+
 TEST_CASE("responses are bound to caller and responder") {
   const auto caller = crypto::PrivateKey::generate();
   const auto miner = crypto::PrivateKey::generate();

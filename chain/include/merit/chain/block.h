@@ -20,11 +20,14 @@ struct BlockHeader {
   crypto::Hash256 extrinsicsRoot{};
   crypto::Hash256 stateRoot{};
   ByteArray<33> author{};            // the authority's compressed public key
-  ByteArray<65> signature{};         // the authority's signature over hash()
+  ByteArray<65> signature{};         // the authority's signature over signingBytes()
 
   // BLAKE2b-256 of the encoding without the signature.
   crypto::Hash256 hash() const;
   Bytes encodeUnsigned() const;
+  // What the author signs: the block domain tag, then hash() ("meritnet/block/v1" ‖ hash,
+  // merit/crypto/domains.h), so a block signature is never a signature of anything else.
+  Bytes signingBytes() const;
 };
 
 struct Event {

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <utility>
 #include <string>
 
 #include "merit/chain/node.h"
@@ -22,7 +24,8 @@ struct ChainConfig {
 };
 
 // Settings for local development: 500 ms blocks, short tempos and rate limits, cheap subnets
-// and registrations, loopback axons allowed.
+// and registrations, local (loopback, link-local, unspecified) axons allowed, no fees, and
+// NodeConfig::dev set.
 ChainConfig devPreset();
 
 // Reads `path` over `base` (so a file may set only what it changes). Errors name the file, the
@@ -32,6 +35,11 @@ Result<ChainConfig> loadChainConfig(const std::string& path, ChainConfig base);
 
 // Parses YAML text (for tests); `name` is used in error messages.
 Result<ChainConfig> parseChainConfig(const std::string& yaml, const std::string& name, ChainConfig base);
+
+// The first genesis balance at which the running total passes kMaxGenesisTotal (or overflows),
+// with the reason; nullopt when the totals are safe. loadChainConfig checks this; merit-chain
+// checks it again after adding --fund balances.
+std::optional<std::pair<std::size_t, std::string>> genesisTotalProblem(const GenesisSpec& genesis);
 
 // The deterministic authority key of --dev chains (anyone can derive it: never use it for value).
 crypto::PrivateKey devAuthorityKey();

@@ -17,6 +17,7 @@
 #include <shared_mutex>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -32,15 +33,36 @@ struct GenesisSpec {
   std::vector<Runtime::GenesisSubnet> subnets;
 };
 
+// Mempool bounds (docs/RPC.md, "Mempool rejections"). An extrinsic is *ready* when its nonce is
+// the account's next one, or follows a ready extrinsic of the same account in the pool; otherwise
+// it is *future* and waits for the gap to fill. Future extrinsics cost their sender nothing until
+// included, so they are the cheap way to pin a pool: they are capped per account, need a funded
+// sender, are the first to be evicted, and expire like every entry.
 struct NodeConfig {
   std::string dataDir;
   std::chrono::milliseconds blockTime{1000};
   std::size_t maxBlockExtrinsics = 2000;
-  std::size_t mempoolCapacity = 20'000;
-  std::size_t mempoolPerAccount = 256;
-  std::uint64_t maxFutureNonceGap = 256;
+  std::size_t mempoolCapacity = 20'000;             // entries in all
+  std::size_t mempoolBytes = 64 * 1024 * 1024;      // encoded bytes in all
+  std::size_t mempoolPerAccount = 256;              // entries of one account (TooManyFromAccount)
+  std::size_t mempoolFuturePerAccount = 16;         // future entries of one account (TooManyFuture)
+  std::uint64_t maxFutureNonceGap = 256;            // FutureTooFar beyond this
+  // Blocks an entry may wait: it leaves the pool (dropped, "Expired") after block
+  // min(valid_until, head at submission + 1 + longevity), eligible or not.
+  std::uint64_t mempoolLongevity = 64;
+  // Runs the --dev preset (devPreset()): reported as "dev" by system_info, which validators use
+  // to decide whether loopback axons may be dialled.
+  bool dev = false;
   RuntimeConfig runtime;
   GenesisSpec genesis;
+};
+
+// What the mempool holds, for system_health and tests.
+struct PoolStats {
+  std::size_t entries = 0;
+  std::size_t bytes = 0;
+  std::size_t future = 0;    // entries not yet eligible (a nonce gap before them)
+  std::size_t accounts = 0;
 };
 
 enum class XtState { kUnknown, kPending, kIncluded, kDropped };
@@ -73,8 +95,17 @@ class Node {
   Result<BlockHeader> produceBlock();
 
   // Validates and queues an encoded extrinsic. Errors: kInvalidArgument/kUnauthorized with the
-  // name first (Malformed, BadSignature, Stale, Expired, FutureTooFar, AlreadyInPool),
-  // kOverloaded (PoolFull, TooManyFromAccount).
+  // name first (Malformed, BadSignature, Stale, Expired, Payment, FutureTooFar, AlreadyInPool,
+  // NonceInPool), kOverloaded (PoolFull, TooManyFromAccount, TooManyFuture).
+  //
+  // Admission, cheapest check first: the extrinsic decodes, is not expired or stale, its signer can
+  // pay the fees of everything it has queued plus this one (with fees off, a future nonce still
+  // needs a non-zero free balance), the signature verifies, and a future nonce is at most
+  // maxFutureNonceGap ahead. Then the caps: per account, future per account, and the pool's
+  // entries and bytes. A full pool evicts its lowest-priority entries for a newcomer that ranks
+  // higher; priority is (ready before future, higher fee, older arrival), and only the last nonce
+  // of an account is ever evicted, so no ready chain is broken. Evicted entries are dropped
+  // ("Evicted").
   Result<crypto::Hash256> submit(ByteView encoded);
   XtStatus status(const crypto::Hash256& hash) const;
   // Waits until the extrinsic is included or dropped, or the timeout passes.
@@ -89,6 +120,7 @@ class Node {
   const Runtime& runtime() const { return *m_runtime; }
   const NodeConfig& config() const { return m_config; }
   std::size_t mempoolSize() const;
+  PoolStats poolStats() const;
 
   // Runs `f(StateView&, headNumber)` on a consistent snapshot of committed state.
   template <typename F>
@@ -107,8 +139,22 @@ class Node {
     tx::Extrinsic xt;
     Bytes encoded;
     crypto::Hash256 hash;
-    std::uint64_t arrival;
+    std::uint64_t arrival;     // admission order (lower = older)
+    std::uint64_t expiresAt;   // last block it may be included in
+    tx::Balance fee;           // what it pays when included (the flat fee at admission)
+    bool ready = false;        // see NodeConfig; recomputed after every block
   };
+  using AccountPool = std::map<std::uint64_t, PoolEntry>;  // nonce -> entry
+
+  // Priority for eviction: lower compares first = evicted first.
+  static std::tuple<bool, tx::Balance, std::uint64_t> evictionRank(const PoolEntry& e) {
+    return {e.ready, e.fee, UINT64_MAX - e.arrival};
+  }
+  // Marks the account's entries ready from `stateNonce` on while the nonces are consecutive and
+  // the rest future; updates m_poolFuture. Caller holds m_mutex.
+  void refreshReadiness(AccountPool& entries, std::uint64_t stateNonce);
+  // Removes one entry and its byte/future counts (not its status). Caller holds m_mutex.
+  void eraseEntry(AccountPool& entries, AccountPool::iterator it);
 
   Node(NodeConfig config, crypto::PrivateKey author, const Clock& clock);
   Result<void> init();
@@ -126,8 +172,10 @@ class Node {
   mutable std::condition_variable m_changed;  // head advanced or statuses changed
   BlockHeader m_head;
   std::atomic<std::uint64_t> m_headNumber{0};
-  std::map<AccountId, std::map<std::uint64_t, PoolEntry>> m_pool;  // account -> nonce -> entry
+  std::map<AccountId, AccountPool> m_pool;  // account -> nonce -> entry
   std::size_t m_poolSize = 0;
+  std::size_t m_poolBytes = 0;
+  std::size_t m_poolFuture = 0;
   std::uint64_t m_arrivals = 0;
   std::unordered_map<std::string, XtStatus> m_statuses;  // pending and dropped, by hex hash
   std::vector<std::string> m_statusOrder;                 // eviction order of m_statuses

@@ -21,6 +21,14 @@
 
 namespace merit::chain {
 
+// The most rao the genesis balances may hold in all. Every stake is bought with issued rao, and a
+// subnet epoch refuses a total stake of 2^63 or more (merit/consensus/epoch.h, kMaxTotalStake);
+// with at most 21M MERIT ever emitted on top (kTotalSupply), a genesis of at most 2^62 keeps every
+// stake total, and issuance, far below that, so no later block can fail on it.
+inline constexpr Balance kMaxGenesisTotal = Balance{1} << 62;
+// The largest economics.block_emission (1000 MERIT per block), for the same reason.
+inline constexpr Balance kMaxBlockEmission = 1000 * tx::kRaoPerMerit;
+
 struct RuntimeConfig {
   Balance blockEmission = 1'000'000'000;   // base emission per block, before halvings
   std::uint16_t subnetOwnerCut = 11'796;   // u16 proportion (18%)
@@ -33,11 +41,16 @@ struct RuntimeConfig {
   std::uint16_t rootRho = 10;
   std::uint16_t maxRootValidators = 64;
   std::uint64_t rootWeightsRateLimit = 100;
-  bool allowLoopbackAxons = false;         // dev chains allow 127.0.0.1 (subtensor does not)
+  // serve_axon refuses unspecified (0.0.0.0, ::), loopback (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104)
+  // and link-local (169.254.0.0/16, fe80::/10) addresses unless this is set: the --dev preset sets
+  // it so a whole network can run on one machine. (Name kept from when it covered loopback only.)
+  bool allowLoopbackAxons = false;
   std::uint32_t maxUnrevealedCommits = 10;
-  // Flat fee per included extrinsic, burned; paid even when the call fails. 0 = fees off (the
-  // default for dev chains). The mempool refuses extrinsics whose signer cannot pay it.
-  Balance extrinsicFee = 0;
+  // Flat fee per included extrinsic, burned; paid even when the call fails. On by default (0.0001
+  // MERIT): it is what makes filling blocks cost something. 0 = fees off, the --dev preset's
+  // choice (configs/chain.yaml says why). The mempool refuses extrinsics whose signer cannot pay
+  // it, and the fees of everything the signer already has waiting.
+  Balance extrinsicFee = 100'000;
   SubnetParams defaultParams = SubnetParams::defaults();
 };
 
@@ -56,10 +69,11 @@ class Runtime {
   const RuntimeConfig& config() const { return m_config; }
   const crypto::Hash256& genesisHash() const { return m_genesis; }
 
-  // Checks an extrinsic could be included at `block` on top of `state`: signature, expiry,
-  // nonce (== the account's next nonce), and the fee when fees are on. Failures are
-  // kUnauthorized (signature) or kInvalidArgument, with the error name first ("BadSignature",
-  // "Stale", "Future", "Expired", "Payment").
+  // Checks an extrinsic could be included at `block` on top of `state`, in this order: expiry,
+  // a used nonce, the fee when fees are on, the signature, then a nonce ahead of the account's
+  // next one. Failures are kUnauthorized (signature) or kInvalidArgument, with the error name
+  // first ("Expired", "Stale", "Payment", "BadSignature", "Future"). "Future" therefore means
+  // everything else holds: the sender can pay and signed it.
   Result<void> validate(const tx::Extrinsic& xt, const StateReader& state, std::uint64_t block) const;
 
   // Includes a validated extrinsic: the nonce advances and the fee is paid whatever happens; the
@@ -70,7 +84,8 @@ class Runtime {
   // adjustment, per-block registration counters. One call at a time (see the top of this file).
   void onInitialize(Overlay& block, std::uint64_t blockNumber);
 
-  // Genesis: balances (issuance starts at their sum) and pre-created subnets.
+  // Genesis: balances (issuance starts at their sum, at most kMaxGenesisTotal) and pre-created
+  // subnets.
   struct GenesisSubnet {
     AccountId owner{};
     std::string plugin;

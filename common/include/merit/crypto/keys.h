@@ -76,7 +76,9 @@ class PrivateKey {
 
   const PublicKey& publicKey() const { return m_public; }
 
-  // Signs BLAKE2b-256(message).
+  // Signs BLAKE2b-256(message) as is: the primitive under every domain of domains.h, for
+  // preimages that already start with their domain tag (extrinsics, wire messages). Bytes chosen
+  // by a user or a peer must go through signMessage() instead, never straight here.
   Signature sign(ByteView message) const;
   // Signs a 32-byte digest as is (for callers that hash themselves, and for digest-level tests).
   Signature signDigest(const Hash256& digest) const;
@@ -104,6 +106,16 @@ Result<void> verifyDigest(const PublicKey& key, const Hash256& digest, const Sig
 // that v is the right one of 0..3: two encodings differing only in v both pass. Where the
 // signature bytes must be unique (they feed an id, such as an extrinsic hash), use verifyDigest.
 Result<void> verifyDigestKnownKey(const PublicKey& key, const Hash256& digest, const Signature& signature);
+
+// Message signing (`merit wallet sign` / `verify`): the signature is over
+// BLAKE2b-256("<Bytes>" ‖ message ‖ "</Bytes>") (domains.h), so no message, whatever its bytes,
+// signs as an extrinsic, a wire message or a handshake. The wrapping is always applied, also to
+// a message that already looks wrapped.
+Bytes wrapMessage(ByteView message);
+Signature signMessage(const PrivateKey& key, ByteView message);
+Result<void> verifyMessage(const PublicKey& key, ByteView message, const Signature& signature);
+// The key that signed `message` (wrapped as above); kUnauthorized when none recovers.
+Result<PublicKey> recoverMessageSigner(ByteView message, const Signature& signature);
 
 // secp256k1 ECDH: BLAKE2b-256 of the compressed shared point (ours × theirs). Both sides of a
 // pair get the same 32 bytes.

@@ -17,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "merit/crypto/domains.h"
 #include "merit/crypto/keys.h"
 #include "merit/util/bytes.h"
 #include "merit/util/result.h"
@@ -30,7 +31,7 @@ using Balance = std::uint64_t;  // in rao: 1 MERIT = 1e9 rao
 using NetUid = std::uint16_t;
 using Uid = std::uint16_t;
 
-inline constexpr std::string_view kExtrinsicDomain = "meritnet/extrinsic/v1";
+inline constexpr std::string_view kExtrinsicDomain = crypto::domain::kExtrinsic;  // "meritnet/extrinsic/v1"
 inline constexpr std::uint8_t kExtrinsicVersion = 1;
 inline constexpr Balance kRaoPerMerit = 1'000'000'000;
 

@@ -9,6 +9,7 @@
 // one message kind can never be replayed as another.
 #pragma once
 
+#include "merit/crypto/domains.h"
 #include "merit/crypto/keys.h"
 #include "merit/crypto/secret.h"
 #include "merit/util/result.h"
@@ -18,12 +19,13 @@ namespace merit::wire {
 
 using SessionKey = crypto::SecretArray<32>;
 
-// Domain tags (ASCII; each canonical string starts with one length byte and the tag).
-inline constexpr std::string_view kRequestTag = "meritnet/v1/request";
-inline constexpr std::string_view kResponseTag = "meritnet/v1/response";
-inline constexpr std::string_view kSessionInitTag = "meritnet/v1/session-init";
-inline constexpr std::string_view kSessionAcceptTag = "meritnet/v1/session-accept";
-inline constexpr std::string_view kSessionKeyTag = "meritnet/v1/session-key";
+// Domain tags (ASCII; each canonical string starts with one length byte and the tag). Defined
+// with every other signing domain in merit/crypto/domains.h.
+inline constexpr std::string_view kRequestTag = crypto::domain::kWireRequest;
+inline constexpr std::string_view kResponseTag = crypto::domain::kWireResponse;
+inline constexpr std::string_view kSessionInitTag = crypto::domain::kSessionInit;
+inline constexpr std::string_view kSessionAcceptTag = crypto::domain::kSessionAccept;
+inline constexpr std::string_view kSessionKeyTag = crypto::domain::kSessionKey;
 
 // Canonical byte strings (docs/PROTOCOL.md gives the exact layouts). `caller` and `responder`
 // bind a response or handshake reply to both parties, although they are not sent with it.
