@@ -268,9 +268,9 @@ Result<crypto::Hash256> Node::submit(ByteView encoded) {
 
   std::uint64_t stateNonce = 0;
   {
-    std::shared_lock lock(m_store->mutex());
-    Overlay view(*m_store);
-    auto valid = m_runtime->validate(*xt, view, m_headNumber.load() + 1);
+    auto snap = readView();  // validation never waits for (or delays) the producer
+    Overlay view(*snap.snapshot);
+    auto valid = m_runtime->validate(*xt, view, snap.head + 1);
     stateNonce = StateView(view).account(account).nonce;
     if (!valid) {
       if (errorName(valid.error()) != "Future") return fail(valid.error());
@@ -331,6 +331,15 @@ XtStatus Node::waitForStatus(const crypto::Hash256& hash, std::chrono::milliseco
       return status(hash);
     }
   }
+}
+
+Node::ReadView Node::readView() const {
+  ReadView v{m_store->snapshot(), 0};
+  // The head pointer is written in the same atomic batch as the block's state.
+  auto raw = v.snapshot->getRaw(std::string(kHeadKey));
+  MERIT_ASSERT(raw && raw->size() == 8, "head pointer missing from a committed snapshot");
+  v.head = readU64Le(*raw);
+  return v;
 }
 
 BlockHeader Node::head() const {
