@@ -8,6 +8,7 @@ add_library(merit_chain STATIC
   src/chain/block.cpp
   src/chain/config.cpp
   src/chain/feed.cpp
+  src/chain/http_server.cpp
   src/chain/node.cpp
   src/chain/rpc_server.cpp
   src/chain/runtime.cpp
@@ -16,7 +17,7 @@ add_library(merit_chain STATIC
 target_include_directories(merit_chain PUBLIC include)
 target_link_libraries(merit_chain
   PUBLIC merit_consensus merit_tx merit_crypto merit_util Threads::Threads
-  PRIVATE RocksDB::rocksdb yaml-cpp PkgConfig::ZMQ PkgConfig::HTTPLIB nlohmann_json::nlohmann_json merit_warnings)
+  PRIVATE RocksDB::rocksdb yaml-cpp PkgConfig::ZMQ nlohmann_json::nlohmann_json merit_warnings)
 
 add_executable(merit-chain src/main/merit_chain.cpp)
 target_link_libraries(merit-chain PRIVATE merit_chain CLI11::CLI11 merit_warnings)

@@ -28,6 +28,7 @@ struct LiveChainOptions {
   std::vector<std::pair<tx::AccountId, tx::Balance>> balances{};
   std::vector<chain::Runtime::GenesisSubnet> subnets{};
   bool feed = false;  // also publish blocks on a ZeroMQ feed (system_info names it)
+  chain::RpcLimits rpcLimits{};
 };
 
 // A genesis subnet on the `hash` plugin owned by `owner`, with hyperparameter overrides.
@@ -56,7 +57,7 @@ class LiveChain {
       node->onBlock([f](const chain::Block& b) { f->publish(b); });
       feedEndpoint = feed->endpoint();
     }
-    rpc = std::move(chain::RpcServer::start(*node, "127.0.0.1", 0, feedEndpoint).value());
+    rpc = std::move(chain::RpcServer::start(*node, "127.0.0.1", 0, feedEndpoint, options.rpcLimits).value());
     node->start();
   }
   ~LiveChain() {

@@ -238,7 +238,8 @@ int runReveal(const ChainSettings& chain, const KeyOptions& o, const WeightsInpu
       if (!o.json)
         std::printf("waiting for block %s (now at %s)\n", u64s(from - 1).c_str(), u64s(*head).c_str());
       while (*head + 1 < from) {
-        auto h = (*client)->call("chain_waitForBlock", json::array({from - 1, 60'000}),
+        // The chain refuses waits for blocks far ahead of its head: wait in steps.
+        auto h = (*client)->call("chain_waitForBlock", json::array({std::min(from - 1, *head + 64), 60'000}),
                                  std::chrono::milliseconds(60'000));
         if (!h) return report(h.error());
         *head = field<std::uint64_t>(*h, "number");

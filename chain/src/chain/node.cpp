@@ -306,9 +306,9 @@ Result<crypto::Hash256> Node::submit(ByteView encoded) {
   Balance freeBalance = 0;
   std::uint64_t head = 0;
   {
-    std::shared_lock lock(m_store->mutex());
-    Overlay view(*m_store);
-    head = m_headNumber.load();
+    auto snap = readView();  // validation never waits for (or delays) the producer
+    Overlay view(*snap.snapshot);
+    head = snap.head;
     Account acc = StateView(view).account(account);
     stateNonce = acc.nonce;
     freeBalance = acc.free;
@@ -445,6 +445,15 @@ XtStatus Node::waitForStatus(const crypto::Hash256& hash, std::chrono::milliseco
       return status(hash);
     }
   }
+}
+
+Node::ReadView Node::readView() const {
+  ReadView v{m_store->snapshot(), 0};
+  // The head pointer is written in the same atomic batch as the block's state.
+  auto raw = v.snapshot->getRaw(std::string(kHeadKey));
+  MERIT_ASSERT(raw && raw->size() == 8, "head pointer missing from a committed snapshot");
+  v.head = readU64Le(*raw);
+  return v;
 }
 
 BlockHeader Node::head() const {

@@ -3,8 +3,9 @@
 #include <functional>
 #include <map>
 
-#include <httplib.h>
 #include <nlohmann/json.hpp>
+
+#include "http_server.h"
 
 #include "merit/crypto/ss58.h"
 #include "merit/util/log.h"
@@ -24,6 +25,7 @@ constexpr int kInternalError = -32603;
 constexpr int kRejected = -32000;    // the chain refused an extrinsic (data.name says why)
 constexpr int kOverloaded = -32001;  // bounded queue full; retry later
 constexpr int kNotFound = -32002;
+constexpr int kResponseTooLarge = -32003;  // the answer would exceed kMaxRpcResponseBytes
 
 // A handler failure carried as an exception inside this file only: thrown by parameter helpers
 // and caught by the dispatcher, which turns it into a JSON-RPC error object.
@@ -204,12 +206,13 @@ json subnetJson(const StateView& s, NetUid netuid, const SubnetInfo& info, std::
   return j;
 }
 
-using Handler = std::function<json(Node&, const json& params)>;
+// `limit`: the most bytes the answer may have (RpcHandler's maxResponseBytes).
+using Handler = std::function<json(Node&, const json& params, std::size_t limit)>;
 
 const std::map<std::string, Handler, std::less<>>& methods() {
   static const std::map<std::string, Handler, std::less<>> table = {
       {"system_health",
-       [](Node& node, const json&) {
+       [](Node& node, const json&, std::size_t) {
          auto h = node.head();
          auto pool = node.poolStats();
          return json{{"ok", true},
@@ -220,7 +223,7 @@ const std::map<std::string, Handler, std::less<>>& methods() {
                      {"mempool_accounts", pool.accounts}};
        }},
       {"system_info",
-       [](Node& node, const json&) {
+       [](Node& node, const json&, std::size_t) {
          return json{{"chain", "meritnet-dev"},
                      {"version", "0.1.0"},
                      {"genesis_hash", hex0x(node.genesisHash())},
@@ -231,9 +234,9 @@ const std::map<std::string, Handler, std::less<>>& methods() {
                      {"local_axons_allowed", node.config().runtime.allowLoopbackAxons},
                      {"extrinsic_fee", node.config().runtime.extrinsicFee}};
        }},
-      {"chain_getHead", [](Node& node, const json&) { return headerJson(node.head()); }},
+      {"chain_getHead", [](Node& node, const json&, std::size_t) { return headerJson(node.head()); }},
       {"chain_getBlock",
-       [](Node& node, const json& p) {
+       [](Node& node, const json& p, std::size_t) {
          Params a(p, {"number"});
          auto b = node.block(a.u64(0));
          if (!b) throw RpcError{kNotFound, "no block " + std::to_string(a.u64(0)), nullptr};
@@ -256,14 +259,8 @@ const std::map<std::string, Handler, std::less<>>& methods() {
          }
          return json{{"header", headerJson(b->header)}, {"extrinsics", xts}};
        }},
-      {"chain_waitForBlock",
-       [](Node& node, const json& p) {
-         Params a(p, {"number", "timeout_ms"});
-         auto timeout = std::min(a.u64Or(1, 10'000), kMaxRpcWaitMs);
-         return headerJson(node.waitForBlock(a.u64(0), std::chrono::milliseconds(timeout)));
-       }},
       {"account_get",
-       [](Node& node, const json& p) {
+       [](Node& node, const json& p, std::size_t) {
          Params a(p, {"address"});
          AccountId id = a.account(0);
          return node.read([&](const StateView& s, std::uint64_t) {
@@ -280,7 +277,7 @@ const std::map<std::string, Handler, std::less<>>& methods() {
          });
        }},
       {"chain_getTotals",
-       [](Node& node, const json&) {
+       [](Node& node, const json&, std::size_t) {
          return node.read([](const StateView& s, std::uint64_t head) {
            Totals t = s.totals();
            return json{{"block", head},        {"issuance", t.issuance}, {"genesis", t.genesis},
@@ -289,7 +286,7 @@ const std::map<std::string, Handler, std::less<>>& methods() {
          });
        }},
       {"subnet_list",
-       [](Node& node, const json&) {
+       [](Node& node, const json&, std::size_t) {
          return node.read([](const StateView& s, std::uint64_t head) {
            json out = json::array();
            for (NetUid k : s.netuids()) {
@@ -299,7 +296,7 @@ const std::map<std::string, Handler, std::less<>>& methods() {
          });
        }},
       {"subnet_get",
-       [](Node& node, const json& p) {
+       [](Node& node, const json& p, std::size_t) {
          Params a(p, {"netuid"});
          NetUid k = a.netuid(0);
          return node.read([&](const StateView& s, std::uint64_t head) {
@@ -309,7 +306,7 @@ const std::map<std::string, Handler, std::less<>>& methods() {
          });
        }},
       {"metagraph_get",
-       [](Node& node, const json& p) {
+       [](Node& node, const json& p, std::size_t limit) {
          Params a(p, {"netuid", "weights", "bonds"});
          NetUid k = a.netuid(0);
          bool withWeights = a.flag(1), withBonds = a.flag(2);
@@ -323,12 +320,27 @@ const std::map<std::string, Handler, std::less<>>& methods() {
              auto order = Runtime::pruningOrder(s, k, *info, head + 1);
              for (std::size_t i = 0; i < order.size(); ++i) pruneRank[order[i]] = static_cast<std::uint32_t>(i + 1);
            }
+           // A running estimate of the answer's size, so an answer over the limit is refused
+           // before it is built (neuron fields ~700 bytes, each [uid, value] pair ~20).
+           std::size_t estimate = 1024;
+           auto charge = [&](std::size_t bytes) {
+             estimate += bytes;
+             if (estimate > limit) {
+               throw RpcError{kResponseTooLarge,
+                              "the metagraph of subnet " + std::to_string(k) + (withWeights || withBonds ? " with weights/bonds" : "") +
+                                  " exceeds the answer limit of " + std::to_string(limit) +
+                                  " bytes; ask without weights and bonds, or per neuron with neuron_get",
+                              json{{"limit", limit}}};
+             }
+           };
            for (Uid u = 0; u < info->n; ++u) {
              auto n = s.neuron(k, u);
              if (!n) continue;
+             charge(700);
              json j = neuronJson(s, *info, k, u, *n, head);
              j["prune_rank"] = pruneRank[u] == 0 ? json(nullptr) : json(pruneRank[u]);
-             auto rows = [](const std::vector<consensus::UidValue>& r) {
+             auto rows = [&](const std::vector<consensus::UidValue>& r) {
+               charge(20 * r.size());
                json out = json::array();
                for (const auto& e : r) out.push_back({e.uid, e.value});
                return out;
@@ -336,7 +348,9 @@ const std::map<std::string, Handler, std::less<>>& methods() {
              if (withWeights) {
                if (k == kRootNetUid) {
                  json out = json::array();
-                 for (auto [nk, v] : s.rootWeights(u)) out.push_back({nk, v});
+                 auto rw = s.rootWeights(u);
+                 charge(20 * rw.size());
+                 for (auto [nk, v] : rw) out.push_back({nk, v});
                  j["weights"] = out;
                } else {
                  j["weights"] = rows(s.weights(k, u));
@@ -352,7 +366,7 @@ const std::map<std::string, Handler, std::less<>>& methods() {
          });
        }},
       {"neuron_get",
-       [](Node& node, const json& p) {
+       [](Node& node, const json& p, std::size_t) {
          Params a(p, {"netuid", "uid"});
          NetUid k = a.netuid(0);
          auto uid = a.u64(1);
@@ -364,7 +378,7 @@ const std::map<std::string, Handler, std::less<>>& methods() {
          });
        }},
       {"author_submitExtrinsic",
-       [](Node& node, const json& p) {
+       [](Node& node, const json& p, std::size_t) {
          Params a(p, {"extrinsic"});
          auto bytes = fromHex(a.str(0));
          if (!bytes) invalidParams("extrinsic: " + bytes.error().message());
@@ -377,22 +391,8 @@ const std::map<std::string, Handler, std::less<>>& methods() {
          }
          return json(hex0x(*hash));
        }},
-      {"author_submitAndWait",
-       [](Node& node, const json& p) {
-         Params a(p, {"extrinsic", "timeout_ms"});
-         auto bytes = fromHex(a.str(0));
-         if (!bytes) invalidParams("extrinsic: " + bytes.error().message());
-         auto timeout = std::min(a.u64Or(1, 30'000), kMaxRpcWaitMs);
-         auto hash = node.submit(*bytes);
-         if (!hash) {
-           const auto& m = hash.error().message();
-           throw RpcError{hash.error().code() == ErrorCode::kOverloaded ? kOverloaded : kRejected, m,
-                          json{{"name", m.substr(0, m.find(':'))}}};
-         }
-         return statusJson(*hash, node.waitForStatus(*hash, std::chrono::milliseconds(timeout)));
-       }},
       {"author_extrinsicStatus",
-       [](Node& node, const json& p) {
+       [](Node& node, const json& p, std::size_t) {
          Params a(p, {"hash"});
          auto h = a.hash(0);
          return statusJson(h, node.status(h));
@@ -407,8 +407,50 @@ json errorObject(const json& id, int code, const std::string& message, const jso
   return {{"jsonrpc", "2.0"}, {"id", id}, {"error", e}};
 }
 
-// Returns null for a notification (no id): nothing is sent back for it.
-json handleOne(Node& node, const std::string& feedEndpoint, const json& req) {
+[[noreturn]] void refuseSubmission(const Error& e) {
+  const auto& m = e.message();
+  throw RpcError{e.code() == ErrorCode::kOverloaded ? kOverloaded : kRejected, m, json{{"name", m.substr(0, m.find(':'))}}};
+}
+
+bool isLongPoll(std::string_view method) { return method == "chain_waitForBlock" || method == "author_submitAndWait"; }
+
+// The long polls. They never block here: an answer that needs a future block becomes a RpcWait
+// (`wait` set, null returned), which the transport parks or handle() waits on.
+json startLongPoll(Node& node, std::string_view method, const json& params, const json& id, bool notification,
+                   std::optional<RpcWait>& wait) {
+  auto deadlineAfter = [](std::uint64_t ms) {
+    return std::chrono::steady_clock::now() + std::chrono::milliseconds(std::min(ms, kMaxRpcWaitMs));
+  };
+  if (method == "chain_waitForBlock") {
+    Params a(params, {"number", "timeout_ms"});
+    std::uint64_t number = a.u64(0);
+    std::uint64_t timeout = a.u64Or(1, 10'000);
+    BlockHeader head = node.head();
+    if (number > head.number && number - head.number > kMaxRpcWaitBlocksAhead) {
+      invalidParams("block " + std::to_string(number) + " is more than " + std::to_string(kMaxRpcWaitBlocksAhead) +
+                    " blocks ahead of the head (" + std::to_string(head.number) + ")");
+    }
+    if (head.number >= number || notification || timeout == 0) return headerJson(head);
+    wait = RpcWait{RpcWait::Kind::kBlock, number, {}, deadlineAfter(timeout), id.dump()};
+    return nullptr;
+  }
+  Params a(params, {"extrinsic", "timeout_ms"});
+  auto bytes = fromHex(a.str(0));
+  if (!bytes) invalidParams("extrinsic: " + bytes.error().message());
+  std::uint64_t timeout = a.u64Or(1, 30'000);
+  auto hash = node.submit(*bytes);
+  if (!hash) refuseSubmission(hash.error());
+  XtStatus st = node.status(*hash);
+  bool final = st.state == XtState::kIncluded || st.state == XtState::kDropped;
+  if (final || notification || timeout == 0) return statusJson(*hash, st);
+  wait = RpcWait{RpcWait::Kind::kStatus, 0, *hash, deadlineAfter(timeout), id.dump()};
+  return nullptr;
+}
+
+// Returns null for a notification (no id): nothing is sent back for it. A long poll sent alone
+// (`wait` not null) may come back as a wait instead (null returned, *wait set).
+json handleOne(Node& node, const std::string& feedEndpoint, std::size_t limit, const json& req,
+               std::optional<RpcWait>* wait) {
   if (!req.is_object()) return errorObject(nullptr, kInvalidRequest, "request must be an object");
   json id = req.contains("id") ? req["id"] : json();
   bool notification = !req.contains("id");
@@ -419,14 +461,22 @@ json handleOne(Node& node, const std::string& feedEndpoint, const json& req) {
   if (version == req.end() || *version != "2.0") return errorObject(id, kInvalidRequest, "jsonrpc must be \"2.0\"");
   auto method = req.find("method");
   if (method == req.end() || !method->is_string()) return errorObject(id, kInvalidRequest, "method must be a string");
-  auto it = methods().find(method->get<std::string>());
-  if (it == methods().end()) {
-    return notification ? json() : errorObject(id, kMethodNotFound, "no method '" + method->get<std::string>() + "'");
+  const std::string& name = method->get_ref<const std::string&>();
+  bool longPoll = isLongPoll(name);
+  auto it = methods().find(name);
+  if (!longPoll && it == methods().end()) {
+    return notification ? json() : errorObject(id, kMethodNotFound, "no method '" + name + "'");
+  }
+  if (longPoll && wait == nullptr) {
+    // A batch is answered as a whole, so one waiting member would hold all of it (and a worker).
+    return notification ? json()
+                        : errorObject(id, kInvalidRequest, name + " waits, so it is not allowed in a batch; send it alone");
   }
   json params = req.contains("params") ? req["params"] : json();
   try {
-    json result = it->second(node, params);
-    if (it->first == "system_info") {
+    json result = longPoll ? startLongPoll(node, name, params, id, notification, *wait) : it->second(node, params, limit);
+    if (longPoll && wait->has_value()) return json();
+    if (name == "system_info") {
       result["feed_endpoint"] = feedEndpoint.empty() ? json(nullptr) : json(feedEndpoint);
     }
     if (notification) return json();
@@ -435,73 +485,133 @@ json handleOne(Node& node, const std::string& feedEndpoint, const json& req) {
     return notification ? json() : errorObject(id, e.code, e.message, e.data);
   } catch (const std::exception& e) {
     // A bug in a handler must not take the node down; the request fails and is logged.
-    MERIT_LOG_ERROR(Category::kRpc, "internal error in {}: {}", method->get<std::string>(), e.what());
+    MERIT_LOG_ERROR(Category::kRpc, "internal error in {}: {}", name, e.what());
     return notification ? json() : errorObject(id, kInternalError, "internal error");
   }
 }
 
-}  // namespace
-
-std::string RpcHandler::handle(std::string_view body) const {
-  if (body.size() > kMaxRpcBodyBytes) return errorObject(nullptr, kInvalidRequest, "request too large").dump();
-  json req = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (req.is_discarded()) return errorObject(nullptr, kParseError, "parse error: not valid JSON").dump();
-  if (req.is_array()) {
-    if (req.empty()) return errorObject(nullptr, kInvalidRequest, "empty batch").dump();
-    if (req.size() > kMaxRpcBatch) {
-      return errorObject(nullptr, kInvalidRequest, "batch larger than " + std::to_string(kMaxRpcBatch)).dump();
-    }
-    json out = json::array();
-    for (const auto& r : req) {
-      json one = handleOne(m_node, m_feedEndpoint, r);
-      if (!one.is_null()) out.push_back(std::move(one));
-    }
-    return out.empty() ? std::string() : out.dump();
-  }
-  json one = handleOne(m_node, m_feedEndpoint, req);
-  return one.is_null() ? std::string() : one.dump();
+std::string tooLarge(std::size_t bytes, std::size_t limit) {
+  return errorObject(nullptr, kResponseTooLarge,
+                     "the answer (" + std::to_string(bytes) + " bytes so far) exceeds the limit of " +
+                         std::to_string(limit) + " bytes; ask for less (smaller batches, no weights/bonds)",
+                     json{{"limit", limit}})
+      .dump();
 }
 
-RpcServer::RpcServer(Node& node, std::string feedEndpoint)
-    : m_handler(node, std::move(feedEndpoint)), m_server(std::make_unique<httplib::Server>()) {}
+}  // namespace
+
+RpcStart RpcHandler::start(std::string_view body) const {
+  RpcStart out;
+  if (body.size() > kMaxRpcBodyBytes) {
+    out.body = errorObject(nullptr, kInvalidRequest, "request too large").dump();
+    return out;
+  }
+  json req = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (req.is_discarded()) {
+    out.body = errorObject(nullptr, kParseError, "parse error: not valid JSON").dump();
+    return out;
+  }
+  if (req.is_array()) {
+    if (req.empty()) {
+      out.body = errorObject(nullptr, kInvalidRequest, "empty batch").dump();
+      return out;
+    }
+    if (req.size() > kMaxRpcBatch) {
+      out.body = errorObject(nullptr, kInvalidRequest, "batch larger than " + std::to_string(kMaxRpcBatch)).dump();
+      return out;
+    }
+    // Serialised member by member so the whole batch is held to the answer limit.
+    std::string joined = "[";
+    bool any = false;
+    for (const auto& r : req) {
+      json one = handleOne(m_node, m_feedEndpoint, m_maxResponseBytes, r, nullptr);
+      if (one.is_null()) continue;
+      if (any) joined += ',';
+      joined += one.dump();
+      any = true;
+      if (joined.size() > m_maxResponseBytes) {
+        out.body = tooLarge(joined.size(), m_maxResponseBytes);
+        return out;
+      }
+    }
+    if (any) out.body = joined + "]";
+    return out;
+  }
+  json one = handleOne(m_node, m_feedEndpoint, m_maxResponseBytes, req, &out.wait);
+  if (!one.is_null()) {
+    out.body = one.dump();
+    if (out.body.size() > m_maxResponseBytes) out.body = tooLarge(out.body.size(), m_maxResponseBytes);
+  }
+  return out;
+}
+
+std::optional<std::string> RpcHandler::finish(const RpcWait& wait, bool expired) const {
+  json result;
+  if (wait.kind == RpcWait::Kind::kBlock) {
+    BlockHeader head = m_node.head();
+    if (head.number < wait.number && !expired) return std::nullopt;
+    result = headerJson(head);
+  } else {
+    XtStatus st = m_node.status(wait.hash);
+    bool final = st.state == XtState::kIncluded || st.state == XtState::kDropped;
+    if (!final && !expired) return std::nullopt;
+    result = statusJson(wait.hash, st);
+  }
+  json id = json::parse(wait.id, nullptr, false);
+  return json{{"jsonrpc", "2.0"}, {"id", id.is_discarded() ? json() : id}, {"result", std::move(result)}}.dump();
+}
+
+std::string RpcHandler::handle(std::string_view body) const {
+  RpcStart s = start(body);
+  if (!s.wait) return std::move(s.body);
+  const RpcWait& w = *s.wait;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(w.deadline - std::chrono::steady_clock::now());
+  left = std::max(left, std::chrono::milliseconds(0));
+  if (w.kind == RpcWait::Kind::kBlock) {
+    m_node.waitForBlock(w.number, left);
+  } else {
+    m_node.waitForStatus(w.hash, left);
+  }
+  return *finish(w, /*expired=*/true);
+}
+
+RpcServer::RpcServer(Node& node, std::string feedEndpoint, std::size_t maxResponseBytes)
+    : m_handler(node, std::move(feedEndpoint), maxResponseBytes) {}
 
 RpcServer::~RpcServer() { stop(); }
 
 Result<std::unique_ptr<RpcServer>> RpcServer::start(Node& node, const std::string& host, int port,
-                                                   std::string feedEndpoint) {
-  std::unique_ptr<RpcServer> s(new RpcServer(node, std::move(feedEndpoint)));
-  auto* server = s->m_server.get();
-  server->new_task_queue = [] { return new httplib::ThreadPool(16); };
-  server->set_payload_max_length(kMaxRpcBodyBytes);
-  server->set_tcp_nodelay(true);  // small JSON replies must not wait for delayed ACKs
-  server->set_read_timeout(std::chrono::seconds(10));
+                                                   std::string feedEndpoint, RpcLimits limits) {
+  std::unique_ptr<RpcServer> s(new RpcServer(node, std::move(feedEndpoint), limits.maxResponseBytes));
   const RpcHandler* handler = &s->m_handler;
-  server->Post("/", [handler](const httplib::Request& req, httplib::Response& res) {
-    std::string out = handler->handle(req.body);
-    if (out.empty()) {
-      res.status = 204;
-      return;
+  auto serve = [handler](const HttpRequest& req) -> HttpOutcome {
+    if (req.target == "/health") {
+      return HttpResponse{200, handler->handle(R"({"jsonrpc":"2.0","id":1,"method":"system_health"})")};
     }
-    res.set_content(out, "application/json");
-  });
-  server->Get("/health", [handler](const httplib::Request&, httplib::Response& res) {
-    res.set_content(handler->handle(R"({"jsonrpc":"2.0","id":1,"method":"system_health"})"), "application/json");
-  });
-  if (port == 0) {
-    s->m_port = server->bind_to_any_port(host);
-  } else {
-    s->m_port = server->bind_to_port(host, port) ? port : -1;
-  }
-  if (s->m_port <= 0) {
-    return fail(ErrorCode::kUnavailable, "cannot listen for RPC on " + host + ":" + std::to_string(port));
-  }
-  s->m_thread = std::thread([server] { server->listen_after_bind(); });
+    RpcStart started = handler->start(req.body);
+    if (!started.wait) {
+      if (started.body.empty()) return HttpResponse{204, {}};
+      return HttpResponse{200, std::move(started.body)};
+    }
+    // Parked in the event loop: no thread waits for the block.
+    return Parked{started.wait->deadline, [handler, w = *started.wait](bool expired) -> std::optional<HttpResponse> {
+                    auto answer = handler->finish(w, expired);
+                    if (!answer) return std::nullopt;
+                    return HttpResponse{200, std::move(*answer)};
+                  }};
+  };
+  auto refusal = [](int status, const std::string& message) {
+    int code = status == 503 ? kOverloaded : status >= 500 ? kInternalError : kInvalidRequest;
+    return errorObject(nullptr, code, message).dump();
+  };
+  MERIT_ASSIGN_OR_RETURN(s->m_http, HttpServer::start(host, port, limits, serve, refusal));
+  s->m_port = s->m_http->port();
+  node.onBlock([wake = s->m_http->waker()](const Block&) { wake(); });
   return s;
 }
 
 void RpcServer::stop() {
-  if (m_server) m_server->stop();
-  if (m_thread.joinable()) m_thread.join();
+  if (m_http) m_http->stop();
 }
 
 }  // namespace merit::chain

@@ -125,7 +125,7 @@ Result<void> Store::commit(const Overlay& changes, const std::map<std::string, B
   auto status = m_db->Write(options, &batch);
   if (!status.ok()) return fail(ErrorCode::kUnavailable, "chain database write failed: " + status.ToString());
 
-  std::unique_lock lock(m_mutex);
+  // Only the producer thread reads m_state; other threads read RocksDB snapshots, so no lock.
   for (const auto& [k, v] : changes.changes()) {
     auto it = m_state.find(k);
     if (it != m_state.end()) {
@@ -142,6 +142,28 @@ Result<void> Store::commit(const Overlay& changes, const std::map<std::string, B
     }
   }
   return {};
+}
+
+std::unique_ptr<StateSnapshot> Store::snapshot() const {
+  return std::make_unique<StateSnapshot>(*m_db, m_db->GetSnapshot());
+}
+
+StateSnapshot::~StateSnapshot() { m_db.ReleaseSnapshot(m_snapshot); }
+
+std::optional<Bytes> StateSnapshot::get(std::string_view key) const {
+  std::string dbKey;
+  dbKey.reserve(kStatePrefix.size() + key.size());
+  dbKey.append(kStatePrefix).append(key);
+  return getRaw(dbKey);
+}
+
+std::optional<Bytes> StateSnapshot::getRaw(const std::string& key) const {
+  rocksdb::ReadOptions options;
+  options.snapshot = m_snapshot;
+  std::string value;
+  auto status = m_db.Get(options, key, &value);
+  if (!status.ok()) return std::nullopt;
+  return toBytes(value);
 }
 
 std::optional<Bytes> Store::getRaw(const std::string& key) const {

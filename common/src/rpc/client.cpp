@@ -48,20 +48,41 @@ Result<json> ChainClient::call(const std::string& method, const json& params, st
   m_http->set_write_timeout(std::chrono::duration_cast<std::chrono::seconds>(m_options.timeout).count() + 1);
   auto backoff = m_options.backoff;
   std::string lastError;
+  bool staleRetried = false;
   for (int attempt = 0; attempt <= m_options.retries; ++attempt) {
     if (attempt > 0) {
       std::this_thread::sleep_for(backoff);
       backoff *= 2;
     }
+    auto sent = std::chrono::steady_clock::now();
     auto res = m_http->Post("/", body, "application/json");
+    // The server closes idle keep-alive connections; a request sent on one just as it was closed
+    // fails at once on read or write, before the server saw it. Re-send it once, at once, on a
+    // new connection (not counted as a retry). A refused connect or a timeout is not this case.
+    bool quick = std::chrono::steady_clock::now() - sent < std::chrono::seconds(1);
+    if (!res && quick && m_connectionUsed && !staleRetried &&
+        (res.error() == httplib::Error::Read || res.error() == httplib::Error::Write)) {
+      staleRetried = true;
+      m_http->stop();
+      res = m_http->Post("/", body, "application/json");
+    }
     if (!res) {
       lastError = httplib::to_string(res.error());
-      continue;  // transport failure: retry
+      m_connectionUsed = false;
+      m_http->stop();  // never reuse a socket that failed
+      continue;        // transport failure: retry after the backoff
     }
-    if (res->status != 200) {
-      return fail(ErrorCode::kUnavailable, m_url + ": HTTP " + std::to_string(res->status) + " for " + method);
-    }
+    m_connectionUsed = true;
     json reply = json::parse(res->body, nullptr, false);
+    if (res->status != 200) {
+      // The server's own refusals (overload, deadlines) carry a JSON-RPC error in the body.
+      std::string why = "HTTP " + std::to_string(res->status);
+      if (reply.is_object() && reply.contains("error") && reply["error"].is_object()) {
+        why += ": " + reply["error"].value("message", std::string());
+      }
+      return fail(res->status == 503 ? ErrorCode::kOverloaded : ErrorCode::kUnavailable,
+                  m_url + ": " + why + " for " + method);
+    }
     if (reply.is_discarded() || !reply.is_object()) {
       return fail(ErrorCode::kUnavailable, m_url + ": malformed JSON-RPC reply to " + method);
     }

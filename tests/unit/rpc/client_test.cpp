@@ -82,6 +82,23 @@ TEST_CASE("unreachable chains and bad URLs are clear errors with bounded retries
   CHECK(bad.error().message().find("no method") != std::string::npos);
 }
 
+TEST_CASE("a call on a kept-alive connection the server closed for idleness is re-sent, not failed") {
+  auto o = threeAccounts();
+  o.rpcLimits.idleTimeout = std::chrono::milliseconds(300);
+  test::LiveChain c(o);
+  ClientOptions co;
+  co.retries = 0;  // the re-send on a stale connection is not a retry
+  auto client = ChainClient::connect(c.url(), co);
+  REQUIRE(client);
+  for (int i = 0; i < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));  // the server closes the idle connection
+    auto t0 = std::chrono::steady_clock::now();
+    auto head = (*client)->headNumber();
+    REQUIRE_MESSAGE(head, head.error().message());
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2));
+  }
+}
+
 }  // namespace
 }  // namespace merit::rpc
 

@@ -2,8 +2,9 @@
 //
 // Thread-safety: every public method may be called from any thread. One producer thread (start())
 // builds blocks; RPC threads submit extrinsics and read state. The store is written only by the
-// producer (under its exclusive lock); readers take the shared lock through read(). The mempool,
-// status table and head are guarded by m_mutex.
+// producer; readers (read(), submit's validation) use a RocksDB snapshot of the last committed
+// block and take no lock the producer waits for, so readers can never delay a block. The
+// mempool, status table and head are guarded by m_mutex.
 #pragma once
 
 #include <atomic>
@@ -14,7 +15,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -122,13 +122,14 @@ class Node {
   std::size_t mempoolSize() const;
   PoolStats poolStats() const;
 
-  // Runs `f(StateView&, headNumber)` on a consistent snapshot of committed state.
+  // Runs `f(StateView&, headNumber)` on a consistent snapshot of committed state: the state
+  // after block `headNumber`, exactly. Never blocks block production.
   template <typename F>
   auto read(F&& f) const {
-    std::shared_lock lock(m_store->mutex());
-    Overlay o(*m_store);
+    auto view = readView();
+    Overlay o(*view.snapshot);
     StateView s(o);
-    return f(s, m_headNumber.load());
+    return f(s, view.head);
   }
 
   // Called on the producer thread after each committed block (e.g. the block feed).
@@ -155,6 +156,12 @@ class Node {
   void refreshReadiness(AccountPool& entries, std::uint64_t stateNonce);
   // Removes one entry and its byte/future counts (not its status). Caller holds m_mutex.
   void eraseEntry(AccountPool& entries, AccountPool::iterator it);
+
+  struct ReadView {
+    std::unique_ptr<StateSnapshot> snapshot;
+    std::uint64_t head;  // the block whose state the snapshot holds
+  };
+  ReadView readView() const;
 
   Node(NodeConfig config, crypto::PrivateKey author, const Clock& clock);
   Result<void> init();

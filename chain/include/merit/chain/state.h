@@ -2,14 +2,15 @@
 // overlays so an extrinsic's writes can be kept or dropped as a unit, and a block's writes
 // committed in one atomic, synced RocksDB write together with the block itself.
 //
-// Thread-safety: a Store is owned by the block-producing thread. Readers on other threads (RPC)
-// call Store::snapshotRead under its shared lock; writes happen only in commit().
+// Thread-safety: a Store is owned by the block-producing thread, which alone reads its in-memory
+// map and calls commit(). Other threads (RPC, extrinsic validation) read through snapshot(): a
+// RocksDB snapshot of the last committed write, which takes no lock the writer waits for, so no
+// number of readers can delay a block.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,7 @@
 
 namespace rocksdb {
 class DB;
+class Snapshot;
 }
 
 namespace merit::chain {
@@ -66,6 +68,25 @@ class StateRoot {
   std::array<std::uint64_t, 4> m_limbs{};  // little-endian 256-bit accumulator
 };
 
+// A consistent read-only view of everything one commit() wrote (state and raw keys), read from
+// RocksDB at a snapshot. It sees no later commit. Safe to use from any one thread; it borrows the
+// Store, which must outlive it.
+class StateSnapshot final : public StateReader {
+ public:
+  StateSnapshot(rocksdb::DB& db, const rocksdb::Snapshot* snapshot) : m_db(db), m_snapshot(snapshot) {}
+  ~StateSnapshot() override;
+  StateSnapshot(const StateSnapshot&) = delete;
+  StateSnapshot& operator=(const StateSnapshot&) = delete;
+
+  std::optional<Bytes> get(std::string_view key) const override;
+  // A raw (non-state) key as of this snapshot, e.g. the head pointer.
+  std::optional<Bytes> getRaw(const std::string& key) const;
+
+ private:
+  rocksdb::DB& m_db;
+  const rocksdb::Snapshot* m_snapshot;
+};
+
 // The committed state and its database.
 class Store final : public StateReader {
  public:
@@ -88,15 +109,15 @@ class Store final : public StateReader {
   // Reads a raw (non-state) key, e.g. a stored block.
   std::optional<Bytes> getRaw(const std::string& key) const;
 
-  // A lock for readers on other threads; commit() takes it exclusively.
-  std::shared_mutex& mutex() const { return m_mutex; }
+  // The last committed state, for readers on other threads. Takes no lock that commit() waits
+  // for (RocksDB's snapshot list is guarded by a mutex held only for the list update).
+  std::unique_ptr<StateSnapshot> snapshot() const;
 
  private:
   Store() = default;
   std::unique_ptr<rocksdb::DB> m_db;
   StateMap m_state;
   StateRoot m_root;
-  mutable std::shared_mutex m_mutex;
 };
 
 // Key prefix of state entries in RocksDB (everything else is blocks and indexes).

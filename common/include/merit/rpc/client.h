@@ -1,5 +1,7 @@
 // merit_rpc: the client side of the chain's JSON-RPC. Every call has a timeout; transport
-// failures are retried a bounded number of times with backoff; extrinsics are built, signed with
+// failures are retried a bounded number of times with backoff, and a request that fails on a
+// kept-alive connection the server has meanwhile closed (its idle timeout) is re-sent once at
+// once on a fresh connection; extrinsics are built, signed with
 // the account's next nonce (the chain's, or one past this client's pending submissions) and
 // submitted with a typed outcome: included in block N (success or a named error), or rejected.
 //
@@ -82,6 +84,7 @@ class ChainClient {
   crypto::Hash256 m_genesis{};
   std::map<tx::AccountId, std::uint64_t> m_pendingNonce;  // next nonce after our own submissions
   std::uint64_t m_nextId = 1;
+  bool m_connectionUsed = false;  // a request has succeeded on the kept-alive connection
 };
 
 }  // namespace merit::rpc
