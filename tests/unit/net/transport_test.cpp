@@ -521,3 +521,120 @@ TEST_CASE("publisher: libzmq SUB receives; hostile subscribers are disconnected;
 }
 
 }  // namespace merit::net
+
+// The engine itself, a CURVE client and server wired back to back in memory: replayed or
+// reordered MESSAGE boxes and tampered bytes close the connection; a refused client gets ERROR.
+#include "zmtp.h"
+
+namespace merit::net {
+namespace {
+
+struct Pair {
+  std::shared_ptr<zmtp::Options> serverOptions = std::make_shared<zmtp::Options>();
+  std::shared_ptr<zmtp::Options> clientOptions = std::make_shared<zmtp::Options>();
+  std::unique_ptr<zmtp::Engine> server, client;
+  std::vector<zmtp::Message> atServer, atClient;
+
+  explicit Pair(zmtp::CurveAuthorizer authorizer = {}) {
+    ByteArray<32> serverSecret{}, clientSecret{};
+    crypto::randomBytes(serverSecret);
+    crypto::randomBytes(clientSecret);
+    auto serverKeys = zmtp::curveKeysFromSecret(ByteView(serverSecret), std::nullopt);
+    serverOptions->role = zmtp::Role::kServer;
+    serverOptions->socketType = "ROUTER";
+    serverOptions->peerTypes = {"DEALER"};
+    serverOptions->curve = serverKeys;
+    serverOptions->authorizer = std::move(authorizer);
+    clientOptions->role = zmtp::Role::kClient;
+    clientOptions->socketType = "DEALER";
+    clientOptions->peerTypes = {"ROUTER"};
+    clientOptions->curve = zmtp::curveKeysFromSecret(ByteView(clientSecret), serverKeys->publicKey);
+    server = std::make_unique<zmtp::Engine>(serverOptions);
+    client = std::make_unique<zmtp::Engine>(clientOptions);
+  }
+  // Runs the handshake to completion (or failure); returns the last server error, if any.
+  std::optional<std::string> handshake() {
+    Bytes toServer, toClient;
+    client->start(toServer);
+    server->start(toClient);
+    for (int i = 0; i < 10 && !(toServer.empty() && toClient.empty()); ++i) {
+      Bytes a, b;
+      if (!toServer.empty()) {
+        auto ok = server->receive(toServer, b, [&](zmtp::Message&& m) { atServer.push_back(std::move(m)); });
+        if (!ok) {
+          lastToClient = b;
+          return ok.error().message();
+        }
+      }
+      if (!toClient.empty()) {
+        auto ok = client->receive(toClient, a, [&](zmtp::Message&& m) { atClient.push_back(std::move(m)); });
+        if (!ok) return "client: " + ok.error().message();
+      }
+      toServer = std::move(a);
+      toClient = std::move(b);
+    }
+    return std::nullopt;
+  }
+  Bytes lastToClient;
+};
+
+}  // namespace
+
+TEST_CASE("zmtp engine: CURVE replay, reorder and tampering close the connection; refusal sends ERROR") {
+  {
+    Pair p;
+    REQUIRE_FALSE(p.handshake().has_value());
+    REQUIRE(p.client->ready());
+    REQUIRE(p.server->ready());
+    REQUIRE(p.server->peerKey() == p.clientOptions->curve->publicKey);
+    Bytes first, second;
+    const ByteView f1[] = {asBytes("corr"), asBytes("one")};
+    const ByteView f2[] = {asBytes("corr"), asBytes("two")};
+    p.client->encode(f1, first);
+    p.client->encode(f2, second);
+    Bytes out;
+    auto sink = [&](zmtp::Message&& m) { p.atServer.push_back(std::move(m)); };
+    REQUIRE(p.server->receive(first, out, sink));
+    REQUIRE(p.server->receive(second, out, sink));
+    REQUIRE(p.atServer.size() == 2);
+    CHECK(str(p.atServer[1][1]) == "two");
+    // The same box again: its nonce is not above the last one.
+    CHECK_FALSE(p.server->receive(first, out, sink));
+    CHECK(p.server->failed());
+  }
+  {
+    Pair p;
+    REQUIRE_FALSE(p.handshake().has_value());
+    Bytes first, second, out;
+    const ByteView f[] = {asBytes("x")};
+    p.client->encode(f, first);
+    p.client->encode(f, second);
+    auto sink = [&](zmtp::Message&&) {};
+    REQUIRE(p.server->receive(second, out, sink));
+    CHECK_FALSE(p.server->receive(first, out, sink));  // older nonce after a newer one
+  }
+  {
+    Pair p;
+    REQUIRE_FALSE(p.handshake().has_value());
+    Bytes box, out;
+    const ByteView f[] = {asBytes("payload")};
+    p.client->encode(f, box);
+    box.back() ^= std::byte{1};
+    CHECK_FALSE(p.server->receive(box, out, [](zmtp::Message&&) {}));
+  }
+  {
+    bool asked = false;
+    Pair p([&](const ByteArray<32>&) {
+      asked = true;
+      return false;
+    });
+    auto error = p.handshake();
+    REQUIRE(error.has_value());
+    CHECK(asked);
+    CHECK_FALSE(p.server->ready());
+    // The server's last words are an ERROR command.
+    CHECK(str(p.lastToClient).find("ERROR") != std::string::npos);
+  }
+}
+
+}  // namespace merit::net
