@@ -638,3 +638,43 @@ TEST_CASE("zmtp engine: CURVE replay, reorder and tampering close the connection
 }
 
 }  // namespace merit::net
+
+namespace merit::net {
+
+TEST_CASE("zmtp server: each message comes with the peer's address; the per-address limit counts by it") {
+  zmq::context_t ctx(1);
+  auto options = std::make_shared<zmtp::Options>();
+  options->role = zmtp::Role::kServer;
+  options->socketType = "ROUTER";
+  options->peerTypes = {"DEALER"};
+  zmtp::ServerConfig config;
+  config.engine = options;
+  config.maxConnections = 100;
+  config.maxConnectionsPerAddress = 2;
+  auto server = zmtp::StreamServer::bind(ctx, "tcp://127.0.0.1:*", config).value();
+  std::vector<std::unique_ptr<zmq::socket_t>> dealers;
+  for (int i = 0; i < 5; ++i) {
+    auto d = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::dealer);
+    d->set(zmq::sockopt::linger, 0);
+    d->connect(server->endpoint());
+    d->send(zmq::str_buffer("hello"), zmq::send_flags::dontwait);
+    dealers.push_back(std::move(d));
+  }
+  std::vector<zmtp::PeerInfo> seen;
+  const auto until = SteadyClock::now() + 10s;
+  while (SteadyClock::now() < until && (seen.size() < 2 || server->stats().refused < 3)) {
+    zmq::pollitem_t item{server->socket().handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, 50ms);
+    server->receive(64, [&](const zmtp::PeerInfo& peer, zmtp::Message&& m) {
+      CHECK(m.size() == 1);
+      seen.push_back(peer);
+    });
+  }
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[0].address == "127.0.0.1");
+  CHECK(seen[1].address == "127.0.0.1");
+  CHECK(server->stats().refused >= 3);
+  CHECK(server->stats().connections == 2);
+}
+
+}  // namespace merit::net
