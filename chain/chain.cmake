@@ -1,5 +1,5 @@
 # merit_chain: the dev chain node's state, runtime, blocks, node, RPC server and block feed.
-#   merit_chain -> merit_consensus, merit_tx, merit_crypto, merit_util, RocksDB, libzmq
+#   merit_chain -> merit_consensus, merit_tx, merit_net (block feed publisher), merit_crypto, merit_util, RocksDB, libzmq
 find_package(RocksDB CONFIG REQUIRED)  # librocksdb-dev
 find_package(Threads REQUIRED)
 
@@ -16,7 +16,7 @@ add_library(merit_chain STATIC
   src/chain/types.cpp)
 target_include_directories(merit_chain PUBLIC include)
 target_link_libraries(merit_chain
-  PUBLIC merit_consensus merit_tx merit_crypto merit_util Threads::Threads
+  PUBLIC merit_consensus merit_tx merit_net merit_crypto merit_util Threads::Threads
   PRIVATE RocksDB::rocksdb yaml-cpp PkgConfig::ZMQ nlohmann_json::nlohmann_json merit_warnings)
 
 add_executable(merit-chain src/main/merit_chain.cpp)

@@ -27,6 +27,8 @@ void set(MinerConfig& c, const std::string& key, const std::string& v, const std
   else if (key == "max_batch_wait_ms") c.maxBatchWait = std::chrono::milliseconds(parseInteger(v, path, 0, 60'000));
   else if (key == "queue_capacity") c.queueCapacity = parseInteger(v, path, 0, 1'000'000);
   else if (key == "rate_per_second") c.ratePerSecond = parseNumber(v, path, 1e-9, 1e9);
+  else if (key == "max_connections") c.maxConnections = parseInteger(v, path, 1, 1'000'000);
+  else if (key == "max_connections_per_address") c.maxConnectionsPerAddress = parseInteger(v, path, 1, 1'000'000);
   else if (key == "require_validator_permit") c.policy.requireValidatorPermit = parseBool(v, path);
   else if (key == "min_stake") c.policy.minStake = parseInteger(v, path, 0, UINT64_MAX);
   else if (key == "metrics_port") c.metricsPort = v == "-1" ? -1 : static_cast<int>(parseInteger(v, path, 0, 65535));
@@ -40,7 +42,7 @@ void set(MinerConfig& c, const std::string& key, const std::string& v, const std
 const std::set<std::string> kScalarKeys = {
     "wallet", "hotkey", "chain_url", "netuid", "plugin", "bind", "external_ip", "external_port", "curve",
     "workers", "max_batch_size", "max_batch_wait_ms", "queue_capacity", "rate_per_second",
-    "require_validator_permit", "min_stake", "metrics_port", "metrics_host", "auto_register", "log_level"};
+    "max_connections", "max_connections_per_address", "require_validator_permit", "min_stake", "metrics_port", "metrics_host", "auto_register", "log_level"};
 
 config::Schema schemaFor(MinerConfig& c) {
   config::Schema s;

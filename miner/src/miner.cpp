@@ -163,6 +163,8 @@ Result<std::unique_ptr<Miner>> Miner::start(MinerConfig config, crypto::PrivateK
   ac.queueCapacity = c.queueCapacity;
   ac.rateLimitPerSecond = c.ratePerSecond;
   ac.rateLimitBurst = c.ratePerSecond * 2;
+  ac.maxConnections = c.maxConnections;
+  ac.maxConnectionsPerAddress = c.maxConnectionsPerAddress;
   if (c.curve) {
     char pub[41], sec[41];
     if (zmq_curve_keypair(pub, sec) != 0) return fail(ErrorCode::kInternal, "CurveZMQ is not available in libzmq");

@@ -1,7 +1,6 @@
 #include "merit/chain/feed.h"
 
 #include <nlohmann/json.hpp>
-#include <zmq.h>
 
 #include "merit/util/log.h"
 
@@ -17,35 +16,22 @@ std::string headerJsonText(const BlockHeader& h, std::size_t extrinsics) {
   return j.dump();
 }
 
-Result<std::unique_ptr<BlockFeed>> BlockFeed::bind(const std::string& endpoint) {
-  std::unique_ptr<BlockFeed> f(new BlockFeed());
-  f->m_context = zmq_ctx_new();
-  f->m_socket = zmq_socket(f->m_context, ZMQ_PUB);
-  int sndhwm = 1000;  // slow subscribers lose old blocks rather than grow our memory
-  zmq_setsockopt(f->m_socket, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm);
-  int linger = 0;
-  zmq_setsockopt(f->m_socket, ZMQ_LINGER, &linger, sizeof linger);
-  if (zmq_bind(f->m_socket, endpoint.c_str()) != 0) {
-    return fail(ErrorCode::kUnavailable, "cannot bind block feed on " + endpoint + ": " + zmq_strerror(zmq_errno()));
+Result<std::unique_ptr<BlockFeed>> BlockFeed::bind(const std::string& endpoint, net::PublisherConfig config) {
+  auto publisher = net::Publisher::bind(endpoint, config);
+  if (!publisher) {
+    return fail(ErrorCode::kUnavailable, "cannot bind block feed on " + endpoint + ": " + publisher.error().message());
   }
-  char buf[256];
-  std::size_t len = sizeof buf;
-  if (zmq_getsockopt(f->m_socket, ZMQ_LAST_ENDPOINT, buf, &len) == 0) f->m_endpoint = buf;
-  return f;
+  return std::unique_ptr<BlockFeed>(new BlockFeed(std::move(*publisher)));
 }
 
-BlockFeed::~BlockFeed() {
-  if (m_socket) zmq_close(m_socket);
-  if (m_context) zmq_ctx_term(m_context);
-}
+BlockFeed::~BlockFeed() = default;
 
 void BlockFeed::publish(const Block& block) {
   std::string body = headerJsonText(block.header, block.extrinsics.size());
-  // PUB never blocks: with no subscriber, or a full queue, the message is dropped.
-  if (zmq_send(m_socket, "block", 5, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-      zmq_send(m_socket, body.data(), body.size(), ZMQ_DONTWAIT) < 0) {
-    MERIT_LOG_RATE_LIMITED(log::Category::kChain, log::Level::kDebug, "block feed send failed: {}",
-                           zmq_strerror(zmq_errno()));
+  // Never blocks: a full hand-over queue, or a full subscriber, drops the message.
+  if (!m_publisher->publish("block", asBytes(body))) {
+    MERIT_LOG_RATE_LIMITED(log::Category::kChain, log::Level::kDebug, "block feed: publish queue full, block {} dropped",
+                           block.header.number);
   }
 }
 

@@ -18,6 +18,7 @@
 #include "merit/wire/codec.h"
 #include "zmq_context.h"
 #include "zmq_util.h"
+#include "zmtp.h"
 
 namespace merit::net {
 
@@ -27,10 +28,32 @@ using SteadyClock = std::chrono::steady_clock;
 using wire::Status;
 
 constexpr int kPollIntervalMs = 20;            // how often the I/O thread checks for stop
-constexpr std::size_t kMaxFramesPerWake = 512;  // fairness between receiving and sending
+constexpr std::size_t kMaxChunksPerWake = 512;  // fairness between receiving and sending (8 KiB each)
 constexpr int kCloseLingerMs = 1000;           // time given to queued replies at close
 
 std::string shortHex(const wire::Hotkey& k) { return toHex(ByteView(k).first(6)); }
+
+// What one peer may make the axon hold, enforced by our ZMTP engine as bytes arrive (zmtp.h).
+zmtp::ServerConfig transportConfig(const AxonConfig& c) {
+  auto options = std::make_shared<zmtp::Options>();
+  options->role = zmtp::Role::kServer;
+  options->socketType = "ROUTER";
+  options->peerTypes = {"DEALER", "ROUTER", "REQ"};
+  options->limits.maxFrameBytes = c.transportMaxMessageBytes;
+  options->limits.maxMessageFrames = c.maxFramesPerMessage;
+  options->limits.maxMessageBytes = c.transportMaxMessageBytes + wire::kRequestIdSize;
+  if (c.curveSecretKey) {
+    options->curve = zmtp::curveKeysFromSecret(ByteView(*c.curveSecretKey), std::nullopt);
+    options->authorizer = c.curveClientAuthorizer;
+  }
+  zmtp::ServerConfig server;
+  server.engine = std::move(options);
+  server.maxConnections = c.maxConnections;
+  server.maxConnectionsPerAddress = c.maxConnectionsPerAddress;
+  server.maxBufferedBytes = c.maxBufferedBytes;
+  server.handshakeTimeout = c.handshakeTimeout;
+  return server;
+}
 
 std::string truncated(std::string s) {
   if (s.size() > wire::kMaxMessageTextBytes) s.resize(wire::kMaxMessageTextBytes);
@@ -100,19 +123,9 @@ class Axon::Impl {
 
   Result<void> open() {
     try {
-      m_router = zmq::socket_t(m_context->impl().zmq(), zmq::socket_type::router);
-      m_router.set(zmq::sockopt::linger, 0);
-      m_router.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(m_config.transportMaxMessageBytes));
-      m_router.set(zmq::sockopt::rcvhwm, 10'000);
-      m_router.set(zmq::sockopt::sndhwm, 10'000);
-      if (m_config.curveSecretKey) {
-        if (!curveAvailable()) return fail(ErrorCode::kInvalidArgument, "libzmq has no CURVE support");
-        m_router.set(zmq::sockopt::curve_server, 1);
-        m_router.set(zmq::sockopt::curve_secretkey,
-                     zmq::const_buffer(m_config.curveSecretKey->data(), m_config.curveSecretKey->size()));
-      }
-      m_router.bind(m_config.bindEndpoint);
-      m_endpoint = m_router.get(zmq::sockopt::last_endpoint);
+      MERIT_ASSIGN_OR_RETURN(m_server, zmtp::StreamServer::bind(m_context->impl().zmq(), m_config.bindEndpoint,
+                                                                transportConfig(m_config)));
+      m_endpoint = m_server->endpoint();
     } catch (const zmq::error_t& e) {
       return fail(ErrorCode::kUnavailable, "cannot bind " + m_config.bindEndpoint + ": " + e.what());
     }
@@ -150,6 +163,9 @@ class Axon::Impl {
     s.sessionsOpened = m_sessionsOpened.load();
     s.handlerBatches = m_handlerBatches.load();
     s.framesDropped = m_framesDropped.load();
+    s.connections = m_connections.load();
+    s.peersDisconnected = m_peersDisconnected.load();
+    s.connectionsRefused = m_connectionsRefused.load();
     {
       std::lock_guard lock(m_queueMutex);
       s.queueDepth = m_queue.size();
@@ -172,8 +188,8 @@ class Axon::Impl {
     }
     try {
       flushOutgoing();
-      m_router.set(zmq::sockopt::linger, kCloseLingerMs);
-      m_router.close();
+      m_server->socket().set(zmq::sockopt::linger, kCloseLingerMs);
+      m_server.reset();
     } catch (const std::exception& e) {
       MERIT_LOG_WARN(log::Category::kNet, "axon {}: closing: {}", m_endpoint, e.what());
     }
@@ -195,7 +211,7 @@ class Axon::Impl {
         }
       }
       zmq::pollitem_t items[] = {
-          {m_router.handle(), 0, ZMQ_POLLIN, 0},
+          {m_server->socket().handle(), 0, ZMQ_POLLIN, 0},
           {nullptr, m_eventFd, ZMQ_POLLIN, 0},
       };
       zmq::poll(items, 2, std::chrono::milliseconds(kPollIntervalMs));
@@ -205,47 +221,45 @@ class Axon::Impl {
       }
       flushOutgoing();
       if (items[0].revents & ZMQ_POLLIN) {
-        for (std::size_t i = 0; i < kMaxFramesPerWake; ++i) {
-          if (!receiveOne()) break;
-        }
+        m_server->receive(kMaxChunksPerWake, [this](const zmtp::PeerInfo& peer, zmtp::Message&& message) {
+          onMessage(peer, std::move(message));
+        });
       }
+      m_server->tick();
+      publishTransportStats();
       expireSessions();
     }
   }
 
-  // Receives one multipart message: [routing id][correlation id][envelope]. Returns false when
-  // nothing was waiting.
-  bool receiveOne() {
-    zmq::message_t routing;
-    if (!m_router.recv(routing, zmq::recv_flags::dontwait)) return false;
-    std::string routingId(static_cast<const char*>(routing.data()), routing.size());
-    std::vector<zmq::message_t> parts;
-    bool more = routing.more();
-    std::size_t frames = 0;
-    while (more) {
-      zmq::message_t part;
-      // The rest of a multipart message is already here (ZeroMQ delivers messages atomically).
-      if (!m_router.recv(part, zmq::recv_flags::none)) break;
-      more = part.more();
-      if (++frames <= 2) parts.push_back(std::move(part));
-    }
-    if (parts.empty() || parts[0].size() != wire::kRequestIdSize) {
+  // One complete message from a peer: [correlation id][envelope]. The transport has already
+  // bounded its frames and bytes (transportConfig); the routing id is the transport's id for the
+  // connection.
+  void onMessage(const zmtp::PeerInfo& peer, zmtp::Message&& frames) {
+    if (frames.empty() || frames[0].size() != wire::kRequestIdSize) {
       ++m_framesDropped;
       MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug,
                              "axon {}: dropped a message without a correlation id", m_endpoint);
-      return true;
+      return;
     }
     wire::RequestId corr;
-    std::memcpy(corr.data(), parts[0].data(), corr.size());
-    if (frames != 2) {
-      rejectRequest(routingId, corr, corr, Status::kBadRequest, "expected 2 frames after the routing id");
-      return true;
+    std::memcpy(corr.data(), frames[0].data(), corr.size());
+    if (frames.size() != 2) {
+      rejectRequest(peer.id, corr, corr, Status::kBadRequest, "expected 2 frames after the routing id");
+      return;
     }
-    handleFrame(routingId, corr, parts[1]);
-    return true;
+    // peer.address (the peer's IP) is available here for limits keyed by address.
+    handleFrame(peer.id, corr, frames[1], peer.address);
   }
 
-  void handleFrame(const std::string& routingId, const wire::RequestId& corr, const zmq::message_t& payload) {
+  void publishTransportStats() {
+    const auto s = m_server->stats();
+    m_connections = s.connections;
+    m_peersDisconnected = s.disconnected;
+    m_connectionsRefused = s.refused;
+  }
+
+  void handleFrame(const std::string& routingId, const wire::RequestId& corr, ByteView payload,
+                   [[maybe_unused]] const std::string& peerAddress) {
     // 1. size limit (ZMQ_MAXMSGSIZE already cut off anything above the transport limit).
     if (payload.size() > m_config.maxMessageBytes) {
       rejectRequest(routingId, corr, corr, Status::kBadRequest,
@@ -258,7 +272,7 @@ class Axon::Impl {
       return;
     }
     // 2. decode with reader limits.
-    auto decoded = wire::decode(viewOf(payload), wire::DecodeLimits{m_config.maxMessageBytes, 8});
+    auto decoded = wire::decode(payload, wire::DecodeLimits{m_config.maxMessageBytes, 8});
     if (!decoded) {
       MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug, "axon {}: undecodable message: {}",
                              m_endpoint, decoded.error().message());
@@ -532,13 +546,11 @@ class Axon::Impl {
   void send(const std::string& routingId, const wire::RequestId& corr, Status status, zmq::message_t payload) {
     // Counted before sending, so a peer that has the reply also sees it counted.
     ++m_responses[static_cast<std::size_t>(status)];
-    try {
-      m_router.send(zmq::buffer(routingId), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-      m_router.send(zmq::buffer(corr.data(), corr.size()), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-      // A full or vanished peer drops the reply (ROUTER semantics); the caller times out.
-      (void)m_router.send(payload, zmq::send_flags::dontwait);
-    } catch (const zmq::error_t& e) {
-      MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug, "axon {}: send failed: {}", m_endpoint, e.what());
+    // A full or vanished peer drops the reply (ROUTER semantics); the caller times out.
+    const ByteView frames[] = {ByteView(corr), viewOf(payload)};
+    if (!m_server->send(routingId, frames)) {
+      MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug, "axon {}: reply dropped (peer gone or full)",
+                             m_endpoint);
     }
   }
 
@@ -706,7 +718,7 @@ class Axon::Impl {
   const std::shared_ptr<Context> m_context;
 
   // Owned by the I/O thread (created by open() before the thread starts).
-  zmq::socket_t m_router;
+  std::unique_ptr<zmtp::StreamServer> m_server;
   std::string m_endpoint;
   RateLimiterTable m_rateLimits;
   NonceTable m_nonces;
@@ -738,6 +750,9 @@ class Axon::Impl {
   std::atomic<std::uint64_t> m_serviceSumUs{0};
   std::atomic<std::uint64_t> m_serviceCount{0};
   std::atomic<std::uint64_t> m_framesDropped{0};
+  std::atomic<std::size_t> m_connections{0};
+  std::atomic<std::uint64_t> m_peersDisconnected{0};
+  std::atomic<std::uint64_t> m_connectionsRefused{0};
 
   std::thread m_ioThread;
   std::vector<std::thread> m_workers;
@@ -760,6 +775,15 @@ Result<std::unique_ptr<Axon>> Axon::start(AxonConfig config, crypto::PrivateKey 
     return fail(ErrorCode::kInvalidArgument, "rate limit must be positive with a burst of at least 1");
   }
   if (!policy || !clock) return fail(ErrorCode::kInvalidArgument, "an axon needs a caller policy and a clock");
+  if (config.maxConnections == 0 || config.maxConnectionsPerAddress == 0 || config.maxFramesPerMessage < 2 ||
+      config.maxBufferedBytes < config.transportMaxMessageBytes) {
+    return fail(ErrorCode::kInvalidArgument,
+                "maxConnections(PerAddress) must be positive, maxFramesPerMessage at least 2 and maxBufferedBytes "
+                "at least transportMaxMessageBytes");
+  }
+  if (config.curveClientAuthorizer && !config.curveSecretKey) {
+    return fail(ErrorCode::kInvalidArgument, "curveClientAuthorizer needs curveSecretKey");
+  }
   if (config.maxSessions == 0 || config.maxSessionsPerCaller == 0 || config.maxTrackedCallers == 0) {
     return fail(ErrorCode::kInvalidArgument, "session and caller limits must be positive");
   }

@@ -13,6 +13,7 @@
 #include "merit/wire/codec.h"
 #include "zmq_context.h"
 #include "zmq_util.h"
+#include "zmtp.h"
 
 namespace merit::net {
 
@@ -22,6 +23,12 @@ using SteadyClock = std::chrono::steady_clock;
 using wire::Status;
 
 constexpr std::size_t kNoSlot = static_cast<std::size_t>(-1);
+// Chunks (at most 8 KiB each) read from one connection per poll wake-up, so one peer streaming
+// junk cannot keep the loop from the others or from the deadline.
+constexpr std::size_t kMaxChunksPerWake = 256;
+// Frames in one message from an axon: [correlation id][envelope]; a few more are read and
+// dropped as malformed, beyond that the connection is closed.
+constexpr std::size_t kMaxResponseFrames = 4;
 
 struct Unsent {
   wire::RequestId correlation{};
@@ -29,11 +36,13 @@ struct Unsent {
   std::size_t slot = kNoSlot;  // kNoSlot: a handshake
 };
 
-// One cached DEALER connection to one axon (endpoint, hotkey, CURVE key).
+// One cached DEALER-like connection to one axon (endpoint, hotkey, CURVE key), over our own
+// ZMTP engine (zmtp.h), so what an axon can make us hold is bounded.
 struct Connection {
-  Connection(zmq::socket_t s, crypto::PublicKey key) : socket(std::move(s)), hotkey(key) {}
+  Connection(std::unique_ptr<zmtp::StreamClient> t, crypto::PublicKey key) : transport(std::move(t)), hotkey(key) {}
 
-  zmq::socket_t socket;
+  std::unique_ptr<zmtp::StreamClient> transport;
+  std::size_t buffered = 0;  // transport->buffered() as last counted in the dendrite's total
   crypto::PublicKey hotkey;
   SteadyClock::time_point lastUsed{};
   bool everSent = false;  // some message went out: the connection completed at least once
@@ -50,7 +59,7 @@ struct Connection {
   bool inQuery = false;
   std::map<wire::RequestId, std::size_t> pending;  // correlation id → slot
   std::vector<std::size_t> waitingForSession;
-  std::deque<Unsent> unsent;  // waits for the connection to complete (ZMQ_IMMEDIATE)
+  std::deque<Unsent> unsent;  // waits for the connection's handshake to complete
 };
 
 struct Slot {
@@ -124,11 +133,9 @@ class Dendrite::Impl {
       const auto left = m_deadline - SteadyClock::now();
       if (left <= SteadyClock::duration::zero()) break;
       items.clear();
-      for (Connection* c : active) {
-        short events = ZMQ_POLLIN;
-        if (!c->unsent.empty()) events |= ZMQ_POLLOUT;
-        items.push_back({c->socket.handle(), 0, events, 0});
-      }
+      // Only connections with a query in flight are read: nothing an axon sends between queries
+      // is taken from libzmq (whose buffer per connection is bounded by its RCVHWM).
+      for (Connection* c : active) items.push_back({c->transport->socket().handle(), 0, ZMQ_POLLIN, 0});
       const auto waitMs = std::chrono::ceil<std::chrono::milliseconds>(left);
       try {
         zmq::poll(items, waitMs);
@@ -137,8 +144,10 @@ class Dendrite::Impl {
         break;
       }
       for (std::size_t k = 0; k < items.size(); ++k) {
-        if (items[k].revents & ZMQ_POLLOUT) trySend(*active[k]);
-        if (items[k].revents & ZMQ_POLLIN) receiveAll(*active[k]);
+        if (items[k].revents & ZMQ_POLLIN) {
+          receiveAll(*active[k]);
+          trySend(*active[k]);  // the handshake may have just completed
+        }
       }
     }
 
@@ -153,6 +162,9 @@ class Dendrite::Impl {
       }
     }
     for (Connection* c : active) {
+      // A partial response left at the deadline would be held until the next query: drop the
+      // connection instead (a late answer is worthless anyway).
+      if (c->transport->buffered() > 0) resetTransport(*c);
       c->inQuery = false;
       c->pending.clear();
       c->waitingForSession.clear();
@@ -174,7 +186,11 @@ class Dendrite::Impl {
   }
 
   void evictIdle(SteadyClock::time_point now) {
-    std::erase_if(m_connections, [&](const auto& kv) { return now - kv.second->lastUsed > m_config.idleTimeout; });
+    std::erase_if(m_connections, [&](const auto& kv) {
+      if (now - kv.second->lastUsed <= m_config.idleTimeout) return false;
+      m_buffered -= kv.second->buffered;
+      return true;
+    });
   }
 
   Result<Connection*> connectionFor(const AxonTarget& t, SteadyClock::time_point now) {
@@ -187,31 +203,38 @@ class Dendrite::Impl {
         if (!it->second->inQuery && (lru == m_connections.end() || it->second->lastUsed < lru->second->lastUsed)) lru = it;
       }
       if (lru == m_connections.end()) return fail(ErrorCode::kOverloaded, "too many connections in one query");
+      m_buffered -= lru->second->buffered;
       m_connections.erase(lru);
     }
-    try {
-      zmq::socket_t s(m_context->impl().zmq(), zmq::socket_type::dealer);
-      s.set(zmq::sockopt::linger, 0);
-      s.set(zmq::sockopt::immediate, 1);
-      s.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(m_config.maxResponseBytes + 4096));
-      if (t.curvePublicKey) {
-        if (!m_curve) {
-          MERIT_ASSIGN_OR_RETURN(auto pair, CurveKeyPair::generate());
-          m_curve = std::make_unique<CurveKeyPair>(std::move(pair));
-        }
-        s.set(zmq::sockopt::curve_serverkey, zmq::const_buffer(t.curvePublicKey->data(), 32));
-        s.set(zmq::sockopt::curve_publickey, zmq::const_buffer(m_curve->publicKey.data(), 32));
-        s.set(zmq::sockopt::curve_secretkey,
-              zmq::const_buffer(m_curve->secretKey.reveal().data(), m_curve->secretKey.size()));
+    zmtp::ClientConfig cc;
+    auto options = std::make_shared<zmtp::Options>();
+    options->role = zmtp::Role::kClient;
+    options->socketType = "DEALER";
+    options->peerTypes = {"ROUTER"};
+    options->limits.maxFrameBytes = m_config.maxResponseBytes + 4096;
+    options->limits.maxMessageFrames = kMaxResponseFrames;
+    options->limits.maxMessageBytes = m_config.maxResponseBytes + 4096 + wire::kRequestIdSize;
+    if (t.curvePublicKey) {
+      if (!m_curve) {
+        MERIT_ASSIGN_OR_RETURN(auto pair, CurveKeyPair::generate());
+        m_curve = std::make_unique<CurveKeyPair>(std::move(pair));
       }
-      s.connect(t.endpoint);
-      auto conn = std::make_unique<Connection>(std::move(s), t.hotkey);
-      conn->lastUsed = now;
-      Connection* raw = conn.get();
-      m_connections.emplace(std::move(key), std::move(conn));
-      return raw;
-    } catch (const zmq::error_t& e) {
-      return fail(ErrorCode::kInvalidArgument, "cannot connect to " + t.endpoint + ": " + e.what());
+      options->curve = zmtp::curveKeysFromSecret(m_curve->secretKey.reveal(), *t.curvePublicKey);
+    }
+    cc.engine = std::move(options);
+    MERIT_ASSIGN_OR_RETURN(auto transport, zmtp::StreamClient::connect(m_context->impl().zmq(), t.endpoint, std::move(cc)));
+    auto conn = std::make_unique<Connection>(std::move(transport), t.hotkey);
+    conn->lastUsed = now;
+    Connection* raw = conn.get();
+    m_connections.emplace(std::move(key), std::move(conn));
+    return raw;
+  }
+
+  void resetTransport(Connection& c) {
+    m_buffered -= c.buffered;
+    c.buffered = 0;
+    if (auto ok = c.transport->reset(); !ok) {
+      MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kWarn, "dendrite: {}", ok.error().message());
     }
   }
 
@@ -262,18 +285,9 @@ class Dendrite::Impl {
   void trySend(Connection& c) {
     while (!c.unsent.empty()) {
       Unsent& u = c.unsent.front();
-      try {
-        if (!c.socket.send(zmq::buffer(u.correlation.data(), u.correlation.size()),
-                           zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
-          return;  // no completed connection yet
-        }
-        // The rest of a multipart message is always accepted once its first frame was.
-        (void)c.socket.send(u.payload, zmq::send_flags::none);
-      } catch (const zmq::error_t& e) {
-        if (u.slot != kNoSlot) finishLocal(u.slot, Status::kInternal, std::string("send failed: ") + e.what());
-        c.unsent.pop_front();
-        continue;
-      }
+      const ByteView frames[] = {ByteView(u.correlation), viewOf(u.payload)};
+      // Not sent: no connection with a completed handshake yet (or libzmq's queue is full).
+      if (!c.transport->send(frames)) return;
       c.everSent = true;
       if (u.slot == kNoSlot) {
         c.handshakeSent = true;
@@ -286,46 +300,41 @@ class Dendrite::Impl {
   }
 
   void receiveAll(Connection& c) {
-    for (;;) {
-      zmq::message_t corrMsg;
-      zmq::message_t payload;
-      bool wellFormed = false;
-      try {
-        if (!c.socket.recv(corrMsg, zmq::recv_flags::dontwait)) return;
-        if (corrMsg.more()) {
-          (void)c.socket.recv(payload, zmq::recv_flags::none);
-          wellFormed = !payload.more() && corrMsg.size() == wire::kRequestIdSize;
-          while (payload.more()) {
-            zmq::message_t rest;
-            (void)c.socket.recv(rest, zmq::recv_flags::none);
-            if (!rest.more()) break;
-          }
-        }
-      } catch (const zmq::error_t& e) {
-        MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug, "dendrite: receive failed: {}", e.what());
-        return;
-      }
-      if (!wellFormed) {
+    std::vector<zmtp::Message> messages;
+    c.transport->receive(kMaxChunksPerWake, [&messages](zmtp::Message&& m) { messages.push_back(std::move(m)); });
+    // All connections' partial responses together stay under maxBufferedBytes.
+    const std::size_t now = c.transport->buffered();
+    m_buffered = m_buffered - c.buffered + now;
+    c.buffered = now;
+    if (m_buffered > m_config.maxBufferedBytes) {
+      MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug,
+                             "dendrite: partial responses over {} bytes; dropping the connection to {}…",
+                             m_config.maxBufferedBytes, c.hotkey.toHex().substr(0, 12));
+      resetTransport(c);
+    }
+    for (auto& frames : messages) {
+      if (frames.size() != 2 || frames[0].size() != wire::kRequestIdSize) {
         MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug, "dendrite: malformed frames from {}…",
                                c.hotkey.toHex().substr(0, 12));
         continue;
       }
       wire::RequestId corr;
-      std::memcpy(corr.data(), corrMsg.data(), corr.size());
+      std::memcpy(corr.data(), frames[0].data(), corr.size());
+      const ByteView payload = frames[1];
       if (c.sessionState == Connection::SessionState::kHandshaking && corr == c.handshakeCorrelation) {
         onSessionReply(c, payload);
         continue;
       }
       auto it = c.pending.find(corr);
-      if (it == c.pending.end()) continue;  // a late answer to an earlier query
+      if (it == c.pending.end()) continue;  // a late answer to an earlier query: dropped
       const std::size_t i = it->second;
       c.pending.erase(it);
       if (!m_slots[i].done) onResponse(c, i, payload);
     }
   }
 
-  void onSessionReply(Connection& c, const zmq::message_t& payload) {
-    auto decoded = wire::decode(viewOf(payload), wire::DecodeLimits{m_config.maxResponseBytes, 8});
+  void onSessionReply(Connection& c, ByteView payload) {
+    auto decoded = wire::decode(payload, wire::DecodeLimits{m_config.maxResponseBytes, 8});
     std::vector<std::size_t> waiting;
     waiting.swap(c.waitingForSession);
     c.sessionState = Connection::SessionState::kNone;
@@ -351,10 +360,10 @@ class Dendrite::Impl {
     }
   }
 
-  void onResponse(Connection& c, std::size_t i, const zmq::message_t& payload) {
+  void onResponse(Connection& c, std::size_t i, ByteView payload) {
     Slot& s = m_slots[i];
     const auto latency = SteadyClock::now() - s.sentAt;
-    auto decoded = wire::decode(viewOf(payload), wire::DecodeLimits{m_config.maxResponseBytes, 8});
+    auto decoded = wire::decode(payload, wire::DecodeLimits{m_config.maxResponseBytes, 8});
     auto* resp = decoded ? std::get_if<wire::Response>(&*decoded) : nullptr;
     if (resp == nullptr) {
       finishLocal(i, Status::kInvalidResponse, decoded ? "not a response" : decoded.error().message(), latency);
@@ -427,6 +436,7 @@ class Dendrite::Impl {
   const std::shared_ptr<Context> m_context;
   std::unique_ptr<CurveKeyPair> m_curve;  // made on first CURVE target
   std::map<std::string, std::unique_ptr<Connection>> m_connections;
+  std::size_t m_buffered = 0;  // sum of Connection::buffered
   std::uint64_t m_lastNonce = 0;
 
   // The query in progress.

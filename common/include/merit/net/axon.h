@@ -1,4 +1,6 @@
-// The axon: the miner's server. A ZeroMQ ROUTER socket that admits, authenticates and queues
+// The axon: the miner's server. A ROUTER-like ZMTP server (our own engine over a ZMQ_STREAM
+// socket, so every byte a peer can make us hold is bounded; libzmq DEALER clients see a ROUTER)
+// that admits, authenticates and queues
 // requests, runs subnet handlers on a bounded worker pool in batches, and sends authenticated
 // responses.
 //
@@ -62,8 +64,17 @@ struct AxonConfig {
   std::chrono::milliseconds maxBatchWait{0};  // how long a worker waits to fill a batch
   // Our own limit on a frame: larger ones are answered BAD_REQUEST without being decoded.
   std::size_t maxMessageBytes = 16u << 20;
-  // ZMQ_MAXMSGSIZE: ZeroMQ drops the connection of a peer sending more (no answer possible).
+  // Transport limits (docs/PROTOCOL.md, "Transport limits"), enforced as bytes arrive: a peer
+  // sending a frame larger than transportMaxMessageBytes, a message of more frames than
+  // maxFramesPerMessage or more bytes than transportMaxMessageBytes (plus the correlation id) is
+  // disconnected (no answer possible). Together they bound what one connection can make the
+  // axon hold; maxConnections and maxBufferedBytes bound all connections together.
   std::size_t transportMaxMessageBytes = 32u << 20;
+  std::size_t maxFramesPerMessage = 16;
+  std::size_t maxConnections = 1024;
+  std::size_t maxConnectionsPerAddress = 64;    // per peer IP
+  std::size_t maxBufferedBytes = 256u << 20;    // partial messages of all peers together
+  std::chrono::milliseconds handshakeTimeout{10'000};  // ZMTP/CURVE handshake, from connect
   std::chrono::milliseconds maxPastSkew{10'000};    // oldest timestamp accepted
   std::chrono::milliseconds maxFutureSkew{2'000};   // newest timestamp accepted
   std::chrono::milliseconds maxTimeout{60'000};     // caps the caller's timeoutMs
@@ -75,6 +86,10 @@ struct AxonConfig {
   std::chrono::milliseconds sessionIdleTimeout{10 * 60'000};
   // CurveZMQ server secret key; when set, only CURVE clients can connect.
   std::optional<ByteArray<32>> curveSecretKey;
+  // With curveSecretKey: called with a client's long-term CURVE public key once its handshake
+  // (INITIATE) is verified; false refuses the connection before any request is read. Runs on
+  // the axon's I/O thread and must be fast and thread-safe. Empty: every CURVE client is admitted.
+  std::function<bool(const ByteArray<32>& clientLongTermPublicKey)> curveClientAuthorizer;
   std::chrono::milliseconds drainTimeout{5'000};
   // Queue priority; default: the stake from the caller policy.
   std::function<std::uint64_t(const wire::RequestHeader&, const CallerDecision&)> priority;
@@ -95,6 +110,9 @@ struct AxonStats {
   std::uint64_t sessionsOpened = 0;
   std::uint64_t handlerBatches = 0;
   std::uint64_t framesDropped = 0;  // frames with no usable reply address/format
+  std::size_t connections = 0;          // transport connections open now
+  std::uint64_t peersDisconnected = 0;  // closed for breaking the protocol or a transport limit
+  std::uint64_t connectionsRefused = 0; // refused at connect: over maxConnections(PerAddress)
 };
 
 class Axon {

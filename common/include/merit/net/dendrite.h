@@ -2,7 +2,10 @@
 // calling thread, with one total deadline, and authenticates every answer against the target's
 // hotkey.
 //
-// Thread-safety: a Dendrite is used by one thread at a time (it owns its DEALER sockets). Use one
+// Transport: one DEALER-like connection per axon, run by our own ZMTP engine over a ZMQ_STREAM
+// socket (src/net/zmtp.h), with NULL or CurveZMQ security; axons see a libzmq DEALER.
+//
+// Thread-safety: a Dendrite is used by one thread at a time (it owns its sockets). Use one
 // Dendrite per thread; several may share a Context. Nonces are per Dendrite and strictly
 // increasing, so two Dendrites with the same hotkey querying the same axon may see STALE.
 #pragma once
@@ -66,7 +69,12 @@ struct DendriteConfig {
   AuthMode mode = AuthMode::kSigned;
   std::chrono::milliseconds idleTimeout{120'000};  // cached connections unused this long close
   std::size_t maxConnections = 4096;
+  // Transport limits (docs/PROTOCOL.md, "Transport limits"): a response frame or message
+  // larger than maxResponseBytes (plus a little framing) closes that connection as it arrives;
+  // partial responses of all connections together stay under maxBufferedBytes (the connection
+  // that would pass it is closed). Axons are read only while a query to them is in flight.
   std::size_t maxResponseBytes = 64u << 20;
+  std::size_t maxBufferedBytes = 512u << 20;
 };
 
 class Dendrite {

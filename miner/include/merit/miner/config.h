@@ -34,6 +34,10 @@ struct MinerConfig {
   std::chrono::milliseconds maxBatchWait{5};
   std::size_t queueCapacity = 1024;
   double ratePerSecond = 200;  // per caller
+  // Transport limits (docs/PROTOCOL.md, "Transport limits"): open connections in all and per
+  // peer IP address.
+  std::size_t maxConnections = 1024;
+  std::size_t maxConnectionsPerAddress = 64;
   PolicyOptions policy;
 
   std::string metricsHost = "127.0.0.1";
