@@ -175,6 +175,7 @@ void apply(const YAML::Node& root, ChainConfig& c) {
 ChainConfig devPreset() {
   ChainConfig c;
   c.node.blockTime = std::chrono::milliseconds(500);
+  c.node.dev = true;
   auto& r = c.node.runtime;
   r.subnetLockCost = 10 * tx::kRaoPerMerit;
   r.initialBurn = tx::kRaoPerMerit / 10;

@@ -219,6 +219,7 @@ const std::map<std::string, Handler, std::less<>>& methods() {
                      {"version", "0.1.0"},
                      {"genesis_hash", hex0x(node.genesisHash())},
                      {"block_time_ms", node.config().blockTime.count()},
+                     {"dev", node.config().dev},
                      {"ss58_prefix", crypto::kSs58Prefix},
                      {"extrinsic_domain", tx::kExtrinsicDomain}};
        }},

@@ -39,6 +39,9 @@ struct NodeConfig {
   std::size_t mempoolCapacity = 20'000;
   std::size_t mempoolPerAccount = 256;
   std::uint64_t maxFutureNonceGap = 256;
+  // Started with the --dev preset (one host, loopback peers): reported as system_info "dev" so
+  // validators know whether loopback/link-local axon addresses may be dialled.
+  bool dev = false;
   RuntimeConfig runtime;
   GenesisSpec genesis;
 };
