@@ -34,6 +34,7 @@ void set(MinerConfig& c, const std::string& key, const std::string& v, const std
   else if (key == "metrics_port") c.metricsPort = v == "-1" ? -1 : static_cast<int>(parseInteger(v, path, 0, 65535));
   else if (key == "metrics_host") c.metricsHost = v;
   else if (key == "auto_register") c.autoRegister = parseBool(v, path);
+  else if (key == "metagraph_refresh_ms") c.metagraphRefresh = std::chrono::milliseconds(parseInteger(v, path, 0, 600'000));
   else if (key == "log_level") c.logLevel = v;
   else bad(path, "unknown key");
   if ((key == "workers" || key == "max_batch_size" || key == "queue_capacity") && v == "0") bad(path, "must be at least 1");
@@ -42,7 +43,8 @@ void set(MinerConfig& c, const std::string& key, const std::string& v, const std
 const std::set<std::string> kScalarKeys = {
     "wallet", "hotkey", "chain_url", "netuid", "plugin", "bind", "external_ip", "external_port", "curve",
     "workers", "max_batch_size", "max_batch_wait_ms", "queue_capacity", "rate_per_second",
-    "max_connections", "max_connections_per_address", "require_validator_permit", "min_stake", "metrics_port", "metrics_host", "auto_register", "log_level"};
+    "max_connections", "max_connections_per_address", "require_validator_permit", "min_stake", "metrics_port",
+    "metrics_host", "auto_register", "log_level", "metagraph_refresh_ms"};
 
 config::Schema schemaFor(MinerConfig& c) {
   config::Schema s;

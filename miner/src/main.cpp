@@ -107,10 +107,15 @@ int main(int argc, char** argv) {
   if (auto ok = log::exportToEnvironment(); !ok) return fatal(ok.error().message());
   if (cfg.plugin.empty()) return fatal("no subnet plugin: set plugin in the config or pass --plugin");
 
-  // Only the hotkey is needed to serve.
+  // The hotkey serves; the public coldkey proves the hotkey's registration is this wallet's.
   crypto::Wallet w(crypto::defaultMeritHome(), cfg.wallet);
   auto key = w.loadHotkey(cfg.hotkey);
   if (!key) return fatal(key.error().message());
+  auto owner = w.coldkeyPublic();
+  if (!owner) {
+    return fatal(owner.error().message() + " (the miner needs coldkeypub.txt, not the coldkey, to check that its hotkey "
+                 "is registered under this wallet; copy it from the machine that holds the coldkey)");
+  }
 
   auto loaded = subnet::SubnetPlugin::find(cfg.plugin, cfg.subnetPath);
   if (!loaded) return fatal(loaded.error().message());
@@ -124,11 +129,18 @@ int main(int argc, char** argv) {
                                                                "Password of the coldkey of '" + cfg.wallet + "': ", false));
     return w.unlockColdkey(password);
   };
-  auto m = miner::Miner::start(cfg, std::move(*key), std::move(modules), coldkey);
-  if (!m) return fatal(m.error().message());
-
+  // Signals first: start() may wait a long time for the chain, and must stop when asked to.
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
+  auto m = miner::Miner::start(cfg, std::move(*key), *owner, std::move(modules), coldkey, &g_signalled);
+  if (!m) {
+    if (g_signalled.load()) {
+      MERIT_LOG_INFO(log::Category::kMiner, "stopped before serving: {}", m.error().message());
+      return 0;
+    }
+    int rc = fatal(m.error().message());
+    return m.error().code() == ErrorCode::kUnauthorized ? miner::kExitNotOwned : rc;
+  }
   std::thread watcher([&m] {
     while (!g_signalled.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     (*m)->stop();

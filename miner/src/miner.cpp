@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "merit/crypto/ss58.h"
+#include "merit/rpc/reconnect.h"
 #include "merit/util/log.h"
 
 namespace merit::miner {
@@ -62,8 +63,8 @@ Result<tx::ServeAxon> axonCall(std::uint16_t netuid, const std::string& ip, std:
 
 }  // namespace
 
-Miner::Miner(MinerConfig config, crypto::PrivateKey hotkey, ColdkeyLoader coldkey)
-    : m_config(std::move(config)), m_hotkey(std::move(hotkey)), m_coldkey(std::move(coldkey)),
+Miner::Miner(MinerConfig config, crypto::PrivateKey hotkey, crypto::PublicKey owner, ColdkeyLoader coldkey)
+    : m_config(std::move(config)), m_hotkey(std::move(hotkey)), m_owner(owner), m_coldkey(std::move(coldkey)),
       m_handlerMetrics(std::make_shared<HandlerMetrics>()) {}
 
 Miner::~Miner() {
@@ -73,9 +74,18 @@ Miner::~Miner() {
 
 const std::string& Miner::axonEndpoint() const { return m_axon->endpoint(); }
 
+Result<void> Miner::checkOwner(const rpc::NeuronInfo& me) const {
+  if (me.coldkey == m_owner.accountId()) return {};
+  return fail(ErrorCode::kUnauthorized,
+              "hotkey " + crypto::ss58Address(m_hotkey.publicKey()) + " is registered on subnet " +
+                  std::to_string(m_config.netuid) + " (uid " + std::to_string(me.uid) + ") under coldkey " +
+                  crypto::ss58Encode(me.coldkey) + ", not under wallet '" + m_config.wallet + "' (coldkey " +
+                  crypto::ss58Address(m_owner) + "); refusing to serve: its rewards would go to that coldkey");
+}
+
 Result<void> Miner::ensureRegistered() {
   auto account = m_hotkey.publicKey().accountId();
-  if (m_cache->current()->byHotkey(account) != nullptr) return {};
+  if (const auto* me = m_cache->current()->byHotkey(account)) return checkOwner(*me);
   std::string command = "merit register --netuid " + std::to_string(m_config.netuid) + " -w " + m_config.wallet +
                         " -k " + m_config.hotkey;
   if (!m_config.autoRegister) {
@@ -83,7 +93,15 @@ Result<void> Miner::ensureRegistered() {
                                           " is not registered on subnet " + std::to_string(m_config.netuid) +
                                           ". Register it with:\n  " + command + "\nor start with --auto-register");
   }
-  MERIT_ASSIGN_OR_RETURN(crypto::PrivateKey coldkey, m_coldkey());
+  auto unlocked = m_coldkey();
+  if (!unlocked) {
+    // Not kUnauthorized: that code means "registered under another coldkey" to merit-miner.
+    return fail(ErrorCode::kInvalidArgument, "cannot unlock the coldkey to register: " + unlocked.error().message());
+  }
+  crypto::PrivateKey coldkey = std::move(*unlocked);
+  if (coldkey.publicKey() != m_owner) {
+    return fail(ErrorCode::kInvalidArgument, "the coldkey of wallet '" + m_config.wallet + "' does not match its coldkeypub.txt");
+  }
   MERIT_LOG_INFO(Category::kMiner, "registering {} on subnet {}", crypto::ss58Address(m_hotkey.publicKey()),
                  m_config.netuid);
   MERIT_ASSIGN_OR_RETURN(rpc::Submission sub, m_client->submit(coldkey, tx::BurnedRegister{m_config.netuid, m_hotkey.publicKey()}));
@@ -130,27 +148,27 @@ Result<void> Miner::serveAxonIfChanged() {
   return {};
 }
 
-Result<std::unique_ptr<Miner>> Miner::start(MinerConfig config, crypto::PrivateKey hotkey,
-                                            std::vector<net::ModuleHandler> modules, ColdkeyLoader coldkey) {
-  std::unique_ptr<Miner> m(new Miner(std::move(config), std::move(hotkey), std::move(coldkey)));
+Result<std::unique_ptr<Miner>> Miner::start(MinerConfig config, crypto::PrivateKey hotkey, crypto::PublicKey owner,
+                                            std::vector<net::ModuleHandler> modules, ColdkeyLoader coldkey,
+                                            const std::atomic<bool>* stop) {
+  std::unique_ptr<Miner> m(new Miner(std::move(config), std::move(hotkey), owner, std::move(coldkey)));
   const MinerConfig& c = m->m_config;
   std::string url = c.chainUrl.empty() ? rpc::defaultChainUrl() : c.chainUrl;
 
-  // The chain may still be starting: retry with backoff for a while.
-  auto backoff = std::chrono::milliseconds(200);
-  for (int attempt = 1;; ++attempt) {
-    auto client = rpc::ChainClient::connect(url);
-    if (client) {
-      m->m_client = std::move(*client);
-      break;
-    }
-    if (attempt == 8) return fail(client.error());
-    MERIT_LOG_WARN(Category::kMiner, "chain not reachable yet ({}); retrying", client.error().message());
-    std::this_thread::sleep_for(backoff);
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
-  }
-  MERIT_ASSIGN_OR_RETURN(m->m_cache, rpc::MetagraphCache::start(url, c.netuid));
-  MERIT_TRY(m->ensureRegistered());
+  // The chain may not be up yet (or be restarting): wait for it, however long, until stopped.
+  rpc::MetagraphCache::Options cacheOptions;
+  cacheOptions.minRefreshInterval = c.metagraphRefresh;
+  Miner* self = m.get();
+  auto connected = rpc::retryChain<bool>(url, Category::kMiner, {}, stop, [&]() -> Result<bool> {
+    MERIT_ASSIGN_OR_RETURN(self->m_client, rpc::ChainClient::connect(url));
+    MERIT_ASSIGN_OR_RETURN(self->m_cache, rpc::MetagraphCache::start(url, c.netuid, cacheOptions));
+    return true;
+  });
+  if (!connected) return fail(connected.error());
+  auto registered = rpc::retryChain<bool>(url, Category::kMiner, {}, stop, [&]() -> Result<bool> {
+    return self->ensureRegistered().map([] { return true; });
+  });
+  if (!registered) return fail(registered.error());
 
   m->m_policy = std::make_shared<MetagraphCallerPolicy>(c.netuid, c.policy);
   m->m_policy->update(*m->m_cache->current());
@@ -196,9 +214,11 @@ Result<std::unique_ptr<Miner>> Miner::start(MinerConfig config, crypto::PrivateK
   }
   MERIT_ASSIGN_OR_RETURN(m->m_axon, net::Axon::start(ac, crypto::PrivateKey::fromBytes(m->m_hotkey.revealSecret()).value(),
                                                       m->m_policy, std::move(modules), std::make_shared<SystemClock>()));
-  MERIT_TRY(m->serveAxonIfChanged());
+  auto served = rpc::retryChain<bool>(url, Category::kMiner, {}, stop, [&]() -> Result<bool> {
+    return self->serveAxonIfChanged().map([] { return true; });
+  });
+  if (!served) return fail(served.error());
   if (c.metricsPort >= 0) {
-    Miner* self = m.get();
     MERIT_ASSIGN_OR_RETURN(m->m_metrics, MetricsServer::start(c.metricsHost, c.metricsPort,
                                                               [self] { return self->renderMetrics(); }));
   }
@@ -251,7 +271,13 @@ int Miner::run() {
     seen = now;
     auto mg = m_cache->current();
     m_policy->update(*mg);
-    if (mg->byHotkey(m_hotkey.publicKey().accountId()) == nullptr) {
+    if (const auto* me = mg->byHotkey(m_hotkey.publicKey().accountId())) {
+      if (auto owned = checkOwner(*me); !owned) {
+        MERIT_LOG_ERROR(Category::kMiner, "{}", owned.error().message());
+        m_axon->stop();
+        return kExitNotOwned;
+      }
+    } else {
       MERIT_LOG_ERROR(Category::kMiner, "DEREGISTERED: hotkey {} is no longer on subnet {} (block {})",
                       crypto::ss58Address(m_hotkey.publicKey()), m_config.netuid, mg->block);
       if (!m_config.autoRegister) {

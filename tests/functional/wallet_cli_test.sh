@@ -106,8 +106,18 @@ expect_rc 2 "no password source and no terminal: clear error" -- \
 grep -q "password-file" "$WORK/err" && ok "the error names the options" || bad "no-password message: $(cat "$WORK/err")"
 
 # --- regenerate from mnemonics ------------------------------------------------------------------
-expect_rc 0 "regen-coldkey into a new wallet" -- \
-  "$MERIT" wallet regen-coldkey -w restored --mnemonic "$COLD_WORDS" --kdf interactive --password-file "$WORK/pw" --json
+# A mnemonic on the command line is visible to every local user (ps, /proc/PID/cmdline) while the
+# command runs and stays in shell history: refused, nothing written. Fails at 8f8197f: --mnemonic
+# was accepted and the wallet restored from argv.
+expect_rc 2 "--mnemonic on the command line is refused" -- \
+  "$MERIT" wallet regen-coldkey -w fromargv --mnemonic "$COLD_WORDS" --kdf interactive --password-file "$WORK/pw"
+grep -q -- "--mnemonic-file" "$WORK/err" && ok "the refusal names --mnemonic-file and the prompt" || bad "--mnemonic message: $(cat "$WORK/err")"
+[[ ! -e "$MERIT_HOME/wallets/fromargv" ]] && ok "nothing restored from argv" || bad "wallet written from argv"
+"$MERIT" wallet regen-hotkey --help > "$WORK/regenhelp" 2>&1
+grep -q -- "--mnemonic " "$WORK/regenhelp" && bad "--help still offers --mnemonic" || ok "--help offers only --mnemonic-file"
+printf '%s\n' "$COLD_WORDS" > "$WORK/coldwords"
+expect_rc 0 "regen-coldkey into a new wallet (mnemonic file)" -- \
+  "$MERIT" wallet regen-coldkey -w restored --mnemonic-file "$WORK/coldwords" --kdf interactive --password-file "$WORK/pw" --json
 [[ $(json "$WORK/out" "d['coldkey']['ss58Address']") == "$COLD" ]] && ok "regenerated coldkey has the same address" || bad "regen coldkey address"
 printf '%s\n' "$HOT_WORDS" > "$WORK/hotwords"
 expect_rc 0 "regen-hotkey from a mnemonic file" -- \
@@ -118,10 +128,11 @@ expect_rc 0 "regen-hotkey from standard input" -- \
 expect_rc 0 "restored hotkey signs like the original" -- "$MERIT" wallet sign -w restored --file "$WORK/msg"
 [[ $(cat "$WORK/out") == "$SIG" ]] && ok "identical deterministic signature" || bad "restored signature differs"
 expect_rc 2 "regen-hotkey refuses to overwrite" -- \
-  "$MERIT" wallet regen-hotkey -w restored -k default --mnemonic "$HOT_WORDS"
+  "$MERIT" wallet regen-hotkey -w restored -k default --mnemonic-file "$WORK/hotwords"
 BADWORDS="$(cut -d' ' -f1-23 <<<"$HOT_WORDS") zoo"
+printf '%s\n' "$BADWORDS" > "$WORK/badwords"
 expect_rc 2 "a mnemonic with a wrong word is refused" -- \
-  "$MERIT" wallet regen-hotkey -w restored -k other --mnemonic "$BADWORDS"
+  "$MERIT" wallet regen-hotkey -w restored -k other --mnemonic-file "$WORK/badwords"
 grep -qE "checksum|word" "$WORK/err" && ok "the mnemonic error says why" || bad "mnemonic error: $(cat "$WORK/err")"
 
 # --- damaged files ------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ struct LiveChainOptions {
   std::vector<chain::Runtime::GenesisSubnet> subnets{};
   bool feed = false;  // also publish blocks on a ZeroMQ feed (system_info names it)
   chain::RpcLimits rpcLimits{};
+  bool dev = true;    // system_info "dev"; false: a chain peers treat as a real network
 };
 
 // A genesis subnet on the `hash` plugin owned by `owner`, with hyperparameter overrides.
@@ -47,6 +48,7 @@ class LiveChain {
     auto cfg = chain::devPreset().node;
     cfg.dataDir = m_dir.path().string();
     cfg.blockTime = options.blockTime;
+    cfg.dev = options.dev;
     cfg.genesis.balances = std::move(options.balances);
     cfg.genesis.subnets = std::move(options.subnets);
     node = std::move(chain::Node::open(cfg, chain::devAuthorityKey(), m_clock).value());

@@ -140,7 +140,14 @@ int runNewHotkey(const WalletOptions& w, const NewKeyOptions& o) {
 
 int runRegen(const WalletOptions& w, const NewKeyOptions& o, bool coldkey, std::string& mnemonicText,
              const std::string& mnemonicFile) {
-  auto phrase = readMnemonic(mnemonicText, mnemonicFile);
+  if (!mnemonicText.empty()) {
+    crypto::secureZero(mnemonicText.data(), mnemonicText.size());
+    return report(Error(ErrorCode::kInvalidArgument,
+                        "--mnemonic is refused: words on the command line are visible to every user of this machine "
+                        "(ps, /proc) and stay in the shell's history. Use --mnemonic-file FILE, pipe the words on "
+                        "standard input, or type them at the prompt"));
+  }
+  auto phrase = readMnemonic(mnemonicFile);
   if (!phrase) return report(phrase.error());
   auto key = crypto::keyFromMnemonic(phrase->revealText());
   if (!key) return report(key.error().withContext("invalid mnemonic"));
@@ -366,8 +373,11 @@ void addWalletCommands(CLI::App& app, int& exitCode) {
     addWalletOption(regen, *w);
     if (!cold) addHotkeyOption(regen, *w);
     addNewKeyOptions(regen, *nk, cold);
-    regen->add_option("--mnemonic", *mnemonicText, "The mnemonic words (else --mnemonic-file, else asked for)");
-    regen->add_option("--mnemonic-file", *mnemonicFile, "Read the mnemonic from the first line of FILE");
+    // Kept only to refuse it with a useful message (hidden from --help).
+    regen->add_option("--mnemonic", *mnemonicText)->group("");
+    regen->add_option("--mnemonic-file", *mnemonicFile,
+                      "Read the mnemonic from the first line of FILE (else standard input when piped, else a "
+                      "no-echo prompt)");
     addJsonFlag(regen, *w);
     regen->callback([&exitCode, w, nk, cold, mnemonicText, mnemonicFile] {
       exitCode = runRegen(*w, *nk, cold, *mnemonicText, *mnemonicFile);

@@ -100,11 +100,18 @@ int main(int argc, char** argv) {
   auto instance = (*loaded)->create(subnet::Role::kValidator, cfg.pluginConfigYaml);
   if (!instance) return fatal("plugin " + (*loaded)->name() + ": " + instance.error().message());
 
-  auto v = validator::Validator::start(cfg.loop, std::move(*key),
-                                       std::make_unique<PluginTask>(*loaded, std::move(*instance)));
-  if (!v) return fatal(v.error().message());
+  // Signals first: start() may wait a long time for the chain, and must stop when asked to.
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
+  auto v = validator::Validator::start(cfg.loop, std::move(*key),
+                                       std::make_unique<PluginTask>(*loaded, std::move(*instance)), &g_signalled);
+  if (!v) {
+    if (g_signalled.load()) {
+      MERIT_LOG_INFO(log::Category::kValidator, "stopped before running: {}", v.error().message());
+      return 0;
+    }
+    return fatal(v.error().message());
+  }
   std::thread watcher([&v] {
     while (!g_signalled.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     (*v)->stop();

@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include "merit/crypto/ss58.h"
+#include "merit/rpc/reconnect.h"
+#include "merit/util/ip_address.h"
 #include "merit/util/log.h"
 
 namespace merit::validator {
@@ -21,12 +23,23 @@ Validator::~Validator() {
 }
 
 Result<std::unique_ptr<Validator>> Validator::start(ValidatorConfig config, crypto::PrivateKey hotkey,
-                                                    std::unique_ptr<Task> task) {
+                                                    std::unique_ptr<Task> task, const std::atomic<bool>* stop) {
   std::unique_ptr<Validator> v(new Validator(std::move(config), std::move(hotkey), std::move(task)));
   const auto& c = v->m_config;
   std::string url = c.chainUrl.empty() ? rpc::defaultChainUrl() : c.chainUrl;
-  MERIT_ASSIGN_OR_RETURN(v->m_client, rpc::ChainClient::connect(url));
-  MERIT_ASSIGN_OR_RETURN(v->m_cache, rpc::MetagraphCache::start(url, c.netuid));
+  // The chain may not be up yet (or be restarting): wait for it, however long, until stopped.
+  Validator* self = v.get();
+  auto connected = rpc::retryChain<bool>(url, Category::kValidator, {}, stop, [&]() -> Result<bool> {
+    MERIT_ASSIGN_OR_RETURN(self->m_client, rpc::ChainClient::connect(url));
+    MERIT_ASSIGN_OR_RETURN(self->m_cache, rpc::MetagraphCache::start(url, c.netuid));
+    return true;
+  });
+  if (!connected) return fail(connected.error());
+  if (!v->m_cache->devChain()) {
+    MERIT_LOG_INFO(Category::kValidator,
+                   "the chain is not in dev mode: miners advertising unspecified, loopback or link-local addresses "
+                   "are not dialled and score 0");
+  }
   auto me = v->m_hotkey.publicKey().accountId();
   if (v->m_cache->current()->byHotkey(me) == nullptr) {
     return fail(ErrorCode::kNotFound, "hotkey " + crypto::ss58Address(v->m_hotkey.publicKey()) +
@@ -61,7 +74,6 @@ Result<std::unique_ptr<Validator>> Validator::start(ValidatorConfig config, cryp
   if (seed == 0) seed = std::random_device{}();
   v->m_sampler = std::make_unique<MinerSampler>(seed);
   if (c.metricsPort >= 0) {
-    Validator* self = v.get();
     MERIT_ASSIGN_OR_RETURN(v->m_metricsServer, metrics::MetricsServer::start(c.metricsHost, c.metricsPort,
                                                                              [self] { return self->renderMetrics(); }));
   }
@@ -95,6 +107,19 @@ Result<StepReport> Validator::step() {
     const auto& n = mg->neurons[uid];
     auto pub = crypto::PublicKey::fromBytes(n.hotkeyPublicKey);
     if (!pub) continue;  // the chain only stores valid keys; skip rather than trust a bad snapshot
+    // An address no remote validator could reach is the miner's fault (misconfigured, or aiming
+    // validators at their own host's services): outside dev chains it is never dialled.
+    const auto scope = classifyAddress(n.axon->ip);
+    if (!m_cache->devChain() && (!scope || isHostLocal(*scope))) {
+      MERIT_LOG_RATE_LIMITED(Category::kValidator, log::Level::kWarn,
+                             "not dialling uid {}: it advertises {} address {}:{} and the chain is not in dev mode; "
+                             "scored 0",
+                             uid, scope ? addressScopeName(*scope) : std::string_view("unparseable"), n.axon->ip,
+                             n.axon->port);
+      ++report.unreachable;
+      m_scores.observe(uid, n.hotkey, 0, m_config.emaAlpha);
+      continue;
+    }
     auto challenge = m_task->makeChallenge();
     if (!challenge) {
       MERIT_LOG_RATE_LIMITED(Category::kValidator, log::Level::kWarn, "cannot make a challenge: {}",
@@ -178,6 +203,7 @@ Result<StepReport> Validator::step() {
 std::string formatStep(const StepReport& r) {
   std::string out = fmt::format("block {}: queried {}, answered {}, mean quality {:.2f}, median latency {:.1f} ms", r.block,
                                 r.queried, r.answered, r.meanQuality, r.medianLatencyMs);
+  if (r.unreachable > 0) out += fmt::format(", {} with unreachable addresses", r.unreachable);
   if (r.weights.kind == WeightOutcome::Kind::kFailed) {
     out += fmt::format(", weights failed: {} {}", r.weights.error, r.weights.detail);
   } else if (r.weights.kind != WeightOutcome::Kind::kNotDue) {

@@ -39,7 +39,7 @@ WeightOutcome WeightSetter::submit(tx::Call call, WeightOutcome::Kind success, s
   if (sub && sub->included && sub->success) {
     out.kind = success;
     out.block = sub->block;
-    m_backoffBlocks = 1;
+    m_backoff.reset();
     return out;
   }
   ++m_failures;
@@ -54,8 +54,7 @@ WeightOutcome WeightSetter::submit(tx::Call call, WeightOutcome::Kind success, s
     out.detail = sub->detail;
   }
   // Bounded exponential backoff, in blocks.
-  m_retryAfterBlock = head + m_backoffBlocks;
-  m_backoffBlocks = std::min<std::uint64_t>(m_backoffBlocks * 2, 64);
+  m_retryAfterBlock = head + m_backoff.next();
   return out;
 }
 

@@ -193,8 +193,8 @@ void apply(const YAML::Node& root, ChainConfig& c) {
 
 ChainConfig devPreset() {
   ChainConfig c;
-  c.node.dev = true;
   c.node.blockTime = std::chrono::milliseconds(500);
+  c.node.dev = true;
   auto& r = c.node.runtime;
   // No fees: dev keys (miners' and validators' hotkeys included) start with no balance, tests
   // count balances to the rao, and nothing on a dev chain has value to protect. The mempool's

@@ -91,8 +91,7 @@ Result<SecretBytes> readPassword(const PasswordSource& source, const std::string
   return pw;
 }
 
-Result<SecretBytes> readMnemonic(std::string& inlineText, const std::string& file) {
-  if (!inlineText.empty()) return SecretBytes::takeString(inlineText);
+Result<SecretBytes> readMnemonic(const std::string& file) {
   if (!file.empty()) return firstLineOf(file, "mnemonic");
   std::string line;
   if (::isatty(STDIN_FILENO)) {
@@ -100,7 +99,7 @@ Result<SecretBytes> readMnemonic(std::string& inlineText, const std::string& fil
       return fail(ErrorCode::kInvalidArgument, "no mnemonic given");
     }
   } else if (!std::getline(std::cin, line)) {
-    return fail(ErrorCode::kInvalidArgument, "no mnemonic given: use --mnemonic, --mnemonic-file or standard input");
+    return fail(ErrorCode::kInvalidArgument, "no mnemonic given: use --mnemonic-file FILE or standard input");
   }
   chomp(line);
   return SecretBytes::takeString(line);

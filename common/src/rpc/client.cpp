@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include "merit/crypto/ss58.h"
+#include "merit/util/backoff.h"
 
 namespace merit::rpc {
 
@@ -46,14 +47,12 @@ Result<json> ChainClient::call(const std::string& method, const json& params, st
   auto timeout = m_options.timeout + extraTimeout;
   m_http->set_read_timeout(std::chrono::duration_cast<std::chrono::seconds>(timeout).count() + 1);
   m_http->set_write_timeout(std::chrono::duration_cast<std::chrono::seconds>(m_options.timeout).count() + 1);
-  auto backoff = m_options.backoff;
+  const auto first = static_cast<std::uint64_t>(std::max<std::int64_t>(m_options.backoff.count(), 1));
+  Backoff backoff({.initial = first, .cap = first << 4, .jitterPercent = 20});
   std::string lastError;
   bool staleRetried = false;
   for (int attempt = 0; attempt <= m_options.retries; ++attempt) {
-    if (attempt > 0) {
-      std::this_thread::sleep_for(backoff);
-      backoff *= 2;
-    }
+    if (attempt > 0) std::this_thread::sleep_for(backoff.nextMs());
     auto sent = std::chrono::steady_clock::now();
     auto res = m_http->Post("/", body, "application/json");
     // The server closes idle keep-alive connections; a request sent on one just as it was closed

@@ -2,6 +2,8 @@
 
 #include <zmq.h>
 
+#include <algorithm>
+
 #include "merit/crypto/ss58.h"
 #include "merit/util/log.h"
 
@@ -129,6 +131,11 @@ Result<std::unique_ptr<MetagraphCache>> MetagraphCache::start(const std::string&
                          : std::string();
   MERIT_ASSIGN_OR_RETURN(Metagraph first, fetchMetagraph(*client, netuid));
   std::unique_ptr<MetagraphCache> cache(new MetagraphCache(std::move(client), netuid, options));
+  cache->m_url = url;
+  cache->m_devChain = info.is_object() && info.value("dev", false) == true;
+  if (info.is_object() && info.contains("block_time_ms") && info["block_time_ms"].is_number_unsigned()) {
+    cache->m_blockTime = std::chrono::milliseconds(info["block_time_ms"].get<std::uint64_t>());
+  }
   cache->m_current = std::make_shared<const Metagraph>(std::move(first));
   cache->m_lastNewBlockMs = nowMs();
   cache->m_thread = std::thread([c = cache.get(), feed] { c->run(feed); });
@@ -149,12 +156,12 @@ std::shared_ptr<const Metagraph> MetagraphCache::current() const {
 
 bool MetagraphCache::stale() const { return nowMs() - m_lastNewBlockMs.load() > m_options.staleAfter.count(); }
 
-void MetagraphCache::refresh() {
+bool MetagraphCache::refresh(std::string& why) {
+  ++m_fetches;
   auto m = fetchMetagraph(*m_client, m_netuid);
   if (!m) {
-    MERIT_LOG_RATE_LIMITED(log::Category::kRpc, log::Level::kWarn, "metagraph refresh of subnet {} failed: {}",
-                           m_netuid, m.error().message());
-    return;
+    why = m.error().message();
+    return false;
   }
   std::uint64_t previous = current()->block;
   if (m->block > previous) m_lastNewBlockMs = nowMs();
@@ -163,9 +170,11 @@ void MetagraphCache::refresh() {
     m_current = std::make_shared<const Metagraph>(std::move(*m));
   }
   ++m_refreshes;
+  return true;
 }
 
 void MetagraphCache::run(std::string feedEndpoint) {
+  using Clock = std::chrono::steady_clock;
   void* ctx = zmq_ctx_new();
   void* sub = nullptr;
   if (!feedEndpoint.empty()) {
@@ -180,30 +189,70 @@ void MetagraphCache::run(std::string feedEndpoint) {
       sub = nullptr;
     }
   }
-  auto lastPoll = std::chrono::steady_clock::now();
+  const auto blockTime = m_blockTime.count() > 0 ? m_blockTime : std::chrono::milliseconds(1000);
+  // How long the feed may be silent before the head is polled over RPC (see Options).
+  const auto silence = sub != nullptr ? std::max(m_options.pollInterval, 3 * blockTime)
+                                      : std::max(blockTime, std::chrono::milliseconds(100));
+  Backoff backoff(m_options.retry);
+  bool down = false;                   // the last RPC failed: wait for nextAttempt
+  Clock::time_point nextAttempt{};     // while down: earliest next RPC
+  bool pending = false;                // a newer block is known than the one we hold
+  auto lastHeard = Clock::now();       // last time a block was announced or polled
+  Clock::time_point lastFetch{};
+  auto failed = [&](const std::string& why, Clock::time_point now) {
+    auto delay = backoff.nextMs();
+    nextAttempt = now + delay;
+    down = true;
+    MERIT_LOG_WARN(log::Category::kRpc, "chain unreachable at {} ({}); retrying in {:.1f}s", m_url, why,
+                   static_cast<double>(delay.count()) / 1000.0);
+  };
   while (m_running.load()) {
-    bool newBlock = false;
     if (sub != nullptr) {
       zmq_pollitem_t item{sub, 0, ZMQ_POLLIN, 0};
       if (zmq_poll(&item, 1, 100) > 0) {
         // Drain everything queued: only the latest block matters.
         char buf[2048];
-        while (zmq_recv(sub, buf, sizeof buf, ZMQ_DONTWAIT) >= 0) newBlock = true;
+        bool announced = false;
+        while (zmq_recv(sub, buf, sizeof buf, ZMQ_DONTWAIT) >= 0) announced = true;
+        if (announced) {
+          pending = true;
+          lastHeard = Clock::now();
+          if (down) nextAttempt = lastHeard;  // the node is back: try now, not at the end of the backoff
+        }
       }
     } else {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    auto now = std::chrono::steady_clock::now();
-    if (!newBlock && now - lastPoll >= m_options.pollInterval) {
-      // Watchdog: the feed may have dropped a message, or there is no feed.
-      lastPoll = now;
+    auto now = Clock::now();
+    if (down && now < nextAttempt) continue;
+    if (!pending && (down || now - lastHeard >= silence)) {
+      // Fallback: the feed may have dropped a message, the node restarted, or there is no feed.
+      ++m_headPolls;
       auto head = m_client->headNumber();
-      newBlock = head && *head > current()->block;
+      lastHeard = now;
+      if (!head) {
+        failed(head.error().message(), now);
+        continue;
+      }
+      pending = *head > current()->block;
+      if (!pending && down) {
+        down = false;
+        backoff.reset();
+        MERIT_LOG_INFO(log::Category::kRpc, "chain at {} reachable again", m_url);
+      }
     }
-    if (newBlock) {
-      lastPoll = now;
-      refresh();
+    if (!pending || now - lastFetch < m_options.minRefreshInterval) continue;
+    std::string why;
+    if (!refresh(why)) {
+      failed(why, now);
+      continue;
     }
+    if (down) MERIT_LOG_INFO(log::Category::kRpc, "chain at {} reachable again", m_url);
+    down = false;
+    backoff.reset();
+    pending = false;
+    lastFetch = now;
+    lastHeard = now;
   }
   if (sub != nullptr) zmq_close(sub);
   zmq_ctx_term(ctx);

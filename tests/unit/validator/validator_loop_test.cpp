@@ -1,11 +1,20 @@
 // The validator loop end to end, in one process: a real chain, two real axons (one honest, one
 // answering wrongly) registered and served on chain, and the validator querying, scoring, setting
 // weights and surviving a restart with its scores.
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
 #include <thread>
 
 #include <doctest/doctest.h>
 
 #include "merit/net/axon.h"
+#include "merit/util/ip_address.h"
 #include "merit/validator/validator.h"
 #include "live_chain.h"
 #include "test_support.h"
@@ -130,6 +139,139 @@ TEST_CASE("validator: honest miner outscores a wrong one, weights land, scores s
   auto stranger = Validator::start(vc, keyOf(11), std::make_unique<HashTask>());
   REQUIRE_FALSE(stranger);
   for (auto& a : axons) a->stop();
+}
+
+// A non-loopback IPv4 address of this host that is not link-local (honest miners advertise one
+// on a real network), or empty when the host has none.
+std::string hostAddress() {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return {};
+  std::string found;
+  for (auto* i = list; i != nullptr && found.empty(); i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET) continue;
+    char text[INET_ADDRSTRLEN];
+    ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr, text, sizeof text);
+    auto scope = classifyAddress(text);
+    if (scope && !isHostLocal(*scope)) found = text;
+  }
+  ::freeifaddrs(list);
+  return found;
+}
+
+// A TCP listener that counts the connections made to it (the "service" an attacker points
+// validators at).
+struct Honeypot {
+  int fd = -1;
+  std::uint16_t port = 0;
+  int accepted = 0;
+  explicit Honeypot(const char* ip) {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    ::inet_pton(AF_INET, ip, &a.sin_addr);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(fd, 16) == 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    port = ntohs(a.sin_port);
+  }
+  void drain() {
+    for (int c; (c = ::accept(fd, nullptr, nullptr)) >= 0;) {
+      ++accepted;
+      ::close(c);
+    }
+  }
+  ~Honeypot() { ::close(fd); }
+};
+
+ServeAxon axonAt(const char* ip, std::uint16_t port) {
+  ServeAxon s{};
+  s.netuid = 1;
+  s.version = 1;
+  in_addr v4{};
+  ::inet_pton(AF_INET, ip, &v4);
+  std::memcpy(s.ip.data() + 12, &v4, 4);
+  s.port = port;
+  s.ipType = 4;
+  return s;
+}
+
+// Miners advertising host-local addresses on a chain that is not in dev mode aim validators at
+// services on the validator's own host (127.0.0.0/8, 0.0.0.0; link-local such as
+// 169.254.169.254 the same way). The validator never dials them, scores them 0 and keeps
+// querying the honest miner at a routable address.
+// Fails at 8f8197f: the validator connected to both honeypots (accepted 2+ connections).
+TEST_CASE("validator: outside dev chains, host-local axon addresses are never dialled") {
+  const std::string host = hostAddress();
+  if (host.empty()) {
+    MESSAGE("skipped: this host has no routable IPv4 address to serve an honest miner on");
+    return;
+  }
+  // A chain that stores such addresses (an older node, or one configured to) but is not in dev
+  // mode: what it reports in system_info is what the validator goes by.
+  test::LiveChain chain({.balances = {{keyOf(1).publicKey().accountId(), 1000 * kRaoPerMerit}},
+                         .subnets = {test::hashSubnet(keyOf(1), {{Hyper::kTempo, 10}, {Hyper::kWeightsRateLimit, 2}})},
+                         .feed = true,
+                         .dev = false});
+  auto client = std::move(rpc::ChainClient::connect(chain.url()).value());
+  auto validatorKey = keyOf(20);
+  auto honestKey = keyOf(21);
+  auto loopKey = keyOf(22);
+  auto zeroKey = keyOf(23);
+  for (const auto* k : {&validatorKey, &honestKey, &loopKey, &zeroKey}) {
+    REQUIRE(client->submit(keyOf(1), BurnedRegister{1, k->publicKey()})->success);
+  }
+  REQUIRE(client->submit(keyOf(1), AddStake{validatorKey.publicKey().accountId(), 100 * kRaoPerMerit})->success);
+
+  auto policy = std::make_shared<net::StaticCallerPolicy>();
+  wire::Hotkey vk;
+  auto vb = validatorKey.publicKey().bytes();
+  std::copy(vb.begin(), vb.end(), vk.begin());
+  policy->allow(vk, 1);
+  net::AxonConfig ac;
+  ac.bindEndpoint = "tcp://" + host + ":*";
+  auto honest = net::Axon::start(ac, crypto::PrivateKey::fromBytes(honestKey.revealSecret()).value(), policy,
+                                 {hashHandler(true)}, std::make_shared<SystemClock>());
+  REQUIRE(honest);
+  auto honestPort = static_cast<std::uint16_t>(std::stoi((*honest)->endpoint().substr((*honest)->endpoint().rfind(':') + 1)));
+  REQUIRE(client->submit(honestKey, axonAt(host.c_str(), honestPort))->success);
+  Honeypot loop("127.0.0.2");  // any of 127/8, not just 127.0.0.1
+  Honeypot zero("127.0.0.1");  // 0.0.0.0 reaches the local host's listeners
+  auto servedLoop = client->submit(loopKey, axonAt("127.0.0.2", loop.port));
+  auto servedZero = client->submit(zeroKey, axonAt("0.0.0.0", zero.port));
+  REQUIRE(servedLoop);
+  REQUIRE(servedZero);
+  REQUIRE_MESSAGE(servedLoop->success, "the chain refused the loopback axon: ", servedLoop->error);
+  REQUIRE_MESSAGE(servedZero->success, "the chain refused the 0.0.0.0 axon: ", servedZero->error);
+
+  ValidatorConfig vc;
+  vc.chainUrl = chain.url();
+  vc.netuid = 1;
+  vc.queryTimeout = std::chrono::milliseconds(1500);
+  vc.emaAlpha = 0.5;
+  vc.seed = 7;
+  auto v = Validator::start(vc, crypto::PrivateKey::fromBytes(validatorKey.revealSecret()).value(),
+                            std::make_unique<HashTask>());
+  REQUIRE(v);
+  std::size_t unreachable = 0;
+  for (int i = 0; i < 6; ++i) {
+    auto r = (*v)->step();
+    REQUIRE(r);
+    unreachable += r->unreachable;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a late connect would show now
+  loop.drain();
+  zero.drain();
+  CHECK(loop.accepted == 0);
+  CHECK(zero.accepted == 0);
+  CHECK(unreachable >= 6 * 2);  // both, every step
+  auto scores = (*v)->scores().scores();
+  REQUIRE(scores.size() == 4);
+  CHECK(scores[1] > 0.5);  // honest, at a routable address: queried and answering
+  CHECK(scores[2] == 0);
+  CHECK(scores[3] == 0);
+  (*honest)->stop();
 }
 
 }  // namespace

@@ -20,8 +20,9 @@ struct PasswordSource {
 // script) the error says which options exist.
 Result<SecretBytes> readPassword(const PasswordSource& source, const std::string& prompt, bool confirm);
 
-// A mnemonic from --mnemonic text, --mnemonic-file, or else a prompt on the terminal (or one line
-// of standard input when it is not a terminal).
-Result<SecretBytes> readMnemonic(std::string& inlineText, const std::string& file);
+// A mnemonic from --mnemonic-file (its first line), or else a no-echo prompt when standard input
+// is a terminal, or else one line of standard input. Never from the command line: argv is
+// visible to every user of the machine.
+Result<SecretBytes> readMnemonic(const std::string& file);
 
 }  // namespace merit::crypto

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -15,10 +16,6 @@
 #include <vector>
 
 #include "merit/util/result.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace merit::metrics {
 
@@ -36,21 +33,47 @@ class Histogram {
   std::atomic<std::uint64_t> m_sumMicros{0};  // sum in millionths, to stay integral
 };
 
-// Serves GET /metrics with whatever `render` returns.
+struct MetricsServerOptions {
+  // Open connections at once; more are accepted and closed at once (a flood costs file
+  // descriptors only up to this bound, and honest scrapes get in once the flood's time is up).
+  std::size_t maxConnections = 16;
+  // From accept to the last byte of the reply: a client that trickles its request (slow-loris) or
+  // does not read the reply is dropped when this passes, whatever it sends.
+  std::chrono::milliseconds connectionDeadline{2000};
+  std::size_t maxRequestBytes = 8192;  // request line and headers; no body is read
+};
+
+// Serves GET /metrics with whatever `render` returns, on one thread (poll(), non-blocking
+// sockets, Connection: close), so no client can hold a thread or grow memory: the bounds are
+// MetricsServerOptions. Bind it to 127.0.0.1 (the daemons' default) unless a scraper on another
+// host needs it; it is unauthenticated.
+//
+// Thread-safety: start()/the destructor from one thread; `render` runs on the server's thread.
 class MetricsServer {
  public:
   static Result<std::unique_ptr<MetricsServer>> start(const std::string& host, int port,
-                                                      std::function<std::string()> render);
+                                                      std::function<std::string()> render,
+                                                      MetricsServerOptions options = {});
   ~MetricsServer();
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
   int port() const { return m_port; }
+  // Connections closed at accept because maxConnections were open, and dropped at the deadline.
+  std::uint64_t refusedConnections() const { return m_refused.load(); }
+  std::uint64_t expiredConnections() const { return m_expired.load(); }
 
  private:
   MetricsServer() = default;
-  std::unique_ptr<httplib::Server> m_server;
+  void run();
+
+  std::function<std::string()> m_render;
+  MetricsServerOptions m_options;
+  int m_listenFd = -1;
+  int m_wakeFds[2] = {-1, -1};  // a pipe: the destructor wakes the poll loop
   std::thread m_thread;
   int m_port = 0;
+  std::atomic<std::uint64_t> m_refused{0};
+  std::atomic<std::uint64_t> m_expired{0};
 };
 
 // "name{label=\"value\"} 12\n" helpers for the text format.

@@ -32,7 +32,7 @@ namespace merit::rpc {
 struct ClientOptions {
   std::chrono::milliseconds timeout{10'000};  // per HTTP request (waits add their own timeout)
   int retries = 2;                            // extra attempts after a transport failure
-  std::chrono::milliseconds backoff{200};     // doubled after each failed attempt
+  std::chrono::milliseconds backoff{200};     // first delay; doubled (jittered, capped) per attempt
   std::uint64_t mortality = 64;               // extrinsics are valid for this many blocks
 };
 

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "merit/rpc/client.h"
+#include "merit/util/backoff.h"
 
 namespace merit::rpc {
 
@@ -64,14 +65,23 @@ Result<Metagraph> fetchMetagraph(ChainClient& client, tx::NetUid netuid);
 class MetagraphCache {
  public:
   struct Options {
-    std::chrono::milliseconds pollInterval{1000};  // also poll the head when the feed is quiet
+    // The block feed drives refreshes. Only when it has been silent for this long (and at least
+    // three block times) is the head polled over RPC, to catch a dropped feed message or a
+    // restarted node; without a feed, the head is polled once per block time.
+    std::chrono::milliseconds pollInterval{5000};
     std::chrono::milliseconds staleAfter{30'000};  // no new block for this long: stale()
+    // At most one metagraph_get per this interval however fast blocks come (0 = every block).
+    // Miners need the caller table fresh to seconds, not to the block.
+    std::chrono::milliseconds minRefreshInterval{0};
+    // While the chain does not answer, polls back off on this schedule (milliseconds), logging
+    // "chain unreachable at URL (reason); retrying in Ns" for each wait.
+    BackoffPolicy retry{.initial = 1000, .cap = 15'000, .jitterPercent = 25};
     ClientOptions client;
   };
 
-  // Fetches the metagraph once (failing if the chain is unreachable), subscribes to the block
-  // feed announced in system_info, and refreshes on every new block in the background. A missed
-  // feed message is caught by polling the head every pollInterval.
+  // Fetches the metagraph once (failing if the chain is unreachable: wrap it in retryChain to
+  // wait), subscribes to the block feed announced in system_info, and refreshes on new blocks
+  // in the background.
   static Result<std::unique_ptr<MetagraphCache>> start(const std::string& url, tx::NetUid netuid, Options options);
   static Result<std::unique_ptr<MetagraphCache>> start(const std::string& url, tx::NetUid netuid) {
     return start(url, netuid, Options{});
@@ -84,12 +94,20 @@ class MetagraphCache {
   std::uint64_t refreshCount() const { return m_refreshes.load(); }
   // True when no new block has been seen for staleAfter (the chain or the link is down).
   bool stale() const;
+  // system_info's "dev" (the node runs a development preset; absent = false), read at start.
+  bool devChain() const { return m_devChain; }
+  // system_info's block_time_ms, read at start (0 if the node did not say).
+  std::chrono::milliseconds blockTime() const { return m_blockTime; }
+  // metagraph_get calls made by the background thread, and head polls (the fallback).
+  std::uint64_t fetches() const { return m_fetches.load(); }
+  std::uint64_t headPolls() const { return m_headPolls.load(); }
   void stop();
 
  private:
   MetagraphCache(std::unique_ptr<ChainClient> client, tx::NetUid netuid, Options options);
   void run(std::string feedEndpoint);
-  void refresh();
+  // Fetches and publishes the metagraph; false (with the error in `why`) when the chain failed.
+  bool refresh(std::string& why);
 
   std::unique_ptr<ChainClient> m_client;  // used only by the background thread after start
   tx::NetUid m_netuid;
@@ -98,6 +116,11 @@ class MetagraphCache {
   std::shared_ptr<const Metagraph> m_current;
   std::atomic<std::uint64_t> m_refreshes{0};
   std::atomic<std::int64_t> m_lastNewBlockMs{0};
+  std::atomic<std::uint64_t> m_fetches{0};
+  std::atomic<std::uint64_t> m_headPolls{0};
+  bool m_devChain = false;                   // set before the thread starts
+  std::chrono::milliseconds m_blockTime{0};  // set before the thread starts
+  std::string m_url;
   std::atomic<bool> m_running{true};
   std::thread m_thread;
 };

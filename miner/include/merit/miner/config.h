@@ -43,6 +43,11 @@ struct MinerConfig {
   std::string metricsHost = "127.0.0.1";
   int metricsPort = -1;  // -1 = no metrics endpoint, 0 = any free port
 
+  // The metagraph (caller table, deregistration) is refreshed on new blocks from the chain's
+  // feed, at most once per this interval: a subnet of hundreds of miners must not ask the chain
+  // for the whole metagraph every block. 0 = every block.
+  std::chrono::milliseconds metagraphRefresh{1000};
+
   bool autoRegister = false;  // register (and re-register) with the coldkey; asks for its password
   std::string passwordFile;
   std::string logLevel = "info";

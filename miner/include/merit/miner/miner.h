@@ -23,23 +23,29 @@
 
 namespace merit::miner {
 
-// Exit codes of merit-miner.
+// Exit codes of merit-miner (2 = any other start-up error).
 inline constexpr int kExitDeregistered = 4;
+// The hotkey is registered on the subnet under a coldkey other than the wallet's: serving would
+// earn for someone else (anyone can register any public hotkey under their own coldkey).
+inline constexpr int kExitNotOwned = 5;
 
 class Miner {
  public:
   // Returns the coldkey, for --auto-register only (asks for its password).
   using ColdkeyLoader = std::function<Result<crypto::PrivateKey>()>;
 
-  // Connects to the chain (with retries), checks the hotkey is registered on the netuid (or
-  // registers it with --auto-register), starts the axon and advertises it with serve_axon when
-  // the endpoint or CURVE key on chain differs. Fails with the exact `merit register ...`
-  // command when the hotkey is not registered.
+  // Connects to the chain (waiting for it with backoff while it is unreachable, until `stop` is
+  // set), checks the hotkey is registered on the netuid (or registers it with --auto-register)
+  // under `owner` (the wallet's coldkey; kUnauthorized otherwise: see kExitNotOwned), starts the
+  // axon and advertises it with serve_axon when the endpoint or CURVE key on chain differs.
+  // Fails with the exact `merit register ...` command when the hotkey is not registered.
   static Result<std::unique_ptr<Miner>> start(MinerConfig config, crypto::PrivateKey hotkey,
-                                              std::vector<net::ModuleHandler> modules, ColdkeyLoader coldkey);
+                                              crypto::PublicKey owner, std::vector<net::ModuleHandler> modules,
+                                              ColdkeyLoader coldkey, const std::atomic<bool>* stop = nullptr);
   ~Miner();
 
-  // Serves until stop() (returns 0) or deregistration without --auto-register (kExitDeregistered).
+  // Serves until stop() (returns 0), deregistration without --auto-register (kExitDeregistered)
+  // or the hotkey showing up under another coldkey (kExitNotOwned).
   int run();
   void stop() { m_stop = true; }
 
@@ -48,12 +54,15 @@ class Miner {
   std::string renderMetrics() const;
 
  private:
-  Miner(MinerConfig config, crypto::PrivateKey hotkey, ColdkeyLoader coldkey);
+  Miner(MinerConfig config, crypto::PrivateKey hotkey, crypto::PublicKey owner, ColdkeyLoader coldkey);
   Result<void> ensureRegistered();
+  // kUnauthorized when `me` is registered under a coldkey other than m_owner.
+  Result<void> checkOwner(const rpc::NeuronInfo& me) const;
   Result<void> serveAxonIfChanged();
 
   MinerConfig m_config;
   crypto::PrivateKey m_hotkey;
+  crypto::PublicKey m_owner;  // the wallet's coldkey (public)
   ColdkeyLoader m_coldkey;
   std::unique_ptr<rpc::ChainClient> m_client;
   std::unique_ptr<rpc::MetagraphCache> m_cache;

@@ -63,6 +63,9 @@ struct ValidatorConfig {
 struct StepReport {
   std::uint64_t block = 0;
   std::size_t queried = 0;
+  // Sampled miners whose advertised address no remote peer can reach (unspecified, loopback,
+  // link-local) on a chain that is not in dev mode: not dialled, scored 0 (their own fault).
+  std::size_t unreachable = 0;
   std::size_t answered = 0;  // authenticated OK answers
   double meanQuality = 0;    // over answered, scored responses
   double medianLatencyMs = 0;  // over answered responses
@@ -76,8 +79,10 @@ std::string formatStep(const StepReport& r);
 
 class Validator {
  public:
+  // Connects to the chain, waiting for it with backoff while it is unreachable (until `stop` is
+  // set), and checks the hotkey is registered on the netuid.
   static Result<std::unique_ptr<Validator>> start(ValidatorConfig config, crypto::PrivateKey hotkey,
-                                                  std::unique_ptr<Task> task);
+                                                  std::unique_ptr<Task> task, const std::atomic<bool>* stop = nullptr);
   ~Validator();
 
   // One step (see the top of this file).

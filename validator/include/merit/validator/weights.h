@@ -13,6 +13,7 @@
 #include "merit/crypto/keys.h"
 #include "merit/rpc/client.h"
 #include "merit/rpc/metagraph.h"
+#include "merit/util/backoff.h"
 #include "merit/validator/state.h"
 
 namespace merit::validator {
@@ -53,7 +54,7 @@ class WeightSetter {
   std::uint64_t m_attempts = 0;
   std::uint64_t m_failures = 0;
   std::uint64_t m_retryAfterBlock = 0;  // backoff after a failure
-  std::uint64_t m_backoffBlocks = 1;
+  Backoff m_backoff{{.initial = 1, .cap = 64, .jitterPercent = 0}};  // in blocks: 1, 2, 4 ... 64
 };
 
 }  // namespace merit::validator
