@@ -84,6 +84,22 @@ TEST_CASE("blocks persist; a reopened node resumes at the head with the same sta
   CHECK((*node)->block(3)->header.parent == headHash);
 }
 
+TEST_CASE("block headers are signed in the block domain, not as a bare hash") {
+  TempDir dir;
+  ManualClock clock;
+  auto node = Node::open(testConfig(dir.path()), devAuthorityKey(), clock);
+  REQUIRE(node);
+  auto h = (*node)->produceBlock();
+  REQUIRE(h);
+  auto author = crypto::PublicKey::fromBytes(h->author);
+  REQUIRE(author);
+  crypto::Signature sig(h->signature);
+  CHECK(crypto::verify(*author, h->signingBytes(), sig));
+  CHECK(toHex(ByteView(h->signingBytes()).first(17)) == toHex(asBytes("meritnet/block/v1")));
+  CHECK_FALSE(crypto::verifyDigest(*author, h->hash(), sig));
+  CHECK_FALSE(crypto::verifyMessage(*author, h->signingBytes(), sig));
+}
+
 TEST_CASE("mempool: rejections are named; future nonces wait for the gap to fill") {
   TempDir dir;
   ManualClock clock;

@@ -48,7 +48,7 @@ struct NodeConfig {
   std::size_t mempoolFuturePerAccount = 16;         // future entries of one account (TooManyFuture)
   std::uint64_t maxFutureNonceGap = 256;            // FutureTooFar beyond this
   // Blocks an entry may wait: it leaves the pool (dropped, "Expired") after block
-  // min(valid_until, head at submission + 1 + longevity), eligible or not.
+  // min(valid_until, head at submission + longevity), eligible or not.
   std::uint64_t mempoolLongevity = 64;
   // Runs the --dev preset (devPreset()): reported as "dev" by system_info, which validators use
   // to decide whether loopback axons may be dialled.
