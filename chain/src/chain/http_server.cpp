@@ -1,4 +1,4 @@
-#include "http_server.h"
+#include "merit/chain/http_server.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -36,6 +36,9 @@ constexpr std::uint64_t kListenId = 0;
 constexpr std::uint64_t kEventId = 1;
 constexpr auto kTick = std::chrono::milliseconds(100);
 constexpr std::size_t kReadChunk = 16 * 1024;
+// Requests and answers up to this size always go through; larger ones only while the bytes
+// buffered for all connections stay under HttpLimits::maxBufferedBytes.
+constexpr std::size_t kSmallMessage = 64 * 1024;
 
 // Shared with whoever wakes the loop (the node's block listener), so waking stays safe after the
 // server is gone: stop() sets fd to -1 under the mutex before closing it.
@@ -136,7 +139,9 @@ struct AddressQueue {
 };
 
 struct Conn {
-  enum class State { kReading, kBusy, kParked, kWriting };
+  // kClosing: the last answer is sent and our side shut down; what the client still sends is
+  // read and dropped until it closes (briefly), so the answer is not lost to a reset.
+  enum class State { kReading, kBusy, kParked, kWriting, kClosing };
   std::uint64_t id = 0;
   int fd = -1;
   std::string peer;
@@ -155,6 +160,59 @@ struct Conn {
 };
 
 }  // namespace
+
+HttpParse parseHttpHead(std::string_view in, std::size_t maxHeaderBytes, std::size_t maxBodyBytes) {
+  auto headerEnd = in.find("\r\n\r\n");
+  if (headerEnd == std::string_view::npos || headerEnd > maxHeaderBytes) {
+    if (in.size() > maxHeaderBytes) return HttpParseError{431, "request headers too large"};
+    return std::monostate{};
+  }
+  std::string_view head = in.substr(0, headerEnd);
+  auto lineEnd = head.find("\r\n");
+  std::string_view line = head.substr(0, lineEnd);
+  auto sp1 = line.find(' ');
+  auto sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos) return HttpParseError{400, "malformed request line"};
+  HttpHead h;
+  h.method = line.substr(0, sp1);
+  h.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  std::string_view version = line.substr(sp2 + 1);
+  if (version != "HTTP/1.1" && version != "HTTP/1.0") return HttpParseError{400, "unsupported HTTP version"};
+  h.keepAlive = version == "HTTP/1.1";
+  std::optional<std::size_t> contentLength;
+  std::string_view rest = lineEnd == std::string_view::npos ? std::string_view() : head.substr(lineEnd + 2);
+  while (!rest.empty()) {
+    auto e = rest.find("\r\n");
+    std::string_view line2 = rest.substr(0, e);
+    rest = e == std::string_view::npos ? std::string_view() : rest.substr(e + 2);
+    auto colon = line2.find(':');
+    if (colon == std::string_view::npos) return HttpParseError{400, "malformed header line"};
+    std::string_view name = line2.substr(0, colon);
+    std::string_view value = trim(line2.substr(colon + 1));
+    if (iequals(name, "content-length")) {
+      std::size_t v = 0;
+      auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+      if (value.empty() || ec != std::errc() || p != value.data() + value.size() || (contentLength && *contentLength != v)) {
+        return HttpParseError{400, "bad Content-Length"};
+      }
+      contentLength = v;
+    } else if (iequals(name, "transfer-encoding")) {
+      return HttpParseError{501, "Transfer-Encoding is not supported; send a Content-Length body"};
+    } else if (iequals(name, "connection")) {
+      if (icontains(value, "close")) h.keepAlive = false;
+      if (icontains(value, "keep-alive")) h.keepAlive = true;
+    } else if (iequals(name, "expect")) {
+      h.expectContinue = icontains(value, "100-continue");
+    }
+  }
+  h.bodyLength = contentLength.value_or(0);
+  if (h.bodyLength > maxBodyBytes) {
+    return HttpParseError{413, "request body larger than " + std::to_string(maxBodyBytes) + " bytes"};
+  }
+  if (h.method == "POST" && !contentLength) return HttpParseError{411, "a POST needs a Content-Length"};
+  h.headerBytes = headerEnd + 4;
+  return h;
+}
 
 struct HttpServer::Impl {
   HttpLimits limits;
@@ -176,6 +234,7 @@ struct HttpServer::Impl {
   std::unordered_set<std::uint64_t> parkedIds;
   std::vector<std::uint64_t> reparse;  // connections with pipelined bytes to parse next iteration
   std::uint64_t nextId = 2;
+  std::size_t buffered = 0;  // bytes in every connection's `in` and `out`
   bool listening = true;
   SteadyClock::time_point lastAcceptWarning{};
 
@@ -216,6 +275,7 @@ struct HttpServer::Impl {
     Conn& c = *it->second;
     ::epoll_ctl(epollFd, EPOLL_CTL_DEL, c.fd, nullptr);
     ::close(c.fd);
+    buffered -= c.in.size() + c.out.size();
     if (c.parked) unpark(c);
     auto a = connsPerAddress.find(c.peer);
     if (a != connsPerAddress.end() && --a->second == 0) connsPerAddress.erase(a);
@@ -280,6 +340,7 @@ struct HttpServer::Impl {
   void respond(Conn& c, const HttpResponse& r, bool close = false) {
     c.state = Conn::State::kWriting;
     c.closeAfterWrite = close || !c.keepAlive;
+    buffered -= c.out.size();
     c.out.clear();
     c.out += "HTTP/1.1 ";
     c.out += std::to_string(r.status);
@@ -300,6 +361,7 @@ struct HttpServer::Impl {
     }
     c.out += "\r\n";
     if (r.status != 204) c.out += r.body;
+    buffered += c.out.size();
     c.outOffset = 0;
     c.writeStart = SteadyClock::now();
     flush(c);
@@ -326,9 +388,16 @@ struct HttpServer::Impl {
       return false;
     }
     if (c.closeAfterWrite) {
-      closeConn(c.id);
+      ::shutdown(c.fd, SHUT_WR);
+      buffered -= c.in.size() + c.out.size();
+      std::string().swap(c.in);
+      std::string().swap(c.out);
+      c.state = Conn::State::kClosing;
+      c.writeStart = SteadyClock::now();
+      setInterest(c, EPOLLIN);
       return false;
     }
+    buffered -= c.out.size();
     std::string().swap(c.out);  // do not keep a large answer's buffer for an idle connection
     c.outOffset = 0;
     c.state = Conn::State::kReading;
@@ -339,14 +408,30 @@ struct HttpServer::Impl {
   }
 
   void onReadable(Conn& c) {
+    if (c.state == Conn::State::kClosing) {
+      char sink[kReadChunk];
+      while (true) {
+        auto n = ::recv(c.fd, sink, sizeof sink, 0);
+        if (n > 0) continue;
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        closeConn(c.id);
+        return;
+      }
+    }
     if (c.state != Conn::State::kReading) return;
     const std::size_t cap = limits.maxHeaderBytes + limits.maxBodyBytes + 4;
     char buf[kReadChunk];
     while (c.in.size() < cap) {
+      if (c.in.size() >= kSmallMessage && buffered > limits.maxBufferedBytes) {
+        // Many large uploads at once: memory stays bounded, the large ones are refused.
+        return respondError(c, 503, "overloaded: too many large requests in flight; try again later", true);
+      }
       auto n = ::recv(c.fd, buf, std::min(sizeof buf, cap - c.in.size()), 0);
       if (n > 0) {
         if (!c.requestStart) c.requestStart = SteadyClock::now();
         c.in.append(buf, static_cast<std::size_t>(n));
+        buffered += static_cast<std::size_t>(n);
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
@@ -361,54 +446,16 @@ struct HttpServer::Impl {
   void parse(Conn& c) {
     if (c.state != Conn::State::kReading || c.in.empty()) return;
     if (!c.requestStart) c.requestStart = SteadyClock::now();
-    auto headerEnd = c.in.find("\r\n\r\n");
-    if (headerEnd == std::string::npos || headerEnd > limits.maxHeaderBytes) {
-      if (c.in.size() > limits.maxHeaderBytes) respondError(c, 431, "request headers too large", true);
-      return;
-    }
-    std::string_view head(c.in.data(), headerEnd);
-    auto lineEnd = head.find("\r\n");
-    std::string_view line = head.substr(0, lineEnd);
-    auto sp1 = line.find(' ');
-    auto sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
-    if (sp2 == std::string_view::npos) return respondError(c, 400, "malformed request line", true);
-    std::string_view method = line.substr(0, sp1);
-    std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-    std::string_view version = line.substr(sp2 + 1);
-    if (version != "HTTP/1.1" && version != "HTTP/1.0") return respondError(c, 400, "unsupported HTTP version", true);
-    bool keepAlive = version == "HTTP/1.1";
-    std::optional<std::size_t> contentLength;
-    bool expectContinue = false;
-    std::string_view rest = lineEnd == std::string_view::npos ? std::string_view() : head.substr(lineEnd + 2);
-    while (!rest.empty()) {
-      auto e = rest.find("\r\n");
-      std::string_view h = rest.substr(0, e);
-      rest = e == std::string_view::npos ? std::string_view() : rest.substr(e + 2);
-      auto colon = h.find(':');
-      if (colon == std::string_view::npos) return respondError(c, 400, "malformed header line", true);
-      std::string_view name = h.substr(0, colon);
-      std::string_view value = trim(h.substr(colon + 1));
-      if (iequals(name, "content-length")) {
-        std::size_t v = 0;
-        auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-        if (ec != std::errc() || p != value.data() + value.size() || (contentLength && *contentLength != v)) {
-          return respondError(c, 400, "bad Content-Length", true);
-        }
-        contentLength = v;
-      } else if (iequals(name, "transfer-encoding")) {
-        return respondError(c, 501, "Transfer-Encoding is not supported; send a Content-Length body", true);
-      } else if (iequals(name, "connection")) {
-        if (icontains(value, "close")) keepAlive = false;
-        if (icontains(value, "keep-alive")) keepAlive = true;
-      } else if (iequals(name, "expect")) {
-        expectContinue = icontains(value, "100-continue");
-      }
-    }
-    std::size_t length = contentLength.value_or(0);
-    if (length > limits.maxBodyBytes) {
-      return respondError(c, 413, "request body larger than " + std::to_string(limits.maxBodyBytes) + " bytes", true);
-    }
-    if (method == "POST" && !contentLength) return respondError(c, 411, "a POST needs a Content-Length", true);
+    auto parsed = parseHttpHead(c.in, limits.maxHeaderBytes, limits.maxBodyBytes);
+    if (auto* e = std::get_if<HttpParseError>(&parsed)) return respondError(c, e->status, e->message, true);
+    auto* h = std::get_if<HttpHead>(&parsed);
+    if (h == nullptr) return;  // the headers are not complete yet
+    std::size_t length = h->bodyLength;
+    std::size_t headerEnd = h->headerBytes - 4;
+    bool keepAlive = h->keepAlive;
+    bool expectContinue = h->expectContinue;
+    std::string_view method = h->method;
+    std::string_view target = h->target;
     std::size_t total = headerEnd + 4 + length;
     if (c.in.size() < total) {
       if (expectContinue && !c.continueSent) {
@@ -424,6 +471,7 @@ struct HttpServer::Impl {
     req.body = c.in.substr(headerEnd + 4, length);
     req.peer = c.peer;
     c.in.erase(0, total);
+    buffered -= total;
     c.requestStart.reset();
     c.continueSent = false;
     c.keepAlive = keepAlive;
@@ -496,6 +544,9 @@ struct HttpServer::Impl {
         case Conn::State::kWriting:
           if (now - c->writeStart > limits.writeDeadline) expired.push_back(id);
           break;
+        case Conn::State::kClosing:
+          if (now - c->writeStart > std::chrono::seconds(2)) expired.push_back(id);
+          break;
         case Conn::State::kBusy:
         case Conn::State::kParked: break;
       }
@@ -515,6 +566,11 @@ struct HttpServer::Impl {
       if (it == conns.end()) continue;  // the client went away meanwhile
       Conn& c = *it->second;
       if (auto* r = std::get_if<HttpResponse>(&d.outcome)) {
+        if (r->body.size() > kSmallMessage && buffered + r->body.size() > limits.maxBufferedBytes) {
+          // Clients that do not read their large answers must not grow memory without bound.
+          respondError(c, 503, "overloaded: too many large answers unsent; try again later", false);
+          continue;
+        }
         respond(c, *r);
       } else {
         park(c, std::move(std::get<Parked>(d.outcome)));
@@ -551,7 +607,7 @@ struct HttpServer::Impl {
           if (c.state == Conn::State::kWriting && !flush(c)) continue;
         }
         if (ev & (EPOLLIN | EPOLLHUP)) {
-          if (c.state == Conn::State::kReading) {
+          if (c.state == Conn::State::kReading || c.state == Conn::State::kClosing) {
             onReadable(c);
           } else if (ev & EPOLLHUP) {
             closeConn(id);  // gone while its request was being handled or parked

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "http_server.h"
+#include "merit/chain/http_server.h"
 
 #include "merit/crypto/ss58.h"
 #include "merit/util/log.h"

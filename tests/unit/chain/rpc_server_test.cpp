@@ -134,6 +134,27 @@ TEST_CASE("slow-loris: a request must arrive whole within the read deadline; idl
   CHECK(r.error == "closed by server");
 }
 
+TEST_CASE("memory: large uploads beyond the buffer budget are refused; small requests pass") {
+  test::LiveChainOptions o;
+  o.rpcLimits.maxBufferedBytes = 512 * 1024;
+  test::LiveChain chain(o);
+  int port = chain.rpc->port();
+  std::string head = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n";
+  test::RawConnection a, b;
+  REQUIRE(a.connect(port));
+  REQUIRE(a.send(head + std::string(400 * 1024, ' ')));  // held (under the budget): the body is not complete
+  std::this_thread::sleep_for(200ms);
+  REQUIRE(b.connect(port));
+  b.send(head + std::string(200 * 1024, ' '));
+  auto r = b.read(SteadyClock::now() + 5s);
+  REQUIRE_MESSAGE(r.ok, r.error);
+  CHECK(r.status == 503);
+  CHECK(r.body.find("too many large requests") != std::string::npos);
+  test::RawConnection small;
+  REQUIRE(small.connect(port));
+  CHECK(ask(small, body("chain_getHead", json::array()))["result"].is_object());
+}
+
 TEST_CASE("answers over the byte limit are refused with -32003, not built") {
   test::LiveChain chain({});
   RpcHandler small(*chain.node, {}, 700);

@@ -65,6 +65,9 @@ struct RpcLimits {
   std::size_t maxParked = 4096;                  // parked long polls in all
   std::size_t maxParkedPerAddress = 256;         // and per address
   std::size_t maxResponseBytes = kMaxRpcResponseBytes;  // larger answers: error -32003
+  // Request and answer bytes held for all connections together; above it, requests and answers
+  // over 64 KiB are refused with 503 (smaller ones always pass), so memory stays bounded.
+  std::size_t maxBufferedBytes = 256 * 1024 * 1024;
 };
 
 class RpcHandler {

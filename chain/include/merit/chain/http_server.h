@@ -24,6 +24,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include "merit/chain/rpc_server.h"
@@ -32,6 +33,24 @@
 namespace merit::chain {
 
 using HttpLimits = RpcLimits;  // declared with the RPC server, which is what configures it
+
+// The request line and headers at the start of a connection's bytes (views into them).
+struct HttpHead {
+  std::string_view method;
+  std::string_view target;
+  bool keepAlive = true;        // HTTP/1.1 unless "Connection: close"; HTTP/1.0 only if asked
+  bool expectContinue = false;  // "Expect: 100-continue"
+  std::size_t bodyLength = 0;   // Content-Length (0 if absent, except POST which needs one)
+  std::size_t headerBytes = 0;  // through the blank line; the body follows
+};
+struct HttpParseError {
+  int status;  // the HTTP status to answer (400, 411, 413, 431, 501); the connection is closed
+  std::string message;
+};
+// monostate: the headers are not complete yet (and within maxHeaderBytes so far).
+using HttpParse = std::variant<std::monostate, HttpHead, HttpParseError>;
+// Pure, for the server and its fuzz target: untrusted bytes in, never throws, bounded work.
+HttpParse parseHttpHead(std::string_view in, std::size_t maxHeaderBytes, std::size_t maxBodyBytes);
 
 struct HttpRequest {
   std::string method;  // "GET", "POST", ...
