@@ -52,6 +52,10 @@ zmtp::ServerConfig transportConfig(const AxonConfig& c) {
   server.maxConnectionsPerAddress = c.maxConnectionsPerAddress;
   server.maxBufferedBytes = c.maxBufferedBytes;
   server.handshakeTimeout = c.handshakeTimeout;
+  // Inside libzmq, per connection: 16 received chunks of at most 8 KiB (128 KiB) and 100 whole
+  // replies (an honest caller has a handful in flight; a caller that does not read loses them).
+  server.receiveQueueChunks = 16;
+  server.sendQueueMessages = 100;
   return server;
 }
 

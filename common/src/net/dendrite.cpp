@@ -207,6 +207,8 @@ class Dendrite::Impl {
       m_connections.erase(lru);
     }
     zmtp::ClientConfig cc;
+    // Inside libzmq, per connection: 16 chunks of at most 8 KiB (128 KiB), read or not.
+    cc.receiveQueueChunks = 16;
     auto options = std::make_shared<zmtp::Options>();
     options->role = zmtp::Role::kClient;
     options->socketType = "DEALER";

@@ -73,7 +73,7 @@ struct AxonConfig {
   std::size_t maxFramesPerMessage = 16;
   std::size_t maxConnections = 1024;
   std::size_t maxConnectionsPerAddress = 64;    // per peer IP
-  std::size_t maxBufferedBytes = 256u << 20;    // partial messages of all peers together
+  std::size_t maxBufferedBytes = 128u << 20;    // partial messages of all peers together
   std::chrono::milliseconds handshakeTimeout{10'000};  // ZMTP/CURVE handshake, from connect
   std::chrono::milliseconds maxPastSkew{10'000};    // oldest timestamp accepted
   std::chrono::milliseconds maxFutureSkew{2'000};   // newest timestamp accepted
