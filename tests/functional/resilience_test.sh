@@ -69,7 +69,7 @@ for _ in $(seq 300); do
 done
 [[ $(json "$WORK/mg.json" "d['neurons'][0]['validator_permit']") == True ]] && ok "validator holds a permit" \
   || bad "no validator permit"
-sleep 1  # the miner's caller policy follows the next block
+sleep 2  # the miner's caller policy follows the next metagraph refresh (metagraph_refresh_ms, 1 s)
 
 # Hostile client: every attack refused, nothing changed. It signs as the validator's hotkey (the
 # miner admits only permitted callers), so the validator is stopped meanwhile: two processes

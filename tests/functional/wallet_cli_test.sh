@@ -125,6 +125,34 @@ expect_rc 0 "regen-hotkey from a mnemonic file" -- \
 [[ $(json "$WORK/out" "d['hotkey']['ss58Address']") == "$HOT" ]] && ok "regenerated hotkey has the same address" || bad "regen hotkey address"
 expect_rc 0 "regen-hotkey from standard input" -- \
   sh -c "printf '%s\n' \"\$1\" | \"\$2\" wallet regen-hotkey -w restored -k viastdin --json" _ "$HOT_WORDS" "$MERIT"
+# On a terminal the words are asked for with echo off: typed into a pseudo-terminal, they never
+# appear in what the terminal shows.
+python3 - "$MERIT" "$HOT_WORDS" "$HOT" > "$WORK/tty.out" 2>&1 <<'PY' && ok "on a terminal: a prompt, no echo, the key restored" || bad "tty prompt: $(cat "$WORK/tty.out")"
+import os, pty, sys, time
+merit, words, address = sys.argv[1], sys.argv[2], sys.argv[3]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(merit, [merit, "wallet", "regen-hotkey", "-w", "restored", "-k", "viatty", "--json"])
+seen = b""
+deadline = time.monotonic() + 30
+while b"mnemonic" not in seen and time.monotonic() < deadline:
+    seen += os.read(fd, 4096)
+os.write(fd, words.encode() + b"\n")
+while time.monotonic() < deadline:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    seen += chunk
+_, status = os.waitpid(pid, 0)
+text = seen.decode(errors="replace")
+assert os.WEXITSTATUS(status) == 0, text
+assert "Enter the mnemonic" in text, text
+assert " ".join(words.split()[:3]) not in text, "the words were echoed"
+assert address in text, text
+PY
 expect_rc 0 "restored hotkey signs like the original" -- "$MERIT" wallet sign -w restored --file "$WORK/msg"
 [[ $(cat "$WORK/out") == "$SIG" ]] && ok "identical deterministic signature" || bad "restored signature differs"
 expect_rc 2 "regen-hotkey refuses to overwrite" -- \

@@ -35,9 +35,11 @@ bool promptNoEcho(const std::string& prompt, std::string& out) {
   termios quiet = old;
   quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
   quiet.c_lflag |= ECHONL;
+  // Echo off before the prompt shows: anything typed in answer to it is then never echoed, and
+  // never discarded by the flush (which drops only what was typed ahead of the prompt).
+  ::tcsetattr(fd, TCSAFLUSH, &quiet);
   std::fputs(prompt.c_str(), tty);
   std::fflush(tty);
-  ::tcsetattr(fd, TCSAFLUSH, &quiet);
   char buf[1024];
   bool ok = std::fgets(buf, sizeof buf, tty) != nullptr;
   ::tcsetattr(fd, TCSAFLUSH, &old);

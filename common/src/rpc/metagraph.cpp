@@ -198,10 +198,11 @@ void MetagraphCache::run(std::string feedEndpoint) {
   Clock::time_point nextAttempt{};     // while down: earliest next RPC
   bool pending = false;                // a newer block is known than the one we hold
   auto lastHeard = Clock::now();       // last time a block was announced or polled
+  auto lastAnnounce = lastHeard;       // last feed message
   Clock::time_point lastFetch{};
-  auto failed = [&](const std::string& why, Clock::time_point now) {
+  auto failed = [&](const std::string& why) {
     auto delay = backoff.nextMs();
-    nextAttempt = now + delay;
+    nextAttempt = Clock::now() + delay;  // from the end of the failed call, which took a while
     down = true;
     MERIT_LOG_WARN(log::Category::kRpc, "chain unreachable at {} ({}); retrying in {:.1f}s", m_url, why,
                    static_cast<double>(delay.count()) / 1000.0);
@@ -215,9 +216,14 @@ void MetagraphCache::run(std::string feedEndpoint) {
         bool announced = false;
         while (zmq_recv(sub, buf, sizeof buf, ZMQ_DONTWAIT) >= 0) announced = true;
         if (announced) {
+          const auto at = Clock::now();
+          // A feed that comes back after a silence is a restarted node: try now rather than at
+          // the end of the backoff. A feed that never stopped while the RPC fails (an overloaded
+          // or restarting RPC server) does not cut the backoff short: no retry per block.
+          if (down && at - lastAnnounce >= silence) nextAttempt = at;
           pending = true;
-          lastHeard = Clock::now();
-          if (down) nextAttempt = lastHeard;  // the node is back: try now, not at the end of the backoff
+          lastHeard = at;
+          lastAnnounce = at;
         }
       }
     } else {
@@ -231,7 +237,7 @@ void MetagraphCache::run(std::string feedEndpoint) {
       auto head = m_client->headNumber();
       lastHeard = now;
       if (!head) {
-        failed(head.error().message(), now);
+        failed(head.error().message());
         continue;
       }
       pending = *head > current()->block;
@@ -244,7 +250,7 @@ void MetagraphCache::run(std::string feedEndpoint) {
     if (!pending || now - lastFetch < m_options.minRefreshInterval) continue;
     std::string why;
     if (!refresh(why)) {
-      failed(why, now);
+      failed(why);
       continue;
     }
     if (down) MERIT_LOG_INFO(log::Category::kRpc, "chain at {} reachable again", m_url);

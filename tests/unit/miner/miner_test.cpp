@@ -1,3 +1,8 @@
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <doctest/doctest.h>
 
 #include "test_support.h"
@@ -108,6 +113,57 @@ TEST_CASE("metrics: histograms and counters in Prometheus text, served over HTTP
   auto server = MetricsServer::start("127.0.0.1", 0, [] { return std::string("up 1\n"); });
   REQUIRE(server);
   httplib::Client cli("127.0.0.1", (*server)->port());
+  auto res = cli.Get("/metrics");
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(res->body == "up 1\n");
+  CHECK(cli.Get("/other")->status == 404);
+}
+
+// The endpoint's bounds, in process (tests/functional/peer_startup_test.sh runs slow-loris and a
+// flood against a real merit-miner): connections beyond the bound are closed at accept, idle or
+// trickling ones at the deadline, an oversized request gets 431, and scrapes work afterwards.
+TEST_CASE("metrics server: bounded connections, a deadline per connection, a request size limit") {
+  using metrics::MetricsServer;
+  metrics::MetricsServerOptions o;
+  o.maxConnections = 4;
+  o.connectionDeadline = std::chrono::milliseconds(300);
+  auto server = MetricsServer::start("127.0.0.1", 0, [] { return std::string("up 1\n"); }, o);
+  REQUIRE(server);
+  const int port = (*server)->port();
+  auto connectTo = [port] {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    return fd;
+  };
+  // Reads until the server closes (or 5 s pass); returns what it sent.
+  auto drain = [](int fd) {
+    std::string got;
+    char buf[4096];
+    pollfd p{fd, POLLIN, 0};
+    while (::poll(&p, 1, 5000) > 0) {
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      got.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return got;
+  };
+  std::vector<int> idle;
+  for (int i = 0; i < 12; ++i) idle.push_back(connectTo());
+  ::send(idle[0], "GET /met", 8, MSG_NOSIGNAL);  // a trickle that never finishes
+  for (int fd : idle) CHECK(drain(fd).empty());  // all closed: at accept, or at the deadline
+  CHECK((*server)->refusedConnections() >= 8);
+  CHECK((*server)->expiredConnections() >= 1);
+  int big = connectTo();
+  std::string huge = "GET /metrics HTTP/1.1\r\nX: " + std::string(9000, 'a');
+  ::send(big, huge.data(), huge.size(), MSG_NOSIGNAL);
+  CHECK(drain(big).rfind("HTTP/1.1 431", 0) == 0);
+  httplib::Client cli("127.0.0.1", port);
   auto res = cli.Get("/metrics");
   REQUIRE(res);
   CHECK(res->status == 200);

@@ -138,6 +138,47 @@ TEST_CASE("the metagraph cache follows the block feed") {
   (*cache)->stop();
 }
 
+// Nothing polls the RPC while the block feed announces blocks; a miner's refresh interval caps
+// metagraph_get however fast blocks come; with the chain gone, head polls back off.
+// Fails at 8f8197f: no such counters or options (the cache polled chain_getHead every second the
+// feed was quiet, and every block cost each client a metagraph_get).
+TEST_CASE("the metagraph cache is driven by the feed, capped per interval, and backs off when the chain is gone") {
+  auto chain = std::make_unique<test::LiveChain>(test::LiveChainOptions{
+      .balances = {{keyOf(1).publicKey().accountId(), 100 * kRaoPerMerit}}, .subnets = {test::hashSubnet(keyOf(1))},
+      .feed = true});
+  const std::string url = chain->url();
+  MetagraphCache::Options everyBlock;
+  everyBlock.pollInterval = std::chrono::milliseconds(1000);
+  everyBlock.retry = {.initial = 400, .cap = 800, .jitterPercent = 0};
+  MetagraphCache::Options capped;
+  capped.minRefreshInterval = std::chrono::milliseconds(1000);
+  auto a = MetagraphCache::start(url, 1, everyBlock);
+  auto b = MetagraphCache::start(url, 1, capped);
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK_FALSE((*a)->devChain() == false);  // LiveChain runs the dev preset
+  CHECK((*a)->blockTime() == std::chrono::milliseconds(50));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  CHECK((*a)->headPolls() == 0);  // the feed told it every block
+  CHECK((*a)->fetches() >= 5);
+  CHECK((*b)->headPolls() == 0);
+  CHECK((*b)->fetches() >= 1);
+  CHECK((*b)->fetches() <= 4);  // 2.5 s at most one per second (plus timing slack)
+  (*b)->stop();
+
+  chain.reset();  // the node goes away: no feed, no RPC (stopping it takes a while)
+  const auto before = (*a)->fetches() + (*a)->headPolls();
+  std::this_thread::sleep_for(std::chrono::milliseconds(4500));
+  // Attempts (a refresh still pending, or head polls once the feed is silent) 0.4 s, 0.8 s,
+  // 0.8 s ... apart, each also costing the client's own two quick transport retries: a handful,
+  // not one per 100 ms loop turn.
+  auto attempts = (*a)->headPolls() + (*a)->fetches() - before;
+  MESSAGE("attempts in 4.5 s while the chain was gone: ", attempts);
+  CHECK(attempts >= 1);
+  CHECK(attempts <= 5);
+  (*a)->stop();
+}
+
 TEST_CASE("malformed metagraph JSON is an error naming the field") {
   auto bad = parseMetagraph(nlohmann::json{{"netuid", 1}});
   REQUIRE_FALSE(bad);

@@ -75,7 +75,7 @@ class MetagraphCache {
     std::chrono::milliseconds minRefreshInterval{0};
     // While the chain does not answer, polls back off on this schedule (milliseconds), logging
     // "chain unreachable at URL (reason); retrying in Ns" for each wait.
-    BackoffPolicy retry{.initial = 1000, .cap = 15'000, .jitterPercent = 25};
+    BackoffPolicy retry{.initial = 500, .cap = 5'000, .jitterPercent = 25};
     ClientOptions client;
   };
 

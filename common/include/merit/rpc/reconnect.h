@@ -22,7 +22,9 @@
 namespace merit::rpc {
 
 struct RetryOptions {
-  BackoffPolicy backoff{.initial = 500, .cap = 15'000, .jitterPercent = 25};  // milliseconds
+  // Milliseconds. The cap is short: an overloaded node that refuses a start-up call has room
+  // again within seconds, and a long wait would leave it idle while peers sleep.
+  BackoffPolicy backoff{.initial = 250, .cap = 5'000, .jitterPercent = 25};
   std::chrono::milliseconds giveUpAfter{0};                                  // 0 = never (until stopped)
 };
 
