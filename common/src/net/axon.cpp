@@ -16,6 +16,7 @@
 #include "merit/util/log.h"
 #include "merit/wire/auth.h"
 #include "merit/wire/codec.h"
+#include "zap_handler.h"
 #include "zmq_context.h"
 #include "zmq_util.h"
 
@@ -90,7 +91,9 @@ class Axon::Impl {
         m_clock(std::move(clock)),
         m_context(std::move(context)),
         m_rateLimits(m_config.rateLimitPerSecond, m_config.rateLimitBurst, m_config.maxTrackedCallers),
+        m_peerRateLimits(m_config.peerRateLimitPerSecond, m_config.peerRateLimitBurst, m_config.maxTrackedPeers),
         m_nonces(m_config.maxTrackedCallers, m_config.maxPastSkew),
+        m_handshakes(m_config.maxRememberedHandshakes, m_config.maxPastSkew),
         m_emptyBodyHash(wire::hashBody({})) {}
 
   ~Impl() {
@@ -110,6 +113,13 @@ class Axon::Impl {
         m_router.set(zmq::sockopt::curve_server, 1);
         m_router.set(zmq::sockopt::curve_secretkey,
                      zmq::const_buffer(m_config.curveSecretKey->data(), m_config.curveSecretKey->size()));
+      }
+      if (m_config.curveClientAuthorizer) {
+        // Shield mode: this axon's own context gets a ZAP handler that asks the authorizer
+        // during each CURVE handshake (Axon::start gave us a context of our own).
+        MERIT_ASSIGN_OR_RETURN(m_zap, ZapHandler::start(m_context->impl().zmq(), m_config.curveClientAuthorizer,
+                                                        m_curveRefused));
+        m_router.set(zmq::sockopt::zap_domain, "meritnet-axon");
       }
       m_router.bind(m_config.bindEndpoint);
       m_endpoint = m_router.get(zmq::sockopt::last_endpoint);
@@ -150,6 +160,8 @@ class Axon::Impl {
     s.sessionsOpened = m_sessionsOpened.load();
     s.handlerBatches = m_handlerBatches.load();
     s.framesDropped = m_framesDropped.load();
+    s.handshakesReplayed = m_handshakesReplayed.load();
+    s.curveClientsRefused = m_curveRefused.load();
     {
       std::lock_guard lock(m_queueMutex);
       s.queueDepth = m_queue.size();
@@ -241,11 +253,21 @@ class Axon::Impl {
       rejectRequest(routingId, corr, corr, Status::kBadRequest, "expected 2 frames after the routing id");
       return true;
     }
-    handleFrame(routingId, corr, parts[1]);
+    handleFrame(routingId, peerKey(parts[1], routingId), corr, parts[1]);
     return true;
   }
 
-  void handleFrame(const std::string& routingId, const wire::RequestId& corr, const zmq::message_t& payload) {
+  // What the pre-authentication bucket is keyed by: the peer's IP address as ZeroMQ reports it
+  // (no port: one host opening many connections still has one bucket), or, on transports
+  // without an address (inproc, ipc), the connection's routing id.
+  static std::string peerKey(const zmq::message_t& frame, const std::string& routingId) {
+    const char* address = zmq_msg_gets(frame.handle(), "Peer-Address");
+    if (address != nullptr && *address != '\0') return address;
+    return "connection:" + toHex(asBytes(routingId));
+  }
+
+  void handleFrame(const std::string& routingId, const std::string& peer, const wire::RequestId& corr,
+                   const zmq::message_t& payload) {
     // 1. size limit (ZMQ_MAXMSGSIZE already cut off anything above the transport limit).
     if (payload.size() > m_config.maxMessageBytes) {
       rejectRequest(routingId, corr, corr, Status::kBadRequest,
@@ -266,16 +288,17 @@ class Axon::Impl {
       return;
     }
     if (auto* request = std::get_if<wire::Request>(&*decoded)) {
-      handleRequest(routingId, corr, std::move(*request));
+      handleRequest(routingId, peer, corr, std::move(*request));
     } else if (auto* init = std::get_if<wire::SessionInit>(&*decoded)) {
-      handleSessionInit(routingId, corr, *init);
+      handleSessionInit(routingId, peer, corr, *init);
     } else {
       rejectRequest(routingId, corr, corr, Status::kBadRequest, "an axon accepts requests and session inits only");
     }
   }
 
   // Steps 3-6, shared by requests and handshakes. Returns the policy decision when admitted.
-  std::optional<CallerDecision> admit(const wire::Hotkey& target, std::int64_t timestampMs,
+  // Nothing here is charged to `caller`: it is not authenticated yet.
+  std::optional<CallerDecision> admit(const std::string& peer, const wire::Hotkey& target, std::int64_t timestampMs,
                                       std::uint16_t netuid, const wire::Hotkey& caller, Status& status,
                                       std::string& message) {
     // 3. target is me.
@@ -312,27 +335,46 @@ class Axon::Impl {
       message = decision.reason.empty() ? "caller not allowed" : decision.reason;
       return std::nullopt;
     }
-    // 6. per-caller token bucket.
-    switch (m_rateLimits.take(caller, SteadyClock::now())) {
-      case RateLimiterTable::Outcome::kAllowed: break;
-      case RateLimiterTable::Outcome::kLimited:
+    // 6. per-peer-address token bucket: pays for the authenticator (step 8) whatever the
+    // message claims to be.
+    switch (m_peerRateLimits.take(peer, SteadyClock::now())) {
+      case PeerRateLimiterTable::Outcome::kAllowed: break;
+      case PeerRateLimiterTable::Outcome::kLimited:
         status = Status::kRateLimited;
-        message = "rate limit of " + std::to_string(m_config.rateLimitPerSecond) + "/s exceeded";
+        message = "rate limit of " + std::to_string(m_config.peerRateLimitPerSecond) + "/s for this address exceeded";
         return std::nullopt;
-      case RateLimiterTable::Outcome::kTableFull:
+      case PeerRateLimiterTable::Outcome::kTableFull:
         status = Status::kOverloaded;
-        message = "too many callers";
+        message = "too many peers";
         return std::nullopt;
     }
     return decision;
   }
 
-  void handleRequest(const std::string& routingId, const wire::RequestId& corr, wire::Request request) {
+  // Step 9: the authenticated caller's own token bucket. Returns false (with status and
+  // message) when the caller is over its allowance.
+  bool chargeCaller(const wire::Hotkey& caller, Status& status, std::string& message) {
+    switch (m_rateLimits.take(caller, SteadyClock::now())) {
+      case RateLimiterTable::Outcome::kAllowed: return true;
+      case RateLimiterTable::Outcome::kLimited:
+        status = Status::kRateLimited;
+        message = "rate limit of " + std::to_string(m_config.rateLimitPerSecond) + "/s exceeded";
+        return false;
+      case RateLimiterTable::Outcome::kTableFull:
+        status = Status::kOverloaded;
+        message = "too many callers";
+        return false;
+    }
+    return false;
+  }
+
+  void handleRequest(const std::string& routingId, const std::string& peer, const wire::RequestId& corr,
+                     wire::Request request) {
     const auto& h = request.header;
     const wire::RequestId& rid = h.requestId;
     Status status = Status::kOk;
     std::string message;
-    auto decision = admit(h.target, h.timestampMs, h.netuid, h.caller, status, message);
+    auto decision = admit(peer, h.target, h.timestampMs, h.netuid, h.caller, status, message);
     if (!decision) {
       logRejection(h.caller, status, message);
       rejectRequest(routingId, corr, rid, status, std::move(message));
@@ -385,7 +427,13 @@ class Axon::Impl {
     m_nonces.commit(h.caller, h.nonce, h.timestampMs);
 
     // Authenticated from here on: every answer is signed or MACed.
-    // 9. body hash.
+    // 9. the caller's own token bucket, charged only now, so forgeries cannot spend it.
+    if (!chargeCaller(h.caller, status, message)) {
+      logRejection(h.caller, status, message);
+      answer(routingId, corr, request.header, session.get(), status, std::move(message));
+      return;
+    }
+    // 10. body hash.
     if (wire::hashBody(request.body) != h.bodyHash) {
       answer(routingId, corr, request.header, session.get(), Status::kBadRequest, "body hash mismatch");
       return;
@@ -400,7 +448,7 @@ class Axon::Impl {
              "no module " + h.module + " version " + std::to_string(h.moduleVersion));
       return;
     }
-    // 10. priority queue, bounded.
+    // 11. priority queue, bounded.
     const auto timeout = std::min<std::int64_t>(h.timeoutMs, m_config.maxTimeout.count());
     const std::uint64_t priority = m_config.priority ? m_config.priority(h, *decision) : decision->stake;
     WorkItem item{routingId, corr, std::move(request), module,
@@ -434,15 +482,37 @@ class Axon::Impl {
     }
   }
 
-  void handleSessionInit(const std::string& routingId, const wire::RequestId& corr, const wire::SessionInit& init) {
+  void handleSessionInit(const std::string& routingId, const std::string& peer, const wire::RequestId& corr,
+                         const wire::SessionInit& init) {
     Status status = Status::kOk;
     std::string message;
-    auto decision = admit(init.target, init.timestampMs, kHandshakeNetuid, init.caller, status, message);
+    auto decision = admit(peer, init.target, init.timestampMs, kHandshakeNetuid, init.caller, status, message);
+    // 7. the client nonce was not used in the window: a captured handshake replayed while its
+    // timestamp is still accepted is refused here, before anything is verified or signed, and
+    // never touches the sessions (so it cannot evict the real one).
     if (decision) {
+      switch (m_handshakes.check(init.clientNonce, m_clock->nowUnixMs())) {
+        case HandshakeReplayTable::Outcome::kFresh: break;
+        case HandshakeReplayTable::Outcome::kReplayed:
+          ++m_handshakesReplayed;
+          status = Status::kStale;
+          message = "session handshake replayed";
+          break;
+        case HandshakeReplayTable::Outcome::kTableFull:
+          status = Status::kOverloaded;
+          message = "too many recent handshakes";
+          break;
+      }
+    }
+    // 8. authenticator, then the nonce is remembered and the caller's bucket charged.
+    if (status == Status::kOk) {
       auto ok = wire::verifySessionInit(init);
       if (!ok) {
         status = Status::kUnauthorized;
         message = ok.error().message();
+      } else {
+        m_handshakes.commit(init.clientNonce, init.timestampMs);
+        chargeCaller(init.caller, status, message);
       }
     }
     auto callerKey = crypto::PublicKey::fromBytes(init.caller);
@@ -709,7 +779,9 @@ class Axon::Impl {
   zmq::socket_t m_router;
   std::string m_endpoint;
   RateLimiterTable m_rateLimits;
+  PeerRateLimiterTable m_peerRateLimits;
   NonceTable m_nonces;
+  HandshakeReplayTable m_handshakes;
   std::map<wire::SessionId, SessionEntry> m_sessions;
   SteadyClock::time_point m_nextSessionSweep{};
   bool m_draining = false;
@@ -738,6 +810,10 @@ class Axon::Impl {
   std::atomic<std::uint64_t> m_serviceSumUs{0};
   std::atomic<std::uint64_t> m_serviceCount{0};
   std::atomic<std::uint64_t> m_framesDropped{0};
+  std::atomic<std::uint64_t> m_handshakesReplayed{0};
+  std::atomic<std::uint64_t> m_curveRefused{0};  // written by the ZAP handler's thread
+  // Shield mode only; declared after m_context and the counters it uses, so it stops first.
+  std::unique_ptr<ZapHandler> m_zap;
 
   std::thread m_ioThread;
   std::vector<std::thread> m_workers;
@@ -756,12 +832,21 @@ Result<std::unique_ptr<Axon>> Axon::start(AxonConfig config, crypto::PrivateKey 
   if (config.maxMessageBytes > config.transportMaxMessageBytes) {
     return fail(ErrorCode::kInvalidArgument, "maxMessageBytes must not exceed transportMaxMessageBytes");
   }
-  if (config.rateLimitPerSecond <= 0 || config.rateLimitBurst < 1) {
-    return fail(ErrorCode::kInvalidArgument, "rate limit must be positive with a burst of at least 1");
+  if (config.rateLimitPerSecond <= 0 || config.rateLimitBurst < 1 || config.peerRateLimitPerSecond <= 0 ||
+      config.peerRateLimitBurst < 1) {
+    return fail(ErrorCode::kInvalidArgument, "rate limits must be positive with a burst of at least 1");
   }
   if (!policy || !clock) return fail(ErrorCode::kInvalidArgument, "an axon needs a caller policy and a clock");
-  if (config.maxSessions == 0 || config.maxSessionsPerCaller == 0 || config.maxTrackedCallers == 0) {
-    return fail(ErrorCode::kInvalidArgument, "session and caller limits must be positive");
+  if (config.curveClientAuthorizer) {
+    if (!config.curveSecretKey) {
+      return fail(ErrorCode::kInvalidArgument, "curveClientAuthorizer needs curveSecretKey (shield mode is CURVE only)");
+    }
+    // A ZeroMQ context has one ZAP handler, so an axon that needs one has a context of its own.
+    MERIT_ASSIGN_OR_RETURN(context, Context::create());
+  }
+  if (config.maxSessions == 0 || config.maxSessionsPerCaller == 0 || config.maxTrackedCallers == 0 ||
+      config.maxTrackedPeers == 0 || config.maxRememberedHandshakes == 0) {
+    return fail(ErrorCode::kInvalidArgument, "session, caller, peer and handshake limits must be positive");
   }
   for (std::size_t i = 0; i < modules.size(); ++i) {
     if (!wire::isValidModuleName(modules[i].module) || !modules[i].handler) {

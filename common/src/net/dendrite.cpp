@@ -7,6 +7,7 @@
 #include <zmq.hpp>
 
 #include "merit/crypto/hash.h"
+#include "merit/net/shield.h"
 #include "merit/util/assert.h"
 #include "merit/util/log.h"
 #include "merit/wire/auth.h"
@@ -22,6 +23,14 @@ using SteadyClock = std::chrono::steady_clock;
 using wire::Status;
 
 constexpr std::size_t kNoSlot = static_cast<std::size_t>(-1);
+// Messages read from one connection per poll wake-up: a busy connection yields to the others.
+constexpr std::size_t kMaxMessagesPerWake = 32;
+// Frames of one message we read through; a reply has 2. A longer message closes the connection
+// (reading the rest could take unbounded time, and stopping half-way leaves it unusable).
+constexpr std::size_t kMaxFramesPerMessage = 8;
+// Malformed or unsolicited messages tolerated per connection per round (late answers to an
+// earlier round are unsolicited too, and legitimate); above this the connection is closed.
+constexpr std::size_t kJunkAllowance = 64;
 
 struct Unsent {
   wire::RequestId correlation{};
@@ -48,6 +57,8 @@ struct Connection {
 
   // State of the current query only (cleared at its end).
   bool inQuery = false;
+  std::size_t junk = 0;  // malformed or unsolicited messages this round
+  bool broken = false;   // flooded us: no longer polled, closed at the end of the round
   std::map<wire::RequestId, std::size_t> pending;  // correlation id → slot
   std::vector<std::size_t> waitingForSession;
   std::deque<Unsent> unsent;  // waits for the connection to complete (ZMQ_IMMEDIATE)
@@ -120,14 +131,18 @@ class Dendrite::Impl {
     }
 
     std::vector<zmq::pollitem_t> items;
+    std::vector<Connection*> polled;
     while (m_remaining > 0) {
       const auto left = m_deadline - SteadyClock::now();
       if (left <= SteadyClock::duration::zero()) break;
       items.clear();
+      polled.clear();
       for (Connection* c : active) {
+        if (c->broken) continue;
         short events = ZMQ_POLLIN;
         if (!c->unsent.empty()) events |= ZMQ_POLLOUT;
         items.push_back({c->socket.handle(), 0, events, 0});
+        polled.push_back(c);
       }
       const auto waitMs = std::chrono::ceil<std::chrono::milliseconds>(left);
       try {
@@ -137,8 +152,9 @@ class Dendrite::Impl {
         break;
       }
       for (std::size_t k = 0; k < items.size(); ++k) {
-        if (items[k].revents & ZMQ_POLLOUT) trySend(*active[k]);
-        if (items[k].revents & ZMQ_POLLIN) receiveAll(*active[k]);
+        if (SteadyClock::now() >= m_deadline) break;
+        if (items[k].revents & ZMQ_POLLOUT) trySend(*polled[k]);
+        if ((items[k].revents & ZMQ_POLLIN) && !polled[k]->broken) receiveSome(*polled[k]);
       }
     }
 
@@ -154,12 +170,15 @@ class Dendrite::Impl {
     }
     for (Connection* c : active) {
       c->inQuery = false;
+      c->junk = 0;
       c->pending.clear();
       c->waitingForSession.clear();
       c->unsent.clear();
       if (c->sessionState == Connection::SessionState::kHandshaking) c->sessionState = Connection::SessionState::kNone;
       c->handshakeSent = false;
     }
+    // Connections that flooded us are closed; the next round connects afresh.
+    std::erase_if(m_connections, [](const auto& kv) { return kv.second->broken; });
     m_onResult = nullptr;
     return std::move(m_results);
   }
@@ -178,8 +197,12 @@ class Dendrite::Impl {
   }
 
   Result<Connection*> connectionFor(const AxonTarget& t, SteadyClock::time_point now) {
+    if (t.shield && !t.curvePublicKey) {
+      return fail(ErrorCode::kInvalidArgument, "a shielded target needs the miner's CURVE public key");
+    }
     std::string key = t.endpoint + "|" + t.hotkey.toHex();
     if (t.curvePublicKey) key += "|" + toHex(*t.curvePublicKey);
+    if (t.shield) key += "|shield";
     if (auto it = m_connections.find(key); it != m_connections.end()) return it->second.get();
     if (m_connections.size() >= m_config.maxConnections) {
       auto lru = m_connections.end();
@@ -199,10 +222,15 @@ class Dendrite::Impl {
           MERIT_ASSIGN_OR_RETURN(auto pair, CurveKeyPair::generate());
           m_curve = std::make_unique<CurveKeyPair>(std::move(pair));
         }
+        // Shield mode: the client key only this validator and this miner can compute; otherwise
+        // one ephemeral key for every CURVE connection.
+        std::optional<CurveKeyPair> shielded;
+        if (t.shield) shielded = shieldClientKeyPair(m_key, t.hotkey, m_me, t.hotkey.bytes());
+        const CurveKeyPair& client = shielded ? *shielded : *m_curve;
         s.set(zmq::sockopt::curve_serverkey, zmq::const_buffer(t.curvePublicKey->data(), 32));
-        s.set(zmq::sockopt::curve_publickey, zmq::const_buffer(m_curve->publicKey.data(), 32));
+        s.set(zmq::sockopt::curve_publickey, zmq::const_buffer(client.publicKey.data(), 32));
         s.set(zmq::sockopt::curve_secretkey,
-              zmq::const_buffer(m_curve->secretKey.reveal().data(), m_curve->secretKey.size()));
+              zmq::const_buffer(client.secretKey.reveal().data(), client.secretKey.size()));
       }
       s.connect(t.endpoint);
       auto conn = std::make_unique<Connection>(std::move(s), t.hotkey);
@@ -285,20 +313,30 @@ class Dendrite::Impl {
     }
   }
 
-  void receiveAll(Connection& c) {
-    for (;;) {
+  // Reads what `c` has, up to kMaxMessagesPerWake messages and never past the deadline. Junk
+  // counts against the connection; too much of it closes the connection and ends its slots.
+  void receiveSome(Connection& c) {
+    for (std::size_t n = 0; n < kMaxMessagesPerWake && !c.broken; ++n) {
+      if (SteadyClock::now() >= m_deadline) return;
       zmq::message_t corrMsg;
       zmq::message_t payload;
       bool wellFormed = false;
       try {
         if (!c.socket.recv(corrMsg, zmq::recv_flags::dontwait)) return;
         if (corrMsg.more()) {
+          // The rest of a multipart message is already here (ZeroMQ delivers messages whole).
           (void)c.socket.recv(payload, zmq::recv_flags::none);
           wellFormed = !payload.more() && corrMsg.size() == wire::kRequestIdSize;
-          while (payload.more()) {
+          std::size_t frames = 2;
+          bool more = payload.more();
+          while (more) {
+            if (++frames > kMaxFramesPerMessage) {
+              breakConnection(c, "sent a message of more than " + std::to_string(kMaxFramesPerMessage) + " frames");
+              return;
+            }
             zmq::message_t rest;
             (void)c.socket.recv(rest, zmq::recv_flags::none);
-            if (!rest.more()) break;
+            more = rest.more();
           }
         }
       } catch (const zmq::error_t& e) {
@@ -308,6 +346,7 @@ class Dendrite::Impl {
       if (!wellFormed) {
         MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug, "dendrite: malformed frames from {}…",
                                c.hotkey.toHex().substr(0, 12));
+        countJunk(c);
         continue;
       }
       wire::RequestId corr;
@@ -317,11 +356,32 @@ class Dendrite::Impl {
         continue;
       }
       auto it = c.pending.find(corr);
-      if (it == c.pending.end()) continue;  // a late answer to an earlier query
+      if (it == c.pending.end()) {  // a late answer to an earlier query, or junk
+        countJunk(c);
+        continue;
+      }
       const std::size_t i = it->second;
       c.pending.erase(it);
       if (!m_slots[i].done) onResponse(c, i, payload);
     }
+  }
+
+  void countJunk(Connection& c) {
+    if (++c.junk > kJunkAllowance) breakConnection(c, "flooded us with unsolicited or malformed messages");
+  }
+
+  // Ends every unfinished slot of `c` as INVALID_RESPONSE and stops polling it; the connection
+  // is closed at the end of the round.
+  void breakConnection(Connection& c, const std::string& why) {
+    c.broken = true;
+    MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug, "dendrite: closing the connection to {}…: {}",
+                           c.hotkey.toHex().substr(0, 12), why);
+    for (std::size_t i = 0; i < m_slots.size(); ++i) {
+      if (m_slots[i].conn == &c && !m_slots[i].done) finishLocal(i, Status::kInvalidResponse, "the axon " + why);
+    }
+    c.pending.clear();
+    c.waitingForSession.clear();
+    c.unsent.clear();
   }
 
   void onSessionReply(Connection& c, const zmq::message_t& payload) {
@@ -416,6 +476,7 @@ class Dendrite::Impl {
     if (s.done) return;
     s.done = true;
     --m_remaining;
+    if (s.sent && m_deadline > s.sentAt) result.budget = m_deadline - s.sentAt;
     m_results[i] = std::move(result);
     if (m_onResult != nullptr && *m_onResult) (*m_onResult)(m_results[i]);
   }

@@ -9,10 +9,13 @@
 // thread-safe themselves.
 //
 // Admission, cheapest check first (docs/PROTOCOL.md, "Check order"): size → decode with reader
-// limits → target is me → timestamp window → caller policy → per-caller token bucket → nonce
-// strictly increasing → authenticator → body hash → module known → priority queue (bounded) →
-// handler (batched) → authenticated response. Rejections before the authenticator passes are
-// not signed, so a stranger cannot make the axon sign anything.
+// limits → target is me → timestamp window → caller policy → per-peer-address token bucket →
+// nonce strictly increasing (handshakes: client nonce not seen in the window) → authenticator →
+// per-caller token bucket → body hash → module known → priority queue (bounded) → handler
+// (batched) → authenticated response. Rejections before the authenticator passes are not
+// signed, so a stranger cannot make the axon sign anything. Nothing before the authenticator is
+// charged to the caller a message names: a forger spends only the allowance of its own network
+// address, never the allowance of the validator it claims to be.
 #pragma once
 
 #include <array>
@@ -67,14 +70,31 @@ struct AxonConfig {
   std::chrono::milliseconds maxPastSkew{10'000};    // oldest timestamp accepted
   std::chrono::milliseconds maxFutureSkew{2'000};   // newest timestamp accepted
   std::chrono::milliseconds maxTimeout{60'000};     // caps the caller's timeoutMs
-  double rateLimitPerSecond = 200.0;      // per-caller token bucket refill
+  double rateLimitPerSecond = 200.0;      // per-caller token bucket refill (after authentication)
   double rateLimitBurst = 400.0;          // and capacity
   std::size_t maxTrackedCallers = 4096;   // token buckets and nonce entries
+  // Pre-authentication token bucket per peer network address (ZeroMQ's "Peer-Address"; per
+  // connection where the transport has no address): bounds the authenticator work (signature
+  // checks) any one host can cause. Several validators behind one address share it, so it is
+  // larger than the per-caller one.
+  double peerRateLimitPerSecond = 1000.0;
+  double peerRateLimitBurst = 2000.0;
+  std::size_t maxTrackedPeers = 4096;
+  // Session handshake client nonces remembered for the timestamp window (replay protection);
+  // when full, new handshakes are answered OVERLOADED until old ones leave the window.
+  std::size_t maxRememberedHandshakes = 65'536;
   std::size_t maxSessions = 4096;
   std::size_t maxSessionsPerCaller = 4;
   std::chrono::milliseconds sessionIdleTimeout{10 * 60'000};
   // CurveZMQ server secret key; when set, only CURVE clients can connect.
   std::optional<ByteArray<32>> curveSecretKey;
+  // Shield mode (needs curveSecretKey): called during each CURVE handshake with the client's
+  // long-term public key; false refuses the connection in the transport, before any message of
+  // it is read. Called on a transport thread (today a ZAP handler thread of this axon's own
+  // ZeroMQ context), possibly while other threads update what it consults: it must be
+  // thread-safe, fast, must not block on I/O and must not throw (a throw refuses). Empty: every
+  // CURVE client may connect. The miner backs it with a ShieldAllowlist (merit/net/shield.h).
+  std::function<bool(const ByteArray<32>& clientLongTermPublicKey)> curveClientAuthorizer;
   std::chrono::milliseconds drainTimeout{5'000};
   // Queue priority; default: the stake from the caller policy.
   std::function<std::uint64_t(const wire::RequestHeader&, const CallerDecision&)> priority;
@@ -95,13 +115,17 @@ struct AxonStats {
   std::uint64_t sessionsOpened = 0;
   std::uint64_t handlerBatches = 0;
   std::uint64_t framesDropped = 0;  // frames with no usable reply address/format
+  std::uint64_t curveClientsRefused = 0;   // CURVE handshakes refused by curveClientAuthorizer
+  std::uint64_t handshakesReplayed = 0;    // session handshakes refused as replays
 };
 
 class Axon {
  public:
   // Binds and starts the I/O thread and workers. `clock` gives wall time for timestamp checks;
   // queue deadlines use the monotonic system clock. Fails with kInvalidArgument for a bad
-  // configuration and kUnavailable if the endpoint cannot be bound.
+  // configuration and kUnavailable if the endpoint cannot be bound. An axon with a
+  // curveClientAuthorizer uses a ZeroMQ context of its own (a context has at most one ZAP
+  // handler), not `context`.
   static Result<std::unique_ptr<Axon>> start(AxonConfig config, crypto::PrivateKey hotkey,
                                              std::shared_ptr<const CallerPolicy> policy,
                                              std::vector<ModuleHandler> modules,
