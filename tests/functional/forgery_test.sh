@@ -4,14 +4,14 @@
 #
 # 1. Session handshake replay: the validator's handshake, captured and replayed six times, is
 #    refused (STALE, unsigned) and the validator's session keeps working.
-#    Fails at 8f8197f: every replay was accepted with a signed SessionReply (and enough of them
-#    evict the validator's real session).
+#    Fails at 8f8197f: all six replays were answered OK with a signed SessionReply, and they
+#    evicted the validator's real session (its next request: UNAUTHORIZED).
 # 2. Forgery flood: while the validator queries the miner, the stranger sends 3000 forged fresh
 #    requests a second "from" the validator's public hotkey for 8 s. The validator's queries
 #    keep being answered and the miner's score (the validator's state file) does not fall.
-#    Fails at 8f8197f: the forgeries drained the validator's token bucket at the miner, its
-#    queries came back RATE_LIMITED ("answered 0" every step) and it scored the honest miner 0:
-#    the score fell from about 0.97 to under 0.01 during the flood.
+#    Fails at 8f8197f: the forgeries drained the validator's token bucket at the miner, so 21 of
+#    the validator's 30 steps during the flood got RATE_LIMITED ("answered 0"), each scored 0,
+#    and the honest miner's score fell from 0.998 to 0.81.
 # Usage: forgery_test.sh MERIT MERIT_CHAIN MERIT_MINER MERIT_VALIDATOR SUBNET_DIR PEER_ATTACK
 set -uo pipefail
 

@@ -133,7 +133,8 @@ int forgeFlood(char** argv) {
   const auto start = SteadyClock::now();
   const auto end = start + std::chrono::seconds(seconds);
   while (SteadyClock::now() < end) {
-    // Paced: RATE per second in 10 ms slices, so the attack is the same on a fast or slow machine.
+    // Paced: RATE per second in 1 ms slices (a steady stream, as a real flood), the same on a fast
+    // or slow machine.
     const double elapsed = std::chrono::duration<double>(SteadyClock::now() - start).count();
     while (static_cast<double>(sent) < elapsed * static_cast<double>(rate)) {
       wire::Request r;
@@ -158,7 +159,7 @@ int forgeFlood(char** argv) {
       (void)socket.send(zmq::buffer(frame.data(), frame.size()), zmq::send_flags::none);
       ++sent;
     }
-    drain(std::chrono::milliseconds(10));
+    drain(std::chrono::milliseconds(1));
   }
   drain(std::chrono::milliseconds(1000));
   std::string byStatus;
