@@ -779,6 +779,37 @@ TEST_CASE("a captured session handshake replayed is refused before anything is s
   CHECK(queryOne(*d, f.target(), echoRequest("fresh")).status == Status::kOk);
 }
 
+TEST_CASE("handshake replay memory is bounded: when full, new handshakes wait for the window") {
+  Fixture f;
+  AxonConfig config;
+  config.maxRememberedHandshakes = 2;
+  config.maxPastSkew = 1000ms;
+  config.maxFutureSkew = 100ms;
+  Axon& axon = f.startAxon(config);
+  RawClient raw(axon.endpoint());
+  auto handshake = [&] {
+    wire::SessionInit init;
+    init.caller = f.validatorKey.publicKey().bytes();
+    init.target = f.axonKeys[0].bytes();
+    init.timestampMs = nowMs();
+    crypto::randomBytes(init.clientNonce);
+    wire::signSessionInit(init, f.validatorKey);
+    wire::RequestId corr;
+    crypto::randomBytes(corr);
+    raw.sendRaw(wire::encode(init), corr);
+    auto m = raw.receive();
+    REQUIRE(m);
+    return std::get<wire::SessionReply>(*m).status;
+  };
+  CHECK(handshake() == Status::kOk);
+  CHECK(handshake() == Status::kOk);
+  CHECK(handshake() == Status::kOverloaded);  // a third nonce would exceed the memory
+  // Once the remembered ones are older than the window (1 s past skew, whole seconds), new
+  // handshakes are accepted again.
+  std::this_thread::sleep_for(2100ms);
+  CHECK(handshake() == Status::kOk);
+}
+
 namespace {
 
 // A "miner" that speaks just enough ZMTP 3.0 (NULL mechanism, as a ROUTER) to be connected to,
