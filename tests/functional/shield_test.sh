@@ -8,8 +8,10 @@
 #     message of theirs (no FORBIDDEN answer counted, refused handshakes counted);
 #   - that second key, once staked and permitted, is admitted after the next metagraph update;
 #   - the validator keeps being answered throughout.
-# Fails at 8f8197f: there is no shield mode (the miner refuses MERIT_MINER_SHIELD as an unknown
-# key, and any host could open connections to any miner).
+# Fails at 8f8197f: there is no shield mode. MERIT_MINER_SHIELD is ignored, the miner advertises
+# axon protocol 0, and the stranger's and the unpermitted key's requests reach the axon, which
+# reads, decodes and answers them (FORBIDDEN: "caller is not registered on subnet 1", "caller
+# has no validator permit").
 # Usage: shield_test.sh MERIT MERIT_CHAIN MERIT_MINER MERIT_VALIDATOR SUBNET_DIR
 set -uo pipefail
 
