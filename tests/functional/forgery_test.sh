@@ -12,6 +12,11 @@
 #    Fails at 8f8197f: the forgeries drained the validator's token bucket at the miner, so 21 of
 #    the validator's 30 steps during the flood got RATE_LIMITED ("answered 0"), each scored 0,
 #    and the honest miner's score fell from 0.998 to 0.81.
+# 3. A junk miner: a registered miner whose axon streams messages of thousands of empty frames
+#    at whoever connects (peer_attack junk-miner). The validator's rounds keep their deadline and
+#    the honest miner keeps being answered and scored.
+#    Fails at 8f8197f: the validator's receive loop never returned while the junk streamed, so
+#    its steps stopped for as long as the junk miner ran.
 # Usage: forgery_test.sh MERIT MERIT_CHAIN MERIT_MINER MERIT_VALIDATOR SUBNET_DIR PEER_ATTACK
 set -uo pipefail
 
@@ -20,12 +25,12 @@ source "$(dirname "$0")/lib.sh"
 test_init forgery
 
 "$MERIT" wallet create -w owner -k validator --kdf interactive --json > "$WORK/owner.json" || bad "owner wallet"
-"$MERIT" wallet new-hotkey -w owner -k miner > /dev/null || bad "miner hotkey"
+for k in miner junk; do "$MERIT" wallet new-hotkey -w owner -k $k > /dev/null || bad "$k hotkey"; done
 OWNER=$(json "$WORK/owner.json" "d['coldkey']['ss58Address']")
 start_dev_chain "$CHAIN" --fund "$OWNER=1000000000000" || { bad "chain did not start: $(head -3 "$WORK/chain.err")"; finish; }
 "$MERIT" subnet create --plugin hash --set tempo=10 --set weights_rate_limit=2 --set activity_cutoff=1000 -w owner \
   > "$WORK/create.out" 2>&1 || bad "subnet create: $(cat "$WORK/create.out")"
-for k in validator miner; do
+for k in validator miner junk; do  # uids 0, 1, 2
   "$MERIT" register --netuid 1 -w owner -k $k > "$WORK/reg.out" 2>&1 || bad "register $k: $(cat "$WORK/reg.out")"
 done
 "$MERIT" stake add --amount 100 -w owner -k validator > /dev/null 2>&1 || bad "stake"
@@ -77,6 +82,26 @@ answered=$(grep -c "queried 1, answered 1" "$WORK/steps.txt")
   || bad "validator queries during the flood: $answered of $steps answered: $(grep -v "answered 1" "$WORK/steps.txt" | head -3)"
 python3 -c "import sys; b, a = map(float, sys.argv[1:]); sys.exit(0 if a >= 0.95 * b else 1)" "$BEFORE" "$AFTER" \
   && ok "the miner's score did not fall ($BEFORE -> $AFTER)" || bad "the miner's score fell: $BEFORE -> $AFTER"
+
+# 3. The junk miner joins the validator's rounds for 10 s.
+spawn JUNK_PID "$ATTACK" junk-miner "$MERIT_CHAIN_URL" 1 owner junk 10 > "$WORK/junk.out" 2> "$WORK/junk.err"
+wait_ready "$WORK/junk.out" || bad "junk miner: $(cat "$WORK/junk.err")"
+sleep 1  # the validator's metagraph follows the next block
+MARK=$(wc -l < "$WORK/validator.err")
+BEFORE=$(score)
+sleep 8
+tail -n +"$((MARK + 1))" "$WORK/validator.err" | grep "queried" > "$WORK/junk_steps.txt"
+steps=$(wc -l < "$WORK/junk_steps.txt")
+answered=$(grep -c "queried 2, answered 1" "$WORK/junk_steps.txt")
+[[ $steps -ge 8 && $answered -eq $steps ]] \
+  && ok "with the junk miner in every round, the validator kept stepping and the honest miner answered ($answered of $steps steps in 8 s)" \
+  || bad "validator steps beside the junk miner: $answered of $steps: $(tail -2 "$WORK/junk_steps.txt")"
+AFTER=$(score)
+python3 -c "import sys; b, a = map(float, sys.argv[1:]); sys.exit(0 if a >= 0.95 * b else 1)" "$BEFORE" "$AFTER" \
+  && ok "the honest miner's score did not fall beside the junk miner ($BEFORE -> $AFTER)" \
+  || bad "the honest miner's score fell beside the junk miner: $BEFORE -> $AFTER"
+wait "$JUNK_PID" && ok "the junk miner streamed at the validator: $(tail -1 "$WORK/junk.out")" \
+  || bad "the junk miner was never connected to: $(tail -1 "$WORK/junk.out") $(cat "$WORK/junk.err")"
 kill -0 "$MINER_PID" 2>/dev/null && kill -0 "$VALIDATOR_PID" 2>/dev/null && ok "miner and validator survived" \
   || bad "a process died under attack"
 

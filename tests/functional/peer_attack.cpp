@@ -8,6 +8,12 @@
 //     second for SECONDS, from SOURCE_IP (a loopback address other than 127.0.0.1 stands for
 //     another host). Refused as it must be: not one OK and not one signed answer.
 //
+//   peer_attack junk-miner CHAIN_URL NETUID WALLET HOTKEY SECONDS
+//     A registered miner that serves its axon (serve_axon on 127.0.0.1) with a junk streamer
+//     (tests/support/zmtp_junk.h): every validator that connects gets messages of thousands of
+//     empty frames as fast as the kernel takes them. Prints a ready line, streams for SECONDS,
+//     then prints how many connections it served; exit 0 if it was served to someone.
+//
 //   peer_attack replay-handshake CHAIN_URL NETUID MINER_UID WALLET HOTKEY SOURCE_IP
 //     Opens a session as the validator (its hotkey from $MERIT_HOME), then replays the captured
 //     handshake bytes six times from SOURCE_IP. Refused as it must be: every replay STALE and
@@ -30,6 +36,7 @@
 #include "merit/util/clock.h"
 #include "merit/wire/auth.h"
 #include "merit/wire/codec.h"
+#include "zmtp_junk.h"
 
 namespace {
 
@@ -171,6 +178,32 @@ int forgeFlood(char** argv) {
   return refused ? 0 : 1;
 }
 
+int junkMiner(char** argv) {
+  const std::string url = argv[0];
+  const auto netuid = static_cast<tx::NetUid>(number(argv[1], "netuid"));
+  auto key = unwrap(crypto::Wallet(crypto::defaultMeritHome(), argv[2]).loadHotkey(argv[3]), "load hotkey");
+  const auto seconds = number(argv[4], "seconds");
+  test::JunkStreamer junk(test::JunkStreamer::Kind::kManyFrames, std::chrono::seconds(seconds + 30));
+  auto client = unwrap(rpc::ChainClient::connect(url), "connect to " + url);
+  tx::ServeAxon call{};
+  call.netuid = netuid;
+  call.version = 1;
+  call.port = junk.port();
+  call.ipType = 4;
+  call.ip[12] = 127;
+  call.ip[15] = 1;
+  call.protocol = 0;
+  auto sub = unwrap(client->submit(key, tx::Call{call}), "serve_axon");
+  if (!sub.included || !sub.success) die("serve_axon failed: " + sub.error + " " + sub.detail);
+  std::printf("{\"event\":\"ready\",\"axon\":\"%s\",\"block\":%llu}\n", junk.endpoint().c_str(),
+              static_cast<unsigned long long>(sub.block));
+  std::fflush(stdout);
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  std::printf("{\"connections\":%d,\"bytes_written\":%llu}\n", junk.accepted(),
+              static_cast<unsigned long long>(junk.bytesWritten()));
+  return junk.accepted() > 0 ? 0 : 1;
+}
+
 int replayHandshake(char** argv) {
   const std::string url = argv[0];
   const auto netuid = number(argv[1], "netuid");
@@ -243,6 +276,8 @@ int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "forge-flood" && argc == 10) return forgeFlood(argv + 2);
   if (mode == "replay-handshake" && argc == 8) return replayHandshake(argv + 2);
+  if (mode == "junk-miner" && argc == 7) return junkMiner(argv + 2);
   die("usage: peer_attack forge-flood CHAIN_URL NETUID MINER_UID VALIDATOR_UID MODULE SECONDS RATE SOURCE_IP\n"
-      "       peer_attack replay-handshake CHAIN_URL NETUID MINER_UID WALLET HOTKEY SOURCE_IP");
+      "       peer_attack replay-handshake CHAIN_URL NETUID MINER_UID WALLET HOTKEY SOURCE_IP\n"
+      "       peer_attack junk-miner CHAIN_URL NETUID WALLET HOTKEY SECONDS");
 }

@@ -2,7 +2,6 @@
 // the tests pass on a loaded 2-core machine; no assertion depends on speed.
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,6 +23,7 @@
 #include "merit/net/shield.h"
 #include "merit/wire/auth.h"
 #include "merit/wire/codec.h"
+#include "zmtp_junk.h"
 
 namespace merit::net {
 namespace {
@@ -810,128 +810,12 @@ TEST_CASE("handshake replay memory is bounded: when full, new handshakes wait fo
   CHECK(handshake() == Status::kOk);
 }
 
-namespace {
-
-// A "miner" that speaks just enough ZMTP 3.0 (NULL mechanism, as a ROUTER) to be connected to,
-// then writes junk messages as fast as the kernel takes them: thousands per write(), far more
-// than a ZeroMQ socket can read. Stops when asked or after `maxRun`.
-class JunkStreamer {
- public:
-  enum class Kind { kUnsolicited, kManyFrames };
-  explicit JunkStreamer(Kind kind) : m_kind(kind) {
-    m_listen = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(m_listen >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(m_listen, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    REQUIRE(::listen(m_listen, 4) == 0);
-    socklen_t len = sizeof addr;
-    REQUIRE(::getsockname(m_listen, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-    m_endpoint = "tcp://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
-    m_thread = std::thread([this] { run(); });
-  }
-  ~JunkStreamer() {
-    m_stop = true;
-    ::shutdown(m_listen, SHUT_RDWR);
-    m_thread.join();
-    ::close(m_listen);
-  }
-  const std::string& endpoint() const { return m_endpoint; }
-  std::uint64_t bytesWritten() const { return m_written.load(); }
-  int accepted() const { return m_accepted.load(); }
-
- private:
-  // Serves connections one after the other (ZeroMQ reconnects if a handshake fails).
-  void run() {
-    const auto until = SteadyClock::now() + 20s;
-    while (!m_stop.load() && SteadyClock::now() < until) {
-      pollfd p{m_listen, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      const int fd = ::accept(m_listen, nullptr, nullptr);
-      if (fd < 0) continue;
-      ++m_accepted;
-      serve(fd, until);
-      ::close(fd);
-    }
-  }
-  void serve(int fd, SteadyClock::time_point until) {
-    // Greeting: signature, version 3.0, mechanism NULL, as-server 0, filler.
-    std::string greeting(64, '\0');
-    greeting[0] = '\xff';
-    greeting[9] = '\x7f';
-    greeting[10] = 3;
-    greeting.replace(12, 4, "NULL");
-    // READY with Socket-Type ROUTER.
-    std::string ready = "\x05READY";
-    ready += '\x0b';
-    ready += "Socket-Type";
-    ready += std::string("\0\0\0\x06", 4) + "ROUTER";
-    std::string hello = greeting + std::string(1, '\x04') + std::string(1, static_cast<char>(ready.size())) + ready;
-    if (!writeAll(fd, hello)) return;
-    // Like any ZMTP peer, wait for the other side's greeting and READY before sending messages.
-    std::string peerGreeting;
-    if (!readExactly(fd, 64, peerGreeting) || !readExactly(fd, 2, peerGreeting)) return;
-    std::string peerReady;
-    if (!readExactly(fd, static_cast<unsigned char>(peerGreeting[65]), peerReady)) return;
-    // The batch: short frames only; what the peer sends us is never read (its buffers fill).
-    std::string batch;
-    while (batch.size() < (256u << 10)) {
-      if (m_kind == Kind::kUnsolicited) {
-        batch += std::string("\x01\x10", 2) + std::string(16, '\x5a');  // a correlation id nobody asked for
-        batch += std::string("\x00\x04", 2) + "junk";
-      } else {
-        // One message of thousands of empty frames after a correlation id nobody asked for.
-        batch += std::string("\x01\x10", 2) + std::string(16, '\x5a');
-        for (int i = 0; i < 4095; ++i) batch += std::string("\x01\x00", 2);
-        batch += std::string("\x00\x00", 2);
-      }
-    }
-    while (!m_stop.load() && SteadyClock::now() < until) {
-      if (!writeAll(fd, batch)) return;
-    }
-  }
-  bool readExactly(int fd, std::size_t n, std::string& out) {
-    const std::size_t want = out.size() + n;
-    char buf[256];
-    while (out.size() < want && !m_stop.load()) {
-      pollfd p{fd, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      const ssize_t got = ::recv(fd, buf, std::min(sizeof buf, want - out.size()), 0);
-      if (got <= 0) return false;
-      out.append(buf, static_cast<std::size_t>(got));
-    }
-    return out.size() == want;
-  }
-  bool writeAll(int fd, const std::string& data) {
-    std::size_t off = 0;
-    while (off < data.size() && !m_stop.load()) {
-      pollfd p{fd, POLLOUT, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      const ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      off += static_cast<std::size_t>(n);
-      m_written += static_cast<std::uint64_t>(n);
-    }
-    return off == data.size();
-  }
-
-  Kind m_kind;
-  int m_listen = -1;
-  std::string m_endpoint;
-  std::atomic<bool> m_stop{false};
-  std::atomic<std::uint64_t> m_written{0};
-  std::atomic<int> m_accepted{0};
-  std::thread m_thread;
-};
-
-}  // namespace
-
 // Fails at 8f8197f: the dendrite's receive loop read the junk miner's messages until none were
 // waiting and never looked at the deadline; with messages of thousands of empty frames it never
 // caught up, and a round with a 3 s deadline took 12.5 s. The junk miner itself ended as a
 // plain TIMEOUT at the deadline (its junk was never held against it) in every round.
 TEST_CASE("a miner streaming junk affects only its own result in a round of 16") {
+  using test::JunkStreamer;
   for (auto kind : {JunkStreamer::Kind::kUnsolicited, JunkStreamer::Kind::kManyFrames}) {
     CAPTURE(static_cast<int>(kind));
     Fixture f;
@@ -940,7 +824,7 @@ TEST_CASE("a miner streaming junk affects only its own result in a round of 16")
     for (int i = 0; i < 15; ++i) f.startAxon(config);
     for (AuthMode mode : {AuthMode::kSigned, AuthMode::kSession}) {
       CAPTURE(static_cast<int>(mode));
-      JunkStreamer junk(kind);  // serves one connection
+      JunkStreamer junk(kind);
       std::vector<AxonTarget> targets;
       for (std::size_t i = 0; i < 15; ++i) targets.push_back(f.target(i));
       targets.insert(targets.begin() + 7,
