@@ -22,6 +22,7 @@ void set(MinerConfig& c, const std::string& key, const std::string& v, const std
   else if (key == "external_ip") c.externalIp = v;
   else if (key == "external_port") c.externalPort = static_cast<std::uint16_t>(parseInteger(v, path, 0, 65535));
   else if (key == "curve") c.curve = parseBool(v, path);
+  else if (key == "shield") c.shield = parseBool(v, path);
   else if (key == "workers") c.workers = parseInteger(v, path, 0, 256);
   else if (key == "max_batch_size") c.maxBatchSize = parseInteger(v, path, 0, 4096);
   else if (key == "max_batch_wait_ms") c.maxBatchWait = std::chrono::milliseconds(parseInteger(v, path, 0, 60'000));
@@ -41,7 +42,7 @@ void set(MinerConfig& c, const std::string& key, const std::string& v, const std
 }
 
 const std::set<std::string> kScalarKeys = {
-    "wallet", "hotkey", "chain_url", "netuid", "plugin", "bind", "external_ip", "external_port", "curve",
+    "wallet", "hotkey", "chain_url", "netuid", "plugin", "bind", "external_ip", "external_port", "curve", "shield",
     "workers", "max_batch_size", "max_batch_wait_ms", "queue_capacity", "rate_per_second",
     "max_connections", "max_connections_per_address", "require_validator_permit", "min_stake", "metrics_port",
     "metrics_host", "auto_register", "log_level", "metagraph_refresh_ms"};

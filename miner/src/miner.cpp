@@ -39,13 +39,14 @@ bool splitEndpoint(const std::string& endpoint, std::string& host, std::uint16_t
   return true;
 }
 
-Result<tx::ServeAxon> axonCall(std::uint16_t netuid, const std::string& ip, std::uint16_t port, bool curve,
+// Axon protocol on chain: 0 plain ZeroMQ, 1 CurveZMQ, 2 CurveZMQ in shield mode.
+Result<tx::ServeAxon> axonCall(std::uint16_t netuid, const std::string& ip, std::uint16_t port, std::uint8_t protocol,
                                const std::array<std::uint8_t, 32>& curveKey) {
   tx::ServeAxon c{};
   c.netuid = netuid;
   c.version = 1;
   c.port = port;
-  c.protocol = curve ? 1 : 0;
+  c.protocol = protocol;
   c.curveKey = curveKey;
   in_addr v4{};
   in6_addr v6{};
@@ -131,7 +132,8 @@ Result<void> Miner::serveAxonIfChanged() {
     return fail(ErrorCode::kInvalidArgument, "the axon binds every interface (" + m_axon->endpoint() +
                                                  "): set external_ip to the address validators should use");
   }
-  MERIT_ASSIGN_OR_RETURN(tx::ServeAxon call, axonCall(m_config.netuid, ip, port, m_config.curve, m_curvePublic));
+  const std::uint8_t protocol = m_config.shield ? 2 : m_config.curve ? 1 : 0;
+  MERIT_ASSIGN_OR_RETURN(tx::ServeAxon call, axonCall(m_config.netuid, ip, port, protocol, m_curvePublic));
   const auto* me = m_cache->current()->byHotkey(m_hotkey.publicKey().accountId());
   if (me != nullptr && me->axon && me->axon->ip == ip && me->axon->port == port &&
       me->axon->protocol == call.protocol &&
@@ -148,9 +150,20 @@ Result<void> Miner::serveAxonIfChanged() {
   return {};
 }
 
+void Miner::updateShield(const rpc::Metagraph& metagraph) {
+  std::vector<crypto::PublicKey> validators;
+  for (const auto& n : metagraph.neurons) {
+    if (!n.validatorPermit || n.stake < m_config.policy.minStake) continue;
+    auto key = crypto::PublicKey::fromBytes(n.hotkeyPublicKey);
+    if (key) validators.push_back(*key);
+  }
+  m_shield->update(validators);
+}
+
 Result<std::unique_ptr<Miner>> Miner::start(MinerConfig config, crypto::PrivateKey hotkey, crypto::PublicKey owner,
                                             std::vector<net::ModuleHandler> modules, ColdkeyLoader coldkey,
                                             const std::atomic<bool>* stop) {
+  if (config.shield) config.curve = true;  // shield mode is a CurveZMQ mode
   std::unique_ptr<Miner> m(new Miner(std::move(config), std::move(hotkey), owner, std::move(coldkey)));
   const MinerConfig& c = m->m_config;
   std::string url = c.chainUrl.empty() ? rpc::defaultChainUrl() : c.chainUrl;
@@ -190,6 +203,12 @@ Result<std::unique_ptr<Miner>> Miner::start(MinerConfig config, crypto::PrivateK
     zmq_z85_decode(reinterpret_cast<std::uint8_t*>(secret.data()), sec);
     zmq_z85_decode(m->m_curvePublic.data(), pub);
     ac.curveSecretKey = secret;
+  }
+  if (c.shield) {
+    m->m_shield = std::make_shared<net::ShieldAllowlist>(crypto::PrivateKey::fromBytes(m->m_hotkey.revealSecret()).value());
+    m->updateShield(*m->m_cache->current());
+    ac.curveClientAuthorizer = net::ShieldAllowlist::authorizer(m->m_shield);
+    MERIT_LOG_INFO(Category::kMiner, "shield mode: admitting the CURVE keys of {} validators", m->m_shield->size());
   }
   // Wrap handlers to measure batches and inference time.
   auto metrics = m->m_handlerMetrics;
@@ -252,6 +271,8 @@ std::string Miner::renderMetrics() const {
               static_cast<double>(m_handlerMetrics->inFlight.load()));
   renderGauge(out, "merit_miner_handler_batches_total", "Handler batches run", static_cast<double>(stats.handlerBatches));
   renderGauge(out, "merit_miner_sessions_opened_total", "Session handshakes accepted", static_cast<double>(stats.sessionsOpened));
+  renderGauge(out, "merit_miner_shield_refused_total", "CurveZMQ handshakes refused by shield mode",
+              static_cast<double>(stats.curveClientsRefused));
   auto mg = m_cache->current();
   renderGauge(out, "merit_miner_metagraph_block", "Block of the metagraph snapshot in use", static_cast<double>(mg->block));
   return out;
@@ -271,6 +292,7 @@ int Miner::run() {
     seen = now;
     auto mg = m_cache->current();
     m_policy->update(*mg);
+    if (m_shield) updateShield(*mg);
     if (const auto* me = mg->byHotkey(m_hotkey.publicKey().accountId())) {
       if (auto owned = checkOwner(*me); !owned) {
         MERIT_LOG_ERROR(Category::kMiner, "{}", owned.error().message());

@@ -57,7 +57,9 @@ int runQuery(const QueryOptions& o, const ChainSettings& chain) {
   net::AxonTarget target{"tcp://" + (n.axon->ipType == 6 ? "[" + n.axon->ip + "]" : n.axon->ip) + ":" +
                              std::to_string(n.axon->port),
                          *pub, std::nullopt};
-  if (n.axon->protocol == 1) target.curvePublicKey = n.axon->curveKey;
+  // Axon protocol 1: CurveZMQ; 2: CurveZMQ in shield mode (only validators' derived keys connect).
+  if (n.axon->protocol == 1 || n.axon->protocol == 2) target.curvePublicKey = n.axon->curveKey;
+  target.shield = n.axon->protocol == 2;
   std::vector<net::AxonTarget> targets(o.count, target);
   std::vector<net::OutboundRequest> requests;
   std::vector<Bytes> expectations;

@@ -30,6 +30,9 @@ void set(ValidatorFileConfig& c, const std::string& key, const std::string& v, c
   else if (key == "sharpen") l.weights.sharpen = parseNumber(v, path, 0.01, 100);
   else if (key == "weights_interval_blocks") l.weights.minIntervalBlocks = parseInteger(v, path, 0, 1'000'000);
   else if (key == "validator_stake_limit") l.validatorStakeLimit = parseInteger(v, path, 0, UINT64_MAX);
+  else if (key == "max_consecutive_unmeasured") {
+    l.maxConsecutiveUnmeasured = static_cast<std::uint32_t>(parseInteger(v, path, 0, 1'000'000));
+  }
   else if (key == "state_file") l.stateFile = v;
   else if (key == "metrics_host") l.metricsHost = v;
   else if (key == "metrics_port") l.metricsPort = v == "-1" ? -1 : static_cast<int>(parseInteger(v, path, 0, 65535));
@@ -40,7 +43,7 @@ const std::set<std::string> kKeys = {"wallet",           "hotkey",         "plug
                                      "chain_url",        "netuid",         "sample_size",      "step_interval_ms",
                                      "query_timeout_ms", "auth_mode",      "ema_alpha",        "latency_weight",
                                      "sharpen",          "weights_interval_blocks", "validator_stake_limit", "state_file",
-                                     "metrics_host",     "metrics_port"};
+                                     "metrics_host",     "metrics_port",   "max_consecutive_unmeasured"};
 
 config::Schema schemaFor(ValidatorFileConfig& c) {
   config::Schema s;

@@ -7,6 +7,21 @@
 
 namespace merit::validator {
 
+Measurement classify(const net::QueryResult& r, std::chrono::nanoseconds queryTimeout) {
+  using wire::Status;
+  if (r.status == Status::kOk && r.authenticated) return Measurement::kAnswered;
+  if (r.origin == net::Origin::kDendrite) {
+    if (r.status == Status::kInternal) return Measurement::kOurFailure;
+    // Sent, and the round ended before the miner had half the time we promise: our lateness.
+    if (r.status == Status::kTimeout && r.budget > std::chrono::nanoseconds::zero() && r.budget * 2 < queryTimeout) {
+      return Measurement::kOurFailure;
+    }
+    return Measurement::kFailed;
+  }
+  if (r.status == Status::kRateLimited || r.status == Status::kOverloaded) return Measurement::kUnmeasured;
+  return Measurement::kFailed;
+}
+
 double latencyFactor(double latency, double timeout, const LatencyModel& model) {
   double w = std::clamp(model.weight, 0.0, 1.0);
   if (!(timeout > 0)) return 1.0 - w;

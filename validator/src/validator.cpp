@@ -129,7 +129,10 @@ Result<StepReport> Validator::step() {
     net::AxonTarget t{"tcp://" + (n.axon->ipType == 6 ? "[" + n.axon->ip + "]" : n.axon->ip) + ":" +
                           std::to_string(n.axon->port),
                       *pub, std::nullopt};
-    if (n.axon->protocol == 1) t.curvePublicKey = n.axon->curveKey;
+    // Axon protocol: 0 plain, 1 CurveZMQ, 2 CurveZMQ in shield mode (our client key is derived
+    // from both hotkeys, docs/PROTOCOL.md "Shield mode").
+    if (n.axon->protocol == 1 || n.axon->protocol == 2) t.curvePublicKey = n.axon->curveKey;
+    t.shield = n.axon->protocol == 2;
     targets.push_back(std::move(t));
     requests.push_back(net::OutboundRequest{m_config.netuid, m_task->module(), m_task->version(), std::move(challenge->request)});
     expectations.push_back(std::move(challenge->expectation));
@@ -148,8 +151,23 @@ Result<StepReport> Validator::step() {
       MERIT_LOG_DEBUG(Category::kValidator, "uid {}: status {} ({}), authenticated {}, {} us", uid,
                       static_cast<int>(r.status), r.message, r.authenticated,
                       std::chrono::duration_cast<std::chrono::microseconds>(r.latency).count());
+      const Measurement measured = classify(r, m_config.queryTimeout);
+      if (measured == Measurement::kOurFailure || measured == Measurement::kUnmeasured) {
+        // Could not measure: leave the average alone, within limits for what the miner reports.
+        auto& [hotkey, count] = m_unmeasured[uid];
+        if (hotkey != mg->neurons[uid].hotkey) {
+          hotkey = mg->neurons[uid].hotkey;
+          count = 0;
+        }
+        if (measured == Measurement::kOurFailure || ++count <= m_config.maxConsecutiveUnmeasured) {
+          ++report.unmeasured;
+          continue;
+        }
+      } else {
+        m_unmeasured.erase(uid);
+      }
       double s = 0;  // failures, timeouts and unauthenticated answers score 0
-      if (r.status == wire::Status::kOk && r.authenticated) {
+      if (measured == Measurement::kAnswered) {
         ++report.answered;
         latenciesMs.push_back(std::chrono::duration<double, std::milli>(r.latency).count());
         m_latency.observe(std::chrono::duration<double>(r.latency).count());
@@ -204,6 +222,7 @@ std::string formatStep(const StepReport& r) {
   std::string out = fmt::format("block {}: queried {}, answered {}, mean quality {:.2f}, median latency {:.1f} ms", r.block,
                                 r.queried, r.answered, r.meanQuality, r.medianLatencyMs);
   if (r.unreachable > 0) out += fmt::format(", {} with unreachable addresses", r.unreachable);
+  if (r.unmeasured > 0) out += fmt::format(", {} not measured", r.unmeasured);
   if (r.weights.kind == WeightOutcome::Kind::kFailed) {
     out += fmt::format(", weights failed: {} {}", r.weights.error, r.weights.detail);
   } else if (r.weights.kind != WeightOutcome::Kind::kNotDue) {

@@ -4,32 +4,6 @@
 
 namespace merit::net {
 
-double RateLimiterTable::refilled(const Bucket& b, TimePoint now) const {
-  const double elapsed = std::chrono::duration<double>(now - b.last).count();
-  return std::min(m_burst, b.tokens + std::max(0.0, elapsed) * m_perSecond);
-}
-
-void RateLimiterTable::pruneFull(TimePoint now) {
-  std::erase_if(m_buckets, [&](const auto& kv) { return refilled(kv.second, now) >= m_burst; });
-}
-
-RateLimiterTable::Outcome RateLimiterTable::take(const wire::Hotkey& caller, TimePoint now) {
-  auto it = m_buckets.find(caller);
-  if (it == m_buckets.end()) {
-    if (m_buckets.size() >= m_maxEntries) {
-      pruneFull(now);
-      if (m_buckets.size() >= m_maxEntries) return Outcome::kTableFull;
-    }
-    it = m_buckets.emplace(caller, Bucket{m_burst, now}).first;
-  }
-  Bucket& b = it->second;
-  b.tokens = refilled(b, now);
-  b.last = now;
-  if (b.tokens < 1.0) return Outcome::kLimited;
-  b.tokens -= 1.0;
-  return Outcome::kAllowed;
-}
-
 void NonceTable::pruneExpired(std::int64_t nowMs) {
   std::erase_if(m_entries, [&](const auto& kv) { return kv.second.newestTimestampMs < nowMs - m_maxPastSkewMs; });
 }
@@ -50,6 +24,32 @@ void NonceTable::commit(const wire::Hotkey& caller, std::uint64_t nonce, std::in
     it->second.highestNonce = std::max(it->second.highestNonce, nonce);
     it->second.newestTimestampMs = std::max(it->second.newestTimestampMs, timestampMs);
   }
+}
+
+std::int64_t HandshakeReplayTable::bucketOf(std::int64_t timestampMs) {
+  // Floor division, so negative timestamps (a caller's broken clock) bucket correctly too.
+  return timestampMs >= 0 ? timestampMs / 1000 : -((-timestampMs + 999) / 1000);
+}
+
+void HandshakeReplayTable::pruneExpired(std::int64_t nowMs) {
+  const std::int64_t oldestAccepted = nowMs - m_maxPastSkewMs;
+  // Bucket b holds timestamps in [b·1000, b·1000 + 999]: all are too old once b·1000 + 999 is.
+  while (!m_buckets.empty() && m_buckets.begin()->first * 1000 + 999 < oldestAccepted) {
+    m_size -= m_buckets.begin()->second.size();
+    m_buckets.erase(m_buckets.begin());
+  }
+}
+
+HandshakeReplayTable::Outcome HandshakeReplayTable::check(const wire::HandshakeNonce& nonce, std::int64_t nowMs) {
+  pruneExpired(nowMs);
+  for (const auto& [second, nonces] : m_buckets) {
+    if (nonces.contains(nonce)) return Outcome::kReplayed;
+  }
+  return m_size >= m_maxEntries ? Outcome::kTableFull : Outcome::kFresh;
+}
+
+void HandshakeReplayTable::commit(const wire::HandshakeNonce& nonce, std::int64_t timestampMs) {
+  if (m_buckets[bucketOf(timestampMs)].insert(nonce).second) ++m_size;
 }
 
 }  // namespace merit::net

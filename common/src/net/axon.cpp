@@ -34,7 +34,8 @@ constexpr int kCloseLingerMs = 1000;           // time given to queued replies a
 std::string shortHex(const wire::Hotkey& k) { return toHex(ByteView(k).first(6)); }
 
 // What one peer may make the axon hold, enforced by our ZMTP engine as bytes arrive (zmtp.h).
-zmtp::ServerConfig transportConfig(const AxonConfig& c) {
+// `authorizer` is the CURVE client check the engine calls once a client's INITIATE is verified.
+zmtp::ServerConfig transportConfig(const AxonConfig& c, zmtp::CurveAuthorizer authorizer) {
   auto options = std::make_shared<zmtp::Options>();
   options->role = zmtp::Role::kServer;
   options->socketType = "ROUTER";
@@ -44,7 +45,7 @@ zmtp::ServerConfig transportConfig(const AxonConfig& c) {
   options->limits.maxMessageBytes = c.transportMaxMessageBytes + wire::kRequestIdSize;
   if (c.curveSecretKey) {
     options->curve = zmtp::curveKeysFromSecret(ByteView(*c.curveSecretKey), std::nullopt);
-    options->authorizer = c.curveClientAuthorizer;
+    options->authorizer = std::move(authorizer);
   }
   zmtp::ServerConfig server;
   server.engine = std::move(options);
@@ -117,7 +118,9 @@ class Axon::Impl {
         m_clock(std::move(clock)),
         m_context(std::move(context)),
         m_rateLimits(m_config.rateLimitPerSecond, m_config.rateLimitBurst, m_config.maxTrackedCallers),
+        m_peerRateLimits(m_config.peerRateLimitPerSecond, m_config.peerRateLimitBurst, m_config.maxTrackedPeers),
         m_nonces(m_config.maxTrackedCallers, m_config.maxPastSkew),
+        m_handshakes(m_config.maxRememberedHandshakes, m_config.maxPastSkew),
         m_emptyBodyHash(wire::hashBody({})) {}
 
   ~Impl() {
@@ -128,7 +131,7 @@ class Axon::Impl {
   Result<void> open() {
     try {
       MERIT_ASSIGN_OR_RETURN(m_server, zmtp::StreamServer::bind(m_context->impl().zmq(), m_config.bindEndpoint,
-                                                                transportConfig(m_config)));
+                                                                transportConfig(m_config, countingAuthorizer())));
       m_endpoint = m_server->endpoint();
     } catch (const zmq::error_t& e) {
       return fail(ErrorCode::kUnavailable, "cannot bind " + m_config.bindEndpoint + ": " + e.what());
@@ -142,6 +145,29 @@ class Axon::Impl {
       m_workers.emplace_back([this] { workerMain(); });
     }
     return {};
+  }
+
+  // The configured curveClientAuthorizer as our ZMTP engine calls it, on the I/O thread, during
+  // a CURVE handshake: a refusal or a throw refuses the client (ERROR, then close, before any of
+  // its message frames is read) and is counted. Captures `this`: the transport that holds it is
+  // owned by this Impl and destroyed before it.
+  zmtp::CurveAuthorizer countingAuthorizer() {
+    if (!m_config.curveClientAuthorizer) return {};
+    return [this](const ByteArray<32>& clientKey) {
+      bool admitted = false;
+      try {
+        admitted = m_config.curveClientAuthorizer(clientKey);
+      } catch (const std::exception& e) {
+        MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kWarn, "axon {}: CURVE authorizer threw: {}",
+                               m_endpoint, e.what());
+      }
+      if (!admitted) {
+        ++m_curveRefused;
+        MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug, "axon {}: CURVE client {}… refused",
+                               m_endpoint, toHex(ByteView(clientKey).first(6)));
+      }
+      return admitted;
+    };
   }
 
   void stop() {
@@ -170,6 +196,8 @@ class Axon::Impl {
     s.connections = m_connections.load();
     s.peersDisconnected = m_peersDisconnected.load();
     s.connectionsRefused = m_connectionsRefused.load();
+    s.handshakesReplayed = m_handshakesReplayed.load();
+    s.curveClientsRefused = m_curveRefused.load();
     {
       std::lock_guard lock(m_queueMutex);
       s.queueDepth = m_queue.size();
@@ -251,8 +279,15 @@ class Axon::Impl {
       rejectRequest(peer.id, corr, corr, Status::kBadRequest, "expected 2 frames after the routing id");
       return;
     }
-    // peer.address (the peer's IP) is available here for limits keyed by address.
-    handleFrame(peer.id, corr, frames[1], peer.address);
+    handleFrame(peer.id, peerKey(peer), corr, frames[1]);
+  }
+
+  // What the pre-authentication bucket is keyed by: the peer's IP address as the transport
+  // reports it (no port: one host opening many connections still has one bucket), or, where it
+  // has none, the connection.
+  static std::string peerKey(const zmtp::PeerInfo& peer) {
+    if (!peer.address.empty()) return peer.address;
+    return "connection:" + toHex(asBytes(peer.id));
   }
 
   void publishTransportStats() {
@@ -262,9 +297,9 @@ class Axon::Impl {
     m_connectionsRefused = s.refused;
   }
 
-  void handleFrame(const std::string& routingId, const wire::RequestId& corr, ByteView payload,
-                   [[maybe_unused]] const std::string& peerAddress) {
-    // 1. size limit (ZMQ_MAXMSGSIZE already cut off anything above the transport limit).
+  void handleFrame(const std::string& routingId, const std::string& peer, const wire::RequestId& corr,
+                   ByteView payload) {
+    // 1. size limit (the transport already disconnected anyone above transportMaxMessageBytes).
     if (payload.size() > m_config.maxMessageBytes) {
       rejectRequest(routingId, corr, corr, Status::kBadRequest,
                     "message of " + std::to_string(payload.size()) + " bytes exceeds the limit of " +
@@ -284,16 +319,17 @@ class Axon::Impl {
       return;
     }
     if (auto* request = std::get_if<wire::Request>(&*decoded)) {
-      handleRequest(routingId, corr, std::move(*request));
+      handleRequest(routingId, peer, corr, std::move(*request));
     } else if (auto* init = std::get_if<wire::SessionInit>(&*decoded)) {
-      handleSessionInit(routingId, corr, *init);
+      handleSessionInit(routingId, peer, corr, *init);
     } else {
       rejectRequest(routingId, corr, corr, Status::kBadRequest, "an axon accepts requests and session inits only");
     }
   }
 
   // Steps 3-6, shared by requests and handshakes. Returns the policy decision when admitted.
-  std::optional<CallerDecision> admit(const wire::Hotkey& target, std::int64_t timestampMs,
+  // Nothing here is charged to `caller`: it is not authenticated yet.
+  std::optional<CallerDecision> admit(const std::string& peer, const wire::Hotkey& target, std::int64_t timestampMs,
                                       std::uint16_t netuid, const wire::Hotkey& caller, Status& status,
                                       std::string& message) {
     // 3. target is me.
@@ -330,27 +366,46 @@ class Axon::Impl {
       message = decision.reason.empty() ? "caller not allowed" : decision.reason;
       return std::nullopt;
     }
-    // 6. per-caller token bucket.
-    switch (m_rateLimits.take(caller, SteadyClock::now())) {
-      case RateLimiterTable::Outcome::kAllowed: break;
-      case RateLimiterTable::Outcome::kLimited:
+    // 6. per-peer-address token bucket: pays for the authenticator (step 8) whatever the
+    // message claims to be.
+    switch (m_peerRateLimits.take(peer, SteadyClock::now())) {
+      case PeerRateLimiterTable::Outcome::kAllowed: break;
+      case PeerRateLimiterTable::Outcome::kLimited:
         status = Status::kRateLimited;
-        message = "rate limit of " + std::to_string(m_config.rateLimitPerSecond) + "/s exceeded";
+        message = "rate limit of " + std::to_string(m_config.peerRateLimitPerSecond) + "/s for this address exceeded";
         return std::nullopt;
-      case RateLimiterTable::Outcome::kTableFull:
+      case PeerRateLimiterTable::Outcome::kTableFull:
         status = Status::kOverloaded;
-        message = "too many callers";
+        message = "too many peers";
         return std::nullopt;
     }
     return decision;
   }
 
-  void handleRequest(const std::string& routingId, const wire::RequestId& corr, wire::Request request) {
+  // Step 9: the authenticated caller's own token bucket. Returns false (with status and
+  // message) when the caller is over its allowance.
+  bool chargeCaller(const wire::Hotkey& caller, Status& status, std::string& message) {
+    switch (m_rateLimits.take(caller, SteadyClock::now())) {
+      case RateLimiterTable::Outcome::kAllowed: return true;
+      case RateLimiterTable::Outcome::kLimited:
+        status = Status::kRateLimited;
+        message = "rate limit of " + std::to_string(m_config.rateLimitPerSecond) + "/s exceeded";
+        return false;
+      case RateLimiterTable::Outcome::kTableFull:
+        status = Status::kOverloaded;
+        message = "too many callers";
+        return false;
+    }
+    return false;
+  }
+
+  void handleRequest(const std::string& routingId, const std::string& peer, const wire::RequestId& corr,
+                     wire::Request request) {
     const auto& h = request.header;
     const wire::RequestId& rid = h.requestId;
     Status status = Status::kOk;
     std::string message;
-    auto decision = admit(h.target, h.timestampMs, h.netuid, h.caller, status, message);
+    auto decision = admit(peer, h.target, h.timestampMs, h.netuid, h.caller, status, message);
     if (!decision) {
       logRejection(h.caller, status, message);
       rejectRequest(routingId, corr, rid, status, std::move(message));
@@ -403,7 +458,13 @@ class Axon::Impl {
     m_nonces.commit(h.caller, h.nonce, h.timestampMs);
 
     // Authenticated from here on: every answer is signed or MACed.
-    // 9. body hash.
+    // 9. the caller's own token bucket, charged only now, so forgeries cannot spend it.
+    if (!chargeCaller(h.caller, status, message)) {
+      logRejection(h.caller, status, message);
+      answer(routingId, corr, request.header, session.get(), status, std::move(message));
+      return;
+    }
+    // 10. body hash.
     if (wire::hashBody(request.body) != h.bodyHash) {
       answer(routingId, corr, request.header, session.get(), Status::kBadRequest, "body hash mismatch");
       return;
@@ -418,7 +479,7 @@ class Axon::Impl {
              "no module " + h.module + " version " + std::to_string(h.moduleVersion));
       return;
     }
-    // 10. priority queue, bounded.
+    // 11. priority queue, bounded.
     const auto timeout = std::min<std::int64_t>(h.timeoutMs, m_config.maxTimeout.count());
     const std::uint64_t priority = m_config.priority ? m_config.priority(h, *decision) : decision->stake;
     WorkItem item{routingId, corr, std::move(request), module,
@@ -452,15 +513,37 @@ class Axon::Impl {
     }
   }
 
-  void handleSessionInit(const std::string& routingId, const wire::RequestId& corr, const wire::SessionInit& init) {
+  void handleSessionInit(const std::string& routingId, const std::string& peer, const wire::RequestId& corr,
+                         const wire::SessionInit& init) {
     Status status = Status::kOk;
     std::string message;
-    auto decision = admit(init.target, init.timestampMs, kHandshakeNetuid, init.caller, status, message);
+    auto decision = admit(peer, init.target, init.timestampMs, kHandshakeNetuid, init.caller, status, message);
+    // 7. the client nonce was not used in the window: a captured handshake replayed while its
+    // timestamp is still accepted is refused here, before anything is verified or signed, and
+    // never touches the sessions (so it cannot evict the real one).
     if (decision) {
+      switch (m_handshakes.check(init.clientNonce, m_clock->nowUnixMs())) {
+        case HandshakeReplayTable::Outcome::kFresh: break;
+        case HandshakeReplayTable::Outcome::kReplayed:
+          ++m_handshakesReplayed;
+          status = Status::kStale;
+          message = "session handshake replayed";
+          break;
+        case HandshakeReplayTable::Outcome::kTableFull:
+          status = Status::kOverloaded;
+          message = "too many recent handshakes";
+          break;
+      }
+    }
+    // 8. authenticator, then the nonce is remembered and the caller's bucket charged.
+    if (status == Status::kOk) {
       auto ok = wire::verifySessionInit(init);
       if (!ok) {
         status = Status::kUnauthorized;
         message = ok.error().message();
+      } else {
+        m_handshakes.commit(init.clientNonce, init.timestampMs);
+        chargeCaller(init.caller, status, message);
       }
     }
     auto callerKey = crypto::PublicKey::fromBytes(init.caller);
@@ -725,7 +808,9 @@ class Axon::Impl {
   std::unique_ptr<zmtp::StreamServer> m_server;
   std::string m_endpoint;
   RateLimiterTable m_rateLimits;
+  PeerRateLimiterTable m_peerRateLimits;
   NonceTable m_nonces;
+  HandshakeReplayTable m_handshakes;
   std::map<wire::SessionId, SessionEntry> m_sessions;
   SteadyClock::time_point m_nextSessionSweep{};
   bool m_draining = false;
@@ -757,6 +842,8 @@ class Axon::Impl {
   std::atomic<std::size_t> m_connections{0};
   std::atomic<std::uint64_t> m_peersDisconnected{0};
   std::atomic<std::uint64_t> m_connectionsRefused{0};
+  std::atomic<std::uint64_t> m_handshakesReplayed{0};
+  std::atomic<std::uint64_t> m_curveRefused{0};  // written by the I/O thread (the transport's authorizer call)
 
   std::thread m_ioThread;
   std::vector<std::thread> m_workers;
@@ -775,8 +862,9 @@ Result<std::unique_ptr<Axon>> Axon::start(AxonConfig config, crypto::PrivateKey 
   if (config.maxMessageBytes > config.transportMaxMessageBytes) {
     return fail(ErrorCode::kInvalidArgument, "maxMessageBytes must not exceed transportMaxMessageBytes");
   }
-  if (config.rateLimitPerSecond <= 0 || config.rateLimitBurst < 1) {
-    return fail(ErrorCode::kInvalidArgument, "rate limit must be positive with a burst of at least 1");
+  if (config.rateLimitPerSecond <= 0 || config.rateLimitBurst < 1 || config.peerRateLimitPerSecond <= 0 ||
+      config.peerRateLimitBurst < 1) {
+    return fail(ErrorCode::kInvalidArgument, "rate limits must be positive with a burst of at least 1");
   }
   if (!policy || !clock) return fail(ErrorCode::kInvalidArgument, "an axon needs a caller policy and a clock");
   if (config.maxConnections == 0 || config.maxConnectionsPerAddress == 0 || config.maxFramesPerMessage < 2 ||
@@ -786,10 +874,11 @@ Result<std::unique_ptr<Axon>> Axon::start(AxonConfig config, crypto::PrivateKey 
                 "at least transportMaxMessageBytes");
   }
   if (config.curveClientAuthorizer && !config.curveSecretKey) {
-    return fail(ErrorCode::kInvalidArgument, "curveClientAuthorizer needs curveSecretKey");
+    return fail(ErrorCode::kInvalidArgument, "curveClientAuthorizer needs curveSecretKey (shield mode is CURVE only)");
   }
-  if (config.maxSessions == 0 || config.maxSessionsPerCaller == 0 || config.maxTrackedCallers == 0) {
-    return fail(ErrorCode::kInvalidArgument, "session and caller limits must be positive");
+  if (config.maxSessions == 0 || config.maxSessionsPerCaller == 0 || config.maxTrackedCallers == 0 ||
+      config.maxTrackedPeers == 0 || config.maxRememberedHandshakes == 0) {
+    return fail(ErrorCode::kInvalidArgument, "session, caller, peer and handshake limits must be positive");
   }
   for (std::size_t i = 0; i < modules.size(); ++i) {
     if (!wire::isValidModuleName(modules[i].module) || !modules[i].handler) {

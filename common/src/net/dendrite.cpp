@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cstring>
 #include <deque>
+#include <set>
 
 #include <zmq.hpp>
 
 #include "merit/crypto/hash.h"
+#include "merit/net/shield.h"
 #include "merit/util/assert.h"
 #include "merit/util/log.h"
 #include "merit/wire/auth.h"
@@ -23,12 +25,19 @@ using SteadyClock = std::chrono::steady_clock;
 using wire::Status;
 
 constexpr std::size_t kNoSlot = static_cast<std::size_t>(-1);
-// Chunks (at most 8 KiB each) read from one connection per poll wake-up, so one peer streaming
-// junk cannot keep the loop from the others or from the deadline.
+// One mechanism bounds what a miner can do to a round, and each of its limits ends only that
+// miner's result. Chunks (at most 8 KiB each) read from one connection per poll wake-up, so one
+// peer streaming cannot keep the loop from the others or from the deadline (which is checked
+// again before each message is handled).
 constexpr std::size_t kMaxChunksPerWake = 256;
-// Frames in one message from an axon: [correlation id][envelope]; a few more are read and
-// dropped as malformed, beyond that the connection is closed.
+// Frames in one message from an axon: [correlation id][envelope]. Beyond this the transport
+// closes the connection as it reads the frame headers (reading on could take unbounded time)
+// and the miner's result is INVALID_RESPONSE.
 constexpr std::size_t kMaxResponseFrames = 4;
+// Malformed or unsolicited messages tolerated per connection per round (late answers to an
+// earlier round are unsolicited too, and legitimate); above this the connection is closed and
+// the miner's result is INVALID_RESPONSE.
+constexpr std::size_t kJunkAllowance = 64;
 
 struct Unsent {
   wire::RequestId correlation{};
@@ -57,6 +66,9 @@ struct Connection {
 
   // State of the current query only (cleared at its end).
   bool inQuery = false;
+  std::size_t junk = 0;  // malformed or unsolicited messages this round
+  bool broken = false;   // flooded us: no longer read, closed at the end of the round
+  std::string handshakeFailure;  // why the transport's last handshake failed this round, if it did
   std::map<wire::RequestId, std::size_t> pending;  // correlation id → slot
   std::vector<std::size_t> waitingForSession;
   std::deque<Unsent> unsent;  // waits for the connection's handshake to complete
@@ -129,13 +141,20 @@ class Dendrite::Impl {
     }
 
     std::vector<zmq::pollitem_t> items;
+    std::vector<Connection*> polled;
     while (m_remaining > 0) {
       const auto left = m_deadline - SteadyClock::now();
       if (left <= SteadyClock::duration::zero()) break;
       items.clear();
+      polled.clear();
       // Only connections with a query in flight are read: nothing an axon sends between queries
-      // is taken from libzmq (whose buffer per connection is bounded by its RCVHWM).
-      for (Connection* c : active) items.push_back({c->transport->socket().handle(), 0, ZMQ_POLLIN, 0});
+      // is taken from libzmq (whose buffer per connection is bounded by its RCVHWM). A connection
+      // that flooded us is not read again this round.
+      for (Connection* c : active) {
+        if (c->broken) continue;
+        items.push_back({c->transport->socket().handle(), 0, ZMQ_POLLIN, 0});
+        polled.push_back(c);
+      }
       const auto waitMs = std::chrono::ceil<std::chrono::milliseconds>(left);
       try {
         zmq::poll(items, waitMs);
@@ -144,9 +163,10 @@ class Dendrite::Impl {
         break;
       }
       for (std::size_t k = 0; k < items.size(); ++k) {
-        if (items[k].revents & ZMQ_POLLIN) {
-          receiveAll(*active[k]);
-          trySend(*active[k]);  // the handshake may have just completed
+        if (SteadyClock::now() >= m_deadline) break;
+        if ((items[k].revents & ZMQ_POLLIN) && !polled[k]->broken) {
+          receiveSome(*polled[k]);
+          if (!polled[k]->broken) trySend(*polled[k]);  // the handshake may have just completed
         }
       }
     }
@@ -158,7 +178,11 @@ class Dendrite::Impl {
       if (reached) {
         finishLocal(i, Status::kTimeout, "no response before the deadline");
       } else {
-        finishLocal(i, Status::kUnavailable, "could not connect before the deadline");
+        std::string why = "could not connect before the deadline";
+        if (s.conn != nullptr && !s.conn->handshakeFailure.empty()) {
+          why += " (transport handshake failed: " + s.conn->handshakeFailure + ")";
+        }
+        finishLocal(i, Status::kUnavailable, std::move(why));
       }
     }
     for (Connection* c : active) {
@@ -166,12 +190,20 @@ class Dendrite::Impl {
       // connection instead (a late answer is worthless anyway).
       if (c->transport->buffered() > 0) resetTransport(*c);
       c->inQuery = false;
+      c->junk = 0;
+      c->handshakeFailure.clear();
       c->pending.clear();
       c->waitingForSession.clear();
       c->unsent.clear();
       if (c->sessionState == Connection::SessionState::kHandshaking) c->sessionState = Connection::SessionState::kNone;
       c->handshakeSent = false;
     }
+    // Connections that flooded us are closed; the next round connects afresh.
+    std::erase_if(m_connections, [this](const auto& kv) {
+      if (!kv.second->broken) return false;
+      m_buffered -= kv.second->buffered;
+      return true;
+    });
     m_onResult = nullptr;
     return std::move(m_results);
   }
@@ -194,8 +226,12 @@ class Dendrite::Impl {
   }
 
   Result<Connection*> connectionFor(const AxonTarget& t, SteadyClock::time_point now) {
+    if (t.shield && !t.curvePublicKey) {
+      return fail(ErrorCode::kInvalidArgument, "a shielded target needs the miner's CURVE public key");
+    }
     std::string key = t.endpoint + "|" + t.hotkey.toHex();
     if (t.curvePublicKey) key += "|" + toHex(*t.curvePublicKey);
+    if (t.shield) key += "|shield";
     if (auto it = m_connections.find(key); it != m_connections.end()) return it->second.get();
     if (m_connections.size() >= m_config.maxConnections) {
       auto lru = m_connections.end();
@@ -216,7 +252,13 @@ class Dendrite::Impl {
     options->limits.maxFrameBytes = m_config.maxResponseBytes + 4096;
     options->limits.maxMessageFrames = kMaxResponseFrames;
     options->limits.maxMessageBytes = m_config.maxResponseBytes + 4096 + wire::kRequestIdSize;
-    if (t.curvePublicKey) {
+    if (t.shield) {
+      // Shield mode: the client key only this validator and this miner can compute, which is the
+      // key the miner's transport admits (merit/net/shield.h).
+      const CurveKeyPair shielded = shieldClientKeyPair(m_key, t.hotkey, m_me, t.hotkey.bytes());
+      options->curve = zmtp::curveKeysFromSecret(shielded.secretKey.reveal(), *t.curvePublicKey);
+    } else if (t.curvePublicKey) {
+      // One ephemeral key for every other CURVE connection.
       if (!m_curve) {
         MERIT_ASSIGN_OR_RETURN(auto pair, CurveKeyPair::generate());
         m_curve = std::make_unique<CurveKeyPair>(std::move(pair));
@@ -301,9 +343,34 @@ class Dendrite::Impl {
     }
   }
 
-  void receiveAll(Connection& c) {
+  // Reads what `c` has: at most kMaxChunksPerWake chunks, and no message is handled past the
+  // deadline. A message that breaks the transport's limits closes the connection there; junk
+  // that fits them (malformed or unsolicited messages) counts against the connection's
+  // allowance for the round. Either way only this connection's slots end, as INVALID_RESPONSE.
+  void receiveSome(Connection& c) {
+    // Junk is counted as it is parsed and never kept; a message is kept only for a correlation
+    // id we wait for, once per wake-up, so what this holds is bounded by what we asked for.
     std::vector<zmtp::Message> messages;
-    c.transport->receive(kMaxChunksPerWake, [&messages](zmtp::Message&& m) { messages.push_back(std::move(m)); });
+    std::set<wire::RequestId> kept;
+    c.transport->receive(kMaxChunksPerWake, [&](zmtp::Message&& m) {
+      if (c.junk > kJunkAllowance) return;  // closed below; nothing more is worth keeping
+      if (m.size() != 2 || m[0].size() != wire::kRequestIdSize) {
+        MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug, "dendrite: malformed frames from {}…",
+                               c.hotkey.toHex().substr(0, 12));
+        ++c.junk;
+        return;
+      }
+      wire::RequestId corr;
+      std::memcpy(corr.data(), m[0].data(), corr.size());
+      const bool awaited =
+          (c.sessionState == Connection::SessionState::kHandshaking && corr == c.handshakeCorrelation) ||
+          c.pending.contains(corr);
+      if (!awaited || !kept.insert(corr).second) {  // a late answer to an earlier query, or junk
+        ++c.junk;
+        return;
+      }
+      messages.push_back(std::move(m));
+    });
     // All connections' partial responses together stay under maxBufferedBytes.
     const std::size_t now = c.transport->buffered();
     m_buffered = m_buffered - c.buffered + now;
@@ -315,11 +382,7 @@ class Dendrite::Impl {
       resetTransport(c);
     }
     for (auto& frames : messages) {
-      if (frames.size() != 2 || frames[0].size() != wire::kRequestIdSize) {
-        MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug, "dendrite: malformed frames from {}…",
-                               c.hotkey.toHex().substr(0, 12));
-        continue;
-      }
+      if (c.broken || SteadyClock::now() >= m_deadline) break;
       wire::RequestId corr;
       std::memcpy(corr.data(), frames[0].data(), corr.size());
       const ByteView payload = frames[1];
@@ -328,11 +391,36 @@ class Dendrite::Impl {
         continue;
       }
       auto it = c.pending.find(corr);
-      if (it == c.pending.end()) continue;  // a late answer to an earlier query: dropped
+      if (it == c.pending.end()) continue;  // its slot was ended meanwhile
       const std::size_t i = it->second;
       c.pending.erase(it);
       if (!m_slots[i].done) onResponse(c, i, payload);
     }
+    if (auto failure = c.transport->takeFailure()) {
+      if (failure->afterHandshake) {
+        // The transport has already dropped the connection (and reads none of the rest).
+        breakConnection(c, "broke the transport's limits (" + failure->reason + ")");
+        return;
+      }
+      // Refused or failed in the handshake: like an axon that cannot be reached, its slots end
+      // UNAVAILABLE at the deadline while libzmq keeps trying; the reason goes into the result.
+      c.handshakeFailure = failure->reason;
+    }
+    if (c.junk > kJunkAllowance) breakConnection(c, "flooded us with unsolicited or malformed messages");
+  }
+
+  // Ends every unfinished slot of `c` as INVALID_RESPONSE and stops reading it; the connection
+  // is closed at the end of the round (the next round connects afresh).
+  void breakConnection(Connection& c, const std::string& why) {
+    c.broken = true;
+    MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug, "dendrite: closing the connection to {}…: {}",
+                           c.hotkey.toHex().substr(0, 12), why);
+    for (std::size_t i = 0; i < m_slots.size(); ++i) {
+      if (m_slots[i].conn == &c && !m_slots[i].done) finishLocal(i, Status::kInvalidResponse, "the axon " + why);
+    }
+    c.pending.clear();
+    c.waitingForSession.clear();
+    c.unsent.clear();
   }
 
   void onSessionReply(Connection& c, ByteView payload) {
@@ -427,6 +515,7 @@ class Dendrite::Impl {
     if (s.done) return;
     s.done = true;
     --m_remaining;
+    if (s.sent && m_deadline > s.sentAt) result.budget = m_deadline - s.sentAt;
     m_results[i] = std::move(result);
     if (m_onResult != nullptr && *m_onResult) (*m_onResult)(m_results[i]);
   }

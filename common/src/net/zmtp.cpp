@@ -140,6 +140,7 @@ Result<void> Engine::failWith(Bytes& out, std::string reason, bool sendError) {
     append(body, r);
     appendCommand(body, out);
   }
+  if (m_phase == Phase::kReady) m_failedAfterHandshake = true;
   m_phase = Phase::kFailed;
   m_body.clear();
   m_body.shrink_to_fit();
@@ -931,10 +932,13 @@ std::size_t StreamClient::receive(std::size_t maxChunks, const std::function<voi
     if (!ok) {
       MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug, "zmtp client {}: dropping the connection: {}",
                              m_endpoint, ok.error().message());
+      m_failure = Failure{ok.error().message(), m_engine->failedAfterHandshake()};
       if (auto r = reset(); !r) {
         MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kWarn, "zmtp client {}: {}", m_endpoint,
                                r.error().message());
       }
+      // Messages completed before the failure were valid: they are still delivered.
+      for (auto& m : messages) onMessage(std::move(m));
       return chunks + 1;
     }
     if (!out.empty()) {

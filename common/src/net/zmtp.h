@@ -24,6 +24,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <zmq.hpp>
@@ -91,6 +92,9 @@ class Engine {
   // True once the handshake completed both ways.
   bool ready() const { return m_phase == Phase::kReady; }
   bool failed() const { return m_phase == Phase::kFailed; }
+  // Failed after the handshake had completed (the peer broke a limit or the framing with its
+  // messages), rather than during it (refused, wrong keys, not a ZMTP peer).
+  bool failedAfterHandshake() const { return m_failedAfterHandshake; }
   // Appends the wire bytes of one message. Requires ready().
   void encode(std::span<const ByteView> frames, Bytes& out);
   // Bytes of a partial frame or message held for this peer now.
@@ -116,6 +120,7 @@ class Engine {
 
   const std::shared_ptr<const Options> m_options;
   Phase m_phase = Phase::kGreeting;
+  bool m_failedAfterHandshake = false;
   Step m_step = Step::kHeaderFlags;
   std::array<std::byte, 64> m_greeting{};
   std::size_t m_greetingHave = 0;
@@ -222,7 +227,8 @@ class StreamClient {
   zmq::socket_t& socket() { return *m_socket; }
   bool ready() const { return m_engine && m_engine->ready(); }
   // Reads at most `maxChunks` chunks already waiting; complete messages go to `onMessage`.
-  // Returns the number of chunks read.
+  // A server that breaks the protocol or a limit is disconnected at once (takeFailure() says
+  // why) and the rest of its bytes are never read. Returns the number of chunks read.
   std::size_t receive(std::size_t maxChunks, const std::function<void(Message&&)>& onMessage);
   // Sends one message whole; false if not ready or libzmq's queue is full.
   bool send(std::span<const ByteView> frames);
@@ -230,6 +236,15 @@ class StreamClient {
   std::size_t buffered() const { return m_engine ? m_engine->buffered() : 0; }
   // Drops the connection and everything buffered for it, and connects again.
   Result<void> reset();
+
+  // Why receive() last dropped a connection because the server broke the protocol or a limit
+  // (the client has already reset itself and is connecting again), and whether that happened
+  // after the handshake had completed, that is, in the server's messages. Taking it clears it.
+  struct Failure {
+    std::string reason;
+    bool afterHandshake = false;
+  };
+  std::optional<Failure> takeFailure() { return std::exchange(m_failure, std::nullopt); }
 
  private:
   StreamClient(zmq::context_t& context, std::string endpoint, ClientConfig config);
@@ -242,6 +257,7 @@ class StreamClient {
   std::unique_ptr<zmq::socket_t> m_socket;
   std::string m_connectionId;  // empty: not connected
   std::unique_ptr<Engine> m_engine;
+  std::optional<Failure> m_failure;
 };
 
 }  // namespace merit::net::zmtp

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -19,8 +20,10 @@
 
 #include "merit/net/axon.h"
 #include "merit/net/dendrite.h"
+#include "merit/net/shield.h"
 #include "merit/wire/auth.h"
 #include "merit/wire/codec.h"
+#include "zmtp_junk.h"
 
 namespace merit::net {
 namespace {
@@ -626,6 +629,291 @@ TEST_CASE("graceful drain answers queued work before closing") {
     if (m && std::get<wire::Response>(*m).status == Status::kOk) ++ok;
   }
   CHECK(ok == 3);
+}
+
+// ------------------------------------------------------------------ attacks (hostile peers)
+
+namespace {
+
+// "tcp://127.0.0.1:PORT" dialled from another loopback address, as a second host would.
+std::string fromAddress(const std::string& sourceIp, const std::string& endpoint) {
+  return "tcp://" + sourceIp + ":0;" + endpoint.substr(std::string("tcp://").size());
+}
+
+// A request naming `claimed` as its caller, signed by someone else: what a stranger who knows a
+// validator's public hotkey can send.
+wire::Request forgedRequest(const crypto::PrivateKey& forger, const crypto::PublicKey& claimed,
+                            const crypto::PublicKey& target, std::uint64_t nonce) {
+  wire::Request r = makeRequest(forger, target, nonce, nowMs());
+  r.header.caller = claimed.bytes();
+  return r;
+}
+
+}  // namespace
+
+// Fails at 8f8197f: every forged request was charged to the validator's token bucket before its
+// signature was checked, so all 20 of the validator's own queries came back RATE_LIMITED during
+// the flood (ok == 0; the axon answered OK once, the handshake).
+TEST_CASE("a forgery flood in a validator's name does not spend the validator's allowance") {
+  Fixture f;
+  AxonConfig config;
+  config.rateLimitPerSecond = 20;  // small, so that the flood is many times the caller's burst
+  config.rateLimitBurst = 40;
+  Axon& axon = f.startAxon(config);
+  const auto forger = crypto::PrivateKey::generate();
+  std::atomic<bool> stop{false};
+  std::atomic<int> sent{0};
+  std::map<Status, int> strangerSaw;
+  int signedReplies = 0;
+  std::thread flood([&] {
+    RawClient stranger(fromAddress("127.0.0.2", axon.endpoint()));
+    std::uint64_t nonce = UINT64_MAX;  // always above the validator's: passes the nonce check
+    while (!stop.load() || sent.load() < 400) {
+      wire::RequestId corr;
+      crypto::randomBytes(corr);
+      Bytes frame = wire::encode(forgedRequest(forger, f.validatorKey.publicKey(), f.axonKeys[0], nonce--));
+      if (stranger.sock.send(zmq::buffer(corr.data(), corr.size()), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+        stranger.sock.send(zmq::buffer(frame.data(), frame.size()), zmq::send_flags::none);
+        ++sent;
+      }
+      while (auto reply = stranger.receive(0ms)) {
+        const auto& r = std::get<wire::Response>(*reply);
+        ++strangerSaw[r.status];
+        signedReplies += r.auth.kind != wire::Authenticator::Kind::kNone;
+      }
+      if (sent.load() >= 20'000) break;  // bounded, whatever the machine's speed
+    }
+    std::this_thread::sleep_for(200ms);
+    while (auto reply = stranger.receive(100ms)) ++strangerSaw[std::get<wire::Response>(*reply).status];
+  });
+  while (sent.load() < 400) std::this_thread::sleep_for(1ms);  // the flood is under way: 10 bursts' worth
+  int ok = 0;
+  for (AuthMode mode : {AuthMode::kSigned, AuthMode::kSession}) {
+    auto d = f.dendrite(mode);
+    for (int i = 0; i < 10; ++i) {
+      QueryResult r = queryOne(*d, f.target(), echoRequest("mine"));
+      CHECK(r.status == Status::kOk);
+      ok += r.status == Status::kOk && r.authenticated;
+    }
+  }
+  stop = true;
+  flood.join();
+  CHECK(ok == 20);
+  // The forgeries got nothing but unsigned refusals.
+  CHECK(strangerSaw[Status::kOk] == 0);
+  CHECK(signedReplies == 0);
+  CHECK(strangerSaw[Status::kUnauthorized] + strangerSaw[Status::kRateLimited] > 0);
+  // Only the validator's own queries (and its one handshake) were answered OK.
+  CHECK(axon.stats().responses[0] == 21);
+}
+
+TEST_CASE("the per-address bucket limits the authenticator work one host can cause") {
+  Fixture f;
+  AxonConfig config;
+  config.peerRateLimitPerSecond = 0.001;
+  config.peerRateLimitBurst = 5;
+  Axon& axon = f.startAxon(config);
+  const auto forger = crypto::PrivateKey::generate();
+  RawClient stranger(fromAddress("127.0.0.3", axon.endpoint()));
+  std::map<Status, int> saw;
+  for (int i = 0; i < 8; ++i) {
+    ++saw[stranger.roundTrip(forgedRequest(forger, f.validatorKey.publicKey(), f.axonKeys[0], UINT64_MAX - i)).status];
+  }
+  // Fails at 8f8197f (8 UNAUTHORIZED): every forgery reached the signature check.
+  CHECK(saw[Status::kUnauthorized] == 5);  // the burst reached the signature check
+  CHECK(saw[Status::kRateLimited] == 3);   // the rest did not
+  // Another address is unaffected.
+  auto d = f.dendrite(AuthMode::kSigned);
+  CHECK(queryOne(*d, f.target(), echoRequest("x")).status == Status::kOk);
+}
+
+// Fails at 8f8197f: each replay was accepted with status OK and a signed SessionReply (7
+// sessions opened), and the replays evicted the validator's real session, whose next request
+// came back UNAUTHORIZED ("unknown or expired session").
+TEST_CASE("a captured session handshake replayed is refused before anything is signed") {
+  Fixture f;
+  Axon& axon = f.startAxon();
+  const auto& key = f.validatorKey;
+  const auto target = f.axonKeys[0];
+  // The handshake as the validator sends it, and the bytes an eavesdropper captures.
+  wire::SessionInit init;
+  init.caller = key.publicKey().bytes();
+  init.target = target.bytes();
+  init.timestampMs = nowMs();
+  crypto::randomBytes(init.clientNonce);
+  wire::signSessionInit(init, key);
+  const Bytes captured = wire::encode(init);
+  RawClient validator(axon.endpoint());
+  wire::RequestId corr;
+  crypto::randomBytes(corr);
+  validator.sendRaw(captured, corr);
+  auto m = validator.receive();
+  REQUIRE(m);
+  const auto reply = std::get<wire::SessionReply>(*m);
+  REQUIRE(reply.status == Status::kOk);
+  auto sessionKey = wire::deriveSessionKey(key, target, init.caller, init.target, init.clientNonce, reply.serverNonce,
+                                           reply.sessionId);
+
+  // The attacker replays the captured bytes, several times, from its own connections.
+  for (int i = 0; i < 6; ++i) {
+    RawClient attacker(fromAddress("127.0.0.4", axon.endpoint()));
+    attacker.sendRaw(captured, corr);
+    auto r = attacker.receive();
+    REQUIRE(r);
+    REQUIRE(std::holds_alternative<wire::SessionReply>(*r));
+    const auto& refused = std::get<wire::SessionReply>(*r);
+    CHECK(refused.status == Status::kStale);
+    CHECK_FALSE(refused.isSigned);
+  }
+  CHECK(axon.stats().sessionsOpened == 1);
+  CHECK(axon.stats().handshakesReplayed == 6);
+  // The validator's real session still works.
+  const std::uint64_t base = static_cast<std::uint64_t>(nowMs()) * 1000;
+  wire::Request request = makeRequest(key, target, base, nowMs());
+  wire::macRequest(request, sessionKey, reply.sessionId);
+  wire::Response answer = validator.roundTrip(request);
+  CHECK(answer.status == Status::kOk);
+  CHECK(wire::verifyResponseMac(answer, init.caller, init.target, sessionKey));
+  // And a fresh handshake (new nonce) is still accepted.
+  auto d = f.dendrite(AuthMode::kSession);
+  CHECK(queryOne(*d, f.target(), echoRequest("fresh")).status == Status::kOk);
+}
+
+TEST_CASE("handshake replay memory is bounded: when full, new handshakes wait for the window") {
+  Fixture f;
+  AxonConfig config;
+  config.maxRememberedHandshakes = 2;
+  config.maxPastSkew = 1000ms;
+  config.maxFutureSkew = 100ms;
+  Axon& axon = f.startAxon(config);
+  RawClient raw(axon.endpoint());
+  auto handshake = [&] {
+    wire::SessionInit init;
+    init.caller = f.validatorKey.publicKey().bytes();
+    init.target = f.axonKeys[0].bytes();
+    init.timestampMs = nowMs();
+    crypto::randomBytes(init.clientNonce);
+    wire::signSessionInit(init, f.validatorKey);
+    wire::RequestId corr;
+    crypto::randomBytes(corr);
+    raw.sendRaw(wire::encode(init), corr);
+    auto m = raw.receive();
+    REQUIRE(m);
+    return std::get<wire::SessionReply>(*m).status;
+  };
+  CHECK(handshake() == Status::kOk);
+  CHECK(handshake() == Status::kOk);
+  CHECK(handshake() == Status::kOverloaded);  // a third nonce would exceed the memory
+  // Once the remembered ones are older than the window (1 s past skew, whole seconds), new
+  // handshakes are accepted again.
+  std::this_thread::sleep_for(2100ms);
+  CHECK(handshake() == Status::kOk);
+}
+
+// Fails at 8f8197f: the dendrite's receive loop read the junk miner's messages until none were
+// waiting and never looked at the deadline; with messages of thousands of empty frames it never
+// caught up, and a round with a 3 s deadline took 12.5 s. The junk miner itself ended as a
+// plain TIMEOUT at the deadline (its junk was never held against it) in every round.
+TEST_CASE("a miner streaming junk affects only its own result in a round of 16") {
+  using test::JunkStreamer;
+  for (auto kind : {JunkStreamer::Kind::kUnsolicited, JunkStreamer::Kind::kManyFrames}) {
+    CAPTURE(static_cast<int>(kind));
+    Fixture f;
+    AxonConfig config;
+    config.workerThreads = 1;
+    for (int i = 0; i < 15; ++i) f.startAxon(config);
+    for (AuthMode mode : {AuthMode::kSigned, AuthMode::kSession}) {
+      CAPTURE(static_cast<int>(mode));
+      JunkStreamer junk(kind);
+      std::vector<AxonTarget> targets;
+      for (std::size_t i = 0; i < 15; ++i) targets.push_back(f.target(i));
+      targets.insert(targets.begin() + 7,
+                     AxonTarget{junk.endpoint(), crypto::PrivateKey::generate().publicKey(), std::nullopt});
+      auto d = f.dendrite(mode);
+      const auto budget = 3s;
+      const auto start = SteadyClock::now();
+      auto results = d->query(targets, std::vector<OutboundRequest>{echoRequest("round")}, start + budget);
+      const auto took = SteadyClock::now() - start;
+      CHECK(took < budget + 1s);
+      int ok = 0;
+      for (std::size_t i = 0; i < results.size(); ++i) {
+        if (i == 7) continue;
+        ok += results[i].status == Status::kOk && results[i].authenticated && results[i].latency < budget;
+      }
+      CHECK(ok == 15);
+      CAPTURE(results[7].message);
+      CAPTURE(junk.accepted());
+      CAPTURE(junk.bytesWritten());
+      CHECK(results[7].status == Status::kInvalidResponse);
+      CHECK(junk.bytesWritten() > 0);
+    }
+  }
+}
+
+TEST_CASE("shield mode: only the derived keys of admitted validators complete the CURVE handshake") {
+  REQUIRE(curveAvailable());
+  Fixture f;
+  const auto minerKey = crypto::PrivateKey::generate();
+  auto pair = CurveKeyPair::generate();
+  REQUIRE(pair);
+  // Both sides derive the same key pair for a (validator, miner) pair, and nobody else can.
+  const auto validatorHotkey = f.validatorKey.publicKey().bytes();
+  const auto minerHotkey = minerKey.publicKey().bytes();
+  auto v = shieldClientKeyPair(f.validatorKey, minerKey.publicKey(), validatorHotkey, minerHotkey);
+  auto m = shieldClientKeyPair(minerKey, f.validatorKey.publicKey(), validatorHotkey, minerHotkey);
+  CHECK(v.publicKey == m.publicKey);
+  CHECK(std::equal(v.secretKey.reveal().begin(), v.secretKey.reveal().end(), m.secretKey.reveal().begin()));
+  const auto other = crypto::PrivateKey::generate();
+  CHECK(shieldClientKeyPair(other, minerKey.publicKey(), other.publicKey().bytes(), minerHotkey).publicKey != v.publicKey);
+
+  auto allowlist = std::make_shared<ShieldAllowlist>(crypto::PrivateKey::fromBytes(minerKey.revealSecret()).value());
+  std::vector<crypto::PublicKey> validators{f.validatorKey.publicKey(), minerKey.publicKey()};
+  allowlist->update(validators);
+  CHECK(allowlist->size() == 1);  // the miner's own key is skipped
+  CHECK(allowlist->allows(v.publicKey));
+
+  AxonConfig config;
+  ByteArray<32> secret;
+  std::copy(pair->secretKey.reveal().begin(), pair->secretKey.reveal().end(), secret.begin());
+  config.curveSecretKey = secret;
+  config.curveClientAuthorizer = ShieldAllowlist::authorizer(allowlist);
+  f.axonKeys.push_back(minerKey.publicKey());
+  auto started = Axon::start(config, crypto::PrivateKey::fromBytes(minerKey.revealSecret()).value(), f.policy,
+                             {echoModule()}, f.clock, f.context);
+  REQUIRE(started);
+  Axon& axon = **started;
+  AxonTarget shielded{axon.endpoint(), minerKey.publicKey(), pair->publicKey, true};
+
+  for (AuthMode mode : {AuthMode::kSigned, AuthMode::kSession}) {
+    auto d = f.dendrite(mode);
+    CHECK(queryOne(*d, shielded, echoRequest("validator")).status == Status::kOk);
+  }
+  // A second validator, allowed by the caller policy but not (yet) by the shield: refused in
+  // the handshake, so its request never reaches the axon.
+  const auto newcomer = crypto::PrivateKey::generate();
+  f.policy->allow(newcomer.publicKey().bytes(), 10);
+  const auto before = axon.stats();
+  {
+    auto d = f.dendrite(AuthMode::kSigned, &newcomer);
+    CHECK(queryOne(*d, shielded, echoRequest("x"), 800ms).status == Status::kUnavailable);
+    // An ephemeral CURVE key (what any client has) fares no better.
+    AxonTarget plainCurve = shielded;
+    plainCurve.shield = false;
+    CHECK(queryOne(*d, plainCurve, echoRequest("x"), 800ms).status == Status::kUnavailable);
+  }
+  const auto after = axon.stats();
+  CHECK(after.curveClientsRefused > before.curveClientsRefused);
+  CHECK(after.responses == before.responses);  // not a single message of theirs was read
+  CHECK(after.framesDropped == before.framesDropped);
+  // Its permit arrives with the next metagraph: the next connection is admitted.
+  validators.push_back(newcomer.publicKey());
+  allowlist->update(validators);
+  auto d = f.dendrite(AuthMode::kSession, &newcomer);
+  CHECK(queryOne(*d, shielded, echoRequest("admitted")).status == Status::kOk);
+  // A misconfiguration is refused up front.
+  AxonConfig noKey;
+  noKey.curveClientAuthorizer = config.curveClientAuthorizer;
+  CHECK_FALSE(Axon::start(noKey, crypto::PrivateKey::generate(), f.policy, {echoModule()}, f.clock, f.context));
 }
 
 }  // namespace merit::net

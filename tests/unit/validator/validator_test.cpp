@@ -42,6 +42,36 @@ TEST_CASE("score board: EMA per uid; only observed uids move; a replaced hotkey 
   CHECK(b.scores()[2] == 0);
 }
 
+TEST_CASE("classify: the miner's failures score 0; what strangers or we caused is not measured") {
+  using namespace std::chrono_literals;
+  using net::Origin;
+  using wire::Status;
+  auto result = [](Status status, Origin origin, bool authenticated, std::chrono::nanoseconds budget = 2s) {
+    net::QueryResult r;
+    r.status = status;
+    r.origin = origin;
+    r.authenticated = authenticated;
+    r.budget = budget;
+    return r;
+  };
+  const auto timeout = std::chrono::nanoseconds(2s);
+  CHECK(classify(result(Status::kOk, Origin::kAxon, true), timeout) == Measurement::kAnswered);
+  CHECK(classify(result(Status::kOk, Origin::kAxon, false), timeout) == Measurement::kFailed);
+  // Refusals a flood or other validators can cause: not measured.
+  CHECK(classify(result(Status::kRateLimited, Origin::kAxon, false), timeout) == Measurement::kUnmeasured);
+  CHECK(classify(result(Status::kRateLimited, Origin::kAxon, true), timeout) == Measurement::kUnmeasured);
+  CHECK(classify(result(Status::kOverloaded, Origin::kAxon, true), timeout) == Measurement::kUnmeasured);
+  // Ours: a send failure, or a request sent with less than half the timeout left.
+  CHECK(classify(result(Status::kInternal, Origin::kDendrite, false), timeout) == Measurement::kOurFailure);
+  CHECK(classify(result(Status::kTimeout, Origin::kDendrite, false, 300ms), timeout) == Measurement::kOurFailure);
+  // The miner's: silent with the whole timeout, unreachable, a bad answer, its own INTERNAL.
+  CHECK(classify(result(Status::kTimeout, Origin::kDendrite, false, 2s), timeout) == Measurement::kFailed);
+  CHECK(classify(result(Status::kUnavailable, Origin::kDendrite, false, 0s), timeout) == Measurement::kFailed);
+  CHECK(classify(result(Status::kInvalidResponse, Origin::kDendrite, false), timeout) == Measurement::kFailed);
+  CHECK(classify(result(Status::kInternal, Origin::kAxon, true), timeout) == Measurement::kFailed);
+  CHECK(classify(result(Status::kForbidden, Origin::kAxon, false), timeout) == Measurement::kFailed);
+}
+
 TEST_CASE("weights from scores: normalised, sharpened, capped, max-upscaled, self excluded") {
   auto row = weightsFromScores({0.0, 0.2, 0.4, 0.0}, 1.0, 1, 65535, std::nullopt).value();
   CHECK(row.uids == std::vector<std::uint16_t>{1, 2});

@@ -11,10 +11,13 @@
 // thread-safe themselves.
 //
 // Admission, cheapest check first (docs/PROTOCOL.md, "Check order"): size → decode with reader
-// limits → target is me → timestamp window → caller policy → per-caller token bucket → nonce
-// strictly increasing → authenticator → body hash → module known → priority queue (bounded) →
-// handler (batched) → authenticated response. Rejections before the authenticator passes are
-// not signed, so a stranger cannot make the axon sign anything.
+// limits → target is me → timestamp window → caller policy → per-peer-address token bucket →
+// nonce strictly increasing (handshakes: client nonce not seen in the window) → authenticator →
+// per-caller token bucket → body hash → module known → priority queue (bounded) → handler
+// (batched) → authenticated response. Rejections before the authenticator passes are not
+// signed, so a stranger cannot make the axon sign anything. Nothing before the authenticator is
+// charged to the caller a message names: a forger spends only the allowance of its own network
+// address, never the allowance of the validator it claims to be.
 #pragma once
 
 #include <array>
@@ -78,17 +81,31 @@ struct AxonConfig {
   std::chrono::milliseconds maxPastSkew{10'000};    // oldest timestamp accepted
   std::chrono::milliseconds maxFutureSkew{2'000};   // newest timestamp accepted
   std::chrono::milliseconds maxTimeout{60'000};     // caps the caller's timeoutMs
-  double rateLimitPerSecond = 200.0;      // per-caller token bucket refill
+  double rateLimitPerSecond = 200.0;      // per-caller token bucket refill (after authentication)
   double rateLimitBurst = 400.0;          // and capacity
   std::size_t maxTrackedCallers = 4096;   // token buckets and nonce entries
+  // Pre-authentication token bucket per peer network address (the peer's IP as the transport
+  // reports it, without the port; per connection where it has none): bounds the authenticator
+  // work (signature checks) any one host can cause. Several validators behind one address share it, so it is
+  // larger than the per-caller one.
+  double peerRateLimitPerSecond = 1000.0;
+  double peerRateLimitBurst = 2000.0;
+  std::size_t maxTrackedPeers = 4096;
+  // Session handshake client nonces remembered for the timestamp window (replay protection);
+  // when full, new handshakes are answered OVERLOADED until old ones leave the window.
+  std::size_t maxRememberedHandshakes = 65'536;
   std::size_t maxSessions = 4096;
   std::size_t maxSessionsPerCaller = 4;
   std::chrono::milliseconds sessionIdleTimeout{10 * 60'000};
   // CurveZMQ server secret key; when set, only CURVE clients can connect.
   std::optional<ByteArray<32>> curveSecretKey;
-  // With curveSecretKey: called with a client's long-term CURVE public key once its handshake
-  // (INITIATE) is verified; false refuses the connection before any request is read. Runs on
-  // the axon's I/O thread and must be fast and thread-safe. Empty: every CURVE client is admitted.
+  // With curveSecretKey: called by the axon's transport (our ZMTP engine, on the axon's I/O
+  // thread) with a client's long-term CURVE public key once its INITIATE is verified; false (or a
+  // throw) refuses the handshake: the transport sends an ERROR command and closes the connection
+  // before a single message frame of it is read. Other threads may update what it consults while
+  // it runs, so it must be thread-safe, fast, and must not block on I/O. Empty: every CURVE
+  // client is admitted. Shield mode: the miner backs it with a ShieldAllowlist
+  // (merit/net/shield.h); refusals are counted in AxonStats::curveClientsRefused.
   std::function<bool(const ByteArray<32>& clientLongTermPublicKey)> curveClientAuthorizer;
   std::chrono::milliseconds drainTimeout{5'000};
   // Queue priority; default: the stake from the caller policy.
@@ -111,8 +128,11 @@ struct AxonStats {
   std::uint64_t handlerBatches = 0;
   std::uint64_t framesDropped = 0;  // frames with no usable reply address/format
   std::size_t connections = 0;          // transport connections open now
-  std::uint64_t peersDisconnected = 0;  // closed for breaking the protocol or a transport limit
-  std::uint64_t connectionsRefused = 0; // refused at connect: over maxConnections(PerAddress)
+  // Closed for breaking the protocol or a transport limit, or refused by curveClientAuthorizer.
+  std::uint64_t peersDisconnected = 0;
+  std::uint64_t connectionsRefused = 0;   // refused at connect: over maxConnections(PerAddress)
+  std::uint64_t curveClientsRefused = 0;  // CURVE handshakes refused by curveClientAuthorizer
+  std::uint64_t handshakesReplayed = 0;   // session handshakes refused as replays
 };
 
 class Axon {

@@ -38,6 +38,10 @@ struct AxonTarget {
   std::string endpoint;  // "tcp://host:port"
   crypto::PublicKey hotkey;
   std::optional<ByteArray<32>> curvePublicKey;  // set: the connection is CurveZMQ-encrypted
+  // The miner runs in shield mode (axon protocol 2 on chain; needs curvePublicKey): connect with
+  // the CURVE client key derived from our hotkey and the miner's (merit/net/shield.h) instead of
+  // an ephemeral one, so the miner's transport admits us.
+  bool shield = false;
 };
 
 struct OutboundRequest {
@@ -63,6 +67,10 @@ struct QueryResult {
   // miner as having answered on them.
   bool authenticated = false;
   Origin origin = Origin::kDendrite;
+  // From handing the request to ZeroMQ to the round's deadline: the time the miner was given.
+  // Zero if the request was never sent. A TIMEOUT with a small budget is our lateness in
+  // sending, not the miner's slowness.
+  std::chrono::nanoseconds budget{0};
 };
 
 struct DendriteConfig {
@@ -92,7 +100,12 @@ class Dendrite {
   // one result per target, in target order, no later than `deadline` (plus the time to build
   // the results). `onResult` (optional, must not throw) sees each result as it is decided. An
   // axon that never connects yields UNAVAILABLE, one that connects but does not answer TIMEOUT;
-  // neither delays the others.
+  // neither delays the others. Every loop of the round is bounded by the deadline, and each
+  // connection is read at most a bounded number of bytes per wake-up (and only while a query to
+  // it is in flight): an axon that streams junk (unsolicited or malformed messages beyond a small
+  // allowance per round, messages over the transport's frame or byte limits) gets
+  // INVALID_RESPONSE and its connection closed, and cannot delay anyone else's result. An axon
+  // whose transport refuses our CURVE handshake (shield mode) is UNAVAILABLE.
   std::vector<QueryResult> query(std::span<const AxonTarget> targets,
                                  std::span<const OutboundRequest> requests,
                                  std::chrono::steady_clock::time_point deadline,

@@ -28,6 +28,10 @@ struct MinerConfig {
   std::string externalIp;                   // advertised on chain (NAT, containers); default: bind IP
   std::uint16_t externalPort = 0;           // default: the bound port
   bool curve = false;                       // CurveZMQ encryption (key advertised on chain)
+  // Shield mode (implies curve): the axon completes CurveZMQ handshakes only with the client keys
+  // of the subnet's current validator-permit holders (docs/PROTOCOL.md, "Shield mode"); everyone
+  // else is refused by the transport. Advertised on chain as axon protocol 2.
+  bool shield = false;
 
   std::size_t workers = 2;
   std::size_t maxBatchSize = 8;

@@ -18,6 +18,7 @@
 #include "merit/metrics/metrics.h"
 #include "merit/miner/policy.h"
 #include "merit/net/axon.h"
+#include "merit/net/shield.h"
 #include "merit/rpc/client.h"
 #include "merit/rpc/metagraph.h"
 
@@ -59,6 +60,8 @@ class Miner {
   // kUnauthorized when `me` is registered under a coldkey other than m_owner.
   Result<void> checkOwner(const rpc::NeuronInfo& me) const;
   Result<void> serveAxonIfChanged();
+  // Shield mode: admits the CURVE keys of the permit holders in `metagraph`.
+  void updateShield(const rpc::Metagraph& metagraph);
 
   MinerConfig m_config;
   crypto::PrivateKey m_hotkey;
@@ -67,6 +70,7 @@ class Miner {
   std::unique_ptr<rpc::ChainClient> m_client;
   std::unique_ptr<rpc::MetagraphCache> m_cache;
   std::shared_ptr<MetagraphCallerPolicy> m_policy;
+  std::shared_ptr<net::ShieldAllowlist> m_shield;  // shield mode only
   std::unique_ptr<net::Axon> m_axon;
   std::unique_ptr<metrics::MetricsServer> m_metrics;
   std::array<std::uint8_t, 32> m_curvePublic{};

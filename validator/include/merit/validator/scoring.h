@@ -7,7 +7,9 @@
 // and, by default, latency factor = 1 − w · min(1, latency / timeout) with w = 0.3: an instant
 // perfect answer scores 1, a perfect answer at the deadline 0.7. Failures, timeouts and bad
 // authenticators score 0. Each queried miner's score is an exponential moving average
-// (α = 0.1 by default); miners not queried in a step keep theirs.
+// (α = 0.1 by default); miners not queried in a step keep theirs. A query that could not
+// measure the miner (classify() → kUnmeasured: rate limited or overloaded, or our own failure
+// or lateness) leaves its average alone, as if it had not been queried.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "merit/crypto/keys.h"
+#include "merit/net/dendrite.h"
 #include "merit/util/result.h"
 
 namespace merit::validator {
@@ -26,6 +29,20 @@ struct LatencyModel {
 
 // 1 − w · min(1, latency / timeout); latency and timeout in the same unit, timeout > 0.
 double latencyFactor(double latency, double timeout, const LatencyModel& model);
+
+// What one query result says about the miner (docs/PROTOCOL.md, "Scoring a result").
+enum class Measurement : std::uint8_t {
+  kAnswered,    // an authenticated OK: score its quality and latency
+  kFailed,      // the miner's failure (wrong answer, refused us, silent, unreachable, bad auth): 0
+  // Could not measure: the miner said RATE_LIMITED or OVERLOADED (which strangers and other
+  // validators can cause), or the failure was ours (origin dendrite INTERNAL: we could not
+  // build or send), or we sent so late that the miner had under half the query timeout. Such a
+  // result does not move the miner's average.
+  kUnmeasured,
+  // Unmeasured by our own failure; never counts towards maxConsecutiveUnmeasured.
+  kOurFailure,
+};
+Measurement classify(const net::QueryResult& result, std::chrono::nanoseconds queryTimeout);
 
 // Per-UID moving averages, tied to the hotkey that held the UID when it was scored: a UID whose
 // hotkey changed (deregistered and replaced) starts again from zero.

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -54,6 +55,10 @@ struct ValidatorConfig {
   WeightPolicy weights;
   // Miners with a validator permit and more stake than this are not queried (0 = query all).
   std::uint64_t validatorStakeLimit = 0;
+  // A miner whose answers could not be measured (RATE_LIMITED, OVERLOADED) keeps its average for
+  // up to this many consecutive queries; after that each such answer scores 0, so a miner
+  // cannot keep an old score by refusing to be measured.
+  std::uint32_t maxConsecutiveUnmeasured = 10;
   std::string stateFile;  // empty: no persistence
   std::uint64_t seed = 0;  // sampler seed; 0 = from the OS
   std::string metricsHost = "127.0.0.1";
@@ -67,6 +72,7 @@ struct StepReport {
   // link-local) on a chain that is not in dev mode: not dialled, scored 0 (their own fault).
   std::size_t unreachable = 0;
   std::size_t answered = 0;  // authenticated OK answers
+  std::size_t unmeasured = 0;  // results that could not measure the miner (its average was left alone)
   double meanQuality = 0;    // over answered, scored responses
   double medianLatencyMs = 0;  // over answered responses
   std::uint64_t nextWeightsBlock = 0;  // earliest block the next weights may land (0 = unknown)
@@ -110,6 +116,8 @@ class Validator {
   std::unique_ptr<MinerSampler> m_sampler;
   ScoreBoard m_scores;
   ValidatorState m_state;
+  // Consecutive unmeasured results per uid, with the hotkey they were for (step()'s thread).
+  std::map<std::uint16_t, std::pair<crypto::AccountId, std::uint32_t>> m_unmeasured;
   std::atomic<bool> m_stop{false};
 
   // Metrics, read by the metrics server's threads.
