@@ -18,8 +18,10 @@
 //             over raw TCP speaking ZMTP (a new connection after every 384 MiB, so an unbounded
 //             receiver holds at most that much per connection and the machine survives);
 //   feed      the same into the chain's block feed from an XSUB socket;
-//   forge     requests "from" the validator's hotkey with forged signatures, as fast as it can;
-//   replay    one genuine session handshake of the validator's, replayed 50 times a second;
+//   forge     requests "from" the validator's hotkey with forged signatures, as fast as it can
+//             (from 127.0.0.3: another host than the validator);
+//   replay    one genuine session handshake of the validator's, replayed 50 times a second
+//             (from 127.0.0.4);
 //   junk      a registered miner whose axon answers every query with a stream of junk messages.
 // Honest side, measured: chain_getHead every 100 ms (latency; late = over 1 s), one transfer
 // every 5 s (blocks until included), blocks produced against expected, the validator's
@@ -416,11 +418,17 @@ void Soak::frameFlood(const std::string& endpoint, const char* socketType, const
   }
 }
 
+// A libzmq endpoint to the miner from another loopback source address: the attacker is another
+// host than the validator, as it would be on a real network.
+std::string fromAddress(const std::string& endpoint, const std::string& source) {
+  return "tcp://" + source + ":0;" + endpoint.substr(6);
+}
+
 void Soak::forgeFlood() {
   zmq::socket_t s(m_zmq, zmq::socket_type::dealer);
   s.set(zmq::sockopt::linger, 0);
   s.set(zmq::sockopt::sndhwm, 1000);
-  s.connect(m_minerEndpoint);
+  s.connect(fromAddress(m_minerEndpoint, "127.0.0.3"));
   auto stranger = crypto::PrivateKey::generate();
   SystemClock clock;
   std::uint64_t nonce = static_cast<std::uint64_t>(clock.nowUnixMs()) * 1'000'000u + 500'000'000'000u;
@@ -457,7 +465,7 @@ void Soak::forgeFlood() {
 void Soak::replayFlood() {
   zmq::socket_t s(m_zmq, zmq::socket_type::dealer);
   s.set(zmq::sockopt::linger, 0);
-  s.connect(m_minerEndpoint);
+  s.connect(fromAddress(m_minerEndpoint, "127.0.0.4"));
   SystemClock clock;
   wire::SessionInit init;
   init.caller = m_validator->publicKey().bytes();
