@@ -110,7 +110,7 @@ grep -q "http://127.0.0.1:1" "$WORK/err" && ok "the error names the URL" || bad 
 expect_rc 3 "--url after the sub-command" -- "$MERIT" chain head --url http://127.0.0.1:1
 
 # --- subnet ----------------------------------------------------------------------------------------
-expect_rc 0 "create a subnet" -- "$MERIT" subnet create --plugin matmul --set tempo=10 --set weights_rate_limit=8 \
+expect_rc 0 "create a subnet" -- "$MERIT" subnet create --plugin matmul --set tempo=10 --set weights_rate_limit=20 \
   --set min_allowed_weights=1 -w alice "${PW[@]}" --json
 NETUID=$(outjson "d.get('netuid')")
 [[ $NETUID == 1 ]] && ok "it got netuid 1" || bad "create: $(cat "$WORK/out")"
@@ -122,7 +122,7 @@ expect_rc 1 "an out-of-range override fails on chain" -- \
   || bad "outcome: $(cat "$WORK/out")"
 expect_rc 0 "subnet show" -- "$MERIT" subnet show --netuid 1
 for line in "registration burn (price) *0.1 MERIT" "tempo *10 blocks" "blocks until next epoch" "emission per block" \
-            "weights_rate_limit *8" "max_allowed_validators"; do
+            "weights_rate_limit *20" "max_allowed_validators"; do
   grep -q "$line" "$WORK/out" && ok "subnet show: $line" || bad "subnet show lacks '$line': $(cat "$WORK/out")"
 done
 expect_rc 0 "subnet list" -- "$MERIT" subnet list --json
