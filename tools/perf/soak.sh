@@ -64,7 +64,7 @@ echo "soak: network up (chain $CHAIN_PID, miner $MINER_PID, validator $VALIDATOR
 rc=$?
 # Every process must stop within 10 s of SIGTERM even after the attacks (a node with workers
 # held by long polls cannot).
-for name in chain miner validator; do
+for name in validator miner chain; do
   pid_var=${name^^}_PID
   pid=${!pid_var}
   kill "$pid" 2>/dev/null
