@@ -16,6 +16,10 @@ void set(MinerConfig& c, const std::string& key, const std::string& v, const std
   if (key == "wallet") c.wallet = v;
   else if (key == "hotkey") c.hotkey = v;
   else if (key == "chain_url") c.chainUrl = v;
+  else if (key == "chain") {
+    if (v != "merit" && v != "subtensor") bad(path, "must be merit or subtensor, got '" + v + "'");
+    c.chain = v;
+  }
   else if (key == "netuid") c.netuid = static_cast<std::uint16_t>(parseInteger(v, path, 0, 65535));
   else if (key == "plugin") c.plugin = v;
   else if (key == "bind") c.bind = v;
@@ -42,7 +46,7 @@ void set(MinerConfig& c, const std::string& key, const std::string& v, const std
 }
 
 const std::set<std::string> kScalarKeys = {
-    "wallet", "hotkey", "chain_url", "netuid", "plugin", "bind", "external_ip", "external_port", "curve", "shield",
+    "wallet", "hotkey", "chain_url", "chain", "netuid", "plugin", "bind", "external_ip", "external_port", "curve", "shield",
     "workers", "max_batch_size", "max_batch_wait_ms", "queue_capacity", "rate_per_second",
     "max_connections", "max_connections_per_address", "require_validator_permit", "min_stake", "metrics_port",
     "metrics_host", "auto_register", "log_level", "metagraph_refresh_ms"};

@@ -59,13 +59,14 @@ int main(int argc, char** argv) {
   std::string configPath;
   miner::MinerConfig cli;
   std::vector<std::string> subnetPath;
-  std::optional<std::string> wallet, hotkey, url, plugin, bind, externalIp, logLevel, passwordFile, pluginConfig;
+  std::optional<std::string> wallet, hotkey, url, chain, plugin, bind, externalIp, logLevel, passwordFile, pluginConfig;
   std::optional<int> netuid, externalPort, metricsPort;
   bool curve = false, autoRegister = false;
   app.add_option("-c,--config", configPath, "YAML config (see configs/miner.yaml)");
   app.add_option("-w,--wallet", wallet, "Wallet name");
   app.add_option("-k,--hotkey", hotkey, "Hotkey name");
-  app.add_option("--url", url, "Chain JSON-RPC URL");
+  app.add_option("--url", url, "Chain JSON-RPC URL (ws://... for a subtensor node)");
+  app.add_option("--chain", chain, "Chain backend: merit (the dev chain, default) or subtensor");
   app.add_option("--netuid", netuid, "Subnet");
   app.add_option("--plugin", plugin, "Subnet plugin name or .so path");
   app.add_option("--plugin-config", pluginConfig, "The plugin's config as YAML text (overrides plugin_config)");
@@ -90,6 +91,7 @@ int main(int argc, char** argv) {
   if (wallet) cfg.wallet = *wallet;
   if (hotkey) cfg.hotkey = *hotkey;
   if (url) cfg.chainUrl = *url;
+  if (chain) cfg.chain = *chain;
   if (netuid) cfg.netuid = static_cast<std::uint16_t>(*netuid);
   if (plugin) cfg.plugin = *plugin;
   if (pluginConfig) cfg.pluginConfigYaml = *pluginConfig;

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "merit/crypto/ss58.h"
+#include "merit/rpc/connect.h"
 #include "merit/rpc/reconnect.h"
 #include "merit/util/log.h"
 
@@ -166,15 +167,17 @@ Result<std::unique_ptr<Miner>> Miner::start(MinerConfig config, crypto::PrivateK
   if (config.shield) config.curve = true;  // shield mode is a CurveZMQ mode
   std::unique_ptr<Miner> m(new Miner(std::move(config), std::move(hotkey), owner, std::move(coldkey)));
   const MinerConfig& c = m->m_config;
-  std::string url = c.chainUrl.empty() ? rpc::defaultChainUrl() : c.chainUrl;
+  MERIT_ASSIGN_OR_RETURN(rpc::ChainEndpoint endpoint, rpc::makeEndpoint(c.chain, c.chainUrl));
+  const std::string& url = endpoint.url;
 
   // The chain may not be up yet (or be restarting): wait for it, however long, until stopped.
   rpc::MetagraphCache::Options cacheOptions;
   cacheOptions.minRefreshInterval = c.metagraphRefresh;
   Miner* self = m.get();
   auto connected = rpc::retryChain<bool>(url, Category::kMiner, {}, stop, [&]() -> Result<bool> {
-    MERIT_ASSIGN_OR_RETURN(self->m_client, rpc::ChainClient::connect(url));
-    MERIT_ASSIGN_OR_RETURN(self->m_cache, rpc::MetagraphCache::start(url, c.netuid, cacheOptions));
+    MERIT_ASSIGN_OR_RETURN(self->m_client, rpc::connectChain(endpoint));
+    MERIT_ASSIGN_OR_RETURN(auto own, rpc::connectChain(endpoint));
+    MERIT_ASSIGN_OR_RETURN(self->m_cache, rpc::MetagraphCache::start(std::move(own), c.netuid, cacheOptions));
     return true;
   });
   if (!connected) return fail(connected.error());

@@ -1,14 +1,12 @@
 #include "merit/miner/policy.h"
 
+#include "merit/crypto/hash.h"
+
 namespace merit::miner {
 
 void MetagraphCallerPolicy::update(const rpc::Metagraph& metagraph) {
-  auto table = std::make_shared<std::map<wire::Hotkey, Entry>>();
-  for (const auto& n : metagraph.neurons) {
-    wire::Hotkey key;
-    std::copy(n.hotkeyPublicKey.begin(), n.hotkeyPublicKey.end(), key.begin());
-    (*table)[key] = Entry{n.stake, n.validatorPermit};
-  }
+  auto table = std::make_shared<std::map<crypto::AccountId, Entry>>();
+  for (const auto& n : metagraph.neurons) (*table)[n.hotkey] = Entry{n.stake, n.validatorPermit};
   std::lock_guard lock(m_mutex);
   m_table = std::move(table);
 }
@@ -20,7 +18,7 @@ net::CallerDecision MetagraphCallerPolicy::check(std::uint16_t netuid, const wir
     d.reason = "this miner serves subnet " + std::to_string(m_netuid);
     return d;
   }
-  std::shared_ptr<const std::map<wire::Hotkey, Entry>> table;
+  std::shared_ptr<const std::map<crypto::AccountId, Entry>> table;
   {
     std::lock_guard lock(m_mutex);
     table = m_table;
@@ -29,7 +27,7 @@ net::CallerDecision MetagraphCallerPolicy::check(std::uint16_t netuid, const wir
     d.reason = "metagraph not loaded yet";
     return d;
   }
-  auto it = table->find(caller);
+  auto it = table->find(crypto::blake2b256(caller));
   if (it == table->end()) {
     d.reason = "caller is not registered on subnet " + std::to_string(m_netuid);
     return d;

@@ -12,6 +12,8 @@
 #include "merit/consensus/math.h"
 #include "merit/crypto/ss58.h"
 #include "merit/crypto/wallet.h"
+#include "merit/rpc/metagraph.h"
+#include "merit/substrate/subtensor_chain.h"
 
 #include "chain_util.h"
 #include "commands.h"
@@ -35,8 +37,41 @@ void printHeader(const json& h) {
   }
 }
 
+// `merit chain info` on any backend: what the interface knows (name, genesis, head, runtime).
+int runGenericInfo(rpc::Chain& client, const KeyOptions& o) {
+  auto info = client.info();
+  if (!info) return report(info.error());
+  auto head = client.headNumber();
+  if (!head) return report(head.error());
+  json out = info->extra;
+  out["backend"] = std::string(rpc::chainKindName(client.kind()));
+  out["url"] = client.url();
+  out["chain"] = info->name;
+  out["genesis_hash"] = "0x" + toHex(info->genesisHash);
+  out["dev"] = info->dev;
+  out["block_time_ms"] = info->blockTime.count();
+  out["head"] = *head;
+  if (o.json) {
+    std::printf("%s\n", out.dump(2).c_str());
+    return kExitOk;
+  }
+  std::printf("chain %s (%s backend) at %s\n", info->name.c_str(), std::string(rpc::chainKindName(client.kind())).c_str(),
+              client.url().c_str());
+  std::printf("  genesis          %s\n", out["genesis_hash"].get<std::string>().c_str());
+  std::printf("  block time       %s ms\n", u64s(static_cast<std::uint64_t>(info->blockTime.count())).c_str());
+  std::printf("  head             %s\n", u64s(*head).c_str());
+  std::printf("  development      %s\n", info->dev ? "yes" : "no");
+  for (const auto& [k, v] : info->extra.items()) {
+    std::printf("  %-16s %s\n", k.c_str(), v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
+  }
+  return kExitOk;
+}
+
 int runInfo(const ChainSettings& chain, const KeyOptions& o) {
-  auto client = connectChain(chain.url);
+  auto connected = connectChain(chain);
+  if (!connected) return report(connected.error());
+  if ((*connected)->kind() != rpc::ChainKind::kMerit) return runGenericInfo(**connected, o);
+  auto client = meritOnly(**connected, "chain info");
   if (!client) return report(client.error());
   auto info = (*client)->call("system_info");
   if (!info) return report(info.error());
@@ -48,7 +83,7 @@ int runInfo(const ChainSettings& chain, const KeyOptions& o) {
   if (!health) return report(health.error());
   if (o.json) {
     json out = *info;
-    out["url"] = chain.url;
+    out["url"] = (*client)->url();
     out["head"] = *head;
     out["totals"] = *totals;
     out["mempool"] = health->value("mempool", 0);
@@ -58,7 +93,7 @@ int runInfo(const ChainSettings& chain, const KeyOptions& o) {
     return kExitOk;
   }
   std::printf("chain %s %s at %s\n", field<std::string>(*info, "chain").c_str(),
-              field<std::string>(*info, "version").c_str(), chain.url.c_str());
+              field<std::string>(*info, "version").c_str(), (*client)->url().c_str());
   std::printf("  genesis          %s\n", field<std::string>(*info, "genesis_hash").c_str());
   std::printf("  block time       %s ms\n", u64s(field<std::uint64_t>(*info, "block_time_ms")).c_str());
   std::printf("  head             %s  %s\n", u64s(field<std::uint64_t>(*head, "number")).c_str(),
@@ -80,7 +115,9 @@ int runInfo(const ChainSettings& chain, const KeyOptions& o) {
 }
 
 int runHead(const ChainSettings& chain, const KeyOptions& o) {
-  auto client = connectChain(chain.url);
+  auto connected = connectChain(chain);
+  if (!connected) return report(connected.error());
+  auto client = meritOnly(**connected, "chain head (use `merit chain info`)");
   if (!client) return report(client.error());
   auto head = (*client)->call("chain_getHead");
   if (!head) return report(head.error());
@@ -93,7 +130,9 @@ int runHead(const ChainSettings& chain, const KeyOptions& o) {
 }
 
 int runBlock(const ChainSettings& chain, const KeyOptions& o, std::uint64_t number) {
-  auto client = connectChain(chain.url);
+  auto connected = connectChain(chain);
+  if (!connected) return report(connected.error());
+  auto client = meritOnly(**connected, "chain block");
   if (!client) return report(client.error());
   auto block = (*client)->call("chain_getBlock", json::array({number}));
   if (!block) return report(block.error());
@@ -124,12 +163,11 @@ Result<json> readAccount(const ChainSettings& chain, const KeyOptions& o, const 
     auto pub = coldkeyPublicOf(o);
     if (!pub) return fail(pub.error().withContext("wallet '" + o.wallet + "' (or give an ADDRESS)"));
     addr = crypto::ss58Address(*pub);
-  } else if (auto id = parseAddress(addr, "ADDRESS"); !id) {
-    return fail(id.error());
   }
-  auto client = connectChain(chain.url);
+  MERIT_ASSIGN_OR_RETURN(tx::AccountId id, parseAddress(addr, "ADDRESS"));
+  auto client = connectChain(chain);
   if (!client) return fail(client.error());
-  return (*client)->call("account_get", json::array({addr}));
+  return (*client)->account(id);
 }
 
 int runBalance(const ChainSettings& chain, const KeyOptions& o, const std::string& address) {
@@ -142,7 +180,9 @@ int runBalance(const ChainSettings& chain, const KeyOptions& o, const std::strin
   }
   std::printf("%s\n", addr.c_str());
   std::printf("  free     %s MERIT\n", formatMerit(field<std::uint64_t>(*acc, "free")).c_str());
-  std::printf("  staked   %s MERIT\n", formatMerit(field<std::uint64_t>(*acc, "staked")).c_str());
+  if (acc->contains("staked")) {
+    std::printf("  staked   %s MERIT\n", formatMerit(field<std::uint64_t>(*acc, "staked")).c_str());
+  }
   std::printf("  nonce    %s\n", u64s(field<std::uint64_t>(*acc, "nonce")).c_str());
   return kExitOk;
 }
@@ -156,7 +196,7 @@ int runTransfer(const ChainSettings& chain, const KeyOptions& o, const std::stri
   if (*amount == 0) return report(Error(ErrorCode::kInvalidArgument, "--amount must be more than 0"));
   auto key = unlockColdkeyOf(o);
   if (!key) return report(key.error());
-  auto client = connectChain(chain.url);
+  auto client = connectChain(chain);
   if (!client) return report(client.error());
   auto out = submitCall(**client, *key, tx::Transfer{*dest, *amount}, o);
   if (!out) return report(out.error());
@@ -164,26 +204,22 @@ int runTransfer(const ChainSettings& chain, const KeyOptions& o, const std::stri
 }
 
 // The uid `hotkey` holds on `netuid`, read from the metagraph.
-Result<std::optional<std::uint64_t>> uidOf(rpc::ChainClient& client, std::uint16_t netuid,
-                                           const std::string& hotkey) {
-  MERIT_ASSIGN_OR_RETURN(json mg, client.call("metagraph_get", json::array({netuid})));
-  for (const auto& n : mg.at("neurons")) {
-    if (n.value("hotkey", std::string()) == hotkey)
-      return std::optional<std::uint64_t>(field<std::uint64_t>(n, "uid"));
-  }
+Result<std::optional<std::uint64_t>> uidOf(rpc::Chain& client, std::uint16_t netuid, const tx::AccountId& hotkey) {
+  MERIT_ASSIGN_OR_RETURN(rpc::Metagraph mg, client.metagraph(netuid));
+  if (const auto* n = mg.byHotkey(hotkey)) return std::optional<std::uint64_t>(n->uid);
   return std::optional<std::uint64_t>();
 }
 
 int runRegister(const ChainSettings& chain, const KeyOptions& o, std::uint16_t netuid, bool root) {
   auto hot = hotkeyPublicOf(o);
   if (!hot) return report(hot.error());
-  auto client = connectChain(chain.url);
+  auto client = connectChain(chain);
   if (!client) return report(client.error());
   std::string burnNote;
   if (!root) {
-    auto subnet = (*client)->call("subnet_get", json::array({netuid}));
+    auto subnet = (*client)->subnet(netuid);
     if (!subnet) return report(subnet.error());
-    burnNote = " (burning " + formatMerit(field<std::uint64_t>(*subnet, "burn")) + " MERIT)";
+    if (subnet->contains("burn")) burnNote = " (burning " + formatMerit(field<std::uint64_t>(*subnet, "burn")) + " MERIT)";
   }
   auto key = unlockColdkeyOf(o);
   if (!key) return report(key.error());
@@ -195,7 +231,7 @@ int runRegister(const ChainSettings& chain, const KeyOptions& o, std::uint16_t n
                      (root ? std::string("the root network") : "subnet " + std::to_string(netuid));
   std::string extra;
   if (out->included && out->success) {
-    auto uid = uidOf(**client, root ? 0 : netuid, hotAddr);
+    auto uid = uidOf(**client, root ? 0 : netuid, hot->accountId());
     if (!uid) return report(uid.error());
     if (*uid) {
       out->json["uid"] = **uid;
@@ -219,7 +255,8 @@ Result<tx::AccountId> stakeHotkey(const KeyOptions& o, std::string& shown) {
   return pub.accountId();
 }
 
-int runStake(const ChainSettings& chain, const KeyOptions& o, const std::string& amountText, bool add) {
+int runStake(const ChainSettings& chain, const KeyOptions& o, const std::string& amountText, bool add,
+             std::uint16_t netuid) {
   auto amount = parseMerit(amountText);
   if (!amount) return report(amount.error());
   if (*amount == 0) return report(Error(ErrorCode::kInvalidArgument, "--amount must be more than 0"));
@@ -228,16 +265,17 @@ int runStake(const ChainSettings& chain, const KeyOptions& o, const std::string&
   if (!hotkey) return report(hotkey.error());
   auto key = unlockColdkeyOf(o);
   if (!key) return report(key.error());
-  auto client = connectChain(chain.url);
+  auto client = connectChain(chain);
   if (!client) return report(client.error());
+  if (auto* st = dynamic_cast<substrate::SubtensorChain*>(client->get())) st->setStakeNetuid(netuid == 0 ? 1 : netuid);
   tx::Call call =
       add ? tx::Call(tx::AddStake{*hotkey, *amount}) : tx::Call(tx::RemoveStake{*hotkey, *amount});
   auto out = submitCall(**client, *key, std::move(call), o);
   if (!out) return report(out.error());
   std::string extra;
   if (out->included && out->success) {
-    auto acc = (*client)->call("account_get", json::array({crypto::ss58Encode(*hotkey)}));
-    if (acc) {
+    auto acc = (*client)->account(*hotkey);
+    if (acc && acc->contains("hotkey_stake")) {
       out->json["hotkey_stake"] = field<std::uint64_t>(*acc, "hotkey_stake");
       extra = "; the hotkey now has " + formatMerit(field<std::uint64_t>(*acc, "hotkey_stake")) +
               " MERIT of stake";
@@ -266,9 +304,9 @@ int runStakeShow(const ChainSettings& chain, const KeyOptions& o, const std::str
   if (o.json) {
     json out = {{"coldkey", addr},
                 {"free", acc->at("free")},
-                {"staked", acc->at("staked")},
+                {"staked", acc->value("staked", json(nullptr))},
                 {"stakes", json::array()}};
-    for (const auto& s : acc->at("stakes")) {
+    for (const auto& s : acc->value("stakes", json::array())) {
       json e = s;
       auto it = names.find(field<std::string>(s, "hotkey"));
       if (it != names.end()) e["name"] = it->second;
@@ -278,15 +316,16 @@ int runStakeShow(const ChainSettings& chain, const KeyOptions& o, const std::str
     return kExitOk;
   }
   std::printf("stake of coldkey %s\n", addr.c_str());
-  if (acc->at("stakes").empty()) std::printf("  (none)\n");
-  for (const auto& s : acc->at("stakes")) {
+  const json stakes = acc->value("stakes", json::array());
+  if (stakes.empty()) std::printf("  (none)\n");
+  for (const auto& s : stakes) {
     auto hk = field<std::string>(s, "hotkey");
     auto it = names.find(hk);
     std::printf("  %-50s %-12s %s MERIT\n", hk.c_str(), it == names.end() ? "" : it->second.c_str(),
                 formatMerit(field<std::uint64_t>(s, "amount")).c_str());
   }
   std::printf("  total staked %s MERIT, free %s MERIT\n",
-              formatMerit(field<std::uint64_t>(*acc, "staked")).c_str(),
+              formatMerit(acc->value("staked", std::uint64_t{0})).c_str(),
               formatMerit(field<std::uint64_t>(*acc, "free")).c_str());
   return kExitOk;
 }
@@ -307,7 +346,7 @@ int runRootWeights(const ChainSettings& chain, const KeyOptions& o, const std::s
   if (sum == 0) return report(Error(ErrorCode::kInvalidArgument, "--values are all zero"));
   auto key = loadHotkeyOf(o);
   if (!key) return report(key.error());
-  auto client = connectChain(chain.url);
+  auto client = connectChain(chain);
   if (!client) return report(client.error());
   // Full u16 precision, as the chain stores set_weights rows: the largest weight becomes 65535.
   auto scaled = consensus::vecU16MaxUpscaleToU16(*values);
@@ -338,6 +377,7 @@ void addChainCommands(CLI::App& app, int& exitCode, const ChainSettings& chain) 
   block->add_option("N", *number, "Block number")->required();
   addJsonOpt(block, *o);
   block->callback([&exitCode, &chain, o, number] { exitCode = runBlock(chain, *o, *number); });
+  addSubstrateCommands(*chainCmd, exitCode, chain);
 
   auto* balance = app.add_subcommand(
       "balance", "Free balance, stake and nonce of an address (default: the wallet's coldkey)");
@@ -376,9 +416,10 @@ void addChainCommands(CLI::App& app, int& exitCode, const ChainSettings& chain) 
     auto* ha = cmd->add_option("--hotkey-address", o->hotkeyAddress,
                                "Hotkey SS58 address (e.g. someone else's validator)");
     hk->excludes(ha);
+    cmd->add_option("--netuid", *netuid, "subtensor with per-subnet stake: the subnet to stake on (default 1)");
     addPasswordOpt(cmd, *o);
     addSubmitOpts(cmd, *o);
-    cmd->callback([&exitCode, &chain, o, text2, add] { exitCode = runStake(chain, *o, *text2, add); });
+    cmd->callback([&exitCode, &chain, o, text2, add, netuid] { exitCode = runStake(chain, *o, *text2, add, *netuid); });
   }
   auto* stakeShow =
       stake->add_subcommand("show", "Stake of a coldkey on each hotkey (default: the wallet's)");

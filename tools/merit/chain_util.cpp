@@ -43,20 +43,28 @@ int report(const Error& e) {
   }
 }
 
-Result<std::unique_ptr<rpc::ChainClient>> connectChain(const std::string& url) {
+Result<std::unique_ptr<rpc::Chain>> connectChain(const ChainSettings& chain) {
+  MERIT_ASSIGN_OR_RETURN(rpc::ChainEndpoint endpoint, rpc::makeEndpoint(chain.backend, chain.url));
   rpc::ClientOptions options;
   options.retries = 1;  // a person is waiting: fail fast when the node is not there
-  auto client = rpc::ChainClient::connect(url, options);
+  auto client = rpc::connectChain(endpoint, options);
   if (!client) {
     const Error& e = client.error();
     // Keep the client's message (it names the URL) but make a usage-looking code an unavailable one:
     // an unreachable node is not a bad argument.
-    if (e.code() == ErrorCode::kInvalidArgument && e.message().find("http://") == std::string::npos) {
-      return fail(ErrorCode::kUnavailable, url + ": " + e.message());
+    if (e.code() == ErrorCode::kInvalidArgument && e.message().find(endpoint.url) == std::string::npos) {
+      return fail(ErrorCode::kUnavailable, endpoint.url + ": " + e.message());
     }
     return fail(e);
   }
   return client;
+}
+
+Result<rpc::ChainClient*> meritOnly(rpc::Chain& chain, std::string_view what) {
+  if (auto* c = dynamic_cast<rpc::ChainClient*>(&chain)) return c;
+  return fail(ErrorCode::kInvalidArgument,
+              std::string(what) + " is a merit-chain command; on a " + std::string(rpc::chainKindName(chain.kind())) +
+                  " chain use the metadata-driven `merit chain metadata|call|storage` (docs/SUBTENSOR.md)");
 }
 
 Result<tx::Balance> parseMerit(std::string_view text) {
@@ -184,7 +192,7 @@ Result<crypto::PrivateKey> loadHotkeyOf(const KeyOptions& o) {
   return wallet.loadHotkey(o.hotkey);
 }
 
-Result<SubmitOutcome> submitCall(rpc::ChainClient& client, const crypto::PrivateKey& key, tx::Call call,
+Result<SubmitOutcome> submitCall(rpc::Chain& client, const crypto::PrivateKey& key, tx::Call call,
                                  const KeyOptions& o) {
   SubmitOutcome out;
   auto s = client.submit(key, std::move(call), std::chrono::milliseconds(o.waitMs));

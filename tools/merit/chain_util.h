@@ -17,6 +17,7 @@
 
 #include "merit/crypto/keys.h"
 #include "merit/rpc/client.h"
+#include "merit/rpc/connect.h"
 #include "merit/tx/extrinsic.h"
 #include "merit/util/result.h"
 
@@ -41,7 +42,13 @@ void addJsonOpt(CLI::App* cmd, KeyOptions& o);
 // --json and --wait-ms, for commands that submit an extrinsic.
 void addSubmitOpts(CLI::App* cmd, KeyOptions& o);
 
-Result<std::unique_ptr<rpc::ChainClient>> connectChain(const std::string& url);
+struct ChainSettings;
+// Connects to the chain the global options name (--chain, --url).
+Result<std::unique_ptr<rpc::Chain>> connectChain(const ChainSettings& chain);
+// The merit-chain client behind `chain`, for the commands that only the dev chain has (blocks,
+// totals, subnet creation by plugin, ...); on subtensor a kInvalidArgument error that says so
+// and points to the metadata-driven `merit chain call` / `merit chain storage`.
+Result<rpc::ChainClient*> meritOnly(rpc::Chain& chain, std::string_view what);
 
 // "1.5" -> 1'500'000'000 rao: an exact decimal with at most 9 places, no sign, no exponent, parsed
 // without floating point. Zero is allowed here; callers that need a positive amount check it.
@@ -79,7 +86,7 @@ struct SubmitOutcome {
 // Signs and submits `call`, waiting up to o.waitMs for inclusion. A failed call, a rejection by
 // the mempool and a timeout are outcomes (exit 1, 1 and 3); only a failure to talk to the chain
 // is an error.
-Result<SubmitOutcome> submitCall(rpc::ChainClient& client, const crypto::PrivateKey& key, tx::Call call,
+Result<SubmitOutcome> submitCall(rpc::Chain& client, const crypto::PrivateKey& key, tx::Call call,
                                  const KeyOptions& o);
 // Prints the outcome: JSON on stdout with --json, else "<what>: included in block N" on stdout,
 // or the named error on stderr. `extra` is printed after a successful human line.

@@ -27,12 +27,17 @@ void addWalletCommands(CLI::App& app, int& exitCode);
 
 // Settings every chain command shares (the global options of `merit`).
 struct ChainSettings {
-  std::string url;  // --url: the node's JSON-RPC endpoint
+  std::string url;               // --url: the node's JSON-RPC endpoint (empty: the backend's default)
+  std::string backend = "merit";  // --chain: merit (the dev chain) or subtensor (a Substrate node)
 };
 
 // Adds `merit chain info|head|block`, `balance`, `transfer`, `register`, `stake add|remove|show`
 // and `root register|weights`.
 void addChainCommands(CLI::App& app, int& exitCode, const ChainSettings& chain);
+
+// Adds `merit chain metadata|call|storage` (Substrate runtimes, driven by their metadata) to the
+// `chain` command group.
+void addSubstrateCommands(CLI::App& chainCmd, int& exitCode, const ChainSettings& chain);
 
 // Adds `merit subnet create|list|show|set` and `merit metagraph`.
 void addSubnetCommands(CLI::App& app, int& exitCode, const ChainSettings& chain);

@@ -16,10 +16,14 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", logSpec, "Log levels: LEVEL or LEVEL,category=LEVEL,...")
       ->capture_default_str();
 
-  merit::cli::ChainSettings chain{merit::rpc::defaultChainUrl()};
+  merit::cli::ChainSettings chain;
   app.add_option("--url", chain.url,
-                 "Chain node JSON-RPC URL (default: $MERIT_CHAIN_URL, else http://127.0.0.1:9933)")
-      ->capture_default_str();
+                 "Chain node URL (merit default: $MERIT_CHAIN_URL, else http://127.0.0.1:9933; subtensor "
+                 "default: $MERIT_SUBTENSOR_URL, else ws://127.0.0.1:9944)");
+  app.add_option("--chain", chain.backend,
+                 "Chain backend: merit (the embedded dev chain) or subtensor (a Substrate node, docs/SUBTENSOR.md)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"merit", "subtensor"}));
   // Global options may also follow the sub-command (`merit balance --url ...`).
   app.fallthrough();
 

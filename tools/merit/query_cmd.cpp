@@ -37,7 +37,7 @@ struct QueryOptions {
 int runQuery(const QueryOptions& o, const ChainSettings& chain) {
   auto key = crypto::Wallet(crypto::defaultMeritHome(), o.wallet).loadHotkey(o.hotkey);
   if (!key) return report(key.error());
-  auto client = connectChain(chain.url);
+  auto client = connectChain(chain);
   if (!client) return report(client.error());
   auto mg = rpc::fetchMetagraph(**client, o.netuid);
   if (!mg) return report(mg.error());

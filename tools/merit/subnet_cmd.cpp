@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "merit/crypto/ss58.h"
+#include "merit/rpc/metagraph.h"
+
 
 #include "chain_util.h"
 #include "commands.h"
@@ -54,7 +56,9 @@ int runCreate(const ChainSettings& chain, const KeyOptions& o, const std::string
   }
   auto key = unlockColdkeyOf(o);
   if (!key) return report(key.error());
-  auto client = connectChain(chain.url);
+  auto connected = connectChain(chain);
+  if (!connected) return report(connected.error());
+  auto client = meritOnly(**connected, "subnet create (a subtensor subnet is made with `merit chain call SubtensorModule.register_network ...`)");
   if (!client) return report(client.error());
   auto out = submitCall(**client, *key, tx::CreateSubnet{plugin, version, overrides}, o);
   if (!out) return report(out.error());
@@ -78,10 +82,20 @@ int runCreate(const ChainSettings& chain, const KeyOptions& o, const std::string
   return printOutcome(*out, "create subnet '" + plugin + "'", o.json, extra);
 }
 
+// A field a backend may not have: its value, or "-" (subtensor has no plugin, lock or totals).
+std::string numberOr(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_unsigned() ? u64s(it->get<std::uint64_t>()) : "-";
+}
+std::string meritOr(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_unsigned() ? formatMerit(it->get<std::uint64_t>()) : "-";
+}
+
 int runList(const ChainSettings& chain, const KeyOptions& o) {
-  auto client = connectChain(chain.url);
+  auto client = connectChain(chain);
   if (!client) return report(client.error());
-  auto list = (*client)->call("subnet_list");
+  auto list = (*client)->subnets();
   if (!list) return report(list.error());
   if (o.json) {
     std::printf("%s\n", list->dump(2).c_str());
@@ -90,22 +104,20 @@ int runList(const ChainSettings& chain, const KeyOptions& o) {
   std::printf("%-6s %-16s %-9s %-6s %-10s %-10s %-14s %s\n", "NETUID", "PLUGIN", "N", "TEMPO", "NEXT EPOCH",
               "OWNER", "EMISSION/BLK", "BURN");
   for (const auto& s : *list) {
-    std::string owner = s["owner"].is_string() ? shortAddress(s["owner"].get<std::string>()) : "-";
-    std::string n = u64s(field<std::uint64_t>(s, "n")) + "/" + u64s(field<std::uint64_t>(s, "max_uids"));
-    std::printf("%-6s %-16s %-9s %-6s %-10s %-10s %-14s %s\n",
-                u64s(field<std::uint64_t>(s, "netuid")).c_str(), field<std::string>(s, "plugin").c_str(),
-                n.c_str(), u64s(field<std::uint64_t>(s, "tempo")).c_str(),
-                u64s(field<std::uint64_t>(s, "blocks_until_next_epoch")).c_str(), owner.c_str(),
-                formatMerit(field<std::uint64_t>(s, "emission_per_block")).c_str(),
-                formatMerit(field<std::uint64_t>(s, "burn")).c_str());
+    std::string owner = s.contains("owner") && s["owner"].is_string() ? shortAddress(s["owner"].get<std::string>()) : "-";
+    std::string n = numberOr(s, "n") + "/" + numberOr(s, "max_uids");
+    std::printf("%-6s %-16s %-9s %-6s %-10s %-10s %-14s %s\n", numberOr(s, "netuid").c_str(),
+                s.value("plugin", std::string("-")).c_str(), n.c_str(), numberOr(s, "tempo").c_str(),
+                numberOr(s, "blocks_until_next_epoch").c_str(), owner.c_str(), meritOr(s, "emission_per_block").c_str(),
+                meritOr(s, "burn").c_str());
   }
   return kExitOk;
 }
 
 int runShow(const ChainSettings& chain, const KeyOptions& o, std::uint16_t netuid) {
-  auto client = connectChain(chain.url);
+  auto client = connectChain(chain);
   if (!client) return report(client.error());
-  auto s = (*client)->call("subnet_get", json::array({netuid}));
+  auto s = (*client)->subnet(netuid);
   if (!s) return report(s.error());
   if (o.json) {
     std::printf("%s\n", s->dump(2).c_str());
@@ -114,23 +126,23 @@ int runShow(const ChainSettings& chain, const KeyOptions& o, std::uint16_t netui
   auto row = [](const char* name, const std::string& value) {
     std::printf("  %-34s %s\n", name, value.c_str());
   };
-  std::printf("subnet %u: plugin %s v%s\n", netuid, field<std::string>(*s, "plugin").c_str(),
-              u64s(field<std::uint64_t>(*s, "plugin_version")).c_str());
-  row("owner", (*s)["owner"].is_string() ? (*s)["owner"].get<std::string>() : "-");
-  row("neurons", u64s(field<std::uint64_t>(*s, "n")) + " of " + u64s(field<std::uint64_t>(*s, "max_uids")));
-  row("registration burn (price)", formatMerit(field<std::uint64_t>(*s, "burn")) + " MERIT");
-  row("registrations this interval", u64s(field<std::uint64_t>(*s, "registrations_this_interval")));
-  row("tempo", u64s(field<std::uint64_t>(*s, "tempo")) + " blocks");
-  row("blocks until next epoch", u64s(field<std::uint64_t>(*s, "blocks_until_next_epoch")));
-  row("last epoch at block", u64s(field<std::uint64_t>(*s, "last_epoch_block")));
-  row("emission per block", formatMerit(field<std::uint64_t>(*s, "emission_per_block")) + " MERIT");
-  row("pending emission", formatMerit(field<std::uint64_t>(*s, "pending_emission")) + " MERIT");
-  row("locked", formatMerit(field<std::uint64_t>(*s, "locked")) + " MERIT");
-  row("created at block", u64s(field<std::uint64_t>(*s, "created_block")));
+  std::printf("subnet %u: plugin %s v%s\n", netuid, s->value("plugin", std::string("-")).c_str(),
+              numberOr(*s, "plugin_version").c_str());
+  row("owner", s->contains("owner") && (*s)["owner"].is_string() ? (*s)["owner"].get<std::string>() : "-");
+  row("neurons", numberOr(*s, "n") + " of " + numberOr(*s, "max_uids"));
+  row("registration burn (price)", meritOr(*s, "burn") + " MERIT");
+  row("registrations this interval", numberOr(*s, "registrations_this_interval"));
+  row("tempo", numberOr(*s, "tempo") + " blocks");
+  row("blocks until next epoch", numberOr(*s, "blocks_until_next_epoch"));
+  row("last epoch at block", numberOr(*s, "last_epoch_block"));
+  row("emission per block", meritOr(*s, "emission_per_block") + " MERIT");
+  row("pending emission", meritOr(*s, "pending_emission") + " MERIT");
+  row("locked", meritOr(*s, "locked") + " MERIT");
+  row("created at block", numberOr(*s, "created_block"));
   std::printf("hyperparameters:\n");
   for (const auto& [name, value] : s->at("hyperparameters").items()) {
     std::string v = value.dump();
-    if (name == "min_burn" || name == "max_burn")
+    if ((name == "min_burn" || name == "max_burn") && value.is_number_unsigned())
       v += " rao (" + formatMerit(value.get<std::uint64_t>()) + " MERIT)";
     row(name.c_str(), v);
   }
@@ -143,7 +155,9 @@ int runSet(const ChainSettings& chain, const KeyOptions& o, std::uint16_t netuid
   if (!setting) return report(setting.error());
   auto key = unlockColdkeyOf(o);
   if (!key) return report(key.error());
-  auto client = connectChain(chain.url);
+  auto connected = connectChain(chain);
+  if (!connected) return report(connected.error());
+  auto client = meritOnly(**connected, "subnet set (on subtensor, hyperparameters are set with AdminUtils calls through `merit chain call`)");
   if (!client) return report(client.error());
   auto out = submitCall(**client, *key, tx::SetHyperparameter{netuid, setting->first, setting->second}, o);
   if (!out) return report(out.error());
@@ -156,8 +170,50 @@ std::string axonText(const json& a) {
   return field<std::string>(a, "ip") + ":" + u64s(field<std::uint64_t>(a, "port"));
 }
 
+// `merit metagraph` on any backend, from the interface's Metagraph.
+int runGenericMetagraph(rpc::Chain& client, const KeyOptions& o, std::uint16_t netuid) {
+  auto mg = client.metagraph(netuid);
+  if (!mg) return report(mg.error());
+  if (o.json) {
+    json out = {{"netuid", netuid}, {"block", mg->block}, {"tempo", mg->tempo},
+                {"blocks_until_next_epoch", mg->blocksUntilNextEpoch}, {"hyperparameters", mg->hyperparameters},
+                {"neurons", json::array()}};
+    for (const auto& n : mg->neurons) {
+      json axon = nullptr;
+      if (n.axon) axon = {{"ip", n.axon->ip}, {"port", n.axon->port}, {"protocol", n.axon->protocol}};
+      out["neurons"].push_back({{"uid", n.uid}, {"hotkey", crypto::ss58Encode(n.hotkey)},
+                                {"coldkey", crypto::ss58Encode(n.coldkey)}, {"stake", n.stake}, {"active", n.active},
+                                {"validator_permit", n.validatorPermit}, {"consensus", n.consensus},
+                                {"incentive", n.incentive}, {"dividends", n.dividends},
+                                {"validator_trust", n.validatorTrust}, {"emission", n.emission},
+                                {"last_update", n.lastUpdate}, {"block_at_registration", n.blockAtRegistration},
+                                {"axon", axon}});
+    }
+    std::printf("%s\n", out.dump(2).c_str());
+    return kExitOk;
+  }
+  std::printf("subnet %u at block %s: %zu uids, tempo %s, next epoch in %s blocks\n", netuid, u64s(mg->block).c_str(),
+              mg->neurons.size(), u64s(mg->tempo).c_str(), u64s(mg->blocksUntilNextEpoch).c_str());
+  std::printf("%-5s %-11s %14s %-6s %-9s %-9s %-9s %-9s %14s %-21s %s\n", "UID", "HOTKEY", "STAKE", "PERMIT",
+              "CONSENSUS", "INCENTIVE", "DIVIDENDS", "VTRUST", "EMISSION", "AXON", "UPDATED");
+  for (const auto& n : mg->neurons) {
+    std::string axon = n.axon ? n.axon->ip + ":" + std::to_string(n.axon->port) : "-";
+    std::printf("%-5u %-11s %14s %-6s %-9s %-9s %-9s %-9s %14s %-21s %s\n", n.uid,
+                shortAddress(crypto::ss58Encode(n.hotkey)).c_str(), formatMerit(n.stake).c_str(),
+                n.validatorPermit ? "yes" : "no", formatProportion(n.consensus).c_str(),
+                formatProportion(n.incentive).c_str(), formatProportion(n.dividends).c_str(),
+                formatProportion(n.validatorTrust).c_str(), formatMerit(n.emission).c_str(), axon.c_str(),
+                u64s(n.lastUpdate).c_str());
+  }
+  std::printf("(stake and emission in the chain's token, 1e9 rao each; AXON: meritnet axons only)\n");
+  return kExitOk;
+}
+
 int runMetagraph(const ChainSettings& chain, const KeyOptions& o, std::uint16_t netuid, bool withWeights) {
-  auto client = connectChain(chain.url);
+  auto connected = connectChain(chain);
+  if (!connected) return report(connected.error());
+  if ((*connected)->kind() != rpc::ChainKind::kMerit) return runGenericMetagraph(**connected, o, netuid);
+  auto client = meritOnly(**connected, "metagraph");
   if (!client) return report(client.error());
   auto mg = (*client)->call("metagraph_get", json::array({netuid, withWeights, withWeights}));
   if (!mg) return report(mg.error());

@@ -53,7 +53,7 @@ struct PreparedWeights {
 
 // Parses and checks the lists, reads the subnet (its version key, tempo and reveal period) and
 // max-upscales the values.
-Result<PreparedWeights> prepare(rpc::ChainClient& client, const WeightsInput& in) {
+Result<PreparedWeights> prepare(rpc::Chain& client, const WeightsInput& in) {
   PreparedWeights p;
   MERIT_ASSIGN_OR_RETURN(p.uids, parseU16List(in.uids, "--uids"));
   MERIT_ASSIGN_OR_RETURN(auto values, parseU16List(in.values, "--values"));
@@ -65,10 +65,10 @@ Result<PreparedWeights> prepare(rpc::ChainClient& client, const WeightsInput& in
   for (auto v : values) sum += v;
   if (sum == 0) return fail(ErrorCode::kInvalidArgument, "--values are all zero");
   p.values = consensus::vecU16MaxUpscaleToU16(values);
-  MERIT_ASSIGN_OR_RETURN(json subnet, client.call("subnet_get", json::array({in.netuid})));
+  MERIT_ASSIGN_OR_RETURN(json subnet, client.subnet(in.netuid));
   const json& h = subnet.at("hyperparameters");
   p.tempo = field<std::uint64_t>(h, "tempo");
-  p.revealPeriod = field<std::uint64_t>(h, "reveal_period_epochs");
+  p.revealPeriod = h.value("reveal_period_epochs", std::uint64_t{1});
   if (in.versionKey.empty()) {
     p.versionKey = field<std::uint64_t>(h, "weights_version_key");
   } else {
@@ -118,13 +118,13 @@ Result<void> saveCommits(const std::filesystem::path& path, const json& j) {
 // What setting or committing weights needs: the hotkey, a chain connection and the checked row.
 struct WeightsSession {
   crypto::PrivateKey key;
-  std::unique_ptr<rpc::ChainClient> client;
+  std::unique_ptr<rpc::Chain> client;
   PreparedWeights prepared;
 };
 
 Result<WeightsSession> openWeightsSession(const ChainSettings& chain, const KeyOptions& o, const WeightsInput& in) {
   MERIT_ASSIGN_OR_RETURN(auto key, loadHotkeyOf(o));
-  MERIT_ASSIGN_OR_RETURN(auto client, connectChain(chain.url));
+  MERIT_ASSIGN_OR_RETURN(auto client, connectChain(chain));
   MERIT_ASSIGN_OR_RETURN(auto prepared, prepare(*client, in));
   return WeightsSession{std::move(key), std::move(client), std::move(prepared)};
 }
@@ -210,7 +210,7 @@ int runReveal(const ChainSettings& chain, const KeyOptions& o, const WeightsInpu
                                                   std::to_string(in.netuid) + " (looked in " + path.string() +
                                                   ")"));
   }
-  auto client = connectChain(chain.url);
+  auto client = connectChain(chain);
   if (!client) return report(client.error());
   auto head = (*client)->headNumber();
   if (!head) return report(head.error());
@@ -219,7 +219,7 @@ int runReveal(const ChainSettings& chain, const KeyOptions& o, const WeightsInpu
   // when all are, the newest, and the chain says why.
   std::size_t pick = commits.size();
   std::uint64_t nextEpoch = 0;
-  auto subnet = (*client)->call("subnet_get", json::array({in.netuid}));
+  auto subnet = (*client)->subnet(in.netuid);
   if (!subnet) return report(subnet.error());
   std::uint64_t tempo = field<std::uint64_t>(subnet->at("hyperparameters"), "tempo");
   nextEpoch = epochIndex(*head + 1, in.netuid, tempo);
@@ -239,10 +239,18 @@ int runReveal(const ChainSettings& chain, const KeyOptions& o, const WeightsInpu
         std::printf("waiting for block %s (now at %s)\n", u64s(from - 1).c_str(), u64s(*head).c_str());
       while (*head + 1 < from) {
         // The chain refuses waits for blocks far ahead of its head: wait in steps.
-        auto h = (*client)->call("chain_waitForBlock", json::array({std::min(from - 1, *head + 64), 60'000}),
-                                 std::chrono::milliseconds(60'000));
-        if (!h) return report(h.error());
-        *head = field<std::uint64_t>(*h, "number");
+        if (auto* merit = dynamic_cast<rpc::ChainClient*>(client->get())) {
+          auto h = merit->call("chain_waitForBlock", json::array({std::min(from - 1, *head + 64), 60'000}),
+                               std::chrono::milliseconds(60'000));
+          if (!h) return report(h.error());
+          *head = field<std::uint64_t>(*h, "number");
+        } else {
+          // No long poll on a Substrate node: look at the head once a second.
+          std::this_thread::sleep_for(std::chrono::seconds(1));
+          auto h = (*client)->headNumber();
+          if (!h) return report(h.error());
+          *head = *h;
+        }
       }
     }
   }
@@ -263,7 +271,9 @@ int runReveal(const ChainSettings& chain, const KeyOptions& o, const WeightsInpu
 }
 
 int runShow(const ChainSettings& chain, const KeyOptions& o, std::uint16_t netuid) {
-  auto client = connectChain(chain.url);
+  auto connected = connectChain(chain);
+  if (!connected) return report(connected.error());
+  auto client = meritOnly(**connected, "weights show (on subtensor: `merit chain storage SubtensorModule.Weights NETUID UID`)");
   if (!client) return report(client.error());
   auto mg = (*client)->call("metagraph_get", json::array({netuid, true, false}));
   if (!mg) return report(mg.error());

@@ -17,6 +17,10 @@ void set(ValidatorFileConfig& c, const std::string& key, const std::string& v, c
   else if (key == "plugin") c.plugin = v;
   else if (key == "log_level") c.logLevel = v;
   else if (key == "chain_url") l.chainUrl = v;
+  else if (key == "chain") {
+    if (v != "merit" && v != "subtensor") bad(path, "must be merit or subtensor, got '" + v + "'");
+    l.chain = v;
+  }
   else if (key == "netuid") l.netuid = static_cast<std::uint16_t>(parseInteger(v, path, 0, 65535));
   else if (key == "sample_size") l.sampleSize = parseInteger(v, path, 1, 4096);
   else if (key == "step_interval_ms") l.stepInterval = std::chrono::milliseconds(parseInteger(v, path, 1, 3'600'000));
@@ -40,7 +44,7 @@ void set(ValidatorFileConfig& c, const std::string& key, const std::string& v, c
 }
 
 const std::set<std::string> kKeys = {"wallet",           "hotkey",         "plugin",           "log_level",
-                                     "chain_url",        "netuid",         "sample_size",      "step_interval_ms",
+                                     "chain_url", "chain",        "netuid",         "sample_size",      "step_interval_ms",
                                      "query_timeout_ms", "auth_mode",      "ema_alpha",        "latency_weight",
                                      "sharpen",          "weights_interval_blocks", "validator_stake_limit", "state_file",
                                      "metrics_host",     "metrics_port",   "max_consecutive_unmeasured"};

@@ -49,12 +49,13 @@ int main(int argc, char** argv) {
   CLI::App app{"merit-validator: query, score and weight a meritnet subnet's miners"};
   std::string configPath;
   std::vector<std::string> subnetPath;
-  std::optional<std::string> wallet, hotkey, url, plugin, pluginConfig, stateFile, logLevel;
+  std::optional<std::string> wallet, hotkey, url, chain, plugin, pluginConfig, stateFile, logLevel;
   std::optional<int> netuid, metricsPort;
   app.add_option("-c,--config", configPath, "YAML config (see configs/validator.yaml)");
   app.add_option("-w,--wallet", wallet, "Wallet name");
   app.add_option("-k,--hotkey", hotkey, "Hotkey name");
-  app.add_option("--url", url, "Chain JSON-RPC URL");
+  app.add_option("--url", url, "Chain JSON-RPC URL (ws://... for a subtensor node)");
+  app.add_option("--chain", chain, "Chain backend: merit (the dev chain, default) or subtensor");
   app.add_option("--netuid", netuid, "Subnet");
   app.add_option("--plugin", plugin, "Subnet plugin name or .so path");
   app.add_option("--plugin-config", pluginConfig, "The plugin's config as YAML text");
@@ -74,6 +75,7 @@ int main(int argc, char** argv) {
   if (wallet) cfg.wallet = *wallet;
   if (hotkey) cfg.hotkey = *hotkey;
   if (url) cfg.loop.chainUrl = *url;
+  if (chain) cfg.loop.chain = *chain;
   if (netuid) cfg.loop.netuid = static_cast<std::uint16_t>(*netuid);
   if (plugin) cfg.plugin = *plugin;
   if (pluginConfig) cfg.pluginConfigYaml = *pluginConfig;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "merit/crypto/ss58.h"
+#include "merit/rpc/connect.h"
 #include "merit/rpc/reconnect.h"
 #include "merit/util/ip_address.h"
 #include "merit/util/log.h"
@@ -26,12 +27,14 @@ Result<std::unique_ptr<Validator>> Validator::start(ValidatorConfig config, cryp
                                                     std::unique_ptr<Task> task, const std::atomic<bool>* stop) {
   std::unique_ptr<Validator> v(new Validator(std::move(config), std::move(hotkey), std::move(task)));
   const auto& c = v->m_config;
-  std::string url = c.chainUrl.empty() ? rpc::defaultChainUrl() : c.chainUrl;
+  MERIT_ASSIGN_OR_RETURN(rpc::ChainEndpoint endpoint, rpc::makeEndpoint(c.chain, c.chainUrl));
+  const std::string& url = endpoint.url;
   // The chain may not be up yet (or be restarting): wait for it, however long, until stopped.
   Validator* self = v.get();
   auto connected = rpc::retryChain<bool>(url, Category::kValidator, {}, stop, [&]() -> Result<bool> {
-    MERIT_ASSIGN_OR_RETURN(self->m_client, rpc::ChainClient::connect(url));
-    MERIT_ASSIGN_OR_RETURN(self->m_cache, rpc::MetagraphCache::start(url, c.netuid));
+    MERIT_ASSIGN_OR_RETURN(self->m_client, rpc::connectChain(endpoint));
+    MERIT_ASSIGN_OR_RETURN(auto own, rpc::connectChain(endpoint));
+    MERIT_ASSIGN_OR_RETURN(self->m_cache, rpc::MetagraphCache::start(std::move(own), c.netuid, rpc::MetagraphCache::Options{}));
     return true;
   });
   if (!connected) return fail(connected.error());

@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include "merit/crypto/ss58.h"
+#include "merit/rpc/metagraph.h"
 #include "merit/util/backoff.h"
 
 namespace merit::rpc {
@@ -104,6 +105,34 @@ Result<std::uint64_t> ChainClient::headNumber() {
   }
   return head["number"].get<std::uint64_t>();
 }
+
+Result<ChainInfo> ChainClient::info() {
+  MERIT_ASSIGN_OR_RETURN(json j, call("system_info"));
+  if (!j.is_object()) return fail(ErrorCode::kUnavailable, m_url + ": malformed system_info reply");
+  ChainInfo info;
+  info.name = j.value("chain", std::string("merit"));
+  info.dev = j.value("dev", false) == true;
+  if (j.contains("block_time_ms") && j["block_time_ms"].is_number_unsigned()) {
+    info.blockTime = std::chrono::milliseconds(j["block_time_ms"].get<std::uint64_t>());
+  }
+  if (j.contains("feed_endpoint") && j["feed_endpoint"].is_string()) info.feedEndpoint = j["feed_endpoint"].get<std::string>();
+  info.genesisHash = m_genesis;
+  info.extra = j;
+  return info;
+}
+
+Result<Metagraph> ChainClient::metagraph(tx::NetUid netuid) {
+  MERIT_ASSIGN_OR_RETURN(json j, call("metagraph_get", json::array({netuid, false, false})));
+  return parseMetagraph(j);
+}
+
+Result<json> ChainClient::account(const tx::AccountId& account) {
+  return call("account_get", json::array({crypto::ss58Encode(account)}));
+}
+
+Result<json> ChainClient::subnets() { return call("subnet_list"); }
+
+Result<json> ChainClient::subnet(tx::NetUid netuid) { return call("subnet_get", json::array({netuid})); }
 
 Result<std::uint64_t> ChainClient::nextNonce(const tx::AccountId& account) {
   MERIT_ASSIGN_OR_RETURN(json acc, call("account_get", json::array({crypto::ss58Encode(account)})));

@@ -114,31 +114,34 @@ Result<Metagraph> parseMetagraph(const json& j) {
   }
 }
 
-Result<Metagraph> fetchMetagraph(ChainClient& client, tx::NetUid netuid) {
-  MERIT_ASSIGN_OR_RETURN(json j, client.call("metagraph_get", json::array({netuid, false, false})));
-  return parseMetagraph(j);
-}
+Result<Metagraph> fetchMetagraph(Chain& client, tx::NetUid netuid) { return client.metagraph(netuid); }
 
-MetagraphCache::MetagraphCache(std::unique_ptr<ChainClient> client, tx::NetUid netuid, Options options)
+MetagraphCache::MetagraphCache(std::unique_ptr<Chain> client, tx::NetUid netuid, Options options)
     : m_client(std::move(client)), m_netuid(netuid), m_options(options) {}
 
 Result<std::unique_ptr<MetagraphCache>> MetagraphCache::start(const std::string& url, tx::NetUid netuid,
                                                               Options options) {
   MERIT_ASSIGN_OR_RETURN(auto client, ChainClient::connect(url, options.client));
-  MERIT_ASSIGN_OR_RETURN(json info, client->call("system_info"));
-  std::string feed = info.contains("feed_endpoint") && info["feed_endpoint"].is_string()
-                         ? info["feed_endpoint"].get<std::string>()
-                         : std::string();
+  return start(std::move(client), netuid, options);
+}
+
+Result<std::unique_ptr<MetagraphCache>> MetagraphCache::start(std::unique_ptr<Chain> client, tx::NetUid netuid,
+                                                              Options options) {
+  MERIT_ASSIGN_OR_RETURN(ChainInfo info, client->info());
   MERIT_ASSIGN_OR_RETURN(Metagraph first, fetchMetagraph(*client, netuid));
+  std::string url = client->url();
   std::unique_ptr<MetagraphCache> cache(new MetagraphCache(std::move(client), netuid, options));
   cache->m_url = url;
-  cache->m_devChain = info.is_object() && info.value("dev", false) == true;
-  if (info.is_object() && info.contains("block_time_ms") && info["block_time_ms"].is_number_unsigned()) {
-    cache->m_blockTime = std::chrono::milliseconds(info["block_time_ms"].get<std::uint64_t>());
+  cache->m_devChain = info.dev;
+  cache->m_blockTime = info.blockTime;
+  // Without a feed the head is polled once per block time; a long block time (12 s on a
+  // Substrate chain) is polled every second so a new block is seen within a second of it.
+  if (info.feedEndpoint.empty() && cache->m_blockTime > std::chrono::milliseconds(1000)) {
+    cache->m_pollEvery = std::chrono::milliseconds(1000);
   }
   cache->m_current = std::make_shared<const Metagraph>(std::move(first));
   cache->m_lastNewBlockMs = nowMs();
-  cache->m_thread = std::thread([c = cache.get(), feed] { c->run(feed); });
+  cache->m_thread = std::thread([c = cache.get(), feed = info.feedEndpoint] { c->run(feed); });
   return cache;
 }
 
@@ -189,7 +192,9 @@ void MetagraphCache::run(std::string feedEndpoint) {
       sub = nullptr;
     }
   }
-  const auto blockTime = m_blockTime.count() > 0 ? m_blockTime : std::chrono::milliseconds(1000);
+  const auto blockTime = m_pollEvery.count() > 0  ? m_pollEvery
+                         : m_blockTime.count() > 0 ? m_blockTime
+                                                   : std::chrono::milliseconds(1000);
   // How long the feed may be silent before the head is polled over RPC (see Options).
   const auto silence = sub != nullptr ? std::max(m_options.pollInterval, 3 * blockTime)
                                       : std::max(blockTime, std::chrono::milliseconds(100));

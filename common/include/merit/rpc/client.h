@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "merit/crypto/keys.h"
+#include "merit/rpc/chain.h"
 #include "merit/tx/extrinsic.h"
 #include "merit/util/result.h"
 
@@ -36,25 +37,15 @@ struct ClientOptions {
   std::uint64_t mortality = 64;               // extrinsics are valid for this many blocks
 };
 
-// The outcome of a submitted extrinsic.
-struct Submission {
-  crypto::Hash256 hash{};
-  bool included = false;     // false: still pending when the wait ended
-  std::uint64_t block = 0;
-  std::uint32_t index = 0;
-  bool success = false;
-  std::string error;         // the named error of a failed call, or why it was dropped
-  std::string detail;
-};
-
 // The default chain URL: $MERIT_CHAIN_URL, else http://127.0.0.1:9933.
 std::string defaultChainUrl();
 
-class ChainClient {
+// The `merit` backend of the chain-client interface: merit-chain's JSON-RPC over HTTP.
+class ChainClient final : public Chain {
  public:
   // Connects and reads system_info (the genesis hash extrinsics are signed for).
   static Result<std::unique_ptr<ChainClient>> connect(const std::string& url, ClientOptions options = {});
-  ~ChainClient();
+  ~ChainClient() override;
   ChainClient(const ChainClient&) = delete;
   ChainClient& operator=(const ChainClient&) = delete;
 
@@ -65,13 +56,22 @@ class ChainClient {
                               std::chrono::milliseconds extraTimeout = std::chrono::milliseconds(0));
 
   const crypto::Hash256& genesisHash() const { return m_genesis; }
-  Result<std::uint64_t> headNumber();
+
+  // Chain.
+  ChainKind kind() const override { return ChainKind::kMerit; }
+  const std::string& url() const override { return m_url; }
+  Result<ChainInfo> info() override;
+  Result<std::uint64_t> headNumber() override;
+  Result<Metagraph> metagraph(tx::NetUid netuid) override;
+  Result<nlohmann::json> account(const tx::AccountId& account) override;
+  Result<nlohmann::json> subnets() override;
+  Result<nlohmann::json> subnet(tx::NetUid netuid) override;
 
   // Signs `call` with `key` and submits it; waits up to `wait` for inclusion (0 = do not wait).
   // Rejection by the mempool is an error (its message starts with the rejection's name);
   // inclusion with a failed call is a Submission with success = false and the named error.
   Result<Submission> submit(const crypto::PrivateKey& key, tx::Call call,
-                            std::chrono::milliseconds wait = std::chrono::milliseconds(30'000));
+                            std::chrono::milliseconds wait = std::chrono::milliseconds(30'000)) override;
 
  private:
   ChainClient(std::string url, ClientOptions options);

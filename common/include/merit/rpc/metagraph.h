@@ -60,7 +60,7 @@ struct Metagraph {
 
 // Parses metagraph_get's result; malformed input is kInvalidArgument naming the field.
 Result<Metagraph> parseMetagraph(const nlohmann::json& j);
-Result<Metagraph> fetchMetagraph(ChainClient& client, tx::NetUid netuid);
+Result<Metagraph> fetchMetagraph(Chain& client, tx::NetUid netuid);
 
 class MetagraphCache {
  public:
@@ -83,6 +83,10 @@ class MetagraphCache {
   // wait), subscribes to the block feed announced in system_info, and refreshes on new blocks
   // in the background.
   static Result<std::unique_ptr<MetagraphCache>> start(const std::string& url, tx::NetUid netuid, Options options);
+  // The same on any chain backend: `chain` becomes the cache's own (used only by its thread).
+  // Without a block feed (subtensor) the head is polled every min(block time, 1 s).
+  static Result<std::unique_ptr<MetagraphCache>> start(std::unique_ptr<Chain> chain, tx::NetUid netuid,
+                                                       Options options);
   static Result<std::unique_ptr<MetagraphCache>> start(const std::string& url, tx::NetUid netuid) {
     return start(url, netuid, Options{});
   }
@@ -94,9 +98,9 @@ class MetagraphCache {
   std::uint64_t refreshCount() const { return m_refreshes.load(); }
   // True when no new block has been seen for staleAfter (the chain or the link is down).
   bool stale() const;
-  // system_info's "dev" (the node runs a development preset; absent = false), read at start.
+  // The chain's "dev" flag (a development preset; absent = false), read at start.
   bool devChain() const { return m_devChain; }
-  // system_info's block_time_ms, read at start (0 if the node did not say).
+  // The chain's block time, read at start (0 if the node did not say).
   std::chrono::milliseconds blockTime() const { return m_blockTime; }
   // metagraph_get calls made by the background thread, and head polls (the fallback).
   std::uint64_t fetches() const { return m_fetches.load(); }
@@ -104,12 +108,12 @@ class MetagraphCache {
   void stop();
 
  private:
-  MetagraphCache(std::unique_ptr<ChainClient> client, tx::NetUid netuid, Options options);
+  MetagraphCache(std::unique_ptr<Chain> client, tx::NetUid netuid, Options options);
   void run(std::string feedEndpoint);
   // Fetches and publishes the metagraph; false (with the error in `why`) when the chain failed.
   bool refresh(std::string& why);
 
-  std::unique_ptr<ChainClient> m_client;  // used only by the background thread after start
+  std::unique_ptr<Chain> m_client;  // used only by the background thread after start
   tx::NetUid m_netuid;
   Options m_options;
   mutable std::mutex m_mutex;  // guards m_current
@@ -120,6 +124,7 @@ class MetagraphCache {
   std::atomic<std::uint64_t> m_headPolls{0};
   bool m_devChain = false;                   // set before the thread starts
   std::chrono::milliseconds m_blockTime{0};  // set before the thread starts
+  std::chrono::milliseconds m_pollEvery{0};  // head poll interval without a feed (0 = block time)
   std::string m_url;
   std::atomic<bool> m_running{true};
   std::thread m_thread;

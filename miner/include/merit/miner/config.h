@@ -18,6 +18,9 @@ struct MinerConfig {
   std::string wallet = "default";
   std::string hotkey = "default";
   std::string chainUrl;  // empty: $MERIT_CHAIN_URL or http://127.0.0.1:9933
+  // The chain backend: "merit" (the embedded dev chain, merit-chain) or "subtensor" (a Substrate
+  // node running a subtensor runtime; chain_url is then its ws:// endpoint). docs/SUBTENSOR.md.
+  std::string chain = "merit";
   std::uint16_t netuid = 1;
 
   std::string plugin;            // subnet plugin name (file libmerit_subnet_<name>.so) or path

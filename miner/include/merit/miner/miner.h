@@ -67,7 +67,7 @@ class Miner {
   crypto::PrivateKey m_hotkey;
   crypto::PublicKey m_owner;  // the wallet's coldkey (public)
   ColdkeyLoader m_coldkey;
-  std::unique_ptr<rpc::ChainClient> m_client;
+  std::unique_ptr<rpc::Chain> m_client;
   std::unique_ptr<rpc::MetagraphCache> m_cache;
   std::shared_ptr<MetagraphCallerPolicy> m_policy;
   std::shared_ptr<net::ShieldAllowlist> m_shield;  // shield mode only

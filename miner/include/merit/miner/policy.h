@@ -2,6 +2,9 @@
 // netuid may call, optionally only those holding a validator permit and a minimum stake. Queue
 // priority is the caller's stake.
 //
+// Callers are looked up by account id (BLAKE2b-256 of the public key the caller signs with), which
+// is what every chain stores: merit-chain also keeps public keys, a subtensor chain only ids.
+//
 // Thread-safety: check() runs on the axon's I/O thread; update() may run on any other thread.
 // The lookup table is replaced whole under a mutex, so check() never sees a half-built table.
 #pragma once
@@ -37,7 +40,7 @@ class MetagraphCallerPolicy final : public net::CallerPolicy {
   const std::uint16_t m_netuid;
   const PolicyOptions m_options;
   mutable std::mutex m_mutex;
-  std::shared_ptr<const std::map<wire::Hotkey, Entry>> m_table;  // guarded by m_mutex
+  std::shared_ptr<const std::map<crypto::AccountId, Entry>> m_table;  // guarded by m_mutex
 };
 
 }  // namespace merit::miner

@@ -45,6 +45,7 @@ class Task {
 
 struct ValidatorConfig {
   std::string chainUrl;  // empty: $MERIT_CHAIN_URL or http://127.0.0.1:9933
+  std::string chain = "merit";  // the chain backend: "merit" or "subtensor" (docs/SUBTENSOR.md)
   std::uint16_t netuid = 1;
   std::size_t sampleSize = 50;
   std::chrono::milliseconds stepInterval{2000};
@@ -109,7 +110,7 @@ class Validator {
   ValidatorConfig m_config;
   crypto::PrivateKey m_hotkey;
   std::unique_ptr<Task> m_task;
-  std::unique_ptr<rpc::ChainClient> m_client;
+  std::unique_ptr<rpc::Chain> m_client;
   std::unique_ptr<rpc::MetagraphCache> m_cache;
   std::unique_ptr<net::Dendrite> m_dendrite;
   std::unique_ptr<WeightSetter> m_setter;

@@ -34,7 +34,7 @@ struct WeightPolicy {
 
 class WeightSetter {
  public:
-  WeightSetter(rpc::ChainClient& client, const crypto::PrivateKey& hotkey, std::uint16_t netuid, WeightPolicy policy)
+  WeightSetter(rpc::Chain& client, const crypto::PrivateKey& hotkey, std::uint16_t netuid, WeightPolicy policy)
       : m_client(client), m_hotkey(hotkey), m_netuid(netuid), m_policy(policy) {}
 
   // One decision per call, on the latest metagraph: reveal a due commit, or set/commit new
@@ -47,7 +47,7 @@ class WeightSetter {
  private:
   WeightOutcome submit(tx::Call call, WeightOutcome::Kind success, std::uint64_t head);
 
-  rpc::ChainClient& m_client;
+  rpc::Chain& m_client;
   const crypto::PrivateKey& m_hotkey;
   const std::uint16_t m_netuid;
   const WeightPolicy m_policy;
