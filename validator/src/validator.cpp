@@ -20,7 +20,56 @@ Validator::Validator(ValidatorConfig config, crypto::PrivateKey hotkey, std::uni
     : m_config(std::move(config)), m_hotkey(std::move(hotkey)), m_task(std::move(task)) {}
 
 Validator::~Validator() {
+  {
+    std::lock_guard lock(m_weightsMutex);
+    m_weightsStop = true;
+  }
+  m_weightsCv.notify_all();
+  if (m_weightsThread.joinable()) m_weightsThread.join();
   if (m_cache) m_cache->stop();
+}
+
+ValidatorState Validator::state() const {
+  std::lock_guard lock(m_stateMutex);
+  return m_state;
+}
+
+void Validator::postWeights(std::shared_ptr<const rpc::Metagraph> mg, std::vector<double> scores) {
+  {
+    std::lock_guard lock(m_weightsMutex);
+    if (m_weightsBusy) return;  // a submission is under way: it will look again when done
+    m_weightsMetagraph = std::move(mg);
+    m_weightsScores = std::move(scores);
+  }
+  m_weightsCv.notify_all();
+}
+
+void Validator::weightsLoop() {
+  while (true) {
+    std::shared_ptr<const rpc::Metagraph> mg;
+    std::vector<double> scores;
+    {
+      std::unique_lock lock(m_weightsMutex);
+      m_weightsCv.wait(lock, [&] { return m_weightsStop || m_weightsMetagraph != nullptr; });
+      if (m_weightsStop) return;
+      mg = std::move(m_weightsMetagraph);
+      m_weightsMetagraph = nullptr;
+      scores = std::move(m_weightsScores);
+      m_weightsBusy = true;
+    }
+    // The setter reads and updates only the commit part of the state; work on a copy so the
+    // query loop can save the state meanwhile.
+    ValidatorState s = state();
+    WeightOutcome out = m_setter->step(*mg, scores, s);
+    {
+      std::lock_guard lock(m_stateMutex);
+      m_state.pendingCommits = std::move(s.pendingCommits);
+      m_state.lastWeightsBlock = s.lastWeightsBlock;
+    }
+    std::lock_guard lock(m_weightsMutex);
+    m_weightsBusy = false;
+    if (out.kind != WeightOutcome::Kind::kNotDue || !m_weightsDone) m_weightsDone = std::move(out);
+  }
 }
 
 Result<std::unique_ptr<Validator>> Validator::start(ValidatorConfig config, crypto::PrivateKey hotkey,
@@ -73,6 +122,7 @@ Result<std::unique_ptr<Validator>> Validator::start(ValidatorConfig config, cryp
                          net::Dendrite::create(crypto::PrivateKey::fromBytes(v->m_hotkey.revealSecret()).value(), dc,
                                                std::make_shared<SystemClock>()));
   v->m_setter = std::make_unique<WeightSetter>(*v->m_client, v->m_hotkey, c.netuid, c.weights);
+  v->m_weightsThread = std::thread([self] { self->weightsLoop(); });
   std::uint64_t seed = c.seed;
   if (seed == 0) seed = std::random_device{}();
   v->m_sampler = std::make_unique<MinerSampler>(seed);
@@ -195,13 +245,23 @@ Result<StepReport> Validator::step() {
     }
   }
 
-  m_state.scores = m_scores.entries();
-  m_state.steps += 1;
-  report.weights = m_setter->step(*mg, m_scores.scores(), m_state);
+  {
+    std::lock_guard lock(m_stateMutex);
+    m_state.scores = m_scores.entries();
+    m_state.steps += 1;
+  }
+  postWeights(mg, m_scores.scores());
+  {
+    std::lock_guard lock(m_weightsMutex);
+    if (m_weightsDone) {
+      report.weights = std::move(*m_weightsDone);
+      m_weightsDone.reset();
+    }
+  }
   if (const auto* self = mg->byHotkey(me)) {
     std::uint64_t limit = mg->hyperparameters.value("weights_rate_limit", std::uint64_t{0});
     std::uint64_t interval = m_config.weights.minIntervalBlocks > 0 ? m_config.weights.minIntervalBlocks : mg->tempo;
-    report.nextWeightsBlock = std::max(self->lastUpdate + limit, m_state.lastWeightsBlock + interval);
+    report.nextWeightsBlock = std::max(self->lastUpdate + limit, state().lastWeightsBlock + interval);
   }
   MERIT_LOG_INFO(Category::kValidator, "{}", formatStep(report));
   ++m_weightOutcomes[static_cast<std::size_t>(report.weights.kind)];
@@ -214,7 +274,7 @@ Result<StepReport> Validator::step() {
     MERIT_LOG_WARN(Category::kValidator, "weights not set: {} {}", report.weights.error, report.weights.detail);
   }
   if (!m_config.stateFile.empty()) {
-    if (auto saved = saveState(m_config.stateFile, m_state); !saved) {
+    if (auto saved = saveState(m_config.stateFile, state()); !saved) {
       MERIT_LOG_ERROR(Category::kValidator, "cannot save state: {}", saved.error().message());
     }
   }

@@ -362,7 +362,7 @@ Result<Bytes> SubstrateClient::signedExtrinsic(const crypto::PrivateKey& key, By
   } else {
     p.eraBlockHash = m_genesis;
   }
-  return signExtrinsic(*md, key, call, p);
+  return buildSignedExtrinsic(*md, call, p, key);
 }
 
 Result<json> SubstrateClient::queryFee(ByteView extrinsic) {

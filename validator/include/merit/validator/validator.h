@@ -8,6 +8,9 @@
 
 #include <array>
 #include <atomic>
+#include <thread>
+#include <optional>
+#include <condition_variable>
 #include <mutex>
 #include <chrono>
 #include <cstdint>
@@ -102,10 +105,17 @@ class Validator {
   int metricsPort() const { return m_metricsServer ? m_metricsServer->port() : -1; }
   // /metrics text: scores per uid, query latency, weight submissions by outcome, validator trust.
   std::string renderMetrics() const;
-  const ValidatorState& state() const { return m_state; }
+  // A copy: the weights thread updates the commit part of the state.
+  ValidatorState state() const;
 
  private:
   Validator(ValidatorConfig config, crypto::PrivateKey hotkey, std::unique_ptr<Task> task);
+  // Weights are submitted by their own thread: a submission waits for inclusion (seconds on a
+  // Substrate chain, longer when the node is slow or gone), and the query loop must not wait
+  // with it. step() hands the newest metagraph and scores over and reports the outcome of the
+  // last finished submission.
+  void weightsLoop();
+  void postWeights(std::shared_ptr<const rpc::Metagraph> mg, std::vector<double> scores);
 
   ValidatorConfig m_config;
   crypto::PrivateKey m_hotkey;
@@ -116,7 +126,16 @@ class Validator {
   std::unique_ptr<WeightSetter> m_setter;
   std::unique_ptr<MinerSampler> m_sampler;
   ScoreBoard m_scores;
+  mutable std::mutex m_stateMutex;  // guards m_state (the weights thread writes its commit part)
   ValidatorState m_state;
+  std::mutex m_weightsMutex;  // guards the hand-over below
+  std::condition_variable m_weightsCv;
+  std::shared_ptr<const rpc::Metagraph> m_weightsMetagraph;  // the newest job; null: none waiting
+  std::vector<double> m_weightsScores;
+  std::optional<WeightOutcome> m_weightsDone;  // the last finished outcome, not yet reported
+  bool m_weightsBusy = false;
+  bool m_weightsStop = false;
+  std::thread m_weightsThread;
   // Consecutive unmeasured results per uid, with the hotkey they were for (step()'s thread).
   std::map<std::uint16_t, std::pair<crypto::AccountId, std::uint32_t>> m_unmeasured;
   std::atomic<bool> m_stop{false};

@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# End to end on a real subtensor runtime under Chopsticks, through meritnet's own binaries: the
+# `merit` CLI creates a subnet and registers a validator and three miners (ECDSA keys) with
+# burned_register, merit-miner serves the hash plugin (honest, slow, wrong), merit-validator queries
+# them over ZeroMQ and sets weights on chain, and the chain's own epoch runs.
+#   spec200: the runtime's real Yuma epoch must pay the honest miner more incentive than the slow
+#            one and the slow one more than the faulty one.
+#   spec218: its epoch is a mock (no incentive); the weights on chain must rank the miners, and
+#            the validator uses commit-reveal (commit, then reveal an epoch later).
+# Both: a refused call is reported by its runtime error name (SettingWeightsTooFast), and a
+# killed and restarted node is survived by the miners and the validator.
+#
+# Chopsticks' dev RPCs are used only for what a fresh genesis lacks or the runtime refuses on
+# loopback: funding the keys (System.Account), making our ECDSA owner key the sudo key
+# (Sudo.Key), the axon records for 127.0.0.1 (serve_axon refuses non-global addresses with
+# InvalidIpAddress, as the real network does), and producing blocks (dev_newBlock).
+#
+# Usage: e2e_test.sh MERIT MERIT_MINER MERIT_VALIDATOR SUBNET_DIR spec200|spec218
+set -uo pipefail
+
+MERIT=$1 MINER=$2 VALIDATOR=$3 SUBNETS=$4 SPEC=$5
+source "$(dirname "$0")/lib.sh"
+sub_require
+sub_init "subtensor-e2e-$SPEC"
+
+"$MERIT" wallet create -w owner -k validator --kdf interactive --json > "$WORK/owner.json" || bad "create wallet"
+for k in honest slow faulty; do "$MERIT" wallet new-hotkey -w owner -k $k > /dev/null || bad "hotkey $k"; done
+"$MERIT" wallet show -w owner --json > "$WORK/wallet.json"
+OWNER=$(json "$WORK/owner.json" "d['coldkey']['ss58Address']")
+addr() { json "$WORK/wallet.json" "[h['ss58Address'] for h in d['hotkeys'] if h['name'] == '$1'][0]"; }
+V=$(addr validator) HONEST=$(addr honest) SLOW=$(addr slow) FAULTY=$(addr faulty)
+
+sub_start "$SPEC" || { bad "Chopsticks did not start"; finish; }
+ok "Chopsticks runs $SPEC at $SUB_WS"
+M=("$MERIT" --chain subtensor --url "$SUB_WS")
+
+# Dev setup: funds for the coldkey and for the hotkeys' fees, and our owner key as sudo.
+for a in "$OWNER" "$V" "$HONEST" "$SLOW" "$FAULTY"; do
+  sub_tool setup fund "$a" 100000000000000 > /dev/null || bad "fund $a"
+done
+sub_tool setup sudo-key "$OWNER" > /dev/null && ok "dev: funded the keys, the owner coldkey is sudo" || bad "sudo-key"
+
+"${M[@]}" chain info --json > "$WORK/info.json" && ok "chain info: $(json "$WORK/info.json" "d['spec_name']") spec $(json "$WORK/info.json" "d['spec_version']")" \
+  || bad "chain info"
+"${M[@]}" balance "$OWNER" --json > "$WORK/balance.json" && [[ $(json "$WORK/balance.json" "d['free']") -gt 0 ]] \
+  && ok "balance of the ECDSA owner account read from System.Account" || bad "balance: $(cat "$WORK/balance.json")"
+
+call() { "${M[@]}" chain call "$@" -w owner --json > "$WORK/call.json" 2> "$WORK/call.err"; }
+sudo_call() { call --sudo "$@"; }
+
+# The subnet.
+if [[ $SPEC == spec218 ]]; then
+  sudo_call AdminUtils.sudo_set_network_rate_limit rate_limit=0 || bad "network rate limit: $(cat "$WORK/call.err")"
+  call SubtensorModule.register_network hotkey="$V" mechid=1
+else
+  call SubtensorModule.register_network hotkey="$V"
+fi
+NETUID=$(json "$WORK/call.json" "[e['fields'] for e in d['events'] if e['name'] == 'NetworkAdded'][0]" 2>/dev/null \
+  | python3 -c "import sys, ast; f = ast.literal_eval(sys.stdin.read()); print(f[0] if isinstance(f, list) else list(f.values())[0])")
+[[ -n $NETUID ]] && ok "register_network through merit chain call: netuid $NETUID" \
+  || { bad "register_network: $(cat "$WORK/call.err" "$WORK/call.json")"; finish; }
+for setting in "sudo_set_target_registrations_per_interval netuid=$NETUID target_registrations_per_interval=10" \
+  "sudo_set_weights_set_rate_limit netuid=$NETUID weights_set_rate_limit=0" \
+  "sudo_set_tempo netuid=$NETUID tempo=10"; do
+  read -r name args <<< "$setting"
+  # shellcheck disable=SC2086
+  sudo_call "AdminUtils.$name" $args && ok "sudo $name" || bad "sudo $name: $(cat "$WORK/call.err" "$WORK/call.json")"
+done
+
+for k in honest slow faulty; do
+  "${M[@]}" register --netuid "$NETUID" -w owner -k $k --json > "$WORK/reg.json" 2> "$WORK/reg.err" \
+    && ok "burned_register $k: uid $(json "$WORK/reg.json" "d.get('uid')")" || bad "register $k: $(cat "$WORK/reg.err" "$WORK/reg.json")"
+done
+if [[ $SPEC == spec218 ]]; then
+  "${M[@]}" stake add --netuid "$NETUID" --amount 1000 -w owner -k validator > "$WORK/stake.out" 2>&1 \
+    && ok "stake added to the validator" || bad "stake: $(cat "$WORK/stake.out")"
+fi
+"${M[@]}" subnet show --netuid "$NETUID" --json > "$WORK/subnet.json" \
+  && [[ $(json "$WORK/subnet.json" "d['hyperparameters']['tempo']") -eq 10 ]] \
+  && ok "subnet show: tempo 10 and $(json "$WORK/subnet.json" "len(d['hyperparameters'])") hyperparameters" \
+  || bad "subnet show: $(head -c 400 "$WORK/subnet.json")"
+
+# Blocks: Chopsticks builds one per extrinsic; epochs need empty ones too.
+( while true; do sub_new_blocks 1 > /dev/null 2>&1; sleep 0.4; done ) &
+PIDS+=($!)
+
+# Axon records for loopback (the runtime refuses 127.0.0.1 in serve_axon), protocol 77: meritnet.
+port_of() { python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"; }
+declare -A PORT
+for k in honest slow faulty; do
+  PORT[$k]=$(port_of)
+  sub_tool setup set-axon "$NETUID" "$(addr $k)" 127.0.0.1 "${PORT[$k]}" 77 > /dev/null || bad "set-axon $k"
+done
+ok "dev: axon records for the three miners on 127.0.0.1"
+
+start_miner() {
+  local k=$1 cfg=$2
+  "$MINER" --chain subtensor --url "$SUB_WS" -w owner -k "$k" --netuid "$NETUID" --plugin hash --subnet-path "$SUBNETS" \
+    --bind "tcp://127.0.0.1:${PORT[$k]}" --external-ip 127.0.0.1 --plugin-config "$cfg" --log-level info \
+    > "$WORK/$k.out" 2>> "$WORK/$k.err" &
+  PIDS+=($!)
+  printf -v "PID_$k" '%s' "$!"
+}
+start_miner honest '{}'
+start_miner slow '{faults: {delay_ms: 600}}'
+start_miner faulty '{faults: {wrong_rate: 1.0}}'
+for k in honest slow faulty; do
+  wait_ready "$WORK/$k.out" 600 && ok "$k miner serving (public key committed on chain)" || bad "$k miner: $(tail -3 "$WORK/$k.err")"
+done
+
+MERIT_VALIDATOR_STEP_INTERVAL_MS=500 MERIT_VALIDATOR_QUERY_TIMEOUT_MS=3000 MERIT_VALIDATOR_EMA_ALPHA=0.3 \
+  "$VALIDATOR" --chain subtensor --url "$SUB_WS" -w owner -k validator --netuid "$NETUID" --plugin hash \
+  --subnet-path "$SUBNETS" --state-file "$WORK/validator.json" --log-level info \
+  > "$WORK/validator.out" 2>> "$WORK/validator.err" &
+VPID=$!
+PIDS+=($VPID)
+wait_ready "$WORK/validator.out" 600 && ok "validator running" || bad "validator: $(tail -3 "$WORK/validator.err")"
+
+uid_of() { json "$WORK/mg.json" "[n['uid'] for n in d['neurons'] if n['hotkey'] == '$1'][0]"; }
+weights_row() { "${M[@]}" chain storage SubtensorModule.Weights "$NETUID" 0 --json; }
+
+if [[ $SPEC == spec200 ]]; then
+  # The chain's own Yuma epoch pays by the validator's weights.
+  paid=0
+  for _ in $(seq 240); do
+    "${M[@]}" metagraph --netuid "$NETUID" --json > "$WORK/mg.json" 2>/dev/null || { sleep 0.5; continue; }
+    python3 - "$WORK/mg.json" "$HONEST" "$SLOW" "$FAULTY" <<'PY' && { paid=1; break; }
+import json, sys
+d = json.load(open(sys.argv[1]))
+inc = {n["hotkey"]: n["incentive"] for n in d["neurons"]}
+h, s, f = (inc.get(a, 0) for a in sys.argv[2:5])
+sys.exit(0 if h > s > f else 1)
+PY
+    sleep 0.5
+  done
+  [[ $paid -eq 1 ]] && ok "the runtime's Yuma epoch paid incentive honest > slow > faulty: $(python3 -c "
+import json,sys; d=json.load(open(sys.argv[1])); print([(n['uid'], n['incentive']) for n in d['neurons']])" "$WORK/mg.json")" \
+    || bad "no incentive ordering: $(head -c 1200 "$WORK/mg.json"); validator: $(tail -5 "$WORK/validator.err")"
+else
+  # Commit-reveal: the validator commits a hash, then reveals it an epoch later.
+  sudo_call AdminUtils.sudo_set_commit_reveal_weights_enabled netuid="$NETUID" enabled=true \
+    && ok "sudo: commit-reveal on" || bad "commit-reveal on: $(cat "$WORK/call.err" "$WORK/call.json")"
+  ranked=0
+  for _ in $(seq 240); do
+    "${M[@]}" metagraph --netuid "$NETUID" --json > "$WORK/mg.json" 2>/dev/null
+    weights_row > "$WORK/weights.json" 2>/dev/null
+    if grep -q "weights revealed" "$WORK/validator.err" && python3 - "$WORK/weights.json" "$WORK/mg.json" "$HONEST" "$SLOW" "$FAULTY" <<'PY'; then ranked=1; break; fi
+import json, sys
+w = json.load(open(sys.argv[1]))
+mg = json.load(open(sys.argv[2]))
+uid = {n["hotkey"]: n["uid"] for n in mg["neurons"]}
+row = dict((int(u), int(v)) for u, v in w)
+h, s, f = (row.get(uid[a], 0) for a in sys.argv[3:6])
+sys.exit(0 if h > s > f else 1)
+PY
+    sleep 0.5
+  done
+  [[ $ranked -eq 1 ]] && ok "weights committed, revealed and stored on chain: honest > slow > faulty ($(cat "$WORK/weights.json" | tr -d ' \n'))" \
+    || bad "no revealed weights ranking the miners: $(cat "$WORK/weights.json" 2>/dev/null); validator: $(grep -E 'weights|error' "$WORK/validator.err" | tail -5)"
+  grep -q "weights committed" "$WORK/validator.err" && ok "the validator committed before revealing" || bad "no commit in the validator log"
+fi
+grep -q "SettingWeightsTooFast" "$WORK/validator.err" && bad "the validator hit SettingWeightsTooFast" || ok "the validator kept to the rate limit"
+
+# A refused call is named by the runtime's error.
+sudo_call AdminUtils.sudo_set_weights_set_rate_limit netuid="$NETUID" weights_set_rate_limit=1000 || bad "rate limit 1000"
+if [[ $SPEC == spec218 ]]; then
+  sudo_call AdminUtils.sudo_set_commit_reveal_weights_enabled netuid="$NETUID" enabled=false || bad "commit-reveal off"
+fi
+out=""
+for _ in 1 2; do
+  "${M[@]}" weights set --netuid "$NETUID" --uids "$(uid_of "$HONEST")" --values 1 -w owner -k validator --json \
+    > "$WORK/wset.json" 2> "$WORK/wset.err"
+  rc=$?
+  out="$(cat "$WORK/wset.json" "$WORK/wset.err")"
+  [[ $rc -eq 1 ]] && break
+done
+[[ $rc -eq 1 ]] && grep -q "SettingWeightsTooFast" <<< "$out" \
+  && ok "a second weights set within the rate limit fails with SettingWeightsTooFast" || bad "weights too fast (exit $rc): $out"
+sudo_call AdminUtils.sudo_set_weights_set_rate_limit netuid="$NETUID" weights_set_rate_limit=0 || bad "rate limit 0"
+
+# Kill and restart the node: the miners and the validator survive and carry on.
+before=$(grep -c "weights set\|weights revealed\|weights committed" "$WORK/validator.err")
+sub_stop
+sleep 3
+sub_restart || bad "Chopsticks did not restart"
+ok "Chopsticks killed and restarted on port $SUB_PORT"
+survived=0
+for _ in $(seq 120); do
+  after=$(grep -c "weights set\|weights revealed\|weights committed" "$WORK/validator.err")
+  [[ $after -gt $before ]] && { survived=1; break; }
+  sleep 0.5
+done
+for k in honest slow faulty; do
+  pid_var=PID_$k
+  kill -0 "${!pid_var}" 2>/dev/null && ok "$k miner still running after the node restart" || bad "$k miner died: $(tail -3 "$WORK/$k.err")"
+done
+kill -0 "$VPID" 2>/dev/null && [[ $survived -eq 1 ]] && ok "the validator set weights again after the node restart" \
+  || bad "validator after restart: $(tail -5 "$WORK/validator.err")"
+
+finish
