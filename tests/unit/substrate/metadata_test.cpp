@@ -15,7 +15,7 @@ using testing::loadFixture;
 
 TEST_CASE("both runtimes' metadata decodes as v14 and v15") {
   for (const char* name : kFixtureNames) {
-    CAPTURE(name);
+    CAPTURE(std::string(name));
     const Metadata& m = fixtureMetadata(name);
     bool v15 = std::string(name).find("version_15") != std::string::npos;
     CHECK(m.version() == (v15 ? 15 : 14));
@@ -44,7 +44,7 @@ TEST_CASE("v14 and v15 of one runtime agree") {
 
 TEST_CASE("SubtensorModule calls, errors, storage and constants by name") {
   for (const char* name : kFixtureNames) {
-    CAPTURE(name);
+    CAPTURE(std::string(name));
     const Metadata& m = fixtureMetadata(name);
     const Pallet* st = m.pallet("SubtensorModule");
     REQUIRE(st != nullptr);
