@@ -98,7 +98,7 @@ std::string ss58Encode(const AccountId& account, std::uint16_t prefix) {
   return base58Encode(data);
 }
 
-Result<AccountId> ss58Decode(std::string_view address, std::uint16_t expectedPrefix) {
+Result<Ss58Decoded> ss58DecodeAnyPrefix(std::string_view address) {
   auto decoded = base58Decode(address);
   if (!decoded) return fail(decoded.error().withContext("invalid SS58 address"));
   const Bytes& data = *decoded;
@@ -129,13 +129,19 @@ Result<AccountId> ss58Decode(std::string_view address, std::uint16_t expectedPre
   if (!std::equal(sum.begin(), sum.end(), data.end() - kChecksumSize)) {
     return fail(ErrorCode::kInvalidArgument, "invalid SS58 address: bad checksum (mistyped?)");
   }
-  if (prefix != expectedPrefix) {
-    return fail(ErrorCode::kInvalidArgument, "SS58 address has network prefix " + std::to_string(prefix) +
+  Ss58Decoded out;
+  out.prefix = prefix;
+  std::copy(body.begin() + static_cast<std::ptrdiff_t>(prefixLen), body.end(), out.account.begin());
+  return out;
+}
+
+Result<AccountId> ss58Decode(std::string_view address, std::uint16_t expectedPrefix) {
+  MERIT_ASSIGN_OR_RETURN(Ss58Decoded d, ss58DecodeAnyPrefix(address));
+  if (d.prefix != expectedPrefix) {
+    return fail(ErrorCode::kInvalidArgument, "SS58 address has network prefix " + std::to_string(d.prefix) +
                                                  ", expected " + std::to_string(expectedPrefix));
   }
-  AccountId account;
-  std::copy(body.begin() + prefixLen, body.end(), account.begin());
-  return account;
+  return d.account;
 }
 
 }  // namespace merit::crypto

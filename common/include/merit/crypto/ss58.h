@@ -27,4 +27,12 @@ inline std::string ss58Address(const PublicKey& key) { return ss58Encode(key.acc
 // message: not base58, wrong length, bad checksum, a prefix other than `expectedPrefix`.
 Result<AccountId> ss58Decode(std::string_view address, std::uint16_t expectedPrefix = kSs58Prefix);
 
+// Decodes an address of any network prefix (42 generic Substrate, Bittensor's, ...), with the
+// same checks as ss58Decode except the prefix, which it returns.
+struct Ss58Decoded {
+  AccountId account{};
+  std::uint16_t prefix = 0;
+};
+Result<Ss58Decoded> ss58DecodeAnyPrefix(std::string_view address);
+
 }  // namespace merit::crypto
