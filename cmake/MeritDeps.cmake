@@ -44,6 +44,9 @@ find_package(cppzmq CONFIG REQUIRED)          # cppzmq-dev, libzmq3-dev (target 
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET GLOBAL cpp-httplib)  # libcpp-httplib-dev
 pkg_check_modules(ZMQ REQUIRED IMPORTED_TARGET GLOBAL libzmq)  # libzmq3-dev (C API: block feed)
 find_package(yaml-cpp CONFIG REQUIRED)                         # libyaml-cpp-dev (configs)
+# Boost.Beast/Asio, header-only: the Substrate JSON-RPC transport (one .cpp in merit_substrate).
+find_package(Boost 1.74 REQUIRED)                              # libboost-dev (target Boost::headers)
+find_package(Threads REQUIRED)
 
 # Model serving (merit_serving): libtorch-dev; TORCH_LIBRARIES / TORCH_CXX_FLAGS. Debian's
 # libtorch uses OpenBLAS through libopenblas0-pthread (scripts/install-deps).
