@@ -9,6 +9,7 @@
 #include "merit/substrate/events.h"
 #include "merit/substrate/extrinsic.h"
 #include "merit/substrate/hashing.h"
+#include "merit/substrate/storage.h"
 #include "merit/substrate/value.h"
 #include "merit/util/log.h"
 
@@ -51,44 +52,6 @@ Result<std::uint64_t> hexNumber(const json& j) {
   return v;
 }
 
-// Splits the key JSON of a map into one value per hasher: a single-hasher map takes the value
-// itself (or a one-element array); a multi-hasher map an array.
-Result<std::vector<std::pair<TypeId, json>>> keyParts(const Metadata& md, const StorageEntry& e, const json& keys) {
-  std::vector<std::pair<TypeId, json>> parts;
-  if (!e.isMap || !e.keyType) {
-    if (!(keys.is_null() || (keys.is_array() && keys.empty()))) {
-      return fail(ErrorCode::kInvalidArgument, e.name + " is a plain storage value and takes no keys");
-    }
-    return parts;
-  }
-  std::vector<TypeId> types;
-  if (e.hashers.size() == 1) {
-    types.push_back(*e.keyType);
-  } else {
-    const TypeInfo* t = md.registry().get(*e.keyType);
-    const auto* tuple = t != nullptr ? std::get_if<TupleDef>(&t->def) : nullptr;
-    if (tuple == nullptr || tuple->types.size() != e.hashers.size()) {
-      return fail(ErrorCode::kCorruption, e.name + ": key type does not match its " +
-                                              std::to_string(e.hashers.size()) + " hashers");
-    }
-    types = tuple->types;
-  }
-  json list = keys.is_array() ? keys : json::array({keys});
-  if (e.hashers.size() == 1 && keys.is_array() && keys.size() != 1) {
-    // An array may itself be the key value (a tuple or sequence key): take it whole.
-    const TypeInfo* t = md.registry().get(types[0]);
-    bool arrayKey = t != nullptr && (std::holds_alternative<TupleDef>(t->def) || std::holds_alternative<SequenceDef>(t->def) ||
-                                     std::holds_alternative<ArrayDef>(t->def));
-    if (arrayKey && !keys.empty()) list = json::array({keys});
-  }
-  if (list.size() > types.size()) {
-    return fail(ErrorCode::kInvalidArgument, e.name + " takes at most " + std::to_string(types.size()) + " keys, got " +
-                                                 std::to_string(list.size()));
-  }
-  for (std::size_t i = 0; i < list.size(); ++i) parts.emplace_back(types[i], list[i]);
-  return parts;
-}
-
 }  // namespace
 
 SubstrateClient::SubstrateClient(std::string url, SubstrateOptions options)
@@ -108,6 +71,13 @@ Result<std::unique_ptr<SubstrateClient>> SubstrateClient::connect(const std::str
   if ((*batch)[1] && (*batch)[1]->is_string()) c->m_chainName = (*batch)[1]->get<std::string>();
   if ((*batch)[2] && (*batch)[2]->is_string()) c->m_chainType = (*batch)[2]->get<std::string>();
   MERIT_TRY(c->loadRuntime());
+  // Extrinsics are signed for the hash the runtime itself holds for block 0. On a node that is
+  // chain_getBlockHash(0); a node that made up its own first block (a fork tool) may answer
+  // otherwise, and the runtime's System.BlockHash(0) is the one CheckGenesis compares with.
+  if (auto stored = c->storage("System", "BlockHash", json::array({0})); stored && stored->is_string()) {
+    auto h = hashFromJson(*stored, "System.BlockHash(0)");
+    if (h && *h != crypto::Hash256{}) c->m_genesis = *h;
+  }
   return c;
 }
 
@@ -170,35 +140,12 @@ Result<crypto::Hash256> SubstrateClient::headHash() {
 }
 
 Result<Bytes> SubstrateClient::storageKey(std::string_view pallet, std::string_view item, const json& keys) const {
-  auto md = metadata();
-  const StorageEntry* e = md->storage(pallet, item);
-  if (e == nullptr) {
-    return fail(ErrorCode::kNotFound, "no storage " + std::string(pallet) + "." + std::string(item) + " in this runtime");
-  }
-  const Pallet* p = md->pallet(pallet);
-  Bytes key = storagePrefix(p->storagePrefix.empty() ? p->name : p->storagePrefix, e->name);
-  MERIT_ASSIGN_OR_RETURN(auto parts, keyParts(*md, *e, keys));
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    auto encoded = encodeValue(md->registry(), parts[i].first, parts[i].second);
-    if (!encoded) {
-      return fail(ErrorCode::kInvalidArgument, std::string(pallet) + "." + std::string(item) + " key " +
-                                                   std::to_string(i) + ": " + encoded.error().message());
-    }
-    append(key, hashKey(e->hashers[i], *encoded));
-  }
-  return key;
+  return substrate::storageKey(*metadata(), pallet, item, keys);
 }
 
 Result<json> SubstrateClient::decodeStorageValue(std::string_view pallet, std::string_view item, ByteView raw) const {
-  auto md = metadata();
-  const StorageEntry* e = md->storage(pallet, item);
-  if (e == nullptr) {
-    return fail(ErrorCode::kNotFound, "no storage " + std::string(pallet) + "." + std::string(item) + " in this runtime");
-  }
-  ScaleReader r(raw);
-  auto v = decodeValue(md->registry(), e->valueType, r);
-  if (!v) return fail(ErrorCode::kCorruption, std::string(pallet) + "." + std::string(item) + ": " + v.error().message());
-  return v;
+  Bytes copy(raw.begin(), raw.end());
+  return substrate::decodeStorageValue(*metadata(), pallet, item, &copy);
 }
 
 Result<json> SubstrateClient::storage(std::string_view pallet, std::string_view item, const json& keys,
@@ -250,15 +197,8 @@ Result<std::vector<json>> SubstrateClient::storageMany(const std::vector<Storage
   std::vector<json> out;
   out.reserve(queries.size());
   for (std::size_t i = 0; i < queries.size(); ++i) {
-    const StorageEntry* e = md->storage(queries[i].pallet, queries[i].item);
-    if (!raws[i]) {
-      if (e->modifier == StorageModifier::kOptional) {
-        out.emplace_back(nullptr);
-        continue;
-      }
-      raws[i] = e->defaultValue;
-    }
-    MERIT_ASSIGN_OR_RETURN(json v, decodeStorageValue(queries[i].pallet, queries[i].item, *raws[i]));
+    MERIT_ASSIGN_OR_RETURN(json v, substrate::decodeStorageValue(*md, queries[i].pallet, queries[i].item,
+                                                                 raws[i] ? &*raws[i] : nullptr));
     out.push_back(std::move(v));
   }
   return out;
@@ -312,22 +252,9 @@ Result<Bytes> SubstrateClient::stateCall(std::string_view method, ByteView args,
 Result<json> SubstrateClient::runtimeApi(std::string_view api, std::string_view method, const json& args,
                                          std::optional<crypto::Hash256> at) {
   auto md = metadata();
-  const RuntimeApiMethod* m = md->runtimeApiMethod(api, method);
-  if (m == nullptr) {
-    return fail(ErrorCode::kNotFound, "no runtime API " + std::string(api) + "_" + std::string(method) +
-                                          " in this runtime's metadata (v" + std::to_string(md->version()) + ")");
-  }
-  ScaleWriter w;
-  for (const auto& in : m->inputs) {
-    const json* v = nullptr;
-    if (args.is_object() && args.contains(in.name)) v = &args.at(in.name);
-    if (v == nullptr) return fail(ErrorCode::kInvalidArgument, std::string(method) + ": missing argument '" + in.name + "'");
-    MERIT_ASSIGN_OR_RETURN(Bytes b, encodeValue(md->registry(), in.type, *v));
-    w.raw(b);
-  }
-  MERIT_ASSIGN_OR_RETURN(Bytes raw, stateCall(std::string(api) + "_" + std::string(method), w.data(), at));
-  ScaleReader r(raw);
-  return decodeValue(md->registry(), m->output, r);
+  MERIT_ASSIGN_OR_RETURN(RuntimeApiCall call, encodeRuntimeApiCall(*md, api, method, args));
+  MERIT_ASSIGN_OR_RETURN(Bytes raw, stateCall(call.method, call.args, at));
+  return decodeRuntimeApiResult(*md, api, method, raw);
 }
 
 Result<Bytes> SubstrateClient::encodeCall(std::string_view pallet, std::string_view call, const json& args) const {
@@ -369,26 +296,16 @@ Result<json> SubstrateClient::queryFee(ByteView extrinsic) {
   return m_rpc->call("payment_queryInfo", json::array({hex0x(extrinsic)}));
 }
 
-Result<std::vector<BlockEvent>> SubstrateClient::events(const crypto::Hash256& blockHash) {
+Result<std::vector<EventRecord>> SubstrateClient::events(const crypto::Hash256& blockHash) {
   MERIT_ASSIGN_OR_RETURN(Bytes key, storageKey("System", "Events", json::array()));
   MERIT_ASSIGN_OR_RETURN(json raw, m_rpc->call("state_getStorage", json::array({hex0x(key), hex0x(blockHash)})));
-  std::vector<BlockEvent> out;
+  std::vector<EventRecord> out;
   if (raw.is_null()) return out;
   MERIT_ASSIGN_OR_RETURN(Bytes bytes, fromHex0x(raw.get<std::string>()));
-  auto md = metadata();
-  MERIT_ASSIGN_OR_RETURN(auto records, decodeEvents(*md, bytes));
-  for (auto& r : records) {
-    BlockEvent e;
-    e.extrinsicIndex = r.extrinsicIndex;
-    e.pallet = std::move(r.pallet);
-    e.name = std::move(r.name);
-    e.fields = std::move(r.fields);
-    out.push_back(std::move(e));
-  }
-  return out;
+  return decodeEvents(*metadata(), bytes);
 }
 
-Result<void> SubstrateClient::findOutcome(ExtrinsicOutcome& out) {
+Result<void> SubstrateClient::findOutcome(SubmitResult& out) {
   MERIT_ASSIGN_OR_RETURN(json block, m_rpc->call("chain_getBlock", json::array({hex0x(out.blockHash)})));
   const json* xts = nullptr;
   if (block.is_object() && block.contains("block") && block["block"].is_object()) {
@@ -411,27 +328,11 @@ Result<void> SubstrateClient::findOutcome(ExtrinsicOutcome& out) {
   }
   if (!found) return fail(ErrorCode::kUnavailable, "the extrinsic is not in block " + hex0x(out.blockHash));
   MERIT_ASSIGN_OR_RETURN(auto all, events(out.blockHash));
-  auto md = metadata();
-  out.success = false;
-  bool decided = false;
-  for (auto& e : all) {
-    if (e.extrinsicIndex != out.index) continue;
-    if (e.pallet == "System" && e.name == "ExtrinsicSuccess") {
-      out.success = true;
-      decided = true;
-    } else if (e.pallet == "System" && e.name == "ExtrinsicFailed") {
-      decided = true;
-      const json& f = e.fields;
-      const json err = f.is_object() && f.contains("dispatch_error") ? f["dispatch_error"]
-                       : f.is_array() && !f.empty()                  ? f[0]
-                                                                     : f;
-      auto name = dispatchErrorName(*md, err);
-      out.error = name ? *name : "DispatchError";
-      out.detail = err.dump();
-    }
-    out.events.push_back(e);
-  }
-  if (!decided) return fail(ErrorCode::kUnavailable, "no ExtrinsicSuccess or ExtrinsicFailed event for the extrinsic");
+  MERIT_ASSIGN_OR_RETURN(ExtrinsicOutcome outcome, extrinsicOutcome(*metadata(), all, out.index));
+  out.success = outcome.success;
+  out.error = outcome.error;
+  if (!outcome.success) out.detail = outcome.dispatchError.dump();
+  for (const EventRecord* e : outcome.events) out.events.push_back(*e);
   return {};
 }
 
@@ -459,9 +360,9 @@ std::string refusalName(const std::string& message) {
 
 }  // namespace
 
-Result<ExtrinsicOutcome> SubstrateClient::watch(const Bytes& xt, const crypto::Hash256& hash,
+Result<SubmitResult> SubstrateClient::watch(const Bytes& xt, const crypto::Hash256& hash,
                                                 std::chrono::milliseconds wait) {
-  ExtrinsicOutcome out;
+  SubmitResult out;
   out.hash = hash;
   if (wait.count() == 0) {
     auto r = m_rpc->call("author_submitExtrinsic", json::array({hex0x(xt)}));
@@ -531,7 +432,7 @@ Result<ExtrinsicOutcome> SubstrateClient::watch(const Bytes& xt, const crypto::H
   return out;
 }
 
-Result<ExtrinsicOutcome> SubstrateClient::submit(const crypto::PrivateKey& key, ByteView call,
+Result<SubmitResult> SubstrateClient::submit(const crypto::PrivateKey& key, ByteView call,
                                                  std::chrono::milliseconds wait) {
   std::lock_guard submitLock(m_submitMutex);
   MERIT_TRY(refreshRuntime());

@@ -973,9 +973,17 @@ class RpcClient::Impl {
       if (ec) return failed(ec, "write");
       conn->parser.emplace();
       conn->parser->body_limit(m_options.maxMessageBytes);
-      http::async_read(conn->stream, conn->buffer, *conn->parser, [this, conn, failed](beast::error_code ec2, std::size_t) {
+      // The header first: Beast 1.74's body_limit was seen to let a Content-Length body larger
+      // than the limit through when the header and body arrive together, so check it here too.
+      http::async_read_header(conn->stream, conn->buffer, *conn->parser, [this, conn, failed](beast::error_code ec1, std::size_t) {
+        if (m_stopping) return;
+        if (ec1) return failed(ec1, "read");
+        const auto length = conn->parser->content_length();
+        if (length && *length > m_options.maxMessageBytes) return failed(http::error::body_limit, "read");
+        http::async_read(conn->stream, conn->buffer, *conn->parser, [this, conn, failed](beast::error_code ec2, std::size_t) {
         if (m_stopping) return;
         if (ec2) return failed(ec2, "read");
+        if (conn->parser->get().body().size() > m_options.maxMessageBytes) return failed(http::error::body_limit, "read");
         conn->stream.expires_never();
         auto response = conn->parser->release();
         conn->parser.reset();
@@ -993,6 +1001,7 @@ class RpcClient::Impl {
           return httpFinish(fail(ErrorCode::kCorruption, fmt::format("the node at {} answered non-JSON", m_urlText)));
         }
         httpFinish(std::move(body));
+        });
       });
     });
   }

@@ -466,7 +466,7 @@ Result<SubtensorChain::MappedCall> SubtensorChain::mapCall(const crypto::Private
 
 namespace {
 
-rpc::Submission toSubmission(const ExtrinsicOutcome& out) {
+rpc::Submission toSubmission(const SubmitResult& out) {
   rpc::Submission s;
   s.hash = out.hash;
   s.included = out.included;
@@ -494,7 +494,7 @@ Result<std::optional<rpc::Submission>> SubtensorChain::commitPublicKey(const cry
   if (committedKey(current, account)) return std::optional<rpc::Submission>();
   json info = {{"fields", json::array({json{{"Raw33", hex0x(hotkey.publicKey().bytes())}}})}};
   MERIT_ASSIGN_OR_RETURN(Bytes bytes, m_client->encodeCall("Commitments", "set_commitment", json{{"netuid", netuid}, {"info", info}}));
-  MERIT_ASSIGN_OR_RETURN(ExtrinsicOutcome out, m_client->submit(hotkey, bytes, wait));
+  MERIT_ASSIGN_OR_RETURN(SubmitResult out, m_client->submit(hotkey, bytes, wait));
   return std::optional<rpc::Submission>(toSubmission(out));
 }
 
@@ -523,7 +523,7 @@ Result<rpc::Submission> SubtensorChain::serveAxon(const crypto::PrivateKey& hotk
     }
   }
   MERIT_ASSIGN_OR_RETURN(Bytes bytes, m_client->encodeCall(m.pallet, m.call, m.args));
-  MERIT_ASSIGN_OR_RETURN(ExtrinsicOutcome out, m_client->submit(hotkey, bytes, wait));
+  MERIT_ASSIGN_OR_RETURN(SubmitResult out, m_client->submit(hotkey, bytes, wait));
   return toSubmission(out);
 }
 
@@ -532,7 +532,7 @@ Result<rpc::Submission> SubtensorChain::submit(const crypto::PrivateKey& key, tx
   MERIT_ASSIGN_OR_RETURN(MappedCall m, mapCall(key, call));
   if (std::holds_alternative<tx::ServeAxon>(call)) return serveAxon(key, m, wait);
   MERIT_ASSIGN_OR_RETURN(Bytes bytes, m_client->encodeCall(m.pallet, m.call, m.args));
-  MERIT_ASSIGN_OR_RETURN(ExtrinsicOutcome out, m_client->submit(key, bytes, wait));
+  MERIT_ASSIGN_OR_RETURN(SubmitResult out, m_client->submit(key, bytes, wait));
   return toSubmission(out);
 }
 

@@ -232,10 +232,10 @@ class Encoder {
     } else if (v.is_array()) {
       bytes.reserve(v.size());
       for (std::size_t i = 0; i < v.size(); ++i) {
-        if (!v[i].is_number_unsigned() || v[i].get<std::uint64_t>() > 255) {
+        if (!v[i].is_number_integer() || v[i].get<std::int64_t>() < 0 || v[i].get<std::int64_t>() > 255) {
           return err("[" + std::to_string(i) + "]: expected u8, got " + describe(v[i]));
         }
-        bytes.push_back(static_cast<std::byte>(v[i].get<std::uint64_t>()));
+        bytes.push_back(static_cast<std::byte>(v[i].get<std::int64_t>()));
       }
     } else {
       return err("expected bytes (\"0x...\" or an array of u8), got " + describe(v));

@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "merit/crypto/keys.h"
+#include "merit/substrate/events.h"
 #include "merit/substrate/jsonrpc.h"
 #include "merit/substrate/metadata.h"
 #include "merit/util/bytes.h"
@@ -46,16 +47,8 @@ struct RuntimeVersion {
   std::uint32_t transactionVersion = 0;
 };
 
-// One event of a block, decoded by the registry.
-struct BlockEvent {
-  std::optional<std::uint32_t> extrinsicIndex;  // ApplyExtrinsic(i); nullopt for other phases
-  std::string pallet;
-  std::string name;
-  nlohmann::json fields;
-};
-
 // What became of a submitted extrinsic.
-struct ExtrinsicOutcome {
+struct SubmitResult {
   crypto::Hash256 hash{};
   bool included = false;  // false: not in a block when the wait ended (or wait was 0)
   std::uint64_t block = 0;
@@ -64,7 +57,7 @@ struct ExtrinsicOutcome {
   bool success = false;
   std::string error;   // the runtime's name for a failed dispatch ("SettingWeightsTooFast")
   std::string detail;  // the pallet, or the node's words
-  std::vector<BlockEvent> events;  // the extrinsic's own events
+  std::vector<EventRecord> events;  // the extrinsic's own events
 };
 
 // A storage query: pallet, item and the map keys as JSON values of the key types (value.h).
@@ -137,17 +130,17 @@ class SubstrateClient {
   // A refusal before inclusion (bad signature, no funds for fees, a runtime's own validity check)
   // is kInvalidArgument whose message starts with the refusal's name ("Payment: ..."); inclusion
   // with a failed dispatch is an outcome with success = false and the runtime's error name.
-  Result<ExtrinsicOutcome> submit(const crypto::PrivateKey& key, ByteView call, std::chrono::milliseconds wait);
+  Result<SubmitResult> submit(const crypto::PrivateKey& key, ByteView call, std::chrono::milliseconds wait);
 
   // The decoded System.Events of a block.
-  Result<std::vector<BlockEvent>> events(const crypto::Hash256& blockHash);
+  Result<std::vector<EventRecord>> events(const crypto::Hash256& blockHash);
 
  private:
   SubstrateClient(std::string url, SubstrateOptions options);
   Result<void> loadRuntime();
   Result<std::uint64_t> nextNonce(const crypto::AccountId& account);
-  Result<ExtrinsicOutcome> watch(const Bytes& extrinsic, const crypto::Hash256& hash, std::chrono::milliseconds wait);
-  Result<void> findOutcome(ExtrinsicOutcome& out);
+  Result<SubmitResult> watch(const Bytes& extrinsic, const crypto::Hash256& hash, std::chrono::milliseconds wait);
+  Result<void> findOutcome(SubmitResult& out);
 
   std::string m_url;
   SubstrateOptions m_options;
