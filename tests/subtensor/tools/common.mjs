@@ -1,7 +1,7 @@
 // Shared by the @polkadot/api tools: connect to a Chopsticks node, map metadata names to the api's
 // camelCase, read a JSON request from stdin, count RPC round trips, build storage values by type.
 import { ApiPromise, WsProvider } from '@polkadot/api';
-import { stringCamelCase } from '@polkadot/util';
+import { stringCamelCase, u8aToHex } from '@polkadot/util';
 
 // Loopback only: the tools are for tests, and no test may reach another address.
 export function checkLoopback(url) {
@@ -52,6 +52,10 @@ export function storageValueType(api, entry) {
   const id = meta.type.isPlain ? meta.type.asPlain : meta.type.asMap.value;
   return api.registry.createLookupType(id);
 }
+
+// scaleHex(codec): the SCALE encoding as hex. (codec.toHex() of an integer is its value in
+// big-endian hex, not its encoding, so storage values must go through toU8a.)
+export const scaleHex = (codec) => u8aToHex(codec.toU8a());
 
 // setStorage(provider, pairs): Chopsticks' dev_setStorage with raw [keyHex, valueHex|null] pairs.
 export async function setStorage(provider, pairs) {

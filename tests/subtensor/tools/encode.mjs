@@ -7,11 +7,16 @@
 // Sign:  {"seedHex": "0x<32-byte secp256k1 secret>", "call": {pallet, call, args} | "0x<call hex>",
 //         "nonce": 0, "tip": 0, "era": {"period": 64, "current": 12} | "immortal",
 //         "blockHash": "0x..." (the era's checkpoint block; default and for immortal: genesis),
+//         "genesisHash": "0x..." (default: the runtime's System.BlockHash(0), see below),
 //         "submit": false}
 //   ->   {"publicKey" (33-byte compressed), "accountId" (blake2_256 of it), "ss58",
 //         "callHex", "payloadHex" (the signing payload), "signedDataHex" (what is signed: the
 //         payload, or its blake2_256 when longer than 256 bytes), "signatureHex" (65 bytes),
 //         "extrinsicHex", and with "submit": true "submitted": tx hash or {"error"}}
+// Genesis: CheckGenesis compares with the runtime's System.BlockHash(0). On Chopsticks (genesis
+// mode) chain_getBlockHash(0), which @polkadot/api takes as api.genesisHash, does not always return
+// that value (0x00…00 was seen), and signatures made with it are refused with badProof; so the
+// genesis hash signed here is read from System.BlockHash(0) unless the request gives one.
 // Names are the metadata's (pallet SubtensorModule, call set_weights); the api's camelCase is derived.
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsU8a, cryptoWaitReady } from '@polkadot/util-crypto';
@@ -33,11 +38,13 @@ async function sign(api, keyring, r) {
   const era = immortal
     ? api.createType('ExtrinsicEra', new Uint8Array([0]))
     : api.createType('ExtrinsicEra', { current: r.era.current, period: r.era.period });
-  const blockHash = r.blockHash || api.genesisHash.toHex();
+  const genesisHash = r.genesisHash || (await api.query.system.blockHash(0)).toHex();
+  const blockHash = immortal ? (r.blockHash || genesisHash) : r.blockHash;
+  if (!blockHash) throw new Error('a mortal era needs blockHash (the block of era.current)');
   const options = {
     blockHash,
     era,
-    genesisHash: api.genesisHash,
+    genesisHash,
     nonce: r.nonce ?? 0,
     tip: r.tip ?? 0,
     runtimeVersion: api.runtimeVersion,
@@ -60,6 +67,7 @@ async function sign(api, keyring, r) {
     accountId: u8aToHex(pair.addressRaw),
     ss58: pair.address,
     callHex: method.toHex(),
+    genesisHash,
     payloadHex: u8aToHex(payloadU8a),
     signedDataHex: u8aToHex(signed),
     signatureHex: tx.signature.toHex(),

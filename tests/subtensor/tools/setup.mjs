@@ -14,12 +14,12 @@
 //                                           its value as JSON (toJSON)
 //   new-blocks <n>                          dev_newBlock with count n; prints the new head
 // dev_setStorage takes effect at once on the head; the next block is built on it.
-import { connect, member, print, run, setStorage, storageValueType } from './common.mjs';
+import { connect, member, scaleHex, print, run, setStorage, storageValueType } from './common.mjs';
 
 async function setEntry(api, pallet, item, keys, value) {
   const entry = member(api, 'query', pallet, item);
   const key = entry.key(...keys);
-  const valueHex = value === null ? null : api.createType(storageValueType(api, entry), value).toHex();
+  const valueHex = value === null ? null : scaleHex(api.createType(storageValueType(api, entry), value));
   await setStorage(api.meritProvider, [[key, valueHex]]);
   return { key, valueHex };
 }
