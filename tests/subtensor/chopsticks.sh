@@ -7,10 +7,14 @@
 #       system_chain answers over HTTP, then prints the port and writes <workdir>/port, <workdir>/pid.
 #       Without a port, a free loopback port is picked. On failure prints the log tail, exits 1.
 #   chopsticks.sh stop <workdir>       SIGTERM to the process group, SIGKILL after 10 s; waits.
-#   chopsticks.sh restart <workdir>    stop, then start again with the same spec and port. The chain
-#       starts again from genesis: Chopsticks 1.5.1's sqlite db with `resume` restores the head
-#       block but not the state (only that block's own storage diff, so System.BlockHash(0) is
-#       lost and every signature is refused with badProof), so it is not used.
+#   chopsticks.sh save <workdir>       writes the whole state at the head to <workdir>/state.json
+#       (a few seconds; the node keeps running). Call it before killing the node.
+#   chopsticks.sh restart <workdir>    stop (if still running), then start again with the same spec
+#       and port. With a <workdir>/state.json from `save`, the chain comes back where it was saved:
+#       same head block (number and hash, from the sqlite db in <workdir>, `resume`) and the same
+#       state (the saved file imported, keys it lacks deleted). Without one, from genesis. Both are
+#       needed: Chopsticks 1.5.1's db restores the head block but not the state (only that block's
+#       own storage diff; dev_setStorage changes are not in it at all).
 #
 # Environment: MERIT_SUBTENSOR_SPECS (spec directory; default <source>/../shared/subtensor),
 # MERIT_SUBTENSOR_NODE_MODULES (node_modules installed by the subtensor_npm CTest fixture;
@@ -62,13 +66,36 @@ host: 127.0.0.1
 port: $port
 build-block-mode: Instant
 runtime-log-level: 0
+db: $dir/chain.sqlite
+timestamp: $(date +%s%3N)
 YML
+  local resumed=
+  if [[ ${SUB_RESUME:-} == 1 && -f $dir/state.json ]]; then
+    printf 'resume: true\nimport-storage: %s\n' "$dir/state.json" >> "$dir/chopsticks.yml"
+    resumed=1
+  else
+    rm -f "$dir"/chain.sqlite*
+  fi
   local attempt
   for attempt in 1 2 3; do
-    launch "$dir" "$port" && return 0
-    # Chopsticks builds block 1 at start-up from two readings of the clock (the Aura slot digest
-    # and the timestamp inherent); across a slot boundary the runtime panics ("Timestamp slot
-    # must match `CurrentSlot`") and Chopsticks exits. That is worth another try; nothing else is.
+    if launch "$dir" "$port"; then
+      # Keys created after the save must go too (the db's base state is not the saved one).
+      if [[ -n $resumed ]]; then
+        python3 "$here/state.py" prune "$port" "$dir/state.json" > /dev/null ||
+          { cmd_stop "$dir"; die "could not restore the state of $dir/state.json"; }
+      elif rpc "$port" chain_getHeader | grep -q '"number":"0x00000000"'; then
+        # Block 1 failed at start-up (see below): build it now, so every start ends at block 1
+        # (a mortal era needs a block after genesis).
+        rpc "$port" dev_newBlock | grep -q '"result"' || { cmd_stop "$dir"; die "no block 1 on $dir"; }
+      fi
+      return 0
+    fi
+    # At genesis there is no Timestamp.Now, so Chopsticks builds block 1 at start-up from two
+    # readings of the clock (the Aura slot digest and the timestamp inherent); across a slot
+    # boundary the runtime panics ("Timestamp slot must match `CurrentSlot`") and Chopsticks may
+    # exit. That is worth another try; nothing else is. (`timestamp:` above then sets
+    # Timestamp.Now and Aura's CurrentSlot together, so every later block is consistent even when
+    # block 1 failed and Chopsticks stayed up.)
     grep -q 'Timestamp slot must match' "$dir/chopsticks.log" || break
     echo "chopsticks.sh: start-up block hit a slot boundary, starting again (attempt $attempt)" >&2
   done
@@ -124,12 +151,19 @@ cmd_restart() {
   local dir=$1
   [[ -f $dir/spec && -f $dir/port ]] || die "$dir has no earlier start (spec, port)"
   cmd_stop "$dir"
-  cmd_start "$(cat "$dir/spec")" "$dir" "$(cat "$dir/port")"
+  SUB_RESUME=1 cmd_start "$(cat "$dir/spec")" "$dir" "$(cat "$dir/port")"
+}
+
+cmd_save() {
+  local dir=$1
+  alive "$dir" || die "no Chopsticks runs for $dir"
+  python3 "$here/state.py" save "$(cat "$dir/port")" "$dir/state.json"
 }
 
 case ${1:-} in
   start) (($# >= 3)) || die "usage: start <spec200|spec218|spec.json> <workdir> [port]"; cmd_start "$2" "$3" "${4:-}" ;;
   stop) (($# == 2)) || die "usage: stop <workdir>"; cmd_stop "$2" ;;
+  save) (($# == 2)) || die "usage: save <workdir>"; cmd_save "$2" ;;
   restart) (($# == 2)) || die "usage: restart <workdir>"; cmd_restart "$2" ;;
-  *) die "usage: chopsticks.sh start|stop|restart ... (see the header of this script)" ;;
+  *) die "usage: chopsticks.sh start|stop|save|restart ... (see the header of this script)" ;;
 esac

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The subtensor harness itself: Chopsticks runs spec 200 on loopback and answers, binds only
 # 127.0.0.1 and opens no outbound connection, the saved metadata matches the running node,
-# dev_newBlock advances the chain, a restart comes back on the same port (from genesis), stop leaves nothing.
+# dev_newBlock advances the chain, a node killed and restarted comes back on the same port with its saved state, stop leaves nothing.
 source "$(dirname "$0")/lib.sh"
 sub_require
 sub_init subtensor-harness
@@ -53,12 +53,18 @@ for _ in $(seq 60); do
 done
 [[ $nonce == 1 ]] && ok "storage.mjs: the transfer is in a block (sender's nonce 1)" || bad "storage.mjs: sender's nonce 1 (got $nonce)"
 
+# A crash and a restart: the saved state and head come back on the same port.
 port=$SUB_PORT
+head_before=$(head_num)
+sub_save && ok "state saved at block $head_before" || bad "state saved"
+sub_kill && ok "node killed with SIGKILL" || bad "node killed"
 sub_restart && [[ $SUB_PORT == "$port" ]] && sub_rpc system_chain > /dev/null &&
   ok "restart answers again on port $port" || bad "restart on the same port"
-# Chopsticks keeps no state across a restart (see chopsticks.sh): the chain is back at genesis.
+((  $(head_num) == head_before )) && ok "restart resumes at block $head_before" || bad "restart resumes at block $head_before (at $(head_num))"
+echo "{\"pallet\":\"System\",\"item\":\"Account\",\"keys\":[\"$who\"]}" | sub_tool storage "$SUB_WS" > "$WORK/acct2.json"
+[[ $(json "$WORK/acct2.json" 'd["value"]["nonce"]') == 1 ]] && ok "restart keeps the state (sender's nonce 1)" || bad "restart keeps the state"
 [[ $(sub_rpc state_getStorage "[\"$genesis_key\"]" | tr -d '"') == "$(cat "$MERIT_SUBTENSOR_FIXTURES/spec200_genesis_hash.txt")" ]] &&
-  ok "restarted chain has the same genesis (head block $(head_num))" || bad "restarted chain has the same genesis"
+  ok "restarted chain has the same genesis" || bad "restarted chain has the same genesis"
 
 pid=$(cat "$SUB_DIR/pid")
 sub_stop

@@ -10,7 +10,10 @@
 #                               sets SUB_DIR, SUB_PORT, SUB_HTTP (http://127.0.0.1:port), SUB_WS
 #                               (ws://127.0.0.1:port); returns 1 on failure (log tail printed)
 #   sub_stop [DIR]              stop it (default $SUB_DIR)
-#   sub_restart [DIR]           stop and start again on the same port (see README: state kept?)
+#   sub_save [DIR]              save the whole chain state (DIR/state.json) for a later restart
+#   sub_kill [DIR]              SIGKILL the node's process group (a crash), without cleanup
+#   sub_restart [DIR]           stop (if running) and start again on the same port: at the saved
+#                               head and state after sub_save, from genesis otherwise
 #   sub_rpc METHOD [PARAMS]     JSON-RPC over HTTP to $SUB_HTTP, PARAMS a JSON array (default []);
 #                               prints the "result" as JSON; prints the error and returns 1 on error
 #   sub_new_blocks N            dev_newBlock with count N; prints the new head hash
@@ -75,6 +78,15 @@ sub_start() {
 }
 
 sub_stop() { "$SUB_HERE/chopsticks.sh" stop "${1:-$SUB_DIR}"; }
+
+sub_save() { "$SUB_HERE/chopsticks.sh" save "${1:-$SUB_DIR}" > /dev/null; }
+
+sub_kill() {
+  local pid
+  pid=$(cat "${1:-$SUB_DIR}/pid") || return 1
+  kill -KILL -- "-$pid" 2>/dev/null
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+}
 
 sub_restart() {
   "$SUB_HERE/chopsticks.sh" restart "${1:-$SUB_DIR}" > /dev/null || return 1
