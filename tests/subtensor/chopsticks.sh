@@ -16,6 +16,9 @@
 #       needed: Chopsticks 1.5.1's db restores the head block but not the state (only that block's
 #       own storage diff; dev_setStorage changes are not in it at all).
 #
+# With MERIT_SUBTENSOR_OWNER_PID set (lib.sh sets it to the test script's pid), a watcher in its
+# own session stops the node when that process is gone, so a test killed by a CTest timeout or
+# SIGKILL leaves no Chopsticks behind (its EXIT trap does not run then).
 # Environment: MERIT_SUBTENSOR_SPECS (spec directory; default <source>/../shared/subtensor),
 # MERIT_SUBTENSOR_NODE_MODULES (node_modules installed by the subtensor_npm CTest fixture;
 # default $MERIT_BUILD_DIR/subtensor/node_modules). The node's log is <workdir>/chopsticks.log.
@@ -111,6 +114,11 @@ launch() {
     >> "$dir/chopsticks.log" 2>&1 < /dev/null &
   local pid=$!
   echo "$pid" > "$dir/pid"
+  if [[ -n ${MERIT_SUBTENSOR_OWNER_PID:-} ]]; then
+    setsid bash -c 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done
+      if kill -0 "$2" 2>/dev/null; then kill -TERM -- "-$2"; sleep 10; kill -KILL -- "-$2"; fi' \
+      watcher "$MERIT_SUBTENSOR_OWNER_PID" "$pid" > /dev/null 2>&1 < /dev/null &
+  fi
   local deadline=$((SECONDS + ${MERIT_SUBTENSOR_START_TIMEOUT:-60}))
   while ((SECONDS < deadline)); do
     if ! kill -0 "$pid" 2>/dev/null; then

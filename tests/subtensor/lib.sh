@@ -49,6 +49,9 @@ sub_require() {
 
 sub_init() {
   test_init "$1"
+  # Chopsticks runs in its own session: if this script is killed (CTest timeout), a watcher
+  # started by chopsticks.sh stops it.
+  export MERIT_SUBTENSOR_OWNER_PID=$$
   trap '_sub_cleanup; _test_cleanup' EXIT
 }
 

@@ -22,11 +22,11 @@ function decode(api, entry, raw) {
   return api.createType(type, hexToU8a(raw)).toJSON();
 }
 
-async function single(api, r) {
+async function single(api, provider, r) {
   const entry = member(api, 'query', r.pallet, r.item);
   const key = entry.key(...(r.keys || []));
-  const rawCodec = await api.rpc.state.getStorage(key, r.at || undefined);
-  const raw = rawCodec.isSome ? rawCodec.unwrap().toHex() : null;
+  // The raw JSON-RPC answer (hex or null), not the api's decorated getStorage.
+  const raw = await provider.send('state_getStorage', r.at ? [key, r.at] : [key]);
   return { key, raw, value: decode(api, entry, raw) };
 }
 
@@ -57,9 +57,9 @@ run(async () => {
     print(await batch(api, provider, req));
   } else if (Array.isArray(req)) {
     const out = [];
-    for (const r of req) out.push(await single(api, r));
+    for (const r of req) out.push(await single(api, provider, r));
     print(out);
   } else {
-    print(await single(api, req));
+    print(await single(api, provider, req));
   }
 });
