@@ -179,11 +179,13 @@ done
 sudo_call AdminUtils.sudo_set_weights_set_rate_limit netuid="$NETUID" weights_set_rate_limit=0 || bad "rate limit 0"
 
 # Kill and restart the node: the miners and the validator survive and carry on.
+# (Chopsticks keeps its state over a restart only from a save: the harness saves, then kills -9.)
 before=$(grep -c "weights set\|weights revealed\|weights committed" "$WORK/validator.err")
-sub_stop
+sub_save || bad "save the node's state"
+sub_kill
 sleep 3
 sub_restart || bad "Chopsticks did not restart"
-ok "Chopsticks killed and restarted on port $SUB_PORT"
+ok "Chopsticks killed (SIGKILL) and restarted on port $SUB_PORT with its state"
 survived=0
 for _ in $(seq 120); do
   after=$(grep -c "weights set\|weights revealed\|weights committed" "$WORK/validator.err")
