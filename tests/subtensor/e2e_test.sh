@@ -36,9 +36,9 @@ M=("$MERIT" --chain subtensor --url "$SUB_WS")
 
 # Dev setup: funds for the coldkey and for the hotkeys' fees, and our owner key as sudo.
 for a in "$OWNER" "$V" "$HONEST" "$SLOW" "$FAULTY"; do
-  sub_tool setup fund "$a" 100000000000000 > /dev/null || bad "fund $a"
+  sub_tool setup "$SUB_WS" fund "$a" 100000000000000 > /dev/null || bad "fund $a"
 done
-sub_tool setup sudo-key "$OWNER" > /dev/null && ok "dev: funded the keys, the owner coldkey is sudo" || bad "sudo-key"
+sub_tool setup "$SUB_WS" sudo-key "$OWNER" > /dev/null && ok "dev: funded the keys, the owner coldkey is sudo" || bad "sudo-key"
 
 "${M[@]}" chain info --json > "$WORK/info.json" && ok "chain info: $(json "$WORK/info.json" "d['spec_name']") spec $(json "$WORK/info.json" "d['spec_version']")" \
   || bad "chain info"
@@ -89,7 +89,7 @@ port_of() { python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1',
 declare -A PORT
 for k in honest slow faulty; do
   PORT[$k]=$(port_of)
-  sub_tool setup set-axon "$NETUID" "$(addr $k)" 127.0.0.1 "${PORT[$k]}" 77 > /dev/null || bad "set-axon $k"
+  sub_tool setup "$SUB_WS" set-axon "$NETUID" "$(addr $k)" 127.0.0.1 "${PORT[$k]}" 77 > /dev/null || bad "set-axon $k"
 done
 ok "dev: axon records for the three miners on 127.0.0.1"
 
