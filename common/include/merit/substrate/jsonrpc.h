@@ -94,7 +94,7 @@ class RpcClient {
   RpcClient(const RpcClient&) = delete;
   RpcClient& operator=(const RpcClient&) = delete;
 
-  // One call; the answer's "result". kDeadlineExceeded after `timeout` (default callTimeout),
+  // One call; the answer's "result". Null params are sent as [] (JSON-RPC has no null params). kDeadlineExceeded after `timeout` (default callTimeout),
   // kUnavailable when the connection is down or lost before the answer (a re-dial is under way),
   // kInvalidArgument for a JSON-RPC error response (see rpcErrorCode()).
   Result<nlohmann::json> call(std::string_view method, nlohmann::json params = nlohmann::json::array(),
