@@ -27,7 +27,8 @@
 // callback (see subscribe()). Callbacks run on the client's I/O thread.
 //
 // JSON-RPC error responses are returned as Error{kInvalidArgument, "rpc error <code>: <message>"}
-// optionally followed by " (data: <json>)"; rpcErrorCode() recovers <code>.
+// optionally followed by " (data: <json>)"; rpcErrorCode() recovers <code>. A missing code reads
+// as 0 (Chopsticks' HTTP endpoint answers errors without one).
 #pragma once
 
 #include <chrono>
