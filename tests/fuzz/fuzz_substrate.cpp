@@ -5,10 +5,11 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "../unit/substrate/synthetic_registry.h"
 #include "merit/substrate/metadata.h"
 #include "merit/substrate/value.h"
 #include "merit/util/assert.h"
+
+#include "../unit/substrate/synthetic_registry.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace merit;

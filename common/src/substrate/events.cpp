@@ -66,7 +66,8 @@ Result<std::string> dispatchErrorName(const Metadata& md, const json& err) {
   if (kind == "Module") {
     if (!payload.is_object() || !payload.contains("index") || !payload.contains("error") ||
         !payload["index"].is_number_integer()) {
-      return fail(ErrorCode::kInvalidArgument, "malformed DispatchError::Module: " + payload.dump().substr(0, 100));
+      return fail(ErrorCode::kInvalidArgument,
+                  "malformed DispatchError::Module: " + payload.dump().substr(0, 100));
     }
     std::int64_t pallet = payload["index"].get<std::int64_t>();
     std::int64_t index = 0;
@@ -80,7 +81,8 @@ Result<std::string> dispatchErrorName(const Metadata& md, const json& err) {
     } else {
       return fail(ErrorCode::kInvalidArgument, "malformed module error " + e.dump().substr(0, 100));
     }
-    if (pallet < 0 || pallet > 255 || index < 0 || index > 255) return fail(ErrorCode::kInvalidArgument, "module error index out of range");
+    if (pallet < 0 || pallet > 255 || index < 0 || index > 255)
+      return fail(ErrorCode::kInvalidArgument, "module error index out of range");
     return md.errorName(static_cast<std::uint8_t>(pallet), static_cast<std::uint8_t>(index));
   }
   if (payload.is_string()) return kind + "." + payload.get<std::string>();
@@ -112,8 +114,8 @@ Result<ExtrinsicOutcome> extrinsicOutcome(const Metadata& md, const std::vector<
     }
   }
   if (!found) {
-    return fail(ErrorCode::kNotFound,
-                "no ExtrinsicSuccess or ExtrinsicFailed event for extrinsic " + std::to_string(extrinsicIndex));
+    return fail(ErrorCode::kNotFound, "no ExtrinsicSuccess or ExtrinsicFailed event for extrinsic " +
+                                          std::to_string(extrinsicIndex));
   }
   return out;
 }

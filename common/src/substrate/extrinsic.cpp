@@ -10,7 +10,8 @@ namespace merit::substrate {
 
 using nlohmann::json;
 
-Result<Bytes> encodeCall(const Metadata& md, std::string_view pallet, std::string_view call, const json& args) {
+Result<Bytes> encodeCall(const Metadata& md, std::string_view pallet, std::string_view call,
+                         const json& args) {
   const Pallet* p = md.pallet(pallet);
   if (!p) return fail(ErrorCode::kNotFound, "the runtime has no pallet " + std::string(pallet));
   const Variant* v = md.callVariant(pallet, call);
@@ -36,8 +37,8 @@ Result<Bytes> encodeCall(const Metadata& md, std::string_view pallet, std::strin
     if (!f.name) return fail(ErrorCode::kInvalidArgument, std::string(call) + " has an unnamed argument");
     auto it = a.find(*f.name);
     if (it == a.end()) {
-      return fail(ErrorCode::kInvalidArgument, std::string(call) + ": missing argument \"" + *f.name + "\" (" +
-                                                   md.registry().displayName(f.type) + ")");
+      return fail(ErrorCode::kInvalidArgument, std::string(call) + ": missing argument \"" + *f.name +
+                                                   "\" (" + md.registry().displayName(f.type) + ")");
     }
     MERIT_TRY(encodeValue(md.registry(), f.type, *it, w, std::string(call) + "." + *f.name));
   }
@@ -94,7 +95,8 @@ Result<ExtensionBytes> encodeSignedExtensions(const Metadata& md, const SigningP
         inner = reg.get(c->fields[0].type);
       }
       if (!inner || inner->shortName() != "Era" || !std::holds_alternative<VariantDef>(inner->def)) {
-        return fail(ErrorCode::kInvalidArgument, where + ": unexpected extra type " + reg.displayName(ext.type));
+        return fail(ErrorCode::kInvalidArgument,
+                    where + ": unexpected extra type " + reg.displayName(ext.type));
       }
       if (params.mortalEra) {
         extra.raw(encodeMortalEra(params.mortalEra->first, params.mortalEra->second));
@@ -112,9 +114,10 @@ Result<ExtensionBytes> encodeSignedExtensions(const Metadata& md, const SigningP
     } else if (id == "CheckMetadataHash") {
       x = json{{"mode", "Disabled"}};
     } else if (!reg.isZeroSized(ext.type) || !reg.isZeroSized(ext.additionalSigned)) {
-      return fail(ErrorCode::kInvalidArgument,
-                  "unknown signed extension " + id + " carries data (extra " + reg.displayName(ext.type) +
-                      ", additional " + reg.displayName(ext.additionalSigned) + "): cannot sign for this runtime");
+      return fail(ErrorCode::kInvalidArgument, "unknown signed extension " + id + " carries data (extra " +
+                                                   reg.displayName(ext.type) + ", additional " +
+                                                   reg.displayName(ext.additionalSigned) +
+                                                   "): cannot sign for this runtime");
     }
     MERIT_TRY(encodeValue(reg, ext.type, x, extra, where + " (extra)"));
     MERIT_TRY(encodeValue(reg, ext.additionalSigned, add, additional, where + " (additional)"));
@@ -180,6 +183,8 @@ Result<Bytes> buildUnsignedExtrinsic(const Metadata& md, ByteView call) {
   return withLength(body.data());
 }
 
-crypto::Hash256 extrinsicHash(ByteView extrinsic) { return blake2_256(extrinsic); }
+crypto::Hash256 extrinsicHash(ByteView extrinsic) {
+  return blake2_256(extrinsic);
+}
 
 }  // namespace merit::substrate

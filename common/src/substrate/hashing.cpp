@@ -17,9 +17,15 @@ ByteArray<N> twox(ByteView data) {
 }
 }  // namespace
 
-ByteArray<8> twox64(ByteView data) { return twox<8>(data); }
-ByteArray<16> twox128(ByteView data) { return twox<16>(data); }
-ByteArray<32> twox256(ByteView data) { return twox<32>(data); }
+ByteArray<8> twox64(ByteView data) {
+  return twox<8>(data);
+}
+ByteArray<16> twox128(ByteView data) {
+  return twox<16>(data);
+}
+ByteArray<32> twox256(ByteView data) {
+  return twox<32>(data);
+}
 
 ByteArray<16> blake2_128(ByteView data) {
   ByteArray<16> out{};
@@ -28,7 +34,9 @@ ByteArray<16> blake2_128(ByteView data) {
   return out;
 }
 
-crypto::Hash256 blake2_256(ByteView data) { return crypto::blake2b256(data); }
+crypto::Hash256 blake2_256(ByteView data) {
+  return crypto::blake2b256(data);
+}
 
 std::optional<Hasher> hasherFromIndex(std::uint8_t index) {
   if (index > 6) return std::nullopt;
@@ -70,10 +78,16 @@ Bytes hashKey(Hasher h, ByteView key) {
   switch (h) {
     case Hasher::kBlake2_128: append(out, blake2_128(key)); break;
     case Hasher::kBlake2_256: append(out, blake2_256(key)); break;
-    case Hasher::kBlake2_128Concat: append(out, blake2_128(key)); append(out, key); break;
+    case Hasher::kBlake2_128Concat:
+      append(out, blake2_128(key));
+      append(out, key);
+      break;
     case Hasher::kTwox128: append(out, twox128(key)); break;
     case Hasher::kTwox256: append(out, twox256(key)); break;
-    case Hasher::kTwox64Concat: append(out, twox64(key)); append(out, key); break;
+    case Hasher::kTwox64Concat:
+      append(out, twox64(key));
+      append(out, key);
+      break;
     case Hasher::kIdentity: append(out, key); break;
   }
   return out;

@@ -141,8 +141,15 @@ Result<Json> resultOf(Json& response) {
   return fail(ErrorCode::kCorruption, "malformed JSON-RPC response: neither result nor error");
 }
 
+// JSON-RPC 2.0 has no null params, and a node may drop such a request without an answer (seen
+// with Chopsticks): null (what `{}` in a braced list gives) is sent as [].
+Json requestObject(std::uint64_t id, const std::string& method, const Json& params) {
+  return Json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method},
+              {"params", params.is_null() ? Json::array() : params}};
+}
+
 std::string requestText(std::uint64_t id, const std::string& method, const Json& params) {
-  return Json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}.dump();
+  return requestObject(id, method, params).dump();
 }
 
 bool isTransportError(const Error& e) {
@@ -333,8 +340,7 @@ class RpcClient::Impl {
       } else {
         Json batch = Json::array();
         for (std::size_t i = 0; i < n; ++i) {
-          batch.push_back(Json{{"jsonrpc", "2.0"}, {"id", ids[i]}, {"method", calls[i].first},
-                               {"params", calls[i].second}});
+          batch.push_back(requestObject(ids[i], calls[i].first, calls[i].second));
         }
         body = batch.dump();
       }

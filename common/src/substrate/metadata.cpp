@@ -128,22 +128,20 @@ Result<TypeDef> readTypeDef(ScaleReader& r) {
       MERIT_ASSIGN_OR_RETURN(b.orderType, typeIdOf(r));
       return TypeDef(b);
     }
-    default:
-      return fail(ErrorCode::kInvalidArgument, "unknown type definition tag " + std::to_string(tag));
+    default: return fail(ErrorCode::kInvalidArgument, "unknown type definition tag " + std::to_string(tag));
   }
 }
 
 Error dangling(TypeId id, std::string_view where) {
-  return Error(ErrorCode::kCorruption,
-               "metadata refers to type id " + std::to_string(id) + " that is not in the registry (" +
-                   std::string(where) + ")");
+  return Error(ErrorCode::kCorruption, "metadata refers to type id " + std::to_string(id) +
+                                           " that is not in the registry (" + std::string(where) + ")");
 }
 
 }  // namespace
 
 std::string_view primitiveName(Primitive p) {
-  static constexpr std::string_view kNames[] = {"bool", "char", "str",  "u8",  "u16",  "u32",  "u64", "u128",
-                                                "u256", "i8",   "i16",  "i32", "i64",  "i128", "i256"};
+  static constexpr std::string_view kNames[] = {"bool", "char", "str", "u8",  "u16", "u32",  "u64", "u128",
+                                                "u256", "i8",   "i16", "i32", "i64", "i128", "i256"};
   auto i = static_cast<std::size_t>(p);
   return i < std::size(kNames) ? kNames[i] : "?";
 }
@@ -171,7 +169,9 @@ std::string TypeInfo::pathString() const {
   return out;
 }
 
-std::string_view TypeInfo::shortName() const { return path.empty() ? std::string_view{} : path.back(); }
+std::string_view TypeInfo::shortName() const {
+  return path.empty() ? std::string_view{} : path.back();
+}
 
 std::optional<TypeId> TypeInfo::param(std::string_view name) const {
   for (const auto& p : params) {
@@ -240,7 +240,9 @@ Result<TypeRegistry> TypeRegistry::decode(ScaleReader& r) {
   return reg;
 }
 
-std::string TypeRegistry::displayName(TypeId id) const { return displayName(id, 0); }
+std::string TypeRegistry::displayName(TypeId id) const {
+  return displayName(id, 0);
+}
 
 std::string TypeRegistry::displayName(TypeId id, int depth) const {
   const TypeInfo* t = get(id);
@@ -284,7 +286,9 @@ std::string TypeRegistry::displayName(TypeId id, int depth) const {
       t->def);
 }
 
-bool TypeRegistry::isZeroSized(TypeId id) const { return isZeroSized(id, 0); }
+bool TypeRegistry::isZeroSized(TypeId id) const {
+  return isZeroSized(id, 0);
+}
 
 bool TypeRegistry::isZeroSized(TypeId id, int depth) const {
   const TypeInfo* t = get(id);
@@ -294,13 +298,16 @@ bool TypeRegistry::isZeroSized(TypeId id, int depth) const {
                        [&](const Field& f) { return isZeroSized(f.type, depth + 1); });
   }
   if (auto* tu = std::get_if<TupleDef>(&t->def)) {
-    return std::all_of(tu->types.begin(), tu->types.end(), [&](TypeId x) { return isZeroSized(x, depth + 1); });
+    return std::all_of(tu->types.begin(), tu->types.end(),
+                       [&](TypeId x) { return isZeroSized(x, depth + 1); });
   }
   if (auto* a = std::get_if<ArrayDef>(&t->def)) return a->len == 0 || isZeroSized(a->type, depth + 1);
   return false;
 }
 
-std::size_t TypeRegistry::minEncodedSize(TypeId id) const { return minEncodedSize(id, 0); }
+std::size_t TypeRegistry::minEncodedSize(TypeId id) const {
+  return minEncodedSize(id, 0);
+}
 
 std::size_t TypeRegistry::minEncodedSize(TypeId id, int depth) const {
   const TypeInfo* t = get(id);
@@ -328,12 +335,21 @@ std::size_t TypeRegistry::minEncodedSize(TypeId id, int depth) const {
           return n;
         } else {
           switch (def.kind) {
-            case Primitive::kBool: case Primitive::kU8: case Primitive::kI8: case Primitive::kStr: return 1;
-            case Primitive::kU16: case Primitive::kI16: return 2;
-            case Primitive::kChar: case Primitive::kU32: case Primitive::kI32: return 4;
-            case Primitive::kU64: case Primitive::kI64: return 8;
-            case Primitive::kU128: case Primitive::kI128: return 16;
-            case Primitive::kU256: case Primitive::kI256: return 32;
+            case Primitive::kBool:
+            case Primitive::kU8:
+            case Primitive::kI8:
+            case Primitive::kStr: return 1;
+            case Primitive::kU16:
+            case Primitive::kI16: return 2;
+            case Primitive::kChar:
+            case Primitive::kU32:
+            case Primitive::kI32: return 4;
+            case Primitive::kU64:
+            case Primitive::kI64: return 8;
+            case Primitive::kU128:
+            case Primitive::kI128: return 16;
+            case Primitive::kU256:
+            case Primitive::kI256: return 32;
           }
           return 1;
         }
@@ -369,7 +385,8 @@ Result<Pallet> readPallet(ScaleReader& r, std::uint8_t version) {
       StorageEntry e;
       MERIT_ASSIGN_OR_RETURN(e.name, r.str());
       MERIT_ASSIGN_OR_RETURN(std::uint8_t modifier, r.u8());
-      if (modifier > 1) return fail(ErrorCode::kInvalidArgument, "bad storage modifier " + std::to_string(modifier));
+      if (modifier > 1)
+        return fail(ErrorCode::kInvalidArgument, "bad storage modifier " + std::to_string(modifier));
       e.modifier = static_cast<StorageModifier>(modifier);
       MERIT_ASSIGN_OR_RETURN(std::uint8_t kind, r.u8());
       if (kind == 0) {
@@ -380,7 +397,8 @@ Result<Pallet> readPallet(ScaleReader& r, std::uint8_t version) {
         for (std::uint64_t k = 0; k < nh; ++k) {
           MERIT_ASSIGN_OR_RETURN(std::uint8_t h, r.u8());
           auto hasher = hasherFromIndex(h);
-          if (!hasher) return fail(ErrorCode::kInvalidArgument, "unknown storage hasher " + std::to_string(h));
+          if (!hasher)
+            return fail(ErrorCode::kInvalidArgument, "unknown storage hasher " + std::to_string(h));
           e.hashers.push_back(*hasher);
         }
         MERIT_ASSIGN_OR_RETURN(TypeId key, typeIdOf(r));
@@ -522,7 +540,8 @@ Result<Metadata> Metadata::decode(ByteView bytes) {
       }
     }
     if (!r.atEnd()) {
-      return fail(ErrorCode::kCorruption, std::to_string(r.remaining()) + " trailing bytes after the metadata");
+      return fail(ErrorCode::kCorruption,
+                  std::to_string(r.remaining()) + " trailing bytes after the metadata");
     }
     return {};
   };
@@ -629,7 +648,8 @@ Result<std::string> Metadata::errorName(std::uint8_t palletIndex, std::uint8_t e
   if (!p) return fail(ErrorCode::kNotFound, "no pallet with index " + std::to_string(palletIndex));
   const Variant* v = errorVariant(palletIndex, errorIndex);
   if (!v) {
-    return fail(ErrorCode::kNotFound, "pallet " + p->name + " has no error with index " + std::to_string(errorIndex));
+    return fail(ErrorCode::kNotFound,
+                "pallet " + p->name + " has no error with index " + std::to_string(errorIndex));
   }
   return v->name;
 }

@@ -50,7 +50,9 @@ std::string leBytesToDecimal(ByteView le, bool isSigned) {
   bool negative = isSigned && !mag.empty() && (std::to_integer<unsigned>(mag.back()) & 0x80);
   if (negative) negate(mag);
   std::string digits;
-  auto isZero = [&] { return std::all_of(mag.begin(), mag.end(), [](std::byte b) { return b == std::byte{0}; }); };
+  auto isZero = [&] {
+    return std::all_of(mag.begin(), mag.end(), [](std::byte b) { return b == std::byte{0}; });
+  };
   do {
     digits.push_back(static_cast<char>('0' + divmod10(mag)));
   } while (!isZero());
@@ -67,7 +69,8 @@ Result<Bytes> decimalToLeBytes(std::string_view text, std::size_t width, bool is
     digits.remove_prefix(1);
   }
   if (digits.empty() || digits.size() > 100) {
-    return fail(ErrorCode::kInvalidArgument, "not a decimal integer: \"" + std::string(text.substr(0, 100)) + "\"");
+    return fail(ErrorCode::kInvalidArgument,
+                "not a decimal integer: \"" + std::string(text.substr(0, 100)) + "\"");
   }
   Bytes mag(width + 1);  // one spare byte so the sign check below sees overflow
   for (char c : digits) {
@@ -231,18 +234,19 @@ Result<bool> ScaleReader::boolean() {
 Result<U128> ScaleReader::compactU128() {
   MERIT_ASSIGN_OR_RETURN(std::uint8_t first, u8());
   switch (first & 3) {
-    case 0:
-      return U128{static_cast<std::uint64_t>(first >> 2), 0};
+    case 0: return U128{static_cast<std::uint64_t>(first >> 2), 0};
     case 1: {
       MERIT_ASSIGN_OR_RETURN(std::uint8_t second, u8());
       std::uint64_t v = (static_cast<std::uint64_t>(first) | (static_cast<std::uint64_t>(second) << 8)) >> 2;
-      if (v < (1u << 6)) return fail(ErrorCode::kInvalidArgument, "non-canonical SCALE compact (2-byte mode)");
+      if (v < (1u << 6))
+        return fail(ErrorCode::kInvalidArgument, "non-canonical SCALE compact (2-byte mode)");
       return U128{v, 0};
     }
     case 2: {
       MERIT_ASSIGN_OR_RETURN(ByteView rest, take(3));
       std::uint64_t v = (static_cast<std::uint64_t>(first) | (leValue(rest) << 8)) >> 2;
-      if (v < (1u << 14)) return fail(ErrorCode::kInvalidArgument, "non-canonical SCALE compact (4-byte mode)");
+      if (v < (1u << 14))
+        return fail(ErrorCode::kInvalidArgument, "non-canonical SCALE compact (4-byte mode)");
       return U128{v, 0};
     }
     default: {

@@ -21,7 +21,8 @@ Result<EntryRef> findEntry(const Metadata& md, std::string_view pallet, std::str
   const Pallet* p = md.pallet(pallet);
   if (!p) return fail(ErrorCode::kNotFound, "the runtime has no pallet " + std::string(pallet));
   const StorageEntry* e = p->storageEntry(item);
-  if (!e) return fail(ErrorCode::kNotFound, "pallet " + p->name + " has no storage item " + std::string(item));
+  if (!e)
+    return fail(ErrorCode::kNotFound, "pallet " + p->name + " has no storage item " + std::string(item));
   EntryRef ref{p, e, {}};
   if (e->isMap && e->keyType) {
     if (e->hashers.size() == 1) {
@@ -30,8 +31,9 @@ Result<EntryRef> findEntry(const Metadata& md, std::string_view pallet, std::str
       const TypeInfo* t = md.registry().get(*e->keyType);
       auto* tuple = t ? std::get_if<TupleDef>(&t->def) : nullptr;
       if (!tuple || tuple->types.size() != e->hashers.size()) {
-        return fail(ErrorCode::kCorruption, p->name + "." + e->name + ": " + std::to_string(e->hashers.size()) +
-                                                " hashers but key type " + md.registry().displayName(*e->keyType));
+        return fail(ErrorCode::kCorruption, p->name + "." + e->name + ": " +
+                                                std::to_string(e->hashers.size()) + " hashers but key type " +
+                                                md.registry().displayName(*e->keyType));
       }
       ref.keyTypes = tuple->types;
     }
@@ -41,7 +43,8 @@ Result<EntryRef> findEntry(const Metadata& md, std::string_view pallet, std::str
 
 }  // namespace
 
-Result<Bytes> storageKey(const Metadata& md, std::string_view pallet, std::string_view item, const json& keys) {
+Result<Bytes> storageKey(const Metadata& md, std::string_view pallet, std::string_view item,
+                         const json& keys) {
   MERIT_ASSIGN_OR_RETURN(EntryRef ref, findEntry(md, pallet, item));
   std::string name = ref.pallet->name + "." + ref.entry->name;
   json list = keys.is_array() ? keys : json::array({keys});
@@ -58,7 +61,8 @@ Result<Bytes> storageKey(const Metadata& md, std::string_view pallet, std::strin
   return out;
 }
 
-Result<json> decodeStorageKey(const Metadata& md, std::string_view pallet, std::string_view item, ByteView fullKey) {
+Result<json> decodeStorageKey(const Metadata& md, std::string_view pallet, std::string_view item,
+                              ByteView fullKey) {
   MERIT_ASSIGN_OR_RETURN(EntryRef ref, findEntry(md, pallet, item));
   Bytes prefix = storagePrefix(ref.pallet->storagePrefix, ref.entry->name);
   std::string name = ref.pallet->name + "." + ref.entry->name;
@@ -79,11 +83,14 @@ Result<json> decodeStorageKey(const Metadata& md, std::string_view pallet, std::
     if (!v) return fail(v.error().withContext(name + " key " + std::to_string(i + 1)));
     out.push_back(std::move(*v));
   }
-  if (!r.atEnd()) return fail(ErrorCode::kInvalidArgument, std::to_string(r.remaining()) + " extra bytes in a key of " + name);
+  if (!r.atEnd())
+    return fail(ErrorCode::kInvalidArgument,
+                std::to_string(r.remaining()) + " extra bytes in a key of " + name);
   return out;
 }
 
-Result<json> decodeStorageValue(const Metadata& md, std::string_view pallet, std::string_view item, const Bytes* raw) {
+Result<json> decodeStorageValue(const Metadata& md, std::string_view pallet, std::string_view item,
+                                const Bytes* raw) {
   MERIT_ASSIGN_OR_RETURN(EntryRef ref, findEntry(md, pallet, item));
   std::string name = ref.pallet->name + "." + ref.entry->name;
   if (!raw) {
@@ -98,13 +105,16 @@ Result<json> decodeStorageValue(const Metadata& md, std::string_view pallet, std
 }
 
 namespace {
-Result<const RuntimeApiMethod*> findMethod(const Metadata& md, std::string_view api, std::string_view method) {
+Result<const RuntimeApiMethod*> findMethod(const Metadata& md, std::string_view api,
+                                           std::string_view method) {
   if (md.runtimeApis().empty()) {
-    return fail(ErrorCode::kNotFound, "metadata v" + std::to_string(md.version()) +
-                                          " does not describe runtime APIs (v15 does)");
+    return fail(ErrorCode::kNotFound,
+                "metadata v" + std::to_string(md.version()) + " does not describe runtime APIs (v15 does)");
   }
   const RuntimeApiMethod* m = md.runtimeApiMethod(api, method);
-  if (!m) return fail(ErrorCode::kNotFound, "the runtime has no API method " + std::string(api) + "_" + std::string(method));
+  if (!m)
+    return fail(ErrorCode::kNotFound,
+                "the runtime has no API method " + std::string(api) + "_" + std::string(method));
   return m;
 }
 }  // namespace
@@ -118,22 +128,26 @@ Result<RuntimeApiCall> encodeRuntimeApiCall(const Metadata& md, std::string_view
   const std::size_t n = m->inputs.size();
   if (args.is_object()) {
     for (auto it = args.begin(); it != args.end(); ++it) {
-      bool known = std::any_of(m->inputs.begin(), m->inputs.end(), [&](const auto& p) { return p.name == it.key(); });
-      if (!known) return fail(ErrorCode::kInvalidArgument, call.method + ": unknown parameter \"" + it.key() + "\"");
+      bool known =
+          std::any_of(m->inputs.begin(), m->inputs.end(), [&](const auto& p) { return p.name == it.key(); });
+      if (!known)
+        return fail(ErrorCode::kInvalidArgument, call.method + ": unknown parameter \"" + it.key() + "\"");
     }
     for (const auto& p : m->inputs) {
       auto it = args.find(p.name);
-      if (it == args.end()) return fail(ErrorCode::kInvalidArgument, call.method + ": missing parameter \"" + p.name + "\"");
+      if (it == args.end())
+        return fail(ErrorCode::kInvalidArgument, call.method + ": missing parameter \"" + p.name + "\"");
       MERIT_TRY(encodeValue(md.registry(), p.type, *it, w, call.method + "." + p.name));
     }
   } else if (args.is_array() || args.is_null()) {
     std::size_t given = args.is_null() ? 0 : args.size();
     if (given != n) {
-      return fail(ErrorCode::kInvalidArgument, call.method + " takes " + std::to_string(n) + " parameter(s), got " +
-                                                   std::to_string(given));
+      return fail(ErrorCode::kInvalidArgument, call.method + " takes " + std::to_string(n) +
+                                                   " parameter(s), got " + std::to_string(given));
     }
     for (std::size_t i = 0; i < n; ++i) {
-      MERIT_TRY(encodeValue(md.registry(), m->inputs[i].type, args[i], w, call.method + "." + m->inputs[i].name));
+      MERIT_TRY(
+          encodeValue(md.registry(), m->inputs[i].type, args[i], w, call.method + "." + m->inputs[i].name));
     }
   } else {
     return fail(ErrorCode::kInvalidArgument, call.method + ": parameters must be an object or an array");

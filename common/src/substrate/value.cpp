@@ -83,12 +83,19 @@ void appendUtf8(std::string& out, std::uint32_t cp) {
 
 std::size_t primitiveWidth(Primitive p) {
   switch (p) {
-    case Primitive::kU8: case Primitive::kI8: return 1;
-    case Primitive::kU16: case Primitive::kI16: return 2;
-    case Primitive::kU32: case Primitive::kI32: case Primitive::kChar: return 4;
-    case Primitive::kU64: case Primitive::kI64: return 8;
-    case Primitive::kU128: case Primitive::kI128: return 16;
-    case Primitive::kU256: case Primitive::kI256: return 32;
+    case Primitive::kU8:
+    case Primitive::kI8: return 1;
+    case Primitive::kU16:
+    case Primitive::kI16: return 2;
+    case Primitive::kU32:
+    case Primitive::kI32:
+    case Primitive::kChar: return 4;
+    case Primitive::kU64:
+    case Primitive::kI64: return 8;
+    case Primitive::kU128:
+    case Primitive::kI128: return 16;
+    case Primitive::kU256:
+    case Primitive::kI256: return 32;
     default: return 0;
   }
 }
@@ -113,7 +120,8 @@ std::optional<Primitive> compactPrimitive(const TypeRegistry& reg, TypeId id) {
 
 class Encoder {
  public:
-  Encoder(const TypeRegistry& reg, ScaleWriter& out, std::string_view root) : m_reg(reg), m_out(out), m_path(root) {}
+  Encoder(const TypeRegistry& reg, ScaleWriter& out, std::string_view root)
+      : m_reg(reg), m_out(out), m_path(root) {}
 
   Result<void> encode(TypeId id, const json& v, int depth) {
     if (depth > kMaxValueDepth) return err("nesting deeper than " + std::to_string(kMaxValueDepth));
@@ -149,12 +157,14 @@ class Encoder {
     if (!named && fields.size() == 1) return encode(fields[0].type, v, depth + 1);
     if (named && v.is_object()) {
       for (auto it = v.begin(); it != v.end(); ++it) {
-        bool known = std::any_of(fields.begin(), fields.end(), [&](const Field& f) { return *f.name == it.key(); });
+        bool known =
+            std::any_of(fields.begin(), fields.end(), [&](const Field& f) { return *f.name == it.key(); });
         if (!known) return err("unknown field \"" + it.key() + "\" for " + m_reg.displayName(t.id));
       }
       for (const auto& f : fields) {
         auto it = v.find(*f.name);
-        if (it == v.end()) return err("missing field \"" + *f.name + "\" (" + m_reg.displayName(f.type) + ")");
+        if (it == v.end())
+          return err("missing field \"" + *f.name + "\" (" + m_reg.displayName(f.type) + ")");
         MERIT_TRY(at("." + *f.name, [&] { return encode(f.type, *it, depth + 1); }));
       }
       return {};
@@ -201,15 +211,16 @@ class Encoder {
       name = v.begin().key();
       payload = &v.begin().value();
     } else {
-      return err("expected a variant of " + m_reg.displayName(t.id) + " (\"Name\" or {\"Name\": value}), got " +
-                 describe(v));
+      return err("expected a variant of " + m_reg.displayName(t.id) +
+                 " (\"Name\" or {\"Name\": value}), got " + describe(v));
     }
     const Variant* var = def.byName(name);
     if (!var) {
       std::string names;
       for (const auto& x : def.variants) names += (names.empty() ? "" : ", ") + x.name;
       if (names.size() > 300) names = names.substr(0, 300) + "...";
-      return err("unknown variant \"" + name + "\" of " + m_reg.displayName(t.id) + " (one of: " + names + ")");
+      return err("unknown variant \"" + name + "\" of " + m_reg.displayName(t.id) + " (one of: " + names +
+                 ")");
     }
     m_out.u8(var->index);
     static const json kNull;
@@ -253,7 +264,8 @@ class Encoder {
 
   Result<void> encodeDef(const TypeInfo&, const SequenceDef& def, const json& v, int depth) {
     if (isU8(m_reg, def.type)) return encodeBytes(v, std::nullopt, true);
-    if (!v.is_array()) return err("expected an array of " + m_reg.displayName(def.type) + ", got " + describe(v));
+    if (!v.is_array())
+      return err("expected an array of " + m_reg.displayName(def.type) + ", got " + describe(v));
     m_out.compact(static_cast<std::uint64_t>(v.size()));
     for (std::size_t i = 0; i < v.size(); ++i) {
       MERIT_TRY(at("[" + std::to_string(i) + "]", [&] { return encode(def.type, v[i], depth + 1); }));
@@ -264,8 +276,8 @@ class Encoder {
   Result<void> encodeDef(const TypeInfo&, const ArrayDef& def, const json& v, int depth) {
     if (isU8(m_reg, def.type)) return encodeBytes(v, def.len, false);
     if (!v.is_array() || v.size() != def.len) {
-      return err("expected an array of " + std::to_string(def.len) + " " + m_reg.displayName(def.type) + ", got " +
-                 describe(v));
+      return err("expected an array of " + std::to_string(def.len) + " " + m_reg.displayName(def.type) +
+                 ", got " + describe(v));
     }
     for (std::size_t i = 0; i < v.size(); ++i) {
       MERIT_TRY(at("[" + std::to_string(i) + "]", [&] { return encode(def.type, v[i], depth + 1); }));
@@ -327,7 +339,8 @@ class Encoder {
         return {};
       }
       default: {
-        MERIT_ASSIGN_OR_RETURN(Bytes b, integerBytes(v, primitiveWidth(def.kind), primitiveSigned(def.kind), name));
+        MERIT_ASSIGN_OR_RETURN(Bytes b,
+                               integerBytes(v, primitiveWidth(def.kind), primitiveSigned(def.kind), name));
         m_out.raw(b);
         return {};
       }
@@ -491,14 +504,38 @@ class Decoder {
         appendUtf8(s, cp);
         return json(std::move(s));
       }
-      case Primitive::kU8: { MERIT_ASSIGN_OR_RETURN(auto x, m_in.u8()); return json(x); }
-      case Primitive::kU16: { MERIT_ASSIGN_OR_RETURN(auto x, m_in.u16()); return json(x); }
-      case Primitive::kU32: { MERIT_ASSIGN_OR_RETURN(auto x, m_in.u32()); return json(x); }
-      case Primitive::kU64: { MERIT_ASSIGN_OR_RETURN(auto x, m_in.u64()); return json(x); }
-      case Primitive::kI8: { MERIT_ASSIGN_OR_RETURN(auto x, m_in.i8()); return json(x); }
-      case Primitive::kI16: { MERIT_ASSIGN_OR_RETURN(auto x, m_in.i16()); return json(x); }
-      case Primitive::kI32: { MERIT_ASSIGN_OR_RETURN(auto x, m_in.i32()); return json(x); }
-      case Primitive::kI64: { MERIT_ASSIGN_OR_RETURN(auto x, m_in.i64()); return json(x); }
+      case Primitive::kU8: {
+        MERIT_ASSIGN_OR_RETURN(auto x, m_in.u8());
+        return json(x);
+      }
+      case Primitive::kU16: {
+        MERIT_ASSIGN_OR_RETURN(auto x, m_in.u16());
+        return json(x);
+      }
+      case Primitive::kU32: {
+        MERIT_ASSIGN_OR_RETURN(auto x, m_in.u32());
+        return json(x);
+      }
+      case Primitive::kU64: {
+        MERIT_ASSIGN_OR_RETURN(auto x, m_in.u64());
+        return json(x);
+      }
+      case Primitive::kI8: {
+        MERIT_ASSIGN_OR_RETURN(auto x, m_in.i8());
+        return json(x);
+      }
+      case Primitive::kI16: {
+        MERIT_ASSIGN_OR_RETURN(auto x, m_in.i16());
+        return json(x);
+      }
+      case Primitive::kI32: {
+        MERIT_ASSIGN_OR_RETURN(auto x, m_in.i32());
+        return json(x);
+      }
+      case Primitive::kI64: {
+        MERIT_ASSIGN_OR_RETURN(auto x, m_in.i64());
+        return json(x);
+      }
       default: {
         MERIT_ASSIGN_OR_RETURN(ByteView b, m_in.take(primitiveWidth(def.kind)));
         return json(leBytesToDecimal(b, primitiveSigned(def.kind)));
@@ -515,8 +552,8 @@ class Decoder {
     std::size_t width = primitiveWidth(*prim);
     bool fits = width >= 16 || (v.hi == 0 && (width == 8 || v.lo < (std::uint64_t{1} << (8 * width))));
     if (!fits) {
-      return fail(ErrorCode::kInvalidArgument, "compact value " + v.toDecimal() + " exceeds " +
-                                                   std::string(primitiveName(*prim)));
+      return fail(ErrorCode::kInvalidArgument,
+                  "compact value " + v.toDecimal() + " exceeds " + std::string(primitiveName(*prim)));
     }
     if (v.hi == 0) return json(v.lo);
     return json(v.toDecimal());
@@ -538,7 +575,8 @@ class Decoder {
     MERIT_ASSIGN_OR_RETURN(ByteView b, m_in.take(static_cast<std::size_t>(words * width)));
     json out = json::array();
     for (std::uint64_t i = 0; i < bits; ++i) {
-      std::size_t word = static_cast<std::size_t>(i / bitsPerWord), bit = static_cast<std::size_t>(i % bitsPerWord);
+      std::size_t word = static_cast<std::size_t>(i / bitsPerWord),
+                  bit = static_cast<std::size_t>(i % bitsPerWord);
       if (msb) bit = bitsPerWord - 1 - bit;
       out.push_back((std::to_integer<unsigned>(b[word * width + bit / 8]) >> (bit % 8)) & 1u ? true : false);
     }
@@ -587,8 +625,8 @@ Result<json> decodeValue(const TypeRegistry& reg, TypeId type, ByteView bytes) {
   ScaleReader r(bytes);
   MERIT_ASSIGN_OR_RETURN(json v, decodeValue(reg, type, r));
   if (!r.atEnd()) {
-    return fail(ErrorCode::kInvalidArgument, std::to_string(r.remaining()) + " trailing bytes after a " +
-                                                 reg.displayName(type));
+    return fail(ErrorCode::kInvalidArgument,
+                std::to_string(r.remaining()) + " trailing bytes after a " + reg.displayName(type));
   }
   return v;
 }

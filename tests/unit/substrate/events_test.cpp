@@ -2,8 +2,9 @@
 
 #include <doctest/doctest.h>
 
-#include "fixtures.h"
 #include "merit/substrate/value.h"
+
+#include "fixtures.h"
 
 namespace merit::substrate {
 namespace {
@@ -73,7 +74,8 @@ TEST_CASE("System.Events with BadOrigin, and other DispatchError names") {
 
   CHECK(dispatchErrorName(md, json{{"Token", "FundsUnavailable"}}).value() == "Token.FundsUnavailable");
   CHECK(dispatchErrorName(md, json{{"Arithmetic", "Overflow"}}).value() == "Arithmetic.Overflow");
-  CHECK(dispatchErrorName(md, json{{"Module", {{"index", 7}, {"error", 0}}}}).value() == "NetworkDoesNotExist");
+  CHECK(dispatchErrorName(md, json{{"Module", {{"index", 7}, {"error", 0}}}}).value() ==
+        "NetworkDoesNotExist");
   CHECK(dispatchErrorName(md, json{{"Module", {{"index", 7}, {"error", "0xfa000000"}}}}).error().code() ==
         ErrorCode::kNotFound);
   CHECK(dispatchErrorName(md, json(42)).error().code() == ErrorCode::kInvalidArgument);

@@ -20,8 +20,8 @@ inline std::filesystem::path fixturesDir() {
 }
 
 inline constexpr const char* kFixtureNames[] = {
-    "spec200_state_getMetadata.hex", "spec200_metadata_at_version_15.hex",
-    "spec218_state_getMetadata.hex", "spec218_metadata_at_version_15.hex"};
+    "spec200_state_getMetadata.hex", "spec200_metadata_at_version_15.hex", "spec218_state_getMetadata.hex",
+    "spec218_metadata_at_version_15.hex"};
 
 // The bytes of a hex fixture ("0x..." plus optional whitespace); aborts the test on failure.
 inline Bytes loadFixture(const std::string& name) {

@@ -1,10 +1,10 @@
 // Runs the fixture-driven tests, or exits 77 (CTest SKIP_RETURN_CODE) saying why when the
 // metadata fixtures are not available.
 #define DOCTEST_CONFIG_IMPLEMENT
-#include <doctest/doctest.h>
-
 #include <cstdio>
 #include <filesystem>
+
+#include <doctest/doctest.h>
 
 #include "fixtures.h"
 

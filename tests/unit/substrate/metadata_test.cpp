@@ -1,8 +1,8 @@
 #include "merit/substrate/metadata.h"
 
-#include <doctest/doctest.h>
-
 #include <random>
+
+#include <doctest/doctest.h>
 
 #include "fixtures.h"
 
@@ -48,8 +48,8 @@ TEST_CASE("SubtensorModule calls, errors, storage and constants by name") {
     const Metadata& m = fixtureMetadata(name);
     const Pallet* st = m.pallet("SubtensorModule");
     REQUIRE(st != nullptr);
-    for (const char* call : {"set_weights", "commit_weights", "reveal_weights", "burned_register", "serve_axon",
-                             "add_stake", "register_network"}) {
+    for (const char* call : {"set_weights", "commit_weights", "reveal_weights", "burned_register",
+                             "serve_axon", "add_stake", "register_network"}) {
       CHECK_MESSAGE(m.callVariant("SubtensorModule", call) != nullptr, call);
     }
     const Variant* sw = m.callVariant("SubtensorModule", "set_weights");

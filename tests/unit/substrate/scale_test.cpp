@@ -5,9 +5,13 @@
 namespace merit::substrate {
 namespace {
 
-std::string hexOf(const ScaleWriter& w) { return toHex(w.data()); }
+std::string hexOf(const ScaleWriter& w) {
+  return toHex(w.data());
+}
 
-Bytes unhex(std::string_view h) { return fromHex(h).value(); }
+Bytes unhex(std::string_view h) {
+  return fromHex(h).value();
+}
 
 // Expected encodings: the table of the SCALE codec page of the Substrate documentation.
 TEST_CASE("compact integers match the published encodings") {
@@ -15,11 +19,11 @@ TEST_CASE("compact integers match the published encodings") {
     std::uint64_t v;
     const char* hex;
   };
-  for (const Case& c : {Case{0, "00"}, Case{1, "04"}, Case{42, "a8"}, Case{69, "1501"}, Case{63, "fc"},
-                        Case{64, "0101"}, Case{16383, "fdff"}, Case{16384, "02000100"}, Case{65535, "feff0300"},
-                        Case{1073741823, "feffffff"}, Case{1073741824, "0300000040"},
-                        Case{100000000000000, "0b00407a10f35a"},
-                        Case{0xffffffffffffffffULL, "13ffffffffffffffff"}}) {
+  for (const Case& c :
+       {Case{0, "00"}, Case{1, "04"}, Case{42, "a8"}, Case{69, "1501"}, Case{63, "fc"}, Case{64, "0101"},
+        Case{16383, "fdff"}, Case{16384, "02000100"}, Case{65535, "feff0300"}, Case{1073741823, "feffffff"},
+        Case{1073741824, "0300000040"}, Case{100000000000000, "0b00407a10f35a"},
+        Case{0xffffffffffffffffULL, "13ffffffffffffffff"}}) {
     ScaleWriter w;
     w.compact(c.v);
     CHECK_MESSAGE(hexOf(w) == c.hex, c.v);

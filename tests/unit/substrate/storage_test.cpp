@@ -46,9 +46,11 @@ TEST_CASE("storage keys match @polkadot/api") {
     // Keys read back from full keys.
     CHECK(decodeStorageKey(md, "System", "Account", fromHex(kAliceAccountKey).value()).value() ==
           json::array({"0xd43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d"}));
-    CHECK(decodeStorageKey(md, "SubtensorModule", "Keys", storageKey(md, "SubtensorModule", "Keys", {3, 7}).value())
+    CHECK(decodeStorageKey(md, "SubtensorModule", "Keys",
+                           storageKey(md, "SubtensorModule", "Keys", {3, 7}).value())
               .value() == json::array({3, 7}));
-    CHECK_FALSE(decodeStorageKey(md, "SubtensorModule", "Tempo", fromHex(kAliceAccountKey).value()).has_value());
+    CHECK_FALSE(
+        decodeStorageKey(md, "SubtensorModule", "Tempo", fromHex(kAliceAccountKey).value()).has_value());
   }
 }
 
@@ -60,7 +62,8 @@ TEST_CASE("storage values: present, default, optional") {
     auto v = decodeStorageValue(md, "System", "Account", &raw);
     REQUIRE(v.has_value());
     // @polkadot/api: {"nonce":0,"consumers":0,"providers":1,"sufficients":0,"data":{"free":1000000000000000,
-    // "reserved":0,"frozen":0,"flags":"0x80000000000000000000000000000000"}} (flags as hex there, decimal here).
+    // "reserved":0,"frozen":0,"flags":"0x80000000000000000000000000000000"}} (flags as hex there, decimal
+    // here).
     CHECK((*v)["providers"] == 1);
     CHECK((*v)["data"]["free"] == 1000000000000000ULL);
     CHECK((*v)["data"]["flags"] == "170141183460469231731687303715884105728");
@@ -79,15 +82,19 @@ TEST_CASE("runtime API calls by name (v15)") {
   CHECK(toHex(call->args) == "0100");
   CHECK(toHex(encodeRuntimeApiCall(md, "NeuronInfoRuntimeApi", "get_neurons_lite", json::array({1}))->args) ==
         "0100");
-  CHECK_FALSE(encodeRuntimeApiCall(md, "NeuronInfoRuntimeApi", "get_neurons_lite", json::array()).has_value());
-  CHECK_FALSE(encodeRuntimeApiCall(md, "NeuronInfoRuntimeApi", "get_neurons_lite", json{{"uid", 1}}).has_value());
+  CHECK_FALSE(
+      encodeRuntimeApiCall(md, "NeuronInfoRuntimeApi", "get_neurons_lite", json::array()).has_value());
+  CHECK_FALSE(
+      encodeRuntimeApiCall(md, "NeuronInfoRuntimeApi", "get_neurons_lite", json{{"uid", 1}}).has_value());
   // state_call answered 0x0400 on spec 200 (a subnet without neurons): this runtime's method
   // returns Vec<u8> holding the SCALE bytes of the neuron list.
-  auto result = decodeRuntimeApiResult(md, "NeuronInfoRuntimeApi", "get_neurons_lite", fromHex("0400").value());
+  auto result =
+      decodeRuntimeApiResult(md, "NeuronInfoRuntimeApi", "get_neurons_lite", fromHex("0400").value());
   REQUIRE(result.has_value());
-  MESSAGE("get_neurons_lite output type: "
-          << md.registry().displayName(md.runtimeApiMethod("NeuronInfoRuntimeApi", "get_neurons_lite")->output)
-          << ", decoded: " << result->dump());
+  MESSAGE(
+      "get_neurons_lite output type: "
+      << md.registry().displayName(md.runtimeApiMethod("NeuronInfoRuntimeApi", "get_neurons_lite")->output)
+      << ", decoded: " << result->dump());
   // Whether the registry describes the neuron type, so the inner bytes can be decoded by name.
   for (const char* spec : kFixtureNames) {
     std::string found;
@@ -97,8 +104,9 @@ TEST_CASE("runtime API calls by name (v15)") {
     MESSAGE(std::string(spec) << ": NeuronInfoLite in the registry: " << (found.empty() ? "no" : found));
   }
   const Metadata& v14 = fixtureMetadata("spec200_state_getMetadata.hex");
-  CHECK(encodeRuntimeApiCall(v14, "NeuronInfoRuntimeApi", "get_neurons_lite", json::array({1})).error().code() ==
-        ErrorCode::kNotFound);
+  CHECK(encodeRuntimeApiCall(v14, "NeuronInfoRuntimeApi", "get_neurons_lite", json::array({1}))
+            .error()
+            .code() == ErrorCode::kNotFound);
 }
 
 }  // namespace

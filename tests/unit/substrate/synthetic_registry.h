@@ -12,9 +12,34 @@
 namespace merit::substrate::testing {
 
 enum SyntheticType : TypeId {
-  kU8, kU16, kU64, kU128, kBool, kStr, kVecU8, kVecU16, kArrU8x4, kAccountId, kOptionU16, kCompactU64,
-  kTupleU16U64, kNamedStruct, kEnum, kBitVec, kLsb0, kI32, kChar, kCompactU128, kUnit, kU256, kI128,
-  kVecNamedStruct, kNewtypeU64, kCompactNewtype, kArrU16x3, kTypeCount
+  kU8,
+  kU16,
+  kU64,
+  kU128,
+  kBool,
+  kStr,
+  kVecU8,
+  kVecU16,
+  kArrU8x4,
+  kAccountId,
+  kOptionU16,
+  kCompactU64,
+  kTupleU16U64,
+  kNamedStruct,
+  kEnum,
+  kBitVec,
+  kLsb0,
+  kI32,
+  kChar,
+  kCompactU128,
+  kUnit,
+  kU256,
+  kI128,
+  kVecNamedStruct,
+  kNewtypeU64,
+  kCompactNewtype,
+  kArrU16x3,
+  kTypeCount
 };
 
 class RegistryWriter {
@@ -51,15 +76,15 @@ class RegistryWriter {
 inline Bytes syntheticRegistryBytes() {
   RegistryWriter r;
   auto prim = [](std::uint8_t p) { return [p](ScaleWriter& w) { w.u8(5).u8(p); }; };
-  r.type({}, prim(3));                                           // kU8
-  r.type({}, prim(4));                                           // kU16
-  r.type({}, prim(6));                                           // kU64
-  r.type({}, prim(7));                                           // kU128
-  r.type({}, prim(0));                                           // kBool
-  r.type({}, prim(2));                                           // kStr
-  r.type({}, [](ScaleWriter& w) { w.u8(2).compact(kU8); });      // kVecU8
-  r.type({}, [](ScaleWriter& w) { w.u8(2).compact(kU16); });     // kVecU16
-  r.type({}, [](ScaleWriter& w) { w.u8(3).u32(4).compact(kU8); });  // kArrU8x4
+  r.type({}, prim(3));                                               // kU8
+  r.type({}, prim(4));                                               // kU16
+  r.type({}, prim(6));                                               // kU64
+  r.type({}, prim(7));                                               // kU128
+  r.type({}, prim(0));                                               // kBool
+  r.type({}, prim(2));                                               // kStr
+  r.type({}, [](ScaleWriter& w) { w.u8(2).compact(kU8); });          // kVecU8
+  r.type({}, [](ScaleWriter& w) { w.u8(2).compact(kU16); });         // kVecU16
+  r.type({}, [](ScaleWriter& w) { w.u8(3).u32(4).compact(kU8); });   // kArrU8x4
   r.type({"sp_core", "crypto", "AccountId32"}, [](ScaleWriter& w) {  // kAccountId
     w.u8(0).compact(1);
     RegistryWriter::field(w, nullptr, kTypeCount);  // patched below: [u8; 32] is the last type
@@ -71,9 +96,9 @@ inline Bytes syntheticRegistryBytes() {
     RegistryWriter::field(w, nullptr, kU16);
     w.u8(1).compact(0);
   });
-  r.type({}, [](ScaleWriter& w) { w.u8(6).compact(kU64); });  // kCompactU64
+  r.type({}, [](ScaleWriter& w) { w.u8(6).compact(kU64); });                           // kCompactU64
   r.type({}, [](ScaleWriter& w) { w.u8(4).compact(2).compact(kU16).compact(kU64); });  // kTupleU16U64
-  r.type({"test", "Named"}, [](ScaleWriter& w) {  // kNamedStruct
+  r.type({"test", "Named"}, [](ScaleWriter& w) {                                       // kNamedStruct
     w.u8(0).compact(3);
     RegistryWriter::field(w, "a", kU16);
     RegistryWriter::field(w, "b", kVecU16);
@@ -89,22 +114,22 @@ inline Bytes syntheticRegistryBytes() {
     RegistryWriter::field(w, "x", kBool);
     w.u8(5).compact(0);
   });
-  r.type({}, [](ScaleWriter& w) { w.u8(7).compact(kU8).compact(kLsb0); });      // kBitVec
+  r.type({}, [](ScaleWriter& w) { w.u8(7).compact(kU8).compact(kLsb0); });          // kBitVec
   r.type({"bitvec", "order", "Lsb0"}, [](ScaleWriter& w) { w.u8(0).compact(0); });  // kLsb0
-  r.type({}, prim(11));                                                         // kI32
-  r.type({}, prim(1));                                                          // kChar
-  r.type({}, [](ScaleWriter& w) { w.u8(6).compact(kU128); });                   // kCompactU128
-  r.type({}, [](ScaleWriter& w) { w.u8(4).compact(0); });                       // kUnit
-  r.type({}, prim(8));                                                          // kU256
-  r.type({}, prim(13));                                                         // kI128
-  r.type({}, [](ScaleWriter& w) { w.u8(2).compact(kNamedStruct); });           // kVecNamedStruct
-  r.type({"test", "Newtype"}, [](ScaleWriter& w) {                              // kNewtypeU64
+  r.type({}, prim(11));                                                             // kI32
+  r.type({}, prim(1));                                                              // kChar
+  r.type({}, [](ScaleWriter& w) { w.u8(6).compact(kU128); });                       // kCompactU128
+  r.type({}, [](ScaleWriter& w) { w.u8(4).compact(0); });                           // kUnit
+  r.type({}, prim(8));                                                              // kU256
+  r.type({}, prim(13));                                                             // kI128
+  r.type({}, [](ScaleWriter& w) { w.u8(2).compact(kNamedStruct); });                // kVecNamedStruct
+  r.type({"test", "Newtype"}, [](ScaleWriter& w) {                                  // kNewtypeU64
     w.u8(0).compact(1);
     RegistryWriter::field(w, nullptr, kU64);
   });
-  r.type({}, [](ScaleWriter& w) { w.u8(6).compact(kNewtypeU64); });            // kCompactNewtype
-  r.type({}, [](ScaleWriter& w) { w.u8(3).u32(3).compact(kU16); });            // kArrU16x3
-  r.type({}, [](ScaleWriter& w) { w.u8(3).u32(32).compact(kU8); });            // id kTypeCount: [u8; 32]
+  r.type({}, [](ScaleWriter& w) { w.u8(6).compact(kNewtypeU64); });  // kCompactNewtype
+  r.type({}, [](ScaleWriter& w) { w.u8(3).u32(3).compact(kU16); });  // kArrU16x3
+  r.type({}, [](ScaleWriter& w) { w.u8(3).u32(32).compact(kU8); });  // id kTypeCount: [u8; 32]
   return r.finish();
 }
 

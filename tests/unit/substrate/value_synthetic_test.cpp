@@ -3,6 +3,7 @@
 
 #include "merit/crypto/ss58.h"
 #include "merit/substrate/value.h"
+
 #include "synthetic_registry.h"
 
 namespace merit::substrate {
@@ -98,8 +99,8 @@ TEST_CASE("composites, options, variants") {
   json withSome = {{"a", 1}, {"b", json::array()}, {"c", 9}};
   CHECK(enc(kNamedStruct, withSome) == "010000010900");
   CHECK(dec(kNamedStruct, "010000010900") == withSome);
-  auto err = encodeValue(reg(), kVecNamedStruct, json::array({named, {{"a", 1}, {"b", {2, -3}}, {"c", nullptr}}}),
-                         "args.list");
+  auto err = encodeValue(reg(), kVecNamedStruct,
+                         json::array({named, {{"a", 1}, {"b", {2, -3}}, {"c", nullptr}}}), "args.list");
   REQUIRE_FALSE(err.has_value());
   CHECK(err.error().message() == "args.list[1].b[1]: expected u16, got -3");
   CHECK(enc(kNamedStruct, {{"a", 1}}).find("missing field \"b\"") != std::string::npos);
@@ -144,7 +145,8 @@ TEST_CASE("compacts, bit sequences, account ids") {
 
 TEST_CASE("depth limit and truncation") {
   // Every truncation of a valid encoding fails cleanly.
-  Bytes full = encodeValue(reg(), kVecNamedStruct, json::array({{{"a", 1}, {"b", {2, 3}}, {"c", 4}}})).value();
+  Bytes full =
+      encodeValue(reg(), kVecNamedStruct, json::array({{{"a", 1}, {"b", {2, 3}}, {"c", 4}}})).value();
   for (std::size_t n = 0; n < full.size(); ++n) {
     CHECK_FALSE(decodeValue(reg(), kVecNamedStruct, ByteView(full).first(n)).has_value());
   }

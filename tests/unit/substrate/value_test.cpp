@@ -2,8 +2,9 @@
 
 #include <doctest/doctest.h>
 
-#include "fixtures.h"
 #include "merit/crypto/ss58.h"
+
+#include "fixtures.h"
 
 namespace merit::substrate {
 namespace {
@@ -114,8 +115,8 @@ TEST_CASE("AxonInfo, Option, variants and calls as values") {
     const TypeRegistry& reg = m.registry();
     const StorageEntry* axons = m.storage("SubtensorModule", "Axons");
     REQUIRE(axons != nullptr);
-    json axon = {{"block", 12},   {"version", 100}, {"ip", "2130706433"}, {"port", 8091}, {"ip_type", 4},
-                 {"protocol", 4}, {"placeholder1", 0}, {"placeholder2", 0}};
+    json axon = {{"block", 12},  {"version", 100}, {"ip", "2130706433"}, {"port", 8091},
+                 {"ip_type", 4}, {"protocol", 4},  {"placeholder1", 0},  {"placeholder2", 0}};
     auto bytes = encodeValue(reg, axons->valueType, axon);
     REQUIRE_MESSAGE(bytes.has_value(), bytes.error().toString());
     CHECK(decodeValue(reg, axons->valueType, *bytes).value() == axon);
@@ -140,15 +141,16 @@ TEST_CASE("AxonInfo, Option, variants and calls as values") {
     CHECK_FALSE(decodeValue(reg, *optInt, fromHex("02").value()).has_value());
 
     // The outer call enum: {"SubtensorModule": {"set_weights": {...}}}.
-    json call = {{"SubtensorModule",
-                  {{"set_weights",
-                    {{"netuid", 1}, {"dests", {0, 1}}, {"weights", {65535, 0}}, {"version_key", 0}}}}}};
+    json call = {
+        {"SubtensorModule",
+         {{"set_weights", {{"netuid", 1}, {"dests", {0, 1}}, {"weights", {65535, 0}}, {"version_key", 0}}}}}};
     auto callBytes = encodeValue(reg, m.extrinsic().callType, call);
     REQUIRE_MESSAGE(callBytes.has_value(), callBytes.error().toString());
     CHECK(std::to_integer<int>((*callBytes)[0]) == m.pallet("SubtensorModule")->index);
     CHECK(std::to_integer<int>((*callBytes)[1]) == m.callVariant("SubtensorModule", "set_weights")->index);
     CHECK(decodeValue(reg, m.extrinsic().callType, *callBytes).value() == call);
-    auto unknown = encodeValue(reg, m.extrinsic().callType, json{{"SubtensorModule", {{"nope", {}}}}}, "call");
+    auto unknown =
+        encodeValue(reg, m.extrinsic().callType, json{{"SubtensorModule", {{"nope", {}}}}}, "call");
     REQUIRE_FALSE(unknown.has_value());
     CHECK(unknown.error().message().find("unknown variant \"nope\"") != std::string::npos);
     // A field-less variant as a plain string: System.remark_with_event is not field-less, but the
@@ -156,7 +158,8 @@ TEST_CASE("AxonInfo, Option, variants and calls as values") {
     const StorageEntry* phase = m.storage("System", "ExecutionPhase");
     REQUIRE(phase != nullptr);
     CHECK(toHex(encodeValue(reg, phase->valueType, json("Finalization")).value()) == "01");
-    CHECK(decodeValue(reg, phase->valueType, fromHex("0003000000").value()).value() == json{{"ApplyExtrinsic", 3}});
+    CHECK(decodeValue(reg, phase->valueType, fromHex("0003000000").value()).value() ==
+          json{{"ApplyExtrinsic", 3}});
   }
 }
 

@@ -46,8 +46,8 @@ Result<std::string> dispatchErrorName(const Metadata& md, const nlohmann::json& 
 // kNotFound when neither event is there for that index.
 struct ExtrinsicOutcome {
   bool success = false;
-  std::string error;              // empty on success
-  nlohmann::json dispatchError;   // null on success
+  std::string error;                       // empty on success
+  nlohmann::json dispatchError;            // null on success
   std::vector<const EventRecord*> events;  // the extrinsic's events, in order (borrowed)
 };
 Result<ExtrinsicOutcome> extrinsicOutcome(const Metadata& md, const std::vector<EventRecord>& events,

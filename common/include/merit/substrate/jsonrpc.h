@@ -27,7 +27,8 @@
 // callback (see subscribe()). Callbacks run on the client's I/O thread.
 //
 // JSON-RPC error responses are returned as Error{kInvalidArgument, "rpc error <code>: <message>"}
-// optionally followed by " (data: <json>)"; rpcErrorCode() recovers <code>.
+// optionally followed by " (data: <json>)"; rpcErrorCode() recovers <code>. A missing code reads
+// as 0 (Chopsticks' HTTP endpoint answers errors without one).
 #pragma once
 
 #include <chrono>
@@ -94,7 +95,7 @@ class RpcClient {
   RpcClient(const RpcClient&) = delete;
   RpcClient& operator=(const RpcClient&) = delete;
 
-  // One call; the answer's "result". kDeadlineExceeded after `timeout` (default callTimeout),
+  // One call; the answer's "result". Null params are sent as [] (JSON-RPC has no null params). kDeadlineExceeded after `timeout` (default callTimeout),
   // kUnavailable when the connection is down or lost before the answer (a re-dial is under way),
   // kInvalidArgument for a JSON-RPC error response (see rpcErrorCode()).
   Result<nlohmann::json> call(std::string_view method, nlohmann::json params = nlohmann::json::array(),

@@ -28,12 +28,26 @@ namespace merit::substrate {
 using TypeId = std::uint32_t;
 
 enum class Primitive : std::uint8_t {
-  kBool, kChar, kStr, kU8, kU16, kU32, kU64, kU128, kU256, kI8, kI16, kI32, kI64, kI128, kI256,
+  kBool,
+  kChar,
+  kStr,
+  kU8,
+  kU16,
+  kU32,
+  kU64,
+  kU128,
+  kU256,
+  kI8,
+  kI16,
+  kI32,
+  kI64,
+  kI128,
+  kI256,
 };
 std::string_view primitiveName(Primitive p);  // "bool", "u16", "str", ...
 
 struct Field {
-  std::optional<std::string> name;      // absent for tuple-like fields
+  std::optional<std::string> name;  // absent for tuple-like fields
   TypeId type = 0;
   std::optional<std::string> typeName;  // the Rust type as written in the source ("T::AccountId")
 };
@@ -44,21 +58,37 @@ struct Variant {
   std::vector<Field> fields;
 };
 
-struct CompositeDef { std::vector<Field> fields; };
+struct CompositeDef {
+  std::vector<Field> fields;
+};
 struct VariantDef {
   std::vector<Variant> variants;
   const Variant* byName(std::string_view name) const;
   const Variant* byIndex(std::uint8_t index) const;
 };
-struct SequenceDef { TypeId type = 0; };
-struct ArrayDef { std::uint32_t len = 0; TypeId type = 0; };
-struct TupleDef { std::vector<TypeId> types; };
-struct PrimitiveDef { Primitive kind = Primitive::kBool; };
-struct CompactDef { TypeId type = 0; };
-struct BitSequenceDef { TypeId storeType = 0; TypeId orderType = 0; };
+struct SequenceDef {
+  TypeId type = 0;
+};
+struct ArrayDef {
+  std::uint32_t len = 0;
+  TypeId type = 0;
+};
+struct TupleDef {
+  std::vector<TypeId> types;
+};
+struct PrimitiveDef {
+  Primitive kind = Primitive::kBool;
+};
+struct CompactDef {
+  TypeId type = 0;
+};
+struct BitSequenceDef {
+  TypeId storeType = 0;
+  TypeId orderType = 0;
+};
 
-using TypeDef = std::variant<CompositeDef, VariantDef, SequenceDef, ArrayDef, TupleDef, PrimitiveDef, CompactDef,
-                             BitSequenceDef>;
+using TypeDef = std::variant<CompositeDef, VariantDef, SequenceDef, ArrayDef, TupleDef, PrimitiveDef,
+                             CompactDef, BitSequenceDef>;
 
 struct TypeParam {
   std::string name;
@@ -127,7 +157,7 @@ struct Constant {
 
 struct Pallet {
   std::string name;
-  std::uint8_t index = 0;  // the call/event/error tag of the pallet in the outer enums
+  std::uint8_t index = 0;           // the call/event/error tag of the pallet in the outer enums
   std::optional<TypeId> callType;   // a variant type: one variant per call
   std::optional<TypeId> eventType;  // a variant type: one variant per event
   std::optional<TypeId> errorType;  // a variant type: one variant per error
@@ -140,8 +170,8 @@ struct Pallet {
 };
 
 struct SignedExtension {
-  std::string identifier;     // "CheckNonce", "ChargeTransactionPayment", ...
-  TypeId type = 0;            // what the extrinsic carries ("extra")
+  std::string identifier;       // "CheckNonce", "ChargeTransactionPayment", ...
+  TypeId type = 0;              // what the extrinsic carries ("extra")
   TypeId additionalSigned = 0;  // what only the signing payload carries
 };
 

@@ -44,7 +44,7 @@ struct RuntimeApiCall {
 Result<RuntimeApiCall> encodeRuntimeApiCall(const Metadata& md, std::string_view api, std::string_view method,
                                             const nlohmann::json& args);
 // Decodes state_call's result bytes with the method's output type.
-Result<nlohmann::json> decodeRuntimeApiResult(const Metadata& md, std::string_view api, std::string_view method,
-                                              ByteView result);
+Result<nlohmann::json> decodeRuntimeApiResult(const Metadata& md, std::string_view api,
+                                              std::string_view method, ByteView result);
 
 }  // namespace merit::substrate
