@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "merit/substrate/client.h"
+#include "merit/substrate/extrinsic.h"
 #include "merit/substrate/hashing.h"
 #include "merit/substrate/subtensor_chain.h"
 
@@ -162,6 +163,7 @@ struct CallOptions {
   std::vector<std::string> args;  // name=value
   std::string signer = "coldkey";
   bool sudo = false;
+  bool dryRun = false;
 };
 
 int runCall(const ChainSettings& chain, const KeyOptions& o, const CallOptions& c) {
@@ -203,6 +205,25 @@ int runCall(const ChainSettings& chain, const KeyOptions& o, const CallOptions& 
     call = client.encodeCall("Sudo", "sudo", json{{"call", inner}});
   }
   if (!call) return report(call.error());
+  if (c.dryRun) {
+    // Sign with the account's next nonce and ask the node what it would charge; submit nothing.
+    auto xt = client.signedExtrinsic(*key, *call);
+    if (!xt) return report(xt.error());
+    auto fee = client.queryFee(*xt);
+    if (!fee) return report(fee.error());
+    json out = {{"call", substrate::hex0x(*call)},
+                {"extrinsic", substrate::hex0x(*xt)},
+                {"hash", substrate::hex0x(substrate::extrinsicHash(*xt))},
+                {"fee", *fee}};
+    if (o.json) {
+      std::printf("%s\n", out.dump(2).c_str());
+    } else {
+      std::printf("%s%s: not submitted (--dry-run)\n  call       %s\n  extrinsic  %zu bytes\n  fee        %s\n",
+                  c.sudo ? "sudo " : "", c.target.c_str(), out["call"].get<std::string>().c_str(), xt->size(),
+                  fee->dump().c_str());
+    }
+    return kExitOk;
+  }
   SubmitOutcome out;
   auto outcome = client.submit(*key, *call, std::chrono::milliseconds(o.waitMs));
   if (!outcome) {
@@ -312,6 +333,8 @@ void addSubstrateCommands(CLI::App& chainCmd, int& exitCode, const ChainSettings
       ->capture_default_str()
       ->check(CLI::IsMember({"coldkey", "hotkey"}));
   callCmd->add_flag("--sudo", call->sudo, "Wrap the call in Sudo.sudo (the signer must be the sudo key)");
+  callCmd->add_flag("--dry-run", call->dryRun,
+                    "Build and sign it, print the bytes and the node's fee estimate (payment_queryInfo); submit nothing");
   addWalletOpt(callCmd, *o);
   addHotkeyOpt(callCmd, *o);
   addPasswordOpt(callCmd, *o);

@@ -589,6 +589,11 @@ class RpcClient::Impl {
             if (conn != m_conn) return;
             if (ec2) return dialFailed(ec2 == beast::error::timeout ? ErrorCode::kDeadlineExceeded : ErrorCode::kUnavailable,
                                        "connect: " + ec2.message());
+            // Requests are written as soon as they are made; without TCP_NODELAY a request
+            // that spans several segments waits for the peer's delayed ACK (~40 ms) per round
+            // trip (measured: a 256-neuron metagraph sync 65 ms with Nagle, 15 ms without).
+            beast::error_code nodelay;
+            beast::get_lowest_layer(conn->ws).socket().set_option(tcp::no_delay(true), nodelay);
             conn->ws.read_message_max(m_options.maxMessageBytes);
             conn->ws.async_handshake(m_url.hostHeader, m_url.path, [this, conn](beast::error_code ec3) {
               if (conn != m_conn) return;
@@ -887,6 +892,8 @@ class RpcClient::Impl {
               return httpDialFailed(ec2 == beast::error::timeout ? ErrorCode::kDeadlineExceeded : ErrorCode::kUnavailable,
                                     "connect: " + ec2.message(), then);
             }
+            beast::error_code nodelay;  // as for WebSocket: no delayed-ACK stall per request
+            conn->stream.socket().set_option(tcp::no_delay(true), nodelay);
             conn->open = true;
             if (!m_connected.exchange(true) && !m_firstDial) {
               m_reconnects.fetch_add(1);
