@@ -440,4 +440,10 @@ Result<SubmitResult> SubstrateClient::submit(const crypto::PrivateKey& key, Byte
   return watch(xt, blake2_256(xt), wait);
 }
 
+Result<SubmitResult> SubstrateClient::submitExtrinsic(ByteView extrinsic, std::chrono::milliseconds wait) {
+  std::lock_guard submitLock(m_submitMutex);
+  Bytes xt(extrinsic.begin(), extrinsic.end());
+  return watch(xt, blake2_256(xt), wait);
+}
+
 }  // namespace merit::substrate

@@ -13,8 +13,10 @@
 //   get-storage <Pallet> <Item> <keys json array>
 //                                           its value as JSON (toJSON)
 //   new-blocks <n>                          dev_newBlock with count n; prints the new head
+//   batch                                   several of the above in one connection: a JSON array
+//                                           of [command, args...] on stdin; prints the results
 // dev_setStorage takes effect at once on the head; the next block is built on it.
-import { connect, member, scaleHex, print, run, setStorage, storageValueType } from './common.mjs';
+import { connect, member, readStdinJson, scaleHex, print, run, setStorage, storageValueType } from './common.mjs';
 
 async function setEntry(api, pallet, item, keys, value) {
   const entry = member(api, 'query', pallet, item);
@@ -66,6 +68,14 @@ const commands = {
     const entry = member(api, 'query', pallet, item);
     const k = JSON.parse(keys || '[]');
     return { key: entry.key(...k), value: (await entry(...k)).toJSON() };
+  },
+  async batch(api) {
+    const out = [];
+    for (const [cmd, ...args] of await readStdinJson()) {
+      if (!commands[cmd] || cmd === 'batch') throw new Error(`batch: unknown command ${cmd}`);
+      out.push(await commands[cmd](api, ...args));
+    }
+    return out;
   },
   async 'new-blocks'(api, n) {
     const hash = await api.meritProvider.send('dev_newBlock', [{ count: Number(n) }]);

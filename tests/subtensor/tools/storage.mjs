@@ -5,6 +5,10 @@
 // Default: one request or an array of requests on stdin,
 //   {"pallet": "SubtensorModule", "item": "Keys", "keys": [1, 0], "at": "0x<block hash>" (optional)}
 //   -> {"key": "0x...", "raw": "0x..." | null, "value": <api toJSON, the default when absent>}
+//   With "entries": true, "keys" is a prefix of the entry's keys (possibly empty) and every key under
+//   it is listed (state_getKeysPaged, then the raw values at one block):
+//   -> {"prefix": "0x...", "entries": [{"key", "keys": [<each key arg toJSON>], "raw", "value"}, ...]}
+//   sorted by key.
 // batch: {"at": "0x<block hash>" | null (head), "items": [{pallet, item, keys}, ...]}
 //   -> {"at": hash, "roundTrips": 1, "results": [{key, raw, value}, ...]}: every key read in one
 //   state_queryStorageAt at one block hash.
@@ -22,7 +26,36 @@ function decode(api, entry, raw) {
   return api.createType(type, hexToU8a(raw)).toJSON();
 }
 
+async function entries(api, provider, r) {
+  const entry = member(api, 'query', r.pallet, r.item);
+  const at = r.at || (await api.rpc.chain.getBlockHash()).toHex();
+  const prefix = entry.keyPrefix(...(r.keys || []));
+  const keys = [];
+  for (let start = null; ;) {
+    const page = await provider.send('state_getKeysPaged', [prefix, 1000, start, at]);
+    keys.push(...page);
+    if (page.length < 1000) break;
+    start = page[page.length - 1];
+  }
+  keys.sort();
+  const rawByKey = new Map();
+  if (keys.length) {
+    for (const set of await provider.send('state_queryStorageAt', [keys, at])) {
+      for (const [k, v] of set.changes) rawByKey.set(k, v);
+    }
+  }
+  return {
+    prefix,
+    entries: keys.map((key) => {
+      const raw = rawByKey.get(key) ?? null;
+      const args = api.createType('StorageKey', key).setMeta(entry.creator.meta, entry.creator.section, entry.creator.method).args;
+      return { key, keys: args.map((a) => a.toJSON()), raw, value: decode(api, entry, raw) };
+    }),
+  };
+}
+
 async function single(api, provider, r) {
+  if (r.entries) return entries(api, provider, r);
   const entry = member(api, 'query', r.pallet, r.item);
   const key = entry.key(...(r.keys || []));
   // The raw JSON-RPC answer (hex or null), not the api's decorated getStorage.

@@ -131,6 +131,9 @@ class SubstrateClient {
   // is kInvalidArgument whose message starts with the refusal's name ("Payment: ..."); inclusion
   // with a failed dispatch is an outcome with success = false and the runtime's error name.
   Result<SubmitResult> submit(const crypto::PrivateKey& key, ByteView call, std::chrono::milliseconds wait);
+  // Submits an extrinsic built elsewhere (buildSignedExtrinsic with chosen nonce and era) and
+  // watches it as submit() does.
+  Result<SubmitResult> submitExtrinsic(ByteView extrinsic, std::chrono::milliseconds wait);
 
   // The decoded System.Events of a block.
   Result<std::vector<EventRecord>> events(const crypto::Hash256& blockHash);
