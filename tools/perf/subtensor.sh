@@ -50,7 +50,8 @@ one() {
   local spec=$1
   bash "$src/tests/subtensor/chopsticks.sh" start "$spec" "$WORK/node" > "$WORK/port" ||
     { echo "subtensor.sh: Chopsticks did not start: $(cat "$WORK/port")" >&2; return 1; }
-  local ws="ws://127.0.0.1:$(tail -n 1 "$WORK/port")"
+  local ws
+  ws="ws://127.0.0.1:$(tail -n 1 "$WORK/port")"
   bash "$src/tests/subtensor/tool.sh" populate "$ws" "$NETUID" "$N" > "$WORK/populate.json" ||
     { echo "subtensor.sh: populate failed: $(cat "$WORK/populate.json")" >&2; return 1; }
   "$BENCH" "$ws" "$NETUID" "$RUNS" > "$WORK/ours.json" || { echo "subtensor.sh: bench_subtensor failed" >&2; return 1; }
