@@ -2,6 +2,10 @@
 // starts Chopsticks with a populated subnet). Measures:
 //   - metagraph sync: SubtensorChain::metagraph(netuid) wall time and the JSON-RPC round trips
 //     it takes (RpcStats), median and best of R runs;
+//   - the wire floor of that sync: the same five requests (head hash, header, three
+//     state_queryStorageAt with the same keys, built beforehand) through rawMany, which parses the
+//     JSON and the hex but does not SCALE-decode; metagraph minus this is key building, decoding
+//     and assembling the neurons;
 //   - extrinsic build and sign: encodeCall + signed extensions + ECDSA signature of a 256-uid
 //     set_weights, offline, per extrinsic.
 // Prints one JSON object. Usage: bench_subtensor WS_URL NETUID [RUNS]
@@ -45,6 +49,9 @@ int main(int argc, char** argv) {
   std::vector<double> times;
   std::vector<std::uint64_t> trips;
   std::size_t neurons = 0;
+  std::size_t axons = 0;  // neurons with a dialable meritnet axon (protocol 77 and a committed key)
+  std::size_t keys = 0;   // neurons whose committed public key decoded and matched the hotkey
+  std::size_t staked = 0;  // neurons with a nonzero stake
   for (int i = 0; i < runs; ++i) {
     const auto before = rpc.stats().roundTrips;
     const auto t0 = Clock::now();
@@ -52,15 +59,81 @@ int main(int argc, char** argv) {
     const auto t1 = Clock::now();
     if (!mg) die("metagraph: " + mg.error().message());
     neurons = mg->neurons.size();
+    axons = static_cast<std::size_t>(std::count_if(mg->neurons.begin(), mg->neurons.end(), [](const auto& ni) { return ni.axon.has_value(); }));
+    keys = static_cast<std::size_t>(
+        std::count_if(mg->neurons.begin(), mg->neurons.end(), [](const auto& ni) { return ni.hotkeyPublicKey != ByteArray<33>{}; }));
+    staked = static_cast<std::size_t>(std::count_if(mg->neurons.begin(), mg->neurons.end(), [](const auto& ni) { return ni.stake != 0; }));
     times.push_back(ms(t1 - t0));
     trips.push_back(rpc.stats().roundTrips - before);
   }
   std::vector<double> sorted = times;
   std::sort(sorted.begin(), sorted.end());
 
-  // Build and sign: a full-size set_weights (one weight per neuron), as a validator sends it.
+  // The wire floor: the keys metagraph() reads (its item list), from the last sync's hotkeys.
   auto md = (*chain)->client().metadata();
-  auto key = crypto::PrivateKey::generate();
+  auto& client = (*chain)->client();
+  static constexpr const char* kItems1[] = {
+      "NetworksAdded", "SubnetworkN", "Active", "Consensus", "Incentive", "Dividends", "Emission", "LastUpdate",
+      "ValidatorTrust", "ValidatorPermit",
+      // hyperparameters, as subtensor_chain.cpp lists them
+      "Tempo", "WeightsSetRateLimit", "WeightsVersionKey", "CommitRevealWeightsEnabled", "RevealPeriodEpochs",
+      "MinAllowedWeights", "MaxWeightsLimit", "MaxAllowedUids", "MaxAllowedValidators", "ImmunityPeriod",
+      "ActivityCutoff", "Kappa", "Rho", "BondsMovingAverage", "AdjustmentInterval", "TargetRegistrationsPerInterval",
+      "MinBurn", "MaxBurn", "ServingRateLimit", "NetworkRegistrationAllowed", "LiquidAlphaOn"};
+  auto key = [&](const char* pallet, const char* item, const nlohmann::json& k) {
+    auto b = client.storageKey(pallet, item, k);
+    if (!b) die(std::string("storageKey ") + item + ": " + b.error().message());
+    return *b;
+  };
+  std::vector<Bytes> keys1, keys2, keys3;
+  for (const char* item : kItems1) {
+    if (md->storage("SubtensorModule", item) != nullptr) keys1.push_back(key("SubtensorModule", item, {netuid}));
+  }
+  auto last = (*chain)->metagraph(netuid);
+  if (!last) die("metagraph: " + last.error().message());
+  const char* stakeItem = md->storage("SubtensorModule", "TotalHotkeyAlpha") != nullptr      ? "TotalHotkeyAlpha"
+                          : md->storage("SubtensorModule", "TotalHotkeySubStake") != nullptr ? "TotalHotkeySubStake"
+                          : md->storage("SubtensorModule", "TotalHotkeyStake") != nullptr    ? "TotalHotkeyStake"
+                                                                                              : nullptr;
+  const bool commitments = md->storage("Commitments", "CommitmentOf") != nullptr;
+  for (const auto& ni : last->neurons) {
+    keys2.push_back(key("SubtensorModule", "Keys", {netuid, ni.uid}));
+    keys2.push_back(key("SubtensorModule", "BlockAtRegistration", {netuid, ni.uid}));
+    const std::string hk = substrate::hex0x(ni.hotkey);
+    keys3.push_back(key("SubtensorModule", "Owner", {hk}));
+    keys3.push_back(key("SubtensorModule", "Axons", {netuid, hk}));
+    if (stakeItem != nullptr) {
+      keys3.push_back(std::string(stakeItem) == "TotalHotkeyStake" ? key("SubtensorModule", stakeItem, {hk})
+                                                                  : key("SubtensorModule", stakeItem, {hk, netuid}));
+    }
+    if (commitments) keys3.push_back(key("Commitments", "CommitmentOf", {netuid, hk}));
+  }
+  std::vector<double> wire;
+  for (int i = 0; i < runs; ++i) {
+    const auto t0 = Clock::now();
+    auto head = client.headHash();
+    if (!head) die("head: " + head.error().message());
+    auto header = rpc.call("chain_getHeader", nlohmann::json::array({substrate::hex0x(*head)}));
+    if (!header) die("header: " + header.error().message());
+    for (const auto* ks : {&keys1, &keys2, &keys3}) {
+      auto r = client.rawMany(*ks, *head);
+      if (!r) die("rawMany: " + r.error().message());
+    }
+    wire.push_back(ms(Clock::now() - t0));
+  }
+  std::sort(wire.begin(), wire.end());
+
+  // One small round trip (chain_getBlockHash), for the per-request latency.
+  std::vector<double> small;
+  for (int i = 0; i < 50; ++i) {
+    const auto t0 = Clock::now();
+    if (auto h = client.headHash(); !h) die("head: " + h.error().message());
+    small.push_back(ms(Clock::now() - t0));
+  }
+  std::sort(small.begin(), small.end());
+
+  // Build and sign: a full-size set_weights (one weight per neuron), as a validator sends it.
+  auto signer = crypto::PrivateKey::generate();
   nlohmann::json args = {{"netuid", netuid}, {"dests", nlohmann::json::array()}, {"weights", nlohmann::json::array()},
                          {"version_key", 0}};
   for (std::size_t u = 0; u < std::max<std::size_t>(neurons, 256); ++u) {
@@ -80,7 +153,7 @@ int main(int argc, char** argv) {
     p.nonce = static_cast<std::uint64_t>(i);
     auto call = substrate::encodeCall(*md, "SubtensorModule", "set_weights", args);
     if (!call) die("encodeCall: " + call.error().message());
-    auto xt = substrate::buildSignedExtrinsic(*md, *call, p, key);
+    auto xt = substrate::buildSignedExtrinsic(*md, *call, p, signer);
     if (!xt) die("sign: " + xt.error().message());
     bytes = xt->size();
   }
@@ -89,10 +162,17 @@ int main(int argc, char** argv) {
   nlohmann::json out = {{"url", url},
                         {"netuid", netuid},
                         {"neurons", neurons},
+                        {"axons", axons},
+                        {"committed_keys", keys},
+                        {"staked", staked},
                         {"runs", runs},
                         {"metagraph_ms_median", sorted[sorted.size() / 2]},
                         {"metagraph_ms_best", sorted.front()},
                         {"round_trips", trips.back()},
+                        {"keys", keys1.size() + keys2.size() + keys3.size()},
+                        {"wire_ms_median", wire[wire.size() / 2]},
+                        {"wire_ms_best", wire.front()},
+                        {"small_call_ms_median", small[small.size() / 2]},
                         {"set_weights_extrinsic_bytes", bytes},
                         {"build_and_sign_us", signUs}};
   std::printf("%s\n", out.dump().c_str());

@@ -12,13 +12,23 @@ export function checkLoopback(url) {
 }
 
 // connect(url): ApiPromise on a WsProvider with no automatic reconnection (a dead node is an error,
-// not a hang). provider.sends counts the JSON-RPC requests sent.
+// not a hang). provider.sends counts the JSON-RPC requests sent; provider.sendMs sums the time
+// from each send to its parsed JSON reply (the socket, the node and JSON.parse; not the api's
+// decoding).
 export async function connect(url) {
   checkLoopback(url);
   const provider = new WsProvider(url, false, {}, 60000);
   provider.sends = 0;
+  provider.sendMs = 0;
   const send = provider.send.bind(provider);
-  provider.send = (...a) => { provider.sends++; return send(...a); };
+  provider.send = (...a) => {
+    provider.sends++;
+    const t0 = performance.now();
+    const done = () => { provider.sendMs += performance.now() - t0; };
+    const p = send(...a);
+    p.then(done, done);
+    return p;
+  };
   await provider.connect();
   const api = await ApiPromise.create({ provider, noInitWarn: true, throwOnConnect: true });
   return { api, provider };
