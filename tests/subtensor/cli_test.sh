@@ -37,9 +37,9 @@ PIDS+=($!)
 "${M[@]}" chain metadata --json > "$WORK/meta.json" && json "$WORK/meta.json" "'CheckMortality' in d['signed_extensions'] and len(d['pallets']) > 10" | grep -q True \
   && ok "chain metadata --json: pallets and signed extensions" || bad "metadata json"
 
-"${M[@]}" chain call Balances.transfer_keep_alive dest="$FRIEND" value=1000 --dry-run -w owner --json > "$WORK/dry.json" 2> "$WORK/dry.err" \
-  && json "$WORK/dry.json" "int(d['fee']['partialFee']) > 0 and d['extrinsic'].startswith('0x')" | grep -q True \
-  && ok "chain call --dry-run: signed bytes and the node's fee estimate ($(json "$WORK/dry.json" "d['fee']['partialFee']") rao)" \
+"${M[@]}" chain call Balances.transfer_keep_alive "dest={\"Id\":\"$FRIEND\"}" value=1000 --dry-run -w owner --json > "$WORK/dry.json" 2> "$WORK/dry.err" \
+  && json "$WORK/dry.json" "int(d['fee']['partial_fee']) > 0 and d['extrinsic'].startswith('0x')" | grep -q True \
+  && ok "chain call --dry-run: signed bytes and the node's fee estimate ($(json "$WORK/dry.json" "d['fee']['partial_fee']") rao)" \
   || bad "dry run: $(cat "$WORK/dry.json" "$WORK/dry.err")"
 
 # Balance and transfer.

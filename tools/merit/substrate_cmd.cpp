@@ -334,7 +334,7 @@ void addSubstrateCommands(CLI::App& chainCmd, int& exitCode, const ChainSettings
       ->check(CLI::IsMember({"coldkey", "hotkey"}));
   callCmd->add_flag("--sudo", call->sudo, "Wrap the call in Sudo.sudo (the signer must be the sudo key)");
   callCmd->add_flag("--dry-run", call->dryRun,
-                    "Build and sign it, print the bytes and the node's fee estimate (payment_queryInfo); submit nothing");
+                    "Build and sign it, print the bytes and the fee estimate (the runtime's TransactionPaymentApi, else payment_queryInfo); submit nothing");
   addWalletOpt(callCmd, *o);
   addHotkeyOpt(callCmd, *o);
   addPasswordOpt(callCmd, *o);

@@ -292,7 +292,17 @@ Result<Bytes> SubstrateClient::signedExtrinsic(const crypto::PrivateKey& key, By
   return buildSignedExtrinsic(*md, call, p, key);
 }
 
+// The runtime's own TransactionPaymentApi where the metadata describes it (its answer decoded by
+// the registry: weight, class, partial_fee), else the node's payment_queryInfo RPC.
 Result<json> SubstrateClient::queryFee(ByteView extrinsic) {
+  auto md = metadata();
+  if (md->runtimeApiMethod("TransactionPaymentApi", "query_info") != nullptr) {
+    ScaleWriter args;
+    args.raw(extrinsic);  // the encoded extrinsic (it carries its own length prefix)
+    args.u32(static_cast<std::uint32_t>(extrinsic.size()));
+    MERIT_ASSIGN_OR_RETURN(Bytes raw, stateCall("TransactionPaymentApi_query_info", args.data()));
+    return decodeRuntimeApiResult(*md, "TransactionPaymentApi", "query_info", raw);
+  }
   return m_rpc->call("payment_queryInfo", json::array({hex0x(extrinsic)}));
 }
 
