@@ -146,6 +146,26 @@ std::string_view primitiveName(Primitive p) {
   return i < std::size(kNames) ? kNames[i] : "?";
 }
 
+std::size_t primitiveWidth(Primitive p) {
+  switch (p) {
+    case Primitive::kBool:
+    case Primitive::kU8:
+    case Primitive::kI8: return 1;
+    case Primitive::kU16:
+    case Primitive::kI16: return 2;
+    case Primitive::kU32:
+    case Primitive::kI32:
+    case Primitive::kChar: return 4;
+    case Primitive::kU64:
+    case Primitive::kI64: return 8;
+    case Primitive::kU128:
+    case Primitive::kI128: return 16;
+    case Primitive::kU256:
+    case Primitive::kI256: return 32;
+    default: return 0;
+  }
+}
+
 const Variant* VariantDef::byName(std::string_view name) const {
   for (const auto& v : variants) {
     if (v.name == name) return &v;
@@ -334,24 +354,8 @@ std::size_t TypeRegistry::minEncodedSize(TypeId id, int depth) const {
           for (TypeId x : def.types) n += minEncodedSize(x, depth + 1);
           return n;
         } else {
-          switch (def.kind) {
-            case Primitive::kBool:
-            case Primitive::kU8:
-            case Primitive::kI8:
-            case Primitive::kStr: return 1;
-            case Primitive::kU16:
-            case Primitive::kI16: return 2;
-            case Primitive::kChar:
-            case Primitive::kU32:
-            case Primitive::kI32: return 4;
-            case Primitive::kU64:
-            case Primitive::kI64: return 8;
-            case Primitive::kU128:
-            case Primitive::kI128: return 16;
-            case Primitive::kU256:
-            case Primitive::kI256: return 32;
-          }
-          return 1;
+          // A str is at least its compact length; every other primitive is its fixed width.
+          return def.kind == Primitive::kStr ? 1 : primitiveWidth(def.kind);
         }
       },
       t->def);

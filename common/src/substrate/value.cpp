@@ -81,24 +81,6 @@ void appendUtf8(std::string& out, std::uint32_t cp) {
   }
 }
 
-std::size_t primitiveWidth(Primitive p) {
-  switch (p) {
-    case Primitive::kU8:
-    case Primitive::kI8: return 1;
-    case Primitive::kU16:
-    case Primitive::kI16: return 2;
-    case Primitive::kU32:
-    case Primitive::kI32:
-    case Primitive::kChar: return 4;
-    case Primitive::kU64:
-    case Primitive::kI64: return 8;
-    case Primitive::kU128:
-    case Primitive::kI128: return 16;
-    case Primitive::kU256:
-    case Primitive::kI256: return 32;
-    default: return 0;
-  }
-}
 
 bool primitiveSigned(Primitive p) {
   return p == Primitive::kI8 || p == Primitive::kI16 || p == Primitive::kI32 || p == Primitive::kI64 ||

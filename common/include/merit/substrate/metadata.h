@@ -44,7 +44,9 @@ enum class Primitive : std::uint8_t {
   kI128,
   kI256,
 };
-std::string_view primitiveName(Primitive p);  // "bool", "u16", "str", ...
+std::string_view primitiveName(Primitive p);
+// The encoded size of a fixed-width primitive (bool, char, integers); 0 for str, whose size varies.
+std::size_t primitiveWidth(Primitive p);  // "bool", "u16", "str", ...
 
 struct Field {
   std::optional<std::string> name;  // absent for tuple-like fields
