@@ -161,6 +161,19 @@ PY
 fi
 grep -q "SettingWeightsTooFast" "$WORK/validator.err" && bad "the validator hit SettingWeightsTooFast" || ok "the validator kept to the rate limit"
 
+if [[ $SPEC == spec200 ]]; then
+  # Root: this runtime has root_register and set_root_weights (named hotkey, signed by its coldkey).
+  sudo_call AdminUtils.sudo_set_weights_set_rate_limit netuid=0 weights_set_rate_limit=0 || bad "root rate limit"
+  "${M[@]}" root register -w owner -k validator > "$WORK/rootreg.txt" 2>&1 && ok "root register: $(tail -1 "$WORK/rootreg.txt")" \
+    || bad "root register: $(cat "$WORK/rootreg.txt")"
+  ROOT_UID=$("${M[@]}" metagraph --netuid 0 --json | python3 -c "
+import json,sys; d=json.load(sys.stdin); print([n['uid'] for n in d['neurons'] if n['hotkey'] == sys.argv[1]][0])" "$V")
+  "${M[@]}" root weights --netuids "$NETUID" --values 1 -w owner -k validator > "$WORK/rootw.txt" 2>&1 \
+    && "${M[@]}" chain storage SubtensorModule.Weights 0 "$ROOT_UID" > "$WORK/rootrow.txt" \
+    && grep -q "\[$NETUID,65535\]" "$WORK/rootrow.txt" \
+    && ok "root weights through set_root_weights: $(cat "$WORK/rootrow.txt")" || bad "root weights: $(cat "$WORK/rootw.txt" "$WORK/rootrow.txt" 2>/dev/null)"
+fi
+
 # A refused call is named by the runtime's error.
 sudo_call AdminUtils.sudo_set_weights_set_rate_limit netuid="$NETUID" weights_set_rate_limit=1000 || bad "rate limit 1000"
 if [[ $SPEC == spec218 ]]; then

@@ -350,6 +350,19 @@ int runRootWeights(const ChainSettings& chain, const KeyOptions& o, const std::s
   if (!client) return report(client.error());
   // Full u16 precision, as the chain stores set_weights rows: the largest weight becomes 65535.
   auto scaled = consensus::vecU16MaxUpscaleToU16(*values);
+  auto* sub = dynamic_cast<substrate::SubtensorChain*>(client->get());
+  if (sub != nullptr && sub->client().metadata()->callVariant("SubtensorModule", "set_root_weights") != nullptr) {
+    // This runtime's set_root_weights names the hotkey and is signed by its coldkey.
+    auto coldkey = unlockColdkeyOf(o);
+    if (!coldkey) return report(coldkey.error());
+    nlohmann::json args = {{"netuid", 0}, {"hotkey", substrate::hex0x(key->publicKey().accountId())}, {"dests", *netuids},
+                           {"weights", scaled}, {"version_key", versionKey}};
+    auto call = sub->client().encodeCall("SubtensorModule", "set_root_weights", args);
+    if (!call) return report(call.error());
+    auto out = submitRuntimeCall(sub->client(), *coldkey, *call, o);
+    if (!out) return report(out.error());
+    return printOutcome(*out, "root weights of hotkey '" + o.hotkey + "'", o.json);
+  }
   auto out = submitCall(**client, *key, tx::SetRootWeights{*netuids, scaled, versionKey}, o);
   if (!out) return report(out.error());
   return printOutcome(*out, "root weights of hotkey '" + o.hotkey + "'", o.json);
@@ -439,13 +452,15 @@ void addChainCommands(CLI::App& app, int& exitCode, const ChainSettings& chain) 
   addSubmitOpts(rootReg, *o);
   rootReg->callback([&exitCode, &chain, o] { exitCode = runRegister(chain, *o, 0, true); });
   auto* rootWeights =
-      root->add_subcommand("weights", "Set a root validator's weights on subnets (signed by its hotkey)");
+      root->add_subcommand("weights", "Set a root validator's weights on subnets (signed by its hotkey; on "
+                                      "subtensor runtimes with set_root_weights, by its coldkey)");
   rootWeights->add_option("--netuids", *text, "Subnets, e.g. 1,2")->required();
   rootWeights->add_option("--values", *text2, "Relative weights, e.g. 1,1 (scaled so the largest is 65535)")
       ->required();
   rootWeights->add_option("--version-key", *versionKey, "Weights version key")->capture_default_str();
   addWalletOpt(rootWeights, *o);
   addHotkeyOpt(rootWeights, *o);
+  addPasswordOpt(rootWeights, *o);
   addSubmitOpts(rootWeights, *o);
   rootWeights->callback([&exitCode, &chain, o, text, text2, versionKey] {
     exitCode = runRootWeights(chain, *o, *text, *text2, *versionKey);

@@ -23,6 +23,10 @@
 
 #include "merit/crypto/prompt.h"
 
+namespace merit::substrate {
+class SubstrateClient;
+}
+
 namespace merit::cli {
 
 // Options of a command that reads wallets or submits extrinsics.
@@ -88,6 +92,11 @@ struct SubmitOutcome {
 // is an error.
 Result<SubmitOutcome> submitCall(rpc::Chain& client, const crypto::PrivateKey& key, tx::Call call,
                                  const KeyOptions& o);
+// Signs and submits runtime call bytes on a Substrate chain (merit chain call, and calls whose
+// signer differs from meritnet's mapping), with the same outcomes as submitCall; a Sudo call
+// whose inner call failed (Sudid with Err) is a failure named SudoCallFailed.
+Result<SubmitOutcome> submitRuntimeCall(substrate::SubstrateClient& client, const crypto::PrivateKey& key, ByteView call,
+                                        const KeyOptions& o);
 // Prints the outcome: JSON on stdout with --json, else "<what>: included in block N" on stdout,
 // or the named error on stderr. `extra` is printed after a successful human line.
 int printOutcome(const SubmitOutcome& out, const std::string& what, bool json, const std::string& extra = {});

@@ -20,6 +20,50 @@
 
 namespace merit::cli {
 
+using nlohmann::json;
+
+Result<SubmitOutcome> submitRuntimeCall(substrate::SubstrateClient& client, const crypto::PrivateKey& key, ByteView call,
+                                        const KeyOptions& o) {
+  SubmitOutcome out;
+  auto outcome = client.submit(key, call, std::chrono::milliseconds(o.waitMs));
+  if (!outcome) {
+    if (outcome.error().code() != ErrorCode::kInvalidArgument) return fail(outcome.error());
+    const std::string& m = outcome.error().message();
+    auto colon = m.find(':');
+    out.error = m.substr(0, colon);
+    out.detail = colon == std::string::npos ? "" : m.substr(std::min(m.size(), colon + 2));
+    out.json = {{"hash", nullptr}, {"block", nullptr}, {"success", false}, {"error", out.error}, {"rejected", true},
+                {"detail", out.detail}};
+    out.exitCode = kExitFailure;
+  } else {
+    out.hash = substrate::hex0x(outcome->hash);
+    out.included = outcome->included;
+    out.success = outcome->success;
+    out.block = outcome->block;
+    out.error = outcome->included ? outcome->error : (o.waitMs == 0 ? "" : "Timeout");
+    out.detail = outcome->detail;
+    json events = json::array();
+    for (const auto& e : outcome->events) events.push_back({{"pallet", e.pallet}, {"name", e.name}, {"fields", e.fields}});
+    out.json = {{"hash", out.hash},
+                {"block", outcome->included ? json(outcome->block) : json(nullptr)},
+                {"success", outcome->success},
+                {"error", out.error.empty() ? json(nullptr) : json(out.error)},
+                {"events", events}};
+    // Sudo reports the inner call's failure in its Sudid event, not as a failed extrinsic.
+    for (const auto& e : outcome->events) {
+      if (e.pallet == "Sudo" && e.name == "Sudid" && e.fields.dump().find("Err") != std::string::npos) {
+        out.success = false;
+        out.error = "SudoCallFailed";
+        out.detail = e.fields.dump();
+        out.json["success"] = false;
+        out.json["error"] = out.error;
+      }
+    }
+    out.exitCode = !out.included ? (o.waitMs == 0 ? kExitOk : kExitError) : out.success ? kExitOk : kExitFailure;
+  }
+  return out;
+}
+
 namespace {
 
 using nlohmann::json;
@@ -224,44 +268,9 @@ int runCall(const ChainSettings& chain, const KeyOptions& o, const CallOptions& 
     }
     return kExitOk;
   }
-  SubmitOutcome out;
-  auto outcome = client.submit(*key, *call, std::chrono::milliseconds(o.waitMs));
-  if (!outcome) {
-    if (outcome.error().code() != ErrorCode::kInvalidArgument) return report(outcome.error());
-    const std::string& m = outcome.error().message();
-    auto colon = m.find(':');
-    out.error = m.substr(0, colon);
-    out.detail = colon == std::string::npos ? "" : m.substr(std::min(m.size(), colon + 2));
-    out.json = {{"hash", nullptr}, {"block", nullptr}, {"success", false}, {"error", out.error}, {"rejected", true},
-                {"detail", out.detail}};
-    out.exitCode = kExitFailure;
-  } else {
-    out.hash = substrate::hex0x(outcome->hash);
-    out.included = outcome->included;
-    out.success = outcome->success;
-    out.block = outcome->block;
-    out.error = outcome->included ? outcome->error : (o.waitMs == 0 ? "" : "Timeout");
-    out.detail = outcome->detail;
-    json events = json::array();
-    for (const auto& e : outcome->events) events.push_back({{"pallet", e.pallet}, {"name", e.name}, {"fields", e.fields}});
-    out.json = {{"hash", out.hash},
-                {"block", outcome->included ? json(outcome->block) : json(nullptr)},
-                {"success", outcome->success},
-                {"error", out.error.empty() ? json(nullptr) : json(out.error)},
-                {"events", events}};
-    // Sudo reports the inner call's failure in its Sudid event, not as a failed extrinsic.
-    for (const auto& e : outcome->events) {
-      if (e.pallet == "Sudo" && e.name == "Sudid" && e.fields.dump().find("Err") != std::string::npos) {
-        out.success = false;
-        out.error = "SudoCallFailed";
-        out.detail = e.fields.dump();
-        out.json["success"] = false;
-        out.json["error"] = out.error;
-      }
-    }
-    out.exitCode = !out.included ? (o.waitMs == 0 ? kExitOk : kExitError) : out.success ? kExitOk : kExitFailure;
-  }
-  return printOutcome(out, (c.sudo ? "sudo " : "") + c.target, o.json);
+  auto out = submitRuntimeCall(client, *key, *call, o);
+  if (!out) return report(out.error());
+  return printOutcome(*out, (c.sudo ? "sudo " : "") + c.target, o.json);
 }
 
 int runStorage(const ChainSettings& chain, const KeyOptions& o, const std::string& target,
