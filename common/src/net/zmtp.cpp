@@ -208,6 +208,10 @@ void Engine::appendFrame(ByteView body, bool more, Bytes& out) {
     return;
   }
   // CURVE: every frame travels as one MESSAGE command box (sent as a plain frame, as libzmq does).
+  appendSealed(body, more ? kFlagMore : std::uint8_t{0}, out);
+}
+
+void Engine::appendSealed(ByteView body, std::uint8_t innerFlags, Bytes& out) {
   const std::size_t size = kCurveOverhead + body.size();
   if (size > 255) {
     out.push_back(std::byte{kFlagLong});
@@ -223,7 +227,7 @@ void Engine::appendFrame(ByteView body, bool more, Bytes& out) {
   appendU64(out, n);
   const std::size_t boxAt = out.size();
   out.resize(boxAt + crypto_box_MACBYTES);  // room for the MAC, before the plaintext
-  out.push_back(std::byte{more ? kFlagMore : std::uint8_t{0}});
+  out.push_back(std::byte{innerFlags});
   append(out, body);
   // In place: libsodium's easy API allows the ciphertext to overlap the plaintext.
   MERIT_ASSERT(crypto_box_easy_afternm(uc(out.data() + boxAt), uc(out.data() + boxAt + crypto_box_MACBYTES), 1 + body.size(),
@@ -425,20 +429,7 @@ Result<void> Engine::onControlCommand(ByteView body, Bytes& out, const std::func
     append(pong, body.subspan(7));
     if (m_curve) {
       // Commands after a CURVE handshake travel boxed, with the command flag inside.
-      const std::size_t size = kCurveOverhead + pong.size();
-      out.push_back(std::byte{0});
-      out.push_back(std::byte(size));
-      const bool server = m_options->role == Role::kServer;
-      const std::uint64_t n = m_curve->nonce++;
-      const auto nonce = shortNonce(server ? "CurveZMQMESSAGES" : "CurveZMQMESSAGEC", n);
-      append(out, std::string_view("\x07MESSAGE"));
-      appendU64(out, n);
-      const std::size_t boxAt = out.size();
-      out.resize(boxAt + crypto_box_MACBYTES);
-      out.push_back(std::byte{0x02});
-      append(out, pong);
-      MERIT_ASSERT(crypto_box_easy_afternm(uc(out.data() + boxAt), uc(out.data() + boxAt + crypto_box_MACBYTES), 1 + pong.size(),
-                              nonce.data(), uc(m_curve->precomputed.reveal().data())) == 0);
+      appendSealed(pong, 0x02, out);
     } else {
       appendCommand(pong, out);
     }

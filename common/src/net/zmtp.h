@@ -116,6 +116,9 @@ class Engine {
   Result<void> failWith(Bytes& out, std::string reason, bool sendError);
   void appendCommand(ByteView body, Bytes& out) const;
   void appendFrame(ByteView body, bool more, Bytes& out);
+  // One CURVE MESSAGE box holding `body` with the inner flags byte (MORE, or COMMAND for a
+  // command sent after the handshake); advances the send nonce.
+  void appendSealed(ByteView body, std::uint8_t innerFlags, Bytes& out);
   Bytes metadata() const;
 
   const std::shared_ptr<const Options> m_options;
