@@ -7,7 +7,7 @@
 # run did not succeed.
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-dir=$1
+dir=$(mkdir -p "$1" && cd "$1" && pwd) || exit 1  # absolute: the install below runs from inside it
 specs=${MERIT_SUBTENSOR_SPECS:-${MERIT_SUBTENSOR_SPECS_DEFAULT:-$here/../../../shared/subtensor}}
 mkdir -p "$dir"
 rm -f "$dir/SKIP"
