@@ -81,6 +81,13 @@ void appendUtf8(std::string& out, std::uint32_t cp) {
   }
 }
 
+// A number read from the reader as JSON, or the reader's error.
+template <typename T>
+Result<nlohmann::json> asJson(Result<T> r) {
+  if (!r) return fail(r.error());
+  return nlohmann::json(*r);
+}
+
 
 bool primitiveSigned(Primitive p) {
   return p == Primitive::kI8 || p == Primitive::kI16 || p == Primitive::kI32 || p == Primitive::kI64 ||
@@ -486,38 +493,15 @@ class Decoder {
         appendUtf8(s, cp);
         return json(std::move(s));
       }
-      case Primitive::kU8: {
-        MERIT_ASSIGN_OR_RETURN(auto x, m_in.u8());
-        return json(x);
-      }
-      case Primitive::kU16: {
-        MERIT_ASSIGN_OR_RETURN(auto x, m_in.u16());
-        return json(x);
-      }
-      case Primitive::kU32: {
-        MERIT_ASSIGN_OR_RETURN(auto x, m_in.u32());
-        return json(x);
-      }
-      case Primitive::kU64: {
-        MERIT_ASSIGN_OR_RETURN(auto x, m_in.u64());
-        return json(x);
-      }
-      case Primitive::kI8: {
-        MERIT_ASSIGN_OR_RETURN(auto x, m_in.i8());
-        return json(x);
-      }
-      case Primitive::kI16: {
-        MERIT_ASSIGN_OR_RETURN(auto x, m_in.i16());
-        return json(x);
-      }
-      case Primitive::kI32: {
-        MERIT_ASSIGN_OR_RETURN(auto x, m_in.i32());
-        return json(x);
-      }
-      case Primitive::kI64: {
-        MERIT_ASSIGN_OR_RETURN(auto x, m_in.i64());
-        return json(x);
-      }
+      // Integers of up to 64 bits are JSON numbers; wider ones decimal strings (default below).
+      case Primitive::kU8: return asJson(m_in.u8());
+      case Primitive::kU16: return asJson(m_in.u16());
+      case Primitive::kU32: return asJson(m_in.u32());
+      case Primitive::kU64: return asJson(m_in.u64());
+      case Primitive::kI8: return asJson(m_in.i8());
+      case Primitive::kI16: return asJson(m_in.i16());
+      case Primitive::kI32: return asJson(m_in.i32());
+      case Primitive::kI64: return asJson(m_in.i64());
       default: {
         MERIT_ASSIGN_OR_RETURN(ByteView b, m_in.take(primitiveWidth(def.kind)));
         return json(leBytesToDecimal(b, primitiveSigned(def.kind)));
