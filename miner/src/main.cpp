@@ -16,7 +16,9 @@
 namespace {
 
 std::atomic<bool> g_signalled{false};
-void onSignal(int) { g_signalled = true; }
+void onSignal(int) {
+  g_signalled = true;
+}
 
 int fatal(const std::string& message) {
   std::fprintf(stderr, "merit-miner: %s\n", message.c_str());
@@ -41,7 +43,9 @@ merit::net::BatchHandler pluginHandler(std::shared_ptr<merit::subnet::SubnetInst
       auto& h = (*handled)[i];
       switch (h.status) {
         case merit::subnet::RequestStatus::kOk: out[i] = {Status::kOk, "", std::move(h.body)}; break;
-        case merit::subnet::RequestStatus::kInvalidArgument: out[i] = {Status::kBadRequest, h.message, {}}; break;
+        case merit::subnet::RequestStatus::kInvalidArgument:
+          out[i] = {Status::kBadRequest, h.message, {}};
+          break;
         case merit::subnet::RequestStatus::kDrop: out[i] = {Status::kTimeout, "not answered", {}}; break;
         case merit::subnet::RequestStatus::kOverloaded: out[i] = {Status::kOverloaded, h.message, {}}; break;
         default: out[i] = {Status::kInternal, h.message, {}}; break;
@@ -59,7 +63,8 @@ int main(int argc, char** argv) {
   std::string configPath;
   miner::MinerConfig cli;
   std::vector<std::string> subnetPath;
-  std::optional<std::string> wallet, hotkey, url, chain, plugin, bind, externalIp, logLevel, passwordFile, pluginConfig;
+  std::optional<std::string> wallet, hotkey, url, chain, plugin, bind, externalIp, logLevel, passwordFile,
+      pluginConfig;
   std::optional<int> netuid, externalPort, metricsPort;
   bool curve = false, autoRegister = false;
   app.add_option("-c,--config", configPath, "YAML config (see configs/miner.yaml)");
@@ -69,7 +74,8 @@ int main(int argc, char** argv) {
   app.add_option("--chain", chain, "Chain backend: merit (the dev chain, default) or subtensor");
   app.add_option("--netuid", netuid, "Subnet");
   app.add_option("--plugin", plugin, "Subnet plugin name or .so path");
-  app.add_option("--plugin-config", pluginConfig, "The plugin's config as YAML text (overrides plugin_config)");
+  app.add_option("--plugin-config", pluginConfig,
+                 "The plugin's config as YAML text (overrides plugin_config)");
   app.add_option("--subnet-path", subnetPath, "Directories to search for plugins (repeatable)");
   app.add_option("--bind", bind, "Axon bind endpoint, e.g. tcp://0.0.0.0:8091");
   app.add_option("--external-ip", externalIp, "Address advertised on chain");
@@ -115,7 +121,8 @@ int main(int argc, char** argv) {
   if (!key) return fatal(key.error().message());
   auto owner = w.coldkeyPublic();
   if (!owner) {
-    return fatal(owner.error().message() + " (the miner needs coldkeypub.txt, not the coldkey, to check that its hotkey "
+    return fatal(owner.error().message() +
+                 " (the miner needs coldkeypub.txt, not the coldkey, to check that its hotkey "
                  "is registered under this wallet; copy it from the machine that holds the coldkey)");
   }
 
@@ -124,11 +131,13 @@ int main(int argc, char** argv) {
   auto instance = (*loaded)->create(subnet::Role::kMiner, cfg.pluginConfigYaml);
   if (!instance) return fatal("plugin " + (*loaded)->name() + ": " + instance.error().message());
   std::shared_ptr<subnet::SubnetInstance> shared(std::move(*instance));
-  std::vector<net::ModuleHandler> modules = {{(*loaded)->name(), (*loaded)->version(), pluginHandler(shared)}};
+  std::vector<net::ModuleHandler> modules = {
+      {(*loaded)->name(), (*loaded)->version(), pluginHandler(shared)}};
 
   miner::Miner::ColdkeyLoader coldkey = [&cfg, &w]() -> Result<crypto::PrivateKey> {
-    MERIT_ASSIGN_OR_RETURN(auto password, crypto::readPassword(crypto::PasswordSource{cfg.passwordFile},
-                                                               "Password of the coldkey of '" + cfg.wallet + "': ", false));
+    MERIT_ASSIGN_OR_RETURN(auto password,
+                           crypto::readPassword(crypto::PasswordSource{cfg.passwordFile},
+                                                "Password of the coldkey of '" + cfg.wallet + "': ", false));
     return w.unlockColdkey(password);
   };
   // Signals first: start() may wait a long time for the chain, and must stop when asked to.
@@ -147,8 +156,8 @@ int main(int argc, char** argv) {
     while (!g_signalled.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     (*m)->stop();
   });
-  std::printf("{\"event\":\"ready\",\"axon\":\"%s\",\"plugin\":\"%s\",\"metrics_port\":%d}\n", (*m)->axonEndpoint().c_str(),
-              (*loaded)->name().c_str(), (*m)->metricsPort());
+  std::printf("{\"event\":\"ready\",\"axon\":\"%s\",\"plugin\":\"%s\",\"metrics_port\":%d}\n",
+              (*m)->axonEndpoint().c_str(), (*loaded)->name().c_str(), (*m)->metricsPort());
   std::fflush(stdout);
   int rc = (*m)->run();
   g_signalled = true;

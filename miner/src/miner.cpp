@@ -1,9 +1,9 @@
 #include "merit/miner/miner.h"
 
 #include <arpa/inet.h>
-#include <zmq.h>
-
 #include <thread>
+
+#include <zmq.h>
 
 #include "merit/crypto/ss58.h"
 #include "merit/rpc/connect.h"
@@ -20,7 +20,8 @@ using metrics::renderGauge;
 
 struct Miner::HandlerMetrics {
   Histogram batchSize{"merit_miner_batch_size", "Requests per handler batch", {1, 2, 4, 8, 16, 32, 64, 128}};
-  Histogram inference{"merit_miner_inference_seconds", "Time the subnet handler took per batch",
+  Histogram inference{"merit_miner_inference_seconds",
+                      "Time the subnet handler took per batch",
                       {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}};
   std::atomic<std::uint64_t> handled{0};
   std::atomic<std::int64_t> inFlight{0};
@@ -41,8 +42,8 @@ bool splitEndpoint(const std::string& endpoint, std::string& host, std::uint16_t
 }
 
 // Axon protocol on chain: 0 plain ZeroMQ, 1 CurveZMQ, 2 CurveZMQ in shield mode.
-Result<tx::ServeAxon> axonCall(std::uint16_t netuid, const std::string& ip, std::uint16_t port, std::uint8_t protocol,
-                               const std::array<std::uint8_t, 32>& curveKey) {
+Result<tx::ServeAxon> axonCall(std::uint16_t netuid, const std::string& ip, std::uint16_t port,
+                               std::uint8_t protocol, const std::array<std::uint8_t, 32>& curveKey) {
   tx::ServeAxon c{};
   c.netuid = netuid;
   c.version = 1;
@@ -66,7 +67,10 @@ Result<tx::ServeAxon> axonCall(std::uint16_t netuid, const std::string& ip, std:
 }  // namespace
 
 Miner::Miner(MinerConfig config, crypto::PrivateKey hotkey, crypto::PublicKey owner, ColdkeyLoader coldkey)
-    : m_config(std::move(config)), m_hotkey(std::move(hotkey)), m_owner(owner), m_coldkey(std::move(coldkey)),
+    : m_config(std::move(config)),
+      m_hotkey(std::move(hotkey)),
+      m_owner(owner),
+      m_coldkey(std::move(coldkey)),
       m_handlerMetrics(std::make_shared<HandlerMetrics>()) {}
 
 Miner::~Miner() {
@@ -74,41 +78,50 @@ Miner::~Miner() {
   if (m_cache) m_cache->stop();
 }
 
-const std::string& Miner::axonEndpoint() const { return m_axon->endpoint(); }
+const std::string& Miner::axonEndpoint() const {
+  return m_axon->endpoint();
+}
 
 Result<void> Miner::checkOwner(const rpc::NeuronInfo& me) const {
   if (me.coldkey == m_owner.accountId()) return {};
-  return fail(ErrorCode::kUnauthorized,
-              "hotkey " + crypto::ss58Address(m_hotkey.publicKey()) + " is registered on subnet " +
-                  std::to_string(m_config.netuid) + " (uid " + std::to_string(me.uid) + ") under coldkey " +
-                  crypto::ss58Encode(me.coldkey) + ", not under wallet '" + m_config.wallet + "' (coldkey " +
-                  crypto::ss58Address(m_owner) + "); refusing to serve: its rewards would go to that coldkey");
+  return fail(ErrorCode::kUnauthorized, "hotkey " + crypto::ss58Address(m_hotkey.publicKey()) +
+                                            " is registered on subnet " + std::to_string(m_config.netuid) +
+                                            " (uid " + std::to_string(me.uid) + ") under coldkey " +
+                                            crypto::ss58Encode(me.coldkey) + ", not under wallet '" +
+                                            m_config.wallet + "' (coldkey " + crypto::ss58Address(m_owner) +
+                                            "); refusing to serve: its rewards would go to that coldkey");
 }
 
 Result<void> Miner::ensureRegistered() {
   auto account = m_hotkey.publicKey().accountId();
   if (const auto* me = m_cache->current()->byHotkey(account)) return checkOwner(*me);
-  std::string command = "merit register --netuid " + std::to_string(m_config.netuid) + " -w " + m_config.wallet +
-                        " -k " + m_config.hotkey;
+  std::string command = "merit register --netuid " + std::to_string(m_config.netuid) + " -w " +
+                        m_config.wallet + " -k " + m_config.hotkey;
   if (!m_config.autoRegister) {
     return fail(ErrorCode::kNotFound, "hotkey " + crypto::ss58Address(m_hotkey.publicKey()) +
                                           " is not registered on subnet " + std::to_string(m_config.netuid) +
-                                          ". Register it with:\n  " + command + "\nor start with --auto-register");
+                                          ". Register it with:\n  " + command +
+                                          "\nor start with --auto-register");
   }
   auto unlocked = m_coldkey();
   if (!unlocked) {
     // Not kUnauthorized: that code means "registered under another coldkey" to merit-miner.
-    return fail(ErrorCode::kInvalidArgument, "cannot unlock the coldkey to register: " + unlocked.error().message());
+    return fail(ErrorCode::kInvalidArgument,
+                "cannot unlock the coldkey to register: " + unlocked.error().message());
   }
   crypto::PrivateKey coldkey = std::move(*unlocked);
   if (coldkey.publicKey() != m_owner) {
-    return fail(ErrorCode::kInvalidArgument, "the coldkey of wallet '" + m_config.wallet + "' does not match its coldkeypub.txt");
+    return fail(ErrorCode::kInvalidArgument,
+                "the coldkey of wallet '" + m_config.wallet + "' does not match its coldkeypub.txt");
   }
   MERIT_LOG_INFO(Category::kMiner, "registering {} on subnet {}", crypto::ss58Address(m_hotkey.publicKey()),
                  m_config.netuid);
-  MERIT_ASSIGN_OR_RETURN(rpc::Submission sub, m_client->submit(coldkey, tx::BurnedRegister{m_config.netuid, m_hotkey.publicKey()}));
+  MERIT_ASSIGN_OR_RETURN(
+      rpc::Submission sub,
+      m_client->submit(coldkey, tx::BurnedRegister{m_config.netuid, m_hotkey.publicKey()}));
   if (!sub.included || !sub.success) {
-    return fail(ErrorCode::kUnavailable, "registration failed: " + (sub.error.empty() ? "not included in time" : sub.error));
+    return fail(ErrorCode::kUnavailable,
+                "registration failed: " + (sub.error.empty() ? "not included in time" : sub.error));
   }
   // Wait for the cache to see it.
   for (int i = 0; i < 100 && m_cache->current()->byHotkey(account) == nullptr; ++i) {
@@ -116,7 +129,8 @@ Result<void> Miner::ensureRegistered() {
   }
   if (m_cache->current()->byHotkey(account) == nullptr) {
     MERIT_ASSIGN_OR_RETURN(rpc::Metagraph mg, rpc::fetchMetagraph(*m_client, m_config.netuid));
-    if (mg.byHotkey(account) == nullptr) return fail(ErrorCode::kUnavailable, "registered, but not in the metagraph");
+    if (mg.byHotkey(account) == nullptr)
+      return fail(ErrorCode::kUnavailable, "registered, but not in the metagraph");
   }
   return {};
 }
@@ -145,9 +159,12 @@ Result<void> Miner::serveAxonIfChanged() {
   }
   MERIT_ASSIGN_OR_RETURN(rpc::Submission sub, m_client->submit(m_hotkey, call));
   if (!sub.included || !sub.success) {
-    return fail(ErrorCode::kUnavailable, "serve_axon failed: " + (sub.error.empty() ? "not included in time" : sub.error + " " + sub.detail));
+    return fail(
+        ErrorCode::kUnavailable,
+        "serve_axon failed: " + (sub.error.empty() ? "not included in time" : sub.error + " " + sub.detail));
   }
-  MERIT_LOG_INFO(Category::kMiner, "serving {}:{} on subnet {} (block {})", ip, port, m_config.netuid, sub.block);
+  MERIT_LOG_INFO(Category::kMiner, "serving {}:{} on subnet {} (block {})", ip, port, m_config.netuid,
+                 sub.block);
   return {};
 }
 
@@ -161,9 +178,9 @@ void Miner::updateShield(const rpc::Metagraph& metagraph) {
   m_shield->update(validators);
 }
 
-Result<std::unique_ptr<Miner>> Miner::start(MinerConfig config, crypto::PrivateKey hotkey, crypto::PublicKey owner,
-                                            std::vector<net::ModuleHandler> modules, ColdkeyLoader coldkey,
-                                            const std::atomic<bool>* stop) {
+Result<std::unique_ptr<Miner>> Miner::start(MinerConfig config, crypto::PrivateKey hotkey,
+                                            crypto::PublicKey owner, std::vector<net::ModuleHandler> modules,
+                                            ColdkeyLoader coldkey, const std::atomic<bool>* stop) {
   if (config.shield) config.curve = true;  // shield mode is a CurveZMQ mode
   std::unique_ptr<Miner> m(new Miner(std::move(config), std::move(hotkey), owner, std::move(coldkey)));
   const MinerConfig& c = m->m_config;
@@ -201,17 +218,20 @@ Result<std::unique_ptr<Miner>> Miner::start(MinerConfig config, crypto::PrivateK
   ac.maxConnectionsPerAddress = c.maxConnectionsPerAddress;
   if (c.curve) {
     char pub[41], sec[41];
-    if (zmq_curve_keypair(pub, sec) != 0) return fail(ErrorCode::kInternal, "CurveZMQ is not available in libzmq");
+    if (zmq_curve_keypair(pub, sec) != 0)
+      return fail(ErrorCode::kInternal, "CurveZMQ is not available in libzmq");
     ByteArray<32> secret;
     zmq_z85_decode(reinterpret_cast<std::uint8_t*>(secret.data()), sec);
     zmq_z85_decode(m->m_curvePublic.data(), pub);
     ac.curveSecretKey = secret;
   }
   if (c.shield) {
-    m->m_shield = std::make_shared<net::ShieldAllowlist>(crypto::PrivateKey::fromBytes(m->m_hotkey.revealSecret()).value());
+    m->m_shield = std::make_shared<net::ShieldAllowlist>(
+        crypto::PrivateKey::fromBytes(m->m_hotkey.revealSecret()).value());
     m->updateShield(*m->m_cache->current());
     ac.curveClientAuthorizer = net::ShieldAllowlist::authorizer(m->m_shield);
-    MERIT_LOG_INFO(Category::kMiner, "shield mode: admitting the CURVE keys of {} validators", m->m_shield->size());
+    MERIT_LOG_INFO(Category::kMiner, "shield mode: admitting the CURVE keys of {} validators",
+                   m->m_shield->size());
   }
   // Wrap handlers to measure batches and inference time.
   auto metrics = m->m_handlerMetrics;
@@ -234,8 +254,9 @@ Result<std::unique_ptr<Miner>> Miner::start(MinerConfig config, crypto::PrivateK
       return inner(batch);
     };
   }
-  MERIT_ASSIGN_OR_RETURN(m->m_axon, net::Axon::start(ac, crypto::PrivateKey::fromBytes(m->m_hotkey.revealSecret()).value(),
-                                                      m->m_policy, std::move(modules), std::make_shared<SystemClock>()));
+  MERIT_ASSIGN_OR_RETURN(
+      m->m_axon, net::Axon::start(ac, crypto::PrivateKey::fromBytes(m->m_hotkey.revealSecret()).value(),
+                                  m->m_policy, std::move(modules), std::make_shared<SystemClock>()));
   auto served = rpc::retryChain<bool>(url, Category::kMiner, {}, stop, [&]() -> Result<bool> {
     return self->serveAxonIfChanged().map([] { return true; });
   });
@@ -248,36 +269,45 @@ Result<std::unique_ptr<Miner>> Miner::start(MinerConfig config, crypto::PrivateK
 }
 
 std::string Miner::renderMetrics() const {
-  static constexpr const char* kStatusNames[] = {"ok", "bad_request", "unauthorized", "forbidden", "not_found",
-                                                 "rate_limited", "stale", "overloaded", "timeout", "internal"};
+  static constexpr const char* kStatusNames[] = {"ok",        "bad_request",  "unauthorized", "forbidden",
+                                                 "not_found", "rate_limited", "stale",        "overloaded",
+                                                 "timeout",   "internal"};
   std::string out;
   auto stats = m_axon->stats();
   std::vector<std::pair<std::string, std::uint64_t>> byStatus;
-  for (std::size_t i = 0; i < stats.responses.size(); ++i) byStatus.emplace_back(kStatusNames[i], stats.responses[i]);
+  for (std::size_t i = 0; i < stats.responses.size(); ++i)
+    byStatus.emplace_back(kStatusNames[i], stats.responses[i]);
   renderCounter(out, "merit_miner_responses_total", "Responses sent, by status", byStatus, "status");
   m_handlerMetrics->batchSize.render(out);
   m_handlerMetrics->inference.render(out);
   // Admission to response, from the axon.
-  out += "# HELP merit_miner_request_seconds Time from admission to response\n# TYPE merit_miner_request_seconds histogram\n";
+  out +=
+      "# HELP merit_miner_request_seconds Time from admission to response\n# TYPE "
+      "merit_miner_request_seconds histogram\n";
   std::uint64_t cumulative = 0;
   for (std::size_t b = 0; b < net::kServiceTimeBucketsMs.size(); ++b) {
     cumulative += stats.serviceTimeBuckets[b];
-    out += "merit_miner_request_seconds_bucket{le=\"" + std::to_string(net::kServiceTimeBucketsMs[b] / 1000.0) + "\"} " +
-           std::to_string(cumulative) + "\n";
+    out += "merit_miner_request_seconds_bucket{le=\"" +
+           std::to_string(net::kServiceTimeBucketsMs[b] / 1000.0) + "\"} " + std::to_string(cumulative) +
+           "\n";
   }
   cumulative += stats.serviceTimeBuckets.back();
   out += "merit_miner_request_seconds_bucket{le=\"+Inf\"} " + std::to_string(cumulative) + "\n";
   out += "merit_miner_request_seconds_sum " + std::to_string(stats.serviceTimeSumMs / 1000.0) + "\n";
   out += "merit_miner_request_seconds_count " + std::to_string(stats.serviceTimeCount) + "\n";
-  renderGauge(out, "merit_miner_queue_depth", "Requests admitted and waiting for a worker", static_cast<double>(stats.queueDepth));
+  renderGauge(out, "merit_miner_queue_depth", "Requests admitted and waiting for a worker",
+              static_cast<double>(stats.queueDepth));
   renderGauge(out, "merit_miner_requests_in_handler", "Requests currently being handled",
               static_cast<double>(m_handlerMetrics->inFlight.load()));
-  renderGauge(out, "merit_miner_handler_batches_total", "Handler batches run", static_cast<double>(stats.handlerBatches));
-  renderGauge(out, "merit_miner_sessions_opened_total", "Session handshakes accepted", static_cast<double>(stats.sessionsOpened));
+  renderGauge(out, "merit_miner_handler_batches_total", "Handler batches run",
+              static_cast<double>(stats.handlerBatches));
+  renderGauge(out, "merit_miner_sessions_opened_total", "Session handshakes accepted",
+              static_cast<double>(stats.sessionsOpened));
   renderGauge(out, "merit_miner_shield_refused_total", "CurveZMQ handshakes refused by shield mode",
               static_cast<double>(stats.curveClientsRefused));
   auto mg = m_cache->current();
-  renderGauge(out, "merit_miner_metagraph_block", "Block of the metagraph snapshot in use", static_cast<double>(mg->block));
+  renderGauge(out, "merit_miner_metagraph_block", "Block of the metagraph snapshot in use",
+              static_cast<double>(mg->block));
   return out;
 }
 
@@ -288,7 +318,9 @@ int Miner::run() {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     if (m_cache->stale() != warnedStale) {
       warnedStale = m_cache->stale();
-      if (warnedStale) MERIT_LOG_WARN(Category::kMiner, "no new block from the chain for a while; serving with the last metagraph");
+      if (warnedStale)
+        MERIT_LOG_WARN(Category::kMiner,
+                       "no new block from the chain for a while; serving with the last metagraph");
     }
     std::uint64_t now = m_cache->refreshCount();
     if (now == seen) continue;
@@ -314,7 +346,8 @@ int Miner::run() {
         m_axon->stop();
         return kExitDeregistered;
       }
-      if (auto s = serveAxonIfChanged(); !s) MERIT_LOG_ERROR(Category::kMiner, "serve_axon failed: {}", s.error().message());
+      if (auto s = serveAxonIfChanged(); !s)
+        MERIT_LOG_ERROR(Category::kMiner, "serve_axon failed: {}", s.error().message());
     }
   }
   m_axon->stop();

@@ -93,33 +93,34 @@ CharlmConfig parseConfig(std::string_view yaml) {
   namespace cfg = merit::plugin_config;
   using V = const cfg::Value&;
   CharlmConfig c;
-  cfg::parse("charlm", yaml).read({
-      {"model", [&](V v) { c.model = v.string(); }},
-      {"device", [&](V v) { c.device = v.string(); }},
-      {"intra_op_threads", [&](V v) { c.intraOpThreads = v.integer<int>(0, 1024); }},
-      {"warmup_runs", [&](V v) { c.warmupRuns = v.integer<int>(0, 100); }},
-      {"max_batch_rows", [&](V v) { c.maxBatchRows = v.integer<std::int64_t>(1, 4096); }},
-      {"max_batch_wait_ms", [&](V v) { c.maxBatchWaitMs = v.integer<std::uint32_t>(0, 10'000); }},
-      {"queue_capacity", [&](V v) { c.queueCapacity = v.integer<std::size_t>(1, 1'000'000); }},
-      {"timeout_ms", [&](V v) { c.timeoutMs = v.integer<std::uint32_t>(1, 600'000); }},
-      {"max_contexts", [&](V v) { c.limits.maxContexts = v.integer<std::size_t>(1, 65'535); }},
-      {"max_context_length", [&](V v) { c.limits.maxLength = v.integer<std::size_t>(1, 65'535); }},
-      {"corpus_dir", [&](V v) { c.corpusDir = v.string(); }},
-      {"split",
-       [&](V v) {
-         const std::string s = v.string();
-         if (s == "held_out") {
-           c.split = charlm::Split::kHashed;
-         } else if (s == "all") {
-           c.split = charlm::Split::kAllHeldOut;
-         } else {
-           v.fail("'" + s + "' is neither held_out nor all");
-         }
-       }},
-      {"contexts", [&](V v) { c.contexts = v.integer<std::uint16_t>(1, 256); }},
-      {"context_length", [&](V v) { c.contextLength = v.integer<std::uint16_t>(1, 1024); }},
-      {"seed", [&](V v) { c.seed = v.unsignedInt(0, std::numeric_limits<std::uint64_t>::max()); }},
-  });
+  cfg::parse("charlm", yaml)
+      .read({
+          {"model", [&](V v) { c.model = v.string(); }},
+          {"device", [&](V v) { c.device = v.string(); }},
+          {"intra_op_threads", [&](V v) { c.intraOpThreads = v.integer<int>(0, 1024); }},
+          {"warmup_runs", [&](V v) { c.warmupRuns = v.integer<int>(0, 100); }},
+          {"max_batch_rows", [&](V v) { c.maxBatchRows = v.integer<std::int64_t>(1, 4096); }},
+          {"max_batch_wait_ms", [&](V v) { c.maxBatchWaitMs = v.integer<std::uint32_t>(0, 10'000); }},
+          {"queue_capacity", [&](V v) { c.queueCapacity = v.integer<std::size_t>(1, 1'000'000); }},
+          {"timeout_ms", [&](V v) { c.timeoutMs = v.integer<std::uint32_t>(1, 600'000); }},
+          {"max_contexts", [&](V v) { c.limits.maxContexts = v.integer<std::size_t>(1, 65'535); }},
+          {"max_context_length", [&](V v) { c.limits.maxLength = v.integer<std::size_t>(1, 65'535); }},
+          {"corpus_dir", [&](V v) { c.corpusDir = v.string(); }},
+          {"split",
+           [&](V v) {
+             const std::string s = v.string();
+             if (s == "held_out") {
+               c.split = charlm::Split::kHashed;
+             } else if (s == "all") {
+               c.split = charlm::Split::kAllHeldOut;
+             } else {
+               v.fail("'" + s + "' is neither held_out nor all");
+             }
+           }},
+          {"contexts", [&](V v) { c.contexts = v.integer<std::uint16_t>(1, 256); }},
+          {"context_length", [&](V v) { c.contextLength = v.integer<std::uint16_t>(1, 1024); }},
+          {"seed", [&](V v) { c.seed = v.unsignedInt(0, std::numeric_limits<std::uint64_t>::max()); }},
+      });
   return c;
 }
 

@@ -3,13 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <bit>
-#include <cmath>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
-#include <memory>
 #include <limits>
+#include <memory>
 #include <system_error>
-
 #include <zlib.h>
 
 namespace merit::fashion_mnist {
@@ -24,8 +23,8 @@ std::uint32_t readBigEndian32(const std::uint8_t* p) {
 }
 
 float readLittleEndianFloat(const std::uint8_t* p) {
-  const std::uint32_t bits =
-      std::uint32_t{p[0]} | (std::uint32_t{p[1]} << 8) | (std::uint32_t{p[2]} << 16) | (std::uint32_t{p[3]} << 24);
+  const std::uint32_t bits = std::uint32_t{p[0]} | (std::uint32_t{p[1]} << 8) | (std::uint32_t{p[2]} << 16) |
+                             (std::uint32_t{p[3]} << 24);
   return std::bit_cast<float>(bits);
 }
 
@@ -70,13 +69,15 @@ Result<IdxArray> parseIdx(std::span<const std::uint8_t> bytes, std::string_view 
   for (std::size_t i = 0; i < ndims; ++i) {
     const std::uint32_t d = readBigEndian32(bytes.data() + 4 + 4 * i);
     if (d == 0) return corrupt("dimension " + std::to_string(i) + " is 0");
-    if (total > maxBytes / d) return corrupt("larger than the limit of " + std::to_string(maxBytes) + " bytes");
+    if (total > maxBytes / d)
+      return corrupt("larger than the limit of " + std::to_string(maxBytes) + " bytes");
     total *= d;
     out.dims.push_back(d);
   }
   const std::size_t body = bytes.size() - header;
   if (body < total) {
-    return corrupt("truncated: " + std::to_string(body) + " data bytes, the dimensions need " + std::to_string(total));
+    return corrupt("truncated: " + std::to_string(body) + " data bytes, the dimensions need " +
+                   std::to_string(total));
   }
   if (body > total) {
     return corrupt(std::to_string(body - total) + " bytes after the data the dimensions describe");
@@ -97,7 +98,8 @@ Result<std::vector<std::uint8_t>> readMaybeGzip(const std::filesystem::path& pat
     if (n < 0) {
       int code = 0;
       const char* message = gzerror(file.get(), &code);
-      return fail(ErrorCode::kCorruption, path.string() + ": cannot decompress: " + (message ? message : "?"));
+      return fail(ErrorCode::kCorruption,
+                  path.string() + ": cannot decompress: " + (message ? message : "?"));
     }
     if (n == 0) break;
     if (out.size() + static_cast<std::size_t>(n) > maxBytes) {
@@ -122,9 +124,10 @@ Result<Split> loadSplit(const std::filesystem::path& dataDir, SplitName split) {
   for (const auto& p : {imagesPath, labelsPath}) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(p, ec)) {
-      return fail(ErrorCode::kNotFound, "Fashion-MNIST file " + p.string() + " not found (install the data with `" +
-                                            kPackageHint + "`, or point data_dir at a directory holding " +
-                                            prefix + "-{images-idx3,labels-idx1}-ubyte[.gz])");
+      return fail(ErrorCode::kNotFound, "Fashion-MNIST file " + p.string() +
+                                            " not found (install the data with `" + kPackageHint +
+                                            "`, or point data_dir at a directory holding " + prefix +
+                                            "-{images-idx3,labels-idx1}-ubyte[.gz])");
     }
   }
   MERIT_ASSIGN_OR_RETURN(auto imageBytes, readMaybeGzip(imagesPath));
@@ -169,7 +172,8 @@ void augment(std::span<const std::uint8_t> in, std::span<std::uint8_t> out, cons
   }
   if (options.noise > 0) {
     std::uniform_int_distribution<int> noiseDist(-options.noise, options.noise);
-    for (auto& p : out.first(kPixels)) p = static_cast<std::uint8_t>(std::clamp(int{p} + noiseDist(rng), 0, 255));
+    for (auto& p : out.first(kPixels))
+      p = static_cast<std::uint8_t>(std::clamp(int{p} + noiseDist(rng), 0, 255));
   }
 }
 
@@ -185,23 +189,27 @@ std::vector<std::uint8_t> encodeRequest(std::span<const std::uint8_t> pixels) {
   return out;
 }
 
-Result<std::span<const std::uint8_t>> decodeRequest(std::span<const std::uint8_t> request, std::size_t maxImages) {
+Result<std::span<const std::uint8_t>> decodeRequest(std::span<const std::uint8_t> request,
+                                                    std::size_t maxImages) {
   if (request.size() < kRequestHeaderBytes) {
     return fail(ErrorCode::kInvalidArgument, "fashion_mnist: request shorter than its 4-byte header");
   }
   const std::size_t count = std::size_t{request[0]} | (std::size_t{request[1]} << 8);
   if (request[2] != kRows || request[3] != kCols) {
     return fail(ErrorCode::kInvalidArgument, "fashion_mnist: images must be 28x28, the request says " +
-                                                 std::to_string(request[2]) + "x" + std::to_string(request[3]));
+                                                 std::to_string(request[2]) + "x" +
+                                                 std::to_string(request[3]));
   }
   const std::size_t limit = std::min(maxImages, kMaxImagesPerRequest);
   if (count == 0 || count > limit) {
     return fail(ErrorCode::kInvalidArgument, "fashion_mnist: " + std::to_string(count) +
-                                                 " images in a request (1.." + std::to_string(limit) + " accepted)");
+                                                 " images in a request (1.." + std::to_string(limit) +
+                                                 " accepted)");
   }
   if (request.size() - kRequestHeaderBytes != count * kPixels) {
     return fail(ErrorCode::kInvalidArgument, "fashion_mnist: " + std::to_string(count) + " images need " +
-                                                 std::to_string(count * kPixels) + " pixel bytes, the request has " +
+                                                 std::to_string(count * kPixels) +
+                                                 " pixel bytes, the request has " +
                                                  std::to_string(request.size() - kRequestHeaderBytes));
   }
   return request.subspan(kRequestHeaderBytes);
@@ -247,7 +255,8 @@ double scoreResponse(std::span<const std::uint8_t> labels, std::span<const std::
                      const ScoreOptions& options) {
   if (labels.empty() || response.size() != labels.size() * kClasses * sizeof(float)) return 0.0;
   std::vector<float> probabilities(labels.size() * kClasses);
-  for (std::size_t i = 0; i < probabilities.size(); ++i) probabilities[i] = readLittleEndianFloat(response.data() + 4 * i);
+  for (std::size_t i = 0; i < probabilities.size(); ++i)
+    probabilities[i] = readLittleEndianFloat(response.data() + 4 * i);
   return scoreProbabilities(labels, probabilities, options);
 }
 

@@ -88,7 +88,8 @@ void augment(std::span<const std::uint8_t> in, std::span<std::uint8_t> out, cons
 std::vector<std::uint8_t> encodeRequest(std::span<const std::uint8_t> pixels);  // pixels: count × kPixels
 // The pixels of a request (a view into `request`). Errors (invalid_argument): a short header,
 // 28×28 not declared, zero images or more than maxImages, a body not count × 784 bytes.
-Result<std::span<const std::uint8_t>> decodeRequest(std::span<const std::uint8_t> request, std::size_t maxImages);
+Result<std::span<const std::uint8_t>> decodeRequest(std::span<const std::uint8_t> request,
+                                                    std::size_t maxImages);
 std::vector<std::uint8_t> encodeResponse(std::span<const float> probabilities);  // count × kClasses
 
 // The score of a response against the true labels, in [0, 1]:

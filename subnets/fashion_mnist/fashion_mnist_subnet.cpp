@@ -55,12 +55,13 @@
 
 #include <sodium.h>
 
-#include "fashion_mnist_data.h"
 #include "merit/serving/batcher.h"
 #include "merit/serving/model.h"
 #include "merit/serving/tensor.h"
 #include "merit/subnet_sdk.h"
 #include "merit/subnets/plugin_config.h"
+
+#include "fashion_mnist_data.h"
 
 namespace {
 
@@ -104,26 +105,29 @@ struct Config {
 Config parseConfig(std::string_view yaml, Role role) {
   using V = const cfg::Value&;
   Config c;
-  cfg::parse("fashion_mnist", yaml).read({
-      {"data_dir", [&](V v) { c.dataDir = v.string(); }},
-      {"batch_size", [&](V v) { c.batchSize = v.integer<std::uint32_t>(1, 256); }},
-      {"max_shift", [&](V v) { c.augment.maxShift = v.integer<int>(0, 8); }},
-      {"noise", [&](V v) { c.augment.noise = v.integer<int>(0, 128); }},
-      {"probability_floor", [&](V v) { c.probabilityFloor = v.number(1e-12, 0.1); }},
-      {"seed", [&](V v) { c.seed = v.unsignedInt(0, std::numeric_limits<std::uint64_t>::max()); }},
-      {"model", [&](V v) { c.model = v.string(); }},
-      {"device", [&](V v) { c.device = v.string(); }},
-      {"intra_op_threads", [&](V v) { c.intraOpThreads = v.integer<int>(0, 1024); }},
-      {"warmup_runs", [&](V v) { c.warmupRuns = v.integer<int>(0, 100); }},
-      {"max_batch_rows", [&](V v) { c.maxBatchRows = v.integer<std::uint32_t>(1, fm::kMaxImagesPerRequest); }},
-      {"max_wait_us", [&](V v) { c.maxWaitUs = v.integer<std::uint32_t>(0, 1'000'000); }},
-      {"queue_capacity", [&](V v) { c.queueCapacity = v.integer<std::uint32_t>(1, 1'000'000); }},
-      {"request_timeout_ms", [&](V v) { c.requestTimeoutMs = v.integer<std::uint32_t>(1, 600'000); }},
-      {"faults", [&](V v) { c.faults = cfg::parseFaults(v, kFaultSpec); }},
-  });
+  cfg::parse("fashion_mnist", yaml)
+      .read({
+          {"data_dir", [&](V v) { c.dataDir = v.string(); }},
+          {"batch_size", [&](V v) { c.batchSize = v.integer<std::uint32_t>(1, 256); }},
+          {"max_shift", [&](V v) { c.augment.maxShift = v.integer<int>(0, 8); }},
+          {"noise", [&](V v) { c.augment.noise = v.integer<int>(0, 128); }},
+          {"probability_floor", [&](V v) { c.probabilityFloor = v.number(1e-12, 0.1); }},
+          {"seed", [&](V v) { c.seed = v.unsignedInt(0, std::numeric_limits<std::uint64_t>::max()); }},
+          {"model", [&](V v) { c.model = v.string(); }},
+          {"device", [&](V v) { c.device = v.string(); }},
+          {"intra_op_threads", [&](V v) { c.intraOpThreads = v.integer<int>(0, 1024); }},
+          {"warmup_runs", [&](V v) { c.warmupRuns = v.integer<int>(0, 100); }},
+          {"max_batch_rows",
+           [&](V v) { c.maxBatchRows = v.integer<std::uint32_t>(1, fm::kMaxImagesPerRequest); }},
+          {"max_wait_us", [&](V v) { c.maxWaitUs = v.integer<std::uint32_t>(0, 1'000'000); }},
+          {"queue_capacity", [&](V v) { c.queueCapacity = v.integer<std::uint32_t>(1, 1'000'000); }},
+          {"request_timeout_ms", [&](V v) { c.requestTimeoutMs = v.integer<std::uint32_t>(1, 600'000); }},
+          {"faults", [&](V v) { c.faults = cfg::parseFaults(v, kFaultSpec); }},
+      });
   if (role == Role::kMiner && c.model.empty()) {
-    badKey("model", "required for a miner: the path of a TorchScript .pt file taking float32 [N, 1, 28, 28] and "
-                    "returning logits [N, 10] (make one with `merit-train fashion-mnist --epochs 1 --out model.pt`)");
+    badKey("model",
+           "required for a miner: the path of a TorchScript .pt file taking float32 [N, 1, 28, 28] and "
+           "returning logits [N, 10] (make one with `merit-train fashion-mnist --epochs 1 --out model.pt`)");
   }
   return c;
 }
@@ -143,8 +147,8 @@ class FashionMnistSubnet final : public merit::subnet_sdk::Subnet {
       auto split = fm::loadSplit(m_config.dataDir, fm::SplitName::kTest);
       if (!split) badKey("data_dir", split.error().message());
       if (split->count < m_config.batchSize) {
-        badKey("batch_size", std::to_string(m_config.batchSize) + " exceeds the " + std::to_string(split->count) +
-                                 " test images in " + m_config.dataDir);
+        badKey("batch_size", std::to_string(m_config.batchSize) + " exceeds the " +
+                                 std::to_string(split->count) + " test images in " + m_config.dataDir);
       }
       m_test = std::move(*split);
     } else {
@@ -157,7 +161,8 @@ class FashionMnistSubnet final : public merit::subnet_sdk::Subnet {
     std::vector<Reply> replies(requests.size());
     std::vector<std::optional<std::future<merit::Result<merit::serving::Tensor>>>> pending(requests.size());
     std::vector<std::size_t> counts(requests.size(), 0);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(m_config.requestTimeoutMs);
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(m_config.requestTimeoutMs);
     // Submit every request first, so this call's images and other threads' share model calls.
     for (std::size_t i = 0; i < requests.size(); ++i) {
       auto pixels = fm::decodeRequest(requests[i], m_config.maxBatchRows);
@@ -171,9 +176,11 @@ class FashionMnistSubnet final : public merit::subnet_sdk::Subnet {
       }
       counts[i] = pixels->size() / fm::kPixels;
       std::vector<float> input(pixels->size());
-      std::transform(pixels->begin(), pixels->end(), input.begin(), [](std::uint8_t p) { return float(p) / 255.0f; });
+      std::transform(pixels->begin(), pixels->end(), input.begin(),
+                     [](std::uint8_t p) { return float(p) / 255.0f; });
       auto tensor = merit::serving::Tensor::fromFloats(
-          {static_cast<std::int64_t>(counts[i]), 1, static_cast<std::int64_t>(fm::kRows), static_cast<std::int64_t>(fm::kCols)},
+          {static_cast<std::int64_t>(counts[i]), 1, static_cast<std::int64_t>(fm::kRows),
+           static_cast<std::int64_t>(fm::kCols)},
           std::move(input));
       if (!tensor) {
         replies[i] = Reply::failed(Status::kInternal, tensor.error().message());
@@ -209,8 +216,8 @@ class FashionMnistSubnet final : public merit::subnet_sdk::Subnet {
 
   double scoreResponse(ByteSpan expectation, ByteSpan response) override {
     if (expectation.empty() || expectation.size() > fm::kMaxImagesPerRequest) {
-      throw SubnetError(Status::kInternal,
-                        "fashion_mnist: corrupt expectation (" + std::to_string(expectation.size()) + " labels)");
+      throw SubnetError(Status::kInternal, "fashion_mnist: corrupt expectation (" +
+                                               std::to_string(expectation.size()) + " labels)");
     }
     return fm::scoreResponse(expectation, response, fm::ScoreOptions{m_config.probabilityFloor, 1e-2});
   }
@@ -222,13 +229,14 @@ class FashionMnistSubnet final : public merit::subnet_sdk::Subnet {
     options.device = m_config.device;
     options.intraOpThreads = m_config.intraOpThreads;
     options.warmupRuns = m_config.warmupRuns;
-    options.warmupShape = {static_cast<std::int64_t>(m_config.maxBatchRows), 1, static_cast<std::int64_t>(fm::kRows),
-                           static_cast<std::int64_t>(fm::kCols)};
+    options.warmupShape = {static_cast<std::int64_t>(m_config.maxBatchRows), 1,
+                           static_cast<std::int64_t>(fm::kRows), static_cast<std::int64_t>(fm::kCols)};
     auto model = merit::serving::Model::load(options);
     if (!model) badKey("model", model.error().toString());
     m_model = std::move(*model);
     // Check the contract once, with a clear message, rather than failing every request.
-    auto probe = merit::serving::Tensor::fromFloats({2, 1, 28, 28}, std::vector<float>(2 * fm::kPixels, 0.0f));
+    auto probe =
+        merit::serving::Tensor::fromFloats({2, 1, 28, 28}, std::vector<float>(2 * fm::kPixels, 0.0f));
     auto out = m_model->forward(*probe);
     if (!out) badKey("model", m_config.model + ": rejects float32[2, 1, 28, 28]: " + out.error().message());
     if (out->dtype() != merit::serving::DType::kFloat32 || out->shape() != std::vector<std::int64_t>{2, 10}) {
@@ -247,15 +255,17 @@ class FashionMnistSubnet final : public merit::subnet_sdk::Subnet {
     using merit::ErrorCode;
     if (!result) {
       switch (result.error().code()) {
-        case ErrorCode::kOverloaded: return Reply::failed(Status::kOverloaded, "fashion_mnist: " + result.error().message());
+        case ErrorCode::kOverloaded:
+          return Reply::failed(Status::kOverloaded, "fashion_mnist: " + result.error().message());
         case ErrorCode::kDeadlineExceeded: return Reply::drop();  // the caller has given up by now
         default: return Reply::failed(Status::kInternal, "fashion_mnist: model: " + result.error().message());
       }
     }
     if (result->dtype() != merit::serving::DType::kFloat32 ||
         result->shape() != std::vector<std::int64_t>{static_cast<std::int64_t>(count), 10}) {
-      return Reply::failed(Status::kInternal, "fashion_mnist: the model returned " + result->describe() + " for " +
-                                                  std::to_string(count) + " images; expected logits [N, 10]");
+      return Reply::failed(Status::kInternal, "fashion_mnist: the model returned " + result->describe() +
+                                                  " for " + std::to_string(count) +
+                                                  " images; expected logits [N, 10]");
     }
     return Reply::ok(fm::encodeResponse(fm::softmaxRows(result->floats())));
   }

@@ -66,14 +66,16 @@ struct HashConfig {
 
 HashConfig parseConfig(std::string_view yaml) {
   HashConfig c;
-  cfg::parse("hash", yaml).read({
-      {"rounds", [&](const cfg::Value& v) { c.rounds = v.integer<std::uint32_t>(1, 1'000'000); }},
-      {"challenge_bytes", [&](const cfg::Value& v) { c.challengeBytes = v.integer<std::uint32_t>(1, 65'536); }},
-      {"max_rounds", [&](const cfg::Value& v) { c.maxRounds = v.integer<std::uint32_t>(1, 10'000'000); }},
-      {"max_challenge_bytes",
-       [&](const cfg::Value& v) { c.maxChallengeBytes = v.integer<std::uint32_t>(1, 16u << 20); }},
-      {"faults", [&](const cfg::Value& v) { c.faults = cfg::parseFaults(v, kFaultSpec); }},
-  });
+  cfg::parse("hash", yaml)
+      .read({
+          {"rounds", [&](const cfg::Value& v) { c.rounds = v.integer<std::uint32_t>(1, 1'000'000); }},
+          {"challenge_bytes",
+           [&](const cfg::Value& v) { c.challengeBytes = v.integer<std::uint32_t>(1, 65'536); }},
+          {"max_rounds", [&](const cfg::Value& v) { c.maxRounds = v.integer<std::uint32_t>(1, 10'000'000); }},
+          {"max_challenge_bytes",
+           [&](const cfg::Value& v) { c.maxChallengeBytes = v.integer<std::uint32_t>(1, 16u << 20); }},
+          {"faults", [&](const cfg::Value& v) { c.faults = cfg::parseFaults(v, kFaultSpec); }},
+      });
   if (c.rounds > c.maxRounds) cfg::fail("hash", "rounds", "must not exceed max_rounds");
   if (c.challengeBytes > c.maxChallengeBytes) {
     cfg::fail("hash", "challenge_bytes", "must not exceed max_challenge_bytes");

@@ -98,21 +98,22 @@ struct MatmulConfig {
 MatmulConfig parseConfig(std::string_view yaml) {
   MatmulConfig c;
   const auto dim = [](const cfg::Value& v) { return v.integer<std::uint32_t>(1, kConfigMaxDim); };
-  cfg::parse("matmul", yaml).read({
-      {"n", [&](const cfg::Value& v) { c.n = dim(v); }},
-      {"k", [&](const cfg::Value& v) { c.k = dim(v); }},
-      {"m", [&](const cfg::Value& v) { c.m = dim(v); }},
-      {"verify_rounds",
-       [&](const cfg::Value& v) { c.verifyRounds = v.integer<std::uint32_t>(mm::kMinVerifyRounds, 64); }},
-      {"max_dim", [&](const cfg::Value& v) { c.maxDim = dim(v); }},
-      {"device",
-       [&](const cfg::Value& v) {
-         constexpr Device kDevices[] = {Device::kAuto, Device::kCpu, Device::kCuda};
-         c.device = kDevices[v.oneOf({"auto", "cpu", "cuda"})];
-       }},
-      {"threads", [&](const cfg::Value& v) { c.threads = v.integer<std::uint32_t>(0, 256); }},
-      {"faults", [&](const cfg::Value& v) { c.faults = cfg::parseFaults(v, kFaultSpec); }},
-  });
+  cfg::parse("matmul", yaml)
+      .read({
+          {"n", [&](const cfg::Value& v) { c.n = dim(v); }},
+          {"k", [&](const cfg::Value& v) { c.k = dim(v); }},
+          {"m", [&](const cfg::Value& v) { c.m = dim(v); }},
+          {"verify_rounds",
+           [&](const cfg::Value& v) { c.verifyRounds = v.integer<std::uint32_t>(mm::kMinVerifyRounds, 64); }},
+          {"max_dim", [&](const cfg::Value& v) { c.maxDim = dim(v); }},
+          {"device",
+           [&](const cfg::Value& v) {
+             constexpr Device kDevices[] = {Device::kAuto, Device::kCpu, Device::kCuda};
+             c.device = kDevices[v.oneOf({"auto", "cpu", "cuda"})];
+           }},
+          {"threads", [&](const cfg::Value& v) { c.threads = v.integer<std::uint32_t>(0, 256); }},
+          {"faults", [&](const cfg::Value& v) { c.faults = cfg::parseFaults(v, kFaultSpec); }},
+      });
   return c;
 }
 

@@ -11,6 +11,7 @@
 #include "merit/chain/config.h"
 #include "merit/crypto/ss58.h"
 #include "merit/rpc/client.h"
+
 #include "process.h"
 #include "test_support.h"
 
@@ -24,7 +25,9 @@ const char* g_chainBinary = nullptr;
 constexpr int kAccounts = 4;
 constexpr tx::Balance kGenesis = 1'000'000'000'000;
 
-crypto::PrivateKey keyOf(int n) { return test::testKey(n, 0x7c); }
+crypto::PrivateKey keyOf(int n) {
+  return test::testKey(n, 0x7c);
+}
 
 struct Started {
   std::unique_ptr<test::ChildProcess> process;
@@ -32,8 +35,9 @@ struct Started {
 };
 
 Started startChain(const fs::path& dir) {
-  std::vector<std::string> argv = {g_chainBinary, "--dev", "--data-dir", (dir / "data").string(), "--rpc-port", "0",
-                                   "--feed", "tcp://127.0.0.1:0", "--block-time-ms", "40", "--log-level", "warn"};
+  std::vector<std::string> argv = {g_chainBinary,     "--dev", "--data-dir",  (dir / "data").string(),
+                                   "--rpc-port",      "0",     "--feed",      "tcp://127.0.0.1:0",
+                                   "--block-time-ms", "40",    "--log-level", "warn"};
   for (int i = 0; i < kAccounts; ++i) {
     argv.push_back("--fund");
     argv.push_back(crypto::ss58Address(keyOf(i).publicKey()) + "=" + std::to_string(kGenesis));
@@ -135,7 +139,8 @@ TEST_CASE("SIGKILL at 20 random moments loses no included block or extrinsic") {
     REQUIRE(acc);
     CHECK((*acc)["free"].get<tx::Balance>() == balance);
   }
-  MESSAGE("blocks: " << *head << ", extrinsics included: " << included << ", reported before kills: " << reported.size());
+  MESSAGE("blocks: " << *head << ", extrinsics included: " << included
+                     << ", reported before kills: " << reported.size());
   CHECK(reported.size() > 20);
   s.process->kill(SIGTERM);
   std::error_code ec;

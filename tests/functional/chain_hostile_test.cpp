@@ -13,8 +13,6 @@
 //     naming the file and key (or the --fund argument).
 //
 //   test_chain_hostile PATH_TO_MERIT_CHAIN PATH_TO_MERIT [doctest options]
-#include <sys/wait.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -22,6 +20,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <sys/wait.h>
 #include <thread>
 #include <vector>
 
@@ -31,6 +30,7 @@
 #include "merit/crypto/ss58.h"
 #include "merit/crypto/wallet.h"
 #include "merit/tx/extrinsic.h"
+
 #include "process.h"
 #include "test_support.h"
 
@@ -43,15 +43,17 @@ using nlohmann::json;
 const char* g_chainBinary = nullptr;
 const char* g_meritBinary = nullptr;
 
-crypto::PrivateKey keyOf(int n) { return test::testKey(n, 0x5e); }
+crypto::PrivateKey keyOf(int n) {
+  return test::testKey(n, 0x5e);
+}
 
 // A running merit-chain and a plain JSON-RPC connection to it (batches included).
 class Chain {
  public:
   Chain(const fs::path& dir, std::vector<std::string> extra, int blockTimeMs, bool dev = true) {
-    std::vector<std::string> argv = {g_chainBinary, "--data-dir", (dir / "data").string(), "--rpc-port", "0",
-                                     "--feed", "tcp://127.0.0.1:0", "--block-time-ms", std::to_string(blockTimeMs),
-                                     "--log-level", "warn"};
+    std::vector<std::string> argv = {
+        g_chainBinary,       "--data-dir",      (dir / "data").string(),     "--rpc-port",  "0",   "--feed",
+        "tcp://127.0.0.1:0", "--block-time-ms", std::to_string(blockTimeMs), "--log-level", "warn"};
     if (dev) argv.push_back("--dev");
     argv.insert(argv.end(), extra.begin(), extra.end());
     m_log = (dir / "chain.log").string();
@@ -101,10 +103,13 @@ class Chain {
   crypto::Hash256 m_genesis{};
 };
 
-std::string hexOf(const tx::Extrinsic& xt) { return "0x" + toHex(tx::encodeExtrinsic(xt)); }
+std::string hexOf(const tx::Extrinsic& xt) {
+  return "0x" + toHex(tx::encodeExtrinsic(xt));
+}
 
 json submitRequest(const std::string& hex, int id) {
-  return {{"jsonrpc", "2.0"}, {"id", id}, {"method", "author_submitExtrinsic"}, {"params", json::array({hex})}};
+  return {
+      {"jsonrpc", "2.0"}, {"id", id}, {"method", "author_submitExtrinsic"}, {"params", json::array({hex})}};
 }
 
 // Runs a shell command; its stdout and exit status.
@@ -118,7 +123,9 @@ std::pair<std::string, int> run(const std::string& command) {
   return {out, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
 }
 
-TEST_CASE("pool pinning: 100 fresh keys flood future nonces; honest transfer and set_weights land within two blocks") {
+TEST_CASE(
+    "pool pinning: 100 fresh keys flood future nonces; honest transfer and set_weights land within two "
+    "blocks") {
   // Fails at 8f8197f (checked): the unfunded keys' future nonces were accepted (validate()
   // answered "Future" before looking at the balance) and nothing expired them: 20 000 of the
   // 25 600 were accepted, filling the pool, and the honest transfer was refused with
@@ -133,7 +140,8 @@ TEST_CASE("pool pinning: 100 fresh keys flood future nonces; honest transfer and
   // of the hash plugin with no weights rate limit, so the honest set_weights is allowed at once.
   std::string yaml = "genesis:\n  balances:\n";
   auto fund = [&](const crypto::PrivateKey& k, tx::Balance amount) {
-    yaml += "    - {address: " + crypto::ss58Address(k.publicKey()) + ", amount: " + std::to_string(amount) + "}\n";
+    yaml += "    - {address: " + crypto::ss58Address(k.publicKey()) + ", amount: " + std::to_string(amount) +
+            "}\n";
   };
   fund(owner, 1000 * tx::kRaoPerMerit);
   fund(coldkey, 1000 * tx::kRaoPerMerit);
@@ -146,7 +154,8 @@ TEST_CASE("pool pinning: 100 fresh keys flood future nonces; honest transfer and
 
   // The honest validator registers its hotkey before the attack.
   const std::uint64_t start = chain.head();
-  auto reg = tx::signExtrinsic(coldkey, chain.genesis(), 0, start + 1000, tx::BurnedRegister{1, hotkey.publicKey()});
+  auto reg =
+      tx::signExtrinsic(coldkey, chain.genesis(), 0, start + 1000, tx::BurnedRegister{1, hotkey.publicKey()});
   auto regHash = chain.call("author_submitExtrinsic", json::array({hexOf(reg)})).get<std::string>();
   auto regStatus = chain.waitFinal(regHash);
   REQUIRE_MESSAGE(regStatus["status"] == "included", regStatus.dump());
@@ -194,9 +203,11 @@ TEST_CASE("pool pinning: 100 fresh keys flood future nonces; honest transfer and
   // request right after reading the head, must both be included within two blocks.
   auto transfer = tx::signExtrinsic(coldkey, chain.genesis(), 1, attackHead + 1000,
                                     tx::Transfer{owner.publicKey().accountId(), tx::kRaoPerMerit});
-  auto weights = tx::signExtrinsic(hotkey, chain.genesis(), 0, attackHead + 1000, tx::SetWeights{1, {0}, {65535}, 0});
+  auto weights =
+      tx::signExtrinsic(hotkey, chain.genesis(), 0, attackHead + 1000, tx::SetWeights{1, {0}, {65535}, 0});
   json honest = chain.post(json::array({{{"jsonrpc", "2.0"}, {"id", 0}, {"method", "chain_getHead"}},
-                                        submitRequest(hexOf(transfer), 1), submitRequest(hexOf(weights), 2)}));
+                                        submitRequest(hexOf(transfer), 1),
+                                        submitRequest(hexOf(weights), 2)}));
   REQUIRE(honest.is_array());
   REQUIRE(honest.size() == 3);
   std::map<int, json> byId;
@@ -226,7 +237,8 @@ TEST_CASE("pool pinning: 100 fresh keys flood future nonces; honest transfer and
   // And the chain still serves an honest transfer.
   auto after = tx::signExtrinsic(coldkey, chain.genesis(), 2, chain.head() + 100,
                                  tx::Transfer{owner.publicKey().accountId(), 1});
-  auto afterStatus = chain.waitFinal(chain.call("author_submitExtrinsic", json::array({hexOf(after)})).get<std::string>());
+  auto afterStatus =
+      chain.waitFinal(chain.call("author_submitExtrinsic", json::array({hexOf(after)})).get<std::string>());
   CHECK(afterStatus["status"] == "included");
 }
 
@@ -246,14 +258,15 @@ TEST_CASE("merit wallet sign --hex over a transfer's signing bytes does not make
   const Bytes payload = tx::signingPayload(chain.genesis(), hot.publicKey(), 0, validUntil, call);
 
   // The user is talked into signing "a message" that is really the transfer's signing bytes.
-  auto [sigOut, signRc] = run(std::string(g_meritBinary) + " wallet sign -w victim --hex " + toHex(payload) + " 2>/dev/null");
+  auto [sigOut, signRc] =
+      run(std::string(g_meritBinary) + " wallet sign -w victim --hex " + toHex(payload) + " 2>/dev/null");
   REQUIRE(signRc == 0);
   while (!sigOut.empty() && (sigOut.back() == '\n' || sigOut.back() == '\r')) sigOut.pop_back();
   auto sig = crypto::Signature::fromHex(sigOut);
   REQUIRE_MESSAGE(sig, "merit wallet sign printed '" << sigOut << "'");
   // It is a good message signature: `merit wallet verify` accepts it, with the same wrapping.
-  auto [verifyOut, verifyRc] = run(std::string(g_meritBinary) + " wallet verify --hex " + toHex(payload) + " -s " +
-                                   sigOut + " -a " + address + " 2>&1");
+  auto [verifyOut, verifyRc] = run(std::string(g_meritBinary) + " wallet verify --hex " + toHex(payload) +
+                                   " -s " + sigOut + " -a " + address + " 2>&1");
   CHECK_MESSAGE(verifyRc == 0, verifyOut);
 
   // ...but as an extrinsic signature the chain refuses it.
@@ -267,7 +280,8 @@ TEST_CASE("merit wallet sign --hex over a transfer's signing bytes does not make
 
   // The proper path still works: the same transfer signed as an extrinsic is included.
   auto real = tx::signExtrinsic(hot, chain.genesis(), 0, validUntil, call);
-  auto st = chain.waitFinal(chain.call("author_submitExtrinsic", json::array({hexOf(real)})).get<std::string>());
+  auto st =
+      chain.waitFinal(chain.call("author_submitExtrinsic", json::array({hexOf(real)})).get<std::string>());
   CHECK(st["status"] == "included");
   CHECK(st["success"] == true);
   account = chain.call("account_get", json::array({crypto::ss58Address(dest.publicKey())}));
@@ -333,9 +347,12 @@ TEST_CASE("a chain without --dev: fees on, local axon addresses refused, system_
   mapped[12] = 127;
   mapped[15] = 1;
   const std::vector<std::pair<std::string, tx::ServeAxon>> local = {
-      {"127.0.0.1", axon(v4(127, 0, 0, 1), 4)},   {"127.0.0.2", axon(v4(127, 0, 0, 2), 4)},
-      {"169.254.1.1", axon(v4(169, 254, 1, 1), 4)}, {"0.0.0.0", axon(v4(0, 0, 0, 0), 4)},
-      {"::1", axon(loop6, 6)},                   {"::ffff:127.0.0.1", axon(mapped, 6)},
+      {"127.0.0.1", axon(v4(127, 0, 0, 1), 4)},
+      {"127.0.0.2", axon(v4(127, 0, 0, 2), 4)},
+      {"169.254.1.1", axon(v4(169, 254, 1, 1), 4)},
+      {"0.0.0.0", axon(v4(0, 0, 0, 0), 4)},
+      {"::1", axon(loop6, 6)},
+      {"::ffff:127.0.0.1", axon(mapped, 6)},
   };
   for (const auto& [name, a] : local) {
     CAPTURE(name);
@@ -356,13 +373,15 @@ TEST_CASE("a genesis whose balances could overflow stake is refused when merit-c
   // (1.8e19 and 1e19 rao, both above the 2^63 total stake the epoch accepts) started a node that
   // could be made to abort later by staking them: it kept running until timeout (exit 124).
   test::TempDir dir("merit_genesis_overflow");
-  const std::string a = crypto::ss58Address(keyOf(30).publicKey()), b = crypto::ss58Address(keyOf(31).publicKey());
-  std::ofstream(dir.path() / "big.yaml") << "genesis:\n  balances:\n    - {address: " << a
-                                         << ", amount: 9000000000000000000}\n    - {address: " << b
-                                         << ", amount: 9000000000000000000}\n";
+  const std::string a = crypto::ss58Address(keyOf(30).publicKey()),
+                    b = crypto::ss58Address(keyOf(31).publicKey());
+  std::ofstream(dir.path() / "big.yaml")
+      << "genesis:\n  balances:\n    - {address: " << a
+      << ", amount: 9000000000000000000}\n    - {address: " << b << ", amount: 9000000000000000000}\n";
   // timeout: an old node that accepts the genesis would otherwise run forever.
   const std::string chainCmd = "timeout 15 " + std::string(g_chainBinary) +
-                               " --dev --rpc-port 0 --feed tcp://127.0.0.1:0 --data-dir " + (dir.path() / "data").string();
+                               " --dev --rpc-port 0 --feed tcp://127.0.0.1:0 --data-dir " +
+                               (dir.path() / "data").string();
   auto [out, rc] = run(chainCmd + " --config " + (dir.path() / "big.yaml").string() + " 2>&1 </dev/null");
   CHECK(rc == 2);
   CHECK_MESSAGE(out.find("big.yaml: genesis.balances[0].amount: the genesis balances add up to more than") !=
@@ -374,8 +393,9 @@ TEST_CASE("a genesis whose balances could overflow stake is refused when merit-c
   auto [out2, rc2] = run(chainCmd + "2 --fund " + a + "=3000000000000000000 --fund " + b +
                          "=7000000000000000000 2>&1 </dev/null");
   CHECK(rc2 == 2);
-  CHECK_MESSAGE(out2.find("--fund " + b + "=7000000000000000000: the genesis balances add up") != std::string::npos,
-                out2);
+  CHECK_MESSAGE(
+      out2.find("--fund " + b + "=7000000000000000000: the genesis balances add up") != std::string::npos,
+      out2);
 }
 
 }  // namespace

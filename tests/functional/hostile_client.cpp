@@ -18,9 +18,9 @@
 // an unfunded key are all refused; balances are exactly what the one honest transfer made them.
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
@@ -74,7 +74,8 @@ T unwrap(Result<T> r, const std::string& what) {
 // A raw DEALER connection to an axon. Sends [correlation, payload] and reads the reply.
 class RawPeer {
  public:
-  RawPeer(zmq::context_t& context, const std::string& endpoint) : m_socket(context, zmq::socket_type::dealer) {
+  RawPeer(zmq::context_t& context, const std::string& endpoint)
+      : m_socket(context, zmq::socket_type::dealer) {
     m_socket.set(zmq::sockopt::linger, 0);
     m_socket.connect(endpoint);
   }
@@ -132,15 +133,16 @@ int main(int argc, char** argv) {
 
   auto client = unwrap(rpc::ChainClient::connect(url), "connect to " + url);
   auto mg = unwrap(rpc::fetchMetagraph(*client, netuid), "metagraph");
-  if (minerUid >= mg.neurons.size() || !mg.neurons[minerUid].axon) die("uid " + std::to_string(minerUid) + " serves no axon");
+  if (minerUid >= mg.neurons.size() || !mg.neurons[minerUid].axon)
+    die("uid " + std::to_string(minerUid) + " serves no axon");
   const auto& miner = mg.neurons[minerUid];
   const std::string endpoint = "tcp://" + miner.axon->ip + ":" + std::to_string(miner.axon->port);
 
-  auto validatorKey = unwrap(crypto::Wallet(crypto::defaultMeritHome(), "owner").loadHotkey("validator"), "load hotkey");
+  auto validatorKey =
+      unwrap(crypto::Wallet(crypto::defaultMeritHome(), "owner").loadHotkey("validator"), "load hotkey");
   auto stranger = crypto::PrivateKey::generate();
 
-  auto plugin = unwrap(subnet::SubnetPlugin::find(pluginName, subnetDirs),
-                       "load plugin");
+  auto plugin = unwrap(subnet::SubnetPlugin::find(pluginName, subnetDirs), "load plugin");
   auto task = unwrap(plugin->create(subnet::Role::kValidator, ""), "create validator instance");
 
   SystemClock clock;
@@ -185,8 +187,8 @@ int main(int argc, char** argv) {
 
   peer.send(good.header.requestId, buffer(goodFrame));
   auto replay = peer.receive(good.header.requestId, wait);
-  check(replay && replay->status == wire::Status::kStale, "miner: the same request replayed is refused (STALE)",
-        statusOf(replay));
+  check(replay && replay->status == wire::Status::kStale,
+        "miner: the same request replayed is refused (STALE)", statusOf(replay));
 
   auto forged = makeRequest(validatorKey, challenge.request);
   forged.auth.signature[10] ^= std::byte{0x5a};
@@ -209,7 +211,8 @@ int main(int argc, char** argv) {
   peer.send(unregistered.header.requestId, buffer(unregisteredFrame));
   auto strangerAnswer = peer.receive(unregistered.header.requestId, wait);
   check(strangerAnswer && strangerAnswer->status == wire::Status::kForbidden,
-        "miner: a correctly signed request from an unregistered key is refused (FORBIDDEN)", statusOf(strangerAnswer));
+        "miner: a correctly signed request from an unregistered key is refused (FORBIDDEN)",
+        statusOf(strangerAnswer));
 
   wire::RequestId garbageId{};
   crypto::randomBytes(garbageId);
@@ -217,16 +220,16 @@ int main(int argc, char** argv) {
   crypto::randomBytes(MutableByteView(garbage.data(), garbage.size()));
   peer.send(garbageId, buffer(garbage));
   auto garbageAnswer = peer.receive(garbageId, wait);
-  check(garbageAnswer && garbageAnswer->status == wire::Status::kBadRequest, "miner: garbage bytes are refused (BAD_REQUEST)",
-        statusOf(garbageAnswer));
+  check(garbageAnswer && garbageAnswer->status == wire::Status::kBadRequest,
+        "miner: garbage bytes are refused (BAD_REQUEST)", statusOf(garbageAnswer));
 
   // 24 MiB: above the axon's message limit (16 MiB by default). Refused or dropped, never run.
   auto huge = makeRequest(validatorKey, Bytes(24u << 20, std::byte{7}));
   Bytes hugeFrame = frame(huge);
   peer.send(huge.header.requestId, buffer(hugeFrame));
   auto hugeAnswer = peer.receive(huge.header.requestId, std::chrono::milliseconds(3000));
-  check(!hugeAnswer || hugeAnswer->status == wire::Status::kBadRequest, "miner: an oversized message is refused or dropped",
-        statusOf(hugeAnswer));
+  check(!hugeAnswer || hugeAnswer->status == wire::Status::kBadRequest,
+        "miner: an oversized message is refused or dropped", statusOf(hugeAnswer));
 
   // After all that, an honest caller on a fresh connection still gets a correct answer.
   RawPeer fresh(context, endpoint);
@@ -261,7 +264,8 @@ int main(int argc, char** argv) {
     return call("account_get", json::array({address}))["result"]["free"].get<std::uint64_t>();
   };
   auto errorName = [](const json& j) {
-    if (j.contains("error") && j["error"].contains("data")) return j["error"]["data"].value("name", std::string());
+    if (j.contains("error") && j["error"].contains("data"))
+      return j["error"]["data"].value("name", std::string());
     return j.contains("error") ? j["error"].value("message", std::string()) : std::string("no error");
   };
 
@@ -277,14 +281,17 @@ int main(int argc, char** argv) {
   std::string bigBody = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"system_health\",\"params\":[\"" +
                         std::string(12u << 20, 'a') + "\"]}";
   auto big = rpc(bigBody);
-  check(!big.contains("result"), "chain: a request over the size limit is refused", big.dump().substr(0, 200));
+  check(!big.contains("result"), "chain: a request over the size limit is refused",
+        big.dump().substr(0, 200));
 
   auto garbageXt = call("author_submitExtrinsic", json::array({"0x0102deadbeef"}));
-  check(garbageXt.contains("error"), "chain: a garbage extrinsic is refused", garbageXt.dump().substr(0, 200));
+  check(garbageXt.contains("error"), "chain: a garbage extrinsic is refused",
+        garbageXt.dump().substr(0, 200));
 
   // One honest transfer, included.
   auto head = unwrap(client->headNumber(), "head");
-  std::uint64_t accountNonce = call("account_get", json::array({from}))["result"]["nonce"].get<std::uint64_t>();
+  std::uint64_t accountNonce =
+      call("account_get", json::array({from}))["result"]["nonce"].get<std::uint64_t>();
   auto transfer = tx::signExtrinsic(validatorKey, client->genesisHash(), accountNonce, head + 64,
                                     tx::Call{tx::Transfer{destKey.publicKey().accountId(), 1'000'000'000}});
   std::string hex = "0x" + toHex(tx::encodeExtrinsic(transfer));
@@ -294,7 +301,8 @@ int main(int argc, char** argv) {
         "chain: an honest transfer is included", included.dump().substr(0, 300));
 
   auto replayed = call("author_submitAndWait", json::array({hex, 5000}));
-  check(replayed.contains("error"), "chain: the same extrinsic replayed is refused (" + errorName(replayed) + ")",
+  check(replayed.contains("error"),
+        "chain: the same extrinsic replayed is refused (" + errorName(replayed) + ")",
         replayed.dump().substr(0, 300));
 
   auto forgedXt = tx::signExtrinsic(validatorKey, client->genesisHash(), accountNonce + 1, head + 64,
@@ -302,24 +310,28 @@ int main(int argc, char** argv) {
   Bytes forgedBytes = tx::encodeExtrinsic(forgedXt);
   forgedBytes[forgedBytes.size() - 20] ^= std::byte{0x33};  // inside the signature
   auto forgedResult = call("author_submitAndWait", json::array({"0x" + toHex(forgedBytes), 5000}));
-  check(forgedResult.contains("error"), "chain: an extrinsic with a forged signature is refused (" +
-                                            errorName(forgedResult) + ")", forgedResult.dump().substr(0, 300));
+  check(forgedResult.contains("error"),
+        "chain: an extrinsic with a forged signature is refused (" + errorName(forgedResult) + ")",
+        forgedResult.dump().substr(0, 300));
 
   // A validly signed transfer claiming to be from the validator but signed by the stranger:
   // the signer field names the stranger, who has nothing.
   auto poor = tx::signExtrinsic(stranger, client->genesisHash(), 0, head + 64,
                                 tx::Call{tx::Transfer{destKey.publicKey().accountId(), 1'000'000'000}});
-  auto poorResult = call("author_submitAndWait", json::array({"0x" + toHex(tx::encodeExtrinsic(poor)), 10000}));
+  auto poorResult =
+      call("author_submitAndWait", json::array({"0x" + toHex(tx::encodeExtrinsic(poor)), 10000}));
   bool poorRefused = poorResult.contains("error") ||
                      (poorResult.contains("result") && !poorResult["result"].value("success", true));
-  check(poorRefused, "chain: a transfer from an unfunded key moves nothing", poorResult.dump().substr(0, 300));
+  check(poorRefused, "chain: a transfer from an unfunded key moves nothing",
+        poorResult.dump().substr(0, 300));
 
   const std::uint64_t fromAfter = balance(from);
   const std::uint64_t toAfter = balance(to);
   check(toAfter == 1'000'000'000, "chain: the recipient holds exactly the one honest transfer",
         std::to_string(toAfter));
   check(fromBefore - fromAfter >= 1'000'000'000 && fromBefore - fromAfter < 2'000'000'000,
-        "chain: the sender paid for the honest transfer only", std::to_string(fromBefore) + " -> " + std::to_string(fromAfter));
+        "chain: the sender paid for the honest transfer only",
+        std::to_string(fromBefore) + " -> " + std::to_string(fromAfter));
   auto health = call("system_health", json::array());
   check(health.contains("result") && health["result"].value("ok", false), "chain: still healthy",
         health.dump().substr(0, 200));

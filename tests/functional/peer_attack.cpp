@@ -36,6 +36,7 @@
 #include "merit/util/clock.h"
 #include "merit/wire/auth.h"
 #include "merit/wire/codec.h"
+
 #include "zmtp_junk.h"
 
 namespace {
@@ -66,11 +67,14 @@ struct Miner {
   wire::Hotkey hotkey{};
 };
 
-Miner minerOf(const std::string& url, unsigned long netuid, unsigned long uid, rpc::Metagraph* out = nullptr) {
+Miner minerOf(const std::string& url, unsigned long netuid, unsigned long uid,
+              rpc::Metagraph* out = nullptr) {
   auto client = unwrap(rpc::ChainClient::connect(url), "connect to " + url);
   auto mg = unwrap(rpc::fetchMetagraph(*client, static_cast<tx::NetUid>(netuid)), "metagraph");
-  if (uid >= mg.neurons.size() || !mg.neurons[uid].axon) die("uid " + std::to_string(uid) + " serves no axon");
-  Miner m{mg.neurons[uid].axon->ip + ":" + std::to_string(mg.neurons[uid].axon->port), mg.neurons[uid].hotkeyPublicKey};
+  if (uid >= mg.neurons.size() || !mg.neurons[uid].axon)
+    die("uid " + std::to_string(uid) + " serves no axon");
+  Miner m{mg.neurons[uid].axon->ip + ":" + std::to_string(mg.neurons[uid].axon->port),
+          mg.neurons[uid].hotkeyPublicKey};
   if (out != nullptr) *out = std::move(mg);
   return m;
 }
@@ -170,11 +174,12 @@ int forgeFlood(char** argv) {
   }
   drain(std::chrono::milliseconds(1000));
   std::string byStatus;
-  for (const auto& [status, n] : replies) byStatus += (byStatus.empty() ? "" : ",") + ("\"" + status + "\":" + std::to_string(n));
+  for (const auto& [status, n] : replies)
+    byStatus += (byStatus.empty() ? "" : ",") + ("\"" + status + "\":" + std::to_string(n));
   const bool refused = replies["OK"] == 0 && signedReplies == 0 && sent > 0;
   std::printf("{\"sent\":%llu,\"signed_replies\":%llu,\"replies\":{%s},\"refused\":%s}\n",
-              static_cast<unsigned long long>(sent), static_cast<unsigned long long>(signedReplies), byStatus.c_str(),
-              refused ? "true" : "false");
+              static_cast<unsigned long long>(sent), static_cast<unsigned long long>(signedReplies),
+              byStatus.c_str(), refused ? "true" : "false");
   return refused ? 0 : 1;
 }
 
@@ -228,7 +233,8 @@ int replayHandshake(char** argv) {
   sendFrames(validator, corr, captured);
   auto first = receive(validator, std::chrono::milliseconds(8000));
   const auto* accept = first ? std::get_if<wire::SessionReply>(&*first) : nullptr;
-  if (accept == nullptr || accept->status != wire::Status::kOk) die("the validator's own handshake was not accepted");
+  if (accept == nullptr || accept->status != wire::Status::kOk)
+    die("the validator's own handshake was not accepted");
   const auto sessionKey = wire::deriveSessionKey(key, target, init.caller, init.target, init.clientNonce,
                                                  accept->serverNonce, accept->sessionId);
 
@@ -239,8 +245,9 @@ int replayHandshake(char** argv) {
     sendFrames(attacker, corr, captured);
     auto reply = receive(attacker, std::chrono::milliseconds(8000));
     const auto* r = reply ? std::get_if<wire::SessionReply>(&*reply) : nullptr;
-    seen += std::string(seen.empty() ? "" : ",") + "\"" + (r ? std::string(wire::statusName(r->status)) : "none") +
-            (r && r->isSigned ? " signed" : "") + "\"";
+    seen += std::string(seen.empty() ? "" : ",") + "\"" +
+            (r ? std::string(wire::statusName(r->status)) : "none") + (r && r->isSigned ? " signed" : "") +
+            "\"";
     refusedUnsigned += r != nullptr && r->status == wire::Status::kStale && !r->isSigned;
   }
 
@@ -264,8 +271,9 @@ int replayHandshake(char** argv) {
   const bool sessionAlive = resp != nullptr && resp->auth.kind == wire::Authenticator::Kind::kSessionMac &&
                             wire::verifyResponseMac(*resp, init.caller, init.target, sessionKey).has_value();
   const bool refused = refusedUnsigned == 6 && sessionAlive;
-  std::printf("{\"replays\":[%s],\"session_alive\":%s,\"session_answer\":\"%s\",\"refused\":%s}\n", seen.c_str(),
-              sessionAlive ? "true" : "false", resp ? std::string(wire::statusName(resp->status)).c_str() : "none",
+  std::printf("{\"replays\":[%s],\"session_alive\":%s,\"session_answer\":\"%s\",\"refused\":%s}\n",
+              seen.c_str(), sessionAlive ? "true" : "false",
+              resp ? std::string(wire::statusName(resp->status)).c_str() : "none",
               refused ? "true" : "false");
   return refused ? 0 : 1;
 }
@@ -277,7 +285,8 @@ int main(int argc, char** argv) {
   if (mode == "forge-flood" && argc == 10) return forgeFlood(argv + 2);
   if (mode == "replay-handshake" && argc == 8) return replayHandshake(argv + 2);
   if (mode == "junk-miner" && argc == 7) return junkMiner(argv + 2);
-  die("usage: peer_attack forge-flood CHAIN_URL NETUID MINER_UID VALIDATOR_UID MODULE SECONDS RATE SOURCE_IP\n"
+  die("usage: peer_attack forge-flood CHAIN_URL NETUID MINER_UID VALIDATOR_UID MODULE SECONDS RATE "
+      "SOURCE_IP\n"
       "       peer_attack replay-handshake CHAIN_URL NETUID MINER_UID WALLET HOTKEY SOURCE_IP\n"
       "       peer_attack junk-miner CHAIN_URL NETUID WALLET HOTKEY SECONDS");
 }

@@ -1,11 +1,11 @@
 // The chain's JSON-RPC under attack, against the real merit-chain binary.
 //
 // 1. 16 loops of metagraph_get with weights and bonds on a subnet of 256 neurons with weights
-//    set: blocks keep coming at their interval. Then 32 hostile connections at once from their own loopback addresses: slow-loris requests that
-//    trickle a byte at a time, batches of 100 chain_waitForBlock(2^64-1, 120000), a long-poll
-//    flood, and the 16 heavy metagraph loops. Meanwhile an honest client on 127.0.0.1 asks chain_getHead every 100 ms:
-//    every answer must come within 1 s, and blocks must keep coming at their interval (no gap
-//    longer than a few intervals).
+//    set: blocks keep coming at their interval. Then 32 hostile connections at once from their own loopback
+//    addresses: slow-loris requests that trickle a byte at a time, batches of 100 chain_waitForBlock(2^64-1,
+//    120000), a long-poll flood, and the 16 heavy metagraph loops. Meanwhile an honest client on 127.0.0.1
+//    asks chain_getHead every 100 ms: every answer must come within 1 s, and blocks must keep coming at their
+//    interval (no gap longer than a few intervals).
 // 2. 512 clients on keep-alive connections, all from 127.0.0.1, each asking three times with
 //    idle pauses in between: every request is answered.
 //
@@ -24,6 +24,7 @@
 
 #include "merit/crypto/ss58.h"
 #include "merit/rpc/client.h"
+
 #include "process.h"
 #include "raw_http.h"
 #include "test_support.h"
@@ -41,8 +42,12 @@ constexpr int kBlockTimeMs = 250;
 constexpr int kNeurons = 256;
 constexpr int kWeightSetters = 64;
 
-crypto::PrivateKey ownerKey() { return test::testKey(1, 0x5a); }
-crypto::PrivateKey hotkey(int i) { return test::testKey(100 + i, 0x5b); }
+crypto::PrivateKey ownerKey() {
+  return test::testKey(1, 0x5a);
+}
+crypto::PrivateKey hotkey(int i) {
+  return test::testKey(100 + i, 0x5b);
+}
 
 struct Chain {
   std::unique_ptr<test::ChildProcess> process;
@@ -51,10 +56,21 @@ struct Chain {
 };
 
 Chain startChain(const fs::path& dir) {
-  std::vector<std::string> argv = {g_chainBinary, "--dev", "--data-dir", (dir / "data").string(), "--rpc-port", "0",
-                                   "--feed", "tcp://127.0.0.1:0", "--block-time-ms", std::to_string(kBlockTimeMs),
-                                   "--log-level", "warn", "--fund",
-                                   crypto::ss58Address(ownerKey().publicKey()) + "=" + std::to_string(1'000'000 * tx::kRaoPerMerit)};
+  std::vector<std::string> argv = {
+      g_chainBinary,
+      "--dev",
+      "--data-dir",
+      (dir / "data").string(),
+      "--rpc-port",
+      "0",
+      "--feed",
+      "tcp://127.0.0.1:0",
+      "--block-time-ms",
+      std::to_string(kBlockTimeMs),
+      "--log-level",
+      "warn",
+      "--fund",
+      crypto::ss58Address(ownerKey().publicKey()) + "=" + std::to_string(1'000'000 * tx::kRaoPerMerit)};
   Chain c;
   c.process = std::make_unique<test::ChildProcess>(argv, (dir / "chain.log").string());
   json ready = c.process->readyLine();
@@ -73,7 +89,9 @@ json call(rpc::ChainClient& c, const std::string& method, json params = json::ar
   return *r;
 }
 
-std::uint64_t head(rpc::ChainClient& c) { return call(c, "chain_getHead")["number"].get<std::uint64_t>(); }
+std::uint64_t head(rpc::ChainClient& c) {
+  return call(c, "chain_getHead")["number"].get<std::uint64_t>();
+}
 
 void waitBlocks(rpc::ChainClient& c, std::uint64_t n) {
   std::uint64_t target = head(c) + n;
@@ -85,7 +103,8 @@ void waitBlocks(rpc::ChainClient& c, std::uint64_t n) {
 std::uint16_t buildSubnet(rpc::ChainClient& c) {
   using tx::Hyper;
   auto created = c.submit(ownerKey(),
-                          tx::CreateSubnet{"flood", 1,
+                          tx::CreateSubnet{"flood",
+                                           1,
                                            {{Hyper::kTempo, 10},
                                             {Hyper::kTargetRegistrationsPerInterval, 1000},
                                             {Hyper::kWeightsRateLimit, 0},
@@ -108,7 +127,8 @@ std::uint16_t buildSubnet(rpc::ChainClient& c) {
     for (const auto& n : mg["neurons"]) registered.push_back(n["hotkey"].get<std::string>());
     std::vector<int> missing;
     for (int i = 0; i < kNeurons; ++i) {
-      if (std::find(registered.begin(), registered.end(), crypto::ss58Address(hotkey(i).publicKey())) == registered.end()) {
+      if (std::find(registered.begin(), registered.end(), crypto::ss58Address(hotkey(i).publicKey())) ==
+          registered.end()) {
         missing.push_back(i);
       }
     }
@@ -116,7 +136,8 @@ std::uint16_t buildSubnet(rpc::ChainClient& c) {
     if (missing.size() > 16) missing.resize(16);
     for (std::size_t k = 0; k < missing.size(); ++k) {
       bool last = k + 1 == missing.size();
-      auto r = c.submit(ownerKey(), tx::BurnedRegister{netuid, hotkey(missing[k]).publicKey()}, last ? 20s : 0ms);
+      auto r =
+          c.submit(ownerKey(), tx::BurnedRegister{netuid, hotkey(missing[k]).publicKey()}, last ? 20s : 0ms);
       REQUIRE_MESSAGE(r, r.error().message());
     }
   }
@@ -165,9 +186,10 @@ struct Counters {
 // Trickles a request one byte at a time (every 300 ms): the headers (odd ids) or, after complete
 // headers, the body (even ids). Reconnects when the server hangs up.
 void slowLoris(int port, const std::string& source, int id, const std::atomic<bool>& stop, Counters& k) {
-  std::string request = id % 2 ? std::string("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\nX-Pad: ") +
-                                     std::string(200, 'a') + "\r\n\r\n"
-                               : std::string(100000, ' ');
+  std::string request = id % 2
+                            ? std::string("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\nX-Pad: ") +
+                                  std::string(200, 'a') + "\r\n\r\n"
+                            : std::string(100000, ' ');
   while (!stop.load()) {
     test::RawConnection conn;
     if (!conn.connect(port, source)) {
@@ -231,8 +253,8 @@ TEST_CASE("32 hostile RPC connections neither stall blocks nor delay an honest c
       if (prevTs != 0) maxGap = std::max(maxGap, ts - prevTs);
       prevTs = ts;
     }
-    MESSAGE(produced << " blocks of ~" << expected << "; longest gap " << maxGap << " ms (block time " << kBlockTimeMs
-                     << " ms)");
+    MESSAGE(produced << " blocks of ~" << expected << "; longest gap " << maxGap << " ms (block time "
+                     << kBlockTimeMs << " ms)");
     CHECK(produced >= static_cast<std::uint64_t>(expected * 0.6));
     CHECK(maxGap <= 5 * kBlockTimeMs);
   };
@@ -268,11 +290,14 @@ TEST_CASE("32 hostile RPC connections neither stall blocks nor delay an honest c
   // 4 connections sending batches of 100 chain_waitForBlock(2^64-1, 120000), from 127.0.0.3.
   json batch = json::array();
   for (int i = 0; i < 100; ++i) {
-    batch.push_back({{"jsonrpc", "2.0"}, {"id", i}, {"method", "chain_waitForBlock"},
+    batch.push_back({{"jsonrpc", "2.0"},
+                     {"id", i},
+                     {"method", "chain_waitForBlock"},
                      {"params", json::array({UINT64_MAX, 120000})}});
   }
   for (int i = 0; i < 4; ++i) {
-    hostile.emplace_back([&, body = batch.dump()] { flood(chain.port, "127.0.0.3", body, stop, k.waitBatchesAnswered); });
+    hostile.emplace_back(
+        [&, body = batch.dump()] { flood(chain.port, "127.0.0.3", body, stop, k.waitBatchesAnswered); });
   }
   // 4 long-poll floods from 127.0.0.4: single waits for 2^64-1 and for a block 60 ahead.
   std::uint64_t start = head(*chain.client);
@@ -322,8 +347,8 @@ TEST_CASE("32 hostile RPC connections neither stall blocks nor delay an honest c
                                    << " ms, max " << worst << " ms");
   MESSAGE("hostile: " << k.slowLorisConnections.load() << " slow-loris connections (longest lived "
                       << k.longestSlowLorisMs.load() << " ms), " << k.waitBatchesAnswered.load()
-                      << " waiting batches answered, " << k.longPollsAnswered.load() << " long polls answered, "
-                      << k.metagraphsAnswered.load() << " metagraphs served");
+                      << " waiting batches answered, " << k.longPollsAnswered.load()
+                      << " long polls answered, " << k.metagraphsAnswered.load() << " metagraphs served");
   CHECK_MESSAGE(failures == 0, "last failure: " << lastError);
   CHECK(!latencies.empty());
   CHECK(worst < 1000.0);
@@ -363,7 +388,8 @@ TEST_CASE("512 keep-alive clients from one address are all served") {
         lastError = r.ok ? r.body : r.error;
       }
     }
-    CHECK_MESSAGE(answered == kClients, answered << " of " << kClients << " answered; last failure: " << lastError);
+    CHECK_MESSAGE(answered == kClients,
+                  answered << " of " << kClients << " answered; last failure: " << lastError);
     std::this_thread::sleep_for(1500ms);  // idle keep-alive connections between rounds
   }
 }

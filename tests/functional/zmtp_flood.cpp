@@ -13,16 +13,15 @@
 // Stops early once the growth passes 1 GiB (so the machine survives code without limits).
 // Prints one JSON line {idle_kib, peak_kib, growth_mib, sent_mib, cut_off}; exits 0 if the growth
 // stayed under BOUND_MIB and the process is alive, 1 otherwise, 2 on usage errors.
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <netinet/in.h>
+#include <signal.h>
 #include <string>
+#include <sys/socket.h>
 #include <thread>
 #include <vector>
 
@@ -108,7 +107,8 @@ int main(int argc, char** argv) {
   const int seconds = std::atoi(argv[4]);
   const long boundMiB = std::strtol(argv[5], nullptr, 10);
   const int port = mode == "miner" ? std::atoi(target.c_str()) : merit::testing::portOf(target);
-  if (port <= 0 || pid <= 0 || seconds <= 0 || boundMiB <= 0 || (mode != "axon" && mode != "feed" && mode != "miner")) {
+  if (port <= 0 || pid <= 0 || seconds <= 0 || boundMiB <= 0 ||
+      (mode != "axon" && mode != "feed" && mode != "miner")) {
     std::fprintf(stderr, "zmtp_flood: bad arguments\n");
     return 2;
   }
@@ -139,9 +139,10 @@ int main(int argc, char** argv) {
   g_stop = true;
   for (auto& t : threads) t.join();
   const long growthMiB = (peak - idle) / 1024;
-  std::printf("{\"mode\":\"%s\",\"idle_kib\":%ld,\"peak_kib\":%ld,\"growth_mib\":%ld,\"bound_mib\":%ld,"
-              "\"sent_mib\":%llu,\"cut_off\":%llu,\"alive\":%s}\n",
-              mode.c_str(), idle, peak, growthMiB, boundMiB, static_cast<unsigned long long>(g_sent.load() >> 20),
-              static_cast<unsigned long long>(g_cutOff.load()), alive ? "true" : "false");
+  std::printf(
+      "{\"mode\":\"%s\",\"idle_kib\":%ld,\"peak_kib\":%ld,\"growth_mib\":%ld,\"bound_mib\":%ld,"
+      "\"sent_mib\":%llu,\"cut_off\":%llu,\"alive\":%s}\n",
+      mode.c_str(), idle, peak, growthMiB, boundMiB, static_cast<unsigned long long>(g_sent.load() >> 20),
+      static_cast<unsigned long long>(g_cutOff.load()), alive ? "true" : "false");
   return alive && growthMiB < boundMiB ? 0 : 1;
 }

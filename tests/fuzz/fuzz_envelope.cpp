@@ -12,7 +12,8 @@
 namespace {
 
 const merit::wire::SessionKey& fixedKey() {
-  static const merit::wire::SessionKey key{merit::ByteView(merit::crypto::blake2b256(merit::asBytes("fuzz")))};
+  static const merit::wire::SessionKey key{
+      merit::ByteView(merit::crypto::blake2b256(merit::asBytes("fuzz")))};
   return key;
 }
 
@@ -39,7 +40,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)wire::verifyRequestSignature(*r);
     // The fuzzer cannot know the key, so a MAC it made up must never verify.
     MERIT_ASSERT(!wire::verifyRequestMac(*r, fixedKey()).has_value() ||
-                 r->auth.mac == crypto::blake2b256Keyed(fixedKey().reveal(), wire::canonicalRequest(r->header)));
+                 r->auth.mac ==
+                     crypto::blake2b256Keyed(fixedKey().reveal(), wire::canonicalRequest(r->header)));
     (void)(wire::hashBody(r->body) == r->header.bodyHash);
   } else if (const auto* resp = std::get_if<wire::Response>(&*decoded)) {
     const wire::Hotkey caller{};

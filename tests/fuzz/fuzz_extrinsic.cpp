@@ -20,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto xt = merit::tx::decodeExtrinsic(in);
   if (!xt) return 0;
   merit::Bytes again = merit::tx::encodeExtrinsic(*xt);
-  MERIT_ASSERT(again.size() == size && std::equal(again.begin(), again.end(), in.begin()), size, again.size());
+  MERIT_ASSERT(again.size() == size && std::equal(again.begin(), again.end(), in.begin()), size,
+               again.size());
   (void)merit::tx::verifyExtrinsic(*xt, genesis());
   (void)merit::tx::callName(xt->call);
   return 0;

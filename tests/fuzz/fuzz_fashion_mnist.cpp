@@ -4,8 +4,9 @@
 #include <cstdint>
 #include <span>
 
-#include "fashion_mnist_data.h"
 #include "merit/util/assert.h"
+
+#include "fashion_mnist_data.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace fm = merit::fashion_mnist;
@@ -28,7 +29,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (size >= 1 + n) {
       std::uint8_t labels[16];
       for (std::size_t i = 0; i < n; ++i) labels[i] = data[1 + i] % 10;
-      const double q = fm::scoreResponse(std::span<const std::uint8_t>(labels, n), bytes.subspan(1 + n), fm::ScoreOptions{});
+      const double q = fm::scoreResponse(std::span<const std::uint8_t>(labels, n), bytes.subspan(1 + n),
+                                         fm::ScoreOptions{});
       MERIT_ASSERT(q >= 0.0 && q <= 1.0, q);
     }
   }

@@ -16,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (const auto* h = std::get_if<merit::chain::HttpHead>(&parsed)) {
     MERIT_ASSERT(h->headerBytes <= in.size() && h->headerBytes <= kMaxHeader + 4, h->headerBytes, in.size());
     MERIT_ASSERT(h->bodyLength <= kMaxBody, h->bodyLength);
-    MERIT_ASSERT(h->method.data() >= in.data() && h->target.data() + h->target.size() <= in.data() + in.size());
+    MERIT_ASSERT(h->method.data() >= in.data() &&
+                 h->target.data() + h->target.size() <= in.data() + in.size());
   } else if (const auto* e = std::get_if<merit::chain::HttpParseError>(&parsed)) {
     MERIT_ASSERT(e->status >= 400 && e->status < 600, e->status);
   } else {

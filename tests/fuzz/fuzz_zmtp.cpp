@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "merit/util/assert.h"
+
 #include "zmtp.h"
 
 namespace {
@@ -126,7 +127,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     input.push_back(std::byte(ready.size()));
     for (char c : ready) input.push_back(std::byte(static_cast<unsigned char>(c)));
   }
-  input.insert(input.end(), reinterpret_cast<const std::byte*>(data + 2), reinterpret_cast<const std::byte*>(data + size));
+  input.insert(input.end(), reinterpret_cast<const std::byte*>(data + 2),
+               reinterpret_cast<const std::byte*>(data + size));
   std::size_t messages = 0;
   for (std::size_t pos = 0; pos < input.size(); pos += chunk) {
     const std::size_t n = std::min(chunk, input.size() - pos);

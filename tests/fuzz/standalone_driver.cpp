@@ -40,7 +40,10 @@ Input mutate(const std::vector<Input>& seeds, std::mt19937_64& rng) {
       case 1:
         if (!x.empty()) x[rng() % x.size()] = static_cast<std::uint8_t>(rng());
         break;
-      case 2: x.insert(x.begin() + static_cast<long>(x.empty() ? 0 : rng() % (x.size() + 1)), static_cast<std::uint8_t>(rng())); break;
+      case 2:
+        x.insert(x.begin() + static_cast<long>(x.empty() ? 0 : rng() % (x.size() + 1)),
+                 static_cast<std::uint8_t>(rng()));
+        break;
       case 3:
         if (!x.empty()) x.erase(x.begin() + static_cast<long>(rng() % x.size()));
         break;
@@ -61,7 +64,8 @@ Input mutate(const std::vector<Input>& seeds, std::mt19937_64& rng) {
       default:
         // Interesting integers (lengths, counts) written somewhere.
         if (x.size() >= 4) {
-          static const std::uint32_t kValues[] = {0, 1, 0x7f, 0x80, 0xff, 0xffff, 0x10000, 0x7fffffff, 0xffffffff};
+          static const std::uint32_t kValues[] = {0,      1,       0x7f,       0x80,      0xff,
+                                                  0xffff, 0x10000, 0x7fffffff, 0xffffffff};
           std::uint32_t v = kValues[rng() % std::size(kValues)];
           std::memcpy(x.data() + rng() % (x.size() - 3), &v, 4);
         }

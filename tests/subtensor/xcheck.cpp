@@ -75,14 +75,15 @@ Result<crypto::Hash256> hash32(const std::string& hex) {
 // The api's positional arguments as our object keyed by field name.
 Result<Bytes> buildCall(const Metadata& md, const json& c) {
   if (c.is_string()) return fromHex0x(c.get<std::string>());
-  if (!c.is_object()) return fail(ErrorCode::kInvalidArgument, "a call is {pallet, call, args} or \"0x<call hex>\"");
+  if (!c.is_object())
+    return fail(ErrorCode::kInvalidArgument, "a call is {pallet, call, args} or \"0x<call hex>\"");
   std::string pallet = str(c, "pallet"), call = str(c, "call");
   const Variant* v = md.callVariant(pallet, call);
   if (!v) return fail(ErrorCode::kNotFound, "no call " + pallet + "." + call);
   json args = c.value("args", json::array());
   if (!args.is_array() || args.size() != v->fields.size()) {
-    return fail(ErrorCode::kInvalidArgument, pallet + "." + call + " takes " + std::to_string(v->fields.size()) +
-                                                 " positional arguments");
+    return fail(ErrorCode::kInvalidArgument,
+                pallet + "." + call + " takes " + std::to_string(v->fields.size()) + " positional arguments");
   }
   json named = json::object();
   for (std::size_t i = 0; i < v->fields.size(); ++i) {
@@ -119,7 +120,8 @@ Result<json> sign(SubstrateClient& client, const json& r) {
     }
   } else {
     const json& era = r["era"];
-    p.mortalEra = std::make_pair(era.at("period").get<std::uint64_t>(), era.at("current").get<std::uint64_t>());
+    p.mortalEra =
+        std::make_pair(era.at("period").get<std::uint64_t>(), era.at("current").get<std::uint64_t>());
     if (str(r, "blockHash").empty()) return fail(ErrorCode::kInvalidArgument, "a mortal era needs blockHash");
     MERIT_ASSIGN_OR_RETURN(p.eraBlockHash, hash32(str(r, "blockHash")));
   }
@@ -148,7 +150,9 @@ Result<json> sign(SubstrateClient& client, const json& r) {
       out["submitted"] = {{"error", res.error().message()}};
     } else {
       out["submitted"] = hex0x(res->hash);
-      out["outcome"] = {{"included", res->included}, {"block", res->block}, {"success", res->success},
+      out["outcome"] = {{"included", res->included},
+                        {"block", res->block},
+                        {"success", res->success},
                         {"error", res->error}};
     }
   }

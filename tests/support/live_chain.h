@@ -19,6 +19,7 @@
 #include "merit/chain/feed.h"
 #include "merit/chain/rpc_server.h"
 #include "merit/util/clock.h"
+
 #include "test_support.h"
 
 namespace merit::test {
@@ -29,12 +30,12 @@ struct LiveChainOptions {
   std::vector<chain::Runtime::GenesisSubnet> subnets{};
   bool feed = false;  // also publish blocks on a ZeroMQ feed (system_info names it)
   chain::RpcLimits rpcLimits{};
-  bool dev = true;    // system_info "dev"; false: a chain peers treat as a real network
+  bool dev = true;  // system_info "dev"; false: a chain peers treat as a real network
 };
 
 // A genesis subnet on the `hash` plugin owned by `owner`, with hyperparameter overrides.
-inline chain::Runtime::GenesisSubnet hashSubnet(const crypto::PrivateKey& owner,
-                                                std::vector<std::pair<tx::Hyper, std::uint64_t>> overrides = {}) {
+inline chain::Runtime::GenesisSubnet hashSubnet(
+    const crypto::PrivateKey& owner, std::vector<std::pair<tx::Hyper, std::uint64_t>> overrides = {}) {
   chain::Runtime::GenesisSubnet sn;
   sn.owner = owner.publicKey().accountId();
   sn.plugin = "hash";

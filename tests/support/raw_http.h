@@ -6,18 +6,17 @@
 #pragma once
 
 #include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <string>
 #include <string_view>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace merit::test {
 
@@ -80,7 +79,8 @@ class RawConnection {
 
   // A keep-alive JSON POST to "/".
   static std::string post(std::string_view body) {
-    std::string r = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ";
+    std::string r =
+        "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ";
     r += std::to_string(body.size());
     r += "\r\n\r\n";
     r += body;
@@ -125,9 +125,9 @@ class RawConnection {
         auto end = head.find("\r\n\r\n");
         if (end == std::string::npos) continue;
         if (head.size() < 12) {
-        r.error = "short status line";
-        return r;
-      }
+          r.error = "short status line";
+          return r;
+        }
         std::from_chars(head.data() + 9, head.data() + 12, r.status);
         auto cl = findHeader(std::string_view(head).substr(0, end), "content-length");
         std::from_chars(cl.data(), cl.data() + cl.size(), need);

@@ -6,19 +6,18 @@
 #pragma once
 
 #include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <fcntl.h>
 #include <fstream>
+#include <netinet/in.h>
+#include <poll.h>
 #include <string>
 #include <string_view>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <vector>
 
 namespace merit::testing {
@@ -125,14 +124,17 @@ class RawZmtp {
     return h;
   }
   static std::string command(std::string_view body) { return header(0x04, body.size()) + std::string(body); }
-  static std::string frame(std::string_view body, bool more) { return header(more ? 0x01 : 0x00, body.size()) + std::string(body); }
+  static std::string frame(std::string_view body, bool more) {
+    return header(more ? 0x01 : 0x00, body.size()) + std::string(body);
+  }
 
   // Reads up to `n` bytes, waiting at most `ms` in all.
   std::string readExactly(std::size_t n, int ms) {
     std::string out;
     const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
     while (out.size() < n) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
       if (left.count() <= 0) break;
       pollfd p{m_fd, POLLIN, 0};
       if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
@@ -148,7 +150,8 @@ class RawZmtp {
   bool peerClosed(int ms) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
     for (;;) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
       pollfd p{m_fd, POLLIN, 0};
       const int r = ::poll(&p, 1, static_cast<int>(std::max<long>(0, left.count())));
       if (r > 0) {

@@ -3,10 +3,9 @@
 // Thread-safety: values; each TempDir belongs to one test.
 #pragma once
 
-#include <stdlib.h>
-
 #include <cstdint>
 #include <filesystem>
+#include <stdlib.h>
 #include <string>
 
 #include "merit/crypto/keys.h"

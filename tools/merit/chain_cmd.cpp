@@ -55,10 +55,11 @@ int runGenericInfo(rpc::Chain& client, const KeyOptions& o) {
     std::printf("%s\n", out.dump(2).c_str());
     return kExitOk;
   }
-  std::printf("chain %s (%s backend) at %s\n", info->name.c_str(), std::string(rpc::chainKindName(client.kind())).c_str(),
-              client.url().c_str());
+  std::printf("chain %s (%s backend) at %s\n", info->name.c_str(),
+              std::string(rpc::chainKindName(client.kind())).c_str(), client.url().c_str());
   std::printf("  genesis          %s\n", out["genesis_hash"].get<std::string>().c_str());
-  std::printf("  block time       %s ms\n", u64s(static_cast<std::uint64_t>(info->blockTime.count())).c_str());
+  std::printf("  block time       %s ms\n",
+              u64s(static_cast<std::uint64_t>(info->blockTime.count())).c_str());
   std::printf("  head             %s\n", u64s(*head).c_str());
   std::printf("  development      %s\n", info->dev ? "yes" : "no");
   for (const auto& [k, v] : info->extra.items()) {
@@ -204,7 +205,8 @@ int runTransfer(const ChainSettings& chain, const KeyOptions& o, const std::stri
 }
 
 // The uid `hotkey` holds on `netuid`, read from the metagraph.
-Result<std::optional<std::uint64_t>> uidOf(rpc::Chain& client, std::uint16_t netuid, const tx::AccountId& hotkey) {
+Result<std::optional<std::uint64_t>> uidOf(rpc::Chain& client, std::uint16_t netuid,
+                                           const tx::AccountId& hotkey) {
   MERIT_ASSIGN_OR_RETURN(rpc::Metagraph mg, client.metagraph(netuid));
   if (const auto* n = mg.byHotkey(hotkey)) return std::optional<std::uint64_t>(n->uid);
   return std::optional<std::uint64_t>();
@@ -219,7 +221,8 @@ int runRegister(const ChainSettings& chain, const KeyOptions& o, std::uint16_t n
   if (!root) {
     auto subnet = (*client)->subnet(netuid);
     if (!subnet) return report(subnet.error());
-    if (subnet->contains("burn")) burnNote = " (burning " + formatMerit(field<std::uint64_t>(*subnet, "burn")) + " MERIT)";
+    if (subnet->contains("burn"))
+      burnNote = " (burning " + formatMerit(field<std::uint64_t>(*subnet, "burn")) + " MERIT)";
   }
   auto key = unlockColdkeyOf(o);
   if (!key) return report(key.error());
@@ -267,7 +270,8 @@ int runStake(const ChainSettings& chain, const KeyOptions& o, const std::string&
   if (!key) return report(key.error());
   auto client = connectChain(chain);
   if (!client) return report(client.error());
-  if (auto* st = dynamic_cast<substrate::SubtensorChain*>(client->get())) st->setStakeNetuid(netuid == 0 ? 1 : netuid);
+  if (auto* st = dynamic_cast<substrate::SubtensorChain*>(client->get()))
+    st->setStakeNetuid(netuid == 0 ? 1 : netuid);
   tx::Call call =
       add ? tx::Call(tx::AddStake{*hotkey, *amount}) : tx::Call(tx::RemoveStake{*hotkey, *amount});
   auto out = submitCall(**client, *key, std::move(call), o);
@@ -351,12 +355,16 @@ int runRootWeights(const ChainSettings& chain, const KeyOptions& o, const std::s
   // Full u16 precision, as the chain stores set_weights rows: the largest weight becomes 65535.
   auto scaled = consensus::vecU16MaxUpscaleToU16(*values);
   auto* sub = dynamic_cast<substrate::SubtensorChain*>(client->get());
-  if (sub != nullptr && sub->client().metadata()->callVariant("SubtensorModule", "set_root_weights") != nullptr) {
+  if (sub != nullptr &&
+      sub->client().metadata()->callVariant("SubtensorModule", "set_root_weights") != nullptr) {
     // This runtime's set_root_weights names the hotkey and is signed by its coldkey.
     auto coldkey = unlockColdkeyOf(o);
     if (!coldkey) return report(coldkey.error());
-    nlohmann::json args = {{"netuid", 0}, {"hotkey", substrate::hex0x(key->publicKey().accountId())}, {"dests", *netuids},
-                           {"weights", scaled}, {"version_key", versionKey}};
+    nlohmann::json args = {{"netuid", 0},
+                           {"hotkey", substrate::hex0x(key->publicKey().accountId())},
+                           {"dests", *netuids},
+                           {"weights", scaled},
+                           {"version_key", versionKey}};
     auto call = sub->client().encodeCall("SubtensorModule", "set_root_weights", args);
     if (!call) return report(call.error());
     auto out = submitRuntimeCall(sub->client(), *coldkey, *call, o);
@@ -429,10 +437,12 @@ void addChainCommands(CLI::App& app, int& exitCode, const ChainSettings& chain) 
     auto* ha = cmd->add_option("--hotkey-address", o->hotkeyAddress,
                                "Hotkey SS58 address (e.g. someone else's validator)");
     hk->excludes(ha);
-    cmd->add_option("--netuid", *netuid, "subtensor with per-subnet stake: the subnet to stake on (default 1)");
+    cmd->add_option("--netuid", *netuid,
+                    "subtensor with per-subnet stake: the subnet to stake on (default 1)");
     addPasswordOpt(cmd, *o);
     addSubmitOpts(cmd, *o);
-    cmd->callback([&exitCode, &chain, o, text2, add, netuid] { exitCode = runStake(chain, *o, *text2, add, *netuid); });
+    cmd->callback(
+        [&exitCode, &chain, o, text2, add, netuid] { exitCode = runStake(chain, *o, *text2, add, *netuid); });
   }
   auto* stakeShow =
       stake->add_subcommand("show", "Stake of a coldkey on each hotkey (default: the wallet's)");
@@ -452,8 +462,9 @@ void addChainCommands(CLI::App& app, int& exitCode, const ChainSettings& chain) 
   addSubmitOpts(rootReg, *o);
   rootReg->callback([&exitCode, &chain, o] { exitCode = runRegister(chain, *o, 0, true); });
   auto* rootWeights =
-      root->add_subcommand("weights", "Set a root validator's weights on subnets (signed by its hotkey; on "
-                                      "subtensor runtimes with set_root_weights, by its coldkey)");
+      root->add_subcommand("weights",
+                           "Set a root validator's weights on subnets (signed by its hotkey; on "
+                           "subtensor runtimes with set_root_weights, by its coldkey)");
   rootWeights->add_option("--netuids", *text, "Subnets, e.g. 1,2")->required();
   rootWeights->add_option("--values", *text2, "Relative weights, e.g. 1,1 (scaled so the largest is 65535)")
       ->required();

@@ -63,7 +63,8 @@ Result<std::unique_ptr<rpc::Chain>> connectChain(const ChainSettings& chain) {
 Result<rpc::ChainClient*> meritOnly(rpc::Chain& chain, std::string_view what) {
   if (auto* c = dynamic_cast<rpc::ChainClient*>(&chain)) return c;
   return fail(ErrorCode::kInvalidArgument,
-              std::string(what) + " is a merit-chain command; on a " + std::string(rpc::chainKindName(chain.kind())) +
+              std::string(what) + " is a merit-chain command; on a " +
+                  std::string(rpc::chainKindName(chain.kind())) +
                   " chain use the metadata-driven `merit chain metadata|call|storage` (docs/SUBTENSOR.md)");
 }
 

@@ -16,12 +16,11 @@
 #include <nlohmann/json.hpp>
 
 #include "merit/crypto/keys.h"
+#include "merit/crypto/prompt.h"
 #include "merit/rpc/client.h"
 #include "merit/rpc/connect.h"
 #include "merit/tx/extrinsic.h"
 #include "merit/util/result.h"
-
-#include "merit/crypto/prompt.h"
 
 namespace merit::substrate {
 class SubstrateClient;
@@ -95,8 +94,8 @@ Result<SubmitOutcome> submitCall(rpc::Chain& client, const crypto::PrivateKey& k
 // Signs and submits runtime call bytes on a Substrate chain (merit chain call, and calls whose
 // signer differs from meritnet's mapping), with the same outcomes as submitCall; a Sudo call
 // whose inner call failed (Sudid with Err) is a failure named SudoCallFailed.
-Result<SubmitOutcome> submitRuntimeCall(substrate::SubstrateClient& client, const crypto::PrivateKey& key, ByteView call,
-                                        const KeyOptions& o);
+Result<SubmitOutcome> submitRuntimeCall(substrate::SubstrateClient& client, const crypto::PrivateKey& key,
+                                        ByteView call, const KeyOptions& o);
 // Prints the outcome: JSON on stdout with --json, else "<what>: included in block N" on stdout,
 // or the named error on stderr. `extra` is printed after a successful human line.
 int printOutcome(const SubmitOutcome& out, const std::string& what, bool json, const std::string& extra = {});

@@ -14,9 +14,9 @@ namespace merit::cli {
 
 // Exit codes shared by every command.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;   // the command ran and the answer is "no" (e.g. bad signature)
-inline constexpr int kExitUsage = 2;     // bad arguments or input
-inline constexpr int kExitError = 3;     // the command could not be carried out
+inline constexpr int kExitFailure = 1;  // the command ran and the answer is "no" (e.g. bad signature)
+inline constexpr int kExitUsage = 2;    // bad arguments or input
+inline constexpr int kExitError = 3;    // the command could not be carried out
 
 // Prints "error: <message>" on stderr and returns the exit code for the error's kind
 // (kExitUsage for bad input, missing or existing things; kExitError otherwise).
@@ -27,7 +27,7 @@ void addWalletCommands(CLI::App& app, int& exitCode);
 
 // Settings every chain command shares (the global options of `merit`).
 struct ChainSettings {
-  std::string url;               // --url: the node's JSON-RPC endpoint (empty: the backend's default)
+  std::string url;                // --url: the node's JSON-RPC endpoint (empty: the backend's default)
   std::string backend = "merit";  // --chain: merit (the dev chain) or subtensor (a Substrate node)
 };
 

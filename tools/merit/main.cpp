@@ -4,9 +4,10 @@
 
 #include <CLI/CLI.hpp>
 
-#include "commands.h"
 #include "merit/rpc/client.h"
 #include "merit/util/log.h"
+
+#include "commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"merit: meritnet operator CLI (wallets, chain, subnets, localnet)"};
@@ -20,8 +21,9 @@ int main(int argc, char** argv) {
   app.add_option("--url", chain.url,
                  "Chain node URL (merit default: $MERIT_CHAIN_URL, else http://127.0.0.1:9933; subtensor "
                  "default: $MERIT_SUBTENSOR_URL, else ws://127.0.0.1:9944)");
-  app.add_option("--chain", chain.backend,
-                 "Chain backend: merit (the embedded dev chain) or subtensor (a Substrate node, docs/SUBTENSOR.md)")
+  app.add_option(
+         "--chain", chain.backend,
+         "Chain backend: merit (the embedded dev chain) or subtensor (a Substrate node, docs/SUBTENSOR.md)")
       ->capture_default_str()
       ->check(CLI::IsMember({"merit", "subtensor"}));
   // Global options may also follow the sub-command (`merit balance --url ...`).

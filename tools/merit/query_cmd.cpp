@@ -9,12 +9,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "chain_util.h"
-#include "commands.h"
 #include "merit/crypto/wallet.h"
 #include "merit/net/dendrite.h"
 #include "merit/rpc/metagraph.h"
 #include "merit/subnet_host/plugin.h"
+
+#include "chain_util.h"
+#include "commands.h"
 
 namespace merit::cli {
 
@@ -42,7 +43,8 @@ int runQuery(const QueryOptions& o, const ChainSettings& chain) {
   auto mg = rpc::fetchMetagraph(**client, o.netuid);
   if (!mg) return report(mg.error());
   if (o.uid >= mg->neurons.size()) {
-    return report(Error(ErrorCode::kNotFound, "no uid " + std::to_string(o.uid) + " on subnet " + std::to_string(o.netuid)));
+    return report(Error(ErrorCode::kNotFound,
+                        "no uid " + std::to_string(o.uid) + " on subnet " + std::to_string(o.netuid)));
   }
   const auto& n = mg->neurons[o.uid];
   if (!n.axon) return report(Error(ErrorCode::kNotFound, "uid " + std::to_string(o.uid) + " serves no axon"));
@@ -73,8 +75,8 @@ int runQuery(const QueryOptions& o, const ChainSettings& chain) {
   dc.mode = o.signedMode ? net::AuthMode::kSigned : net::AuthMode::kSession;
   auto dendrite = net::Dendrite::create(std::move(*key), dc, std::make_shared<SystemClock>());
   if (!dendrite) return report(dendrite.error());
-  auto results = (*dendrite)->query(targets, requests,
-                                    std::chrono::steady_clock::now() + std::chrono::milliseconds(o.timeoutMs));
+  auto results = (*dendrite)->query(
+      targets, requests, std::chrono::steady_clock::now() + std::chrono::milliseconds(o.timeoutMs));
 
   std::size_t perfect = 0;
   nlohmann::json rows = nlohmann::json::array();
@@ -86,20 +88,28 @@ int runQuery(const QueryOptions& o, const ChainSettings& chain) {
     }
     if (quality >= 1.0) ++perfect;
     double ms = std::chrono::duration<double, std::milli>(r.latency).count();
-    rows.push_back({{"index", r.index}, {"status", wire::statusName(r.status)}, {"message", r.message},
-                    {"authenticated", r.authenticated}, {"quality", quality}, {"latency_ms", ms}});
+    rows.push_back({{"index", r.index},
+                    {"status", wire::statusName(r.status)},
+                    {"message", r.message},
+                    {"authenticated", r.authenticated},
+                    {"quality", quality},
+                    {"latency_ms", ms}});
     if (!o.json) {
-      std::printf("%3zu  %-12s  quality %.3f  %8.2f ms  %s\n", r.index, std::string(wire::statusName(r.status)).c_str(),
-                  quality, ms, r.message.c_str());
+      std::printf("%3zu  %-12s  quality %.3f  %8.2f ms  %s\n", r.index,
+                  std::string(wire::statusName(r.status)).c_str(), quality, ms, r.message.c_str());
     }
   }
   if (o.json) {
-    std::printf("%s\n", nlohmann::json({{"uid", o.uid}, {"endpoint", target.endpoint}, {"perfect", perfect},
-                                        {"count", o.count}, {"results", rows}})
+    std::printf("%s\n", nlohmann::json({{"uid", o.uid},
+                                        {"endpoint", target.endpoint},
+                                        {"perfect", perfect},
+                                        {"count", o.count},
+                                        {"results", rows}})
                             .dump(2)
                             .c_str());
   } else {
-    std::printf("uid %u at %s: %zu of %zu answers perfect\n", o.uid, target.endpoint.c_str(), perfect, o.count);
+    std::printf("uid %u at %s: %zu of %zu answers perfect\n", o.uid, target.endpoint.c_str(), perfect,
+                o.count);
   }
   return perfect == o.count ? kExitOk : kExitFailure;
 }
@@ -108,7 +118,8 @@ int runQuery(const QueryOptions& o, const ChainSettings& chain) {
 
 void addQueryCommand(CLI::App& app, int& exitCode, const ChainSettings& chain) {
   auto o = std::make_shared<QueryOptions>();
-  auto* cmd = app.add_subcommand("query", "Query a miner with the subnet plugin's challenges; exit 0 if every answer is perfect");
+  auto* cmd = app.add_subcommand(
+      "query", "Query a miner with the subnet plugin's challenges; exit 0 if every answer is perfect");
   cmd->add_option("--netuid", o->netuid, "Subnet")->capture_default_str();
   cmd->add_option("--uid", o->uid, "The miner's uid")->required();
   cmd->add_option("-w,--wallet", o->wallet, "Wallet of the querying hotkey")->capture_default_str();
@@ -116,7 +127,9 @@ void addQueryCommand(CLI::App& app, int& exitCode, const ChainSettings& chain) {
   cmd->add_option("--plugin", o->plugin, "Subnet plugin name or .so path")->required();
   cmd->add_option("--plugin-config", o->pluginConfig, "The plugin's validator config (YAML)");
   cmd->add_option("--subnet-path", o->subnetPath, "Directories to search for plugins (repeatable)");
-  cmd->add_option("--count", o->count, "Concurrent challenges in one fan-out")->capture_default_str()->check(CLI::Range(1, 4096));
+  cmd->add_option("--count", o->count, "Concurrent challenges in one fan-out")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
   cmd->add_option("--timeout-ms", o->timeoutMs, "One deadline for all answers")->capture_default_str();
   cmd->add_flag("--signed", o->signedMode, "Sign every message instead of opening a session");
   cmd->add_flag("--json", o->json, "Print JSON");

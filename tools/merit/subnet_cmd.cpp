@@ -10,7 +10,6 @@
 #include "merit/crypto/ss58.h"
 #include "merit/rpc/metagraph.h"
 
-
 #include "chain_util.h"
 #include "commands.h"
 
@@ -58,7 +57,9 @@ int runCreate(const ChainSettings& chain, const KeyOptions& o, const std::string
   if (!key) return report(key.error());
   auto connected = connectChain(chain);
   if (!connected) return report(connected.error());
-  auto client = meritOnly(**connected, "subnet create (a subtensor subnet is made with `merit chain call SubtensorModule.register_network ...`)");
+  auto client = meritOnly(**connected,
+                          "subnet create (a subtensor subnet is made with `merit chain call "
+                          "SubtensorModule.register_network ...`)");
   if (!client) return report(client.error());
   auto out = submitCall(**client, *key, tx::CreateSubnet{plugin, version, overrides}, o);
   if (!out) return report(out.error());
@@ -104,12 +105,13 @@ int runList(const ChainSettings& chain, const KeyOptions& o) {
   std::printf("%-6s %-16s %-9s %-6s %-10s %-10s %-14s %s\n", "NETUID", "PLUGIN", "N", "TEMPO", "NEXT EPOCH",
               "OWNER", "EMISSION/BLK", "BURN");
   for (const auto& s : *list) {
-    std::string owner = s.contains("owner") && s["owner"].is_string() ? shortAddress(s["owner"].get<std::string>()) : "-";
+    std::string owner =
+        s.contains("owner") && s["owner"].is_string() ? shortAddress(s["owner"].get<std::string>()) : "-";
     std::string n = numberOr(s, "n") + "/" + numberOr(s, "max_uids");
     std::printf("%-6s %-16s %-9s %-6s %-10s %-10s %-14s %s\n", numberOr(s, "netuid").c_str(),
                 s.value("plugin", std::string("-")).c_str(), n.c_str(), numberOr(s, "tempo").c_str(),
-                numberOr(s, "blocks_until_next_epoch").c_str(), owner.c_str(), meritOr(s, "emission_per_block").c_str(),
-                meritOr(s, "burn").c_str());
+                numberOr(s, "blocks_until_next_epoch").c_str(), owner.c_str(),
+                meritOr(s, "emission_per_block").c_str(), meritOr(s, "burn").c_str());
   }
   return kExitOk;
 }
@@ -157,7 +159,9 @@ int runSet(const ChainSettings& chain, const KeyOptions& o, std::uint16_t netuid
   if (!key) return report(key.error());
   auto connected = connectChain(chain);
   if (!connected) return report(connected.error());
-  auto client = meritOnly(**connected, "subnet set (on subtensor, hyperparameters are set with AdminUtils calls through `merit chain call`)");
+  auto client = meritOnly(
+      **connected,
+      "subnet set (on subtensor, hyperparameters are set with AdminUtils calls through `merit chain call`)");
   if (!client) return report(client.error());
   auto out = submitCall(**client, *key, tx::SetHyperparameter{netuid, setting->first, setting->second}, o);
   if (!out) return report(out.error());
@@ -175,25 +179,36 @@ int runGenericMetagraph(rpc::Chain& client, const KeyOptions& o, std::uint16_t n
   auto mg = client.metagraph(netuid);
   if (!mg) return report(mg.error());
   if (o.json) {
-    json out = {{"netuid", netuid}, {"block", mg->block}, {"tempo", mg->tempo},
-                {"blocks_until_next_epoch", mg->blocksUntilNextEpoch}, {"hyperparameters", mg->hyperparameters},
+    json out = {{"netuid", netuid},
+                {"block", mg->block},
+                {"tempo", mg->tempo},
+                {"blocks_until_next_epoch", mg->blocksUntilNextEpoch},
+                {"hyperparameters", mg->hyperparameters},
                 {"neurons", json::array()}};
     for (const auto& n : mg->neurons) {
       json axon = nullptr;
       if (n.axon) axon = {{"ip", n.axon->ip}, {"port", n.axon->port}, {"protocol", n.axon->protocol}};
-      out["neurons"].push_back({{"uid", n.uid}, {"hotkey", crypto::ss58Encode(n.hotkey)},
-                                {"coldkey", crypto::ss58Encode(n.coldkey)}, {"stake", n.stake}, {"active", n.active},
-                                {"validator_permit", n.validatorPermit}, {"consensus", n.consensus},
-                                {"incentive", n.incentive}, {"dividends", n.dividends},
-                                {"validator_trust", n.validatorTrust}, {"emission", n.emission},
-                                {"last_update", n.lastUpdate}, {"block_at_registration", n.blockAtRegistration},
+      out["neurons"].push_back({{"uid", n.uid},
+                                {"hotkey", crypto::ss58Encode(n.hotkey)},
+                                {"coldkey", crypto::ss58Encode(n.coldkey)},
+                                {"stake", n.stake},
+                                {"active", n.active},
+                                {"validator_permit", n.validatorPermit},
+                                {"consensus", n.consensus},
+                                {"incentive", n.incentive},
+                                {"dividends", n.dividends},
+                                {"validator_trust", n.validatorTrust},
+                                {"emission", n.emission},
+                                {"last_update", n.lastUpdate},
+                                {"block_at_registration", n.blockAtRegistration},
                                 {"axon", axon}});
     }
     std::printf("%s\n", out.dump(2).c_str());
     return kExitOk;
   }
-  std::printf("subnet %u at block %s: %zu uids, tempo %s, next epoch in %s blocks\n", netuid, u64s(mg->block).c_str(),
-              mg->neurons.size(), u64s(mg->tempo).c_str(), u64s(mg->blocksUntilNextEpoch).c_str());
+  std::printf("subnet %u at block %s: %zu uids, tempo %s, next epoch in %s blocks\n", netuid,
+              u64s(mg->block).c_str(), mg->neurons.size(), u64s(mg->tempo).c_str(),
+              u64s(mg->blocksUntilNextEpoch).c_str());
   std::printf("%-5s %-11s %14s %-6s %-9s %-9s %-9s %-9s %14s %-21s %s\n", "UID", "HOTKEY", "STAKE", "PERMIT",
               "CONSENSUS", "INCENTIVE", "DIVIDENDS", "VTRUST", "EMISSION", "AXON", "UPDATED");
   for (const auto& n : mg->neurons) {

@@ -22,8 +22,8 @@ namespace merit::cli {
 
 using nlohmann::json;
 
-Result<SubmitOutcome> submitRuntimeCall(substrate::SubstrateClient& client, const crypto::PrivateKey& key, ByteView call,
-                                        const KeyOptions& o) {
+Result<SubmitOutcome> submitRuntimeCall(substrate::SubstrateClient& client, const crypto::PrivateKey& key,
+                                        ByteView call, const KeyOptions& o) {
   SubmitOutcome out;
   auto outcome = client.submit(key, call, std::chrono::milliseconds(o.waitMs));
   if (!outcome) {
@@ -32,8 +32,8 @@ Result<SubmitOutcome> submitRuntimeCall(substrate::SubstrateClient& client, cons
     auto colon = m.find(':');
     out.error = m.substr(0, colon);
     out.detail = colon == std::string::npos ? "" : m.substr(std::min(m.size(), colon + 2));
-    out.json = {{"hash", nullptr}, {"block", nullptr}, {"success", false}, {"error", out.error}, {"rejected", true},
-                {"detail", out.detail}};
+    out.json = {{"hash", nullptr},    {"block", nullptr}, {"success", false},
+                {"error", out.error}, {"rejected", true}, {"detail", out.detail}};
     out.exitCode = kExitFailure;
   } else {
     out.hash = substrate::hex0x(outcome->hash);
@@ -43,7 +43,8 @@ Result<SubmitOutcome> submitRuntimeCall(substrate::SubstrateClient& client, cons
     out.error = outcome->included ? outcome->error : (o.waitMs == 0 ? "" : "Timeout");
     out.detail = outcome->detail;
     json events = json::array();
-    for (const auto& e : outcome->events) events.push_back({{"pallet", e.pallet}, {"name", e.name}, {"fields", e.fields}});
+    for (const auto& e : outcome->events)
+      events.push_back({{"pallet", e.pallet}, {"name", e.name}, {"fields", e.fields}});
     out.json = {{"hash", out.hash},
                 {"block", outcome->included ? json(outcome->block) : json(nullptr)},
                 {"success", outcome->success},
@@ -59,7 +60,9 @@ Result<SubmitOutcome> submitRuntimeCall(substrate::SubstrateClient& client, cons
         out.json["error"] = out.error;
       }
     }
-    out.exitCode = !out.included ? (o.waitMs == 0 ? kExitOk : kExitError) : out.success ? kExitOk : kExitFailure;
+    out.exitCode = !out.included ? (o.waitMs == 0 ? kExitOk : kExitError)
+                   : out.success ? kExitOk
+                                 : kExitFailure;
   }
   return out;
 }
@@ -70,9 +73,10 @@ using nlohmann::json;
 
 Result<substrate::SubtensorChain*> substrateOf(rpc::Chain& chain, std::string_view what) {
   if (auto* s = dynamic_cast<substrate::SubtensorChain*>(&chain)) return s;
-  return fail(ErrorCode::kInvalidArgument, std::string(what) +
-                                               " reads a Substrate runtime's metadata: use it with --chain subtensor "
-                                               "--url ws://NODE:9944");
+  return fail(ErrorCode::kInvalidArgument,
+              std::string(what) +
+                  " reads a Substrate runtime's metadata: use it with --chain subtensor "
+                  "--url ws://NODE:9944");
 }
 
 // "Pallet.name" -> {"Pallet", "name"}.
@@ -99,7 +103,8 @@ std::string fieldsText(const substrate::TypeRegistry& reg, const std::vector<sub
   return out;
 }
 
-const substrate::VariantDef* variantsOf(const substrate::TypeRegistry& reg, std::optional<substrate::TypeId> id) {
+const substrate::VariantDef* variantsOf(const substrate::TypeRegistry& reg,
+                                        std::optional<substrate::TypeId> id) {
   if (!id) return nullptr;
   const auto* t = reg.get(*id);
   return t != nullptr ? std::get_if<substrate::VariantDef>(&t->def) : nullptr;
@@ -113,8 +118,10 @@ int runMetadata(const ChainSettings& chain, const KeyOptions& o, const std::stri
   auto md = (*sub)->client().metadata();
   const auto& reg = md->registry();
   auto version = (*sub)->client().runtimeVersion();
-  json out = {{"spec_name", version.specName}, {"spec_version", version.specVersion},
-              {"metadata_version", md->version()}, {"pallets", json::array()}};
+  json out = {{"spec_name", version.specName},
+              {"spec_version", version.specVersion},
+              {"metadata_version", md->version()},
+              {"pallets", json::array()}};
   for (const auto& p : md->pallets()) {
     if (!palletName.empty() && p.name != palletName) continue;
     json pj = {{"name", p.name}, {"index", p.index}};
@@ -122,18 +129,21 @@ int runMetadata(const ChainSettings& chain, const KeyOptions& o, const std::stri
       json calls = json::array(), errors = json::array(), events = json::array(), storage = json::array(),
            constants = json::array();
       if (const auto* v = variantsOf(reg, p.callType)) {
-        for (const auto& c : v->variants) calls.push_back({{"name", c.name}, {"index", c.index}, {"args", fieldsText(reg, c.fields)}});
+        for (const auto& c : v->variants)
+          calls.push_back({{"name", c.name}, {"index", c.index}, {"args", fieldsText(reg, c.fields)}});
       }
       if (const auto* v = variantsOf(reg, p.errorType)) {
         for (const auto& e : v->variants) errors.push_back(e.name);
       }
       if (const auto* v = variantsOf(reg, p.eventType)) {
-        for (const auto& e : v->variants) events.push_back({{"name", e.name}, {"fields", fieldsText(reg, e.fields)}});
+        for (const auto& e : v->variants)
+          events.push_back({{"name", e.name}, {"fields", fieldsText(reg, e.fields)}});
       }
       for (const auto& s : p.storage) {
         json keys = json::array();
         if (s.isMap && s.keyType) {
-          for (std::size_t i = 0; i < s.hashers.size(); ++i) keys.push_back(std::string(substrate::hasherName(s.hashers[i])));
+          for (std::size_t i = 0; i < s.hashers.size(); ++i)
+            keys.push_back(std::string(substrate::hasherName(s.hashers[i])));
         }
         storage.push_back({{"name", s.name},
                            {"hashers", keys},
@@ -141,7 +151,8 @@ int runMetadata(const ChainSettings& chain, const KeyOptions& o, const std::stri
                            {"value", reg.displayName(s.valueType)},
                            {"default", s.modifier == substrate::StorageModifier::kDefault}});
       }
-      for (const auto& c : p.constants) constants.push_back({{"name", c.name}, {"type", reg.displayName(c.type)}});
+      for (const auto& c : p.constants)
+        constants.push_back({{"name", c.name}, {"type", reg.displayName(c.type)}});
       pj["calls"] = calls;
       pj["storage"] = storage;
       pj["events"] = events;
@@ -186,7 +197,8 @@ int runMetadata(const ChainSettings& chain, const KeyOptions& o, const std::stri
     }
     std::printf("  events:\n");
     for (const auto& e : p["events"]) {
-      std::printf("    %s(%s)\n", e["name"].get<std::string>().c_str(), e["fields"].get<std::string>().c_str());
+      std::printf("    %s(%s)\n", e["name"].get<std::string>().c_str(),
+                  e["fields"].get<std::string>().c_str());
     }
     std::printf("  errors:\n");
     for (const auto& e : p["errors"]) std::printf("    %s\n", e.get<std::string>().c_str());
@@ -197,7 +209,8 @@ int runMetadata(const ChainSettings& chain, const KeyOptions& o, const std::stri
   }
   if (palletName.empty()) {
     std::printf("signed extensions: %s\n", out["signed_extensions"].dump().c_str());
-    std::printf("(merit chain metadata --pallet NAME lists its calls, storage, events, errors and constants)\n");
+    std::printf(
+        "(merit chain metadata --pallet NAME lists its calls, storage, events, errors and constants)\n");
   }
   return kExitOk;
 }
@@ -232,15 +245,17 @@ int runCall(const ChainSettings& chain, const KeyOptions& o, const CallOptions& 
   auto md = client.metadata();
   const auto* variant = md->callVariant(names->first, names->second);
   if (variant == nullptr) {
-    return report(Error(ErrorCode::kNotFound, "no call " + c.target + " in this runtime (see merit chain metadata --pallet " +
-                                                  names->first + ")"));
+    return report(Error(
+        ErrorCode::kNotFound,
+        "no call " + c.target + " in this runtime (see merit chain metadata --pallet " + names->first + ")"));
   }
   for (const auto& [name, value] : args.items()) {
     bool known = false;
     for (const auto& f : variant->fields) known = known || f.name == name;
     if (!known) {
-      return report(Error(ErrorCode::kInvalidArgument, c.target + " has no argument '" + name + "' (it takes " +
-                                                           fieldsText(md->registry(), variant->fields) + ")"));
+      return report(
+          Error(ErrorCode::kInvalidArgument, c.target + " has no argument '" + name + "' (it takes " +
+                                                 fieldsText(md->registry(), variant->fields) + ")"));
     }
   }
   Result<Bytes> call = client.encodeCall(names->first, names->second, args);
@@ -262,9 +277,10 @@ int runCall(const ChainSettings& chain, const KeyOptions& o, const CallOptions& 
     if (o.json) {
       std::printf("%s\n", out.dump(2).c_str());
     } else {
-      std::printf("%s%s: not submitted (--dry-run)\n  call       %s\n  extrinsic  %zu bytes\n  fee        %s\n",
-                  c.sudo ? "sudo " : "", c.target.c_str(), out["call"].get<std::string>().c_str(), xt->size(),
-                  fee->dump().c_str());
+      std::printf(
+          "%s%s: not submitted (--dry-run)\n  call       %s\n  extrinsic  %zu bytes\n  fee        %s\n",
+          c.sudo ? "sudo " : "", c.target.c_str(), out["call"].get<std::string>().c_str(), xt->size(),
+          fee->dump().c_str());
     }
     return kExitOk;
   }
@@ -285,7 +301,8 @@ int runStorage(const ChainSettings& chain, const KeyOptions& o, const std::strin
   auto md = client.metadata();
   const auto* entry = md->storage(names->first, names->second);
   if (entry == nullptr) {
-    return report(Error(ErrorCode::kNotFound, "no storage " + target + " in this runtime (see merit chain metadata --pallet " +
+    return report(Error(ErrorCode::kNotFound, "no storage " + target +
+                                                  " in this runtime (see merit chain metadata --pallet " +
                                                   names->first + ")"));
   }
   json keys = json::array();
@@ -314,7 +331,8 @@ int runStorage(const ChainSettings& chain, const KeyOptions& o, const std::strin
   if (o.json) {
     std::printf("%s\n", out.dump(2).c_str());
   } else {
-    for (const auto& e : out) std::printf("%s  %s\n", e["key"].get<std::string>().c_str(), e["value"].dump().c_str());
+    for (const auto& e : out)
+      std::printf("%s  %s\n", e["key"].get<std::string>().c_str(), e["value"].dump().c_str());
     std::printf("(%zu entries%s)\n", out.size(), out.size() == limit ? ", limited by --limit" : "");
   }
   return kExitOk;
@@ -335,7 +353,8 @@ void addSubstrateCommands(CLI::App& chainCmd, int& exitCode, const ChainSettings
   addJsonOpt(meta, *o);
   meta->callback([&exitCode, &chain, o, text] { exitCode = runMetadata(chain, *o, *text); });
 
-  auto* callCmd = chainCmd.add_subcommand("call", "Sign and submit any runtime call: merit chain call Pallet.call name=value ...");
+  auto* callCmd = chainCmd.add_subcommand(
+      "call", "Sign and submit any runtime call: merit chain call Pallet.call name=value ...");
   callCmd->add_option("CALL", call->target, "Pallet.call, e.g. SubtensorModule.register_network")->required();
   callCmd->add_option("ARGS", call->args, "name=value (JSON, or a plain string)");
   callCmd->add_option("--signer", call->signer, "Sign with the wallet's coldkey or hotkey")
@@ -343,16 +362,19 @@ void addSubstrateCommands(CLI::App& chainCmd, int& exitCode, const ChainSettings
       ->check(CLI::IsMember({"coldkey", "hotkey"}));
   callCmd->add_flag("--sudo", call->sudo, "Wrap the call in Sudo.sudo (the signer must be the sudo key)");
   callCmd->add_flag("--dry-run", call->dryRun,
-                    "Build and sign it, print the bytes and the fee estimate (the runtime's TransactionPaymentApi, else payment_queryInfo); submit nothing");
+                    "Build and sign it, print the bytes and the fee estimate (the runtime's "
+                    "TransactionPaymentApi, else payment_queryInfo); submit nothing");
   addWalletOpt(callCmd, *o);
   addHotkeyOpt(callCmd, *o);
   addPasswordOpt(callCmd, *o);
   addSubmitOpts(callCmd, *o);
   callCmd->callback([&exitCode, &chain, o, call] { exitCode = runCall(chain, *o, *call); });
 
-  auto* storage = chainCmd.add_subcommand("storage", "Read runtime storage: merit chain storage Pallet.Item [KEY...]");
+  auto* storage =
+      chainCmd.add_subcommand("storage", "Read runtime storage: merit chain storage Pallet.Item [KEY...]");
   storage->add_option("ITEM", *text, "Pallet.Item, e.g. SubtensorModule.Tempo")->required();
-  storage->add_option("KEYS", *keys, "Map keys (JSON, or a plain string); fewer than the map has lists entries");
+  storage->add_option("KEYS", *keys,
+                      "Map keys (JSON, or a plain string); fewer than the map has lists entries");
   storage->add_option("--limit", *limit, "At most this many entries when listing")->capture_default_str();
   addJsonOpt(storage, *o);
   storage->callback(

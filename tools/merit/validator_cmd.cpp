@@ -5,9 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "commands.h"
 #include "merit/crypto/ss58.h"
 #include "merit/validator/state.h"
+
+#include "commands.h"
 
 namespace merit::cli {
 
@@ -32,8 +33,9 @@ int runStatus(const std::string& path, bool asJson) {
     return kExitOk;
   }
   std::printf("validator %s on subnet %u: %lu steps, last weights in block %lu, %zu pending commits\n",
-              crypto::ss58Encode(state->hotkey).c_str(), state->netuid, static_cast<unsigned long>(state->steps),
-              static_cast<unsigned long>(state->lastWeightsBlock), state->pendingCommits.size());
+              crypto::ss58Encode(state->hotkey).c_str(), state->netuid,
+              static_cast<unsigned long>(state->steps), static_cast<unsigned long>(state->lastWeightsBlock),
+              state->pendingCommits.size());
   std::printf("%5s  %-50s  %8s\n", "uid", "hotkey", "score");
   for (std::size_t uid = 0; uid < state->scores.size(); ++uid) {
     const auto& e = state->scores[uid];
@@ -49,7 +51,8 @@ void addValidatorCommands(CLI::App& app, int& exitCode) {
   group->require_subcommand(1);
   auto path = std::make_shared<std::string>();
   auto asJson = std::make_shared<bool>(false);
-  auto* status = group->add_subcommand("status", "Print the score table a validator saved (its --state-file)");
+  auto* status =
+      group->add_subcommand("status", "Print the score table a validator saved (its --state-file)");
   status->add_option("--state", *path, "The validator's state file")->required();
   status->add_flag("--json", *asJson, "Print JSON");
   status->callback([&exitCode, path, asJson] { exitCode = runStatus(*path, *asJson); });

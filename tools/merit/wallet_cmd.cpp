@@ -9,12 +9,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "commands.h"
 #include "merit/crypto/mnemonic.h"
+#include "merit/crypto/prompt.h"
 #include "merit/crypto/ss58.h"
 #include "merit/crypto/wallet.h"
 #include "merit/util/file.h"
-#include "merit/crypto/prompt.h"
+
+#include "commands.h"
 
 namespace merit::cli {
 
@@ -22,9 +23,9 @@ namespace {
 
 using crypto::PasswordSource;
 using crypto::PrivateKey;
+using crypto::PublicKey;
 using crypto::readMnemonic;
 using crypto::readPassword;
-using crypto::PublicKey;
 using crypto::SecretBytes;
 using crypto::Wallet;
 using nlohmann::json;
@@ -32,7 +33,9 @@ using nlohmann::json;
 constexpr std::size_t kMaxMessageFile = 64 * 1024 * 1024;
 
 json keyJson(const PublicKey& pub) {
-  return {{"ss58Address", crypto::ss58Address(pub)}, {"publicKey", pub.toHex()}, {"accountId", toHex(pub.accountId())}};
+  return {{"ss58Address", crypto::ss58Address(pub)},
+          {"publicKey", pub.toHex()},
+          {"accountId", toHex(pub.accountId())}};
 }
 
 // Options every wallet command shares.
@@ -48,7 +51,9 @@ void addWalletOption(CLI::App* cmd, WalletOptions& o) {
 void addHotkeyOption(CLI::App* cmd, WalletOptions& o) {
   cmd->add_option("-k,--hotkey", o.hotkey, "Hotkey name")->capture_default_str();
 }
-void addJsonFlag(CLI::App* cmd, WalletOptions& o) { cmd->add_flag("--json", o.json, "Print JSON"); }
+void addJsonFlag(CLI::App* cmd, WalletOptions& o) {
+  cmd->add_flag("--json", o.json, "Print JSON");
+}
 
 struct NewKeyOptions {
   std::size_t words = crypto::kDefaultMnemonicWords;
@@ -61,9 +66,11 @@ void addNewKeyOptions(CLI::App* cmd, NewKeyOptions& o, bool withPassword) {
   cmd->add_option("--words", o.words, "Mnemonic length: 12, 15, 18, 21 or 24 words")->capture_default_str();
   cmd->add_flag("--overwrite", o.overwrite, "Replace an existing key of the same name");
   if (withPassword) {
-    cmd->add_option("--password-file", o.password.passwordFile,
-                    "Read the coldkey password from the first line of FILE (else MERIT_PASSWORD, else a prompt)");
-    cmd->add_option("--kdf", o.kdf, "Argon2id cost: moderate (default, ~1 s) or interactive (fast, for dev wallets)")
+    cmd->add_option(
+        "--password-file", o.password.passwordFile,
+        "Read the coldkey password from the first line of FILE (else MERIT_PASSWORD, else a prompt)");
+    cmd->add_option("--kdf", o.kdf,
+                    "Argon2id cost: moderate (default, ~1 s) or interactive (fast, for dev wallets)")
         ->capture_default_str();
   }
 }
@@ -74,15 +81,18 @@ Result<void> makeColdkey(const WalletOptions& w, const NewKeyOptions& o, const P
   MERIT_TRY(crypto::validateKeyName("wallet", w.wallet));
   if (!o.overwrite && wallet.hasColdkey()) {
     return fail(ErrorCode::kAlreadyExists, "wallet '" + w.wallet + "' already has a coldkey at " +
-                                               wallet.coldkeyPath().string() + " (use --overwrite to replace it)");
+                                               wallet.coldkeyPath().string() +
+                                               " (use --overwrite to replace it)");
   }
-  MERIT_ASSIGN_OR_RETURN(SecretBytes password,
-                         readPassword(o.password, "Password to encrypt the coldkey of '" + w.wallet + "': ", true));
+  MERIT_ASSIGN_OR_RETURN(
+      SecretBytes password,
+      readPassword(o.password, "Password to encrypt the coldkey of '" + w.wallet + "': ", true));
   return wallet.writeColdkey(key, password, kdf, o.overwrite);
 }
 
 // Prints a new key, with its mnemonic when there is one.
-void printNewKey(json& out, const std::string& role, const PublicKey& pub, const SecretBytes* mnemonic, bool asJson) {
+void printNewKey(json& out, const std::string& role, const PublicKey& pub, const SecretBytes* mnemonic,
+                 bool asJson) {
   json k = keyJson(pub);
   if (mnemonic != nullptr) k["mnemonic"] = std::string(mnemonic->revealText());
   if (asJson) {
@@ -142,10 +152,11 @@ int runRegen(const WalletOptions& w, const NewKeyOptions& o, bool coldkey, std::
              const std::string& mnemonicFile) {
   if (!mnemonicText.empty()) {
     crypto::secureZero(mnemonicText.data(), mnemonicText.size());
-    return report(Error(ErrorCode::kInvalidArgument,
-                        "--mnemonic is refused: words on the command line are visible to every user of this machine "
-                        "(ps, /proc) and stay in the shell's history. Use --mnemonic-file FILE, pipe the words on "
-                        "standard input, or type them at the prompt"));
+    return report(
+        Error(ErrorCode::kInvalidArgument,
+              "--mnemonic is refused: words on the command line are visible to every user of this machine "
+              "(ps, /proc) and stay in the shell's history. Use --mnemonic-file FILE, pipe the words on "
+              "standard input, or type them at the prompt"));
   }
   auto phrase = readMnemonic(mnemonicFile);
   if (!phrase) return report(phrase.error());
@@ -188,7 +199,8 @@ json describeWallet(const Wallet& wallet, std::vector<std::string>& problems) {
 }
 
 void printWalletHuman(const json& j) {
-  std::printf("wallet %s  (%s)\n", j["name"].get<std::string>().c_str(), j["path"].get<std::string>().c_str());
+  std::printf("wallet %s  (%s)\n", j["name"].get<std::string>().c_str(),
+              j["path"].get<std::string>().c_str());
   if (j.contains("coldkey")) {
     std::printf("  coldkey  %s  (encrypted)\n", j["coldkey"]["ss58Address"].get<std::string>().c_str());
   } else {
@@ -286,8 +298,8 @@ int runSign(const WalletOptions& w, const MessageOptions& m, bool useColdkey, co
   return kExitOk;
 }
 
-int runVerify(const WalletOptions& w, const MessageOptions& m, const std::string& sigHex, const std::string& address,
-              const std::string& pubHex) {
+int runVerify(const WalletOptions& w, const MessageOptions& m, const std::string& sigHex,
+              const std::string& address, const std::string& pubHex) {
   auto msg = messageBytes(m);
   if (!msg) return report(msg.error());
   auto sig = crypto::Signature::fromHex(sigHex);
@@ -343,7 +355,8 @@ void addWalletCommands(CLI::App& app, int& exitCode) {
   auto pubHex = std::make_shared<std::string>();
   auto noHotkey = std::make_shared<bool>(false);
 
-  auto* create = wallet->add_subcommand("create", "Create a wallet: an encrypted coldkey and a hotkey, each with a mnemonic");
+  auto* create = wallet->add_subcommand(
+      "create", "Create a wallet: an encrypted coldkey and a hotkey, each with a mnemonic");
   addWalletOption(create, *w);
   addHotkeyOption(create, *w);
   addNewKeyOptions(create, *nk, true);
@@ -368,8 +381,9 @@ void addWalletCommands(CLI::App& app, int& exitCode) {
   show->callback([&exitCode, w] { exitCode = runShow(*w); });
 
   for (bool cold : {true, false}) {
-    auto* regen = wallet->add_subcommand(cold ? "regen-coldkey" : "regen-hotkey",
-                                         cold ? "Restore a coldkey from its mnemonic" : "Restore a hotkey from its mnemonic");
+    auto* regen = wallet->add_subcommand(
+        cold ? "regen-coldkey" : "regen-hotkey",
+        cold ? "Restore a coldkey from its mnemonic" : "Restore a hotkey from its mnemonic");
     addWalletOption(regen, *w);
     if (!cold) addHotkeyOption(regen, *w);
     addNewKeyOptions(regen, *nk, cold);
@@ -384,14 +398,18 @@ void addWalletCommands(CLI::App& app, int& exitCode) {
     });
   }
 
-  auto* sign = wallet->add_subcommand("sign", "Sign a message (as <Bytes>MESSAGE</Bytes>, never a transaction) with a hotkey (default) or the coldkey");
+  auto* sign = wallet->add_subcommand("sign",
+                                      "Sign a message (as <Bytes>MESSAGE</Bytes>, never a transaction) with "
+                                      "a hotkey (default) or the coldkey");
   addWalletOption(sign, *w);
   addHotkeyOption(sign, *w);
   addMessageOptions(sign, *msg);
   sign->add_flag("--use-coldkey", *useColdkey, "Sign with the coldkey (asks for its password)");
-  sign->add_option("--password-file", nk->password.passwordFile, "Coldkey password file (with --use-coldkey)");
+  sign->add_option("--password-file", nk->password.passwordFile,
+                   "Coldkey password file (with --use-coldkey)");
   addJsonFlag(sign, *w);
-  sign->callback([&exitCode, w, msg, useColdkey, nk] { exitCode = runSign(*w, *msg, *useColdkey, nk->password); });
+  sign->callback(
+      [&exitCode, w, msg, useColdkey, nk] { exitCode = runSign(*w, *msg, *useColdkey, nk->password); });
 
   auto* verify = wallet->add_subcommand("verify", "Verify a signature; exit code 0 if valid, 1 if not");
   addMessageOptions(verify, *msg);

@@ -122,7 +122,8 @@ struct WeightsSession {
   PreparedWeights prepared;
 };
 
-Result<WeightsSession> openWeightsSession(const ChainSettings& chain, const KeyOptions& o, const WeightsInput& in) {
+Result<WeightsSession> openWeightsSession(const ChainSettings& chain, const KeyOptions& o,
+                                          const WeightsInput& in) {
   MERIT_ASSIGN_OR_RETURN(auto key, loadHotkeyOf(o));
   MERIT_ASSIGN_OR_RETURN(auto client, connectChain(chain));
   MERIT_ASSIGN_OR_RETURN(auto prepared, prepare(*client, in));
@@ -133,7 +134,8 @@ int runSet(const ChainSettings& chain, const KeyOptions& o, const WeightsInput& 
   auto session = openWeightsSession(chain, o, in);
   if (!session) return report(session.error());
   auto& [key, client, prepared] = *session;
-  auto out = submitCall(*client, key, tx::SetWeights{in.netuid, prepared.uids, prepared.values, prepared.versionKey}, o);
+  auto out = submitCall(*client, key,
+                        tx::SetWeights{in.netuid, prepared.uids, prepared.values, prepared.versionKey}, o);
   if (!out) return report(out.error());
   return printOutcome(*out, "weights of hotkey '" + o.hotkey + "' on subnet " + std::to_string(in.netuid),
                       o.json);
@@ -152,8 +154,8 @@ int runCommit(const ChainSettings& chain, const KeyOptions& o, const WeightsInpu
   crypto::randomBytes(
       MutableByteView(reinterpret_cast<std::byte*>(salt.data()), salt.size() * sizeof(std::uint16_t)));
   crypto::Hash256 hotkeyId = key.publicKey().accountId();
-  crypto::Hash256 hash = crypto::blake2b256(
-      consensus::weightsCommitPreimage(hotkeyId, in.netuid, prepared.uids, prepared.values, salt, prepared.versionKey));
+  crypto::Hash256 hash = crypto::blake2b256(consensus::weightsCommitPreimage(
+      hotkeyId, in.netuid, prepared.uids, prepared.values, salt, prepared.versionKey));
   std::string hotkey = crypto::ss58Address(key.publicKey());
 
   // Saved before submitting: if we stopped between inclusion and saving, the commit could never be
@@ -161,8 +163,9 @@ int runCommit(const ChainSettings& chain, const KeyOptions& o, const WeightsInpu
   auto path = commitsFile(in.netuid, hotkey);
   auto file = loadCommits(path, in.netuid, hotkey);
   if (!file) return report(file.error());
-  json entry = {{"uids", u16Json(prepared.uids)},     {"values", u16Json(prepared.values)},      {"salt", u16Json(salt)},
-                {"version_key", prepared.versionKey}, {"commit_hash", "0x" + toHex(hash)}, {"block", nullptr}};
+  json entry = {
+      {"uids", u16Json(prepared.uids)},     {"values", u16Json(prepared.values)}, {"salt", u16Json(salt)},
+      {"version_key", prepared.versionKey}, {"commit_hash", "0x" + toHex(hash)},  {"block", nullptr}};
   (*file)["commits"].push_back(entry);
   if (auto ok = saveCommits(path, *file); !ok) return report(ok.error());
 
@@ -273,7 +276,8 @@ int runReveal(const ChainSettings& chain, const KeyOptions& o, const WeightsInpu
 int runShow(const ChainSettings& chain, const KeyOptions& o, std::uint16_t netuid) {
   auto connected = connectChain(chain);
   if (!connected) return report(connected.error());
-  auto client = meritOnly(**connected, "weights show (on subtensor: `merit chain storage SubtensorModule.Weights NETUID UID`)");
+  auto client = meritOnly(
+      **connected, "weights show (on subtensor: `merit chain storage SubtensorModule.Weights NETUID UID`)");
   if (!client) return report(client.error());
   auto mg = (*client)->call("metagraph_get", json::array({netuid, true, false}));
   if (!mg) return report(mg.error());

@@ -9,10 +9,11 @@
 
 #include <CLI/CLI.hpp>
 
-#include "commands.h"
 #include "merit/consensus/epoch.h"
 #include "merit/consensus_json/epoch_json.h"
 #include "merit/util/result.h"
+
+#include "commands.h"
 
 namespace merit::cli {
 
@@ -48,7 +49,8 @@ int runEpochCommand(const std::string& path) {
   }
   auto input = consensus::parseEpochInput(*text);
   if (!input) {
-    std::fprintf(stderr, "error: %s: %s\n", path == "-" ? "<stdin>" : path.c_str(), input.error().message().c_str());
+    std::fprintf(stderr, "error: %s: %s\n", path == "-" ? "<stdin>" : path.c_str(),
+                 input.error().message().c_str());
     return kExitUsage;
   }
   auto output = consensus::runEpoch(*input);

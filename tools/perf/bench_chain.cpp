@@ -42,7 +42,9 @@ crypto::PrivateKey keyOf(int n) {
   return crypto::PrivateKey::fromBytes(secret).value();
 }
 
-double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+double ms(Clock::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
 
 struct Bench {
   fs::path dir;
@@ -113,7 +115,9 @@ struct Bench {
 };
 
 std::string submitBody(const Extrinsic& x, std::size_t id) {
-  return nlohmann::json({{"jsonrpc", "2.0"}, {"id", id}, {"method", "author_submitExtrinsic"},
+  return nlohmann::json({{"jsonrpc", "2.0"},
+                         {"id", id},
+                         {"method", "author_submitExtrinsic"},
                          {"params", {"0x" + toHex(encodeExtrinsic(x))}}})
       .dump();
 }
@@ -133,8 +137,10 @@ void benchTransfers(int clients, int total) {
   auto t0 = Clock::now();
   while (b.node->mempoolSize() > 0) b.block();
   auto include = Clock::now() - t0;
-  std::printf(R"({"bench":"transfers_rpc","clients":%d,"extrinsics":%d,"submit_ms":%.1f,"submit_per_s":%.0f,"include_ms":%.1f,"include_per_s":%.0f})" "\n",
-              clients, total, ms(submit), total / (ms(submit) / 1000), ms(include), total / (ms(include) / 1000));
+  std::printf(
+      R"({"bench":"transfers_rpc","clients":%d,"extrinsics":%d,"submit_ms":%.1f,"submit_per_s":%.0f,"include_ms":%.1f,"include_per_s":%.0f})"
+      "\n",
+      clients, total, ms(submit), total / (ms(submit) / 1000), ms(include), total / (ms(include) / 1000));
 }
 
 // A subnet with `n` uids of which the first `validators` are staked and hold permits.
@@ -144,10 +150,13 @@ void buildSubnets(Bench& b, int subnets, int n, int validators) {
   std::uint64_t ownerNonce = 0;
   for (int s = 0; s < subnets; ++s) {
     xts.push_back(signExtrinsic(keyOf(0), b.node->genesisHash(), ownerNonce++, 1'000'000,
-                                CreateSubnet{"bench", 1, {{Hyper::kTempo, 50}, {Hyper::kWeightsRateLimit, 0},
-                                                          {Hyper::kMaxAllowedUids, static_cast<std::uint64_t>(n)},
-                                                          {Hyper::kTargetRegistrationsPerInterval, 10'000},
-                                                          {Hyper::kActivityCutoff, 100'000}}}));
+                                CreateSubnet{"bench",
+                                             1,
+                                             {{Hyper::kTempo, 50},
+                                              {Hyper::kWeightsRateLimit, 0},
+                                              {Hyper::kMaxAllowedUids, static_cast<std::uint64_t>(n)},
+                                              {Hyper::kTargetRegistrationsPerInterval, 10'000},
+                                              {Hyper::kActivityCutoff, 100'000}}}));
   }
   b.include(xts);
   xts.clear();
@@ -175,7 +184,8 @@ std::vector<Extrinsic> weightRows(Bench& b, int subnets, int n, int validators, 
   for (int s = 0; s < subnets; ++s) {
     for (int v = 0; v < validators; ++v) {
       std::vector<std::uint16_t> values(n);
-      for (int u = 0; u < n; ++u) values[u] = static_cast<std::uint16_t>(1 + (u * 7919 + v * 104729 + round) % 60000);
+      for (int u = 0; u < n; ++u)
+        values[u] = static_cast<std::uint16_t>(1 + (u * 7919 + v * 104729 + round) % 60000);
       auto hot = keyOf(1000 + s * 10'000 + v);
       xts.push_back(signExtrinsic(hot, b.node->genesisHash(), round, 1'000'000,
                                   SetWeights{static_cast<NetUid>(s + 1), uids, values, 0}));
@@ -204,15 +214,18 @@ void benchWeightsAndBlocks(int clients, int blocks) {
     includeMs += ms(Clock::now() - t0);
     count += static_cast<int>(xts.size());
   }
-  std::printf(R"({"bench":"set_weights_rpc","clients":%d,"extrinsics":%d,"uids_per_row":%d,"submit_per_s":%.0f,"include_per_s":%.0f})" "\n",
-              clients, count, n, count / (submitMs / 1000), count / (includeMs / 1000));
+  std::printf(
+      R"({"bench":"set_weights_rpc","clients":%d,"extrinsics":%d,"uids_per_row":%d,"submit_per_s":%.0f,"include_per_s":%.0f})"
+      "\n",
+      clients, count, n, count / (submitMs / 1000), count / (includeMs / 1000));
 
   // Block production with full weight matrices in state: plain blocks vs blocks with an epoch.
   std::vector<double> plain, epoch;
   for (int i = 0; i < blocks; ++i) {
     auto head = b.node->head().number + 1;
     bool isEpoch = false;
-    for (int s = 1; s <= subnets; ++s) isEpoch = isEpoch || chain::Runtime::isEpochBlock(head, static_cast<NetUid>(s), 50);
+    for (int s = 1; s <= subnets; ++s)
+      isEpoch = isEpoch || chain::Runtime::isEpochBlock(head, static_cast<NetUid>(s), 50);
     b.clock.advance(std::chrono::milliseconds(100));
     auto t0 = Clock::now();
     if (!b.node->produceBlock()) std::abort();
@@ -222,10 +235,16 @@ void benchWeightsAndBlocks(int clients, int blocks) {
     std::sort(v.begin(), v.end());
     return v.empty() ? 0.0 : v[v.size() / 2];
   };
-  auto maxOf = [](const std::vector<double>& v) { return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()); };
-  auto minOf = [](const std::vector<double>& v) { return v.empty() ? 0.0 : *std::min_element(v.begin(), v.end()); };
-  std::printf(R"({"bench":"block_production","subnets":%d,"uids":%d,"validators":%d,"plain_median_ms":%.2f,"epoch_blocks":%zu,"epoch_min_ms":%.2f,"epoch_median_ms":%.2f,"epoch_max_ms":%.2f})" "\n",
-              subnets, n, validators, median(plain), epoch.size(), minOf(epoch), median(epoch), maxOf(epoch));
+  auto maxOf = [](const std::vector<double>& v) {
+    return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end());
+  };
+  auto minOf = [](const std::vector<double>& v) {
+    return v.empty() ? 0.0 : *std::min_element(v.begin(), v.end());
+  };
+  std::printf(
+      R"({"bench":"block_production","subnets":%d,"uids":%d,"validators":%d,"plain_median_ms":%.2f,"epoch_blocks":%zu,"epoch_min_ms":%.2f,"epoch_median_ms":%.2f,"epoch_max_ms":%.2f})"
+      "\n",
+      subnets, n, validators, median(plain), epoch.size(), minOf(epoch), median(epoch), maxOf(epoch));
 }
 
 }  // namespace

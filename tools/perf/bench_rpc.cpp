@@ -29,10 +29,11 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 
 int usage(const char* argv0) {
-  std::fprintf(stderr,
-               "usage: %s (--chain PATH_TO_MERIT_CHAIN | --url http://127.0.0.1:PORT) [--clients N] [--seconds S]\n"
-               "          [--interval-ms MS] [--timeout-ms MS]\n",
-               argv0);
+  std::fprintf(
+      stderr,
+      "usage: %s (--chain PATH_TO_MERIT_CHAIN | --url http://127.0.0.1:PORT) [--clients N] [--seconds S]\n"
+      "          [--interval-ms MS] [--timeout-ms MS]\n",
+      argv0);
   return 2;
 }
 
@@ -80,8 +81,9 @@ int main(int argc, char** argv) {
     char tmpl[] = "/tmp/merit_bench_rpc_XXXXXX";
     dir = ::mkdtemp(tmpl);
     chain = std::make_unique<merit::test::ChildProcess>(
-        std::vector<std::string>{chainBinary, "--dev", "--data-dir", (dir / "data").string(), "--rpc-port", "0", "--feed",
-                                 "tcp://127.0.0.1:0", "--block-time-ms", "250", "--log-level", "warn"},
+        std::vector<std::string>{chainBinary, "--dev", "--data-dir", (dir / "data").string(), "--rpc-port",
+                                 "0", "--feed", "tcp://127.0.0.1:0", "--block-time-ms", "250", "--log-level",
+                                 "warn"},
         (dir / "chain.log").string());
     auto ready = chain->readyLine();
     if (!ready.is_object()) {

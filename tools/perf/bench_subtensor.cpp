@@ -32,7 +32,9 @@ namespace {
   std::exit(1);
 }
 
-double ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+double ms(Clock::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
 
 }  // namespace
 
@@ -49,8 +51,8 @@ int main(int argc, char** argv) {
   std::vector<double> times;
   std::vector<std::uint64_t> trips;
   std::size_t neurons = 0;
-  std::size_t axons = 0;  // neurons with a dialable meritnet axon (protocol 77 and a committed key)
-  std::size_t keys = 0;   // neurons whose committed public key decoded and matched the hotkey
+  std::size_t axons = 0;   // neurons with a dialable meritnet axon (protocol 77 and a committed key)
+  std::size_t keys = 0;    // neurons whose committed public key decoded and matched the hotkey
   std::size_t staked = 0;  // neurons with a nonzero stake
   for (int i = 0; i < runs; ++i) {
     const auto before = rpc.stats().roundTrips;
@@ -59,10 +61,13 @@ int main(int argc, char** argv) {
     const auto t1 = Clock::now();
     if (!mg) die("metagraph: " + mg.error().message());
     neurons = mg->neurons.size();
-    axons = static_cast<std::size_t>(std::count_if(mg->neurons.begin(), mg->neurons.end(), [](const auto& ni) { return ni.axon.has_value(); }));
-    keys = static_cast<std::size_t>(
-        std::count_if(mg->neurons.begin(), mg->neurons.end(), [](const auto& ni) { return ni.hotkeyPublicKey != ByteArray<33>{}; }));
-    staked = static_cast<std::size_t>(std::count_if(mg->neurons.begin(), mg->neurons.end(), [](const auto& ni) { return ni.stake != 0; }));
+    axons = static_cast<std::size_t>(std::count_if(mg->neurons.begin(), mg->neurons.end(),
+                                                   [](const auto& ni) { return ni.axon.has_value(); }));
+    keys = static_cast<std::size_t>(std::count_if(mg->neurons.begin(), mg->neurons.end(), [](const auto& ni) {
+      return ni.hotkeyPublicKey != ByteArray<33>{};
+    }));
+    staked = static_cast<std::size_t>(
+        std::count_if(mg->neurons.begin(), mg->neurons.end(), [](const auto& ni) { return ni.stake != 0; }));
     times.push_back(ms(t1 - t0));
     trips.push_back(rpc.stats().roundTrips - before);
   }
@@ -73,13 +78,14 @@ int main(int argc, char** argv) {
   auto md = (*chain)->client().metadata();
   auto& client = (*chain)->client();
   static constexpr const char* kItems1[] = {
-      "NetworksAdded", "SubnetworkN", "Active", "Consensus", "Incentive", "Dividends", "Emission", "LastUpdate",
-      "ValidatorTrust", "ValidatorPermit",
+      "NetworksAdded", "SubnetworkN", "Active", "Consensus", "Incentive", "Dividends", "Emission",
+      "LastUpdate", "ValidatorTrust", "ValidatorPermit",
       // hyperparameters, as subtensor_chain.cpp lists them
       "Tempo", "WeightsSetRateLimit", "WeightsVersionKey", "CommitRevealWeightsEnabled", "RevealPeriodEpochs",
       "MinAllowedWeights", "MaxWeightsLimit", "MaxAllowedUids", "MaxAllowedValidators", "ImmunityPeriod",
-      "ActivityCutoff", "Kappa", "Rho", "BondsMovingAverage", "AdjustmentInterval", "TargetRegistrationsPerInterval",
-      "MinBurn", "MaxBurn", "ServingRateLimit", "NetworkRegistrationAllowed", "LiquidAlphaOn"};
+      "ActivityCutoff", "Kappa", "Rho", "BondsMovingAverage", "AdjustmentInterval",
+      "TargetRegistrationsPerInterval", "MinBurn", "MaxBurn", "ServingRateLimit",
+      "NetworkRegistrationAllowed", "LiquidAlphaOn"};
   auto key = [&](const char* pallet, const char* item, const nlohmann::json& k) {
     auto b = client.storageKey(pallet, item, k);
     if (!b) die(std::string("storageKey ") + item + ": " + b.error().message());
@@ -87,14 +93,16 @@ int main(int argc, char** argv) {
   };
   std::vector<Bytes> keys1, keys2, keys3;
   for (const char* item : kItems1) {
-    if (md->storage("SubtensorModule", item) != nullptr) keys1.push_back(key("SubtensorModule", item, {netuid}));
+    if (md->storage("SubtensorModule", item) != nullptr)
+      keys1.push_back(key("SubtensorModule", item, {netuid}));
   }
   auto last = (*chain)->metagraph(netuid);
   if (!last) die("metagraph: " + last.error().message());
-  const char* stakeItem = md->storage("SubtensorModule", "TotalHotkeyAlpha") != nullptr      ? "TotalHotkeyAlpha"
-                          : md->storage("SubtensorModule", "TotalHotkeySubStake") != nullptr ? "TotalHotkeySubStake"
-                          : md->storage("SubtensorModule", "TotalHotkeyStake") != nullptr    ? "TotalHotkeyStake"
-                                                                                              : nullptr;
+  const char* stakeItem = md->storage("SubtensorModule", "TotalHotkeyAlpha") != nullptr ? "TotalHotkeyAlpha"
+                          : md->storage("SubtensorModule", "TotalHotkeySubStake") != nullptr
+                              ? "TotalHotkeySubStake"
+                          : md->storage("SubtensorModule", "TotalHotkeyStake") != nullptr ? "TotalHotkeyStake"
+                                                                                          : nullptr;
   const bool commitments = md->storage("Commitments", "CommitmentOf") != nullptr;
   for (const auto& ni : last->neurons) {
     keys2.push_back(key("SubtensorModule", "Keys", {netuid, ni.uid}));
@@ -103,8 +111,9 @@ int main(int argc, char** argv) {
     keys3.push_back(key("SubtensorModule", "Owner", {hk}));
     keys3.push_back(key("SubtensorModule", "Axons", {netuid, hk}));
     if (stakeItem != nullptr) {
-      keys3.push_back(std::string(stakeItem) == "TotalHotkeyStake" ? key("SubtensorModule", stakeItem, {hk})
-                                                                  : key("SubtensorModule", stakeItem, {hk, netuid}));
+      keys3.push_back(std::string(stakeItem) == "TotalHotkeyStake"
+                          ? key("SubtensorModule", stakeItem, {hk})
+                          : key("SubtensorModule", stakeItem, {hk, netuid}));
     }
     if (commitments) keys3.push_back(key("Commitments", "CommitmentOf", {netuid, hk}));
   }
@@ -134,7 +143,9 @@ int main(int argc, char** argv) {
 
   // Build and sign: a full-size set_weights (one weight per neuron), as a validator sends it.
   auto signer = crypto::PrivateKey::generate();
-  nlohmann::json args = {{"netuid", netuid}, {"dests", nlohmann::json::array()}, {"weights", nlohmann::json::array()},
+  nlohmann::json args = {{"netuid", netuid},
+                         {"dests", nlohmann::json::array()},
+                         {"weights", nlohmann::json::array()},
                          {"version_key", 0}};
   for (std::size_t u = 0; u < std::max<std::size_t>(neurons, 256); ++u) {
     args["dests"].push_back(u);

@@ -86,8 +86,9 @@ Cell runClosedLoop(const std::string& mode, std::size_t body, int callers, doubl
   cell.p50us = percentile(all, 0.50);
   cell.p99us = percentile(all, 0.99);
   cell.p999us = percentile(all, 0.999);
-  if (failures.load() > 0) std::fprintf(stderr, "warning: %s body=%zu callers=%d: %llu failed round trips\n",
-                                        mode.c_str(), body, callers, static_cast<unsigned long long>(failures.load()));
+  if (failures.load() > 0)
+    std::fprintf(stderr, "warning: %s body=%zu callers=%d: %llu failed round trips\n", mode.c_str(), body,
+                 callers, static_cast<unsigned long long>(failures.load()));
   return cell;
 }
 
@@ -190,19 +191,23 @@ Cell benchProtocol(net::AuthMode mode, std::size_t body, int callers, double sec
   }
   auto minerKey = crypto::PrivateKey::generate();
   const crypto::PublicKey minerPub = minerKey.publicKey();
-  auto axon = net::Axon::start(benchAxonConfig(), std::move(minerKey), policy, {echoModule()}, clock, context).value();
+  auto axon = net::Axon::start(benchAxonConfig(), std::move(minerKey), policy, {echoModule()}, clock, context)
+                  .value();
   const net::AxonTarget target{axon->endpoint(), minerPub, std::nullopt};
   const net::OutboundRequest request{1, "echo", 1, Bytes(body, std::byte{0x61})};
-  Cell c = runClosedLoop(mode == net::AuthMode::kSigned ? "signed" : "session", body, callers, seconds, [&](int i) {
-    net::DendriteConfig config;
-    config.mode = mode;
-    auto key = crypto::PrivateKey::fromBytes(keys[static_cast<std::size_t>(i)].revealSecret()).value();
-    std::shared_ptr<net::Dendrite> d = net::Dendrite::create(std::move(key), config, clock, context).value();
-    return [d, &target, &request] {
-      auto r = d->query(std::span(&target, 1), std::span(&request, 1), SteadyClock::now() + std::chrono::seconds(10));
-      return r[0].status == wire::Status::kOk && r[0].body.size() == request.body.size();
-    };
-  });
+  Cell c = runClosedLoop(
+      mode == net::AuthMode::kSigned ? "signed" : "session", body, callers, seconds, [&](int i) {
+        net::DendriteConfig config;
+        config.mode = mode;
+        auto key = crypto::PrivateKey::fromBytes(keys[static_cast<std::size_t>(i)].revealSecret()).value();
+        std::shared_ptr<net::Dendrite> d =
+            net::Dendrite::create(std::move(key), config, clock, context).value();
+        return [d, &target, &request] {
+          auto r = d->query(std::span(&target, 1), std::span(&request, 1),
+                            SteadyClock::now() + std::chrono::seconds(10));
+          return r[0].status == wire::Status::kOk && r[0].body.size() == request.body.size();
+        };
+      });
   axon->stop();
   return c;
 }
@@ -216,8 +221,8 @@ std::string base64(ByteView in) {
   out.reserve((in.size() + 2) / 3 * 4);
   std::size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
-    const unsigned v = (std::to_integer<unsigned>(in[i]) << 16) | (std::to_integer<unsigned>(in[i + 1]) << 8) |
-                       std::to_integer<unsigned>(in[i + 2]);
+    const unsigned v = (std::to_integer<unsigned>(in[i]) << 16) |
+                       (std::to_integer<unsigned>(in[i + 1]) << 8) | std::to_integer<unsigned>(in[i + 2]);
     out += kB64[(v >> 18) & 63];
     out += kB64[(v >> 12) & 63];
     out += kB64[(v >> 6) & 63];
@@ -259,9 +264,15 @@ Bytes unbase64(std::string_view in) {
 }
 
 nlohmann::json headerJson(const wire::RequestHeader& h) {
-  return {{"netuid", h.netuid}, {"module", h.module}, {"module_version", h.moduleVersion},
-          {"request_id", toHex(h.requestId)}, {"caller", toHex(h.caller)}, {"target", toHex(h.target)},
-          {"timestamp_ms", h.timestampMs}, {"nonce", h.nonce}, {"timeout_ms", h.timeoutMs},
+  return {{"netuid", h.netuid},
+          {"module", h.module},
+          {"module_version", h.moduleVersion},
+          {"request_id", toHex(h.requestId)},
+          {"caller", toHex(h.caller)},
+          {"target", toHex(h.target)},
+          {"timestamp_ms", h.timestampMs},
+          {"nonce", h.nonce},
+          {"timeout_ms", h.timeoutMs},
           {"body_hash", toHex(h.bodyHash)}};
 }
 
@@ -301,8 +312,11 @@ Cell benchHttp(std::size_t body, int callers, double seconds) {
     resp.body = std::move(r.body);
     resp.bodyHash = wire::hashBody(resp.body);
     wire::signResponse(resp, r.header.caller, *minerKey);
-    nlohmann::json out = {{"request_id", toHex(resp.requestId)}, {"status", 0}, {"body", base64(resp.body)},
-                          {"body_hash", toHex(resp.bodyHash)}, {"signature", toHex(resp.auth.signature)}};
+    nlohmann::json out = {{"request_id", toHex(resp.requestId)},
+                          {"status", 0},
+                          {"body", base64(resp.body)},
+                          {"body_hash", toHex(resp.bodyHash)},
+                          {"signature", toHex(resp.auth.signature)}};
     res.set_content(out.dump(), "application/json");
   });
   const int port = server.bind_to_any_port("127.0.0.1");
@@ -329,8 +343,8 @@ Cell benchHttp(std::size_t body, int callers, double seconds) {
       r.header.timeoutMs = 10000;
       r.header.bodyHash = wire::hashBody(data);
       wire::signRequest(r, *key);
-      nlohmann::json j = {{"header", headerJson(r.header)}, {"body", base64(data)},
-                          {"signature", toHex(r.auth.signature)}};
+      nlohmann::json j = {
+          {"header", headerJson(r.header)}, {"body", base64(data)}, {"signature", toHex(r.auth.signature)}};
       auto res = client->Post("/echo", j.dump(), "application/json");
       if (!res || res->status != 200) return false;
       auto out = nlohmann::json::parse(res->body);
@@ -378,7 +392,9 @@ std::vector<FanOut> benchFanOut(int rounds) {
   for (net::AuthMode mode : {net::AuthMode::kSigned, net::AuthMode::kSession}) {
     net::DendriteConfig dc;
     dc.mode = mode;
-    auto d = net::Dendrite::create(crypto::PrivateKey::fromBytes(validator.revealSecret()).value(), dc, clock, context).value();
+    auto d = net::Dendrite::create(crypto::PrivateKey::fromBytes(validator.revealSecret()).value(), dc, clock,
+                                   context)
+                 .value();
     (void)d->query(targets, request, SteadyClock::now() + std::chrono::seconds(30));  // connect (+ handshake)
     std::vector<std::int64_t> times;
     std::size_t okTotal = 0;
@@ -405,7 +421,8 @@ int main(int argc, char** argv) {
   bool quick = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
-    if (a == "--quick") quick = true;
+    if (a == "--quick")
+      quick = true;
     else if (a == "--seconds" && i + 1 < argc) {
       const std::string_view v = argv[++i];
       int whole = 0;
@@ -417,7 +434,8 @@ int main(int argc, char** argv) {
     }
   }
   try {
-    const std::vector<std::size_t> bodies = quick ? std::vector<std::size_t>{256} : std::vector<std::size_t>{256, 16384, 1u << 20};
+    const std::vector<std::size_t> bodies =
+        quick ? std::vector<std::size_t>{256} : std::vector<std::size_t>{256, 16384, 1u << 20};
     const std::vector<int> callerCounts = quick ? std::vector<int>{1, 8} : std::vector<int>{1, 8, 64};
     std::printf("| mode | body | callers | round trips/s | p50 µs | p99 µs | p99.9 µs |\n");
     std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
@@ -428,20 +446,23 @@ int main(int argc, char** argv) {
                                 benchProtocol(net::AuthMode::kSession, body, callers, seconds),
                                 benchHttp(body, callers, seconds)};
         for (const Cell& c : cells) {
-          std::printf("| %s | %zu | %d | %.0f | %.1f | %.1f | %.1f |\n", c.mode.c_str(), c.body, c.callers, c.rate,
-                      c.p50us, c.p99us, c.p999us);
-          std::fprintf(stderr,
-                       "{\"bench\":\"wire\",\"mode\":\"%s\",\"body\":%zu,\"callers\":%d,\"rate\":%.1f,\"p50_us\":%.1f,"
-                       "\"p99_us\":%.1f,\"p999_us\":%.1f}\n",
-                       c.mode.c_str(), c.body, c.callers, c.rate, c.p50us, c.p99us, c.p999us);
+          std::printf("| %s | %zu | %d | %.0f | %.1f | %.1f | %.1f |\n", c.mode.c_str(), c.body, c.callers,
+                      c.rate, c.p50us, c.p99us, c.p999us);
+          std::fprintf(
+              stderr,
+              "{\"bench\":\"wire\",\"mode\":\"%s\",\"body\":%zu,\"callers\":%d,\"rate\":%.1f,\"p50_us\":%.1f,"
+              "\"p99_us\":%.1f,\"p999_us\":%.1f}\n",
+              c.mode.c_str(), c.body, c.callers, c.rate, c.p50us, c.p99us, c.p999us);
           std::fflush(stdout);
         }
       }
     }
-    std::printf("\n| fan-out to 256 axons | p50 ms | p99 ms | max ms | OK per round |\n|---|---:|---:|---:|---:|\n");
+    std::printf(
+        "\n| fan-out to 256 axons | p50 ms | p99 ms | max ms | OK per round |\n|---|---:|---:|---:|---:|\n");
     for (const FanOut& f : benchFanOut(quick ? 5 : 30)) {
       std::printf("| %s | %.2f | %.2f | %.2f | %zu |\n", f.mode.c_str(), f.p50ms, f.p99ms, f.maxms, f.ok);
-      std::fprintf(stderr, "{\"bench\":\"wire_fanout\",\"mode\":\"%s\",\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"ok\":%zu}\n",
+      std::fprintf(stderr,
+                   "{\"bench\":\"wire_fanout\",\"mode\":\"%s\",\"p50_ms\":%.2f,\"p99_ms\":%.2f,\"ok\":%zu}\n",
                    f.mode.c_str(), f.p50ms, f.p99ms, f.ok);
     }
   } catch (const std::exception& e) {

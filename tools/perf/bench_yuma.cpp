@@ -97,7 +97,8 @@ int main(int argc, char** argv) {
     }
   }
   const std::pair<std::size_t, std::size_t> sizes[] = {{256, 64}, {1024, 128}, {4096, 256}};
-  const Variant variants[] = {{"yuma2", false, false}, {"yuma3", true, false}, {"yuma3_liquid_alpha", true, true}};
+  const Variant variants[] = {
+      {"yuma2", false, false}, {"yuma3", true, false}, {"yuma3_liquid_alpha", true, true}};
   for (const Variant& variant : variants) {
     if (!only.empty() && only != variant.name) continue;
     for (auto [n, validators] : sizes) {
@@ -120,7 +121,8 @@ int main(int argc, char** argv) {
       uint64_t checksum = 0;
       for (int r = 0; r < runs; ++r) {
         auto start = std::chrono::steady_clock::now();
-        auto out = reuseWorkspace ? merit::consensus::runEpoch(in, workspace) : merit::consensus::runEpoch(in);
+        auto out =
+            reuseWorkspace ? merit::consensus::runEpoch(in, workspace) : merit::consensus::runEpoch(in);
         auto stop = std::chrono::steady_clock::now();
         if (!out) return 1;
         checksum += out->emission[0];
@@ -130,7 +132,8 @@ int main(int argc, char** argv) {
           "{\"bench\":\"yuma_epoch\",\"variant\":\"%s\",\"n\":%zu,\"validators\":%zu,\"weights\":%zu,"
           "\"bonds\":%zu,\"runs\":%d,\"median_ms\":%.3f,\"p90_ms\":%.3f,\"min_ms\":%.3f,\"checksum\":%llu}\n",
           variant.name, n, validators, validators * (n - validators), bondCount, runs, percentile(ms, 0.5),
-          percentile(ms, 0.9), *std::min_element(ms.begin(), ms.end()), static_cast<unsigned long long>(checksum));
+          percentile(ms, 0.9), *std::min_element(ms.begin(), ms.end()),
+          static_cast<unsigned long long>(checksum));
       std::fflush(stdout);
     }
   }

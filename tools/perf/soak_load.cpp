@@ -27,13 +27,8 @@
 // every 5 s (blocks until included), blocks produced against expected, the validator's
 // query outcomes and its score for the honest miner (from its /metrics), and the resident
 // memory of each process (VmRSS every 250 ms).
-#include <sys/socket.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <arpa/inet.h>
-#include <unistd.h>
-
 #include <algorithm>
+#include <arpa/inet.h>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -42,8 +37,12 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string>
+#include <sys/socket.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 #include <httplib.h>
@@ -105,13 +104,21 @@ Options parseArgs(int argc, char** argv) {
       if (i + 1 >= argc) die("missing value after " + a);
       return argv[++i];
     };
-    if (a == "--chain") o.chainUrl = next();
-    else if (a == "--netuid") o.netuid = static_cast<std::uint16_t>(parseU64(next(), a));
-    else if (a == "--miner-uid") o.minerUid = static_cast<std::uint16_t>(parseU64(next(), a));
-    else if (a == "--junk-uid") { o.junkUid = static_cast<std::uint16_t>(parseU64(next(), a)); o.junk = true; }
-    else if (a == "--seconds") o.seconds = parseU64(next(), a);
-    else if (a == "--validator-metrics") o.validatorMetrics = next();
-    else if (a == "--check") o.check = true;
+    if (a == "--chain")
+      o.chainUrl = next();
+    else if (a == "--netuid")
+      o.netuid = static_cast<std::uint16_t>(parseU64(next(), a));
+    else if (a == "--miner-uid")
+      o.minerUid = static_cast<std::uint16_t>(parseU64(next(), a));
+    else if (a == "--junk-uid") {
+      o.junkUid = static_cast<std::uint16_t>(parseU64(next(), a));
+      o.junk = true;
+    } else if (a == "--seconds")
+      o.seconds = parseU64(next(), a);
+    else if (a == "--validator-metrics")
+      o.validatorMetrics = next();
+    else if (a == "--check")
+      o.check = true;
     else if (a == "--pid") {
       auto v = next();
       auto eq = v.find('=');
@@ -155,7 +162,8 @@ std::uint64_t rssKiB(int pid, const char* field = "VmRSS:") {
   while (std::getline(f, line)) {
     if (line.rfind(field, 0) == 0) {
       std::string digits;
-      for (char c : line) if (c >= '0' && c <= '9') digits += c;
+      for (char c : line)
+        if (c >= '0' && c <= '9') digits += c;
       return digits.empty() ? 0 : parseU64(digits, "VmRSS");
     }
   }
@@ -209,8 +217,9 @@ int rawPost(const std::string& host, int port, const std::string& source, const 
   if (fd < 0) return -1;
   timeval tv{timeoutSeconds, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::string req = "POST / HTTP/1.1\r\nHost: " + host + "\r\nContent-Type: application/json\r\nContent-Length: " +
-                    std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  std::string req = "POST / HTTP/1.1\r\nHost: " + host +
+                    "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                    "\r\nConnection: close\r\n\r\n" + body;
   if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
     ::close(fd);
     return -1;
@@ -233,7 +242,8 @@ class Soak {
     m_blockTimeMs = info.value("block_time_ms", std::uint64_t{1000});
     if (info.contains("feed_endpoint") && info["feed_endpoint"].is_string()) m_feed = info["feed_endpoint"];
     auto mg = unwrap(rpc::fetchMetagraph(*m_client, m_o.netuid), "metagraph");
-    if (m_o.minerUid >= mg.neurons.size() || !mg.neurons[m_o.minerUid].axon) die("the miner uid serves no axon");
+    if (m_o.minerUid >= mg.neurons.size() || !mg.neurons[m_o.minerUid].axon)
+      die("the miner uid serves no axon");
     const auto& miner = mg.neurons[m_o.minerUid];
     m_minerEndpoint = "tcp://" + miner.axon->ip + ":" + std::to_string(miner.axon->port);
     m_minerHotkey = miner.hotkeyPublicKey;
@@ -301,8 +311,11 @@ void Soak::poolAttack() {
     for (std::size_t k = 0; k < keys.size() && running(); ++k) {
       json batch = json::array();
       for (std::uint64_t n = 1 + (round % 16) * 16; n <= 16 + (round % 16) * 16; ++n) {
-        auto xt = tx::signExtrinsic(keys[k], m_client->genesisHash(), n, until, tx::Call{tx::Transfer{dest, 1}});
-        batch.push_back(json{{"jsonrpc", "2.0"}, {"id", n}, {"method", "author_submitExtrinsic"},
+        auto xt =
+            tx::signExtrinsic(keys[k], m_client->genesisHash(), n, until, tx::Call{tx::Transfer{dest, 1}});
+        batch.push_back(json{{"jsonrpc", "2.0"},
+                             {"id", n},
+                             {"method", "author_submitExtrinsic"},
                              {"params", json::array({"0x" + toHex(tx::encodeExtrinsic(xt))})}});
       }
       auto res = http.Post("/", batch.dump(), "application/json");
@@ -316,8 +329,11 @@ void Soak::poolAttack() {
         continue;
       }
       for (const auto& r : parsed) {
-        if (r.contains("result")) m_tally.add("pool: accepted");
-        else m_tally.add("pool: refused " + r["error"].value("data", json::object()).value("name", std::string("?")));
+        if (r.contains("result"))
+          m_tally.add("pool: accepted");
+        else
+          m_tally.add("pool: refused " +
+                      r["error"].value("data", json::object()).value("name", std::string("?")));
       }
     }
     ++round;
@@ -353,13 +369,16 @@ void Soak::longPollBatches(int index) {
   const std::string source = "127.0.0." + std::to_string(20 + index);
   json batch = json::array();
   for (int i = 0; i < 100; ++i) {
-    batch.push_back(json{{"jsonrpc", "2.0"}, {"id", i}, {"method", "chain_waitForBlock"},
+    batch.push_back(json{{"jsonrpc", "2.0"},
+                         {"id", i},
+                         {"method", "chain_waitForBlock"},
                          {"params", json::array({std::numeric_limits<std::uint64_t>::max(), 120000})}});
   }
   std::string body = batch.dump();
   while (running()) {
     int status = rawPost(m_host, m_port, source, body, 5);
-    m_tally.add(status < 0 ? "longpoll: no answer within 5 s" : "longpoll: answered " + std::to_string(status));
+    m_tally.add(status < 0 ? "longpoll: no answer within 5 s"
+                           : "longpoll: answered " + std::to_string(status));
   }
 }
 
@@ -368,7 +387,8 @@ void Soak::metagraphLoop(int index) {
   std::string body = rpcBody("metagraph_get", json::array({m_o.netuid, true, true}));
   while (running()) {
     int status = rawPost(m_host, m_port, source, body, 5);
-    m_tally.add(status < 0 ? "metagraph: no answer within 5 s" : "metagraph: answered " + std::to_string(status));
+    m_tally.add(status < 0 ? "metagraph: no answer within 5 s"
+                           : "metagraph: answered " + std::to_string(status));
   }
 }
 
@@ -390,7 +410,8 @@ void Soak::frameFlood(const std::string& endpoint, const char* socketType, const
   const std::size_t frameBytes = 1u << 20;
   std::string frameHead(9, '\0');
   frameHead[0] = 0x03;  // MORE | LONG: the message never ends
-  for (int i = 0; i < 8; ++i) frameHead[1 + i] = static_cast<char>((static_cast<std::uint64_t>(frameBytes) >> (56 - 8 * i)) & 0xff);
+  for (int i = 0; i < 8; ++i)
+    frameHead[1 + i] = static_cast<char>((static_cast<std::uint64_t>(frameBytes) >> (56 - 8 * i)) & 0xff);
   std::string payload(frameBytes, 'B');
   const std::size_t perConnection = 384;  // MiB before a new connection
   while (running()) {
@@ -401,8 +422,9 @@ void Soak::frameFlood(const std::string& endpoint, const char* socketType, const
       continue;
     }
     m_tally.add(std::string(name) + ": connections");
-    bool open = ::send(fd, greeting.data(), greeting.size(), MSG_NOSIGNAL) == 64 &&
-                ::send(fd, readyCmd.data(), readyCmd.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(readyCmd.size());
+    bool open =
+        ::send(fd, greeting.data(), greeting.size(), MSG_NOSIGNAL) == 64 &&
+        ::send(fd, readyCmd.data(), readyCmd.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(readyCmd.size());
     std::size_t sent = 0;
     while (open && running() && sent < perConnection) {
       open = ::send(fd, frameHead.data(), frameHead.size(), MSG_NOSIGNAL) == 9 &&
@@ -529,8 +551,9 @@ void Soak::junkAxon() {
   serve.ipType = 4;
   serve.protocol = 0;
   auto sub = m_client->submit(*m_junkKey, tx::Call{serve}, std::chrono::milliseconds(20'000));
-  m_tally.add(sub && sub->success ? "junk: axon served on chain"
-                                  : "junk: serve_axon failed: " + (sub ? sub->error : sub.error().message()).substr(0, 60));
+  m_tally.add(sub && sub->success
+                  ? "junk: axon served on chain"
+                  : "junk: serve_axon failed: " + (sub ? sub->error : sub.error().message()).substr(0, 60));
   Bytes junk(64u << 10, std::byte{0x13});
   std::vector<std::string> peers;
   while (running()) {
@@ -584,13 +607,16 @@ void Soak::honestHead() {
     }
     {
       std::lock_guard lock(m_honestMutex);
-      if (ok) m_headLatencyMs.push_back(ms);
-      else ++m_headFailures;
+      if (ok)
+        m_headLatencyMs.push_back(ms);
+      else
+        ++m_headFailures;
       auto now = Steady::now();
       if (m_lastHeadChange == Steady::time_point{}) m_lastHeadChange = now;
       // Time since the last new head seen: at most the sampling interval plus one call while
       // blocks come on time.
-      m_maxHeadGapMs = std::max(m_maxHeadGapMs, std::chrono::duration<double, std::milli>(now - m_lastHeadChange).count());
+      m_maxHeadGapMs =
+          std::max(m_maxHeadGapMs, std::chrono::duration<double, std::milli>(now - m_lastHeadChange).count());
       if (number > m_lastHead) {
         m_lastHead = number;
         m_lastHeadChange = now;
@@ -608,7 +634,8 @@ void Soak::honestTransfers() {
   auto dest = crypto::PrivateKey::generate().publicKey().accountId();
   while (running()) {
     auto before = (*client)->headNumber();
-    auto sub = (*client)->submit(*m_payer, tx::Call{tx::Transfer{dest, 1'000'000}}, std::chrono::milliseconds(20'000));
+    auto sub = (*client)->submit(*m_payer, tx::Call{tx::Transfer{dest, 1'000'000}},
+                                 std::chrono::milliseconds(20'000));
     {
       std::lock_guard lock(m_honestMutex);
       if (sub && sub->included && sub->success && before) {
@@ -698,10 +725,12 @@ int Soak::run() {
   report["head_p50_ms"] = percentile(m_headLatencyMs, 0.5);
   report["head_p99_ms"] = percentile(m_headLatencyMs, 0.99);
   report["max_block_gap_ms"] = m_maxHeadGapMs;
-  report["head_max_ms"] = m_headLatencyMs.empty() ? 0 : *std::max_element(m_headLatencyMs.begin(), m_headLatencyMs.end());
+  report["head_max_ms"] =
+      m_headLatencyMs.empty() ? 0 : *std::max_element(m_headLatencyMs.begin(), m_headLatencyMs.end());
   report["transfers_included"] = m_transferBlocks.size();
   report["transfers_failed"] = m_transferFailures;
-  report["transfer_max_blocks"] = m_transferBlocks.empty() ? 0 : *std::max_element(m_transferBlocks.begin(), m_transferBlocks.end());
+  report["transfer_max_blocks"] =
+      m_transferBlocks.empty() ? 0 : *std::max_element(m_transferBlocks.begin(), m_transferBlocks.end());
   report["validator_score_of_miner_before"] = scoreBefore.minerScore;
   report["validator_score_of_miner_after"] = scoreAfter.minerScore;
   for (const auto& [name, pid] : m_o.pids) {
@@ -730,11 +759,13 @@ bool Soak::verdict(const json& r) const {
     const double blockMs = static_cast<double>(m_blockTimeMs);
     expect(r["blocks_produced"].get<double>() >= 0.5 * r["blocks_expected"].get<double>(),
            "fewer than half the expected blocks were produced");
-    expect(r["max_block_gap_ms"].get<double>() <= std::max(2000.0, 10 * blockMs), "a block was late by more than 2 s");
+    expect(r["max_block_gap_ms"].get<double>() <= std::max(2000.0, 10 * blockMs),
+           "a block was late by more than 2 s");
     expect(r["head_calls_failed"].get<std::uint64_t>() == 0 && r["head_max_ms"].get<double>() <= 1000.0,
            "an honest chain_getHead failed or took over 1 s");
-    expect(r["transfers_failed"].get<std::uint64_t>() == 0 && r["transfers_included"].get<std::uint64_t>() > 0,
-           "an honest transfer was not included");
+    expect(
+        r["transfers_failed"].get<std::uint64_t>() == 0 && r["transfers_included"].get<std::uint64_t>() > 0,
+        "an honest transfer was not included");
     auto attacks = r["attacks"];
     expect(attacks.value("replay: replies signed for the replayer", std::uint64_t{0}) == 0,
            "a replayed handshake was signed for");

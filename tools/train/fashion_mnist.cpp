@@ -74,7 +74,9 @@ TORCH_MODULE(Cnn);
 torch::jit::Module exportModule(Cnn& net) {
   torch::NoGradGuard noGrad;
   torch::jit::Module m("FashionMnistCnn");
-  auto add = [&m](const char* name, const torch::Tensor& t) { m.register_parameter(name, t.detach().clone(), false); };
+  auto add = [&m](const char* name, const torch::Tensor& t) {
+    m.register_parameter(name, t.detach().clone(), false);
+  };
   add("conv1_weight", net->conv1->weight);
   add("conv1_bias", net->conv1->bias);
   add("conv2_weight", net->conv2->weight);
@@ -117,8 +119,9 @@ Evaluation evaluate(torch::jit::Module& model, const fm::Split& test, std::uint6
     probs.reserve(test.count * fm::kClasses);
     for (std::size_t first = 0; first < test.count; first += kChunk) {
       const std::size_t n = std::min(kChunk, test.count - first);
-      std::vector<std::uint8_t> chunk(images.begin() + static_cast<std::ptrdiff_t>(first * fm::kPixels),
-                                      images.begin() + static_cast<std::ptrdiff_t>((first + n) * fm::kPixels));
+      std::vector<std::uint8_t> chunk(
+          images.begin() + static_cast<std::ptrdiff_t>(first * fm::kPixels),
+          images.begin() + static_cast<std::ptrdiff_t>((first + n) * fm::kPixels));
       torch::Tensor logits = model.forward({toInput(chunk, n)}).toTensor().contiguous();
       auto soft = fm::softmaxRows(std::span<const float>(logits.data_ptr<float>(), n * fm::kClasses));
       probs.insert(probs.end(), soft.begin(), soft.end());
@@ -139,7 +142,8 @@ Evaluation evaluate(torch::jit::Module& model, const fm::Split& test, std::uint6
   std::vector<std::uint8_t> augmented(test.images.size());
   std::mt19937_64 rng(seed ^ 0x5eed5eed5eed5eedull);
   for (std::size_t i = 0; i < test.count; ++i) {
-    fm::augment(test.image(i), std::span(augmented).subspan(i * fm::kPixels, fm::kPixels), fm::AugmentOptions{}, rng);
+    fm::augment(test.image(i), std::span(augmented).subspan(i * fm::kPixels, fm::kPixels),
+                fm::AugmentOptions{}, rng);
   }
   const auto noisy = probabilities(augmented);
   constexpr std::size_t kChallenge = 16;
@@ -192,7 +196,8 @@ int run(const Options& o) {
     double smoothed = std::log(10.0);
     std::uint64_t done = 0;
     while (done < total) {
-      const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(static_cast<std::uint64_t>(o.batchSize), total - done));
+      const std::size_t n = static_cast<std::size_t>(
+          std::min<std::uint64_t>(static_cast<std::uint64_t>(o.batchSize), total - done));
       batchPixels.resize(n * fm::kPixels);
       batchLabels.resize(n);
       for (std::size_t i = 0; i < n; ++i) {
@@ -201,11 +206,13 @@ int run(const Options& o) {
           position = 0;
         }
         const std::size_t index = order[position++];
-        fm::augment(train->image(index), std::span(batchPixels).subspan(i * fm::kPixels, fm::kPixels), augment, rng);
+        fm::augment(train->image(index), std::span(batchPixels).subspan(i * fm::kPixels, fm::kPixels),
+                    augment, rng);
         batchLabels[i] = train->labels[index];
       }
       torch::Tensor input = toInput(batchPixels, n);
-      torch::Tensor target = torch::from_blob(batchLabels.data(), {static_cast<std::int64_t>(n)}, torch::kInt64);
+      torch::Tensor target =
+          torch::from_blob(batchLabels.data(), {static_cast<std::int64_t>(n)}, torch::kInt64);
       optimizer.zero_grad();
       torch::Tensor loss = torch::nn::functional::cross_entropy(net->forward(input), target);
       loss.backward();
@@ -224,11 +231,14 @@ int run(const Options& o) {
     // The export must compute what was trained.
     torch::NoGradGuard noGrad;
     const std::size_t n = std::min<std::size_t>(256, test->count);
-    std::vector<std::uint8_t> sample(test->images.begin(), test->images.begin() + static_cast<std::ptrdiff_t>(n * fm::kPixels));
+    std::vector<std::uint8_t> sample(test->images.begin(),
+                                     test->images.begin() + static_cast<std::ptrdiff_t>(n * fm::kPixels));
     torch::Tensor x = toInput(sample, n);
     const double diff = (net->forward(x) - exported.forward({x}).toTensor()).abs().max().item<double>();
     if (!(diff <= 1e-4)) {
-      std::fprintf(stderr, "error: the exported TorchScript model differs from the trained one (max |diff| %g)\n", diff);
+      std::fprintf(stderr,
+                   "error: the exported TorchScript model differs from the trained one (max |diff| %g)\n",
+                   diff);
       return kExitError;
     }
   }
@@ -236,7 +246,8 @@ int run(const Options& o) {
     exported.save(o.out);
   } catch (const std::exception& e) {
     const std::string what = e.what();
-    std::fprintf(stderr, "error: cannot write %s: %s\n", o.out.c_str(), what.substr(0, what.find('\n')).c_str());
+    std::fprintf(stderr, "error: cannot write %s: %s\n", o.out.c_str(),
+                 what.substr(0, what.find('\n')).c_str());
     return kExitError;
   }
   // Evaluate what was written, loaded back as the miner will load it.
@@ -245,8 +256,10 @@ int run(const Options& o) {
   const Evaluation e = evaluate(saved, *test, o.seed);
   std::size_t parameters = 0;
   for (const auto& p : net->parameters()) parameters += static_cast<std::size_t>(p.numel());
-  std::printf("test accuracy %.4f, test log loss %.4f, subnet quality %.4f (challenges of 16 augmented test images)\n",
-              e.accuracy, e.logLoss, e.quality);
+  std::printf(
+      "test accuracy %.4f, test log loss %.4f, subnet quality %.4f (challenges of 16 augmented test "
+      "images)\n",
+      e.accuracy, e.logLoss, e.quality);
   std::printf("trained %g epochs in %s (%.1f s); wrote %s (TorchScript, %zu parameters)\n", o.epochs,
               formatDuration(trainSeconds).c_str(), trainSeconds, o.out.c_str(), parameters);
   return kExitOk;
@@ -254,20 +267,28 @@ int run(const Options& o) {
 
 void setup(CLI::App& command, int& exitCode) {
   auto options = std::make_shared<Options>();
-  command.add_option("--epochs", options->epochs, "Passes over the training split; fractions allowed, 0 = untrained")
+  command
+      .add_option("--epochs", options->epochs,
+                  "Passes over the training split; fractions allowed, 0 = untrained")
       ->required();
   command.add_option("--out", options->out, "Where to write the TorchScript model (.pt)")->required();
-  command.add_option("--seed", options->seed, "Seed for initialisation, shuffling and augmentation")->capture_default_str();
+  command.add_option("--seed", options->seed, "Seed for initialisation, shuffling and augmentation")
+      ->capture_default_str();
   command.add_option("--batch-size", options->batchSize, "Images per training step")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
-  command.add_option("--lr", options->lr, "Adam learning rate")->check(CLI::PositiveNumber)->capture_default_str();
-  command.add_option("--threads", options->threads, "libtorch intra-op threads (0 = libtorch's default, one per core)")
+  command.add_option("--lr", options->lr, "Adam learning rate")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  command
+      .add_option("--threads", options->threads,
+                  "libtorch intra-op threads (0 = libtorch's default, one per core)")
       ->check(CLI::Range(0, 1024))
       ->capture_default_str();
   command.add_option("--data-dir", options->dataDir, "Directory holding the Fashion-MNIST IDX files")
       ->capture_default_str();
-  command.add_flag("--no-augment", options->noAugment, "Train on the images as they are (no shifts or noise)");
+  command.add_flag("--no-augment", options->noAugment,
+                   "Train on the images as they are (no shifts or noise)");
   command.callback([options, &exitCode] {
     try {
       exitCode = run(*options);
@@ -281,6 +302,7 @@ void setup(CLI::App& command, int& exitCode) {
 
 }  // namespace
 
-MERIT_TRAINER("fashion-mnist", "Train the fashion_mnist subnet's CNN (Fashion-MNIST, CPU) and write TorchScript", &setup);
+MERIT_TRAINER("fashion-mnist",
+              "Train the fashion_mnist subnet's CNN (Fashion-MNIST, CPU) and write TorchScript", &setup);
 
 }  // namespace merit::train

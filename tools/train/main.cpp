@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "merit/util/log.h"
+
 #include "train.h"
 
 namespace merit::train {
@@ -21,7 +22,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "merit-train 0.1.0");
   std::string logSpec = "info";
-  app.add_option("--log-level", logSpec, "Log levels: LEVEL or LEVEL,category=LEVEL,...")->capture_default_str();
+  app.add_option("--log-level", logSpec, "Log levels: LEVEL or LEVEL,category=LEVEL,...")
+      ->capture_default_str();
   app.fallthrough();
 
   int exitCode = merit::train::kExitOk;
@@ -30,7 +32,8 @@ int main(int argc, char** argv) {
     trainer.setup(*command, exitCode);
   }
   app.parse_complete_callback([&] {
-    if (auto ok = merit::log::configure(logSpec); !ok) throw CLI::ValidationError("--log-level", ok.error().message());
+    if (auto ok = merit::log::configure(logSpec); !ok)
+      throw CLI::ValidationError("--log-level", ok.error().message());
   });
 
   try {

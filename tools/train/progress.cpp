@@ -1,10 +1,9 @@
 #include "progress.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <unistd.h>
 
 namespace merit::train {
 
@@ -14,7 +13,8 @@ std::string formatDuration(double seconds) {
   char text[32];
   if (total >= 3600) {
     std::snprintf(text, sizeof text, "%llu:%02llu:%02llu", static_cast<unsigned long long>(total / 3600),
-                  static_cast<unsigned long long>(total / 60 % 60), static_cast<unsigned long long>(total % 60));
+                  static_cast<unsigned long long>(total / 60 % 60),
+                  static_cast<unsigned long long>(total % 60));
   } else {
     std::snprintf(text, sizeof text, "%llu:%02llu", static_cast<unsigned long long>(total / 60),
                   static_cast<unsigned long long>(total % 60));
@@ -53,17 +53,17 @@ void Progress::finish(double loss) {
 
 void Progress::print(std::uint64_t done, double loss, bool final) {
   constexpr int kWidth = 24;
-  double fraction = m_total > 0 ? std::min(1.0, static_cast<double>(done) / static_cast<double>(m_total)) : 1.0;
+  double fraction =
+      m_total > 0 ? std::min(1.0, static_cast<double>(done) / static_cast<double>(m_total)) : 1.0;
   int filled = static_cast<int>(fraction * kWidth);
   std::string bar(static_cast<std::size_t>(filled), '#');
   bar.append(static_cast<std::size_t>(kWidth - filled), '.');
   double r = rate();
   double eta = r > 0 ? static_cast<double>(m_total > done ? m_total - done : 0) / r : NAN;
-  std::fprintf(stderr, "%s%s [%s] %3.0f%% %llu/%llu  %.0f samples/s  loss %.4f  %s %s%s",
-               m_tty ? "\r" : "", m_label.c_str(), bar.c_str(), fraction * 100,
-               static_cast<unsigned long long>(done), static_cast<unsigned long long>(m_total), r, loss,
-               final ? "took" : "ETA", formatDuration(final ? elapsed().count() : eta).c_str(),
-               m_tty && !final ? "\x1b[K" : "\n");
+  std::fprintf(stderr, "%s%s [%s] %3.0f%% %llu/%llu  %.0f samples/s  loss %.4f  %s %s%s", m_tty ? "\r" : "",
+               m_label.c_str(), bar.c_str(), fraction * 100, static_cast<unsigned long long>(done),
+               static_cast<unsigned long long>(m_total), r, loss, final ? "took" : "ETA",
+               formatDuration(final ? elapsed().count() : eta).c_str(), m_tty && !final ? "\x1b[K" : "\n");
   std::fflush(stderr);
 }
 

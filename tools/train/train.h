@@ -37,7 +37,9 @@ struct TrainerRegistration {
 #define MERIT_TRAINER_CONCAT2(a, b) a##b
 #define MERIT_TRAINER_CONCAT(a, b) MERIT_TRAINER_CONCAT2(a, b)
 // MERIT_TRAINER("fashion-mnist", "Train the fashion_mnist subnet's CNN", &setupFunction);
-#define MERIT_TRAINER(name, summary, setup)                                                \
-  static const ::merit::train::TrainerRegistration MERIT_TRAINER_CONCAT(kMeritTrainer_,    \
-                                                                        __LINE__){         \
-      ::merit::train::Trainer{name, summary, setup}}
+#define MERIT_TRAINER(name, summary, setup)                                                         \
+  static const ::merit::train::TrainerRegistration MERIT_TRAINER_CONCAT(kMeritTrainer_, __LINE__) { \
+    ::merit::train::Trainer {                                                                       \
+      name, summary, setup                                                                          \
+    }                                                                                               \
+  }

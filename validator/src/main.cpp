@@ -15,7 +15,9 @@
 namespace {
 
 std::atomic<bool> g_signalled{false};
-void onSignal(int) { g_signalled = true; }
+void onSignal(int) {
+  g_signalled = true;
+}
 
 int fatal(const std::string& message) {
   std::fprintf(stderr, "merit-validator: %s\n", message.c_str());
@@ -25,7 +27,8 @@ int fatal(const std::string& message) {
 // The plugin's validator side as the loop's Task.
 class PluginTask final : public merit::validator::Task {
  public:
-  PluginTask(std::shared_ptr<merit::subnet::SubnetPlugin> plugin, std::unique_ptr<merit::subnet::SubnetInstance> instance)
+  PluginTask(std::shared_ptr<merit::subnet::SubnetPlugin> plugin,
+             std::unique_ptr<merit::subnet::SubnetInstance> instance)
       : m_plugin(std::move(plugin)), m_instance(std::move(instance)) {}
   std::string module() const override { return m_plugin->name(); }
   std::uint32_t version() const override { return m_plugin->version(); }
@@ -89,7 +92,8 @@ int main(int argc, char** argv) {
   if (cfg.plugin.empty()) return fatal("no subnet plugin: set plugin in the config or pass --plugin");
   if (cfg.loop.stateFile.empty()) {
     cfg.loop.stateFile = (crypto::defaultMeritHome() / "validators" /
-                          (cfg.wallet + "-" + cfg.hotkey + "-" + std::to_string(cfg.loop.netuid) + ".json")).string();
+                          (cfg.wallet + "-" + cfg.hotkey + "-" + std::to_string(cfg.loop.netuid) + ".json"))
+                             .string();
   }
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(cfg.loop.stateFile).parent_path(), ec);
@@ -105,8 +109,8 @@ int main(int argc, char** argv) {
   // Signals first: start() may wait a long time for the chain, and must stop when asked to.
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
-  auto v = validator::Validator::start(cfg.loop, std::move(*key),
-                                       std::make_unique<PluginTask>(*loaded, std::move(*instance)), &g_signalled);
+  auto v = validator::Validator::start(
+      cfg.loop, std::move(*key), std::make_unique<PluginTask>(*loaded, std::move(*instance)), &g_signalled);
   if (!v) {
     if (g_signalled.load()) {
       MERIT_LOG_INFO(log::Category::kValidator, "stopped before running: {}", v.error().message());

@@ -13,7 +13,8 @@ Measurement classify(const net::QueryResult& r, std::chrono::nanoseconds queryTi
   if (r.origin == net::Origin::kDendrite) {
     if (r.status == Status::kInternal) return Measurement::kOurFailure;
     // Sent, and the round ended before the miner had half the time we promise: our lateness.
-    if (r.status == Status::kTimeout && r.budget > std::chrono::nanoseconds::zero() && r.budget * 2 < queryTimeout) {
+    if (r.status == Status::kTimeout && r.budget > std::chrono::nanoseconds::zero() &&
+        r.budget * 2 < queryTimeout) {
       return Measurement::kOurFailure;
     }
     return Measurement::kFailed;
@@ -51,8 +52,9 @@ std::vector<double> ScoreBoard::scores() const {
   return out;
 }
 
-Result<WeightRow> weightsFromScores(const std::vector<double>& scores, double sharpen, std::uint16_t minAllowedWeights,
-                                    std::uint16_t maxWeightLimit, std::optional<std::uint16_t> self) {
+Result<WeightRow> weightsFromScores(const std::vector<double>& scores, double sharpen,
+                                    std::uint16_t minAllowedWeights, std::uint16_t maxWeightLimit,
+                                    std::optional<std::uint16_t> self) {
   const std::size_t n = scores.size();
   if (n == 0) return fail(ErrorCode::kInvalidArgument, "no uids to weight");
   std::vector<double> w(n, 0.0);
@@ -62,7 +64,8 @@ Result<WeightRow> weightsFromScores(const std::vector<double>& scores, double sh
     w[i] = std::pow(s, sharpen > 0 ? sharpen : 1.0);
   }
   double total = std::accumulate(w.begin(), w.end(), 0.0);
-  std::size_t nonZero = static_cast<std::size_t>(std::count_if(w.begin(), w.end(), [](double v) { return v > 0; }));
+  std::size_t nonZero =
+      static_cast<std::size_t>(std::count_if(w.begin(), w.end(), [](double v) { return v > 0; }));
   std::size_t needed = std::min<std::size_t>(minAllowedWeights, n);
   if (total <= 0 || nonZero < needed) {
     // Too few miners earned anything: a small uniform floor keeps the row valid without
@@ -80,8 +83,10 @@ Result<WeightRow> weightsFromScores(const std::vector<double>& scores, double sh
     for (int iter = 0; iter < 64; ++iter) {
       double excess = 0, freeMass = 0;
       for (double v : w) {
-        if (v > cap) excess += v - cap;
-        else freeMass += v;
+        if (v > cap)
+          excess += v - cap;
+        else
+          freeMass += v;
       }
       if (excess <= 1e-15 || freeMass <= 0) break;
       for (auto& v : w) v = v > cap ? cap : v + excess * v / freeMass;

@@ -20,11 +20,14 @@ Result<void> saveState(const std::string& path, const ValidatorState& s) {
   }
   json commits = json::array();
   for (const auto& c : s.pendingCommits) {
-    commits.push_back({{"commit_block", c.commitBlock}, {"uids", c.uids}, {"values", c.values},
-                       {"salt", c.salt}, {"version_key", c.versionKey}});
+    commits.push_back({{"commit_block", c.commitBlock},
+                       {"uids", c.uids},
+                       {"values", c.values},
+                       {"salt", c.salt},
+                       {"version_key", c.versionKey}});
   }
-  json doc = {{"version", kVersion},         {"netuid", s.netuid},        {"hotkey", toHex(s.hotkey)},
-              {"scores", scores},            {"pending_commits", commits}, {"last_weights_block", s.lastWeightsBlock},
+  json doc = {{"version", kVersion}, {"netuid", s.netuid},         {"hotkey", toHex(s.hotkey)},
+              {"scores", scores},    {"pending_commits", commits}, {"last_weights_block", s.lastWeightsBlock},
               {"steps", s.steps}};
   return writeFileAtomic(path, asBytes(doc.dump()), 0600);
 }

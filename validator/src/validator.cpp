@@ -73,7 +73,8 @@ void Validator::weightsLoop() {
 }
 
 Result<std::unique_ptr<Validator>> Validator::start(ValidatorConfig config, crypto::PrivateKey hotkey,
-                                                    std::unique_ptr<Task> task, const std::atomic<bool>* stop) {
+                                                    std::unique_ptr<Task> task,
+                                                    const std::atomic<bool>* stop) {
   std::unique_ptr<Validator> v(new Validator(std::move(config), std::move(hotkey), std::move(task)));
   const auto& c = v->m_config;
   MERIT_ASSIGN_OR_RETURN(rpc::ChainEndpoint endpoint, rpc::makeEndpoint(c.chain, c.chainUrl));
@@ -83,21 +84,23 @@ Result<std::unique_ptr<Validator>> Validator::start(ValidatorConfig config, cryp
   auto connected = rpc::retryChain<bool>(url, Category::kValidator, {}, stop, [&]() -> Result<bool> {
     MERIT_ASSIGN_OR_RETURN(self->m_client, rpc::connectChain(endpoint));
     MERIT_ASSIGN_OR_RETURN(auto own, rpc::connectChain(endpoint));
-    MERIT_ASSIGN_OR_RETURN(self->m_cache, rpc::MetagraphCache::start(std::move(own), c.netuid, rpc::MetagraphCache::Options{}));
+    MERIT_ASSIGN_OR_RETURN(
+        self->m_cache, rpc::MetagraphCache::start(std::move(own), c.netuid, rpc::MetagraphCache::Options{}));
     return true;
   });
   if (!connected) return fail(connected.error());
   if (!v->m_cache->devChain()) {
-    MERIT_LOG_INFO(Category::kValidator,
-                   "the chain is not in dev mode: miners advertising unspecified, loopback or link-local addresses "
-                   "are not dialled and score 0");
+    MERIT_LOG_INFO(
+        Category::kValidator,
+        "the chain is not in dev mode: miners advertising unspecified, loopback or link-local addresses "
+        "are not dialled and score 0");
   }
   auto me = v->m_hotkey.publicKey().accountId();
   if (v->m_cache->current()->byHotkey(me) == nullptr) {
     return fail(ErrorCode::kNotFound, "hotkey " + crypto::ss58Address(v->m_hotkey.publicKey()) +
                                           " is not registered on subnet " + std::to_string(c.netuid) +
-                                          " (register it with: merit register --netuid " + std::to_string(c.netuid) +
-                                          " -w WALLET -k HOTKEY)");
+                                          " (register it with: merit register --netuid " +
+                                          std::to_string(c.netuid) + " -w WALLET -k HOTKEY)");
   }
   // Reload scores so a restart keeps validator trust; a state of another key or subnet is refused.
   v->m_state.netuid = c.netuid;
@@ -106,29 +109,31 @@ Result<std::unique_ptr<Validator>> Validator::start(ValidatorConfig config, cryp
     auto loaded = loadState(c.stateFile);
     if (loaded) {
       if (loaded->hotkey != me || loaded->netuid != c.netuid) {
-        return fail(ErrorCode::kInvalidArgument, "state file " + c.stateFile + " belongs to another hotkey or subnet");
+        return fail(ErrorCode::kInvalidArgument,
+                    "state file " + c.stateFile + " belongs to another hotkey or subnet");
       }
       v->m_state = std::move(*loaded);
       v->m_scores.restore(v->m_state.scores);
-      MERIT_LOG_INFO(Category::kValidator, "resumed {} scores after {} steps from {}", v->m_state.scores.size(),
-                     v->m_state.steps, c.stateFile);
+      MERIT_LOG_INFO(Category::kValidator, "resumed {} scores after {} steps from {}",
+                     v->m_state.scores.size(), v->m_state.steps, c.stateFile);
     } else if (loaded.error().code() != ErrorCode::kNotFound) {
       return fail(loaded.error());
     }
   }
   net::DendriteConfig dc;
   dc.mode = c.authMode;
-  MERIT_ASSIGN_OR_RETURN(v->m_dendrite,
-                         net::Dendrite::create(crypto::PrivateKey::fromBytes(v->m_hotkey.revealSecret()).value(), dc,
-                                               std::make_shared<SystemClock>()));
+  MERIT_ASSIGN_OR_RETURN(
+      v->m_dendrite, net::Dendrite::create(crypto::PrivateKey::fromBytes(v->m_hotkey.revealSecret()).value(),
+                                           dc, std::make_shared<SystemClock>()));
   v->m_setter = std::make_unique<WeightSetter>(*v->m_client, v->m_hotkey, c.netuid, c.weights);
   v->m_weightsThread = std::thread([self] { self->weightsLoop(); });
   std::uint64_t seed = c.seed;
   if (seed == 0) seed = std::random_device{}();
   v->m_sampler = std::make_unique<MinerSampler>(seed);
   if (c.metricsPort >= 0) {
-    MERIT_ASSIGN_OR_RETURN(v->m_metricsServer, metrics::MetricsServer::start(c.metricsHost, c.metricsPort,
-                                                                             [self] { return self->renderMetrics(); }));
+    MERIT_ASSIGN_OR_RETURN(v->m_metricsServer,
+                           metrics::MetricsServer::start(c.metricsHost, c.metricsPort,
+                                                         [self] { return self->renderMetrics(); }));
   }
   return v;
 }
@@ -147,7 +152,8 @@ Result<StepReport> Validator::step() {
   std::vector<std::uint16_t> eligible;
   for (const auto& n : mg->neurons) {
     if (n.hotkey == me || !n.axon || n.axon->port == 0) continue;
-    if (m_config.validatorStakeLimit > 0 && n.validatorPermit && n.stake > m_config.validatorStakeLimit) continue;
+    if (m_config.validatorStakeLimit > 0 && n.validatorPermit && n.stake > m_config.validatorStakeLimit)
+      continue;
     eligible.push_back(n.uid);
   }
   auto sample = m_sampler->next(eligible, m_config.sampleSize);
@@ -164,11 +170,11 @@ Result<StepReport> Validator::step() {
     // validators at their own host's services): outside dev chains it is never dialled.
     const auto scope = classifyAddress(n.axon->ip);
     if (!m_cache->devChain() && (!scope || isHostLocal(*scope))) {
-      MERIT_LOG_RATE_LIMITED(Category::kValidator, log::Level::kWarn,
-                             "not dialling uid {}: it advertises {} address {}:{} and the chain is not in dev mode; "
-                             "scored 0",
-                             uid, scope ? addressScopeName(*scope) : std::string_view("unparseable"), n.axon->ip,
-                             n.axon->port);
+      MERIT_LOG_RATE_LIMITED(
+          Category::kValidator, log::Level::kWarn,
+          "not dialling uid {}: it advertises {} address {}:{} and the chain is not in dev mode; "
+          "scored 0",
+          uid, scope ? addressScopeName(*scope) : std::string_view("unparseable"), n.axon->ip, n.axon->port);
       ++report.unreachable;
       m_scores.observe(uid, n.hotkey, 0, m_config.emaAlpha);
       continue;
@@ -187,7 +193,8 @@ Result<StepReport> Validator::step() {
     if (n.axon->protocol == 1 || n.axon->protocol == 2) t.curvePublicKey = n.axon->curveKey;
     t.shield = n.axon->protocol == 2;
     targets.push_back(std::move(t));
-    requests.push_back(net::OutboundRequest{m_config.netuid, m_task->module(), m_task->version(), std::move(challenge->request)});
+    requests.push_back(net::OutboundRequest{m_config.netuid, m_task->module(), m_task->version(),
+                                            std::move(challenge->request)});
     expectations.push_back(std::move(challenge->expectation));
     uids.push_back(uid);
   }
@@ -260,7 +267,8 @@ Result<StepReport> Validator::step() {
   }
   if (const auto* self = mg->byHotkey(me)) {
     std::uint64_t limit = mg->hyperparameters.value("weights_rate_limit", std::uint64_t{0});
-    std::uint64_t interval = m_config.weights.minIntervalBlocks > 0 ? m_config.weights.minIntervalBlocks : mg->tempo;
+    std::uint64_t interval =
+        m_config.weights.minIntervalBlocks > 0 ? m_config.weights.minIntervalBlocks : mg->tempo;
     report.nextWeightsBlock = std::max(self->lastUpdate + limit, state().lastWeightsBlock + interval);
   }
   MERIT_LOG_INFO(Category::kValidator, "{}", formatStep(report));
@@ -271,7 +279,8 @@ Result<StepReport> Validator::step() {
     if (const auto* self = mg->byHotkey(me)) m_validatorTrust = self->validatorTrust;
   }
   if (report.weights.kind == WeightOutcome::Kind::kFailed) {
-    MERIT_LOG_WARN(Category::kValidator, "weights not set: {} {}", report.weights.error, report.weights.detail);
+    MERIT_LOG_WARN(Category::kValidator, "weights not set: {} {}", report.weights.error,
+                   report.weights.detail);
   }
   if (!m_config.stateFile.empty()) {
     if (auto saved = saveState(m_config.stateFile, state()); !saved) {
@@ -282,8 +291,9 @@ Result<StepReport> Validator::step() {
 }
 
 std::string formatStep(const StepReport& r) {
-  std::string out = fmt::format("block {}: queried {}, answered {}, mean quality {:.2f}, median latency {:.1f} ms", r.block,
-                                r.queried, r.answered, r.meanQuality, r.medianLatencyMs);
+  std::string out =
+      fmt::format("block {}: queried {}, answered {}, mean quality {:.2f}, median latency {:.1f} ms", r.block,
+                  r.queried, r.answered, r.meanQuality, r.medianLatencyMs);
   if (r.unreachable > 0) out += fmt::format(", {} with unreachable addresses", r.unreachable);
   if (r.unmeasured > 0) out += fmt::format(", {} not measured", r.unmeasured);
   if (r.weights.kind == WeightOutcome::Kind::kFailed) {
@@ -301,15 +311,16 @@ std::string Validator::renderMetrics() const {
   for (std::size_t k = 0; k < m_weightOutcomes.size(); ++k) {
     outcomes.emplace_back(weightOutcomeName(static_cast<WeightOutcome::Kind>(k)), m_weightOutcomes[k].load());
   }
-  metrics::renderCounter(out, "merit_validator_weight_steps_total", "Steps by weight-setting outcome", outcomes, "outcome");
+  metrics::renderCounter(out, "merit_validator_weight_steps_total", "Steps by weight-setting outcome",
+                         outcomes, "outcome");
   m_latency.render(out);
   std::lock_guard lock(m_metricsMutex);
   out += "# HELP merit_validator_score Moving-average score per uid\n# TYPE merit_validator_score gauge\n";
   for (std::size_t uid = 0; uid < m_publishedScores.size(); ++uid) {
     out += fmt::format("merit_validator_score{{uid=\"{}\"}} {:.6f}\n", uid, m_publishedScores[uid]);
   }
-  metrics::renderGauge(out, "merit_validator_trust", "This validator's validator trust on chain (u16 proportion)",
-                       m_validatorTrust);
+  metrics::renderGauge(out, "merit_validator_trust",
+                       "This validator's validator trust on chain (u16 proportion)", m_validatorTrust);
   return out;
 }
 

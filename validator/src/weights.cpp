@@ -58,12 +58,14 @@ WeightOutcome WeightSetter::submit(tx::Call call, WeightOutcome::Kind success, s
   return out;
 }
 
-WeightOutcome WeightSetter::step(const rpc::Metagraph& mg, const std::vector<double>& scores, ValidatorState& state) {
+WeightOutcome WeightSetter::step(const rpc::Metagraph& mg, const std::vector<double>& scores,
+                                 ValidatorState& state) {
   const std::uint64_t head = mg.block;
   const std::uint64_t next = head + 1;  // the block our extrinsic can land in
   if (next < m_retryAfterBlock) return {};
   const auto* me = mg.byHotkey(m_hotkey.publicKey().accountId());
-  if (me == nullptr) return {WeightOutcome::Kind::kFailed, 0, "HotKeyNotRegisteredInSubNet", "not in the metagraph"};
+  if (me == nullptr)
+    return {WeightOutcome::Kind::kFailed, 0, "HotKeyNotRegisteredInSubNet", "not in the metagraph"};
   const std::uint64_t tempo = std::max<std::uint64_t>(mg.tempo, 1);
   const bool commitReveal = hyper(mg, "commit_reveal", 0) != 0;
   const std::uint64_t period = hyper(mg, "reveal_period_epochs", 1);
@@ -99,12 +101,14 @@ WeightOutcome WeightSetter::step(const rpc::Metagraph& mg, const std::vector<dou
   if (me->lastUpdate != 0 && next - me->lastUpdate < rateLimit) return {};
   if (state.lastWeightsBlock != 0 && next - state.lastWeightsBlock < interval) return {};
 
-  auto row = weightsFromScores(scores, m_policy.sharpen, static_cast<std::uint16_t>(hyper(mg, "min_allowed_weights", 1)),
+  auto row = weightsFromScores(scores, m_policy.sharpen,
+                               static_cast<std::uint16_t>(hyper(mg, "min_allowed_weights", 1)),
                                static_cast<std::uint16_t>(hyper(mg, "max_weight_limit", 65535)), me->uid);
   if (!row) return {WeightOutcome::Kind::kFailed, 0, "NoWeights", row.error().message()};
 
   if (!commitReveal) {
-    auto out = submit(tx::SetWeights{m_netuid, row->uids, row->values, versionKey}, WeightOutcome::Kind::kSet, head);
+    auto out =
+        submit(tx::SetWeights{m_netuid, row->uids, row->values, versionKey}, WeightOutcome::Kind::kSet, head);
     if (out.kind == WeightOutcome::Kind::kSet) state.lastWeightsBlock = out.block;
     return out;
   }
@@ -119,9 +123,10 @@ WeightOutcome WeightSetter::step(const rpc::Metagraph& mg, const std::vector<dou
     c.salt[i] = static_cast<std::uint16_t>((std::to_integer<unsigned>(random[2 * i]) << 8) |
                                            std::to_integer<unsigned>(random[2 * i + 1]));
   }
-  auto preimage = consensus::weightsCommitPreimage(m_hotkey.publicKey().accountId(), m_netuid, c.uids, c.values,
-                                                   c.salt, c.versionKey);
-  auto out = submit(tx::CommitWeights{m_netuid, crypto::blake2b256(preimage)}, WeightOutcome::Kind::kCommitted, head);
+  auto preimage = consensus::weightsCommitPreimage(m_hotkey.publicKey().accountId(), m_netuid, c.uids,
+                                                   c.values, c.salt, c.versionKey);
+  auto out = submit(tx::CommitWeights{m_netuid, crypto::blake2b256(preimage)},
+                    WeightOutcome::Kind::kCommitted, head);
   if (out.kind == WeightOutcome::Kind::kCommitted) {
     c.commitBlock = out.block;
     state.pendingCommits.push_back(std::move(c));

@@ -16,7 +16,9 @@ Bytes BlockHeader::encodeUnsigned() const {
   return std::move(w).take();
 }
 
-crypto::Hash256 BlockHeader::hash() const { return crypto::blake2b256(encodeUnsigned()); }
+crypto::Hash256 BlockHeader::hash() const {
+  return crypto::blake2b256(encodeUnsigned());
+}
 
 Bytes BlockHeader::signingBytes() const {
   ByteWriter w;

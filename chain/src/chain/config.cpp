@@ -20,9 +20,13 @@ struct ConfigError {
   std::string reason;
 };
 
-[[noreturn]] void bad(const std::string& path, const std::string& reason) { throw ConfigError{path, reason}; }
+[[noreturn]] void bad(const std::string& path, const std::string& reason) {
+  throw ConfigError{path, reason};
+}
 
-std::string join(const std::string& a, const std::string& b) { return a.empty() ? b : a + "." + b; }
+std::string join(const std::string& a, const std::string& b) {
+  return a.empty() ? b : a + "." + b;
+}
 
 void checkKeys(const YAML::Node& n, const std::string& path, const std::set<std::string>& allowed) {
   if (!n.IsMap()) bad(path, "must be a mapping");
@@ -41,7 +45,8 @@ std::uint64_t u64(const YAML::Node& n, const std::string& path, std::uint64_t ma
   const std::string& s = n.Scalar();
   std::uint64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) bad(path, "must be a non-negative integer, got '" + s + "'");
+  if (ec != std::errc() || p != s.data() + s.size())
+    bad(path, "must be a non-negative integer, got '" + s + "'");
   if (v > max) bad(path, "must be at most " + std::to_string(max) + ", got " + s);
   return v;
 }
@@ -76,7 +81,8 @@ std::vector<std::pair<Hyper, std::uint64_t>> hyperparameters(const YAML::Node& n
     auto range = hyperRange(*h);
     auto v = u64(kv.second, join(path, name));
     if (v < range.min || v > range.max) {
-      bad(join(path, name), "must be in [" + std::to_string(range.min) + ", " + std::to_string(range.max) + "]");
+      bad(join(path, name),
+          "must be in [" + std::to_string(range.min) + ", " + std::to_string(range.max) + "]");
     }
     out.emplace_back(*h, v);
   }
@@ -88,9 +94,10 @@ void apply(const YAML::Node& root, ChainConfig& c) {
   checkKeys(root, "", {"node", "authority", "economics", "root", "subnet_defaults", "genesis", "log_level"});
   if (auto n = root["log_level"]) c.logLevel = str(n, "log_level");
   if (auto node = root["node"]) {
-    checkKeys(node, "node", {"data_dir", "block_time_ms", "rpc_host", "rpc_port", "feed_endpoint",
-                             "max_block_extrinsics", "mempool_capacity", "mempool_bytes", "mempool_per_account",
-                             "mempool_future_per_account", "mempool_longevity", "max_future_nonce_gap"});
+    checkKeys(node, "node",
+              {"data_dir", "block_time_ms", "rpc_host", "rpc_port", "feed_endpoint", "max_block_extrinsics",
+               "mempool_capacity", "mempool_bytes", "mempool_per_account", "mempool_future_per_account",
+               "mempool_longevity", "max_future_nonce_gap"});
     if (auto n = node["data_dir"]) c.node.dataDir = str(n, "node.data_dir");
     if (auto n = node["block_time_ms"]) {
       auto v = u64(n, "node.block_time_ms", 3'600'000);
@@ -100,13 +107,17 @@ void apply(const YAML::Node& root, ChainConfig& c) {
     if (auto n = node["rpc_host"]) c.rpcHost = str(n, "node.rpc_host");
     if (auto n = node["rpc_port"]) c.rpcPort = static_cast<int>(u64(n, "node.rpc_port", 65535));
     if (auto n = node["feed_endpoint"]) c.feedEndpoint = str(n, "node.feed_endpoint");
-    if (auto n = node["max_block_extrinsics"]) c.node.maxBlockExtrinsics = u64(n, "node.max_block_extrinsics", 100'000);
-    if (auto n = node["mempool_capacity"]) c.node.mempoolCapacity = u64(n, "node.mempool_capacity", 10'000'000);
-    if (auto n = node["mempool_per_account"]) c.node.mempoolPerAccount = u64(n, "node.mempool_per_account", 100'000);
+    if (auto n = node["max_block_extrinsics"])
+      c.node.maxBlockExtrinsics = u64(n, "node.max_block_extrinsics", 100'000);
+    if (auto n = node["mempool_capacity"])
+      c.node.mempoolCapacity = u64(n, "node.mempool_capacity", 10'000'000);
+    if (auto n = node["mempool_per_account"])
+      c.node.mempoolPerAccount = u64(n, "node.mempool_per_account", 100'000);
     if (auto n = node["mempool_bytes"]) {
       c.node.mempoolBytes = u64(n, "node.mempool_bytes", std::uint64_t{16} << 30);
       if (c.node.mempoolBytes < tx::kMaxExtrinsicBytes) {
-        bad("node.mempool_bytes", "must be at least " + std::to_string(tx::kMaxExtrinsicBytes) + " (one extrinsic)");
+        bad("node.mempool_bytes",
+            "must be at least " + std::to_string(tx::kMaxExtrinsicBytes) + " (one extrinsic)");
       }
     }
     if (auto n = node["mempool_future_per_account"]) {
@@ -116,7 +127,8 @@ void apply(const YAML::Node& root, ChainConfig& c) {
       c.node.mempoolLongevity = u64(n, "node.mempool_longevity", 1'000'000);
       if (c.node.mempoolLongevity == 0) bad("node.mempool_longevity", "must be at least 1");
     }
-    if (auto n = node["max_future_nonce_gap"]) c.node.maxFutureNonceGap = u64(n, "node.max_future_nonce_gap", 100'000);
+    if (auto n = node["max_future_nonce_gap"])
+      c.node.maxFutureNonceGap = u64(n, "node.max_future_nonce_gap", 100'000);
   }
   if (auto a = root["authority"]) {
     checkKeys(a, "authority", {"key_file"});
@@ -124,18 +136,22 @@ void apply(const YAML::Node& root, ChainConfig& c) {
   }
   auto& r = c.node.runtime;
   if (auto e = root["economics"]) {
-    checkKeys(e, "economics", {"block_emission", "subnet_owner_cut", "subnet_lock_cost", "subnet_limit",
-                               "initial_burn", "max_registrations_per_block", "allow_loopback_axons",
-                               "extrinsic_fee"});
+    checkKeys(e, "economics",
+              {"block_emission", "subnet_owner_cut", "subnet_lock_cost", "subnet_limit", "initial_burn",
+               "max_registrations_per_block", "allow_loopback_axons", "extrinsic_fee"});
     if (auto n = e["block_emission"]) r.blockEmission = u64(n, "economics.block_emission", kMaxBlockEmission);
-    if (auto n = e["subnet_owner_cut"]) r.subnetOwnerCut = static_cast<std::uint16_t>(u64(n, "economics.subnet_owner_cut", 65535));
+    if (auto n = e["subnet_owner_cut"])
+      r.subnetOwnerCut = static_cast<std::uint16_t>(u64(n, "economics.subnet_owner_cut", 65535));
     if (auto n = e["subnet_lock_cost"]) r.subnetLockCost = u64(n, "economics.subnet_lock_cost");
-    if (auto n = e["subnet_limit"]) r.subnetLimit = static_cast<std::uint16_t>(u64(n, "economics.subnet_limit", 1024));
+    if (auto n = e["subnet_limit"])
+      r.subnetLimit = static_cast<std::uint16_t>(u64(n, "economics.subnet_limit", 1024));
     if (auto n = e["initial_burn"]) r.initialBurn = u64(n, "economics.initial_burn");
     if (auto n = e["max_registrations_per_block"]) {
-      r.maxRegistrationsPerBlock = static_cast<std::uint32_t>(u64(n, "economics.max_registrations_per_block", 4096));
+      r.maxRegistrationsPerBlock =
+          static_cast<std::uint32_t>(u64(n, "economics.max_registrations_per_block", 4096));
     }
-    if (auto n = e["allow_loopback_axons"]) r.allowLoopbackAxons = boolean(n, "economics.allow_loopback_axons");
+    if (auto n = e["allow_loopback_axons"])
+      r.allowLoopbackAxons = boolean(n, "economics.allow_loopback_axons");
     if (auto n = e["extrinsic_fee"]) r.extrinsicFee = u64(n, "economics.extrinsic_fee");
   }
   if (auto ro = root["root"]) {
@@ -164,7 +180,8 @@ void apply(const YAML::Node& root, ChainConfig& c) {
         checkKeys(b[i], p, {"address", "amount"});
         if (!b[i]["address"]) bad(p + ".address", "missing");
         if (!b[i]["amount"]) bad(p + ".amount", "missing");
-        c.node.genesis.balances.emplace_back(address(b[i]["address"], p + ".address"), u64(b[i]["amount"], p + ".amount"));
+        c.node.genesis.balances.emplace_back(address(b[i]["address"], p + ".address"),
+                                             u64(b[i]["amount"], p + ".amount"));
       }
       // Refused here, naming the entry, rather than by a block that can no longer be produced.
       if (auto problem = genesisTotalProblem(c.node.genesis)) {
@@ -181,7 +198,8 @@ void apply(const YAML::Node& root, ChainConfig& c) {
         if (!s[i]["plugin"]) bad(p + ".plugin", "missing");
         sn.owner = address(s[i]["owner"], p + ".owner");
         sn.plugin = str(s[i]["plugin"], p + ".plugin");
-        if (auto v = s[i]["plugin_version"]) sn.pluginVersion = static_cast<std::uint32_t>(u64(v, p + ".plugin_version", UINT32_MAX));
+        if (auto v = s[i]["plugin_version"])
+          sn.pluginVersion = static_cast<std::uint32_t>(u64(v, p + ".plugin_version", UINT32_MAX));
         if (auto h = s[i]["hyperparameters"]) sn.overrides = hyperparameters(h, p + ".hyperparameters");
         c.node.genesis.subnets.push_back(std::move(sn));
       }
@@ -220,7 +238,8 @@ std::optional<std::pair<std::size_t, std::string>> genesisTotalProblem(const Gen
   Balance total = 0;
   for (std::size_t i = 0; i < genesis.balances.size(); ++i) {
     if (__builtin_add_overflow(total, genesis.balances[i].second, &total) || total > kMaxGenesisTotal) {
-      return std::make_pair(i, "the genesis balances add up to more than " + std::to_string(kMaxGenesisTotal) +
+      return std::make_pair(i, "the genesis balances add up to more than " +
+                                   std::to_string(kMaxGenesisTotal) +
                                    " rao (2^62) here; larger totals could overflow stake and issuance later");
     }
   }
@@ -238,7 +257,8 @@ Result<ChainConfig> parseChainConfig(const std::string& yaml, const std::string&
   } catch (const ConfigError& e) {
     return fail(ErrorCode::kInvalidArgument, name + ": " + (e.path.empty() ? "" : e.path + ": ") + e.reason);
   } catch (const YAML::Exception& e) {
-    return fail(ErrorCode::kInvalidArgument, name + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    return fail(ErrorCode::kInvalidArgument,
+                name + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
   return base;
 }

@@ -19,7 +19,8 @@ std::string headerJsonText(const BlockHeader& h, std::size_t extrinsics) {
 Result<std::unique_ptr<BlockFeed>> BlockFeed::bind(const std::string& endpoint, net::PublisherConfig config) {
   auto publisher = net::Publisher::bind(endpoint, config);
   if (!publisher) {
-    return fail(ErrorCode::kUnavailable, "cannot bind block feed on " + endpoint + ": " + publisher.error().message());
+    return fail(ErrorCode::kUnavailable,
+                "cannot bind block feed on " + endpoint + ": " + publisher.error().message());
   }
   return std::unique_ptr<BlockFeed>(new BlockFeed(std::move(*publisher)));
 }
@@ -30,8 +31,8 @@ void BlockFeed::publish(const Block& block) {
   std::string body = headerJsonText(block.header, block.extrinsics.size());
   // Never blocks: a full hand-over queue, or a full subscriber, drops the message.
   if (!m_publisher->publish("block", asBytes(body))) {
-    MERIT_LOG_RATE_LIMITED(log::Category::kChain, log::Level::kDebug, "block feed: publish queue full, block {} dropped",
-                           block.header.number);
+    MERIT_LOG_RATE_LIMITED(log::Category::kChain, log::Level::kDebug,
+                           "block feed: publish queue full, block {} dropped", block.header.number);
   }
 }
 

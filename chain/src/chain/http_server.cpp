@@ -1,16 +1,7 @@
 #include "merit/chain/http_server.h"
 
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
+#include <arpa/inet.h>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
@@ -18,7 +9,15 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <thread>
+#include <unistd.h>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -192,7 +191,8 @@ HttpParse parseHttpHead(std::string_view in, std::size_t maxHeaderBytes, std::si
     if (iequals(name, "content-length")) {
       std::size_t v = 0;
       auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-      if (value.empty() || ec != std::errc() || p != value.data() + value.size() || (contentLength && *contentLength != v)) {
+      if (value.empty() || ec != std::errc() || p != value.data() + value.size() ||
+          (contentLength && *contentLength != v)) {
         return HttpParseError{400, "bad Content-Length"};
       }
       contentLength = v;
@@ -244,7 +244,7 @@ struct HttpServer::Impl {
   std::unordered_map<std::string, AddressQueue> sched;
   std::vector<std::string> ready;  // addresses with queued work and a free running slot
   std::size_t queued = 0;
-  std::uint64_t virtualTime = 0;   // `used` of the last address served
+  std::uint64_t virtualTime = 0;  // `used` of the last address served
   std::size_t enqueues = 0;
   bool schedStop = false;
 
@@ -537,7 +537,8 @@ struct HttpServer::Impl {
       switch (c->state) {
         case Conn::State::kReading:
           // A slow-loris connection gets the whole request's deadline, not one per recv.
-          if (c->requestStart ? now - *c->requestStart > limits.readDeadline : now - c->idleSince > limits.idleTimeout) {
+          if (c->requestStart ? now - *c->requestStart > limits.readDeadline
+                              : now - c->idleSince > limits.idleTimeout) {
             expired.push_back(id);
           }
           break;
@@ -582,8 +583,10 @@ struct HttpServer::Impl {
     std::vector<epoll_event> events(512);
     auto nextTick = SteadyClock::now() + kTick;
     while (!stopping.load()) {
-      auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(nextTick - SteadyClock::now()).count();
-      int n = ::epoll_wait(epollFd, events.data(), static_cast<int>(events.size()), static_cast<int>(std::max<long>(0, wait)));
+      auto wait =
+          std::chrono::duration_cast<std::chrono::milliseconds>(nextTick - SteadyClock::now()).count();
+      int n = ::epoll_wait(epollFd, events.data(), static_cast<int>(events.size()),
+                           static_cast<int>(std::max<long>(0, wait)));
       for (int i = 0; i < n; ++i) {
         auto id = events[i].data.u64;
         auto ev = events[i].events;
@@ -724,7 +727,8 @@ struct HttpServer::Impl {
 
   HttpOutcome run(const Job& job) {
     if (SteadyClock::now() - job.readAt > limits.queueDeadline) {
-      return HttpResponse{503, refusal(503, "overloaded: the request waited too long for a worker; try again later")};
+      return HttpResponse{
+          503, refusal(503, "overloaded: the request waited too long for a worker; try again later")};
     }
     try {
       return handler(job.request);
@@ -737,9 +741,13 @@ struct HttpServer::Impl {
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  stop();
+}
 
-int HttpServer::port() const { return m_impl->port; }
+int HttpServer::port() const {
+  return m_impl->port;
+}
 
 void HttpServer::wake() {
   m_impl->wake->parkedDirty = true;
@@ -756,9 +764,9 @@ std::function<void()> HttpServer::waker() const {
   };
 }
 
-Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& host, int port, HttpLimits limits,
-                                                      HttpHandler handler,
-                                                      std::function<std::string(int, const std::string&)> refusal) {
+Result<std::unique_ptr<HttpServer>> HttpServer::start(
+    const std::string& host, int port, HttpLimits limits, HttpHandler handler,
+    std::function<std::string(int, const std::string&)> refusal) {
   auto impl = std::make_unique<Impl>();
   auto where = host + ":" + std::to_string(port);
 
@@ -801,7 +809,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& host, i
     }
   }
   ::freeaddrinfo(found);
-  if (impl->listenFd < 0) return fail(ErrorCode::kUnavailable, "cannot listen for RPC on " + where + ": " + lastError);
+  if (impl->listenFd < 0)
+    return fail(ErrorCode::kUnavailable, "cannot listen for RPC on " + where + ": " + lastError);
   sockaddr_storage bound{};
   socklen_t len = sizeof bound;
   ::getsockname(impl->listenFd, reinterpret_cast<sockaddr*>(&bound), &len);
@@ -811,7 +820,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const std::string& host, i
   impl->epollFd = ::epoll_create1(EPOLL_CLOEXEC);
   impl->eventFd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (impl->epollFd < 0 || impl->eventFd < 0) {
-    return fail(ErrorCode::kUnavailable, std::string("cannot create the RPC event loop: ") + std::strerror(errno));
+    return fail(ErrorCode::kUnavailable,
+                std::string("cannot create the RPC event loop: ") + std::strerror(errno));
   }
   epoll_event ev{};
   ev.events = EPOLLIN;

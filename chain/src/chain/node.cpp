@@ -22,7 +22,9 @@ std::string blockKey(std::uint64_t n) {
   for (int i = 7; i >= 0; --i) b.push_back(static_cast<std::byte>(n >> (8 * i)));
   return "block/" + toHex(b);
 }
-std::string xtKey(const crypto::Hash256& h) { return "xt/" + toHex(h); }
+std::string xtKey(const crypto::Hash256& h) {
+  return "xt/" + toHex(h);
+}
 
 Bytes encodeIncluded(const XtStatus& s) {
   ByteWriter w;
@@ -75,7 +77,9 @@ std::string_view xtStateName(XtState s) {
 Node::Node(NodeConfig config, crypto::PrivateKey author, const Clock& clock)
     : m_config(std::move(config)), m_author(std::move(author)), m_clock(clock) {}
 
-Node::~Node() { stop(); }
+Node::~Node() {
+  stop();
+}
 
 Result<std::unique_ptr<Node>> Node::open(NodeConfig config, crypto::PrivateKey author, const Clock& clock) {
   std::unique_ptr<Node> node(new Node(std::move(config), std::move(author), clock));
@@ -86,14 +90,17 @@ Result<std::unique_ptr<Node>> Node::open(NodeConfig config, crypto::PrivateKey a
 Result<void> Node::init() {
   std::error_code ec;
   std::filesystem::create_directories(m_config.dataDir, ec);
-  if (ec) return fail(ErrorCode::kUnavailable, "cannot create data directory " + m_config.dataDir + ": " + ec.message());
+  if (ec)
+    return fail(ErrorCode::kUnavailable,
+                "cannot create data directory " + m_config.dataDir + ": " + ec.message());
   MERIT_ASSIGN_OR_RETURN(m_store, Store::open(m_config.dataDir + "/chain.db"));
 
   auto headRaw = m_store->getRaw(std::string(kHeadKey));
   if (headRaw) {
     auto genesisRaw = m_store->getRaw(std::string(kGenesisKey));
     if (headRaw->size() != 8 || !genesisRaw || genesisRaw->size() != 32) {
-      return fail(ErrorCode::kCorruption, "chain database " + m_config.dataDir + " has a damaged head or genesis record");
+      return fail(ErrorCode::kCorruption,
+                  "chain database " + m_config.dataDir + " has a damaged head or genesis record");
     }
     std::uint64_t headNumber = readU64Le(*headRaw);
     std::copy(genesisRaw->begin(), genesisRaw->end(), m_genesisHash.begin());
@@ -160,8 +167,9 @@ Result<BlockHeader> Node::produceBlock() {
         if (it->first < stateNonce) {  // superseded by an included extrinsic with the same nonce
           dropped.emplace_back(it->second.hash, "Stale");
         } else if (it->second.expiresAt < number) {
-          dropped.emplace_back(it->second.hash, "Expired: pooled until block " + std::to_string(it->second.expiresAt) +
-                                                    ", now at block " + std::to_string(number));
+          dropped.emplace_back(it->second.hash, "Expired: pooled until block " +
+                                                    std::to_string(it->second.expiresAt) + ", now at block " +
+                                                    std::to_string(number));
         } else {
           ++it;
           continue;
@@ -212,7 +220,8 @@ Result<BlockHeader> Node::produceBlock() {
   BlockHeader& h = block.header;
   h.number = number;
   h.parent = m_head.hash();
-  h.timestampMs = std::max<std::uint64_t>(static_cast<std::uint64_t>(m_clock.nowUnixMs()), m_head.timestampMs);
+  h.timestampMs =
+      std::max<std::uint64_t>(static_cast<std::uint64_t>(m_clock.nowUnixMs()), m_head.timestampMs);
   h.extrinsicsRoot = extrinsicsRoot(block.extrinsics);
   h.stateRoot = m_store->stateRootWith(blk);
   signHeader(h, m_author);
@@ -231,14 +240,16 @@ Result<BlockHeader> Node::produceBlock() {
       auto it = acc->second.find(c.xt.nonce);
       if (it != acc->second.end()) eraseEntry(acc->second, it);
     }
-    for (std::size_t i = 0; i < block.events.size(); ++i) recordStatus(block.events[i].extrinsic, included[i]);
+    for (std::size_t i = 0; i < block.events.size(); ++i)
+      recordStatus(block.events[i].extrinsic, included[i]);
     for (const auto& [hash, why] : dropped) {
       XtStatus st;
       st.state = XtState::kDropped;
       st.error = why;
       recordStatus(hash, st);
     }
-    for (auto it = m_pool.begin(); it != m_pool.end();) it = it->second.empty() ? m_pool.erase(it) : std::next(it);
+    for (auto it = m_pool.begin(); it != m_pool.end();)
+      it = it->second.empty() ? m_pool.erase(it) : std::next(it);
     listeners = m_listeners;
   }
   m_changed.notify_all();
@@ -316,7 +327,8 @@ Result<crypto::Hash256> Node::submit(ByteView encoded) {
     if (xt->nonce > stateNonce) {
       if (xt->nonce - stateNonce > m_config.maxFutureNonceGap) {
         return fail(ErrorCode::kInvalidArgument, "FutureTooFar: nonce " + std::to_string(xt->nonce) +
-                                                     " is more than " + std::to_string(m_config.maxFutureNonceGap) +
+                                                     " is more than " +
+                                                     std::to_string(m_config.maxFutureNonceGap) +
                                                      " ahead of " + std::to_string(stateNonce));
       }
       // With fees off there is no fee to cover, but a future nonce is still a promise the sender
@@ -340,8 +352,8 @@ Result<crypto::Hash256> Node::submit(ByteView encoded) {
   auto found = m_pool.find(account);
   const AccountPool& entries = found == m_pool.end() ? kNone : found->second;
   if (entries.count(xt->nonce)) {
-    return fail(ErrorCode::kInvalidArgument, "NonceInPool: another extrinsic with nonce " + std::to_string(xt->nonce) +
-                                                 " is waiting");
+    return fail(ErrorCode::kInvalidArgument,
+                "NonceInPool: another extrinsic with nonce " + std::to_string(xt->nonce) + " is waiting");
   }
   if (entries.size() >= m_config.mempoolPerAccount) {
     return fail(ErrorCode::kOverloaded, "TooManyFromAccount: " + std::to_string(entries.size()) + " waiting");
@@ -350,9 +362,9 @@ Result<crypto::Hash256> Node::submit(ByteView encoded) {
   if (fee > 0) {
     unsigned __int128 owed = static_cast<unsigned __int128>(fee) * (entries.size() + 1);
     if (owed > freeBalance) {
-      return fail(ErrorCode::kInvalidArgument, "Payment: free balance " + std::to_string(freeBalance) +
-                                                   " cannot pay the fees of " + std::to_string(entries.size()) +
-                                                   " waiting extrinsics and this one");
+      return fail(ErrorCode::kInvalidArgument,
+                  "Payment: free balance " + std::to_string(freeBalance) + " cannot pay the fees of " +
+                      std::to_string(entries.size()) + " waiting extrinsics and this one");
     }
   }
   bool ready = xt->nonce == stateNonce;
@@ -374,18 +386,20 @@ Result<crypto::Hash256> Node::submit(ByteView encoded) {
   PoolEntry entry{std::move(*xt), std::move(canonical), hash, m_arrivals++, expiresAt, fee, ready};
   const auto rank = evictionRank(entry);
   std::vector<crypto::Hash256> evicted;
-  while (m_poolSize + 1 > m_config.mempoolCapacity || m_poolBytes + entry.encoded.size() > m_config.mempoolBytes) {
+  while (m_poolSize + 1 > m_config.mempoolCapacity ||
+         m_poolBytes + entry.encoded.size() > m_config.mempoolBytes) {
     AccountPool* victimPool = nullptr;
     for (auto& [other, pool] : m_pool) {
       if (other == account || pool.empty()) continue;
-      if (victimPool == nullptr || evictionRank(std::prev(pool.end())->second) <
-                                       evictionRank(std::prev(victimPool->end())->second)) {
+      if (victimPool == nullptr ||
+          evictionRank(std::prev(pool.end())->second) < evictionRank(std::prev(victimPool->end())->second)) {
         victimPool = &pool;
       }
     }
     if (victimPool == nullptr || !(evictionRank(std::prev(victimPool->end())->second) < rank)) {
       return fail(ErrorCode::kOverloaded, "PoolFull: " + std::to_string(m_poolSize) + " extrinsics (" +
-                                              std::to_string(m_poolBytes) + " bytes) wait, none ranks below this one");
+                                              std::to_string(m_poolBytes) +
+                                              " bytes) wait, none ranks below this one");
     }
     auto victim = std::prev(victimPool->end());
     evicted.push_back(victim->second.hash);
@@ -409,7 +423,8 @@ Result<crypto::Hash256> Node::submit(ByteView encoded) {
   auto inserted = pool.emplace(nonce, std::move(entry)).first;
   // Its arrival may close a gap: the consecutive nonces after it become ready.
   if (ready) {
-    for (auto prev = inserted, it = std::next(inserted); it != pool.end() && it->first == prev->first + 1; prev = it++) {
+    for (auto prev = inserted, it = std::next(inserted); it != pool.end() && it->first == prev->first + 1;
+         prev = it++) {
       if (!it->second.ready) {
         it->second.ready = true;
         --m_poolFuture;
@@ -497,9 +512,7 @@ void Node::start() {
 
 void Node::stop() {
   if (!m_running.exchange(false)) return;
-  {
-    std::lock_guard lock(m_stopMutex);
-  }
+  { std::lock_guard lock(m_stopMutex); }
   m_stopCv.notify_all();
   if (m_producer.joinable()) m_producer.join();
 }

@@ -6,7 +6,6 @@
 #include <nlohmann/json.hpp>
 
 #include "merit/chain/http_server.h"
-
 #include "merit/crypto/ss58.h"
 #include "merit/util/log.h"
 
@@ -14,8 +13,8 @@ namespace merit::chain {
 
 namespace {
 
-using nlohmann::json;
 using log::Category;
+using nlohmann::json;
 
 constexpr int kParseError = -32700;
 constexpr int kInvalidRequest = -32600;
@@ -35,13 +34,16 @@ struct RpcError {
   json data;
 };
 
-[[noreturn]] void invalidParams(const std::string& m) { throw RpcError{kInvalidParams, m, nullptr}; }
+[[noreturn]] void invalidParams(const std::string& m) {
+  throw RpcError{kInvalidParams, m, nullptr};
+}
 
 // Positional or named parameters.
 class Params {
  public:
   Params(const json& p, std::vector<std::string> names) : m_p(p), m_names(std::move(names)) {
-    if (!m_p.is_null() && !m_p.is_array() && !m_p.is_object()) invalidParams("params must be an array or an object");
+    if (!m_p.is_null() && !m_p.is_array() && !m_p.is_object())
+      invalidParams("params must be an array or an object");
     if (m_p.is_array() && m_p.size() > m_names.size()) invalidParams("too many parameters");
   }
   const json* find(std::size_t i) const {
@@ -95,8 +97,12 @@ class Params {
   std::vector<std::string> m_names;
 };
 
-std::string hex0x(ByteView b) { return "0x" + toHex(b); }
-std::string address(const AccountId& a) { return crypto::ss58Encode(a); }
+std::string hex0x(ByteView b) {
+  return "0x" + toHex(b);
+}
+std::string address(const AccountId& a) {
+  return crypto::ss58Encode(a);
+}
 
 json headerJson(const BlockHeader& h) {
   return {{"number", h.number},
@@ -272,8 +278,9 @@ const std::map<std::string, Handler, std::less<>>& methods() {
              staked += v;
              stakes.push_back({{"hotkey", address(hk)}, {"amount", v}});
            }
-           return json{{"address", address(id)}, {"free", acc.free}, {"nonce", acc.nonce},
-                       {"staked", staked}, {"stakes", stakes}, {"hotkey_stake", s.totalHotkeyStake(id)}};
+           return json{{"address", address(id)}, {"free", acc.free},
+                       {"nonce", acc.nonce},     {"staked", staked},
+                       {"stakes", stakes},       {"hotkey_stake", s.totalHotkeyStake(id)}};
          });
        }},
       {"chain_getTotals",
@@ -318,7 +325,8 @@ const std::map<std::string, Handler, std::less<>>& methods() {
            std::vector<std::uint32_t> pruneRank(info->n, 0);
            if (k != kRootNetUid) {
              auto order = Runtime::pruningOrder(s, k, *info, head + 1);
-             for (std::size_t i = 0; i < order.size(); ++i) pruneRank[order[i]] = static_cast<std::uint32_t>(i + 1);
+             for (std::size_t i = 0; i < order.size(); ++i)
+               pruneRank[order[i]] = static_cast<std::uint32_t>(i + 1);
            }
            // A running estimate of the answer's size, so an answer over the limit is refused
            // before it is built (neuron fields ~700 bytes, each [uid, value] pair ~20).
@@ -327,7 +335,8 @@ const std::map<std::string, Handler, std::less<>>& methods() {
              estimate += bytes;
              if (estimate > limit) {
                throw RpcError{kResponseTooLarge,
-                              "the metagraph of subnet " + std::to_string(k) + (withWeights || withBonds ? " with weights/bonds" : "") +
+                              "the metagraph of subnet " + std::to_string(k) +
+                                  (withWeights || withBonds ? " with weights/bonds" : "") +
                                   " exceeds the answer limit of " + std::to_string(limit) +
                                   " bytes; ask without weights and bonds, or per neuron with neuron_get",
                               json{{"limit", limit}}};
@@ -373,7 +382,9 @@ const std::map<std::string, Handler, std::less<>>& methods() {
          return node.read([&](const StateView& s, std::uint64_t head) {
            auto info = s.subnet(k);
            auto n = info && uid < info->n ? s.neuron(k, static_cast<Uid>(uid)) : std::nullopt;
-           if (!n) throw RpcError{kNotFound, "no neuron " + std::to_string(uid) + " on subnet " + std::to_string(k), nullptr};
+           if (!n)
+             throw RpcError{kNotFound, "no neuron " + std::to_string(uid) + " on subnet " + std::to_string(k),
+                            nullptr};
            return neuronJson(s, *info, k, static_cast<Uid>(uid), *n, head);
          });
        }},
@@ -409,10 +420,13 @@ json errorObject(const json& id, int code, const std::string& message, const jso
 
 [[noreturn]] void refuseSubmission(const Error& e) {
   const auto& m = e.message();
-  throw RpcError{e.code() == ErrorCode::kOverloaded ? kOverloaded : kRejected, m, json{{"name", m.substr(0, m.find(':'))}}};
+  throw RpcError{e.code() == ErrorCode::kOverloaded ? kOverloaded : kRejected, m,
+                 json{{"name", m.substr(0, m.find(':'))}}};
 }
 
-bool isLongPoll(std::string_view method) { return method == "chain_waitForBlock" || method == "author_submitAndWait"; }
+bool isLongPoll(std::string_view method) {
+  return method == "chain_waitForBlock" || method == "author_submitAndWait";
+}
 
 // The long polls. They never block here: an answer that needs a future block becomes a RpcWait
 // (`wait` set, null returned), which the transport parks or handle() waits on.
@@ -427,8 +441,9 @@ json startLongPoll(Node& node, std::string_view method, const json& params, cons
     std::uint64_t timeout = a.u64Or(1, 10'000);
     BlockHeader head = node.head();
     if (number > head.number && number - head.number > kMaxRpcWaitBlocksAhead) {
-      invalidParams("block " + std::to_string(number) + " is more than " + std::to_string(kMaxRpcWaitBlocksAhead) +
-                    " blocks ahead of the head (" + std::to_string(head.number) + ")");
+      invalidParams("block " + std::to_string(number) + " is more than " +
+                    std::to_string(kMaxRpcWaitBlocksAhead) + " blocks ahead of the head (" +
+                    std::to_string(head.number) + ")");
     }
     if (head.number >= number || notification || timeout == 0) return headerJson(head);
     wait = RpcWait{RpcWait::Kind::kBlock, number, {}, deadlineAfter(timeout), id.dump()};
@@ -458,9 +473,11 @@ json handleOne(Node& node, const std::string& feedEndpoint, std::size_t limit, c
     return errorObject(nullptr, kInvalidRequest, "id must be a string, a number or null");
   }
   auto version = req.find("jsonrpc");
-  if (version == req.end() || *version != "2.0") return errorObject(id, kInvalidRequest, "jsonrpc must be \"2.0\"");
+  if (version == req.end() || *version != "2.0")
+    return errorObject(id, kInvalidRequest, "jsonrpc must be \"2.0\"");
   auto method = req.find("method");
-  if (method == req.end() || !method->is_string()) return errorObject(id, kInvalidRequest, "method must be a string");
+  if (method == req.end() || !method->is_string())
+    return errorObject(id, kInvalidRequest, "method must be a string");
   const std::string& name = method->get_ref<const std::string&>();
   bool longPoll = isLongPoll(name);
   auto it = methods().find(name);
@@ -470,11 +487,13 @@ json handleOne(Node& node, const std::string& feedEndpoint, std::size_t limit, c
   if (longPoll && wait == nullptr) {
     // A batch is answered as a whole, so one waiting member would hold all of it (and a worker).
     return notification ? json()
-                        : errorObject(id, kInvalidRequest, name + " waits, so it is not allowed in a batch; send it alone");
+                        : errorObject(id, kInvalidRequest,
+                                      name + " waits, so it is not allowed in a batch; send it alone");
   }
   json params = req.contains("params") ? req["params"] : json();
   try {
-    json result = longPoll ? startLongPoll(node, name, params, id, notification, *wait) : it->second(node, params, limit);
+    json result = longPoll ? startLongPoll(node, name, params, id, notification, *wait)
+                           : it->second(node, params, limit);
     if (longPoll && wait->has_value()) return json();
     if (name == "system_info") {
       result["feed_endpoint"] = feedEndpoint.empty() ? json(nullptr) : json(feedEndpoint);
@@ -517,7 +536,8 @@ RpcStart RpcHandler::start(std::string_view body) const {
       return out;
     }
     if (req.size() > kMaxRpcBatch) {
-      out.body = errorObject(nullptr, kInvalidRequest, "batch larger than " + std::to_string(kMaxRpcBatch)).dump();
+      out.body =
+          errorObject(nullptr, kInvalidRequest, "batch larger than " + std::to_string(kMaxRpcBatch)).dump();
       return out;
     }
     // Serialised member by member so the whole batch is held to the answer limit.
@@ -558,14 +578,16 @@ std::optional<std::string> RpcHandler::finish(const RpcWait& wait, bool expired)
     result = statusJson(wait.hash, st);
   }
   json id = json::parse(wait.id, nullptr, false);
-  return json{{"jsonrpc", "2.0"}, {"id", id.is_discarded() ? json() : id}, {"result", std::move(result)}}.dump();
+  return json{{"jsonrpc", "2.0"}, {"id", id.is_discarded() ? json() : id}, {"result", std::move(result)}}
+      .dump();
 }
 
 std::string RpcHandler::handle(std::string_view body) const {
   RpcStart s = start(body);
   if (!s.wait) return std::move(s.body);
   const RpcWait& w = *s.wait;
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(w.deadline - std::chrono::steady_clock::now());
+  auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(w.deadline - std::chrono::steady_clock::now());
   left = std::max(left, std::chrono::milliseconds(0));
   if (w.kind == RpcWait::Kind::kBlock) {
     m_node.waitForBlock(w.number, left);
@@ -578,10 +600,12 @@ std::string RpcHandler::handle(std::string_view body) const {
 RpcServer::RpcServer(Node& node, std::string feedEndpoint, std::size_t maxResponseBytes)
     : m_handler(node, std::move(feedEndpoint), maxResponseBytes) {}
 
-RpcServer::~RpcServer() { stop(); }
+RpcServer::~RpcServer() {
+  stop();
+}
 
 Result<std::unique_ptr<RpcServer>> RpcServer::start(Node& node, const std::string& host, int port,
-                                                   std::string feedEndpoint, RpcLimits limits) {
+                                                    std::string feedEndpoint, RpcLimits limits) {
   std::unique_ptr<RpcServer> s(new RpcServer(node, std::move(feedEndpoint), limits.maxResponseBytes));
   const RpcHandler* handler = &s->m_handler;
   auto serve = [handler](const HttpRequest& req) -> HttpOutcome {
@@ -594,7 +618,8 @@ Result<std::unique_ptr<RpcServer>> RpcServer::start(Node& node, const std::strin
       return HttpResponse{200, std::move(started.body)};
     }
     // Parked in the event loop: no thread waits for the block.
-    return Parked{started.wait->deadline, [handler, w = *started.wait](bool expired) -> std::optional<HttpResponse> {
+    return Parked{started.wait->deadline,
+                  [handler, w = *started.wait](bool expired) -> std::optional<HttpResponse> {
                     auto answer = handler->finish(w, expired);
                     if (!answer) return std::nullopt;
                     return HttpResponse{200, std::move(*answer)};

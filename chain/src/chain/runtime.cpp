@@ -22,8 +22,12 @@ namespace {
 
 using tx::Extrinsic;
 
-Outcome ok() { return {}; }
-Outcome err(std::string name, std::string detail = {}) { return {false, std::move(name), std::move(detail)}; }
+Outcome ok() {
+  return {};
+}
+Outcome err(std::string name, std::string detail = {}) {
+  return {false, std::move(name), std::move(detail)};
+}
 
 // Splits "Name: detail" (as merit_consensus reports rule failures) into an Outcome.
 Outcome fromNamedError(const Error& e) {
@@ -52,7 +56,8 @@ std::string_view localAddressKind(std::uint8_t ipType, const std::array<std::uin
   };
   if (ipType == 4) return v4(ip[12], ip[13], ip[14], ip[15]);
   bool zero10 = std::all_of(ip.begin(), ip.begin() + 10, [](std::uint8_t b) { return b == 0; });
-  if (zero10 && ip[10] == 0xff && ip[11] == 0xff) return v4(ip[12], ip[13], ip[14], ip[15]);  // ::ffff:a.b.c.d
+  if (zero10 && ip[10] == 0xff && ip[11] == 0xff)
+    return v4(ip[12], ip[13], ip[14], ip[15]);  // ::ffff:a.b.c.d
   bool zero15 = std::all_of(ip.begin(), ip.begin() + 15, [](std::uint8_t b) { return b == 0; });
   if (zero15 && ip[15] == 0) return "unspecified";
   if (zero15 && ip[15] == 1) return "loopback";
@@ -60,9 +65,13 @@ std::string_view localAddressKind(std::uint8_t ipType, const std::array<std::uin
   return {};
 }
 
-bool checkedAdd(Balance a, Balance b, Balance& out) { return !__builtin_add_overflow(a, b, &out); }
+bool checkedAdd(Balance a, Balance b, Balance& out) {
+  return !__builtin_add_overflow(a, b, &out);
+}
 
-std::uint64_t paramOf(const SubnetInfo& s, Hyper h) { return s.params.get(h); }
+std::uint64_t paramOf(const SubnetInfo& s, Hyper h) {
+  return s.params.get(h);
+}
 
 // Credits `amount` of new stake to (hotkey, coldkey): minted, so issuance grows.
 void mintStake(StateView& s, Totals& t, const AccountId& hotkey, const AccountId& coldkey, Balance amount) {
@@ -101,8 +110,8 @@ void clearUid(StateView& s, NetUid netuid, const SubnetInfo& info, Uid uid) {
 }
 
 // Puts a freshly registered hotkey at `uid` (its previous occupant already cleared).
-void seatNeuron(StateView& s, NetUid netuid, Uid uid, const crypto::PublicKey& hotkey, const AccountId& coldkey,
-                std::uint64_t block, std::uint64_t lastUpdate) {
+void seatNeuron(StateView& s, NetUid netuid, Uid uid, const crypto::PublicKey& hotkey,
+                const AccountId& coldkey, std::uint64_t block, std::uint64_t lastUpdate) {
   Neuron n;
   n.hotkey = hotkey.accountId();
   n.hotkeyPub = hotkey.bytes();
@@ -131,7 +140,8 @@ std::vector<Uid> Runtime::pruningOrder(const StateView& s, NetUid netuid, const 
     auto n = s.neuron(netuid, u);
     MERIT_ASSERT(n.has_value(), netuid, u);
     if (n->coldkey == info.owner) continue;
-    keys.emplace_back(immune(*n, block, paramOf(info, Hyper::kImmunityPeriod)), n->emission, n->blockAtRegistration, u);
+    keys.emplace_back(immune(*n, block, paramOf(info, Hyper::kImmunityPeriod)), n->emission,
+                      n->blockAtRegistration, u);
   }
   std::sort(keys.begin(), keys.end());
   std::vector<Uid> order;
@@ -160,13 +170,15 @@ Result<void> Runtime::validate(const Extrinsic& xt, const StateReader& state, st
   StateView s(view);
   auto account = s.account(xt.signerAccount());
   if (xt.nonce < account.nonce) {
-    return fail(ErrorCode::kInvalidArgument, "Stale: nonce " + std::to_string(xt.nonce) + " already used (next is " +
-                                                 std::to_string(account.nonce) + ")");
+    return fail(ErrorCode::kInvalidArgument, "Stale: nonce " + std::to_string(xt.nonce) +
+                                                 " already used (next is " + std::to_string(account.nonce) +
+                                                 ")");
   }
   // Checked before the nonce, so a future nonce from a sender who cannot pay is refused too.
   if (m_config.extrinsicFee > 0 && account.free < m_config.extrinsicFee) {
     return fail(ErrorCode::kInvalidArgument, "Payment: free balance " + std::to_string(account.free) +
-                                                 " cannot pay the fee of " + std::to_string(m_config.extrinsicFee));
+                                                 " cannot pay the fee of " +
+                                                 std::to_string(m_config.extrinsicFee));
   }
   if (auto v = tx::verifyExtrinsic(xt, m_genesis); !v) {
     return fail(ErrorCode::kUnauthorized, "BadSignature: " + v.error().message());
@@ -201,7 +213,8 @@ Outcome Runtime::apply(Overlay& block, const Extrinsic& xt, std::uint64_t blockN
   return out;
 }
 
-Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& xt, std::uint64_t block) const {
+Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& xt,
+                          std::uint64_t block) const {
   StateView s(o);
   Totals totals = s.totals();
 
@@ -245,7 +258,8 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
     info.plugin = c->plugin;
     info.pluginVersion = c->pluginVersion;
     info.locked = m_config.subnetLockCost;
-    info.burn = std::clamp(m_config.initialBurn, info.params.get(Hyper::kMinBurn), info.params.get(Hyper::kMaxBurn));
+    info.burn =
+        std::clamp(m_config.initialBurn, info.params.get(Hyper::kMinBurn), info.params.get(Hyper::kMaxBurn));
     info.createdBlock = block;
     info.lastEpochBlock = block;
     info.lastAdjustmentBlock = block;
@@ -263,11 +277,14 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
     if (!info || c->netuid == kRootNetUid) return err("SubNetworkDoesNotExist");
     if (info->owner != signer) return err("NotSubnetOwner");
     auto r = hyperRange(c->param);
-    if (c->value < r.min || c->value > r.max) return err("InvalidHyperparameterValue", std::string(tx::hyperName(c->param)));
+    if (c->value < r.min || c->value > r.max)
+      return err("InvalidHyperparameterValue", std::string(tx::hyperName(c->param)));
     SubnetParams next = info->params;
     next.set(c->param, c->value);
-    if (next.get(Hyper::kAlphaLow) > next.get(Hyper::kAlphaHigh)) return err("InvalidHyperparameterValue", "alpha_low > alpha_high");
-    if (next.get(Hyper::kMinBurn) > next.get(Hyper::kMaxBurn)) return err("InvalidHyperparameterValue", "min_burn > max_burn");
+    if (next.get(Hyper::kAlphaLow) > next.get(Hyper::kAlphaHigh))
+      return err("InvalidHyperparameterValue", "alpha_low > alpha_high");
+    if (next.get(Hyper::kMinBurn) > next.get(Hyper::kMaxBurn))
+      return err("InvalidHyperparameterValue", "min_burn > max_burn");
     if (next.get(Hyper::kMaxAllowedUids) < info->n) return err("MaxAllowedUIdsLessThanCurrentUIds");
     info->params = next;
     info->burn = std::clamp(info->burn, next.get(Hyper::kMinBurn), next.get(Hyper::kMaxBurn));
@@ -280,7 +297,8 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
     auto info = s.subnet(c->netuid);
     if (!info) return err("SubNetworkDoesNotExist");
     if (paramOf(*info, Hyper::kRegistrationAllowed) == 0) return err("SubNetRegistrationDisabled");
-    if (info->lastRegistrationBlock == block && info->registrationsThisBlock >= m_config.maxRegistrationsPerBlock) {
+    if (info->lastRegistrationBlock == block &&
+        info->registrationsThisBlock >= m_config.maxRegistrationsPerBlock) {
       return err("TooManyRegistrationsThisBlock");
     }
     if (info->registrationsThisInterval >= 3 * paramOf(*info, Hyper::kTargetRegistrationsPerInterval)) {
@@ -289,7 +307,8 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
     AccountId hotkey = c->hotkey.accountId();
     if (s.uidOf(c->netuid, hotkey)) return err("HotKeyAlreadyRegisteredInSubNet");
     Account payer = s.account(signer);
-    if (payer.free < info->burn) return err("NotEnoughBalanceToPayRegistration", "burn " + std::to_string(info->burn));
+    if (payer.free < info->burn)
+      return err("NotEnoughBalanceToPayRegistration", "burn " + std::to_string(info->burn));
     auto owner = s.hotkeyOwner(hotkey);
     if (owner && *owner != signer) return err("NonAssociatedColdKey");
     std::uint64_t maxUids = paramOf(*info, Hyper::kMaxAllowedUids);
@@ -341,7 +360,8 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
     MERIT_ASSERT(n.has_value());
     std::uint64_t limit = paramOf(*info, Hyper::kServingRateLimit);
     if (n->axon && limit != 0 && n->axon->block != 0 && block - n->axon->block < limit) {
-      return err("ServingRateLimitExceeded", "next allowed at block " + std::to_string(n->axon->block + limit));
+      return err("ServingRateLimitExceeded",
+                 "next allowed at block " + std::to_string(n->axon->block + limit));
     }
     AxonInfo a;
     a.block = block;
@@ -393,7 +413,8 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
     if (uids.size() > info->n) return err("UidsLengthExceedUidsInSubNet");
     auto uid = s.uidOf(netuid, signer);
     if (!uid) return err("HotKeyNotRegisteredInSubNet");
-    if (s.totalHotkeyStake(signer) < paramOf(*info, Hyper::kStakeThreshold)) return err("NotEnoughStakeToSetWeights");
+    if (s.totalHotkeyStake(signer) < paramOf(*info, Hyper::kStakeThreshold))
+      return err("NotEnoughStakeToSetWeights");
     std::uint64_t networkKey = paramOf(*info, Hyper::kWeightsVersionKey);
     if (networkKey != 0 && versionKey < networkKey) return err("IncorrectWeightVersionKey");
     auto n = s.neuron(netuid, *uid);
@@ -462,14 +483,17 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
     if (!s.uidOf(c->netuid, signer)) return err("HotKeyNotRegisteredInSubNet");
     auto commits = s.commits(c->netuid, signer);
     if (commits.empty()) return err("NoWeightsCommitFound");
-    auto pre = consensus::weightsCommitPreimage(signer, c->netuid, c->uids, c->values, c->salt, c->versionKey);
+    auto pre =
+        consensus::weightsCommitPreimage(signer, c->netuid, c->uids, c->values, c->salt, c->versionKey);
     crypto::Hash256 hash = crypto::blake2b256(pre);
-    auto it = std::find_if(commits.begin(), commits.end(), [&](const WeightCommit& w) { return w.hash == hash; });
+    auto it =
+        std::find_if(commits.begin(), commits.end(), [&](const WeightCommit& w) { return w.hash == hash; });
     if (it == commits.end()) return err("InvalidRevealCommitHashNotMatch");
     std::uint64_t tempo = paramOf(*info, Hyper::kTempo);
     std::uint64_t period = paramOf(*info, Hyper::kRevealPeriodEpochs);
     std::uint64_t epoch = epochIndex(block, c->netuid, tempo);
-    if (epoch < it->epoch + period) return err("RevealTooEarly", "reveal in epoch " + std::to_string(it->epoch + period));
+    if (epoch < it->epoch + period)
+      return err("RevealTooEarly", "reveal in epoch " + std::to_string(it->epoch + period));
     if (epoch > it->epoch + period) return err("ExpiredWeightCommit");
     commits.erase(commits.begin(), it + 1);  // this commit and every earlier one
     s.setCommits(c->netuid, signer, commits);
@@ -514,7 +538,8 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
     std::set<NetUid> seen;
     for (NetUid k : c->netuids) {
       if (!seen.insert(k).second) return err("DuplicateUids");
-      if (k == kRootNetUid || !s.subnet(k)) return err("UidVecContainInvalidOne", "no subnet " + std::to_string(k));
+      if (k == kRootNetUid || !s.subnet(k))
+        return err("UidVecContainInvalidOne", "no subnet " + std::to_string(k));
     }
     auto n = s.neuron(kRootNetUid, *uid);
     MERIT_ASSERT(n.has_value());
@@ -667,7 +692,8 @@ void Runtime::onInitialize(Overlay& block, std::uint64_t blockNumber) {
     std::uint64_t interval = info->params.get(Hyper::kAdjustmentInterval);
     if (blockNumber - info->lastAdjustmentBlock >= interval) {
       std::uint64_t target = info->params.get(Hyper::kTargetRegistrationsPerInterval);
-      unsigned __int128 next = static_cast<unsigned __int128>(info->burn) * (info->registrationsThisInterval + target);
+      unsigned __int128 next =
+          static_cast<unsigned __int128>(info->burn) * (info->registrationsThisInterval + target);
       next /= 2 * target;
       Balance burn = next > UINT64_MAX ? UINT64_MAX : static_cast<Balance>(next);
       info->burn = std::clamp(burn, info->params.get(Hyper::kMinBurn), info->params.get(Hyper::kMaxBurn));
@@ -689,8 +715,8 @@ Result<void> Runtime::buildGenesis(Overlay& state, const std::vector<std::pair<A
     Account a = s.account(id);
     if (!checkedAdd(a.free, amount, a.free) || !checkedAdd(t.genesis, amount, t.genesis) ||
         t.genesis > kMaxGenesisTotal) {
-      return fail(ErrorCode::kInvalidArgument, "genesis balances add up to more than " +
-                                                   std::to_string(kMaxGenesisTotal) + " rao (2^62)");
+      return fail(ErrorCode::kInvalidArgument,
+                  "genesis balances add up to more than " + std::to_string(kMaxGenesisTotal) + " rao (2^62)");
     }
     s.setAccount(id, a);
   }
@@ -707,7 +733,9 @@ Result<void> Runtime::buildGenesis(Overlay& state, const std::vector<std::pair<A
   std::vector<NetUid> netuids = {kRootNetUid};
   NetUid next = 1;
   for (const auto& g : subnets) {
-    if (!validPluginName(g.plugin)) return fail(ErrorCode::kInvalidArgument, "genesis subnet plugin '" + g.plugin + "' is not a valid name");
+    if (!validPluginName(g.plugin))
+      return fail(ErrorCode::kInvalidArgument,
+                  "genesis subnet plugin '" + g.plugin + "' is not a valid name");
     SubnetInfo info;
     info.owner = g.owner;
     info.plugin = g.plugin;
@@ -716,14 +744,15 @@ Result<void> Runtime::buildGenesis(Overlay& state, const std::vector<std::pair<A
     for (const auto& [h, v] : g.overrides) {
       auto r = hyperRange(h);
       if (v < r.min || v > r.max) {
-        return fail(ErrorCode::kInvalidArgument, "genesis subnet " + std::to_string(next) + ": " +
-                                                     std::string(tx::hyperName(h)) + " = " + std::to_string(v) +
-                                                     " is outside [" + std::to_string(r.min) + ", " +
-                                                     std::to_string(r.max) + "]");
+        return fail(ErrorCode::kInvalidArgument,
+                    "genesis subnet " + std::to_string(next) + ": " + std::string(tx::hyperName(h)) + " = " +
+                        std::to_string(v) + " is outside [" + std::to_string(r.min) + ", " +
+                        std::to_string(r.max) + "]");
       }
       info.params.set(h, v);
     }
-    info.burn = std::clamp(m_config.initialBurn, info.params.get(Hyper::kMinBurn), info.params.get(Hyper::kMaxBurn));
+    info.burn =
+        std::clamp(m_config.initialBurn, info.params.get(Hyper::kMinBurn), info.params.get(Hyper::kMaxBurn));
     s.setSubnet(next, info);
     netuids.push_back(next++);
   }

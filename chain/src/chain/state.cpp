@@ -84,7 +84,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
     store->m_state.emplace(std::move(key), std::move(value));
   }
   if (!it->status().ok()) {
-    return fail(ErrorCode::kCorruption, "cannot read chain database " + path + ": " + it->status().ToString());
+    return fail(ErrorCode::kCorruption,
+                "cannot read chain database " + path + ": " + it->status().ToString());
   }
   return store;
 }
@@ -97,7 +98,9 @@ std::optional<Bytes> Store::get(std::string_view key) const {
   return it->second;
 }
 
-crypto::Hash256 Store::stateRoot() const { return m_root.value(); }
+crypto::Hash256 Store::stateRoot() const {
+  return m_root.value();
+}
 
 crypto::Hash256 Store::stateRootWith(const Overlay& changes) const {
   StateRoot root = m_root;
@@ -119,7 +122,8 @@ Result<void> Store::commit(const Overlay& changes, const std::map<std::string, B
       batch.Delete(dbKey);
     }
   }
-  for (const auto& [k, v] : extra) batch.Put(k, rocksdb::Slice(reinterpret_cast<const char*>(v.data()), v.size()));
+  for (const auto& [k, v] : extra)
+    batch.Put(k, rocksdb::Slice(reinterpret_cast<const char*>(v.data()), v.size()));
   rocksdb::WriteOptions options;
   options.sync = true;  // a block reported as included must survive a crash or power loss
   auto status = m_db->Write(options, &batch);
@@ -148,7 +152,9 @@ std::unique_ptr<StateSnapshot> Store::snapshot() const {
   return std::make_unique<StateSnapshot>(*m_db, m_db->GetSnapshot());
 }
 
-StateSnapshot::~StateSnapshot() { m_db.ReleaseSnapshot(m_snapshot); }
+StateSnapshot::~StateSnapshot() {
+  m_db.ReleaseSnapshot(m_snapshot);
+}
 
 std::optional<Bytes> StateSnapshot::get(std::string_view key) const {
   std::string dbKey;

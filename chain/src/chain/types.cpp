@@ -17,21 +17,49 @@ std::string hex16(std::uint16_t v) {
   Bytes b = {static_cast<std::byte>(v >> 8), static_cast<std::byte>(v)};
   return toHex(b);
 }
-std::string acct(const AccountId& a) { return toHex(a); }
+std::string acct(const AccountId& a) {
+  return toHex(a);
+}
 
-std::string accountKey(const AccountId& a) { return "account/" + acct(a); }
-std::string subnetKey(NetUid n) { return "subnet/" + hex16(n); }
-std::string neuronKey(NetUid n, Uid u) { return "neuron/" + hex16(n) + "/" + hex16(u); }
-std::string uidKey(NetUid n, const AccountId& h) { return "uid/" + hex16(n) + "/" + acct(h); }
-std::string weightsKey(NetUid n, Uid u) { return "weights/" + hex16(n) + "/" + hex16(u); }
-std::string bondsKey(NetUid n, Uid u) { return "bonds/" + hex16(n) + "/" + hex16(u); }
-std::string commitsKey(NetUid n, const AccountId& h) { return "commits/" + hex16(n) + "/" + acct(h); }
-std::string ownerKey(const AccountId& h) { return "owner/" + acct(h); }
-std::string stakeKey(const AccountId& h, const AccountId& c) { return "stake/" + acct(h) + "/" + acct(c); }
-std::string hotkeyStakeKey(const AccountId& h) { return "hotkey_stake/" + acct(h); }
-std::string stakersKey(const AccountId& h) { return "stakers/" + acct(h); }
-std::string stakedKey(const AccountId& c) { return "staked/" + acct(c); }
-std::string rootWeightsKey(Uid u) { return "root_weights/" + hex16(u); }
+std::string accountKey(const AccountId& a) {
+  return "account/" + acct(a);
+}
+std::string subnetKey(NetUid n) {
+  return "subnet/" + hex16(n);
+}
+std::string neuronKey(NetUid n, Uid u) {
+  return "neuron/" + hex16(n) + "/" + hex16(u);
+}
+std::string uidKey(NetUid n, const AccountId& h) {
+  return "uid/" + hex16(n) + "/" + acct(h);
+}
+std::string weightsKey(NetUid n, Uid u) {
+  return "weights/" + hex16(n) + "/" + hex16(u);
+}
+std::string bondsKey(NetUid n, Uid u) {
+  return "bonds/" + hex16(n) + "/" + hex16(u);
+}
+std::string commitsKey(NetUid n, const AccountId& h) {
+  return "commits/" + hex16(n) + "/" + acct(h);
+}
+std::string ownerKey(const AccountId& h) {
+  return "owner/" + acct(h);
+}
+std::string stakeKey(const AccountId& h, const AccountId& c) {
+  return "stake/" + acct(h) + "/" + acct(c);
+}
+std::string hotkeyStakeKey(const AccountId& h) {
+  return "hotkey_stake/" + acct(h);
+}
+std::string stakersKey(const AccountId& h) {
+  return "stakers/" + acct(h);
+}
+std::string stakedKey(const AccountId& c) {
+  return "staked/" + acct(c);
+}
+std::string rootWeightsKey(Uid u) {
+  return "root_weights/" + hex16(u);
+}
 constexpr std::string_view kTotalsKey = "totals";
 constexpr std::string_view kNetuidsKey = "netuids";
 
@@ -280,7 +308,13 @@ void StateView::setNeuron(NetUid netuid, Uid uid, const Neuron& n) {
   w.u16(n.dividends).u16(n.validatorTrust).u64(n.emission).boolean(n.axon.has_value());
   if (n.axon) {
     const auto& a = *n.axon;
-    w.u64(a.block).u32(a.version).raw(u8view(a.ip)).u16(a.port).u8(a.ipType).u8(a.protocol).raw(u8view(a.curveKey));
+    w.u64(a.block)
+        .u32(a.version)
+        .raw(u8view(a.ip))
+        .u16(a.port)
+        .u8(a.ipType)
+        .u8(a.protocol)
+        .raw(u8view(a.curveKey));
   }
   m_o.put(neuronKey(netuid, uid), std::move(w).take());
 }
@@ -431,7 +465,9 @@ void StateView::setStake(const AccountId& hotkey, const AccountId& coldkey, Bala
   }
   auto stakers = stakersOf(hotkey);
   auto staked = stakedHotkeysOf(coldkey);
-  auto drop = [](std::vector<AccountId>& v, const AccountId& a) { v.erase(std::remove(v.begin(), v.end(), a), v.end()); };
+  auto drop = [](std::vector<AccountId>& v, const AccountId& a) {
+    v.erase(std::remove(v.begin(), v.end(), a), v.end());
+  };
   auto add = [](std::vector<AccountId>& v, const AccountId& a) {
     if (std::find(v.begin(), v.end(), a) == v.end()) v.push_back(a);
   };

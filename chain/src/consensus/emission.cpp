@@ -50,7 +50,8 @@ uint64_t ownerCut(uint64_t emission, uint16_t cut) {
 
 Result<std::vector<uint64_t>> rootEpoch(const RootEpochInput& input) {
   const std::size_t n = input.stake.size();
-  if (n == 0) return fail(ErrorCode::kInvalidArgument, "root epoch: no validators to validate emission values");
+  if (n == 0)
+    return fail(ErrorCode::kInvalidArgument, "root epoch: no validators to validate emission values");
   if (input.weights.size() != n) {
     return fail(ErrorCode::kInvalidArgument, "root epoch: " + std::to_string(input.weights.size()) +
                                                  " weight rows for " + std::to_string(n) + " validators");
@@ -61,8 +62,8 @@ Result<std::vector<uint64_t>> rootEpoch(const RootEpochInput& input) {
   for (std::size_t i = 0; i < n; ++i) {
     if (input.weights[i].size() != k) {
       return fail(ErrorCode::kInvalidArgument, "root epoch: weights[" + std::to_string(i) + "] has " +
-                                                   std::to_string(input.weights[i].size()) + " entries, expected " +
-                                                   std::to_string(k));
+                                                   std::to_string(input.weights[i].size()) +
+                                                   " entries, expected " + std::to_string(k));
     }
     if (__builtin_add_overflow(totalRaw, input.stake[i], &totalRaw) || totalRaw >= (uint64_t{1} << 63)) {
       return fail(ErrorCode::kInvalidArgument, "root epoch: total stake reaches 2^63");
@@ -96,14 +97,14 @@ Result<std::vector<uint64_t>> rootEpoch(const RootEpochInput& input) {
       if (weights[i][j] > I64F64::zero()) trust[j] = trust[j].saturatingAdd(stake[i]);
     }
   }
-  if (totalStake == I64F64::zero()) return fail(ErrorCode::kInvalidArgument, "root epoch: no stake on network");
+  if (totalStake == I64F64::zero())
+    return fail(ErrorCode::kInvalidArgument, "root epoch: no stake on network");
   for (I64F64& t : trust) {
     if (auto q = t.checkedDiv(totalStake)) t = *q;
   }
 
   // get_float_kappa: I32F32(kappa).saturating_div(I32F32(65535)), widened.
-  const I64F64 kappa =
-      I64F64::fromI32F32(I32F32::fromInt(input.kappa).saturatingDiv(I32F32::fromInt(65535)));
+  const I64F64 kappa = I64F64::fromI32F32(I32F32::fromInt(input.kappa).saturatingDiv(I32F32::fromInt(65535)));
   const I64F64 rho = I64F64::fromU64(input.rho);
   const I64F64 one = I64F64::one();
   std::vector<I64F64> weighted(k);

@@ -18,13 +18,14 @@ namespace merit::consensus {
 
 namespace {
 
-
 uint64_t saturatingAdd(uint64_t a, uint64_t b) {
   uint64_t r;
   return __builtin_add_overflow(a, b, &r) ? std::numeric_limits<uint64_t>::max() : r;
 }
 
-uint64_t saturatingSub(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
+uint64_t saturatingSub(uint64_t a, uint64_t b) {
+  return a > b ? a - b : 0;
+}
 
 // ---- arithmetic on proportions ----
 //
@@ -78,11 +79,12 @@ Result<void> validateRow(const std::vector<UidValue>& row, std::size_t n, std::s
   for (std::size_t k = 0; k < row.size(); ++k) {
     const uint16_t uid = row[k].uid;
     if (uid >= n) {
-      return fail(ErrorCode::kInvalidArgument, rowEntryPath(neuron, field, k) + ": uid " + std::to_string(uid) +
-                                                   " >= n " + std::to_string(n));
+      return fail(ErrorCode::kInvalidArgument, rowEntryPath(neuron, field, k) + ": uid " +
+                                                   std::to_string(uid) + " >= n " + std::to_string(n));
     }
     if (seen[uid] == stamp) {
-      return fail(ErrorCode::kInvalidArgument, rowEntryPath(neuron, field, k) + ": duplicate uid " + std::to_string(uid));
+      return fail(ErrorCode::kInvalidArgument,
+                  rowEntryPath(neuron, field, k) + ": duplicate uid " + std::to_string(uid));
     }
     seen[uid] = stamp;
   }
@@ -222,7 +224,9 @@ inline I32F32 bondProportion(uint16_t b) {
   return I32F32::fromBits(int64_t{65537} * b + (b == kU16Max ? 1 : 0));
 }
 // A stored bond as Yuma 2 reads it: the raw value.
-inline I32F32 bondUnits(uint16_t b) { return I32F32::fromInt(b); }
+inline I32F32 bondUnits(uint16_t b) {
+  return I32F32::fromInt(b);
+}
 
 // The column rule of inplace_col_normalize_sparse and inplace_col_max_upscale_sparse: an entry
 // of column j is safe_div'ed by by[j] where by[j] != 0 and left as is where by[j] == 0.
@@ -370,10 +374,12 @@ I32F32 weightedQuantile(std::span<ScoreStake> v, int64_t minority, int64_t below
   for (int round = 0;; ++round) {
     if (round == 64) {
       // Pathological pivots: finish by sorting what is left (same T, O(m log m) worst case).
-      std::sort(v.begin() + b, v.begin() + e, [](const ScoreStake& x, const ScoreStake& y) { return x.score < y.score; });
+      std::sort(v.begin() + b, v.begin() + e,
+                [](const ScoreStake& x, const ScoreStake& y) { return x.score < y.score; });
       for (std::size_t k = b; k < e; ++k) {
         below += v[k].stake;
-        if ((k + 1 == e || v[k + 1].score != v[k].score) && minority < below) return I32F32::fromBits(v[k].score);
+        if ((k + 1 == e || v[k + 1].score != v[k].score) && minority < below)
+          return I32F32::fromBits(v[k].score);
       }
       return I32F32::fromBits(v[e - 1].score);
     }
@@ -415,7 +421,8 @@ I32F32 weightedQuantile(std::span<ScoreStake> v, int64_t minority, int64_t below
 
 // Copies the entries of score/stake whose score satisfies keep into out; returns their count.
 template <typename Keep>
-std::size_t copyKept(const int64_t* score, const int64_t* stake, std::size_t m, ScoreStake* out, Keep&& keep) {
+std::size_t copyKept(const int64_t* score, const int64_t* stake, std::size_t m, ScoreStake* out,
+                     Keep&& keep) {
   std::size_t w = 0;
   for (std::size_t k = 0; k < m; ++k) {
     out[w] = {score[k], stake[k]};
@@ -483,8 +490,9 @@ I32F32 columnQuantile(const int64_t* score, const int64_t* stake, std::size_t m,
 // block of columns at a time, with one cursor per row, into a buffer small enough to stay in
 // cache, and each column's median is taken while its scores are still there; otherwise the whole
 // matrix is transposed first. Both hand columnQuantile the same scores in the same row order.
-std::vector<I32F32> columnMedians(const std::vector<I32F32>& stake, const Csr& score, std::size_t n, I32F32 majority,
-                                  std::vector<int64_t>& byColumn, std::vector<ScoreStake>& scratch) {
+std::vector<I32F32> columnMedians(const std::vector<I32F32>& stake, const Csr& score, std::size_t n,
+                                  I32F32 majority, std::vector<int64_t>& byColumn,
+                                  std::vector<ScoreStake>& scratch) {
   std::vector<I32F32> useStake;
   std::vector<uint32_t> useRow;
   for (std::size_t i = 0; i < n; ++i) {
@@ -746,7 +754,8 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
 
   // ---- consensus; then clipping, validator trust and incentive in one pass over the rows ----
   const I32F32 kappa = u16ProportionToFixed(hp.kappa);
-  std::vector<I32F32> consensus = columnMedians(activeStake, weights, n, kappa, buffers.byColumn, buffers.scratch);
+  std::vector<I32F32> consensus =
+      columnMedians(activeStake, weights, n, kappa, buffers.byColumn, buffers.scratch);
   const bool anyConsensus =
       std::any_of(consensus.begin(), consensus.end(), [](I32F32 c) { return c != I32F32::zero(); });
   const bool liquidAlpha = hp.yuma3 && hp.liquidAlpha && anyConsensus;
@@ -815,8 +824,10 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
     DenseRow<Pair> row(n);
     interpolated.reset(n, weights.size);  // a row's entries are among its weights' columns
     for (std::size_t i = 0; i < n; ++i) {
-      for (std::size_t p = weights.begin(i); p < weights.end(i); ++p) row.at(weights.col[p]).a = weights.val[p];
-      for (std::size_t p = clipped.begin(i); p < clipped.end(i); ++p) row.at(clipped.col[p]).b = clipped.val[p];
+      for (std::size_t p = weights.begin(i); p < weights.end(i); ++p)
+        row.at(weights.col[p]).a = weights.val[p];
+      for (std::size_t p = clipped.begin(i); p < clipped.end(i); ++p)
+        row.at(clipped.col[p]).b = clipped.val[p];
       row.drain([&](uint16_t j, const Pair& x) {
         const I32F32 v = x.a.saturatingAdd(bondsPenalty.saturatingMul(x.b.saturatingSub(x.a)));
         if (I32F32::zero() < v) interpolated.push(j, v);
@@ -954,8 +965,9 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
       const I32F32 steepness = I32F32::fromInt(hp.alphaSigmoidSteepness);
       const I32F32 zero = I32F32::zero();
       const I32F32 one = I32F32::one();
-      const I32F32 alphaAtZero = alphaSigmoid(zero, zero, zero, alphaLow, alphaHigh, steepness);  // combined 0
-      const I32F32 alphaAtOne = alphaSigmoid(zero, one, zero, alphaLow, alphaHigh, steepness);    // combined 1
+      const I32F32 alphaAtZero =
+          alphaSigmoid(zero, zero, zero, alphaLow, alphaHigh, steepness);                       // combined 0
+      const I32F32 alphaAtOne = alphaSigmoid(zero, one, zero, alphaLow, alphaHigh, steepness);  // combined 1
       std::vector<I32F32> w(n);
       std::vector<I32F32> b(n);
       std::vector<I32F32> alphaRow(n);
@@ -1026,7 +1038,8 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
     // col_normalize(bonds): each raw bond, fromInt(b), safe_div'ed by its column's sum of them,
     // a whole number of units below 4096 * 65536 (bondColSum holds fromInt of it): UnitsDivisor.
     std::vector<UnitsDivisor> bondNorm(n);
-    for (std::size_t j = 0; j < n; ++j) bondNorm[j] = UnitsDivisor(static_cast<uint64_t>(bondColSum[j].bits()) >> 32);
+    for (std::size_t j = 0; j < n; ++j)
+      bondNorm[j] = UnitsDivisor(static_cast<uint64_t>(bondColSum[j].bits()) >> 32);
     UninitializedArray<I32F32>& delta = wb.val;
     for (std::size_t i = 0; !deltaHere && i < n; ++i) {  // (else the clipping pass made delta)
       for (std::size_t p = wb.begin(i); p < wb.end(i); ++p) {
@@ -1061,7 +1074,7 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
         for (std::size_t p = pBegin; p < pEnd; ++p) {
           const uint16_t j = ema.col[p];
           const I32F32 v = emaNorm.apply(j, ema.val[p]);
-          acc = addBounded(acc, mulProportions(incentive[j], v));  // proportions, n products at most
+          acc = addBounded(acc, mulProportions(incentive[j], v));    // proportions, n products at most
           *stored++ = {j, proportionToU16(maxUpscale.apply(j, v))};  // v <= colMax[j]
         }
       } else {
@@ -1110,7 +1123,8 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
       std::vector<UidValue>& row = storedBonds[i];
       row.resize(ema.end(i) - ema.begin(i));
       UidValue* stored = row.data();
-      for (std::size_t p = ema.begin(i); p < ema.end(i); ++p) *stored++ = {ema.col[p], proportionToU16(ema.val[p])};
+      for (std::size_t p = ema.begin(i); p < ema.end(i); ++p)
+        *stored++ = {ema.col[p], proportionToU16(ema.val[p])};
     }
   }
   out.bonds = std::move(storedBonds);

@@ -12,7 +12,9 @@ struct U256 {
   UInt128 lo = 0;
 };
 
-UInt128 unsignedAbs(Int128 v) { return v < 0 ? UInt128{0} - static_cast<UInt128>(v) : static_cast<UInt128>(v); }
+UInt128 unsignedAbs(Int128 v) {
+  return v < 0 ? UInt128{0} - static_cast<UInt128>(v) : static_cast<UInt128>(v);
+}
 
 U256 mulFull(UInt128 a, UInt128 b) {
   const UInt128 kMask = (UInt128{1} << 64) - 1;

@@ -9,13 +9,19 @@ namespace {
 
 const I32F32 kU16MaxFixed = I32F32::fromInt(kU16Max);
 
-I32F32 clampValue(I32F32 value, I32F32 low, I32F32 high) { return std::max(std::min(value, high), low); }
+I32F32 clampValue(I32F32 value, I32F32 low, I32F32 high) {
+  return std::max(std::min(value, high), low);
+}
 
 }  // namespace
 
-I32F32 u16ProportionToFixed(uint16_t x) { return I32F32::fromInt(x).safeDiv(kU16MaxFixed); }
+I32F32 u16ProportionToFixed(uint16_t x) {
+  return I32F32::fromInt(x).safeDiv(kU16MaxFixed);
+}
 
-uint16_t fixedProportionToU16(I32F32 x) { return x.saturatingMul(kU16MaxFixed).toU16Saturating(); }
+uint16_t fixedProportionToU16(I32F32 x) {
+  return x.saturatingMul(kU16MaxFixed).toU16Saturating();
+}
 
 I32F32 sum(std::span<const I32F32> x) {
   I32F32 s;
@@ -23,9 +29,13 @@ I32F32 sum(std::span<const I32F32> x) {
   return s;
 }
 
-bool isZero(std::span<const I32F32> x) { return sum(x) == I32F32::zero(); }
+bool isZero(std::span<const I32F32> x) {
+  return sum(x) == I32F32::zero();
+}
 
-void inplaceNormalize(std::span<I32F32> x) { inplaceNormalizeUsingSum(x, sum(x)); }
+void inplaceNormalize(std::span<I32F32> x) {
+  inplaceNormalizeUsingSum(x, sum(x));
+}
 
 void inplaceNormalizeUsingSum(std::span<I32F32> x, I32F32 xSum) {
   if (xSum == I32F32::zero()) return;
@@ -176,7 +186,8 @@ SparseMatrix colClipSparse(const SparseMatrix& m, std::span<const I32F32> colThr
   return out;
 }
 
-SparseMatrix interpolateSparse(const SparseMatrix& a, const SparseMatrix& b, std::size_t columns, I32F32 ratio) {
+SparseMatrix interpolateSparse(const SparseMatrix& a, const SparseMatrix& b, std::size_t columns,
+                               I32F32 ratio) {
   if (ratio == I32F32::zero()) return a;
   if (ratio == I32F32::one()) return b;
   if (a.size() != b.size()) return b;
@@ -391,7 +402,8 @@ void walkRow(const SparseRow& row, std::span<I32F32> out) {
 
 }  // namespace
 
-std::vector<std::vector<I32F32>> liquidAlphaValuesSparse(const SparseMatrix& weights, const SparseMatrix& bonds,
+std::vector<std::vector<I32F32>> liquidAlphaValuesSparse(const SparseMatrix& weights,
+                                                         const SparseMatrix& bonds,
                                                          std::span<const I32F32> consensus, I32F32 alphaLow,
                                                          I32F32 alphaHigh, I32F32 steepness) {
   std::vector<std::vector<I32F32>> alphas;
@@ -404,7 +416,8 @@ std::vector<std::vector<I32F32>> liquidAlphaValuesSparse(const SparseMatrix& wei
     walkRow(weights[i], w);
     walkRow(bonds[i], b);
     std::vector<I32F32> row(n);
-    for (std::size_t j = 0; j < n; ++j) row[j] = alphaSigmoid(consensus[j], w[j], b[j], alphaLow, alphaHigh, steepness);
+    for (std::size_t j = 0; j < n; ++j)
+      row[j] = alphaSigmoid(consensus[j], w[j], b[j], alphaLow, alphaHigh, steepness);
     alphas.push_back(std::move(row));
   }
   return alphas;
@@ -425,7 +438,8 @@ SparseMatrix matEmaLiquidAlphaSparse(const SparseMatrix& weights, const SparseMa
     walkRow(weights[i], w);
     walkRow(bonds[i], b);
     for (const SparseEntry& e : weights[i]) {
-      if (e.col < n) alphaRow[e.col] = alphaSigmoid(consensus[e.col], w[e.col], b[e.col], alphaLow, alphaHigh, steepness);
+      if (e.col < n)
+        alphaRow[e.col] = alphaSigmoid(consensus[e.col], w[e.col], b[e.col], alphaLow, alphaHigh, steepness);
     }
     out[i] = matEmaAlphaRow(weights[i], bonds[i], alphaRow, scratch);
   }
@@ -444,7 +458,8 @@ std::vector<uint16_t> vecMaxUpscaleToU16(std::span<const I32F32> v) {
     const I32F32 scale = kU16MaxFixed.safeDiv(maxValue);
     for (I32F32 e : v) out.push_back(e.saturatingMul(scale).round().toU16Saturating());
   } else {
-    for (I32F32 e : v) out.push_back(e.saturatingMul(kU16MaxFixed).safeDiv(maxValue).round().toU16Saturating());
+    for (I32F32 e : v)
+      out.push_back(e.saturatingMul(kU16MaxFixed).safeDiv(maxValue).round().toU16Saturating());
   }
   return out;
 }

@@ -24,11 +24,11 @@ void appendU16Vec(std::vector<std::byte>& out, std::span<const uint16_t> v) {
 }  // namespace
 
 Result<std::vector<UidValue>> checkAndUpscaleWeights(std::span<const uint16_t> uids,
-                                                    std::span<const uint16_t> values,
-                                                    const SetWeightsRules& rules) {
+                                                     std::span<const uint16_t> values,
+                                                     const SetWeightsRules& rules) {
   if (uids.size() != values.size()) {
-    return fail(ErrorCode::kInvalidArgument, "InputLengthsUnequal: " + std::to_string(uids.size()) + " uids, " +
-                                                 std::to_string(values.size()) + " values");
+    return fail(ErrorCode::kInvalidArgument, "InputLengthsUnequal: " + std::to_string(uids.size()) +
+                                                 " uids, " + std::to_string(values.size()) + " values");
   }
   if (uids.size() > rules.subnetN) {
     return fail(ErrorCode::kInvalidArgument, "UidsLengthExceedUidsInSubNet: " + std::to_string(uids.size()) +

@@ -78,7 +78,8 @@ Result<uint64_t> asUnsigned(const json& j, const std::string& path, uint64_t max
   }
   int64_t v = j.get<int64_t>();
   if (v < 0) return invalid(path, std::to_string(v) + " is negative");
-  if (static_cast<uint64_t>(v) > max) return invalid(path, std::to_string(v) + " > maximum " + std::to_string(max));
+  if (static_cast<uint64_t>(v) > max)
+    return invalid(path, std::to_string(v) + " > maximum " + std::to_string(max));
   return static_cast<uint64_t>(v);
 }
 
@@ -89,7 +90,8 @@ Result<int64_t> asSigned(const json& j, const std::string& path, int64_t min, in
   }
   int64_t v = j.get<int64_t>();
   if (v < min || v > max) {
-    return invalid(path, std::to_string(v) + " outside [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+    return invalid(path,
+                   std::to_string(v) + " outside [" + std::to_string(min) + ", " + std::to_string(max) + "]");
   }
   return v;
 }
@@ -142,21 +144,22 @@ Result<Hyperparameters> parseHyperparameters(const json& root) {
   MERIT_ASSIGN_OR_RETURN(const json* hpJson, field(root, "hyperparameters", ""));
   const json& j = *hpJson;
   MERIT_TRY(requireObject(j, path,
-                          {"kappa", "bonds_penalty", "bonds_moving_average", "yuma3", "liquid_alpha", "alpha_low",
-                           "alpha_high", "alpha_sigmoid_steepness", "activity_cutoff", "max_allowed_validators",
-                           "stake_threshold", "commit_reveal"}));
+                          {"kappa", "bonds_penalty", "bonds_moving_average", "yuma3", "liquid_alpha",
+                           "alpha_low", "alpha_high", "alpha_sigmoid_steepness", "activity_cutoff",
+                           "max_allowed_validators", "stake_threshold", "commit_reveal"}));
   Hyperparameters hp;
   MERIT_ASSIGN_OR_RETURN(uint64_t kappa, u64Field(j, "kappa", path, 65535));
   MERIT_ASSIGN_OR_RETURN(uint64_t penalty, u64Field(j, "bonds_penalty", path, 65535));
-  MERIT_ASSIGN_OR_RETURN(hp.bondsMovingAverage, u64Field(j, "bonds_moving_average", path, kBondsMovingAverageScale));
+  MERIT_ASSIGN_OR_RETURN(hp.bondsMovingAverage,
+                         u64Field(j, "bonds_moving_average", path, kBondsMovingAverageScale));
   MERIT_ASSIGN_OR_RETURN(hp.yuma3, boolField(j, "yuma3", path));
   MERIT_ASSIGN_OR_RETURN(hp.liquidAlpha, boolField(j, "liquid_alpha", path));
   MERIT_ASSIGN_OR_RETURN(uint64_t alphaLow, u64Field(j, "alpha_low", path, 65535));
   MERIT_ASSIGN_OR_RETURN(uint64_t alphaHigh, u64Field(j, "alpha_high", path, 65535));
   MERIT_ASSIGN_OR_RETURN(const json* steepness, field(j, "alpha_sigmoid_steepness", path));
-  MERIT_ASSIGN_OR_RETURN(int64_t steep, asSigned(*steepness, path + ".alpha_sigmoid_steepness",
-                                                 std::numeric_limits<int16_t>::min(),
-                                                 std::numeric_limits<int16_t>::max()));
+  MERIT_ASSIGN_OR_RETURN(int64_t steep,
+                         asSigned(*steepness, path + ".alpha_sigmoid_steepness",
+                                  std::numeric_limits<int16_t>::min(), std::numeric_limits<int16_t>::max()));
   MERIT_ASSIGN_OR_RETURN(hp.activityCutoff, u64Field(j, "activity_cutoff", path));
   MERIT_ASSIGN_OR_RETURN(uint64_t maxValidators, u64Field(j, "max_allowed_validators", path, 65535));
   MERIT_ASSIGN_OR_RETURN(hp.stakeThreshold, u64Field(j, "stake_threshold", path));
@@ -172,8 +175,8 @@ Result<Hyperparameters> parseHyperparameters(const json& root) {
 
 Result<NeuronInput> parseNeuron(const json& j, const std::string& path) {
   MERIT_TRY(requireObject(j, path,
-                          {"stake", "last_update", "block_at_registration", "validator_permit", "weights", "bonds",
-                           "commit_block"}));
+                          {"stake", "last_update", "block_at_registration", "validator_permit", "weights",
+                           "bonds", "commit_block"}));
   NeuronInput neuron;
   MERIT_ASSIGN_OR_RETURN(neuron.stake, u64Field(j, "stake", path));
   MERIT_ASSIGN_OR_RETURN(neuron.lastUpdate, u64Field(j, "last_update", path));
@@ -201,11 +204,13 @@ Result<EpochInput> fromJson(const json& root) {
   MERIT_ASSIGN_OR_RETURN(const json* neurons, field(root, "neurons", ""));
   if (!neurons->is_array()) return invalid("neurons", "expected an array, got " + typeName(*neurons));
   if (neurons->size() > kMaxNeurons) {
-    return invalid("neurons", std::to_string(neurons->size()) + " neurons, at most " + std::to_string(kMaxNeurons));
+    return invalid("neurons",
+                   std::to_string(neurons->size()) + " neurons, at most " + std::to_string(kMaxNeurons));
   }
   input.neurons.reserve(neurons->size());
   for (std::size_t i = 0; i < neurons->size(); ++i) {
-    MERIT_ASSIGN_OR_RETURN(NeuronInput neuron, parseNeuron((*neurons)[i], "neurons[" + std::to_string(i) + "]"));
+    MERIT_ASSIGN_OR_RETURN(NeuronInput neuron,
+                           parseNeuron((*neurons)[i], "neurons[" + std::to_string(i) + "]"));
     input.neurons.push_back(std::move(neuron));
   }
   MERIT_TRY(validateEpochInput(input));
@@ -216,7 +221,8 @@ Result<EpochInput> fromJson(const json& root) {
 
 Result<EpochInput> parseEpochInput(std::string_view text) {
   if (text.size() > kMaxEpochJsonBytes) {
-    return invalid("input", std::to_string(text.size()) + " bytes, at most " + std::to_string(kMaxEpochJsonBytes));
+    return invalid("input",
+                   std::to_string(text.size()) + " bytes, at most " + std::to_string(kMaxEpochJsonBytes));
   }
   MERIT_TRY(checkDepth(text));
   // nlohmann reports syntax errors by exception; this is the parser's edge, so catch them here.

@@ -17,7 +17,9 @@
 namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
-void onSignal(int) { g_stop = 1; }
+void onSignal(int) {
+  g_stop = 1;
+}
 
 int fatal(const std::string& message) {
   std::fprintf(stderr, "merit-chain: %s\n", message.c_str());
@@ -36,7 +38,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> fund;
   app.add_option("-c,--config", configPath, "YAML config (see configs/chain.yaml)");
   app.add_option("-d,--data-dir", dataDir, "Where blocks and state are stored (overrides node.data_dir)");
-  app.add_flag("--dev", dev, "Development preset: fast blocks, short tempos, dev authority key, loopback axons");
+  app.add_flag("--dev", dev,
+               "Development preset: fast blocks, short tempos, dev authority key, loopback axons");
   app.add_option("--rpc-port", rpcPort, "JSON-RPC port (0 = any free port)");
   app.add_option("--feed", feed, "Block feed endpoint, e.g. tcp://127.0.0.1:9944");
   app.add_option("--block-time-ms", blockTimeMs, "Block time in milliseconds");
@@ -51,7 +54,8 @@ int main(int argc, char** argv) {
     cfg = std::move(*loaded);
   }
   if (!dataDir.empty()) cfg.node.dataDir = dataDir;
-  if (cfg.node.dataDir.empty()) return fatal("no data directory: pass --data-dir DIR or set node.data_dir in the config");
+  if (cfg.node.dataDir.empty())
+    return fatal("no data directory: pass --data-dir DIR or set node.data_dir in the config");
   if (rpcPort >= 0) cfg.rpcPort = rpcPort;
   if (!feed.empty()) cfg.feedEndpoint = feed;
   if (blockTimeMs > 0) cfg.node.blockTime = std::chrono::milliseconds(blockTimeMs);
@@ -64,13 +68,15 @@ int main(int argc, char** argv) {
     const char* first = eq == std::string::npos ? f.data() + f.size() : f.data() + eq + 1;
     auto [end, ec] = std::from_chars(first, f.data() + f.size(), amount);
     if (eq == std::string::npos || !id || ec != std::errc() || end != f.data() + f.size() || first == end) {
-      return fatal("--fund " + f + ": expected ADDRESS=AMOUNT_RAO with a valid SS58 address and an amount below 2^64");
+      return fatal("--fund " + f +
+                   ": expected ADDRESS=AMOUNT_RAO with a valid SS58 address and an amount below 2^64");
     }
     cfg.node.genesis.balances.emplace_back(*id, amount);
   }
   if (auto problem = chain::genesisTotalProblem(cfg.node.genesis)) {
-    if (problem->first < fromFile) return fatal(configPath + ": genesis.balances[" + std::to_string(problem->first) +
-                                                "].amount: " + problem->second);
+    if (problem->first < fromFile)
+      return fatal(configPath + ": genesis.balances[" + std::to_string(problem->first) +
+                   "].amount: " + problem->second);
     return fatal("--fund " + fund[problem->first - fromFile] + ": " + problem->second);
   }
   if (auto ok = log::configure(cfg.logLevel); !ok) return fatal(ok.error().message());
@@ -85,7 +91,9 @@ int main(int argc, char** argv) {
   } else if (dev) {
     author = chain::devAuthorityKey();
   } else {
-    return fatal("no authority key: set authority.key_file in the config (a plain key file, e.g. a hotkey), or use --dev");
+    return fatal(
+        "no authority key: set authority.key_file in the config (a plain key file, e.g. a hotkey), or use "
+        "--dev");
   }
 
   SystemClock clock;
@@ -102,9 +110,10 @@ int main(int argc, char** argv) {
   std::signal(SIGTERM, onSignal);
   (*node)->start();
   // One machine-readable line for scripts that start the node, then normal logging.
-  std::printf("{\"event\":\"ready\",\"rpc\":\"http://%s:%d\",\"feed\":\"%s\",\"genesis\":\"0x%s\",\"head\":%lu}\n",
-              cfg.rpcHost.c_str(), (*rpc)->port(), (*feedSocket)->endpoint().c_str(),
-              toHex((*node)->genesisHash()).c_str(), static_cast<unsigned long>((*node)->head().number));
+  std::printf(
+      "{\"event\":\"ready\",\"rpc\":\"http://%s:%d\",\"feed\":\"%s\",\"genesis\":\"0x%s\",\"head\":%lu}\n",
+      cfg.rpcHost.c_str(), (*rpc)->port(), (*feedSocket)->endpoint().c_str(),
+      toHex((*node)->genesisHash()).c_str(), static_cast<unsigned long>((*node)->head().number));
   std::fflush(stdout);
   MERIT_LOG_INFO(log::Category::kChain, "serving RPC on {}:{}, block feed on {}", cfg.rpcHost, (*rpc)->port(),
                  (*feedSocket)->endpoint());

@@ -10,12 +10,16 @@
 
 namespace merit::config {
 
-void bad(const std::string& path, const std::string& reason) { throw KeyError{path, reason}; }
+void bad(const std::string& path, const std::string& reason) {
+  throw KeyError{path, reason};
+}
 
-std::uint64_t parseInteger(const std::string& s, const std::string& path, std::uint64_t min, std::uint64_t max) {
+std::uint64_t parseInteger(const std::string& s, const std::string& path, std::uint64_t min,
+                           std::uint64_t max) {
   std::uint64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) bad(path, "must be a non-negative integer, got '" + s + "'");
+  if (ec != std::errc() || p != s.data() + s.size())
+    bad(path, "must be a non-negative integer, got '" + s + "'");
   if (v < min || v > max) {
     bad(path, min == 0 ? "must be at most " + std::to_string(max)
                        : "must be in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
@@ -27,7 +31,8 @@ double parseNumber(const std::string& s, const std::string& path, double min, do
   char* end = nullptr;
   double v = std::strtod(s.c_str(), &end);
   if (end == s.c_str() || *end != '\0' || !(v >= min && v <= max)) {
-    bad(path, "must be a number in [" + std::to_string(min) + ", " + std::to_string(max) + "], got '" + s + "'");
+    bad(path,
+        "must be a number in [" + std::to_string(min) + ", " + std::to_string(max) + "], got '" + s + "'");
   }
   return v;
 }
@@ -62,7 +67,8 @@ Result<void> applyYaml(const std::string& yaml, const std::string& name, const S
   } catch (const KeyError& e) {
     return fail(ErrorCode::kInvalidArgument, name + ": " + (e.path.empty() ? "" : e.path + ": ") + e.reason);
   } catch (const YAML::Exception& e) {
-    return fail(ErrorCode::kInvalidArgument, name + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    return fail(ErrorCode::kInvalidArgument,
+                name + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
   return {};
 }

@@ -1,7 +1,7 @@
 #include "merit/crypto/hash.h"
 
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 
 #include <sodium.h>
 
@@ -49,11 +49,13 @@ Blake2b::Blake2b(std::size_t digestSize, ByteView key) : m_digestSize(digestSize
   MERIT_ASSERT(digestSize >= crypto_generichash_BYTES_MIN && digestSize <= crypto_generichash_BYTES_MAX,
                digestSize);
   MERIT_ASSERT(key.empty() || key.size() >= crypto_generichash_KEYBYTES_MIN, key.size());
-  crypto_generichash_init(reinterpret_cast<crypto_generichash_state*>(m_state), key.empty() ? nullptr : u8(key),
-                          key.size(), digestSize);
+  crypto_generichash_init(reinterpret_cast<crypto_generichash_state*>(m_state),
+                          key.empty() ? nullptr : u8(key), key.size(), digestSize);
 }
 
-Blake2b::~Blake2b() { sodium_memzero(m_state, sizeof m_state); }
+Blake2b::~Blake2b() {
+  sodium_memzero(m_state, sizeof m_state);
+}
 
 Blake2b& Blake2b::update(ByteView data) {
   crypto_generichash_update(reinterpret_cast<crypto_generichash_state*>(m_state), u8(data), data.size());

@@ -83,7 +83,8 @@ PrivateKey PrivateKey::generate() {
 
 Result<PrivateKey> PrivateKey::fromBytes(ByteView secret) {
   if (secret.size() != kSize) {
-    return fail(ErrorCode::kInvalidArgument, "private key must be 32 bytes, got " + std::to_string(secret.size()));
+    return fail(ErrorCode::kInvalidArgument,
+                "private key must be 32 bytes, got " + std::to_string(secret.size()));
   }
   if (!secp256k1_ec_seckey_verify(context(), u8(secret))) {
     return fail(ErrorCode::kInvalidArgument, "private key is zero or not below the secp256k1 group order");
@@ -92,14 +93,17 @@ Result<PrivateKey> PrivateKey::fromBytes(ByteView secret) {
   MERIT_ASSERT(secp256k1_ec_pubkey_create(context(), &pub, u8(secret)) == 1);
   ByteArray<PublicKey::kSize> compressed;
   std::size_t len = compressed.size();
-  secp256k1_ec_pubkey_serialize(context(), u8(MutableByteView(compressed)), &len, &pub, SECP256K1_EC_COMPRESSED);
+  secp256k1_ec_pubkey_serialize(context(), u8(MutableByteView(compressed)), &len, &pub,
+                                SECP256K1_EC_COMPRESSED);
   MERIT_ASSERT(len == PublicKey::kSize, len);
   auto pk = PublicKey::fromBytes(compressed);
   MERIT_ASSERT(pk.has_value());
   return PrivateKey(SecretArray<kSize>(secret), *pk);
 }
 
-Signature PrivateKey::sign(ByteView message) const { return signDigest(blake2b256(message)); }
+Signature PrivateKey::sign(ByteView message) const {
+  return signDigest(blake2b256(message));
+}
 
 Signature PrivateKey::signDigest(const Hash256& digest) const {
   secp256k1_ecdsa_recoverable_signature sig;
@@ -120,7 +124,8 @@ Result<PublicKey> recoverDigest(const Hash256& digest, const Signature& signatur
     return fail(ErrorCode::kUnauthorized, "signature recovery id must be 0..3, got " + std::to_string(recid));
   }
   secp256k1_ecdsa_recoverable_signature rsig;
-  if (!secp256k1_ecdsa_recoverable_signature_parse_compact(context(), &rsig, u8(ByteView(b).first(64)), recid)) {
+  if (!secp256k1_ecdsa_recoverable_signature_parse_compact(context(), &rsig, u8(ByteView(b).first(64)),
+                                                           recid)) {
     return fail(ErrorCode::kUnauthorized, "signature r or s is out of range");
   }
   secp256k1_ecdsa_signature plain;
@@ -135,7 +140,8 @@ Result<PublicKey> recoverDigest(const Hash256& digest, const Signature& signatur
   }
   ByteArray<PublicKey::kSize> compressed;
   std::size_t len = compressed.size();
-  secp256k1_ec_pubkey_serialize(context(), u8(MutableByteView(compressed)), &len, &pub, SECP256K1_EC_COMPRESSED);
+  secp256k1_ec_pubkey_serialize(context(), u8(MutableByteView(compressed)), &len, &pub,
+                                SECP256K1_EC_COMPRESSED);
   return PublicKey::fromBytes(compressed);
 }
 
@@ -185,10 +191,11 @@ int blake2bEcdhHash(unsigned char* output, const unsigned char* x32, const unsig
 
 SecretArray<32> ecdh(const PrivateKey& ours, const PublicKey& theirs) {
   secp256k1_pubkey pub;
-  MERIT_ASSERT(secp256k1_ec_pubkey_parse(context(), &pub, u8(ByteView(theirs.bytes())), PublicKey::kSize) == 1);
+  MERIT_ASSERT(secp256k1_ec_pubkey_parse(context(), &pub, u8(ByteView(theirs.bytes())), PublicKey::kSize) ==
+               1);
   SecretArray<32> out;
-  MERIT_ASSERT(secp256k1_ecdh(context(), u8(out.mutableBytes()), &pub, u8(ours.revealSecret()), blake2bEcdhHash,
-                              nullptr) == 1);
+  MERIT_ASSERT(secp256k1_ecdh(context(), u8(out.mutableBytes()), &pub, u8(ours.revealSecret()),
+                              blake2bEcdhHash, nullptr) == 1);
   return out;
 }
 
@@ -205,7 +212,9 @@ Bytes wrapMessage(ByteView message) {
   return out;
 }
 
-Signature signMessage(const PrivateKey& key, ByteView message) { return key.sign(wrapMessage(message)); }
+Signature signMessage(const PrivateKey& key, ByteView message) {
+  return key.sign(wrapMessage(message));
+}
 
 Result<void> verifyMessage(const PublicKey& key, ByteView message, const Signature& signature) {
   return verifyDigest(key, blake2b256(wrapMessage(message)), signature);

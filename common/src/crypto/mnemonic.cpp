@@ -7,8 +7,9 @@
 
 #include <sodium.h>
 
-#include "bip39_wordlist.h"
 #include "merit/util/assert.h"
+
+#include "bip39_wordlist.h"
 
 namespace merit::crypto {
 
@@ -17,7 +18,9 @@ namespace {
 constexpr unsigned kPbkdf2Iterations = 2048;
 constexpr std::size_t kMaxPhraseChars = 1024;  // 24 words of at most 8 letters fit many times over
 
-bool validEntropySize(std::size_t n) { return n >= 16 && n <= 32 && n % 4 == 0; }
+bool validEntropySize(std::size_t n) {
+  return n >= 16 && n <= 32 && n % 4 == 0;
+}
 
 int wordIndex(std::string_view word) {
   // The list is sorted; binary search.
@@ -26,12 +29,17 @@ int wordIndex(std::string_view word) {
     std::size_t mid = (lo + hi) / 2;
     int c = word.compare(kBip39English[mid]);
     if (c == 0) return static_cast<int>(mid);
-    if (c < 0) hi = mid; else lo = mid + 1;
+    if (c < 0)
+      hi = mid;
+    else
+      lo = mid + 1;
   }
   return -1;
 }
 
-bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool isSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 // Splits on whitespace and lower-cases ASCII; the words live in a secret buffer.
 struct Words {
@@ -111,8 +119,8 @@ void pbkdf2HmacSha512(ByteView password, ByteView salt, unsigned iterations, Mut
 
 Result<SecretBytes> entropyToMnemonic(ByteView entropy) {
   if (!validEntropySize(entropy.size())) {
-    return fail(ErrorCode::kInvalidArgument, "mnemonic entropy must be 16..32 bytes in steps of 4, got " +
-                                                 std::to_string(entropy.size()));
+    return fail(ErrorCode::kInvalidArgument,
+                "mnemonic entropy must be 16..32 bytes in steps of 4, got " + std::to_string(entropy.size()));
   }
   ensureSodium();
   unsigned char hash[crypto_hash_sha256_BYTES];
@@ -185,7 +193,8 @@ Result<SecretBytes> mnemonicToEntropy(std::string_view phrase) {
   sodium_memzero(bits.data(), bits.size());
   sodium_memzero(hash, sizeof hash);
   if (!ok) {
-    return fail(ErrorCode::kInvalidArgument, "mnemonic checksum does not match (a word is wrong or out of order)");
+    return fail(ErrorCode::kInvalidArgument,
+                "mnemonic checksum does not match (a word is wrong or out of order)");
   }
   return entropy;
 }

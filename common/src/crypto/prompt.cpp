@@ -4,7 +4,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
-
 #include <termios.h>
 #include <unistd.h>
 
@@ -27,7 +26,7 @@ bool promptNoEcho(const std::string& prompt, std::string& out) {
   FILE* tty = std::fopen("/dev/tty", "r+");
   if (tty == nullptr) return false;
   int fd = ::fileno(tty);
-  termios old {};
+  termios old{};
   if (::tcgetattr(fd, &old) != 0) {
     std::fclose(tty);
     return false;
@@ -67,7 +66,8 @@ Result<SecretBytes> firstLineOf(const std::string& path, const char* what) {
 Result<SecretBytes> readPassword(const PasswordSource& source, const std::string& prompt, bool confirm) {
   if (!source.passwordFile.empty()) {
     MERIT_ASSIGN_OR_RETURN(auto pw, firstLineOf(source.passwordFile, "password"));
-    if (pw.empty()) return fail(ErrorCode::kInvalidArgument, "password file " + source.passwordFile + " is empty");
+    if (pw.empty())
+      return fail(ErrorCode::kInvalidArgument, "password file " + source.passwordFile + " is empty");
     return pw;
   }
   if (const char* env = std::getenv("MERIT_PASSWORD"); env != nullptr) {
@@ -84,7 +84,8 @@ Result<SecretBytes> readPassword(const PasswordSource& source, const std::string
   if (pw.empty()) return fail(ErrorCode::kInvalidArgument, "the password must not be empty");
   if (confirm) {
     std::string again;
-    if (!promptNoEcho("Repeat the password: ", again)) return fail(ErrorCode::kInvalidArgument, "no confirmation");
+    if (!promptNoEcho("Repeat the password: ", again))
+      return fail(ErrorCode::kInvalidArgument, "no confirmation");
     auto second = SecretBytes::takeString(again);
     if (second.revealText() != pw.revealText()) {
       return fail(ErrorCode::kInvalidArgument, "the two passwords differ");

@@ -6,9 +6,12 @@
 
 namespace merit::crypto {
 
-void secureZero(void* data, std::size_t size) { sodium_memzero(data, size); }
+void secureZero(void* data, std::size_t size) {
+  sodium_memzero(data, size);
+}
 
-SecretBytes::SecretBytes(ByteView bytes) : m_data(new std::byte[bytes.size() == 0 ? 1 : bytes.size()]), m_size(bytes.size()) {
+SecretBytes::SecretBytes(ByteView bytes)
+    : m_data(new std::byte[bytes.size() == 0 ? 1 : bytes.size()]), m_size(bytes.size()) {
   if (m_size > 0) std::memcpy(m_data.get(), bytes.data(), m_size);
 }
 
@@ -20,7 +23,9 @@ SecretBytes SecretBytes::takeString(std::string& text) {
   return out;
 }
 
-SecretBytes::~SecretBytes() { wipe(); }
+SecretBytes::~SecretBytes() {
+  wipe();
+}
 
 SecretBytes::SecretBytes(SecretBytes&& other) noexcept
     : m_data(std::move(other.m_data)), m_size(other.m_size) {

@@ -64,7 +64,8 @@ std::string base58Encode(ByteView bytes) {
 
 Result<Bytes> base58Decode(std::string_view text) {
   if (text.size() > kMaxBase58Chars) {
-    return fail(ErrorCode::kInvalidArgument, "base58 text too long (" + std::to_string(text.size()) + " characters)");
+    return fail(ErrorCode::kInvalidArgument,
+                "base58 text too long (" + std::to_string(text.size()) + " characters)");
   }
   std::size_t ones = 0;
   while (ones < text.size() && text[ones] == '1') ++ones;
@@ -120,9 +121,9 @@ Result<Ss58Decoded> ss58DecodeAnyPrefix(std::string_view address) {
 
   const std::size_t expectedLen = prefixLen + sizeof(AccountId) + kChecksumSize;
   if (data.size() != expectedLen) {
-    return fail(ErrorCode::kInvalidArgument, "invalid SS58 address: decodes to " + std::to_string(data.size()) +
-                                                 " bytes, expected " + std::to_string(expectedLen) +
-                                                 " (a 32-byte account id)");
+    return fail(ErrorCode::kInvalidArgument, "invalid SS58 address: decodes to " +
+                                                 std::to_string(data.size()) + " bytes, expected " +
+                                                 std::to_string(expectedLen) + " (a 32-byte account id)");
   }
   ByteView body = ByteView(data).first(data.size() - kChecksumSize);
   auto sum = checksum(body);

@@ -28,7 +28,9 @@ constexpr std::uint64_t kMaxOpsLimit = 64;
 constexpr mode_t kFileMode = 0600;
 constexpr mode_t kDirMode = 0700;
 
-Error corrupt(const std::string& why) { return Error(ErrorCode::kCorruption, "key file is damaged: " + why); }
+Error corrupt(const std::string& why) {
+  return Error(ErrorCode::kCorruption, "key file is damaged: " + why);
+}
 
 // The associated data: everything in the header that the ciphertext must be bound to.
 Bytes associatedData(const PublicKey& pub, const KdfParams& kdf, ByteView salt, ByteView nonce) {
@@ -42,7 +44,8 @@ Bytes associatedData(const PublicKey& pub, const KdfParams& kdf, ByteView salt, 
 }
 
 Result<SecretArray<crypto_aead_xchacha20poly1305_ietf_KEYBYTES>> deriveKey(const SecretBytes& password,
-                                                                          ByteView salt, const KdfParams& kdf) {
+                                                                           ByteView salt,
+                                                                           const KdfParams& kdf) {
   SecretArray<crypto_aead_xchacha20poly1305_ietf_KEYBYTES> key;
   auto pw = password.reveal();
   if (crypto_pwhash(u8(key.mutableBytes()), key.size(), reinterpret_cast<const char*>(pw.data()), pw.size(),
@@ -62,7 +65,8 @@ Result<std::string> stringField(const json& j, const char* key) {
 
 Result<std::uint64_t> uintField(const json& j, const char* key) {
   auto it = j.find(key);
-  if (it == j.end() || !it->is_number_unsigned()) return fail(corrupt(std::string("missing field '") + key + "'"));
+  if (it == j.end() || !it->is_number_unsigned())
+    return fail(corrupt(std::string("missing field '") + key + "'"));
   return it->get<std::uint64_t>();
 }
 
@@ -109,7 +113,8 @@ KdfParams KdfParams::interactive() {
 Result<KdfParams> KdfParams::byName(std::string_view name) {
   if (name == "moderate") return moderate();
   if (name == "interactive") return interactive();
-  return fail(ErrorCode::kInvalidArgument, "unknown KDF profile '" + std::string(name) + "' (moderate or interactive)");
+  return fail(ErrorCode::kInvalidArgument,
+              "unknown KDF profile '" + std::string(name) + "' (moderate or interactive)");
 }
 
 Result<std::string> encodeKeyfile(const PrivateKey& key, const SecretBytes* password, const KdfParams& kdf) {
@@ -140,12 +145,12 @@ Result<std::string> encodeKeyfile(const PrivateKey& key, const SecretBytes* pass
   Bytes ciphertext(PrivateKey::kSize + crypto_aead_xchacha20poly1305_ietf_ABYTES);
   unsigned long long clen = 0;
   auto secret = key.revealSecret();
-  crypto_aead_xchacha20poly1305_ietf_encrypt(u8(MutableByteView(ciphertext)), &clen, u8(secret), secret.size(),
-                                             u8(ByteView(ad)), ad.size(), nullptr, u8(ByteView(nonce)),
-                                             u8(aeadKey.reveal()));
+  crypto_aead_xchacha20poly1305_ietf_encrypt(u8(MutableByteView(ciphertext)), &clen, u8(secret),
+                                             secret.size(), u8(ByteView(ad)), ad.size(), nullptr,
+                                             u8(ByteView(nonce)), u8(aeadKey.reveal()));
   ciphertext.resize(clen);
-  doc["encryption"] = {{"kdf", kKdfName},         {"opsLimit", kdf.opsLimit},   {"memLimit", kdf.memLimitBytes},
-                       {"salt", toHex(salt)},     {"cipher", kCipherName},      {"nonce", toHex(nonce)}};
+  doc["encryption"] = {{"kdf", kKdfName},     {"opsLimit", kdf.opsLimit}, {"memLimit", kdf.memLimitBytes},
+                       {"salt", toHex(salt)}, {"cipher", kCipherName},    {"nonce", toHex(nonce)}};
   doc["ciphertext"] = toHex(ciphertext);
   return doc.dump(2) + "\n";
 }
@@ -199,8 +204,8 @@ Result<PrivateKey> decodeKeyfile(std::string_view content, const SecretBytes* pa
   SecretArray<PrivateKey::kSize> secret;
   unsigned long long mlen = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(u8(secret.mutableBytes()), &mlen, nullptr, u8(ByteView(*ct)),
-                                                 ct->size(), u8(ByteView(ad)), ad.size(), u8(ByteView(*nonce)),
-                                                 u8(aeadKey.reveal())) != 0 ||
+                                                 ct->size(), u8(ByteView(ad)), ad.size(),
+                                                 u8(ByteView(*nonce)), u8(aeadKey.reveal())) != 0 ||
       mlen != PrivateKey::kSize) {
     return fail(ErrorCode::kUnauthorized, "cannot decrypt the key: wrong password, or the file was altered");
   }
@@ -214,24 +219,34 @@ Result<void> validateKeyName(std::string_view kind, std::string_view name) {
                 c == '-' || c == '.');
   }
   if (!ok) {
-    return fail(ErrorCode::kInvalidArgument, std::string(kind) + " name '" + std::string(name) +
-                                                 "' is invalid: use 1-64 of A-Z a-z 0-9 _ . - (not starting with .)");
+    return fail(ErrorCode::kInvalidArgument,
+                std::string(kind) + " name '" + std::string(name) +
+                    "' is invalid: use 1-64 of A-Z a-z 0-9 _ . - (not starting with .)");
   }
   return {};
 }
 
 fs::path defaultMeritHome() {
   if (const char* home = std::getenv("MERIT_HOME"); home != nullptr && home[0] != '\0') return home;
-  if (const char* home = std::getenv("HOME"); home != nullptr && home[0] != '\0') return fs::path(home) / ".meritnet";
+  if (const char* home = std::getenv("HOME"); home != nullptr && home[0] != '\0')
+    return fs::path(home) / ".meritnet";
   return fs::path(".meritnet");
 }
 
 Wallet::Wallet(fs::path home, std::string name) : m_home(std::move(home)), m_name(std::move(name)) {}
 
-fs::path Wallet::dir() const { return m_home / "wallets" / m_name; }
-fs::path Wallet::coldkeyPath() const { return dir() / "coldkey"; }
-fs::path Wallet::coldkeyPubPath() const { return dir() / "coldkeypub.txt"; }
-fs::path Wallet::hotkeyPath(std::string_view hotkey) const { return dir() / "hotkeys" / std::string(hotkey); }
+fs::path Wallet::dir() const {
+  return m_home / "wallets" / m_name;
+}
+fs::path Wallet::coldkeyPath() const {
+  return dir() / "coldkey";
+}
+fs::path Wallet::coldkeyPubPath() const {
+  return dir() / "coldkeypub.txt";
+}
+fs::path Wallet::hotkeyPath(std::string_view hotkey) const {
+  return dir() / "hotkeys" / std::string(hotkey);
+}
 
 bool Wallet::hasColdkey() const {
   std::error_code ec;
@@ -282,7 +297,8 @@ Result<PublicKey> Wallet::coldkeyPublic() const {
   auto text = readFile(coldkeyPubPath(), kMaxKeyfileBytes);
   if (!text) {
     if (text.error().code() == ErrorCode::kNotFound) {
-      return fail(ErrorCode::kNotFound, "wallet '" + m_name + "' has no coldkey (" + coldkeyPubPath().string() + ")");
+      return fail(ErrorCode::kNotFound,
+                  "wallet '" + m_name + "' has no coldkey (" + coldkeyPubPath().string() + ")");
     }
     return fail(text.error());
   }
@@ -291,7 +307,8 @@ Result<PublicKey> Wallet::coldkeyPublic() const {
     return fail(ErrorCode::kCorruption, coldkeyPubPath().string() + " is damaged: no publicKey");
   }
   auto pub = PublicKey::fromHex(doc["publicKey"].get<std::string>());
-  if (!pub) return fail(ErrorCode::kCorruption, coldkeyPubPath().string() + " is damaged: " + pub.error().message());
+  if (!pub)
+    return fail(ErrorCode::kCorruption, coldkeyPubPath().string() + " is damaged: " + pub.error().message());
   return *pub;
 }
 
@@ -299,7 +316,8 @@ Result<PrivateKey> Wallet::unlockColdkey(const SecretBytes& password) const {
   auto text = readFile(coldkeyPath(), kMaxKeyfileBytes);
   if (!text) {
     if (text.error().code() == ErrorCode::kNotFound) {
-      return fail(ErrorCode::kNotFound, "wallet '" + m_name + "' has no coldkey (" + coldkeyPath().string() + ")");
+      return fail(ErrorCode::kNotFound,
+                  "wallet '" + m_name + "' has no coldkey (" + coldkeyPath().string() + ")");
     }
     return fail(text.error());
   }
@@ -323,8 +341,8 @@ Result<PrivateKey> Wallet::loadHotkey(std::string_view hotkey) const {
   auto text = readFile(hotkeyPath(hotkey), kMaxKeyfileBytes);
   if (!text) {
     if (text.error().code() == ErrorCode::kNotFound) {
-      return fail(ErrorCode::kNotFound, "wallet '" + m_name + "' has no hotkey '" + std::string(hotkey) + "' (" +
-                                            hotkeyPath(hotkey).string() + ")");
+      return fail(ErrorCode::kNotFound, "wallet '" + m_name + "' has no hotkey '" + std::string(hotkey) +
+                                            "' (" + hotkeyPath(hotkey).string() + ")");
     }
     return fail(text.error());
   }

@@ -1,17 +1,16 @@
 #include "merit/metrics/metrics.h"
 
+#include <algorithm>
 #include <arpa/inet.h>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 
 namespace merit::metrics {
 
@@ -72,8 +71,8 @@ using SteadyClock = std::chrono::steady_clock;
 struct Connection {
   int fd = -1;
   SteadyClock::time_point deadline;
-  std::string in;    // request bytes so far (bounded by maxRequestBytes)
-  std::string out;   // the reply, once the request is complete
+  std::string in;   // request bytes so far (bounded by maxRequestBytes)
+  std::string out;  // the reply, once the request is complete
   std::size_t sent = 0;
   bool replying = false;
 };
@@ -83,16 +82,20 @@ std::string reply(int status, const char* reason, const std::string& contentType
          "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
 }
 
-void setNonBlocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL, 0) | O_NONBLOCK); }
+void setNonBlocking(int fd) {
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
+}
 
 }  // namespace
 
 Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& host, int port,
                                                             std::function<std::string()> render,
                                                             MetricsServerOptions options) {
-  if (port < 0 || port > 65535) return fail(ErrorCode::kInvalidArgument, "metrics port " + std::to_string(port) + " is out of range");
+  if (port < 0 || port > 65535)
+    return fail(ErrorCode::kInvalidArgument, "metrics port " + std::to_string(port) + " is out of range");
   if (options.maxConnections == 0 || options.maxRequestBytes < 64) {
-    return fail(ErrorCode::kInvalidArgument, "metrics server: maxConnections must be >= 1 and maxRequestBytes >= 64");
+    return fail(ErrorCode::kInvalidArgument,
+                "metrics server: maxConnections must be >= 1 and maxRequestBytes >= 64");
   }
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
@@ -101,18 +104,21 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& h
   addrinfo* found = nullptr;
   const std::string where = host + ":" + std::to_string(port);
   if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0 || found == nullptr) {
-    return fail(ErrorCode::kInvalidArgument, "cannot listen for metrics on " + where + ": not a numeric IP address");
+    return fail(ErrorCode::kInvalidArgument,
+                "cannot listen for metrics on " + where + ": not a numeric IP address");
   }
   std::unique_ptr<addrinfo, void (*)(addrinfo*)> guard(found, ::freeaddrinfo);
   std::unique_ptr<MetricsServer> s(new MetricsServer());
   s->m_render = std::move(render);
   s->m_options = options;
   s->m_listenFd = ::socket(found->ai_family, found->ai_socktype | SOCK_CLOEXEC, 0);
-  if (s->m_listenFd < 0) return fail(ErrorCode::kUnavailable, "metrics socket: " + std::string(std::strerror(errno)));
+  if (s->m_listenFd < 0)
+    return fail(ErrorCode::kUnavailable, "metrics socket: " + std::string(std::strerror(errno)));
   int one = 1;
   ::setsockopt(s->m_listenFd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (::bind(s->m_listenFd, found->ai_addr, found->ai_addrlen) != 0 || ::listen(s->m_listenFd, 64) != 0) {
-    return fail(ErrorCode::kUnavailable, "cannot listen for metrics on " + where + ": " + std::strerror(errno));
+    return fail(ErrorCode::kUnavailable,
+                "cannot listen for metrics on " + where + ": " + std::strerror(errno));
   }
   setNonBlocking(s->m_listenFd);
   sockaddr_storage bound{};

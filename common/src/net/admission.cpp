@@ -5,7 +5,8 @@
 namespace merit::net {
 
 void NonceTable::pruneExpired(std::int64_t nowMs) {
-  std::erase_if(m_entries, [&](const auto& kv) { return kv.second.newestTimestampMs < nowMs - m_maxPastSkewMs; });
+  std::erase_if(m_entries,
+                [&](const auto& kv) { return kv.second.newestTimestampMs < nowMs - m_maxPastSkewMs; });
 }
 
 NonceTable::Outcome NonceTable::check(const wire::Hotkey& caller, std::uint64_t nonce, std::int64_t nowMs) {
@@ -40,7 +41,8 @@ void HandshakeReplayTable::pruneExpired(std::int64_t nowMs) {
   }
 }
 
-HandshakeReplayTable::Outcome HandshakeReplayTable::check(const wire::HandshakeNonce& nonce, std::int64_t nowMs) {
+HandshakeReplayTable::Outcome HandshakeReplayTable::check(const wire::HandshakeNonce& nonce,
+                                                          std::int64_t nowMs) {
   pruneExpired(nowMs);
   for (const auto& [second, nonces] : m_buckets) {
     if (nonces.contains(nonce)) return Outcome::kReplayed;

@@ -1,21 +1,21 @@
 #include "merit/net/axon.h"
 
-#include <sys/eventfd.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <map>
 #include <mutex>
+#include <sys/eventfd.h>
 #include <thread>
+#include <unistd.h>
 
-#include "admission.h"
 #include "merit/crypto/hash.h"
 #include "merit/util/log.h"
 #include "merit/wire/auth.h"
 #include "merit/wire/codec.h"
+
+#include "admission.h"
 #include "zmq_context.h"
 #include "zmq_util.h"
 #include "zmtp.h"
@@ -27,11 +27,13 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 using wire::Status;
 
-constexpr int kPollIntervalMs = 20;            // how often the I/O thread checks for stop
+constexpr int kPollIntervalMs = 20;             // how often the I/O thread checks for stop
 constexpr std::size_t kMaxChunksPerWake = 512;  // fairness between receiving and sending (8 KiB each)
-constexpr int kCloseLingerMs = 1000;           // time given to queued replies at close
+constexpr int kCloseLingerMs = 1000;            // time given to queued replies at close
 
-std::string shortHex(const wire::Hotkey& k) { return toHex(ByteView(k).first(6)); }
+std::string shortHex(const wire::Hotkey& k) {
+  return toHex(ByteView(k).first(6));
+}
 
 // What one peer may make the axon hold, enforced by our ZMTP engine as bytes arrive (zmtp.h).
 // `authorizer` is the CURVE client check the engine calls once a client's INITIATE is verified.
@@ -118,7 +120,8 @@ class Axon::Impl {
         m_clock(std::move(clock)),
         m_context(std::move(context)),
         m_rateLimits(m_config.rateLimitPerSecond, m_config.rateLimitBurst, m_config.maxTrackedCallers),
-        m_peerRateLimits(m_config.peerRateLimitPerSecond, m_config.peerRateLimitBurst, m_config.maxTrackedPeers),
+        m_peerRateLimits(m_config.peerRateLimitPerSecond, m_config.peerRateLimitBurst,
+                         m_config.maxTrackedPeers),
         m_nonces(m_config.maxTrackedCallers, m_config.maxPastSkew),
         m_handshakes(m_config.maxRememberedHandshakes, m_config.maxPastSkew),
         m_emptyBodyHash(wire::hashBody({})) {}
@@ -130,8 +133,9 @@ class Axon::Impl {
 
   Result<void> open() {
     try {
-      MERIT_ASSIGN_OR_RETURN(m_server, zmtp::StreamServer::bind(m_context->impl().zmq(), m_config.bindEndpoint,
-                                                                transportConfig(m_config, countingAuthorizer())));
+      MERIT_ASSIGN_OR_RETURN(m_server,
+                             zmtp::StreamServer::bind(m_context->impl().zmq(), m_config.bindEndpoint,
+                                                      transportConfig(m_config, countingAuthorizer())));
       m_endpoint = m_server->endpoint();
     } catch (const zmq::error_t& e) {
       return fail(ErrorCode::kUnavailable, "cannot bind " + m_config.bindEndpoint + ": " + e.what());
@@ -202,7 +206,8 @@ class Axon::Impl {
       std::lock_guard lock(m_queueMutex);
       s.queueDepth = m_queue.size();
     }
-    for (std::size_t i = 0; i < s.serviceTimeBuckets.size(); ++i) s.serviceTimeBuckets[i] = m_serviceBuckets[i].load();
+    for (std::size_t i = 0; i < s.serviceTimeBuckets.size(); ++i)
+      s.serviceTimeBuckets[i] = m_serviceBuckets[i].load();
     s.serviceTimeSumMs = static_cast<double>(m_serviceSumUs.load()) / 1000.0;
     s.serviceTimeCount = m_serviceCount.load();
     return s;
@@ -323,15 +328,16 @@ class Axon::Impl {
     } else if (auto* init = std::get_if<wire::SessionInit>(&*decoded)) {
       handleSessionInit(routingId, peer, corr, *init);
     } else {
-      rejectRequest(routingId, corr, corr, Status::kBadRequest, "an axon accepts requests and session inits only");
+      rejectRequest(routingId, corr, corr, Status::kBadRequest,
+                    "an axon accepts requests and session inits only");
     }
   }
 
   // Steps 3-6, shared by requests and handshakes. Returns the policy decision when admitted.
   // Nothing here is charged to `caller`: it is not authenticated yet.
-  std::optional<CallerDecision> admit(const std::string& peer, const wire::Hotkey& target, std::int64_t timestampMs,
-                                      std::uint16_t netuid, const wire::Hotkey& caller, Status& status,
-                                      std::string& message) {
+  std::optional<CallerDecision> admit(const std::string& peer, const wire::Hotkey& target,
+                                      std::int64_t timestampMs, std::uint16_t netuid,
+                                      const wire::Hotkey& caller, Status& status, std::string& message) {
     // 3. target is me.
     if (target != m_me) {
       status = Status::kUnauthorized;
@@ -372,7 +378,8 @@ class Axon::Impl {
       case PeerRateLimiterTable::Outcome::kAllowed: break;
       case PeerRateLimiterTable::Outcome::kLimited:
         status = Status::kRateLimited;
-        message = "rate limit of " + std::to_string(m_config.peerRateLimitPerSecond) + "/s for this address exceeded";
+        message = "rate limit of " + std::to_string(m_config.peerRateLimitPerSecond) +
+                  "/s for this address exceeded";
         return std::nullopt;
       case PeerRateLimiterTable::Outcome::kTableFull:
         status = Status::kOverloaded;
@@ -482,8 +489,12 @@ class Axon::Impl {
     // 11. priority queue, bounded.
     const auto timeout = std::min<std::int64_t>(h.timeoutMs, m_config.maxTimeout.count());
     const std::uint64_t priority = m_config.priority ? m_config.priority(h, *decision) : decision->stake;
-    WorkItem item{routingId, corr, std::move(request), module,
-                  SteadyClock::now() + std::chrono::milliseconds(timeout), std::move(session)};
+    WorkItem item{routingId,
+                  corr,
+                  std::move(request),
+                  module,
+                  SteadyClock::now() + std::chrono::milliseconds(timeout),
+                  std::move(session)};
     std::optional<WorkItem> displaced;
     bool admitted = false;
     {
@@ -505,8 +516,9 @@ class Axon::Impl {
     }
     if (admitted) m_queueCv.notify_all();
     if (displaced) {
-      answer(displaced->routingId, displaced->correlation, displaced->request.header, displaced->session.get(),
-             Status::kOverloaded, "queue is full (displaced by a higher-priority caller)");
+      answer(displaced->routingId, displaced->correlation, displaced->request.header,
+             displaced->session.get(), Status::kOverloaded,
+             "queue is full (displaced by a higher-priority caller)");
     } else if (!admitted) {
       answer(item.routingId, item.correlation, item.request.header, item.session.get(), Status::kOverloaded,
              "queue is full");
@@ -517,7 +529,8 @@ class Axon::Impl {
                          const wire::SessionInit& init) {
     Status status = Status::kOk;
     std::string message;
-    auto decision = admit(peer, init.target, init.timestampMs, kHandshakeNetuid, init.caller, status, message);
+    auto decision =
+        admit(peer, init.target, init.timestampMs, kHandshakeNetuid, init.caller, status, message);
     // 7. the client nonce was not used in the window: a captured handshake replayed while its
     // timestamp is still accepted is refused here, before anything is verified or signed, and
     // never touches the sessions (so it cannot evict the real one).
@@ -568,10 +581,10 @@ class Axon::Impl {
     crypto::randomBytes(reply.serverNonce);
     crypto::randomBytes(reply.sessionId);
     reply.timestampMs = m_clock->nowUnixMs();
-    auto session = std::make_shared<Session>(Session{
-        reply.sessionId, init.caller,
-        wire::deriveSessionKey(m_key, *callerKey, init.caller, m_me, init.clientNonce, reply.serverNonce,
-                               reply.sessionId)});
+    auto session = std::make_shared<Session>(
+        Session{reply.sessionId, init.caller,
+                wire::deriveSessionKey(m_key, *callerKey, init.caller, m_me, init.clientNonce,
+                                       reply.serverNonce, reply.sessionId)});
     m_sessions.insert_or_assign(reply.sessionId, SessionEntry{std::move(session), SteadyClock::now()});
     ++m_sessionsOpened;
     wire::signSessionAccept(reply, init.caller, m_key);
@@ -591,8 +604,10 @@ class Axon::Impl {
       }
       return std::pair{oldest, count};
     };
-    auto [oldestOfCaller, count] = evictOldest([&](const SessionEntry& e) { return e.session->caller == caller; });
-    if (count >= m_config.maxSessionsPerCaller && oldestOfCaller != m_sessions.end()) m_sessions.erase(oldestOfCaller);
+    auto [oldestOfCaller, count] =
+        evictOldest([&](const SessionEntry& e) { return e.session->caller == caller; });
+    if (count >= m_config.maxSessionsPerCaller && oldestOfCaller != m_sessions.end())
+      m_sessions.erase(oldestOfCaller);
     if (m_sessions.size() >= m_config.maxSessions) {
       auto [oldest, all] = evictOldest([](const SessionEntry&) { return true; });
       if (oldest != m_sessions.end()) m_sessions.erase(oldest);
@@ -603,7 +618,8 @@ class Axon::Impl {
     const auto now = SteadyClock::now();
     if (now < m_nextSessionSweep) return;
     m_nextSessionSweep = now + std::chrono::seconds(1);
-    std::erase_if(m_sessions, [&](const auto& kv) { return now - kv.second.lastUsed > m_config.sessionIdleTimeout; });
+    std::erase_if(m_sessions,
+                  [&](const auto& kv) { return now - kv.second.lastUsed > m_config.sessionIdleTimeout; });
   }
 
   void logRejection(const wire::Hotkey& caller, Status status, const std::string& message) {
@@ -612,8 +628,8 @@ class Axon::Impl {
   }
 
   // An unsigned rejection (before authentication).
-  void rejectRequest(const std::string& routingId, const wire::RequestId& corr, const wire::RequestId& requestId,
-                     Status status, std::string message) {
+  void rejectRequest(const std::string& routingId, const wire::RequestId& corr,
+                     const wire::RequestId& requestId, Status status, std::string message) {
     wire::Response r;
     r.requestId = requestId;
     r.status = status;
@@ -630,14 +646,15 @@ class Axon::Impl {
     send(routingId, corr, status, encodeToZmq(r));
   }
 
-  void send(const std::string& routingId, const wire::RequestId& corr, Status status, zmq::message_t payload) {
+  void send(const std::string& routingId, const wire::RequestId& corr, Status status,
+            zmq::message_t payload) {
     // Counted before sending, so a peer that has the reply also sees it counted.
     ++m_responses[static_cast<std::size_t>(status)];
     // A full or vanished peer drops the reply (ROUTER semantics); the caller times out.
     const ByteView frames[] = {ByteView(corr), viewOf(payload)};
     if (!m_server->send(routingId, frames)) {
-      MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug, "axon {}: reply dropped (peer gone or full)",
-                             m_endpoint);
+      MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug,
+                             "axon {}: reply dropped (peer gone or full)", m_endpoint);
     }
   }
 
@@ -703,7 +720,8 @@ class Axon::Impl {
         const std::size_t module = batch.front().module;
         const auto fillUntil = SteadyClock::now() + m_config.maxBatchWait;
         while (batch.size() < m_config.maxBatchSize) {
-          auto it = std::find_if(m_queue.begin(), m_queue.end(), [&](const auto& kv) { return kv.second.module == module; });
+          auto it = std::find_if(m_queue.begin(), m_queue.end(),
+                                 [&](const auto& kv) { return kv.second.module == module; });
           if (it != m_queue.end()) {
             batch.push_back(takeLocked(it));
             continue;
@@ -791,7 +809,8 @@ class Axon::Impl {
   }
 
   Outgoing outgoing(const WorkItem& item, Status status, std::string message, Bytes body) const {
-    wire::Response r = makeResponse(item.request.header, item.session.get(), status, std::move(message), std::move(body));
+    wire::Response r =
+        makeResponse(item.request.header, item.session.get(), status, std::move(message), std::move(body));
     return Outgoing{item.routingId, item.correlation, status, encodeToZmq(r)};
   }
 
@@ -843,7 +862,8 @@ class Axon::Impl {
   std::atomic<std::uint64_t> m_peersDisconnected{0};
   std::atomic<std::uint64_t> m_connectionsRefused{0};
   std::atomic<std::uint64_t> m_handshakesReplayed{0};
-  std::atomic<std::uint64_t> m_curveRefused{0};  // written by the I/O thread (the transport's authorizer call)
+  std::atomic<std::uint64_t> m_curveRefused{
+      0};  // written by the I/O thread (the transport's authorizer call)
 
   std::thread m_ioThread;
   std::vector<std::thread> m_workers;
@@ -854,10 +874,12 @@ Axon::~Axon() = default;
 
 Result<std::unique_ptr<Axon>> Axon::start(AxonConfig config, crypto::PrivateKey hotkey,
                                           std::shared_ptr<const CallerPolicy> policy,
-                                          std::vector<ModuleHandler> modules, std::shared_ptr<const Clock> clock,
+                                          std::vector<ModuleHandler> modules,
+                                          std::shared_ptr<const Clock> clock,
                                           std::shared_ptr<Context> context) {
   if (config.workerThreads == 0 || config.queueCapacity == 0 || config.maxBatchSize == 0) {
-    return fail(ErrorCode::kInvalidArgument, "workerThreads, queueCapacity and maxBatchSize must be positive");
+    return fail(ErrorCode::kInvalidArgument,
+                "workerThreads, queueCapacity and maxBatchSize must be positive");
   }
   if (config.maxMessageBytes > config.transportMaxMessageBytes) {
     return fail(ErrorCode::kInvalidArgument, "maxMessageBytes must not exceed transportMaxMessageBytes");
@@ -866,15 +888,18 @@ Result<std::unique_ptr<Axon>> Axon::start(AxonConfig config, crypto::PrivateKey 
       config.peerRateLimitBurst < 1) {
     return fail(ErrorCode::kInvalidArgument, "rate limits must be positive with a burst of at least 1");
   }
-  if (!policy || !clock) return fail(ErrorCode::kInvalidArgument, "an axon needs a caller policy and a clock");
+  if (!policy || !clock)
+    return fail(ErrorCode::kInvalidArgument, "an axon needs a caller policy and a clock");
   if (config.maxConnections == 0 || config.maxConnectionsPerAddress == 0 || config.maxFramesPerMessage < 2 ||
       config.maxBufferedBytes < config.transportMaxMessageBytes) {
-    return fail(ErrorCode::kInvalidArgument,
-                "maxConnections(PerAddress) must be positive, maxFramesPerMessage at least 2 and maxBufferedBytes "
-                "at least transportMaxMessageBytes");
+    return fail(
+        ErrorCode::kInvalidArgument,
+        "maxConnections(PerAddress) must be positive, maxFramesPerMessage at least 2 and maxBufferedBytes "
+        "at least transportMaxMessageBytes");
   }
   if (config.curveClientAuthorizer && !config.curveSecretKey) {
-    return fail(ErrorCode::kInvalidArgument, "curveClientAuthorizer needs curveSecretKey (shield mode is CURVE only)");
+    return fail(ErrorCode::kInvalidArgument,
+                "curveClientAuthorizer needs curveSecretKey (shield mode is CURVE only)");
   }
   if (config.maxSessions == 0 || config.maxSessionsPerCaller == 0 || config.maxTrackedCallers == 0 ||
       config.maxTrackedPeers == 0 || config.maxRememberedHandshakes == 0) {
@@ -882,7 +907,8 @@ Result<std::unique_ptr<Axon>> Axon::start(AxonConfig config, crypto::PrivateKey 
   }
   for (std::size_t i = 0; i < modules.size(); ++i) {
     if (!wire::isValidModuleName(modules[i].module) || !modules[i].handler) {
-      return fail(ErrorCode::kInvalidArgument, "module " + std::to_string(i) + " needs a valid name and a handler");
+      return fail(ErrorCode::kInvalidArgument,
+                  "module " + std::to_string(i) + " needs a valid name and a handler");
     }
     for (std::size_t j = 0; j < i; ++j) {
       if (modules[j].module == modules[i].module && modules[j].version == modules[i].version) {
@@ -893,15 +919,23 @@ Result<std::unique_ptr<Axon>> Axon::start(AxonConfig config, crypto::PrivateKey 
   if (!context) {
     MERIT_ASSIGN_OR_RETURN(context, Context::create());
   }
-  auto impl = std::make_unique<Impl>(std::move(config), std::move(hotkey), std::move(policy), std::move(modules),
-                                     std::move(clock), std::move(context));
+  auto impl = std::make_unique<Impl>(std::move(config), std::move(hotkey), std::move(policy),
+                                     std::move(modules), std::move(clock), std::move(context));
   MERIT_TRY(impl->open());
   return std::unique_ptr<Axon>(new Axon(std::move(impl)));
 }
 
-const std::string& Axon::endpoint() const { return m_impl->endpoint(); }
-const wire::Hotkey& Axon::hotkey() const { return m_impl->hotkey(); }
-AxonStats Axon::stats() const { return m_impl->stats(); }
-void Axon::stop() { m_impl->stop(); }
+const std::string& Axon::endpoint() const {
+  return m_impl->endpoint();
+}
+const wire::Hotkey& Axon::hotkey() const {
+  return m_impl->hotkey();
+}
+AxonStats Axon::stats() const {
+  return m_impl->stats();
+}
+void Axon::stop() {
+  m_impl->stop();
+}
 
 }  // namespace merit::net

@@ -2,9 +2,9 @@
 
 #include <cstring>
 
-#include "merit/util/assert.h"
-
 #include <zmq.h>
+
+#include "merit/util/assert.h"
 
 #include "zmq_context.h"
 
@@ -22,7 +22,9 @@ Result<std::shared_ptr<Context>> Context::create(Options options) {
   }
 }
 
-bool curveAvailable() { return zmq_has("curve") == 1; }
+bool curveAvailable() {
+  return zmq_has("curve") == 1;
+}
 
 Result<CurveKeyPair> CurveKeyPair::generate() {
   if (!curveAvailable()) return fail(ErrorCode::kInternal, "libzmq was built without CURVE support");

@@ -13,6 +13,7 @@
 #include "merit/util/log.h"
 #include "merit/wire/auth.h"
 #include "merit/wire/codec.h"
+
 #include "zmq_context.h"
 #include "zmq_util.h"
 #include "zmtp.h"
@@ -48,7 +49,8 @@ struct Unsent {
 // One cached DEALER-like connection to one axon (endpoint, hotkey, CURVE key), over our own
 // ZMTP engine (zmtp.h), so what an axon can make us hold is bounded.
 struct Connection {
-  Connection(std::unique_ptr<zmtp::StreamClient> t, crypto::PublicKey key) : transport(std::move(t)), hotkey(key) {}
+  Connection(std::unique_ptr<zmtp::StreamClient> t, crypto::PublicKey key)
+      : transport(std::move(t)), hotkey(key) {}
 
   std::unique_ptr<zmtp::StreamClient> transport;
   std::size_t buffered = 0;  // transport->buffered() as last counted in the dendrite's total
@@ -66,8 +68,8 @@ struct Connection {
 
   // State of the current query only (cleared at its end).
   bool inQuery = false;
-  std::size_t junk = 0;  // malformed or unsolicited messages this round
-  bool broken = false;   // flooded us: no longer read, closed at the end of the round
+  std::size_t junk = 0;          // malformed or unsolicited messages this round
+  bool broken = false;           // flooded us: no longer read, closed at the end of the round
   std::string handshakeFailure;  // why the transport's last handshake failed this round, if it did
   std::map<wire::RequestId, std::size_t> pending;  // correlation id → slot
   std::vector<std::size_t> waitingForSession;
@@ -99,8 +101,9 @@ class Dendrite::Impl {
   const wire::Hotkey& hotkey() const { return m_me; }
   std::size_t connectionCount() const { return m_connections.size(); }
 
-  std::vector<QueryResult> query(std::span<const AxonTarget> targets, std::span<const OutboundRequest> requests,
-                                 SteadyClock::time_point deadline, const ResultCallback& onResult) {
+  std::vector<QueryResult> query(std::span<const AxonTarget> targets,
+                                 std::span<const OutboundRequest> requests, SteadyClock::time_point deadline,
+                                 const ResultCallback& onResult) {
     MERIT_ASSERT(requests.size() == 1 || requests.size() == targets.size(), requests.size(), targets.size());
     m_results.assign(targets.size(), QueryResult{});
     m_slots.assign(targets.size(), Slot{});
@@ -121,7 +124,8 @@ class Dendrite::Impl {
       }
       auto conn = connectionFor(targets[i], now);
       if (!conn) {
-        finishLocal(i, conn.error().code() == ErrorCode::kOverloaded ? Status::kUnavailable : Status::kInternal,
+        finishLocal(i,
+                    conn.error().code() == ErrorCode::kOverloaded ? Status::kUnavailable : Status::kInternal,
                     conn.error().message());
         continue;
       }
@@ -195,7 +199,8 @@ class Dendrite::Impl {
       c->pending.clear();
       c->waitingForSession.clear();
       c->unsent.clear();
-      if (c->sessionState == Connection::SessionState::kHandshaking) c->sessionState = Connection::SessionState::kNone;
+      if (c->sessionState == Connection::SessionState::kHandshaking)
+        c->sessionState = Connection::SessionState::kNone;
       c->handshakeSent = false;
     }
     // Connections that flooded us are closed; the next round connects afresh.
@@ -209,10 +214,13 @@ class Dendrite::Impl {
   }
 
  private:
-  const OutboundRequest& requestFor(std::size_t i) const { return m_requests.size() == 1 ? m_requests[0] : m_requests[i]; }
+  const OutboundRequest& requestFor(std::size_t i) const {
+    return m_requests.size() == 1 ? m_requests[0] : m_requests[i];
+  }
 
   std::uint64_t nextNonce() {
-    const auto wallNs = static_cast<std::uint64_t>(std::max<std::int64_t>(0, m_clock->nowUnixMs())) * 1'000'000u;
+    const auto wallNs =
+        static_cast<std::uint64_t>(std::max<std::int64_t>(0, m_clock->nowUnixMs())) * 1'000'000u;
     m_lastNonce = std::max(m_lastNonce + 1, wallNs);
     return m_lastNonce;
   }
@@ -236,9 +244,12 @@ class Dendrite::Impl {
     if (m_connections.size() >= m_config.maxConnections) {
       auto lru = m_connections.end();
       for (auto it = m_connections.begin(); it != m_connections.end(); ++it) {
-        if (!it->second->inQuery && (lru == m_connections.end() || it->second->lastUsed < lru->second->lastUsed)) lru = it;
+        if (!it->second->inQuery &&
+            (lru == m_connections.end() || it->second->lastUsed < lru->second->lastUsed))
+          lru = it;
       }
-      if (lru == m_connections.end()) return fail(ErrorCode::kOverloaded, "too many connections in one query");
+      if (lru == m_connections.end())
+        return fail(ErrorCode::kOverloaded, "too many connections in one query");
       m_buffered -= lru->second->buffered;
       m_connections.erase(lru);
     }
@@ -266,7 +277,8 @@ class Dendrite::Impl {
       options->curve = zmtp::curveKeysFromSecret(m_curve->secretKey.reveal(), *t.curvePublicKey);
     }
     cc.engine = std::move(options);
-    MERIT_ASSIGN_OR_RETURN(auto transport, zmtp::StreamClient::connect(m_context->impl().zmq(), t.endpoint, std::move(cc)));
+    MERIT_ASSIGN_OR_RETURN(auto transport,
+                           zmtp::StreamClient::connect(m_context->impl().zmq(), t.endpoint, std::move(cc)));
     auto conn = std::make_unique<Connection>(std::move(transport), t.hotkey);
     conn->lastUsed = now;
     Connection* raw = conn.get();
@@ -413,10 +425,12 @@ class Dendrite::Impl {
   // is closed at the end of the round (the next round connects afresh).
   void breakConnection(Connection& c, const std::string& why) {
     c.broken = true;
-    MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug, "dendrite: closing the connection to {}…: {}",
-                           c.hotkey.toHex().substr(0, 12), why);
+    MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug,
+                           "dendrite: closing the connection to {}…: {}", c.hotkey.toHex().substr(0, 12),
+                           why);
     for (std::size_t i = 0; i < m_slots.size(); ++i) {
-      if (m_slots[i].conn == &c && !m_slots[i].done) finishLocal(i, Status::kInvalidResponse, "the axon " + why);
+      if (m_slots[i].conn == &c && !m_slots[i].done)
+        finishLocal(i, Status::kInvalidResponse, "the axon " + why);
     }
     c.pending.clear();
     c.waitingForSession.clear();
@@ -434,7 +448,8 @@ class Dendrite::Impl {
       return;
     }
     if (reply->status != Status::kOk) {
-      for (auto i : waiting) finish(i, QueryResult{i, reply->status, reply->message, {}, {}, false, Origin::kAxon});
+      for (auto i : waiting)
+        finish(i, QueryResult{i, reply->status, reply->message, {}, {}, false, Origin::kAxon});
       return;
     }
     if (auto ok = wire::verifySessionAccept(*reply, m_me, c.hotkey); !ok) {
@@ -456,7 +471,8 @@ class Dendrite::Impl {
     auto decoded = wire::decode(payload, wire::DecodeLimits{m_config.maxResponseBytes, 8});
     auto* resp = decoded ? std::get_if<wire::Response>(&*decoded) : nullptr;
     if (resp == nullptr) {
-      finishLocal(i, Status::kInvalidResponse, decoded ? "not a response" : decoded.error().message(), latency);
+      finishLocal(i, Status::kInvalidResponse, decoded ? "not a response" : decoded.error().message(),
+                  latency);
       return;
     }
     if (resp->requestId != s.requestId) {
@@ -554,12 +570,18 @@ Result<std::unique_ptr<Dendrite>> Dendrite::create(crypto::PrivateKey hotkey, De
       new Dendrite(std::make_unique<Impl>(std::move(hotkey), config, std::move(clock), std::move(context))));
 }
 
-std::vector<QueryResult> Dendrite::query(std::span<const AxonTarget> targets, std::span<const OutboundRequest> requests,
-                                         std::chrono::steady_clock::time_point deadline, const ResultCallback& onResult) {
+std::vector<QueryResult> Dendrite::query(std::span<const AxonTarget> targets,
+                                         std::span<const OutboundRequest> requests,
+                                         std::chrono::steady_clock::time_point deadline,
+                                         const ResultCallback& onResult) {
   return m_impl->query(targets, requests, deadline, onResult);
 }
 
-const wire::Hotkey& Dendrite::hotkey() const { return m_impl->hotkey(); }
-std::size_t Dendrite::connectionCount() const { return m_impl->connectionCount(); }
+const wire::Hotkey& Dendrite::hotkey() const {
+  return m_impl->hotkey();
+}
+std::size_t Dendrite::connectionCount() const {
+  return m_impl->connectionCount();
+}
 
 }  // namespace merit::net

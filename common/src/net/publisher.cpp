@@ -1,8 +1,5 @@
 #include "merit/net/publisher.h"
 
-#include <sys/eventfd.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -10,10 +7,13 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <sys/eventfd.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 #include "merit/util/log.h"
+
 #include "zmtp.h"
 
 namespace merit::net {
@@ -111,8 +111,9 @@ class Publisher::Impl {
           [[maybe_unused]] auto n = ::read(m_eventFd, &counter, sizeof counter);
         }
         if (items[0].revents & ZMQ_POLLIN) {
-          m_server->receive(kMaxChunksPerWake,
-                            [this](const zmtp::PeerInfo& peer, zmtp::Message&& m) { onSubscription(peer, m); });
+          m_server->receive(kMaxChunksPerWake, [this](const zmtp::PeerInfo& peer, zmtp::Message&& m) {
+            onSubscription(peer, m);
+          });
         }
         m_server->tick();
         forgetGone();
@@ -121,7 +122,8 @@ class Publisher::Impl {
         m_disconnected = s.disconnected;
       }
     } catch (const std::exception& e) {
-      MERIT_LOG_ERROR(log::Category::kNet, "publisher {}: I/O thread stopped: {}", m_server->endpoint(), e.what());
+      MERIT_LOG_ERROR(log::Category::kNet, "publisher {}: I/O thread stopped: {}", m_server->endpoint(),
+                      e.what());
     }
   }
 
@@ -182,7 +184,7 @@ class Publisher::Impl {
 
   const PublisherConfig m_config;
   zmq::context_t m_context;
-  std::unique_ptr<zmtp::StreamServer> m_server;  // owned by the I/O thread once it runs
+  std::unique_ptr<zmtp::StreamServer> m_server;            // owned by the I/O thread once it runs
   std::map<std::string, std::set<Bytes>> m_subscriptions;  // I/O thread
   int m_eventFd = -1;
   std::thread m_thread;
@@ -211,8 +213,14 @@ Result<std::unique_ptr<Publisher>> Publisher::bind(const std::string& endpoint, 
   return std::unique_ptr<Publisher>(new Publisher(std::move(impl)));
 }
 
-const std::string& Publisher::endpoint() const { return m_impl->endpoint(); }
-bool Publisher::publish(std::string_view topic, ByteView body) { return m_impl->publish(topic, body); }
-PublisherStats Publisher::stats() const { return m_impl->stats(); }
+const std::string& Publisher::endpoint() const {
+  return m_impl->endpoint();
+}
+bool Publisher::publish(std::string_view topic, ByteView body) {
+  return m_impl->publish(topic, body);
+}
+PublisherStats Publisher::stats() const {
+  return m_impl->stats();
+}
 
 }  // namespace merit::net

@@ -75,7 +75,8 @@ std::size_t ShieldAllowlist::size() const {
   return m_allowed->size();
 }
 
-std::function<bool(const ByteArray<32>&)> ShieldAllowlist::authorizer(std::shared_ptr<const ShieldAllowlist> allowlist) {
+std::function<bool(const ByteArray<32>&)> ShieldAllowlist::authorizer(
+    std::shared_ptr<const ShieldAllowlist> allowlist) {
   MERIT_ASSERT(allowlist != nullptr);
   return [allowlist = std::move(allowlist)](const ByteArray<32>& key) { return allowlist->allows(key); };
 }

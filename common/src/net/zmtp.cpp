@@ -1,9 +1,9 @@
 #include "zmtp.h"
 
-#include <sodium.h>
-
 #include <algorithm>
 #include <cstring>
+
+#include <sodium.h>
 
 #include "merit/util/assert.h"
 #include "merit/util/log.h"
@@ -26,10 +26,16 @@ constexpr std::size_t kMaxChunkReserve = 1u << 20;  // grow larger frames as the
 // A graceful close (after an ERROR command) waits this long for libzmq to write the ERROR.
 constexpr auto kGracefulClose = std::chrono::milliseconds(200);
 
-const std::byte* bp(const char* s) { return reinterpret_cast<const std::byte*>(s); }
+const std::byte* bp(const char* s) {
+  return reinterpret_cast<const std::byte*>(s);
+}
 
-void append(Bytes& out, ByteView b) { out.insert(out.end(), b.begin(), b.end()); }
-void append(Bytes& out, std::string_view s) { append(out, ByteView(bp(s.data()), s.size())); }
+void append(Bytes& out, ByteView b) {
+  out.insert(out.end(), b.begin(), b.end());
+}
+void append(Bytes& out, std::string_view s) {
+  append(out, ByteView(bp(s.data()), s.size()));
+}
 void appendU64(Bytes& out, std::uint64_t v) {
   for (int i = 7; i >= 0; --i) out.push_back(std::byte((v >> (8 * i)) & 0xff));
 }
@@ -46,8 +52,12 @@ std::uint32_t readU32(const std::byte* p) {
   for (int i = 0; i < 4; ++i) v = (v << 8) | std::to_integer<std::uint32_t>(p[i]);
   return v;
 }
-unsigned char* uc(std::byte* p) { return reinterpret_cast<unsigned char*>(p); }
-const unsigned char* uc(const std::byte* p) { return reinterpret_cast<const unsigned char*>(p); }
+unsigned char* uc(std::byte* p) {
+  return reinterpret_cast<unsigned char*>(p);
+}
+const unsigned char* uc(const std::byte* p) {
+  return reinterpret_cast<const unsigned char*>(p);
+}
 
 // True if `body` is the command named `name` (its length byte and name).
 bool isCommand(ByteView body, std::string_view name) {
@@ -77,17 +87,18 @@ std::array<unsigned char, crypto_box_NONCEBYTES> longNonce(const char (&prefix)[
 struct Engine::Curve {
   enum class Expect : std::uint8_t { kHello, kWelcome, kInitiate, kReady, kDone };
   Expect expect = Expect::kHello;
-  ByteArray<32> transientPublic{};           // our C' or S'
-  crypto::SecretArray<32> transientSecret;   // our c' or s'
-  ByteArray<32> peerTransient{};             // their C' or S'
-  crypto::SecretArray<32> cookieKey;         // server: per-connection cookie key
+  ByteArray<32> transientPublic{};                            // our C' or S'
+  crypto::SecretArray<32> transientSecret;                    // our c' or s'
+  ByteArray<32> peerTransient{};                              // their C' or S'
+  crypto::SecretArray<32> cookieKey;                          // server: per-connection cookie key
   crypto::SecretArray<crypto_box_BEFORENMBYTES> precomputed;  // C'/S' shared key
-  ByteArray<96> cookie{};                    // client: the server's cookie
-  std::uint64_t nonce = 1;                   // our next short nonce
-  std::uint64_t peerNonce = 0;               // highest short nonce seen from the peer
+  ByteArray<96> cookie{};                                     // client: the server's cookie
+  std::uint64_t nonce = 1;                                    // our next short nonce
+  std::uint64_t peerNonce = 0;                                // highest short nonce seen from the peer
 
   void newTransient() {
-    MERIT_ASSERT(crypto_box_keypair(uc(transientPublic.data()), uc(transientSecret.mutableBytes().data())) == 0);
+    MERIT_ASSERT(crypto_box_keypair(uc(transientPublic.data()), uc(transientSecret.mutableBytes().data())) ==
+                 0);
   }
   // False for a peer key libsodium refuses (a low-order point).
   [[nodiscard]] bool precompute() {
@@ -134,7 +145,8 @@ void Engine::start(Bytes& out) {
 Result<void> Engine::failWith(Bytes& out, std::string reason, bool sendError) {
   if (sendError && m_phase != Phase::kFailed && m_greetingSent) {
     Bytes body;
-    append(body, std::string_view("\x05" "ERROR"));
+    append(body, std::string_view("\x05"
+                                  "ERROR"));
     const std::string r = reason.substr(0, 255);
     body.push_back(std::byte(r.size()));
     append(body, r);
@@ -167,14 +179,16 @@ Result<void> Engine::checkMetadata(ByteView md) {
   bool typeOk = false;
   while (pos < md.size()) {
     const std::size_t nameLen = std::to_integer<std::size_t>(md[pos]);
-    if (nameLen == 0 || pos + 1 + nameLen + 4 > md.size()) return fail(ErrorCode::kInvalidArgument, "malformed metadata");
+    if (nameLen == 0 || pos + 1 + nameLen + 4 > md.size())
+      return fail(ErrorCode::kInvalidArgument, "malformed metadata");
     std::string_view name(reinterpret_cast<const char*>(md.data() + pos + 1), nameLen);
     const std::size_t valueLen = readU32(md.data() + pos + 1 + nameLen);
     const std::size_t valuePos = pos + 1 + nameLen + 4;
     if (valueLen > md.size() - valuePos) return fail(ErrorCode::kInvalidArgument, "malformed metadata");
     std::string_view value(reinterpret_cast<const char*>(md.data() + valuePos), valueLen);
     if (name.size() == 11 && strncasecmp(name.data(), "Socket-Type", 11) == 0) {
-      typeOk = std::find(m_options->peerTypes.begin(), m_options->peerTypes.end(), value) != m_options->peerTypes.end();
+      typeOk = std::find(m_options->peerTypes.begin(), m_options->peerTypes.end(), value) !=
+               m_options->peerTypes.end();
       if (!typeOk) return fail(ErrorCode::kInvalidArgument, "incompatible socket type");
     }
     pos = valuePos + valueLen;
@@ -230,8 +244,9 @@ void Engine::appendSealed(ByteView body, std::uint8_t innerFlags, Bytes& out) {
   out.push_back(std::byte{innerFlags});
   append(out, body);
   // In place: libsodium's easy API allows the ciphertext to overlap the plaintext.
-  MERIT_ASSERT(crypto_box_easy_afternm(uc(out.data() + boxAt), uc(out.data() + boxAt + crypto_box_MACBYTES), 1 + body.size(),
-                          nonce.data(), uc(m_curve->precomputed.reveal().data())) == 0);
+  MERIT_ASSERT(crypto_box_easy_afternm(uc(out.data() + boxAt), uc(out.data() + boxAt + crypto_box_MACBYTES),
+                                       1 + body.size(), nonce.data(),
+                                       uc(m_curve->precomputed.reveal().data())) == 0);
 }
 
 void Engine::encode(std::span<const ByteView> frames, Bytes& out) {
@@ -274,12 +289,14 @@ Result<void> Engine::receive(ByteView in, Bytes& out, const std::function<void(M
         m_sizeHave += take;
         in = in.subspan(take);
         if (m_sizeHave < m_sizeNeed) break;
-        m_frameSize = m_sizeNeed == 8 ? readU64(m_sizeBytes.data()) : std::to_integer<std::uint64_t>(m_sizeBytes[0]);
+        m_frameSize =
+            m_sizeNeed == 8 ? readU64(m_sizeBytes.data()) : std::to_integer<std::uint64_t>(m_sizeBytes[0]);
         // Limits, before a single byte of the body is held.
         const bool command = (m_flags & kFlagCommand) != 0;
         if (command && (m_flags & kFlagMore)) return failWith(out, "command frame marked more", true);
         if (m_phase != Phase::kReady || command) {
-          if (m_phase != Phase::kReady && !command) return failWith(out, "message frame before the handshake", true);
+          if (m_phase != Phase::kReady && !command)
+            return failWith(out, "message frame before the handshake", true);
           if (m_frameSize > lim.maxCommandBytes &&
               !(m_curve && m_phase == Phase::kReady && m_frameSize <= lim.maxFrameBytes + kCurveOverhead)) {
             return failWith(out, "command too large", true);
@@ -287,13 +304,16 @@ Result<void> Engine::receive(ByteView in, Bytes& out, const std::function<void(M
         }
         if (m_phase == Phase::kReady && !command && !m_curve) {
           if (m_frameSize > lim.maxFrameBytes) return failWith(out, "frame too large", true);
-          if (m_frames.size() + 1 > lim.maxMessageFrames) return failWith(out, "too many frames in one message", true);
-          if (m_messageBytes + m_frameSize > lim.maxMessageBytes) return failWith(out, "message too large", true);
+          if (m_frames.size() + 1 > lim.maxMessageFrames)
+            return failWith(out, "too many frames in one message", true);
+          if (m_messageBytes + m_frameSize > lim.maxMessageBytes)
+            return failWith(out, "message too large", true);
         }
         if (m_phase == Phase::kReady && m_curve) {
           if (m_frameSize < kCurveOverhead) return failWith(out, "malformed MESSAGE", true);
           const std::uint64_t plain = m_frameSize - kCurveOverhead;
-          if (plain > std::max(lim.maxFrameBytes, lim.maxCommandBytes)) return failWith(out, "frame too large", true);
+          if (plain > std::max(lim.maxFrameBytes, lim.maxCommandBytes))
+            return failWith(out, "frame too large", true);
           if (m_messageBytes + plain > std::max(lim.maxMessageBytes, lim.maxCommandBytes)) {
             return failWith(out, "message too large", true);
           }
@@ -328,7 +348,8 @@ Result<void> Engine::onGreeting(Bytes& out) {
   std::array<std::byte, 20> mech{};
   const std::string_view ours = m_curve ? "CURVE" : "NULL";
   std::memcpy(mech.data(), ours.data(), ours.size());
-  if (std::memcmp(mech.data(), m_greeting.data() + 12, 20) != 0) return failWith(out, "security mechanism mismatch", false);
+  if (std::memcmp(mech.data(), m_greeting.data() + 12, 20) != 0)
+    return failWith(out, "security mechanism mismatch", false);
   m_phase = Phase::kHandshake;
   if (!m_curve) {
     Bytes body;
@@ -346,8 +367,8 @@ Result<void> Engine::onGreeting(Bytes& out) {
     const auto nonce = shortNonce("CurveZMQHELLO---", n);
     std::array<unsigned char, 64> zeros{};
     std::array<unsigned char, 80> box{};
-    if (crypto_box_easy(box.data(), zeros.data(), zeros.size(), nonce.data(), uc(m_options->curve->serverKey.data()),
-                        uc(c.transientSecret.reveal().data())) != 0) {
+    if (crypto_box_easy(box.data(), zeros.data(), zeros.size(), nonce.data(),
+                        uc(m_options->curve->serverKey.data()), uc(c.transientSecret.reveal().data())) != 0) {
       return failWith(out, "unusable server key", false);
     }
     Bytes body;
@@ -374,15 +395,16 @@ Result<void> Engine::onFrame(Bytes& out, const std::function<void(Message&&)>& o
   }
   // CURVE: every frame is a MESSAGE box.
   Curve& c = *m_curve;
-  if (!isCommand(m_body, "MESSAGE") || m_body.size() < kCurveOverhead) return failWith(out, "expected MESSAGE", true);
+  if (!isCommand(m_body, "MESSAGE") || m_body.size() < kCurveOverhead)
+    return failWith(out, "expected MESSAGE", true);
   const std::uint64_t n = readU64(m_body.data() + 8);
   if (n <= c.peerNonce) return failWith(out, "MESSAGE nonce not increasing", true);
   const bool server = m_options->role == Role::kServer;
   const auto nonce = shortNonce(server ? "CurveZMQMESSAGEC" : "CurveZMQMESSAGES", n);
   const std::size_t clen = m_body.size() - kCurveMessageHeader;
   // In place: the plaintext lands at the start of m_body.
-  if (crypto_box_open_easy_afternm(uc(m_body.data()), uc(m_body.data() + kCurveMessageHeader), clen, nonce.data(),
-                                   uc(c.precomputed.reveal().data())) != 0) {
+  if (crypto_box_open_easy_afternm(uc(m_body.data()), uc(m_body.data() + kCurveMessageHeader), clen,
+                                   nonce.data(), uc(c.precomputed.reveal().data())) != 0) {
     return failWith(out, "MESSAGE does not authenticate", false);
   }
   c.peerNonce = n;
@@ -398,7 +420,8 @@ Result<void> Engine::onFrame(Bytes& out, const std::function<void(Message&&)>& o
   if (frame.size() > lim.maxFrameBytes || m_messageBytes + frame.size() > lim.maxMessageBytes) {
     return failWith(out, "message too large", true);
   }
-  if (m_frames.size() + 1 > lim.maxMessageFrames) return failWith(out, "too many frames in one message", true);
+  if (m_frames.size() + 1 > lim.maxMessageFrames)
+    return failWith(out, "too many frames in one message", true);
   return onDataFrame(std::move(frame), (flags & kFlagMore) != 0, onMessage);
 }
 
@@ -420,7 +443,8 @@ Result<void> Engine::onDataFrame(Bytes&& frame, bool more, const std::function<v
   return {};
 }
 
-Result<void> Engine::onControlCommand(ByteView body, Bytes& out, const std::function<void(Message&&)>& onMessage) {
+Result<void> Engine::onControlCommand(ByteView body, Bytes& out,
+                                      const std::function<void(Message&&)>& onMessage) {
   if (isCommand(body, "PING")) {
     // PING: TTL (2 bytes) and up to 16 bytes of context, echoed in PONG.
     if (body.size() < 7 || body.size() > 7 + 16) return failWith(out, "malformed PING", true);
@@ -464,13 +488,14 @@ Result<void> Engine::onHandshakeCommand(ByteView body, Bytes& out) {
   switch (c.expect) {
     case Curve::Expect::kHello: {
       if (!isCommand(body, "HELLO") || body.size() != 200) return failWith(out, "expected HELLO", true);
-      if (body[6] != std::byte{1} || body[7] != std::byte{0}) return failWith(out, "unsupported CURVE version", true);
+      if (body[6] != std::byte{1} || body[7] != std::byte{0})
+        return failWith(out, "unsupported CURVE version", true);
       std::memcpy(c.peerTransient.data(), body.data() + 80, 32);
       const std::uint64_t n = readU64(body.data() + 112);
       const auto nonce = shortNonce("CurveZMQHELLO---", n);
       std::array<unsigned char, 64> plain{};
-      if (crypto_box_open_easy(plain.data(), uc(body.data() + 120), 80, nonce.data(), uc(c.peerTransient.data()),
-                               uc(keys.secretKey.reveal().data())) != 0) {
+      if (crypto_box_open_easy(plain.data(), uc(body.data() + 120), 80, nonce.data(),
+                               uc(c.peerTransient.data()), uc(keys.secretKey.reveal().data())) != 0) {
         return failWith(out, "HELLO does not authenticate", false);
       }
       c.peerNonce = n;
@@ -489,7 +514,7 @@ Result<void> Engine::onHandshakeCommand(ByteView body, Bytes& out) {
       std::memcpy(wp, c.transientPublic.data(), 32);
       std::memcpy(wp + 32, cookieNonceTail.data(), 16);
       MERIT_ASSERT(crypto_secretbox_easy(uc(wp + 48), uc(cookiePlain.reveal().data()), 64, cookieNonce.data(),
-                            uc(c.cookieKey.reveal().data())) == 0);
+                                         uc(c.cookieKey.reveal().data())) == 0);
       std::array<std::byte, 16> welcomeNonceTail{};
       randombytes_buf(welcomeNonceTail.data(), welcomeNonceTail.size());
       const auto welcomeNonce = longNonce("WELCOME-", welcomeNonceTail.data());
@@ -563,8 +588,8 @@ Result<void> Engine::onHandshakeCommand(ByteView body, Bytes& out) {
       appendU64(cmd, rn);
       const std::size_t boxAt = cmd.size();
       cmd.resize(boxAt + crypto_box_MACBYTES + md.size());
-      MERIT_ASSERT(crypto_box_easy_afternm(uc(cmd.data() + boxAt), uc(md.data()), md.size(), readyNonce.data(),
-                              uc(c.precomputed.reveal().data())) == 0);
+      MERIT_ASSERT(crypto_box_easy_afternm(uc(cmd.data() + boxAt), uc(md.data()), md.size(),
+                                           readyNonce.data(), uc(c.precomputed.reveal().data())) == 0);
       appendCommand(cmd, out);
       c.expect = Curve::Expect::kDone;
       m_phase = Phase::kReady;
@@ -606,8 +631,8 @@ Result<void> Engine::onHandshakeCommand(ByteView body, Bytes& out) {
       appendU64(cmd, n);
       const std::size_t boxAt = cmd.size();
       cmd.resize(boxAt + crypto_box_MACBYTES + initPlain.size());
-      MERIT_ASSERT(crypto_box_easy_afternm(uc(cmd.data() + boxAt), uc(initPlain.data()), initPlain.size(), initNonce.data(),
-                              uc(c.precomputed.reveal().data())) == 0);
+      MERIT_ASSERT(crypto_box_easy_afternm(uc(cmd.data() + boxAt), uc(initPlain.data()), initPlain.size(),
+                                           initNonce.data(), uc(c.precomputed.reveal().data())) == 0);
       appendCommand(cmd, out);
       // c' is no longer needed once the precomputed key exists.
       c.transientSecret = crypto::SecretArray<32>();
@@ -615,7 +640,8 @@ Result<void> Engine::onHandshakeCommand(ByteView body, Bytes& out) {
       return {};
     }
     case Curve::Expect::kReady: {
-      if (!isCommand(body, "READY") || body.size() < 14 + crypto_box_MACBYTES) return failWith(out, "expected READY", true);
+      if (!isCommand(body, "READY") || body.size() < 14 + crypto_box_MACBYTES)
+        return failWith(out, "expected READY", true);
       const std::uint64_t n = readU64(body.data() + 6);
       const auto nonce = shortNonce("CurveZMQREADY---", n);
       const std::size_t clen = body.size() - 14;
@@ -630,8 +656,7 @@ Result<void> Engine::onHandshakeCommand(ByteView body, Bytes& out) {
       m_phase = Phase::kReady;
       return {};
     }
-    case Curve::Expect::kDone:
-      break;
+    case Curve::Expect::kDone: break;
   }
   return failWith(out, "unexpected handshake command", true);
 }
@@ -645,7 +670,7 @@ struct StreamServer::Peer {
   std::string address;
   SteadyClock::time_point connectedAt = SteadyClock::now();
   std::optional<SteadyClock::time_point> closeAt;  // set: closing after an ERROR, input ignored
-  std::size_t buffered = 0;  // engine.buffered() as last counted in m_buffered
+  std::size_t buffered = 0;                        // engine.buffered() as last counted in m_buffered
 };
 
 StreamServer::StreamServer(zmq::socket_t socket, ServerConfig config)
@@ -654,9 +679,10 @@ StreamServer::StreamServer(zmq::socket_t socket, ServerConfig config)
 StreamServer::~StreamServer() = default;
 
 Result<std::unique_ptr<StreamServer>> StreamServer::bind(zmq::context_t& context, const std::string& endpoint,
-                                                        ServerConfig config) {
+                                                         ServerConfig config) {
   if (!config.engine || config.maxConnections == 0 || config.maxConnectionsPerAddress == 0) {
-    return fail(ErrorCode::kInvalidArgument, "a ZMTP server needs engine options and positive connection limits");
+    return fail(ErrorCode::kInvalidArgument,
+                "a ZMTP server needs engine options and positive connection limits");
   }
   try {
     zmq::socket_t s(context, zmq::socket_type::stream);
@@ -674,7 +700,8 @@ Result<std::unique_ptr<StreamServer>> StreamServer::bind(zmq::context_t& context
 
 bool StreamServer::sendRaw(const std::string& peerId, ByteView bytes) {
   try {
-    if (!m_socket.send(zmq::buffer(peerId), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) return false;
+    if (!m_socket.send(zmq::buffer(peerId), zmq::send_flags::sndmore | zmq::send_flags::dontwait))
+      return false;
     (void)m_socket.send(zmq::buffer(bytes.data(), bytes.size()), zmq::send_flags::dontwait);
     return true;
   } catch (const zmq::error_t&) {
@@ -725,8 +752,8 @@ std::size_t StreamServer::receive(std::size_t maxChunks, const MessageHandler& o
       if (!id.more()) continue;
       (void)m_socket.recv(data, zmq::recv_flags::none);
     } catch (const zmq::error_t& e) {
-      MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug, "zmtp {}: receive failed: {}", m_endpoint,
-                             e.what());
+      MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug, "zmtp {}: receive failed: {}",
+                             m_endpoint, e.what());
       break;
     }
     std::string peerId(static_cast<const char*>(id.data()), id.size());
@@ -745,8 +772,8 @@ std::size_t StreamServer::receive(std::size_t maxChunks, const MessageHandler& o
       if (m_peers.size() >= m_config.maxConnections ||
           (perAddress != m_perAddress.end() && perAddress->second >= m_config.maxConnectionsPerAddress)) {
         ++m_stats.refused;
-        MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug, "zmtp {}: refused a connection from {}",
-                               m_endpoint, address);
+        MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug,
+                               "zmtp {}: refused a connection from {}", m_endpoint, address);
         try {
           if (m_socket.send(zmq::buffer(peerId), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
             (void)m_socket.send(zmq::const_buffer(nullptr, 0), zmq::send_flags::dontwait);
@@ -776,16 +803,16 @@ std::size_t StreamServer::receive(std::size_t maxChunks, const MessageHandler& o
     if (!out.empty()) (void)sendRaw(peerId, out);
     p.buffered = p.engine.buffered();
     if (!ok) {
-      MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug, "zmtp {}: disconnecting {}: {}", m_endpoint,
-                             p.address, ok.error().message());
+      MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug, "zmtp {}: disconnecting {}: {}",
+                             m_endpoint, p.address, ok.error().message());
       closePeer(it, !out.empty());
       if (out.empty()) ++m_stats.disconnected;
       continue;
     }
     if (p.buffered > 0 && bufferedBytes() > m_config.maxBufferedBytes) {
       MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug,
-                             "zmtp {}: disconnecting {}: partial messages of all peers over {} bytes", m_endpoint,
-                             p.address, m_config.maxBufferedBytes);
+                             "zmtp {}: disconnecting {}: partial messages of all peers over {} bytes",
+                             m_endpoint, p.address, m_config.maxBufferedBytes);
       ++m_stats.disconnected;
       closePeer(it, false);
       continue;
@@ -848,8 +875,9 @@ StreamClient::StreamClient(zmq::context_t& context, std::string endpoint, Client
 
 StreamClient::~StreamClient() = default;
 
-Result<std::unique_ptr<StreamClient>> StreamClient::connect(zmq::context_t& context, const std::string& endpoint,
-                                                           ClientConfig config) {
+Result<std::unique_ptr<StreamClient>> StreamClient::connect(zmq::context_t& context,
+                                                            const std::string& endpoint,
+                                                            ClientConfig config) {
   if (!config.engine) return fail(ErrorCode::kInvalidArgument, "a ZMTP client needs engine options");
   std::unique_ptr<StreamClient> c(new StreamClient(context, endpoint, std::move(config)));
   MERIT_TRY(c->open());
@@ -906,7 +934,8 @@ std::size_t StreamClient::receive(std::size_t maxChunks, const std::function<voi
         out.clear();
         m_engine->start(out);
         try {
-          if (m_socket->send(zmq::buffer(m_connectionId), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+          if (m_socket->send(zmq::buffer(m_connectionId),
+                             zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
             (void)m_socket->send(zmq::buffer(out.data(), out.size()), zmq::send_flags::dontwait);
           }
         } catch (const zmq::error_t&) {
@@ -921,8 +950,8 @@ std::size_t StreamClient::receive(std::size_t maxChunks, const std::function<voi
     auto ok = m_engine->receive(ByteView(static_cast<const std::byte*>(data.data()), data.size()), out,
                                 [&messages](Message&& m) { messages.push_back(std::move(m)); });
     if (!ok) {
-      MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug, "zmtp client {}: dropping the connection: {}",
-                             m_endpoint, ok.error().message());
+      MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug,
+                             "zmtp client {}: dropping the connection: {}", m_endpoint, ok.error().message());
       m_failure = Failure{ok.error().message(), m_engine->failedAfterHandshake()};
       if (auto r = reset(); !r) {
         MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kWarn, "zmtp client {}: {}", m_endpoint,
@@ -934,7 +963,8 @@ std::size_t StreamClient::receive(std::size_t maxChunks, const std::function<voi
     }
     if (!out.empty()) {
       try {
-        if (m_socket->send(zmq::buffer(m_connectionId), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+        if (m_socket->send(zmq::buffer(m_connectionId),
+                           zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
           (void)m_socket->send(zmq::buffer(out.data(), out.size()), zmq::send_flags::dontwait);
         }
       } catch (const zmq::error_t&) {

@@ -41,10 +41,10 @@ using Message = std::vector<Bytes>;
 // Limits on what one peer may make us hold. Checked when a frame's header arrives, before any
 // of its body is buffered.
 struct Limits {
-  std::size_t maxFrameBytes = 32u << 20;     // one data frame (plaintext)
-  std::size_t maxMessageFrames = 16;         // frames in one message
-  std::size_t maxMessageBytes = 32u << 20;   // all frames of one message together
-  std::size_t maxCommandBytes = 4096;        // a handshake or control command
+  std::size_t maxFrameBytes = 32u << 20;    // one data frame (plaintext)
+  std::size_t maxMessageFrames = 16;        // frames in one message
+  std::size_t maxMessageBytes = 32u << 20;  // all frames of one message together
+  std::size_t maxCommandBytes = 4096;       // a handshake or control command
 };
 
 // Called with the client's long-term CURVE public key once its INITIATE is verified; false
@@ -173,7 +173,7 @@ struct ServerStats {
 class StreamServer {
  public:
   static Result<std::unique_ptr<StreamServer>> bind(zmq::context_t& context, const std::string& endpoint,
-                                                   ServerConfig config);
+                                                    ServerConfig config);
   ~StreamServer();
   StreamServer(const StreamServer&) = delete;
   StreamServer& operator=(const StreamServer&) = delete;
@@ -222,7 +222,7 @@ struct ClientConfig {
 class StreamClient {
  public:
   static Result<std::unique_ptr<StreamClient>> connect(zmq::context_t& context, const std::string& endpoint,
-                                                      ClientConfig config);
+                                                       ClientConfig config);
   ~StreamClient();
   StreamClient(const StreamClient&) = delete;
   StreamClient& operator=(const StreamClient&) = delete;

@@ -13,7 +13,8 @@ std::string_view chainKindName(ChainKind kind) {
 Result<ChainKind> parseChainKind(std::string_view name) {
   if (name == "merit" || name.empty()) return ChainKind::kMerit;
   if (name == "subtensor") return ChainKind::kSubtensor;
-  return fail(ErrorCode::kInvalidArgument, "unknown chain backend '" + std::string(name) + "' (merit or subtensor)");
+  return fail(ErrorCode::kInvalidArgument,
+              "unknown chain backend '" + std::string(name) + "' (merit or subtensor)");
 }
 
 }  // namespace merit::rpc

@@ -22,7 +22,8 @@ ChainClient::ChainClient(std::string url, ClientOptions options)
     : m_url(std::move(url)), m_options(options), m_http(std::make_unique<httplib::Client>(m_url)) {
   m_http->set_keep_alive(true);
   m_http->set_tcp_nodelay(true);
-  m_http->set_connection_timeout(std::chrono::duration_cast<std::chrono::seconds>(m_options.timeout).count() + 1);
+  m_http->set_connection_timeout(std::chrono::duration_cast<std::chrono::seconds>(m_options.timeout).count() +
+                                 1);
 }
 
 ChainClient::~ChainClient() = default;
@@ -41,7 +42,8 @@ Result<std::unique_ptr<ChainClient>> ChainClient::connect(const std::string& url
   return c;
 }
 
-Result<json> ChainClient::call(const std::string& method, const json& params, std::chrono::milliseconds extraTimeout) {
+Result<json> ChainClient::call(const std::string& method, const json& params,
+                               std::chrono::milliseconds extraTimeout) {
   std::lock_guard lock(m_mutex);
   json req = {{"jsonrpc", "2.0"}, {"id", m_nextId++}, {"method", method}, {"params", params}};
   std::string body = req.dump();
@@ -89,7 +91,9 @@ Result<json> ChainClient::call(const std::string& method, const json& params, st
     if (auto e = reply.find("error"); e != reply.end() && e->is_object()) {
       int code = e->value("code", 0);
       std::string message = e->value("message", std::string("error"));
-      ErrorCode ec = code == -32001 ? ErrorCode::kOverloaded : code == -32002 ? ErrorCode::kNotFound : ErrorCode::kInvalidArgument;
+      ErrorCode ec = code == -32001   ? ErrorCode::kOverloaded
+                     : code == -32002 ? ErrorCode::kNotFound
+                                      : ErrorCode::kInvalidArgument;
       return fail(ec, message);
     }
     if (!reply.contains("result")) return fail(ErrorCode::kUnavailable, m_url + ": reply without result");
@@ -115,7 +119,8 @@ Result<ChainInfo> ChainClient::info() {
   if (j.contains("block_time_ms") && j["block_time_ms"].is_number_unsigned()) {
     info.blockTime = std::chrono::milliseconds(j["block_time_ms"].get<std::uint64_t>());
   }
-  if (j.contains("feed_endpoint") && j["feed_endpoint"].is_string()) info.feedEndpoint = j["feed_endpoint"].get<std::string>();
+  if (j.contains("feed_endpoint") && j["feed_endpoint"].is_string())
+    info.feedEndpoint = j["feed_endpoint"].get<std::string>();
   info.genesisHash = m_genesis;
   info.extra = j;
   return info;
@@ -130,9 +135,13 @@ Result<json> ChainClient::account(const tx::AccountId& account) {
   return call("account_get", json::array({crypto::ss58Encode(account)}));
 }
 
-Result<json> ChainClient::subnets() { return call("subnet_list"); }
+Result<json> ChainClient::subnets() {
+  return call("subnet_list");
+}
 
-Result<json> ChainClient::subnet(tx::NetUid netuid) { return call("subnet_get", json::array({netuid})); }
+Result<json> ChainClient::subnet(tx::NetUid netuid) {
+  return call("subnet_get", json::array({netuid}));
+}
 
 Result<std::uint64_t> ChainClient::nextNonce(const tx::AccountId& account) {
   MERIT_ASSIGN_OR_RETURN(json acc, call("account_get", json::array({crypto::ss58Encode(account)})));
@@ -145,7 +154,8 @@ Result<std::uint64_t> ChainClient::nextNonce(const tx::AccountId& account) {
   return it == m_pendingNonce.end() ? chainNonce : std::max(chainNonce, it->second);
 }
 
-Result<Submission> ChainClient::submit(const crypto::PrivateKey& key, tx::Call txCall, std::chrono::milliseconds wait) {
+Result<Submission> ChainClient::submit(const crypto::PrivateKey& key, tx::Call txCall,
+                                       std::chrono::milliseconds wait) {
   tx::AccountId account = key.publicKey().accountId();
   for (int attempt = 0; attempt < 2; ++attempt) {
     MERIT_ASSIGN_OR_RETURN(std::uint64_t head, headNumber());

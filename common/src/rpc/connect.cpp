@@ -15,7 +15,8 @@ Result<ChainEndpoint> makeEndpoint(std::string_view backend, std::string url) {
   } else {
     if (e.url.empty()) e.url = substrate::defaultSubtensorUrl();
     if (e.url.rfind("ws://", 0) != 0 && e.url.rfind("http://", 0) != 0) {
-      return fail(ErrorCode::kInvalidArgument, "a subtensor node URL starts with ws:// (got '" + e.url + "')");
+      return fail(ErrorCode::kInvalidArgument,
+                  "a subtensor node URL starts with ws:// (got '" + e.url + "')");
     }
   }
   return e;
@@ -23,7 +24,8 @@ Result<ChainEndpoint> makeEndpoint(std::string_view backend, std::string url) {
 
 Result<std::unique_ptr<Chain>> connectChain(const ChainEndpoint& endpoint, const ClientOptions& options) {
   if (endpoint.kind == ChainKind::kMerit) {
-    MERIT_ASSIGN_OR_RETURN(auto client, ChainClient::connect(endpoint.url.empty() ? defaultChainUrl() : endpoint.url, options));
+    MERIT_ASSIGN_OR_RETURN(
+        auto client, ChainClient::connect(endpoint.url.empty() ? defaultChainUrl() : endpoint.url, options));
     return std::unique_ptr<Chain>(std::move(client));
   }
   substrate::SubtensorOptions o;

@@ -1,8 +1,8 @@
 #include "merit/rpc/metagraph.h"
 
-#include <zmq.h>
-
 #include <algorithm>
+
+#include <zmq.h>
 
 #include "merit/crypto/ss58.h"
 #include "merit/util/log.h"
@@ -114,7 +114,9 @@ Result<Metagraph> parseMetagraph(const json& j) {
   }
 }
 
-Result<Metagraph> fetchMetagraph(Chain& client, tx::NetUid netuid) { return client.metagraph(netuid); }
+Result<Metagraph> fetchMetagraph(Chain& client, tx::NetUid netuid) {
+  return client.metagraph(netuid);
+}
 
 MetagraphCache::MetagraphCache(std::unique_ptr<Chain> client, tx::NetUid netuid, Options options)
     : m_client(std::move(client)), m_netuid(netuid), m_options(options) {}
@@ -125,8 +127,8 @@ Result<std::unique_ptr<MetagraphCache>> MetagraphCache::start(const std::string&
   return start(std::move(client), netuid, options);
 }
 
-Result<std::unique_ptr<MetagraphCache>> MetagraphCache::start(std::unique_ptr<Chain> client, tx::NetUid netuid,
-                                                              Options options) {
+Result<std::unique_ptr<MetagraphCache>> MetagraphCache::start(std::unique_ptr<Chain> client,
+                                                              tx::NetUid netuid, Options options) {
   MERIT_ASSIGN_OR_RETURN(ChainInfo info, client->info());
   MERIT_ASSIGN_OR_RETURN(Metagraph first, fetchMetagraph(*client, netuid));
   std::string url = client->url();
@@ -145,7 +147,9 @@ Result<std::unique_ptr<MetagraphCache>> MetagraphCache::start(std::unique_ptr<Ch
   return cache;
 }
 
-MetagraphCache::~MetagraphCache() { stop(); }
+MetagraphCache::~MetagraphCache() {
+  stop();
+}
 
 void MetagraphCache::stop() {
   m_running = false;
@@ -157,7 +161,9 @@ std::shared_ptr<const Metagraph> MetagraphCache::current() const {
   return m_current;
 }
 
-bool MetagraphCache::stale() const { return nowMs() - m_lastNewBlockMs.load() > m_options.staleAfter.count(); }
+bool MetagraphCache::stale() const {
+  return nowMs() - m_lastNewBlockMs.load() > m_options.staleAfter.count();
+}
 
 bool MetagraphCache::refresh(std::string& why) {
   ++m_fetches;
@@ -186,24 +192,24 @@ void MetagraphCache::run(std::string feedEndpoint) {
     zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "block", 5);
     if (zmq_connect(sub, feedEndpoint.c_str()) != 0) {
-      MERIT_LOG_WARN(log::Category::kRpc, "cannot subscribe to the block feed {}: {}; polling instead", feedEndpoint,
-                     zmq_strerror(zmq_errno()));
+      MERIT_LOG_WARN(log::Category::kRpc, "cannot subscribe to the block feed {}: {}; polling instead",
+                     feedEndpoint, zmq_strerror(zmq_errno()));
       zmq_close(sub);
       sub = nullptr;
     }
   }
-  const auto blockTime = m_pollEvery.count() > 0  ? m_pollEvery
+  const auto blockTime = m_pollEvery.count() > 0   ? m_pollEvery
                          : m_blockTime.count() > 0 ? m_blockTime
                                                    : std::chrono::milliseconds(1000);
   // How long the feed may be silent before the head is polled over RPC (see Options).
   const auto silence = sub != nullptr ? std::max(m_options.pollInterval, 3 * blockTime)
                                       : std::max(blockTime, std::chrono::milliseconds(100));
   Backoff backoff(m_options.retry);
-  bool down = false;                   // the last RPC failed: wait for nextAttempt
-  Clock::time_point nextAttempt{};     // while down: earliest next RPC
-  bool pending = false;                // a newer block is known than the one we hold
-  auto lastHeard = Clock::now();       // last time a block was announced or polled
-  auto lastAnnounce = lastHeard;       // last feed message
+  bool down = false;                // the last RPC failed: wait for nextAttempt
+  Clock::time_point nextAttempt{};  // while down: earliest next RPC
+  bool pending = false;             // a newer block is known than the one we hold
+  auto lastHeard = Clock::now();    // last time a block was announced or polled
+  auto lastAnnounce = lastHeard;    // last feed message
   Clock::time_point lastFetch{};
   auto failed = [&](const std::string& why) {
     auto delay = backoff.nextMs();

@@ -7,10 +7,8 @@ bool isTransient(const Error& error) {
     case ErrorCode::kUnavailable:
     case ErrorCode::kDeadlineExceeded:
     case ErrorCode::kOverloaded:
-    case ErrorCode::kRateLimited:
-      return true;
-    default:
-      return false;
+    case ErrorCode::kRateLimited: return true;
+    default: return false;
   }
 }
 

@@ -17,7 +17,9 @@ namespace merit::substrate {
 
 using nlohmann::json;
 
-std::string hex0x(ByteView bytes) { return "0x" + toHex(bytes); }
+std::string hex0x(ByteView bytes) {
+  return "0x" + toHex(bytes);
+}
 
 Result<Bytes> fromHex0x(std::string_view text) {
   if (text.size() >= 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) text.remove_prefix(2);
@@ -35,7 +37,9 @@ Result<crypto::Hash256> hashFromJson(const json& j, std::string_view what) {
   return h;
 }
 
-json atParam(const std::optional<crypto::Hash256>& at) { return at ? json(hex0x(*at)) : json(nullptr); }
+json atParam(const std::optional<crypto::Hash256>& at) {
+  return at ? json(hex0x(*at)) : json(nullptr);
+}
 
 // "0x…" number fields of block headers.
 Result<std::uint64_t> hexNumber(const json& j) {
@@ -45,7 +49,10 @@ Result<std::uint64_t> hexNumber(const json& j) {
   if (s.empty() || s.size() > 16) return fail(ErrorCode::kUnavailable, "bad block number '" + s + "'");
   std::uint64_t v = 0;
   for (char c : s) {
-    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
     if (d < 0) return fail(ErrorCode::kUnavailable, "bad block number '" + s + "'");
     v = v * 16 + static_cast<std::uint64_t>(d);
   }
@@ -59,14 +66,16 @@ SubstrateClient::SubstrateClient(std::string url, SubstrateOptions options)
 
 SubstrateClient::~SubstrateClient() = default;
 
-Result<std::unique_ptr<SubstrateClient>> SubstrateClient::connect(const std::string& url, SubstrateOptions options) {
+Result<std::unique_ptr<SubstrateClient>> SubstrateClient::connect(const std::string& url,
+                                                                  SubstrateOptions options) {
   std::unique_ptr<SubstrateClient> c(new SubstrateClient(url, options));
   MERIT_ASSIGN_OR_RETURN(c->m_rpc, RpcClient::connect(url, options.rpc));
   auto batch = c->m_rpc->callMany({{"chain_getBlockHash", json::array({0})},
                                    {"system_chain", json::array()},
                                    {"system_chainType", json::array()}});
   if (!batch) return fail(batch.error());
-  if (!(*batch)[0]) return fail(ErrorCode::kUnavailable, url + " is not a Substrate node: " + (*batch)[0].error().message());
+  if (!(*batch)[0])
+    return fail(ErrorCode::kUnavailable, url + " is not a Substrate node: " + (*batch)[0].error().message());
   MERIT_ASSIGN_OR_RETURN(c->m_genesis, hashFromJson(*(*batch)[0], "genesis hash"));
   if ((*batch)[1] && (*batch)[1]->is_string()) c->m_chainName = (*batch)[1]->get<std::string>();
   if ((*batch)[2] && (*batch)[2]->is_string()) c->m_chainType = (*batch)[2]->get<std::string>();
@@ -97,7 +106,8 @@ Result<void> SubstrateClient::loadRuntime() {
   }
   if (!md) {
     MERIT_ASSIGN_OR_RETURN(json meta, m_rpc->call("state_getMetadata"));
-    if (!meta.is_string()) return fail(ErrorCode::kUnavailable, m_url + ": state_getMetadata did not return bytes");
+    if (!meta.is_string())
+      return fail(ErrorCode::kUnavailable, m_url + ": state_getMetadata did not return bytes");
     MERIT_ASSIGN_OR_RETURN(Bytes raw, fromHex0x(meta.get<std::string>()));
     MERIT_ASSIGN_OR_RETURN(Metadata decoded, Metadata::decodeAny(raw));
     md = std::make_shared<const Metadata>(std::move(decoded));
@@ -126,11 +136,14 @@ RuntimeVersion SubstrateClient::runtimeVersion() const {
   return m_version;
 }
 
-std::uint8_t SubstrateClient::metadataVersion() const { return metadata()->version(); }
+std::uint8_t SubstrateClient::metadataVersion() const {
+  return metadata()->version();
+}
 
 Result<std::uint64_t> SubstrateClient::headNumber() {
   MERIT_ASSIGN_OR_RETURN(json h, m_rpc->call("chain_getHeader"));
-  if (!h.is_object() || !h.contains("number")) return fail(ErrorCode::kUnavailable, "malformed chain_getHeader reply");
+  if (!h.is_object() || !h.contains("number"))
+    return fail(ErrorCode::kUnavailable, "malformed chain_getHeader reply");
   return hexNumber(h["number"]);
 }
 
@@ -139,11 +152,13 @@ Result<crypto::Hash256> SubstrateClient::headHash() {
   return hashFromJson(h, "head hash");
 }
 
-Result<Bytes> SubstrateClient::storageKey(std::string_view pallet, std::string_view item, const json& keys) const {
+Result<Bytes> SubstrateClient::storageKey(std::string_view pallet, std::string_view item,
+                                          const json& keys) const {
   return substrate::storageKey(*metadata(), pallet, item, keys);
 }
 
-Result<json> SubstrateClient::decodeStorageValue(std::string_view pallet, std::string_view item, ByteView raw) const {
+Result<json> SubstrateClient::decodeStorageValue(std::string_view pallet, std::string_view item,
+                                                 ByteView raw) const {
   Bytes copy(raw.begin(), raw.end());
   return substrate::decodeStorageValue(*metadata(), pallet, item, &copy);
 }
@@ -173,7 +188,8 @@ Result<std::vector<std::optional<Bytes>>> SubstrateClient::rawMany(const std::ve
     for (const auto& change : set["changes"]) {
       if (!change.is_array() || change.size() != 2 || !change[0].is_string()) continue;
       std::string k = change[0].get<std::string>();
-      std::transform(k.begin(), k.end(), k.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      std::transform(k.begin(), k.end(), k.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
       auto it = index.find(k);
       if (it == index.end() || change[1].is_null()) continue;
       if (!change[1].is_string()) return fail(ErrorCode::kUnavailable, "malformed storage value for " + k);
@@ -204,7 +220,8 @@ Result<std::vector<json>> SubstrateClient::storageMany(const std::vector<Storage
   return out;
 }
 
-Result<std::vector<std::pair<Bytes, Bytes>>> SubstrateClient::prefixEntries(const Bytes& prefix, std::size_t maxEntries,
+Result<std::vector<std::pair<Bytes, Bytes>>> SubstrateClient::prefixEntries(const Bytes& prefix,
+                                                                            std::size_t maxEntries,
                                                                             std::optional<crypto::Hash256> at,
                                                                             std::size_t page) {
   if (!at) {
@@ -215,7 +232,8 @@ Result<std::vector<std::pair<Bytes, Bytes>>> SubstrateClient::prefixEntries(cons
   json startKey = nullptr;
   while (keys.size() < maxEntries) {
     std::size_t want = std::min(page, maxEntries - keys.size());
-    MERIT_ASSIGN_OR_RETURN(json got, m_rpc->call("state_getKeysPaged", json::array({hex0x(prefix), want, startKey, hex0x(*at)})));
+    MERIT_ASSIGN_OR_RETURN(json got, m_rpc->call("state_getKeysPaged",
+                                                 json::array({hex0x(prefix), want, startKey, hex0x(*at)})));
     if (!got.is_array()) return fail(ErrorCode::kUnavailable, "malformed state_getKeysPaged reply");
     for (const auto& k : got) {
       if (!k.is_string()) return fail(ErrorCode::kUnavailable, "malformed key in state_getKeysPaged reply");
@@ -237,14 +255,17 @@ Result<json> SubstrateClient::constant(std::string_view pallet, std::string_view
   auto md = metadata();
   const Constant* c = md->constant(pallet, name);
   if (c == nullptr) {
-    return fail(ErrorCode::kNotFound, "no constant " + std::string(pallet) + "." + std::string(name) + " in this runtime");
+    return fail(ErrorCode::kNotFound,
+                "no constant " + std::string(pallet) + "." + std::string(name) + " in this runtime");
   }
   ScaleReader r(c->value);
   return decodeValue(md->registry(), c->type, r);
 }
 
-Result<Bytes> SubstrateClient::stateCall(std::string_view method, ByteView args, std::optional<crypto::Hash256> at) {
-  MERIT_ASSIGN_OR_RETURN(json r, m_rpc->call("state_call", json::array({std::string(method), hex0x(args), atParam(at)})));
+Result<Bytes> SubstrateClient::stateCall(std::string_view method, ByteView args,
+                                         std::optional<crypto::Hash256> at) {
+  MERIT_ASSIGN_OR_RETURN(
+      json r, m_rpc->call("state_call", json::array({std::string(method), hex0x(args), atParam(at)})));
   if (!r.is_string()) return fail(ErrorCode::kUnavailable, "malformed state_call reply");
   return fromHex0x(r.get<std::string>());
 }
@@ -257,7 +278,8 @@ Result<json> SubstrateClient::runtimeApi(std::string_view api, std::string_view 
   return decodeRuntimeApiResult(*md, api, method, raw);
 }
 
-Result<Bytes> SubstrateClient::encodeCall(std::string_view pallet, std::string_view call, const json& args) const {
+Result<Bytes> SubstrateClient::encodeCall(std::string_view pallet, std::string_view call,
+                                          const json& args) const {
   auto md = metadata();
   return substrate::encodeCall(*md, pallet, call, args);
 }
@@ -265,12 +287,15 @@ Result<Bytes> SubstrateClient::encodeCall(std::string_view pallet, std::string_v
 // The node's answer counts the account's extrinsics waiting in its pool, so consecutive
 // submissions get consecutive nonces without any bookkeeping here.
 Result<std::uint64_t> SubstrateClient::nextNonce(const crypto::AccountId& account) {
-  MERIT_ASSIGN_OR_RETURN(json n, m_rpc->call("system_accountNextIndex", json::array({crypto::ss58Encode(account)})));
-  if (!n.is_number_unsigned()) return fail(ErrorCode::kUnavailable, "malformed system_accountNextIndex reply");
+  MERIT_ASSIGN_OR_RETURN(json n,
+                         m_rpc->call("system_accountNextIndex", json::array({crypto::ss58Encode(account)})));
+  if (!n.is_number_unsigned())
+    return fail(ErrorCode::kUnavailable, "malformed system_accountNextIndex reply");
   return n.get<std::uint64_t>();
 }
 
-Result<Bytes> SubstrateClient::signedExtrinsic(const crypto::PrivateKey& key, ByteView call, std::uint64_t tip) {
+Result<Bytes> SubstrateClient::signedExtrinsic(const crypto::PrivateKey& key, ByteView call,
+                                               std::uint64_t tip) {
   auto md = metadata();
   RuntimeVersion v = runtimeVersion();
   SigningParams p;
@@ -308,7 +333,8 @@ Result<json> SubstrateClient::queryFee(ByteView extrinsic) {
 
 Result<std::vector<EventRecord>> SubstrateClient::events(const crypto::Hash256& blockHash) {
   MERIT_ASSIGN_OR_RETURN(Bytes key, storageKey("System", "Events", json::array()));
-  MERIT_ASSIGN_OR_RETURN(json raw, m_rpc->call("state_getStorage", json::array({hex0x(key), hex0x(blockHash)})));
+  MERIT_ASSIGN_OR_RETURN(json raw,
+                         m_rpc->call("state_getStorage", json::array({hex0x(key), hex0x(blockHash)})));
   std::vector<EventRecord> out;
   if (raw.is_null()) return out;
   MERIT_ASSIGN_OR_RETURN(Bytes bytes, fromHex0x(raw.get<std::string>()));
@@ -371,14 +397,15 @@ std::string refusalName(const std::string& message) {
 }  // namespace
 
 Result<SubmitResult> SubstrateClient::watch(const Bytes& xt, const crypto::Hash256& hash,
-                                                std::chrono::milliseconds wait) {
+                                            std::chrono::milliseconds wait) {
   SubmitResult out;
   out.hash = hash;
   if (wait.count() == 0) {
     auto r = m_rpc->call("author_submitExtrinsic", json::array({hex0x(xt)}));
     if (!r) {
       if (rpcErrorCode(r.error())) {
-        return fail(ErrorCode::kInvalidArgument, refusalName(r.error().message()) + ": " + r.error().message());
+        return fail(ErrorCode::kInvalidArgument,
+                    refusalName(r.error().message()) + ": " + r.error().message());
       }
       return fail(r.error());
     }
@@ -418,7 +445,8 @@ Result<SubmitResult> SubstrateClient::watch(const Bytes& xt, const crypto::Hash2
       });
   if (!sub) {
     if (rpcErrorCode(sub.error())) {
-      return fail(ErrorCode::kInvalidArgument, refusalName(sub.error().message()) + ": " + sub.error().message());
+      return fail(ErrorCode::kInvalidArgument,
+                  refusalName(sub.error().message()) + ": " + sub.error().message());
     }
     return fail(sub.error());
   }
@@ -434,7 +462,8 @@ Result<SubmitResult> SubstrateClient::watch(const Bytes& xt, const crypto::Hash2
     inBlock = state->inBlock;
     dropped = state->dropped;
   }
-  if (!dropped.empty()) return fail(ErrorCode::kInvalidArgument, dropped + ": the node's pool dropped the extrinsic");
+  if (!dropped.empty())
+    return fail(ErrorCode::kInvalidArgument, dropped + ": the node's pool dropped the extrinsic");
   if (!inBlock) return out;  // not included within the wait (or the watch ended with the connection)
   out.included = true;
   out.blockHash = *inBlock;
@@ -443,7 +472,7 @@ Result<SubmitResult> SubstrateClient::watch(const Bytes& xt, const crypto::Hash2
 }
 
 Result<SubmitResult> SubstrateClient::submit(const crypto::PrivateKey& key, ByteView call,
-                                                 std::chrono::milliseconds wait) {
+                                             std::chrono::milliseconds wait) {
   std::lock_guard submitLock(m_submitMutex);
   MERIT_TRY(refreshRuntime());
   MERIT_ASSIGN_OR_RETURN(Bytes xt, signedExtrinsic(key, call));

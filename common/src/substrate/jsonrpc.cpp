@@ -4,15 +4,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
-#include <condition_variable>
-#include <deque>
-#include <future>
-#include <map>
-#include <mutex>
-#include <thread>
-#include <unordered_map>
-
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -22,6 +13,14 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
 
 #include "merit/util/assert.h"
 #include "merit/util/log.h"
@@ -144,7 +143,9 @@ Result<Json> resultOf(Json& response) {
 // JSON-RPC 2.0 has no null params, and a node may drop such a request without an answer (seen
 // with Chopsticks): null (what `{}` in a braced list gives) is sent as [].
 Json requestObject(std::uint64_t id, const std::string& method, const Json& params) {
-  return Json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method},
+  return Json{{"jsonrpc", "2.0"},
+              {"id", id},
+              {"method", method},
               {"params", params.is_null() ? Json::array() : params}};
 }
 
@@ -156,7 +157,9 @@ bool isTransportError(const Error& e) {
   return e.code() == ErrorCode::kUnavailable || e.code() == ErrorCode::kDeadlineExceeded;
 }
 
-long long msOf(std::chrono::milliseconds d) { return static_cast<long long>(d.count()); }
+long long msOf(std::chrono::milliseconds d) {
+  return static_cast<long long>(d.count());
+}
 
 // Where callers wait: one slot per call of a call()/callMany(), filled by the I/O thread.
 struct Waiter {
@@ -289,9 +292,8 @@ class RpcClient::Impl {
     // The dial itself is bounded by connectTimeout; the slack covers a loaded machine.
     if (firstResult.wait_for(m_options.connectTimeout + std::chrono::milliseconds(500)) !=
         std::future_status::ready) {
-      return fail(ErrorCode::kDeadlineExceeded,
-                  fmt::format("could not connect to {} within {} ms", m_urlText,
-                              msOf(m_options.connectTimeout)));
+      return fail(ErrorCode::kDeadlineExceeded, fmt::format("could not connect to {} within {} ms", m_urlText,
+                                                            msOf(m_options.connectTimeout)));
     }
     return firstResult.get();
   }
@@ -328,8 +330,8 @@ class RpcClient::Impl {
           return;
         }
         for (std::size_t i = 0; i < ids.size(); ++i) {
-          m_pending.emplace(ids[i], Pending{[waiter, i](Result<Json> r) { waiter->set(i, std::move(r)); },
-                                            deadline});
+          m_pending.emplace(ids[i],
+                            Pending{[waiter, i](Result<Json> r) { waiter->set(i, std::move(r)); }, deadline});
           send(std::move((*frames)[i]));
         }
       });
@@ -359,10 +361,9 @@ class RpcClient::Impl {
           }
           for (std::size_t i = 0; i < count; ++i) {
             const auto it = byId.find(ids[i]);
-            waiter->set(i, it == byId.end()
-                               ? Result<Json>(fail(ErrorCode::kCorruption,
-                                                   "the node's batch answer lacks a request"))
-                               : resultOf(*it->second));
+            waiter->set(i, it == byId.end() ? Result<Json>(fail(ErrorCode::kCorruption,
+                                                                "the node's batch answer lacks a request"))
+                                            : resultOf(*it->second));
           }
         } else if (response->is_object()) {
           // One answer for one call, or an error for the whole batch (e.g. batch too large).
@@ -397,9 +398,9 @@ class RpcClient::Impl {
       if (waiter->results[i]) {
         out.push_back(std::move(*waiter->results[i]));
       } else {
-        out.push_back(fail(ErrorCode::kDeadlineExceeded,
-                           fmt::format("no answer to {} from {} within {} ms", calls[i].first,
-                                       m_urlText, msOf(timeout))));
+        out.push_back(fail(
+            ErrorCode::kDeadlineExceeded,
+            fmt::format("no answer to {} from {} within {} ms", calls[i].first, m_urlText, msOf(timeout))));
       }
       if (!out.back()) {
         ++failed;
@@ -436,9 +437,9 @@ class RpcClient::Impl {
     const auto timeout = m_options.callTimeout;
     const auto deadline = Clock::now() + timeout;
     auto waiter = std::make_shared<Waiter>(1);
-    auto sub = std::make_shared<Subscription>(Subscription{
-        std::string(method), std::move(params), std::move(unsubscribeMethod), std::move(onItem),
-        std::move(onEnd), options.resubscribe, std::nullopt, Json()});
+    auto sub = std::make_shared<Subscription>(
+        Subscription{std::string(method), std::move(params), std::move(unsubscribeMethod), std::move(onItem),
+                     std::move(onEnd), options.resubscribe, std::nullopt, Json()});
     asio::post(m_ioc, [this, waiter, sub, handle, deadline] {
       if (!m_conn || !m_conn->open || m_stopping) {
         waiter->set(0, fail(notConnected()));
@@ -494,9 +495,9 @@ class RpcClient::Impl {
   bool onIoThread() const { return m_ioThreadId.load() == std::this_thread::get_id(); }
 
   Error notConnected() const {
-    return Error(ErrorCode::kUnavailable,
-                 fmt::format("not connected to the substrate node at {} (re-dialling in the background)",
-                             m_urlText));
+    return Error(
+        ErrorCode::kUnavailable,
+        fmt::format("not connected to the substrate node at {} (re-dialling in the background)", m_urlText));
   }
 
   void completeFirstDial(Result<void> r) {
@@ -559,8 +560,8 @@ class RpcClient::Impl {
     if (m_stopping) return;
     const auto delay = m_backoff.nextMs();
     MERIT_LOG_RATE_LIMITED(kLog, log::Level::kWarn,
-                           "substrate node unreachable at {} ({}); retrying in {:.1f}s", m_urlText,
-                           reason, static_cast<double>(delay.count()) / 1000.0);
+                           "substrate node unreachable at {} ({}); retrying in {:.1f}s", m_urlText, reason,
+                           static_cast<double>(delay.count()) / 1000.0);
     m_redialTimer.expires_after(delay);
     m_redialTimer.async_wait([this](beast::error_code ec) {
       if (ec || m_stopping) return;
@@ -582,13 +583,16 @@ class RpcClient::Impl {
         m_url.host, m_url.port,
         [this, conn, deadline](beast::error_code ec, tcp::resolver::results_type results) {
           if (conn != m_conn) return;
-          if (ec) return dialFailed(ErrorCode::kUnavailable, "cannot resolve " + m_url.host + ": " + ec.message());
+          if (ec)
+            return dialFailed(ErrorCode::kUnavailable, "cannot resolve " + m_url.host + ": " + ec.message());
           auto& layer = beast::get_lowest_layer(conn->ws);
           layer.expires_at(deadline);
           layer.async_connect(results, [this, conn](beast::error_code ec2, const tcp::endpoint&) {
             if (conn != m_conn) return;
-            if (ec2) return dialFailed(ec2 == beast::error::timeout ? ErrorCode::kDeadlineExceeded : ErrorCode::kUnavailable,
-                                       "connect: " + ec2.message());
+            if (ec2)
+              return dialFailed(
+                  ec2 == beast::error::timeout ? ErrorCode::kDeadlineExceeded : ErrorCode::kUnavailable,
+                  "connect: " + ec2.message());
             // Requests are written as soon as they are made; without TCP_NODELAY a request
             // that spans several segments waits for the peer's delayed ACK (~40 ms) per round
             // trip (measured: a 256-neuron metagraph sync 65 ms with Nagle, 15 ms without).
@@ -598,10 +602,10 @@ class RpcClient::Impl {
             conn->ws.async_handshake(m_url.hostHeader, m_url.path, [this, conn](beast::error_code ec3) {
               if (conn != m_conn) return;
               if (ec3) {
-                return dialFailed(ec3 == beast::error::timeout ? ErrorCode::kDeadlineExceeded : ErrorCode::kUnavailable,
-                                  fmt::format("WebSocket handshake: {}", ec3 == beast::error::timeout
-                                                                             ? "timed out"
-                                                                             : ec3.message()));
+                return dialFailed(
+                    ec3 == beast::error::timeout ? ErrorCode::kDeadlineExceeded : ErrorCode::kUnavailable,
+                    fmt::format("WebSocket handshake: {}",
+                                ec3 == beast::error::timeout ? "timed out" : ec3.message()));
               }
               // From here the WebSocket layer manages timeouts: the close handshake is bounded by
               // connectTimeout, an idle peer by our own ping watchdog (onTick).
@@ -632,7 +636,8 @@ class RpcClient::Impl {
     m_conn.reset();
     m_connected = false;
     if (m_firstDial) {
-      completeFirstDial(fail(code, fmt::format("cannot connect to the substrate node at {}: {}", m_urlText, reason)));
+      completeFirstDial(
+          fail(code, fmt::format("cannot connect to the substrate node at {}: {}", m_urlText, reason)));
       return;
     }
     scheduleRedial(reason);
@@ -703,12 +708,14 @@ class RpcClient::Impl {
 
   void onObject(Json& message) {
     if (!message.is_object()) {
-      MERIT_LOG_RATE_LIMITED(kLog, log::Level::kDebug, "ignored a JSON frame that is not an object from {}", m_urlText);
+      MERIT_LOG_RATE_LIMITED(kLog, log::Level::kDebug, "ignored a JSON frame that is not an object from {}",
+                             m_urlText);
       return;
     }
     const auto id = message.find("id");
     if (id != message.end() && (message.contains("result") || message.contains("error"))) {
-      const auto pending = id->is_number_unsigned() ? m_pending.find(id->get<std::uint64_t>()) : m_pending.end();
+      const auto pending =
+          id->is_number_unsigned() ? m_pending.find(id->get<std::uint64_t>()) : m_pending.end();
       if (pending == m_pending.end()) {
         MERIT_LOG_RATE_LIMITED(kLog, log::Level::kDebug, "ignored an answer to unknown id {} from {}",
                                id->dump(), m_urlText);
@@ -727,8 +734,8 @@ class RpcClient::Impl {
         const auto sub = handle == m_subIds.end() ? m_subs.end() : m_subs.find(handle->second);
         if (sub == m_subs.end()) {
           MERIT_LOG_RATE_LIMITED(kLog, log::Level::kDebug,
-                                 "ignored a notification for unknown subscription {} from {}",
-                                 subId->dump(), m_urlText);
+                                 "ignored a notification for unknown subscription {} from {}", subId->dump(),
+                                 m_urlText);
           return;
         }
         const auto result = params->find("result");
@@ -737,7 +744,8 @@ class RpcClient::Impl {
         return;
       }
     }
-    MERIT_LOG_RATE_LIMITED(kLog, log::Level::kDebug, "ignored an unexpected JSON-RPC message from {}", m_urlText);
+    MERIT_LOG_RATE_LIMITED(kLog, log::Level::kDebug, "ignored an unexpected JSON-RPC message from {}",
+                           m_urlText);
   }
 
   // User callbacks: an exception must not unwind through asio.
@@ -761,16 +769,17 @@ class RpcClient::Impl {
 
   void writeNext(const std::shared_ptr<WsConn>& conn) {
     conn->writing = true;
-    conn->ws.async_write(asio::buffer(conn->writeQueue.front()), [this, conn](beast::error_code ec, std::size_t) {
-      if (conn != m_conn) return;
-      if (ec) return connectionLost("write failed: " + ec.message());
-      conn->writeQueue.pop_front();
-      if (conn->writeQueue.empty()) {
-        conn->writing = false;
-      } else {
-        writeNext(conn);
-      }
-    });
+    conn->ws.async_write(asio::buffer(conn->writeQueue.front()),
+                         [this, conn](beast::error_code ec, std::size_t) {
+                           if (conn != m_conn) return;
+                           if (ec) return connectionLost("write failed: " + ec.message());
+                           conn->writeQueue.pop_front();
+                           if (conn->writeQueue.empty()) {
+                             conn->writing = false;
+                           } else {
+                             writeNext(conn);
+                           }
+                         });
   }
 
   // Sends the subscribe request of m_subs[handle]; `done` gets the node's answer. A first
@@ -781,29 +790,30 @@ class RpcClient::Impl {
     if (it == m_subs.end()) return;
     const std::uint64_t id = m_nextId.fetch_add(1);
     const std::string unsubscribeMethod = it->second.unsubscribeMethod;
-    m_pending.emplace(id, Pending{[this, handle, again, unsubscribeMethod, done = std::move(done)](Result<Json> r) {
-                                    const auto sub = m_subs.find(handle);
-                                    if (sub == m_subs.end()) {
-                                      // Abandoned meanwhile: undo it on the node.
-                                      if (r) sendFireAndForget(unsubscribeMethod, Json::array({*r}));
-                                      done(fail(ErrorCode::kUnavailable, "subscription abandoned"));
-                                      return;
-                                    }
-                                    if (!r) {
-                                      if (again) {
-                                        endSubscription(handle, r.error().withContext("resubscription refused"), false);
-                                      } else {
-                                        m_subs.erase(sub);
-                                      }
-                                      done(std::move(r));
-                                      return;
-                                    }
-                                    sub->second.serverId = *r;
-                                    sub->second.serverKey = r->dump();
-                                    m_subIds[*sub->second.serverKey] = handle;
-                                    done(std::move(r));
-                                  },
-                                  deadline});
+    m_pending.emplace(
+        id, Pending{[this, handle, again, unsubscribeMethod, done = std::move(done)](Result<Json> r) {
+                      const auto sub = m_subs.find(handle);
+                      if (sub == m_subs.end()) {
+                        // Abandoned meanwhile: undo it on the node.
+                        if (r) sendFireAndForget(unsubscribeMethod, Json::array({*r}));
+                        done(fail(ErrorCode::kUnavailable, "subscription abandoned"));
+                        return;
+                      }
+                      if (!r) {
+                        if (again) {
+                          endSubscription(handle, r.error().withContext("resubscription refused"), false);
+                        } else {
+                          m_subs.erase(sub);
+                        }
+                        done(std::move(r));
+                        return;
+                      }
+                      sub->second.serverId = *r;
+                      sub->second.serverKey = r->dump();
+                      m_subIds[*sub->second.serverKey] = handle;
+                      done(std::move(r));
+                    },
+                    deadline});
     send(requestText(id, it->second.method, it->second.params));
   }
 
@@ -884,31 +894,37 @@ class RpcClient::Impl {
         m_url.host, m_url.port,
         [this, conn, deadline, then](beast::error_code ec, tcp::resolver::results_type results) {
           if (conn != m_http) return then(fail(ErrorCode::kUnavailable, "connection replaced"));
-          if (ec) return httpDialFailed(ErrorCode::kUnavailable, "cannot resolve " + m_url.host + ": " + ec.message(), then);
+          if (ec)
+            return httpDialFailed(ErrorCode::kUnavailable,
+                                  "cannot resolve " + m_url.host + ": " + ec.message(), then);
           conn->stream.expires_at(deadline);
-          conn->stream.async_connect(results, [this, conn, then](beast::error_code ec2, const tcp::endpoint&) {
-            if (conn != m_http) return then(fail(ErrorCode::kUnavailable, "connection replaced"));
-            if (ec2) {
-              return httpDialFailed(ec2 == beast::error::timeout ? ErrorCode::kDeadlineExceeded : ErrorCode::kUnavailable,
-                                    "connect: " + ec2.message(), then);
-            }
-            beast::error_code nodelay;  // as for WebSocket: no delayed-ACK stall per request
-            conn->stream.socket().set_option(tcp::no_delay(true), nodelay);
-            conn->open = true;
-            if (!m_connected.exchange(true) && !m_firstDial) {
-              m_reconnects.fetch_add(1);
-            }
-            m_backoff.reset();
-            then({});
-          });
+          conn->stream.async_connect(
+              results, [this, conn, then](beast::error_code ec2, const tcp::endpoint&) {
+                if (conn != m_http) return then(fail(ErrorCode::kUnavailable, "connection replaced"));
+                if (ec2) {
+                  return httpDialFailed(
+                      ec2 == beast::error::timeout ? ErrorCode::kDeadlineExceeded : ErrorCode::kUnavailable,
+                      "connect: " + ec2.message(), then);
+                }
+                beast::error_code nodelay;  // as for WebSocket: no delayed-ACK stall per request
+                conn->stream.socket().set_option(tcp::no_delay(true), nodelay);
+                conn->open = true;
+                if (!m_connected.exchange(true) && !m_firstDial) {
+                  m_reconnects.fetch_add(1);
+                }
+                m_backoff.reset();
+                then({});
+              });
         });
   }
 
-  void httpDialFailed(ErrorCode code, const std::string& reason, const std::function<void(Result<void>)>& then) {
+  void httpDialFailed(ErrorCode code, const std::string& reason,
+                      const std::function<void(Result<void>)>& then) {
     if (m_http) m_http->close();
     m_http.reset();
     m_connected = false;
-    MERIT_LOG_RATE_LIMITED(kLog, log::Level::kWarn, "substrate node unreachable at {} ({})", m_urlText, reason);
+    MERIT_LOG_RATE_LIMITED(kLog, log::Level::kWarn, "substrate node unreachable at {} ({})", m_urlText,
+                           reason);
     then(fail(code, fmt::format("cannot connect to the substrate node at {}: {}", m_urlText, reason)));
   }
 
@@ -970,16 +986,18 @@ class RpcClient::Impl {
         return httpPump();
       }
       if (ec == beast::error::timeout) {
-        return httpFinish(fail(ErrorCode::kDeadlineExceeded,
-                               fmt::format("no HTTP answer from {} in time", m_urlText)));
+        return httpFinish(
+            fail(ErrorCode::kDeadlineExceeded, fmt::format("no HTTP answer from {} in time", m_urlText)));
       }
       if (ec == http::error::body_limit) {
-        return httpFinish(fail(ErrorCode::kUnavailable,
-                               fmt::format("the node at {} sent an HTTP body larger than maxMessageBytes ({} bytes)",
-                                           m_urlText, m_options.maxMessageBytes)));
+        return httpFinish(
+            fail(ErrorCode::kUnavailable,
+                 fmt::format("the node at {} sent an HTTP body larger than maxMessageBytes ({} bytes)",
+                             m_urlText, m_options.maxMessageBytes)));
       }
       m_connected = false;
-      httpFinish(fail(ErrorCode::kUnavailable, fmt::format("HTTP {} to {} failed: {}", stage, m_urlText, ec.message())));
+      httpFinish(fail(ErrorCode::kUnavailable,
+                      fmt::format("HTTP {} to {} failed: {}", stage, m_urlText, ec.message())));
     };
     http::async_write(conn->stream, conn->request, [this, conn, failed](beast::error_code ec, std::size_t) {
       if (m_stopping) return;
@@ -988,34 +1006,41 @@ class RpcClient::Impl {
       conn->parser->body_limit(m_options.maxMessageBytes);
       // The header first: Beast 1.74's body_limit was seen to let a Content-Length body larger
       // than the limit through when the header and body arrive together, so check it here too.
-      http::async_read_header(conn->stream, conn->buffer, *conn->parser, [this, conn, failed](beast::error_code ec1, std::size_t) {
-        if (m_stopping) return;
-        if (ec1) return failed(ec1, "read");
-        const auto length = conn->parser->content_length();
-        if (length && *length > m_options.maxMessageBytes) return failed(http::error::body_limit, "read");
-        http::async_read(conn->stream, conn->buffer, *conn->parser, [this, conn, failed](beast::error_code ec2, std::size_t) {
-        if (m_stopping) return;
-        if (ec2) return failed(ec2, "read");
-        if (conn->parser->get().body().size() > m_options.maxMessageBytes) return failed(http::error::body_limit, "read");
-        conn->stream.expires_never();
-        auto response = conn->parser->release();
-        conn->parser.reset();
-        if (!response.keep_alive()) {
-          conn->close();
-          if (m_http == conn) m_http.reset();
-        }
-        m_connected = true;
-        if (response.result() != http::status::ok) {
-          return httpFinish(fail(ErrorCode::kUnavailable,
-                                 fmt::format("the node at {} answered HTTP {}", m_urlText, response.result_int())));
-        }
-        Json body = Json::parse(response.body(), nullptr, false);
-        if (body.is_discarded()) {
-          return httpFinish(fail(ErrorCode::kCorruption, fmt::format("the node at {} answered non-JSON", m_urlText)));
-        }
-        httpFinish(std::move(body));
-        });
-      });
+      http::async_read_header(
+          conn->stream, conn->buffer, *conn->parser,
+          [this, conn, failed](beast::error_code ec1, std::size_t) {
+            if (m_stopping) return;
+            if (ec1) return failed(ec1, "read");
+            const auto length = conn->parser->content_length();
+            if (length && *length > m_options.maxMessageBytes) return failed(http::error::body_limit, "read");
+            http::async_read(
+                conn->stream, conn->buffer, *conn->parser,
+                [this, conn, failed](beast::error_code ec2, std::size_t) {
+                  if (m_stopping) return;
+                  if (ec2) return failed(ec2, "read");
+                  if (conn->parser->get().body().size() > m_options.maxMessageBytes)
+                    return failed(http::error::body_limit, "read");
+                  conn->stream.expires_never();
+                  auto response = conn->parser->release();
+                  conn->parser.reset();
+                  if (!response.keep_alive()) {
+                    conn->close();
+                    if (m_http == conn) m_http.reset();
+                  }
+                  m_connected = true;
+                  if (response.result() != http::status::ok) {
+                    return httpFinish(fail(
+                        ErrorCode::kUnavailable,
+                        fmt::format("the node at {} answered HTTP {}", m_urlText, response.result_int())));
+                  }
+                  Json body = Json::parse(response.body(), nullptr, false);
+                  if (body.is_discarded()) {
+                    return httpFinish(fail(ErrorCode::kCorruption,
+                                           fmt::format("the node at {} answered non-JSON", m_urlText)));
+                  }
+                  httpFinish(std::move(body));
+                });
+          });
     });
   }
 
@@ -1055,7 +1080,8 @@ Result<std::unique_ptr<RpcClient>> RpcClient::connect(const std::string& url, Rp
   MERIT_ASSIGN_OR_RETURN(ParsedUrl parsed, parseUrl(url));
   if (options.connectTimeout.count() <= 0 || options.callTimeout.count() <= 0 ||
       options.pingInterval.count() <= 0 || options.maxMessageBytes == 0) {
-    return fail(ErrorCode::kInvalidArgument, "RpcOptions: timeouts, pingInterval and maxMessageBytes must be > 0");
+    return fail(ErrorCode::kInvalidArgument,
+                "RpcOptions: timeouts, pingInterval and maxMessageBytes must be > 0");
   }
   if (options.reconnect.initial == 0 || options.reconnect.cap < options.reconnect.initial) {
     return fail(ErrorCode::kInvalidArgument, "RpcOptions.reconnect: need 0 < initial <= cap");
@@ -1072,7 +1098,8 @@ Result<nlohmann::json> RpcClient::call(std::string_view method, nlohmann::json p
                                        std::optional<std::chrono::milliseconds> timeout) {
   std::vector<std::pair<std::string, Json>> calls;
   calls.emplace_back(std::string(method), std::move(params));
-  MERIT_ASSIGN_OR_RETURN(auto results, m_impl->request(std::move(calls), timeout.value_or(m_impl->callTimeout())));
+  MERIT_ASSIGN_OR_RETURN(auto results,
+                         m_impl->request(std::move(calls), timeout.value_or(m_impl->callTimeout())));
   return std::move(results.front());
 }
 
@@ -1091,9 +1118,17 @@ Result<std::uint64_t> RpcClient::subscribe(std::string_view method, nlohmann::js
                            std::move(onEnd), options);
 }
 
-void RpcClient::unsubscribe(std::uint64_t handle) { m_impl->unsubscribe(handle); }
-bool RpcClient::connected() const { return m_impl->connected(); }
-RpcStats RpcClient::stats() const { return m_impl->stats(); }
-const std::string& RpcClient::url() const { return m_impl->url(); }
+void RpcClient::unsubscribe(std::uint64_t handle) {
+  m_impl->unsubscribe(handle);
+}
+bool RpcClient::connected() const {
+  return m_impl->connected();
+}
+RpcStats RpcClient::stats() const {
+  return m_impl->stats();
+}
+const std::string& RpcClient::url() const {
+  return m_impl->url();
+}
 
 }  // namespace merit::substrate

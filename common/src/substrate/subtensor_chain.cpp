@@ -1,7 +1,6 @@
 #include "merit/substrate/subtensor_chain.h"
 
 #include <arpa/inet.h>
-
 #include <cstdlib>
 
 #include "merit/crypto/ss58.h"
@@ -22,7 +21,8 @@ namespace {
 // A JSON number or decimal string (u128 values) as u64; anything else is 0.
 std::uint64_t asU64(const json& j) {
   if (j.is_number_unsigned()) return j.get<std::uint64_t>();
-  if (j.is_number_integer() && j.get<std::int64_t>() >= 0) return static_cast<std::uint64_t>(j.get<std::int64_t>());
+  if (j.is_number_integer() && j.get<std::int64_t>() >= 0)
+    return static_cast<std::uint64_t>(j.get<std::int64_t>());
   if (j.is_boolean()) return j.get<bool>() ? 1 : 0;
   if (j.is_string()) {
     auto v = U128::fromDecimal(j.get<std::string>());
@@ -40,10 +40,14 @@ Result<crypto::AccountId> accountFromJson(const json& j) {
   return a;
 }
 
-std::string accountHex(const crypto::AccountId& a) { return hex0x(a); }
+std::string accountHex(const crypto::AccountId& a) {
+  return hex0x(a);
+}
 
 // An element of a per-subnet vector (Incentive, ValidatorPermit, ...), 0 past its end.
-std::uint64_t at(const json& v, std::size_t i) { return v.is_array() && i < v.size() ? asU64(v[i]) : 0; }
+std::uint64_t at(const json& v, std::size_t i) {
+  return v.is_array() && i < v.size() ? asU64(v[i]) : 0;
+}
 
 // AxonInfo.ip (u128, big-endian address in the low bytes) as text.
 std::string ipText(const json& ip, std::uint8_t ipType) {
@@ -151,7 +155,8 @@ std::optional<StorageQuery> stakeQuery(const Metadata& md, const std::string& ho
 
 }  // namespace
 
-Result<std::unique_ptr<SubtensorChain>> SubtensorChain::connect(const std::string& url, SubtensorOptions options) {
+Result<std::unique_ptr<SubtensorChain>> SubtensorChain::connect(const std::string& url,
+                                                                SubtensorOptions options) {
   SubstrateOptions o;
   o.rpc.callTimeout = options.callTimeout;
   o.rpc.connectTimeout = options.connectTimeout;
@@ -159,8 +164,9 @@ Result<std::unique_ptr<SubtensorChain>> SubtensorChain::connect(const std::strin
   MERIT_ASSIGN_OR_RETURN(auto client, SubstrateClient::connect(url, o));
   auto md = client->metadata();
   if (md->pallet("SubtensorModule") == nullptr) {
-    return fail(ErrorCode::kInvalidArgument, url + " runs '" + client->runtimeVersion().specName +
-                                                 "', which has no SubtensorModule pallet: not a subtensor chain");
+    return fail(ErrorCode::kInvalidArgument,
+                url + " runs '" + client->runtimeVersion().specName +
+                    "', which has no SubtensorModule pallet: not a subtensor chain");
   }
   return std::unique_ptr<SubtensorChain>(new SubtensorChain(std::move(client)));
 }
@@ -196,8 +202,8 @@ Result<rpc::Metagraph> SubtensorChain::metagraph(tx::NetUid netuid) {
   }
 
   // Round trip 1: the subnet's size, vectors and hyperparameters.
-  static constexpr const char* kVectors[] = {"Active",    "Consensus", "Incentive",      "Dividends",
-                                             "Emission",  "LastUpdate", "ValidatorTrust", "ValidatorPermit"};
+  static constexpr const char* kVectors[] = {"Active",   "Consensus",  "Incentive",      "Dividends",
+                                             "Emission", "LastUpdate", "ValidatorTrust", "ValidatorPermit"};
   std::vector<StorageQuery> q;
   q.push_back({"SubtensorModule", "NetworksAdded", json::array({netuid})});
   q.push_back({"SubtensorModule", "SubnetworkN", json::array({netuid})});
@@ -302,7 +308,8 @@ Result<json> SubtensorChain::account(const tx::AccountId& id) {
 Result<json> SubtensorChain::subnets() {
   auto md = m_client->metadata();
   MERIT_ASSIGN_OR_RETURN(crypto::Hash256 head, m_client->headHash());
-  MERIT_ASSIGN_OR_RETURN(Bytes prefix, m_client->storageKey("SubtensorModule", "NetworksAdded", json::array()));
+  MERIT_ASSIGN_OR_RETURN(Bytes prefix,
+                         m_client->storageKey("SubtensorModule", "NetworksAdded", json::array()));
   MERIT_ASSIGN_OR_RETURN(auto entries, m_client->prefixEntries(prefix, 4096, head));
   const StorageEntry* e = md->storage("SubtensorModule", "NetworksAdded");
   const std::size_t skip = e != nullptr && !e->hashers.empty() ? hasherPrefixSize(e->hashers[0]) : 0;
@@ -310,7 +317,8 @@ Result<json> SubtensorChain::subnets() {
   for (const auto& [key, value] : entries) {
     if (key.size() < prefix.size() + skip + 2) continue;
     const auto* p = key.data() + prefix.size() + skip;
-    const std::uint16_t netuid = static_cast<std::uint16_t>(std::to_integer<unsigned>(p[0]) | (std::to_integer<unsigned>(p[1]) << 8));
+    const std::uint16_t netuid =
+        static_cast<std::uint16_t>(std::to_integer<unsigned>(p[0]) | (std::to_integer<unsigned>(p[1]) << 8));
     if (value.empty() || value[0] != std::byte{1}) continue;
     MERIT_ASSIGN_OR_RETURN(json s, subnet(netuid));
     s.erase("hyperparameters");
@@ -338,7 +346,8 @@ Result<json> SubtensorChain::subnet(tx::NetUid netuid) {
   const bool hasOwner = md->storage("SubtensorModule", "SubnetOwner") != nullptr;
   if (hasOwner) q.push_back({"SubtensorModule", "SubnetOwner", json::array({netuid})});
   MERIT_ASSIGN_OR_RETURN(auto values, m_client->storageMany(q, head));
-  if (!values[0].is_boolean() || !values[0].get<bool>()) return fail(ErrorCode::kNotFound, "no subnet " + std::to_string(netuid));
+  if (!values[0].is_boolean() || !values[0].get<bool>())
+    return fail(ErrorCode::kNotFound, "no subnet " + std::to_string(netuid));
   json out = {{"netuid", netuid}, {"hyperparameters", json::object()}};
   for (std::size_t i = 0; i < names.size(); ++i) {
     std::uint64_t v = asU64(values[1 + i]);
@@ -359,7 +368,8 @@ Result<json> SubtensorChain::subnet(tx::NetUid netuid) {
   return out;
 }
 
-Result<SubtensorChain::MappedCall> SubtensorChain::mapCall(const crypto::PrivateKey& signer, const tx::Call& call) const {
+Result<SubtensorChain::MappedCall> SubtensorChain::mapCall(const crypto::PrivateKey& signer,
+                                                           const tx::Call& call) const {
   auto md = m_client->metadata();
   // Every value meritnet can supply, by the argument names subtensor's calls use; a call takes
   // the ones its metadata lists. A needed argument missing here makes the call unsupported.
@@ -441,13 +451,15 @@ Result<SubtensorChain::MappedCall> SubtensorChain::mapCall(const crypto::Private
       call);
   if (!ok) {
     if (std::holds_alternative<tx::ServeAxon>(call)) {
-      return fail(ErrorCode::kInvalidArgument,
-                  "NotSupported: a CurveZMQ or shield axon cannot be advertised on subtensor (AxonInfo has no "
-                  "field for its key); serve a plain axon (curve: false, shield: false)");
+      return fail(
+          ErrorCode::kInvalidArgument,
+          "NotSupported: a CurveZMQ or shield axon cannot be advertised on subtensor (AxonInfo has no "
+          "field for its key); serve a plain axon (curve: false, shield: false)");
     }
-    return fail(ErrorCode::kInvalidArgument,
-                "NotSupported: " + std::string(tx::callName(call)) +
-                    " is a merit-chain call; on subtensor use `merit chain call` with the runtime's own call");
+    return fail(
+        ErrorCode::kInvalidArgument,
+        "NotSupported: " + std::string(tx::callName(call)) +
+            " is a merit-chain call; on subtensor use `merit chain call` with the runtime's own call");
   }
   const Variant* variant = md->callVariant(m.pallet, m.call);
   if (variant == nullptr) {
@@ -485,15 +497,18 @@ Result<std::optional<rpc::Submission>> SubtensorChain::commitPublicKey(const cry
                                                                        std::chrono::milliseconds wait) {
   auto md = m_client->metadata();
   if (md->callVariant("Commitments", "set_commitment") == nullptr) {
-    return fail(ErrorCode::kInvalidArgument,
-                "NotSupported: this runtime has no Commitments.set_commitment, so a meritnet miner cannot publish "
-                "the public key validators need to dial it");
+    return fail(
+        ErrorCode::kInvalidArgument,
+        "NotSupported: this runtime has no Commitments.set_commitment, so a meritnet miner cannot publish "
+        "the public key validators need to dial it");
   }
   const crypto::AccountId account = hotkey.publicKey().accountId();
-  MERIT_ASSIGN_OR_RETURN(json current, m_client->storage("Commitments", "CommitmentOf", json::array({netuid, accountHex(account)})));
+  MERIT_ASSIGN_OR_RETURN(json current, m_client->storage("Commitments", "CommitmentOf",
+                                                         json::array({netuid, accountHex(account)})));
   if (committedKey(current, account)) return std::optional<rpc::Submission>();
   json info = {{"fields", json::array({json{{"Raw33", hex0x(hotkey.publicKey().bytes())}}})}};
-  MERIT_ASSIGN_OR_RETURN(Bytes bytes, m_client->encodeCall("Commitments", "set_commitment", json{{"netuid", netuid}, {"info", info}}));
+  MERIT_ASSIGN_OR_RETURN(Bytes bytes, m_client->encodeCall("Commitments", "set_commitment",
+                                                           json{{"netuid", netuid}, {"info", info}}));
   MERIT_ASSIGN_OR_RETURN(SubmitResult out, m_client->submit(hotkey, bytes, wait));
   return std::optional<rpc::Submission>(toSubmission(out));
 }
@@ -505,7 +520,8 @@ Result<rpc::Submission> SubtensorChain::serveAxon(const crypto::PrivateKey& hotk
   if (committed && (!committed->included || !committed->success)) return *committed;
   // An unchanged axon record is not served again (serving is rate limited).
   const crypto::AccountId account = hotkey.publicKey().accountId();
-  MERIT_ASSIGN_OR_RETURN(json axon, m_client->storage("SubtensorModule", "Axons", json::array({netuid, accountHex(account)})));
+  MERIT_ASSIGN_OR_RETURN(
+      json axon, m_client->storage("SubtensorModule", "Axons", json::array({netuid, accountHex(account)})));
   if (axon.is_object()) {
     bool same = true;
     for (const char* k : {"ip", "port", "ip_type", "protocol", "version"}) {

@@ -88,7 +88,6 @@ Result<nlohmann::json> asJson(Result<T> r) {
   return nlohmann::json(*r);
 }
 
-
 bool primitiveSigned(Primitive p) {
   return p == Primitive::kI8 || p == Primitive::kI16 || p == Primitive::kI32 || p == Primitive::kI64 ||
          p == Primitive::kI128 || p == Primitive::kI256;

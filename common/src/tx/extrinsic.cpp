@@ -37,8 +37,9 @@ constexpr std::array<std::string_view, 25> kHyperNames = {"tempo",
 static_assert(kHyperNames.size() == static_cast<std::size_t>(Hyper::kStakeThreshold));
 
 constexpr std::array<std::string_view, 12> kCallNames = {
-    "transfer",     "create_subnet", "set_hyperparameter", "burned_register", "serve_axon",    "add_stake",
-    "remove_stake", "set_weights",   "commit_weights",     "reveal_weights",  "root_register", "set_root_weights"};
+    "transfer",       "create_subnet",  "set_hyperparameter", "burned_register",
+    "serve_axon",     "add_stake",      "remove_stake",       "set_weights",
+    "commit_weights", "reveal_weights", "root_register",      "set_root_weights"};
 static_assert(std::variant_size_v<Call> == kCallNames.size());
 
 // A valid key to stand in while a decode that has already failed runs to its end (the secp256k1
@@ -91,11 +92,19 @@ struct Encoder {
   }
   void operator()(const BurnedRegister& c) const { w.u16(c.netuid).raw(c.hotkey.bytes()); }
   void operator()(const ServeAxon& c) const {
-    w.u16(c.netuid).u32(c.version).raw(view(c.ip)).u16(c.port).u8(c.ipType).u8(c.protocol).raw(view(c.curveKey));
+    w.u16(c.netuid)
+        .u32(c.version)
+        .raw(view(c.ip))
+        .u16(c.port)
+        .u8(c.ipType)
+        .u8(c.protocol)
+        .raw(view(c.curveKey));
   }
   void operator()(const AddStake& c) const { w.raw(c.hotkey).u64(c.amount); }
   void operator()(const RemoveStake& c) const { w.raw(c.hotkey).u64(c.amount); }
-  void operator()(const SetWeights& c) const { w.u16(c.netuid).u16s(c.uids).u16s(c.values).u64(c.versionKey); }
+  void operator()(const SetWeights& c) const {
+    w.u16(c.netuid).u16s(c.uids).u16s(c.values).u64(c.versionKey);
+  }
   void operator()(const CommitWeights& c) const { w.u16(c.netuid).raw(c.commitHash); }
   void operator()(const RevealWeights& c) const {
     w.u16(c.netuid).u16s(c.uids).u16s(c.values).u16s(c.salt).u64(c.versionKey);
@@ -186,9 +195,7 @@ Call decodeBody(ByteReader& r, std::uint8_t tag) {
       c.versionKey = r.u64();
       return c;
     }
-    default:
-      r.setError("unknown call tag " + std::to_string(tag));
-      return Transfer{};
+    default: r.setError("unknown call tag " + std::to_string(tag)); return Transfer{};
   }
 }
 
@@ -206,7 +213,9 @@ Result<Hyper> parseHyper(std::string_view name) {
   return fail(ErrorCode::kInvalidArgument, "unknown hyperparameter '" + std::string(name) + "'");
 }
 
-std::string_view callName(const Call& call) { return kCallNames[call.index()]; }
+std::string_view callName(const Call& call) {
+  return kCallNames[call.index()];
+}
 
 Bytes encodeCall(const Call& call) {
   ByteWriter w;
@@ -223,10 +232,15 @@ Result<Call> decodeCall(ByteView bytes) {
   return call;
 }
 
-Bytes signingPayload(const Hash256& genesis, const PublicKey& signer, std::uint64_t nonce, std::uint64_t validUntil,
-                     const Call& call) {
+Bytes signingPayload(const Hash256& genesis, const PublicKey& signer, std::uint64_t nonce,
+                     std::uint64_t validUntil, const Call& call) {
   ByteWriter w;
-  w.raw(asBytes(kExtrinsicDomain)).raw(genesis).raw(signer.bytes()).u64(nonce).u64(validUntil).raw(encodeCall(call));
+  w.raw(asBytes(kExtrinsicDomain))
+      .raw(genesis)
+      .raw(signer.bytes())
+      .u64(nonce)
+      .u64(validUntil)
+      .raw(encodeCall(call));
   return std::move(w).take();
 }
 
@@ -252,12 +266,13 @@ Bytes encodeExtrinsic(const Extrinsic& xt) {
 
 Result<Extrinsic> decodeExtrinsic(ByteView bytes) {
   if (bytes.size() > kMaxExtrinsicBytes) {
-    return fail(ErrorCode::kInvalidArgument, "extrinsic of " + std::to_string(bytes.size()) + " bytes exceeds " +
-                                                 std::to_string(kMaxExtrinsicBytes));
+    return fail(ErrorCode::kInvalidArgument, "extrinsic of " + std::to_string(bytes.size()) +
+                                                 " bytes exceeds " + std::to_string(kMaxExtrinsicBytes));
   }
   ByteReader r(bytes);
   std::uint8_t version = r.u8();
-  if (r.ok() && version != kExtrinsicVersion) r.setError("unsupported extrinsic version " + std::to_string(version));
+  if (r.ok() && version != kExtrinsicVersion)
+    r.setError("unsupported extrinsic version " + std::to_string(version));
   PublicKey signer = readPublicKey(r);
   std::uint64_t nonce = r.u64();
   std::uint64_t validUntil = r.u64();
@@ -269,6 +284,8 @@ Result<Extrinsic> decodeExtrinsic(ByteView bytes) {
   return Extrinsic{signer, nonce, validUntil, std::move(*call), crypto::Signature(sig)};
 }
 
-Hash256 extrinsicHash(const Extrinsic& xt) { return crypto::blake2b256(encodeExtrinsic(xt)); }
+Hash256 extrinsicHash(const Extrinsic& xt) {
+  return crypto::blake2b256(encodeExtrinsic(xt));
+}
 
 }  // namespace merit::tx

@@ -9,8 +9,8 @@ namespace merit {
 
 Backoff::Backoff(BackoffPolicy policy, std::uint64_t seed)
     : m_policy(policy), m_base(policy.initial), m_rng(seed != 0 ? seed : std::random_device{}()) {
-  MERIT_ASSERT(policy.initial > 0 && policy.cap >= policy.initial && policy.jitterPercent <= 100, policy.initial,
-               policy.cap, policy.jitterPercent);
+  MERIT_ASSERT(policy.initial > 0 && policy.cap >= policy.initial && policy.jitterPercent <= 100,
+               policy.initial, policy.cap, policy.jitterPercent);
 }
 
 std::uint64_t Backoff::next() {
@@ -35,7 +35,8 @@ bool sleepFor(std::chrono::milliseconds d, const std::atomic<bool>* stop) {
     if (stop != nullptr && stop->load()) return false;
     const auto now = std::chrono::steady_clock::now();
     if (now >= until) return true;
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(until - now, std::chrono::milliseconds(50)));
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(until - now, std::chrono::milliseconds(50)));
   }
 }
 

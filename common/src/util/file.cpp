@@ -2,9 +2,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-
 #include <fcntl.h>
+#include <fstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -108,7 +107,8 @@ Result<std::string> readFile(const fs::path& path, std::size_t maxBytes) {
 Result<void> createDirectories(const fs::path& dir, mode_t mode) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return fail(ErrorCode::kUnavailable, "cannot create directory " + dir.string() + ": " + ec.message());
+  if (ec)
+    return fail(ErrorCode::kUnavailable, "cannot create directory " + dir.string() + ": " + ec.message());
   if (::chmod(dir.c_str(), mode) != 0) return fail(ioError("cannot set permissions of", dir, errno));
   return {};
 }

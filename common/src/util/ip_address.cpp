@@ -1,8 +1,7 @@
 #include "merit/util/ip_address.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
+#include <arpa/inet.h>
 #include <cstring>
 #include <string>
 
@@ -20,7 +19,8 @@ AddressScope classifyV4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uin
 AddressScope classifyV6(const std::array<std::uint8_t, 16>& ip) {
   const bool zeroPrefix10 = std::all_of(ip.begin(), ip.begin() + 10, [](std::uint8_t x) { return x == 0; });
   if (zeroPrefix10 && ip[10] == 0xff && ip[11] == 0xff) return classifyV4(ip[12], ip[13], ip[14], ip[15]);
-  const bool zeroPrefix15 = zeroPrefix10 && std::all_of(ip.begin() + 10, ip.begin() + 15, [](std::uint8_t x) { return x == 0; });
+  const bool zeroPrefix15 =
+      zeroPrefix10 && std::all_of(ip.begin() + 10, ip.begin() + 15, [](std::uint8_t x) { return x == 0; });
   if (zeroPrefix15 && ip[15] == 0) return AddressScope::kUnspecified;
   if (zeroPrefix15 && ip[15] == 1) return AddressScope::kLoopback;
   if (ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80) return AddressScope::kLinkLocal;

@@ -21,13 +21,13 @@ constexpr unsigned char kInfo = static_cast<unsigned char>(Level::kInfo);
 std::atomic<unsigned char> g_levels[static_cast<int>(Category::kCount)] = {
     kInfo, kInfo, kInfo, kInfo, kInfo, kInfo, kInfo, kInfo, kInfo, kInfo, kInfo};
 static_assert(static_cast<int>(Category::kCount) == 11, "update the initialiser above");
-}
+}  // namespace detail
 
 namespace {
 
 constexpr std::array<std::string_view, static_cast<int>(Category::kCount)> kCategoryNames = {
-    "general", "net", "chain", "rpc", "validator", "miner", "consensus", "crypto", "wallet", "subnet",
-    "serving"};
+    "general",   "net",    "chain",  "rpc",    "validator", "miner",
+    "consensus", "crypto", "wallet", "subnet", "serving"};
 
 constexpr std::array<std::string_view, 6> kLevelNames = {"trace", "debug", "info", "warn", "error", "off"};
 
@@ -43,8 +43,8 @@ struct Backend {
   void setSink(std::shared_ptr<spdlog::sinks::sink> s) {
     std::lock_guard lock(mutex);
     sink = std::move(s);
-    sink->set_formatter(std::make_unique<spdlog::pattern_formatter>(
-        "%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ [%n] %v", spdlog::pattern_time_type::utc));
+    sink->set_formatter(std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%eZ %^%-5l%$ [%n] %v",
+                                                                    spdlog::pattern_time_type::utc));
     for (int i = 0; i < static_cast<int>(Category::kCount); ++i) {
       auto l = std::make_shared<spdlog::logger>(std::string(kCategoryNames[i]), sink);
       l->set_level(spdlog::level::trace);  // filtering happens in enabled()
@@ -88,8 +88,8 @@ Result<Level> parseLevel(std::string_view name) {
     if (kLevelNames[i] == name) return static_cast<Level>(i);
   }
   if (name == "warning") return Level::kWarn;
-  return fail(ErrorCode::kInvalidArgument,
-              "unknown log level '" + std::string(name) + "' (expected trace, debug, info, warn, error or off)");
+  return fail(ErrorCode::kInvalidArgument, "unknown log level '" + std::string(name) +
+                                               "' (expected trace, debug, info, warn, error or off)");
 }
 
 Result<Category> parseCategory(std::string_view name) {

@@ -13,9 +13,13 @@ void appendTag(Bytes& out, std::string_view tag) {
   append(out, asBytes(tag));
 }
 
-void appendI64(Bytes& out, std::int64_t v) { appendU64Le(out, static_cast<std::uint64_t>(v)); }
+void appendI64(Bytes& out, std::int64_t v) {
+  appendU64Le(out, static_cast<std::uint64_t>(v));
+}
 
-crypto::Signature toSignature(const SignatureBytes& bytes) { return crypto::Signature(bytes); }
+crypto::Signature toSignature(const SignatureBytes& bytes) {
+  return crypto::Signature(bytes);
+}
 
 Result<void> verifyWith(const Hotkey& signer, ByteView canonical, const SignatureBytes& signature,
                         std::string_view what) {
@@ -105,7 +109,9 @@ Bytes canonicalSessionAccept(const SessionReply& reply, const Hotkey& caller, co
   return out;
 }
 
-crypto::Hash256 hashBody(ByteView body) { return crypto::blake2b256(body); }
+crypto::Hash256 hashBody(ByteView body) {
+  return crypto::blake2b256(body);
+}
 
 bool constantTimeEqual(ByteView a, ByteView b) {
   if (a.size() != b.size()) return false;
@@ -176,9 +182,8 @@ Result<void> verifySessionAccept(const SessionReply& reply, const Hotkey& caller
 }
 
 SessionKey deriveSessionKey(const crypto::PrivateKey& ours, const crypto::PublicKey& theirs,
-                            const Hotkey& caller, const Hotkey& target,
-                            const HandshakeNonce& clientNonce, const HandshakeNonce& serverNonce,
-                            const SessionId& sessionId) {
+                            const Hotkey& caller, const Hotkey& target, const HandshakeNonce& clientNonce,
+                            const HandshakeNonce& serverNonce, const SessionId& sessionId) {
   crypto::SecretArray<32> shared = crypto::ecdh(ours, theirs);
   crypto::Blake2b h(32, shared.reveal());
   Bytes tag;
@@ -207,8 +212,8 @@ Result<void> verifyRequestMac(const Request& request, const SessionKey& key) {
   return {};
 }
 
-void macResponse(Response& response, const Hotkey& caller, const Hotkey& responder,
-                 const SessionKey& key, const SessionId& sessionId) {
+void macResponse(Response& response, const Hotkey& caller, const Hotkey& responder, const SessionKey& key,
+                 const SessionId& sessionId) {
   response.auth = {};
   response.auth.kind = Authenticator::Kind::kSessionMac;
   response.auth.sessionId = sessionId;

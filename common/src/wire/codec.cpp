@@ -8,6 +8,7 @@
 #include <kj/io.h>
 
 #include "merit/util/assert.h"
+
 #include "schema/wire.capnp.h"
 
 namespace merit::wire {
@@ -58,9 +59,7 @@ void checkVersion(std::uint16_t v) {
 Authenticator readAuth(cs::Authenticator::Reader r) {
   Authenticator a;
   switch (r.which()) {
-    case cs::Authenticator::NONE:
-      a.kind = Authenticator::Kind::kNone;
-      break;
+    case cs::Authenticator::NONE: a.kind = Authenticator::Kind::kNone; break;
     case cs::Authenticator::SIGNATURE:
       a.kind = Authenticator::Kind::kSignature;
       a.signature = fixed<kSignatureSize>(r.getSignature(), "signature");
@@ -70,8 +69,7 @@ Authenticator readAuth(cs::Authenticator::Reader r) {
       a.sessionId = fixed<kSessionIdSize>(r.getSessionMac().getSessionId(), "sessionId");
       a.mac = fixed<kMacSize>(r.getSessionMac().getMac(), "mac");
       break;
-    default:
-      throw DecodeFailure{"unknown authenticator kind"};
+    default: throw DecodeFailure{"unknown authenticator kind"};
   }
   return a;
 }
@@ -140,7 +138,9 @@ SessionReply readSessionReply(cs::SessionReply::Reader r) {
 capnp::Data::Reader dataOf(ByteView b) {
   return capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(b.data()), b.size());
 }
-capnp::Text::Reader textOf(const std::string& s) { return capnp::Text::Reader(s.data(), s.size()); }
+capnp::Text::Reader textOf(const std::string& s) {
+  return capnp::Text::Reader(s.data(), s.size());
+}
 
 void writeAuth(cs::Authenticator::Builder b, const Authenticator& a) {
   switch (a.kind) {
@@ -255,7 +255,8 @@ Result<Message> decode(ByteView frame, const DecodeLimits& limits) {
   options.nestingLimit = static_cast<int>(limits.nestingLimit);
   try {
     capnp::FlatArrayMessageReader reader(view, options);
-    if (reader.getEnd() != view.end()) return fail(ErrorCode::kInvalidArgument, "trailing bytes after the message");
+    if (reader.getEnd() != view.end())
+      return fail(ErrorCode::kInvalidArgument, "trailing bytes after the message");
     auto env = reader.getRoot<cs::Envelope>();
     switch (env.which()) {
       case cs::Envelope::REQUEST: return Message(readRequest(env.getRequest()));
@@ -267,7 +268,8 @@ Result<Message> decode(ByteView frame, const DecodeLimits& limits) {
   } catch (const DecodeFailure& f) {
     return fail(ErrorCode::kInvalidArgument, f.reason);
   } catch (const kj::Exception& e) {
-    return fail(ErrorCode::kInvalidArgument, std::string("malformed Cap'n Proto: ") + e.getDescription().cStr());
+    return fail(ErrorCode::kInvalidArgument,
+                std::string("malformed Cap'n Proto: ") + e.getDescription().cStr());
   } catch (const std::exception& e) {
     return fail(ErrorCode::kInvalidArgument, std::string("malformed message: ") + e.what());
   }

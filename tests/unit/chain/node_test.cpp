@@ -4,13 +4,13 @@
 #include <map>
 
 #include <doctest/doctest.h>
-
-#include "test_support.h"
 #include <nlohmann/json.hpp>
 
 #include "merit/chain/config.h"
 #include "merit/chain/rpc_server.h"
 #include "merit/crypto/ss58.h"
+
+#include "test_support.h"
 
 namespace merit::chain {
 namespace {
@@ -18,26 +18,31 @@ namespace {
 namespace fs = std::filesystem;
 using namespace merit::tx;
 
-crypto::PrivateKey keyOf(int n) { return test::testKey(n); }
+crypto::PrivateKey keyOf(int n) {
+  return test::testKey(n);
+}
 
 using test::TempDir;
 
 NodeConfig testConfig(const fs::path& dir) {
   NodeConfig c = devPreset().node;
   c.dataDir = dir.string();
-  for (int i = 1; i <= 5; ++i) c.genesis.balances.emplace_back(keyOf(i).publicKey().accountId(), 1000 * kRaoPerMerit);
+  for (int i = 1; i <= 5; ++i)
+    c.genesis.balances.emplace_back(keyOf(i).publicKey().accountId(), 1000 * kRaoPerMerit);
   c.mempoolCapacity = 50;
   c.mempoolPerAccount = 20;
   return c;
 }
 
-Bytes transfer(const Node& node, int from, int to, std::uint64_t nonce, Balance amount, std::uint64_t validUntil = 1000) {
+Bytes transfer(const Node& node, int from, int to, std::uint64_t nonce, Balance amount,
+               std::uint64_t validUntil = 1000) {
   return encodeExtrinsic(signExtrinsic(keyOf(from), node.genesisHash(), nonce, validUntil,
                                        Transfer{keyOf(to).publicKey().accountId(), amount}));
 }
 
 Balance freeOf(const Node& node, int who) {
-  return node.read([&](const StateView& s, std::uint64_t) { return s.account(keyOf(who).publicKey().accountId()).free; });
+  return node.read(
+      [&](const StateView& s, std::uint64_t) { return s.account(keyOf(who).publicKey().accountId()).free; });
 }
 
 TEST_CASE("blocks persist; a reopened node resumes at the head with the same state") {
@@ -141,7 +146,9 @@ TEST_CASE("mempool: rejections are named; future nonces wait for the gap to fill
 
 // The pool tests sign with keys 1..5 (funded by testConfig) and fresh keys from 100 up (unfunded
 // unless a test funds them).
-std::size_t pooled(const Node& n) { return n.poolStats().entries; }
+std::size_t pooled(const Node& n) {
+  return n.poolStats().entries;
+}
 
 TEST_CASE("mempool: a sender with no funds takes no slot, also for a future nonce") {
   TempDir dir;
@@ -168,7 +175,8 @@ TEST_CASE("mempool: a sender with no funds takes no slot, also for a future nonc
   auto paid = Node::open(cfg, devAuthorityKey(), clock);
   REQUIRE(paid);
   Node& p = **paid;
-  for (std::uint64_t nonce : {0, 1, 5}) CHECK(p.submit(transfer(p, 100, 1, nonce, 0)).error().message().starts_with("Payment"));
+  for (std::uint64_t nonce : {0, 1, 5})
+    CHECK(p.submit(transfer(p, 100, 1, nonce, 0)).error().message().starts_with("Payment"));
   REQUIRE(p.submit(transfer(p, 101, 1, 0, 0)));
   REQUIRE(p.submit(transfer(p, 101, 1, 2, 0)));  // a future nonce: 2 x 1000 <= 2500
   auto third = p.submit(transfer(p, 101, 1, 1, 0));
@@ -325,14 +333,21 @@ TEST_CASE("JSON-RPC: malformed requests get JSON-RPC errors, never a crash") {
   CHECK(call("42")["error"]["code"] == -32600);
   CHECK(call(R"({"jsonrpc":"1.0","id":1,"method":"system_health"})")["error"]["code"] == -32600);
   CHECK(call(R"({"jsonrpc":"2.0","id":1,"method":"nope"})")["error"]["code"] == -32601);
-  CHECK(call(R"({"jsonrpc":"2.0","id":1,"method":"chain_getBlock","params":["x"]})")["error"]["code"] == -32602);
-  CHECK(call(R"({"jsonrpc":"2.0","id":1,"method":"chain_getBlock","params":[99]})")["error"]["code"] == -32002);
-  CHECK(call(R"({"jsonrpc":"2.0","id":1,"method":"account_get","params":["5Grw"]})")["error"]["code"] == -32602);
-  CHECK(call(R"({"jsonrpc":"2.0","id":1,"method":"author_submitExtrinsic","params":["0x00"]})")["error"]["data"]["name"] ==
-        "Malformed");
-  CHECK(call(R"({"jsonrpc":"2.0","id":1,"method":"system_health","params":[1,2,3]})")["result"]["ok"] == true);
+  CHECK(call(R"({"jsonrpc":"2.0","id":1,"method":"chain_getBlock","params":["x"]})")["error"]["code"] ==
+        -32602);
+  CHECK(call(R"({"jsonrpc":"2.0","id":1,"method":"chain_getBlock","params":[99]})")["error"]["code"] ==
+        -32002);
+  CHECK(call(R"({"jsonrpc":"2.0","id":1,"method":"account_get","params":["5Grw"]})")["error"]["code"] ==
+        -32602);
+  CHECK(
+      call(R"({"jsonrpc":"2.0","id":1,"method":"author_submitExtrinsic","params":["0x00"]})")["error"]["data"]
+                                                                                             ["name"] ==
+      "Malformed");
+  CHECK(call(R"({"jsonrpc":"2.0","id":1,"method":"system_health","params":[1,2,3]})")["result"]["ok"] ==
+        true);
   CHECK(rpc.handle(R"({"jsonrpc":"2.0","method":"system_health"})").empty());  // notification
-  auto batch = call(R"([{"jsonrpc":"2.0","id":1,"method":"system_info"},{"jsonrpc":"2.0","id":2,"method":"subnet_get","params":{"netuid":0}}])");
+  auto batch = call(
+      R"([{"jsonrpc":"2.0","id":1,"method":"system_info"},{"jsonrpc":"2.0","id":2,"method":"subnet_get","params":{"netuid":0}}])");
   REQUIRE(batch.is_array());
   CHECK(batch[0]["result"]["genesis_hash"] == "0x" + toHex((*node)->genesisHash()));
   CHECK(batch[1]["result"]["plugin"] == "root");
@@ -340,7 +355,8 @@ TEST_CASE("JSON-RPC: malformed requests get JSON-RPC errors, never a crash") {
   CHECK(call(big)["error"]["code"] == -32600);
 
   auto x = toHex(transfer(**node, 1, 3, 0, 7));
-  auto submitted = call(R"({"jsonrpc":"2.0","id":1,"method":"author_submitExtrinsic","params":["0x)" + x + R"("]})");
+  auto submitted =
+      call(R"({"jsonrpc":"2.0","id":1,"method":"author_submitExtrinsic","params":["0x)" + x + R"("]})");
   REQUIRE(submitted.contains("result"));
   REQUIRE((*node)->produceBlock());
   auto status = call(R"({"jsonrpc":"2.0","id":1,"method":"author_extrinsicStatus","params":[")" +
@@ -350,8 +366,9 @@ TEST_CASE("JSON-RPC: malformed requests get JSON-RPC errors, never a crash") {
 }
 
 TEST_CASE("config: keys, ranges and typos are reported with file and key") {
-  auto ok = parseChainConfig("node:\n  block_time_ms: 250\nroot:\n  tempo: 7\nsubnet_defaults:\n  tempo: 12\n", "c.yaml",
-                             ChainConfig{});
+  auto ok =
+      parseChainConfig("node:\n  block_time_ms: 250\nroot:\n  tempo: 7\nsubnet_defaults:\n  tempo: 12\n",
+                       "c.yaml", ChainConfig{});
   REQUIRE(ok);
   CHECK(ok->node.blockTime == std::chrono::milliseconds(250));
   CHECK(ok->node.runtime.rootTempo == 7);
@@ -361,16 +378,18 @@ TEST_CASE("config: keys, ranges and typos are reported with file and key") {
   CHECK(typo.error().message().starts_with("c.yaml: node.block_tme_ms: unknown key"));
   auto range = parseChainConfig("subnet_defaults:\n  kappa: 70000\n", "c.yaml", ChainConfig{});
   CHECK(range.error().message() == "c.yaml: subnet_defaults.kappa: must be in [0, 65535]");
-  auto addr = parseChainConfig("genesis:\n  balances:\n    - {address: 5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQZ, amount: 1}\n",
-                               "c.yaml", ChainConfig{});
+  auto addr = parseChainConfig(
+      "genesis:\n  balances:\n    - {address: 5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQZ, amount: 1}\n",
+      "c.yaml", ChainConfig{});
   CHECK(addr.error().message().find("genesis.balances[0].address") != std::string::npos);
   CHECK(addr.error().message().find("checksum") != std::string::npos);
   auto neg = parseChainConfig("node:\n  rpc_port: -1\n", "c.yaml", ChainConfig{});
   CHECK(neg.error().message().find("node.rpc_port") != std::string::npos);
   auto syntax = parseChainConfig("node: [\n", "c.yaml", ChainConfig{});
   CHECK(syntax.error().message().starts_with("c.yaml: line"));
-  auto pool = parseChainConfig("node:\n  mempool_bytes: 1048576\n  mempool_future_per_account: 4\n  mempool_longevity: 9\n",
-                               "c.yaml", ChainConfig{});
+  auto pool = parseChainConfig(
+      "node:\n  mempool_bytes: 1048576\n  mempool_future_per_account: 4\n  mempool_longevity: 9\n", "c.yaml",
+      ChainConfig{});
   REQUIRE(pool);
   CHECK(pool->node.mempoolBytes == 1048576);
   CHECK(pool->node.mempoolFuturePerAccount == 4);
@@ -380,7 +399,8 @@ TEST_CASE("config: keys, ranges and typos are reported with file and key") {
 }
 
 TEST_CASE("config: genesis totals that could overflow stake are refused at load, naming the entry") {
-  const std::string a = crypto::ss58Address(keyOf(1).publicKey()), b = crypto::ss58Address(keyOf(2).publicKey());
+  const std::string a = crypto::ss58Address(keyOf(1).publicKey()),
+                    b = crypto::ss58Address(keyOf(2).publicKey());
   auto yaml = [&](const std::string& x, const std::string& y) {
     return "genesis:\n  balances:\n    - {address: " + a + ", amount: " + x + "}\n    - {address: " + b +
            ", amount: " + y + "}\n";
@@ -388,8 +408,10 @@ TEST_CASE("config: genesis totals that could overflow stake are refused at load,
   CHECK(parseChainConfig(yaml("4611686018427387903", "1"), "c.yaml", ChainConfig{}));  // exactly 2^62
   auto over = parseChainConfig(yaml("4611686018427387903", "2"), "c.yaml", ChainConfig{});
   REQUIRE_FALSE(over);
-  CHECK(over.error().message().starts_with("c.yaml: genesis.balances[1].amount: the genesis balances add up to more than"));
-  auto wraps = parseChainConfig(yaml("18446744073709551615", "18446744073709551615"), "c.yaml", ChainConfig{});
+  CHECK(over.error().message().starts_with(
+      "c.yaml: genesis.balances[1].amount: the genesis balances add up to more than"));
+  auto wraps =
+      parseChainConfig(yaml("18446744073709551615", "18446744073709551615"), "c.yaml", ChainConfig{});
   REQUIRE_FALSE(wraps);
   CHECK(wraps.error().message().starts_with("c.yaml: genesis.balances[0].amount:"));
   CHECK(parseChainConfig("economics:\n  block_emission: 1000000000001\n", "c.yaml", ChainConfig{})
@@ -413,7 +435,8 @@ TEST_CASE("system_info says whether the chain runs the dev preset; system_health
   REQUIRE(node);
   RpcHandler rpc(**node);
   auto call = [&](const std::string& method) {
-    return nlohmann::json::parse(rpc.handle(R"({"jsonrpc":"2.0","id":1,"method":")" + method + R"("})"))["result"];
+    return nlohmann::json::parse(
+        rpc.handle(R"({"jsonrpc":"2.0","id":1,"method":")" + method + R"("})"))["result"];
   };
   CHECK(call("system_info")["dev"] == true);
   CHECK(call("system_info")["extrinsic_fee"] == 0);
@@ -429,7 +452,8 @@ TEST_CASE("system_info says whether the chain runs the dev preset; system_health
   auto prod = Node::open(plain, devAuthorityKey(), clock);
   REQUIRE(prod);
   RpcHandler rpc2(**prod);
-  auto info = nlohmann::json::parse(rpc2.handle(R"({"jsonrpc":"2.0","id":1,"method":"system_info"})"))["result"];
+  auto info =
+      nlohmann::json::parse(rpc2.handle(R"({"jsonrpc":"2.0","id":1,"method":"system_info"})"))["result"];
   CHECK(info["dev"] == false);
   CHECK(info["local_axons_allowed"] == false);
   CHECK(info["extrinsic_fee"].get<std::uint64_t>() > 0);

@@ -23,7 +23,8 @@ std::string body(const std::string& method, const json& params, int id = 1) {
   return json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}.dump();
 }
 
-json ask(test::RawConnection& c, const std::string& b, std::chrono::milliseconds within = 5s, int* status = nullptr) {
+json ask(test::RawConnection& c, const std::string& b, std::chrono::milliseconds within = 5s,
+         int* status = nullptr) {
   auto r = c.call(b, SteadyClock::now() + within);
   if (!r.ok) return json{{"transport", r.error}};
   if (status) *status = r.status;

@@ -5,9 +5,9 @@
 
 #include <doctest/doctest.h>
 
-#include "test_support.h"
-
 #include "merit/consensus/weights.h"
+
+#include "test_support.h"
 
 namespace merit::chain {
 namespace {
@@ -36,7 +36,9 @@ class MemState final : public StateReader {
   std::map<std::string, Bytes, std::less<>> m_map;
 };
 
-crypto::PrivateKey keyOf(int n) { return test::testKey(n); }
+crypto::PrivateKey keyOf(int n) {
+  return test::testKey(n);
+}
 
 // A chain harness: builds blocks the way the node does, without the node.
 struct Chain {
@@ -45,10 +47,12 @@ struct Chain {
   std::uint64_t block = 0;
   std::map<AccountId, std::uint64_t> nonces;
 
-  explicit Chain(RuntimeConfig cfg = testConfig()) : runtime(std::move(cfg), crypto::blake2b256(asBytes("test genesis"))) {
+  explicit Chain(RuntimeConfig cfg = testConfig())
+      : runtime(std::move(cfg), crypto::blake2b256(asBytes("test genesis"))) {
     Overlay g(base);
     std::vector<std::pair<AccountId, Balance>> balances;
-    for (int i = 1; i <= 20; ++i) balances.emplace_back(keyOf(i).publicKey().accountId(), 1'000'000 * kRaoPerMerit);
+    for (int i = 1; i <= 20; ++i)
+      balances.emplace_back(keyOf(i).publicKey().accountId(), 1'000'000 * kRaoPerMerit);
     REQUIRE(runtime.buildGenesis(g, balances, {}));
     base.apply(g);
   }
@@ -121,11 +125,13 @@ TEST_CASE("validate: nonce, expiry and signature") {
   auto xt = signExtrinsic(a, c.runtime.genesisHash(), 0, 5, Transfer{keyOf(2).publicKey().accountId(), 1});
   CHECK(c.runtime.validate(xt, c.base, 1));
   CHECK(c.runtime.validate(xt, c.base, 6).error().message().starts_with("Expired"));
-  auto future = signExtrinsic(a, c.runtime.genesisHash(), 3, 5, Transfer{keyOf(2).publicKey().accountId(), 1});
+  auto future =
+      signExtrinsic(a, c.runtime.genesisHash(), 3, 5, Transfer{keyOf(2).publicKey().accountId(), 1});
   CHECK(c.runtime.validate(future, c.base, 1).error().message().starts_with("Future"));
   c.one(a, Transfer{keyOf(2).publicKey().accountId(), 1});
   CHECK(c.runtime.validate(xt, c.base, 2).error().message().starts_with("Stale"));
-  auto other = signExtrinsic(a, crypto::blake2b256(asBytes("other chain")), 1, 50, Transfer{keyOf(2).publicKey().accountId(), 1});
+  auto other = signExtrinsic(a, crypto::blake2b256(asBytes("other chain")), 1, 50,
+                             Transfer{keyOf(2).publicKey().accountId(), 1});
   CHECK(c.runtime.validate(other, c.base, 2).error().message().starts_with("BadSignature"));
 }
 
@@ -133,10 +139,11 @@ struct Net {
   Chain c;
   crypto::PrivateKey owner = keyOf(1);
   NetUid netuid = 1;
-  Net(std::vector<std::pair<Hyper, std::uint64_t>> overrides = {{Hyper::kTempo, 9},
-                                                                {Hyper::kWeightsRateLimit, 0},
-                                                                {Hyper::kImmunityPeriod, 0},
-                                                                {Hyper::kTargetRegistrationsPerInterval, 100}}) {
+  Net(std::vector<std::pair<Hyper, std::uint64_t>> overrides = {
+          {Hyper::kTempo, 9},
+          {Hyper::kWeightsRateLimit, 0},
+          {Hyper::kImmunityPeriod, 0},
+          {Hyper::kTargetRegistrationsPerInterval, 100}}) {
     REQUIRE(c.one(owner, CreateSubnet{"matmul", 1, overrides}).success);
   }
   Uid reg(int coldkey, int hotkey) {
@@ -171,7 +178,8 @@ TEST_CASE("set_hyperparameter: owner only, ranges") {
   CHECK(n.c.one(keyOf(2), SetHyperparameter{1, Hyper::kKappa, 1}).error == "NotSubnetOwner");
   CHECK(n.c.one(n.owner, SetHyperparameter{7, Hyper::kKappa, 1}).error == "SubNetworkDoesNotExist");
   CHECK(n.c.one(n.owner, SetHyperparameter{1, Hyper::kAlphaLow, 100}).error == "InvalidHyperparameterValue");
-  CHECK(n.c.one(n.owner, SetHyperparameter{1, Hyper::kAlphaLow, 60000}).error == "InvalidHyperparameterValue");
+  CHECK(n.c.one(n.owner, SetHyperparameter{1, Hyper::kAlphaLow, 60000}).error ==
+        "InvalidHyperparameterValue");
 }
 
 TEST_CASE("burned_register: burns the price, assigns uids, named failures") {
@@ -182,17 +190,24 @@ TEST_CASE("burned_register: burns the price, assigns uids, named failures") {
   CHECK(n.c.free(2) == before - burn);
   CHECK(n.c.view()->totals().burned == burn);
   CHECK(n.reg(3, 103) == 1);
-  CHECK(n.c.one(keyOf(2), BurnedRegister{1, keyOf(102).publicKey()}).error == "HotKeyAlreadyRegisteredInSubNet");
-  CHECK(n.c.one(keyOf(4), BurnedRegister{1, keyOf(102).publicKey()}).error == "HotKeyAlreadyRegisteredInSubNet");
+  CHECK(n.c.one(keyOf(2), BurnedRegister{1, keyOf(102).publicKey()}).error ==
+        "HotKeyAlreadyRegisteredInSubNet");
+  CHECK(n.c.one(keyOf(4), BurnedRegister{1, keyOf(102).publicKey()}).error ==
+        "HotKeyAlreadyRegisteredInSubNet");
   CHECK(n.c.one(keyOf(2), BurnedRegister{9, keyOf(104).publicKey()}).error == "SubNetworkDoesNotExist");
-  CHECK(n.c.one(keyOf(2), BurnedRegister{0, keyOf(104).publicKey()}).error == "RegistrationNotPermittedOnRootSubnet");
-  CHECK(n.c.one(keyOf(21), BurnedRegister{1, keyOf(121).publicKey()}).error == "NotEnoughBalanceToPayRegistration");
+  CHECK(n.c.one(keyOf(2), BurnedRegister{0, keyOf(104).publicKey()}).error ==
+        "RegistrationNotPermittedOnRootSubnet");
+  CHECK(n.c.one(keyOf(21), BurnedRegister{1, keyOf(121).publicKey()}).error ==
+        "NotEnoughBalanceToPayRegistration");
   n.c.checkIssuance();
 }
 
 TEST_CASE("a full subnet replaces its lowest-emission non-immune neuron and clears its data") {
-  Net n({{Hyper::kTempo, 9}, {Hyper::kMaxAllowedUids, 3}, {Hyper::kImmunityPeriod, 0},
-         {Hyper::kWeightsRateLimit, 0}, {Hyper::kTargetRegistrationsPerInterval, 100}});
+  Net n({{Hyper::kTempo, 9},
+         {Hyper::kMaxAllowedUids, 3},
+         {Hyper::kImmunityPeriod, 0},
+         {Hyper::kWeightsRateLimit, 0},
+         {Hyper::kTargetRegistrationsPerInterval, 100}});
   n.reg(2, 102);
   n.reg(3, 103);
   n.reg(4, 104);
@@ -250,15 +265,21 @@ TEST_CASE("serve_axon refuses unspecified, loopback and link-local addresses out
     bool local;
   };
   const std::vector<Case> cases = {
-      {4, v4(0, 0, 0, 0), true},          {4, v4(127, 0, 0, 1), true},
-      {4, v4(127, 255, 3, 9), true},      {4, v4(169, 254, 10, 1), true},
-      {6, v6({}), true},                  {6, v6({{15, 1}}), true},
-      {6, v6({{0, 0xfe}, {1, 0x80}}), true}, {6, v6({{0, 0xfe}, {1, 0xbf}, {15, 7}}), true},
-      {6, v6({{10, 0xff}, {11, 0xff}, {12, 127}, {15, 1}}), true},     // ::ffff:127.0.0.1
-      {6, v6({{10, 0xff}, {11, 0xff}, {12, 127}, {13, 9}}), true},     // ::ffff:127.9.0.0
-      {6, v6({{10, 0xff}, {11, 0xff}, {12, 169}, {13, 254}}), true},   // ::ffff:169.254.0.0
-      {4, v4(10, 0, 0, 1), false},        {4, v4(128, 0, 0, 1), false},
-      {4, v4(169, 253, 1, 1), false},     {6, v6({{0, 0xfe}, {1, 0xc0}}), false},
+      {4, v4(0, 0, 0, 0), true},
+      {4, v4(127, 0, 0, 1), true},
+      {4, v4(127, 255, 3, 9), true},
+      {4, v4(169, 254, 10, 1), true},
+      {6, v6({}), true},
+      {6, v6({{15, 1}}), true},
+      {6, v6({{0, 0xfe}, {1, 0x80}}), true},
+      {6, v6({{0, 0xfe}, {1, 0xbf}, {15, 7}}), true},
+      {6, v6({{10, 0xff}, {11, 0xff}, {12, 127}, {15, 1}}), true},    // ::ffff:127.0.0.1
+      {6, v6({{10, 0xff}, {11, 0xff}, {12, 127}, {13, 9}}), true},    // ::ffff:127.9.0.0
+      {6, v6({{10, 0xff}, {11, 0xff}, {12, 169}, {13, 254}}), true},  // ::ffff:169.254.0.0
+      {4, v4(10, 0, 0, 1), false},
+      {4, v4(128, 0, 0, 1), false},
+      {4, v4(169, 253, 1, 1), false},
+      {6, v6({{0, 0xfe}, {1, 0xc0}}), false},
       {6, v6({{0, 0x20}, {1, 0x01}, {15, 1}}), false},
       {6, v6({{10, 0xff}, {11, 0xff}, {12, 8}, {13, 8}, {14, 8}, {15, 8}}), false},
   };
@@ -369,7 +390,9 @@ TEST_CASE("epochs pay out: better-weighted miners earn more, validators earn div
 }
 
 TEST_CASE("commit-reveal: hash commits, reveal in the next epoch, named errors") {
-  Net n({{Hyper::kTempo, 4}, {Hyper::kWeightsRateLimit, 0}, {Hyper::kCommitReveal, 1},
+  Net n({{Hyper::kTempo, 4},
+         {Hyper::kWeightsRateLimit, 0},
+         {Hyper::kCommitReveal, 1},
          {Hyper::kTargetRegistrationsPerInterval, 100}});
   n.reg(2, 102);
   n.reg(3, 103);
@@ -465,7 +488,8 @@ TEST_CASE("fees: paid and burned per extrinsic, even when the call fails; unpaya
   c.checkIssuance();
   // An account that cannot pay the fee is refused before inclusion.
   auto poor = keyOf(30);
-  auto xt = signExtrinsic(poor, c.runtime.genesisHash(), 0, 100, Transfer{keyOf(2).publicKey().accountId(), 0});
+  auto xt =
+      signExtrinsic(poor, c.runtime.genesisHash(), 0, 100, Transfer{keyOf(2).publicKey().accountId(), 0});
   CHECK(c.runtime.validate(xt, c.base, c.block + 1).error().message().starts_with("Payment"));
 }
 
@@ -483,15 +507,18 @@ TEST_CASE("more named errors: limits, disabled registration, root, commits") {
     Chain c(cfg);
     REQUIRE(c.one(keyOf(1), CreateSubnet{"a", 1, {{Hyper::kTargetRegistrationsPerInterval, 1}}}).success);
     auto k2 = keyOf(2), k3 = keyOf(3);
-    auto two = c.next({{&k2, BurnedRegister{1, keyOf(102).publicKey()}}, {&k3, BurnedRegister{1, keyOf(103).publicKey()}}});
+    auto two = c.next(
+        {{&k2, BurnedRegister{1, keyOf(102).publicKey()}}, {&k3, BurnedRegister{1, keyOf(103).publicKey()}}});
     CHECK(two[0].success);
     CHECK(two[1].error == "TooManyRegistrationsThisBlock");
     CHECK(c.one(keyOf(3), BurnedRegister{1, keyOf(104).publicKey()}).success);
     CHECK(c.one(keyOf(3), BurnedRegister{1, keyOf(105).publicKey()}).success);
-    CHECK(c.one(keyOf(3), BurnedRegister{1, keyOf(106).publicKey()}).error == "TooManyRegistrationsThisInterval");
+    CHECK(c.one(keyOf(3), BurnedRegister{1, keyOf(106).publicKey()}).error ==
+          "TooManyRegistrationsThisInterval");
     REQUIRE(c.one(keyOf(1), SetHyperparameter{1, Hyper::kRegistrationAllowed, 0}).success);
     CHECK(c.one(keyOf(3), BurnedRegister{1, keyOf(107).publicKey()}).error == "SubNetRegistrationDisabled");
-    CHECK(c.one(keyOf(1), SetHyperparameter{1, Hyper::kMaxAllowedUids, 1}).error == "MaxAllowedUIdsLessThanCurrentUIds");
+    CHECK(c.one(keyOf(1), SetHyperparameter{1, Hyper::kMaxAllowedUids, 1}).error ==
+          "MaxAllowedUIdsLessThanCurrentUIds");
   }
   SUBCASE("StakeTooLowForRoot when the root network is full") {
     RuntimeConfig cfg = Chain::testConfig();
@@ -501,7 +528,8 @@ TEST_CASE("more named errors: limits, disabled registration, root, commits") {
     REQUIRE(c.one(keyOf(2), AddStake{keyOf(102).publicKey().accountId(), 100}).success);
     CHECK(c.one(keyOf(3), RootRegister{keyOf(103).publicKey()}).error == "StakeTooLowForRoot");
     // A hotkey with more stake than the incumbent takes the seat.
-    REQUIRE(c.one(keyOf(3), BurnedRegister{0, keyOf(103).publicKey()}).error == "RegistrationNotPermittedOnRootSubnet");
+    REQUIRE(c.one(keyOf(3), BurnedRegister{0, keyOf(103).publicKey()}).error ==
+            "RegistrationNotPermittedOnRootSubnet");
   }
   SUBCASE("set_weights rule errors from merit_consensus keep their names") {
     Net n;
@@ -514,11 +542,16 @@ TEST_CASE("more named errors: limits, disabled registration, root, commits") {
     RuntimeConfig cfg = Chain::testConfig();
     cfg.maxUnrevealedCommits = 2;
     Chain c(cfg);
-    REQUIRE(c.one(keyOf(1), CreateSubnet{"a", 1, {{Hyper::kCommitReveal, 1}, {Hyper::kWeightsRateLimit, 0}, {Hyper::kTempo, 100}}}).success);
+    REQUIRE(
+        c.one(keyOf(1),
+              CreateSubnet{
+                  "a", 1, {{Hyper::kCommitReveal, 1}, {Hyper::kWeightsRateLimit, 0}, {Hyper::kTempo, 100}}})
+            .success);
     REQUIRE(c.one(keyOf(2), BurnedRegister{1, keyOf(102).publicKey()}).success);
     CHECK(c.one(keyOf(102), CommitWeights{1, crypto::blake2b256(asBytes("1"))}).success);
     CHECK(c.one(keyOf(102), CommitWeights{1, crypto::blake2b256(asBytes("2"))}).success);
-    CHECK(c.one(keyOf(102), CommitWeights{1, crypto::blake2b256(asBytes("3"))}).error == "TooManyUnrevealedCommits");
+    CHECK(c.one(keyOf(102), CommitWeights{1, crypto::blake2b256(asBytes("3"))}).error ==
+          "TooManyUnrevealedCommits");
   }
 }
 

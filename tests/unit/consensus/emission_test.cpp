@@ -100,7 +100,8 @@ TEST_CASE("set_weights checks and max-upscaling") {
   SetWeightsRules limited = rules;
   limited.maxWeightLimit = 32768;
   CHECK(errorOf({2, 3}, {2, 1}, limited).starts_with("MaxWeightExceeded"));
-  CHECK(checkAndUpscaleWeights(std::vector<uint16_t>{2, 3}, std::vector<uint16_t>{1, 1}, limited).has_value());
+  CHECK(
+      checkAndUpscaleWeights(std::vector<uint16_t>{2, 3}, std::vector<uint16_t>{1, 1}, limited).has_value());
 }
 
 TEST_CASE("commit-reveal preimage is the SCALE encoding of the tuple") {
@@ -111,10 +112,10 @@ TEST_CASE("commit-reveal preimage is the SCALE encoding of the tuple") {
   std::vector<uint16_t> salt{7};
   auto bytes = weightsCommitPreimage(hotkey, 3, uids, values, salt, 0x0102030405060708ULL);
   std::vector<std::byte> expected(hotkey.begin(), hotkey.end());
-  for (int b : {0x03, 0x00,                                // netuid_index u16
-                0x08, 0x01, 0x00, 0x02, 0x01,              // uids: compact(2), 1, 258
-                0x08, 0xff, 0xff, 0x00, 0x00,              // values
-                0x04, 0x07, 0x00,                          // salt
+  for (int b : {0x03, 0x00,                    // netuid_index u16
+                0x08, 0x01, 0x00, 0x02, 0x01,  // uids: compact(2), 1, 258
+                0x08, 0xff, 0xff, 0x00, 0x00,  // values
+                0x04, 0x07, 0x00,              // salt
                 0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01}) {
     expected.push_back(static_cast<std::byte>(b));
   }
@@ -125,7 +126,8 @@ TEST_CASE("commit-reveal preimage is the SCALE encoding of the tuple") {
   CHECK(compact == std::vector<std::byte>{std::byte{0x01}, std::byte{0x01}});
   compact.clear();
   appendScaleCompact(compact, 16384);
-  CHECK(compact == std::vector<std::byte>{std::byte{0x02}, std::byte{0x00}, std::byte{0x01}, std::byte{0x00}});
+  CHECK(compact ==
+        std::vector<std::byte>{std::byte{0x02}, std::byte{0x00}, std::byte{0x01}, std::byte{0x00}});
   compact.clear();
   appendScaleCompact(compact, uint64_t{1} << 30);
   CHECK(compact == std::vector<std::byte>{std::byte{0x03}, std::byte{0x00}, std::byte{0x00}, std::byte{0x00},

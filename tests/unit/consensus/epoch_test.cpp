@@ -76,10 +76,12 @@ TEST_CASE("TC3 test_bonds: original Yuma bonds over 7 epochs") {
   using E = std::vector<uint64_t>;
 
   sim.nextBlock();  // block 2
-  for (uint16_t v = 0; v < 4; ++v) sim.setWeights(v, {4, 5, 6, 7}, {kMax / 4, kMax / 2, (kMax / 4) * 3, kMax}, 1);
+  for (uint16_t v = 0; v < 4; ++v)
+    sim.setWeights(v, {4, 5, 6, 7}, {kMax / 4, kMax / 2, (kMax / 4) * 3, kMax}, 1);
   EpochOutput out = sim.epoch();
   CHECK(column(4) == std::vector<uint16_t>{16383, 32767, 49151, 65535});
-  CHECK(out.emission == E{49999998, 99999999, 150000000, 200000001, 49998779, 100000610, 149996337, 200004272});
+  CHECK(out.emission ==
+        E{49999998, 99999999, 150000000, 200000001, 49998779, 100000610, 149996337, 200004272});
   // §5 worked example.
   CHECK(out.incentive == std::vector<uint16_t>{0, 0, 0, 0, 6553, 13107, 19660, 26214});
   CHECK(out.dividends == std::vector<uint16_t>{6553, 13106, 19660, 26214, 0, 0, 0, 0});
@@ -88,13 +90,15 @@ TEST_CASE("TC3 test_bonds: original Yuma bonds over 7 epochs") {
   sim.nextBlock();  // 3
   out = sim.epoch();
   CHECK(column(4) == std::vector<uint16_t>{14582, 32767, 49151, 65535});
-  CHECK(out.emission == E{44998351, 101110561, 151667215, 202223870, 49998779, 100000610, 149996337, 200004272});
+  CHECK(out.emission ==
+        E{44998351, 101110561, 151667215, 202223870, 49998779, 100000610, 149996337, 200004272});
 
   sim.setWeights(1, {1}, {kMax}, 1);
   sim.nextBlock();  // 4
   out = sim.epoch();
   CHECK(column(4) == std::vector<uint16_t>{12603, 28321, 49151, 65535});
-  CHECK(out.emission == E{40496805, 90999783, 157929636, 210573773, 49998779, 100000610, 149996337, 200004272});
+  CHECK(out.emission ==
+        E{40496805, 90999783, 157929636, 210573773, 49998779, 100000610, 149996337, 200004272});
 
   sim.setWeights(2, {2}, {kMax}, 1);
   sim.nextBlock();  // 5
@@ -208,8 +212,8 @@ struct Yuma3Case {
   bool liquidAlpha;
   // weights[k][validator] on the servers (uids 3..n-1); an empty row list keeps the previous weights.
   std::vector<std::vector<std::vector<uint16_t>>> weights;
-  std::vector<std::vector<double>> dividends;            // k -> validators A, B, C
-  std::vector<std::vector<std::vector<double>>> bonds;   // k -> validator -> server (may be empty)
+  std::vector<std::vector<double>> dividends;           // k -> validators A, B, C
+  std::vector<std::vector<std::vector<double>>> bonds;  // k -> validator -> server (may be empty)
 };
 
 void runYuma3(const Yuma3Case& c) {
@@ -221,7 +225,7 @@ void runYuma3(const Yuma3Case& c) {
   hp.bondsMovingAverage = 975'000;
   hp.kappa = kMax / 2;
   hp.liquidAlpha = c.liquidAlpha;
-  hp.alphaLow = 6553;    // set_alpha_values_32(0.1, 0.3)
+  hp.alphaLow = 6553;  // set_alpha_values_32(0.1, 0.3)
   hp.alphaHigh = 19660;
   hp.yuma3 = true;
   hp.maxAllowedValidators = 3;
@@ -260,10 +264,16 @@ TEST_CASE("TC7 Yuma 3 with liquid alpha: kappa moves first / second / last") {
   runYuma3({"kappa_moves_first",
             {8, 1, 1, 0, 0},
             true,
-            {{toFirst, toFirst, toFirst}, {toSecond, toFirst, toFirst}, {toSecond, toSecond, toFirst},
+            {{toFirst, toFirst, toFirst},
+             {toSecond, toFirst, toFirst},
+             {toSecond, toSecond, toFirst},
              {toSecond, toSecond, toSecond}},
-            {{0.8000, 0.1000, 0.1000}, {1.0000, 0.0000, 0.0000}, {0.9382, 0.0618, 0.0000},
-             {0.8819, 0.0773, 0.0407}, {0.8564, 0.0844, 0.0592}, {0.8418, 0.0884, 0.0697}},
+            {{0.8000, 0.1000, 0.1000},
+             {1.0000, 0.0000, 0.0000},
+             {0.9382, 0.0618, 0.0000},
+             {0.8819, 0.0773, 0.0407},
+             {0.8564, 0.0844, 0.0592},
+             {0.8418, 0.0884, 0.0697}},
             {{{0.1013, 0.0000}, {0.1013, 0.0000}, {0.1013, 0.0000}},
              {{0.0908, 0.1013}, {0.3697, 0.0000}, {0.3697, 0.0000}},
              {{0.0815, 0.1924}, {0.3170, 0.1013}, {0.5580, 0.0000}},
@@ -273,18 +283,30 @@ TEST_CASE("TC7 Yuma 3 with liquid alpha: kappa moves first / second / last") {
   runYuma3({"kappa_moves_second",
             {8, 1, 1, 0, 0},
             true,
-            {{toFirst, toFirst, toFirst}, {toFirst, toSecond, toFirst}, {toSecond, toSecond, toFirst},
+            {{toFirst, toFirst, toFirst},
+             {toFirst, toSecond, toFirst},
+             {toSecond, toSecond, toFirst},
              {toSecond, toSecond, toSecond}},
-            {{0.8, 0.1, 0.1}, {0.8446, 0.0498, 0.1056}, {0.6868, 0.3132, 0.0}, {0.7421, 0.2090, 0.0489},
-             {0.7625, 0.1706, 0.0669}, {0.7730, 0.1508, 0.0762}},
+            {{0.8, 0.1, 0.1},
+             {0.8446, 0.0498, 0.1056},
+             {0.6868, 0.3132, 0.0},
+             {0.7421, 0.2090, 0.0489},
+             {0.7625, 0.1706, 0.0669},
+             {0.7730, 0.1508, 0.0762}},
             {}});
   runYuma3({"kappa_moves_last",
             {8, 1, 1, 0, 0},
             true,
-            {{toFirst, toFirst, toFirst}, {toFirst, toSecond, toFirst}, {toFirst, toSecond, toSecond},
+            {{toFirst, toFirst, toFirst},
+             {toFirst, toSecond, toFirst},
+             {toFirst, toSecond, toSecond},
              {toSecond, toSecond, toSecond}},
-            {{0.8, 0.1, 0.1}, {0.8446, 0.0498, 0.1056}, {0.8966, 0.0333, 0.0701}, {0.4663, 0.3210, 0.2127},
-             {0.5976, 0.2340, 0.1683}, {0.6592, 0.1932, 0.1475}},
+            {{0.8, 0.1, 0.1},
+             {0.8446, 0.0498, 0.1056},
+             {0.8966, 0.0333, 0.0701},
+             {0.4663, 0.3210, 0.2127},
+             {0.5976, 0.2340, 0.1683},
+             {0.6592, 0.1932, 0.1475}},
             {}});
 }
 
@@ -301,8 +323,12 @@ TEST_CASE("TC8 Yuma 3 stable miner: a small validator moves first, the big one f
              {firstAndThird, secondAndThird, firstAndThird},
              {secondAndThird, secondAndThird, firstAndThird},
              {secondAndThird, secondAndThird, secondAndThird}},
-            {{0.8000, 0.1000, 0.1000}, {0.8226, 0.0745, 0.1028}, {0.7750, 0.1685, 0.0565},
-             {0.7864, 0.1372, 0.0764}, {0.7912, 0.1241, 0.0847}, {0.7937, 0.1173, 0.0890}},
+            {{0.8000, 0.1000, 0.1000},
+             {0.8226, 0.0745, 0.1028},
+             {0.7750, 0.1685, 0.0565},
+             {0.7864, 0.1372, 0.0764},
+             {0.7912, 0.1241, 0.0847},
+             {0.7937, 0.1173, 0.0890}},
             {{{0.0507, 0.0000, 0.0507}, {0.0507, 0.0000, 0.0507}, {0.0507, 0.0000, 0.0507}},
              {{0.0962, 0.0000, 0.0962}, {0.0455, 0.1000, 0.0962}, {0.0962, 0.0000, 0.0962}},
              {{0.0863, 0.0507, 0.1371}, {0.0408, 0.1405, 0.1371}, {0.1770, 0.0000, 0.1371}},
@@ -314,16 +340,18 @@ TEST_CASE("TC8 Yuma 3 stable miner: a small validator moves first, the big one f
 TEST_CASE("TC8 Yuma 3 one-epoch switch, with and without liquid alpha") {
   const std::vector<uint16_t> toFirst{kMax, 0};
   const std::vector<uint16_t> toSecond{0, kMax};
-  const std::vector<std::vector<std::vector<uint16_t>>> schedule{{toFirst, toFirst, toFirst},
-                                                                 {},
-                                                                 {toFirst, toFirst, toSecond},
-                                                                 {toFirst, toFirst, toFirst}};
+  const std::vector<std::vector<std::vector<uint16_t>>> schedule{
+      {toFirst, toFirst, toFirst}, {}, {toFirst, toFirst, toSecond}, {toFirst, toFirst, toFirst}};
   runYuma3({"one_epoch_switch",
             {33, 33, 34, 0, 0},
             true,
             schedule,
-            {{0.33, 0.33, 0.34}, {0.33, 0.33, 0.34}, {0.3782, 0.3782, 0.2436}, {0.3628, 0.3628, 0.2745},
-             {0.3541, 0.3541, 0.2917}, {0.3487, 0.3487, 0.3026}},
+            {{0.33, 0.33, 0.34},
+             {0.33, 0.33, 0.34},
+             {0.3782, 0.3782, 0.2436},
+             {0.3628, 0.3628, 0.2745},
+             {0.3541, 0.3541, 0.2917},
+             {0.3487, 0.3487, 0.3026}},
             {{{0.1013, 0}, {0.1013, 0}, {0.1013, 0}},
              {{0.1924, 0}, {0.1924, 0}, {0.1924, 0}},
              {{0.2742, 0}, {0.2742, 0}, {0.1715, 0.2987}},
@@ -334,8 +362,12 @@ TEST_CASE("TC8 Yuma 3 one-epoch switch, with and without liquid alpha") {
             {33, 33, 34, 0, 0},
             false,
             schedule,
-            {{0.33, 0.33, 0.34}, {0.33, 0.33, 0.34}, {0.3734, 0.3734, 0.2532}, {0.3611, 0.3611, 0.2779},
-             {0.3541, 0.3541, 0.2919}, {0.3495, 0.3495, 0.3009}},
+            {{0.33, 0.33, 0.34},
+             {0.33, 0.33, 0.34},
+             {0.3734, 0.3734, 0.2532},
+             {0.3611, 0.3611, 0.2779},
+             {0.3541, 0.3541, 0.2919},
+             {0.3495, 0.3495, 0.3009}},
             {{{0.0250, 0}, {0.0250, 0}, {0.0250, 0}},
              {{0.0494, 0}, {0.0494, 0}, {0.0494, 0}},
              {{0.0731, 0}, {0.0731, 0}, {0.0481, 0.0250}},

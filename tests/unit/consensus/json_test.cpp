@@ -1,10 +1,10 @@
 // merit_consensus_json: the `merit yuma epoch` input format, its errors (each naming the
 // field), and the output format.
-#include "merit/consensus_json/epoch_json.h"
-
 #include <string>
 
 #include <doctest/doctest.h>
+
+#include "merit/consensus_json/epoch_json.h"
 
 namespace merit::consensus {
 namespace {
@@ -18,7 +18,8 @@ std::string document(const std::string& neurons, const std::string& extraRoot = 
     "yuma3": false, "liquid_alpha": false, "alpha_low": 45875, "alpha_high": 58982,
     "alpha_sigmoid_steepness": 1000, "activity_cutoff": 5000, "max_allowed_validators": 64,
     "stake_threshold": 0, "commit_reveal": false},
-  "neurons": [)" + neurons + "]}";
+  "neurons": [)" +
+         neurons + "]}";
 }
 
 const std::string kValidator =
@@ -57,8 +58,8 @@ TEST_CASE("parses the documented format") {
 }
 
 TEST_CASE("malformed input is an error naming the field") {
-  CHECK(errorOf("") .starts_with("input: not valid JSON"));
-  CHECK(errorOf("{\"current_block\": ") .starts_with("input: not valid JSON"));
+  CHECK(errorOf("").starts_with("input: not valid JSON"));
+  CHECK(errorOf("{\"current_block\": ").starts_with("input: not valid JSON"));
   CHECK(errorOf("[]") == "input: expected an object, got array");
   CHECK(errorOf(std::string(100, '[')) == "input: nesting deeper than 8 levels");
   CHECK(errorOf(document(kValidator, R"("extra": 1,)")) == "extra: unknown key");
@@ -98,13 +99,15 @@ TEST_CASE("malformed input is an error naming the field") {
   CHECK(errorOf(document(dup + "," + kServer + "," + kServer)) == "neurons[0].weights[1]: duplicate uid 1");
   std::string pair = kValidator;
   pair.replace(pair.find("[1, 16383]"), 10, "[1]");
-  CHECK(errorOf(document(pair + "," + kServer + "," + kServer)) == "neurons[0].weights[0]: expected [uid, value]");
+  CHECK(errorOf(document(pair + "," + kServer + "," + kServer)) ==
+        "neurons[0].weights[0]: expected [uid, value]");
   std::string badBond = kValidator;
   badBond.replace(badBond.find("[[1, 65535]]"), 12, "[[9, 65535]]");
   CHECK(errorOf(document(badBond + "," + kServer + "," + kServer)) == "neurons[0].bonds[0]: uid 9 >= n 3");
   std::string noPermit = kServer;
   noPermit.replace(noPermit.find("\"validator_permit\": false,"), 26, "");
-  CHECK(errorOf(document(kValidator + "," + noPermit + "," + kServer)) == "neurons[1].validator_permit: missing");
+  CHECK(errorOf(document(kValidator + "," + noPermit + "," + kServer)) ==
+        "neurons[1].validator_permit: missing");
 
   std::string owner = document(kValidator + "," + kServer + "," + kServer);
   owner.replace(owner.find("\"owner_uid\": null"), 17, "\"owner_uid\": 3");

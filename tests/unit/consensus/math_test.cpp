@@ -16,7 +16,9 @@ namespace {
 
 // I32F32::from_num(f32): the f32 value, exactly scaled, rounded to nearest (ties to even). Tests
 // may use floating point; the library never does.
-I32F32 fx(float v) { return I32F32::fromBits(static_cast<int64_t>(std::nearbyint(static_cast<double>(v) * 4294967296.0))); }
+I32F32 fx(float v) {
+  return I32F32::fromBits(static_cast<int64_t>(std::nearbyint(static_cast<double>(v) * 4294967296.0)));
+}
 
 std::vector<I32F32> fxv(std::initializer_list<float> values) {
   std::vector<I32F32> out;
@@ -24,7 +26,9 @@ std::vector<I32F32> fxv(std::initializer_list<float> values) {
   return out;
 }
 
-double toDouble(I32F32 x) { return static_cast<double>(x.bits()) / 4294967296.0; }
+double toDouble(I32F32 x) {
+  return static_cast<double>(x.bits()) / 4294967296.0;
+}
 
 // vec_to_sparse_mat_fixed(v, rows, false): row-major, non-zero entries only.
 SparseMatrix sparse(std::initializer_list<float> values, std::size_t rows) {
@@ -49,24 +53,26 @@ I32F32 median(const std::vector<I32F32>& stake, const std::vector<I32F32>& score
 TEST_CASE("fixed point: floor multiplication, truncating division, safe_div") {
   const I32F32 a = I32F32::fromBits(3);
   const I32F32 half = I32F32::fromRatio(1, 2);
-  CHECK(a.saturatingMul(half).bits() == 1);                      // 1.5 ulp floors to 1
-  CHECK(a.saturatingNeg().saturatingMul(half).bits() == -2);     // -1.5 ulp floors to -2
-  CHECK(I32F32::fromInt(1).safeDiv(I32F32::fromInt(3)).bits() == 1431655765);  // trunc(2^32/3)
+  CHECK(a.saturatingMul(half).bits() == 1);                                      // 1.5 ulp floors to 1
+  CHECK(a.saturatingNeg().saturatingMul(half).bits() == -2);                     // -1.5 ulp floors to -2
+  CHECK(I32F32::fromInt(1).safeDiv(I32F32::fromInt(3)).bits() == 1431655765);    // trunc(2^32/3)
   CHECK(I32F32::fromInt(-1).safeDiv(I32F32::fromInt(3)).bits() == -1431655765);  // toward zero
   CHECK(I32F32::fromInt(5).safeDiv(I32F32::zero()) == I32F32::zero());
   CHECK(I32F32::max().safeDiv(I32F32::fromBits(1)) == I32F32::zero());  // overflow -> 0, not saturated
   CHECK(I32F32::max().saturatingMul(I32F32::fromInt(2)) == I32F32::max());
   CHECK(I32F32::fromInt(1000).saturatingDiv(I32F32::fromInt(-100)) == I32F32::fromInt(-10));
-  CHECK(I32F32::fromRatio(5, 2).round() == I32F32::fromInt(3));    // half away from zero
+  CHECK(I32F32::fromRatio(5, 2).round() == I32F32::fromInt(3));  // half away from zero
   CHECK(I32F32::fromRatio(-5, 2).round() == I32F32::fromInt(-3));
   CHECK(I32F32::fromRatio(1, 3).bits() == 1431655765);
-  CHECK(I32F32::fromRatio(2, 3).bits() == 2863311531);              // rounded to nearest
-  CHECK(fx(0.1f).bits() == 429496736);  // f32 0.1 = 0.100000001490116...
+  CHECK(I32F32::fromRatio(2, 3).bits() == 2863311531);  // rounded to nearest
+  CHECK(fx(0.1f).bits() == 429496736);                  // f32 0.1 = 0.100000001490116...
 
   // Narrowing I64F64 -> I32F32 floors; I96F32 amount products floor.
   CHECK(I64F64::fromBits((Int128{5} << 64) + (Int128{1} << 31)).toI32F32().bits() == (int64_t{5} << 32));
-  CHECK(I96F32::fromI32F32(fx(0.1f)).saturatingMul(I96F32::fromU64(1'000'000'000)).toU64Saturating() == 100000001);
-  CHECK(I96F32::fromI32F32(I32F32::fromBits(429496729)).saturatingMul(I96F32::fromU64(1'000'000'000))
+  CHECK(I96F32::fromI32F32(fx(0.1f)).saturatingMul(I96F32::fromU64(1'000'000'000)).toU64Saturating() ==
+        100000001);
+  CHECK(I96F32::fromI32F32(I32F32::fromBits(429496729))
+            .saturatingMul(I96F32::fromU64(1'000'000'000))
             .toU64Saturating() == 99999999);
   CHECK(I64F64::fromU64(1).safeDiv(I64F64::fromU64(3)).bits() == (((Int128{1} << 64) - 1) / 3));
   CHECK(I64F64::fromU64(uint64_t{1} << 63) == I64F64::max());  // saturating_from_num
@@ -118,8 +124,8 @@ TEST_CASE("TC10 weighted median tables (test_math_weighted_median)") {
   CHECK(median(fxv({0.0f, 0.49f, 0.0f, 0.51f}), fxv({0.5f, 0.5f, 1.f, 1.f}), 0.51f) == one);
   CHECK(median(fxv({0.0f, 0.49f, 0.0f, 0.51f, 0.0f}), fxv({0.5f, 0.5f, 1.f, 1.f, 0.5f}), 0.51f) == one);
   CHECK(median(fxv({0.2f, 0.2f, 0.2f, 0.2f, 0.2f}), fxv({0.8f, 0.2f, 1.f, 0.6f, 0.4f}), 0.51f) == fx(0.6f));
-  CHECK(median(std::vector<I32F32>(10, fx(0.1f)), fxv({0.8f, 0.8f, 0.2f, 0.2f, 1.0f, 1.0f, 0.6f, 0.6f, 0.4f, 0.4f}),
-               0.51f) == fx(0.6f));
+  CHECK(median(std::vector<I32F32>(10, fx(0.1f)),
+               fxv({0.8f, 0.8f, 0.2f, 0.2f, 1.0f, 1.0f, 0.6f, 0.6f, 0.4f, 0.4f}), 0.51f) == fx(0.6f));
 }
 
 TEST_CASE("TC10 weighted median by column (test_math_weighted_median_col_sparse)") {
@@ -134,9 +140,11 @@ TEST_CASE("TC10 weighted median by column (test_math_weighted_median_col_sparse)
 
 TEST_CASE("TC10 mat_ema_alpha_sparse (test_math_sparse_mat_ema_alpha)") {
   std::vector<std::vector<I32F32>> alpha(4, std::vector<I32F32>(3, fx(0.1f)));
-  SparseMatrix oldM = sparse({0.1f, 0.2f, 3.f, 0.04f, 0.05f, 0.06f, 0.07f, 0.08f, 0.09f, 0.10f, 0.11f, 0.12f}, 4);
+  SparseMatrix oldM =
+      sparse({0.1f, 0.2f, 3.f, 0.04f, 0.05f, 0.06f, 0.07f, 0.08f, 0.09f, 0.10f, 0.11f, 0.12f}, 4);
   SparseMatrix newM = sparse({1.f, 2.f, 3.f, 4.f, 5.f, 6.f, 7.f, 8.f, 9.f, 10.f, 11.f, 12.f}, 4);
-  std::vector<float> target{0.19f, 0.38f, 1.f, 0.43599f, 0.545f, 0.65399f, 0.763f, 0.87199f, 0.981f, 1.f, 1.f, 1.f};
+  std::vector<float> target{0.19f,  0.38f,    1.f,    0.43599f, 0.545f, 0.65399f,
+                            0.763f, 0.87199f, 0.981f, 1.f,      1.f,    1.f};
   SparseMatrix r = matEmaAlphaSparse(newM, oldM, alpha);
   for (std::size_t i = 0; i < 4; ++i) {
     REQUIRE(r[i].size() == 3);
@@ -144,7 +152,8 @@ TEST_CASE("TC10 mat_ema_alpha_sparse (test_math_sparse_mat_ema_alpha)") {
   }
 
   SparseMatrix zeros(4);
-  SparseMatrix small = sparse({0.1f, 0.2f, 3.f, 0.04f, 0.05f, 0.06f, 0.07f, 0.08f, 0.09f, 0.10f, 0.11f, 0.12f}, 4);
+  SparseMatrix small =
+      sparse({0.1f, 0.2f, 3.f, 0.04f, 0.05f, 0.06f, 0.07f, 0.08f, 0.09f, 0.10f, 0.11f, 0.12f}, 4);
   r = matEmaAlphaSparse(small, zeros, alpha);
   CHECK(std::abs(toDouble(r[0][0].value) - 0.01) <= 1e-4);
   CHECK(std::abs(toDouble(r[0][2].value) - 0.3) <= 1e-4);
@@ -192,7 +201,7 @@ TEST_CASE("col_clip_sparse, interpolate_sparse and mat_ema_sparse edge rules") {
   w[1] = {{1, fx(0.25f)}};
   SparseMatrix clipped = colClipSparse(w, fxv({0.25f, 0.f, 0.f}));
   CHECK(clipped[0] == SparseRow{{0, fx(0.25f)}, {2, I32F32::zero()}});  // zero entries survive
-  CHECK(clipped[1].empty());                                           // consensus 0 drops
+  CHECK(clipped[1].empty());                                            // consensus 0 drops
   CHECK(interpolateSparse(w, clipped, 3, I32F32::zero()) == w);
   CHECK(interpolateSparse(w, clipped, 3, I32F32::one()) == clipped);
   SparseMatrix mid = interpolateSparse(w, clipped, 3, fx(0.5f));
@@ -223,7 +232,8 @@ TEST_CASE("liquid alpha walks rows as if uid-sorted (unsorted entries count as 0
   // The epoch's sparse path equals the dense definition, for both orders.
   for (const SparseMatrix* w : {&sorted, &unsorted}) {
     auto alpha = liquidAlphaValuesSparse(*w, noBonds, consensus, lo, hi, steep);
-    CHECK(matEmaLiquidAlphaSparse(*w, noBonds, consensus, lo, hi, steep) == matEmaAlphaSparse(*w, noBonds, alpha));
+    CHECK(matEmaLiquidAlphaSparse(*w, noBonds, consensus, lo, hi, steep) ==
+          matEmaAlphaSparse(*w, noBonds, alpha));
   }
   // alpha stays within [low, high].
   for (int d = 0; d <= 20; ++d) {

@@ -1,8 +1,6 @@
 // Properties of the epoch on random inputs from a seeded PRNG (the randomness lives here, never
 // in the library): emission conservation, UID-permutation equivariance, determinism, and the
 // equivalence of the optimised paths with their reference definitions.
-#include "merit/consensus/epoch.h"
-
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -12,6 +10,7 @@
 
 #include <doctest/doctest.h>
 
+#include "merit/consensus/epoch.h"
 #include "merit/consensus/math.h"
 
 namespace merit::consensus {
@@ -19,13 +18,18 @@ namespace {
 
 using Rng = std::mt19937_64;
 
-uint64_t uniform(Rng& rng, uint64_t lo, uint64_t hi) { return std::uniform_int_distribution<uint64_t>(lo, hi)(rng); }
-bool coin(Rng& rng, int percent) { return uniform(rng, 0, 99) < static_cast<uint64_t>(percent); }
+uint64_t uniform(Rng& rng, uint64_t lo, uint64_t hi) {
+  return std::uniform_int_distribution<uint64_t>(lo, hi)(rng);
+}
+bool coin(Rng& rng, int percent) {
+  return uniform(rng, 0, 99) < static_cast<uint64_t>(percent);
+}
 
 std::vector<UidValue> randomRow(Rng& rng, std::size_t n, int density, bool sorted) {
   std::vector<UidValue> row;
   for (std::size_t j = 0; j < n; ++j) {
-    if (coin(rng, density)) row.push_back({static_cast<uint16_t>(j), static_cast<uint16_t>(uniform(rng, 0, 65535))});
+    if (coin(rng, density))
+      row.push_back({static_cast<uint16_t>(j), static_cast<uint16_t>(uniform(rng, 0, 65535))});
   }
   if (!sorted) std::shuffle(row.begin(), row.end(), rng);
   return row;
@@ -54,7 +58,8 @@ EpochInput randomInput(Rng& rng, bool sortedRows) {
   hp.stakeThreshold = coin(rng, 70) ? 0 : uniform(rng, 0, 1'000'000);
   hp.commitReveal = coin(rng, 30);
   std::vector<uint64_t> stakes(n);
-  for (std::size_t i = 0; i < n; ++i) stakes[i] = coin(rng, 25) ? 0 : uniform(rng, 1, 1'000'000'000'000) * 64 + i;
+  for (std::size_t i = 0; i < n; ++i)
+    stakes[i] = coin(rng, 25) ? 0 : uniform(rng, 1, 1'000'000'000'000) * 64 + i;
   int density = static_cast<int>(uniform(rng, 5, 100));
   for (std::size_t i = 0; i < n; ++i) {
     NeuronInput neuron;
@@ -70,7 +75,9 @@ EpochInput randomInput(Rng& rng, bool sortedRows) {
   return in;
 }
 
-uint64_t total(const std::vector<uint64_t>& v) { return std::accumulate(v.begin(), v.end(), uint64_t{0}); }
+uint64_t total(const std::vector<uint64_t>& v) {
+  return std::accumulate(v.begin(), v.end(), uint64_t{0});
+}
 
 TEST_CASE("property: emissions never exceed rao_emission and lose only flooring units") {
   Rng rng(20240601);
@@ -187,8 +194,10 @@ TEST_CASE("property: weighted median equals the closed form of spec 2.1") {
     std::vector<I32F32> stake(m);
     SparseMatrix w(m);
     for (std::size_t i = 0; i < m; ++i) {
-      stake[i] = coin(rng, 20) ? I32F32::zero() : I32F32::fromBits(static_cast<int64_t>(uniform(rng, 1, 1u << 30)));
-      if (coin(rng, 80)) w[i].push_back({0, I32F32::fromBits(static_cast<int64_t>(uniform(rng, 0, 4) << 30))});
+      stake[i] =
+          coin(rng, 20) ? I32F32::zero() : I32F32::fromBits(static_cast<int64_t>(uniform(rng, 1, 1u << 30)));
+      if (coin(rng, 80))
+        w[i].push_back({0, I32F32::fromBits(static_cast<int64_t>(uniform(rng, 0, 4) << 30))});
     }
     I32F32 kappa = I32F32::fromBits(static_cast<int64_t>(uniform(rng, 0, uint64_t{1} << 32)));
     I32F32 c = weightedMedianColSparse(stake, w, 1, kappa)[0];
@@ -269,9 +278,10 @@ TEST_CASE("property: I32F32Divisor equals safe_div") {
     REQUIRE(I32F32Divisor(d).safeDivide(a) == a.safeDiv(d));
   }
   // Edges: quotient just fitting and just overflowing, divisor 1 and max.
-  for (int64_t d : {int64_t{1}, int64_t{2}, int64_t{3}, int64_t{65535} << 32, std::numeric_limits<int64_t>::max()}) {
-    for (int64_t a : {int64_t{0}, int64_t{1}, (d << 1) >> 1, std::numeric_limits<int64_t>::max(), int64_t{1} << 31,
-                      (int64_t{1} << 31) - 1, int64_t{-5}}) {
+  for (int64_t d :
+       {int64_t{1}, int64_t{2}, int64_t{3}, int64_t{65535} << 32, std::numeric_limits<int64_t>::max()}) {
+    for (int64_t a : {int64_t{0}, int64_t{1}, (d << 1) >> 1, std::numeric_limits<int64_t>::max(),
+                      int64_t{1} << 31, (int64_t{1} << 31) - 1, int64_t{-5}}) {
       CHECK(I32F32Divisor(I32F32::fromBits(d)).safeDivide(I32F32::fromBits(a)) ==
             I32F32::fromBits(a).safeDiv(I32F32::fromBits(d)));
     }

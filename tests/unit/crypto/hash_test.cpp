@@ -14,7 +14,8 @@ TEST_CASE("BLAKE2b-512 known answer (RFC 7693, Appendix A: BLAKE2b-512(\"abc\"))
 TEST_CASE("BLAKE2b-256 known answer") {
   // BLAKE2b with a 32-byte digest of "abc"; the same value Python's hashlib.blake2b(b"abc",
   // digest_size=32) gives (an independent implementation).
-  CHECK(toHex(blake2b256(asBytes("abc"))) == "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319");
+  CHECK(toHex(blake2b256(asBytes("abc"))) ==
+        "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319");
 }
 
 TEST_CASE("incremental hashing equals one-shot") {

@@ -1,9 +1,9 @@
 #include "merit/crypto/keys.h"
 
-#include "merit/crypto/domains.h"
-
 #include <doctest/doctest.h>
 #include <sodium.h>
+
+#include "merit/crypto/domains.h"
 
 namespace merit::crypto {
 namespace {
@@ -195,7 +195,8 @@ TEST_CASE("message signing wraps the message; no protocol domain can start like 
 
 TEST_CASE("invalid keys and encodings are rejected") {
   CHECK_FALSE(PrivateKey::fromBytes(ByteArray<32>{}));  // zero
-  CHECK_FALSE(PrivateKey::fromBytes(fromHex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141").value()));  // n
+  CHECK_FALSE(PrivateKey::fromBytes(
+      fromHex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141").value()));  // n
   CHECK_FALSE(PrivateKey::fromBytes(ByteArray<31>{}));
   CHECK_FALSE(PublicKey::fromHex("04" + std::string(64, '0')));
   CHECK_FALSE(PublicKey::fromHex("02" + std::string(64, '0')));  // x = 0 is not on the curve

@@ -17,24 +17,31 @@ struct Bip39Vector {
 const Bip39Vector kTrezor[] = {
     {"00000000000000000000000000000000",
      "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about",
-     "c55257c360c07c72029aebc1b53c05ed0362ada38ead3e3e9efa3708e53495531f09a6987599d18264c1e1c92f2cf141630c7a3c4ab7c81b2f001698e7463b04"},
+     "c55257c360c07c72029aebc1b53c05ed0362ada38ead3e3e9efa3708e53495531f09a6987599d18264c1e1c92f2cf141630c7a3"
+     "c4ab7c81b2f001698e7463b04"},
     {"7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f",
      "legal winner thank year wave sausage worth useful legal winner thank yellow",
-     "2e8905819b8723fe2c1d161860e5ee1830318dbf49a83bd451cfb8440c28bd6fa457fe1296106559a3c80937a1c1069be3a3a5bd381ee6260e8d9739fce1f607"},
+     "2e8905819b8723fe2c1d161860e5ee1830318dbf49a83bd451cfb8440c28bd6fa457fe1296106559a3c80937a1c1069be3a3a5b"
+     "d381ee6260e8d9739fce1f607"},
     {"9e885d952ad362caeb4efe34a8e91bd2",
      "ozone drill grab fiber curtain grace pudding thank cruise elder eight picnic",
-     "274ddc525802f7c828d8ef7ddbcdc5304e87ac3535913611fbbfa986d0c9e5476c91689f9c8a54fd55bd38606aa6a8595ad213d4c9c9f9aca3fb217069a41028"},
+     "274ddc525802f7c828d8ef7ddbcdc5304e87ac3535913611fbbfa986d0c9e5476c91689f9c8a54fd55bd38606aa6a8595ad213d"
+     "4c9c9f9aca3fb217069a41028"},
     {"0000000000000000000000000000000000000000000000000000000000000000",
      "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon "
      "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon art",
-     "bda85446c68413707090a52022edd26a1c9462295029f2e60cd7c4f2bbd3097170af7a4d73245cafa9c3cca8d561a7c3de6f5d4a10be8ed2a5e608d68f92fcc8"},
+     "bda85446c68413707090a52022edd26a1c9462295029f2e60cd7c4f2bbd3097170af7a4d73245cafa9c3cca8d561a7c3de6f5d4"
+     "a10be8ed2a5e608d68f92fcc8"},
     {"ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
      "zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo vote",
-     "dd48c104698c30cfe2b6142103248622fb7bb0ff692eebb00089b32d22484e1613912f0a5b694407be899ffd31ed3992c456cdf60f5d4564b8ba3f05a69890ad"},
+     "dd48c104698c30cfe2b6142103248622fb7bb0ff692eebb00089b32d22484e1613912f0a5b694407be899ffd31ed3992c456cdf"
+     "60f5d4564b8ba3f05a69890ad"},
     {"68a79eaca2324873eacc50cb9c6eca8cc68ea5d936f98787c60c7ebc74e6ce7c",
-     "hamster diagram private dutch cause delay private meat slide toddler razor book happy fancy gospel tennis "
+     "hamster diagram private dutch cause delay private meat slide toddler razor book happy fancy gospel "
+     "tennis "
      "maple dilemma loan word shrug inflict delay length",
-     "64c87cde7e12ecf6704ab95bb1408bef047c22db4cc7491c4271d170a1b213d20b385bc1588d9c7b38f1b39d415665b8a9030c9ec653d75e65f847d8fc1fc440"},
+     "64c87cde7e12ecf6704ab95bb1408bef047c22db4cc7491c4271d170a1b213d20b385bc1588d9c7b38f1b39d415665b8a9030c9"
+     "ec653d75e65f847d8fc1fc440"},
 };
 
 TEST_CASE("BIP39 reference vectors: entropy -> mnemonic -> seed (passphrase TREZOR)") {
@@ -63,13 +70,17 @@ TEST_CASE("Substrate seed from mnemonic entropy (passphrase Substrate)") {
   const V vectors[] = {
       {"abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon "
        "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon art",
-       "44e9d125f037ac1d51f0a7d3649689d422c2af8b1ec8e00d71db4d7bf6d127e33f50c3d5c84fa3e5399c72d6cbbbbc4a49bf76f76d952f479d74655a2ef2d453"},
+       "44e9d125f037ac1d51f0a7d3649689d422c2af8b1ec8e00d71db4d7bf6d127e33f50c3d5c84fa3e5399c72d6cbbbbc4a49bf7"
+       "6f76d952f479d74655a2ef2d453"},
       {"legal winner thank year wave sausage worth useful legal winner thank year wave sausage worth useful "
        "legal winner thank year wave sausage worth title",
-       "3037276a5d05fcd7edf51869eb841bdde27c574dae01ac8cfb1ea476f6bea6ef57ab9afe14aea1df8a48f97ae25b37d7c8326e49289efb25af92ba5a25d09ed3"},
-      {"hamster diagram private dutch cause delay private meat slide toddler razor book happy fancy gospel tennis "
+       "3037276a5d05fcd7edf51869eb841bdde27c574dae01ac8cfb1ea476f6bea6ef57ab9afe14aea1df8a48f97ae25b37d7c8326"
+       "e49289efb25af92ba5a25d09ed3"},
+      {"hamster diagram private dutch cause delay private meat slide toddler razor book happy fancy gospel "
+       "tennis "
        "maple dilemma loan word shrug inflict delay length",
-       "7c60c555126c297deddddd59f8cdcdc9e3608944455824dd604897984b5cc369cad749803bb36eb8b786b570c9cdc8db275dbe841486676a6adf389f3be3f076"},
+       "7c60c555126c297deddddd59f8cdcdc9e3608944455824dd604897984b5cc369cad749803bb36eb8b786b570c9cdc8db275db"
+       "e841486676a6adf389f3be3f076"},
   };
   for (const auto& v : vectors) {
     CAPTURE(v.mnemonic);
@@ -87,7 +98,8 @@ TEST_CASE("a mnemonic regenerates the same key") {
   auto words = std::count(phrase->revealText().begin(), phrase->revealText().end(), ' ') + 1;
   CHECK(words == 24);
   auto a = keyFromMnemonic(phrase->revealText());
-  auto b = keyFromMnemonic(std::string("  ") + std::string(phrase->revealText()) + "\n");  // whitespace tolerated
+  auto b =
+      keyFromMnemonic(std::string("  ") + std::string(phrase->revealText()) + "\n");  // whitespace tolerated
   REQUIRE(a);
   REQUIRE(b);
   CHECK(a->publicKey() == b->publicKey());
@@ -116,12 +128,14 @@ TEST_CASE("bad mnemonics are rejected with the reason") {
   REQUIRE_FALSE(checksum);
   CHECK(checksum.error().message().find("checksum") != std::string::npos);
 
-  CHECK(mnemonicToEntropy("ABANDON abandon abandon abandon abandon abandon abandon abandon abandon abandon "
-                          "abandon About"));  // case-insensitive
+  CHECK(
+      mnemonicToEntropy("ABANDON abandon abandon abandon abandon abandon abandon abandon abandon abandon "
+                        "abandon About"));  // case-insensitive
   CHECK_FALSE(generateMnemonic(13));
   CHECK_FALSE(entropyToMnemonic(ByteArray<15>{}));
-  CHECK_FALSE(bip39Seed("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about",
-                        "p\xc3\xa4ss"));  // non-ASCII passphrase
+  CHECK_FALSE(bip39Seed(
+      "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about",
+      "p\xc3\xa4ss"));  // non-ASCII passphrase
 }
 
 TEST_CASE("PBKDF2-HMAC-SHA512 known answer") {

@@ -3,16 +3,15 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <doctest/doctest.h>
 
-#include "test_support.h"
-
 #include "merit/crypto/ss58.h"
 #include "merit/util/file.h"
+
+#include "test_support.h"
 
 namespace merit::crypto {
 namespace {
@@ -27,7 +26,9 @@ mode_t modeOf(const fs::path& p) {
   return st.st_mode & 0777;
 }
 
-std::string slurp(const fs::path& p) { return readFile(p, 1 << 20).value(); }
+std::string slurp(const fs::path& p) {
+  return readFile(p, 1 << 20).value();
+}
 
 void overwriteFile(const fs::path& p, const std::string& content) {
   std::ofstream out(p, std::ios::trunc);
@@ -170,7 +171,8 @@ TEST_CASE("damaged and missing wallet files give clear errors") {
   CHECK(w.coldkeyPublic().error().code() == ErrorCode::kNotFound);
 
   REQUIRE(w.writeHotkey("default", PrivateKey::generate(), false));
-  overwriteFile(w.hotkeyPath("default"), "{\"format\":\"meritnet-keyfile\",\"version\":1,\"publicKey\":\"02zz\"}");
+  overwriteFile(w.hotkeyPath("default"),
+                "{\"format\":\"meritnet-keyfile\",\"version\":1,\"publicKey\":\"02zz\"}");
   auto damaged = w.loadHotkey("default");
   REQUIRE_FALSE(damaged);
   CHECK(damaged.error().code() == ErrorCode::kCorruption);

@@ -1,24 +1,25 @@
 // The fashion_mnist subnet: IDX parsing, the scoring rule's properties, the payloads, and the
 // plugin end to end (validator challenge -> miner with a TorchScript model -> score).
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <atomic>
 #include <numeric>
 #include <random>
 #include <string>
 #include <thread>
 #include <unordered_set>
 #include <vector>
-
-#include <doctest/doctest.h>
 #include <zlib.h>
 
-#include "fashion_mnist_data.h"
+#include <doctest/doctest.h>
+
 #include "merit/subnet_host/plugin.h"
+
+#include "fashion_mnist_data.h"
 #include "model_fixture.h"
 
 namespace fs = std::filesystem;
@@ -46,7 +47,8 @@ struct TempDir {
   }
 };
 
-std::vector<std::uint8_t> idx(std::vector<std::uint32_t> dims, std::size_t dataBytes, std::uint8_t type = 0x08) {
+std::vector<std::uint8_t> idx(std::vector<std::uint32_t> dims, std::size_t dataBytes,
+                              std::uint8_t type = 0x08) {
   std::vector<std::uint8_t> out = {0, 0, type, static_cast<std::uint8_t>(dims.size())};
   for (auto d : dims) {
     for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<std::uint8_t>(d >> s));
@@ -89,7 +91,9 @@ std::vector<std::uint8_t> someLabels(std::size_t n, std::uint64_t seed) {
   return labels;
 }
 
-ByteView view(const std::vector<std::uint8_t>& v) { return ByteView(reinterpret_cast<const std::byte*>(v.data()), v.size()); }
+ByteView view(const std::vector<std::uint8_t>& v) {
+  return ByteView(reinterpret_cast<const std::byte*>(v.data()), v.size());
+}
 std::vector<std::uint8_t> toU8(const Bytes& b) {
   std::vector<std::uint8_t> out(b.size());
   std::memcpy(out.data(), b.data(), b.size());
@@ -118,7 +122,8 @@ std::vector<float> classMeans(const fm::Split& split) {
     counts[split.labels[i]] += 1;
   }
   std::vector<float> means(sums.size());
-  for (std::size_t i = 0; i < sums.size(); ++i) means[i] = static_cast<float>(sums[i] / counts[i / fm::kPixels]);
+  for (std::size_t i = 0; i < sums.size(); ++i)
+    means[i] = static_cast<float>(sums[i] / counts[i / fm::kPixels]);
   return means;
 }
 
@@ -150,8 +155,10 @@ TEST_CASE("IDX: a good file parses; truncated, padded and bad-magic files are co
   auto badMagic = idx({3}, 3);
   badMagic[0] = 0x1f;
   CHECK_FALSE(fm::parseIdx(badMagic, "magic").has_value());
-  CHECK(fm::parseIdx(idx({3}, 12, 0x0D), "float").error().message().find("element type 0x0d is not unsigned byte") !=
-        std::string::npos);
+  CHECK(fm::parseIdx(idx({3}, 12, 0x0D), "float")
+            .error()
+            .message()
+            .find("element type 0x0d is not unsigned byte") != std::string::npos);
   CHECK_FALSE(fm::parseIdx(std::vector<std::uint8_t>{0, 0, 8}, "tiny").has_value());
   CHECK_FALSE(fm::parseIdx(std::vector<std::uint8_t>{0, 0, 8, 2, 0, 0}, "dims").has_value());
   CHECK_FALSE(fm::parseIdx(idx({0}, 0), "zero").has_value());
@@ -203,7 +210,8 @@ TEST_CASE("loadSplit: the installed test split; missing and malformed files are 
   badLabels.push_back(12);
   std::ofstream(dir.path / "t10k-labels-idx1-ubyte", std::ios::binary | std::ios::trunc)
       .write(reinterpret_cast<const char*>(badLabels.data()), static_cast<std::streamsize>(badLabels.size()));
-  CHECK(fm::loadSplit(dir.path, fm::SplitName::kTest).error().message().find("label 12") != std::string::npos);
+  CHECK(fm::loadSplit(dir.path, fm::SplitName::kTest).error().message().find("label 12") !=
+        std::string::npos);
 }
 
 TEST_CASE("score: a perfect oracle scores 1, near-perfect near 1") {
@@ -392,7 +400,8 @@ TEST_CASE("plugin: challenges are held-out test images, augmented so exact looku
       // The label is the test split's label for that image.
       bool found = false;
       for (std::size_t t = 0; t < test.count && !found; ++t) {
-        found = std::memcmp(test.image(t).data(), image.data(), fm::kPixels) == 0 && test.labels[t] == labels[i];
+        found =
+            std::memcmp(test.image(t).data(), image.data(), fm::kPixels) == 0 && test.labels[t] == labels[i];
       }
       CHECK(found);
     }
@@ -406,7 +415,8 @@ TEST_CASE("plugin: challenges are held-out test images, augmented so exact looku
     REQUIRE(challenge->expectation.size() == 16);
     auto request = toU8(challenge->request);
     for (std::size_t i = 0; i < 16; ++i) {
-      exact += testImages.contains(std::string(reinterpret_cast<const char*>(request.data() + 4 + i * fm::kPixels), fm::kPixels));
+      exact += testImages.contains(
+          std::string(reinterpret_cast<const char*>(request.data() + 4 + i * fm::kPixels), fm::kPixels));
     }
   }
   CHECK(exact == 0);
@@ -422,8 +432,9 @@ TEST_CASE("plugin end to end: challenge -> miner with a TorchScript model -> sco
 
   auto plugin = loadPlugin();
   auto validator = create(*plugin, Role::kValidator, "{batch_size: 16, seed: 99}");
-  auto miner = create(*plugin, Role::kMiner,
-                      "{model: " + modelPath + ", device: cpu, intra_op_threads: 1, max_batch_rows: 64, max_wait_us: 3000}");
+  auto miner = create(
+      *plugin, Role::kMiner,
+      "{model: " + modelPath + ", device: cpu, intra_op_threads: 1, max_batch_rows: 64, max_wait_us: 3000}");
   auto uniformAnswer = fm::encodeResponse(std::vector<float>(16 * fm::kClasses, 0.1f));
 
   double total = 0;
@@ -443,10 +454,12 @@ TEST_CASE("plugin end to end: challenge -> miner with a TorchScript model -> sco
     for (std::size_t p = 0; p < input.size(); ++p) input[p] = request[4 + p] / 255.0f;
     auto expected = fm::softmaxRows(fm::test::runModel(modelPath, input, 16));
     auto got = decodeProbabilities(body);
-    for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(got[i] == doctest::Approx(expected[i]).epsilon(1e-4));
+    for (std::size_t i = 0; i < got.size(); ++i)
+      REQUIRE(got[i] == doctest::Approx(expected[i]).epsilon(1e-4));
     auto quality = validator->scoreResponse(challenge->expectation, body);
     REQUIRE(quality.has_value());
-    CHECK(*quality == doctest::Approx(fm::scoreProbabilities(toU8(challenge->expectation), got, {})).epsilon(1e-9));
+    CHECK(*quality ==
+          doctest::Approx(fm::scoreProbabilities(toU8(challenge->expectation), got, {})).epsilon(1e-9));
     total += *quality;
     // The same challenge answered uniformly scores 0; garbage scores 0 without an error.
     CHECK(*validator->scoreResponse(challenge->expectation, view(uniformAnswer)) == doctest::Approx(0.0));
@@ -503,7 +516,8 @@ TEST_CASE("plugin: drop faults leave requests unanswered") {
   fm::test::saveCentroidModel(modelPath, classMeans(test), 0.5f);
   auto plugin = loadPlugin();
   auto validator = create(*plugin, Role::kValidator, "{batch_size: 4}");
-  auto miner = create(*plugin, Role::kMiner, "{model: " + modelPath + ", warmup_runs: 0, faults: {drop_rate: 1.0}}");
+  auto miner =
+      create(*plugin, Role::kMiner, "{model: " + modelPath + ", warmup_runs: 0, faults: {drop_rate: 1.0}}");
   auto challenge = validator->makeChallenge();
   std::vector<ByteView> requests = {challenge->request};
   auto replies = miner->handleBatch(requests);

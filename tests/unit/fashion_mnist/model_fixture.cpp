@@ -31,7 +31,8 @@ std::vector<float> runModel(const std::string& path, std::span<const float> inpu
   torch::jit::Module m = torch::jit::load(path);
   m.eval();
   torch::NoGradGuard noGrad;
-  torch::Tensor x = torch::from_blob(const_cast<float*>(input.data()), {n, 1, 28, 28}, torch::kFloat32).clone();
+  torch::Tensor x =
+      torch::from_blob(const_cast<float*>(input.data()), {n, 1, 28, 28}, torch::kFloat32).clone();
   torch::Tensor out = m.forward({x}).toTensor().contiguous();
   return std::vector<float>(out.data_ptr<float>(), out.data_ptr<float>() + out.numel());
 }

@@ -4,19 +4,21 @@
 #include <unistd.h>
 
 #include <doctest/doctest.h>
-
-#include "test_support.h"
 #include <httplib.h>
 
 #include "merit/crypto/ss58.h"
-#include "merit/miner/config.h"
 #include "merit/metrics/metrics.h"
+#include "merit/miner/config.h"
 #include "merit/miner/policy.h"
+
+#include "test_support.h"
 
 namespace merit::miner {
 namespace {
 
-crypto::PrivateKey keyOf(int n) { return test::testKey(n); }
+crypto::PrivateKey keyOf(int n) {
+  return test::testKey(n);
+}
 
 rpc::NeuronInfo neuron(std::uint16_t uid, int key, std::uint64_t stake, bool permit) {
   rpc::NeuronInfo n;
@@ -77,10 +79,16 @@ TEST_CASE("miner config: YAML, environment, errors with file and key") {
   CHECK(c->policy.minStake == 5);
   CHECK(c->subnetPath == std::vector<std::string>{"/opt/a", "/opt/b"});
   CHECK(c->pluginConfigYaml.find("rounds: 3") != std::string::npos);
-  CHECK(parseMinerConfig("netuid: 70000\n", "m.yaml", {}).error().message() == "m.yaml: netuid: must be at most 65535");
-  CHECK(parseMinerConfig("netwuid: 1\n", "m.yaml", {}).error().message().starts_with("m.yaml: netwuid: unknown key"));
-  CHECK(parseMinerConfig("workers: 0\n", "m.yaml", {}).error().message() == "m.yaml: workers: must be at least 1");
-  CHECK(parseMinerConfig("curve: maybe\n", "m.yaml", {}).error().message().find("true or false") != std::string::npos);
+  CHECK(parseMinerConfig("netuid: 70000\n", "m.yaml", {}).error().message() ==
+        "m.yaml: netuid: must be at most 65535");
+  CHECK(parseMinerConfig("netwuid: 1\n", "m.yaml", {})
+            .error()
+            .message()
+            .starts_with("m.yaml: netwuid: unknown key"));
+  CHECK(parseMinerConfig("workers: 0\n", "m.yaml", {}).error().message() ==
+        "m.yaml: workers: must be at least 1");
+  CHECK(parseMinerConfig("curve: maybe\n", "m.yaml", {}).error().message().find("true or false") !=
+        std::string::npos);
   ::setenv("MERIT_MINER_NETUID", "9", 1);
   MinerConfig e;
   REQUIRE(applyMinerEnvironment(e));
@@ -128,7 +136,8 @@ TEST_CASE("metrics server: bounded connections, a deadline per connection, a req
   metrics::MetricsServerOptions o;
   o.maxConnections = 4;
   o.connectionDeadline = std::chrono::milliseconds(300);
-  auto server = MetricsServer::start("127.0.0.1", 0, [] { return std::string("up 1\n"); }, o);
+  auto server = MetricsServer::start(
+      "127.0.0.1", 0, [] { return std::string("up 1\n"); }, o);
   REQUIRE(server);
   const int port = (*server)->port();
   auto connectTo = [port] {

@@ -1,28 +1,28 @@
 // Axon and dendrite over real sockets on 127.0.0.1 (ephemeral ports). Deadlines are generous so
 // the tests pass on a loaded 2-core machine; no assertion depends on speed.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <doctest/doctest.h>
+#include "merit/net/axon.h"
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <netinet/in.h>
 #include <stdexcept>
+#include <sys/socket.h>
 #include <thread>
+#include <unistd.h>
 
+#include <doctest/doctest.h>
 #include <zmq.hpp>
 
-#include "merit/net/axon.h"
 #include "merit/net/dendrite.h"
 #include "merit/net/shield.h"
 #include "merit/wire/auth.h"
 #include "merit/wire/codec.h"
+
 #include "zmtp_junk.h"
 
 namespace merit::net {
@@ -34,7 +34,9 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr auto kGenerous = 10s;
 
-auto deadlineIn(std::chrono::milliseconds d) { return SteadyClock::now() + d; }
+auto deadlineIn(std::chrono::milliseconds d) {
+  return SteadyClock::now() + d;
+}
 
 Reply upper(const wire::Request& r) {
   Reply out;
@@ -98,7 +100,9 @@ struct Fixture {
     return *axons.back();
   }
 
-  AxonTarget target(std::size_t i = 0) const { return AxonTarget{axons[i]->endpoint(), axonKeys[i], std::nullopt}; }
+  AxonTarget target(std::size_t i = 0) const {
+    return AxonTarget{axons[i]->endpoint(), axonKeys[i], std::nullopt};
+  }
 
   std::unique_ptr<Dendrite> dendrite(AuthMode mode, const crypto::PrivateKey* key = nullptr,
                                      std::shared_ptr<const Clock> withClock = nullptr) {
@@ -159,8 +163,8 @@ struct RawClient {
   }
 };
 
-wire::Request makeRequest(const crypto::PrivateKey& caller, const crypto::PublicKey& target, std::uint64_t nonce,
-                          std::int64_t timestampMs, std::string module = "echo") {
+wire::Request makeRequest(const crypto::PrivateKey& caller, const crypto::PublicKey& target,
+                          std::uint64_t nonce, std::int64_t timestampMs, std::string module = "echo") {
   wire::Request r;
   r.header.netuid = 1;
   r.header.module = std::move(module);
@@ -177,7 +181,9 @@ wire::Request makeRequest(const crypto::PrivateKey& caller, const crypto::Public
   return r;
 }
 
-std::int64_t nowMs() { return SystemClock().nowUnixMs(); }
+std::int64_t nowMs() {
+  return SystemClock().nowUnixMs();
+}
 
 }  // namespace
 
@@ -264,8 +270,8 @@ TEST_CASE("session mode: forged MAC and replay over a hand-made session") {
   const auto& reply = std::get<wire::SessionReply>(*m);
   REQUIRE(reply.status == Status::kOk);
   REQUIRE(wire::verifySessionAccept(reply, init.caller, target));
-  auto sessionKey = wire::deriveSessionKey(key, target, init.caller, init.target, init.clientNonce, reply.serverNonce,
-                                           reply.sessionId);
+  auto sessionKey = wire::deriveSessionKey(key, target, init.caller, init.target, init.clientNonce,
+                                           reply.serverNonce, reply.sessionId);
 
   const std::uint64_t base = static_cast<std::uint64_t>(nowMs()) * 1000;
   wire::Request good = makeRequest(key, target, base, nowMs());
@@ -378,7 +384,8 @@ TEST_CASE("stale and future caller clocks are rejected through the dendrite") {
   auto future = std::make_shared<ManualClock>(nowMs() + 3'600'000);
   for (AuthMode mode : {AuthMode::kSigned, AuthMode::kSession}) {
     CHECK(queryOne(*f.dendrite(mode, nullptr, past), f.target(), echoRequest("x")).status == Status::kStale);
-    CHECK(queryOne(*f.dendrite(mode, nullptr, future), f.target(), echoRequest("x")).status == Status::kStale);
+    CHECK(queryOne(*f.dendrite(mode, nullptr, future), f.target(), echoRequest("x")).status ==
+          Status::kStale);
   }
 }
 
@@ -393,7 +400,8 @@ TEST_CASE("a slow handler times out without delaying others") {
   std::vector<AxonTarget> targets{f.target(), f.target()};
   std::vector<OutboundRequest> requests{echoRequest("s", "slow"), echoRequest("fast")};
   std::vector<std::size_t> order;
-  auto results = d->query(targets, requests, deadlineIn(1500ms), [&](const QueryResult& r) { order.push_back(r.index); });
+  auto results = d->query(targets, requests, deadlineIn(1500ms),
+                          [&](const QueryResult& r) { order.push_back(r.index); });
   CHECK(results[0].status == Status::kTimeout);
   CHECK(results[0].origin == Origin::kDendrite);
   CHECK(results[1].status == Status::kOk);
@@ -455,7 +463,8 @@ TEST_CASE("a full queue answers OVERLOADED; higher stake displaces lower") {
   // One running (blocked in the handler), two queued, the rest rejected.
   raw.sendRaw(wire::encode(makeRequest(key, f.axonKeys[0], base, nowMs(), "slow")), corr);
   while (gate.entered.load() == 0) std::this_thread::sleep_for(1ms);
-  for (int i = 1; i <= 5; ++i) raw.sendRaw(wire::encode(makeRequest(key, f.axonKeys[0], base + i, nowMs(), "slow")), corr);
+  for (int i = 1; i <= 5; ++i)
+    raw.sendRaw(wire::encode(makeRequest(key, f.axonKeys[0], base + i, nowMs(), "slow")), corr);
   int overloaded = 0;
   for (int i = 0; i < 3; ++i) {
     auto m = raw.receive();
@@ -502,12 +511,14 @@ TEST_CASE("batching: the handler sees batches of up to maxBatchSize") {
   Fixture f;
   std::atomic<std::size_t> largest{0};
   std::vector<ModuleHandler> modules{{"echo", 1, [&largest](std::span<const wire::Request> batch) {
-    std::size_t seen = largest.load();
-    while (batch.size() > seen && !largest.compare_exchange_weak(seen, batch.size())) {}
-    std::vector<Reply> out;
-    for (const auto& r : batch) out.push_back(upper(r));
-    return out;
-  }}};
+                                        std::size_t seen = largest.load();
+                                        while (batch.size() > seen &&
+                                               !largest.compare_exchange_weak(seen, batch.size())) {
+                                        }
+                                        std::vector<Reply> out;
+                                        for (const auto& r : batch) out.push_back(upper(r));
+                                        return out;
+                                      }}};
   AxonConfig config;
   config.workerThreads = 1;
   config.maxBatchSize = 8;
@@ -616,7 +627,8 @@ TEST_CASE("graceful drain answers queued work before closing") {
   const std::uint64_t base = static_cast<std::uint64_t>(nowMs()) * 1000;
   wire::RequestId corr;
   crypto::randomBytes(corr);
-  for (int i = 0; i < 3; ++i) raw.sendRaw(wire::encode(makeRequest(f.validatorKey, f.axonKeys[0], base + i, nowMs(), "slow")), corr);
+  for (int i = 0; i < 3; ++i)
+    raw.sendRaw(wire::encode(makeRequest(f.validatorKey, f.axonKeys[0], base + i, nowMs(), "slow")), corr);
   while (gate.entered.load() == 0) std::this_thread::sleep_for(1ms);
   std::this_thread::sleep_for(100ms);  // lets the other two reach the queue
   std::thread stopper([&] { axon.stop(); });
@@ -672,7 +684,8 @@ TEST_CASE("a forgery flood in a validator's name does not spend the validator's 
       wire::RequestId corr;
       crypto::randomBytes(corr);
       Bytes frame = wire::encode(forgedRequest(forger, f.validatorKey.publicKey(), f.axonKeys[0], nonce--));
-      if (stranger.sock.send(zmq::buffer(corr.data(), corr.size()), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+      if (stranger.sock.send(zmq::buffer(corr.data(), corr.size()),
+                             zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
         stranger.sock.send(zmq::buffer(frame.data(), frame.size()), zmq::send_flags::none);
         ++sent;
       }
@@ -717,7 +730,8 @@ TEST_CASE("the per-address bucket limits the authenticator work one host can cau
   RawClient stranger(fromAddress("127.0.0.3", axon.endpoint()));
   std::map<Status, int> saw;
   for (int i = 0; i < 8; ++i) {
-    ++saw[stranger.roundTrip(forgedRequest(forger, f.validatorKey.publicKey(), f.axonKeys[0], UINT64_MAX - i)).status];
+    ++saw[stranger.roundTrip(forgedRequest(forger, f.validatorKey.publicKey(), f.axonKeys[0], UINT64_MAX - i))
+              .status];
   }
   // Fails at 8f8197f (8 UNAUTHORIZED): every forgery reached the signature check.
   CHECK(saw[Status::kUnauthorized] == 5);  // the burst reached the signature check
@@ -751,8 +765,8 @@ TEST_CASE("a captured session handshake replayed is refused before anything is s
   REQUIRE(m);
   const auto reply = std::get<wire::SessionReply>(*m);
   REQUIRE(reply.status == Status::kOk);
-  auto sessionKey = wire::deriveSessionKey(key, target, init.caller, init.target, init.clientNonce, reply.serverNonce,
-                                           reply.sessionId);
+  auto sessionKey = wire::deriveSessionKey(key, target, init.caller, init.target, init.clientNonce,
+                                           reply.serverNonce, reply.sessionId);
 
   // The attacker replays the captured bytes, several times, from its own connections.
   for (int i = 0; i < 6; ++i) {
@@ -864,9 +878,11 @@ TEST_CASE("shield mode: only the derived keys of admitted validators complete th
   CHECK(v.publicKey == m.publicKey);
   CHECK(std::equal(v.secretKey.reveal().begin(), v.secretKey.reveal().end(), m.secretKey.reveal().begin()));
   const auto other = crypto::PrivateKey::generate();
-  CHECK(shieldClientKeyPair(other, minerKey.publicKey(), other.publicKey().bytes(), minerHotkey).publicKey != v.publicKey);
+  CHECK(shieldClientKeyPair(other, minerKey.publicKey(), other.publicKey().bytes(), minerHotkey).publicKey !=
+        v.publicKey);
 
-  auto allowlist = std::make_shared<ShieldAllowlist>(crypto::PrivateKey::fromBytes(minerKey.revealSecret()).value());
+  auto allowlist =
+      std::make_shared<ShieldAllowlist>(crypto::PrivateKey::fromBytes(minerKey.revealSecret()).value());
   std::vector<crypto::PublicKey> validators{f.validatorKey.publicKey(), minerKey.publicKey()};
   allowlist->update(validators);
   CHECK(allowlist->size() == 1);  // the miner's own key is skipped
@@ -913,7 +929,8 @@ TEST_CASE("shield mode: only the derived keys of admitted validators complete th
   // A misconfiguration is refused up front.
   AxonConfig noKey;
   noKey.curveClientAuthorizer = config.curveClientAuthorizer;
-  CHECK_FALSE(Axon::start(noKey, crypto::PrivateKey::generate(), f.policy, {echoModule()}, f.clock, f.context));
+  CHECK_FALSE(
+      Axon::start(noKey, crypto::PrivateKey::generate(), f.policy, {echoModule()}, f.clock, f.context));
 }
 
 }  // namespace merit::net

@@ -6,11 +6,10 @@
 // without bound — a peer streaming 1 MiB frames marked "more" grew the process past 1 GiB in
 // 4 s (recorded in docs/PROTOCOL.md, "Transport limits"); there was no connection limit and no
 // handshake deadline, and the feed's PUB socket accepted any subscriber input.
-#include <doctest/doctest.h>
-
 #include <atomic>
 #include <thread>
 
+#include <doctest/doctest.h>
 #include <zmq.hpp>
 
 #include "merit/net/axon.h"
@@ -18,14 +17,15 @@
 #include "merit/net/publisher.h"
 #include "merit/wire/auth.h"
 #include "merit/wire/codec.h"
+
 #include "raw_zmtp.h"
 
 namespace merit::net {
 namespace {
 
 using namespace std::chrono_literals;
-using merit::testing::RawZmtp;
 using merit::testing::portOf;
+using merit::testing::RawZmtp;
 using merit::testing::residentKiB;
 using wire::Status;
 using SteadyClock = std::chrono::steady_clock;
@@ -52,15 +52,16 @@ struct World {
   World() { policy->allow(validator.publicKey().bytes(), 1000); }
 
   Axon& start(AxonConfig config = {}) {
-    auto a = Axon::start(std::move(config), crypto::PrivateKey::fromBytes(minerKey.revealSecret()).value(), policy,
-                         {echo()}, clock, context);
+    auto a = Axon::start(std::move(config), crypto::PrivateKey::fromBytes(minerKey.revealSecret()).value(),
+                         policy, {echo()}, clock, context);
     REQUIRE(a);
     axon = std::move(*a);
     return *axon;
   }
 
   std::unique_ptr<Dendrite> dendrite(DendriteConfig config = {}) {
-    auto d = Dendrite::create(crypto::PrivateKey::fromBytes(validator.revealSecret()).value(), config, clock, context);
+    auto d = Dendrite::create(crypto::PrivateKey::fromBytes(validator.revealSecret()).value(), config, clock,
+                              context);
     REQUIRE(d);
     return std::move(*d);
   }
@@ -71,11 +72,13 @@ struct World {
     AxonTarget t{axon->endpoint(), minerKey.publicKey(), curveKey};
     OutboundRequest r{1, "echo", 1, toBytes("honest")};
     auto results = d->query(std::span(&t, 1), std::span(&r, 1), SteadyClock::now() + 10s);
-    return results[0].status == Status::kOk && results[0].authenticated && results[0].body == toBytes("honest");
+    return results[0].status == Status::kOk && results[0].authenticated &&
+           results[0].body == toBytes("honest");
   }
 };
 
-wire::Request signedRequest(const crypto::PrivateKey& caller, const crypto::PublicKey& target, std::string body) {
+wire::Request signedRequest(const crypto::PrivateKey& caller, const crypto::PublicKey& target,
+                            std::string body) {
   wire::Request r;
   r.header.netuid = 1;
   r.header.module = "echo";
@@ -93,7 +96,9 @@ wire::Request signedRequest(const crypto::PrivateKey& caller, const crypto::Publ
   return r;
 }
 
-std::string str(ByteView b) { return std::string(reinterpret_cast<const char*>(b.data()), b.size()); }
+std::string str(ByteView b) {
+  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
 
 // Waits (bounded) until `pred` holds.
 template <typename Pred>
@@ -108,7 +113,9 @@ bool eventually(Pred pred, std::chrono::milliseconds within = 10s) {
 
 }  // namespace
 
-TEST_CASE("axon: endless frames marked more, many tiny frames and a huge frame disconnect the peer; memory bounded") {
+TEST_CASE(
+    "axon: endless frames marked more, many tiny frames and a huge frame disconnect the peer; memory "
+    "bounded") {
   World w;
   AxonConfig config;
   config.maxMessageBytes = 1u << 20;
@@ -211,7 +218,8 @@ TEST_CASE("axon: a peer queuing requests without reading replies holds bounded m
   RawZmtp p(port);
   REQUIRE(p.nullHandshake());
   // 20000 complete requests (each answered BAD_REQUEST), written in batches, never reading.
-  const std::string one = RawZmtp::frame(std::string(16, 'c'), true) + RawZmtp::frame(std::string(200, 'g'), false);
+  const std::string one =
+      RawZmtp::frame(std::string(16, 'c'), true) + RawZmtp::frame(std::string(200, 'g'), false);
   std::string batch;
   for (int i = 0; i < 200; ++i) batch += one;
   int written = 0;
@@ -406,7 +414,8 @@ TEST_CASE("interop: our dendrite against a libzmq ROUTER, NULL and CURVE") {
   for (bool encrypted : {false, true}) {
     LibzmqAxon fake(encrypted ? &curve : nullptr);
     auto d = w.dendrite();
-    AxonTarget t{fake.endpoint, fake.key.publicKey(), encrypted ? std::optional(curve.publicKey) : std::nullopt};
+    AxonTarget t{fake.endpoint, fake.key.publicKey(),
+                 encrypted ? std::optional(curve.publicKey) : std::nullopt};
     for (int i = 0; i < 5; ++i) {
       OutboundRequest r{1, "echo", 1, toBytes("ping " + std::to_string(i))};
       auto results = d->query(std::span(&t, 1), std::span(&r, 1), SteadyClock::now() + 10s);
@@ -426,7 +435,8 @@ TEST_CASE("dendrite: a miner flooding its connection affects only its own result
   config.maxResponseBytes = 1u << 20;
   auto d = w.dendrite(config);
   std::vector<AxonTarget> targets{
-      AxonTarget{"tcp://127.0.0.1:" + std::to_string(flood.port), crypto::PrivateKey::generate().publicKey(), {}},
+      AxonTarget{
+          "tcp://127.0.0.1:" + std::to_string(flood.port), crypto::PrivateKey::generate().publicKey(), {}},
       AxonTarget{w.axon->endpoint(), w.minerKey.publicKey(), {}}};
   std::vector<OutboundRequest> req{OutboundRequest{1, "echo", 1, toBytes("fine")}};
   for (int round = 0; round < 3; ++round) {

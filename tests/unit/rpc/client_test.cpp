@@ -5,17 +5,19 @@
 
 #include <doctest/doctest.h>
 
+#include "merit/crypto/ss58.h"
+
 #include "live_chain.h"
 #include "test_support.h"
-
-#include "merit/crypto/ss58.h"
 
 namespace merit::rpc {
 namespace {
 
 using namespace merit::tx;
 
-crypto::PrivateKey keyOf(int n) { return test::testKey(n); }
+crypto::PrivateKey keyOf(int n) {
+  return test::testKey(n);
+}
 
 // Three funded accounts, no subnets.
 test::LiveChainOptions threeAccounts() {
@@ -41,12 +43,14 @@ TEST_CASE("submit waits for inclusion and reports success or the named error") {
   CHECK(failed->error == "NotEnoughBalance");
   // Back-to-back submissions without waiting get consecutive nonces.
   for (int i = 0; i < 5; ++i) {
-    REQUIRE((*client)->submit(keyOf(3), Transfer{keyOf(2).publicKey().accountId(), 1}, std::chrono::milliseconds(0)));
+    REQUIRE((*client)->submit(keyOf(3), Transfer{keyOf(2).publicKey().accountId(), 1},
+                              std::chrono::milliseconds(0)));
   }
   auto last = (*client)->submit(keyOf(3), Transfer{keyOf(2).publicKey().accountId(), 1});
   REQUIRE(last);
   CHECK(last->success);
-  auto acc = (*client)->call("account_get", nlohmann::json::array({crypto::ss58Encode(keyOf(3).publicKey().accountId())}));
+  auto acc = (*client)->call("account_get",
+                             nlohmann::json::array({crypto::ss58Encode(keyOf(3).publicKey().accountId())}));
   REQUIRE(acc);
   CHECK((*acc)["nonce"] == 6);
 }
@@ -142,10 +146,12 @@ TEST_CASE("the metagraph cache follows the block feed") {
 // metagraph_get however fast blocks come; with the chain gone, head polls back off.
 // Fails at 8f8197f: no such counters or options (the cache polled chain_getHead every second the
 // feed was quiet, and every block cost each client a metagraph_get).
-TEST_CASE("the metagraph cache is driven by the feed, capped per interval, and backs off when the chain is gone") {
-  auto chain = std::make_unique<test::LiveChain>(test::LiveChainOptions{
-      .balances = {{keyOf(1).publicKey().accountId(), 100 * kRaoPerMerit}}, .subnets = {test::hashSubnet(keyOf(1))},
-      .feed = true});
+TEST_CASE(
+    "the metagraph cache is driven by the feed, capped per interval, and backs off when the chain is gone") {
+  auto chain = std::make_unique<test::LiveChain>(
+      test::LiveChainOptions{.balances = {{keyOf(1).publicKey().accountId(), 100 * kRaoPerMerit}},
+                             .subnets = {test::hashSubnet(keyOf(1))},
+                             .feed = true});
   const std::string url = chain->url();
   MetagraphCache::Options everyBlock;
   everyBlock.pollInterval = std::chrono::milliseconds(1000);

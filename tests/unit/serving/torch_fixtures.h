@@ -10,6 +10,7 @@
 #include <string>
 
 #include "merit/serving/tensor.h"
+
 #include "test_support.h"
 
 namespace merit::serving::test {

@@ -4,6 +4,9 @@
 #include "merit/substrate/jsonrpc.h"
 
 #include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
 #include <condition_variable>
 #include <list>
 #include <memory>
@@ -11,9 +14,6 @@
 #include <thread>
 #include <vector>
 
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/websocket.hpp>
 #include <doctest/doctest.h>
 #include <httplib.h>
 
@@ -49,7 +49,8 @@ std::optional<Json> answer(const Json& request, std::atomic<int>& unsubscribes) 
   const Json params = request.value("params", Json::array());
   if (method == "echo") return Json{{"jsonrpc", "2.0"}, {"id", id}, {"result", params}};
   if (method == "fail") {
-    return Json{{"jsonrpc", "2.0"}, {"id", id},
+    return Json{{"jsonrpc", "2.0"},
+                {"id", id},
                 {"error", {{"code", 1010}, {"message", "Invalid Transaction"}, {"data", "Stale"}}}};
   }
   if (method == "test_unsubscribe") {
@@ -57,7 +58,8 @@ std::optional<Json> answer(const Json& request, std::atomic<int>& unsubscribes) 
     return Json{{"jsonrpc", "2.0"}, {"id", id}, {"result", true}};
   }
   if (method == "big") {
-    return Json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::string(params.at(0).get<std::size_t>(), 'x')}};
+    return Json{
+        {"jsonrpc", "2.0"}, {"id", id}, {"result", std::string(params.at(0).get<std::size_t>(), 'x')}};
   }
   return std::nullopt;  // "hang" and unknown methods: never answered
 }
@@ -172,8 +174,10 @@ class WsServer {
         const std::string sid = "sub-" + std::to_string(++m_subscriptions);
         send(ws, Json{{"jsonrpc", "2.0"}, {"id", id}, {"result", sid}}.dump());
         for (int k = 0; k < 3; ++k) {
-          send(ws, Json{{"jsonrpc", "2.0"}, {"method", "test_notify"},
-                        {"params", {{"subscription", sid}, {"result", k}}}}.dump());
+          send(ws, Json{{"jsonrpc", "2.0"},
+                        {"method", "test_notify"},
+                        {"params", {{"subscription", sid}, {"result", k}}}}
+                       .dump());
         }
       } else if (method == "garbage") {
         send(ws, "this is not JSON {");
@@ -203,10 +207,10 @@ class WsServer {
   std::atomic<bool> m_stopping{false};
   std::atomic<int> m_subscriptions{0};
   std::mutex m_mutex;
-  std::condition_variable m_wake;                      // half-dead sessions wait for stop
+  std::condition_variable m_wake;                       // half-dead sessions wait for stop
   std::vector<std::shared_ptr<tcp::socket>> m_sockets;  // guarded by m_mutex; closed after join
-  std::vector<std::thread> m_sessions;                 // guarded by m_mutex
-  std::vector<std::string> m_methods;                  // guarded by m_mutex
+  std::vector<std::thread> m_sessions;                  // guarded by m_mutex
+  std::vector<std::string> m_methods;                   // guarded by m_mutex
 };
 
 // Collects a subscription's callbacks.
@@ -274,7 +278,8 @@ TEST_CASE("ws: call, JSON-RPC error, callMany with out-of-order answers, subscri
   CHECK(rpcErrorCode((*many)[2].error()) == 1010);
 
   Collector heads;
-  auto handle = c.subscribe("test_subscribe", Json::array(), "test_unsubscribe", heads.onItem(), heads.onEnd());
+  auto handle =
+      c.subscribe("test_subscribe", Json::array(), "test_unsubscribe", heads.onItem(), heads.onEnd());
   REQUIRE_MESSAGE(handle, handle.error().toString());
   REQUIRE(eventually([&] { return heads.itemCount() == 3; }));
   {
@@ -534,8 +539,8 @@ TEST_CASE("http: call, JSON-RPC error, callMany as one batch, no subscriptions")
   auto big = c.call("big", Json::array({100000}));  // within the default limit
   REQUIRE(big);
 
-  auto sub = c.subscribe("test_subscribe", Json::array(), "test_unsubscribe", [](const Json&) {},
-                         [](const Error&) {});
+  auto sub = c.subscribe(
+      "test_subscribe", Json::array(), "test_unsubscribe", [](const Json&) {}, [](const Error&) {});
   REQUIRE_FALSE(sub);
   CHECK(sub.error().code() == ErrorCode::kInvalidArgument);
 }
@@ -580,7 +585,8 @@ TEST_CASE("urls: TLS and malformed urls are refused clearly") {
 
 TEST_CASE("rpcErrorCode reads the code of a JSON-RPC error and nothing else") {
   CHECK(rpcErrorCode(Error(ErrorCode::kInvalidArgument, "rpc error -32601: Method not found")) == -32601);
-  CHECK(rpcErrorCode(Error(ErrorCode::kInvalidArgument, "rpc error 1010: Invalid Transaction (data: x)")) == 1010);
+  CHECK(rpcErrorCode(Error(ErrorCode::kInvalidArgument, "rpc error 1010: Invalid Transaction (data: x)")) ==
+        1010);
   CHECK_FALSE(rpcErrorCode(Error(ErrorCode::kUnavailable, "rpc error 1: x")));
   CHECK_FALSE(rpcErrorCode(Error(ErrorCode::kInvalidArgument, "rpc error x: y")));
   CHECK_FALSE(rpcErrorCode(Error(ErrorCode::kInvalidArgument, "rpc error 5")));

@@ -4,17 +4,23 @@
 
 #include <doctest/doctest.h>
 
-#include "test_support.h"
-
 #include "merit/util/codec.h"
+
+#include "test_support.h"
 
 namespace merit::tx {
 namespace {
 
-crypto::PrivateKey keyOf(int n) { return test::testKey(n); }
+crypto::PrivateKey keyOf(int n) {
+  return test::testKey(n);
+}
 
-Hash256 genesisA() { return crypto::blake2b256(asBytes("genesis A")); }
-Hash256 genesisB() { return crypto::blake2b256(asBytes("genesis B")); }
+Hash256 genesisA() {
+  return crypto::blake2b256(asBytes("genesis A"));
+}
+Hash256 genesisB() {
+  return crypto::blake2b256(asBytes("genesis B"));
+}
 
 std::vector<Call> everyCall() {
   ServeAxon axon{};
@@ -102,7 +108,8 @@ TEST_CASE("a message signature over an extrinsic's signing bytes is not an extri
 
 TEST_CASE("malformed extrinsics are rejected with a reason, never a crash") {
   auto key = keyOf(1);
-  Bytes enc = encodeExtrinsic(signExtrinsic(key, genesisA(), 1, 10, Transfer{keyOf(2).publicKey().accountId(), 1}));
+  Bytes enc =
+      encodeExtrinsic(signExtrinsic(key, genesisA(), 1, 10, Transfer{keyOf(2).publicKey().accountId(), 1}));
 
   CHECK_FALSE(decodeExtrinsic({}));
   for (std::size_t n = 0; n < enc.size(); ++n) {

@@ -2,20 +2,20 @@
 // answering wrongly) registered and served on chain, and the validator querying, scoring, setting
 // weights and surviving a restart with its scores.
 #include <arpa/inet.h>
+#include <cstring>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <unistd.h>
-
-#include <cstring>
 #include <thread>
+#include <unistd.h>
 
 #include <doctest/doctest.h>
 
 #include "merit/net/axon.h"
 #include "merit/util/ip_address.h"
 #include "merit/validator/validator.h"
+
 #include "live_chain.h"
 #include "test_support.h"
 
@@ -23,7 +23,9 @@ namespace merit::validator {
 namespace {
 
 using namespace merit::tx;
-crypto::PrivateKey keyOf(int n) { return test::testKey(n, 0x6b); }
+crypto::PrivateKey keyOf(int n) {
+  return test::testKey(n, 0x6b);
+}
 
 // The task: answer BLAKE2b-256 of the challenge bytes.
 class HashTask final : public Task {
@@ -39,7 +41,8 @@ class HashTask final : public Task {
     return c;
   }
   Result<double> score(ByteView expectation, ByteView response) override {
-    return expectation.size() == response.size() && std::equal(expectation.begin(), expectation.end(), response.begin())
+    return expectation.size() == response.size() &&
+                   std::equal(expectation.begin(), expectation.end(), response.begin())
                ? 1.0
                : 0.0;
   }
@@ -59,9 +62,10 @@ net::ModuleHandler hashHandler(bool honest) {
 
 TEST_CASE("validator: honest miner outscores a wrong one, weights land, scores survive a restart") {
   test::TempDir dir{"merit_validator_loop"};
-  test::LiveChain chain({.balances = {{keyOf(1).publicKey().accountId(), 1000 * kRaoPerMerit}},
-                         .subnets = {test::hashSubnet(keyOf(1), {{Hyper::kTempo, 10}, {Hyper::kWeightsRateLimit, 2}})},
-                         .feed = true});
+  test::LiveChain chain(
+      {.balances = {{keyOf(1).publicKey().accountId(), 1000 * kRaoPerMerit}},
+       .subnets = {test::hashSubnet(keyOf(1), {{Hyper::kTempo, 10}, {Hyper::kWeightsRateLimit, 2}})},
+       .feed = true});
   const std::string url = chain.url();
   auto client = std::move(rpc::ChainClient::connect(url).value());
 
@@ -71,7 +75,8 @@ TEST_CASE("validator: honest miner outscores a wrong one, weights land, scores s
   for (const auto* k : {&validatorKey, &honestKey, &wrongKey}) {
     REQUIRE(client->submit(keyOf(1), BurnedRegister{1, k->publicKey()})->success);
   }
-  REQUIRE(client->submit(keyOf(1), AddStake{validatorKey.publicKey().accountId(), 100 * kRaoPerMerit})->success);
+  REQUIRE(
+      client->submit(keyOf(1), AddStake{validatorKey.publicKey().accountId(), 100 * kRaoPerMerit})->success);
 
   auto policy = std::make_shared<net::StaticCallerPolicy>();
   wire::Hotkey vk;
@@ -81,8 +86,8 @@ TEST_CASE("validator: honest miner outscores a wrong one, weights land, scores s
   std::vector<std::unique_ptr<net::Axon>> axons;
   int i = 0;
   for (const auto* k : {&honestKey, &wrongKey}) {
-    auto axon = net::Axon::start(net::AxonConfig{}, crypto::PrivateKey::fromBytes(k->revealSecret()).value(), policy,
-                                 {hashHandler(i++ == 0)}, std::make_shared<SystemClock>());
+    auto axon = net::Axon::start(net::AxonConfig{}, crypto::PrivateKey::fromBytes(k->revealSecret()).value(),
+                                 policy, {hashHandler(i++ == 0)}, std::make_shared<SystemClock>());
     REQUIRE(axon);
     auto port = std::stoi((*axon)->endpoint().substr((*axon)->endpoint().rfind(':') + 1));
     ServeAxon s{};
@@ -118,9 +123,9 @@ TEST_CASE("validator: honest miner outscores a wrong one, weights land, scores s
     }
     auto scores = (*v)->scores().scores();
     REQUIRE(scores.size() == 3);
-    CHECK(scores[0] == 0);        // itself: never queried
-    CHECK(scores[1] > 0.3);       // honest
-    CHECK(scores[2] == 0);        // wrong answers
+    CHECK(scores[0] == 0);   // itself: never queried
+    CHECK(scores[1] > 0.3);  // honest
+    CHECK(scores[2] == 0);   // wrong answers
     REQUIRE(weightsSet);
     auto mg = client->call("metagraph_get", nlohmann::json::array({1, true, false}));
     REQUIRE(mg);
@@ -209,10 +214,11 @@ TEST_CASE("validator: outside dev chains, host-local axon addresses are never di
   }
   // A chain that stores such addresses (an older node, or one configured to) but is not in dev
   // mode: what it reports in system_info is what the validator goes by.
-  test::LiveChain chain({.balances = {{keyOf(1).publicKey().accountId(), 1000 * kRaoPerMerit}},
-                         .subnets = {test::hashSubnet(keyOf(1), {{Hyper::kTempo, 10}, {Hyper::kWeightsRateLimit, 2}})},
-                         .feed = true,
-                         .dev = false});
+  test::LiveChain chain(
+      {.balances = {{keyOf(1).publicKey().accountId(), 1000 * kRaoPerMerit}},
+       .subnets = {test::hashSubnet(keyOf(1), {{Hyper::kTempo, 10}, {Hyper::kWeightsRateLimit, 2}})},
+       .feed = true,
+       .dev = false});
   auto client = std::move(rpc::ChainClient::connect(chain.url()).value());
   auto validatorKey = keyOf(20);
   auto honestKey = keyOf(21);
@@ -221,7 +227,8 @@ TEST_CASE("validator: outside dev chains, host-local axon addresses are never di
   for (const auto* k : {&validatorKey, &honestKey, &loopKey, &zeroKey}) {
     REQUIRE(client->submit(keyOf(1), BurnedRegister{1, k->publicKey()})->success);
   }
-  REQUIRE(client->submit(keyOf(1), AddStake{validatorKey.publicKey().accountId(), 100 * kRaoPerMerit})->success);
+  REQUIRE(
+      client->submit(keyOf(1), AddStake{validatorKey.publicKey().accountId(), 100 * kRaoPerMerit})->success);
 
   auto policy = std::make_shared<net::StaticCallerPolicy>();
   wire::Hotkey vk;
@@ -233,7 +240,8 @@ TEST_CASE("validator: outside dev chains, host-local axon addresses are never di
   auto honest = net::Axon::start(ac, crypto::PrivateKey::fromBytes(honestKey.revealSecret()).value(), policy,
                                  {hashHandler(true)}, std::make_shared<SystemClock>());
   REQUIRE(honest);
-  auto honestPort = static_cast<std::uint16_t>(std::stoi((*honest)->endpoint().substr((*honest)->endpoint().rfind(':') + 1)));
+  auto honestPort = static_cast<std::uint16_t>(
+      std::stoi((*honest)->endpoint().substr((*honest)->endpoint().rfind(':') + 1)));
   REQUIRE(client->submit(honestKey, axonAt(host.c_str(), honestPort))->success);
   Honeypot loop("127.0.0.2");  // any of 127/8, not just 127.0.0.1
   Honeypot zero("127.0.0.1");  // 0.0.0.0 reaches the local host's listeners

@@ -4,15 +4,18 @@
 
 #include <doctest/doctest.h>
 
+#include "merit/util/file.h"
 #include "merit/validator/scoring.h"
 #include "merit/validator/state.h"
-#include "merit/util/file.h"
+
 #include "test_support.h"
 
 namespace merit::validator {
 namespace {
 
-crypto::AccountId hk(int n) { return test::testKey(n).publicKey().accountId(); }
+crypto::AccountId hk(int n) {
+  return test::testKey(n).publicKey().accountId();
+}
 
 TEST_CASE("latency factor: 1 at zero latency, 1 - w at or past the deadline") {
   LatencyModel m;
@@ -63,11 +66,14 @@ TEST_CASE("classify: the miner's failures score 0; what strangers or we caused i
   CHECK(classify(result(Status::kOverloaded, Origin::kAxon, true), timeout) == Measurement::kUnmeasured);
   // Ours: a send failure, or a request sent with less than half the timeout left.
   CHECK(classify(result(Status::kInternal, Origin::kDendrite, false), timeout) == Measurement::kOurFailure);
-  CHECK(classify(result(Status::kTimeout, Origin::kDendrite, false, 300ms), timeout) == Measurement::kOurFailure);
+  CHECK(classify(result(Status::kTimeout, Origin::kDendrite, false, 300ms), timeout) ==
+        Measurement::kOurFailure);
   // The miner's: silent with the whole timeout, unreachable, a bad answer, its own INTERNAL.
   CHECK(classify(result(Status::kTimeout, Origin::kDendrite, false, 2s), timeout) == Measurement::kFailed);
-  CHECK(classify(result(Status::kUnavailable, Origin::kDendrite, false, 0s), timeout) == Measurement::kFailed);
-  CHECK(classify(result(Status::kInvalidResponse, Origin::kDendrite, false), timeout) == Measurement::kFailed);
+  CHECK(classify(result(Status::kUnavailable, Origin::kDendrite, false, 0s), timeout) ==
+        Measurement::kFailed);
+  CHECK(classify(result(Status::kInvalidResponse, Origin::kDendrite, false), timeout) ==
+        Measurement::kFailed);
   CHECK(classify(result(Status::kInternal, Origin::kAxon, true), timeout) == Measurement::kFailed);
   CHECK(classify(result(Status::kForbidden, Origin::kAxon, false), timeout) == Measurement::kFailed);
 }
@@ -149,9 +155,16 @@ TEST_CASE("validator config: the shipped file loads; bad keys and values are nam
   CHECK(c->plugin == "hash");
   CHECK(c->loop.sampleSize == 50);
   CHECK(c->loop.authMode == net::AuthMode::kSession);
-  CHECK(parseValidatorConfig("auth_mode: maybe\n", "v.yaml", {}).error().message().starts_with("v.yaml: auth_mode"));
-  CHECK(parseValidatorConfig("ema_alpha: 2\n", "v.yaml", {}).error().message().starts_with("v.yaml: ema_alpha"));
-  CHECK(parseValidatorConfig("sample_sise: 2\n", "v.yaml", {}).error().message().find("unknown key") != std::string::npos);
+  CHECK(parseValidatorConfig("auth_mode: maybe\n", "v.yaml", {})
+            .error()
+            .message()
+            .starts_with("v.yaml: auth_mode"));
+  CHECK(parseValidatorConfig("ema_alpha: 2\n", "v.yaml", {})
+            .error()
+            .message()
+            .starts_with("v.yaml: ema_alpha"));
+  CHECK(parseValidatorConfig("sample_sise: 2\n", "v.yaml", {}).error().message().find("unknown key") !=
+        std::string::npos);
   ::setenv("MERIT_VALIDATOR_SAMPLE_SIZE", "7", 1);
   ValidatorFileConfig e;
   REQUIRE(applyValidatorEnvironment(e));

@@ -1,10 +1,11 @@
 // The weight setter against a real in-process chain: it must never be "too fast", must set at
 // most once per tempo, and must commit and reveal in the right epoch when commit-reveal is on.
+#include "merit/validator/weights.h"
+
 #include <thread>
 
 #include <doctest/doctest.h>
 
-#include "merit/validator/weights.h"
 #include "live_chain.h"
 #include "test_support.h"
 
@@ -12,15 +13,17 @@ namespace merit::validator {
 namespace {
 
 using namespace merit::tx;
-crypto::PrivateKey keyOf(int n) { return test::testKey(n, 0x5a); }
+crypto::PrivateKey keyOf(int n) {
+  return test::testKey(n, 0x5a);
+}
 
 // Subnet 1 (tempo 8, weights rate limit 3) owned by keyOf(1), which holds 1000 MERIT.
 test::LiveChainOptions subnetChain(bool commitReveal) {
   return {.blockTime = std::chrono::milliseconds(40),
           .balances = {{keyOf(1).publicKey().accountId(), 1000 * kRaoPerMerit}},
           .subnets = {test::hashSubnet(keyOf(1), {{Hyper::kTempo, 8},
-                                                   {Hyper::kWeightsRateLimit, 3},
-                                                   {Hyper::kCommitReveal, commitReveal ? 1u : 0u}})}};
+                                                  {Hyper::kWeightsRateLimit, 3},
+                                                  {Hyper::kCommitReveal, commitReveal ? 1u : 0u}})}};
 }
 
 // Registers validator (uid 0) and two miners, stakes the validator, waits for its permit.

@@ -1,8 +1,8 @@
-#include <doctest/doctest.h>
+#include "merit/wire/auth.h"
 
 #include <functional>
 
-#include "merit/wire/auth.h"
+#include <doctest/doctest.h>
 
 namespace merit::wire {
 namespace {
@@ -87,8 +87,10 @@ TEST_CASE("responses are bound to caller and responder") {
   r.bodyHash = hashBody(r.body);
   signResponse(r, caller.publicKey().bytes(), miner);
   CHECK(verifyResponseSignature(r, caller.publicKey().bytes(), miner.publicKey()));
-  CHECK_FALSE(verifyResponseSignature(r, crypto::PrivateKey::generate().publicKey().bytes(), miner.publicKey()));
-  CHECK_FALSE(verifyResponseSignature(r, caller.publicKey().bytes(), crypto::PrivateKey::generate().publicKey()));
+  CHECK_FALSE(
+      verifyResponseSignature(r, crypto::PrivateKey::generate().publicKey().bytes(), miner.publicKey()));
+  CHECK_FALSE(
+      verifyResponseSignature(r, caller.publicKey().bytes(), crypto::PrivateKey::generate().publicKey()));
   r.status = Status::kInternal;
   CHECK_FALSE(verifyResponseSignature(r, caller.publicKey().bytes(), miner.publicKey()));
 }
@@ -122,8 +124,8 @@ TEST_CASE("session handshake: both sides derive one key; MACs reject forgeries")
   CHECK(toHex(k1.reveal()) == toHex(k2.reveal()));
   HandshakeNonce otherNonce = reply.serverNonce;
   otherNonce[0] ^= std::byte{1};
-  auto k3 = deriveSessionKey(caller, miner.publicKey(), init.caller, init.target, init.clientNonce, otherNonce,
-                             reply.sessionId);
+  auto k3 = deriveSessionKey(caller, miner.publicKey(), init.caller, init.target, init.clientNonce,
+                             otherNonce, reply.sessionId);
   CHECK(toHex(k1.reveal()) != toHex(k3.reveal()));
 
   Request r = signedRequest(caller, miner);

@@ -1,9 +1,10 @@
-#include <doctest/doctest.h>
+#include "merit/wire/codec.h"
 
 #include <random>
 
+#include <doctest/doctest.h>
+
 #include "merit/wire/auth.h"
-#include "merit/wire/codec.h"
 
 namespace merit::wire {
 namespace {
@@ -110,8 +111,10 @@ TEST_CASE("decode survives random garbage and random corruption") {
       for (int k = 0; k < 1 + static_cast<int>(rng() % 4); ++k) b[rng() % b.size()] = std::byte(rng());
     }
     auto r = decode(b);
-    if (r) ++accepted;
-    else CHECK(r.error().code() == ErrorCode::kInvalidArgument);
+    if (r)
+      ++accepted;
+    else
+      CHECK(r.error().code() == ErrorCode::kInvalidArgument);
   }
   // Some corruptions only touch the body or signature bytes, which decode still accepts.
   CHECK(accepted < 20000);

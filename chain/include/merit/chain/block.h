@@ -19,8 +19,8 @@ struct BlockHeader {
   std::uint64_t timestampMs = 0;
   crypto::Hash256 extrinsicsRoot{};
   crypto::Hash256 stateRoot{};
-  ByteArray<33> author{};            // the authority's compressed public key
-  ByteArray<65> signature{};         // the authority's signature over signingBytes()
+  ByteArray<33> author{};     // the authority's compressed public key
+  ByteArray<65> signature{};  // the authority's signature over signingBytes()
 
   // BLAKE2b-256 of the encoding without the signature.
   crypto::Hash256 hash() const;
@@ -33,7 +33,7 @@ struct BlockHeader {
 struct Event {
   crypto::Hash256 extrinsic{};  // hash of the extrinsic
   bool success = true;
-  std::string error;            // named error when !success
+  std::string error;  // named error when !success
   std::string detail;
 };
 

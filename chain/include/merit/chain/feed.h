@@ -18,7 +18,8 @@ namespace merit::chain {
 
 class BlockFeed {
  public:
-  static Result<std::unique_ptr<BlockFeed>> bind(const std::string& endpoint, net::PublisherConfig config = {});
+  static Result<std::unique_ptr<BlockFeed>> bind(const std::string& endpoint,
+                                                 net::PublisherConfig config = {});
   ~BlockFeed();
   BlockFeed(const BlockFeed&) = delete;
   BlockFeed& operator=(const BlockFeed&) = delete;

@@ -11,7 +11,8 @@
 // (slow-loris), an idle deadline between requests, a write deadline for the answer, a deadline
 // from arrival to the start of handling, at most `maxRunningPerAddress` handlers of one address
 // running at once, workers given to the address that has used the least handler time (fair
-// queuing: no address can starve another, and cheap calls pass heavy floods), bounded queues, and a bound on parked long polls (in all and per address).
+// queuing: no address can starve another, and cheap calls pass heavy floods), bounded queues, and a bound on
+// parked long polls (in all and per address).
 //
 // Thread-safety: start()/stop() from one owning thread. The handler runs on worker threads
 // (several at once); a Parked::poll runs on the loop thread and must be cheap and non-blocking.
@@ -56,7 +57,7 @@ struct HttpRequest {
   std::string method;  // "GET", "POST", ...
   std::string target;  // "/", "/health"
   std::string body;
-  std::string peer;    // the client's IP address
+  std::string peer;  // the client's IP address
 };
 
 struct HttpResponse {
@@ -79,9 +80,9 @@ class HttpServer {
   // Binds host:port (0 = any free port) and starts the loop and the workers. `refusal(status,
   // message)` makes the body of an error the server answers on its own (overload, deadlines, bad
   // HTTP), so clients get a clear error in the protocol they speak.
-  static Result<std::unique_ptr<HttpServer>> start(const std::string& host, int port, HttpLimits limits,
-                                                   HttpHandler handler,
-                                                   std::function<std::string(int status, const std::string& message)> refusal);
+  static Result<std::unique_ptr<HttpServer>> start(
+      const std::string& host, int port, HttpLimits limits, HttpHandler handler,
+      std::function<std::string(int status, const std::string& message)> refusal);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

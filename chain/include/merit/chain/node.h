@@ -42,11 +42,11 @@ struct NodeConfig {
   std::string dataDir;
   std::chrono::milliseconds blockTime{1000};
   std::size_t maxBlockExtrinsics = 2000;
-  std::size_t mempoolCapacity = 20'000;             // entries in all
-  std::size_t mempoolBytes = 64 * 1024 * 1024;      // encoded bytes in all
-  std::size_t mempoolPerAccount = 256;              // entries of one account (TooManyFromAccount)
-  std::size_t mempoolFuturePerAccount = 16;         // future entries of one account (TooManyFuture)
-  std::uint64_t maxFutureNonceGap = 256;            // FutureTooFar beyond this
+  std::size_t mempoolCapacity = 20'000;         // entries in all
+  std::size_t mempoolBytes = 64 * 1024 * 1024;  // encoded bytes in all
+  std::size_t mempoolPerAccount = 256;          // entries of one account (TooManyFromAccount)
+  std::size_t mempoolFuturePerAccount = 16;     // future entries of one account (TooManyFuture)
+  std::uint64_t maxFutureNonceGap = 256;        // FutureTooFar beyond this
   // Blocks an entry may wait: it leaves the pool (dropped, "Expired") after block
   // min(valid_until, head at submission + longevity), eligible or not.
   std::uint64_t mempoolLongevity = 64;
@@ -61,7 +61,7 @@ struct NodeConfig {
 struct PoolStats {
   std::size_t entries = 0;
   std::size_t bytes = 0;
-  std::size_t future = 0;    // entries not yet eligible (a nonce gap before them)
+  std::size_t future = 0;  // entries not yet eligible (a nonce gap before them)
   std::size_t accounts = 0;
 };
 
@@ -140,10 +140,10 @@ class Node {
     tx::Extrinsic xt;
     Bytes encoded;
     crypto::Hash256 hash;
-    std::uint64_t arrival;     // admission order (lower = older)
-    std::uint64_t expiresAt;   // last block it may be included in
-    tx::Balance fee;           // what it pays when included (the flat fee at admission)
-    bool ready = false;        // see NodeConfig; recomputed after every block
+    std::uint64_t arrival;    // admission order (lower = older)
+    std::uint64_t expiresAt;  // last block it may be included in
+    tx::Balance fee;          // what it pays when included (the flat fee at admission)
+    bool ready = false;       // see NodeConfig; recomputed after every block
   };
   using AccountPool = std::map<std::uint64_t, PoolEntry>;  // nonce -> entry
 
@@ -185,7 +185,7 @@ class Node {
   std::size_t m_poolFuture = 0;
   std::uint64_t m_arrivals = 0;
   std::unordered_map<std::string, XtStatus> m_statuses;  // pending and dropped, by hex hash
-  std::vector<std::string> m_statusOrder;                 // eviction order of m_statuses
+  std::vector<std::string> m_statusOrder;                // eviction order of m_statuses
   std::vector<std::function<void(const Block&)>> m_listeners;
 
   std::mutex m_produceMutex;  // one block at a time; serialises m_runtime->onInitialize()

@@ -36,34 +36,34 @@ inline constexpr std::size_t kMaxRpcResponseBytes = 16 * 1024 * 1024;
 struct RpcWait {
   enum class Kind { kBlock, kStatus };
   Kind kind = Kind::kBlock;
-  std::uint64_t number = 0;   // kBlock: the block waited for
-  crypto::Hash256 hash{};     // kStatus: the extrinsic waited for
+  std::uint64_t number = 0;  // kBlock: the block waited for
+  crypto::Hash256 hash{};    // kStatus: the extrinsic waited for
   std::chrono::steady_clock::time_point deadline;
-  std::string id;             // the request's id as JSON text
+  std::string id;  // the request's id as JSON text
 };
 
 struct RpcStart {
-  std::string body;                // the answer (empty: nothing to send), unless `wait` is set
-  std::optional<RpcWait> wait;     // set: answer later with RpcHandler::finish
+  std::string body;             // the answer (empty: nothing to send), unless `wait` is set
+  std::optional<RpcWait> wait;  // set: answer later with RpcHandler::finish
 };
 
 // The HTTP server's limits (defaults suit a subnet of 4096 neurons plus operators on one node).
 // Every one is enforced per connection or per client IP address: see docs/RPC.md.
 struct RpcLimits {
-  std::size_t workers = 4;                       // handler threads (handlers never block on a wait)
-  std::size_t maxConnections = 4096;             // in all; more are accepted and closed at once
-  std::size_t maxConnectionsPerAddress = 1024;   // per client IP address
-  std::size_t maxHeaderBytes = 16 * 1024;        // request line + headers
-  std::size_t maxBodyBytes = kMaxRpcBodyBytes;   // Content-Length above this: 413
-  std::chrono::milliseconds readDeadline{10'000};   // first byte of a request -> whole body read
-  std::chrono::milliseconds idleTimeout{60'000};    // keep-alive connection with no request
-  std::chrono::milliseconds writeDeadline{10'000};  // answer ready -> answer fully sent
-  std::chrono::milliseconds queueDeadline{10'000};  // request read -> a worker starts it (else 503)
-  std::size_t maxRunningPerAddress = 2;          // handlers of one address running at once
-  std::size_t maxQueuedPerAddress = 1024;        // requests of one address waiting for a worker
-  std::size_t maxQueued = 8192;                  // in all
-  std::size_t maxParked = 4096;                  // parked long polls in all
-  std::size_t maxParkedPerAddress = 256;         // and per address
+  std::size_t workers = 4;                              // handler threads (handlers never block on a wait)
+  std::size_t maxConnections = 4096;                    // in all; more are accepted and closed at once
+  std::size_t maxConnectionsPerAddress = 1024;          // per client IP address
+  std::size_t maxHeaderBytes = 16 * 1024;               // request line + headers
+  std::size_t maxBodyBytes = kMaxRpcBodyBytes;          // Content-Length above this: 413
+  std::chrono::milliseconds readDeadline{10'000};       // first byte of a request -> whole body read
+  std::chrono::milliseconds idleTimeout{60'000};        // keep-alive connection with no request
+  std::chrono::milliseconds writeDeadline{10'000};      // answer ready -> answer fully sent
+  std::chrono::milliseconds queueDeadline{10'000};      // request read -> a worker starts it (else 503)
+  std::size_t maxRunningPerAddress = 2;                 // handlers of one address running at once
+  std::size_t maxQueuedPerAddress = 1024;               // requests of one address waiting for a worker
+  std::size_t maxQueued = 8192;                         // in all
+  std::size_t maxParked = 4096;                         // parked long polls in all
+  std::size_t maxParkedPerAddress = 256;                // and per address
   std::size_t maxResponseBytes = kMaxRpcResponseBytes;  // larger answers: error -32003
   // Request and answer bytes held for all connections together; above it, requests and answers
   // over 64 KiB are refused with 503 (smaller ones always pass), so memory stays bounded.
@@ -74,7 +74,8 @@ class RpcHandler {
  public:
   // `feedEndpoint` is announced in system_info so clients can subscribe to the block feed.
   // Answers larger than `maxResponseBytes` are refused with error -32003 (see kMaxRpcResponseBytes).
-  explicit RpcHandler(Node& node, std::string feedEndpoint = {}, std::size_t maxResponseBytes = kMaxRpcResponseBytes)
+  explicit RpcHandler(Node& node, std::string feedEndpoint = {},
+                      std::size_t maxResponseBytes = kMaxRpcResponseBytes)
       : m_node(node), m_feedEndpoint(std::move(feedEndpoint)), m_maxResponseBytes(maxResponseBytes) {}
   // One HTTP body in, one out: a single request or a batch. Malformed input gets a JSON-RPC
   // error object, never an exception. Returns an empty string when there is nothing to answer

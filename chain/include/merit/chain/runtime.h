@@ -30,8 +30,8 @@ inline constexpr Balance kMaxGenesisTotal = Balance{1} << 62;
 inline constexpr Balance kMaxBlockEmission = 1000 * tx::kRaoPerMerit;
 
 struct RuntimeConfig {
-  Balance blockEmission = 1'000'000'000;   // base emission per block, before halvings
-  std::uint16_t subnetOwnerCut = 11'796;   // u16 proportion (18%)
+  Balance blockEmission = 1'000'000'000;  // base emission per block, before halvings
+  std::uint16_t subnetOwnerCut = 11'796;  // u16 proportion (18%)
   Balance subnetLockCost = 100 * tx::kRaoPerMerit;
   std::uint16_t subnetLimit = 32;          // non-root subnets
   Balance initialBurn = tx::kRaoPerMerit;  // a new subnet's registration price

@@ -21,7 +21,7 @@
 namespace rocksdb {
 class DB;
 class Snapshot;
-}
+}  // namespace rocksdb
 
 namespace merit::chain {
 

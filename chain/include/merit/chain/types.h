@@ -45,13 +45,13 @@ struct HyperRange {
 HyperRange hyperRange(Hyper h);
 
 struct SubnetInfo {
-  AccountId owner{};           // the owner's coldkey
-  std::string plugin;          // subnet plugin name
+  AccountId owner{};   // the owner's coldkey
+  std::string plugin;  // subnet plugin name
   std::uint32_t pluginVersion = 0;
   SubnetParams params;
-  Balance locked = 0;          // lock paid at creation
-  Balance burn = 0;            // current registration price
-  std::uint16_t n = 0;         // registered neurons (uids 0..n-1)
+  Balance locked = 0;            // lock paid at creation
+  Balance burn = 0;              // current registration price
+  std::uint16_t n = 0;           // registered neurons (uids 0..n-1)
   Balance emissionPerBlock = 0;  // set by the root epoch
   Balance pendingEmission = 0;   // accrued since the last epoch
   std::uint64_t lastEpochBlock = 0;

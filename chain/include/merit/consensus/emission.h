@@ -12,9 +12,9 @@
 
 namespace merit::consensus {
 
-inline constexpr uint64_t kDefaultBlockEmission = 1'000'000'000;   // 1 TAO per block, in RAO
-inline constexpr uint64_t kTotalSupply = 21'000'000'000'000'000;    // 21M TAO, in RAO
-inline constexpr uint16_t kDefaultSubnetOwnerCut = 11'796;          // u16 proportion, ~18%
+inline constexpr uint64_t kDefaultBlockEmission = 1'000'000'000;  // 1 TAO per block, in RAO
+inline constexpr uint64_t kTotalSupply = 21'000'000'000'000'000;  // 21M TAO, in RAO
+inline constexpr uint16_t kDefaultSubnetOwnerCut = 11'796;        // u16 proportion, ~18%
 
 // get_block_emission_for_issuance: floor(base / 2^k) with k = floor(log2(1 / (1 - issuance /
 // 21e15))) computed in I96F32 with substrate-fixed's log2; 0 once issuance >= kTotalSupply.

@@ -33,38 +33,38 @@ struct UidValue {
 };
 
 struct Hyperparameters {
-  uint16_t kappa = 32767;                    // consensus majority, u16 proportion
-  uint16_t bondsPenalty = 65535;             // 0: bonds follow raw weights, 65535: clipped weights
-  uint64_t bondsMovingAverage = 900'000;     // per million; EMA alpha = 1 - this/1e6
-  bool yuma3 = false;                        // Yuma 3 bonds (Yuma3On)
-  bool liquidAlpha = false;                  // per-(i,j) alpha (Yuma 3 only here, as in HEAD)
-  uint16_t alphaLow = 45875;                 // u16 proportion
-  uint16_t alphaHigh = 58982;                // u16 proportion
+  uint16_t kappa = 32767;                 // consensus majority, u16 proportion
+  uint16_t bondsPenalty = 65535;          // 0: bonds follow raw weights, 65535: clipped weights
+  uint64_t bondsMovingAverage = 900'000;  // per million; EMA alpha = 1 - this/1e6
+  bool yuma3 = false;                     // Yuma 3 bonds (Yuma3On)
+  bool liquidAlpha = false;               // per-(i,j) alpha (Yuma 3 only here, as in HEAD)
+  uint16_t alphaLow = 45875;              // u16 proportion
+  uint16_t alphaHigh = 58982;             // u16 proportion
   int16_t alphaSigmoidSteepness = 1000;
-  uint64_t activityCutoff = 5000;            // blocks
+  uint64_t activityCutoff = 5000;  // blocks
   uint16_t maxAllowedValidators = 64;
-  uint64_t stakeThreshold = 0;               // raw stake below this gets no stake weight
-  bool commitReveal = false;                 // apply the commit-block column mask
+  uint64_t stakeThreshold = 0;  // raw stake below this gets no stake weight
+  bool commitReveal = false;    // apply the commit-block column mask
 };
 
 struct NeuronInput {
-  uint64_t stake = 0;                        // total stake (RAO), integer valued
-  uint64_t lastUpdate = 0;                   // block of the last set_weights (or commit)
+  uint64_t stake = 0;       // total stake (RAO), integer valued
+  uint64_t lastUpdate = 0;  // block of the last set_weights (or commit)
   uint64_t blockAtRegistration = 0;
-  bool validatorPermit = false;              // stored permit from the previous epoch
-  std::vector<UidValue> weights;             // stored, max-upscaled, caller order, zeros kept
-  std::vector<UidValue> bonds;               // stored bond row
-  std::optional<uint64_t> commitBlock;       // earliest live commit block (commit-reveal only)
+  bool validatorPermit = false;         // stored permit from the previous epoch
+  std::vector<UidValue> weights;        // stored, max-upscaled, caller order, zeros kept
+  std::vector<UidValue> bonds;          // stored bond row
+  std::optional<uint64_t> commitBlock;  // earliest live commit block (commit-reveal only)
 };
 
 struct EpochInput {
   uint64_t currentBlock = 0;
   uint16_t tempo = 0;
-  uint64_t raoEmission = 0;                  // amount distributed by this epoch
-  uint64_t lastMechanismStepBlock = 0;       // 0 = no epoch recorded yet
-  std::optional<uint16_t> ownerUid;          // uid of the subnet owner's hotkey, if registered
+  uint64_t raoEmission = 0;             // amount distributed by this epoch
+  uint64_t lastMechanismStepBlock = 0;  // 0 = no epoch recorded yet
+  std::optional<uint16_t> ownerUid;     // uid of the subnet owner's hotkey, if registered
   Hyperparameters hyperparameters;
-  std::vector<NeuronInput> neurons;          // uid = index
+  std::vector<NeuronInput> neurons;  // uid = index
 };
 
 struct EpochOutput {
@@ -93,10 +93,10 @@ Result<EpochOutput> runEpoch(const EpochInput& input);
 // Reusable working memory for runEpoch: the epoch's intermediate matrices, about 10 bytes per
 // weight entry (normalised weights, EMA) plus 4 per old bond entry, so ~24 MB at 4096 neurons
 // with 256 dense validator rows, below 1 GB in the worst case (kMaxNeurons neurons, every one a
-// validator with a dense row). It grows to the largest epoch it has run and keeps that size. Keeping one between epochs avoids
-// mapping fresh memory, and a page fault per 4 KiB page written, on every call (runEpoch(input)
-// pays them: docs/PERFORMANCE.md); it carries no state from one epoch to the next, so results
-// never depend on it. Not thread-safe: one epoch at a time per workspace.
+// validator with a dense row). It grows to the largest epoch it has run and keeps that size. Keeping one
+// between epochs avoids mapping fresh memory, and a page fault per 4 KiB page written, on every call
+// (runEpoch(input) pays them: docs/PERFORMANCE.md); it carries no state from one epoch to the next, so
+// results never depend on it. Not thread-safe: one epoch at a time per workspace.
 class EpochWorkspace {
  public:
   EpochWorkspace();

@@ -112,7 +112,9 @@ class I32F32 {
     return checked((Int128{m_bits} << kFracBits) / o.m_bits);  // C++ '/' truncates toward zero
   }
   // subtensor safe_div: 0 on division by zero and on overflow.
-  constexpr I32F32 safeDiv(I32F32 o) const { return checkedDiv(o).value_or(zero()); }
+  constexpr I32F32 safeDiv(I32F32 o) const {
+    return checkedDiv(o).value_or(zero());
+  }
   // The fixed crate's saturating_div; the divisor must be non-zero (a zero divisor panics in
   // Rust, and no caller here can produce one).
   constexpr I32F32 saturatingDiv(I32F32 o) const {
@@ -275,7 +277,9 @@ class Fixed128 {
     if (__builtin_sub_overflow(m_bits, o.m_bits, &r)) return o.m_bits < 0 ? max() : min();
     return Fixed128(r);
   }
-  constexpr Fixed128 saturatingNeg() const { return m_bits == detail::kInt128Min ? max() : Fixed128(-m_bits); }
+  constexpr Fixed128 saturatingNeg() const {
+    return m_bits == detail::kInt128Min ? max() : Fixed128(-m_bits);
+  }
   Fixed128 saturatingMul(Fixed128 o) const {
     bool overflowed = false;
     return Fixed128(detail::mulShiftFloor128(m_bits, o.m_bits, kFrac, overflowed));

@@ -100,7 +100,8 @@ I32F32 alphaSigmoid(I32F32 consensus, I32F32 weight, I32F32 bond, I32F32 alphaLo
 // compute_liquid_alpha_values_sparse, dense n x n result. Rows are walked with the same
 // peekable iterators as the Rust code, which assume uid-sorted rows: in an unsorted row an
 // entry passed over counts as 0.
-std::vector<std::vector<I32F32>> liquidAlphaValuesSparse(const SparseMatrix& weights, const SparseMatrix& bonds,
+std::vector<std::vector<I32F32>> liquidAlphaValuesSparse(const SparseMatrix& weights,
+                                                         const SparseMatrix& bonds,
                                                          std::span<const I32F32> consensus, I32F32 alphaLow,
                                                          I32F32 alphaHigh, I32F32 steepness);
 // matEmaAlphaSparse(weights, bonds, liquidAlphaValuesSparse(...)) with n = consensus.size(),

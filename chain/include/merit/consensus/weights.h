@@ -31,8 +31,8 @@ struct SetWeightsRules {
 // InputLengthsUnequal, UidsLengthExceedUidsInSubNet, NeuronNoValidatorPermit, DuplicateUids,
 // UidVecContainInvalidOne, WeightVecLengthIsLow, MaxWeightExceeded.
 Result<std::vector<UidValue>> checkAndUpscaleWeights(std::span<const uint16_t> uids,
-                                                    std::span<const uint16_t> values,
-                                                    const SetWeightsRules& rules);
+                                                     std::span<const uint16_t> values,
+                                                     const SetWeightsRules& rules);
 
 // The SCALE encoding of (hotkey AccountId32, netuid_index u16, uids Vec<u16>, values Vec<u16>,
 // salt Vec<u16>, version_key u64): the bytes whose BLAKE2b-256 digest (merit_crypto) is the

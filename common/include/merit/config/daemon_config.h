@@ -25,7 +25,8 @@ struct KeyError {
 [[noreturn]] void bad(const std::string& path, const std::string& reason);
 
 // Value parsers for setters; each throws KeyError naming `path`.
-std::uint64_t parseInteger(const std::string& s, const std::string& path, std::uint64_t min, std::uint64_t max);
+std::uint64_t parseInteger(const std::string& s, const std::string& path, std::uint64_t min,
+                           std::uint64_t max);
 double parseNumber(const std::string& s, const std::string& path, double min, double max);
 bool parseBool(const std::string& s, const std::string& path);  // true/false/1/0
 

@@ -34,9 +34,7 @@ class SecretArray {
 
   SecretArray(const SecretArray&) = delete;
   SecretArray& operator=(const SecretArray&) = delete;
-  SecretArray(SecretArray&& other) noexcept : m_bytes(other.m_bytes) {
-    secureZero(other.m_bytes.data(), N);
-  }
+  SecretArray(SecretArray&& other) noexcept : m_bytes(other.m_bytes) { secureZero(other.m_bytes.data(), N); }
   SecretArray& operator=(SecretArray&& other) noexcept {
     if (this != &other) {
       m_bytes = other.m_bytes;

@@ -21,7 +21,9 @@ std::string base58Encode(ByteView bytes);
 Result<Bytes> base58Decode(std::string_view text);
 
 std::string ss58Encode(const AccountId& account, std::uint16_t prefix = kSs58Prefix);
-inline std::string ss58Address(const PublicKey& key) { return ss58Encode(key.accountId()); }
+inline std::string ss58Address(const PublicKey& key) {
+  return ss58Encode(key.accountId());
+}
 
 // Decodes an address for a 32-byte account id. Errors (kInvalidArgument), each with its own
 // message: not base58, wrong length, bad checksum, a prefix other than `expectedPrefix`.

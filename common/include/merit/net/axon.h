@@ -53,7 +53,7 @@ struct Reply {
 using BatchHandler = std::function<std::vector<Reply>(std::span<const wire::Request> batch)>;
 
 struct ModuleHandler {
-  std::string module;             // wire::isValidModuleName
+  std::string module;  // wire::isValidModuleName
   std::uint32_t version = 0;
   BatchHandler handler;
 };
@@ -62,8 +62,8 @@ struct AxonConfig {
   // Where to bind; "tcp://127.0.0.1:*" picks an ephemeral port (read it back with endpoint()).
   std::string bindEndpoint = "tcp://127.0.0.1:*";
   std::size_t workerThreads = 2;
-  std::size_t queueCapacity = 1024;       // requests admitted but not yet handled
-  std::size_t maxBatchSize = 1;           // requests per handler call
+  std::size_t queueCapacity = 1024;           // requests admitted but not yet handled
+  std::size_t maxBatchSize = 1;               // requests per handler call
   std::chrono::milliseconds maxBatchWait{0};  // how long a worker waits to fill a batch
   // Our own limit on a frame: larger ones are answered BAD_REQUEST without being decoded.
   std::size_t maxMessageBytes = 16u << 20;
@@ -75,15 +75,15 @@ struct AxonConfig {
   std::size_t transportMaxMessageBytes = 32u << 20;
   std::size_t maxFramesPerMessage = 16;
   std::size_t maxConnections = 1024;
-  std::size_t maxConnectionsPerAddress = 64;    // per peer IP
-  std::size_t maxBufferedBytes = 128u << 20;    // partial messages of all peers together
+  std::size_t maxConnectionsPerAddress = 64;           // per peer IP
+  std::size_t maxBufferedBytes = 128u << 20;           // partial messages of all peers together
   std::chrono::milliseconds handshakeTimeout{10'000};  // ZMTP/CURVE handshake, from connect
-  std::chrono::milliseconds maxPastSkew{10'000};    // oldest timestamp accepted
-  std::chrono::milliseconds maxFutureSkew{2'000};   // newest timestamp accepted
-  std::chrono::milliseconds maxTimeout{60'000};     // caps the caller's timeoutMs
-  double rateLimitPerSecond = 200.0;      // per-caller token bucket refill (after authentication)
-  double rateLimitBurst = 400.0;          // and capacity
-  std::size_t maxTrackedCallers = 4096;   // token buckets and nonce entries
+  std::chrono::milliseconds maxPastSkew{10'000};       // oldest timestamp accepted
+  std::chrono::milliseconds maxFutureSkew{2'000};      // newest timestamp accepted
+  std::chrono::milliseconds maxTimeout{60'000};        // caps the caller's timeoutMs
+  double rateLimitPerSecond = 200.0;     // per-caller token bucket refill (after authentication)
+  double rateLimitBurst = 400.0;         // and capacity
+  std::size_t maxTrackedCallers = 4096;  // token buckets and nonce entries
   // Pre-authentication token bucket per peer network address (the peer's IP as the transport
   // reports it, without the port; per connection where it has none): bounds the authenticator
   // work (signature checks) any one host can cause. Several validators behind one address share it, so it is
@@ -127,7 +127,7 @@ struct AxonStats {
   std::uint64_t sessionsOpened = 0;
   std::uint64_t handlerBatches = 0;
   std::uint64_t framesDropped = 0;  // frames with no usable reply address/format
-  std::size_t connections = 0;          // transport connections open now
+  std::size_t connections = 0;      // transport connections open now
   // Closed for breaking the protocol or a transport limit, or refused by curveClientAuthorizer.
   std::uint64_t peersDisconnected = 0;
   std::uint64_t connectionsRefused = 0;   // refused at connect: over maxConnections(PerAddress)

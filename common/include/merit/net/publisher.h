@@ -30,11 +30,11 @@ struct PublisherConfig {
 };
 
 struct PublisherStats {
-  std::size_t subscribers = 0;    // connected now, handshake done
-  std::uint64_t published = 0;    // publish() calls accepted
-  std::uint64_t delivered = 0;    // messages queued to a subscriber
-  std::uint64_t dropped = 0;      // to a full subscriber, or publish() queue full
-  std::uint64_t disconnected = 0; // subscribers closed for breaking the protocol or a limit
+  std::size_t subscribers = 0;     // connected now, handshake done
+  std::uint64_t published = 0;     // publish() calls accepted
+  std::uint64_t delivered = 0;     // messages queued to a subscriber
+  std::uint64_t dropped = 0;       // to a full subscriber, or publish() queue full
+  std::uint64_t disconnected = 0;  // subscribers closed for breaking the protocol or a limit
 };
 
 class Publisher {

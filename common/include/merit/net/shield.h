@@ -57,7 +57,8 @@ class ShieldAllowlist {
   std::size_t size() const;
 
   // An AxonConfig::curveClientAuthorizer backed by `allowlist`.
-  static std::function<bool(const ByteArray<32>&)> authorizer(std::shared_ptr<const ShieldAllowlist> allowlist);
+  static std::function<bool(const ByteArray<32>&)> authorizer(
+      std::shared_ptr<const ShieldAllowlist> allowlist);
 
  private:
   const crypto::PrivateKey m_miner;

@@ -46,20 +46,20 @@ struct ChainEndpoint {
 // The outcome of a submitted extrinsic.
 struct Submission {
   crypto::Hash256 hash{};
-  bool included = false;     // false: still pending when the wait ended
+  bool included = false;  // false: still pending when the wait ended
   std::uint64_t block = 0;
   std::uint32_t index = 0;
   bool success = false;
-  std::string error;         // the named error of a failed call, or why it was dropped
+  std::string error;  // the named error of a failed call, or why it was dropped
   std::string detail;
 };
 
 // What a client learns about the chain once, at connection.
 struct ChainInfo {
-  std::string name;                    // the node's chain name
-  bool dev = false;                    // a development preset (loopback axons are dialled)
+  std::string name;  // the node's chain name
+  bool dev = false;  // a development preset (loopback axons are dialled)
   std::chrono::milliseconds blockTime{0};
-  std::string feedEndpoint;            // merit-chain's ZeroMQ block feed ("" = none: poll the head)
+  std::string feedEndpoint;  // merit-chain's ZeroMQ block feed ("" = none: poll the head)
   crypto::Hash256 genesisHash{};
   nlohmann::json extra = nlohmann::json::object();  // backend-specific facts (runtime version, ...)
 };

@@ -52,7 +52,8 @@ class ChainClient final : public Chain {
   // One JSON-RPC call. A JSON-RPC error becomes kInvalidArgument (or kOverloaded for -32001,
   // kNotFound for -32002) with the server's message; `extraTimeout` extends the HTTP timeout
   // for methods that wait on the server.
-  Result<nlohmann::json> call(const std::string& method, const nlohmann::json& params = nlohmann::json::array(),
+  Result<nlohmann::json> call(const std::string& method,
+                              const nlohmann::json& params = nlohmann::json::array(),
                               std::chrono::milliseconds extraTimeout = std::chrono::milliseconds(0));
 
   const crypto::Hash256& genesisHash() const { return m_genesis; }

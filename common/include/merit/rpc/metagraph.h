@@ -29,7 +29,7 @@ struct AxonEndpoint {
   std::uint8_t ipType = 0;
   std::uint8_t protocol = 0;  // 0 plain ZeroMQ, 1 CurveZMQ
   ByteArray<32> curveKey{};
-  std::uint64_t block = 0;    // when it was served
+  std::uint64_t block = 0;  // when it was served
 };
 
 struct NeuronInfo {
@@ -82,7 +82,8 @@ class MetagraphCache {
   // Fetches the metagraph once (failing if the chain is unreachable: wrap it in retryChain to
   // wait), subscribes to the block feed announced in system_info, and refreshes on new blocks
   // in the background.
-  static Result<std::unique_ptr<MetagraphCache>> start(const std::string& url, tx::NetUid netuid, Options options);
+  static Result<std::unique_ptr<MetagraphCache>> start(const std::string& url, tx::NetUid netuid,
+                                                       Options options);
   // The same on any chain backend: `chain` becomes the cache's own (used only by its thread).
   // Without a block feed (subtensor) the head is polled every min(block time, 1 s).
   static Result<std::unique_ptr<MetagraphCache>> start(std::unique_ptr<Chain> chain, tx::NetUid netuid,

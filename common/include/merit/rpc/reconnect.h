@@ -25,7 +25,7 @@ struct RetryOptions {
   // Milliseconds. The cap is short: an overloaded node that refuses a start-up call has room
   // again within seconds, and a long wait would leave it idle while peers sleep.
   BackoffPolicy backoff{.initial = 250, .cap = 5'000, .jitterPercent = 25};
-  std::chrono::milliseconds giveUpAfter{0};                                  // 0 = never (until stopped)
+  std::chrono::milliseconds giveUpAfter{0};  // 0 = never (until stopped)
 };
 
 // kUnavailable, kDeadlineExceeded, kOverloaded and kRateLimited: worth another try later.
@@ -46,12 +46,14 @@ Result<T> retryChain(const std::string& url, log::Category category, const Retry
       return r;
     }
     if (!isTransient(r.error())) return r;
-    if (options.giveUpAfter.count() > 0 && std::chrono::steady_clock::now() - started >= options.giveUpAfter) return r;
+    if (options.giveUpAfter.count() > 0 && std::chrono::steady_clock::now() - started >= options.giveUpAfter)
+      return r;
     auto delay = backoff.nextMs();
     log::log(category, log::Level::kWarn, "chain unreachable at {} ({}); retrying in {:.1f}s", url,
              r.error().message(), static_cast<double>(delay.count()) / 1000.0);
     if (!sleepFor(delay, stop)) {
-      return fail(ErrorCode::kUnavailable, "stopped while waiting for the chain at " + url + " (" + r.error().message() + ")");
+      return fail(ErrorCode::kUnavailable,
+                  "stopped while waiting for the chain at " + url + " (" + r.error().message() + ")");
     }
   }
 }

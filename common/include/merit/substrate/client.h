@@ -55,8 +55,8 @@ struct SubmitResult {
   crypto::Hash256 blockHash{};
   std::uint32_t index = 0;
   bool success = false;
-  std::string error;   // the runtime's name for a failed dispatch ("SettingWeightsTooFast")
-  std::string detail;  // the pallet, or the node's words
+  std::string error;                // the runtime's name for a failed dispatch ("SettingWeightsTooFast")
+  std::string detail;               // the pallet, or the node's words
   std::vector<EventRecord> events;  // the extrinsic's own events
 };
 
@@ -69,7 +69,8 @@ struct StorageQuery {
 
 class SubstrateClient {
  public:
-  static Result<std::unique_ptr<SubstrateClient>> connect(const std::string& url, SubstrateOptions options = {});
+  static Result<std::unique_ptr<SubstrateClient>> connect(const std::string& url,
+                                                          SubstrateOptions options = {});
   ~SubstrateClient();
   SubstrateClient(const SubstrateClient&) = delete;
   SubstrateClient& operator=(const SubstrateClient&) = delete;
@@ -108,12 +109,14 @@ class SubstrateClient {
                                                              std::optional<crypto::Hash256> at = std::nullopt,
                                                              std::size_t page = 1000);
   // Decodes a raw value of pallet.item with the registry.
-  Result<nlohmann::json> decodeStorageValue(std::string_view pallet, std::string_view item, ByteView raw) const;
+  Result<nlohmann::json> decodeStorageValue(std::string_view pallet, std::string_view item,
+                                            ByteView raw) const;
 
   Result<nlohmann::json> constant(std::string_view pallet, std::string_view name) const;
 
   // state_call of a runtime API method with SCALE arguments; its raw SCALE answer.
-  Result<Bytes> stateCall(std::string_view method, ByteView args, std::optional<crypto::Hash256> at = std::nullopt);
+  Result<Bytes> stateCall(std::string_view method, ByteView args,
+                          std::optional<crypto::Hash256> at = std::nullopt);
   // A runtime API method by name with JSON arguments, decoded by the registry (metadata v15).
   Result<nlohmann::json> runtimeApi(std::string_view api, std::string_view method, const nlohmann::json& args,
                                     std::optional<crypto::Hash256> at = std::nullopt);
@@ -142,7 +145,8 @@ class SubstrateClient {
   SubstrateClient(std::string url, SubstrateOptions options);
   Result<void> loadRuntime();
   Result<std::uint64_t> nextNonce(const crypto::AccountId& account);
-  Result<SubmitResult> watch(const Bytes& extrinsic, const crypto::Hash256& hash, std::chrono::milliseconds wait);
+  Result<SubmitResult> watch(const Bytes& extrinsic, const crypto::Hash256& hash,
+                             std::chrono::milliseconds wait);
   Result<void> findOutcome(SubmitResult& out);
 
   std::string m_url;

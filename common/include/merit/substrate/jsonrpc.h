@@ -95,9 +95,10 @@ class RpcClient {
   RpcClient(const RpcClient&) = delete;
   RpcClient& operator=(const RpcClient&) = delete;
 
-  // One call; the answer's "result". Null params are sent as [] (JSON-RPC has no null params). kDeadlineExceeded after `timeout` (default callTimeout),
-  // kUnavailable when the connection is down or lost before the answer (a re-dial is under way),
-  // kInvalidArgument for a JSON-RPC error response (see rpcErrorCode()).
+  // One call; the answer's "result". Null params are sent as [] (JSON-RPC has no null params).
+  // kDeadlineExceeded after `timeout` (default callTimeout), kUnavailable when the connection is down or lost
+  // before the answer (a re-dial is under way), kInvalidArgument for a JSON-RPC error response (see
+  // rpcErrorCode()).
   Result<nlohmann::json> call(std::string_view method, nlohmann::json params = nlohmann::json::array(),
                               std::optional<std::chrono::milliseconds> timeout = {});
 
@@ -126,8 +127,7 @@ class RpcClient {
   Result<std::uint64_t> subscribe(std::string_view method, nlohmann::json params,
                                   std::string unsubscribeMethod,
                                   std::function<void(const nlohmann::json&)> onItem,
-                                  std::function<void(const Error&)> onEnd,
-                                  SubscribeOptions options = {});
+                                  std::function<void(const Error&)> onEnd, SubscribeOptions options = {});
   // Ends a subscription: sends the unsubscribe method (not waiting for its answer) and calls
   // onEnd. When it returns (from a thread other than the I/O thread) no more onItem call for
   // this handle will start. Unknown or already ended handles are ignored.

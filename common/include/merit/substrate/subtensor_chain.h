@@ -42,7 +42,8 @@ std::string defaultSubtensorUrl();
 
 class SubtensorChain final : public rpc::Chain {
  public:
-  static Result<std::unique_ptr<SubtensorChain>> connect(const std::string& url, SubtensorOptions options = {});
+  static Result<std::unique_ptr<SubtensorChain>> connect(const std::string& url,
+                                                         SubtensorOptions options = {});
 
   rpc::ChainKind kind() const override { return rpc::ChainKind::kSubtensor; }
   const std::string& url() const override { return m_client->url(); }

@@ -94,8 +94,8 @@ struct ServeAxon {  // signed by the hotkey
   std::uint32_t version;
   std::array<std::uint8_t, 16> ip;  // big-endian u128; IPv4 in the low 4 bytes
   std::uint16_t port;
-  std::uint8_t ipType;    // 4 or 6
-  std::uint8_t protocol;  // 0 = plain ZeroMQ, 1 = CurveZMQ
+  std::uint8_t ipType;                    // 4 or 6
+  std::uint8_t protocol;                  // 0 = plain ZeroMQ, 1 = CurveZMQ
   std::array<std::uint8_t, 32> curveKey;  // the miner's CURVE public key (zeros if none)
 };
 struct AddStake {  // signed by the coldkey
@@ -134,8 +134,9 @@ struct SetRootWeights {  // signed by a root validator's hotkey
   std::uint64_t versionKey;
 };
 
-using Call = std::variant<Transfer, CreateSubnet, SetHyperparameter, BurnedRegister, ServeAxon, AddStake,
-                          RemoveStake, SetWeights, CommitWeights, RevealWeights, RootRegister, SetRootWeights>;
+using Call =
+    std::variant<Transfer, CreateSubnet, SetHyperparameter, BurnedRegister, ServeAxon, AddStake, RemoveStake,
+                 SetWeights, CommitWeights, RevealWeights, RootRegister, SetRootWeights>;
 
 // The call's name as used in RPC and logs ("transfer", "set_weights", ...).
 std::string_view callName(const Call& call);
@@ -154,8 +155,8 @@ struct Extrinsic {
 };
 
 // The bytes that are signed (see the top of this file).
-Bytes signingPayload(const Hash256& genesis, const PublicKey& signer, std::uint64_t nonce, std::uint64_t validUntil,
-                     const Call& call);
+Bytes signingPayload(const Hash256& genesis, const PublicKey& signer, std::uint64_t nonce,
+                     std::uint64_t validUntil, const Call& call);
 
 Extrinsic signExtrinsic(const crypto::PrivateKey& key, const Hash256& genesis, std::uint64_t nonce,
                         std::uint64_t validUntil, Call call);

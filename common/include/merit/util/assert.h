@@ -11,8 +11,8 @@
 
 namespace merit::detail {
 
-[[noreturn]] void assertFailed(const char* condition, const char* file, int line,
-                               const char* names, const std::string& values);
+[[noreturn]] void assertFailed(const char* condition, const char* file, int line, const char* names,
+                               const std::string& values);
 
 template <typename... Args>
 std::string formatAssertValues(const Args&... args) {
@@ -23,10 +23,10 @@ std::string formatAssertValues(const Args&... args) {
 
 }  // namespace merit::detail
 
-#define MERIT_ASSERT(cond, ...)                                                           \
-  do {                                                                                    \
-    if (!(cond)) [[unlikely]] {                                                           \
-      ::merit::detail::assertFailed(#cond, __FILE__, __LINE__, #__VA_ARGS__,              \
-                                    ::merit::detail::formatAssertValues(__VA_ARGS__));    \
-    }                                                                                     \
+#define MERIT_ASSERT(cond, ...)                                                        \
+  do {                                                                                 \
+    if (!(cond)) [[unlikely]] {                                                        \
+      ::merit::detail::assertFailed(#cond, __FILE__, __LINE__, #__VA_ARGS__,           \
+                                    ::merit::detail::formatAssertValues(__VA_ARGS__)); \
+    }                                                                                  \
   } while (false)

@@ -21,9 +21,9 @@
 namespace merit {
 
 struct BackoffPolicy {
-  std::uint64_t initial = 500;    // first delay (> 0)
-  std::uint64_t cap = 30'000;     // no delay is longer (>= initial)
-  unsigned jitterPercent = 20;    // 0..100; 0 = deterministic
+  std::uint64_t initial = 500;  // first delay (> 0)
+  std::uint64_t cap = 30'000;   // no delay is longer (>= initial)
+  unsigned jitterPercent = 20;  // 0..100; 0 = deterministic
 };
 
 class Backoff {

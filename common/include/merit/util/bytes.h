@@ -34,14 +34,24 @@ inline std::string_view asChars(ByteView b) {
   return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
 
-inline const unsigned char* u8(ByteView b) { return reinterpret_cast<const unsigned char*>(b.data()); }
-inline unsigned char* u8(MutableByteView b) { return reinterpret_cast<unsigned char*>(b.data()); }
+inline const unsigned char* u8(ByteView b) {
+  return reinterpret_cast<const unsigned char*>(b.data());
+}
+inline unsigned char* u8(MutableByteView b) {
+  return reinterpret_cast<unsigned char*>(b.data());
+}
 
-inline Bytes toBytes(ByteView b) { return Bytes(b.begin(), b.end()); }
-inline Bytes toBytes(std::string_view s) { return toBytes(asBytes(s)); }
+inline Bytes toBytes(ByteView b) {
+  return Bytes(b.begin(), b.end());
+}
+inline Bytes toBytes(std::string_view s) {
+  return toBytes(asBytes(s));
+}
 
 // Appends `b` to `out`.
-inline void append(Bytes& out, ByteView b) { out.insert(out.end(), b.begin(), b.end()); }
+inline void append(Bytes& out, ByteView b) {
+  out.insert(out.end(), b.begin(), b.end());
+}
 
 // Lower-case hex, no prefix.
 std::string toHex(ByteView bytes);
@@ -60,8 +70,8 @@ Result<ByteArray<N>> fromHexFixed(std::string_view hex) {
   auto bytes = fromHex(hex);
   if (!bytes) return tl::unexpected(std::move(bytes).error());
   if (bytes->size() != N) {
-    return fail(ErrorCode::kInvalidArgument, "expected " + std::to_string(N) + " bytes of hex, got " +
-                                                 std::to_string(bytes->size()));
+    return fail(ErrorCode::kInvalidArgument,
+                "expected " + std::to_string(N) + " bytes of hex, got " + std::to_string(bytes->size()));
   }
   ByteArray<N> out{};
   for (std::size_t i = 0; i < N; ++i) out[i] = (*bytes)[i];

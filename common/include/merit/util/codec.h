@@ -27,7 +27,7 @@ class ByteWriter {
   ByteWriter& u32(std::uint32_t v);
   ByteWriter& u64(std::uint64_t v);
   ByteWriter& boolean(bool v) { return u8(v ? 1 : 0); }
-  ByteWriter& raw(ByteView bytes);  // no length prefix: fixed-size fields
+  ByteWriter& raw(ByteView bytes);    // no length prefix: fixed-size fields
   ByteWriter& bytes(ByteView bytes);  // u32 length ‖ bytes
   ByteWriter& str(std::string_view s) { return bytes(asBytes(s)); }
   ByteWriter& u16s(const std::vector<std::uint16_t>& v);  // u32 count ‖ u16...

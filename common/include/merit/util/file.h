@@ -6,7 +6,6 @@
 #include <cstddef>
 #include <filesystem>
 #include <string>
-
 #include <sys/types.h>
 
 #include "merit/util/bytes.h"

@@ -34,6 +34,8 @@ std::optional<AddressScope> classifyAddress(std::string_view text);
 
 // True for the scopes a peer on another host can never reach: only a dev chain (all processes on
 // one host) may advertise them.
-inline bool isHostLocal(AddressScope scope) { return scope != AddressScope::kGlobal; }
+inline bool isHostLocal(AddressScope scope) {
+  return scope != AddressScope::kGlobal;
+}
 
 }  // namespace merit

@@ -22,7 +22,17 @@
 namespace merit::log {
 
 enum class Category : unsigned char {
-  kGeneral, kNet, kChain, kRpc, kValidator, kMiner, kConsensus, kCrypto, kWallet, kSubnet, kServing,
+  kGeneral,
+  kNet,
+  kChain,
+  kRpc,
+  kValidator,
+  kMiner,
+  kConsensus,
+  kCrypto,
+  kWallet,
+  kSubnet,
+  kServing,
   kCount  // not a category
 };
 enum class Level : unsigned char { kTrace, kDebug, kInfo, kWarn, kError, kOff };
@@ -33,7 +43,7 @@ Result<Category> parseCategory(std::string_view name);
 
 // Sets levels from a spec: "info" (all categories), or "warn,net=debug,chain=trace".
 Result<void> configure(std::string_view spec);
-void setLevel(Level level);                 // all categories
+void setLevel(Level level);  // all categories
 void setLevel(Category category, Level level);
 Level level(Category category);
 inline bool enabled(Category category, Level lvl);
@@ -102,16 +112,16 @@ inline bool enabled(Category category, Level lvl) {
 
 // At most 10 lines a second from this call site; the next line after a burst reports how many
 // were suppressed.
-#define MERIT_LOG_RATE_LIMITED(cat, lvl, ...)                                                  \
-  do {                                                                                         \
-    if (::merit::log::enabled(cat, lvl)) {                                                     \
-      static ::merit::log::RateLimiter merit_log_limiter_(10);                                 \
-      std::uint64_t merit_log_dropped_ = 0;                                                    \
-      if (merit_log_limiter_.allow(merit_log_dropped_)) {                                      \
-        if (merit_log_dropped_ > 0) {                                                          \
-          ::merit::log::log(cat, lvl, "({} similar lines suppressed)", merit_log_dropped_);    \
-        }                                                                                      \
-        ::merit::log::log(cat, lvl, __VA_ARGS__);                                              \
-      }                                                                                        \
-    }                                                                                          \
+#define MERIT_LOG_RATE_LIMITED(cat, lvl, ...)                                               \
+  do {                                                                                      \
+    if (::merit::log::enabled(cat, lvl)) {                                                  \
+      static ::merit::log::RateLimiter merit_log_limiter_(10);                              \
+      std::uint64_t merit_log_dropped_ = 0;                                                 \
+      if (merit_log_limiter_.allow(merit_log_dropped_)) {                                   \
+        if (merit_log_dropped_ > 0) {                                                       \
+          ::merit::log::log(cat, lvl, "({} similar lines suppressed)", merit_log_dropped_); \
+        }                                                                                   \
+        ::merit::log::log(cat, lvl, __VA_ARGS__);                                           \
+      }                                                                                     \
+    }                                                                                       \
   } while (false)

@@ -58,18 +58,20 @@ using Result = tl::expected<T, Error>;
 inline tl::unexpected<Error> fail(ErrorCode code, std::string message) {
   return tl::unexpected<Error>(Error(code, std::move(message)));
 }
-inline tl::unexpected<Error> fail(Error error) { return tl::unexpected<Error>(std::move(error)); }
+inline tl::unexpected<Error> fail(Error error) {
+  return tl::unexpected<Error>(std::move(error));
+}
 
 }  // namespace merit
 
 // Evaluates a Result-returning expression and returns its error from the enclosing function,
 // which must itself return a Result.
-#define MERIT_TRY(expr)                                               \
-  do {                                                                \
-    auto merit_try_result_ = (expr);                                  \
-    if (!merit_try_result_) {                                         \
-      return ::tl::unexpected(std::move(merit_try_result_).error());  \
-    }                                                                 \
+#define MERIT_TRY(expr)                                              \
+  do {                                                               \
+    auto merit_try_result_ = (expr);                                 \
+    if (!merit_try_result_) {                                        \
+      return ::tl::unexpected(std::move(merit_try_result_).error()); \
+    }                                                                \
   } while (false)
 
 #define MERIT_CONCAT_INNER_(a, b) a##b
@@ -79,9 +81,9 @@ inline tl::unexpected<Error> fail(Error error) { return tl::unexpected<Error>(st
 // the error.
 #define MERIT_ASSIGN_OR_RETURN(lhs, expr) \
   MERIT_ASSIGN_OR_RETURN_IMPL_(MERIT_CONCAT_(merit_result_, __LINE__), lhs, expr)
-#define MERIT_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)   \
-  auto tmp = (expr);                                   \
-  if (!tmp) {                                          \
-    return ::tl::unexpected(std::move(tmp).error());   \
-  }                                                    \
+#define MERIT_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                                 \
+  if (!tmp) {                                        \
+    return ::tl::unexpected(std::move(tmp).error()); \
+  }                                                  \
   lhs = std::move(tmp).value()

@@ -65,16 +65,15 @@ Result<void> verifySessionAccept(const SessionReply& reply, const Hotkey& caller
 // hotkeys as key, over tag ‖ caller ‖ target ‖ clientNonce ‖ serverNonce ‖ sessionId. `ours` is
 // either side's hotkey and `theirs` the other side's public key.
 SessionKey deriveSessionKey(const crypto::PrivateKey& ours, const crypto::PublicKey& theirs,
-                            const Hotkey& caller, const Hotkey& target,
-                            const HandshakeNonce& clientNonce, const HandshakeNonce& serverNonce,
-                            const SessionId& sessionId);
+                            const Hotkey& caller, const Hotkey& target, const HandshakeNonce& clientNonce,
+                            const HandshakeNonce& serverNonce, const SessionId& sessionId);
 
 void macRequest(Request& request, const SessionKey& key, const SessionId& sessionId);
 // Checks the MAC only; the caller checks that auth.sessionId names the session `key` belongs to.
 Result<void> verifyRequestMac(const Request& request, const SessionKey& key);
 
-void macResponse(Response& response, const Hotkey& caller, const Hotkey& responder,
-                 const SessionKey& key, const SessionId& sessionId);
+void macResponse(Response& response, const Hotkey& caller, const Hotkey& responder, const SessionKey& key,
+                 const SessionId& sessionId);
 Result<void> verifyResponseMac(const Response& response, const Hotkey& caller, const Hotkey& responder,
                                const SessionKey& key);
 

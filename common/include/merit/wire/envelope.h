@@ -18,10 +18,10 @@ namespace merit::wire {
 
 inline constexpr std::uint16_t kProtocolVersion = 1;
 
-inline constexpr std::size_t kHotkeySize = 33;       // compressed secp256k1 public key
+inline constexpr std::size_t kHotkeySize = 33;  // compressed secp256k1 public key
 inline constexpr std::size_t kRequestIdSize = 16;
 inline constexpr std::size_t kSessionIdSize = 16;
-inline constexpr std::size_t kNonceSize = 32;        // handshake nonces
+inline constexpr std::size_t kNonceSize = 32;  // handshake nonces
 inline constexpr std::size_t kSignatureSize = 65;
 inline constexpr std::size_t kMacSize = 32;
 inline constexpr std::size_t kMaxModuleNameBytes = 64;
@@ -120,7 +120,7 @@ struct SessionReply {
   HandshakeNonce serverNonce{};  // all zero on rejection
   SessionId sessionId{};         // all zero on rejection
   std::int64_t timestampMs = 0;
-  bool isSigned = false;         // false on rejection (pre-authentication: not signed)
+  bool isSigned = false;  // false on rejection (pre-authentication: not signed)
   SignatureBytes signature{};
 
   friend bool operator==(const SessionReply&, const SessionReply&) = default;

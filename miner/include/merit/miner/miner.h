@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "merit/crypto/keys.h"
-#include "merit/miner/config.h"
 #include "merit/metrics/metrics.h"
+#include "merit/miner/config.h"
 #include "merit/miner/policy.h"
 #include "merit/net/axon.h"
 #include "merit/net/shield.h"
@@ -41,8 +41,9 @@ class Miner {
   // axon and advertises it with serve_axon when the endpoint or CURVE key on chain differs.
   // Fails with the exact `merit register ...` command when the hotkey is not registered.
   static Result<std::unique_ptr<Miner>> start(MinerConfig config, crypto::PrivateKey hotkey,
-                                              crypto::PublicKey owner, std::vector<net::ModuleHandler> modules,
-                                              ColdkeyLoader coldkey, const std::atomic<bool>* stop = nullptr);
+                                              crypto::PublicKey owner,
+                                              std::vector<net::ModuleHandler> modules, ColdkeyLoader coldkey,
+                                              const std::atomic<bool>* stop = nullptr);
   ~Miner();
 
   // Serves until stop() (returns 0), deregistration without --auto-register (kExitDeregistered)

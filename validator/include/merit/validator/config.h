@@ -21,7 +21,8 @@ struct ValidatorFileConfig {
   ValidatorConfig loop;  // chain URL, netuid, sampling, scoring, weights, state file
 };
 
-Result<ValidatorFileConfig> parseValidatorConfig(const std::string& yaml, const std::string& name, ValidatorFileConfig base);
+Result<ValidatorFileConfig> parseValidatorConfig(const std::string& yaml, const std::string& name,
+                                                 ValidatorFileConfig base);
 Result<ValidatorFileConfig> loadValidatorConfig(const std::string& path, ValidatorFileConfig base);
 Result<void> applyValidatorEnvironment(ValidatorFileConfig& config);
 

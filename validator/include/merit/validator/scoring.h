@@ -32,8 +32,8 @@ double latencyFactor(double latency, double timeout, const LatencyModel& model);
 
 // What one query result says about the miner (docs/PROTOCOL.md, "Scoring a result").
 enum class Measurement : std::uint8_t {
-  kAnswered,    // an authenticated OK: score its quality and latency
-  kFailed,      // the miner's failure (wrong answer, refused us, silent, unreachable, bad auth): 0
+  kAnswered,  // an authenticated OK: score its quality and latency
+  kFailed,    // the miner's failure (wrong answer, refused us, silent, unreachable, bad auth): 0
   // Could not measure: the miner said RATE_LIMITED or OVERLOADED (which strangers and other
   // validators can cause), or the failure was ours (origin dendrite INTERNAL: we could not
   // build or send), or we sent so late that the miner had under half the query timeout. Such a
@@ -77,8 +77,9 @@ struct WeightRow {
   std::vector<std::uint16_t> uids;
   std::vector<std::uint16_t> values;
 };
-Result<WeightRow> weightsFromScores(const std::vector<double>& scores, double sharpen, std::uint16_t minAllowedWeights,
-                                    std::uint16_t maxWeightLimit, std::optional<std::uint16_t> self);
+Result<WeightRow> weightsFromScores(const std::vector<double>& scores, double sharpen,
+                                    std::uint16_t minAllowedWeights, std::uint16_t maxWeightLimit,
+                                    std::optional<std::uint16_t> self);
 
 // Picks miners to query: a shuffled round-robin over the eligible uids, so every miner is
 // covered once per pass before any is asked twice; the order is reshuffled every pass.

@@ -8,15 +8,15 @@
 
 #include <array>
 #include <atomic>
-#include <thread>
-#include <optional>
-#include <condition_variable>
-#include <mutex>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "merit/metrics/metrics.h"
@@ -47,7 +47,7 @@ class Task {
 };
 
 struct ValidatorConfig {
-  std::string chainUrl;  // empty: $MERIT_CHAIN_URL or http://127.0.0.1:9933
+  std::string chainUrl;         // empty: $MERIT_CHAIN_URL or http://127.0.0.1:9933
   std::string chain = "merit";  // the chain backend: "merit" or "subtensor" (docs/SUBTENSOR.md)
   std::uint16_t netuid = 1;
   std::size_t sampleSize = 50;
@@ -63,7 +63,7 @@ struct ValidatorConfig {
   // up to this many consecutive queries; after that each such answer scores 0, so a miner
   // cannot keep an old score by refusing to be measured.
   std::uint32_t maxConsecutiveUnmeasured = 10;
-  std::string stateFile;  // empty: no persistence
+  std::string stateFile;   // empty: no persistence
   std::uint64_t seed = 0;  // sampler seed; 0 = from the OS
   std::string metricsHost = "127.0.0.1";
   int metricsPort = -1;  // Prometheus /metrics; -1 = off, 0 = any free port
@@ -75,16 +75,17 @@ struct StepReport {
   // Sampled miners whose advertised address no remote peer can reach (unspecified, loopback,
   // link-local) on a chain that is not in dev mode: not dialled, scored 0 (their own fault).
   std::size_t unreachable = 0;
-  std::size_t answered = 0;  // authenticated OK answers
+  std::size_t answered = 0;    // authenticated OK answers
   std::size_t unmeasured = 0;  // results that could not measure the miner (its average was left alone)
-  double meanQuality = 0;    // over answered, scored responses
+  double meanQuality = 0;      // over answered, scored responses
   double medianLatencyMs = 0;  // over answered responses
   std::uint64_t nextWeightsBlock = 0;  // earliest block the next weights may land (0 = unknown)
   WeightOutcome weights;
 };
 
 // The one-line operator status of a step, e.g.
-// "block 412: queried 50, answered 47, mean quality 0.91, median latency 12.3 ms, weights set in block 410, next at 432".
+// "block 412: queried 50, answered 47, mean quality 0.91, median latency 12.3 ms, weights set in block 410,
+// next at 432".
 std::string formatStep(const StepReport& r);
 
 class Validator {
@@ -92,7 +93,8 @@ class Validator {
   // Connects to the chain, waiting for it with backoff while it is unreachable (until `stop` is
   // set), and checks the hotkey is registered on the netuid.
   static Result<std::unique_ptr<Validator>> start(ValidatorConfig config, crypto::PrivateKey hotkey,
-                                                  std::unique_ptr<Task> task, const std::atomic<bool>* stop = nullptr);
+                                                  std::unique_ptr<Task> task,
+                                                  const std::atomic<bool>* stop = nullptr);
   ~Validator();
 
   // One step (see the top of this file).
@@ -141,10 +143,11 @@ class Validator {
   std::atomic<bool> m_stop{false};
 
   // Metrics, read by the metrics server's threads.
-  metrics::Histogram m_latency{"merit_validator_query_latency_seconds", "Send-to-answer time of answered queries",
+  metrics::Histogram m_latency{"merit_validator_query_latency_seconds",
+                               "Send-to-answer time of answered queries",
                                {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}};
   std::array<std::atomic<std::uint64_t>, 5> m_weightOutcomes{};  // by WeightOutcome::Kind
-  mutable std::mutex m_metricsMutex;  // guards m_publishedScores, m_validatorTrust
+  mutable std::mutex m_metricsMutex;                             // guards m_publishedScores, m_validatorTrust
   std::vector<double> m_publishedScores;
   std::uint16_t m_validatorTrust = 0;
   std::unique_ptr<metrics::MetricsServer> m_metricsServer;

@@ -28,18 +28,20 @@ struct WeightOutcome {
 const char* weightOutcomeName(WeightOutcome::Kind k);
 
 struct WeightPolicy {
-  double sharpen = 1.0;          // exponent applied to scores before weighting
+  double sharpen = 1.0;                 // exponent applied to scores before weighting
   std::uint64_t minIntervalBlocks = 0;  // 0 = once per tempo (the default)
 };
 
 class WeightSetter {
  public:
-  WeightSetter(rpc::Chain& client, const crypto::PrivateKey& hotkey, std::uint16_t netuid, WeightPolicy policy)
+  WeightSetter(rpc::Chain& client, const crypto::PrivateKey& hotkey, std::uint16_t netuid,
+               WeightPolicy policy)
       : m_client(client), m_hotkey(hotkey), m_netuid(netuid), m_policy(policy) {}
 
   // One decision per call, on the latest metagraph: reveal a due commit, or set/commit new
   // weights from `scores` when allowed, or nothing. Updates `state` (pending commits, last block).
-  WeightOutcome step(const rpc::Metagraph& metagraph, const std::vector<double>& scores, ValidatorState& state);
+  WeightOutcome step(const rpc::Metagraph& metagraph, const std::vector<double>& scores,
+                     ValidatorState& state);
 
   std::uint64_t attempts() const { return m_attempts; }
   std::uint64_t failures() const { return m_failures; }
@@ -53,7 +55,7 @@ class WeightSetter {
   const WeightPolicy m_policy;
   std::uint64_t m_attempts = 0;
   std::uint64_t m_failures = 0;
-  std::uint64_t m_retryAfterBlock = 0;  // backoff after a failure
+  std::uint64_t m_retryAfterBlock = 0;                               // backoff after a failure
   Backoff m_backoff{{.initial = 1, .cap = 64, .jitterPercent = 0}};  // in blocks: 1, 2, 4 ... 64
 };
 
