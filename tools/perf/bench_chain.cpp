@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
@@ -251,12 +252,13 @@ void benchWeightsAndBlocks(int clients, int blocks) {
 
 int main(int argc, char** argv) {
   int clients = 4, transfers = 20'000, blocks = 120;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string a = argv[i];
-    if (a == "--clients") clients = std::atoi(argv[i + 1]);
-    if (a == "--transfers") transfers = std::atoi(argv[i + 1]);
-    if (a == "--blocks") blocks = std::max(1, std::atoi(argv[i + 1]));
-  }
+  CLI::App app{
+      "bench_chain: transfers and set_weights per second through JSON-RPC, and block production "
+      "(docs/PERFORMANCE.md, \"Chain\")"};
+  app.add_option("--clients", clients, "concurrent RPC clients")->check(CLI::Range(1, 1024));
+  app.add_option("--transfers", transfers, "transfers to submit")->check(CLI::Range(1, 100'000'000));
+  app.add_option("--blocks", blocks, "blocks to produce with weights")->check(CLI::Range(1, 1'000'000));
+  CLI11_PARSE(app, argc, argv);
   merit::log::setLevel(merit::log::Level::kWarn);
   benchTransfers(clients, transfers);
   benchWeightsAndBlocks(clients, blocks);

@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <sodium.h>
 
 #include "matmul_core.h"
@@ -80,50 +81,21 @@ void print(const char* what, std::uint32_t n, unsigned threads, int runs, const 
   std::fflush(stdout);
 }
 
-bool parseNumber(std::string_view text, long min, long max, long& out) {
-  char* end = nullptr;
-  const std::string s(text);
-  const long v = std::strtol(s.c_str(), &end, 10);
-  if (s.empty() || *end != '\0' || v < min || v > max) return false;
-  out = v;
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::uint32_t> sizes{64, 128, 256, 512, 1024};
   long runs = 31, threads = 0, rounds = mm::kMinVerifyRounds;
-  for (int i = 1; i < argc; i += 2) {  // --option value pairs
-    const std::string_view arg = argv[i];
-    const char* value = i + 1 < argc ? argv[i + 1] : nullptr;
-    bool ok = value != nullptr;
-    if (ok && arg == "--runs") {
-      ok = parseNumber(value, 1, 100000, runs);
-    } else if (ok && arg == "--threads") {
-      ok = parseNumber(value, 0, 256, threads);
-    } else if (ok && arg == "--rounds") {
-      ok = parseNumber(value, mm::kMinVerifyRounds, 64, rounds);
-    } else if (ok && arg == "--sizes") {
-      sizes.clear();
-      std::string_view list = value;
-      while (ok && !list.empty()) {
-        const std::size_t comma = list.find(',');
-        long n = 0;
-        ok = parseNumber(list.substr(0, comma), 1, 4096, n);
-        sizes.push_back(static_cast<std::uint32_t>(n));
-        list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-      }
-      ok = ok && !sizes.empty();
-    } else {
-      ok = false;
-    }
-    if (!ok) {
-      std::fprintf(stderr,
-                   "usage: bench_matmul [--sizes 64,128,256] [--runs N] [--threads T] [--rounds R]\n");
-      return 2;
-    }
-  }
+  CLI::App app{
+      "bench_matmul: the miner's product and the validator's Freivalds check (docs/PERFORMANCE.md, "
+      "\"matmul subnet\")"};
+  app.add_option("--sizes", sizes, "matrix sizes, comma-separated")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 4096));
+  app.add_option("--runs", runs, "timed runs per size")->check(CLI::Range(1, 100000));
+  app.add_option("--threads", threads, "CPU threads (0: all cores)")->check(CLI::Range(0, 256));
+  app.add_option("--rounds", rounds, "Freivalds rounds")->check(CLI::Range(long{mm::kMinVerifyRounds}, 64L));
+  CLI11_PARSE(app, argc, argv);
   if (sodium_init() < 0) {
     std::fprintf(stderr, "error: libsodium failed to initialise\n");
     return 1;

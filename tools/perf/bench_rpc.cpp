@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "process.h"
@@ -27,15 +28,6 @@
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-
-int usage(const char* argv0) {
-  std::fprintf(
-      stderr,
-      "usage: %s (--chain PATH_TO_MERIT_CHAIN | --url http://127.0.0.1:PORT) [--clients N] [--seconds S]\n"
-      "          [--interval-ms MS] [--timeout-ms MS]\n",
-      argv0);
-  return 2;
-}
 
 bool parseInt(const char* s, long& out) {
   char* end = nullptr;
@@ -51,29 +43,22 @@ bool parseInt(const char* s, long& out) {
 int main(int argc, char** argv) {
   std::string chainBinary, url;
   long clients = 512, seconds = 10, intervalMs = 100, timeoutMs = 5000;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (i + 1 >= argc) return usage(argv[0]);
-    const char* v = argv[++i];
-    bool ok = true;
-    if (a == "--chain") {
-      chainBinary = v;
-    } else if (a == "--url") {
-      url = v;
-    } else if (a == "--clients") {
-      ok = parseInt(v, clients) && clients > 0;
-    } else if (a == "--seconds") {
-      ok = parseInt(v, seconds) && seconds > 0;
-    } else if (a == "--interval-ms") {
-      ok = parseInt(v, intervalMs);
-    } else if (a == "--timeout-ms") {
-      ok = parseInt(v, timeoutMs) && timeoutMs > 0;
-    } else {
-      ok = false;
-    }
-    if (!ok) return usage(argv[0]);
+  CLI::App app{
+      "bench_rpc: chain_getHead latency with many keep-alive clients (docs/PERFORMANCE.md, \"Chain RPC\")"};
+  auto* chainOpt =
+      app.add_option("--chain", chainBinary, "start this merit-chain binary")->check(CLI::ExistingFile);
+  auto* urlOpt = app.add_option("--url", url, "or use a running chain at http://127.0.0.1:PORT");
+  chainOpt->excludes(urlOpt);
+  app.add_option("--clients", clients, "keep-alive clients")->check(CLI::Range(1L, 100000L));
+  app.add_option("--seconds", seconds, "measurement length")->check(CLI::Range(1L, 86400L));
+  app.add_option("--interval-ms", intervalMs, "pause between a client's calls")
+      ->check(CLI::Range(0L, 60000L));
+  app.add_option("--timeout-ms", timeoutMs, "per-call deadline")->check(CLI::Range(1L, 600000L));
+  CLI11_PARSE(app, argc, argv);
+  if (chainBinary.empty() == url.empty()) {
+    std::fprintf(stderr, "bench_rpc: give exactly one of --chain and --url\n");
+    return 2;
   }
-  if (chainBinary.empty() == url.empty()) return usage(argv[0]);
 
   std::unique_ptr<merit::test::ChildProcess> chain;
   std::filesystem::path dir;

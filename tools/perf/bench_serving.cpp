@@ -38,6 +38,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <torch/script.h>
 
 #include "merit/serving/batcher.h"
@@ -61,30 +62,25 @@ struct Args {
   int rounds = 3;
 };
 
-bool parseInt(std::string_view text, int& out) {
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && ptr == text.data() + text.size() && out > 0;
-}
-
-bool parseArgs(int argc, char** argv, Args& args) {
-  for (int i = 1; i < argc; i += 2) {
-    if (i + 1 >= argc) return false;
-    const std::string_view flag = argv[i];
-    const std::string_view value = argv[i + 1];
-    bool ok = false;
-    if (flag == "--batch") ok = parseInt(value, args.batch);
-    if (flag == "--requesters") ok = parseInt(value, args.requesters);
-    if (flag == "--threads") ok = parseInt(value, args.threads);
-    if (flag == "--max-wait-us") ok = parseInt(value, args.maxWaitUs);
-    if (flag == "--rounds") ok = parseInt(value, args.rounds);
-    if (flag == "--seconds") {
-      char* end = nullptr;
-      args.seconds = std::strtod(std::string(value).c_str(), &end);
-      ok = end != nullptr && *end == '\0' && args.seconds > 0;
-    }
-    if (!ok) return false;
+// Returns the exit code of a failed or --help parse, or -1 when the benchmark should run.
+int parseArgs(int argc, char** argv, Args& args) {
+  CLI::App app{
+      "bench_serving: a small CNN through the dynamic batcher vs offline forward "
+      "(docs/PERFORMANCE.md, \"Model serving\")"};
+  app.add_option("--batch", args.batch, "maximum batch size")->check(CLI::Range(1, 4096));
+  app.add_option("--requesters", args.requesters, "concurrent requesting threads")
+      ->check(CLI::Range(1, 4096));
+  app.add_option("--seconds", args.seconds, "seconds per measurement")->check(CLI::Range(0.01, 3600.0));
+  app.add_option("--threads", args.threads, "libtorch intra-op threads")->check(CLI::Range(1, 256));
+  app.add_option("--max-wait-us", args.maxWaitUs, "batcher's maximum wait for a fuller batch")
+      ->check(CLI::Range(1, 10'000'000));
+  app.add_option("--rounds", args.rounds, "measurement rounds (median reported)")->check(CLI::Range(1, 1000));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
   }
-  return true;
+  return -1;
 }
 
 torch::jit::Module makeCnn() {
@@ -242,13 +238,7 @@ ServingResult serve(const Model& model, int maxBatch, const Args& args) {
 
 int main(int argc, char** argv) {
   Args args;
-  if (!parseArgs(argc, argv, args)) {
-    std::fprintf(
-        stderr,
-        "usage: bench_serving [--batch B] [--requesters R] [--seconds S] [--threads T] [--max-wait-us U] "
-        "[--rounds N]\n");
-    return 2;
-  }
+  if (const int code = parseArgs(argc, argv, args); code >= 0) return code;
 
   const auto dir =
       std::filesystem::temp_directory_path() / ("merit-bench-serving-" + std::to_string(::getpid()));

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "merit/crypto/keys.h"
@@ -39,10 +40,16 @@ double ms(Clock::duration d) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) die("usage: bench_subtensor WS_URL NETUID [RUNS]");
-  const std::string url = argv[1];
-  const auto netuid = static_cast<tx::NetUid>(std::atoi(argv[2]));
-  const int runs = argc > 3 ? std::max(1, std::atoi(argv[3])) : 10;
+  std::string url;
+  tx::NetUid netuid = 0;
+  int runs = 10;
+  CLI::App app{
+      "bench_subtensor: metagraph sync and set_weights signing on a subtensor node "
+      "(tools/perf/subtensor.sh; docs/PERFORMANCE.md)"};
+  app.add_option("url", url, "the node's ws:// or http:// URL")->required();
+  app.add_option("netuid", netuid, "the subnet to read")->required();
+  app.add_option("runs", runs, "timed runs")->check(CLI::Range(1, 100000));
+  CLI11_PARSE(app, argc, argv);
 
   auto chain = substrate::SubtensorChain::connect(url);
   if (!chain) die("connect: " + chain.error().message());

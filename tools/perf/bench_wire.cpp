@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
@@ -417,22 +418,14 @@ std::vector<FanOut> benchFanOut(int rounds) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  double seconds = 1.0;
+  int seconds = 1;
   bool quick = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
-    if (a == "--quick")
-      quick = true;
-    else if (a == "--seconds" && i + 1 < argc) {
-      const std::string_view v = argv[++i];
-      int whole = 0;
-      std::from_chars(v.data(), v.data() + v.size(), whole);
-      seconds = whole > 0 ? whole : 1.0;
-    } else {
-      std::fprintf(stderr, "usage: bench_wire [--seconds N] [--quick]\n");
-      return 2;
-    }
-  }
+  CLI::App app{
+      "bench_wire: round trips/s and latency of the wire protocol against its floors "
+      "(docs/PERFORMANCE.md, \"Wire protocol\")"};
+  app.add_option("--seconds", seconds, "seconds per cell")->check(CLI::Range(1, 3600));
+  app.add_flag("--quick", quick, "256-byte bodies and 1 or 8 callers only");
+  CLI11_PARSE(app, argc, argv);
   try {
     const std::vector<std::size_t> bodies =
         quick ? std::vector<std::size_t>{256} : std::vector<std::size_t>{256, 16384, 1u << 20};

@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "merit/consensus/epoch.h"
 #include "merit/consensus/math.h"
 
@@ -78,24 +80,14 @@ int main(int argc, char** argv) {
   std::string only;
   bool reuseWorkspace = false;
   std::size_t onlyN = 0;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string_view flag = argv[i];
-    if (flag == "--runs") {
-      runs = std::max(1, std::atoi(argv[i + 1]));
-    } else if (flag == "--seed") {
-      seed = std::strtoull(argv[i + 1], nullptr, 10);
-    } else if (flag == "--variant") {
-      only = argv[i + 1];
-    } else if (flag == "--workspace") {
-      reuseWorkspace = std::string_view(argv[i + 1]) == "1";
-    } else if (flag == "--n") {
-      onlyN = std::strtoull(argv[i + 1], nullptr, 10);
-    } else {
-      std::fprintf(stderr,
-                   "usage: bench_yuma [--runs N] [--seed S] [--variant NAME] [--workspace 0|1] [--n N]\n");
-      return 2;
-    }
-  }
+  CLI::App app{"bench_yuma: one Yuma epoch at several subnet sizes (docs/PERFORMANCE.md, \"Consensus\")"};
+  app.add_option("--runs", runs, "timed epochs per size")->check(CLI::Range(1, 1'000'000));
+  app.add_option("--seed", seed, "random seed of the generated subnets");
+  app.add_option("--variant", only, "only this variant")
+      ->check(CLI::IsMember({"yuma2", "yuma3", "yuma3_liquid_alpha"}));
+  app.add_option("--workspace", reuseWorkspace, "1: reuse one workspace across epochs (as the chain does)");
+  app.add_option("--n", onlyN, "only this subnet size")->check(CLI::IsMember({256, 1024, 4096}));
+  CLI11_PARSE(app, argc, argv);
   const std::pair<std::size_t, std::size_t> sizes[] = {{256, 64}, {1024, 128}, {4096, 256}};
   const Variant variants[] = {
       {"yuma2", false, false}, {"yuma3", true, false}, {"yuma3_liquid_alpha", true, true}};

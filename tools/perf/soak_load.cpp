@@ -45,6 +45,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
@@ -98,37 +99,28 @@ struct Options {
 
 Options parseArgs(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) die("missing value after " + a);
-      return argv[++i];
-    };
-    if (a == "--chain")
-      o.chainUrl = next();
-    else if (a == "--netuid")
-      o.netuid = static_cast<std::uint16_t>(parseU64(next(), a));
-    else if (a == "--miner-uid")
-      o.minerUid = static_cast<std::uint16_t>(parseU64(next(), a));
-    else if (a == "--junk-uid") {
-      o.junkUid = static_cast<std::uint16_t>(parseU64(next(), a));
-      o.junk = true;
-    } else if (a == "--seconds")
-      o.seconds = parseU64(next(), a);
-    else if (a == "--validator-metrics")
-      o.validatorMetrics = next();
-    else if (a == "--check")
-      o.check = true;
-    else if (a == "--pid") {
-      auto v = next();
-      auto eq = v.find('=');
-      if (eq == std::string::npos) die("--pid NAME=PID");
-      o.pids.emplace_back(v.substr(0, eq), static_cast<int>(parseU64(v.substr(eq + 1), a)));
-    } else {
-      die("unknown option " + a);
-    }
+  std::vector<std::string> pids;
+  CLI::App app{"soak_load: every attack at once next to honest traffic (tools/perf/soak.sh)"};
+  app.add_option("--chain", o.chainUrl, "the chain's RPC URL")->required();
+  app.add_option("--netuid", o.netuid, "the subnet under attack");
+  app.add_option("--miner-uid", o.minerUid, "the honest miner's uid");
+  auto* junk = app.add_option("--junk-uid", o.junkUid, "a registered junk miner's uid");
+  app.add_option("--seconds", o.seconds, "soak length")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{86400}));
+  app.add_option("--validator-metrics", o.validatorMetrics, "the validator's /metrics URL");
+  app.add_flag("--check", o.check, "exit 1 unless the honest side was served");
+  app.add_option("--pid", pids, "NAME=PID of a process whose memory and CPU are reported (repeatable)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e));
   }
-  if (o.chainUrl.empty()) die("--chain URL is required");
+  o.junk = junk->count() > 0;
+  for (const std::string& v : pids) {
+    const auto eq = v.find('=');
+    if (eq == std::string::npos) die("--pid NAME=PID, got " + v);
+    o.pids.emplace_back(v.substr(0, eq), static_cast<int>(parseU64(v.substr(eq + 1), "--pid")));
+  }
   return o;
 }
 
