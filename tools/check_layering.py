@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""The layering check: every meritnet header a library includes must belong to a layer below it.
+
+All of common/'s libraries share one include root (common/include), so the build alone cannot stop
+merit_util from including a merit_rpc header. This check can: it maps every source file to its
+library, every `#include "merit/..."` to the library that owns the header, and fails on an include
+that the table below (docs/ARCHITECTURE.md, "Libraries") does not allow, directly or through a
+lower layer. Run by CTest as `check_layering`; `tools/check_layering.py [ROOT]` by hand.
+"""
+
+import os
+import re
+import sys
+
+# library -> the libraries it may use directly. What they may use is allowed too (dependencies
+# point down only, so the closure is the layer's whole floor).
+ALLOWED = {
+    "merit_util": [],
+    "merit_crypto": ["merit_util"],
+    "merit_tx": ["merit_crypto"],
+    "merit_wire": ["merit_crypto"],
+    "merit_net": ["merit_wire"],
+    "merit_rpc": ["merit_tx"],
+    "merit_substrate": ["merit_rpc"],
+    "merit_connect": ["merit_rpc", "merit_substrate"],
+    "merit_serving": ["merit_util"],
+    "merit_metrics": ["merit_util"],
+    "merit_config": ["merit_util"],
+    "merit_consensus": ["merit_util"],
+    "merit_consensus_json": ["merit_consensus"],
+    "merit_chain": ["merit_consensus", "merit_tx", "merit_net", "merit_config"],
+    "merit_subnet_sdk": [],
+    "merit_subnet_host": ["merit_subnet_sdk", "merit_util"],
+    "merit_miner": ["merit_net", "merit_connect", "merit_metrics", "merit_config", "merit_subnet_host"],
+    "merit_validator": ["merit_net", "merit_connect", "merit_consensus", "merit_metrics", "merit_config",
+                        "merit_subnet_host"],
+    # Plugins see the SDK only; the model-serving plugins may link merit_serving (docs/ARCHITECTURE.md).
+    "plugin": ["merit_subnet_sdk", "merit_serving"],
+    # The CLI is a client of everything except the miner (it checks validator configs).
+    "merit_cli": ["merit_connect", "merit_consensus_json", "merit_subnet_host", "merit_validator",
+                  "merit_config"],
+}
+
+# Header or source folder -> library. The longest matching prefix wins.
+FOLDERS = {
+    "common/include/merit/util/": "merit_util", "common/src/util/": "merit_util",
+    "common/include/merit/crypto/": "merit_crypto", "common/src/crypto/": "merit_crypto",
+    "common/include/merit/tx/": "merit_tx", "common/src/tx/": "merit_tx",
+    "common/include/merit/wire/": "merit_wire", "common/src/wire/": "merit_wire",
+    "common/include/merit/net/": "merit_net", "common/src/net/": "merit_net",
+    "common/include/merit/rpc/": "merit_rpc", "common/src/rpc/": "merit_rpc",
+    "common/include/merit/rpc/connect.h": "merit_connect", "common/src/rpc/connect.cpp": "merit_connect",
+    "common/include/merit/substrate/": "merit_substrate", "common/src/substrate/": "merit_substrate",
+    "common/include/merit/serving/": "merit_serving", "common/src/serving/": "merit_serving",
+    "common/include/merit/metrics/": "merit_metrics", "common/src/metrics/": "merit_metrics",
+    "common/include/merit/config/": "merit_config", "common/src/config/": "merit_config",
+    "chain/include/merit/consensus/": "merit_consensus", "chain/src/consensus/": "merit_consensus",
+    "chain/include/merit/consensus_json/": "merit_consensus_json",
+    "chain/src/consensus_json/": "merit_consensus_json",
+    "chain/include/merit/chain/": "merit_chain", "chain/src/chain/": "merit_chain",
+    "subnets/include/merit/": "merit_subnet_sdk",
+    "subnets/host/": "merit_subnet_host",
+    "miner/include/": "merit_miner", "miner/src/": "merit_miner",
+    "validator/include/": "merit_validator", "validator/src/": "merit_validator",
+    "tools/merit/": "merit_cli",
+}
+
+INCLUDE = re.compile(r'^\s*#\s*include\s*"(merit/[^"]+)"', re.M)
+
+
+def owner(path):
+    best = None
+    for prefix, lib in FOLDERS.items():
+        if path.startswith(prefix) and (best is None or len(prefix) > len(best[0])):
+            best = (prefix, lib)
+    if best:
+        return best[1]
+    if path.startswith("subnets/") and not path.startswith("subnets/tools/"):
+        return "plugin"
+    return None  # tests, benchmarks, tools/train, main.cpp files of binaries: may use anything
+
+
+def closure(lib, seen=None):
+    seen = set() if seen is None else seen
+    for dep in ALLOWED.get(lib, []):
+        if dep not in seen:
+            seen.add(dep)
+            closure(dep, seen)
+    return seen
+
+
+def header_index(root):
+    """merit/... include path -> the library owning that header."""
+    index = {}
+    for top in ("common/include", "chain/include", "miner/include", "validator/include", "subnets/include",
+                "subnets/host/include"):
+        base = os.path.join(root, top)
+        for dirpath, _, files in os.walk(base):
+            for name in files:
+                full = os.path.join(dirpath, name)
+                rel = os.path.relpath(full, root).replace(os.sep, "/")
+                index[os.path.relpath(full, base).replace(os.sep, "/")] = owner(rel)
+    return index
+
+
+def main():
+    root = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), ".."))
+    headers = header_index(root)
+    violations = []
+    checked = 0
+    for top in ("common", "chain", "miner", "validator", "subnets", "tools/merit"):
+        for dirpath, _, files in os.walk(os.path.join(root, top)):
+            for name in files:
+                if not name.endswith((".h", ".hpp", ".cpp", ".c", ".cu")):
+                    continue
+                full = os.path.join(dirpath, name)
+                rel = os.path.relpath(full, root).replace(os.sep, "/")
+                lib = owner(rel)
+                if lib is None or "/main/" in rel or rel.endswith("/main.cpp"):
+                    continue
+                checked += 1
+                allowed = closure(lib) | {lib}
+                with open(full, encoding="utf-8", errors="replace") as f:
+                    text = f.read()
+                for include in INCLUDE.findall(text):
+                    target = headers.get(include)
+                    if target is None:
+                        if include.startswith("merit/") and include.split("/")[1] in (
+                                "util", "crypto", "tx", "wire", "net", "rpc", "substrate", "serving", "metrics",
+                                "config", "consensus", "consensus_json", "chain", "miner", "validator"):
+                            violations.append(f"{rel}: includes {include}, which no library owns")
+                        continue
+                    if target not in allowed:
+                        violations.append(f"{rel} ({lib}) includes {include} ({target}): not below {lib}")
+    for v in violations:
+        print("layering: " + v)
+    print(f"layering: {checked} files checked, {len(violations)} violation(s)")
+    return 1 if violations else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
