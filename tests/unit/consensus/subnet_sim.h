@@ -1,6 +1,8 @@
 // A test-only model of the chain state one subnet's epoch reads and writes, so multi-epoch test
 // vectors carry state between epochs exactly as subtensor does: set_weights (max-upscaled row,
-// LastUpdate), UID replacement, and persisting the epoch's new permits and bonds.
+// LastUpdate), UID replacement, and persisting the epoch's new permits and bonds. Every epoch is
+// also run by the executable spec (merit_consensus_spec) and must give the same output, so each
+// multi-epoch test vector is a differential test too.
 //
 // Thread-safety: single-threaded test helper.
 #pragma once
@@ -12,6 +14,8 @@
 
 #include "merit/consensus/epoch.h"
 #include "merit/consensus/weights.h"
+
+#include "spec_compare.h"
 
 namespace merit::consensus::test {
 
@@ -69,11 +73,12 @@ class SubnetSim {
     }
   }
 
-  // Runs the epoch at the current block and persists permits and bonds.
+  // Runs the epoch at the current block (checked against the spec) and persists permits and bonds.
   EpochOutput epoch() {
     m_input.currentBlock = m_block;
     auto out = runEpoch(m_input);
     REQUIRE_MESSAGE(out.has_value(), (out ? "" : out.error().toString()));
+    checkAgainstSpec(m_input, out);
     for (std::size_t i = 0; i < m_input.neurons.size(); ++i) {
       m_input.neurons[i].validatorPermit = out->validatorPermit[i];
       m_input.neurons[i].bonds = out->bonds[i];
