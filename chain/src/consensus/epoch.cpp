@@ -569,20 +569,82 @@ void walkRow(const SparseRows<V>& m, std::size_t row, std::vector<I32F32>& out, 
   }
 }
 
+// ---- the epoch state ----
+//
+// Every value one epoch computes and a later stage reads: the stages below take it in order,
+// each filling its part, so what flows between them is named here rather than in one long
+// function's locals. It lives in the EpochWorkspace, so its vectors and matrices keep their
+// capacity (and their memory stays mapped) from one epoch to the next; each stage overwrites
+// its part in full before reading it, so nothing carries over between epochs.
+struct EpochState {
+  // Set by runEpoch from the input.
+  std::size_t n = 0;
+  std::size_t owner = 0;  // the owner's uid, or a value no uid equals
+  bool hasOwner = false;
+  std::vector<uint8_t> weightsSorted;  // per input row: uids strictly increase (from validation)
+  std::vector<uint8_t> bondsSorted;
+
+  // stakeAndPermits
+  std::vector<bool> inactive;
+  std::vector<I32F32> stake;  // S
+  std::vector<bool> permit;   // the stored permits (and the owner's): they gate this epoch
+  std::vector<bool> newPermit;
+  std::vector<I32F32> activeStake;   // A
+  std::vector<uint64_t> registered;  // block at registration, per uid
+  uint64_t lastRegistration = 0;     // the latest of them
+
+  // weightsStage: W, row-normalised
+  Csr weights;
+
+  // consensusStage
+  std::vector<I32F32> consensus;  // C
+  bool liquidAlpha = false;       // Yuma 3 with liquid alpha and some consensus
+  I32F32 bondsPenalty;
+  // With bonds_penalty 1 and no liquid alpha the clipped matrix is not built: the bonds read the
+  // weights through clipOf (clippedView). Otherwise, unless the penalty is 0, it is (buildClipped).
+  bool clippedView = false;
+  bool buildClipped = false;
+  Csr clipped;                         // Wc, when buildClipped
+  std::vector<I32F32> validatorTrust;  // row_sum_sparse(Wc)
+  std::vector<I32F32> incentive;       // I
+  // Yuma 2 with clippedView: the consensus pass stores its delta (clipped weight * active stake)
+  // in place of each weight, and the column sums of it here.
+  bool deltaHere = false;
+  std::vector<I32F32> deltaColSum;
+
+  // bondsStage
+  Csr interpolated;                // interpolate_sparse(W, Wc, β) for 0 < β < 1
+  Csr* weightsForBonds = nullptr;  // Wb: weights, clipped or interpolated
+  BondRows bonds;                  // B: the old bonds kept, as stored u16
+  std::vector<I32F32> bondColSum;  // Yuma 2: column sums of B in units
+  Csr ema;                         // E
+  std::vector<I32F32> emaColSum;
+  std::vector<I32F32> emaColMax;  // Yuma 2: each column's largest E entry
+
+  // dividendsStage
+  std::vector<I32F32> dividends;  // D
+
+  // Working memory of the consensus stage.
+  std::vector<int64_t> byColumn;
+  std::vector<ScoreStake> scratch;
+
+  // col_clip_sparse(weights, consensus) as a value of each weight entry (w >= 0): min(w, c_j),
+  // and 0 where the Rust code drops the entry (c_j <= 0 < w). Reading a dropped entry as an
+  // explicit 0 changes nothing where the bonds use the clipped weights through mat_ema_sparse
+  // (Yuma 2's delta and Yuma 3 with a fixed alpha): a 0 adds nothing to any sum and alpha * 0
+  // = 0, so every EMA value is the same and only values > 0 are kept. (Liquid alpha keeps
+  // exactly the new matrix's entries, so there a 0 is not absence.)
+  // As min(w, max(c_j, 0)), which is that value for w >= 0, it compiles to conditional moves:
+  // about half the weights are clipped, a branch there mispredicts half the time.
+  I32F32 clipOf(uint16_t j, I32F32 w) const { return std::min(w, std::max(consensus[j], I32F32::zero())); }
+};
+
 }  // namespace
 
 // The working memory of runEpoch, kept between calls so that the large matrices reuse memory
 // that is already mapped (first-touch page faults cost as much as the epoch's arithmetic).
 struct EpochWorkspace::Buffers {
-  Csr weights;
-  Csr clipped;
-  Csr interpolated;
-  BondRows bonds;
-  Csr ema;
-  std::vector<int64_t> byColumn;
-  std::vector<ScoreStake> scratch;
-  std::vector<uint8_t> weightsSorted;  // per input row: uids strictly increase
-  std::vector<uint8_t> bondsSorted;
+  EpochState state;
 };
 
 EpochWorkspace::EpochWorkspace() : m_buffers(std::make_unique<Buffers>()) {}
@@ -636,81 +698,74 @@ Result<void> validateInput(const EpochInput& input, std::vector<uint8_t>& weight
   return {};
 }
 
-}  // namespace
+// ---- the stages, in the order of spec yuma.md §4 ----
 
-Result<void> validateEpochInput(const EpochInput& input) {
-  std::vector<uint8_t> weightsSorted;
-  std::vector<uint8_t> bondsSorted;
-  return validateInput(input, weightsSorted, bondsSorted);
-}
-
-Result<EpochOutput> runEpoch(const EpochInput& input) {
-  EpochWorkspace workspace;
-  return runEpoch(input, workspace);
-}
-
-Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace) {
-  EpochWorkspace::Buffers& buffers = *workspace.m_buffers;
-  MERIT_TRY(validateInput(input, buffers.weightsSorted, buffers.bondsSorted));
+// Spec yuma.md: "4.1 activity", "4.2 stake", "4.3 validator permits", "4.4 active stake".
+void stakeAndPermits(const EpochInput& input, EpochState& s) {
   const Hyperparameters& hp = input.hyperparameters;
   const std::vector<NeuronInput>& neurons = input.neurons;
-  const std::size_t n = neurons.size();
-  // The owner's uid, or a value no uid equals.
-  const std::size_t owner = input.ownerUid ? *input.ownerUid : std::numeric_limits<std::size_t>::max();
-  const bool hasOwner = input.ownerUid.has_value();
+  const std::size_t n = s.n;
 
-  // ---- activity ----
-  std::vector<bool> inactive(n);
+  // activity
+  s.inactive.assign(n, false);
   for (std::size_t i = 0; i < n; ++i) {
-    inactive[i] = saturatingAdd(neurons[i].lastUpdate, hp.activityCutoff) < input.currentBlock;
+    s.inactive[i] = saturatingAdd(neurons[i].lastUpdate, hp.activityCutoff) < input.currentBlock;
   }
 
-  // ---- stake: filter by threshold (owner exempt), normalise in I64F64, narrow to I32F32 ----
+  // stake: filter by threshold (owner exempt), normalise in I64F64, narrow to I32F32.
   // Stakes are integers, so I64F64 safe_div(f<<64, T<<64) equals floor((f << 64) / T) exactly.
   std::vector<uint64_t> filtered(n);
   UInt128 total = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    bool exempt = owner == i;
+    bool exempt = s.owner == i;
     filtered[i] = (!exempt && neurons[i].stake < hp.stakeThreshold) ? 0 : neurons[i].stake;
     total += filtered[i];
   }
-  std::vector<I32F32> stake(n);
+  s.stake.assign(n, I32F32::zero());
   for (std::size_t i = 0; i < n; ++i) {
     Int128 bits64 = total == 0 ? static_cast<Int128>(static_cast<UInt128>(filtered[i]) << 64)
                                : static_cast<Int128>((static_cast<UInt128>(filtered[i]) << 64) / total);
-    stake[i] = I64F64::fromBits(bits64).toI32F32();
+    s.stake[i] = I64F64::fromBits(bits64).toI32F32();
   }
 
-  // ---- validator permits: the stored (old) permits gate this epoch ----
-  std::vector<bool> permit(n);
-  for (std::size_t i = 0; i < n; ++i) permit[i] = neurons[i].validatorPermit;
-  if (hasOwner) permit[owner] = true;
-  std::vector<bool> newPermit = isTopkNonzero(stake, hp.maxAllowedValidators);
-  if (hasOwner) newPermit[owner] = true;
+  // validator permits: the stored (old) permits gate this epoch
+  s.permit.assign(n, false);
+  for (std::size_t i = 0; i < n; ++i) s.permit[i] = neurons[i].validatorPermit;
+  if (s.hasOwner) s.permit[s.owner] = true;
+  s.newPermit = isTopkNonzero(s.stake, hp.maxAllowedValidators);
+  if (s.hasOwner) s.newPermit[s.owner] = true;
 
-  // ---- active stake ----
-  std::vector<I32F32> activeStake = stake;
+  // active stake
+  s.activeStake = s.stake;
   for (std::size_t i = 0; i < n; ++i) {
-    if (inactive[i] || !permit[i]) activeStake[i] = I32F32::zero();
+    if (s.inactive[i] || !s.permit[i]) s.activeStake[i] = I32F32::zero();
   }
-  inplaceNormalize(activeStake);
+  inplaceNormalize(s.activeStake);
 
-  std::vector<uint64_t> registered(n);
-  for (std::size_t i = 0; i < n; ++i) registered[i] = neurons[i].blockAtRegistration;
+  s.registered.assign(n, 0);
+  for (std::size_t i = 0; i < n; ++i) s.registered[i] = neurons[i].blockAtRegistration;
+  s.lastRegistration = n == 0 ? 0 : *std::max_element(s.registered.begin(), s.registered.end());
+}
 
-  // ---- weights: permit rows, diagonal (owner's kept), outdated, commit-reveal; then each row
-  // normalised (inplace_row_normalize_sparse) as soon as it is complete ----
-  Csr& weights = buffers.weights;
+// Spec yuma.md: "4.5 weights". Permit rows, diagonal (owner's kept), outdated, commit-reveal;
+// then each row normalised (inplace_row_normalize_sparse) as soon as it is complete.
+void weightsStage(const EpochInput& input, EpochState& s) {
+  const Hyperparameters& hp = input.hyperparameters;
+  const std::vector<NeuronInput>& neurons = input.neurons;
+  const std::size_t n = s.n;
+  const std::size_t owner = s.owner;
+  const std::vector<uint64_t>& registered = s.registered;
+  Csr& weights = s.weights;
   {
     std::size_t capacity = 0;
-    for (std::size_t i = 0; i < n; ++i) capacity += permit[i] ? neurons[i].weights.size() : 0;
+    for (std::size_t i = 0; i < n; ++i) capacity += s.permit[i] ? neurons[i].weights.size() : 0;
     weights.reset(n, capacity);
   }
   // The latest registration block: a row set after it (and committed no earlier) loses no entry
   // to the outdated or commit-reveal masks, so its loop only skips the diagonal.
-  const uint64_t lastRegistration = n == 0 ? 0 : *std::max_element(registered.begin(), registered.end());
+  const uint64_t lastRegistration = s.lastRegistration;
   for (std::size_t i = 0; i < n; ++i) {
-    if (permit[i]) {
+    if (s.permit[i]) {
       const NeuronInput& neuron = neurons[i];
       const uint64_t commitBlock =
           hp.commitReveal && neuron.commitBlock ? *neuron.commitBlock : std::numeric_limits<uint64_t>::max();
@@ -749,47 +804,46 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
         }
       }
     }
-    weights.endRow(buffers.weightsSorted[i] != 0);  // a subsequence of input row i
+    weights.endRow(s.weightsSorted[i] != 0);  // a subsequence of input row i
   }
+}
 
-  // ---- consensus; then clipping, validator trust and incentive in one pass over the rows ----
+// Spec yuma.md: "4.6 consensus, clipping, validator trust" and "4.7 rank / incentive".
+// Consensus, then clipping, validator trust and incentive in one pass over the weight rows.
+void consensusStage(const EpochInput& input, EpochState& s) {
+  const Hyperparameters& hp = input.hyperparameters;
+  const std::size_t n = s.n;
+  Csr& weights = s.weights;
   const I32F32 kappa = u16ProportionToFixed(hp.kappa);
-  std::vector<I32F32> consensus =
-      columnMedians(activeStake, weights, n, kappa, buffers.byColumn, buffers.scratch);
+  s.consensus = columnMedians(s.activeStake, weights, n, kappa, s.byColumn, s.scratch);
+  const std::vector<I32F32>& consensus = s.consensus;
   const bool anyConsensus =
       std::any_of(consensus.begin(), consensus.end(), [](I32F32 c) { return c != I32F32::zero(); });
-  const bool liquidAlpha = hp.yuma3 && hp.liquidAlpha && anyConsensus;
-  const I32F32 bondsPenalty = u16ProportionToFixed(hp.bondsPenalty);
-  // col_clip_sparse(weights, consensus) as a value of each weight entry (w >= 0): min(w, c_j),
-  // and 0 where the Rust code drops the entry (c_j <= 0 < w). Reading a dropped entry as an
-  // explicit 0 changes nothing where the bonds use the clipped weights through mat_ema_sparse
-  // (Yuma 2's delta and Yuma 3 with a fixed alpha): a 0 adds nothing to any sum and alpha * 0
-  // = 0, so every EMA value is the same and only values > 0 are kept. So with bonds_penalty 1
-  // and no liquid alpha the clipped matrix is not built; the bonds read the weights through
-  // clipOf. (Liquid alpha keeps exactly the new matrix's entries, so there a 0 is not absence.)
-  // As min(w, max(c_j, 0)), which is that value for w >= 0, it compiles to conditional moves:
-  // about half the weights are clipped, a branch there mispredicts half the time.
-  auto clipOf = [&consensus](uint16_t j, I32F32 w) {
-    return std::min(w, std::max(consensus[j], I32F32::zero()));
-  };
-  const bool clippedView = bondsPenalty == I32F32::one() && !liquidAlpha;
-  const bool buildClipped = bondsPenalty != I32F32::zero() && !clippedView;
-  Csr& clipped = buffers.clipped;
+  s.liquidAlpha = hp.yuma3 && hp.liquidAlpha && anyConsensus;
+  s.bondsPenalty = u16ProportionToFixed(hp.bondsPenalty);
+  s.clippedView = s.bondsPenalty == I32F32::one() && !s.liquidAlpha;
+  s.buildClipped = s.bondsPenalty != I32F32::zero() && !s.clippedView;
+  const bool buildClipped = s.buildClipped;
+  Csr& clipped = s.clipped;
   clipped.reset(n, buildClipped ? weights.size : 0);
-  std::vector<I32F32> validatorTrust(n);  // row_sum_sparse(clipped)
-  std::vector<I32F32> incentive(n);       // matmul_sparse(clipped, active_stake), then normalised
+  std::vector<I32F32>& validatorTrust = s.validatorTrust;  // row_sum_sparse(clipped)
+  std::vector<I32F32>& incentive = s.incentive;  // matmul_sparse(clipped, active_stake), then normalised
+  validatorTrust.assign(n, I32F32::zero());
+  incentive.assign(n, I32F32::zero());
   // Yuma 2 reading the clipped weights through clipOf: its delta, row_hadamard(clipped,
   // active_stake), is the very product the incentive sums (clipOf(w) * active_stake[i]), so this
   // pass stores it in place of the weight (which nothing reads afterwards) with its column sums.
-  const bool deltaHere = !hp.yuma3 && clippedView;
-  std::vector<I32F32> deltaColSum(n);
+  s.deltaHere = !hp.yuma3 && s.clippedView;
+  const bool deltaHere = s.deltaHere;
+  std::vector<I32F32>& deltaColSum = s.deltaColSum;
+  deltaColSum.assign(n, I32F32::zero());
   for (std::size_t i = 0; i < n; ++i) {
-    const I32F32 scale = activeStake[i];
+    const I32F32 scale = s.activeStake[i];
     I32F32 trust;
     for (std::size_t p = weights.begin(i); p < weights.end(i); ++p) {
       const uint16_t j = weights.col[p];
       // A dropped entry adds 0 to the trust and incentive sums, so clipOf serves for both.
-      const I32F32 v = clipOf(j, weights.val[p]);
+      const I32F32 v = s.clipOf(j, weights.val[p]);
       if (buildClipped) {
         // col_clip_sparse keeps every entry except a positive weight in a column with c_j <= 0.
         const bool dropped = !(consensus[j] > I32F32::zero()) && consensus[j] < weights.val[p];
@@ -808,14 +862,102 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
     if (buildClipped) clipped.endRow(weights.isSortedRow(i));  // a subsequence of weights row i
   }
   inplaceNormalize(incentive);
+}
 
-  // ---- bonds and dividends ----
+// mat_ema_sparse(newM, bonds, alpha) into s.ema, with alpha * newM's entries given by newTerm(p)
+// for the entries p of `structure` and (1 - alpha) * the old bonds' by oldTerm(q): kept entries
+// > 0 (their sum, or a term alone where only one side has the column), in column order, and
+// their column sums in emaColSum (and, with TrackMax, their column maxima in emaColMax). Both
+// values are proportions (Yuma 3: weights and bonds in [0, 1]; Yuma 2: column-normalised), as
+// are alpha and 1 - alpha, so each product is a proportion, alpha*new + (1-alpha)*old <= alpha +
+// (1 - alpha) = 1, and a column sums at most n of them: the unchecked operations are exact.
+template <bool TrackMax, typename NewTerm, typename OldTerm>
+void emaRows(EpochState& s, const Csr& structure, NewTerm&& newTerm, OldTerm&& oldTerm) {
+  const std::size_t n = s.n;
+  const BondRows& bonds = s.bonds;
+  Csr& ema = s.ema;
+  std::vector<I32F32>& emaColSum = s.emaColSum;
+  std::vector<I32F32>& emaColMax = s.emaColMax;
+  DenseRow<I32F32> acc(n);
+  ema.reset(n, structure.size + bonds.size);  // a row's entries are among its two inputs' columns
+  auto emit = [&](uint16_t j, I32F32 v) {
+    if (v > I32F32::zero()) {
+      ema.push(j, v);
+      emaColSum[j] = addBounded(emaColSum[j], v);
+      if constexpr (TrackMax) {
+        // A branch, not std::max: that returns a reference, which kept v in memory and made
+        // every entry wait on a store to the stack. A column's maximum rarely changes.
+        if (emaColMax[j] < v) emaColMax[j] = v;
+      }
+    }
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t pBegin = structure.begin(i);
+    const std::size_t pEnd = structure.end(i);
+    const std::size_t qBegin = bonds.begin(i);
+    const std::size_t qEnd = bonds.end(i);
+    const bool sorted = structure.isSortedRow(i) && bonds.isSortedRow(i);
+    if (sorted && pEnd - pBegin == qEnd - qBegin &&
+        std::equal(structure.col.data() + pBegin, structure.col.data() + pEnd, bonds.col.data() + qBegin)) {
+      // The same columns on both sides (the common case: a validator keeps weighting the uids
+      // it holds bonds on): the merge below would take its "both" branch for every entry.
+      for (std::size_t p = pBegin, q = qBegin; p < pEnd; ++p, ++q) {
+        emit(structure.col[p], addBounded(newTerm(p), oldTerm(q)));
+      }
+    } else if (sorted) {
+      // Both rows in column order: merge them (the same sums, 0 + alpha*new + (1-alpha)*old).
+      std::size_t p = pBegin;
+      std::size_t q = qBegin;
+      while (p < pEnd && q < qEnd) {
+        const uint16_t a = structure.col[p];
+        const uint16_t b = bonds.col[q];
+        if (a == b) {  // the common case first
+          emit(a, addBounded(newTerm(p), oldTerm(q)));
+          ++p;
+          ++q;
+        } else if (a < b) {
+          emit(a, newTerm(p));
+          ++p;
+        } else {
+          emit(b, oldTerm(q));
+          ++q;
+        }
+      }
+      for (; p < pEnd; ++p) emit(structure.col[p], newTerm(p));
+      for (; q < qEnd; ++q) emit(bonds.col[q], oldTerm(q));
+    } else {
+      for (std::size_t p = pBegin; p < pEnd; ++p) {
+        I32F32& a = acc.at(structure.col[p]);
+        a = addBounded(a, newTerm(p));
+      }
+      for (std::size_t q = qBegin; q < qEnd; ++q) {
+        I32F32& a = acc.at(bonds.col[q]);
+        a = addBounded(a, oldTerm(q));
+      }
+      acc.drain(emit);
+    }
+    ema.endRow(true);  // merged or drained in column order
+  }
+}
+
+// Spec yuma.md: "4.8 bonds & dividends" and "4.9 Yuma3 branch (`Yuma3On`)", up to the EMA of
+// the bonds (E); dividendsStage continues from it.
+void bondsStage(const EpochInput& input, EpochState& s) {
+  const Hyperparameters& hp = input.hyperparameters;
+  const std::vector<NeuronInput>& neurons = input.neurons;
+  const std::size_t n = s.n;
+  const std::vector<I32F32>& consensus = s.consensus;
+  const std::vector<uint64_t>& registered = s.registered;
+  const I32F32 bondsPenalty = s.bondsPenalty;
+  Csr& weights = s.weights;
+  Csr& clipped = s.clipped;
+
   // interpolate_sparse(weights, clipped, n, bonds_penalty): a copy-free choice at 0 and 1 (at 1
   // the weights read through clipOf when clippedView).
-  Csr& interpolated = buffers.interpolated;
-  Csr* weightsForBonds = &clipped;
-  if (bondsPenalty == I32F32::zero() || clippedView) {
-    weightsForBonds = &weights;
+  Csr& interpolated = s.interpolated;
+  s.weightsForBonds = &clipped;
+  if (bondsPenalty == I32F32::zero() || s.clippedView) {
+    s.weightsForBonds = &weights;
   } else if (bondsPenalty != I32F32::one()) {
     struct Pair {
       I32F32 a;
@@ -834,9 +976,9 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
       });
       interpolated.endRow(true);  // drained in column order
     }
-    weightsForBonds = &interpolated;
+    s.weightsForBonds = &interpolated;
   }
-  Csr& wb = *weightsForBonds;
+  Csr& wb = *s.weightsForBonds;
 
   const uint64_t lastTempo = input.lastMechanismStepBlock == 0
                                  ? saturatingSub(input.currentBlock, input.tempo)
@@ -844,14 +986,15 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
   // Old bonds to a uid registered since the last epoch are dropped. They keep their stored u16
   // values; Yuma 3 reads them as proportions (bondProportion), Yuma 2 as raw values (bondUnits),
   // and bondColSum receives Yuma 2's column sums.
-  BondRows& bonds = buffers.bonds;
-  std::vector<I32F32> bondColSum(n);
+  BondRows& bonds = s.bonds;
+  std::vector<I32F32>& bondColSum = s.bondColSum;
+  bondColSum.assign(n, I32F32::zero());
   {
     std::size_t capacity = 0;
     for (std::size_t i = 0; i < n; ++i) capacity += neurons[i].bonds.size();
     bonds.reset(n, capacity);
     // When every uid registered before lastTempo, no bond is dropped and the check is skipped.
-    const bool masked = lastTempo <= lastRegistration;
+    const bool masked = lastTempo <= s.lastRegistration;
     for (std::size_t i = 0; i < n; ++i) {
       if (hp.yuma3) {  // Yuma 3 needs no column sums
         for (const UidValue& b : neurons[i].bonds) {
@@ -866,97 +1009,23 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
           bondColSum[b.uid] = addBounded(bondColSum[b.uid], bondUnits(b.value));
         }
       }
-      bonds.endRow(buffers.bondsSorted[i] != 0);  // a subsequence of input row i
+      bonds.endRow(s.bondsSorted[i] != 0);  // a subsequence of input row i
     }
   }
 
-  // mat_ema_sparse(newM, bonds, alpha) with alpha * newM's entries given by newTerm(p) for the
-  // entries p of `structure` and (1 - alpha) * the old bonds' by oldTerm(q): kept entries > 0
-  // (their sum, or a term alone where only one side has the column), in column order, and
-  // their column sums in emaColSum. Both values are proportions (Yuma 3: weights and bonds in
-  // [0, 1]; Yuma 2: column-normalised), as are alpha and 1 - alpha, so each product is a
-  // proportion, alpha*new + (1-alpha)*old <= alpha + (1 - alpha) = 1, and a column sums at most
-  // n of them: the unchecked operations are exact.
   const I32F32 alpha = emaAlpha(hp.bondsMovingAverage);
   const I32F32 oneMinusAlpha = I32F32::one().saturatingSub(alpha);
-  Csr& ema = buffers.ema;
-  std::vector<I32F32> emaColSum(n);
+  Csr& ema = s.ema;
+  std::vector<I32F32>& emaColSum = s.emaColSum;
+  emaColSum.assign(n, I32F32::zero());
   // Yuma 2 only: the largest kept EMA entry of each column, before normalisation. Column
   // normalisation divides every entry of column j by the same emaColSum[j], and
   // floor(a * 2^32 / d) does not decrease as a grows, so the maximum of the normalised column
   // is the normalised maximum: colMax[j] = emaNorm(j, emaColMax[j]) exactly, with no pass over
   // the normalised matrix (an empty column gives 0 either way).
-  std::vector<I32F32> emaColMax(hp.yuma3 ? 0 : n);
-  auto emaRows = [&](const Csr& structure, auto&& newTerm, auto&& oldTerm, auto trackMax) {
-    DenseRow<I32F32> acc(n);
-    ema.reset(n, structure.size + bonds.size);  // a row's entries are among its two inputs' columns
-    auto emit = [&](uint16_t j, I32F32 v) {
-      if (v > I32F32::zero()) {
-        ema.push(j, v);
-        emaColSum[j] = addBounded(emaColSum[j], v);
-        if constexpr (decltype(trackMax)::value) {
-          // A branch, not std::max: that returns a reference, which kept v in memory and made
-          // every entry wait on a store to the stack. A column's maximum rarely changes.
-          if (emaColMax[j] < v) emaColMax[j] = v;
-        }
-      }
-    };
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::size_t pBegin = structure.begin(i);
-      const std::size_t pEnd = structure.end(i);
-      const std::size_t qBegin = bonds.begin(i);
-      const std::size_t qEnd = bonds.end(i);
-      const bool sorted = structure.isSortedRow(i) && bonds.isSortedRow(i);
-      if (sorted && pEnd - pBegin == qEnd - qBegin &&
-          std::equal(structure.col.data() + pBegin, structure.col.data() + pEnd, bonds.col.data() + qBegin)) {
-        // The same columns on both sides (the common case: a validator keeps weighting the uids
-        // it holds bonds on): the merge below would take its "both" branch for every entry.
-        for (std::size_t p = pBegin, q = qBegin; p < pEnd; ++p, ++q) {
-          emit(structure.col[p], addBounded(newTerm(p), oldTerm(q)));
-        }
-      } else if (sorted) {
-        // Both rows in column order: merge them (the same sums, 0 + alpha*new + (1-alpha)*old).
-        std::size_t p = pBegin;
-        std::size_t q = qBegin;
-        while (p < pEnd && q < qEnd) {
-          const uint16_t a = structure.col[p];
-          const uint16_t b = bonds.col[q];
-          if (a == b) {  // the common case first
-            emit(a, addBounded(newTerm(p), oldTerm(q)));
-            ++p;
-            ++q;
-          } else if (a < b) {
-            emit(a, newTerm(p));
-            ++p;
-          } else {
-            emit(b, oldTerm(q));
-            ++q;
-          }
-        }
-        for (; p < pEnd; ++p) emit(structure.col[p], newTerm(p));
-        for (; q < qEnd; ++q) emit(bonds.col[q], oldTerm(q));
-      } else {
-        for (std::size_t p = pBegin; p < pEnd; ++p) {
-          I32F32& a = acc.at(structure.col[p]);
-          a = addBounded(a, newTerm(p));
-        }
-        for (std::size_t q = qBegin; q < qEnd; ++q) {
-          I32F32& a = acc.at(bonds.col[q]);
-          a = addBounded(a, oldTerm(q));
-        }
-        acc.drain(emit);
-      }
-      ema.endRow(true);  // merged or drained in column order
-    }
-  };
-
-  std::vector<I32F32> dividends(n);
-  // Stored bonds, only for rows with a new permit: Yuma 3 the EMA, Yuma 2 the normalised EMA
-  // max-upscaled per column (inplace_col_max_upscale_sparse); each entry fixedProportionToU16 of
-  // a proportion (an EMA entry, or a normalised one divided by its column's maximum).
-  std::vector<std::vector<UidValue>> storedBonds(n);
+  s.emaColMax.assign(hp.yuma3 ? 0 : n, I32F32::zero());
   if (hp.yuma3) {
-    if (liquidAlpha) {
+    if (s.liquidAlpha) {
       // mat_ema_alpha_sparse(weights_for_bonds, bonds, liquid alphas), as matEmaLiquidAlphaSparse:
       // alpha only where the EMA reads it. alpha_sigmoid depends on (consensus, weight, bond) only
       // through `combined` in [0, 1]; its two clamped values are computed once.
@@ -1005,33 +1074,15 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
         }
         ema.endRow(wb.isSortedRow(i));  // in the order of wb row i
       }
+    } else if (s.clippedView) {
+      emaRows<false>(
+          s, wb, [&](std::size_t p) { return mulProportions(alpha, s.clipOf(wb.col[p], wb.val[p])); },
+          [&](std::size_t q) { return mulProportions(oneMinusAlpha, bondProportion(bonds.val[q])); });
     } else {
-      if (clippedView) {
-        emaRows(
-            wb, [&](std::size_t p) { return mulProportions(alpha, clipOf(wb.col[p], wb.val[p])); },
-            [&](std::size_t q) { return mulProportions(oneMinusAlpha, bondProportion(bonds.val[q])); },
-            std::false_type{});
-      } else {
-        emaRows(
-            wb, [&](std::size_t p) { return mulProportions(alpha, wb.val[p]); },
-            [&](std::size_t q) { return mulProportions(oneMinusAlpha, bondProportion(bonds.val[q])); },
-            std::false_type{});
-      }
+      emaRows<false>(
+          s, wb, [&](std::size_t p) { return mulProportions(alpha, wb.val[p]); },
+          [&](std::size_t q) { return mulProportions(oneMinusAlpha, bondProportion(bonds.val[q])); });
     }
-    // bonds_per_validator = row_sum(mat_vec_mul(col_normalize(ema), incentive)); the products
-    // mat_vec_mul drops are zeros, which do not change the row sums.
-    const ColumnDivisors emaNorm(emaColSum);
-    for (std::size_t i = 0; i < n; ++i) {
-      I32F32 perValidator;
-      for (std::size_t p = ema.begin(i); p < ema.end(i); ++p) {
-        const uint16_t j = ema.col[p];
-        // Column-normalised EMA entries and incentives are proportions; n products at most.
-        perValidator = addBounded(perValidator, mulProportions(emaNorm.apply(j, ema.val[p]), incentive[j]));
-      }
-      dividends[i] = perValidator.checkedMul(activeStake[i]).value_or(I32F32::zero());  // vec_mul
-    }
-    inplaceNormalize(dividends);
-    // The stored bonds are the EMA itself.
   } else {
     // bonds column-normalised; delta = col_normalize(row_hadamard(weights_for_bonds, active_stake)),
     // kept in place of weights_for_bonds' values, which nothing reads afterwards.
@@ -1041,21 +1092,62 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
     for (std::size_t j = 0; j < n; ++j)
       bondNorm[j] = UnitsDivisor(static_cast<uint64_t>(bondColSum[j].bits()) >> 32);
     UninitializedArray<I32F32>& delta = wb.val;
-    for (std::size_t i = 0; !deltaHere && i < n; ++i) {  // (else the clipping pass made delta)
+    std::vector<I32F32>& deltaColSum = s.deltaColSum;
+    for (std::size_t i = 0; !s.deltaHere && i < n; ++i) {  // (else the consensus pass made delta)
       for (std::size_t p = wb.begin(i); p < wb.end(i); ++p) {
         // A proportion (weights, clipped or interpolated) times active stake; n per column.
-        const I32F32 d = mulProportions(wb.val[p], activeStake[i]);
+        const I32F32 d = mulProportions(wb.val[p], s.activeStake[i]);
         delta[p] = d;
         deltaColSum[wb.col[p]] = addBounded(deltaColSum[wb.col[p]], d);
       }
     }
     const ColumnDivisors deltaNorm(deltaColSum);
-    emaRows(
-        wb, [&](std::size_t p) { return mulProportions(alpha, deltaNorm.apply(wb.col[p], delta[p])); },
+    emaRows<true>(
+        s, wb, [&](std::size_t p) { return mulProportions(alpha, deltaNorm.apply(wb.col[p], delta[p])); },
         [&](std::size_t q) {
           return mulProportions(oneMinusAlpha, bondNorm[bonds.col[q]].divide(bonds.val[q]));
-        },
-        std::true_type{});
+        });
+  }
+}
+
+// Spec yuma.md: "4.8 bonds & dividends" and "4.9 Yuma3 branch (`Yuma3On`)", from the EMA of
+// the bonds: dividends, and the bond rows stored for the next epoch (only rows with a new
+// permit; each entry fixedProportionToU16 of a proportion: Yuma 3 the EMA, Yuma 2 the normalised
+// EMA max-upscaled per column, inplace_col_max_upscale_sparse).
+std::vector<std::vector<UidValue>> dividendsStage(const EpochInput& input, EpochState& s) {
+  const std::size_t n = s.n;
+  const Csr& ema = s.ema;
+  const std::vector<I32F32>& incentive = s.incentive;
+  std::vector<I32F32>& dividends = s.dividends;
+  dividends.assign(n, I32F32::zero());
+  std::vector<std::vector<UidValue>> storedBonds(n);
+  if (input.hyperparameters.yuma3) {
+    // bonds_per_validator = row_sum(mat_vec_mul(col_normalize(ema), incentive)); the products
+    // mat_vec_mul drops are zeros, which do not change the row sums.
+    const ColumnDivisors emaNorm(s.emaColSum);
+    for (std::size_t i = 0; i < n; ++i) {
+      I32F32 perValidator;
+      for (std::size_t p = ema.begin(i); p < ema.end(i); ++p) {
+        const uint16_t j = ema.col[p];
+        // Column-normalised EMA entries and incentives are proportions; n products at most.
+        perValidator = addBounded(perValidator, mulProportions(emaNorm.apply(j, ema.val[p]), incentive[j]));
+      }
+      dividends[i] = perValidator.checkedMul(s.activeStake[i]).value_or(I32F32::zero());  // vec_mul
+    }
+    inplaceNormalize(dividends);
+    // The stored bonds are the EMA itself.
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!s.newPermit[i]) continue;
+      std::vector<UidValue>& row = storedBonds[i];
+      row.resize(ema.end(i) - ema.begin(i));
+      UidValue* stored = row.data();
+      for (std::size_t p = ema.begin(i); p < ema.end(i); ++p)
+        *stored++ = {ema.col[p], proportionToU16(ema.val[p])};
+    }
+  } else {
+    const std::vector<I32F32>& emaColSum = s.emaColSum;
+    const std::vector<I32F32>& emaColMax = s.emaColMax;
+    const std::vector<bool>& newPermit = s.newPermit;
     // One pass over the EMA rows for dividends = matmul_transpose(col_normalize(ema), incentive)
     // and the stored bonds, which need the normalised EMA's column maxima first: those come
     // from the raw maxima (see emaColMax), so the normalised matrix is never stored or re-read.
@@ -1087,8 +1179,16 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
     }
     inplaceNormalize(dividends);
   }
+  return storedBonds;
+}
 
-  // ---- emission split ----
+// Spec yuma.md: "4.8b emission split (after either bonds branch)" and "4.10 Outputs /
+// persistence (`persist_*_epoch_terms`)".
+EpochOutput emissionStage(const EpochInput& input, const EpochState& s,
+                          std::vector<std::vector<UidValue>> storedBonds) {
+  const std::size_t n = s.n;
+  const std::vector<I32F32>& incentive = s.incentive;
+  const std::vector<I32F32>& dividends = s.dividends;
   std::vector<I32F32> combined(n);
   for (std::size_t i = 0; i < n; ++i) combined[i] = incentive[i].saturatingAdd(dividends[i]);
   const I32F32 emissionSum = sum(combined);
@@ -1100,35 +1200,56 @@ Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace)
   inplaceNormalize(combinedShare);
   if (emissionSum == I32F32::zero()) {
     // No valid weights at all: pay by (active) stake so emission is never lost.
-    const std::vector<I32F32>& fallback = isZero(activeStake) ? stake : activeStake;
+    const std::vector<I32F32>& fallback = isZero(s.activeStake) ? s.stake : s.activeStake;
     validatorShare = fallback;
     combinedShare = fallback;
   }
 
   EpochOutput out;
   out.active.resize(n);
-  for (std::size_t i = 0; i < n; ++i) out.active[i] = !inactive[i];
-  out.stakeWeight = toU16(stake);
-  out.consensus = toU16(consensus);
+  for (std::size_t i = 0; i < n; ++i) out.active[i] = !s.inactive[i];
+  out.stakeWeight = toU16(s.stake);
+  out.consensus = toU16(s.consensus);
   out.incentive = toU16(incentive);
   out.dividends = toU16(dividends);
-  out.validatorTrust = toU16(validatorTrust);
+  out.validatorTrust = toU16(s.validatorTrust);
   out.emission = toAmounts(combinedShare, input.raoEmission);
   out.serverEmission = toAmounts(serverShare, input.raoEmission);
   out.validatorEmission = toAmounts(validatorShare, input.raoEmission);
-  out.validatorPermit = newPermit;
-  if (hp.yuma3) {
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!newPermit[i]) continue;
-      std::vector<UidValue>& row = storedBonds[i];
-      row.resize(ema.end(i) - ema.begin(i));
-      UidValue* stored = row.data();
-      for (std::size_t p = ema.begin(i); p < ema.end(i); ++p)
-        *stored++ = {ema.col[p], proportionToU16(ema.val[p])};
-    }
-  }
+  out.validatorPermit = s.newPermit;
   out.bonds = std::move(storedBonds);
   return out;
+}
+
+}  // namespace
+
+Result<void> validateEpochInput(const EpochInput& input) {
+  std::vector<uint8_t> weightsSorted;
+  std::vector<uint8_t> bondsSorted;
+  return validateInput(input, weightsSorted, bondsSorted);
+}
+
+Result<EpochOutput> runEpoch(const EpochInput& input) {
+  EpochWorkspace workspace;
+  return runEpoch(input, workspace);
+}
+
+// The epoch as the spec's sequence of stages over one EpochState (each stage's comment names
+// the sections of spec yuma.md it implements; consensus_spec::specEpoch is the same sequence
+// written plainly).
+Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace) {
+  EpochState& s = workspace.m_buffers->state;
+  MERIT_TRY(validateInput(input, s.weightsSorted, s.bondsSorted));
+  s.n = input.neurons.size();
+  s.hasOwner = input.ownerUid.has_value();
+  s.owner = s.hasOwner ? *input.ownerUid : std::numeric_limits<std::size_t>::max();
+
+  stakeAndPermits(input, s);
+  weightsStage(input, s);
+  consensusStage(input, s);
+  bondsStage(input, s);
+  std::vector<std::vector<UidValue>> storedBonds = dividendsStage(input, s);
+  return emissionStage(input, s, std::move(storedBonds));
 }
 
 }  // namespace merit::consensus
