@@ -242,6 +242,53 @@ Bonds yuma2Bonds(const Epoch& e, const Stake& s, const Consensus& c, const Spars
   return out;
 }
 
+// The row's value at each column j = 0..n-1 as the Rust code reads it: a peekable walk that skips
+// entries with a column below j and takes the one equal to j without consuming it. On a
+// uid-sorted row that is the entry (0 when absent); in an unsorted row an entry the walk has
+// passed over reads as 0.
+Vector walkRow(const consensus::SparseRow& row, std::size_t n) {
+  Vector out(n);
+  std::size_t p = 0;
+  for (std::size_t j = 0; j < n; ++j) {
+    while (p < row.size() && row[p].col < j) ++p;
+    if (p < row.size() && row[p].col == j) out[j] = row[p].value;
+  }
+  return out;
+}
+
+// clamp(x, lo, hi) for lo <= hi (validation rejects alpha_low > alpha_high).
+I32F32 clamp(I32F32 x, I32F32 lo, I32F32 hi) {
+  return std::max(std::min(x, hi), lo);
+}
+
+// The dense liquid-alpha matrix of spec 4.9 (compute_liquid_alpha_values_sparse): for every
+// row i and column j, with w = Wb_ij and b = B_ij as walkRow reads them and c = C_j,
+//   d = (w >= b) ? clamp(w - c, 0, 1) : clamp(b - w, 0, 1)
+//   sig = 1 / (1 + exp_safe((s / -100) * (d - 0.5)))
+//   alpha_ij = clamp(lo + sig * (hi - lo), lo, hi).
+std::vector<Vector> liquidAlphas(const Epoch& e, const SparseMatrix& weightsForBonds, const SparseMatrix& b,
+                                 const Vector& c) {
+  const I32F32 zero = I32F32::zero();
+  const I32F32 one = I32F32::one();
+  const I32F32 half = I32F32::fromRatio(1, 2);
+  const I32F32 lo = u16Proportion(e.hp.alphaLow);
+  const I32F32 hi = u16Proportion(e.hp.alphaHigh);
+  const I32F32 slope = I32F32::fromInt(e.hp.alphaSigmoidSteepness).saturatingDiv(I32F32::fromInt(-100));
+  std::vector<Vector> alpha(e.n, Vector(e.n));
+  for (std::size_t i = 0; i < e.n; ++i) {
+    const Vector w = walkRow(weightsForBonds[i], e.n);
+    const Vector bond = walkRow(b[i], e.n);
+    for (std::size_t j = 0; j < e.n; ++j) {
+      const I32F32 d = w[j] >= bond[j] ? clamp(w[j].saturatingSub(c[j]), zero, one)
+                                       : clamp(bond[j].saturatingSub(w[j]), zero, one);
+      const I32F32 sig = one.saturatingDiv(
+          one.saturatingAdd(consensus::expSafe(slope.saturatingMul(d.saturatingSub(half)))));
+      alpha[i][j] = clamp(lo.saturatingAdd(sig.saturatingMul(hi.saturatingSub(lo))), lo, hi);
+    }
+  }
+  return alpha;
+}
+
 // "4.9 Yuma3 branch (`Yuma3On`)".
 Bonds yuma3Bonds(const Epoch& e, const Stake& s, const Consensus& c, const SparseMatrix& weightsForBonds) {
   SparseMatrix b = oldBonds(e, true);
@@ -249,10 +296,7 @@ Bonds yuma3Bonds(const Epoch& e, const Stake& s, const Consensus& c, const Spars
       std::any_of(c.consensus.begin(), c.consensus.end(), [](I32F32 v) { return v != I32F32::zero(); });
   SparseMatrix ema;
   if (e.hp.liquidAlpha && anyConsensus) {
-    const auto alpha = consensus::liquidAlphaValuesSparse(
-        weightsForBonds, b, c.consensus, u16Proportion(e.hp.alphaLow), u16Proportion(e.hp.alphaHigh),
-        I32F32::fromInt(e.hp.alphaSigmoidSteepness));
-    ema = consensus::matEmaAlphaSparse(weightsForBonds, b, alpha);
+    ema = consensus::matEmaAlphaSparse(weightsForBonds, b, liquidAlphas(e, weightsForBonds, b, c.consensus));
   } else {
     ema = consensus::matEmaSparse(weightsForBonds, b, emaAlpha(e.hp.bondsMovingAverage));
   }

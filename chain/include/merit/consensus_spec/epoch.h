@@ -9,8 +9,9 @@
 // numeric model of spec §1), the shared input contract (validateEpochInput), and the sparse
 // matrix helpers of math.h that the fast epoch never calls, each the definition of the math.rs
 // function of the same name (spec §2, tested against its vectors in math_test.cpp). The vector
-// helpers the fast epoch does call (normalisation, sums, top-k, u16 and amount conversions) are
-// written again here from spec §1 and §2, with plain safe_div and no reciprocal tricks.
+// helpers the fast epoch does call (normalisation, sums, top-k, u16 and amount conversions) and
+// the liquid-alpha sigmoid are written again here from spec §1, §2 and §4.9, with plain safe_div
+// and no reciprocal tricks.
 //
 // Slow on purpose: O(n^2) memory for the liquid-alpha matrix, several copies of each matrix.
 // Not for the chain's runtime.
