@@ -2,7 +2,8 @@
 # A/B timing of two bench_yuma binaries on the same machine, interleaved so that both see the
 # same load: each round runs A and B back to back (A first in odd rounds, B first in even ones,
 # so neither always runs first), once per variant. Prints every run, then per variant the median
-# of each binary's per-run medians, and B's change against A. Absolute times vary by a factor of
+# of each binary's per-run medians and the smallest of its per-run minima (the least disturbed
+# epoch; on a loaded machine the steadier figure), and B's change against A for both. Absolute times vary by a factor of
 # two between machines of the same kind, and with the load of a shared one: compare only
 # figures from one invocation, and run it when `uptime` shows the least load.
 #
@@ -38,7 +39,7 @@ median() {  # median of the arguments (numbers)
   printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
 
-declare -A times checksum
+declare -A times mins checksum
 echo "# A = $A"
 echo "# B = $B"
 echo "# bench args: ${BENCH_ARGS[*]}; variants: ${VARIANT_LIST[*]}; rounds: $ROUNDS; $(uptime | sed 's/.*load/load/')"
@@ -51,24 +52,32 @@ for ((round = 1; round <= ROUNDS; ++round)); do
       [[ $side == B ]] && bin=$B
       line=$("$bin" "${BENCH_ARGS[@]}" --variant "$variant" | tail -n 1)
       ms=$(field median_ms "$line")
+      min=$(field min_ms "$line")
       sum=$(field checksum "$line")
       [[ -n $ms ]] || { echo "yuma_ab: no median_ms in output of $bin: $line" >&2; exit 1; }
       times[$side,$variant]+="$ms "
+      mins[$side,$variant]+="$min "
       prev=${checksum[$variant]:-}
       if [[ -n $prev && $prev != "$sum" ]]; then
         echo "yuma_ab: checksums differ for $variant ($prev vs $sum): the binaries compute different outputs" >&2
         exit 1
       fi
       checksum[$variant]=$sum
-      echo "round $round $variant $side median_ms $ms"
+      echo "round $round $variant $side median_ms $ms min_ms $min"
     done
   done
 done
-echo "# variant  A_median_ms  B_median_ms  B_vs_A"
+echo "# variant  A_median_ms  B_median_ms  B_vs_A  A_min_ms  B_min_ms  B_vs_A"
 for variant in "${VARIANT_LIST[@]}"; do
   # shellcheck disable=SC2086  # the lists are space-separated numbers
   a=$(median ${times[A,$variant]})
   # shellcheck disable=SC2086
   b=$(median ${times[B,$variant]})
-  awk -v v="$variant" -v a="$a" -v b="$b" 'BEGIN {printf "%s  %.3f  %.3f  %+.1f%%\n", v, a, b, (b / a - 1) * 100}'
+  # shellcheck disable=SC2086
+  amin=$(printf '%s\n' ${mins[A,$variant]} | sort -g | head -n 1)
+  # shellcheck disable=SC2086
+  bmin=$(printf '%s\n' ${mins[B,$variant]} | sort -g | head -n 1)
+  awk -v v="$variant" -v a="$a" -v b="$b" -v amin="$amin" -v bmin="$bmin" 'BEGIN {
+    printf "%s  %.3f  %.3f  %+.1f%%  %.3f  %.3f  %+.1f%%\n", v, a, b, (b / a - 1) * 100, amin, bmin, (bmin / amin - 1) * 100
+  }'
 done
