@@ -742,6 +742,7 @@ void stakeAndPermits(const EpochInput& input, EpochState& s) {
   }
   inplaceNormalize(s.activeStake);
 
+  // Registration blocks, for the weights' outdated mask and the bonds' recently-registered one.
   s.registered.assign(n, 0);
   for (std::size_t i = 0; i < n; ++i) s.registered[i] = neurons[i].blockAtRegistration;
   s.lastRegistration = n == 0 ? 0 : *std::max_element(s.registered.begin(), s.registered.end());
