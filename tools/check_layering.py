@@ -28,6 +28,7 @@ ALLOWED = {
     "merit_config": ["merit_util"],
     "merit_consensus": ["merit_util"],
     "merit_consensus_json": ["merit_consensus"],
+    "merit_consensus_spec": ["merit_consensus"],
     "merit_chain": ["merit_consensus", "merit_tx", "merit_net", "merit_config"],
     "merit_subnet_sdk": [],
     "merit_subnet_host": ["merit_subnet_sdk", "merit_util"],
@@ -57,6 +58,8 @@ FOLDERS = {
     "chain/include/merit/consensus/": "merit_consensus", "chain/src/consensus/": "merit_consensus",
     "chain/include/merit/consensus_json/": "merit_consensus_json",
     "chain/src/consensus_json/": "merit_consensus_json",
+    "chain/include/merit/consensus_spec/": "merit_consensus_spec",
+    "chain/src/consensus_spec/": "merit_consensus_spec",
     "chain/include/merit/chain/": "merit_chain", "chain/src/chain/": "merit_chain",
     "subnets/include/merit/": "merit_subnet_sdk",
     "subnets/host/": "merit_subnet_host",
@@ -127,7 +130,7 @@ def main():
                     if target is None:
                         if include.startswith("merit/") and include.split("/")[1] in (
                                 "util", "crypto", "tx", "wire", "net", "rpc", "substrate", "serving", "metrics",
-                                "config", "consensus", "consensus_json", "chain", "miner", "validator"):
+                                "config", "consensus", "consensus_json", "consensus_spec", "chain", "miner", "validator"):
                             violations.append(f"{rel}: includes {include}, which no library owns")
                         continue
                     if target not in allowed:
