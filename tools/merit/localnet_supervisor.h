@@ -20,6 +20,7 @@
 // Thread-safety: single-threaded (the supervisor forks its children from its one thread).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
