@@ -1,5 +1,6 @@
 # merit_chain: the dev chain node's state, runtime, blocks, node, RPC server and block feed.
-#   merit_chain -> merit_consensus, merit_tx, merit_net (block feed publisher), merit_crypto, merit_util, RocksDB, libzmq
+#   merit_chain -> merit_consensus, merit_tx, merit_net (block feed publisher), merit_crypto, merit_util,
+#                  merit_config (its YAML config), RocksDB, libzmq
 find_package(RocksDB CONFIG REQUIRED)  # librocksdb-dev
 find_package(Threads REQUIRED)
 
@@ -17,7 +18,7 @@ add_library(merit_chain STATIC
 target_include_directories(merit_chain PUBLIC include)
 target_link_libraries(merit_chain
   PUBLIC merit_consensus merit_tx merit_net merit_crypto merit_util Threads::Threads
-  PRIVATE RocksDB::rocksdb yaml-cpp PkgConfig::ZMQ nlohmann_json::nlohmann_json merit_warnings)
+  PRIVATE merit_config RocksDB::rocksdb PkgConfig::ZMQ nlohmann_json::nlohmann_json merit_warnings)
 
 add_executable(merit-chain src/main/merit_chain.cpp)
 target_link_libraries(merit-chain PRIVATE merit_chain CLI11::CLI11 merit_warnings)

@@ -6,7 +6,9 @@
 #            have weights on chain and dividends; no process is left afterwards
 #   detach   `up --detach`, `status` (text and JSON), `down`; then a detached supervisor killed
 #            with SIGKILL takes its children with it (PR_SET_PDEATHSIG)
-#   sigint   SIGINT to a foreground supervisor: final metagraph, summary, clean stop
+#   sigint   SIGINT to a foreground supervisor: final metagraph, summary, clean stop; a miner
+#            that cannot answer SIGTERM (SIGSTOPped) is SIGKILLed after the 10 s grace period,
+#            and the supervisor reports it
 #   badconfig  an unknown key, a missing plugin, a foreign data directory: clear errors, nothing starts
 set -uo pipefail
 
@@ -139,10 +141,18 @@ sigint)
   "$MERIT" localnet up --config "$CONFIG" --data-dir "$DATA" --epochs 0 > "$WORK/up.out" 2> "$WORK/up.err" &
   BG=$!
   wait_phase running && ok "network measuring" || bad "never measured: $(tail -5 "$WORK/up.err")"
-  sleep 1
+  # A miner that does not answer SIGTERM: stopped (SIGSTOP), SIGTERM stays pending; only the
+  # SIGKILL the supervisor sends once its grace period (10 s) has passed ends it.
+  hung=$(python3 -c "
+import json,sys
+print([p['pid'] for p in json.load(open(sys.argv[1]))['processes'] if p['hotkey_name'] == 'hash_a.fast'][0])" "$DATA/localnet.json")
+  kill -STOP "$hung" && grep -q '^State:.*T' /proc/$hung/status && ok "miner hash_a.fast (pid $hung) stopped: it cannot answer SIGTERM" \
+    || bad "could not stop hash_a.fast ($hung)"
+  start=$(date +%s.%N)
   kill -INT "$BG"
   for _ in $(seq 600); do kill -0 "$BG" 2>/dev/null || break; sleep 0.1; done
-  if kill -0 "$BG" 2>/dev/null; then bad "supervisor still running 60 s after SIGINT"; else
+  took=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$start" "$(date +%s.%N)")
+  if kill -0 "$BG" 2>/dev/null; then bad "supervisor still running 60 s after SIGINT (no SIGKILL escalation?)"; else
     wait "$BG"
     rc=$?
     [[ $rc -eq 0 ]] && ok "SIGINT: supervisor exits 0" || bad "SIGINT exit $rc: $(tail -5 "$WORK/up.err")"
@@ -150,6 +160,17 @@ sigint)
   BG=
   grep -q "== final metagraph (interrupted)" "$WORK/up.out" && grep -q "localnet stopped" "$WORK/up.out" \
     && ok "SIGINT: final metagraph, summary, clean stop" || bad "output: $(tail -20 "$WORK/up.out")"
+  # The escalation: the supervisor waited the grace period, then SIGKILLed the hung miner (the
+  # exit status it reaped says signal 9) and said so; every other child stopped on SIGTERM.
+  grep -qx "hash_a.fast (pid $hung) did not stop within 10000 ms of SIGTERM: sent SIGKILL, killed by signal 9" "$WORK/up.out" \
+    && ok "the hung miner was killed by SIGKILL after the grace period, and the supervisor reported it" \
+    || bad "no SIGKILL report for hash_a.fast: $(grep -i "sigkill\|signal" "$WORK/up.out")"
+  [[ $(grep -c "did not stop within" "$WORK/up.out") -eq 1 ]] && ok "only the hung miner needed SIGKILL" \
+    || bad "escalations: $(grep "did not stop within" "$WORK/up.out")"
+  python3 -c "import sys; t = float(sys.argv[1]); sys.exit(0 if 10 <= t < 60 else 1)" "$took" \
+    && ok "SIGKILL came after the 10 s grace period (supervisor ended $took s after SIGINT)" \
+    || bad "supervisor ended $took s after SIGINT (grace period 10 s)"
+  [[ ! -e /proc/$hung ]] && ok "the hung miner is gone (reaped)" || bad "pid $hung still exists: $(grep State /proc/$hung/status)"
   python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['interrupted'] and d['tiers']" "$DATA/summary.json" \
     && ok "summary.json marks the run interrupted" || bad "summary.json"
   no_orphans "after SIGINT"

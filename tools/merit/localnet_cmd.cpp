@@ -17,6 +17,8 @@
 
 #include "commands.h"
 #include "localnet_config.h"
+#include "localnet_control.h"
+#include "localnet_preflight.h"
 #include "localnet_supervisor.h"
 
 namespace merit::cli {
@@ -150,10 +152,11 @@ int runUp(const LocalnetOptions& o) {
   };
   localnet::installStopHandlers();  // Ctrl-C while a model trains stops the trainer too
   if (auto ok = localnet::checkDataDir(up.dataDir); !ok) return notifyError(ok.error());
-  if (auto ok = localnet::preflight(*config, up, *bins, up.notifyFd >= 0); !ok)
+  if (auto ok = localnet::preflight(*config, up.dataDir, *bins, up.notifyFd >= 0); !ok)
     return notifyError(ok.error());
   if (o.detach && o.supervisorFd < 0) return detach(o, configPath, up.dataDir);
-  return localnet::runSupervisor(*config, up, *bins);
+  SystemClock clock;
+  return localnet::runSupervisor(*config, up, *bins, clock);
 }
 
 }  // namespace
@@ -183,7 +186,8 @@ void addLocalnetCommands(CLI::App& app, int& exitCode) {
                    "The localnet's data directory (default $MERIT_HOME/localnet)");
   down->add_option("--timeout-s", o->timeoutS, "Wait this long for a clean stop, then kill")
       ->capture_default_str();
-  down->callback([&exitCode, o] { exitCode = localnet::stopLocalnet(dataDirOf(*o), o->timeoutS); });
+  down->callback(
+      [&exitCode, o] { exitCode = localnet::stopLocalnet(dataDirOf(*o), o->timeoutS, SystemClock()); });
 
   auto* status = localnet->add_subcommand(
       "status", "Processes, block, subnets and per-miner incentive and emission of a localnet");

@@ -2,8 +2,7 @@
 
 #include <set>
 
-#include <yaml-cpp/yaml.h>
-
+#include "merit/config/yaml_reader.h"
 #include "merit/crypto/hash.h"
 #include "merit/util/bytes.h"
 #include "merit/util/file.h"
@@ -16,19 +15,11 @@ namespace {
 
 constexpr std::size_t kMaxConfigBytes = 1 << 20;
 
-// Thrown while walking the YAML tree; turned into an Error at the top.
-struct ConfigError {
-  std::string path;
-  std::string reason;
-};
-
-[[noreturn]] void bad(const std::string& path, const std::string& reason) {
-  throw ConfigError{path, reason};
-}
-
-std::string join(const std::string& parent, const std::string& key) {
-  return parent.empty() ? key : parent + "." + key;
-}
+using config::bad;
+using config::checkKeys;
+using config::integer;
+using config::join;
+using config::scalar;
 
 // Keys of configs/miner.yaml and configs/validator.yaml a localnet entry may set under
 // `settings`; the rest (keys, chain, netuid, plugin, addresses, state) belong to localnet.
@@ -45,32 +36,6 @@ const std::set<std::string> kValidatorSettings = {"sample_size",
                                                   "weights_interval_blocks",
                                                   "validator_stake_limit",
                                                   "log_level"};
-
-void checkKeys(const YAML::Node& node, const std::string& path, const std::set<std::string>& allowed) {
-  if (!node.IsMap()) bad(path.empty() ? "(top level)" : path, "must be a mapping");
-  for (const auto& kv : node) {
-    std::string key = kv.first.as<std::string>();
-    if (!allowed.count(key)) {
-      std::string all;
-      for (const auto& a : allowed) all += (all.empty() ? "" : ", ") + a;
-      bad(join(path, key), "unknown key (allowed: " + all + ")");
-    }
-  }
-}
-
-std::string scalar(const YAML::Node& node, const std::string& path) {
-  if (!node.IsScalar()) bad(path, "must be a single value");
-  return node.Scalar();
-}
-
-std::uint64_t integer(const YAML::Node& node, const std::string& path, std::uint64_t min, std::uint64_t max) {
-  std::string s = scalar(node, path);
-  auto v = parseU64(s, path);
-  if (!v) bad(path, "'" + s + "' is not a non-negative integer");
-  if (*v < min || *v > max)
-    bad(path, std::to_string(*v) + " is out of range " + std::to_string(min) + ".." + std::to_string(max));
-  return *v;
-}
 
 tx::Balance merit(const YAML::Node& node, const std::string& path) {
   std::string s = scalar(node, path);
@@ -264,16 +229,10 @@ std::string ModelSpec::cacheKey() const {
 }
 
 Result<Config> parseConfig(const std::string& yaml, const std::string& name) {
-  try {
-    Config c = walk(YAML::Load(yaml));
-    c.source = name;
-    return c;
-  } catch (const ConfigError& e) {
-    return fail(ErrorCode::kInvalidArgument, name + ": " + (e.path.empty() ? "" : e.path + ": ") + e.reason);
-  } catch (const YAML::Exception& e) {
-    return fail(ErrorCode::kInvalidArgument,
-                name + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
-  }
+  Config c;
+  MERIT_TRY(config::parseYaml(yaml, name, [&c](const YAML::Node& root) { c = walk(root); }));
+  c.source = name;
+  return c;
 }
 
 Result<Config> loadConfig(const std::filesystem::path& path) {

@@ -52,15 +52,25 @@ std::string processCommandLine(pid_t pid) {
   return raw;
 }
 
-ProcessGroup::~ProcessGroup() {
-  stopAll();
+std::string logTail(const std::filesystem::path& file, std::size_t n) {
+  std::ifstream in(file);
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) {
+    lines.push_back(line);
+    if (lines.size() > n) lines.erase(lines.begin());
+  }
+  std::string out;
+  for (const auto& l : lines) out += "\n    " + l;
+  return out;
 }
 
-ProcessGroup::Child* ProcessGroup::find(pid_t pid) {
-  for (auto& c : m_children) {
-    if (c.pid == pid) return &c;
-  }
-  return nullptr;
+ProcessGroup::ProcessGroup() : m_clock(m_systemClock) {}
+
+ProcessGroup::ProcessGroup(const Clock& clock) : m_clock(clock) {}
+
+ProcessGroup::~ProcessGroup() {
+  stopAll();
 }
 
 Result<pid_t> ProcessGroup::spawn(const ProcessSpec& spec) {
@@ -154,54 +164,44 @@ std::size_t ProcessGroup::runningCount() const {
   return n;
 }
 
-void ProcessGroup::reapBlocking(std::chrono::milliseconds grace) {
-  auto deadline = std::chrono::steady_clock::now() + grace;
-  while (runningCount() > 0 && std::chrono::steady_clock::now() < deadline) {
-    reap();
-    if (runningCount() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  if (runningCount() == 0) return;
-  // Some child is still a member, so the group id cannot have been reused yet.
-  if (m_group != 0) ::kill(-m_group, SIGKILL);
-  for (auto& c : m_children) {
-    if (c.running) ::kill(c.pid, SIGKILL);
-  }
-  for (auto& c : m_children) {
-    if (!c.running) continue;
-    int status = 0;
-    while (::waitpid(c.pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    c.running = false;
-  }
-}
-
-void ProcessGroup::stopAll(std::chrono::milliseconds grace) {
-  reap();
-  // Newest first: validators and miners before the chain they talk to.
+void ProcessGroup::beginStop(std::chrono::milliseconds grace) {
   for (auto it = m_children.rbegin(); it != m_children.rend(); ++it) {
     if (it->running) ::kill(it->pid, SIGTERM);
   }
-  reapBlocking(grace);
+  m_killAt = m_clock.monotonicNow() + grace;
 }
 
-void ProcessGroup::stop(pid_t pid, std::chrono::milliseconds grace) {
-  Child* c = find(pid);
-  if (c == nullptr || !c->running) return;
-  ::kill(pid, SIGTERM);
-  auto deadline = std::chrono::steady_clock::now() + grace;
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) {
-      c->running = false;
-      return;
+std::vector<ProcessExit> ProcessGroup::pollStop() {
+  if (m_killAt && runningCount() > 0 && m_clock.monotonicNow() >= *m_killAt) {
+    bool first = true;
+    for (auto& c : m_children) {
+      if (!c.running || c.killSent) continue;
+      // Some child is still a member, so the group id cannot have been reused yet.
+      if (first && m_group != 0) ::kill(-m_group, SIGKILL);
+      first = false;
+      ::kill(c.pid, SIGKILL);
+      c.killSent = true;
     }
+  }
+  auto exits = reap();
+  for (auto& e : exits) {
+    for (const auto& c : m_children) {
+      if (c.pid == e.pid) e.escalated = c.killSent;
+    }
+  }
+  if (runningCount() == 0) m_killAt.reset();
+  return exits;
+}
+
+std::vector<ProcessExit> ProcessGroup::stopAll(std::chrono::milliseconds grace) {
+  std::vector<ProcessExit> out = reap();
+  beginStop(grace);
+  while (true) {
+    auto exits = pollStop();
+    out.insert(out.end(), exits.begin(), exits.end());
+    if (runningCount() == 0) return out;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  c->running = false;
 }
 
 }  // namespace merit::cli::localnet

@@ -1,12 +1,9 @@
 #include "merit/chain/config.h"
 
-#include <charconv>
 #include <set>
 
-#include <yaml-cpp/yaml.h>
-
+#include "merit/config/yaml_reader.h"
 #include "merit/crypto/ss58.h"
-#include "merit/util/file.h"
 
 namespace merit::chain {
 
@@ -14,58 +11,19 @@ namespace {
 
 constexpr std::size_t kMaxConfigBytes = 4 * 1024 * 1024;
 
-// A failure while walking the YAML; caught at the top and turned into a Result.
-struct ConfigError {
-  std::string path;
-  std::string reason;
-};
+using config::bad;
+using config::boolean;
+using config::checkKeys;
+using config::join;
 
-[[noreturn]] void bad(const std::string& path, const std::string& reason) {
-  throw ConfigError{path, reason};
-}
-
-std::string join(const std::string& a, const std::string& b) {
-  return a.empty() ? b : a + "." + b;
-}
-
-void checkKeys(const YAML::Node& n, const std::string& path, const std::set<std::string>& allowed) {
-  if (!n.IsMap()) bad(path, "must be a mapping");
-  for (const auto& kv : n) {
-    auto key = kv.first.as<std::string>();
-    if (!allowed.count(key)) {
-      std::string list;
-      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      bad(join(path, key), "unknown key (expected one of: " + list + ")");
-    }
-  }
-}
-
+// An unsigned integer of at most `max` (the config's values have no lower bound but 0, except
+// where checked by name below).
 std::uint64_t u64(const YAML::Node& n, const std::string& path, std::uint64_t max = UINT64_MAX) {
-  if (!n.IsScalar()) bad(path, "must be a non-negative integer");
-  const std::string& s = n.Scalar();
-  std::uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size())
-    bad(path, "must be a non-negative integer, got '" + s + "'");
-  if (v > max) bad(path, "must be at most " + std::to_string(max) + ", got " + s);
-  return v;
-}
-
-bool boolean(const YAML::Node& n, const std::string& path) {
-  if (!n.IsScalar()) bad(path, "must be true or false");
-  const auto& s = n.Scalar();
-  if (s == "true") return true;
-  if (s == "false") return false;
-  bad(path, "must be true or false, got '" + s + "'");
-}
-
-std::string str(const YAML::Node& n, const std::string& path) {
-  if (!n.IsScalar()) bad(path, "must be a string");
-  return n.Scalar();
+  return config::integer(n, path, 0, max);
 }
 
 AccountId address(const YAML::Node& n, const std::string& path) {
-  auto id = crypto::ss58Decode(str(n, path));
+  auto id = crypto::ss58Decode(config::scalar(n, path));
   if (!id) bad(path, id.error().message());
   return *id;
 }
@@ -92,21 +50,21 @@ std::vector<std::pair<Hyper, std::uint64_t>> hyperparameters(const YAML::Node& n
 void apply(const YAML::Node& root, ChainConfig& c) {
   if (root.IsNull()) return;
   checkKeys(root, "", {"node", "authority", "economics", "root", "subnet_defaults", "genesis", "log_level"});
-  if (auto n = root["log_level"]) c.logLevel = str(n, "log_level");
+  if (auto n = root["log_level"]) c.logLevel = config::scalar(n, "log_level");
   if (auto node = root["node"]) {
     checkKeys(node, "node",
               {"data_dir", "block_time_ms", "rpc_host", "rpc_port", "feed_endpoint", "max_block_extrinsics",
                "mempool_capacity", "mempool_bytes", "mempool_per_account", "mempool_future_per_account",
                "mempool_longevity", "max_future_nonce_gap"});
-    if (auto n = node["data_dir"]) c.node.dataDir = str(n, "node.data_dir");
+    if (auto n = node["data_dir"]) c.node.dataDir = config::scalar(n, "node.data_dir");
     if (auto n = node["block_time_ms"]) {
       auto v = u64(n, "node.block_time_ms", 3'600'000);
       if (v < 10) bad("node.block_time_ms", "must be at least 10");
       c.node.blockTime = std::chrono::milliseconds(v);
     }
-    if (auto n = node["rpc_host"]) c.rpcHost = str(n, "node.rpc_host");
+    if (auto n = node["rpc_host"]) c.rpcHost = config::scalar(n, "node.rpc_host");
     if (auto n = node["rpc_port"]) c.rpcPort = static_cast<int>(u64(n, "node.rpc_port", 65535));
-    if (auto n = node["feed_endpoint"]) c.feedEndpoint = str(n, "node.feed_endpoint");
+    if (auto n = node["feed_endpoint"]) c.feedEndpoint = config::scalar(n, "node.feed_endpoint");
     if (auto n = node["max_block_extrinsics"])
       c.node.maxBlockExtrinsics = u64(n, "node.max_block_extrinsics", 100'000);
     if (auto n = node["mempool_capacity"])
@@ -132,7 +90,7 @@ void apply(const YAML::Node& root, ChainConfig& c) {
   }
   if (auto a = root["authority"]) {
     checkKeys(a, "authority", {"key_file"});
-    if (auto n = a["key_file"]) c.authorityKeyFile = str(n, "authority.key_file");
+    if (auto n = a["key_file"]) c.authorityKeyFile = config::scalar(n, "authority.key_file");
   }
   auto& r = c.node.runtime;
   if (auto e = root["economics"]) {
@@ -197,7 +155,7 @@ void apply(const YAML::Node& root, ChainConfig& c) {
         if (!s[i]["owner"]) bad(p + ".owner", "missing");
         if (!s[i]["plugin"]) bad(p + ".plugin", "missing");
         sn.owner = address(s[i]["owner"], p + ".owner");
-        sn.plugin = str(s[i]["plugin"], p + ".plugin");
+        sn.plugin = config::scalar(s[i]["plugin"], p + ".plugin");
         if (auto v = s[i]["plugin_version"])
           sn.pluginVersion = static_cast<std::uint32_t>(u64(v, p + ".plugin_version", UINT32_MAX));
         if (auto h = s[i]["hyperparameters"]) sn.overrides = hyperparameters(h, p + ".hyperparameters");
@@ -251,22 +209,14 @@ crypto::PrivateKey devAuthorityKey() {
 }
 
 Result<ChainConfig> parseChainConfig(const std::string& yaml, const std::string& name, ChainConfig base) {
-  try {
-    YAML::Node root = YAML::Load(yaml);
-    apply(root, base);
-  } catch (const ConfigError& e) {
-    return fail(ErrorCode::kInvalidArgument, name + ": " + (e.path.empty() ? "" : e.path + ": ") + e.reason);
-  } catch (const YAML::Exception& e) {
-    return fail(ErrorCode::kInvalidArgument,
-                name + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
-  }
+  MERIT_TRY(config::parseYaml(yaml, name, [&base](const YAML::Node& root) { apply(root, base); }));
   return base;
 }
 
 Result<ChainConfig> loadChainConfig(const std::string& path, ChainConfig base) {
-  auto text = readFile(path, kMaxConfigBytes);
-  if (!text) return fail(text.error().withContext("cannot read config"));
-  return parseChainConfig(*text, path, std::move(base));
+  MERIT_TRY(
+      config::parseYamlFile(path, kMaxConfigBytes, [&base](const YAML::Node& root) { apply(root, base); }));
+  return base;
 }
 
 }  // namespace merit::chain

@@ -7,8 +7,11 @@
 #include <string>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 #include <doctest/doctest.h>
+
+#include "merit/util/clock.h"
 
 #include "localnet_config.h"
 #include "localnet_process.h"
@@ -66,8 +69,9 @@ TEST_CASE("the committed configs parse") {
 TEST_CASE("errors name the file, the key and the reason") {
   CHECK(errorOf("rooot_stake: 1\n" + kMinimal).find("test.yaml: rooot_stake: unknown key") !=
         std::string::npos);
-  CHECK(errorOf("chain: {block_time_ms: 5}\n" + kMinimal).find("chain.block_time_ms: 5 is out of range") !=
-        std::string::npos);
+  CHECK(
+      errorOf("chain: {block_time_ms: 5}\n" + kMinimal).find("chain.block_time_ms: must be in [10, 60000]") !=
+      std::string::npos);
   CHECK(errorOf("fund: 1.5.5\n" + kMinimal).find("fund: amount") != std::string::npos);
   CHECK(errorOf("subnets: []").find("subnets: a list of at least one subnet") != std::string::npos);
   CHECK(errorOf("subnets: [{plugin: hash, miners: [{name: m, tier: t}]}]").find("subnets[0].validators") !=
@@ -210,11 +214,91 @@ TEST_CASE("process group: stopAll ends every child, SIGKILL after the grace peri
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   CHECK(group.runningCount() == 2);
   auto start = std::chrono::steady_clock::now();
-  group.stopAll(std::chrono::milliseconds(500));
+  auto exits = group.stopAll(std::chrono::milliseconds(500));
   auto took = std::chrono::steady_clock::now() - start;
   CHECK(group.runningCount() == 0);
   CHECK(took < std::chrono::seconds(5));
   CHECK_FALSE(processAlive(*polite));
+  CHECK_FALSE(processAlive(*stubborn));
+  REQUIRE(exits.size() == 2);
+  for (const auto& e : exits) {
+    if (e.pid == *polite) {
+      CHECK(e.how == "killed by signal 15");
+      CHECK_FALSE(e.escalated);
+    } else {
+      CHECK(e.pid == *stubborn);
+      CHECK(e.how == "killed by signal 9");
+      CHECK(e.escalated);
+    }
+  }
+}
+
+// Kills the given pids on scope exit, so a failing check cannot leave a child running (or make
+// the group's destructor wait on a manual clock that nobody advances).
+struct KillOnExit {
+  std::vector<pid_t> pids;
+  ~KillOnExit() {
+    for (pid_t p : pids) ::kill(p, SIGKILL);
+  }
+};
+
+// Polls `f` (real time) until it returns true or 30 s pass: waits on an event, not a guess.
+template <typename F>
+bool eventually(F&& f) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (f()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return f();
+}
+
+TEST_CASE("process group: SIGTERM first, SIGKILL exactly when the grace period has passed on the clock") {
+  TempDir tmp;
+  ManualClock clock;
+  ProcessGroup group(clock);
+  // Traps SIGTERM (records it and keeps running) and SIGUSR1 (proves it is still alive).
+  fs::path term = tmp.path / "term", usr1 = tmp.path / "usr1", log = tmp.path / "s.log";
+  std::string script = "trap 'echo term > " + term.string() + "' TERM; trap 'echo usr1 > " + usr1.string() +
+                       "' USR1; echo ready; while :; do sleep 0.05; done";
+  auto stubborn = group.spawn({"stubborn", "/bin/sh", {"-c", script}, log, {}, {}});
+  auto polite = group.spawn({"polite", "/bin/sleep", {"60"}, tmp.path / "p.log", {}, {}});
+  REQUIRE(stubborn.has_value());
+  REQUIRE(polite.has_value());
+  KillOnExit guard{{*stubborn, *polite}};
+  REQUIRE(eventually([&] { return slurp(log) == "ready\n"; }));  // its traps are set
+
+  group.beginStop(std::chrono::milliseconds(10'000));
+  std::vector<ProcessExit> exits;
+  REQUIRE(eventually([&] {
+    for (auto& e : group.pollStop()) exits.push_back(e);
+    return !group.running(*polite) && slurp(term) == "term\n";
+  }));
+  REQUIRE(exits.size() == 1);
+  CHECK(exits[0].pid == *polite);
+  CHECK(exits[0].how == "killed by signal 15");
+  CHECK_FALSE(exits[0].escalated);
+
+  // One millisecond before the deadline: no SIGKILL. A signal sent after pollStop() returns is
+  // still handled (a pending SIGKILL would have ended the process before it ran the trap).
+  clock.advance(std::chrono::milliseconds(9'999));
+  CHECK(group.pollStop().empty());
+  REQUIRE(::kill(*stubborn, SIGUSR1) == 0);
+  CHECK(eventually([&] { return slurp(usr1) == "usr1\n"; }));
+  CHECK(group.running(*stubborn));
+
+  // At the deadline: SIGKILL, and the exit says so.
+  clock.advance(std::chrono::milliseconds(1));
+  exits.clear();
+  REQUIRE(eventually([&] {
+    for (auto& e : group.pollStop()) exits.push_back(e);
+    return group.runningCount() == 0;
+  }));
+  REQUIRE(exits.size() == 1);
+  CHECK(exits[0].pid == *stubborn);
+  CHECK(exits[0].name == "stubborn");
+  CHECK(exits[0].how == "killed by signal 9");
+  CHECK(exits[0].escalated);
   CHECK_FALSE(processAlive(*stubborn));
 }
 

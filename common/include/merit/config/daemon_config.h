@@ -13,22 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "merit/config/values.h"
 #include "merit/util/result.h"
 
 namespace merit::config {
-
-// What a setter throws for a bad value; caught by applyYaml/applyEnvironment.
-struct KeyError {
-  std::string path;
-  std::string reason;
-};
-[[noreturn]] void bad(const std::string& path, const std::string& reason);
-
-// Value parsers for setters; each throws KeyError naming `path`.
-std::uint64_t parseInteger(const std::string& s, const std::string& path, std::uint64_t min,
-                           std::uint64_t max);
-double parseNumber(const std::string& s, const std::string& path, double min, double max);
-bool parseBool(const std::string& s, const std::string& path);  // true/false/1/0
 
 struct Schema {
   std::set<std::string> scalarKeys;

@@ -1,0 +1,156 @@
+#include "localnet_chain_setup.h"
+
+#include <cstdio>
+#include <optional>
+#include <vector>
+
+#include "merit/consensus/math.h"
+#include "merit/crypto/hash.h"
+#include "merit/crypto/ss58.h"
+#include "merit/crypto/wallet.h"
+#include "merit/util/bytes.h"
+
+#include "localnet_signals.h"
+
+namespace merit::cli::localnet {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// A key derived from a public string: deterministic, and therefore for development only.
+crypto::PrivateKey devKey(const std::string& what) {
+  for (int i = 0;; ++i) {
+    std::string seed = "meritnet/localnet/dev-only/" + what + (i == 0 ? "" : "/" + std::to_string(i));
+    if (auto k = crypto::PrivateKey::fromBytes(crypto::blake2b256(asBytes(seed)))) return std::move(*k);
+  }
+}
+
+// Submits and waits for inclusion; a failed or dropped call is an error naming `what`.
+Result<rpc::Submission> submitOk(rpc::ChainClient& client, const crypto::PrivateKey& key, tx::Call call,
+                                 const std::string& what) {
+  if (stopRequested()) return fail(ErrorCode::kUnavailable, "interrupted");
+  auto s = client.submit(key, std::move(call), std::chrono::milliseconds(60'000));
+  if (!s) return fail(s.error().withContext(what));
+  if (!s->included) return fail(ErrorCode::kDeadlineExceeded, what + ": not included within 60 s");
+  if (!s->success) {
+    return fail(ErrorCode::kInternal,
+                what + ": " + s->error + (s->detail.empty() ? "" : " (" + s->detail + ")"));
+  }
+  return s;
+}
+
+}  // namespace
+
+Result<crypto::PrivateKey> makeWallets(const Config& config, const Binaries& bins, const fs::path& dataDir,
+                                       State& state) {
+  crypto::Wallet wallet(dataDir / "home", kDevWallet);
+  crypto::PrivateKey coldkey = devKey("coldkey");
+  crypto::SecretBytes password{std::string_view(kDevPassword)};
+  MERIT_TRY(wallet.writeColdkey(coldkey, password, crypto::KdfParams::interactive(), true));
+  auto addHotkey = [&](const std::string& name) -> Result<std::string> {
+    auto key = devKey("hotkey/" + name);
+    std::string address = crypto::ss58Address(key.publicKey());
+    MERIT_TRY(wallet.writeHotkey(name, key, true));
+    return address;
+  };
+  MERIT_ASSIGN_OR_RETURN(std::string root, addHotkey("root"));
+  (void)root;
+  for (const auto& s : config.subnets) {
+    for (const auto& v : s.validators) {
+      Member m;
+      m.subnet = s.name;
+      m.name = v.name;
+      m.role = "validator";
+      m.hotkeyName = hotkeyName(s.name, v.name);
+      MERIT_ASSIGN_OR_RETURN(m.hotkey, addHotkey(m.hotkeyName));
+      m.binary = bins.validator;
+      m.log = dataDir / "logs" / (m.hotkeyName + ".log");
+      state.members.push_back(std::move(m));
+    }
+    for (const auto& mi : s.miners) {
+      Member m;
+      m.subnet = s.name;
+      m.name = mi.name;
+      m.role = "miner";
+      m.tier = mi.tier;
+      m.hotkeyName = hotkeyName(s.name, mi.name);
+      MERIT_ASSIGN_OR_RETURN(m.hotkey, addHotkey(m.hotkeyName));
+      m.binary = bins.miner;
+      m.log = dataDir / "logs" / (m.hotkeyName + ".log");
+      state.members.push_back(std::move(m));
+    }
+  }
+  return coldkey;
+}
+
+Result<void> setupChain(rpc::ChainClient& c, const crypto::PrivateKey& coldkey, const Config& config,
+                        const std::map<std::string, std::uint32_t>& pluginVersions, const fs::path& dataDir,
+                        State& state) {
+  // Subnets, in config order; the chain picks the netuid.
+  for (const auto& s : config.subnets) {
+    auto out =
+        submitOk(c, coldkey, tx::CreateSubnet{s.plugin, pluginVersions.at(s.plugin), s.hyperparameters},
+                 "create subnet " + s.name);
+    if (!out) return fail(out.error());
+    MERIT_ASSIGN_OR_RETURN(json list, c.call("subnet_list"));
+    std::optional<std::uint16_t> netuid;
+    std::string owner = crypto::ss58Address(coldkey.publicKey());
+    for (const auto& e : list) {
+      std::uint16_t id = e.value("netuid", std::uint16_t{0});
+      if (id == 0 || !e["owner"].is_string() || e["owner"].get<std::string>() != owner) continue;
+      bool taken = false;
+      for (const auto& known : state.subnets) taken = taken || known.netuid == id;
+      if (!taken) netuid = id;
+    }
+    if (!netuid)
+      return fail(ErrorCode::kInternal, "subnet " + s.name + " created but not found in subnet_list");
+    state.subnets.push_back(SubnetState{s.name, s.plugin, *netuid, 0, 0});
+    std::printf("  subnet %-14s netuid %u (plugin %s)\n", s.name.c_str(), *netuid, s.plugin.c_str());
+  }
+  crypto::Wallet wallet(dataDir / "home", kDevWallet);
+  auto netuidOf = [&](const std::string& subnet) {
+    for (const auto& s : state.subnets) {
+      if (s.name == subnet) return s.netuid;
+    }
+    return std::uint16_t{0};
+  };
+  // Validators first, so they hold the low uids; then miners.
+  for (const char* role : {"validator", "miner"}) {
+    for (auto& m : state.members) {
+      if (m.role != role) continue;
+      MERIT_ASSIGN_OR_RETURN(auto hot, wallet.hotkeyPublic(m.hotkeyName));
+      MERIT_TRY(
+          submitOk(c, coldkey, tx::BurnedRegister{netuidOf(m.subnet), hot}, "register " + m.hotkeyName));
+    }
+  }
+  for (const auto& s : config.subnets) {
+    for (const auto& v : s.validators) {
+      MERIT_ASSIGN_OR_RETURN(auto hot, wallet.hotkeyPublic(hotkeyName(s.name, v.name)));
+      MERIT_TRY(submitOk(c, coldkey, tx::AddStake{hot.accountId(), v.stake},
+                         "stake " + hotkeyName(s.name, v.name)));
+      for (auto& m : state.members) {
+        if (m.hotkeyName == hotkeyName(s.name, v.name)) m.baseline = v.stake;
+      }
+    }
+  }
+  // The root network: one staked root validator whose weights give every subnet its share.
+  MERIT_ASSIGN_OR_RETURN(auto rootKey, wallet.loadHotkey("root"));
+  MERIT_TRY(submitOk(c, coldkey, tx::RootRegister{rootKey.publicKey()}, "root register"));
+  MERIT_TRY(
+      submitOk(c, coldkey, tx::AddStake{rootKey.publicKey().accountId(), config.rootStake}, "root stake"));
+  std::vector<std::uint16_t> netuids, values;
+  for (std::size_t i = 0; i < config.subnets.size(); ++i) {
+    if (config.subnets[i].rootWeight == 0) continue;
+    netuids.push_back(state.subnets[i].netuid);
+    values.push_back(config.subnets[i].rootWeight);
+  }
+  if (!netuids.empty()) {
+    auto scaled = consensus::vecU16MaxUpscaleToU16(values);
+    MERIT_TRY(submitOk(c, rootKey, tx::SetRootWeights{netuids, scaled, 0}, "root weights"));
+  }
+  return {};
+}
+
+}  // namespace merit::cli::localnet
