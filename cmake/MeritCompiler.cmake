@@ -18,9 +18,25 @@ if(MERIT_WERROR)
   target_compile_options(merit_warnings INTERFACE $<$<COMPILE_LANGUAGE:CXX,C>:-Werror>)
 endif()
 
+# MERIT_SANITIZE: a comma-separated list of sanitizers for every target, e.g. address,undefined
+# (ASan + UBSan) or thread (TSan); ON means address,undefined. UBSan does not recover, so a finding
+# fails the test that triggered it. Sanitizer builds are meant for clang with MERIT_WITH_TORCH=OFF
+# (libtorch is not instrumented); scripts/ci-hard runs them.
+if(MERIT_SANITIZE STREQUAL "ON" OR MERIT_SANITIZE STREQUAL "TRUE" OR MERIT_SANITIZE STREQUAL "1")
+  set(MERIT_SANITIZE "address,undefined" CACHE STRING "Sanitizers (comma-separated): address,undefined or thread" FORCE)
+endif()
+if(MERIT_FUZZ AND NOT MERIT_SANITIZE)
+  set(MERIT_SANITIZE "address,undefined" CACHE STRING "Sanitizers (comma-separated): address,undefined or thread" FORCE)
+endif()
 if(MERIT_SANITIZE)
-  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
-  add_link_options(-fsanitize=address,undefined)
+  if(MERIT_SANITIZE MATCHES "thread" AND MERIT_SANITIZE MATCHES "address")
+    message(FATAL_ERROR "MERIT_SANITIZE=${MERIT_SANITIZE}: thread and address cannot be combined")
+  endif()
+  add_compile_options(-fsanitize=${MERIT_SANITIZE} -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=${MERIT_SANITIZE})
+  if(MERIT_SANITIZE MATCHES "undefined")
+    add_compile_options(-fno-sanitize-recover=undefined)
+  endif()
 endif()
 
 if(MERIT_FUZZ)
@@ -28,8 +44,7 @@ if(MERIT_FUZZ)
     message(FATAL_ERROR "MERIT_FUZZ needs clang: configure with -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++")
   endif()
   # Every library is instrumented for coverage; only fuzz targets link libFuzzer's main.
-  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
-  add_link_options(-fsanitize=address,undefined)
+  add_compile_options(-fsanitize=fuzzer-no-link)
 endif()
 
 # merit_library(NAME lib SOURCES ... DEPS ...): a static library with public headers in

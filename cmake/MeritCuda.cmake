@@ -6,7 +6,12 @@
 # has a CPU path, so a build without CUDA is complete.
 
 set(MERIT_CUDA_ENABLED OFF)
-if(NOT MERIT_CUDA STREQUAL "OFF")
+if(NOT MERIT_WITH_TORCH)
+  if(MERIT_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "MERIT_CUDA=ON needs libtorch: configure with MERIT_WITH_TORCH=ON")
+  endif()
+  message(STATUS "CUDA: off (MERIT_WITH_TORCH=OFF)")
+elseif(NOT MERIT_CUDA STREQUAL "OFF")
   find_program(MERIT_NVCC nvcc HINTS /usr/local/cuda/bin ENV CUDA_HOME PATH_SUFFIXES bin)
   set(_torch_cuda OFF)
   find_package(Torch QUIET CONFIG)

@@ -50,4 +50,22 @@ find_package(Threads REQUIRED)
 
 # Model serving (merit_serving): libtorch-dev; TORCH_LIBRARIES / TORCH_CXX_FLAGS. Debian's
 # libtorch uses OpenBLAS through libopenblas0-pthread (scripts/install-deps).
-find_package(Torch CONFIG REQUIRED)
+# libtorch is optional: MERIT_WITH_TORCH defaults to ON when it is found. With it OFF, merit_serving,
+# the fashion_mnist and charlm plugins, merit-train, bench_serving and the tests that need them are
+# not built; everything else (chain, consensus, CLI, miner and validator with the hash and matmul
+# plugins) builds and tests as usual. Sanitizer builds use OFF: libtorch is not instrumented.
+if(NOT DEFINED MERIT_WITH_TORCH)
+  find_package(Torch CONFIG QUIET)
+  set(_merit_torch_default ${Torch_FOUND})
+else()
+  set(_merit_torch_default ${MERIT_WITH_TORCH})
+endif()
+option(MERIT_WITH_TORCH "Build the libtorch parts (model serving, the fashion_mnist and charlm plugins, merit-train)"
+       ${_merit_torch_default})
+if(MERIT_WITH_TORCH)
+  find_package(Torch CONFIG REQUIRED)
+else()
+  message(STATUS "libtorch: off (MERIT_WITH_TORCH=OFF); not built: merit_serving, the fashion_mnist and charlm "
+                 "plugins, merit-train, bench_serving, test_serving, test_subnet_fashion_mnist, test_subnet_charlm, "
+                 "functional_fashion_mnist_subnet, functional_charlm_subnet")
+endif()

@@ -167,7 +167,11 @@ void augment(std::span<const std::uint8_t> in, std::span<std::uint8_t> out, cons
       const int sy = y - dy;
       const int sx = x - dx;
       const bool inside = sy >= 0 && sy < rows && sx >= 0 && sx < cols;
-      out[static_cast<std::size_t>(y * cols + x)] = inside ? in[static_cast<std::size_t>(sy * cols + sx)] : 0;
+      // Both indices are in [0, rows * cols): y, x, sy and sx are checked above.
+      const auto at = [](int row, int col) {
+        return static_cast<std::size_t>(row) * kCols + static_cast<std::size_t>(col);
+      };
+      out[at(y, x)] = inside ? in[at(sy, sx)] : 0;
     }
   }
   if (options.noise > 0) {

@@ -128,7 +128,6 @@ class Engine {
   std::array<std::byte, 64> m_greeting{};
   std::size_t m_greetingHave = 0;
   bool m_greetingSent = false;
-  bool m_peerReady = false;  // NULL: the peer's READY arrived
   std::uint8_t m_flags = 0;
   std::array<std::byte, 8> m_sizeBytes{};
   std::size_t m_sizeHave = 0;

@@ -1,7 +1,7 @@
 // The matmul subnet: the real plugin through merit_subnet_host (honest answers score 1, every
 // kind of wrong or malformed answer scores 0 without an error, faults, config checks) and its
 // arithmetic through merit_matmul_core (documented generator, CPU product against a naive
-// reference, CUDA against CPU when a device exists).
+// reference). The CUDA product is checked by test_subnet_matmul_cuda (matmul_cuda_test.cpp).
 #include <cstdint>
 #include <cstring>
 #include <random>
@@ -356,31 +356,6 @@ TEST_CASE("the CPU product equals a naive triple loop") {
   mm::Matrix c(static_cast<std::size_t>(n) * m);
   mm::multiplyCpu(a, b, c, n, k, m, 1);
   CHECK(c == naiveProduct(a, b, n, k, m));
-}
-
-TEST_CASE("the CUDA product equals the CPU product") {
-  REQUIRE(sodium_init() >= 0);
-  std::string what, why;
-  if (!mm::cudaDeviceAvailable(what, why)) {
-    const std::string reason = MERIT_MATMUL_CUDA_BUILT ? "no CUDA device" : "built without CUDA kernels";
-    const std::string note = "skipped: " + reason + " (" + why + ")";
-    MESSAGE(note);
-    return;
-  }
-  MESSAGE("CUDA device: ", what);
-  struct Shape {
-    std::uint32_t n, k, m;
-  };
-  for (Shape s : {Shape{1, 1, 1}, Shape{33, 17, 129}, Shape{256, 256, 256}, Shape{130, 1000, 70}}) {
-    const mm::Problem p = fixedProblem(s.n, s.k, s.m);
-    mm::Matrix a, b;
-    mm::deriveMatrices(p, a, b);
-    mm::Matrix cpu(static_cast<std::size_t>(s.n) * s.m), gpu(cpu.size(), 0xFFFFFFFFu);
-    mm::multiplyCpu(a, b, cpu, s.n, s.k, s.m, 0);
-    std::string error;
-    REQUIRE_MESSAGE(mm::multiplyCuda(a.data(), b.data(), gpu.data(), s.n, s.k, s.m, error), error);
-    CHECK_MESSAGE(gpu == cpu, s.n, "x", s.k, "x", s.m);
-  }
 }
 
 TEST_CASE("core verdicts: correct, wrong, malformed; with A and B given or derived row by row") {

@@ -79,6 +79,8 @@ inline tl::unexpected<Error> fail(Error error) {
 
 // `MERIT_ASSIGN_OR_RETURN(auto key, loadKey(path));` declares `key` with the value, or returns
 // the error.
+// `tmp` is an identifier and `lhs` a declaration: neither can be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define MERIT_ASSIGN_OR_RETURN(lhs, expr) \
   MERIT_ASSIGN_OR_RETURN_IMPL_(MERIT_CONCAT_(merit_result_, __LINE__), lhs, expr)
 #define MERIT_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
@@ -87,3 +89,4 @@ inline tl::unexpected<Error> fail(Error error) {
     return ::tl::unexpected(std::move(tmp).error()); \
   }                                                  \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
