@@ -724,14 +724,11 @@ class Axon::Impl {
             batch.push_back(takeLocked(it));
             continue;
           }
-          if (m_stopWorkers || m_stopRequested) break;
-          // Wakes for a newcomer of this module (or stop); gives up at fillUntil.
-          const bool more = waitUntil(*m_clock, m_queueCv, lock, fillUntil, [&] {
-            return m_stopWorkers || m_stopRequested ||
-                   std::any_of(m_queue.begin(), m_queue.end(),
-                               [&](const auto& kv) { return kv.second.module == module; });
-          });
-          if (!more) break;
+          const auto now = m_clock->monotonicNow();
+          if (m_stopWorkers || m_stopRequested || now >= fillUntil) break;
+          // A newcomer or stop wakes us, and the loop looks again; a manual clock is re-read
+          // every waitSlice().
+          m_queueCv.wait_for(lock, std::min<SteadyClock::duration>(fillUntil - now, m_clock->waitSlice()));
         }
       }
       runBatch(batch);
