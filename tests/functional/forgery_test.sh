@@ -37,7 +37,7 @@ done
 "$MERIT" stake add --amount 100 -w owner -k validator > /dev/null 2>&1 || bad "stake"
 
 spawn MINER_PID "$MINER" -w owner -k miner --netuid 1 --plugin hash --subnet-path "$SUBNETS" --bind 'tcp://127.0.0.1:*' \
-  --log-level warn > "$WORK/miner.out" 2> "$WORK/miner.err"
+  --metrics-port 0 --log-level warn > "$WORK/miner.out" 2> "$WORK/miner.err"
 wait_ready "$WORK/miner.out" && ok "miner serving" || { bad "miner: $(head -3 "$WORK/miner.err")"; finish; }
 
 # The miner admits only permitted validators.
@@ -48,7 +48,8 @@ for _ in $(seq 300); do
 done
 [[ $(json "$WORK/mg.json" "d['neurons'][0]['validator_permit']") == True ]] && ok "validator holds a permit" \
   || { bad "no validator permit"; finish; }
-sleep 1  # the miner's caller policy follows the next block
+wait_miner_follows "$WORK/miner.out" "$(json "$WORK/mg.json" "d['block']")" \
+  || bad "the miner's caller policy never followed the permit's block"
 
 # 1. Handshake replay (before the validator process runs: one process per hotkey at a time).
 "$ATTACK" replay-handshake "$MERIT_CHAIN_URL" 1 1 owner validator 127.0.0.2 > "$WORK/replay.json" 2> "$WORK/replay.err"
@@ -87,15 +88,21 @@ python3 -c "import sys; b, a = map(float, sys.argv[1:]); sys.exit(0 if a >= 0.95
 # 3. The junk miner joins the validator's rounds for 10 s.
 spawn JUNK_PID "$ATTACK" junk-miner "$MERIT_CHAIN_URL" 1 owner junk 10 > "$WORK/junk.out" 2> "$WORK/junk.err"
 wait_ready "$WORK/junk.out" || bad "junk miner: $(cat "$WORK/junk.err")"
-sleep 1  # the validator's metagraph follows the next block
+# The validator's metagraph follows: its rounds query two miners from then on.
+MARK=$(wc -l < "$WORK/validator.err")
+for _ in $(seq 300); do tail -n +"$((MARK + 1))" "$WORK/validator.err" | grep -q "queried 2" && break; sleep 0.1; done
 MARK=$(wc -l < "$WORK/validator.err")
 BEFORE=$(score)
-sleep 8
+# Eight rounds beside the junk miner (bounded: 60 s).
+for _ in $(seq 600); do
+  [[ $(tail -n +"$((MARK + 1))" "$WORK/validator.err" | grep -c "queried") -ge 8 ]] && break
+  sleep 0.1
+done
 tail -n +"$((MARK + 1))" "$WORK/validator.err" | grep "queried" > "$WORK/junk_steps.txt"
 steps=$(wc -l < "$WORK/junk_steps.txt")
 answered=$(grep -c "queried 2, answered 1" "$WORK/junk_steps.txt")
 [[ $steps -ge 8 && $answered -eq $steps ]] \
-  && ok "with the junk miner in every round, the validator kept stepping and the honest miner answered ($answered of $steps steps in 8 s)" \
+  && ok "with the junk miner in every round, the validator kept stepping and the honest miner answered ($answered of $steps steps)" \
   || bad "validator steps beside the junk miner: $answered of $steps: $(tail -2 "$WORK/junk_steps.txt")"
 AFTER=$(score)
 python3 -c "import sys; b, a = map(float, sys.argv[1:]); sys.exit(0 if a >= 0.95 * b else 1)" "$BEFORE" "$AFTER" \

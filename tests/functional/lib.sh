@@ -10,6 +10,11 @@
 #   start_dev_chain CHAIN [merit-chain options...]
 #                             merit-chain --dev with 100 ms blocks on free ports; exports
 #                             MERIT_CHAIN_URL, sets CHAIN_PID; logs in $WORK/chain.{out,err}
+#   chain_head                the chain's head block number ($MERIT chain head)
+#   wait_miner_follows OUT BLOCK [TRIES]
+#                             wait (0.1 s per try, default 600) until the miner whose ready line is
+#                             in OUT (started with --metrics-port 0) admits callers from a
+#                             metagraph of block BLOCK or later (merit_miner_metagraph_block)
 # KEEP_WORK=1 keeps the work directory for a post-mortem.
 
 test_init() {
@@ -76,4 +81,25 @@ PY
     sleep 0.2
   done
   return 1
+}
+
+chain_head() { "$MERIT" chain head --json 2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['number'])"; }
+
+wait_miner_follows() {
+  local port
+  port=$(python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).readline())['metrics_port'])" "$1") || return 1
+  python3 - "$port" "$2" "${3:-600}" <<'PY'
+import sys, time, urllib.request
+port, block, tries = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for _ in range(tries):
+    try:
+        text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+        for line in text.splitlines():
+            if line.startswith("merit_miner_metagraph_block ") and float(line.split()[1]) >= block:
+                sys.exit(0)
+    except OSError:
+        pass
+    time.sleep(0.1)
+sys.exit(1)
+PY
 }

@@ -160,7 +160,8 @@ d = json.load(open(sys.argv[1]))
 assert d["scores"][1]["score"] > 0 and d["scores"][2]["score"] == 0, d["scores"]
 PY
 start_validator
-wait_ready "$WORK/validator.out" && sleep 0.5 && grep -q "resumed 5 scores" "$WORK/validator.err" \
+wait_ready "$WORK/validator.out" && for _ in $(seq 100); do grep -q "resumed 5 scores" "$WORK/validator.err" && break; sleep 0.1; done
+grep -q "resumed 5 scores" "$WORK/validator.err" \
   && ok "restarted validator resumed its scores" || bad "resume: $(grep -i resum "$WORK/validator.err" | head -2)"
 
 finish

@@ -38,7 +38,7 @@ done
 "$MERIT" stake add --amount 100 -w owner -k validator > /dev/null 2>&1 || bad "stake"
 
 "$MINER" -w owner -k miner --netuid 1 --plugin hash --subnet-path "$SUBNETS" --bind 'tcp://127.0.0.1:*' \
-  --log-level warn > "$WORK/miner.out" 2> "$WORK/miner.err" &
+  --metrics-port 0 --log-level warn > "$WORK/miner.out" 2> "$WORK/miner.err" &
 MINER_PID=$!
 PIDS+=($MINER_PID)
 wait_ready "$WORK/miner.out" && ok "miner serving" || bad "miner: $(head -3 "$WORK/miner.err")"
@@ -69,7 +69,8 @@ for _ in $(seq 300); do
 done
 [[ $(json "$WORK/mg.json" "d['neurons'][0]['validator_permit']") == True ]] && ok "validator holds a permit" \
   || bad "no validator permit"
-sleep 2  # the miner's caller policy follows the next metagraph refresh (metagraph_refresh_ms, 1 s)
+wait_miner_follows "$WORK/miner.out" "$(json "$WORK/mg.json" "d['block']")" \
+  || bad "the miner's caller policy never followed the permit's block"
 
 # Hostile client: every attack refused, nothing changed. It signs as the validator's hotkey (the
 # miner admits only permitted callers), so the validator is stopped meanwhile: two processes
@@ -96,8 +97,7 @@ done
 "$MERIT" balance "$DEST" --json > "$WORK/bal_before.json" 2>&1
 kill -9 "$CHAIN_PID"; wait "$CHAIN_PID" 2>/dev/null
 ok "chain killed with SIGKILL"
-sleep 1
-start_chain
+start_chain  # `wait` above reaped it: its database lock is free
 wait_ready "$WORK/chain.out" && ok "chain restarted on the same data" || { bad "restart: $(tail -3 "$WORK/chain.err")"; finish; }
 "$MERIT" balance "$DEST" --json > "$WORK/bal_after.json" 2>&1
 python3 - "$WORK/bal_before.json" "$WORK/bal_after.json" <<'PY' && ok "every included transfer survived the kill" || bad "balances: $(cat "$WORK/bal_before.json" "$WORK/bal_after.json")"

@@ -38,7 +38,7 @@ done
 
 start_miner() {  # start_miner HOTKEY BIND OUT
   "$MINER" -w owner -k "$1" --netuid 1 --plugin hash --subnet-path "$SUBNETS" --bind "$2" \
-    --log-level warn > "$WORK/$3.out" 2> "$WORK/$3.err" &
+    --metrics-port 0 --log-level warn > "$WORK/$3.out" 2> "$WORK/$3.err" &
   PIDS+=($!)
   LAST_PID=$!
   wait_ready "$WORK/$3.out"
@@ -59,7 +59,8 @@ for _ in $(seq 300); do
 done
 [[ $(json "$WORK/mg.json" "d['neurons'][0]['validator_permit']") == True ]] && ok "validator holds a permit" \
   || bad "no validator permit"
-sleep 1  # the miner's caller policy follows the next block
+wait_miner_follows "$WORK/miner.out" "$(json "$WORK/mg.json" "d['block']")" \
+  || bad "the miner's caller policy never followed the permit's block"
 
 flood() {  # flood MODE TARGET PID NAME
   "$FLOOD" "$1" "$2" "$3" "$SECONDS_EACH" "$BOUND_MIB" > "$WORK/flood-$1.json" 2> "$WORK/flood-$1.err"
@@ -79,7 +80,8 @@ kill -0 "$MINER_PID" 2>/dev/null && ok "miner alive after the flood" || bad "min
 flood feed "$FEED" "$CHAIN_PID" "merit-chain"
 head_of() { curl -s -m 5 -H 'content-type: application/json' -d '{"jsonrpc":"2.0","id":1,"method":"chain_getHead"}' \
   "$MERIT_CHAIN_URL" | python3 -c "import json,sys; print(json.load(sys.stdin)['result']['number'])"; }
-h1=$(head_of); sleep 1; h2=$(head_of)
+h1=$(head_of)
+for _ in $(seq 300); do h2=$(head_of); [[ -n $h1 && -n $h2 && $h2 -gt $h1 ]] && break; sleep 0.1; done
 [[ -n $h1 && -n $h2 && $h2 -gt $h1 ]] && ok "chain answers and produces blocks after the flood ($h1 -> $h2)" \
   || bad "chain after the flood: $h1 -> $h2"
 

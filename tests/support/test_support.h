@@ -1,12 +1,15 @@
-// Helpers shared by meritnet's tests: deterministic keys and temporary directories.
+// Helpers shared by meritnet's tests: deterministic keys, temporary directories, and waiting for
+// an event with a generous deadline instead of sleeping for a guessed time.
 //
 // Thread-safety: values; each TempDir belongs to one test.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <stdlib.h>
 #include <string>
+#include <thread>
 
 #include "merit/crypto/keys.h"
 
@@ -20,6 +23,18 @@ inline crypto::PrivateKey testKey(int n, std::uint8_t tag = 0) {
   secret[30] = static_cast<std::byte>((n >> 8) & 0xff);
   secret[31] = static_cast<std::byte>(n & 0xff);
   return crypto::PrivateKey::fromBytes(secret).value();
+}
+
+// Polls `pred` until it holds or `within` has passed (real time: the deadline is only there so a
+// broken test fails instead of hanging, so make it generous); returns pred()'s last answer.
+template <typename Pred>
+bool eventually(Pred pred, std::chrono::milliseconds within = std::chrono::seconds(20)) {
+  const auto until = std::chrono::steady_clock::now() + within;
+  while (std::chrono::steady_clock::now() < until) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return pred();
 }
 
 // A fresh directory under /tmp, removed with everything in it when the object goes away.

@@ -75,6 +75,7 @@ void Validator::weightsLoop() {
 Result<std::unique_ptr<Validator>> Validator::start(ValidatorConfig config, crypto::PrivateKey hotkey,
                                                     std::unique_ptr<Task> task,
                                                     const std::atomic<bool>* stop) {
+  if (!config.clock) config.clock = std::make_shared<SystemClock>();
   std::unique_ptr<Validator> v(new Validator(std::move(config), std::move(hotkey), std::move(task)));
   const auto& c = v->m_config;
   MERIT_ASSIGN_OR_RETURN(rpc::ChainEndpoint endpoint, rpc::makeEndpoint(c.chain, c.chainUrl));
@@ -123,8 +124,8 @@ Result<std::unique_ptr<Validator>> Validator::start(ValidatorConfig config, cryp
   net::DendriteConfig dc;
   dc.mode = c.authMode;
   MERIT_ASSIGN_OR_RETURN(
-      v->m_dendrite, net::Dendrite::create(crypto::PrivateKey::fromBytes(v->m_hotkey.revealSecret()).value(),
-                                           dc, std::make_shared<SystemClock>()));
+      v->m_dendrite,
+      net::Dendrite::create(crypto::PrivateKey::fromBytes(v->m_hotkey.revealSecret()).value(), dc, c.clock));
   v->m_setter = std::make_unique<WeightSetter>(*v->m_client, v->m_hotkey, c.netuid, c.weights);
   v->m_weightsThread = std::thread([self] { self->weightsLoop(); });
   std::uint64_t seed = c.seed;
@@ -324,14 +325,22 @@ std::string Validator::renderMetrics() const {
   return out;
 }
 
+void Validator::stop() {
+  {
+    std::lock_guard lock(m_stopMutex);
+    m_stop = true;
+  }
+  m_stopCv.notify_all();
+}
+
 int Validator::run() {
+  const Clock& clock = *m_config.clock;
   while (!m_stop.load()) {
-    auto t0 = std::chrono::steady_clock::now();
+    const auto next = clock.monotonicNow() + m_config.stepInterval;
     auto r = step();
     if (!r) MERIT_LOG_ERROR(Category::kValidator, "step failed: {}", r.error().message());
-    while (!m_stop.load() && std::chrono::steady_clock::now() - t0 < m_config.stepInterval) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    std::unique_lock lock(m_stopMutex);
+    waitUntil(clock, m_stopCv, lock, next, [this] { return m_stop.load(); });
   }
   return 0;
 }

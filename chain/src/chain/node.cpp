@@ -517,19 +517,21 @@ void Node::stop() {
   if (m_producer.joinable()) m_producer.join();
 }
 
+// Block times are on the node's clock: with a ManualClock a block is produced only when the
+// test advances time by blockTime.
 void Node::producerLoop() {
-  auto next = std::chrono::steady_clock::now() + m_config.blockTime;
+  auto next = m_clock.monotonicNow() + m_config.blockTime;
   while (m_running.load()) {
     {
       std::unique_lock lock(m_stopMutex);
-      if (m_stopCv.wait_until(lock, next, [this] { return !m_running.load(); })) break;
+      if (waitUntil(m_clock, m_stopCv, lock, next, [this] { return !m_running.load(); })) break;
     }
     auto produced = produceBlock();
     if (!produced) {
       MERIT_LOG_ERROR(Category::kChain, "block production failed: {}", produced.error().toString());
     }
     next += m_config.blockTime;
-    auto now = std::chrono::steady_clock::now();
+    auto now = m_clock.monotonicNow();
     if (next < now) next = now + m_config.blockTime;  // fell behind: do not burst to catch up
   }
 }

@@ -86,7 +86,7 @@ struct WorkItem {
   std::size_t module = 0;
   SteadyClock::time_point deadline;
   std::shared_ptr<const Session> session;  // null in signed mode
-  SteadyClock::time_point admitted = SteadyClock::now();
+  SteadyClock::time_point admitted;        // on the axon's clock, for the service-time histogram
 };
 
 // Highest priority first, then first come first served.
@@ -237,11 +237,11 @@ class Axon::Impl {
     for (;;) {
       if (m_stopRequested && !m_draining) {
         m_draining = true;
-        drainDeadline = SteadyClock::now() + m_config.drainTimeout;
+        drainDeadline = m_clock->monotonicNow() + m_config.drainTimeout;
       }
       if (m_draining) {
         if (m_inFlight.load() == 0 && outgoingEmpty()) return;
-        if (SteadyClock::now() >= drainDeadline) {
+        if (m_clock->monotonicNow() >= drainDeadline) {
           abandonQueued();
           flushOutgoing();
           return;
@@ -374,7 +374,7 @@ class Axon::Impl {
     }
     // 6. per-peer-address token bucket: pays for the authenticator (step 8) whatever the
     // message claims to be.
-    switch (m_peerRateLimits.take(peer, SteadyClock::now())) {
+    switch (m_peerRateLimits.take(peer, m_clock->monotonicNow())) {
       case PeerRateLimiterTable::Outcome::kAllowed: break;
       case PeerRateLimiterTable::Outcome::kLimited:
         status = Status::kRateLimited;
@@ -392,7 +392,7 @@ class Axon::Impl {
   // Step 9: the authenticated caller's own token bucket. Returns false (with status and
   // message) when the caller is over its allowance.
   bool chargeCaller(const wire::Hotkey& caller, Status& status, std::string& message) {
-    switch (m_rateLimits.take(caller, SteadyClock::now())) {
+    switch (m_rateLimits.take(caller, m_clock->monotonicNow())) {
       case RateLimiterTable::Outcome::kAllowed: return true;
       case RateLimiterTable::Outcome::kLimited:
         status = Status::kRateLimited;
@@ -457,7 +457,7 @@ class Axon::Impl {
           rejectRequest(routingId, corr, rid, Status::kUnauthorized, ok.error().message());
           return;
         }
-        it->second.lastUsed = SteadyClock::now();
+        it->second.lastUsed = m_clock->monotonicNow();
         session = it->second.session;
         break;
       }
@@ -489,12 +489,10 @@ class Axon::Impl {
     // 11. priority queue, bounded.
     const auto timeout = std::min<std::int64_t>(h.timeoutMs, m_config.maxTimeout.count());
     const std::uint64_t priority = m_config.priority ? m_config.priority(h, *decision) : decision->stake;
-    WorkItem item{routingId,
-                  corr,
-                  std::move(request),
-                  module,
-                  SteadyClock::now() + std::chrono::milliseconds(timeout),
-                  std::move(session)};
+    const auto now = m_clock->monotonicNow();
+    WorkItem item{
+        routingId,          corr, std::move(request), module, now + std::chrono::milliseconds(timeout),
+        std::move(session), now};
     std::optional<WorkItem> displaced;
     bool admitted = false;
     {
@@ -585,7 +583,7 @@ class Axon::Impl {
         Session{reply.sessionId, init.caller,
                 wire::deriveSessionKey(m_key, *callerKey, init.caller, m_me, init.clientNonce,
                                        reply.serverNonce, reply.sessionId)});
-    m_sessions.insert_or_assign(reply.sessionId, SessionEntry{std::move(session), SteadyClock::now()});
+    m_sessions.insert_or_assign(reply.sessionId, SessionEntry{std::move(session), m_clock->monotonicNow()});
     ++m_sessionsOpened;
     wire::signSessionAccept(reply, init.caller, m_key);
     send(routingId, corr, Status::kOk, encodeToZmq(reply));
@@ -615,7 +613,7 @@ class Axon::Impl {
   }
 
   void expireSessions() {
-    const auto now = SteadyClock::now();
+    const auto now = m_clock->monotonicNow();
     if (now < m_nextSessionSweep) return;
     m_nextSessionSweep = now + std::chrono::seconds(1);
     std::erase_if(m_sessions,
@@ -718,7 +716,7 @@ class Axon::Impl {
         if (m_queue.empty()) return;
         batch.push_back(takeLocked(m_queue.begin()));
         const std::size_t module = batch.front().module;
-        const auto fillUntil = SteadyClock::now() + m_config.maxBatchWait;
+        const auto fillUntil = m_clock->monotonicNow() + m_config.maxBatchWait;
         while (batch.size() < m_config.maxBatchSize) {
           auto it = std::find_if(m_queue.begin(), m_queue.end(),
                                  [&](const auto& kv) { return kv.second.module == module; });
@@ -726,8 +724,11 @@ class Axon::Impl {
             batch.push_back(takeLocked(it));
             continue;
           }
-          if (m_stopWorkers || m_stopRequested || SteadyClock::now() >= fillUntil) break;
-          m_queueCv.wait_until(lock, fillUntil);
+          const auto now = m_clock->monotonicNow();
+          if (m_stopWorkers || m_stopRequested || now >= fillUntil) break;
+          // A newcomer or stop wakes us, and the loop looks again; a manual clock is re-read
+          // every waitSlice().
+          m_queueCv.wait_for(lock, std::min<SteadyClock::duration>(fillUntil - now, m_clock->waitSlice()));
         }
       }
       runBatch(batch);
@@ -741,7 +742,7 @@ class Axon::Impl {
   }
 
   void runBatch(std::vector<WorkItem>& batch) {
-    const auto now = SteadyClock::now();
+    const auto now = m_clock->monotonicNow();
     std::vector<Outgoing> out;
     out.reserve(batch.size());
     std::vector<std::size_t> live;
@@ -800,7 +801,7 @@ class Axon::Impl {
 
   // Records admission-to-response time of a request a worker answered.
   void recordServiceTime(const WorkItem& item) {
-    double ms = std::chrono::duration<double, std::milli>(SteadyClock::now() - item.admitted).count();
+    double ms = std::chrono::duration<double, std::milli>(m_clock->monotonicNow() - item.admitted).count();
     std::size_t b = 0;
     while (b < kServiceTimeBucketsMs.size() && ms > kServiceTimeBucketsMs[b]) ++b;
     ++m_serviceBuckets[b];

@@ -113,7 +113,9 @@ class Dendrite::Impl {
     m_remaining = targets.size();
     for (std::size_t i = 0; i < targets.size(); ++i) m_results[i].index = i;
 
-    const auto now = SteadyClock::now();
+    // Idle eviction and least-recently-used order are on the injected clock; the round's
+    // deadline bounds real socket waits, so it stays on the real monotonic clock.
+    const auto now = m_clock->monotonicNow();
     evictIdle(now);
     std::vector<Connection*> active;
     for (std::size_t i = 0; i < targets.size(); ++i) {

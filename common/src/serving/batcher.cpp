@@ -12,12 +12,13 @@
 namespace merit::serving {
 
 namespace {
-using Clock = std::chrono::steady_clock;
 using log::Category;
 }  // namespace
 
 Batcher::Batcher(BatchFunction run, BatcherOptions options)
-    : m_run(std::move(run)), m_options(std::move(options)) {
+    : m_run(std::move(run)),
+      m_options(std::move(options)),
+      m_clock(m_options.clock ? m_options.clock : std::make_shared<SystemClock>()) {
   MERIT_ASSERT(m_run != nullptr);
   MERIT_ASSERT(m_options.maxBatchRows >= 1, m_options.maxBatchRows);
   MERIT_ASSERT(m_options.queueCapacity >= 1, m_options.queueCapacity);
@@ -44,7 +45,7 @@ Result<void> Batcher::submit(Tensor input, Deadline deadline, Completion done) {
     return fail(ErrorCode::kInvalidArgument, fmt::format("a request of {} rows exceeds the batch limit of {}",
                                                          input.rows(), m_options.maxBatchRows));
   }
-  const auto now = Clock::now();
+  const auto now = m_clock->monotonicNow();
   std::unique_lock lock(m_mutex);
   if (m_stopping) return fail(ErrorCode::kUnavailable, m_options.name + ": shutting down");
   if (deadline <= now) {
@@ -104,7 +105,7 @@ BatcherStats Batcher::stats() const {
 }
 
 void Batcher::takeBatch(std::vector<Pending>& batch, std::vector<Pending>& expired) {
-  const auto now = Clock::now();
+  const auto now = m_clock->monotonicNow();
   std::int64_t rows = 0;
   const Tensor* head = nullptr;
   for (auto it = m_queue.begin(); it != m_queue.end() && rows < m_options.maxBatchRows;) {
@@ -152,9 +153,8 @@ void Batcher::workerLoop() {
         // Wait for company: until a full batch is queued, the oldest request has waited maxWait,
         // or shutdown begins (a drain runs what is there without further waiting).
         const auto flushAt = m_queue.front().enqueued + m_options.maxWait;
-        m_wake.wait_until(lock, flushAt, [this] {
-          return m_stopping || m_queue.empty() || m_queuedRows >= m_options.maxBatchRows;
-        });
+        waitUntil(*m_clock, m_wake, lock, flushAt,
+                  [this] { return m_stopping || m_queue.empty() || m_queuedRows >= m_options.maxBatchRows; });
         if (m_stopping && m_mode == ShutdownMode::kFailPending) continue;  // cancelled above next turn
         takeBatch(batch, expired);
         m_stats.expired += expired.size();
@@ -180,9 +180,9 @@ void Batcher::runBatch(std::vector<Pending>& batch) {
     inputs.push_back(std::move(p.input));
   }
 
-  const auto start = Clock::now();
+  const auto start = std::chrono::steady_clock::now();
   Result<std::vector<Tensor>> outputs = m_run(std::span<const Tensor>(inputs));
-  info.runTime = Clock::now() - start;
+  info.runTime = std::chrono::steady_clock::now() - start;
   if (outputs && outputs->size() != batch.size()) {
     outputs =
         fail(ErrorCode::kInternal, fmt::format("{}: the batch function returned {} results for {} requests",

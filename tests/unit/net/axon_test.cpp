@@ -23,6 +23,7 @@
 #include "merit/wire/auth.h"
 #include "merit/wire/codec.h"
 
+#include "test_support.h"
 #include "zmtp_junk.h"
 
 namespace merit::net {
@@ -411,8 +412,34 @@ TEST_CASE("a slow handler times out without delaying others") {
   (void)axon;
 }
 
+// Both sides on one ManualClock: the dendrite's idle limit passes when the test says. (Checked to
+// fail with the eviction on the real clock: two connections stay cached.)
+TEST_CASE("the dendrite closes a connection idle longer than idleTimeout on its clock, keeps a used one") {
+  Fixture f;
+  auto clock = std::make_shared<ManualClock>(nowMs());
+  f.clock = clock;
+  f.startAxon();
+  f.startAxon();
+  auto d = f.dendrite(AuthMode::kSigned);
+  const auto idle = DendriteConfig{}.idleTimeout;
+  CHECK(queryOne(*d, f.target(0), echoRequest("a")).status == Status::kOk);
+  CHECK(queryOne(*d, f.target(1), echoRequest("b")).status == Status::kOk);
+  CHECK(d->connectionCount() == 2);
+  clock->advance(idle / 2);
+  CHECK(queryOne(*d, f.target(1), echoRequest("c")).status == Status::kOk);
+  CHECK(d->connectionCount() == 2);  // nothing idle for long enough yet
+  clock->advance(idle / 2 + 1ms);
+  CHECK(queryOne(*d, f.target(1), echoRequest("d")).status == Status::kOk);
+  CHECK(d->connectionCount() == 1);  // target 0 was idle past the limit; target 1 was used since
+}
+
+// The axon's clock is a ManualClock: the queued request's deadline passes when the test says,
+// however slow the machine. (Without the advance below both answers are OK: that is how this
+// test was checked to fail.)
 TEST_CASE("work whose deadline passed in the queue is answered TIMEOUT by the axon") {
   Fixture f;
+  auto clock = std::make_shared<ManualClock>(nowMs());
+  f.clock = clock;
   Gate gate;
   std::vector<ModuleHandler> modules{slowModule(gate)};
   AxonConfig config;
@@ -421,18 +448,19 @@ TEST_CASE("work whose deadline passed in the queue is answered TIMEOUT by the ax
   RawClient raw(axon.endpoint());
   const auto& key = f.validatorKey;
   const std::uint64_t base = static_cast<std::uint64_t>(nowMs()) * 1000;
-  wire::Request blocker = makeRequest(key, f.axonKeys[0], base, nowMs(), "slow");
-  wire::Request queued = makeRequest(key, f.axonKeys[0], base + 1, nowMs(), "slow");
-  queued.header.timeoutMs = 50;
+  wire::Request blocker = makeRequest(key, f.axonKeys[0], base, clock->nowUnixMs(), "slow");
+  wire::Request queued = makeRequest(key, f.axonKeys[0], base + 1, clock->nowUnixMs(), "slow");
+  queued.header.timeoutMs = 1000;
   wire::signRequest(queued, key);
   wire::RequestId c1;
   wire::RequestId c2;
   crypto::randomBytes(c1);
   crypto::randomBytes(c2);
   raw.sendRaw(wire::encode(blocker), c1);
-  while (gate.entered.load() == 0) std::this_thread::sleep_for(1ms);
+  REQUIRE(test::eventually([&] { return gate.entered.load() > 0; }));
   raw.sendRaw(wire::encode(queued), c2);
-  std::this_thread::sleep_for(200ms);  // past the queued request's 50 ms deadline
+  REQUIRE(test::eventually([&] { return axon.stats().queueDepth == 1; }));
+  clock->advance(2s);  // past the queued request's 1 s deadline
   gate.release();
   int timeouts = 0;
   int oks = 0;
@@ -462,7 +490,7 @@ TEST_CASE("a full queue answers OVERLOADED; higher stake displaces lower") {
   crypto::randomBytes(corr);
   // One running (blocked in the handler), two queued, the rest rejected.
   raw.sendRaw(wire::encode(makeRequest(key, f.axonKeys[0], base, nowMs(), "slow")), corr);
-  while (gate.entered.load() == 0) std::this_thread::sleep_for(1ms);
+  REQUIRE(test::eventually([&] { return gate.entered.load() > 0; }));
   for (int i = 1; i <= 5; ++i)
     raw.sendRaw(wire::encode(makeRequest(key, f.axonKeys[0], base + i, nowMs(), "slow")), corr);
   int overloaded = 0;
@@ -629,10 +657,18 @@ TEST_CASE("graceful drain answers queued work before closing") {
   crypto::randomBytes(corr);
   for (int i = 0; i < 3; ++i)
     raw.sendRaw(wire::encode(makeRequest(f.validatorKey, f.axonKeys[0], base + i, nowMs(), "slow")), corr);
-  while (gate.entered.load() == 0) std::this_thread::sleep_for(1ms);
-  std::this_thread::sleep_for(100ms);  // lets the other two reach the queue
+  REQUIRE(test::eventually([&] { return gate.entered.load() > 0 && axon.stats().queueDepth == 2; }));
   std::thread stopper([&] { axon.stop(); });
-  std::this_thread::sleep_for(100ms);
+  // The drain has begun once a newcomer is refused with "draining" (before it, a frame that
+  // does not decode is refused BAD_REQUEST).
+  RawClient probe(axon.endpoint());
+  CHECK(test::eventually([&] {
+    wire::RequestId c;
+    crypto::randomBytes(c);
+    probe.sendRaw(toBytes("not a message"), c);
+    auto m = probe.receive();
+    return m && std::get<wire::Response>(*m).status == Status::kOverloaded;
+  }));
   gate.release();
   stopper.join();
   int ok = 0;
@@ -696,10 +732,10 @@ TEST_CASE("a forgery flood in a validator's name does not spend the validator's 
       }
       if (sent.load() >= 20'000) break;  // bounded, whatever the machine's speed
     }
-    std::this_thread::sleep_for(200ms);
-    while (auto reply = stranger.receive(100ms)) ++strangerSaw[std::get<wire::Response>(*reply).status];
+    // The rest of the refusals (each is answered; stop at the first quiet second).
+    while (auto reply = stranger.receive(1s)) ++strangerSaw[std::get<wire::Response>(*reply).status];
   });
-  while (sent.load() < 400) std::this_thread::sleep_for(1ms);  // the flood is under way: 10 bursts' worth
+  REQUIRE(test::eventually([&] { return sent.load() >= 400; }));  // the flood is under way: 10 bursts' worth
   int ok = 0;
   for (AuthMode mode : {AuthMode::kSigned, AuthMode::kSession}) {
     auto d = f.dendrite(mode);
@@ -795,6 +831,8 @@ TEST_CASE("a captured session handshake replayed is refused before anything is s
 
 TEST_CASE("handshake replay memory is bounded: when full, new handshakes wait for the window") {
   Fixture f;
+  auto clock = std::make_shared<ManualClock>(nowMs());
+  f.clock = clock;
   AxonConfig config;
   config.maxRememberedHandshakes = 2;
   config.maxPastSkew = 1000ms;
@@ -805,7 +843,7 @@ TEST_CASE("handshake replay memory is bounded: when full, new handshakes wait fo
     wire::SessionInit init;
     init.caller = f.validatorKey.publicKey().bytes();
     init.target = f.axonKeys[0].bytes();
-    init.timestampMs = nowMs();
+    init.timestampMs = clock->nowUnixMs();
     crypto::randomBytes(init.clientNonce);
     wire::signSessionInit(init, f.validatorKey);
     wire::RequestId corr;
@@ -820,7 +858,7 @@ TEST_CASE("handshake replay memory is bounded: when full, new handshakes wait fo
   CHECK(handshake() == Status::kOverloaded);  // a third nonce would exceed the memory
   // Once the remembered ones are older than the window (1 s past skew, whole seconds), new
   // handshakes are accepted again.
-  std::this_thread::sleep_for(2100ms);
+  clock->advance(2100ms);
   CHECK(handshake() == Status::kOk);
 }
 

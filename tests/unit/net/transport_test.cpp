@@ -19,11 +19,13 @@
 #include "merit/wire/codec.h"
 
 #include "raw_zmtp.h"
+#include "test_support.h"
 
 namespace merit::net {
 namespace {
 
 using namespace std::chrono_literals;
+using merit::test::eventually;
 using merit::testing::portOf;
 using merit::testing::RawZmtp;
 using merit::testing::residentKiB;
@@ -98,17 +100,6 @@ wire::Request signedRequest(const crypto::PrivateKey& caller, const crypto::Publ
 
 std::string str(ByteView b) {
   return std::string(reinterpret_cast<const char*>(b.data()), b.size());
-}
-
-// Waits (bounded) until `pred` holds.
-template <typename Pred>
-bool eventually(Pred pred, std::chrono::milliseconds within = 10s) {
-  const auto until = SteadyClock::now() + within;
-  while (SteadyClock::now() < until) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
 }
 
 }  // namespace
@@ -534,6 +525,7 @@ TEST_CASE("publisher: libzmq SUB receives; hostile subscribers are disconnected;
 
 // The engine itself, a CURVE client and server wired back to back in memory: replayed or
 // reordered MESSAGE boxes and tampered bytes close the connection; a refused client gets ERROR.
+#include "test_support.h"
 #include "zmtp.h"
 
 namespace merit::net {

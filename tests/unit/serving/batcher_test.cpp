@@ -12,6 +12,7 @@
 
 #include "merit/serving/model.h"
 
+#include "test_support.h"
 #include "torch_fixtures.h"
 
 namespace merit::serving {
@@ -120,32 +121,41 @@ TEST_CASE("batcher: 64 concurrent requesters get their own results, equal to unb
   CHECK(batchSizes.size() < static_cast<std::size_t>(kThreads * kPerThread));
 }
 
-TEST_CASE("batcher: a lone request waits about maxWait for company, a full batch does not wait") {
+// On a ManualClock: the lone request leaves exactly when maxWait has passed, however slow the
+// machine; with the batcher on the real clock it would never leave (maxWait is an hour).
+TEST_CASE("batcher: a lone request waits maxWait for company, a full batch does not wait") {
   {
+    auto clock = std::make_shared<ManualClock>();
     BatcherOptions options;
     options.maxBatchRows = 8;
-    options.maxWait = 100ms;
+    options.maxWait = 1h;
+    options.clock = clock;
     Batcher batcher(plusOne, options);
-    const auto start = Clock::now();
-    auto result = batcher.submit(row(1.0F), in(60s)).get();
-    const auto waited = Clock::now() - start;
-    CHECK(firstValue(result) == 2.0F);
-    CHECK(waited >= 95ms);
-    CHECK(waited < 5s);  // generous: the machine is shared
+    auto result = batcher.submit(row(1.0F), clock->monotonicNow() + 2h);
+    clock->advance(59min);
+    CHECK(result.wait_for(100ms) == std::future_status::timeout);  // still waiting for company
+    clock->advance(1min);
+    REQUIRE(result.wait_for(30s) == std::future_status::ready);
+    CHECK(firstValue(result.get()) == 2.0F);
   }
   {
+    auto clock = std::make_shared<ManualClock>();
     BatcherOptions options;
     options.maxBatchRows = 4;
-    options.maxWait = 30s;
+    options.maxWait = 1h;
+    options.clock = clock;
     std::vector<std::size_t> sizes;
     options.onBatch = [&](const BatchInfo& info) { sizes.push_back(info.requests); };
     Batcher batcher(plusOne, options);
-    const auto start = Clock::now();
     std::vector<std::future<Result<Tensor>>> futures;
-    for (int i = 0; i < 4; ++i) futures.push_back(batcher.submit(row(static_cast<float>(i)), in(60s)));
     for (int i = 0; i < 4; ++i)
-      CHECK(firstValue(futures[static_cast<std::size_t>(i)].get()) == static_cast<float>(i + 1));
-    CHECK(Clock::now() - start < 10s);  // far below maxWait: the full batch left at once
+      futures.push_back(batcher.submit(row(static_cast<float>(i)), clock->monotonicNow() + 2h));
+    // Time stands still: the full batch left at once, without waiting for maxWait.
+    for (int i = 0; i < 4; ++i) {
+      auto& f = futures[static_cast<std::size_t>(i)];
+      REQUIRE(f.wait_for(30s) == std::future_status::ready);
+      CHECK(firstValue(f.get()) == static_cast<float>(i + 1));
+    }
     CHECK(sizes == std::vector<std::size_t>{4});
   }
 }
@@ -164,10 +174,8 @@ TEST_CASE("batcher: a full queue answers overloaded at once") {
   auto third = batcher.submit(row(2.0F), in(60s));
   CHECK(batcher.queueDepth() == 2);
 
-  const auto start = Clock::now();
   auto refused = batcher.submit(row(3.0F), in(60s));
-  REQUIRE(refused.wait_for(0s) == std::future_status::ready);
-  CHECK(Clock::now() - start < 1s);
+  REQUIRE(refused.wait_for(0s) == std::future_status::ready);  // answered inside submit()
   auto error = refused.get();
   REQUIRE_FALSE(error.has_value());
   CHECK(error.error().code() == ErrorCode::kOverloaded);
@@ -186,9 +194,12 @@ TEST_CASE("batcher: a full queue answers overloaded at once") {
 
 TEST_CASE("batcher: requests past their deadline are dropped with deadline_exceeded") {
   Gate gate;
+  auto clock = std::make_shared<ManualClock>();
+  auto in = [&](std::chrono::milliseconds d) { return clock->monotonicNow() + d; };
   BatcherOptions options;
   options.maxBatchRows = 4;
   options.maxWait = 0ms;
+  options.clock = clock;
   std::atomic<std::int64_t> rowsRun{0};
   options.onBatch = [&](const BatchInfo& info) { rowsRun += info.rows; };
   Batcher batcher(gate.function(), options);
@@ -197,7 +208,7 @@ TEST_CASE("batcher: requests past their deadline are dropped with deadline_excee
   gate.waitEntered();
   auto shortLived = batcher.submit(row(1.0F), in(50ms));
   auto patient = batcher.submit(row(2.0F), in(60s));
-  std::this_thread::sleep_for(300ms);  // shortLived expires while the worker is busy
+  clock->advance(300ms);  // shortLived expires while the worker is busy
   gate.release();
 
   CHECK(firstValue(holding.get()) == 1.0F);
@@ -207,7 +218,7 @@ TEST_CASE("batcher: requests past their deadline are dropped with deadline_excee
   CHECK(firstValue(patient.get()) == 3.0F);
   CHECK(rowsRun.load() == 2);  // the expired request never reached the model
 
-  auto late = batcher.submit(row(5.0F), Clock::now() - 1ms).get();
+  auto late = batcher.submit(row(5.0F), in(-1ms)).get();
   REQUIRE_FALSE(late.has_value());
   CHECK(late.error().code() == ErrorCode::kDeadlineExceeded);
   CHECK(batcher.stats().expired == 2);
@@ -227,8 +238,13 @@ TEST_CASE("batcher: shutdown fails or drains pending requests, and later submits
     for (int i = 1; i <= 3; ++i) pending.push_back(batcher.submit(row(static_cast<float>(i)), in(60s)));
 
     std::thread stopper([&] { batcher.shutdown(mode); });
-    // shutdown() is waiting for the batch in flight; new work is refused already.
-    std::this_thread::sleep_for(100ms);
+    // shutdown() is waiting for the batch in flight; new work is refused already. Until it has
+    // begun, a request already past its deadline is refused deadline_exceeded instead (and
+    // never queued), so probing with one changes nothing.
+    CHECK(merit::test::eventually([&] {
+      auto probe = batcher.submit(row(9.0F), in(-1ms)).get();
+      return !probe.has_value() && probe.error().code() == ErrorCode::kUnavailable;
+    }));
     auto refused = batcher.submit(row(9.0F), in(60s)).get();
     REQUIRE_FALSE(refused.has_value());
     CHECK(refused.error().code() == ErrorCode::kUnavailable);

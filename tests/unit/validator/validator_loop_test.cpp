@@ -113,13 +113,14 @@ TEST_CASE("validator: honest miner outscores a wrong one, weights land, scores s
                               std::make_unique<HashTask>());
     REQUIRE(v);
     bool weightsSet = false;
-    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(8);
-    while (std::chrono::steady_clock::now() < until && !weightsSet) {
+    // A step per block until the weights thread reports a set (bounded in blocks: 30 tempos).
+    const std::uint64_t start = chain.node->head().number;
+    for (std::uint64_t head = start; head < start + 300 && !weightsSet;) {
       auto r = (*v)->step();
       REQUIRE(r);
       CHECK(r->weights.kind != WeightOutcome::Kind::kFailed);
       weightsSet = r->weights.kind == WeightOutcome::Kind::kSet;
-      std::this_thread::sleep_for(std::chrono::milliseconds(60));
+      head = chain.node->waitForBlock(head + 1, std::chrono::seconds(30)).number;
     }
     auto scores = (*v)->scores().scores();
     REQUIRE(scores.size() == 3);
@@ -135,11 +136,25 @@ TEST_CASE("validator: honest miner outscores a wrong one, weights land, scores s
     CHECK(row[0][1] == 65535);
   }
   // A restarted validator resumes with its scores.
+  auto clock = std::make_shared<ManualClock>(SystemClock().nowUnixMs());
+  vc.clock = clock;
+  vc.stepInterval = std::chrono::hours(1);
   auto again = Validator::start(vc, crypto::PrivateKey::fromBytes(validatorKey.revealSecret()).value(),
                                 std::make_unique<HashTask>());
   REQUIRE(again);
   CHECK((*again)->scores().scores().at(1) > 0.3);
-  CHECK((*again)->state().steps > 0);
+  const std::uint64_t steps = (*again)->state().steps;
+  CHECK(steps > 0);
+  // run() steps once per stepInterval of its clock, and stop() ends it without waiting.
+  auto stepsNow = [&] { return (*again)->state().steps; };
+  std::thread runner([&] { (*again)->run(); });
+  CHECK(test::eventually([&] { return stepsNow() == steps + 1; }));
+  CHECK_FALSE(test::eventually([&] { return stepsNow() > steps + 1; }, std::chrono::milliseconds(200)));
+  clock->advance(std::chrono::hours(1));
+  CHECK(test::eventually([&] { return stepsNow() == steps + 2; }));
+  (*again)->stop();
+  runner.join();
+  CHECK(stepsNow() == steps + 2);
   // Another key cannot take over this state file.
   auto stranger = Validator::start(vc, keyOf(11), std::make_unique<HashTask>());
   REQUIRE_FALSE(stranger);
@@ -262,19 +277,21 @@ TEST_CASE("validator: outside dev chains, host-local axon addresses are never di
                             std::make_unique<HashTask>());
   REQUIRE(v);
   std::size_t unreachable = 0;
-  for (int i = 0; i < 6; ++i) {
+  for (int i = 0; i < 6; ++i) {  // a step per block
     auto r = (*v)->step();
     REQUIRE(r);
     unreachable += r->unreachable;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    chain.node->waitForBlock(chain.node->head().number + 1, std::chrono::seconds(30));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a late connect would show now
+  auto scores = (*v)->scores().scores();
+  // Closing the validator closes its sockets: any connection it ever made to a honeypot is now
+  // in that honeypot's accept queue, however late it was made.
+  v->reset();
   loop.drain();
   zero.drain();
   CHECK(loop.accepted == 0);
   CHECK(zero.accepted == 0);
   CHECK(unreachable >= 6 * 2);  // both, every step
-  auto scores = (*v)->scores().scores();
   REQUIRE(scores.size() == 4);
   CHECK(scores[1] > 0.5);  // honest, at a routable address: queried and answering
   CHECK(scores[2] == 0);

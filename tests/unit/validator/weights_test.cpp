@@ -26,8 +26,16 @@ test::LiveChainOptions subnetChain(bool commitReveal) {
                                                   {Hyper::kCommitReveal, commitReveal ? 1u : 0u}})}};
 }
 
+// Waits (real time, generously) for the block after the current head; returns the new head.
+std::uint64_t nextBlock(const test::LiveChain& chain) {
+  const std::uint64_t head = chain.node->head().number;
+  const std::uint64_t reached = chain.node->waitForBlock(head + 1, std::chrono::seconds(30)).number;
+  REQUIRE(reached > head);
+  return reached;
+}
+
 // Registers validator (uid 0) and two miners, stakes the validator, waits for its permit.
-void setUp(rpc::ChainClient& c, const crypto::PrivateKey& validator) {
+void setUp(const test::LiveChain& chain, rpc::ChainClient& c, const crypto::PrivateKey& validator) {
   REQUIRE(c.submit(keyOf(1), BurnedRegister{1, validator.publicKey()})->success);
   REQUIRE(c.submit(keyOf(1), BurnedRegister{1, keyOf(11).publicKey()})->success);
   REQUIRE(c.submit(keyOf(1), BurnedRegister{1, keyOf(12).publicKey()})->success);
@@ -36,7 +44,7 @@ void setUp(rpc::ChainClient& c, const crypto::PrivateKey& validator) {
     auto mg = rpc::fetchMetagraph(c, 1);
     REQUIRE(mg);
     if (mg->neurons.size() == 3 && mg->neurons[0].validatorPermit) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(40));
+    nextBlock(chain);
   }
   FAIL("the validator never got a permit");
 }
@@ -46,13 +54,15 @@ TEST_CASE("set_weights: never too fast, once per tempo, weights land on chain") 
   auto client = rpc::ChainClient::connect(chain.url());
   REQUIRE(client);
   auto validator = keyOf(10);
-  setUp(**client, validator);
+  setUp(chain, **client, validator);
   WeightSetter setter(**client, validator, 1, WeightPolicy{});
   ValidatorState state;
   int sets = 0;
   std::vector<std::uint64_t> blocks;
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(4);
-  while (std::chrono::steady_clock::now() < until) {
+  // Once per block for at least five tempos (counted in blocks, so a slow machine only makes
+  // the test take longer), and until two sets have landed (at most 50 tempos).
+  const std::uint64_t start = chain.node->head().number;
+  for (std::uint64_t head = start; head < start + 400 && (head < start + 40 || sets < 2);) {
     auto mg = rpc::fetchMetagraph(**client, 1);
     REQUIRE(mg);
     auto out = setter.step(*mg, {0.0, 0.9, 0.3}, state);
@@ -61,7 +71,7 @@ TEST_CASE("set_weights: never too fast, once per tempo, weights land on chain") 
       ++sets;
       blocks.push_back(out.block);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    head = nextBlock(chain);
   }
   CHECK(sets >= 2);
   for (std::size_t i = 1; i < blocks.size(); ++i) CHECK(blocks[i] - blocks[i - 1] >= 8);  // once per tempo
@@ -79,12 +89,13 @@ TEST_CASE("commit-reveal: commit, keep the salt, reveal in the reveal epoch") {
   auto client = rpc::ChainClient::connect(chain.url());
   REQUIRE(client);
   auto validator = keyOf(10);
-  setUp(**client, validator);
+  setUp(chain, **client, validator);
   WeightSetter setter(**client, validator, 1, WeightPolicy{});
   ValidatorState state;
   bool committed = false, revealed = false;
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(6);
-  while (std::chrono::steady_clock::now() < until && !revealed) {
+  // Once per block until revealed, for at most 50 tempos.
+  const std::uint64_t start = chain.node->head().number;
+  for (std::uint64_t head = start; head < start + 400 && !revealed;) {
     auto mg = rpc::fetchMetagraph(**client, 1);
     REQUIRE(mg);
     auto out = setter.step(*mg, {0.0, 0.2, 0.8}, state);
@@ -94,7 +105,7 @@ TEST_CASE("commit-reveal: commit, keep the salt, reveal in the reveal epoch") {
       CHECK(state.pendingCommits.size() == 1);
     }
     if (out.kind == WeightOutcome::Kind::kRevealed) revealed = true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    head = nextBlock(chain);
   }
   CHECK(committed);
   REQUIRE(revealed);

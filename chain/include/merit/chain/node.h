@@ -86,7 +86,8 @@ class Node {
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
-  // Starts producing a block every blockTime; stop() finishes the block in progress and joins.
+  // Starts producing a block every blockTime of the node's clock (a ManualClock: only as the
+  // test advances it); stop() finishes the block in progress and joins.
   void start();
   void stop();
 
@@ -108,7 +109,8 @@ class Node {
   // ("Evicted").
   Result<crypto::Hash256> submit(ByteView encoded);
   XtStatus status(const crypto::Hash256& hash) const;
-  // Waits until the extrinsic is included or dropped, or the timeout passes.
+  // Waits until the extrinsic is included or dropped, or the timeout passes. The timeouts of the
+  // waits here bound how long a caller (an RPC client) blocks: they are real time.
   XtStatus waitForStatus(const crypto::Hash256& hash, std::chrono::milliseconds timeout) const;
 
   BlockHeader head() const;

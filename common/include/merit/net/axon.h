@@ -137,8 +137,10 @@ struct AxonStats {
 
 class Axon {
  public:
-  // Binds and starts the I/O thread and workers. `clock` gives wall time for timestamp checks;
-  // queue deadlines use the monotonic system clock. Fails with kInvalidArgument for a bad
+  // Binds and starts the I/O thread and workers. `clock` gives wall time for timestamp checks
+  // and monotonic time for everything else that is timed: queue deadlines, rate-limit refills,
+  // session idle expiry, the batch-fill wait, the drain timeout and the service-time histogram
+  // (a ManualClock makes them all move only when a test says). Fails with kInvalidArgument for a bad
   // configuration and kUnavailable if the endpoint cannot be bound.
   static Result<std::unique_ptr<Axon>> start(AxonConfig config, crypto::PrivateKey hotkey,
                                              std::shared_ptr<const CallerPolicy> policy,

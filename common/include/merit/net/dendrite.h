@@ -89,6 +89,9 @@ class Dendrite {
  public:
   using ResultCallback = std::function<void(const QueryResult&)>;
 
+  // `clock` gives request timestamps (wall time) and the idle eviction of cached connections
+  // (monotonic time). A query's `deadline` is on std::chrono::steady_clock: it bounds real
+  // socket waits, which a manual clock cannot shorten.
   static Result<std::unique_ptr<Dendrite>> create(crypto::PrivateKey hotkey, DendriteConfig config,
                                                   std::shared_ptr<const Clock> clock,
                                                   std::shared_ptr<Context> context = nullptr);

@@ -29,6 +29,7 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <string>
@@ -36,12 +37,15 @@
 #include <vector>
 
 #include "merit/serving/tensor.h"
+#include "merit/util/clock.h"
 #include "merit/util/result.h"
 
 namespace merit::serving {
 
 class Model;
 
+// A time point on the batcher's clock (BatcherOptions::clock): with the default system clock,
+// std::chrono::steady_clock::now() + budget.
 using Deadline = std::chrono::steady_clock::time_point;
 
 // Runs one batch: result i must answer inputs[i], and there must be exactly inputs.size()
@@ -66,6 +70,9 @@ struct BatcherOptions {
   std::string name = "model";               // for log lines
   // Optional; called on the worker thread after each batch, before its completions.
   std::function<void(const BatchInfo&)> onBatch{};
+  // Time for deadlines and the maxWait window (tests pass a ManualClock); null: the system clock.
+  // BatchInfo::runTime is always measured on the real clock (it is for metrics).
+  std::shared_ptr<const Clock> clock{};
 };
 
 struct BatcherStats {
@@ -125,6 +132,7 @@ class Batcher {
 
   const BatchFunction m_run;
   const BatcherOptions m_options;
+  const std::shared_ptr<const Clock> m_clock;  // m_options.clock, or the system clock
 
   mutable std::mutex m_mutex;  // guards everything below except m_worker
   std::condition_variable m_wake;

@@ -67,6 +67,10 @@ struct ValidatorConfig {
   std::uint64_t seed = 0;  // sampler seed; 0 = from the OS
   std::string metricsHost = "127.0.0.1";
   int metricsPort = -1;  // Prometheus /metrics; -1 = off, 0 = any free port
+  // Time for the step interval and the dendrite's timestamps and idle eviction (tests pass a
+  // ManualClock); null: the system clock. A query round's deadline (queryTimeout) bounds real
+  // socket waits and is always on the real monotonic clock.
+  std::shared_ptr<const Clock> clock{};
 };
 
 struct StepReport {
@@ -101,7 +105,8 @@ class Validator {
   Result<StepReport> step();
   // Steps every stepInterval until stop(); returns 0.
   int run();
-  void stop() { m_stop = true; }
+  // Ends run() without waiting for the rest of the step interval.
+  void stop();
 
   const ScoreBoard& scores() const { return m_scores; }
   int metricsPort() const { return m_metricsServer ? m_metricsServer->port() : -1; }
@@ -141,6 +146,8 @@ class Validator {
   // Consecutive unmeasured results per uid, with the hotkey they were for (step()'s thread).
   std::map<std::uint16_t, std::pair<crypto::AccountId, std::uint32_t>> m_unmeasured;
   std::atomic<bool> m_stop{false};
+  std::mutex m_stopMutex;  // with m_stopCv: run() waits out the step interval, stop() wakes it
+  std::condition_variable m_stopCv;
 
   // Metrics, read by the metrics server's threads.
   metrics::Histogram m_latency{"merit_validator_query_latency_seconds",
