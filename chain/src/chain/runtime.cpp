@@ -22,19 +22,18 @@ namespace {
 
 using tx::Extrinsic;
 
+using E = tx::ChainErrorCode;
+
 Outcome ok() {
   return {};
 }
-Outcome err(std::string name, std::string detail = {}) {
-  return {false, std::move(name), std::move(detail)};
+Outcome err(E code, std::string detail = {}) {
+  return {tx::ChainError(code, std::move(detail))};
 }
 
-// Splits "Name: detail" (as merit_consensus reports rule failures) into an Outcome.
-Outcome fromNamedError(const Error& e) {
-  const std::string& m = e.message();
-  auto colon = m.find(':');
-  if (colon == std::string::npos) return err(m);
-  return err(m.substr(0, colon), m.substr(std::min(m.size(), colon + 2)));
+// merit_consensus reports a broken weight rule as "Name: detail" under the same names.
+Outcome fromConsensusError(const Error& e) {
+  return {tx::ChainError::parse(e.message())};
 }
 
 bool validPluginName(const std::string& name) {
@@ -159,33 +158,32 @@ std::uint64_t Runtime::epochIndex(std::uint64_t block, NetUid netuid, std::uint6
   return (block + netuid + 1) / (tempo + 1);
 }
 
-Result<void> Runtime::validate(const Extrinsic& xt, const StateReader& state, std::uint64_t block) const {
+tx::ChainResult<void> Runtime::validate(const Extrinsic& xt, const StateReader& state,
+                                        std::uint64_t block) const {
   // Cheapest first; the signature (an ECDSA recovery) only for an extrinsic that could otherwise
   // be included now or later, so a sender who cannot pay costs the node no signature check.
   if (xt.validUntil < block) {
-    return fail(ErrorCode::kInvalidArgument, "Expired: valid until block " + std::to_string(xt.validUntil) +
-                                                 ", now at block " + std::to_string(block));
+    return tx::chainFail(E::kExpired, "valid until block " + std::to_string(xt.validUntil) +
+                                          ", now at block " + std::to_string(block));
   }
   Overlay view(state);
   StateView s(view);
   auto account = s.account(xt.signerAccount());
   if (xt.nonce < account.nonce) {
-    return fail(ErrorCode::kInvalidArgument, "Stale: nonce " + std::to_string(xt.nonce) +
-                                                 " already used (next is " + std::to_string(account.nonce) +
-                                                 ")");
+    return tx::chainFail(E::kStale, "nonce " + std::to_string(xt.nonce) + " already used (next is " +
+                                        std::to_string(account.nonce) + ")");
   }
   // Checked before the nonce, so a future nonce from a sender who cannot pay is refused too.
   if (m_config.extrinsicFee > 0 && account.free < m_config.extrinsicFee) {
-    return fail(ErrorCode::kInvalidArgument, "Payment: free balance " + std::to_string(account.free) +
-                                                 " cannot pay the fee of " +
-                                                 std::to_string(m_config.extrinsicFee));
+    return tx::chainFail(E::kPayment, "free balance " + std::to_string(account.free) +
+                                          " cannot pay the fee of " + std::to_string(m_config.extrinsicFee));
   }
   if (auto v = tx::verifyExtrinsic(xt, m_genesis); !v) {
-    return fail(ErrorCode::kUnauthorized, "BadSignature: " + v.error().message());
+    return tx::chainFail(E::kBadSignature, v.error().message());
   }
   if (xt.nonce > account.nonce) {
-    return fail(ErrorCode::kInvalidArgument,
-                "Future: nonce " + std::to_string(xt.nonce) + ", next is " + std::to_string(account.nonce));
+    return tx::chainFail(E::kFuture,
+                         "nonce " + std::to_string(xt.nonce) + ", next is " + std::to_string(account.nonce));
   }
   return {};
 }
@@ -209,7 +207,7 @@ Outcome Runtime::apply(Overlay& block, const Extrinsic& xt, std::uint64_t blockN
   }
   Overlay call(static_cast<const StateReader&>(block));
   Outcome out = dispatch(call, signer, xt, blockNumber);
-  if (out.success) call.mergeInto(block);
+  if (out.success()) call.mergeInto(block);
   return out;
 }
 
@@ -220,11 +218,11 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
 
   if (const auto* c = std::get_if<tx::Transfer>(&xt.call)) {
     Account from = s.account(signer);
-    if (from.free < c->amount) return err("NotEnoughBalance", "free balance " + std::to_string(from.free));
+    if (from.free < c->amount) return err(E::kNotEnoughBalance, "free balance " + std::to_string(from.free));
     from.free -= c->amount;
     s.setAccount(signer, from);
     Account to = s.account(c->dest);
-    if (!checkedAdd(to.free, c->amount, to.free)) return err("Overflow");
+    if (!checkedAdd(to.free, c->amount, to.free)) return err(E::kOverflow);
     s.setAccount(c->dest, to);
     return ok();
   }
@@ -232,22 +230,22 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
   if (const auto* c = std::get_if<tx::CreateSubnet>(&xt.call)) {
     auto netuids = s.netuids();
     auto nonRoot = std::count_if(netuids.begin(), netuids.end(), [](NetUid n) { return n != kRootNetUid; });
-    if (nonRoot >= m_config.subnetLimit) return err("SubnetLimitReached");
-    if (!validPluginName(c->plugin)) return err("InvalidPluginName", "use 1-64 of a-z 0-9 _");
+    if (nonRoot >= m_config.subnetLimit) return err(E::kSubnetLimitReached);
+    if (!validPluginName(c->plugin)) return err(E::kInvalidPluginName, "use 1-64 of a-z 0-9 _");
     SubnetInfo info;
     info.params = m_config.defaultParams;
     for (const auto& [h, v] : c->overrides) {
       auto r = hyperRange(h);
-      if (v < r.min || v > r.max) return err("InvalidHyperparameterValue", std::string(tx::hyperName(h)));
+      if (v < r.min || v > r.max) return err(E::kInvalidHyperparameterValue, std::string(tx::hyperName(h)));
       info.params.set(h, v);
     }
     if (info.params.get(Hyper::kAlphaLow) > info.params.get(Hyper::kAlphaHigh) ||
         info.params.get(Hyper::kMinBurn) > info.params.get(Hyper::kMaxBurn)) {
-      return err("InvalidHyperparameterValue", "alpha_low > alpha_high or min_burn > max_burn");
+      return err(E::kInvalidHyperparameterValue, "alpha_low > alpha_high or min_burn > max_burn");
     }
     Account owner = s.account(signer);
     if (owner.free < m_config.subnetLockCost) {
-      return err("NotEnoughBalanceToLock", "lock cost " + std::to_string(m_config.subnetLockCost));
+      return err(E::kNotEnoughBalanceToLock, "lock cost " + std::to_string(m_config.subnetLockCost));
     }
     owner.free -= m_config.subnetLockCost;
     s.setAccount(signer, owner);
@@ -274,18 +272,18 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
 
   if (const auto* c = std::get_if<tx::SetHyperparameter>(&xt.call)) {
     auto info = s.subnet(c->netuid);
-    if (!info || c->netuid == kRootNetUid) return err("SubNetworkDoesNotExist");
-    if (info->owner != signer) return err("NotSubnetOwner");
+    if (!info || c->netuid == kRootNetUid) return err(E::kSubNetworkDoesNotExist);
+    if (info->owner != signer) return err(E::kNotSubnetOwner);
     auto r = hyperRange(c->param);
     if (c->value < r.min || c->value > r.max)
-      return err("InvalidHyperparameterValue", std::string(tx::hyperName(c->param)));
+      return err(E::kInvalidHyperparameterValue, std::string(tx::hyperName(c->param)));
     SubnetParams next = info->params;
     next.set(c->param, c->value);
     if (next.get(Hyper::kAlphaLow) > next.get(Hyper::kAlphaHigh))
-      return err("InvalidHyperparameterValue", "alpha_low > alpha_high");
+      return err(E::kInvalidHyperparameterValue, "alpha_low > alpha_high");
     if (next.get(Hyper::kMinBurn) > next.get(Hyper::kMaxBurn))
-      return err("InvalidHyperparameterValue", "min_burn > max_burn");
-    if (next.get(Hyper::kMaxAllowedUids) < info->n) return err("MaxAllowedUIdsLessThanCurrentUIds");
+      return err(E::kInvalidHyperparameterValue, "min_burn > max_burn");
+    if (next.get(Hyper::kMaxAllowedUids) < info->n) return err(E::kMaxAllowedUIdsLessThanCurrentUIds);
     info->params = next;
     info->burn = std::clamp(info->burn, next.get(Hyper::kMinBurn), next.get(Hyper::kMaxBurn));
     s.setSubnet(c->netuid, *info);
@@ -293,29 +291,29 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
   }
 
   if (const auto* c = std::get_if<tx::BurnedRegister>(&xt.call)) {
-    if (c->netuid == kRootNetUid) return err("RegistrationNotPermittedOnRootSubnet");
+    if (c->netuid == kRootNetUid) return err(E::kRegistrationNotPermittedOnRootSubnet);
     auto info = s.subnet(c->netuid);
-    if (!info) return err("SubNetworkDoesNotExist");
-    if (paramOf(*info, Hyper::kRegistrationAllowed) == 0) return err("SubNetRegistrationDisabled");
+    if (!info) return err(E::kSubNetworkDoesNotExist);
+    if (paramOf(*info, Hyper::kRegistrationAllowed) == 0) return err(E::kSubNetRegistrationDisabled);
     if (info->lastRegistrationBlock == block &&
         info->registrationsThisBlock >= m_config.maxRegistrationsPerBlock) {
-      return err("TooManyRegistrationsThisBlock");
+      return err(E::kTooManyRegistrationsThisBlock);
     }
     if (info->registrationsThisInterval >= 3 * paramOf(*info, Hyper::kTargetRegistrationsPerInterval)) {
-      return err("TooManyRegistrationsThisInterval");
+      return err(E::kTooManyRegistrationsThisInterval);
     }
     AccountId hotkey = c->hotkey.accountId();
-    if (s.uidOf(c->netuid, hotkey)) return err("HotKeyAlreadyRegisteredInSubNet");
+    if (s.uidOf(c->netuid, hotkey)) return err(E::kHotKeyAlreadyRegisteredInSubNet);
     Account payer = s.account(signer);
     if (payer.free < info->burn)
-      return err("NotEnoughBalanceToPayRegistration", "burn " + std::to_string(info->burn));
+      return err(E::kNotEnoughBalanceToPayRegistration, "burn " + std::to_string(info->burn));
     auto owner = s.hotkeyOwner(hotkey);
-    if (owner && *owner != signer) return err("NonAssociatedColdKey");
+    if (owner && *owner != signer) return err(E::kNonAssociatedColdKey);
     std::uint64_t maxUids = paramOf(*info, Hyper::kMaxAllowedUids);
     Uid uid = info->n;
     if (info->n >= maxUids) {
       auto order = pruningOrder(s, c->netuid, *info, block);
-      if (order.empty()) return err("NoNeuronIdAvailable");
+      if (order.empty()) return err(E::kNoNeuronIdAvailable);
       uid = order.front();
       clearUid(s, c->netuid, *info, uid);
     } else {
@@ -338,29 +336,29 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
 
   if (const auto* c = std::get_if<tx::ServeAxon>(&xt.call)) {
     auto info = s.subnet(c->netuid);
-    if (!info) return err("SubNetworkDoesNotExist");
+    if (!info) return err(E::kSubNetworkDoesNotExist);
     auto uid = s.uidOf(c->netuid, signer);
-    if (!uid) return err("HotKeyNotRegisteredInSubNet");
-    if (c->ipType != 4 && c->ipType != 6) return err("InvalidIpType");
+    if (!uid) return err(E::kHotKeyNotRegisteredInSubNet);
+    if (c->ipType != 4 && c->ipType != 6) return err(E::kInvalidIpType);
     if (c->ipType == 4) {
       bool high = std::any_of(c->ip.begin(), c->ip.begin() + 12, [](std::uint8_t b) { return b != 0; });
       bool broadcast = c->ip[12] == 255 && c->ip[13] == 255 && c->ip[14] == 255 && c->ip[15] == 255;
-      if (high || broadcast) return err("InvalidIpAddress");
+      if (high || broadcast) return err(E::kInvalidIpAddress);
     } else {
       bool allOnes = std::all_of(c->ip.begin(), c->ip.end(), [](std::uint8_t b) { return b == 255; });
-      if (allOnes) return err("InvalidIpAddress");
+      if (allOnes) return err(E::kInvalidIpAddress);
     }
     if (auto local = localAddressKind(c->ipType, c->ip); !local.empty() && !m_config.allowLoopbackAxons) {
-      return err("LocalIpAddress", std::string(local) +
-                                       " address: nobody else can reach it (allowed only on --dev chains, "
-                                       "economics.allow_loopback_axons)");
+      return err(E::kLocalIpAddress, std::string(local) +
+                                         " address: nobody else can reach it (allowed only on --dev chains, "
+                                         "economics.allow_loopback_axons)");
     }
-    if (c->port == 0) return err("InvalidPort");
+    if (c->port == 0) return err(E::kInvalidPort);
     auto n = s.neuron(c->netuid, *uid);
     MERIT_ASSERT(n.has_value());
     std::uint64_t limit = paramOf(*info, Hyper::kServingRateLimit);
     if (n->axon && limit != 0 && n->axon->block != 0 && block - n->axon->block < limit) {
-      return err("ServingRateLimitExceeded",
+      return err(E::kServingRateLimitExceeded,
                  "next allowed at block " + std::to_string(n->axon->block + limit));
     }
     AxonInfo a;
@@ -377,10 +375,10 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
   }
 
   if (const auto* c = std::get_if<tx::AddStake>(&xt.call)) {
-    if (!s.hotkeyOwner(c->hotkey)) return err("HotKeyAccountNotExists");
-    if (c->amount == 0) return err("AmountTooLow");
+    if (!s.hotkeyOwner(c->hotkey)) return err(E::kHotKeyAccountNotExists);
+    if (c->amount == 0) return err(E::kAmountTooLow);
     Account a = s.account(signer);
-    if (a.free < c->amount) return err("NotEnoughBalanceToStake", "free balance " + std::to_string(a.free));
+    if (a.free < c->amount) return err(E::kNotEnoughBalanceToStake, "free balance " + std::to_string(a.free));
     a.free -= c->amount;
     s.setAccount(signer, a);
     s.setStake(c->hotkey, signer, s.stake(c->hotkey, signer) + c->amount);
@@ -390,10 +388,10 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
   }
 
   if (const auto* c = std::get_if<tx::RemoveStake>(&xt.call)) {
-    if (!s.hotkeyOwner(c->hotkey)) return err("HotKeyAccountNotExists");
-    if (c->amount == 0) return err("AmountTooLow");
+    if (!s.hotkeyOwner(c->hotkey)) return err(E::kHotKeyAccountNotExists);
+    if (c->amount == 0) return err(E::kAmountTooLow);
     Balance have = s.stake(c->hotkey, signer);
-    if (have < c->amount) return err("NotEnoughStakeToWithdraw", "stake " + std::to_string(have));
+    if (have < c->amount) return err(E::kNotEnoughStakeToWithdraw, "stake " + std::to_string(have));
     s.setStake(c->hotkey, signer, have - c->amount);
     Account a = s.account(signer);
     a.free += c->amount;
@@ -406,25 +404,26 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
   // set_weights and reveal_weights share subtensor's checks (§9.4).
   auto setWeights = [&](NetUid netuid, const std::vector<Uid>& uids, const std::vector<std::uint16_t>& values,
                         std::uint64_t versionKey, bool fromReveal) -> Outcome {
-    if (netuid == kRootNetUid) return err("CanNotSetRootNetworkWeights");
-    if (uids.size() != values.size()) return err("WeightVecNotEqualSize");
+    if (netuid == kRootNetUid) return err(E::kCanNotSetRootNetworkWeights);
+    if (uids.size() != values.size()) return err(E::kWeightVecNotEqualSize);
     auto info = s.subnet(netuid);
-    if (!info) return err("SubNetworkDoesNotExist");
-    if (uids.size() > info->n) return err("UidsLengthExceedUidsInSubNet");
+    if (!info) return err(E::kSubNetworkDoesNotExist);
+    if (uids.size() > info->n) return err(E::kUidsLengthExceedUidsInSubNet);
     auto uid = s.uidOf(netuid, signer);
-    if (!uid) return err("HotKeyNotRegisteredInSubNet");
+    if (!uid) return err(E::kHotKeyNotRegisteredInSubNet);
     if (s.totalHotkeyStake(signer) < paramOf(*info, Hyper::kStakeThreshold))
-      return err("NotEnoughStakeToSetWeights");
+      return err(E::kNotEnoughStakeToSetWeights);
     std::uint64_t networkKey = paramOf(*info, Hyper::kWeightsVersionKey);
-    if (networkKey != 0 && versionKey < networkKey) return err("IncorrectWeightVersionKey");
+    if (networkKey != 0 && versionKey < networkKey) return err(E::kIncorrectWeightVersionKey);
     auto n = s.neuron(netuid, *uid);
     MERIT_ASSERT(n.has_value());
     bool cr = paramOf(*info, Hyper::kCommitReveal) != 0;
     if (!fromReveal) {
-      if (cr) return err("CommitRevealEnabled", "use commit_weights and reveal_weights");
+      if (cr) return err(E::kCommitRevealEnabled, "use commit_weights and reveal_weights");
       std::uint64_t limit = paramOf(*info, Hyper::kWeightsRateLimit);
       if (n->lastUpdate != 0 && block - n->lastUpdate < limit) {
-        return err("SettingWeightsTooFast", "next allowed at block " + std::to_string(n->lastUpdate + limit));
+        return err(E::kSettingWeightsTooFast,
+                   "next allowed at block " + std::to_string(n->lastUpdate + limit));
       }
     }
     consensus::SetWeightsRules rules;
@@ -435,7 +434,7 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
     rules.callerHasPermit = n->validatorPermit;
     rules.callerIsOwner = false;
     auto row = consensus::checkAndUpscaleWeights(uids, values, rules);
-    if (!row) return fromNamedError(row.error());
+    if (!row) return fromConsensusError(row.error());
     s.setWeights(netuid, *uid, *row);
     if (!fromReveal) {
       n->lastUpdate = block;
@@ -450,15 +449,15 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
 
   if (const auto* c = std::get_if<tx::CommitWeights>(&xt.call)) {
     auto info = s.subnet(c->netuid);
-    if (!info || c->netuid == kRootNetUid) return err("SubNetworkDoesNotExist");
-    if (paramOf(*info, Hyper::kCommitReveal) == 0) return err("CommitRevealDisabled");
+    if (!info || c->netuid == kRootNetUid) return err(E::kSubNetworkDoesNotExist);
+    if (paramOf(*info, Hyper::kCommitReveal) == 0) return err(E::kCommitRevealDisabled);
     auto uid = s.uidOf(c->netuid, signer);
-    if (!uid) return err("HotKeyNotRegisteredInSubNet");
+    if (!uid) return err(E::kHotKeyNotRegisteredInSubNet);
     auto n = s.neuron(c->netuid, *uid);
     MERIT_ASSERT(n.has_value());
     std::uint64_t limit = paramOf(*info, Hyper::kWeightsRateLimit);
     if (n->lastUpdate != 0 && block - n->lastUpdate < limit) {
-      return err("SettingWeightsTooFast", "next allowed at block " + std::to_string(n->lastUpdate + limit));
+      return err(E::kSettingWeightsTooFast, "next allowed at block " + std::to_string(n->lastUpdate + limit));
     }
     std::uint64_t tempo = paramOf(*info, Hyper::kTempo);
     std::uint64_t period = paramOf(*info, Hyper::kRevealPeriodEpochs);
@@ -468,7 +467,7 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
     commits.erase(std::remove_if(commits.begin(), commits.end(),
                                  [&](const WeightCommit& w) { return epoch > w.epoch + period; }),
                   commits.end());
-    if (commits.size() >= m_config.maxUnrevealedCommits) return err("TooManyUnrevealedCommits");
+    if (commits.size() >= m_config.maxUnrevealedCommits) return err(E::kTooManyUnrevealedCommits);
     commits.push_back(WeightCommit{c->commitHash, epoch, block});
     s.setCommits(c->netuid, signer, commits);
     n->lastUpdate = block;
@@ -478,23 +477,23 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
 
   if (const auto* c = std::get_if<tx::RevealWeights>(&xt.call)) {
     auto info = s.subnet(c->netuid);
-    if (!info || c->netuid == kRootNetUid) return err("SubNetworkDoesNotExist");
-    if (paramOf(*info, Hyper::kCommitReveal) == 0) return err("CommitRevealDisabled");
-    if (!s.uidOf(c->netuid, signer)) return err("HotKeyNotRegisteredInSubNet");
+    if (!info || c->netuid == kRootNetUid) return err(E::kSubNetworkDoesNotExist);
+    if (paramOf(*info, Hyper::kCommitReveal) == 0) return err(E::kCommitRevealDisabled);
+    if (!s.uidOf(c->netuid, signer)) return err(E::kHotKeyNotRegisteredInSubNet);
     auto commits = s.commits(c->netuid, signer);
-    if (commits.empty()) return err("NoWeightsCommitFound");
+    if (commits.empty()) return err(E::kNoWeightsCommitFound);
     auto pre =
         consensus::weightsCommitPreimage(signer, c->netuid, c->uids, c->values, c->salt, c->versionKey);
     crypto::Hash256 hash = crypto::blake2b256(pre);
     auto it =
         std::find_if(commits.begin(), commits.end(), [&](const WeightCommit& w) { return w.hash == hash; });
-    if (it == commits.end()) return err("InvalidRevealCommitHashNotMatch");
+    if (it == commits.end()) return err(E::kInvalidRevealCommitHashNotMatch);
     std::uint64_t tempo = paramOf(*info, Hyper::kTempo);
     std::uint64_t period = paramOf(*info, Hyper::kRevealPeriodEpochs);
     std::uint64_t epoch = epochIndex(block, c->netuid, tempo);
     if (epoch < it->epoch + period)
-      return err("RevealTooEarly", "reveal in epoch " + std::to_string(it->epoch + period));
-    if (epoch > it->epoch + period) return err("ExpiredWeightCommit");
+      return err(E::kRevealTooEarly, "reveal in epoch " + std::to_string(it->epoch + period));
+    if (epoch > it->epoch + period) return err(E::kExpiredWeightCommit);
     commits.erase(commits.begin(), it + 1);  // this commit and every earlier one
     s.setCommits(c->netuid, signer, commits);
     return setWeights(c->netuid, c->uids, c->values, c->versionKey, true);
@@ -503,10 +502,10 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
   if (const auto* c = std::get_if<tx::RootRegister>(&xt.call)) {
     AccountId hotkey = c->hotkey.accountId();
     auto owner = s.hotkeyOwner(hotkey);
-    if (owner && *owner != signer) return err("NonAssociatedColdKey");
-    if (s.uidOf(kRootNetUid, hotkey)) return err("HotKeyAlreadyRegisteredInSubNet");
+    if (owner && *owner != signer) return err(E::kNonAssociatedColdKey);
+    if (s.uidOf(kRootNetUid, hotkey)) return err(E::kHotKeyAlreadyRegisteredInSubNet);
     auto root = s.subnet(kRootNetUid);
-    if (!root) return err("RootNetworkDoesNotExist");
+    if (!root) return err(E::kRootNetworkDoesNotExist);
     Uid uid = root->n;
     if (root->n >= m_config.maxRootValidators) {
       // Full: replace the root validator with the least stake if this hotkey has more.
@@ -517,7 +516,7 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
         auto key = std::make_pair(s.totalHotkeyStake(n->hotkey), u);
         if (!lowest || key < *lowest) lowest = key;
       }
-      if (!lowest || s.totalHotkeyStake(hotkey) <= lowest->first) return err("StakeTooLowForRoot");
+      if (!lowest || s.totalHotkeyStake(hotkey) <= lowest->first) return err(E::kStakeTooLowForRoot);
       uid = lowest->second;
       auto old = s.neuron(kRootNetUid, uid);
       s.setUidOf(kRootNetUid, old->hotkey, std::nullopt);
@@ -532,19 +531,19 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
   }
 
   if (const auto* c = std::get_if<tx::SetRootWeights>(&xt.call)) {
-    if (c->netuids.size() != c->values.size()) return err("WeightVecNotEqualSize");
+    if (c->netuids.size() != c->values.size()) return err(E::kWeightVecNotEqualSize);
     auto uid = s.uidOf(kRootNetUid, signer);
-    if (!uid) return err("HotKeyNotRegisteredInSubNet", "not a root validator");
+    if (!uid) return err(E::kHotKeyNotRegisteredInSubNet, "not a root validator");
     std::set<NetUid> seen;
     for (NetUid k : c->netuids) {
-      if (!seen.insert(k).second) return err("DuplicateUids");
+      if (!seen.insert(k).second) return err(E::kDuplicateUids);
       if (k == kRootNetUid || !s.subnet(k))
-        return err("UidVecContainInvalidOne", "no subnet " + std::to_string(k));
+        return err(E::kUidVecContainInvalidOne, "no subnet " + std::to_string(k));
     }
     auto n = s.neuron(kRootNetUid, *uid);
     MERIT_ASSERT(n.has_value());
     if (n->lastUpdate != 0 && block - n->lastUpdate < m_config.rootWeightsRateLimit) {
-      return err("SettingWeightsTooFast",
+      return err(E::kSettingWeightsTooFast,
                  "next allowed at block " + std::to_string(n->lastUpdate + m_config.rootWeightsRateLimit));
     }
     std::vector<std::pair<NetUid, std::uint16_t>> row;
@@ -556,7 +555,7 @@ Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& 
   }
 
   MERIT_ASSERT(false, tx::callName(xt.call));
-  return err("Internal");
+  return {tx::ChainError::fromName("Internal")};
 }
 
 void Runtime::runRootEpoch(StateView& s, std::uint64_t block) const {
