@@ -13,6 +13,13 @@ add_library(merit_chain STATIC
   src/chain/node.cpp
   src/chain/rpc_server.cpp
   src/chain/runtime.cpp
+  src/chain/calls_balances.cpp
+  src/chain/calls_registration.cpp
+  src/chain/calls_root.cpp
+  src/chain/calls_serving.cpp
+  src/chain/calls_subnet.cpp
+  src/chain/calls_support.cpp
+  src/chain/calls_weights.cpp
   src/chain/state.cpp
   src/chain/types.cpp)
 target_include_directories(merit_chain PUBLIC include)

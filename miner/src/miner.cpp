@@ -1,6 +1,5 @@
 #include "merit/miner/miner.h"
 
-#include <arpa/inet.h>
 #include <thread>
 
 #include <zmq.h>
@@ -8,6 +7,7 @@
 #include "merit/crypto/ss58.h"
 #include "merit/rpc/connect.h"
 #include "merit/rpc/reconnect.h"
+#include "merit/tx/axon_endpoint.h"
 #include "merit/util/log.h"
 
 namespace merit::miner {
@@ -29,38 +29,17 @@ struct Miner::HandlerMetrics {
 
 namespace {
 
-// Splits "tcp://HOST:PORT".
-bool splitEndpoint(const std::string& endpoint, std::string& host, std::uint16_t& port) {
-  auto scheme = endpoint.find("://");
-  auto colon = endpoint.rfind(':');
-  if (scheme == std::string::npos || colon == std::string::npos || colon <= scheme + 3) return false;
-  host = endpoint.substr(scheme + 3, colon - scheme - 3);
-  long p = std::strtol(endpoint.c_str() + colon + 1, nullptr, 10);
-  if (p <= 0 || p > 65535) return false;
-  port = static_cast<std::uint16_t>(p);
-  return true;
-}
-
-// Axon protocol on chain: 0 plain ZeroMQ, 1 CurveZMQ, 2 CurveZMQ in shield mode.
 Result<tx::ServeAxon> axonCall(std::uint16_t netuid, const std::string& ip, std::uint16_t port,
-                               std::uint8_t protocol, const std::array<std::uint8_t, 32>& curveKey) {
+                               tx::AxonProtocol protocol, const std::array<std::uint8_t, 32>& curveKey) {
+  MERIT_ASSIGN_OR_RETURN(tx::AxonAddress address, tx::AxonAddress::parse(ip, port));
   tx::ServeAxon c{};
   c.netuid = netuid;
   c.version = 1;
-  c.port = port;
-  c.protocol = protocol;
+  c.ip = address.ip;
+  c.ipType = static_cast<std::uint8_t>(address.ipType);
+  c.port = address.port;
+  c.protocol = static_cast<std::uint8_t>(protocol);
   c.curveKey = curveKey;
-  in_addr v4{};
-  in6_addr v6{};
-  if (::inet_pton(AF_INET, ip.c_str(), &v4) == 1) {
-    c.ipType = 4;
-    std::memcpy(c.ip.data() + 12, &v4, 4);
-  } else if (::inet_pton(AF_INET6, ip.c_str(), &v6) == 1) {
-    c.ipType = 6;
-    std::memcpy(c.ip.data(), &v6, 16);
-  } else {
-    return fail(ErrorCode::kInvalidArgument, "'" + ip + "' is not an IPv4 or IPv6 address");
-  }
   return c;
 }
 
@@ -121,7 +100,7 @@ Result<void> Miner::ensureRegistered() {
       m_client->submit(coldkey, tx::BurnedRegister{m_config.netuid, m_hotkey.publicKey()}));
   if (!sub.included || !sub.success) {
     return fail(ErrorCode::kUnavailable,
-                "registration failed: " + (sub.error.empty() ? "not included in time" : sub.error));
+                "registration failed: " + (sub.error ? sub.errorText() : "not included in time"));
   }
   // Wait for the cache to see it.
   for (int i = 0; i < 100 && m_cache->current()->byHotkey(account) == nullptr; ++i) {
@@ -136,18 +115,18 @@ Result<void> Miner::ensureRegistered() {
 }
 
 Result<void> Miner::serveAxonIfChanged() {
-  std::string host;
-  std::uint16_t port = 0;
-  if (!splitEndpoint(m_axon->endpoint(), host, port)) {
-    return fail(ErrorCode::kInternal, "cannot parse the axon endpoint " + m_axon->endpoint());
-  }
-  std::string ip = m_config.externalIp.empty() ? host : m_config.externalIp;
+  auto bound = tx::parseTcpEndpoint(m_axon->endpoint());
+  if (!bound) return fail(ErrorCode::kInternal, "cannot parse the axon endpoint: " + bound.error().message());
+  std::uint16_t port = bound->port;
+  std::string ip = m_config.externalIp.empty() ? bound->host : m_config.externalIp;
   if (m_config.externalPort != 0) port = m_config.externalPort;
   if (ip == "0.0.0.0" || ip == "*" || ip == "::") {
     return fail(ErrorCode::kInvalidArgument, "the axon binds every interface (" + m_axon->endpoint() +
                                                  "): set external_ip to the address validators should use");
   }
-  const std::uint8_t protocol = m_config.shield ? 2 : m_config.curve ? 1 : 0;
+  const tx::AxonProtocol protocol = m_config.shield  ? tx::AxonProtocol::kCurveShield
+                                    : m_config.curve ? tx::AxonProtocol::kCurve
+                                                     : tx::AxonProtocol::kPlain;
   MERIT_ASSIGN_OR_RETURN(tx::ServeAxon call, axonCall(m_config.netuid, ip, port, protocol, m_curvePublic));
   const auto* me = m_cache->current()->byHotkey(m_hotkey.publicKey().accountId());
   if (me != nullptr && me->axon && me->axon->ip == ip && me->axon->port == port &&
@@ -159,9 +138,8 @@ Result<void> Miner::serveAxonIfChanged() {
   }
   MERIT_ASSIGN_OR_RETURN(rpc::Submission sub, m_client->submit(m_hotkey, call));
   if (!sub.included || !sub.success) {
-    return fail(
-        ErrorCode::kUnavailable,
-        "serve_axon failed: " + (sub.error.empty() ? "not included in time" : sub.error + " " + sub.detail));
+    return fail(ErrorCode::kUnavailable,
+                "serve_axon failed: " + (sub.error ? sub.errorText() : "not included in time"));
   }
   MERIT_LOG_INFO(Category::kMiner, "serving {}:{} on subnet {} (block {})", ip, port, m_config.netuid,
                  sub.block);

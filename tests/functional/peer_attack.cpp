@@ -199,7 +199,7 @@ int junkMiner(char** argv) {
   call.ip[15] = 1;
   call.protocol = 0;
   auto sub = unwrap(client->submit(key, tx::Call{call}), "serve_axon");
-  if (!sub.included || !sub.success) die("serve_axon failed: " + sub.error + " " + sub.detail);
+  if (!sub.included || !sub.success) die("serve_axon failed: " + sub.errorText());
   std::printf("{\"event\":\"ready\",\"axon\":\"%s\",\"block\":%llu}\n", junk.endpoint().c_str(),
               static_cast<unsigned long long>(sub.block));
   std::fflush(stdout);

@@ -111,7 +111,7 @@ std::uint16_t buildSubnet(rpc::ChainClient& c) {
                                             {Hyper::kMaxAllowedUids, 256}}},
                           20s);
   REQUIRE(created);
-  REQUIRE_MESSAGE(created->success, created->error);
+  REQUIRE_MESSAGE(created->success, created->errorText());
   std::uint16_t netuid = 0;
   for (const auto& s : call(c, "subnet_list")) {
     if (s["plugin"] == "flood") netuid = s["netuid"].get<std::uint16_t>();

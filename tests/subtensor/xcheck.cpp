@@ -148,12 +148,14 @@ Result<json> sign(SubstrateClient& client, const json& r) {
     auto res = client.submitExtrinsic(xt, std::chrono::seconds(60));
     if (!res) {
       out["submitted"] = {{"error", res.error().message()}};
+    } else if (res->rejected) {
+      out["submitted"] = {{"error", res->error->toString()}};
     } else {
       out["submitted"] = hex0x(res->hash);
       out["outcome"] = {{"included", res->included},
                         {"block", res->block},
                         {"success", res->success},
-                        {"error", res->error}};
+                        {"error", res->error ? std::string(res->error->name()) : std::string()}};
     }
   }
   return out;

@@ -197,19 +197,14 @@ Result<SubmitOutcome> submitCall(rpc::Chain& client, const crypto::PrivateKey& k
                                  const KeyOptions& o) {
   SubmitOutcome out;
   auto s = client.submit(key, std::move(call), std::chrono::milliseconds(o.waitMs));
-  if (!s) {
-    // kUnavailable: we could not talk to the chain. Anything else came back from the node as a
-    // JSON-RPC error: the mempool refused the extrinsic, and the message starts with its name.
-    if (s.error().code() == ErrorCode::kUnavailable || s.error().code() == ErrorCode::kDeadlineExceeded) {
-      return fail(s.error());
-    }
-    const std::string& m = s.error().message();
-    auto colon = m.find(':');
-    out.error = m.substr(0, colon);
-    if (colon != std::string::npos) out.detail = m.substr(std::min(m.size(), colon + 2));
+  if (!s) return fail(s.error());  // we could not ask the chain
+  if (s->rejected) {
+    out.rejected = true;
+    out.error = s->error;
+    const std::string name = s->error ? std::string(s->error->name()) : std::string("Rejected");
     out.json = {
-        {"hash", nullptr}, {"block", nullptr}, {"success", false}, {"error", out.error}, {"rejected", true}};
-    if (!out.detail.empty()) out.json["detail"] = out.detail;
+        {"hash", nullptr}, {"block", nullptr}, {"success", false}, {"error", name}, {"rejected", true}};
+    if (s->error && !s->error->detail().empty()) out.json["detail"] = s->error->detail();
     out.exitCode = kExitFailure;
     return out;
   }
@@ -221,9 +216,9 @@ Result<SubmitOutcome> submitCall(rpc::Chain& client, const crypto::PrivateKey& k
     return out;
   }
   if (!s->included) {
-    out.error = "Timeout";
+    out.timedOut = true;
     out.detail = "not included within " + std::to_string(o.waitMs) + " ms; check later with the hash";
-    out.json["error"] = out.error;
+    out.json["error"] = "Timeout";
     out.json["detail"] = out.detail;
     out.exitCode = kExitError;
     return out;
@@ -232,17 +227,20 @@ Result<SubmitOutcome> submitCall(rpc::Chain& client, const crypto::PrivateKey& k
   out.block = s->block;
   out.success = s->success;
   out.error = s->error;
-  out.detail = s->detail;
   out.json["block"] = s->block;
   out.json["success"] = s->success;
-  if (!s->success) out.json["error"] = s->error;
-  if (!s->detail.empty()) out.json["detail"] = s->detail;
+  if (!s->success && s->error) out.json["error"] = std::string(s->error->name());
+  if (s->error && !s->error->detail().empty()) out.json["detail"] = s->error->detail();
   out.exitCode = s->success ? kExitOk : kExitFailure;
   return out;
 }
 
 int printOutcome(const SubmitOutcome& out, const std::string& what, bool asJson, const std::string& extra) {
-  std::string why = out.error + (out.detail.empty() ? "" : " (" + out.detail + ")");
+  std::string why;
+  if (out.error) {
+    why = std::string(out.error->name());
+    if (!out.error->detail().empty()) why += " (" + out.error->detail() + ")";
+  }
   if (asJson) std::printf("%s\n", out.json.dump(2).c_str());
   if (out.included && out.success) {
     if (!asJson)
@@ -251,12 +249,12 @@ int printOutcome(const SubmitOutcome& out, const std::string& what, bool asJson,
   } else if (out.included) {
     std::fprintf(stderr, "error: %s: failed in block %llu: %s\n", what.c_str(),
                  static_cast<unsigned long long>(out.block), why.c_str());
-  } else if (out.error.empty()) {
-    if (!asJson) std::printf("%s: submitted %s\n", what.c_str(), out.hash.c_str());
-  } else if (out.error == "Timeout") {
+  } else if (out.timedOut) {
     std::fprintf(stderr, "error: %s: %s %s\n", what.c_str(), out.hash.c_str(), out.detail.c_str());
-  } else {
+  } else if (out.rejected) {
     std::fprintf(stderr, "error: %s: rejected by the chain: %s\n", what.c_str(), why.c_str());
+  } else {
+    if (!asJson) std::printf("%s: submitted %s\n", what.c_str(), out.hash.c_str());
   }
   return out.exitCode;
 }

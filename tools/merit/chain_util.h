@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -81,8 +82,10 @@ struct SubmitOutcome {
   bool success = false;
   std::uint64_t block = 0;
   std::string hash;
-  std::string error;  // the named error (failed call or rejection), or "Timeout"
-  std::string detail;
+  bool rejected = false;                // refused by the chain, never included
+  bool timedOut = false;                // not included within the wait ("Timeout" in the JSON)
+  std::optional<tx::ChainError> error;  // the failed call's or the refusal's error
+  std::string detail;                   // the timeout's explanation (an error carries its own)
   int exitCode = 0;
 };
 

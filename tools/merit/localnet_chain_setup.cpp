@@ -33,11 +33,10 @@ Result<rpc::Submission> submitOk(rpc::ChainClient& client, const crypto::Private
   if (stopRequested()) return fail(ErrorCode::kUnavailable, "interrupted");
   auto s = client.submit(key, std::move(call), std::chrono::milliseconds(60'000));
   if (!s) return fail(s.error().withContext(what));
+  if (s->rejected)
+    return fail(ErrorCode::kInvalidArgument, what + ": rejected by the chain: " + s->errorText());
   if (!s->included) return fail(ErrorCode::kDeadlineExceeded, what + ": not included within 60 s");
-  if (!s->success) {
-    return fail(ErrorCode::kInternal,
-                what + ": " + s->error + (s->detail.empty() ? "" : " (" + s->detail + ")"));
-  }
+  if (!s->success) return fail(ErrorCode::kInternal, what + ": " + s->errorText());
   return s;
 }
 

@@ -56,12 +56,10 @@ int runQuery(const QueryOptions& o, const ChainSettings& chain) {
   auto task = (*plugin)->create(subnet::Role::kValidator, o.pluginConfig);
   if (!task) return report(task.error().withContext("plugin " + (*plugin)->name()));
 
-  net::AxonTarget target{"tcp://" + (n.axon->ipType == 6 ? "[" + n.axon->ip + "]" : n.axon->ip) + ":" +
-                             std::to_string(n.axon->port),
-                         *pub, std::nullopt};
-  // Axon protocol 1: CurveZMQ; 2: CurveZMQ in shield mode (only validators' derived keys connect).
-  if (n.axon->protocol == 1 || n.axon->protocol == 2) target.curvePublicKey = n.axon->curveKey;
-  target.shield = n.axon->protocol == 2;
+  net::AxonTarget target{n.axon->dialEndpoint(), *pub, std::nullopt};
+  // CurveZMQ, and in shield mode only validators' derived keys connect.
+  if (n.axon->usesCurve()) target.curvePublicKey = n.axon->curveKey;
+  target.shield = n.axon->shield();
   std::vector<net::AxonTarget> targets(o.count, target);
   std::vector<net::OutboundRequest> requests;
   std::vector<Bytes> expectations;

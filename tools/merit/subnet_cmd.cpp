@@ -183,8 +183,10 @@ int runGenericMetagraph(rpc::Chain& client, const KeyOptions& o, std::uint16_t n
                 {"block", mg->block},
                 {"tempo", mg->tempo},
                 {"blocks_until_next_epoch", mg->blocksUntilNextEpoch},
-                {"hyperparameters", mg->hyperparameters},
+                {"hyperparameters", json::object()},
                 {"neurons", json::array()}};
+    mg->params.forEach(
+        [&](std::string_view name, std::uint64_t value) { out["hyperparameters"][name] = value; });
     for (const auto& n : mg->neurons) {
       json axon = nullptr;
       if (n.axon) axon = {{"ip", n.axon->ip}, {"port", n.axon->port}, {"protocol", n.axon->protocol}};

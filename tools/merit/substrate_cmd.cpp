@@ -26,38 +26,42 @@ Result<SubmitOutcome> submitRuntimeCall(substrate::SubstrateClient& client, cons
                                         ByteView call, const KeyOptions& o) {
   SubmitOutcome out;
   auto outcome = client.submit(key, call, std::chrono::milliseconds(o.waitMs));
-  if (!outcome) {
-    if (outcome.error().code() != ErrorCode::kInvalidArgument) return fail(outcome.error());
-    const std::string& m = outcome.error().message();
-    auto colon = m.find(':');
-    out.error = m.substr(0, colon);
-    out.detail = colon == std::string::npos ? "" : m.substr(std::min(m.size(), colon + 2));
-    out.json = {{"hash", nullptr},    {"block", nullptr}, {"success", false},
-                {"error", out.error}, {"rejected", true}, {"detail", out.detail}};
+  if (!outcome) return fail(outcome.error());
+  if (outcome->rejected) {
+    out.rejected = true;
+    out.error = outcome->error;
+    out.json = {{"hash", nullptr},
+                {"block", nullptr},
+                {"success", false},
+                {"error", outcome->error ? std::string(outcome->error->name()) : std::string("Rejected")},
+                {"rejected", true},
+                {"detail", outcome->error ? outcome->error->detail() : std::string()}};
     out.exitCode = kExitFailure;
   } else {
     out.hash = substrate::hex0x(outcome->hash);
     out.included = outcome->included;
     out.success = outcome->success;
     out.block = outcome->block;
-    out.error = outcome->included ? outcome->error : (o.waitMs == 0 ? "" : "Timeout");
-    out.detail = outcome->detail;
+    out.timedOut = !outcome->included && o.waitMs != 0;
+    out.error = outcome->error;
+    json error = nullptr;
+    if (out.timedOut) error = "Timeout";
+    if (outcome->included && outcome->error) error = std::string(outcome->error->name());
     json events = json::array();
     for (const auto& e : outcome->events)
       events.push_back({{"pallet", e.pallet}, {"name", e.name}, {"fields", e.fields}});
     out.json = {{"hash", out.hash},
                 {"block", outcome->included ? json(outcome->block) : json(nullptr)},
                 {"success", outcome->success},
-                {"error", out.error.empty() ? json(nullptr) : json(out.error)},
+                {"error", error},
                 {"events", events}};
     // Sudo reports the inner call's failure in its Sudid event, not as a failed extrinsic.
     for (const auto& e : outcome->events) {
       if (e.pallet == "Sudo" && e.name == "Sudid" && e.fields.dump().find("Err") != std::string::npos) {
         out.success = false;
-        out.error = "SudoCallFailed";
-        out.detail = e.fields.dump();
+        out.error = tx::ChainError::fromName("SudoCallFailed", e.fields.dump());
         out.json["success"] = false;
-        out.json["error"] = out.error;
+        out.json["error"] = "SudoCallFailed";
       }
     }
     out.exitCode = !out.included ? (o.waitMs == 0 ? kExitOk : kExitError)

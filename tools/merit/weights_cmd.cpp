@@ -191,8 +191,8 @@ int runCommit(const ChainSettings& chain, const KeyOptions& o, const WeightsInpu
             "\n  reveal in blocks " + u64s(from) + ".." + u64s(until) +
             " with: merit weights reveal --netuid " + std::to_string(in.netuid) + " -w " + o.wallet + " -k " +
             o.hotkey + "\n  saved in " + path.string();
-  } else if (out->included || !out->error.empty()) {
-    if (out->error != "Timeout") (*file)["commits"].erase((*file)["commits"].size() - 1);
+  } else if (out->included || out->rejected) {
+    (*file)["commits"].erase((*file)["commits"].size() - 1);
   }
   if (auto ok = saveCommits(path, *file); !ok) return report(ok.error());
   return printOutcome(*out,

@@ -86,7 +86,7 @@ struct Bench {
   void include(const std::vector<Extrinsic>& xts) {
     for (const auto& x : xts) {
       if (auto h = node->submit(encodeExtrinsic(x)); !h) {
-        std::fprintf(stderr, "setup submit failed: %s\n", h.error().message().c_str());
+        std::fprintf(stderr, "setup submit failed: %s\n", h.error().toString().c_str());
         std::abort();
       }
     }

@@ -543,9 +543,9 @@ void Soak::junkAxon() {
   serve.ipType = 4;
   serve.protocol = 0;
   auto sub = m_client->submit(*m_junkKey, tx::Call{serve}, std::chrono::milliseconds(20'000));
-  m_tally.add(sub && sub->success
-                  ? "junk: axon served on chain"
-                  : "junk: serve_axon failed: " + (sub ? sub->error : sub.error().message()).substr(0, 60));
+  m_tally.add(sub && sub->success ? "junk: axon served on chain"
+                                  : "junk: serve_axon failed: " +
+                                        (sub ? sub->errorText() : sub.error().message()).substr(0, 60));
   Bytes junk(64u << 10, std::byte{0x13});
   std::vector<std::string> peers;
   while (running()) {
@@ -634,7 +634,8 @@ void Soak::honestTransfers() {
         m_transferBlocks.push_back(static_cast<double>(sub->block - *before));
       } else {
         ++m_transferFailures;
-        m_tally.add("honest transfer failed: " + (sub ? sub->error : sub.error().message()).substr(0, 60));
+        m_tally.add("honest transfer failed: " +
+                    (sub ? sub->errorText() : sub.error().message()).substr(0, 60));
       }
     }
     for (int i = 0; i < 50 && running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -186,13 +186,11 @@ Result<StepReport> Validator::step() {
                              challenge.error().message());
       continue;
     }
-    net::AxonTarget t{"tcp://" + (n.axon->ipType == 6 ? "[" + n.axon->ip + "]" : n.axon->ip) + ":" +
-                          std::to_string(n.axon->port),
-                      *pub, std::nullopt};
-    // Axon protocol: 0 plain, 1 CurveZMQ, 2 CurveZMQ in shield mode (our client key is derived
-    // from both hotkeys, docs/PROTOCOL.md "Shield mode").
-    if (n.axon->protocol == 1 || n.axon->protocol == 2) t.curvePublicKey = n.axon->curveKey;
-    t.shield = n.axon->protocol == 2;
+    net::AxonTarget t{n.axon->dialEndpoint(), *pub, std::nullopt};
+    // CurveZMQ dials with the axon's key; in shield mode our client key is derived from both
+    // hotkeys (docs/PROTOCOL.md "Shield mode").
+    if (n.axon->usesCurve()) t.curvePublicKey = n.axon->curveKey;
+    t.shield = n.axon->shield();
     targets.push_back(std::move(t));
     requests.push_back(net::OutboundRequest{m_config.netuid, m_task->module(), m_task->version(),
                                             std::move(challenge->request)});
@@ -267,7 +265,7 @@ Result<StepReport> Validator::step() {
     }
   }
   if (const auto* self = mg->byHotkey(me)) {
-    std::uint64_t limit = mg->hyperparameters.value("weights_rate_limit", std::uint64_t{0});
+    std::uint64_t limit = mg->params.weightsRateLimit;
     std::uint64_t interval =
         m_config.weights.minIntervalBlocks > 0 ? m_config.weights.minIntervalBlocks : mg->tempo;
     report.nextWeightsBlock = std::max(self->lastUpdate + limit, state().lastWeightsBlock + interval);

@@ -10,11 +10,6 @@ namespace merit::validator {
 
 namespace {
 
-std::uint64_t hyper(const rpc::Metagraph& mg, const char* name, std::uint64_t dflt) {
-  auto it = mg.hyperparameters.find(name);
-  return it != mg.hyperparameters.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : dflt;
-}
-
 std::uint64_t epochIndex(std::uint64_t block, std::uint16_t netuid, std::uint64_t tempo) {
   return (block + netuid + 1) / (tempo + 1);
 }
@@ -46,12 +41,13 @@ WeightOutcome WeightSetter::submit(tx::Call call, WeightOutcome::Kind success, s
   out.kind = WeightOutcome::Kind::kFailed;
   if (!sub) {
     out.error = sub.error().message();
-  } else if (!sub->included) {
+  } else if (sub->error) {  // rejected, or included and failed
+    out.error = std::string(sub->error->name());
+    out.detail = sub->error->detail();
+    out.chainError = sub->error->code();
+  } else {
     out.error = "NotIncluded";
     out.detail = "still pending when the wait ended";
-  } else {
-    out.error = sub->error;
-    out.detail = sub->detail;
   }
   // Bounded exponential backoff, in blocks.
   m_retryAfterBlock = head + m_backoff.next();
@@ -65,11 +61,12 @@ WeightOutcome WeightSetter::step(const rpc::Metagraph& mg, const std::vector<dou
   if (next < m_retryAfterBlock) return {};
   const auto* me = mg.byHotkey(m_hotkey.publicKey().accountId());
   if (me == nullptr)
-    return {WeightOutcome::Kind::kFailed, 0, "HotKeyNotRegisteredInSubNet", "not in the metagraph"};
+    return {WeightOutcome::Kind::kFailed, 0, "HotKeyNotRegisteredInSubNet", "not in the metagraph",
+            std::nullopt};
   const std::uint64_t tempo = std::max<std::uint64_t>(mg.tempo, 1);
-  const bool commitReveal = hyper(mg, "commit_reveal", 0) != 0;
-  const std::uint64_t period = hyper(mg, "reveal_period_epochs", 1);
-  const std::uint64_t versionKey = hyper(mg, "weights_version_key", 0);
+  const bool commitReveal = mg.params.commitReveal;
+  const std::uint64_t period = mg.params.revealPeriodEpochs;
+  const std::uint64_t versionKey = mg.params.weightsVersionKey;
 
   // 1. Reveal a commit whose reveal epoch is now; drop the ones that expired.
   if (commitReveal) {
@@ -84,8 +81,9 @@ WeightOutcome WeightSetter::step(const rpc::Metagraph& mg, const std::vector<dou
       if (epochIndex(it->commitBlock, m_netuid, mg.tempo) + period != epoch) continue;
       auto out = submit(tx::RevealWeights{m_netuid, it->uids, it->values, it->salt, it->versionKey},
                         WeightOutcome::Kind::kRevealed, head);
-      if (out.kind == WeightOutcome::Kind::kRevealed || out.error == "ExpiredWeightCommit" ||
-          out.error == "NoWeightsCommitFound") {
+      if (out.kind == WeightOutcome::Kind::kRevealed ||
+          out.chainError == tx::ChainErrorCode::kExpiredWeightCommit ||
+          out.chainError == tx::ChainErrorCode::kNoWeightsCommitFound) {
         pending.erase(pending.begin(), it + 1);
       }
       return out;
@@ -96,15 +94,14 @@ WeightOutcome WeightSetter::step(const rpc::Metagraph& mg, const std::vector<dou
   // 2. Is it time to set weights? A permit (the chain refuses weights on others without one),
   // the chain's rate limit, and at most once per tempo.
   if (!me->validatorPermit) return {};
-  const std::uint64_t rateLimit = hyper(mg, "weights_rate_limit", 100);
+  const std::uint64_t rateLimit = mg.params.weightsRateLimit;
   const std::uint64_t interval = m_policy.minIntervalBlocks > 0 ? m_policy.minIntervalBlocks : tempo;
   if (me->lastUpdate != 0 && next - me->lastUpdate < rateLimit) return {};
   if (state.lastWeightsBlock != 0 && next - state.lastWeightsBlock < interval) return {};
 
-  auto row = weightsFromScores(scores, m_policy.sharpen,
-                               static_cast<std::uint16_t>(hyper(mg, "min_allowed_weights", 1)),
-                               static_cast<std::uint16_t>(hyper(mg, "max_weight_limit", 65535)), me->uid);
-  if (!row) return {WeightOutcome::Kind::kFailed, 0, "NoWeights", row.error().message()};
+  auto row = weightsFromScores(scores, m_policy.sharpen, mg.params.minAllowedWeights,
+                               mg.params.maxWeightLimit, me->uid);
+  if (!row) return {WeightOutcome::Kind::kFailed, 0, "NoWeights", row.error().message(), std::nullopt};
 
   if (!commitReveal) {
     auto out =

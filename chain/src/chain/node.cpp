@@ -28,7 +28,8 @@ std::string xtKey(const crypto::Hash256& h) {
 
 Bytes encodeIncluded(const XtStatus& s) {
   ByteWriter w;
-  w.u64(s.block).u32(s.index).boolean(s.success).str(s.error).str(s.detail);
+  const std::string name = s.error ? std::string(s.error->name()) : std::string();
+  w.u64(s.block).u32(s.index).boolean(s.success).str(name).str(s.error ? s.error->detail() : std::string());
   return std::move(w).take();
 }
 
@@ -39,9 +40,10 @@ std::optional<XtStatus> decodeIncluded(ByteView b) {
   s.block = r.u64();
   s.index = r.u32();
   s.success = r.boolean();
-  s.error = r.str(1024);
-  s.detail = r.str(1024);
+  std::string name = r.str(1024);
+  std::string detail = r.str(1024);
   if (!r.finish("status")) return std::nullopt;
+  if (!s.success) s.error = tx::ChainError::fromName(name, std::move(detail));
   return s;
 }
 
@@ -56,13 +58,13 @@ void signHeader(BlockHeader& h, const crypto::PrivateKey& author) {
   h.signature = author.sign(h.signingBytes()).bytes();
 }
 
-// Name of a validation error ("Stale: nonce 3 ..." -> "Stale").
-std::string errorName(const Error& e) {
-  auto colon = e.message().find(':');
-  return colon == std::string::npos ? e.message() : e.message().substr(0, colon);
-}
+using E = tx::ChainErrorCode;
 
 }  // namespace
+
+bool isOverload(tx::ChainErrorCode code) {
+  return code == E::kPoolFull || code == E::kTooManyFromAccount || code == E::kTooManyFuture;
+}
 
 std::string_view xtStateName(XtState s) {
   switch (s) {
@@ -156,7 +158,7 @@ Result<BlockHeader> Node::produceBlock() {
   // Pick candidates: each account's consecutive nonces from its current one, accounts in order
   // of their oldest waiting extrinsic. Entries past their expiry or nonce leave the pool first.
   std::vector<PoolEntry> candidates;
-  std::vector<std::pair<crypto::Hash256, std::string>> dropped;
+  std::vector<std::pair<crypto::Hash256, tx::ChainError>> dropped;
   {
     std::lock_guard lock(m_mutex);
     StateView s(blk);
@@ -165,11 +167,12 @@ Result<BlockHeader> Node::produceBlock() {
       const std::uint64_t stateNonce = s.account(account).nonce;
       for (auto it = entries.begin(); it != entries.end();) {
         if (it->first < stateNonce) {  // superseded by an included extrinsic with the same nonce
-          dropped.emplace_back(it->second.hash, "Stale");
+          dropped.emplace_back(it->second.hash, tx::ChainError(E::kStale));
         } else if (it->second.expiresAt < number) {
-          dropped.emplace_back(it->second.hash, "Expired: pooled until block " +
-                                                    std::to_string(it->second.expiresAt) + ", now at block " +
-                                                    std::to_string(number));
+          dropped.emplace_back(
+              it->second.hash,
+              tx::ChainError(E::kExpired, "pooled until block " + std::to_string(it->second.expiresAt) +
+                                              ", now at block " + std::to_string(number)));
         } else {
           ++it;
           continue;
@@ -200,7 +203,7 @@ Result<BlockHeader> Node::produceBlock() {
   for (const auto& c : candidates) {
     auto valid = m_runtime->validate(c.xt, blk, number);
     if (!valid) {
-      dropped.emplace_back(c.hash, valid.error().message());
+      dropped.emplace_back(c.hash, valid.error());
       continue;
     }
     Outcome out = m_runtime->apply(blk, c.xt, number);
@@ -208,12 +211,13 @@ Result<BlockHeader> Node::produceBlock() {
     st.state = XtState::kIncluded;
     st.block = number;
     st.index = static_cast<std::uint32_t>(block.extrinsics.size());
-    st.success = out.success;
+    st.success = out.success();
     st.error = out.error;
-    st.detail = out.detail;
     extra[xtKey(c.hash)] = encodeIncluded(st);
     block.extrinsics.push_back(c.encoded);
-    block.events.push_back(Event{c.hash, out.success, out.error, out.detail});
+    block.events.push_back(Event{c.hash, out.success(),
+                                 out.error ? std::string(out.error->name()) : std::string(),
+                                 out.error ? out.error->detail() : std::string()});
     included.push_back(st);
   }
 
@@ -305,9 +309,9 @@ void Node::refreshReadiness(AccountPool& entries, std::uint64_t stateNonce) {
   }
 }
 
-Result<crypto::Hash256> Node::submit(ByteView encoded) {
+tx::ChainResult<crypto::Hash256> Node::submit(ByteView encoded) {
   auto xt = tx::decodeExtrinsic(encoded);
-  if (!xt) return fail(ErrorCode::kInvalidArgument, "Malformed: " + xt.error().message());
+  if (!xt) return tx::chainFail(E::kMalformed, xt.error().message());
   Bytes canonical = tx::encodeExtrinsic(*xt);
   crypto::Hash256 hash = crypto::blake2b256(canonical);
   AccountId account = xt->signerAccount();
@@ -326,45 +330,44 @@ Result<crypto::Hash256> Node::submit(ByteView encoded) {
     // The cheap refusals of a future nonce, before any signature is checked.
     if (xt->nonce > stateNonce) {
       if (xt->nonce - stateNonce > m_config.maxFutureNonceGap) {
-        return fail(ErrorCode::kInvalidArgument, "FutureTooFar: nonce " + std::to_string(xt->nonce) +
-                                                     " is more than " +
-                                                     std::to_string(m_config.maxFutureNonceGap) +
-                                                     " ahead of " + std::to_string(stateNonce));
+        return tx::chainFail(E::kFutureTooFar, "nonce " + std::to_string(xt->nonce) + " is more than " +
+                                                   std::to_string(m_config.maxFutureNonceGap) + " ahead of " +
+                                                   std::to_string(stateNonce));
       }
       // With fees off there is no fee to cover, but a future nonce is still a promise the sender
       // must back: an account holding nothing (any fresh key) cannot queue ahead of itself.
       if (freeBalance < std::max<Balance>(fee, 1)) {
-        return fail(ErrorCode::kInvalidArgument, "Payment: free balance " + std::to_string(freeBalance) +
-                                                     " cannot back a future nonce (needs at least " +
-                                                     std::to_string(std::max<Balance>(fee, 1)) + ")");
+        return tx::chainFail(E::kPayment, "free balance " + std::to_string(freeBalance) +
+                                              " cannot back a future nonce (needs at least " +
+                                              std::to_string(std::max<Balance>(fee, 1)) + ")");
       }
     }
     auto valid = m_runtime->validate(*xt, view, head + 1);
-    if (!valid && errorName(valid.error()) != "Future") return fail(valid.error());
+    if (!valid && !valid.error().is(E::kFuture)) return tl::unexpected(valid.error());
   }
 
   std::lock_guard lock(m_mutex);
   auto known = m_statuses.find(toHex(hash));
   if (known != m_statuses.end() && known->second.state == XtState::kPending) {
-    return fail(ErrorCode::kInvalidArgument, "AlreadyInPool: " + toHex(hash));
+    return tx::chainFail(E::kAlreadyInPool, toHex(hash));
   }
   static const AccountPool kNone;
   auto found = m_pool.find(account);
   const AccountPool& entries = found == m_pool.end() ? kNone : found->second;
   if (entries.count(xt->nonce)) {
-    return fail(ErrorCode::kInvalidArgument,
-                "NonceInPool: another extrinsic with nonce " + std::to_string(xt->nonce) + " is waiting");
+    return tx::chainFail(E::kNonceInPool,
+                         "another extrinsic with nonce " + std::to_string(xt->nonce) + " is waiting");
   }
   if (entries.size() >= m_config.mempoolPerAccount) {
-    return fail(ErrorCode::kOverloaded, "TooManyFromAccount: " + std::to_string(entries.size()) + " waiting");
+    return tx::chainFail(E::kTooManyFromAccount, std::to_string(entries.size()) + " waiting");
   }
   // Everything the account has queued must be payable too, or its queue is free to hold.
   if (fee > 0) {
     unsigned __int128 owed = static_cast<unsigned __int128>(fee) * (entries.size() + 1);
     if (owed > freeBalance) {
-      return fail(ErrorCode::kInvalidArgument,
-                  "Payment: free balance " + std::to_string(freeBalance) + " cannot pay the fees of " +
-                      std::to_string(entries.size()) + " waiting extrinsics and this one");
+      return tx::chainFail(E::kPayment, "free balance " + std::to_string(freeBalance) +
+                                            " cannot pay the fees of " + std::to_string(entries.size()) +
+                                            " waiting extrinsics and this one");
     }
   }
   bool ready = xt->nonce == stateNonce;
@@ -376,8 +379,8 @@ Result<crypto::Hash256> Node::submit(ByteView encoded) {
     std::size_t future = 0;
     for (const auto& [nonce, e] : entries) future += e.ready ? 0 : 1;
     if (future >= m_config.mempoolFuturePerAccount) {
-      return fail(ErrorCode::kOverloaded, "TooManyFuture: " + std::to_string(future) +
-                                              " extrinsics of this account wait for an earlier nonce");
+      return tx::chainFail(E::kTooManyFuture,
+                           std::to_string(future) + " extrinsics of this account wait for an earlier nonce");
     }
   }
 
@@ -397,9 +400,9 @@ Result<crypto::Hash256> Node::submit(ByteView encoded) {
       }
     }
     if (victimPool == nullptr || !(evictionRank(std::prev(victimPool->end())->second) < rank)) {
-      return fail(ErrorCode::kOverloaded, "PoolFull: " + std::to_string(m_poolSize) + " extrinsics (" +
-                                              std::to_string(m_poolBytes) +
-                                              " bytes) wait, none ranks below this one");
+      return tx::chainFail(E::kPoolFull, std::to_string(m_poolSize) + " extrinsics (" +
+                                             std::to_string(m_poolBytes) +
+                                             " bytes) wait, none ranks below this one");
     }
     auto victim = std::prev(victimPool->end());
     evicted.push_back(victim->second.hash);
@@ -408,7 +411,7 @@ Result<crypto::Hash256> Node::submit(ByteView encoded) {
   for (const auto& h : evicted) {
     XtStatus st;
     st.state = XtState::kDropped;
-    st.error = "Evicted: the pool was full and a higher-priority extrinsic arrived";
+    st.error = tx::ChainError(E::kEvicted, "the pool was full and a higher-priority extrinsic arrived");
     recordStatus(h, st);
   }
   if (!evicted.empty()) {

@@ -115,16 +115,22 @@ json headerJson(const BlockHeader& h) {
           {"signature", hex0x(h.signature)}};
 }
 
+// -32000 (or -32001 for an overload) with the message "Name: detail" and {"name": "Name"}.
+[[noreturn]] void refuseSubmission(const tx::ChainError& e) {
+  throw RpcError{isOverload(e.code()) ? kOverloaded : kRejected, e.toString(),
+                 json{{"name", std::string(e.name())}}};
+}
+
 json statusJson(const crypto::Hash256& hash, const XtStatus& s) {
   json j = {{"hash", hex0x(hash)}, {"status", xtStateName(s.state)}};
   if (s.state == XtState::kIncluded) {
     j["block"] = s.block;
     j["index"] = s.index;
     j["success"] = s.success;
-    if (!s.success) j["error"] = s.error;
-    if (!s.detail.empty()) j["detail"] = s.detail;
-  } else if (s.state == XtState::kDropped) {
-    j["error"] = s.error;
+    if (!s.success && s.error) j["error"] = std::string(s.error->name());
+    if (s.error && !s.error->detail().empty()) j["detail"] = s.error->detail();
+  } else if (s.state == XtState::kDropped && s.error) {
+    j["error"] = s.error->toString();  // "Name: detail", as the node has always said it
   }
   return j;
 }
@@ -394,12 +400,7 @@ const std::map<std::string, Handler, std::less<>>& methods() {
          auto bytes = fromHex(a.str(0));
          if (!bytes) invalidParams("extrinsic: " + bytes.error().message());
          auto hash = node.submit(*bytes);
-         if (!hash) {
-           const auto& m = hash.error().message();
-           auto name = m.substr(0, m.find(':'));
-           throw RpcError{hash.error().code() == ErrorCode::kOverloaded ? kOverloaded : kRejected, m,
-                          json{{"name", name}}};
-         }
+         if (!hash) refuseSubmission(hash.error());
          return json(hex0x(*hash));
        }},
       {"author_extrinsicStatus",
@@ -416,12 +417,6 @@ json errorObject(const json& id, int code, const std::string& message, const jso
   json e = {{"code", code}, {"message", message}};
   if (!data.is_null()) e["data"] = data;
   return {{"jsonrpc", "2.0"}, {"id", id}, {"error", e}};
-}
-
-[[noreturn]] void refuseSubmission(const Error& e) {
-  const auto& m = e.message();
-  throw RpcError{e.code() == ErrorCode::kOverloaded ? kOverloaded : kRejected, m,
-                 json{{"name", m.substr(0, m.find(':'))}}};
 }
 
 bool isLongPoll(std::string_view method) {

@@ -1,14 +1,14 @@
 #include "merit/chain/runtime.h"
 
 #include <algorithm>
-#include <array>
 #include <map>
-#include <set>
-#include <string_view>
+#include <variant>
 
 #include "merit/consensus/emission.h"
 #include "merit/consensus/weights.h"
 #include "merit/util/assert.h"
+
+#include "calls.h"
 
 namespace merit::chain {
 
@@ -20,58 +20,11 @@ static_assert(kMaxGenesisTotal + consensus::kTotalSupply + Balance{50'400} * kMa
 
 namespace {
 
+using calls::checkedAdd;
+using calls::paramOf;
+using calls::validPluginName;
 using tx::Extrinsic;
-
-Outcome ok() {
-  return {};
-}
-Outcome err(std::string name, std::string detail = {}) {
-  return {false, std::move(name), std::move(detail)};
-}
-
-// Splits "Name: detail" (as merit_consensus reports rule failures) into an Outcome.
-Outcome fromNamedError(const Error& e) {
-  const std::string& m = e.message();
-  auto colon = m.find(':');
-  if (colon == std::string::npos) return err(m);
-  return err(m.substr(0, colon), m.substr(std::min(m.size(), colon + 2)));
-}
-
-bool validPluginName(const std::string& name) {
-  if (name.empty() || name.size() > tx::kMaxNameLen) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
-}
-
-// Why an axon address can only mean this machine or this link: "unspecified" (0.0.0.0, ::),
-// "loopback" (127.0.0.0/8, ::1) or "link-local" (169.254.0.0/16, fe80::/10), IPv4 also in its
-// IPv4-mapped IPv6 form (::ffff:a.b.c.d); empty for any other address. `ip` holds an IPv4
-// address in its last 4 bytes.
-std::string_view localAddressKind(std::uint8_t ipType, const std::array<std::uint8_t, 16>& ip) {
-  auto v4 = [](std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) -> std::string_view {
-    if (a == 0 && b == 0 && c == 0 && d == 0) return "unspecified";
-    if (a == 127) return "loopback";
-    if (a == 169 && b == 254) return "link-local";
-    return {};
-  };
-  if (ipType == 4) return v4(ip[12], ip[13], ip[14], ip[15]);
-  bool zero10 = std::all_of(ip.begin(), ip.begin() + 10, [](std::uint8_t b) { return b == 0; });
-  if (zero10 && ip[10] == 0xff && ip[11] == 0xff)
-    return v4(ip[12], ip[13], ip[14], ip[15]);  // ::ffff:a.b.c.d
-  bool zero15 = std::all_of(ip.begin(), ip.begin() + 15, [](std::uint8_t b) { return b == 0; });
-  if (zero15 && ip[15] == 0) return "unspecified";
-  if (zero15 && ip[15] == 1) return "loopback";
-  if (ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80) return "link-local";
-  return {};
-}
-
-bool checkedAdd(Balance a, Balance b, Balance& out) {
-  return !__builtin_add_overflow(a, b, &out);
-}
-
-std::uint64_t paramOf(const SubnetInfo& s, Hyper h) {
-  return s.params.get(h);
-}
+using E = tx::ChainErrorCode;
 
 // Credits `amount` of new stake to (hotkey, coldkey): minted, so issuance grows.
 void mintStake(StateView& s, Totals& t, const AccountId& hotkey, const AccountId& coldkey, Balance amount) {
@@ -84,42 +37,6 @@ void mintStake(StateView& s, Totals& t, const AccountId& hotkey, const AccountId
 
 bool immune(const Neuron& n, std::uint64_t block, std::uint64_t immunityPeriod) {
   return block - n.blockAtRegistration < immunityPeriod;
-}
-
-// Removes `uid`'s data so a new hotkey can take it (subtensor's replace_neuron).
-void clearUid(StateView& s, NetUid netuid, const SubnetInfo& info, Uid uid) {
-  auto old = s.neuron(netuid, uid);
-  MERIT_ASSERT(old.has_value(), netuid, uid);
-  s.setUidOf(netuid, old->hotkey, std::nullopt);
-  s.setCommits(netuid, old->hotkey, {});
-  s.setWeights(netuid, uid, {});
-  s.setBonds(netuid, uid, {});
-  // Other validators' weights *to* this uid are zeroed (the entry is kept).
-  for (Uid u = 0; u < info.n; ++u) {
-    if (u == uid) continue;
-    auto row = s.weights(netuid, u);
-    bool changed = false;
-    for (auto& e : row) {
-      if (e.uid == uid && e.value != 0) {
-        e.value = 0;
-        changed = true;
-      }
-    }
-    if (changed) s.setWeights(netuid, u, row);
-  }
-}
-
-// Puts a freshly registered hotkey at `uid` (its previous occupant already cleared).
-void seatNeuron(StateView& s, NetUid netuid, Uid uid, const crypto::PublicKey& hotkey,
-                const AccountId& coldkey, std::uint64_t block, std::uint64_t lastUpdate) {
-  Neuron n;
-  n.hotkey = hotkey.accountId();
-  n.hotkeyPub = hotkey.bytes();
-  n.coldkey = coldkey;
-  n.blockAtRegistration = block;
-  n.lastUpdate = lastUpdate;
-  s.setNeuron(netuid, uid, n);
-  s.setUidOf(netuid, n.hotkey, uid);
 }
 
 }  // namespace
@@ -159,33 +76,32 @@ std::uint64_t Runtime::epochIndex(std::uint64_t block, NetUid netuid, std::uint6
   return (block + netuid + 1) / (tempo + 1);
 }
 
-Result<void> Runtime::validate(const Extrinsic& xt, const StateReader& state, std::uint64_t block) const {
+tx::ChainResult<void> Runtime::validate(const Extrinsic& xt, const StateReader& state,
+                                        std::uint64_t block) const {
   // Cheapest first; the signature (an ECDSA recovery) only for an extrinsic that could otherwise
   // be included now or later, so a sender who cannot pay costs the node no signature check.
   if (xt.validUntil < block) {
-    return fail(ErrorCode::kInvalidArgument, "Expired: valid until block " + std::to_string(xt.validUntil) +
-                                                 ", now at block " + std::to_string(block));
+    return tx::chainFail(E::kExpired, "valid until block " + std::to_string(xt.validUntil) +
+                                          ", now at block " + std::to_string(block));
   }
   Overlay view(state);
   StateView s(view);
   auto account = s.account(xt.signerAccount());
   if (xt.nonce < account.nonce) {
-    return fail(ErrorCode::kInvalidArgument, "Stale: nonce " + std::to_string(xt.nonce) +
-                                                 " already used (next is " + std::to_string(account.nonce) +
-                                                 ")");
+    return tx::chainFail(E::kStale, "nonce " + std::to_string(xt.nonce) + " already used (next is " +
+                                        std::to_string(account.nonce) + ")");
   }
   // Checked before the nonce, so a future nonce from a sender who cannot pay is refused too.
   if (m_config.extrinsicFee > 0 && account.free < m_config.extrinsicFee) {
-    return fail(ErrorCode::kInvalidArgument, "Payment: free balance " + std::to_string(account.free) +
-                                                 " cannot pay the fee of " +
-                                                 std::to_string(m_config.extrinsicFee));
+    return tx::chainFail(E::kPayment, "free balance " + std::to_string(account.free) +
+                                          " cannot pay the fee of " + std::to_string(m_config.extrinsicFee));
   }
   if (auto v = tx::verifyExtrinsic(xt, m_genesis); !v) {
-    return fail(ErrorCode::kUnauthorized, "BadSignature: " + v.error().message());
+    return tx::chainFail(E::kBadSignature, v.error().message());
   }
   if (xt.nonce > account.nonce) {
-    return fail(ErrorCode::kInvalidArgument,
-                "Future: nonce " + std::to_string(xt.nonce) + ", next is " + std::to_string(account.nonce));
+    return tx::chainFail(E::kFuture,
+                         "nonce " + std::to_string(xt.nonce) + ", next is " + std::to_string(account.nonce));
   }
   return {};
 }
@@ -209,354 +125,16 @@ Outcome Runtime::apply(Overlay& block, const Extrinsic& xt, std::uint64_t blockN
   }
   Overlay call(static_cast<const StateReader&>(block));
   Outcome out = dispatch(call, signer, xt, blockNumber);
-  if (out.success) call.mergeInto(block);
+  if (out.success()) call.mergeInto(block);
   return out;
 }
 
 Outcome Runtime::dispatch(Overlay& o, const AccountId& signer, const Extrinsic& xt,
                           std::uint64_t block) const {
   StateView s(o);
-  Totals totals = s.totals();
-
-  if (const auto* c = std::get_if<tx::Transfer>(&xt.call)) {
-    Account from = s.account(signer);
-    if (from.free < c->amount) return err("NotEnoughBalance", "free balance " + std::to_string(from.free));
-    from.free -= c->amount;
-    s.setAccount(signer, from);
-    Account to = s.account(c->dest);
-    if (!checkedAdd(to.free, c->amount, to.free)) return err("Overflow");
-    s.setAccount(c->dest, to);
-    return ok();
-  }
-
-  if (const auto* c = std::get_if<tx::CreateSubnet>(&xt.call)) {
-    auto netuids = s.netuids();
-    auto nonRoot = std::count_if(netuids.begin(), netuids.end(), [](NetUid n) { return n != kRootNetUid; });
-    if (nonRoot >= m_config.subnetLimit) return err("SubnetLimitReached");
-    if (!validPluginName(c->plugin)) return err("InvalidPluginName", "use 1-64 of a-z 0-9 _");
-    SubnetInfo info;
-    info.params = m_config.defaultParams;
-    for (const auto& [h, v] : c->overrides) {
-      auto r = hyperRange(h);
-      if (v < r.min || v > r.max) return err("InvalidHyperparameterValue", std::string(tx::hyperName(h)));
-      info.params.set(h, v);
-    }
-    if (info.params.get(Hyper::kAlphaLow) > info.params.get(Hyper::kAlphaHigh) ||
-        info.params.get(Hyper::kMinBurn) > info.params.get(Hyper::kMaxBurn)) {
-      return err("InvalidHyperparameterValue", "alpha_low > alpha_high or min_burn > max_burn");
-    }
-    Account owner = s.account(signer);
-    if (owner.free < m_config.subnetLockCost) {
-      return err("NotEnoughBalanceToLock", "lock cost " + std::to_string(m_config.subnetLockCost));
-    }
-    owner.free -= m_config.subnetLockCost;
-    s.setAccount(signer, owner);
-    NetUid netuid = 1;
-    std::set<NetUid> used(netuids.begin(), netuids.end());
-    while (used.count(netuid)) ++netuid;
-    info.owner = signer;
-    info.plugin = c->plugin;
-    info.pluginVersion = c->pluginVersion;
-    info.locked = m_config.subnetLockCost;
-    info.burn =
-        std::clamp(m_config.initialBurn, info.params.get(Hyper::kMinBurn), info.params.get(Hyper::kMaxBurn));
-    info.createdBlock = block;
-    info.lastEpochBlock = block;
-    info.lastAdjustmentBlock = block;
-    s.setSubnet(netuid, info);
-    netuids.push_back(netuid);
-    std::sort(netuids.begin(), netuids.end());
-    s.setNetuids(netuids);
-    totals.locked += m_config.subnetLockCost;
-    s.setTotals(totals);
-    return ok();
-  }
-
-  if (const auto* c = std::get_if<tx::SetHyperparameter>(&xt.call)) {
-    auto info = s.subnet(c->netuid);
-    if (!info || c->netuid == kRootNetUid) return err("SubNetworkDoesNotExist");
-    if (info->owner != signer) return err("NotSubnetOwner");
-    auto r = hyperRange(c->param);
-    if (c->value < r.min || c->value > r.max)
-      return err("InvalidHyperparameterValue", std::string(tx::hyperName(c->param)));
-    SubnetParams next = info->params;
-    next.set(c->param, c->value);
-    if (next.get(Hyper::kAlphaLow) > next.get(Hyper::kAlphaHigh))
-      return err("InvalidHyperparameterValue", "alpha_low > alpha_high");
-    if (next.get(Hyper::kMinBurn) > next.get(Hyper::kMaxBurn))
-      return err("InvalidHyperparameterValue", "min_burn > max_burn");
-    if (next.get(Hyper::kMaxAllowedUids) < info->n) return err("MaxAllowedUIdsLessThanCurrentUIds");
-    info->params = next;
-    info->burn = std::clamp(info->burn, next.get(Hyper::kMinBurn), next.get(Hyper::kMaxBurn));
-    s.setSubnet(c->netuid, *info);
-    return ok();
-  }
-
-  if (const auto* c = std::get_if<tx::BurnedRegister>(&xt.call)) {
-    if (c->netuid == kRootNetUid) return err("RegistrationNotPermittedOnRootSubnet");
-    auto info = s.subnet(c->netuid);
-    if (!info) return err("SubNetworkDoesNotExist");
-    if (paramOf(*info, Hyper::kRegistrationAllowed) == 0) return err("SubNetRegistrationDisabled");
-    if (info->lastRegistrationBlock == block &&
-        info->registrationsThisBlock >= m_config.maxRegistrationsPerBlock) {
-      return err("TooManyRegistrationsThisBlock");
-    }
-    if (info->registrationsThisInterval >= 3 * paramOf(*info, Hyper::kTargetRegistrationsPerInterval)) {
-      return err("TooManyRegistrationsThisInterval");
-    }
-    AccountId hotkey = c->hotkey.accountId();
-    if (s.uidOf(c->netuid, hotkey)) return err("HotKeyAlreadyRegisteredInSubNet");
-    Account payer = s.account(signer);
-    if (payer.free < info->burn)
-      return err("NotEnoughBalanceToPayRegistration", "burn " + std::to_string(info->burn));
-    auto owner = s.hotkeyOwner(hotkey);
-    if (owner && *owner != signer) return err("NonAssociatedColdKey");
-    std::uint64_t maxUids = paramOf(*info, Hyper::kMaxAllowedUids);
-    Uid uid = info->n;
-    if (info->n >= maxUids) {
-      auto order = pruningOrder(s, c->netuid, *info, block);
-      if (order.empty()) return err("NoNeuronIdAvailable");
-      uid = order.front();
-      clearUid(s, c->netuid, *info, uid);
-    } else {
-      info->n += 1;
-    }
-    payer.free -= info->burn;
-    s.setAccount(signer, payer);
-    totals.burned += info->burn;
-    totals.issuance -= info->burn;
-    s.setTotals(totals);
-    if (!owner) s.setHotkeyOwner(hotkey, signer);
-    seatNeuron(s, c->netuid, uid, c->hotkey, signer, block, block);
-    if (info->lastRegistrationBlock != block) info->registrationsThisBlock = 0;
-    info->registrationsThisBlock += 1;
-    info->registrationsThisInterval += 1;
-    info->lastRegistrationBlock = block;
-    s.setSubnet(c->netuid, *info);
-    return ok();
-  }
-
-  if (const auto* c = std::get_if<tx::ServeAxon>(&xt.call)) {
-    auto info = s.subnet(c->netuid);
-    if (!info) return err("SubNetworkDoesNotExist");
-    auto uid = s.uidOf(c->netuid, signer);
-    if (!uid) return err("HotKeyNotRegisteredInSubNet");
-    if (c->ipType != 4 && c->ipType != 6) return err("InvalidIpType");
-    if (c->ipType == 4) {
-      bool high = std::any_of(c->ip.begin(), c->ip.begin() + 12, [](std::uint8_t b) { return b != 0; });
-      bool broadcast = c->ip[12] == 255 && c->ip[13] == 255 && c->ip[14] == 255 && c->ip[15] == 255;
-      if (high || broadcast) return err("InvalidIpAddress");
-    } else {
-      bool allOnes = std::all_of(c->ip.begin(), c->ip.end(), [](std::uint8_t b) { return b == 255; });
-      if (allOnes) return err("InvalidIpAddress");
-    }
-    if (auto local = localAddressKind(c->ipType, c->ip); !local.empty() && !m_config.allowLoopbackAxons) {
-      return err("LocalIpAddress", std::string(local) +
-                                       " address: nobody else can reach it (allowed only on --dev chains, "
-                                       "economics.allow_loopback_axons)");
-    }
-    if (c->port == 0) return err("InvalidPort");
-    auto n = s.neuron(c->netuid, *uid);
-    MERIT_ASSERT(n.has_value());
-    std::uint64_t limit = paramOf(*info, Hyper::kServingRateLimit);
-    if (n->axon && limit != 0 && n->axon->block != 0 && block - n->axon->block < limit) {
-      return err("ServingRateLimitExceeded",
-                 "next allowed at block " + std::to_string(n->axon->block + limit));
-    }
-    AxonInfo a;
-    a.block = block;
-    a.version = c->version;
-    a.ip = c->ip;
-    a.port = c->port;
-    a.ipType = c->ipType;
-    a.protocol = c->protocol;
-    a.curveKey = c->curveKey;
-    n->axon = a;
-    s.setNeuron(c->netuid, *uid, *n);
-    return ok();
-  }
-
-  if (const auto* c = std::get_if<tx::AddStake>(&xt.call)) {
-    if (!s.hotkeyOwner(c->hotkey)) return err("HotKeyAccountNotExists");
-    if (c->amount == 0) return err("AmountTooLow");
-    Account a = s.account(signer);
-    if (a.free < c->amount) return err("NotEnoughBalanceToStake", "free balance " + std::to_string(a.free));
-    a.free -= c->amount;
-    s.setAccount(signer, a);
-    s.setStake(c->hotkey, signer, s.stake(c->hotkey, signer) + c->amount);
-    totals.stake += c->amount;
-    s.setTotals(totals);
-    return ok();
-  }
-
-  if (const auto* c = std::get_if<tx::RemoveStake>(&xt.call)) {
-    if (!s.hotkeyOwner(c->hotkey)) return err("HotKeyAccountNotExists");
-    if (c->amount == 0) return err("AmountTooLow");
-    Balance have = s.stake(c->hotkey, signer);
-    if (have < c->amount) return err("NotEnoughStakeToWithdraw", "stake " + std::to_string(have));
-    s.setStake(c->hotkey, signer, have - c->amount);
-    Account a = s.account(signer);
-    a.free += c->amount;
-    s.setAccount(signer, a);
-    totals.stake -= c->amount;
-    s.setTotals(totals);
-    return ok();
-  }
-
-  // set_weights and reveal_weights share subtensor's checks (§9.4).
-  auto setWeights = [&](NetUid netuid, const std::vector<Uid>& uids, const std::vector<std::uint16_t>& values,
-                        std::uint64_t versionKey, bool fromReveal) -> Outcome {
-    if (netuid == kRootNetUid) return err("CanNotSetRootNetworkWeights");
-    if (uids.size() != values.size()) return err("WeightVecNotEqualSize");
-    auto info = s.subnet(netuid);
-    if (!info) return err("SubNetworkDoesNotExist");
-    if (uids.size() > info->n) return err("UidsLengthExceedUidsInSubNet");
-    auto uid = s.uidOf(netuid, signer);
-    if (!uid) return err("HotKeyNotRegisteredInSubNet");
-    if (s.totalHotkeyStake(signer) < paramOf(*info, Hyper::kStakeThreshold))
-      return err("NotEnoughStakeToSetWeights");
-    std::uint64_t networkKey = paramOf(*info, Hyper::kWeightsVersionKey);
-    if (networkKey != 0 && versionKey < networkKey) return err("IncorrectWeightVersionKey");
-    auto n = s.neuron(netuid, *uid);
-    MERIT_ASSERT(n.has_value());
-    bool cr = paramOf(*info, Hyper::kCommitReveal) != 0;
-    if (!fromReveal) {
-      if (cr) return err("CommitRevealEnabled", "use commit_weights and reveal_weights");
-      std::uint64_t limit = paramOf(*info, Hyper::kWeightsRateLimit);
-      if (n->lastUpdate != 0 && block - n->lastUpdate < limit) {
-        return err("SettingWeightsTooFast", "next allowed at block " + std::to_string(n->lastUpdate + limit));
-      }
-    }
-    consensus::SetWeightsRules rules;
-    rules.callerUid = *uid;
-    rules.subnetN = info->n;
-    rules.minAllowedWeights = static_cast<std::uint16_t>(paramOf(*info, Hyper::kMinAllowedWeights));
-    rules.maxWeightLimit = static_cast<std::uint16_t>(paramOf(*info, Hyper::kMaxWeightLimit));
-    rules.callerHasPermit = n->validatorPermit;
-    rules.callerIsOwner = false;
-    auto row = consensus::checkAndUpscaleWeights(uids, values, rules);
-    if (!row) return fromNamedError(row.error());
-    s.setWeights(netuid, *uid, *row);
-    if (!fromReveal) {
-      n->lastUpdate = block;
-      s.setNeuron(netuid, *uid, *n);
-    }
-    return ok();
-  };
-
-  if (const auto* c = std::get_if<tx::SetWeights>(&xt.call)) {
-    return setWeights(c->netuid, c->uids, c->values, c->versionKey, false);
-  }
-
-  if (const auto* c = std::get_if<tx::CommitWeights>(&xt.call)) {
-    auto info = s.subnet(c->netuid);
-    if (!info || c->netuid == kRootNetUid) return err("SubNetworkDoesNotExist");
-    if (paramOf(*info, Hyper::kCommitReveal) == 0) return err("CommitRevealDisabled");
-    auto uid = s.uidOf(c->netuid, signer);
-    if (!uid) return err("HotKeyNotRegisteredInSubNet");
-    auto n = s.neuron(c->netuid, *uid);
-    MERIT_ASSERT(n.has_value());
-    std::uint64_t limit = paramOf(*info, Hyper::kWeightsRateLimit);
-    if (n->lastUpdate != 0 && block - n->lastUpdate < limit) {
-      return err("SettingWeightsTooFast", "next allowed at block " + std::to_string(n->lastUpdate + limit));
-    }
-    std::uint64_t tempo = paramOf(*info, Hyper::kTempo);
-    std::uint64_t period = paramOf(*info, Hyper::kRevealPeriodEpochs);
-    std::uint64_t epoch = epochIndex(block, c->netuid, tempo);
-    auto commits = s.commits(c->netuid, signer);
-    // Expired commits no longer count against the limit.
-    commits.erase(std::remove_if(commits.begin(), commits.end(),
-                                 [&](const WeightCommit& w) { return epoch > w.epoch + period; }),
-                  commits.end());
-    if (commits.size() >= m_config.maxUnrevealedCommits) return err("TooManyUnrevealedCommits");
-    commits.push_back(WeightCommit{c->commitHash, epoch, block});
-    s.setCommits(c->netuid, signer, commits);
-    n->lastUpdate = block;
-    s.setNeuron(c->netuid, *uid, *n);
-    return ok();
-  }
-
-  if (const auto* c = std::get_if<tx::RevealWeights>(&xt.call)) {
-    auto info = s.subnet(c->netuid);
-    if (!info || c->netuid == kRootNetUid) return err("SubNetworkDoesNotExist");
-    if (paramOf(*info, Hyper::kCommitReveal) == 0) return err("CommitRevealDisabled");
-    if (!s.uidOf(c->netuid, signer)) return err("HotKeyNotRegisteredInSubNet");
-    auto commits = s.commits(c->netuid, signer);
-    if (commits.empty()) return err("NoWeightsCommitFound");
-    auto pre =
-        consensus::weightsCommitPreimage(signer, c->netuid, c->uids, c->values, c->salt, c->versionKey);
-    crypto::Hash256 hash = crypto::blake2b256(pre);
-    auto it =
-        std::find_if(commits.begin(), commits.end(), [&](const WeightCommit& w) { return w.hash == hash; });
-    if (it == commits.end()) return err("InvalidRevealCommitHashNotMatch");
-    std::uint64_t tempo = paramOf(*info, Hyper::kTempo);
-    std::uint64_t period = paramOf(*info, Hyper::kRevealPeriodEpochs);
-    std::uint64_t epoch = epochIndex(block, c->netuid, tempo);
-    if (epoch < it->epoch + period)
-      return err("RevealTooEarly", "reveal in epoch " + std::to_string(it->epoch + period));
-    if (epoch > it->epoch + period) return err("ExpiredWeightCommit");
-    commits.erase(commits.begin(), it + 1);  // this commit and every earlier one
-    s.setCommits(c->netuid, signer, commits);
-    return setWeights(c->netuid, c->uids, c->values, c->versionKey, true);
-  }
-
-  if (const auto* c = std::get_if<tx::RootRegister>(&xt.call)) {
-    AccountId hotkey = c->hotkey.accountId();
-    auto owner = s.hotkeyOwner(hotkey);
-    if (owner && *owner != signer) return err("NonAssociatedColdKey");
-    if (s.uidOf(kRootNetUid, hotkey)) return err("HotKeyAlreadyRegisteredInSubNet");
-    auto root = s.subnet(kRootNetUid);
-    if (!root) return err("RootNetworkDoesNotExist");
-    Uid uid = root->n;
-    if (root->n >= m_config.maxRootValidators) {
-      // Full: replace the root validator with the least stake if this hotkey has more.
-      std::optional<std::pair<Balance, Uid>> lowest;
-      for (Uid u = 0; u < root->n; ++u) {
-        auto n = s.neuron(kRootNetUid, u);
-        MERIT_ASSERT(n.has_value());
-        auto key = std::make_pair(s.totalHotkeyStake(n->hotkey), u);
-        if (!lowest || key < *lowest) lowest = key;
-      }
-      if (!lowest || s.totalHotkeyStake(hotkey) <= lowest->first) return err("StakeTooLowForRoot");
-      uid = lowest->second;
-      auto old = s.neuron(kRootNetUid, uid);
-      s.setUidOf(kRootNetUid, old->hotkey, std::nullopt);
-      s.setRootWeights(uid, {});
-    } else {
-      root->n += 1;
-      s.setSubnet(kRootNetUid, *root);
-    }
-    if (!owner) s.setHotkeyOwner(hotkey, signer);
-    seatNeuron(s, kRootNetUid, uid, c->hotkey, signer, block, 0);
-    return ok();
-  }
-
-  if (const auto* c = std::get_if<tx::SetRootWeights>(&xt.call)) {
-    if (c->netuids.size() != c->values.size()) return err("WeightVecNotEqualSize");
-    auto uid = s.uidOf(kRootNetUid, signer);
-    if (!uid) return err("HotKeyNotRegisteredInSubNet", "not a root validator");
-    std::set<NetUid> seen;
-    for (NetUid k : c->netuids) {
-      if (!seen.insert(k).second) return err("DuplicateUids");
-      if (k == kRootNetUid || !s.subnet(k))
-        return err("UidVecContainInvalidOne", "no subnet " + std::to_string(k));
-    }
-    auto n = s.neuron(kRootNetUid, *uid);
-    MERIT_ASSERT(n.has_value());
-    if (n->lastUpdate != 0 && block - n->lastUpdate < m_config.rootWeightsRateLimit) {
-      return err("SettingWeightsTooFast",
-                 "next allowed at block " + std::to_string(n->lastUpdate + m_config.rootWeightsRateLimit));
-    }
-    std::vector<std::pair<NetUid, std::uint16_t>> row;
-    for (std::size_t i = 0; i < c->netuids.size(); ++i) row.emplace_back(c->netuids[i], c->values[i]);
-    s.setRootWeights(*uid, row);
-    n->lastUpdate = block;
-    s.setNeuron(kRootNetUid, *uid, *n);
-    return ok();
-  }
-
-  MERIT_ASSERT(false, tx::callName(xt.call));
-  return err("Internal");
+  const calls::CallContext ctx{s, signer, block, m_config};
+  // One handler per call type (calls.h): a call type without one does not compile.
+  return std::visit([&](const auto& call) { return calls::handle(ctx, call); }, xt.call);
 }
 
 void Runtime::runRootEpoch(StateView& s, std::uint64_t block) const {

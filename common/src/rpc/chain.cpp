@@ -17,4 +17,8 @@ Result<ChainKind> parseChainKind(std::string_view name) {
               "unknown chain backend '" + std::string(name) + "' (merit or subtensor)");
 }
 
+std::string Submission::errorText() const {
+  return error ? error->toString() : std::string();
+}
+
 }  // namespace merit::rpc

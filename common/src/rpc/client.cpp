@@ -1,13 +1,14 @@
 #include "merit/rpc/client.h"
 
 #include <cstdlib>
-#include <thread>
 
 #include <httplib.h>
 
 #include "merit/crypto/ss58.h"
 #include "merit/rpc/metagraph.h"
 #include "merit/util/backoff.h"
+
+#include "metagraph_json.h"
 
 namespace merit::rpc {
 
@@ -44,6 +45,20 @@ Result<std::unique_ptr<ChainClient>> ChainClient::connect(const std::string& url
 
 Result<json> ChainClient::call(const std::string& method, const json& params,
                                std::chrono::milliseconds extraTimeout) {
+  MERIT_ASSIGN_OR_RETURN(json reply, exchange(method, params, extraTimeout));
+  if (auto e = reply.find("error"); e != reply.end() && e->is_object()) {
+    int code = e->value("code", 0);
+    std::string message = e->value("message", std::string("error"));
+    ErrorCode ec = code == -32001   ? ErrorCode::kOverloaded
+                   : code == -32002 ? ErrorCode::kNotFound
+                                    : ErrorCode::kInvalidArgument;
+    return fail(ec, message);
+  }
+  return reply["result"];
+}
+
+Result<json> ChainClient::exchange(const std::string& method, const json& params,
+                                   std::chrono::milliseconds extraTimeout) {
   std::lock_guard lock(m_mutex);
   json req = {{"jsonrpc", "2.0"}, {"id", m_nextId++}, {"method", method}, {"params", params}};
   std::string body = req.dump();
@@ -52,10 +67,10 @@ Result<json> ChainClient::call(const std::string& method, const json& params,
   m_http->set_write_timeout(std::chrono::duration_cast<std::chrono::seconds>(m_options.timeout).count() + 1);
   const auto first = static_cast<std::uint64_t>(std::max<std::int64_t>(m_options.backoff.count(), 1));
   Backoff backoff({.initial = first, .cap = first << 4, .jitterPercent = 20});
-  std::string lastError;
   bool staleRetried = false;
-  for (int attempt = 0; attempt <= m_options.retries; ++attempt) {
-    if (attempt > 0) std::this_thread::sleep_for(backoff.nextMs());
+  bool transportFailed = false;  // only a failure to exchange the request is worth another try
+  auto attempt = [&]() -> Result<json> {
+    transportFailed = false;
     auto sent = std::chrono::steady_clock::now();
     auto res = m_http->Post("/", body, "application/json");
     // The server closes idle keep-alive connections; a request sent on one just as it was closed
@@ -69,10 +84,11 @@ Result<json> ChainClient::call(const std::string& method, const json& params,
       res = m_http->Post("/", body, "application/json");
     }
     if (!res) {
-      lastError = httplib::to_string(res.error());
+      transportFailed = true;
       m_connectionUsed = false;
       m_http->stop();  // never reuse a socket that failed
-      continue;        // transport failure: retry after the backoff
+      return fail(ErrorCode::kUnavailable,
+                  "cannot reach the chain at " + m_url + " (" + httplib::to_string(res.error()) + ")");
     }
     m_connectionUsed = true;
     json reply = json::parse(res->body, nullptr, false);
@@ -88,18 +104,14 @@ Result<json> ChainClient::call(const std::string& method, const json& params,
     if (reply.is_discarded() || !reply.is_object()) {
       return fail(ErrorCode::kUnavailable, m_url + ": malformed JSON-RPC reply to " + method);
     }
-    if (auto e = reply.find("error"); e != reply.end() && e->is_object()) {
-      int code = e->value("code", 0);
-      std::string message = e->value("message", std::string("error"));
-      ErrorCode ec = code == -32001   ? ErrorCode::kOverloaded
-                     : code == -32002 ? ErrorCode::kNotFound
-                                      : ErrorCode::kInvalidArgument;
-      return fail(ec, message);
-    }
+    if (auto e = reply.find("error"); e != reply.end() && e->is_object()) return reply;
     if (!reply.contains("result")) return fail(ErrorCode::kUnavailable, m_url + ": reply without result");
-    return reply["result"];
-  }
-  return fail(ErrorCode::kUnavailable, "cannot reach the chain at " + m_url + " (" + lastError + ")");
+    return reply;
+  };
+  RetryHooks hooks;
+  hooks.retryable = [&](const Error&) { return transportFailed; };
+  hooks.maxAttempts = 1 + std::max(m_options.retries, 0);
+  return retryWithBackoff<json>(backoff, hooks, attempt);
 }
 
 Result<std::uint64_t> ChainClient::headNumber() {
@@ -128,7 +140,7 @@ Result<ChainInfo> ChainClient::info() {
 
 Result<Metagraph> ChainClient::metagraph(tx::NetUid netuid) {
   MERIT_ASSIGN_OR_RETURN(json j, call("metagraph_get", json::array({netuid, false, false})));
-  return parseMetagraph(j);
+  return parseMetagraphJson(j);
 }
 
 Result<json> ChainClient::account(const tx::AccountId& account) {
@@ -162,39 +174,49 @@ Result<Submission> ChainClient::submit(const crypto::PrivateKey& key, tx::Call t
     MERIT_ASSIGN_OR_RETURN(std::uint64_t nonce, nextNonce(account));
     auto xt = tx::signExtrinsic(key, m_genesis, nonce, head + m_options.mortality, txCall);
     std::string hex = "0x" + toHex(tx::encodeExtrinsic(xt));
-    Result<json> reply = wait.count() > 0
-                             ? call("author_submitAndWait", json::array({hex, wait.count()}), wait)
-                             : call("author_submitExtrinsic", json::array({hex}));
-    if (!reply) {
+    MERIT_ASSIGN_OR_RETURN(json reply,
+                           wait.count() > 0
+                               ? exchange("author_submitAndWait", json::array({hex, wait.count()}), wait)
+                               : exchange("author_submitExtrinsic", json::array({hex})));
+    Submission s;
+    s.hash = tx::extrinsicHash(xt);
+    if (auto e = reply.find("error"); e != reply.end()) {
+      // A refusal names its chain error in data.name (docs/RPC.md); any other JSON-RPC error
+      // (bad parameters, a bug in the node) is not the chain's verdict on the extrinsic.
+      const json* data = e->contains("data") ? &(*e)["data"] : nullptr;
+      std::string message = e->value("message", std::string("error"));
+      if (data == nullptr || !data->is_object() || !data->contains("name") || !(*data)["name"].is_string()) {
+        return fail(ErrorCode::kInvalidArgument, message);
+      }
+      s.rejected = true;
+      s.error = tx::ChainError::fromWire((*data)["name"].get<std::string>(), message);
       // Our idea of the nonce was wrong (another client used the account): forget it, retry once.
-      const auto& m = reply.error().message();
-      if (attempt == 0 && (m.rfind("Stale", 0) == 0 || m.rfind("NonceInPool", 0) == 0)) {
+      if (s.error->is(tx::ChainErrorCode::kStale) || s.error->is(tx::ChainErrorCode::kNonceInPool)) {
         std::lock_guard lock(m_mutex);
         m_pendingNonce.erase(account);
-        continue;
+        if (attempt == 0) continue;
       }
-      return fail(reply.error());
+      return s;
     }
     {
       std::lock_guard lock(m_mutex);
       m_pendingNonce[account] = nonce + 1;
     }
-    Submission s;
-    s.hash = tx::extrinsicHash(xt);
     if (wait.count() == 0) return s;
-    const json& r = *reply;
-    std::string status = r.value("status", std::string());
+    const json& r = reply["result"];
+    std::string status = r.is_object() ? r.value("status", std::string()) : std::string();
     if (status == "included") {
       s.included = true;
       s.block = r.value("block", std::uint64_t{0});
       s.index = r.value("index", std::uint32_t{0});
       s.success = r.value("success", false);
-      s.error = r.value("error", std::string());
-      s.detail = r.value("detail", std::string());
+      if (!s.success)
+        s.error = tx::ChainError::fromName(r.value("error", std::string()), r.value("detail", std::string()));
     } else if (status == "dropped") {
       std::lock_guard lock(m_mutex);
       m_pendingNonce.erase(account);
-      return fail(ErrorCode::kInvalidArgument, r.value("error", std::string("dropped")));
+      s.rejected = true;
+      s.error = tx::ChainError::parse(r.value("error", std::string("dropped")));
     }
     return s;
   }

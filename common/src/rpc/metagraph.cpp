@@ -7,6 +7,8 @@
 #include "merit/crypto/ss58.h"
 #include "merit/util/log.h"
 
+#include "metagraph_json.h"
+
 namespace merit::rpc {
 
 using nlohmann::json;
@@ -63,7 +65,13 @@ const NeuronInfo* Metagraph::byHotkey(const tx::AccountId& hotkey) const {
   return nullptr;
 }
 
-Result<Metagraph> parseMetagraph(const json& j) {
+Result<Metagraph> parseMetagraph(std::string_view text) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded()) return fail(ErrorCode::kInvalidArgument, "malformed metagraph: not JSON");
+  return parseMetagraphJson(j);
+}
+
+Result<Metagraph> parseMetagraphJson(const json& j) {
   try {
     if (!j.is_object()) throw Bad{"not an object"};
     Metagraph m;
@@ -71,7 +79,13 @@ Result<Metagraph> parseMetagraph(const json& j) {
     m.block = u64(j, "block");
     m.tempo = u64(j, "tempo");
     m.blocksUntilNextEpoch = u64(j, "blocks_until_next_epoch");
-    m.hyperparameters = j.value("hyperparameters", json::object());
+    if (auto h = j.find("hyperparameters"); h != j.end()) {
+      if (!h->is_object()) throw Bad{"'hyperparameters' is not an object"};
+      for (const auto& [name, value] : h->items()) {
+        auto set = m.params.set(name, u64(*h, name.c_str()));
+        if (!set) throw Bad{set.error().message()};
+      }
+    }
     const json& neurons = field(j, "neurons");
     if (!neurons.is_array()) throw Bad{"'neurons' is not an array"};
     for (const auto& nj : neurons) {

@@ -366,8 +366,7 @@ Result<void> SubstrateClient::findOutcome(SubmitResult& out) {
   MERIT_ASSIGN_OR_RETURN(auto all, events(out.blockHash));
   MERIT_ASSIGN_OR_RETURN(ExtrinsicOutcome outcome, extrinsicOutcome(*metadata(), all, out.index));
   out.success = outcome.success;
-  out.error = outcome.error;
-  if (!outcome.success) out.detail = outcome.dispatchError.dump();
+  if (!outcome.success) out.error = tx::ChainError::fromName(outcome.error, outcome.dispatchError.dump());
   for (const EventRecord* e : outcome.events) out.events.push_back(*e);
   return {};
 }
@@ -403,11 +402,9 @@ Result<SubmitResult> SubstrateClient::watch(const Bytes& xt, const crypto::Hash2
   if (wait.count() == 0) {
     auto r = m_rpc->call("author_submitExtrinsic", json::array({hex0x(xt)}));
     if (!r) {
-      if (rpcErrorCode(r.error())) {
-        return fail(ErrorCode::kInvalidArgument,
-                    refusalName(r.error().message()) + ": " + r.error().message());
-      }
-      return fail(r.error());
+      if (!rpcErrorCode(r.error())) return fail(r.error());
+      out.rejected = true;
+      out.error = tx::ChainError::fromName(refusalName(r.error().message()), r.error().message());
     }
     return out;
   }
@@ -444,11 +441,10 @@ Result<SubmitResult> SubstrateClient::watch(const Bytes& xt, const crypto::Hash2
         state->cv.notify_all();
       });
   if (!sub) {
-    if (rpcErrorCode(sub.error())) {
-      return fail(ErrorCode::kInvalidArgument,
-                  refusalName(sub.error().message()) + ": " + sub.error().message());
-    }
-    return fail(sub.error());
+    if (!rpcErrorCode(sub.error())) return fail(sub.error());
+    out.rejected = true;
+    out.error = tx::ChainError::fromName(refusalName(sub.error().message()), sub.error().message());
+    return out;
   }
   {
     std::unique_lock lock(state->mutex);
@@ -462,8 +458,11 @@ Result<SubmitResult> SubstrateClient::watch(const Bytes& xt, const crypto::Hash2
     inBlock = state->inBlock;
     dropped = state->dropped;
   }
-  if (!dropped.empty())
-    return fail(ErrorCode::kInvalidArgument, dropped + ": the node's pool dropped the extrinsic");
+  if (!dropped.empty()) {
+    out.rejected = true;
+    out.error = tx::ChainError::fromName(dropped, "the node's pool dropped the extrinsic");
+    return out;
+  }
   if (!inBlock) return out;  // not included within the wait (or the watch ended with the connection)
   out.included = true;
   out.blockHash = *inBlock;

@@ -1,10 +1,10 @@
 #include "merit/substrate/subtensor_chain.h"
 
-#include <arpa/inet.h>
 #include <cstdlib>
 
 #include "merit/crypto/ss58.h"
 #include "merit/substrate/scale.h"
+#include "merit/tx/axon_endpoint.h"
 #include "merit/util/ip_address.h"
 
 namespace merit::substrate {
@@ -58,19 +58,13 @@ std::string ipText(const json& ip, std::uint8_t ipType) {
   } else if (ip.is_number_unsigned()) {
     v.lo = ip.get<std::uint64_t>();
   }
-  if (ipType == 4) {
-    in_addr a{};
-    a.s_addr = htonl(static_cast<std::uint32_t>(v.lo));
-    char buf[INET_ADDRSTRLEN];
-    return inet_ntop(AF_INET, &a, buf, sizeof buf) != nullptr ? buf : "";
-  }
-  in6_addr a{};
+  tx::AxonAddress a;
+  a.ipType = ipType == static_cast<std::uint8_t>(tx::IpType::kIpv4) ? tx::IpType::kIpv4 : tx::IpType::kIpv6;
   for (int i = 0; i < 8; ++i) {
-    a.s6_addr[i] = static_cast<std::uint8_t>(v.hi >> (56 - 8 * i));
-    a.s6_addr[8 + i] = static_cast<std::uint8_t>(v.lo >> (56 - 8 * i));
+    a.ip[i] = static_cast<std::uint8_t>(v.hi >> (56 - 8 * i));
+    a.ip[8 + i] = static_cast<std::uint8_t>(v.lo >> (56 - 8 * i));
   }
-  char buf[INET6_ADDRSTRLEN];
-  return inet_ntop(AF_INET6, &a, buf, sizeof buf) != nullptr ? buf : "";
+  return a.ipText();
 }
 
 // The meritnet public key a miner committed (Commitments.CommitmentOf), if it is the hotkey's:
@@ -221,11 +215,11 @@ Result<rpc::Metagraph> SubtensorChain::metagraph(tx::NetUid netuid) {
   const std::uint64_t n = asU64(first[1]);
   json vectors = json::object();
   for (std::size_t i = 0; i < std::size(kVectors); ++i) vectors[kVectors[i]] = first[2 + i];
-  mg.hyperparameters = json::object();
   for (std::size_t i = 0; i < hyperNames.size(); ++i) {
-    mg.hyperparameters[hyperNames[i]] = asU64(first[2 + std::size(kVectors) + i]);
+    auto set = mg.params.set(hyperNames[i], asU64(first[2 + std::size(kVectors) + i]));
+    if (!set) return fail(set.error().withContext("subnet " + std::to_string(netuid)));
   }
-  mg.tempo = mg.hyperparameters.value("tempo", std::uint64_t{0});
+  mg.tempo = mg.params.tempo;
   mg.blocksUntilNextEpoch = blocksUntilNextEpoch(mg.block, netuid, mg.tempo);
 
   // Round trip 2: who holds each uid, and when it registered.
@@ -485,8 +479,8 @@ rpc::Submission toSubmission(const SubmitResult& out) {
   s.block = out.block;
   s.index = out.index;
   s.success = out.success;
+  s.rejected = out.rejected;
   s.error = out.error;
-  s.detail = out.detail;
   return s;
 }
 
@@ -533,7 +527,6 @@ Result<rpc::Submission> SubtensorChain::serveAxon(const crypto::PrivateKey& hotk
         MERIT_ASSIGN_OR_RETURN(s.block, m_client->headNumber());
         s.included = true;
         s.success = true;
-        s.detail = "axon already on chain";
       }
       return s;
     }

@@ -40,4 +40,8 @@ bool sleepFor(std::chrono::milliseconds d, const std::atomic<bool>* stop) {
   }
 }
 
+SleepFn sleeper(const std::atomic<bool>* stop) {
+  return [stop](std::chrono::milliseconds d) { return sleepFor(d, stop); };
+}
+
 }  // namespace merit

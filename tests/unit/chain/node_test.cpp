@@ -113,17 +113,17 @@ TEST_CASE("mempool: rejections are named; future nonces wait for the gap to fill
   Node& n = **node;
   auto bad = n.submit(Bytes{std::byte{1}, std::byte{2}});
   REQUIRE_FALSE(bad);
-  CHECK(bad.error().message().starts_with("Malformed"));
+  CHECK(bad.error().is(ChainErrorCode::kMalformed));
 
   Bytes x0 = transfer(n, 1, 2, 0, 1);
   REQUIRE(n.submit(x0));
-  CHECK(n.submit(x0).error().message().starts_with("AlreadyInPool"));
-  CHECK(n.submit(transfer(n, 1, 2, 0, 2)).error().message().starts_with("NonceInPool"));
+  CHECK(n.submit(x0).error().is(ChainErrorCode::kAlreadyInPool));
+  CHECK(n.submit(transfer(n, 1, 2, 0, 2)).error().is(ChainErrorCode::kNonceInPool));
   auto otherChain = encodeExtrinsic(signExtrinsic(keyOf(1), crypto::blake2b256(asBytes("x")), 1, 100,
                                                   Transfer{keyOf(2).publicKey().accountId(), 1}));
-  CHECK(n.submit(otherChain).error().message().starts_with("BadSignature"));
-  CHECK(n.submit(transfer(n, 1, 2, 1000, 1)).error().message().starts_with("FutureTooFar"));
-  CHECK(n.submit(transfer(n, 1, 2, 1, 1, 0)).error().message().starts_with("Expired"));
+  CHECK(n.submit(otherChain).error().is(ChainErrorCode::kBadSignature));
+  CHECK(n.submit(transfer(n, 1, 2, 1000, 1)).error().is(ChainErrorCode::kFutureTooFar));
+  CHECK(n.submit(transfer(n, 1, 2, 1, 1, 0)).error().is(ChainErrorCode::kExpired));
 
   // Nonce 2 arrives before 1: it waits.
   auto h2 = n.submit(transfer(n, 1, 2, 2, 1));
@@ -141,7 +141,8 @@ TEST_CASE("mempool: rejections are named; future nonces wait for the gap to fill
   for (std::uint64_t k = 3; k < 23; ++k) REQUIRE(n.submit(transfer(n, 1, 2, k, 1)));
   auto tooMany = n.submit(transfer(n, 1, 2, 23, 1));
   REQUIRE_FALSE(tooMany);
-  CHECK(tooMany.error().code() == ErrorCode::kOverloaded);
+  CHECK(tooMany.error() == ChainErrorCode::kTooManyFromAccount);
+  CHECK(isOverload(tooMany.error().code()));
 }
 
 // The pool tests sign with keys 1..5 (funded by testConfig) and fresh keys from 100 up (unfunded
@@ -161,7 +162,7 @@ TEST_CASE("mempool: a sender with no funds takes no slot, also for a future nonc
   for (std::uint64_t nonce = 1; nonce <= 20; ++nonce) {
     auto r = n.submit(transfer(n, 100, 1, nonce, 0));
     REQUIRE_FALSE(r);
-    CHECK(r.error().message().starts_with("Payment"));
+    CHECK(r.error().is(ChainErrorCode::kPayment));
   }
   CHECK(pooled(n) == 0);
   CHECK(n.submit(transfer(n, 100, 1, 0, 0)));
@@ -176,12 +177,12 @@ TEST_CASE("mempool: a sender with no funds takes no slot, also for a future nonc
   REQUIRE(paid);
   Node& p = **paid;
   for (std::uint64_t nonce : {0, 1, 5})
-    CHECK(p.submit(transfer(p, 100, 1, nonce, 0)).error().message().starts_with("Payment"));
+    CHECK(p.submit(transfer(p, 100, 1, nonce, 0)).error().is(ChainErrorCode::kPayment));
   REQUIRE(p.submit(transfer(p, 101, 1, 0, 0)));
   REQUIRE(p.submit(transfer(p, 101, 1, 2, 0)));  // a future nonce: 2 x 1000 <= 2500
   auto third = p.submit(transfer(p, 101, 1, 1, 0));
   REQUIRE_FALSE(third);
-  CHECK(third.error().message().starts_with("Payment"));
+  CHECK(third.error().is(ChainErrorCode::kPayment));
   CHECK(pooled(p) == 2);
 }
 
@@ -196,8 +197,8 @@ TEST_CASE("mempool: at most mempool_future_per_account future extrinsics per acc
   for (std::uint64_t nonce = 1; nonce <= 4; ++nonce) REQUIRE(n.submit(transfer(n, 1, 2, nonce, 1)));
   auto fifth = n.submit(transfer(n, 1, 2, 5, 1));
   REQUIRE_FALSE(fifth);
-  CHECK(fifth.error().code() == ErrorCode::kOverloaded);
-  CHECK(fifth.error().message().starts_with("TooManyFuture"));
+  CHECK(isOverload(fifth.error().code()));
+  CHECK(fifth.error().is(ChainErrorCode::kTooManyFuture));
   CHECK(n.poolStats().future == 4);
   // Nonce 0 closes the gap: 0..4 are ready, and the account may queue ahead again.
   REQUIRE(n.submit(transfer(n, 1, 2, 0, 1)));
@@ -230,12 +231,12 @@ TEST_CASE("mempool: every entry expires, eligible or not") {
   REQUIRE(n.produceBlock());  // 3: past valid_until 2
   auto st = n.status(*shortLived);
   CHECK(st.state == XtState::kDropped);
-  CHECK(st.error.starts_with("Expired"));
+  CHECK(st.error == ChainErrorCode::kExpired);
   CHECK(n.status(*never).state == XtState::kPending);
   REQUIRE(n.produceBlock());  // 4: past head at submission (0) + longevity 3
   st = n.status(*never);
   CHECK(st.state == XtState::kDropped);
-  CHECK(st.error.starts_with("Expired"));
+  CHECK(st.error == ChainErrorCode::kExpired);
   CHECK(pooled(n) == 0);
   CHECK(n.poolStats().bytes == 0);
   CHECK(n.poolStats().future == 0);
@@ -265,7 +266,7 @@ TEST_CASE("mempool: a full pool evicts its lowest-priority entries for a better 
   // Another future one ranks below all of them (same fee, newest): refused, nothing evicted.
   auto worse = n.submit(transfer(n, 5, 1, 1, 1));
   REQUIRE_FALSE(worse);
-  CHECK(worse.error().message().starts_with("PoolFull"));
+  CHECK(worse.error().is(ChainErrorCode::kPoolFull));
   CHECK(pooled(n) == 12);
   // A ready one outranks every future one: the newest account's last nonce goes.
   auto ready = n.submit(transfer(n, 5, 1, 0, 1));
@@ -273,7 +274,7 @@ TEST_CASE("mempool: a full pool evicts its lowest-priority entries for a better 
   CHECK(pooled(n) == 12);
   auto evicted = n.status(queued[4][2]);
   CHECK(evicted.state == XtState::kDropped);
-  CHECK(evicted.error.starts_with("Evicted"));
+  CHECK(evicted.error == ChainErrorCode::kEvicted);
   CHECK(n.status(queued[4][1]).state == XtState::kPending);
   // Again, and the newest future entry goes (account 4's nonce 2 now), never a ready one.
   REQUIRE(n.submit(transfer(n, 1, 5, 0, 1)));  // also makes account 1's 1..3 ready
@@ -300,7 +301,7 @@ TEST_CASE("mempool: the byte cap counts encoded extrinsics") {
   Node& n = **node;
   for (std::uint64_t nonce = 1; nonce <= 3; ++nonce) REQUIRE(n.submit(transfer(n, 1, 2, nonce, 1)));
   CHECK(n.poolStats().bytes == 3 * one);
-  CHECK(n.submit(transfer(n, 2, 1, 1, 1)).error().message().starts_with("PoolFull"));
+  CHECK(n.submit(transfer(n, 2, 1, 1, 1)).error().is(ChainErrorCode::kPoolFull));
   REQUIRE(n.submit(transfer(n, 2, 1, 0, 1)));  // ready: evicts account 1's nonce 3
   CHECK(n.poolStats().bytes == 3 * one);
   CHECK(pooled(n) == 3);
@@ -317,7 +318,7 @@ TEST_CASE("failed calls are included with their named error") {
   auto st = (*node)->status(*h);
   CHECK(st.state == XtState::kIncluded);
   CHECK_FALSE(st.success);
-  CHECK(st.error == "NotEnoughBalance");
+  CHECK(st.error == ChainErrorCode::kNotEnoughBalance);
   CHECK((*node)->block(1)->events[0].error == "NotEnoughBalance");
 }
 

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include "merit/crypto/ss58.h"
+#include "merit/rpc/metagraph.h"
 
 #include "live_chain.h"
 #include "test_support.h"
@@ -26,6 +27,27 @@ test::LiveChainOptions threeAccounts() {
   return o;
 }
 
+TEST_CASE("the merit backend's metagraph carries every hyperparameter of subnet_get, typed") {
+  test::LiveChainOptions o = threeAccounts();
+  o.subnets.push_back(test::hashSubnet(keyOf(1), {{Hyper::kWeightsRateLimit, 3}, {Hyper::kCommitReveal, 1}}));
+  test::LiveChain c(std::move(o));
+  auto client = ChainClient::connect(c.url());
+  REQUIRE(client);
+  auto mg = (*client)->metagraph(1);
+  REQUIRE(mg);
+  CHECK(mg->params.weightsRateLimit == 3);
+  CHECK(mg->params.commitReveal);
+  CHECK(mg->params.tempo == mg->tempo);
+  // Every name merit-chain reports is a field (none is dropped as unknown).
+  auto raw = (*client)->call("subnet_get", nlohmann::json::array({1}));
+  REQUIRE(raw);
+  for (const auto& [name, value] : (*raw)["hyperparameters"].items()) {
+    SubnetParams p;
+    auto known = p.set(name, value.get<std::uint64_t>());
+    CHECK_MESSAGE((known && *known), name);
+  }
+}
+
 TEST_CASE("submit waits for inclusion and reports success or the named error") {
   test::LiveChain c(threeAccounts());
   auto client = ChainClient::connect(c.url());
@@ -40,7 +62,10 @@ TEST_CASE("submit waits for inclusion and reports success or the named error") {
   REQUIRE(failed);
   CHECK(failed->included);
   CHECK_FALSE(failed->success);
-  CHECK(failed->error == "NotEnoughBalance");
+  CHECK_FALSE(failed->rejected);
+  REQUIRE(failed->error);
+  CHECK(failed->error == ChainErrorCode::kNotEnoughBalance);
+  CHECK(failed->error->detail().starts_with("free balance"));
   // Back-to-back submissions without waiting get consecutive nonces.
   for (int i = 0; i < 5; ++i) {
     REQUIRE((*client)->submit(keyOf(3), Transfer{keyOf(2).publicKey().accountId(), 1},
@@ -53,6 +78,34 @@ TEST_CASE("submit waits for inclusion and reports success or the named error") {
                              nlohmann::json::array({crypto::ss58Encode(keyOf(3).publicKey().accountId())}));
   REQUIRE(acc);
   CHECK((*acc)["nonce"] == 6);
+}
+
+TEST_CASE("a refusal by the node arrives as a typed chain error with its detail") {
+  // No block is produced during the test, so what one client queues stays in the pool.
+  test::LiveChainOptions o = threeAccounts();
+  o.blockTime = std::chrono::hours(1);
+  test::LiveChain c(std::move(o));
+  auto a = ChainClient::connect(c.url());
+  auto b = ChainClient::connect(c.url());
+  REQUIRE(a);
+  REQUIRE(b);
+  auto queued =
+      (*a)->submit(keyOf(1), Transfer{keyOf(2).publicKey().accountId(), 1}, std::chrono::milliseconds(0));
+  REQUIRE(queued);
+  CHECK_FALSE(queued->rejected);
+  CHECK_FALSE(queued->error);
+  // b does not know about a's nonce 0 in the pool: the node refuses b's other transfer with that
+  // nonce twice (b retries once), with -32000 and data.name NonceInPool, which arrives typed.
+  auto refused =
+      (*b)->submit(keyOf(1), Transfer{keyOf(2).publicKey().accountId(), 2}, std::chrono::milliseconds(0));
+  REQUIRE(refused);
+  CHECK(refused->rejected);
+  CHECK_FALSE(refused->included);
+  REQUIRE(refused->error);
+  CHECK(refused->error->code() == ChainErrorCode::kNonceInPool);
+  CHECK(refused->error->name() == "NonceInPool");
+  CHECK(refused->error->detail() == "another extrinsic with nonce 0 is waiting");
+  CHECK(refused->errorText() == "NonceInPool: another extrinsic with nonce 0 is waiting");
 }
 
 TEST_CASE("a second client using the same account recovers its nonce") {
@@ -186,10 +239,36 @@ TEST_CASE(
 }
 
 TEST_CASE("malformed metagraph JSON is an error naming the field") {
-  auto bad = parseMetagraph(nlohmann::json{{"netuid", 1}});
+  auto bad = parseMetagraph(R"({"netuid": 1})");
   REQUIRE_FALSE(bad);
   CHECK(bad.error().message().find("missing 'block'") != std::string::npos);
-  CHECK_FALSE(parseMetagraph(nlohmann::json::array()));
+  CHECK_FALSE(parseMetagraph("[]"));
+  CHECK_FALSE(parseMetagraph("{"));
+  const std::string head =
+      R"({"netuid": 1, "block": 5, "tempo": 10, "blocks_until_next_epoch": 3, "neurons": [], )";
+  auto wide = parseMetagraph(head + R"("hyperparameters": {"tempo": 70000}})");
+  REQUIRE_FALSE(wide);
+  CHECK(wide.error().message().find("tempo = 70000 is not a u16") != std::string::npos);
+  CHECK_FALSE(parseMetagraph(head + R"("hyperparameters": {"commit_reveal": 2}})"));
+}
+
+TEST_CASE("hyperparameters arrive typed, with one default for what a chain does not report") {
+  const std::string head =
+      R"({"netuid": 1, "block": 5, "tempo": 10, "blocks_until_next_epoch": 3, "neurons": [], )";
+  auto mg = parseMetagraph(head + R"("hyperparameters": {"tempo": 10, "commit_reveal": 1,
+      "weights_rate_limit": 7, "max_burn": 5000000000000, "a_future_parameter": 3}})");
+  REQUIRE(mg);
+  CHECK(mg->params.tempo == 10);
+  CHECK(mg->params.commitReveal);
+  CHECK(mg->params.weightsRateLimit == 7);
+  CHECK(mg->params.maxBurn == 5'000'000'000'000);
+  CHECK(mg->params.minAllowedWeights == SubnetParams{}.minAllowedWeights);  // not reported: the default
+  std::size_t seen = 0;
+  mg->params.forEach([&](std::string_view name, std::uint64_t value) {
+    ++seen;
+    if (name == "weights_rate_limit") CHECK(value == 7);
+  });
+  CHECK(seen == 26);
 }
 
 }  // namespace

@@ -264,8 +264,8 @@ TEST_CASE("validator: outside dev chains, host-local axon addresses are never di
   auto servedZero = client->submit(zeroKey, axonAt("0.0.0.0", zero.port));
   REQUIRE(servedLoop);
   REQUIRE(servedZero);
-  REQUIRE_MESSAGE(servedLoop->success, "the chain refused the loopback axon: ", servedLoop->error);
-  REQUIRE_MESSAGE(servedZero->success, "the chain refused the 0.0.0.0 axon: ", servedZero->error);
+  REQUIRE_MESSAGE(servedLoop->success, "the chain refused the loopback axon: ", servedLoop->errorText());
+  REQUIRE_MESSAGE(servedZero->success, "the chain refused the 0.0.0.0 axon: ", servedZero->errorText());
 
   ValidatorConfig vc;
   vc.chainUrl = chain.url();

@@ -70,12 +70,14 @@ std::string_view xtStateName(XtState s);
 
 struct XtStatus {
   XtState state = XtState::kUnknown;
-  std::uint64_t block = 0;  // kIncluded
-  std::uint32_t index = 0;  // position in the block
-  bool success = false;     // kIncluded: the call's outcome
-  std::string error;        // kIncluded and failed: the named error; kDropped: why
-  std::string detail;
+  std::uint64_t block = 0;              // kIncluded
+  std::uint32_t index = 0;              // position in the block
+  bool success = false;                 // kIncluded: the call's outcome
+  std::optional<tx::ChainError> error;  // kIncluded and failed: the call's error; kDropped: why
 };
+
+// The mempool refusals that mean "full, retry later" (JSON-RPC -32001) rather than "refused".
+bool isOverload(tx::ChainErrorCode code);
 
 class Node {
  public:
@@ -95,9 +97,9 @@ class Node {
   // call it directly instead of start().)
   Result<BlockHeader> produceBlock();
 
-  // Validates and queues an encoded extrinsic. Errors: kInvalidArgument/kUnauthorized with the
-  // name first (Malformed, BadSignature, Stale, Expired, Payment, FutureTooFar, AlreadyInPool,
-  // NonceInPool), kOverloaded (PoolFull, TooManyFromAccount, TooManyFuture).
+  // Validates and queues an encoded extrinsic. Refusals: Malformed, Expired, Stale, Payment,
+  // BadSignature, FutureTooFar, AlreadyInPool, NonceInPool, and the overloads (isOverload):
+  // PoolFull, TooManyFromAccount, TooManyFuture.
   //
   // Admission, cheapest check first: the extrinsic decodes, is not expired or stale, its signer can
   // pay the fees of everything it has queued plus this one (with fees off, a future nonce still
@@ -107,7 +109,7 @@ class Node {
   // higher; priority is (ready before future, higher fee, older arrival), and only the last nonce
   // of an account is ever evicted, so no ready chain is broken. Evicted entries are dropped
   // ("Evicted").
-  Result<crypto::Hash256> submit(ByteView encoded);
+  tx::ChainResult<crypto::Hash256> submit(ByteView encoded);
   XtStatus status(const crypto::Hash256& hash) const;
   // Waits until the extrinsic is included or dropped, or the timeout passes. The timeouts of the
   // waits here bound how long a caller (an RPC client) blocks: they are real time.

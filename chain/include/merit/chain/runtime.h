@@ -12,11 +12,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "merit/chain/types.h"
 #include "merit/consensus/epoch.h"
+#include "merit/tx/chain_error.h"
 #include "merit/tx/extrinsic.h"
 
 namespace merit::chain {
@@ -54,12 +56,12 @@ struct RuntimeConfig {
   SubnetParams defaultParams = SubnetParams::defaults();
 };
 
-// What an included extrinsic did: success, or the named error (subtensor's names where they
-// exist: "SettingWeightsTooFast", "NotEnoughBalanceToStake", ...) and a detail.
+// What an included extrinsic did: success, or the chain error (subtensor's names where they exist:
+// SettingWeightsTooFast, NotEnoughBalanceToStake, ...) with a human-readable detail.
 struct Outcome {
-  bool success = true;
-  std::string error;   // empty on success
-  std::string detail;  // human-readable context
+  std::optional<tx::ChainError> error;  // empty on success
+
+  bool success() const { return !error.has_value(); }
 };
 
 class Runtime {
@@ -71,10 +73,10 @@ class Runtime {
 
   // Checks an extrinsic could be included at `block` on top of `state`, in this order: expiry,
   // a used nonce, the fee when fees are on, the signature, then a nonce ahead of the account's
-  // next one. Failures are kUnauthorized (signature) or kInvalidArgument, with the error name
-  // first ("Expired", "Stale", "Payment", "BadSignature", "Future"). "Future" therefore means
-  // everything else holds: the sender can pay and signed it.
-  Result<void> validate(const tx::Extrinsic& xt, const StateReader& state, std::uint64_t block) const;
+  // next one. Failures are kExpired, kStale, kPayment, kBadSignature or kFuture. kFuture therefore
+  // means everything else holds: the sender can pay and signed it.
+  tx::ChainResult<void> validate(const tx::Extrinsic& xt, const StateReader& state,
+                                 std::uint64_t block) const;
 
   // Includes a validated extrinsic: the nonce advances and the fee is paid whatever happens; the
   // call's own writes are kept only if it succeeds.

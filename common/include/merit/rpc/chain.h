@@ -5,8 +5,8 @@
 //                  JSON-RPC over WebSocket, SCALE, calls/storage/errors driven by the metadata).
 // Everything above this interface (axon, dendrite, scoring, weight policy, plugins) is the same
 // on both. Values crossing it use meritnet's types: tx::Call for what to submit, Metagraph for
-// what a subnet looks like, and the named runtime error (e.g. "SettingWeightsTooFast") for a
-// refused call, whichever chain refused it.
+// what a subnet looks like, and tx::ChainError (e.g. kSettingWeightsTooFast) for a refused or
+// failed call, whichever chain refused it.
 //
 // Reads that the CLI prints (account, subnets, subnet) return JSON in the shape merit-chain's
 // RPC documents (docs/RPC.md: account_get, subnet_list, subnet_get); a backend fills the fields
@@ -20,12 +20,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include "merit/crypto/keys.h"
+#include "merit/tx/chain_error.h"
 #include "merit/tx/extrinsic.h"
 #include "merit/util/result.h"
 
@@ -43,15 +45,20 @@ struct ChainEndpoint {
   std::string url;  // empty: the backend's default ($MERIT_CHAIN_URL or http://127.0.0.1:9933 for merit)
 };
 
-// The outcome of a submitted extrinsic.
+// The outcome of a submitted extrinsic: included (the call succeeded or failed), rejected (refused
+// by the node's pool, or dropped from it, so never included), or neither (still pending when the
+// wait ended, or not waited for).
 struct Submission {
   crypto::Hash256 hash{};
-  bool included = false;  // false: still pending when the wait ended
+  bool included = false;  // in block `block` at `index`; `success` says whether the call did its work
+  bool rejected = false;  // refused or dropped before inclusion; `error` says why
   std::uint64_t block = 0;
   std::uint32_t index = 0;
   bool success = false;
-  std::string error;  // the named error of a failed call, or why it was dropped
-  std::string detail;
+  std::optional<tx::ChainError> error;  // set when rejected or when the included call failed
+
+  // "Name: detail" of the error for logs and messages; "" without one.
+  std::string errorText() const;
 };
 
 // What a client learns about the chain once, at connection.
@@ -86,9 +93,10 @@ class Chain {
   virtual Result<nlohmann::json> subnet(tx::NetUid netuid) = 0;
 
   // Signs `call` with `key` and submits it; waits up to `wait` for inclusion (0 = do not wait).
-  // Refusal before inclusion is an error whose message starts with the refusal's name; inclusion
-  // with a failed call is a Submission with success = false and the runtime's error name.
-  // kInvalidArgument "NotSupported: ..." for a call this chain does not have.
+  // A refusal by the chain (before or after the pool took it) is a Submission with rejected set
+  // and the chain's error; inclusion with a failed call one with success = false and the error.
+  // An error Result means the chain could not be asked: unreachable (kUnavailable), or a call this
+  // chain does not have (kInvalidArgument "NotSupported: ...").
   virtual Result<Submission> submit(const crypto::PrivateKey& key, tx::Call call,
                                     std::chrono::milliseconds wait = std::chrono::milliseconds(30'000)) = 0;
 };

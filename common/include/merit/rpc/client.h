@@ -69,14 +69,18 @@ class ChainClient final : public Chain {
   Result<nlohmann::json> subnet(tx::NetUid netuid) override;
 
   // Signs `call` with `key` and submits it; waits up to `wait` for inclusion (0 = do not wait).
-  // Rejection by the mempool is an error (its message starts with the rejection's name);
-  // inclusion with a failed call is a Submission with success = false and the named error.
+  // A refusal by the node is a rejected Submission with the typed chain error (docs/RPC.md's
+  // -32000/-32001 with data.name); inclusion with a failed call has success = false and the error.
   Result<Submission> submit(const crypto::PrivateKey& key, tx::Call call,
                             std::chrono::milliseconds wait = std::chrono::milliseconds(30'000)) override;
 
  private:
   ChainClient(std::string url, ClientOptions options);
   Result<std::uint64_t> nextNonce(const tx::AccountId& account);
+  // One JSON-RPC exchange with transport retries: the whole reply object, holding either
+  // "result" or "error" (call() turns the latter into an Error; submit() reads refusals from it).
+  Result<nlohmann::json> exchange(const std::string& method, const nlohmann::json& params,
+                                  std::chrono::milliseconds extraTimeout = std::chrono::milliseconds(0));
 
   std::string m_url;
   ClientOptions m_options;

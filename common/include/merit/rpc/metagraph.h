@@ -13,23 +13,30 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "merit/rpc/client.h"
+#include "merit/rpc/subnet_params.h"
+#include "merit/tx/axon_endpoint.h"
 #include "merit/util/backoff.h"
 
 namespace merit::rpc {
 
+// A neuron's axon as the metagraph reports it (tx::AxonAddress has the on-chain form).
 struct AxonEndpoint {
-  std::string ip;
+  std::string ip;  // as text, without brackets
   std::uint16_t port = 0;
-  std::uint8_t ipType = 0;
-  std::uint8_t protocol = 0;  // 0 plain ZeroMQ, 1 CurveZMQ
+  std::uint8_t ipType = 0;    // tx::IpType
+  std::uint8_t protocol = 0;  // tx::AxonProtocol
   ByteArray<32> curveKey{};
   std::uint64_t block = 0;  // when it was served
+
+  // The ZeroMQ endpoint to dial ("tcp://1.2.3.4:9000", "tcp://[::1]:9000").
+  std::string dialEndpoint() const { return tx::tcpEndpoint(ip, ipType, port); }
+  bool usesCurve() const { return tx::usesCurve(protocol); }
+  bool shield() const { return tx::isShield(protocol); }
 };
 
 struct NeuronInfo {
@@ -50,16 +57,16 @@ struct NeuronInfo {
 struct Metagraph {
   tx::NetUid netuid = 0;
   std::uint64_t block = 0;  // head when it was read
-  std::uint64_t tempo = 0;
+  std::uint64_t tempo = 0;  // params.tempo, as the chain counts epochs
   std::uint64_t blocksUntilNextEpoch = 0;
-  nlohmann::json hyperparameters;
+  SubnetParams params;
   std::vector<NeuronInfo> neurons;  // index = uid
 
   const NeuronInfo* byHotkey(const tx::AccountId& hotkey) const;
 };
 
-// Parses metagraph_get's result; malformed input is kInvalidArgument naming the field.
-Result<Metagraph> parseMetagraph(const nlohmann::json& j);
+// Parses metagraph_get's result (JSON text); malformed input is kInvalidArgument naming the field.
+Result<Metagraph> parseMetagraph(std::string_view json);
 Result<Metagraph> fetchMetagraph(Chain& client, tx::NetUid netuid);
 
 class MetagraphCache {

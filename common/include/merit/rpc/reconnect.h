@@ -39,23 +39,24 @@ Result<T> retryChain(const std::string& url, log::Category category, const Retry
                      const std::atomic<bool>* stop, const std::function<Result<T>()>& attempt) {
   Backoff backoff(options.backoff);
   const auto started = std::chrono::steady_clock::now();
-  while (true) {
-    Result<T> r = attempt();
-    if (r) {
-      if (backoff.failures() > 0) log::log(category, log::Level::kInfo, "chain at {} reachable again", url);
-      return r;
-    }
-    if (!isTransient(r.error())) return r;
-    if (options.giveUpAfter.count() > 0 && std::chrono::steady_clock::now() - started >= options.giveUpAfter)
-      return r;
-    auto delay = backoff.nextMs();
+  RetryHooks hooks;
+  hooks.retryable = [&](const Error& e) {
+    return isTransient(e) && !(options.giveUpAfter.count() > 0 &&
+                               std::chrono::steady_clock::now() - started >= options.giveUpAfter);
+  };
+  hooks.sleep = sleeper(stop);
+  hooks.onRetry = [&](const Error& e, std::chrono::milliseconds delay) {
     log::log(category, log::Level::kWarn, "chain unreachable at {} ({}); retrying in {:.1f}s", url,
-             r.error().message(), static_cast<double>(delay.count()) / 1000.0);
-    if (!sleepFor(delay, stop)) {
-      return fail(ErrorCode::kUnavailable,
-                  "stopped while waiting for the chain at " + url + " (" + r.error().message() + ")");
-    }
+             e.message(), static_cast<double>(delay.count()) / 1000.0);
+  };
+  bool stopped = false;
+  Result<T> r = retryWithBackoff<T>(backoff, hooks, attempt, &stopped);
+  if (stopped) {
+    return fail(ErrorCode::kUnavailable,
+                "stopped while waiting for the chain at " + url + " (" + r.error().message() + ")");
   }
+  if (r && backoff.failures() > 0) log::log(category, log::Level::kInfo, "chain at {} reachable again", url);
+  return r;
 }
 
 }  // namespace merit::rpc

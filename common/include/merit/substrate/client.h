@@ -31,6 +31,7 @@
 #include "merit/substrate/events.h"
 #include "merit/substrate/jsonrpc.h"
 #include "merit/substrate/metadata.h"
+#include "merit/tx/chain_error.h"
 #include "merit/util/bytes.h"
 #include "merit/util/result.h"
 
@@ -55,8 +56,11 @@ struct SubmitResult {
   crypto::Hash256 blockHash{};
   std::uint32_t index = 0;
   bool success = false;
-  std::string error;                // the runtime's name for a failed dispatch ("SettingWeightsTooFast")
-  std::string detail;               // the pallet, or the node's words
+  bool rejected = false;  // the node's pool refused the extrinsic, or dropped it: `error` says why
+  // A failed dispatch under the runtime metadata's name (SettingWeightsTooFast is typed, a name
+  // meritnet does not know is kept as kUnknown with that name) and the dispatch error as JSON;
+  // or the pool's refusal (Stale, Payment, Priority, Dropped, ...) with the node's words.
+  std::optional<tx::ChainError> error;
   std::vector<EventRecord> events;  // the extrinsic's own events
 };
 
@@ -131,8 +135,8 @@ class SubstrateClient {
 
   // Signs, submits and watches `call` until it is in a block or `wait` passes (0: submit only).
   // A refusal before inclusion (bad signature, no funds for fees, a runtime's own validity check)
-  // is kInvalidArgument whose message starts with the refusal's name ("Payment: ..."); inclusion
-  // with a failed dispatch is an outcome with success = false and the runtime's error name.
+  // is an outcome with rejected set and the refusal's name (Payment, BadProof, ...); inclusion
+  // with a failed dispatch is an outcome with success = false and the runtime's error.
   Result<SubmitResult> submit(const crypto::PrivateKey& key, ByteView call, std::chrono::milliseconds wait);
   // Submits an extrinsic built elsewhere (buildSignedExtrinsic with chosen nonce and era) and
   // watches it as submit() does.

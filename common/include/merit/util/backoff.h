@@ -1,9 +1,10 @@
 // Bounded, jittered exponential backoff: the one retry schedule of meritnet (the JSON-RPC
 // client's transport retries, miners and validators waiting for the chain, the validator's
-// weight submissions, which count in blocks rather than milliseconds).
+// weight submissions, which count in blocks rather than milliseconds), and retryWithBackoff, the
+// one retry loop over it for callers that wait in time:
 //
 //   Backoff b({.initial = 500, .cap = 30'000, .jitterPercent = 20});
-//   while (!tryIt()) sleepFor(b.nextMs(), stop);
+//   auto r = retryWithBackoff<Reply>(b, {.retryable = isTransient, .sleep = sleeper(stop)}, fetch);
 //
 // Delays are in the caller's unit (milliseconds or blocks). Each delay doubles the previous base
 // up to `cap`; with jitter J% the delay handed out is drawn uniformly from [base·(1−J/100), base]
@@ -16,7 +17,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <random>
+
+#include "merit/util/result.h"
 
 namespace merit {
 
@@ -49,5 +53,44 @@ class Backoff {
 
 // Sleeps for `d`, waking early (returning false) once `stop` is set; checks every 50 ms.
 bool sleepFor(std::chrono::milliseconds d, const std::atomic<bool>* stop);
+
+// How retryWithBackoff waits: true after waiting `d`, false when the caller was stopped first.
+// Production passes sleeper(stop) (real time); tests pass a function that records the delays and
+// advances a ManualClock, so they never sleep.
+using SleepFn = std::function<bool(std::chrono::milliseconds)>;
+SleepFn sleeper(const std::atomic<bool>* stop = nullptr);
+
+struct RetryHooks {
+  // Whether a failure is worth another attempt; a failure it refuses is returned at once.
+  std::function<bool(const Error&)> retryable;
+  SleepFn sleep = sleeper();
+  // Called before each wait (logging); may be empty.
+  std::function<void(const Error&, std::chrono::milliseconds delay)> onRetry;
+  // Attempts in all, the first included (> 0); 0 = until success, a refusal or a stop.
+  int maxAttempts = 0;
+};
+
+// Calls `attempt` until it succeeds, fails with an error hooks.retryable refuses, or has been
+// tried hooks.maxAttempts times; waits backoff.nextMs() between attempts through hooks.sleep.
+// Returns the value, or the last error. When the sleep reports a stop, returns the last error
+// and sets *stopped (if given). The backoff is the caller's, so its failures() count is left for
+// the caller to read; it is not reset on success.
+template <typename T>
+Result<T> retryWithBackoff(Backoff& backoff, const RetryHooks& hooks,
+                           const std::function<Result<T>()>& attempt, bool* stopped = nullptr) {
+  if (stopped != nullptr) *stopped = false;
+  for (int tries = 1;; ++tries) {
+    Result<T> r = attempt();
+    if (r) return r;
+    if (!hooks.retryable || !hooks.retryable(r.error())) return r;
+    if (hooks.maxAttempts > 0 && tries >= hooks.maxAttempts) return r;
+    const auto delay = backoff.nextMs();
+    if (hooks.onRetry) hooks.onRetry(r.error(), delay);
+    if (!hooks.sleep(delay)) {
+      if (stopped != nullptr) *stopped = true;
+      return r;
+    }
+  }
+}
 
 }  // namespace merit

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "merit/crypto/keys.h"
@@ -22,8 +23,9 @@ struct WeightOutcome {
   enum class Kind { kNotDue, kSet, kCommitted, kRevealed, kFailed };
   Kind kind = Kind::kNotDue;
   std::uint64_t block = 0;  // inclusion block when set/committed/revealed
-  std::string error;        // the named error (or reason) when kFailed
+  std::string error;        // kFailed: the chain error's name, or the validator's own reason (NoWeights)
   std::string detail;
+  std::optional<tx::ChainErrorCode> chainError;  // kFailed by a chain error: which, to act on it
 };
 const char* weightOutcomeName(WeightOutcome::Kind k);
 
