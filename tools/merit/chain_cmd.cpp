@@ -24,12 +24,8 @@ namespace {
 
 using nlohmann::json;
 
-std::string u64s(std::uint64_t v) {
-  return std::to_string(v);
-}
-
 void printHeader(const json& h) {
-  std::printf("block %s\n", u64s(field<std::uint64_t>(h, "number")).c_str());
+  std::printf("block %s\n", std::to_string(field<std::uint64_t>(h, "number")).c_str());
   for (const char* k : {"hash", "parent_hash", "timestamp_ms", "extrinsics_root", "state_root", "author"}) {
     if (!h.contains(k)) continue;
     const json& v = h[k];
@@ -59,8 +55,8 @@ int runGenericInfo(rpc::Chain& client, const KeyOptions& o) {
               std::string(rpc::chainKindName(client.kind())).c_str(), client.url().c_str());
   std::printf("  genesis          %s\n", out["genesis_hash"].get<std::string>().c_str());
   std::printf("  block time       %s ms\n",
-              u64s(static_cast<std::uint64_t>(info->blockTime.count())).c_str());
-  std::printf("  head             %s\n", u64s(*head).c_str());
+              std::to_string(static_cast<std::uint64_t>(info->blockTime.count())).c_str());
+  std::printf("  head             %s\n", std::to_string(*head).c_str());
   std::printf("  development      %s\n", info->dev ? "yes" : "no");
   for (const auto& [k, v] : info->extra.items()) {
     std::printf("  %-16s %s\n", k.c_str(), v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
@@ -96,13 +92,14 @@ int runInfo(const ChainSettings& chain, const KeyOptions& o) {
   std::printf("chain %s %s at %s\n", field<std::string>(*info, "chain").c_str(),
               field<std::string>(*info, "version").c_str(), (*client)->url().c_str());
   std::printf("  genesis          %s\n", field<std::string>(*info, "genesis_hash").c_str());
-  std::printf("  block time       %s ms\n", u64s(field<std::uint64_t>(*info, "block_time_ms")).c_str());
-  std::printf("  head             %s  %s\n", u64s(field<std::uint64_t>(*head, "number")).c_str(),
+  std::printf("  block time       %s ms\n",
+              std::to_string(field<std::uint64_t>(*info, "block_time_ms")).c_str());
+  std::printf("  head             %s  %s\n", std::to_string(field<std::uint64_t>(*head, "number")).c_str(),
               field<std::string>(*head, "hash").c_str());
   std::printf("  mempool          %s extrinsics (%s bytes, %s waiting for an earlier nonce)\n",
-              u64s(health->value("mempool", std::uint64_t{0})).c_str(),
-              u64s(health->value("mempool_bytes", std::uint64_t{0})).c_str(),
-              u64s(health->value("mempool_future", std::uint64_t{0})).c_str());
+              std::to_string(health->value("mempool", std::uint64_t{0})).c_str(),
+              std::to_string(health->value("mempool_bytes", std::uint64_t{0})).c_str(),
+              std::to_string(health->value("mempool_future", std::uint64_t{0})).c_str());
   std::printf("  dev preset       %s, fee %s MERIT per extrinsic\n", info->value("dev", false) ? "yes" : "no",
               formatMerit(info->value("extrinsic_fee", std::uint64_t{0})).c_str());
   std::printf("  issuance         %s MERIT\n",
@@ -149,8 +146,8 @@ int runBlock(const ChainSettings& chain, const KeyOptions& o, std::uint64_t numb
     std::string outcome = x.value("success", false) ? "ok" : "failed: " + x.value("error", std::string("?"));
     if (x.contains("detail")) outcome += " (" + x["detail"].get<std::string>() + ")";
     std::printf("    #%zu %-18s by %s nonce %s  %s\n", i++, x.value("call", std::string("?")).c_str(),
-                x.value("signer", std::string("?")).c_str(), u64s(x.value("nonce", std::uint64_t{0})).c_str(),
-                outcome.c_str());
+                x.value("signer", std::string("?")).c_str(),
+                std::to_string(x.value("nonce", std::uint64_t{0})).c_str(), outcome.c_str());
   }
   return kExitOk;
 }
@@ -184,7 +181,7 @@ int runBalance(const ChainSettings& chain, const KeyOptions& o, const std::strin
   if (acc->contains("staked")) {
     std::printf("  staked   %s MERIT\n", formatMerit(field<std::uint64_t>(*acc, "staked")).c_str());
   }
-  std::printf("  nonce    %s\n", u64s(field<std::uint64_t>(*acc, "nonce")).c_str());
+  std::printf("  nonce    %s\n", std::to_string(field<std::uint64_t>(*acc, "nonce")).c_str());
   return kExitOk;
 }
 

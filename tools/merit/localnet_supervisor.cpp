@@ -30,10 +30,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string u64s(std::uint64_t v) {
-  return std::to_string(v);
-}
-
 // The first JSON "ready" line a process printed to its log, if any yet.
 std::optional<json> readyLine(const fs::path& log) {
   std::ifstream in(log);
@@ -66,7 +62,7 @@ Result<json> waitReady(ProcessGroup& group, const Member& m, std::chrono::second
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     group.reap();
   }
-  return fail(ErrorCode::kDeadlineExceeded, m.name + " not ready after " + u64s(timeout.count()) +
+  return fail(ErrorCode::kDeadlineExceeded, m.name + " not ready after " + std::to_string(timeout.count()) +
                                                 " s; see " + m.log.string() + ":" + logTail(m.log, 8));
 }
 
@@ -121,7 +117,7 @@ Result<void> Supervisor::prepareDir() {
       "The wallets under home/ are DEV-ONLY: derived from public strings, password '" +
       std::string(kDevPassword) + "'. Never use them for anything of value.\n";
   MERIT_TRY(writeFileAtomic(dir(".merit-localnet"), asBytes(marker), 0644, true));
-  std::string pid = u64s(static_cast<std::uint64_t>(::getpid())) + "\n";
+  std::string pid = std::to_string(static_cast<std::uint64_t>(::getpid())) + "\n";
   MERIT_TRY(writeFileAtomic(dir("localnet.pid"), asBytes(pid), 0644, true));
   m_state.dataDir = m_options.dataDir;
   m_state.supervisor = ::getpid();
@@ -147,9 +143,9 @@ Result<void> Supervisor::startChain() {
                "--feed",
                "tcp://127.0.0.1:0",
                "--block-time-ms",
-               u64s(m_config.blockTimeMs),
+               std::to_string(m_config.blockTimeMs),
                "--fund",
-               crypto::ss58Address(m_coldkey->publicKey()) + "=" + u64s(m_config.fund),
+               crypto::ss58Address(m_coldkey->publicKey()) + "=" + std::to_string(m_config.fund),
                "--log-level",
                m_config.chainLogLevel};
   spec.log = chain.log;
@@ -171,10 +167,13 @@ Result<void> Supervisor::startDaemons() {
     for (const auto* cs = &m_config.subnets.front(); cs <= &m_config.subnets.back(); ++cs) {
       if (cs->name != s.name) continue;
       auto base = [&](const std::string& hk) {
-        return std::map<std::string, std::string>{
-            {"wallet", kDevWallet},          {"hotkey", hk},       {"chain_url", m_state.chainUrl},
-            {"netuid", u64s(s.netuid)},      {"plugin", s.plugin}, {"metrics_port", "0"},
-            {"log_level", m_config.logLevel}};
+        return std::map<std::string, std::string>{{"wallet", kDevWallet},
+                                                  {"hotkey", hk},
+                                                  {"chain_url", m_state.chainUrl},
+                                                  {"netuid", std::to_string(s.netuid)},
+                                                  {"plugin", s.plugin},
+                                                  {"metrics_port", "0"},
+                                                  {"log_level", m_config.logLevel}};
       };
       std::vector<std::string> subnetPath = {m_pluginDirs.at(s.plugin).string()};
       for (const auto& mi : cs->miners) {
@@ -216,7 +215,7 @@ Result<void> Supervisor::startDaemons() {
             {"wallet", kDevWallet},
             {"hotkey", hk},
             {"chain_url", m_state.chainUrl},
-            {"netuid", u64s(s.netuid)},
+            {"netuid", std::to_string(s.netuid)},
             {"plugin", s.plugin},
             {"metrics_port", "0"},
             {"log_level", m_config.logLevel},
@@ -305,14 +304,14 @@ int Supervisor::loop() {
           }
         }
         std::printf("every validator has weights on chain at block %s: measuring%s\n",
-                    u64s(snap->block).c_str(),
-                    m_state.epochs ? (" " + u64s(m_state.epochs) + " epochs").c_str() : "");
+                    std::to_string(snap->block).c_str(),
+                    m_state.epochs ? (" " + std::to_string(m_state.epochs) + " epochs").c_str() : "");
         std::fflush(stdout);
       } else if (m_clock.monotonicNow() > warmDeadline) {
         std::fprintf(
             stderr,
             "error: validators have not set weights after %s s (startup_timeout_s); see their logs in %s\n",
-            u64s(m_config.startupTimeoutS).c_str(), dir("logs").c_str());
+            std::to_string(m_config.startupTimeoutS).c_str(), dir("logs").c_str());
         return kExitError;
       }
     } else if (m_state.phase == "running") {
@@ -368,7 +367,8 @@ void Supervisor::finish(bool interrupted) {
   auto summary = summaryJson(m_state, *snap, interrupted);
   (void)writeJsonFile(dir("summary.json"), summary);
   std::printf("summary: %s (blocks %s..%s); logs in %s\n", dir("summary.json").c_str(),
-              u64s(m_state.measureStartBlock).c_str(), u64s(snap->block).c_str(), dir("logs").c_str());
+              std::to_string(m_state.measureStartBlock).c_str(), std::to_string(snap->block).c_str(),
+              dir("logs").c_str());
   std::fflush(stdout);
 }
 
@@ -377,8 +377,8 @@ void Supervisor::reportStopped(const std::vector<ProcessExit>& exits) const {
   for (const auto& e : exits) {
     if (!e.escalated) continue;
     std::printf("%s (pid %d) did not stop within %s ms of SIGTERM: sent SIGKILL, %s\n", e.name.c_str(),
-                static_cast<int>(e.pid), u64s(static_cast<std::uint64_t>(kStopGrace.count())).c_str(),
-                e.how.c_str());
+                static_cast<int>(e.pid),
+                std::to_string(static_cast<std::uint64_t>(kStopGrace.count())).c_str(), e.how.c_str());
   }
   std::fflush(stdout);
 }
@@ -414,7 +414,7 @@ int Supervisor::run() {
   if (auto ok = startChain(); !ok) return fatal(ok.error());
   (void)saveState();
   std::printf("chain up at %s (%s ms blocks); creating subnets, registering, staking\n",
-              m_state.chainUrl.c_str(), u64s(m_config.blockTimeMs).c_str());
+              m_state.chainUrl.c_str(), std::to_string(m_config.blockTimeMs).c_str());
   std::fflush(stdout);
   if (auto ok = setupChain(*m_client, *m_coldkey, m_config, m_pluginVersions, m_options.dataDir, m_state);
       !ok)

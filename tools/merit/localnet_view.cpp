@@ -11,13 +11,7 @@ namespace merit::cli::localnet {
 
 using nlohmann::json;
 
-namespace {
-
-std::string u64s(std::uint64_t v) {
-  return std::to_string(v);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Result<Snapshot> snapshot(rpc::ChainClient& client, const State& state) {
   Snapshot snap;
@@ -118,8 +112,9 @@ std::string subnetTable(const State& state, const SubnetState& sn, const SubnetV
   std::snprintf(
       line, sizeof line,
       "subnet %u %s (plugin %s): tempo %s, next epoch in %s blocks, %s MERIT/block, epochs measured %s\n",
-      sn.netuid, sn.name.c_str(), sn.plugin.c_str(), u64s(v.tempo).c_str(), u64s(v.blocksUntilNext).c_str(),
-      formatMerit(v.emissionPerBlock).c_str(), u64s(sn.epochsSeen).c_str());
+      sn.netuid, sn.name.c_str(), sn.plugin.c_str(), std::to_string(v.tempo).c_str(),
+      std::to_string(v.blocksUntilNext).c_str(), formatMerit(v.emissionPerBlock).c_str(),
+      std::to_string(sn.epochsSeen).c_str());
   out += line;
   if (full) {
     std::snprintf(line, sizeof line, "  %-14s %-10s %4s %-5s %14s %9s %9s %9s %9s %9s %14s\n", "NAME", "TIER",
@@ -134,7 +129,7 @@ std::string subnetTable(const State& state, const SubnetState& sn, const SubnetV
     for (const auto& m : state.members) {
       if (m.subnet != sn.name || m.role != role) continue;
       const NeuronView* n = neuronOf(v, m);
-      std::string uid = n ? u64s(n->uid) : "-";
+      std::string uid = n ? std::to_string(n->uid) : "-";
       std::string proc = alive.count(m.pid) ? "up" : "down";
       std::string vscore = "-";
       if (n && m.role == "miner") {
@@ -219,7 +214,8 @@ std::string phaseText(const State& state) {
     std::uint64_t done = UINT64_MAX;
     for (const auto& s : state.subnets) done = std::min(done, s.epochsSeen);
     if (done == UINT64_MAX) done = 0;
-    return "measuring, epoch " + u64s(done) + (state.epochs ? " of " + u64s(state.epochs) : "") + " done";
+    return "measuring, epoch " + std::to_string(done) +
+           (state.epochs ? " of " + std::to_string(state.epochs) : "") + " done";
   }
   return state.phase;
 }
@@ -227,23 +223,25 @@ std::string phaseText(const State& state) {
 }  // namespace
 
 std::string fullView(const State& state, const Snapshot& snap, const std::set<pid_t>& alive, bool final) {
-  std::string out = "meritnet localnet: block " + u64s(snap.block) + " (" + u64s(state.blockTimeMs) +
-                    " ms blocks), " + phaseText(state) + ", " + u64s(alive.size()) + "/" +
-                    u64s(state.members.size()) + " processes up\n";
+  std::string out = "meritnet localnet: block " + std::to_string(snap.block) + " (" +
+                    std::to_string(state.blockTimeMs) + " ms blocks), " + phaseText(state) + ", " +
+                    std::to_string(alive.size()) + "/" + std::to_string(state.members.size()) +
+                    " processes up\n";
   for (std::size_t i = 0; i < state.subnets.size() && i < snap.subnets.size(); ++i) {
     out += subnetTable(state, state.subnets[i], snap.subnets[i], alive, final);
   }
-  out += "emission earned by miner tier since measurement started (block " + u64s(state.measureStartBlock) +
-         "):\n";
+  out += "emission earned by miner tier since measurement started (block " +
+         std::to_string(state.measureStartBlock) + "):\n";
   out += tierTable(state, snap);
   return out;
 }
 
 // One plain line for logs and non-terminals.
 std::string plainLine(const State& state, const Snapshot& snap) {
-  std::string out = "block " + u64s(snap.block) + " [" + phaseText(state) + "]";
+  std::string out = "block " + std::to_string(snap.block) + " [" + phaseText(state) + "]";
   for (std::size_t i = 0; i < state.subnets.size() && i < snap.subnets.size(); ++i) {
-    out += " | " + state.subnets[i].name + ": next epoch in " + u64s(snap.subnets[i].blocksUntilNext);
+    out +=
+        " | " + state.subnets[i].name + ": next epoch in " + std::to_string(snap.subnets[i].blocksUntilNext);
     for (const auto& m : state.members) {
       if (m.subnet != state.subnets[i].name || m.role != "miner") continue;
       out += " " + m.name + "=" + formatMerit(earned(snap.subnets[i], m));

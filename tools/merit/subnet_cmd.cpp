@@ -19,10 +19,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string u64s(std::uint64_t v) {
-  return std::to_string(v);
-}
-
 // "name=value" -> (hyperparameter, value). Booleans may be written true/false.
 Result<std::pair<tx::Hyper, std::uint64_t>> parseSetting(const std::string& name, const std::string& value) {
   auto h = tx::parseHyper(name);
@@ -76,8 +72,9 @@ int runCreate(const ChainSettings& chain, const KeyOptions& o, const std::string
       if (!full) return report(full.error());
       if (field<std::uint64_t>(*full, "created_block") != out->block) continue;
       out->json["netuid"] = netuid;
-      extra = ": netuid " + u64s(netuid) + ", locked " + formatMerit(field<std::uint64_t>(*full, "locked")) +
-              " MERIT, registration burn " + formatMerit(field<std::uint64_t>(*full, "burn")) + " MERIT";
+      extra = ": netuid " + std::to_string(netuid) + ", locked " +
+              formatMerit(field<std::uint64_t>(*full, "locked")) + " MERIT, registration burn " +
+              formatMerit(field<std::uint64_t>(*full, "burn")) + " MERIT";
     }
   }
   return printOutcome(*out, "create subnet '" + plugin + "'", o.json, extra);
@@ -86,7 +83,7 @@ int runCreate(const ChainSettings& chain, const KeyOptions& o, const std::string
 // A field a backend may not have: its value, or "-" (subtensor has no plugin, lock or totals).
 std::string numberOr(const json& j, const char* key) {
   auto it = j.find(key);
-  return it != j.end() && it->is_number_unsigned() ? u64s(it->get<std::uint64_t>()) : "-";
+  return it != j.end() && it->is_number_unsigned() ? std::to_string(it->get<std::uint64_t>()) : "-";
 }
 std::string meritOr(const json& j, const char* key) {
   auto it = j.find(key);
@@ -166,12 +163,13 @@ int runSet(const ChainSettings& chain, const KeyOptions& o, std::uint16_t netuid
   auto out = submitCall(**client, *key, tx::SetHyperparameter{netuid, setting->first, setting->second}, o);
   if (!out) return report(out.error());
   return printOutcome(
-      *out, "set " + param + " = " + u64s(setting->second) + " on subnet " + std::to_string(netuid), o.json);
+      *out, "set " + param + " = " + std::to_string(setting->second) + " on subnet " + std::to_string(netuid),
+      o.json);
 }
 
 std::string axonText(const json& a) {
   if (a.is_null()) return "-";
-  return field<std::string>(a, "ip") + ":" + u64s(field<std::uint64_t>(a, "port"));
+  return field<std::string>(a, "ip") + ":" + std::to_string(field<std::uint64_t>(a, "port"));
 }
 
 // `merit metagraph` on any backend, from the interface's Metagraph.
@@ -209,8 +207,8 @@ int runGenericMetagraph(rpc::Chain& client, const KeyOptions& o, std::uint16_t n
     return kExitOk;
   }
   std::printf("subnet %u at block %s: %zu uids, tempo %s, next epoch in %s blocks\n", netuid,
-              u64s(mg->block).c_str(), mg->neurons.size(), u64s(mg->tempo).c_str(),
-              u64s(mg->blocksUntilNextEpoch).c_str());
+              std::to_string(mg->block).c_str(), mg->neurons.size(), std::to_string(mg->tempo).c_str(),
+              std::to_string(mg->blocksUntilNextEpoch).c_str());
   std::printf("%-5s %-11s %14s %-6s %-9s %-9s %-9s %-9s %14s %-21s %s\n", "UID", "HOTKEY", "STAKE", "PERMIT",
               "CONSENSUS", "INCENTIVE", "DIVIDENDS", "VTRUST", "EMISSION", "AXON", "UPDATED");
   for (const auto& n : mg->neurons) {
@@ -220,7 +218,7 @@ int runGenericMetagraph(rpc::Chain& client, const KeyOptions& o, std::uint16_t n
                 n.validatorPermit ? "yes" : "no", formatProportion(n.consensus).c_str(),
                 formatProportion(n.incentive).c_str(), formatProportion(n.dividends).c_str(),
                 formatProportion(n.validatorTrust).c_str(), formatMerit(n.emission).c_str(), axon.c_str(),
-                u64s(n.lastUpdate).c_str());
+                std::to_string(n.lastUpdate).c_str());
   }
   std::printf("(stake and emission in the chain's token, 1e9 rao each; AXON: meritnet axons only)\n");
   return kExitOk;
@@ -239,18 +237,19 @@ int runMetagraph(const ChainSettings& chain, const KeyOptions& o, std::uint16_t 
     return kExitOk;
   }
   std::printf("subnet %u (%s) at block %s: %s of %s uids, burn %s MERIT, next epoch in %s blocks\n", netuid,
-              field<std::string>(*mg, "plugin").c_str(), u64s(field<std::uint64_t>(*mg, "block")).c_str(),
-              u64s(field<std::uint64_t>(*mg, "n")).c_str(),
-              u64s(field<std::uint64_t>(*mg, "max_uids")).c_str(),
+              field<std::string>(*mg, "plugin").c_str(),
+              std::to_string(field<std::uint64_t>(*mg, "block")).c_str(),
+              std::to_string(field<std::uint64_t>(*mg, "n")).c_str(),
+              std::to_string(field<std::uint64_t>(*mg, "max_uids")).c_str(),
               formatMerit(field<std::uint64_t>(*mg, "burn")).c_str(),
-              u64s(field<std::uint64_t>(*mg, "blocks_until_next_epoch")).c_str());
+              std::to_string(field<std::uint64_t>(*mg, "blocks_until_next_epoch")).c_str());
   std::printf("%-5s %-11s %14s %-6s %-9s %-9s %-9s %-9s %14s %-21s %-8s %-8s %s\n", "UID", "HOTKEY", "STAKE",
               "PERMIT", "CONSENSUS", "INCENTIVE", "DIVIDENDS", "VTRUST", "EMISSION", "AXON", "UPDATED",
               "IMMUNITY", "PRUNE");
   for (const auto& n : mg->at("neurons")) {
     const json& rank = n.contains("prune_rank") ? n.at("prune_rank") : json(nullptr);
     std::printf("%-5s %-11s %14s %-6s %-9s %-9s %-9s %-9s %14s %-21s %-8s %-8s %s\n",
-                u64s(field<std::uint64_t>(n, "uid")).c_str(),
+                std::to_string(field<std::uint64_t>(n, "uid")).c_str(),
                 shortAddress(field<std::string>(n, "hotkey")).c_str(),
                 formatMerit(field<std::uint64_t>(n, "stake")).c_str(),
                 field<bool>(n, "validator_permit") ? "yes" : "no",
@@ -259,9 +258,9 @@ int runMetagraph(const ChainSettings& chain, const KeyOptions& o, std::uint16_t 
                 formatProportion(field<std::uint64_t>(n, "dividends")).c_str(),
                 formatProportion(field<std::uint64_t>(n, "validator_trust")).c_str(),
                 formatMerit(field<std::uint64_t>(n, "emission")).c_str(), axonText(n.at("axon")).c_str(),
-                u64s(field<std::uint64_t>(n, "last_update")).c_str(),
-                u64s(field<std::uint64_t>(n, "immunity_left")).c_str(),
-                rank.is_number_unsigned() ? u64s(rank.get<std::uint64_t>()).c_str() : "-");
+                std::to_string(field<std::uint64_t>(n, "last_update")).c_str(),
+                std::to_string(field<std::uint64_t>(n, "immunity_left")).c_str(),
+                rank.is_number_unsigned() ? std::to_string(rank.get<std::uint64_t>()).c_str() : "-");
   }
   std::printf(
       "(stake and emission in MERIT, emission of the last epoch; UPDATED: block of the last weights or\n"

@@ -31,10 +31,6 @@ using nlohmann::json;
 constexpr std::size_t kSaltLen = 8;                      // u16 words of random salt per commit
 constexpr std::size_t kMaxCommitFile = 4 * 1024 * 1024;  // commits files are small; refuse huge ones
 
-std::string u64s(std::uint64_t v) {
-  return std::to_string(v);
-}
-
 struct WeightsInput {
   std::uint16_t netuid = 0;
   std::string uids;
@@ -188,7 +184,7 @@ int runCommit(const ChainSettings& chain, const KeyOptions& o, const WeightsInpu
     std::string saltText;
     for (auto s : salt) saltText += (saltText.empty() ? "" : ",") + std::to_string(s);
     extra = "\n  commit hash " + saved["commit_hash"].get<std::string>() + "\n  salt " + saltText +
-            "\n  reveal in blocks " + u64s(from) + ".." + u64s(until) +
+            "\n  reveal in blocks " + std::to_string(from) + ".." + std::to_string(until) +
             " with: merit weights reveal --netuid " + std::to_string(in.netuid) + " -w " + o.wallet + " -k " +
             o.hotkey + "\n  saved in " + path.string();
   } else if (out->included || out->rejected) {
@@ -239,7 +235,8 @@ int runReveal(const ChainSettings& chain, const KeyOptions& o, const WeightsInpu
     std::uint64_t from = field<std::uint64_t>(entry, "reveal_from_block");
     if (from > *head + 1) {
       if (!o.json)
-        std::printf("waiting for block %s (now at %s)\n", u64s(from - 1).c_str(), u64s(*head).c_str());
+        std::printf("waiting for block %s (now at %s)\n", std::to_string(from - 1).c_str(),
+                    std::to_string(*head).c_str());
       while (*head + 1 < from) {
         // The chain refuses waits for blocks far ahead of its head: wait in steps.
         if (auto* merit = dynamic_cast<rpc::ChainClient*>(client->get())) {
@@ -303,20 +300,23 @@ int runShow(const ChainSettings& chain, const KeyOptions& o, std::uint16_t netui
     std::printf("%s\n", out.dump(2).c_str());
     return kExitOk;
   }
-  std::printf("weights on subnet %u at block %s (rate limit %s blocks%s)\n", netuid, u64s(block).c_str(),
-              u64s(limit).c_str(), out["commit_reveal"].get<bool>() ? ", commit-reveal on" : "");
+  std::printf("weights on subnet %u at block %s (rate limit %s blocks%s)\n", netuid,
+              std::to_string(block).c_str(), std::to_string(limit).c_str(),
+              out["commit_reveal"].get<bool>() ? ", commit-reveal on" : "");
   bool any = false;
   for (const auto& n : out["neurons"]) {
     if (n["weights"].empty()) continue;
     any = true;
     std::uint64_t next = n["next_allowed_block"].get<std::uint64_t>();
-    std::printf("  uid %s %s  last update %s, next allowed %s\n", u64s(n["uid"].get<std::uint64_t>()).c_str(),
+    std::printf("  uid %s %s  last update %s, next allowed %s\n",
+                std::to_string(n["uid"].get<std::uint64_t>()).c_str(),
                 shortAddress(n["hotkey"].get<std::string>()).c_str(),
-                u64s(n["last_update"].get<std::uint64_t>()).c_str(),
-                next <= block + 1 ? "now" : ("at block " + u64s(next)).c_str());
+                std::to_string(n["last_update"].get<std::uint64_t>()).c_str(),
+                next <= block + 1 ? "now" : ("at block " + std::to_string(next)).c_str());
     std::string row;
     for (const auto& e : n["weights"]) {
-      row += "  " + u64s(e[0].get<std::uint64_t>()) + ":" + formatProportion(e[1].get<std::uint64_t>());
+      row += "  " + std::to_string(e[0].get<std::uint64_t>()) + ":" +
+             formatProportion(e[1].get<std::uint64_t>());
     }
     std::printf("   %s\n", row.c_str());
   }
