@@ -47,8 +47,4 @@ if(MERIT_FUZZ)
   add_compile_options(-fsanitize=fuzzer-no-link)
 endif()
 
-# merit_library(NAME lib SOURCES ... DEPS ...): a static library with public headers in
-# common/include and private sources; warnings on.
-function(merit_target_defaults target)
-  target_link_libraries(${target} PRIVATE merit_warnings)
-endfunction()
+# Targets opt in to the warnings above by linking merit_warnings PRIVATE (every meritnet target does).
