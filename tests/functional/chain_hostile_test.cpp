@@ -258,15 +258,19 @@ TEST_CASE("merit wallet sign --hex over a transfer's signing bytes does not make
   const Bytes payload = tx::signingPayload(chain.genesis(), hot.publicKey(), 0, validUntil, call);
 
   // The user is talked into signing "a message" that is really the transfer's signing bytes.
-  auto [sigOut, signRc] =
+  auto sigOutRun =
       run(std::string(g_meritBinary) + " wallet sign -w victim --hex " + toHex(payload) + " 2>/dev/null");
+  std::string& sigOut = sigOutRun.first;  // named: clang 14 lambdas cannot capture bindings
+  const int signRc = sigOutRun.second;
   REQUIRE(signRc == 0);
   while (!sigOut.empty() && (sigOut.back() == '\n' || sigOut.back() == '\r')) sigOut.pop_back();
   auto sig = crypto::Signature::fromHex(sigOut);
   REQUIRE_MESSAGE(sig, "merit wallet sign printed '" << sigOut << "'");
   // It is a good message signature: `merit wallet verify` accepts it, with the same wrapping.
-  auto [verifyOut, verifyRc] = run(std::string(g_meritBinary) + " wallet verify --hex " + toHex(payload) +
-                                   " -s " + sigOut + " -a " + address + " 2>&1");
+  auto verifyOutRun = run(std::string(g_meritBinary) + " wallet verify --hex " + toHex(payload) + " -s " +
+                          sigOut + " -a " + address + " 2>&1");
+  std::string& verifyOut = verifyOutRun.first;  // named: clang 14 lambdas cannot capture bindings
+  const int verifyRc = verifyOutRun.second;
   CHECK_MESSAGE(verifyRc == 0, verifyOut);
 
   // ...but as an extrinsic signature the chain refuses it.
@@ -354,7 +358,9 @@ TEST_CASE("a chain without --dev: fees on, local axon addresses refused, system_
       {"::1", axon(loop6, 6)},
       {"::ffff:127.0.0.1", axon(mapped, 6)},
   };
-  for (const auto& [name, a] : local) {
+  for (const auto& entry : local) {
+    const auto& name = entry.first;  // named: clang 14 lambdas (doctest messages) cannot capture bindings
+    const auto& a = entry.second;
     CAPTURE(name);
     auto st = include(hotkey, hotNonce, a);
     CHECK(st["success"] == false);
@@ -382,7 +388,9 @@ TEST_CASE("a genesis whose balances could overflow stake is refused when merit-c
   const std::string chainCmd = "timeout 15 " + std::string(g_chainBinary) +
                                " --dev --rpc-port 0 --feed tcp://127.0.0.1:0 --data-dir " +
                                (dir.path() / "data").string();
-  auto [out, rc] = run(chainCmd + " --config " + (dir.path() / "big.yaml").string() + " 2>&1 </dev/null");
+  auto outRun = run(chainCmd + " --config " + (dir.path() / "big.yaml").string() + " 2>&1 </dev/null");
+  std::string& out = outRun.first;  // named: clang 14 lambdas cannot capture bindings
+  const int rc = outRun.second;
   CHECK(rc == 2);
   CHECK_MESSAGE(out.find("big.yaml: genesis.balances[0].amount: the genesis balances add up to more than") !=
                     std::string::npos,
@@ -390,8 +398,10 @@ TEST_CASE("a genesis whose balances could overflow stake is refused when merit-c
   CHECK_FALSE(fs::exists(dir.path() / "data" / "chain.db"));
 
   // The same through --fund: the argument that crosses the limit is named.
-  auto [out2, rc2] = run(chainCmd + "2 --fund " + a + "=3000000000000000000 --fund " + b +
-                         "=7000000000000000000 2>&1 </dev/null");
+  auto out2Run = run(chainCmd + "2 --fund " + a + "=3000000000000000000 --fund " + b +
+                     "=7000000000000000000 2>&1 </dev/null");
+  std::string& out2 = out2Run.first;  // named: clang 14 lambdas cannot capture bindings
+  const int rc2 = out2Run.second;
   CHECK(rc2 == 2);
   CHECK_MESSAGE(
       out2.find("--fund " + b + "=7000000000000000000: the genesis balances add up") != std::string::npos,

@@ -41,9 +41,10 @@ TEST_CASE("the merit backend's metagraph carries every hyperparameter of subnet_
   // Every name merit-chain reports is a field (none is dropped as unknown).
   auto raw = (*client)->call("subnet_get", nlohmann::json::array({1}));
   REQUIRE(raw);
-  for (const auto& [name, value] : (*raw)["hyperparameters"].items()) {
+  for (const auto& item : (*raw)["hyperparameters"].items()) {
+    const std::string name = item.key();  // a plain variable: doctest's message captures it
     SubnetParams p;
-    auto known = p.set(name, value.get<std::uint64_t>());
+    auto known = p.set(name, item.value().get<std::uint64_t>());
     CHECK_MESSAGE((known && *known), name);
   }
 }
