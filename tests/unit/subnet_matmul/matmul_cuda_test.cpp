@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 #include <sodium.h>
 
+#include "fixed_problem.h"
 #include "matmul_core.h"
 #include "matmul_cuda.h"
 
@@ -19,14 +20,7 @@ namespace {
 
 constexpr int kSkipped = 77;  // CTest's SKIP_RETURN_CODE for this test
 
-mm::Problem fixedProblem(std::uint32_t n, std::uint32_t k, std::uint32_t m) {
-  mm::Problem p;
-  p.n = n;
-  p.k = k;
-  p.m = m;
-  for (std::size_t i = 0; i < p.seed.size(); ++i) p.seed[i] = static_cast<std::uint8_t>(i);
-  return p;
-}
+using merit::matmul::test::fixedProblem;
 
 }  // namespace
 

@@ -14,6 +14,7 @@
 #include "merit/subnet_host/plugin.h"
 #include "merit/util/bytes.h"
 
+#include "fixed_problem.h"
 #include "matmul_core.h"
 #include "matmul_cuda.h"
 
@@ -95,14 +96,7 @@ mm::Matrix naiveProduct(const mm::Matrix& a, const mm::Matrix& b, std::uint32_t 
   return c;
 }
 
-mm::Problem fixedProblem(std::uint32_t n, std::uint32_t k, std::uint32_t m) {
-  mm::Problem p;
-  p.n = n;
-  p.k = k;
-  p.m = m;
-  for (std::size_t i = 0; i < p.seed.size(); ++i) p.seed[i] = static_cast<std::uint8_t>(i);
-  return p;
-}
+using merit::matmul::test::fixedProblem;
 
 // The challenge of a validator configured with `yaml`, and its expectation.
 merit::subnet::Challenge challenge(SubnetInstance& validator) {
