@@ -108,17 +108,29 @@ Result<pid_t> ProcessGroup::spawn(const ProcessSpec& spec) {
 
   pid_t parent = ::getpid();
   pid_t group = m_group;
+  // Every signal stays blocked from fork() until the child has put back the default dispositions:
+  // a SIGTERM that arrived in between would otherwise run the supervisor's own handler in the
+  // child (seen under TSan, where that child then exited 66 instead of being killed by SIGTERM).
+  sigset_t all, callerMask;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &callerMask);
   pid_t pid = ::fork();
-  if (pid < 0) return fail(ErrorCode::kUnavailable, "fork: " + std::string(std::strerror(errno)));
+  if (pid < 0) {
+    const int forkErrno = errno;
+    ::pthread_sigmask(SIG_SETMASK, &callerMask, nullptr);
+    return fail(ErrorCode::kUnavailable, "fork: " + std::string(std::strerror(forkErrno)));
+  }
   if (pid == 0) {
     // Child. Join the group (or lead a new one); if the group is gone, lead our own.
     if (::setpgid(0, group) != 0) ::setpgid(0, 0);
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (::getppid() != parent) ::_exit(126);  // the supervisor died before prctl took effect
+    for (int sig : {SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGCHLD, SIGUSR1, SIGUSR2, SIGQUIT, SIGALRM}) {
+      ::signal(sig, SIG_DFL);
+    }
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int sig : {SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGCHLD}) ::signal(sig, SIG_DFL);
     ::dup2(devNull.fd, 0);
     ::dup2(log.fd, 1);
     ::dup2(log.fd, 2);
@@ -127,6 +139,7 @@ Result<pid_t> ProcessGroup::spawn(const ProcessSpec& spec) {
     (void)ignored;
     ::_exit(127);
   }
+  ::pthread_sigmask(SIG_SETMASK, &callerMask, nullptr);
   // Parent: set the group here too so it is in place whichever of us runs first.
   if (::setpgid(pid, group == 0 ? pid : group) != 0 && group != 0) {
     // The group ended (all members reaped): this child leads a new one.
