@@ -85,7 +85,7 @@ Chain startChain(const fs::path& dir) {
 }
 
 json call(rpc::ChainClient& c, const std::string& method, json params = json::array()) {
-  auto r = c.call(method, params);
+  auto r = rpc_json::call(c, method, params);
   REQUIRE_MESSAGE(r, method << ": " << r.error().message());
   return *r;
 }
