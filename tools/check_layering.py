@@ -6,6 +6,10 @@ merit_util from including a merit_rpc header. This check can: it maps every sour
 library, every `#include "merit/..."` to the library that owns the header, and fails on an include
 that the table below (docs/ARCHITECTURE.md, "Libraries") does not allow, directly or through a
 lower layer. Run by CTest as `check_layering`; `tools/check_layering.py [ROOT]` by hand.
+
+It also keeps third-party types out of the headers of the libraries listed in NO_THIRD_PARTY: no
+header under those folders may include one of the named libraries, directly or through a meritnet
+header it includes (merit_rpc's callers get typed values; nlohmann stays in merit_rpc_json).
 """
 
 import os
@@ -21,6 +25,7 @@ ALLOWED = {
     "merit_wire": ["merit_crypto"],
     "merit_net": ["merit_wire"],
     "merit_rpc": ["merit_tx"],
+    "merit_rpc_json": ["merit_rpc"],
     "merit_substrate": ["merit_rpc"],
     "merit_connect": ["merit_rpc", "merit_substrate"],
     "merit_serving": ["merit_util"],
@@ -38,8 +43,14 @@ ALLOWED = {
     # Plugins see the SDK only; the model-serving plugins may link merit_serving (docs/ARCHITECTURE.md).
     "plugin": ["merit_subnet_sdk", "merit_serving"],
     # The CLI is a client of everything except the miner (it checks validator configs).
-    "merit_cli": ["merit_connect", "merit_consensus_json", "merit_subnet_host", "merit_validator",
-                  "merit_config"],
+    "merit_cli": ["merit_connect", "merit_rpc_json", "merit_consensus_json", "merit_subnet_host",
+                  "merit_validator", "merit_config"],
+}
+
+# Header folder -> third-party include prefixes its headers may not include, directly or through
+# the meritnet headers they include.
+NO_THIRD_PARTY = {
+    "common/include/merit/rpc/": ["nlohmann/"],
 }
 
 # Header or source folder -> library. The longest matching prefix wins.
@@ -51,6 +62,7 @@ FOLDERS = {
     "common/include/merit/net/": "merit_net", "common/src/net/": "merit_net",
     "common/include/merit/rpc/": "merit_rpc", "common/src/rpc/": "merit_rpc",
     "common/include/merit/rpc/connect.h": "merit_connect", "common/src/rpc/connect.cpp": "merit_connect",
+    "common/include/merit/rpc_json/": "merit_rpc_json",
     "common/include/merit/substrate/": "merit_substrate", "common/src/substrate/": "merit_substrate",
     "common/include/merit/serving/": "merit_serving", "common/src/serving/": "merit_serving",
     "common/include/merit/metrics/": "merit_metrics", "common/src/metrics/": "merit_metrics",
@@ -69,6 +81,7 @@ FOLDERS = {
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*"(merit/[^"]+)"', re.M)
+ANY_INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^>"]+)[>"]', re.M)
 
 
 def owner(path):
@@ -92,11 +105,14 @@ def closure(lib, seen=None):
     return seen
 
 
+HEADER_ROOTS = ("common/include", "chain/include", "miner/include", "validator/include", "subnets/include",
+                "subnets/host/include")
+
+
 def header_index(root):
     """merit/... include path -> the library owning that header."""
     index = {}
-    for top in ("common/include", "chain/include", "miner/include", "validator/include", "subnets/include",
-                "subnets/host/include"):
+    for top in HEADER_ROOTS:
         base = os.path.join(root, top)
         for dirpath, _, files in os.walk(base):
             for name in files:
@@ -104,6 +120,52 @@ def header_index(root):
                 rel = os.path.relpath(full, root).replace(os.sep, "/")
                 index[os.path.relpath(full, base).replace(os.sep, "/")] = owner(rel)
     return index
+
+
+def header_files(root):
+    """merit/... include path -> the header's path relative to ROOT."""
+    files_by_include = {}
+    for top in HEADER_ROOTS:
+        base = os.path.join(root, top)
+        for dirpath, _, files in os.walk(base):
+            for name in files:
+                full = os.path.join(dirpath, name)
+                files_by_include[os.path.relpath(full, base).replace(os.sep, "/")] = \
+                    os.path.relpath(full, root).replace(os.sep, "/")
+    return files_by_include
+
+
+def third_party_violations(root):
+    """Headers of NO_THIRD_PARTY folders that reach a forbidden include, with the path to it."""
+    files_by_include = header_files(root)
+    includes = {}  # header path -> every #include in it
+
+    def includes_of(rel):
+        if rel not in includes:
+            with open(os.path.join(root, rel), encoding="utf-8", errors="replace") as f:
+                includes[rel] = ANY_INCLUDE.findall(f.read())
+        return includes[rel]
+
+    violations = []
+    for folder, banned in NO_THIRD_PARTY.items():
+        for rel in sorted(set(files_by_include.values())):
+            if not rel.startswith(folder):
+                continue
+            # Depth-first through the meritnet headers it includes; the first banned include wins.
+            stack, seen = [(rel, [rel])], {rel}
+            while stack:
+                current, path = stack.pop()
+                for include in includes_of(current):
+                    if any(include.startswith(b) for b in banned):
+                        via = "".join(f" via {p}" for p in path[1:])
+                        violations.append(f"{rel} includes <{include}>{via}: {folder} headers are free of it")
+                        stack = []
+                        break
+                    target = files_by_include.get(include)
+                    if target is not None and target not in seen:
+                        seen.add(target)
+                        stack.append((target, path + [target]))
+    return violations
 
 
 def main():
@@ -129,12 +191,14 @@ def main():
                     target = headers.get(include)
                     if target is None:
                         if include.startswith("merit/") and include.split("/")[1] in (
-                                "util", "crypto", "tx", "wire", "net", "rpc", "substrate", "serving", "metrics",
+                                "util", "crypto", "tx", "wire", "net", "rpc", "rpc_json", "substrate", "serving",
+                                "metrics",
                                 "config", "consensus", "consensus_json", "consensus_spec", "chain", "miner", "validator"):
                             violations.append(f"{rel}: includes {include}, which no library owns")
                         continue
                     if target not in allowed:
                         violations.append(f"{rel} ({lib}) includes {include} ({target}): not below {lib}")
+    violations += third_party_violations(root)
     for v in violations:
         print("layering: " + v)
     print(f"layering: {checked} files checked, {len(violations)} violation(s)")

@@ -11,6 +11,7 @@
 #include "merit/chain/config.h"
 #include "merit/crypto/ss58.h"
 #include "merit/rpc/client.h"
+#include "merit/rpc_json/call.h"
 
 #include "process.h"
 #include "test_support.h"
@@ -80,7 +81,7 @@ TEST_CASE("SIGKILL at 20 random moments loses no included block or extrinsic") {
     REQUIRE(head);
     CHECK(*head >= highestReportedBlock);
     for (const auto& [hash, where] : reported) {
-      auto st = s.client->call("author_extrinsicStatus", json::array({hash}));
+      auto st = rpc_json::call(*s.client, "author_extrinsicStatus", json::array({hash}));
       REQUIRE(st);
       CHECK((*st)["status"] == "included");
       CHECK((*st)["block"] == where.block);
@@ -98,7 +99,7 @@ TEST_CASE("SIGKILL at 20 random moments loses no included block or extrinsic") {
                                   std::chrono::milliseconds(0));
       if (sub) outstanding.push_back(sub->hash);
       for (auto it = outstanding.begin(); it != outstanding.end();) {
-        auto st = s.client->call("author_extrinsicStatus", json::array({"0x" + toHex(*it)}));
+        auto st = rpc_json::call(*s.client, "author_extrinsicStatus", json::array({"0x" + toHex(*it)}));
         if (st && (*st)["status"] == "included") {
           std::uint64_t b = (*st)["block"];
           reported["0x" + toHex(*it)] = Reported{b, (*st)["index"].get<std::uint32_t>()};
@@ -120,7 +121,7 @@ TEST_CASE("SIGKILL at 20 random moments loses no included block or extrinsic") {
   for (int i = 0; i < kAccounts; ++i) expected[keyOf(i).publicKey().accountId()] = kGenesis;
   std::size_t included = 0;
   for (std::uint64_t n = 1; n <= *head; ++n) {
-    auto blk = s.client->call("chain_getBlock", json::array({n}));
+    auto blk = rpc_json::call(*s.client, "chain_getBlock", json::array({n}));
     REQUIRE(blk);
     for (const auto& x : (*blk)["extrinsics"]) {
       auto bytes = fromHex(x["hex"].get<std::string>());
@@ -135,7 +136,7 @@ TEST_CASE("SIGKILL at 20 random moments loses no included block or extrinsic") {
     }
   }
   for (const auto& [account, balance] : expected) {
-    auto acc = s.client->call("account_get", json::array({crypto::ss58Encode(account)}));
+    auto acc = rpc_json::call(*s.client, "account_get", json::array({crypto::ss58Encode(account)}));
     REQUIRE(acc);
     CHECK((*acc)["free"].get<tx::Balance>() == balance);
   }

@@ -24,6 +24,7 @@
 
 #include "merit/crypto/ss58.h"
 #include "merit/rpc/client.h"
+#include "merit/rpc_json/call.h"
 
 #include "process.h"
 #include "raw_http.h"
@@ -84,7 +85,7 @@ Chain startChain(const fs::path& dir) {
 }
 
 json call(rpc::ChainClient& c, const std::string& method, json params = json::array()) {
-  auto r = c.call(method, params);
+  auto r = rpc_json::call(c, method, params);
   REQUIRE_MESSAGE(r, method << ": " << r.error().message());
   return *r;
 }
@@ -236,7 +237,7 @@ TEST_CASE("32 hostile RPC connections neither stall blocks nor delay an honest c
   Chain chain = startChain(dir.path());
   std::uint16_t netuid = buildSubnet(*chain.client);
   {
-    auto mg = chain.client->call("metagraph_get", json::array({netuid, true, true}));
+    auto mg = rpc_json::call(*chain.client, "metagraph_get", json::array({netuid, true, true}));
     REQUIRE(mg);
     MESSAGE("metagraph with weights and bonds: " << mg->dump().size() << " bytes");
   }
@@ -247,7 +248,7 @@ TEST_CASE("32 hostile RPC connections neither stall blocks nor delay an honest c
     double expected = seconds * 1000.0 / kBlockTimeMs;
     std::uint64_t prevTs = 0, maxGap = 0;
     for (std::uint64_t b = from; b <= to; ++b) {
-      auto blk = chain.client->call("chain_getBlock", json::array({b}));
+      auto blk = rpc_json::call(*chain.client, "chain_getBlock", json::array({b}));
       REQUIRE(blk);
       auto ts = (*blk)["header"]["timestamp_ms"].get<std::uint64_t>();
       if (prevTs != 0) maxGap = std::max(maxGap, ts - prevTs);
@@ -362,7 +363,7 @@ TEST_CASE("32 hostile RPC connections neither stall blocks nor delay an honest c
   checkBlocks(attackStart, attackEnd, 15.0);
 
   // And the regular client still works.
-  CHECK(chain.client->call("system_health"));
+  CHECK(rpc_json::call(*chain.client, "system_health"));
 }
 
 TEST_CASE("512 keep-alive clients from one address are all served") {

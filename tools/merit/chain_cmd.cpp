@@ -39,7 +39,8 @@ int runGenericInfo(rpc::Chain& client, const KeyOptions& o) {
   if (!info) return report(info.error());
   auto head = client.headNumber();
   if (!head) return report(head.error());
-  json out = info->extra;
+  json out = json::object();
+  for (const auto& f : info->extra) out[f.name] = factJson(f);
   out["backend"] = std::string(rpc::chainKindName(client.kind()));
   out["url"] = client.url();
   out["chain"] = info->name;
@@ -58,8 +59,10 @@ int runGenericInfo(rpc::Chain& client, const KeyOptions& o) {
               std::to_string(static_cast<std::uint64_t>(info->blockTime.count())).c_str());
   std::printf("  head             %s\n", std::to_string(*head).c_str());
   std::printf("  development      %s\n", info->dev ? "yes" : "no");
-  for (const auto& [k, v] : info->extra.items()) {
-    std::printf("  %-16s %s\n", k.c_str(), v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
+  for (const auto& f : info->extra) {
+    const json v = factJson(f);
+    std::printf("  %-16s %s\n", f.name.c_str(),
+                v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
   }
   return kExitOk;
 }
@@ -70,13 +73,13 @@ int runInfo(const ChainSettings& chain, const KeyOptions& o) {
   if ((*connected)->kind() != rpc::ChainKind::kMerit) return runGenericInfo(**connected, o);
   auto client = meritOnly(**connected, "chain info");
   if (!client) return report(client.error());
-  auto info = (*client)->call("system_info");
+  auto info = rpc_json::call(**client, "system_info");
   if (!info) return report(info.error());
-  auto head = (*client)->call("chain_getHead");
+  auto head = rpc_json::call(**client, "chain_getHead");
   if (!head) return report(head.error());
-  auto totals = (*client)->call("chain_getTotals");
+  auto totals = rpc_json::call(**client, "chain_getTotals");
   if (!totals) return report(totals.error());
-  auto health = (*client)->call("system_health");
+  auto health = rpc_json::call(**client, "system_health");
   if (!health) return report(health.error());
   if (o.json) {
     json out = *info;
@@ -117,7 +120,7 @@ int runHead(const ChainSettings& chain, const KeyOptions& o) {
   if (!connected) return report(connected.error());
   auto client = meritOnly(**connected, "chain head (use `merit chain info`)");
   if (!client) return report(client.error());
-  auto head = (*client)->call("chain_getHead");
+  auto head = rpc_json::call(**client, "chain_getHead");
   if (!head) return report(head.error());
   if (o.json) {
     std::printf("%s\n", head->dump(2).c_str());
@@ -132,7 +135,7 @@ int runBlock(const ChainSettings& chain, const KeyOptions& o, std::uint64_t numb
   if (!connected) return report(connected.error());
   auto client = meritOnly(**connected, "chain block");
   if (!client) return report(client.error());
-  auto block = (*client)->call("chain_getBlock", json::array({number}));
+  auto block = rpc_json::call(**client, "chain_getBlock", json::array({number}));
   if (!block) return report(block.error());
   if (o.json) {
     std::printf("%s\n", block->dump(2).c_str());
@@ -152,8 +155,8 @@ int runBlock(const ChainSettings& chain, const KeyOptions& o, std::uint64_t numb
   return kExitOk;
 }
 
-// account_get for ADDRESS, or for the wallet's coldkey when ADDRESS is empty; `addr` receives the
-// address read.
+// account_get for ADDRESS, or for the wallet's coldkey when ADDRESS is empty, as --json prints it;
+// `addr` receives the address read.
 Result<json> readAccount(const ChainSettings& chain, const KeyOptions& o, const std::string& address,
                          std::string& addr) {
   addr = address;
@@ -165,7 +168,8 @@ Result<json> readAccount(const ChainSettings& chain, const KeyOptions& o, const 
   MERIT_ASSIGN_OR_RETURN(tx::AccountId id, parseAddress(addr, "ADDRESS"));
   auto client = connectChain(chain);
   if (!client) return fail(client.error());
-  return (*client)->account(id);
+  MERIT_ASSIGN_OR_RETURN(rpc::AccountInfo account, (*client)->account(id));
+  return accountJson(account);
 }
 
 int runBalance(const ChainSettings& chain, const KeyOptions& o, const std::string& address) {
@@ -218,8 +222,7 @@ int runRegister(const ChainSettings& chain, const KeyOptions& o, std::uint16_t n
   if (!root) {
     auto subnet = (*client)->subnet(netuid);
     if (!subnet) return report(subnet.error());
-    if (subnet->contains("burn"))
-      burnNote = " (burning " + formatMerit(field<std::uint64_t>(*subnet, "burn")) + " MERIT)";
+    if (subnet->burn) burnNote = " (burning " + formatMerit(*subnet->burn) + " MERIT)";
   }
   auto key = unlockColdkeyOf(o);
   if (!key) return report(key.error());
@@ -276,10 +279,9 @@ int runStake(const ChainSettings& chain, const KeyOptions& o, const std::string&
   std::string extra;
   if (out->included && out->success) {
     auto acc = (*client)->account(*hotkey);
-    if (acc && acc->contains("hotkey_stake")) {
-      out->json["hotkey_stake"] = field<std::uint64_t>(*acc, "hotkey_stake");
-      extra = "; the hotkey now has " + formatMerit(field<std::uint64_t>(*acc, "hotkey_stake")) +
-              " MERIT of stake";
+    if (acc && acc->hotkeyStake) {
+      out->json["hotkey_stake"] = *acc->hotkeyStake;
+      extra = "; the hotkey now has " + formatMerit(*acc->hotkeyStake) + " MERIT of stake";
     }
   }
   return printOutcome(*out,

@@ -1,7 +1,9 @@
 #include "chain_util.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <variant>
 
 #include "merit/crypto/ss58.h"
 #include "merit/crypto/wallet.h"
@@ -151,6 +153,53 @@ Result<tx::AccountId> parseAddress(std::string_view text, std::string_view what)
                                                  "' is not a valid address (" + id.error().message() + ")");
   }
   return *id;
+}
+
+json accountJson(const rpc::AccountInfo& a) {
+  json j = {{"address", crypto::ss58Encode(a.address)}, {"free", a.free}, {"nonce", a.nonce}};
+  if (a.staked) j["staked"] = *a.staked;
+  if (a.stakes) {
+    j["stakes"] = json::array();
+    for (const auto& s : *a.stakes)
+      j["stakes"].push_back({{"hotkey", crypto::ss58Encode(s.hotkey)}, {"amount", s.amount}});
+  }
+  if (a.hotkeyStake) j["hotkey_stake"] = *a.hotkeyStake;
+  if (a.reserved) j["reserved"] = *a.reserved;
+  return j;
+}
+
+json summaryJson(const rpc::SubnetSummary& s) {
+  json j = {{"netuid", s.netuid},
+            {"owner", s.owner ? json(crypto::ss58Encode(*s.owner)) : json(nullptr)},
+            {"max_uids", s.maxUids},
+            {"tempo", s.tempo},
+            {"blocks_until_next_epoch", s.blocksUntilNextEpoch}};
+  if (s.plugin) j["plugin"] = *s.plugin;
+  if (s.pluginVersion) j["plugin_version"] = *s.pluginVersion;
+  if (s.n) j["n"] = *s.n;
+  if (s.emissionPerBlock) j["emission_per_block"] = *s.emissionPerBlock;
+  if (s.burn) j["burn"] = *s.burn;
+  return j;
+}
+
+json subnetJson(const rpc::SubnetInfo& s) {
+  json j = summaryJson(s);
+  json hyper = json::object();
+  s.params.forEach([&](std::string_view name, std::uint64_t value) {
+    if (std::find(s.reportedParams.begin(), s.reportedParams.end(), name) != s.reportedParams.end())
+      hyper[std::string(name)] = value;
+  });
+  j["hyperparameters"] = std::move(hyper);
+  if (s.pendingEmission) j["pending_emission"] = *s.pendingEmission;
+  if (s.locked) j["locked"] = *s.locked;
+  if (s.lastEpochBlock) j["last_epoch_block"] = *s.lastEpochBlock;
+  if (s.createdBlock) j["created_block"] = *s.createdBlock;
+  if (s.registrationsThisInterval) j["registrations_this_interval"] = *s.registrationsThisInterval;
+  return j;
+}
+
+json factJson(const rpc::ChainFact& fact) {
+  return std::visit([](const auto& v) { return json(v); }, fact.value);
 }
 
 std::string shortAddress(const std::string& address) {

@@ -20,6 +20,7 @@
 #include "merit/crypto/prompt.h"
 #include "merit/rpc/client.h"
 #include "merit/rpc/connect.h"
+#include "merit/rpc_json/call.h"
 #include "merit/tx/extrinsic.h"
 #include "merit/util/result.h"
 
@@ -102,6 +103,15 @@ Result<SubmitOutcome> submitRuntimeCall(substrate::SubstrateClient& client, cons
 // Prints the outcome: JSON on stdout with --json, else "<what>: included in block N" on stdout,
 // or the named error on stderr. `extra` is printed after a successful human line.
 int printOutcome(const SubmitOutcome& out, const std::string& what, bool json, const std::string& extra = {});
+
+// The typed reads of rpc::Chain in the JSON that `--json` prints: merit-chain's field names and
+// shapes (docs/RPC.md account_get, subnet_list, subnet_get). A field the backend did not fill is
+// left out, except `owner`, which is null for a subnet without one. Object keys print sorted.
+nlohmann::json accountJson(const rpc::AccountInfo& account);
+nlohmann::json summaryJson(const rpc::SubnetSummary& subnet);
+nlohmann::json subnetJson(const rpc::SubnetInfo& subnet);  // with "hyperparameters": the reported ones
+// A chain fact's value as JSON (a string, a number or a bool).
+nlohmann::json factJson(const rpc::ChainFact& fact);
 
 // Reads a JSON-RPC result field that the node always sends; a missing one is a malformed reply.
 template <typename T>

@@ -15,7 +15,6 @@
 namespace merit::cli::localnet {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 
 namespace {
 
@@ -93,12 +92,12 @@ Result<void> setupChain(rpc::ChainClient& c, const crypto::PrivateKey& coldkey, 
         submitOk(c, coldkey, tx::CreateSubnet{s.plugin, pluginVersions.at(s.plugin), s.hyperparameters},
                  "create subnet " + s.name);
     if (!out) return fail(out.error());
-    MERIT_ASSIGN_OR_RETURN(json list, c.call("subnet_list"));
+    MERIT_ASSIGN_OR_RETURN(std::vector<rpc::SubnetSummary> list, c.subnets());
     std::optional<std::uint16_t> netuid;
-    std::string owner = crypto::ss58Address(coldkey.publicKey());
+    const tx::AccountId owner = coldkey.publicKey().accountId();
     for (const auto& e : list) {
-      std::uint16_t id = e.value("netuid", std::uint16_t{0});
-      if (id == 0 || !e["owner"].is_string() || e["owner"].get<std::string>() != owner) continue;
+      std::uint16_t id = e.netuid;
+      if (id == 0 || e.owner != owner) continue;
       bool taken = false;
       for (const auto& known : state.subnets) taken = taken || known.netuid == id;
       if (!taken) netuid = id;

@@ -15,18 +15,18 @@ namespace {}  // namespace
 
 Result<Snapshot> snapshot(rpc::ChainClient& client, const State& state) {
   Snapshot snap;
-  MERIT_ASSIGN_OR_RETURN(json head, client.call("chain_getHead"));
-  snap.block = head.value("number", std::uint64_t{0});
+  MERIT_ASSIGN_OR_RETURN(snap.block, client.headNumber());
   try {
     for (const auto& sn : state.subnets) {
-      MERIT_ASSIGN_OR_RETURN(json info, client.call("subnet_get", json::array({sn.netuid})));
-      MERIT_ASSIGN_OR_RETURN(json mg, client.call("metagraph_get", json::array({sn.netuid, true, false})));
+      MERIT_ASSIGN_OR_RETURN(rpc::SubnetInfo info, client.subnet(sn.netuid));
+      MERIT_ASSIGN_OR_RETURN(json mg,
+                             rpc_json::call(client, "metagraph_get", json::array({sn.netuid, true, false})));
       SubnetView v;
       v.netuid = sn.netuid;
-      v.tempo = info.at("tempo").get<std::uint64_t>();
-      v.blocksUntilNext = info.at("blocks_until_next_epoch").get<std::uint64_t>();
-      v.lastEpochBlock = info.at("last_epoch_block").get<std::uint64_t>();
-      v.emissionPerBlock = info.at("emission_per_block").get<std::uint64_t>();
+      v.tempo = info.tempo;
+      v.blocksUntilNext = info.blocksUntilNextEpoch;
+      v.lastEpochBlock = info.lastEpochBlock.value_or(0);
+      v.emissionPerBlock = info.emissionPerBlock.value_or(0);
       for (const auto& n : mg.at("neurons")) {
         NeuronView nv;
         nv.uid = n.at("uid").get<std::uint64_t>();

@@ -62,19 +62,17 @@ int runCreate(const ChainSettings& chain, const KeyOptions& o, const std::string
   std::string extra;
   if (out->included && out->success) {
     // The chain picks the lowest free netuid: find ours by owner and creation block.
-    std::string owner = crypto::ss58Address(key->publicKey());
-    auto list = (*client)->call("subnet_list");
+    const tx::AccountId owner = key->publicKey().accountId();
+    auto list = (*client)->subnets();
     if (!list) return report(list.error());
     for (const auto& s : *list) {
-      if (!s["owner"].is_string() || s["owner"].get<std::string>() != owner) continue;
-      auto netuid = field<std::uint64_t>(s, "netuid");
-      auto full = (*client)->call("subnet_get", json::array({netuid}));
+      if (s.owner != owner) continue;
+      auto full = (*client)->subnet(s.netuid);
       if (!full) return report(full.error());
-      if (field<std::uint64_t>(*full, "created_block") != out->block) continue;
-      out->json["netuid"] = netuid;
-      extra = ": netuid " + std::to_string(netuid) + ", locked " +
-              formatMerit(field<std::uint64_t>(*full, "locked")) + " MERIT, registration burn " +
-              formatMerit(field<std::uint64_t>(*full, "burn")) + " MERIT";
+      if (full->createdBlock != out->block) continue;
+      out->json["netuid"] = s.netuid;
+      extra = ": netuid " + std::to_string(s.netuid) + ", locked " + formatMerit(full->locked.value_or(0)) +
+              " MERIT, registration burn " + formatMerit(full->burn.value_or(0)) + " MERIT";
     }
   }
   return printOutcome(*out, "create subnet '" + plugin + "'", o.json, extra);
@@ -93,15 +91,17 @@ std::string meritOr(const json& j, const char* key) {
 int runList(const ChainSettings& chain, const KeyOptions& o) {
   auto client = connectChain(chain);
   if (!client) return report(client.error());
-  auto list = (*client)->subnets();
-  if (!list) return report(list.error());
+  auto subnets = (*client)->subnets();
+  if (!subnets) return report(subnets.error());
+  json list = json::array();
+  for (const auto& s : *subnets) list.push_back(summaryJson(s));
   if (o.json) {
-    std::printf("%s\n", list->dump(2).c_str());
+    std::printf("%s\n", list.dump(2).c_str());
     return kExitOk;
   }
   std::printf("%-6s %-16s %-9s %-6s %-10s %-10s %-14s %s\n", "NETUID", "PLUGIN", "N", "TEMPO", "NEXT EPOCH",
               "OWNER", "EMISSION/BLK", "BURN");
-  for (const auto& s : *list) {
+  for (const auto& s : list) {
     std::string owner =
         s.contains("owner") && s["owner"].is_string() ? shortAddress(s["owner"].get<std::string>()) : "-";
     std::string n = numberOr(s, "n") + "/" + numberOr(s, "max_uids");
@@ -116,30 +116,31 @@ int runList(const ChainSettings& chain, const KeyOptions& o) {
 int runShow(const ChainSettings& chain, const KeyOptions& o, std::uint16_t netuid) {
   auto client = connectChain(chain);
   if (!client) return report(client.error());
-  auto s = (*client)->subnet(netuid);
-  if (!s) return report(s.error());
+  auto info = (*client)->subnet(netuid);
+  if (!info) return report(info.error());
+  const json s = subnetJson(*info);
   if (o.json) {
-    std::printf("%s\n", s->dump(2).c_str());
+    std::printf("%s\n", s.dump(2).c_str());
     return kExitOk;
   }
   auto row = [](const char* name, const std::string& value) {
     std::printf("  %-34s %s\n", name, value.c_str());
   };
-  std::printf("subnet %u: plugin %s v%s\n", netuid, s->value("plugin", std::string("-")).c_str(),
-              numberOr(*s, "plugin_version").c_str());
-  row("owner", s->contains("owner") && (*s)["owner"].is_string() ? (*s)["owner"].get<std::string>() : "-");
-  row("neurons", numberOr(*s, "n") + " of " + numberOr(*s, "max_uids"));
-  row("registration burn (price)", meritOr(*s, "burn") + " MERIT");
-  row("registrations this interval", numberOr(*s, "registrations_this_interval"));
-  row("tempo", numberOr(*s, "tempo") + " blocks");
-  row("blocks until next epoch", numberOr(*s, "blocks_until_next_epoch"));
-  row("last epoch at block", numberOr(*s, "last_epoch_block"));
-  row("emission per block", meritOr(*s, "emission_per_block") + " MERIT");
-  row("pending emission", meritOr(*s, "pending_emission") + " MERIT");
-  row("locked", meritOr(*s, "locked") + " MERIT");
-  row("created at block", numberOr(*s, "created_block"));
+  std::printf("subnet %u: plugin %s v%s\n", netuid, s.value("plugin", std::string("-")).c_str(),
+              numberOr(s, "plugin_version").c_str());
+  row("owner", s.contains("owner") && s["owner"].is_string() ? s["owner"].get<std::string>() : "-");
+  row("neurons", numberOr(s, "n") + " of " + numberOr(s, "max_uids"));
+  row("registration burn (price)", meritOr(s, "burn") + " MERIT");
+  row("registrations this interval", numberOr(s, "registrations_this_interval"));
+  row("tempo", numberOr(s, "tempo") + " blocks");
+  row("blocks until next epoch", numberOr(s, "blocks_until_next_epoch"));
+  row("last epoch at block", numberOr(s, "last_epoch_block"));
+  row("emission per block", meritOr(s, "emission_per_block") + " MERIT");
+  row("pending emission", meritOr(s, "pending_emission") + " MERIT");
+  row("locked", meritOr(s, "locked") + " MERIT");
+  row("created at block", numberOr(s, "created_block"));
   std::printf("hyperparameters:\n");
-  for (const auto& [name, value] : s->at("hyperparameters").items()) {
+  for (const auto& [name, value] : s.at("hyperparameters").items()) {
     std::string v = value.dump();
     if ((name == "min_burn" || name == "max_burn") && value.is_number_unsigned())
       v += " rao (" + formatMerit(value.get<std::uint64_t>()) + " MERIT)";
@@ -230,7 +231,7 @@ int runMetagraph(const ChainSettings& chain, const KeyOptions& o, std::uint16_t 
   if ((*connected)->kind() != rpc::ChainKind::kMerit) return runGenericMetagraph(**connected, o, netuid);
   auto client = meritOnly(**connected, "metagraph");
   if (!client) return report(client.error());
-  auto mg = (*client)->call("metagraph_get", json::array({netuid, withWeights, withWeights}));
+  auto mg = rpc_json::call(**client, "metagraph_get", json::array({netuid, withWeights, withWeights}));
   if (!mg) return report(mg.error());
   if (o.json) {
     std::printf("%s\n", mg->dump(2).c_str());

@@ -61,12 +61,11 @@ Result<PreparedWeights> prepare(rpc::Chain& client, const WeightsInput& in) {
   for (auto v : values) sum += v;
   if (sum == 0) return fail(ErrorCode::kInvalidArgument, "--values are all zero");
   p.values = consensus::vecU16MaxUpscaleToU16(values);
-  MERIT_ASSIGN_OR_RETURN(json subnet, client.subnet(in.netuid));
-  const json& h = subnet.at("hyperparameters");
-  p.tempo = field<std::uint64_t>(h, "tempo");
-  p.revealPeriod = h.value("reveal_period_epochs", std::uint64_t{1});
+  MERIT_ASSIGN_OR_RETURN(rpc::SubnetInfo subnet, client.subnet(in.netuid));
+  p.tempo = subnet.params.tempo;
+  p.revealPeriod = subnet.params.revealPeriodEpochs;
   if (in.versionKey.empty()) {
-    p.versionKey = field<std::uint64_t>(h, "weights_version_key");
+    p.versionKey = subnet.params.weightsVersionKey;
   } else {
     MERIT_ASSIGN_OR_RETURN(p.versionKey, parseU64(in.versionKey, "--version-key"));
   }
@@ -220,7 +219,7 @@ int runReveal(const ChainSettings& chain, const KeyOptions& o, const WeightsInpu
   std::uint64_t nextEpoch = 0;
   auto subnet = (*client)->subnet(in.netuid);
   if (!subnet) return report(subnet.error());
-  std::uint64_t tempo = field<std::uint64_t>(subnet->at("hyperparameters"), "tempo");
+  std::uint64_t tempo = subnet->params.tempo;
   nextEpoch = epochIndex(*head + 1, in.netuid, tempo);
   for (std::size_t i = 0; i < commits.size(); ++i) {
     if (commits[i]["block"].is_null()) continue;
@@ -240,8 +239,9 @@ int runReveal(const ChainSettings& chain, const KeyOptions& o, const WeightsInpu
       while (*head + 1 < from) {
         // The chain refuses waits for blocks far ahead of its head: wait in steps.
         if (auto* merit = dynamic_cast<rpc::ChainClient*>(client->get())) {
-          auto h = merit->call("chain_waitForBlock", json::array({std::min(from - 1, *head + 64), 60'000}),
-                               std::chrono::milliseconds(60'000));
+          auto h = rpc_json::call(*merit, "chain_waitForBlock",
+                                  json::array({std::min(from - 1, *head + 64), 60'000}),
+                                  std::chrono::milliseconds(60'000));
           if (!h) return report(h.error());
           *head = field<std::uint64_t>(*h, "number");
         } else {
@@ -276,7 +276,7 @@ int runShow(const ChainSettings& chain, const KeyOptions& o, std::uint16_t netui
   auto client = meritOnly(
       **connected, "weights show (on subtensor: `merit chain storage SubtensorModule.Weights NETUID UID`)");
   if (!client) return report(client.error());
-  auto mg = (*client)->call("metagraph_get", json::array({netuid, true, false}));
+  auto mg = rpc_json::call(**client, "metagraph_get", json::array({netuid, true, false}));
   if (!mg) return report(mg.error());
   const json& h = mg->at("hyperparameters");
   std::uint64_t limit = field<std::uint64_t>(h, "weights_rate_limit");

@@ -230,9 +230,9 @@ class Soak {
   explicit Soak(Options o) : m_o(std::move(o)) {
     std::tie(m_host, m_port) = hostPort(m_o.chainUrl);
     m_client = unwrap(rpc::ChainClient::connect(m_o.chainUrl), "connect to " + m_o.chainUrl);
-    auto info = unwrap(m_client->call("system_info"), "system_info");
-    m_blockTimeMs = info.value("block_time_ms", std::uint64_t{1000});
-    if (info.contains("feed_endpoint") && info["feed_endpoint"].is_string()) m_feed = info["feed_endpoint"];
+    auto info = unwrap(m_client->info(), "system_info");
+    m_blockTimeMs = info.blockTime.count() > 0 ? static_cast<std::uint64_t>(info.blockTime.count()) : 1000;
+    m_feed = info.feedEndpoint;
     auto mg = unwrap(rpc::fetchMetagraph(*m_client, m_o.netuid), "metagraph");
     if (m_o.minerUid >= mg.neurons.size() || !mg.neurons[m_o.minerUid].axon)
       die("the miner uid serves no axon");

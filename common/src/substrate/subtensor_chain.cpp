@@ -1,5 +1,6 @@
 #include "merit/substrate/subtensor_chain.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "merit/crypto/ss58.h"
@@ -176,11 +177,11 @@ Result<rpc::ChainInfo> SubtensorChain::info() {
     info.blockTime = std::chrono::milliseconds(asU64(*slot));
   }
   auto v = m_client->runtimeVersion();
-  info.extra = {{"spec_name", v.specName},
-                {"spec_version", v.specVersion},
-                {"transaction_version", v.transactionVersion},
-                {"chain_type", m_client->chainType()},
-                {"metadata_version", m_client->metadataVersion()}};
+  info.extra = {{"chain_type", m_client->chainType()},
+                {"metadata_version", std::uint64_t{m_client->metadataVersion()}},
+                {"spec_name", v.specName},
+                {"spec_version", std::uint64_t{v.specVersion}},
+                {"transaction_version", std::uint64_t{v.transactionVersion}}};
   return info;
 }
 
@@ -285,21 +286,22 @@ Result<rpc::Metagraph> SubtensorChain::metagraph(tx::NetUid netuid) {
   return mg;
 }
 
-Result<json> SubtensorChain::account(const tx::AccountId& id) {
+Result<rpc::AccountInfo> SubtensorChain::account(const tx::AccountId& id) {
   MERIT_ASSIGN_OR_RETURN(json acc, m_client->storage("System", "Account", json::array({accountHex(id)})));
-  json out = {{"address", crypto::ss58Encode(id)}, {"nonce", 0}, {"free", 0}};
+  rpc::AccountInfo out;
+  out.address = id;
   if (acc.is_object()) {
-    out["nonce"] = asU64(acc.value("nonce", json(0)));
+    out.nonce = asU64(acc.value("nonce", json(0)));
     if (acc.contains("data") && acc["data"].is_object()) {
       const json& d = acc["data"];
-      out["free"] = asU64(d.value("free", json(0)));
-      out["reserved"] = asU64(d.value("reserved", json(0)));
+      out.free = asU64(d.value("free", json(0)));
+      out.reserved = asU64(d.value("reserved", json(0)));
     }
   }
   return out;
 }
 
-Result<json> SubtensorChain::subnets() {
+Result<std::vector<rpc::SubnetSummary>> SubtensorChain::subnets() {
   auto md = m_client->metadata();
   MERIT_ASSIGN_OR_RETURN(crypto::Hash256 head, m_client->headHash());
   MERIT_ASSIGN_OR_RETURN(Bytes prefix,
@@ -307,21 +309,20 @@ Result<json> SubtensorChain::subnets() {
   MERIT_ASSIGN_OR_RETURN(auto entries, m_client->prefixEntries(prefix, 4096, head));
   const StorageEntry* e = md->storage("SubtensorModule", "NetworksAdded");
   const std::size_t skip = e != nullptr && !e->hashers.empty() ? hasherPrefixSize(e->hashers[0]) : 0;
-  json out = json::array();
+  std::vector<rpc::SubnetSummary> out;
   for (const auto& [key, value] : entries) {
     if (key.size() < prefix.size() + skip + 2) continue;
     const auto* p = key.data() + prefix.size() + skip;
     const std::uint16_t netuid =
         static_cast<std::uint16_t>(std::to_integer<unsigned>(p[0]) | (std::to_integer<unsigned>(p[1]) << 8));
     if (value.empty() || value[0] != std::byte{1}) continue;
-    MERIT_ASSIGN_OR_RETURN(json s, subnet(netuid));
-    s.erase("hyperparameters");
-    out.push_back(std::move(s));
+    MERIT_ASSIGN_OR_RETURN(rpc::SubnetInfo s, subnet(netuid));
+    out.push_back(static_cast<rpc::SubnetSummary&&>(std::move(s)));
   }
   return out;
 }
 
-Result<json> SubtensorChain::subnet(tx::NetUid netuid) {
+Result<rpc::SubnetInfo> SubtensorChain::subnet(tx::NetUid netuid) {
   auto md = m_client->metadata();
   MERIT_ASSIGN_OR_RETURN(crypto::Hash256 head, m_client->headHash());
   MERIT_ASSIGN_OR_RETURN(std::uint64_t block, m_client->headNumber());
@@ -342,23 +343,45 @@ Result<json> SubtensorChain::subnet(tx::NetUid netuid) {
   MERIT_ASSIGN_OR_RETURN(auto values, m_client->storageMany(q, head));
   if (!values[0].is_boolean() || !values[0].get<bool>())
     return fail(ErrorCode::kNotFound, "no subnet " + std::to_string(netuid));
-  json out = {{"netuid", netuid}, {"hyperparameters", json::object()}};
+  rpc::SubnetInfo out;
+  out.netuid = netuid;
+  std::vector<std::string_view> reported;
   for (std::size_t i = 0; i < names.size(); ++i) {
-    std::uint64_t v = asU64(values[1 + i]);
+    const std::string_view name = names[i].first;
+    const std::uint64_t v = asU64(values[1 + i]);
     if (names[i].second) {
-      out["hyperparameters"][names[i].first] = v;
-    } else {
-      out[names[i].first] = v;
+      auto set = out.params.set(name, v);
+      if (!set) return fail(set.error().withContext("subnet " + std::to_string(netuid)));
+      reported.push_back(name);
+    } else if (name == "n") {
+      out.n = v;
+    } else if (name == "burn") {
+      out.burn = v;
+    } else if (name == "registrations_this_interval") {
+      out.registrationsThisInterval = v;
+    } else if (name == "created_block") {
+      out.createdBlock = v;
+    } else if (name == "locked") {
+      out.locked = v;
+    } else if (name == "pending_emission") {
+      out.pendingEmission = v;
+    } else if (name == "emission_per_block") {
+      out.emissionPerBlock = v;
     }
   }
+  // In SubnetParams order, as merit-chain's are.
+  out.params.forEach([&](std::string_view name, std::uint64_t) {
+    if (std::find(reported.begin(), reported.end(), name) != reported.end())
+      out.reportedParams.emplace_back(name);
+  });
   if (hasOwner) {
-    auto owner = accountFromJson(values.back());
-    out["owner"] = owner ? json(crypto::ss58Encode(*owner)) : json(nullptr);
+    if (auto owner = accountFromJson(values.back())) out.owner = *owner;
   }
-  const std::uint64_t tempo = out["hyperparameters"].value("tempo", std::uint64_t{0});
-  out["tempo"] = tempo;
-  out["max_uids"] = out["hyperparameters"].value("max_allowed_uids", std::uint64_t{0});
-  out["blocks_until_next_epoch"] = blocksUntilNextEpoch(block, netuid, tempo);
+  const bool hasTempo = std::find(reported.begin(), reported.end(), "tempo") != reported.end();
+  const bool hasMaxUids = std::find(reported.begin(), reported.end(), "max_allowed_uids") != reported.end();
+  out.tempo = hasTempo ? out.params.tempo : 0;
+  out.maxUids = hasMaxUids ? out.params.maxAllowedUids : 0;
+  out.blocksUntilNextEpoch = blocksUntilNextEpoch(block, netuid, out.tempo);
   return out;
 }
 

@@ -1,12 +1,14 @@
 // merit_rpc against a real in-process node and HTTP server on loopback.
 #include "merit/rpc/client.h"
 
+#include <algorithm>
 #include <thread>
 
 #include <doctest/doctest.h>
 
 #include "merit/crypto/ss58.h"
 #include "merit/rpc/metagraph.h"
+#include "merit/rpc_json/call.h"
 
 #include "live_chain.h"
 #include "test_support.h"
@@ -39,7 +41,7 @@ TEST_CASE("the merit backend's metagraph carries every hyperparameter of subnet_
   CHECK(mg->params.commitReveal);
   CHECK(mg->params.tempo == mg->tempo);
   // Every name merit-chain reports is a field (none is dropped as unknown).
-  auto raw = (*client)->call("subnet_get", nlohmann::json::array({1}));
+  auto raw = rpc_json::call(**client, "subnet_get", nlohmann::json::array({1}));
   REQUIRE(raw);
   for (const auto& item : (*raw)["hyperparameters"].items()) {
     const std::string name = item.key();  // a plain variable: doctest's message captures it
@@ -47,6 +49,131 @@ TEST_CASE("the merit backend's metagraph carries every hyperparameter of subnet_
     auto known = p.set(name, item.value().get<std::uint64_t>());
     CHECK_MESSAGE((known && *known), name);
   }
+}
+
+// account(), subnets() and subnet() are typed reads of account_get, subnet_list and subnet_get:
+// every field equal to what the server answers, nothing JSON-shaped left at the interface.
+TEST_CASE("the merit backend reads accounts and subnets typed, equal to the server's JSON") {
+  test::LiveChainOptions o = threeAccounts();
+  o.subnets.push_back(test::hashSubnet(keyOf(1), {{Hyper::kWeightsRateLimit, 3}, {Hyper::kCommitReveal, 1}}));
+  test::LiveChain c(std::move(o));
+  auto client = ChainClient::connect(c.url());
+  REQUIRE(client);
+  ChainClient& chain = **client;
+  const tx::AccountId cold = keyOf(1).publicKey().accountId();
+  const tx::AccountId hot = keyOf(40).publicKey().accountId();
+  auto reg = chain.submit(keyOf(1), BurnedRegister{1, keyOf(40).publicKey()});
+  REQUIRE(reg);
+  REQUIRE(reg->success);
+  auto staked = chain.submit(keyOf(1), AddStake{hot, 7 * kRaoPerMerit});
+  REQUIRE(staked);
+  REQUIRE(staked->success);
+
+  // The coldkey: balance, nonce and its one stake (no block changes these now).
+  auto acc = chain.account(cold);
+  REQUIRE(acc);
+  auto rawAcc = rpc_json::call(chain, "account_get", nlohmann::json::array({crypto::ss58Encode(cold)}));
+  REQUIRE(rawAcc);
+  CHECK(acc->address == cold);
+  CHECK(acc->free == (*rawAcc)["free"].get<std::uint64_t>());
+  CHECK(acc->free <= 93 * kRaoPerMerit);  // the stake (and the burn) left
+  CHECK(acc->nonce == 2);
+  CHECK(acc->nonce == (*rawAcc)["nonce"].get<std::uint64_t>());
+  // Stake only grows meanwhile (an epoch may pay the hotkey).
+  REQUIRE(acc->staked);
+  CHECK(*acc->staked >= 7 * kRaoPerMerit);
+  REQUIRE(acc->stakes);
+  REQUIRE(acc->stakes->size() == 1);
+  CHECK((*acc->stakes)[0].hotkey == hot);
+  CHECK((*acc->stakes)[0].amount == *acc->staked);
+  CHECK(acc->hotkeyStake == (*rawAcc)["hotkey_stake"].get<std::uint64_t>());
+  CHECK_FALSE(acc->reserved);  // subtensor only
+  // The hotkey holds the stake; an account the chain never saw is all zeros.
+  auto hotAcc = chain.account(hot);
+  REQUIRE(hotAcc);
+  REQUIRE(hotAcc->hotkeyStake);
+  CHECK(*hotAcc->hotkeyStake >= 7 * kRaoPerMerit);
+  CHECK(hotAcc->stakes == std::vector<AccountStake>{});
+  auto nobody = chain.account(keyOf(77).publicKey().accountId());
+  REQUIRE(nobody);
+  CHECK(nobody->free == 0);
+  CHECK(nobody->nonce == 0);
+  CHECK(nobody->staked == 0);
+
+  // subnet_list: the fields that do not move with the head (burn and emission may), equal to the
+  // raw answer.
+  auto list = chain.subnets();
+  REQUIRE(list);
+  auto rawList = rpc_json::call(chain, "subnet_list");
+  REQUIRE(rawList);
+  REQUIRE(list->size() == rawList->size());
+  const SubnetSummary* one = nullptr;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const SubnetSummary& s = (*list)[i];
+    const nlohmann::json& r = (*rawList)[i];
+    CHECK(s.netuid == r["netuid"].get<std::uint64_t>());
+    CHECK(s.plugin == r["plugin"].get<std::string>());
+    CHECK(s.pluginVersion == r["plugin_version"].get<std::uint64_t>());
+    CHECK(s.owner.has_value() == r["owner"].is_string());
+    CHECK(s.n == r["n"].get<std::uint64_t>());
+    CHECK(s.maxUids == r["max_uids"].get<std::uint64_t>());
+    CHECK(s.tempo == r["tempo"].get<std::uint64_t>());
+    CHECK(s.burn.has_value());
+    CHECK(s.emissionPerBlock.has_value());
+    CHECK(s.blocksUntilNextEpoch <= s.tempo);
+    if (s.netuid == 1) one = &s;
+  }
+  REQUIRE(one != nullptr);
+  CHECK(one->plugin == "hash");
+  CHECK(one->owner == cold);
+  CHECK(one->n >= 1);
+
+  // subnet_get: the summary, the typed hyperparameters (all but subtensor's rho reported), the
+  // bookkeeping.
+  auto sn = chain.subnet(1);
+  REQUIRE(sn);
+  auto rawSn = rpc_json::call(chain, "subnet_get", nlohmann::json::array({1}));
+  REQUIRE(rawSn);
+  CHECK(static_cast<const SubnetSummary&>(*sn).plugin == "hash");
+  CHECK(sn->owner == cold);
+  CHECK(sn->params.weightsRateLimit == 3);
+  CHECK(sn->params.commitReveal);
+  CHECK(sn->params.tempo == sn->tempo);
+  CHECK(sn->reportedParams.size() == (*rawSn)["hyperparameters"].size());
+  CHECK(std::find(sn->reportedParams.begin(), sn->reportedParams.end(), "rho") == sn->reportedParams.end());
+  CHECK(sn->reportedParams.front() == "tempo");  // SubnetParams order
+  for (const auto& name : sn->reportedParams) {
+    std::uint64_t typed = 0;
+    sn->params.forEach([&](std::string_view n, std::uint64_t v) {
+      if (n == name) typed = v;
+    });
+    CHECK_MESSAGE(typed == (*rawSn)["hyperparameters"][name].get<std::uint64_t>(), name);
+  }
+  CHECK(sn->locked == (*rawSn)["locked"].get<std::uint64_t>());
+  CHECK(sn->createdBlock == (*rawSn)["created_block"].get<std::uint64_t>());
+  CHECK(sn->registrationsThisInterval.has_value());
+  CHECK(sn->pendingEmission.has_value());
+  REQUIRE(sn->lastEpochBlock);
+  auto head = chain.headNumber();
+  REQUIRE(head);
+  CHECK(*sn->lastEpochBlock <= *head);
+  auto none = chain.subnet(9);
+  REQUIRE_FALSE(none);
+  CHECK(none.error().code() == ErrorCode::kNotFound);
+
+  // system_info's facts without a typed member, sorted by name; the raw call as text.
+  auto info = chain.info();
+  REQUIRE(info);
+  CHECK(info->dev);
+  std::vector<std::string> names;
+  for (const auto& f : info->extra) names.push_back(f.name);
+  CHECK(std::is_sorted(names.begin(), names.end()));
+  CHECK(std::find(names.begin(), names.end(), "extrinsic_domain") != names.end());
+  CHECK(std::find(names.begin(), names.end(), "genesis_hash") == names.end());  // a member
+  auto text = chain.callText("chain_getHead");
+  REQUIRE(text);
+  CHECK(text->starts_with("{"));
+  CHECK(text->find("\"number\":") != std::string::npos);
 }
 
 TEST_CASE("submit waits for inclusion and reports success or the named error") {
@@ -75,8 +202,8 @@ TEST_CASE("submit waits for inclusion and reports success or the named error") {
   auto last = (*client)->submit(keyOf(3), Transfer{keyOf(2).publicKey().accountId(), 1});
   REQUIRE(last);
   CHECK(last->success);
-  auto acc = (*client)->call("account_get",
-                             nlohmann::json::array({crypto::ss58Encode(keyOf(3).publicKey().accountId())}));
+  auto acc = rpc_json::call(**client, "account_get",
+                            nlohmann::json::array({crypto::ss58Encode(keyOf(3).publicKey().accountId())}));
   REQUIRE(acc);
   CHECK((*acc)["nonce"] == 6);
 }
@@ -135,9 +262,12 @@ TEST_CASE("unreachable chains and bad URLs are clear errors with bounded retries
   test::LiveChain c(threeAccounts());
   auto client = ChainClient::connect(c.url());
   REQUIRE(client);
-  auto bad = (*client)->call("no_such_method");
+  auto bad = (*client)->callText("no_such_method");
   REQUIRE_FALSE(bad);
   CHECK(bad.error().message().find("no method") != std::string::npos);
+  auto missing = rpc_json::call(**client, "subnet_get", nlohmann::json::array({9}));
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code() == ErrorCode::kNotFound);
 }
 
 TEST_CASE("a call on a kept-alive connection the server closed for idleness is re-sent, not failed") {

@@ -13,6 +13,7 @@
 #include <doctest/doctest.h>
 
 #include "merit/net/axon.h"
+#include "merit/rpc_json/call.h"
 #include "merit/util/ip_address.h"
 #include "merit/validator/validator.h"
 
@@ -128,7 +129,7 @@ TEST_CASE("validator: honest miner outscores a wrong one, weights land, scores s
     CHECK(scores[1] > 0.3);  // honest
     CHECK(scores[2] == 0);   // wrong answers
     REQUIRE(weightsSet);
-    auto mg = client->call("metagraph_get", nlohmann::json::array({1, true, false}));
+    auto mg = rpc_json::call(*client, "metagraph_get", nlohmann::json::array({1, true, false}));
     REQUIRE(mg);
     auto row = (*mg)["neurons"][0]["weights"];
     REQUIRE(row.size() >= 1);

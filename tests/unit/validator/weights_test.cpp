@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include "merit/rpc_json/call.h"
+
 #include "live_chain.h"
 #include "test_support.h"
 
@@ -76,7 +78,7 @@ TEST_CASE("set_weights: never too fast, once per tempo, weights land on chain") 
   CHECK(sets >= 2);
   for (std::size_t i = 1; i < blocks.size(); ++i) CHECK(blocks[i] - blocks[i - 1] >= 8);  // once per tempo
   CHECK(setter.failures() == 0);
-  auto w = (*client)->call("metagraph_get", nlohmann::json::array({1, true, false}));
+  auto w = rpc_json::call(**client, "metagraph_get", nlohmann::json::array({1, true, false}));
   REQUIRE(w);
   auto row = (*w)["neurons"][0]["weights"];
   REQUIRE(row.size() == 2);
@@ -110,7 +112,7 @@ TEST_CASE("commit-reveal: commit, keep the salt, reveal in the reveal epoch") {
   CHECK(committed);
   REQUIRE(revealed);
   CHECK(state.pendingCommits.empty());
-  auto w = (*client)->call("metagraph_get", nlohmann::json::array({1, true, false}));
+  auto w = rpc_json::call(**client, "metagraph_get", nlohmann::json::array({1, true, false}));
   REQUIRE(w);
   auto row = (*w)["neurons"][0]["weights"];
   REQUIRE(row.size() == 2);

@@ -8,9 +8,12 @@
 // what a subnet looks like, and tx::ChainError (e.g. kSettingWeightsTooFast) for a refused or
 // failed call, whichever chain refused it.
 //
-// Reads that the CLI prints (account, subnets, subnet) return JSON in the shape merit-chain's
-// RPC documents (docs/RPC.md: account_get, subnet_list, subnet_get); a backend fills the fields
-// it has and leaves out the others.
+// Reads that the CLI prints (account, subnets, subnet) return typed values named after the fields
+// of merit-chain's RPC (docs/RPC.md: account_get, subnet_list, subnet_get): AccountInfo,
+// SubnetSummary and SubnetInfo. A backend fills the fields it has; a field that only one backend
+// has is a std::optional left empty by the other (subtensor has no plugin, no per-coldkey stake
+// list, ...). Nothing here is JSON: the CLI formats these values itself (its --json output keeps
+// merit-chain's field names), and tools/check_layering.py keeps nlohmann out of merit/rpc/.
 //
 // Thread-safety: one Chain object is used by one thread at a time unless the implementation says
 // otherwise (both current ones serialise their calls internally and may be shared).
@@ -23,10 +26,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
+#include <variant>
+#include <vector>
 
 #include "merit/crypto/keys.h"
+#include "merit/rpc/subnet_params.h"
 #include "merit/tx/chain_error.h"
 #include "merit/tx/extrinsic.h"
 #include "merit/util/result.h"
@@ -61,6 +65,15 @@ struct Submission {
   std::string errorText() const;
 };
 
+// A backend-specific fact about the chain, for display: its name (snake_case, e.g. "spec_version")
+// and a value that is text, a number or a flag.
+struct ChainFact {
+  std::string name;
+  std::variant<std::string, std::uint64_t, bool> value;
+
+  friend bool operator==(const ChainFact&, const ChainFact&) = default;
+};
+
 // What a client learns about the chain once, at connection.
 struct ChainInfo {
   std::string name;  // the node's chain name
@@ -68,7 +81,69 @@ struct ChainInfo {
   std::chrono::milliseconds blockTime{0};
   std::string feedEndpoint;  // merit-chain's ZeroMQ block feed ("" = none: poll the head)
   crypto::Hash256 genesisHash{};
-  nlohmann::json extra = nlohmann::json::object();  // backend-specific facts (runtime version, ...)
+  // Facts only this backend has, sorted by name: subtensor's runtime (chain_type,
+  // metadata_version, spec_name, spec_version, transaction_version); merit-chain's system_info
+  // fields that have no member above (extrinsic_domain, extrinsic_fee, local_axons_allowed,
+  // ss58_prefix, version).
+  std::vector<ChainFact> extra;
+};
+
+// One stake of an account as a coldkey: `amount` rao staked on `hotkey`.
+struct AccountStake {
+  tx::AccountId hotkey{};
+  tx::Balance amount = 0;
+
+  friend bool operator==(const AccountStake&, const AccountStake&) = default;
+};
+
+// One account (account_get). An account the chain has never seen is all zeros.
+struct AccountInfo {
+  tx::AccountId address{};
+  tx::Balance free = 0;     // rao
+  std::uint64_t nonce = 0;  // the nonce its next extrinsic must carry
+  // merit-chain only: what it has staked as a coldkey, in all and per hotkey (in the chain's
+  // order), and the stake held on it as a hotkey, from all coldkeys.
+  std::optional<tx::Balance> staked;
+  std::optional<std::vector<AccountStake>> stakes;
+  std::optional<tx::Balance> hotkeyStake;
+  // subtensor only: Balances' reserved balance (set when the chain has the account).
+  std::optional<tx::Balance> reserved;
+
+  friend bool operator==(const AccountInfo&, const AccountInfo&) = default;
+};
+
+// One subnet as subnet_list lists it. The root network (netuid 0) is listed on merit-chain.
+struct SubnetSummary {
+  tx::NetUid netuid = 0;
+  std::optional<std::string> plugin;           // merit-chain only
+  std::optional<std::uint32_t> pluginVersion;  // merit-chain only
+  // The owner's account; nullopt when the subnet has none (merit-chain's root network) or the
+  // chain does not say.
+  std::optional<tx::AccountId> owner;
+  std::optional<std::uint64_t> n;  // uids in use
+  std::uint64_t maxUids = 0;
+  std::uint64_t tempo = 0;  // blocks between epochs
+  std::uint64_t blocksUntilNextEpoch = 0;
+  std::optional<tx::Balance> emissionPerBlock;  // this subnet's share, rao per block
+  std::optional<tx::Balance> burn;              // the current registration price, rao
+
+  friend bool operator==(const SubnetSummary&, const SubnetSummary&) = default;
+};
+
+// One subnet as subnet_get reports it: the summary, every hyperparameter, and its bookkeeping.
+struct SubnetInfo : SubnetSummary {
+  // The hyperparameters. Only the ones named in `reportedParams` came from the chain (merit-chain
+  // reports all but rho; a subtensor runtime the storage items it has); the others keep
+  // subnet_params.h's defaults. A parameter SubnetParams has no member for is not kept.
+  SubnetParams params;
+  std::vector<std::string> reportedParams;      // SubnetParams names, in SubnetParams::forEach order
+  std::optional<tx::Balance> pendingEmission;   // accrued since the last epoch, paid at the next
+  std::optional<tx::Balance> locked;            // the lock paid at creation
+  std::optional<std::uint64_t> lastEpochBlock;  // merit-chain only
+  std::optional<std::uint64_t> createdBlock;
+  std::optional<std::uint64_t> registrationsThisInterval;
+
+  friend bool operator==(const SubnetInfo&, const SubnetInfo&) = default;
 };
 
 class Chain {
@@ -85,12 +160,12 @@ class Chain {
   // reveal_period_epochs, min_allowed_weights, max_weight_limit, ...). kNotFound: no such subnet.
   virtual Result<Metagraph> metagraph(tx::NetUid netuid) = 0;
 
-  // {"address", "free", "nonce", ...} of one account.
-  virtual Result<nlohmann::json> account(const tx::AccountId& account) = 0;
-  // [{"netuid", "n", "max_uids", "tempo", "owner", ...}] of every subnet.
-  virtual Result<nlohmann::json> subnets() = 0;
-  // One subnet with "hyperparameters"; kNotFound when it does not exist.
-  virtual Result<nlohmann::json> subnet(tx::NetUid netuid) = 0;
+  // One account at the head (an unknown one is all zeros).
+  virtual Result<AccountInfo> account(const tx::AccountId& account) = 0;
+  // Every subnet, in the order the chain lists them.
+  virtual Result<std::vector<SubnetSummary>> subnets() = 0;
+  // One subnet with its hyperparameters; kNotFound when it does not exist.
+  virtual Result<SubnetInfo> subnet(tx::NetUid netuid) = 0;
 
   // Signs `call` with `key` and submits it; waits up to `wait` for inclusion (0 = do not wait).
   // A refusal by the chain (before or after the pool took it) is a Submission with rejected set

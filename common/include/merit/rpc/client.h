@@ -5,6 +5,10 @@
 // the account's next nonce (the chain's, or one past this client's pending submissions) and
 // submitted with a typed outcome: included in block N (success or a named error), or rejected.
 //
+// The header is JSON-free: typed reads go through rpc::Chain, and the raw call takes and returns
+// JSON text. merit/rpc_json/call.h (merit_rpc_json) wraps that text in nlohmann::json for the
+// tools and tests that want it.
+//
 // Thread-safety: a ChainClient may be shared between threads; calls are serialised on one HTTP
 // connection per client (use one client per thread for parallel calls).
 #pragma once
@@ -16,8 +20,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "merit/crypto/keys.h"
 #include "merit/rpc/chain.h"
@@ -49,12 +52,13 @@ class ChainClient final : public Chain {
   ChainClient(const ChainClient&) = delete;
   ChainClient& operator=(const ChainClient&) = delete;
 
-  // One JSON-RPC call. A JSON-RPC error becomes kInvalidArgument (or kOverloaded for -32001,
+  // One JSON-RPC call with `params` as JSON text (an array or an object); returns the result
+  // as compact JSON text. A JSON-RPC error becomes kInvalidArgument (or kOverloaded for -32001,
   // kNotFound for -32002) with the server's message; `extraTimeout` extends the HTTP timeout
-  // for methods that wait on the server.
-  Result<nlohmann::json> call(const std::string& method,
-                              const nlohmann::json& params = nlohmann::json::array(),
-                              std::chrono::milliseconds extraTimeout = std::chrono::milliseconds(0));
+  // for methods that wait on the server. The result is re-printed from the parsed reply, so
+  // merit_rpc's own reads (metagraph, head, submit) do not come through here.
+  Result<std::string> callText(std::string_view method, std::string_view params = "[]",
+                               std::chrono::milliseconds extraTimeout = std::chrono::milliseconds(0));
 
   const crypto::Hash256& genesisHash() const { return m_genesis; }
 
@@ -64,9 +68,9 @@ class ChainClient final : public Chain {
   Result<ChainInfo> info() override;
   Result<std::uint64_t> headNumber() override;
   Result<Metagraph> metagraph(tx::NetUid netuid) override;
-  Result<nlohmann::json> account(const tx::AccountId& account) override;
-  Result<nlohmann::json> subnets() override;
-  Result<nlohmann::json> subnet(tx::NetUid netuid) override;
+  Result<AccountInfo> account(const tx::AccountId& account) override;
+  Result<std::vector<SubnetSummary>> subnets() override;
+  Result<SubnetInfo> subnet(tx::NetUid netuid) override;
 
   // Signs `call` with `key` and submits it; waits up to `wait` for inclusion (0 = do not wait).
   // A refusal by the node is a rejected Submission with the typed chain error (docs/RPC.md's
@@ -77,10 +81,11 @@ class ChainClient final : public Chain {
  private:
   ChainClient(std::string url, ClientOptions options);
   Result<std::uint64_t> nextNonce(const tx::AccountId& account);
-  // One JSON-RPC exchange with transport retries: the whole reply object, holding either
-  // "result" or "error" (call() turns the latter into an Error; submit() reads refusals from it).
-  Result<nlohmann::json> exchange(const std::string& method, const nlohmann::json& params,
-                                  std::chrono::milliseconds extraTimeout = std::chrono::milliseconds(0));
+  // One JSON-RPC exchange with transport retries (`params` is JSON text): the reply's body, a
+  // JSON object holding either "result" or "error", unparsed. client.cpp parses it once, and
+  // turns an error into an Error except where submit() reads a refusal from it.
+  Result<std::string> exchange(std::string_view method, std::string_view params,
+                               std::chrono::milliseconds extraTimeout = std::chrono::milliseconds(0));
 
   std::string m_url;
   ClientOptions m_options;

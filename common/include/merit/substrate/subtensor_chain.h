@@ -50,9 +50,9 @@ class SubtensorChain final : public rpc::Chain {
   Result<rpc::ChainInfo> info() override;
   Result<std::uint64_t> headNumber() override { return m_client->headNumber(); }
   Result<rpc::Metagraph> metagraph(tx::NetUid netuid) override;
-  Result<nlohmann::json> account(const tx::AccountId& account) override;
-  Result<nlohmann::json> subnets() override;
-  Result<nlohmann::json> subnet(tx::NetUid netuid) override;
+  Result<rpc::AccountInfo> account(const tx::AccountId& account) override;
+  Result<std::vector<rpc::SubnetSummary>> subnets() override;
+  Result<rpc::SubnetInfo> subnet(tx::NetUid netuid) override;
   Result<rpc::Submission> submit(const crypto::PrivateKey& key, tx::Call call,
                                  std::chrono::milliseconds wait = std::chrono::milliseconds(30'000)) override;
 
