@@ -111,15 +111,7 @@ HEADER_ROOTS = ("common/include", "chain/include", "miner/include", "validator/i
 
 def header_index(root):
     """merit/... include path -> the library owning that header."""
-    index = {}
-    for top in HEADER_ROOTS:
-        base = os.path.join(root, top)
-        for dirpath, _, files in os.walk(base):
-            for name in files:
-                full = os.path.join(dirpath, name)
-                rel = os.path.relpath(full, root).replace(os.sep, "/")
-                index[os.path.relpath(full, base).replace(os.sep, "/")] = owner(rel)
-    return index
+    return {include: owner(rel) for include, rel in header_files(root).items()}
 
 
 def header_files(root):
