@@ -223,6 +223,8 @@ function setHead(n) {
   if (Number(b.dataset.block) >= n) return;
   b.dataset.block = String(n);
   b.textContent = String(n);
+  const card = document.getElementById('ov-head');
+  if (card) card.textContent = String(n);
 }
 
 function card(k, v, id) {
@@ -257,7 +259,7 @@ function pageOverview() {
       el('td', { text: String(s.blocks_until_next_epoch) }),
       el('td', { text: merit(s.emission_per_block || 0) }),
       el('td', { text: total ? ((100 * (s.emission_per_block || 0)) / total).toFixed(1) + ' %' : '–' }),
-      el('td', { text: merit(s.burn || 0) }))))));
+      el('td', { text: merit(s.burn || 0) })))));
   main.push(el('div', { class: 'grid2 row' },
     section('Emission share by subnet', shares.length ? barChart(shares) : el('p', { class: 'muted', text: 'no subnets' })),
     section('Subnets', tbl)));
@@ -334,7 +336,9 @@ function historyCharts(mg, uids) {
 }
 
 function matrix(mg, field) {
-  const validators = mg.neurons.filter((n) => (n[field] || []).length > 0 || n.validator_permit);
+  // Rows: the uids that have a row (validators that set weights, hold bonds); columns: every uid.
+  let validators = mg.neurons.filter((n) => (n[field] || []).length > 0);
+  if (validators.length === 0) validators = mg.neurons.filter((n) => n.validator_permit);
   const rows = validators.map((n) => ({ label: uidLabel(mg.netuid, n), cells: new Map(n[field] || []) }));
   const cols = mg.neurons.map((n) => ({ key: n.uid, label: String(n.uid) }));
   if (mg.weights_omitted) return el('p', { class: 'muted', text: 'too large to fetch with the metagraph' });
