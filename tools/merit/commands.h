@@ -51,9 +51,6 @@ void addQueryCommand(CLI::App& app, int& exitCode, const ChainSettings& chain);
 // Adds `merit validator status`.
 void addValidatorCommands(CLI::App& app, int& exitCode);
 
-// Adds `merit dashboard` (a web dashboard of the chain, tools/merit/dashboard.h).
-void addDashboardCommand(CLI::App& app, int& exitCode, const ChainSettings& chain);
-
 // Adds `merit localnet up|down|status` (a whole network on this machine from one config).
 void addLocalnetCommands(CLI::App& app, int& exitCode);
 

@@ -24,7 +24,18 @@
 #include <memory>
 #include <string>
 
+#include <CLI/CLI.hpp>
+
 #include "merit/util/result.h"
+
+namespace merit::cli {
+
+struct ChainSettings;
+
+// Adds `merit dashboard` (declared here rather than in commands.h, like the command's code).
+void addDashboardCommand(CLI::App& app, int& exitCode, const ChainSettings& chain);
+
+}  // namespace merit::cli
 
 namespace merit::cli::dashboard {
 

@@ -8,6 +8,7 @@
 #include "merit/util/log.h"
 
 #include "commands.h"
+#include "dashboard.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"merit: meritnet operator CLI (wallets, chain, subnets, localnet)"};
