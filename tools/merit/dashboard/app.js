@@ -413,7 +413,9 @@ function pageUid(mg, uid) {
   ];
   const info = section('Now (block ' + mg.block + ')', el('div', { class: 'kv mono', id: 'uid-info' },
     kv.flatMap(([k, v]) => [el('div', { text: k }), el('div', { text: v })])));
-  const h = (mg.history && mg.history.epochs) || [];
+  // Epochs of this hotkey only: a uid replaced by a new registration starts a new history (the
+  // chain's epoch_list names each uid's hotkey; the dashboard's own record does not).
+  const h = ((mg.history && mg.history.epochs) || []).filter((e) => !e.hotkeys || e.hotkeys[uid] === n.hotkey);
   const series = (field, name, k) => ({ name, color: colorOf(k),
     values: h.filter((e) => uid < e[field].length).map((e) => [e.block, e[field][uid]]) });
   const props = [series('incentive', 'incentive', 0), series('dividends', 'dividends', 1)];
