@@ -12,15 +12,12 @@
 
 #include <httplib.h>
 
+#include "merit/explain/explain.h"
 #include "merit/rpc/client.h"
 #include "merit/util/file.h"
 #include "merit/util/log.h"
 
 #include "dashboard_collector.h"
-
-#ifdef MERIT_DASHBOARD_EXPLAIN
-#include "merit/explain/explain.h"
-#endif
 
 namespace merit::cli::dashboard {
 
@@ -181,7 +178,6 @@ std::string DashboardImpl::explain(std::uint16_t netuid, std::uint16_t uid) {
   std::string key = std::to_string(netuid) + "/" + std::to_string(uid) + "/" + std::to_string(epoch->second);
   std::lock_guard lock(m_explainMutex);
   if (auto it = m_explained.find(key); it != m_explained.end()) return it->second;
-#ifdef MERIT_DASHBOARD_EXPLAIN
   if (!m_explainClient) {
     rpc::ClientOptions co;
     co.timeout = std::chrono::milliseconds(10'000);
@@ -199,9 +195,6 @@ std::string DashboardImpl::explain(std::uint16_t netuid, std::uint16_t uid) {
   j["available"] = true;
   j["text"] = explain::explanationText(*e);
   std::string text = j.dump();
-#else
-  std::string text = unavailable("this build of merit has no epoch explainer (merit_explain)");
-#endif
   if (m_explained.size() >= 512) m_explained.clear();  // bounded; refilled on demand
   return m_explained[key] = text;
 }

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   merit::cli::addChainCommands(app, exitCode, chain);
   merit::cli::addSubnetCommands(app, exitCode, chain);
   merit::cli::addWeightsCommands(app, exitCode, chain);
+  merit::cli::addExplainCommand(app, exitCode, chain);
   merit::cli::addDashboardCommand(app, exitCode, chain);
   merit::cli::addLocalnetCommands(app, exitCode);
 
