@@ -322,11 +322,20 @@ Result<json> Collector::historyOf(std::uint16_t netuid, const json& metagraph, b
       m_chainEpochs[netuid] = {epoch, h};
       return h;
     }
-    if (list.error().message().find("no method") == std::string::npos) return fail(list.error());
-    // An older node without epoch history: record it here instead.
-    MERIT_LOG_INFO(Category::kRpc,
-                   "dashboard: the node keeps no epoch history (no epoch_list); recording it");
-    m_chainHistory = false;
+    if (list.error().message().find("no method") != std::string::npos) {
+      // An older node without epoch history: record it here instead.
+      MERIT_LOG_INFO(Category::kRpc,
+                     "dashboard: the node keeps no epoch history (no epoch_list); recording it");
+      m_chainHistory = false;
+    } else {
+      // E.g. a subnet whose history exceeds the node's answer limit: this subnet's charts show
+      // what the dashboard recorded, and the chain is asked again at the next epoch only.
+      MERIT_LOG_DEBUG(Category::kRpc, "dashboard: epoch_list {}: {}", netuid, list.error().message());
+      recorded = m_history->observe(netuid, metagraph);
+      json h = m_history->toJson(netuid);
+      m_chainEpochs[netuid] = {epoch, h};
+      return h;
+    }
   }
   recorded = m_history->observe(netuid, metagraph);
   return m_history->toJson(netuid);
