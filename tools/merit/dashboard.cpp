@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <sys/socket.h>
 #include <thread>
 #include <vector>
 
@@ -203,6 +204,12 @@ void DashboardImpl::routes() {
   const std::size_t workers = std::max<std::size_t>(m_options.workers, m_options.maxSseClients + 4);
   m_server.new_task_queue = [workers] { return new BoundedPool(workers); };
   // GET only: no request has a body worth reading, and slow or idle clients are cut off soon.
+  // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which would let a second
+  // dashboard bind the same port and share its connections instead of failing.
+  m_server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   m_server.set_payload_max_length(0);
   m_server.set_read_timeout(5, 0);
   m_server.set_write_timeout(5, 0);

@@ -84,13 +84,16 @@ std::vector<std::uint64_t> u64s(const json& j) {
   std::vector<std::uint64_t> out;
   if (!j.is_array()) return out;
   out.reserve(j.size());
-  for (const auto& v : j) out.push_back(v.is_number_unsigned() ? v.get<std::uint64_t>() : 0);
+  for (const auto& v : j)
+    out.push_back(v.is_number_integer() && v.get<std::int64_t>() >= 0 ? v.get<std::uint64_t>() : 0);
   return out;
 }
 
+// A non-negative integer field (parsed JSON holds them as unsigned; built JSON may not).
 std::uint64_t u64Or(const json& j, const char* key, std::uint64_t otherwise = 0) {
   auto it = j.find(key);
-  return it != j.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : otherwise;
+  if (it == j.end() || !it->is_number_integer()) return otherwise;
+  return it->is_number_unsigned() || it->get<std::int64_t>() >= 0 ? it->get<std::uint64_t>() : otherwise;
 }
 
 }  // namespace
@@ -115,7 +118,8 @@ void History::load(const std::string& genesis) {
                    m_file.string());
     return;
   }
-  for (const auto& [key, epochs] : j.value("subnets", json::object()).items()) {
+  const json subnets = j.value("subnets", json::object());
+  for (const auto& [key, epochs] : subnets.items()) {
     std::uint16_t netuid = 0;
     auto [p, err] = std::from_chars(key.data(), key.data() + key.size(), netuid);
     if (err != std::errc() || p != key.data() + key.size() || !epochs.is_array()) continue;
