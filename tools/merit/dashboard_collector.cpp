@@ -353,12 +353,15 @@ Result<void> Collector::refresh() {
   std::uint64_t ts = u64Or(head, "timestamp_ms");
   if (snap->block > m_lastBlockSeen) {
     m_lastBlockSeen = snap->block;
-    m_blockTimes.push_back(ts);
+    m_blockTimes.emplace_back(snap->block, ts);
     while (m_blockTimes.size() > 32) m_blockTimes.pop_front();
   }
+  // Refreshes skip blocks: the mean over the blocks between the oldest and newest head seen.
   json observed = nullptr;
-  if (m_blockTimes.size() >= 2 && m_blockTimes.back() > m_blockTimes.front()) {
-    observed = (m_blockTimes.back() - m_blockTimes.front()) / (m_blockTimes.size() - 1);
+  if (m_blockTimes.size() >= 2 && m_blockTimes.back().first > m_blockTimes.front().first &&
+      m_blockTimes.back().second >= m_blockTimes.front().second) {
+    observed = (m_blockTimes.back().second - m_blockTimes.front().second) /
+               (m_blockTimes.back().first - m_blockTimes.front().first);
   }
   json overview = {
       {"chain", m_chainName},

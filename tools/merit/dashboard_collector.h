@@ -124,7 +124,7 @@ class Collector {
       m_chainEpochs;  // netuid -> (epoch, history)
   std::string m_chainName;
   std::uint64_t m_blockTimeMs = 0;
-  std::deque<std::uint64_t> m_blockTimes;  // timestamps of the last blocks seen (ms)
+  std::deque<std::pair<std::uint64_t, std::uint64_t>> m_blockTimes;  // (number, timestamp ms) of recent heads
   std::uint64_t m_lastBlockSeen = 0;
   nlohmann::json m_localnet;  // the last localnet pane
   std::chrono::steady_clock::time_point m_localnetAt{};
