@@ -8,6 +8,7 @@ find_package(Threads REQUIRED)
 add_library(merit_chain STATIC
   src/chain/block.cpp
   src/chain/config.cpp
+  src/chain/epoch_history.cpp
   src/chain/feed.cpp
   src/chain/http_server.cpp
   src/chain/node.cpp
@@ -24,7 +25,7 @@ add_library(merit_chain STATIC
   src/chain/types.cpp)
 target_include_directories(merit_chain PUBLIC include)
 target_link_libraries(merit_chain
-  PUBLIC merit_consensus merit_tx merit_net merit_crypto merit_util Threads::Threads
+  PUBLIC merit_consensus merit_consensus_json merit_tx merit_net merit_crypto merit_util Threads::Threads
   PRIVATE merit_config RocksDB::rocksdb PkgConfig::ZMQ nlohmann_json::nlohmann_json merit_warnings)
 
 add_executable(merit-chain src/main/merit_chain.cpp)

@@ -34,7 +34,9 @@ ALLOWED = {
     "merit_consensus": ["merit_util"],
     "merit_consensus_json": ["merit_consensus"],
     "merit_consensus_spec": ["merit_consensus"],
-    "merit_chain": ["merit_consensus", "merit_tx", "merit_net", "merit_config"],
+    "merit_chain": ["merit_consensus", "merit_consensus_json", "merit_tx", "merit_net", "merit_config"],
+    # The epoch explainer: a chain client that recomputes stored epochs (docs/ARCHITECTURE.md).
+    "merit_explain": ["merit_rpc", "merit_consensus_json", "merit_consensus_spec"],
     "merit_subnet_sdk": [],
     "merit_subnet_host": ["merit_subnet_sdk", "merit_util"],
     "merit_miner": ["merit_net", "merit_connect", "merit_metrics", "merit_config", "merit_subnet_host"],
@@ -43,7 +45,7 @@ ALLOWED = {
     # Plugins see the SDK only; the model-serving plugins may link merit_serving (docs/ARCHITECTURE.md).
     "plugin": ["merit_subnet_sdk", "merit_serving"],
     # The CLI is a client of everything except the miner (it checks validator configs).
-    "merit_cli": ["merit_connect", "merit_rpc_json", "merit_consensus_json", "merit_subnet_host",
+    "merit_cli": ["merit_connect", "merit_rpc_json", "merit_consensus_json", "merit_explain", "merit_subnet_host",
                   "merit_validator", "merit_config"],
 }
 
@@ -72,6 +74,7 @@ FOLDERS = {
     "chain/src/consensus_json/": "merit_consensus_json",
     "chain/include/merit/consensus_spec/": "merit_consensus_spec",
     "chain/src/consensus_spec/": "merit_consensus_spec",
+    "chain/include/merit/explain/": "merit_explain", "chain/src/explain/": "merit_explain",
     "chain/include/merit/chain/": "merit_chain", "chain/src/chain/": "merit_chain",
     "subnets/include/merit/": "merit_subnet_sdk",
     "subnets/host/": "merit_subnet_host",

@@ -104,11 +104,12 @@ detach)
   [[ $rc -eq 0 ]] && grep -q "localnet up in the background" "$WORK/up.out" && ok "up --detach returns once the network is up" \
     || bad "detach exit $rc: $(cat "$WORK/up.err") $(tail -20 "$DATA/supervisor.log")"
   "$MERIT" localnet status --data-dir "$DATA" --json > "$WORK/status.json" 2> "$WORK/status.err"
-  python3 - "$WORK/status.json" <<'PY' && ok "status --json: running, 11 processes alive, subnets and miners" || bad "status: $(head -c 1200 "$WORK/status.json") $(cat "$WORK/status.err")"
+  python3 - "$WORK/status.json" <<'PY' && ok "status --json: running, 12 processes alive (with the dashboard), subnets and miners" || bad "status: $(head -c 1200 "$WORK/status.json") $(cat "$WORK/status.err")"
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["running"], d
-assert len(d["processes"]) == 11 and all(p["alive"] for p in d["processes"]), d["processes"]
+assert len(d["processes"]) == 12 and all(p["alive"] for p in d["processes"]), d["processes"]
+assert [p["role"] for p in d["processes"]].count("dashboard") == 1, d["processes"]
 assert d["block"] > 0
 assert [s["name"] for s in d["subnets"]] == ["hash_a", "hash_b"], d["subnets"]
 assert {m["tier"] for m in d["subnets"][0]["miners"]} == {"gold", "silver", "faulty"}

@@ -48,6 +48,9 @@ void addWeightsCommands(CLI::App& app, int& exitCode, const ChainSettings& chain
 // Adds `merit query` (ask a miner with the subnet plugin's challenges).
 void addQueryCommand(CLI::App& app, int& exitCode, const ChainSettings& chain);
 
+// Adds `merit explain` (recompute a stored epoch and explain one uid's results).
+void addExplainCommand(CLI::App& app, int& exitCode, const ChainSettings& chain);
+
 // Adds `merit validator status`.
 void addValidatorCommands(CLI::App& app, int& exitCode);
 

@@ -180,11 +180,20 @@ Config walk(const YAML::Node& root) {
   c.rootStake = 100 * tx::kRaoPerMerit;
   checkKeys(root, "",
             {"chain", "fund", "root_stake", "model_cache", "log_level", "startup_timeout_s", "miner_defaults",
-             "validator_defaults", "subnets"});
+             "validator_defaults", "subnets", "dashboard"});
   if (const auto& ch = root["chain"]) {
     checkKeys(ch, "chain", {"block_time_ms", "log_level"});
     if (ch["block_time_ms"]) c.blockTimeMs = integer(ch["block_time_ms"], "chain.block_time_ms", 10, 60'000);
     if (ch["log_level"]) c.chainLogLevel = scalar(ch["log_level"], "chain.log_level");
+  }
+  if (const auto& d = root["dashboard"]) {
+    checkKeys(d, "dashboard", {"enabled", "port"});
+    if (d["enabled"]) {
+      std::string e = scalar(d["enabled"], "dashboard.enabled");
+      if (e != "true" && e != "false") bad("dashboard.enabled", "'" + e + "': true or false");
+      c.dashboard = e == "true";
+    }
+    if (d["port"]) c.dashboardPort = static_cast<int>(integer(d["port"], "dashboard.port", 0, 65535));
   }
   if (root["fund"]) c.fund = merit(root["fund"], "fund");
   if (root["root_stake"]) c.rootStake = merit(root["root_stake"], "root_stake");

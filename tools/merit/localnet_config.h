@@ -62,6 +62,8 @@ struct Config {
   tx::Balance rootStake = 0;            // stake of the root validator hotkey (rao)
   std::string modelCache;               // empty: $XDG_CACHE_HOME/meritnet/models (or ~/.cache/...)
   std::uint64_t startupTimeoutS = 240;  // per phase: process readiness, validators' first weights
+  bool dashboard = true;                // `merit dashboard` runs beside the network (dashboard.enabled)
+  int dashboardPort = 9980;             // on 127.0.0.1 (dashboard.port; 0 = any free port)
   std::map<std::string, std::string> minerDefaults;
   std::map<std::string, std::string> validatorDefaults;
   std::vector<SubnetSpec> subnets;

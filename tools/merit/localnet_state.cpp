@@ -12,6 +12,7 @@ json toJson(const State& s) {
   json j = {{"version", 1},
             {"data_dir", s.dataDir.string()},
             {"chain_url", s.chainUrl},
+            {"dashboard_url", s.dashboardUrl},
             {"phase", s.phase},
             {"supervisor_pid", s.supervisor},
             {"epochs", s.epochs},
@@ -51,6 +52,7 @@ Result<State> stateFromJson(const json& j) {
     State s;
     s.dataDir = j.at("data_dir").get<std::string>();
     s.chainUrl = j.at("chain_url").get<std::string>();
+    s.dashboardUrl = j.value("dashboard_url", std::string());
     s.phase = j.at("phase").get<std::string>();
     s.supervisor = j.at("supervisor_pid").get<pid_t>();
     s.epochs = j.at("epochs").get<std::uint64_t>();

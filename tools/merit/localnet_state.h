@@ -52,6 +52,7 @@ struct SubnetState {
 struct State {
   std::filesystem::path dataDir;
   std::string chainUrl;
+  std::string dashboardUrl;  // empty when the dashboard is off or did not start
   // starting | warming | running | interrupted | finished | failed | stopping | stopped
   std::string phase = "starting";
   pid_t supervisor = 0;

@@ -77,6 +77,7 @@ class Supervisor {
   Result<void> prepareDir();
   Result<void> startChain();
   Result<void> startDaemons();
+  void startDashboard();
   Result<void> saveState();
   void notify(const std::string& message);
   int loop();
@@ -239,6 +240,54 @@ Result<void> Supervisor::startDaemons() {
     m.metricsPort = ready.value("metrics_port", -1);
   }
   return {};
+}
+
+// `merit dashboard` against the chain, with this network's processes and scores. It is a
+// window on the network, not part of it: when it cannot start (its port is taken), the network
+// runs without it and says why.
+void Supervisor::startDashboard() {
+  if (!m_config.dashboard) return;
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) {
+    std::printf("dashboard not started: cannot find the merit binary (%s)\n", ec.message().c_str());
+    return;
+  }
+  Member d;
+  d.name = "dashboard";
+  d.role = "dashboard";
+  d.binary = self;
+  d.log = dir("logs") / "dashboard.log";
+  ProcessSpec spec;
+  spec.name = "dashboard";
+  spec.binary = self;
+  spec.args = {"dashboard",
+               "--url",
+               m_state.chainUrl,
+               "--listen",
+               "127.0.0.1:" + std::to_string(m_config.dashboardPort),
+               "--localnet",
+               m_options.dataDir.string(),
+               "--history-file",
+               dir("dashboard-history.json").string(),
+               "--log-level",
+               m_config.logLevel};
+  spec.log = d.log;
+  auto pid = m_group.spawn(spec);
+  if (!pid) {
+    std::printf("dashboard not started: %s\n", pid.error().message().c_str());
+    return;
+  }
+  d.pid = *pid;
+  m_state.members.push_back(d);
+  auto ready = waitReady(m_group, m_state.members.back(), std::chrono::seconds(30), m_clock);
+  if (!ready) {
+    std::printf("dashboard not started (the network runs without it): %s\n", ready.error().message().c_str());
+    m_group.reap();
+    m_state.members.pop_back();
+    return;
+  }
+  m_state.dashboardUrl = ready->value("url", std::string());
 }
 
 Result<void> Supervisor::saveState() {
@@ -423,10 +472,12 @@ int Supervisor::run() {
   std::printf("starting %zu miners and validators\n", m_state.members.size() - 1);
   std::fflush(stdout);
   if (auto ok = startDaemons(); !ok) return fatal(ok.error());
+  startDashboard();
   m_state.phase = "warming";
   if (auto ok = saveState(); !ok) return fatal(ok.error());
   std::printf("network up: %zu processes; state in %s\n", m_state.members.size(),
               dir("localnet.json").c_str());
+  if (!m_state.dashboardUrl.empty()) std::printf("dashboard: %s\n", m_state.dashboardUrl.c_str());
   std::fflush(stdout);
   notify("up " + m_state.chainUrl);
   int rc = loop();

@@ -227,6 +227,7 @@ std::string fullView(const State& state, const Snapshot& snap, const std::set<pi
                     std::to_string(state.blockTimeMs) + " ms blocks), " + phaseText(state) + ", " +
                     std::to_string(alive.size()) + "/" + std::to_string(state.members.size()) +
                     " processes up\n";
+  if (!state.dashboardUrl.empty()) out += "dashboard: " + state.dashboardUrl + "\n";
   for (std::size_t i = 0; i < state.subnets.size() && i < snap.subnets.size(); ++i) {
     out += subnetTable(state, state.subnets[i], snap.subnets[i], alive, final);
   }

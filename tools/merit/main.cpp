@@ -8,6 +8,7 @@
 #include "merit/util/log.h"
 
 #include "commands.h"
+#include "dashboard.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"merit: meritnet operator CLI (wallets, chain, subnets, localnet)"};
@@ -37,6 +38,8 @@ int main(int argc, char** argv) {
   merit::cli::addChainCommands(app, exitCode, chain);
   merit::cli::addSubnetCommands(app, exitCode, chain);
   merit::cli::addWeightsCommands(app, exitCode, chain);
+  merit::cli::addExplainCommand(app, exitCode, chain);
+  merit::cli::addDashboardCommand(app, exitCode, chain);
   merit::cli::addLocalnetCommands(app, exitCode);
 
   app.parse_complete_callback([&] {

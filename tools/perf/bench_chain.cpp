@@ -8,7 +8,8 @@
 //      every UID; times produceBlock() for plain blocks and for blocks that run a subnet epoch.
 //
 // Prints one JSON object per measurement. Usage: bench_chain [--clients C] [--transfers N] [--blocks B]
-// (--blocks: blocks produced in part 3, 120 by default; every 51st block of a subnet has its epoch).
+// [--epoch-history K] (--blocks: blocks produced in part 3, 120 by default; every 51st block of a
+// subnet has its epoch; --epoch-history: the node's node.epoch_history, 0 to compare without it).
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -53,12 +54,14 @@ struct Bench {
   std::unique_ptr<chain::Node> node;
   std::unique_ptr<chain::RpcServer> rpc;
 
-  Bench(int accounts, std::size_t maxBlockExtrinsics) {
+  Bench(int accounts, std::size_t maxBlockExtrinsics,
+        std::size_t epochHistory = chain::NodeConfig{}.epochHistory) {
     char tmpl[] = "/tmp/merit_bench_chain_XXXXXX";
     dir = ::mkdtemp(tmpl);
     auto cfg = chain::devPreset().node;
     cfg.dataDir = dir.string();
     cfg.maxBlockExtrinsics = maxBlockExtrinsics;
+    cfg.epochHistory = epochHistory;
     cfg.mempoolCapacity = 1'000'000;
     cfg.mempoolPerAccount = 100'000;
     cfg.maxFutureNonceGap = 100'000;
@@ -196,9 +199,9 @@ std::vector<Extrinsic> weightRows(Bench& b, int subnets, int n, int validators, 
   return xts;
 }
 
-void benchWeightsAndBlocks(int clients, int blocks) {
+void benchWeightsAndBlocks(int clients, int blocks, std::size_t epochHistory) {
   const int subnets = 4, n = 256, validators = 64;
-  Bench b(1 + subnets, 100'000);
+  Bench b(1 + subnets, 100'000, epochHistory);
   buildSubnets(b, subnets, n, validators);
   std::uint64_t round = 0;
 
@@ -243,24 +246,29 @@ void benchWeightsAndBlocks(int clients, int blocks) {
     return v.empty() ? 0.0 : *std::min_element(v.begin(), v.end());
   };
   std::printf(
-      R"({"bench":"block_production","subnets":%d,"uids":%d,"validators":%d,"plain_median_ms":%.2f,"epoch_blocks":%zu,"epoch_min_ms":%.2f,"epoch_median_ms":%.2f,"epoch_max_ms":%.2f})"
+      R"({"bench":"block_production","subnets":%d,"uids":%d,"validators":%d,"epoch_history":%zu,"plain_median_ms":%.2f,"epoch_blocks":%zu,"epoch_min_ms":%.2f,"epoch_median_ms":%.2f,"epoch_max_ms":%.2f})"
       "\n",
-      subnets, n, validators, median(plain), epoch.size(), minOf(epoch), median(epoch), maxOf(epoch));
+      subnets, n, validators, epochHistory, median(plain), epoch.size(), minOf(epoch), median(epoch),
+      maxOf(epoch));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   int clients = 4, transfers = 20'000, blocks = 120;
+  std::size_t epochHistory = chain::NodeConfig{}.epochHistory;
   CLI::App app{
       "bench_chain: transfers and set_weights per second through JSON-RPC, and block production "
       "(docs/PERFORMANCE.md, \"Chain\")"};
   app.add_option("--clients", clients, "concurrent RPC clients")->check(CLI::Range(1, 1024));
   app.add_option("--transfers", transfers, "transfers to submit")->check(CLI::Range(1, 100'000'000));
   app.add_option("--blocks", blocks, "blocks to produce with weights")->check(CLI::Range(1, 1'000'000));
+  app.add_option("--epoch-history", epochHistory,
+                 "epochs the node keeps per subnet (node.epoch_history; 0 = record none)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   merit::log::setLevel(merit::log::Level::kWarn);
   benchTransfers(clients, transfers);
-  benchWeightsAndBlocks(clients, blocks);
+  benchWeightsAndBlocks(clients, blocks, epochHistory);
   return 0;
 }

@@ -55,7 +55,7 @@ void apply(const YAML::Node& root, ChainConfig& c) {
     checkKeys(node, "node",
               {"data_dir", "block_time_ms", "rpc_host", "rpc_port", "feed_endpoint", "max_block_extrinsics",
                "mempool_capacity", "mempool_bytes", "mempool_per_account", "mempool_future_per_account",
-               "mempool_longevity", "max_future_nonce_gap"});
+               "mempool_longevity", "max_future_nonce_gap", "epoch_history"});
     if (auto n = node["data_dir"]) c.node.dataDir = config::scalar(n, "node.data_dir");
     if (auto n = node["block_time_ms"]) {
       auto v = u64(n, "node.block_time_ms", 3'600'000);
@@ -87,6 +87,7 @@ void apply(const YAML::Node& root, ChainConfig& c) {
     }
     if (auto n = node["max_future_nonce_gap"])
       c.node.maxFutureNonceGap = u64(n, "node.max_future_nonce_gap", 100'000);
+    if (auto n = node["epoch_history"]) c.node.epochHistory = u64(n, "node.epoch_history", 100'000);
   }
   if (auto a = root["authority"]) {
     checkKeys(a, "authority", {"key_file"});

@@ -144,6 +144,19 @@ Result<void> Node::init() {
   return {};
 }
 
+Result<std::vector<EpochRecord>> Node::epochs(NetUid netuid, std::size_t limit,
+                                              std::optional<std::uint64_t> atOrBefore) const {
+  auto view = readView();
+  const std::string last = atOrBefore ? epochKey(netuid, *atOrBefore) : epochKeyPrefix(netuid) + "~";
+  std::vector<EpochRecord> out;
+  for (const auto& [key, value] : view.snapshot->scanRawBackward(epochKeyPrefix(netuid), last, limit)) {
+    auto rec = decodeEpochRecord(value);
+    if (!rec) return fail(ErrorCode::kCorruption, key + ": " + rec.error().message());
+    out.push_back(std::move(*rec));
+  }
+  return out;
+}
+
 void Node::onBlock(std::function<void(const Block&)> listener) {
   std::lock_guard lock(m_mutex);
   m_listeners.push_back(std::move(listener));
@@ -153,7 +166,8 @@ Result<BlockHeader> Node::produceBlock() {
   std::lock_guard produce(m_produceMutex);
   const std::uint64_t number = m_headNumber.load() + 1;
   Overlay blk(*m_store);
-  m_runtime->onInitialize(blk, number);
+  std::vector<EpochRecord> epochs;
+  m_runtime->onInitialize(blk, number, m_config.epochHistory > 0 ? &epochs : nullptr);
 
   // Pick candidates: each account's consecutive nonces from its current one, accounts in order
   // of their oldest waiting extrinsic. Entries past their expiry or nonce leave the pool first.
@@ -231,7 +245,18 @@ Result<BlockHeader> Node::produceBlock() {
   signHeader(h, m_author);
   extra[blockKey(number)] = encodeBlock(block);
   extra[std::string(kHeadKey)] = u64Bytes(number);
-  MERIT_TRY(m_store->commit(blk, extra));
+  // Epoch history goes into the same write as the block, with the subnet's records beyond the
+  // bound deleted, so it is exactly as durable as the block and never grows past the bound.
+  std::vector<std::string> pruned;
+  for (const auto& rec : epochs) {
+    auto kept = m_store->rawKeys(epochKeyPrefix(rec.netuid));
+    if (kept.size() + 1 > m_config.epochHistory) {
+      kept.resize(kept.size() + 1 - m_config.epochHistory);  // the oldest ones
+      pruned.insert(pruned.end(), kept.begin(), kept.end());
+    }
+    extra[epochKey(rec.netuid, rec.block)] = encodeEpochRecord(rec);
+  }
+  MERIT_TRY(m_store->commit(blk, extra, pruned));
 
   std::vector<std::function<void(const Block&)>> listeners;
   {

@@ -1,11 +1,14 @@
 #include "merit/chain/rpc_server.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "merit/chain/http_server.h"
+#include "merit/consensus_json/epoch_json.h"
 #include "merit/crypto/ss58.h"
 #include "merit/util/log.h"
 
@@ -218,6 +221,24 @@ json subnetJson(const StateView& s, NetUid netuid, const SubnetInfo& info, std::
   return j;
 }
 
+[[noreturn]] void tooLarge(const std::string& what, std::size_t limit, const std::string& hint) {
+  throw RpcError{kResponseTooLarge,
+                 what + " exceeds the answer limit of " + std::to_string(limit) + " bytes; " + hint,
+                 json{{"limit", limit}}};
+}
+
+void requireSubnet(Node& node, NetUid k) {
+  bool exists = node.read([&](const StateView& s, std::uint64_t) { return s.subnet(k).has_value(); });
+  if (!exists) throw RpcError{kNotFound, "no subnet " + std::to_string(k), nullptr};
+}
+
+std::vector<EpochRecord> epochsOrThrow(Node& node, NetUid k, std::size_t count,
+                                       std::optional<std::uint64_t> at) {
+  auto records = node.epochs(k, count, at);
+  if (!records) throw RpcError{kInternalError, records.error().message(), nullptr};
+  return std::move(*records);
+}
+
 // `limit`: the most bytes the answer may have (RpcHandler's maxResponseBytes).
 using Handler = std::function<json(Node&, const json& params, std::size_t limit)>;
 
@@ -393,6 +414,74 @@ const std::map<std::string, Handler, std::less<>>& methods() {
                             nullptr};
            return neuronJson(s, *info, k, static_cast<Uid>(uid), *n, head);
          });
+       }},
+      {"epoch_list",
+       [](Node& node, const json& p, std::size_t limit) {
+         Params a(p, {"netuid", "limit"});
+         NetUid k = a.netuid(0);
+         std::uint64_t count = std::min<std::uint64_t>(a.u64Or(1, 16), node.config().epochHistory);
+         requireSubnet(node, k);
+         std::vector<EpochRecord> records = epochsOrThrow(node, k, count, std::nullopt);
+         std::size_t estimate = 1024;
+         json epochs = json::array();
+         for (const auto& rec : records) {
+           // ~250 bytes of JSON per uid: refuse before building an answer over the limit.
+           estimate += 256 + 250 * rec.hotkeys.size();
+           if (estimate > limit)
+             tooLarge("epoch_list of subnet " + std::to_string(k), limit, "ask a smaller limit");
+           json hotkeys = json::array();
+           for (const auto& hk : rec.hotkeys) hotkeys.push_back(address(hk));
+           json stake = json::array();
+           for (const auto& n : rec.input.neurons) stake.push_back(n.stake);
+           const auto& o = rec.output;
+           epochs.push_back(json{{"block", rec.block},
+                                 {"rao_emission", rec.input.raoEmission},
+                                 {"n", rec.hotkeys.size()},
+                                 {"hotkeys", std::move(hotkeys)},
+                                 {"stake", std::move(stake)},
+                                 {"active", o.active},
+                                 {"stake_weight", o.stakeWeight},
+                                 {"consensus", o.consensus},
+                                 {"incentive", o.incentive},
+                                 {"dividends", o.dividends},
+                                 {"validator_trust", o.validatorTrust},
+                                 {"emission", o.emission},
+                                 {"server_emission", o.serverEmission},
+                                 {"validator_emission", o.validatorEmission},
+                                 {"validator_permit", o.validatorPermit}});
+         }
+         return json{{"netuid", k}, {"retained", node.config().epochHistory}, {"epochs", std::move(epochs)}};
+       }},
+      {"epoch_get",
+       [](Node& node, const json& p, std::size_t limit) {
+         Params a(p, {"netuid", "block"});
+         NetUid k = a.netuid(0);
+         std::optional<std::uint64_t> at;
+         if (a.find(1) && !a.find(1)->is_null()) at = a.u64(1);
+         requireSubnet(node, k);
+         std::vector<EpochRecord> records = epochsOrThrow(node, k, 1, at);
+         if (records.empty()) {
+           throw RpcError{kNotFound,
+                          "no stored epoch of subnet " + std::to_string(k) +
+                              (at ? " at or before block " + std::to_string(*at) : std::string()) +
+                              " (the node keeps the last " + std::to_string(node.config().epochHistory) + ")",
+                          nullptr};
+         }
+         const EpochRecord& rec = records.front();
+         std::size_t entries = 0;
+         for (const auto& n : rec.input.neurons) entries += n.weights.size() + n.bonds.size();
+         for (const auto& b : rec.output.bonds) entries += b.size();
+         if (1024 + 400 * rec.hotkeys.size() + 16 * entries > limit) {
+           tooLarge("epoch " + std::to_string(rec.block) + " of subnet " + std::to_string(k), limit,
+                    "recompute it from a node with a larger answer limit");
+         }
+         json hotkeys = json::array();
+         for (const auto& hk : rec.hotkeys) hotkeys.push_back(address(hk));
+         return json{{"netuid", k},
+                     {"block", rec.block},
+                     {"hotkeys", std::move(hotkeys)},
+                     {"input", consensus::epochInputJson(rec.input)},
+                     {"output", consensus::epochOutputJson(rec.output)}};
        }},
       {"author_submitExtrinsic",
        [](Node& node, const json& p, std::size_t) {

@@ -182,7 +182,8 @@ void Runtime::runRootEpoch(StateView& s, std::uint64_t block) const {
   (void)block;
 }
 
-void Runtime::runSubnetEpoch(StateView& s, NetUid netuid, SubnetInfo& info, std::uint64_t block) {
+void Runtime::runSubnetEpoch(StateView& s, NetUid netuid, SubnetInfo& info, std::uint64_t block,
+                             std::vector<EpochRecord>* epochs) {
   Totals t = s.totals();
   Balance emission = info.pendingEmission;
   info.pendingEmission = 0;
@@ -249,9 +250,19 @@ void Runtime::runSubnetEpoch(StateView& s, NetUid netuid, SubnetInfo& info, std:
   }
   info.lastEpochBlock = block;
   s.setTotals(t);
+  if (epochs) {
+    EpochRecord rec;
+    rec.netuid = netuid;
+    rec.block = block;
+    rec.hotkeys.reserve(neurons.size());
+    for (const Neuron& n : neurons) rec.hotkeys.push_back(n.hotkey);
+    rec.input = std::move(in);
+    rec.output = std::move(*out);
+    epochs->push_back(std::move(rec));
+  }
 }
 
-void Runtime::onInitialize(Overlay& block, std::uint64_t blockNumber) {
+void Runtime::onInitialize(Overlay& block, std::uint64_t blockNumber, std::vector<EpochRecord>* epochs) {
   StateView s(block);
   auto netuids = s.netuids();
   if (netuids.empty()) return;
@@ -279,7 +290,7 @@ void Runtime::onInitialize(Overlay& block, std::uint64_t blockNumber) {
       info->lastAdjustmentBlock = blockNumber;
     }
     if (isEpochBlock(blockNumber, netuid, info->params.get(Hyper::kTempo))) {
-      runSubnetEpoch(s, netuid, *info, blockNumber);
+      runSubnetEpoch(s, netuid, *info, blockNumber, epochs);
     }
     s.setSubnet(netuid, *info);
   }

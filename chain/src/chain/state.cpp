@@ -112,7 +112,8 @@ crypto::Hash256 Store::stateRootWith(const Overlay& changes) const {
   return root.value();
 }
 
-Result<void> Store::commit(const Overlay& changes, const std::map<std::string, Bytes>& extra) {
+Result<void> Store::commit(const Overlay& changes, const std::map<std::string, Bytes>& extra,
+                           const std::vector<std::string>& eraseRaw) {
   rocksdb::WriteBatch batch;
   for (const auto& [k, v] : changes.changes()) {
     std::string dbKey = std::string(kStatePrefix) + k;
@@ -124,6 +125,7 @@ Result<void> Store::commit(const Overlay& changes, const std::map<std::string, B
   }
   for (const auto& [k, v] : extra)
     batch.Put(k, rocksdb::Slice(reinterpret_cast<const char*>(v.data()), v.size()));
+  for (const auto& k : eraseRaw) batch.Delete(k);
   rocksdb::WriteOptions options;
   options.sync = true;  // a block reported as included must survive a crash or power loss
   auto status = m_db->Write(options, &batch);
@@ -177,6 +179,29 @@ std::optional<Bytes> Store::getRaw(const std::string& key) const {
   auto status = m_db->Get(rocksdb::ReadOptions(), key, &value);
   if (!status.ok()) return std::nullopt;
   return toBytes(value);
+}
+
+std::vector<std::string> Store::rawKeys(std::string_view prefix) const {
+  std::vector<std::string> keys;
+  std::unique_ptr<rocksdb::Iterator> it(m_db->NewIterator(rocksdb::ReadOptions()));
+  const rocksdb::Slice p(prefix.data(), prefix.size());
+  for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next()) keys.push_back(it->key().ToString());
+  return keys;
+}
+
+std::vector<std::pair<std::string, Bytes>> StateSnapshot::scanRawBackward(std::string_view prefix,
+                                                                          std::string_view last,
+                                                                          std::size_t limit) const {
+  std::vector<std::pair<std::string, Bytes>> out;
+  rocksdb::ReadOptions options;
+  options.snapshot = m_snapshot;
+  std::unique_ptr<rocksdb::Iterator> it(m_db.NewIterator(options));
+  const rocksdb::Slice p(prefix.data(), prefix.size());
+  for (it->SeekForPrev(rocksdb::Slice(last.data(), last.size()));
+       it->Valid() && it->key().starts_with(p) && out.size() < limit; it->Prev()) {
+    out.emplace_back(it->key().ToString(), toBytes(std::string_view(it->value().data(), it->value().size())));
+  }
+  return out;
 }
 
 }  // namespace merit::chain

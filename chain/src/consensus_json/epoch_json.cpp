@@ -4,6 +4,7 @@
 #include <initializer_list>
 #include <limits>
 #include <string>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
@@ -122,9 +123,7 @@ Result<std::optional<uint64_t>> nullableU64Field(const json& obj, const char* ke
 }
 
 // A row of [uid, value] pairs; uid range and duplicates are checked by validateEpochInput.
-Result<std::vector<UidValue>> pairsField(const json& obj, const char* key, const std::string& path) {
-  MERIT_ASSIGN_OR_RETURN(const json* j, field(obj, key, path));
-  const std::string rowPath = path + "." + key;
+Result<std::vector<UidValue>> pairsOf(const json* j, const std::string& rowPath) {
   if (!j->is_array()) return invalid(rowPath, "expected an array of [uid, value] pairs, got " + typeName(*j));
   std::vector<UidValue> row;
   row.reserve(j->size());
@@ -137,6 +136,11 @@ Result<std::vector<UidValue>> pairsField(const json& obj, const char* key, const
     row.push_back({static_cast<uint16_t>(uid), static_cast<uint16_t>(value)});
   }
   return row;
+}
+
+Result<std::vector<UidValue>> pairsField(const json& obj, const char* key, const std::string& path) {
+  MERIT_ASSIGN_OR_RETURN(const json* j, field(obj, key, path));
+  return pairsOf(j, path + "." + key);
 }
 
 Result<Hyperparameters> parseHyperparameters(const json& root) {
@@ -235,7 +239,7 @@ Result<EpochInput> parseEpochInput(std::string_view text) {
   return fromJson(root);
 }
 
-std::string formatEpochOutput(const EpochOutput& output) {
+nlohmann::ordered_json epochOutputJson(const EpochOutput& output) {
   nlohmann::ordered_json j;
   j["active"] = output.active;
   j["stake_weight"] = output.stakeWeight;
@@ -254,7 +258,118 @@ std::string formatEpochOutput(const EpochOutput& output) {
     bonds.push_back(std::move(r));
   }
   j["bonds"] = std::move(bonds);
-  return j.dump();
+  return j;
+}
+
+std::string formatEpochOutput(const EpochOutput& output) {
+  return epochOutputJson(output).dump();
+}
+
+nlohmann::ordered_json epochInputJson(const EpochInput& input) {
+  const auto pairs = [](const std::vector<UidValue>& row) {
+    nlohmann::ordered_json r = nlohmann::ordered_json::array();
+    for (const UidValue& e : row) r.push_back({e.uid, e.value});
+    return r;
+  };
+  const Hyperparameters& h = input.hyperparameters;
+  nlohmann::ordered_json hp;
+  hp["kappa"] = h.kappa;
+  hp["bonds_penalty"] = h.bondsPenalty;
+  hp["bonds_moving_average"] = h.bondsMovingAverage;
+  hp["yuma3"] = h.yuma3;
+  hp["liquid_alpha"] = h.liquidAlpha;
+  hp["alpha_low"] = h.alphaLow;
+  hp["alpha_high"] = h.alphaHigh;
+  hp["alpha_sigmoid_steepness"] = h.alphaSigmoidSteepness;
+  hp["activity_cutoff"] = h.activityCutoff;
+  hp["max_allowed_validators"] = h.maxAllowedValidators;
+  hp["stake_threshold"] = h.stakeThreshold;
+  hp["commit_reveal"] = h.commitReveal;
+  nlohmann::ordered_json j;
+  j["current_block"] = input.currentBlock;
+  j["tempo"] = input.tempo;
+  j["rao_emission"] = input.raoEmission;
+  j["last_mechanism_step_block"] = input.lastMechanismStepBlock;
+  j["owner_uid"] = input.ownerUid ? nlohmann::ordered_json(*input.ownerUid) : nlohmann::ordered_json(nullptr);
+  j["hyperparameters"] = std::move(hp);
+  nlohmann::ordered_json neurons = nlohmann::ordered_json::array();
+  for (const NeuronInput& n : input.neurons) {
+    nlohmann::ordered_json o;
+    o["stake"] = n.stake;
+    o["last_update"] = n.lastUpdate;
+    o["block_at_registration"] = n.blockAtRegistration;
+    o["validator_permit"] = n.validatorPermit;
+    o["weights"] = pairs(n.weights);
+    o["bonds"] = pairs(n.bonds);
+    o["commit_block"] =
+        n.commitBlock ? nlohmann::ordered_json(*n.commitBlock) : nlohmann::ordered_json(nullptr);
+    neurons.push_back(std::move(o));
+  }
+  j["neurons"] = std::move(neurons);
+  return j;
+}
+
+Result<EpochInput> parseEpochInputJson(const nlohmann::json& root) {
+  return fromJson(root);
+}
+
+namespace {
+
+template <typename T>
+Result<std::vector<T>> outputArray(const json& root, const char* key, std::size_t n, uint64_t max) {
+  const std::string path = std::string("output.") + key;
+  MERIT_ASSIGN_OR_RETURN(const json* j, field(root, key, "output"));
+  if (!j->is_array()) return invalid(path, "expected an array, got " + typeName(*j));
+  if (j->size() != n)
+    return invalid(path, std::to_string(j->size()) + " entries, expected " + std::to_string(n));
+  std::vector<T> out;
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string at = path + "[" + std::to_string(i) + "]";
+    if constexpr (std::is_same_v<T, bool>) {
+      MERIT_ASSIGN_OR_RETURN(bool v, asBool((*j)[i], at));
+      out.push_back(v);
+    } else {
+      MERIT_ASSIGN_OR_RETURN(uint64_t v, asUnsigned((*j)[i], at, max));
+      out.push_back(static_cast<T>(v));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<EpochOutput> parseEpochOutputJson(const nlohmann::json& root) {
+  MERIT_TRY(
+      requireObject(root, "output",
+                    {"active", "stake_weight", "consensus", "incentive", "dividends", "validator_trust",
+                     "emission", "server_emission", "validator_emission", "validator_permit", "bonds"}));
+  MERIT_ASSIGN_OR_RETURN(const json* active, field(root, "active", "output"));
+  if (!active->is_array()) return invalid("output.active", "expected an array, got " + typeName(*active));
+  const std::size_t n = active->size();
+  if (n > kMaxNeurons)
+    return invalid("output.active", std::to_string(n) + " entries, at most " + std::to_string(kMaxNeurons));
+  EpochOutput out;
+  MERIT_ASSIGN_OR_RETURN(out.active, outputArray<bool>(root, "active", n, 1));
+  MERIT_ASSIGN_OR_RETURN(out.stakeWeight, outputArray<uint16_t>(root, "stake_weight", n, 65535));
+  MERIT_ASSIGN_OR_RETURN(out.consensus, outputArray<uint16_t>(root, "consensus", n, 65535));
+  MERIT_ASSIGN_OR_RETURN(out.incentive, outputArray<uint16_t>(root, "incentive", n, 65535));
+  MERIT_ASSIGN_OR_RETURN(out.dividends, outputArray<uint16_t>(root, "dividends", n, 65535));
+  MERIT_ASSIGN_OR_RETURN(out.validatorTrust, outputArray<uint16_t>(root, "validator_trust", n, 65535));
+  MERIT_ASSIGN_OR_RETURN(out.emission, outputArray<uint64_t>(root, "emission", n, kU64Max));
+  MERIT_ASSIGN_OR_RETURN(out.serverEmission, outputArray<uint64_t>(root, "server_emission", n, kU64Max));
+  MERIT_ASSIGN_OR_RETURN(out.validatorEmission,
+                         outputArray<uint64_t>(root, "validator_emission", n, kU64Max));
+  MERIT_ASSIGN_OR_RETURN(out.validatorPermit, outputArray<bool>(root, "validator_permit", n, 1));
+  MERIT_ASSIGN_OR_RETURN(const json* bonds, field(root, "bonds", "output"));
+  if (!bonds->is_array() || bonds->size() != n)
+    return invalid("output.bonds", "expected an array of " + std::to_string(n) + " rows");
+  out.bonds.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    MERIT_ASSIGN_OR_RETURN(auto row, pairsOf(&(*bonds)[i], "output.bonds[" + std::to_string(i) + "]"));
+    out.bonds.push_back(std::move(row));
+  }
+  return out;
 }
 
 }  // namespace merit::consensus

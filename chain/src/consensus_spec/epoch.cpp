@@ -190,6 +190,7 @@ struct Consensus {
   Vector consensus;      // C
   SparseMatrix clipped;  // Wc
   Vector validatorTrust;
+  Vector rank;       // R, before normalisation
   Vector incentive;  // I
 };
 
@@ -199,7 +200,8 @@ Consensus consensusAndIncentive(const Epoch& e, const Stake& s, const SparseMatr
   c.consensus = consensus::weightedMedianColSparse(s.activeStake, w, e.n, u16Proportion(e.hp.kappa));
   c.clipped = consensus::colClipSparse(w, c.consensus);
   c.validatorTrust = consensus::rowSumSparse(c.clipped);
-  c.incentive = consensus::matmulSparse(c.clipped, s.activeStake, e.n);  // rank
+  c.rank = consensus::matmulSparse(c.clipped, s.activeStake, e.n);
+  c.incentive = c.rank;
   normalize(c.incentive);
   return c;
 }
@@ -377,6 +379,30 @@ Result<EpochOutput> specEpoch(const EpochInput& input) {
   const Bonds b = bondsAndDividends(e, s, w, c);
   const Shares shares = emissionSplit(s, c, b);
   return outputs(e, s, c, b, shares);
+}
+
+Result<EpochTrace> specEpochTrace(const EpochInput& input) {
+  MERIT_TRY(consensus::validateEpochInput(input));
+  const Epoch e{input, input.hyperparameters, input.neurons, input.neurons.size(),
+                input.ownerUid ? std::optional<std::size_t>(*input.ownerUid) : std::nullopt};
+  Stake s = stakeAndPermits(e);
+  SparseMatrix w = weights(e, s);
+  Consensus c = consensusAndIncentive(e, s, w);
+  Bonds b = bondsAndDividends(e, s, w, c);
+  const Shares shares = emissionSplit(s, c, b);
+  EpochTrace t;
+  t.output = outputs(e, s, c, b, shares);
+  t.permit = std::move(s.permit);
+  t.stake = std::move(s.stake);
+  t.activeStake = std::move(s.activeStake);
+  t.weights = std::move(w);
+  t.consensus = std::move(c.consensus);
+  t.clipped = std::move(c.clipped);
+  t.validatorTrust = std::move(c.validatorTrust);
+  t.rank = std::move(c.rank);
+  t.incentive = std::move(c.incentive);
+  t.dividends = std::move(b.dividends);
+  return t;
 }
 
 }  // namespace merit::consensus_spec

@@ -53,6 +53,9 @@ struct NodeConfig {
   // Runs the --dev preset (devPreset()): reported as "dev" by system_info, which validators use
   // to decide whether loopback axons may be dialled.
   bool dev = false;
+  // Epochs kept per subnet as epoch history (docs/RPC.md, "Epoch history"): each is the epoch's
+  // whole input and output, about 40 bytes per uid plus 12 per weight/bond entry. 0 keeps none.
+  std::size_t epochHistory = 64;
   RuntimeConfig runtime;
   GenesisSpec genesis;
 };
@@ -135,6 +138,12 @@ class Node {
     StateView s(o);
     return f(s, view.head);
   }
+
+  // The stored epochs of `netuid` (epoch history), newest first: at most `limit`, each at or
+  // before block `atOrBefore` (nullopt: the newest). Read from a snapshot, like read(). A
+  // record that does not decode is kCorruption.
+  Result<std::vector<EpochRecord>> epochs(NetUid netuid, std::size_t limit,
+                                          std::optional<std::uint64_t> atOrBefore = std::nullopt) const;
 
   // Called on the producer thread after each committed block (e.g. the block feed).
   void onBlock(std::function<void(const Block&)> listener);

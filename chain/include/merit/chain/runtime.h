@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "merit/chain/epoch_history.h"
 #include "merit/chain/types.h"
 #include "merit/consensus/epoch.h"
 #include "merit/tx/chain_error.h"
@@ -84,7 +85,10 @@ class Runtime {
 
   // Runs before the block's extrinsics: emission accrual, root epoch, subnet epochs, burn
   // adjustment, per-block registration counters. One call at a time (see the top of this file).
-  void onInitialize(Overlay& block, std::uint64_t blockNumber);
+  // With `epochs`, each subnet epoch run in this block is appended to it, exactly as run (its
+  // input moved in after the epoch, its output after the state is written: nothing is copied
+  // and the epoch's results do not depend on it); the node stores them as epoch history.
+  void onInitialize(Overlay& block, std::uint64_t blockNumber, std::vector<EpochRecord>* epochs = nullptr);
 
   // Genesis: balances (issuance starts at their sum, at most kMaxGenesisTotal) and pre-created
   // subnets.
@@ -111,7 +115,8 @@ class Runtime {
 
  private:
   Outcome dispatch(Overlay& o, const AccountId& signer, const tx::Extrinsic& xt, std::uint64_t block) const;
-  void runSubnetEpoch(StateView& s, NetUid netuid, SubnetInfo& info, std::uint64_t block);
+  void runSubnetEpoch(StateView& s, NetUid netuid, SubnetInfo& info, std::uint64_t block,
+                      std::vector<EpochRecord>* epochs);
   void runRootEpoch(StateView& s, std::uint64_t block) const;
 
   RuntimeConfig m_config;

@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "merit/crypto/hash.h"
 #include "merit/util/bytes.h"
@@ -81,6 +83,10 @@ class StateSnapshot final : public StateReader {
   std::optional<Bytes> get(std::string_view key) const override;
   // A raw (non-state) key as of this snapshot, e.g. the head pointer.
   std::optional<Bytes> getRaw(const std::string& key) const;
+  // Raw entries whose key starts with `prefix` and is at most `last`, newest (greatest key)
+  // first, at most `limit` of them.
+  std::vector<std::pair<std::string, Bytes>> scanRawBackward(std::string_view prefix, std::string_view last,
+                                                             std::size_t limit) const;
 
  private:
   rocksdb::DB& m_db;
@@ -104,10 +110,14 @@ class Store final : public StateReader {
   // Applies `changes` to state and writes them, plus `extra` raw key/values (the block, its
   // index entries, the head pointer), in one atomic RocksDB write with the WAL synced. Either
   // all of it is durable or none of it is.
-  Result<void> commit(const Overlay& changes, const std::map<std::string, Bytes>& extra);
+  // `eraseRaw` lists raw keys deleted in the same write (pruned epoch history).
+  Result<void> commit(const Overlay& changes, const std::map<std::string, Bytes>& extra,
+                      const std::vector<std::string>& eraseRaw = {});
 
   // Reads a raw (non-state) key, e.g. a stored block.
   std::optional<Bytes> getRaw(const std::string& key) const;
+  // The raw keys starting with `prefix`, in ascending order (producer thread only).
+  std::vector<std::string> rawKeys(std::string_view prefix) const;
 
   // The last committed state, for readers on other threads. Takes no lock that commit() waits
   // for (RocksDB's snapshot list is guarded by a mutex held only for the list update).

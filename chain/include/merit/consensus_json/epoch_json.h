@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "merit/consensus/epoch.h"
 #include "merit/util/result.h"
 
@@ -28,5 +30,17 @@ Result<EpochInput> parseEpochInput(std::string_view text);
 
 // The output object on one line (no trailing newline), keys in the documented order.
 std::string formatEpochOutput(const EpochOutput& output);
+
+// The same forms as JSON values, for epoch_get (docs/RPC.md): the input object that
+// parseEpochInput reads back to an equal EpochInput, and the output object formatEpochOutput
+// prints.
+nlohmann::ordered_json epochInputJson(const EpochInput& input);
+nlohmann::ordered_json epochOutputJson(const EpochOutput& output);
+
+// parseEpochInput on an already parsed value (same checks and error paths).
+Result<EpochInput> parseEpochInputJson(const nlohmann::json& root);
+// Reads an output object; every key required, one entry per uid in each array (n = the length
+// of `active`), unknown keys rejected. Errors name the field, e.g. "output.incentive[2]: ...".
+Result<EpochOutput> parseEpochOutputJson(const nlohmann::json& root);
 
 }  // namespace merit::consensus

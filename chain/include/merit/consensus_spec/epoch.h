@@ -19,7 +19,11 @@
 // Thread-safety: a pure function on values; no shared state.
 #pragma once
 
+#include <vector>
+
 #include "merit/consensus/epoch.h"
+#include "merit/consensus/fixed.h"
+#include "merit/consensus/math.h"
 #include "merit/util/result.h"
 
 namespace merit::consensus_spec {
@@ -27,5 +31,25 @@ namespace merit::consensus_spec {
 // Same contract and results as consensus::runEpoch: the validation error of validateEpochInput
 // for inputs it rejects, else the epoch's outputs in stored units.
 Result<consensus::EpochOutput> specEpoch(const consensus::EpochInput& input);
+
+// The epoch's intermediate quantities, in the spec's own fixed-point values (spec §4 names), for
+// tools that explain an epoch (merit_explain). Computing them does not change any result:
+// `output` is exactly specEpoch's.
+struct EpochTrace {
+  consensus::EpochOutput output;
+  std::vector<bool> permit;                       // 4.3: the stored permits that gate this epoch
+  std::vector<consensus::I32F32> stake;           // 4.2: S, normalised total stake
+  std::vector<consensus::I32F32> activeStake;     // 4.4: A
+  consensus::SparseMatrix weights;                // 4.5: W, the rows the epoch used, normalised
+  std::vector<consensus::I32F32> consensus;       // 4.6: C, the stake-weighted median per column
+  consensus::SparseMatrix clipped;                // 4.6: Wc = min(W, C) per entry
+  std::vector<consensus::I32F32> validatorTrust;  // row sums of Wc
+  std::vector<consensus::I32F32> rank;            // 4.7: R = Wc^T A, before normalisation
+  std::vector<consensus::I32F32> incentive;       // 4.7: I = R normalised
+  std::vector<consensus::I32F32> dividends;       // 4.8: D
+};
+
+// specEpoch, keeping the intermediates. Same validation error for rejected inputs.
+Result<EpochTrace> specEpochTrace(const consensus::EpochInput& input);
 
 }  // namespace merit::consensus_spec

@@ -1,0 +1,157 @@
+// The dashboard in headless Chromium (driven by playwright-core) against a running localnet:
+// the pages load without console errors, the metagraph table holds exactly what
+// `merit metagraph --json` says, a live update arrives after the next block without a reload,
+// and screenshots at 1366x768 are written for a person to look at.
+// Environment (set by run.sh): DASHBOARD_URL, CHAIN_URL, MERIT, CHROMIUM, SCREENSHOTS, NODE_PATH.
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const require = createRequire(path.join(process.env.NODE_PATH, 'x.js'));
+const { chromium } = require('playwright-core');
+
+const url = process.env.DASHBOARD_URL;
+const shots = process.env.SCREENSHOTS;
+let passed = 0;
+let failed = 0;
+const ok = (what) => { passed++; console.log('ok   - ' + what); };
+const bad = (what) => { failed++; console.log('FAIL - ' + what); };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function metagraphJson(netuid) {
+  const out = execFileSync(process.env.MERIT, ['--url', process.env.CHAIN_URL, 'metagraph', '--netuid',
+                                                String(netuid), '--json'], { encoding: 'utf8' });
+  return JSON.parse(out);
+}
+
+// The table's raw values (data-v) by uid, and the block it shows.
+async function tableValues(page) {
+  return page.evaluate(() => {
+    const t = document.querySelector('table#metagraph');
+    const rows = {};
+    for (const tr of t.querySelectorAll('tbody tr')) {
+      const r = {};
+      for (const td of tr.querySelectorAll('td')) r[td.dataset.k] = { v: td.dataset.v, text: td.textContent };
+      rows[tr.dataset.uid] = r;
+    }
+    return { block: Number(t.dataset.block), rows };
+  });
+}
+
+// What the table must say for neuron `n` of `merit metagraph --json`.
+function expected(n) {
+  return {
+    uid: String(n.uid), hotkey: n.hotkey, stake: String(n.stake), validator_permit: String(n.validator_permit),
+    validator_trust: String(n.validator_trust), consensus: String(n.consensus), incentive: String(n.incentive),
+    dividends: String(n.dividends), emission: String(n.emission),
+    axon: n.axon ? `${n.axon.ip}:${n.axon.port}` : '–',
+    prune_rank: n.prune_rank === null || n.prune_rank === undefined ? 'null' : String(n.prune_rank),
+    last_update: String(n.last_update),
+  };
+}
+
+function diff(table, mg) {
+  const out = [];
+  if (Object.keys(table.rows).length !== mg.neurons.length) {
+    out.push(`${Object.keys(table.rows).length} rows, ${mg.neurons.length} neurons`);
+  }
+  for (const n of mg.neurons) {
+    const row = table.rows[String(n.uid)];
+    if (!row) { out.push(`uid ${n.uid} missing`); continue; }
+    for (const [k, v] of Object.entries(expected(n))) {
+      const got = row[k] ? row[k].v : undefined;
+      if (got !== v) out.push(`uid ${n.uid} ${k}: table ${got}, merit metagraph ${v}`);
+    }
+    // The text shown is the raw value formatted (proportions as fractions of 1).
+    if (row.incentive && row.incentive.text !== (n.incentive / 65535).toFixed(4)) {
+      out.push(`uid ${n.uid} incentive shown as ${row.incentive.text}`);
+    }
+  }
+  return out;
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM,
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('requestfailed', (r) => { if (!r.url().endsWith('/events')) errors.push('request failed: ' + r.url()); });
+
+  // Overview.
+  await page.goto(url + '/#/');
+  await page.waitForSelector('table#subnets tbody tr', { timeout: 20000 });
+  const subnetRows = await page.locator('table#subnets tbody tr').count();
+  subnetRows === 2 ? ok('overview lists the 2 subnets') : bad(`overview lists ${subnetRows} subnets`);
+  await page.waitForSelector('#live.on', { timeout: 10000 }).then(() => ok('event stream connected'),
+                                                                  () => bad('event stream not connected'));
+  await page.screenshot({ path: path.join(shots, 'overview.png') });
+
+  // Subnet 1: the table against `merit metagraph --json`.
+  await page.goto(url + '/#/subnet/1');
+  await page.waitForSelector('table#metagraph tbody tr', { timeout: 20000 });
+  let last = [];
+  for (let i = 0; i < 20; i++) {
+    const table = await tableValues(page);
+    last = diff(table, metagraphJson(1));
+    if (last.length === 0) break;
+    await sleep(700);  // an epoch or a weights update fell between the two reads: read both again
+  }
+  last.length === 0 ? ok('metagraph table equals `merit metagraph --json` (every uid, every column)')
+                    : bad('metagraph table differs: ' + last.slice(0, 8).join('; '));
+  const sorted = await page.evaluate(() => {
+    document.querySelector('table#metagraph th[data-key="stake"]').click();
+    return true;
+  });
+  await sleep(300);
+  const stakes = await page.$$eval('table#metagraph tbody td[data-k="stake"]', (tds) => tds.map((t) => Number(t.dataset.v)));
+  sorted && stakes.every((s, i) => i === 0 || stakes[i - 1] >= s) ? ok('clicking Stake sorts the table by stake')
+                                                                  : bad('stake order after sorting: ' + stakes.join(','));
+  await page.screenshot({ path: path.join(shots, 'subnet.png') });
+  await page.screenshot({ path: path.join(shots, 'subnet-full.png'), fullPage: true });
+
+  // Live update: the head and the table move on without a reload.
+  await page.evaluate(() => { window.__sameDocument = true; });
+  const head0 = Number(await page.getAttribute('#head-block', 'data-block'));
+  const table0 = Number(await page.getAttribute('table#metagraph', 'data-block'));
+  const moved = await page.waitForFunction(
+    ([h, t]) => Number(document.getElementById('head-block').dataset.block) > h &&
+                Number((document.querySelector('table#metagraph') || { dataset: {} }).dataset.block) > t,
+    [head0, table0], { timeout: 20000 }).then(() => true, () => false);
+  const same = await page.evaluate(() => window.__sameDocument === true);
+  moved && same ? ok(`a live update arrived after the next block (head ${head0} -> ` +
+                     `${await page.getAttribute('#head-block', 'data-block')}, no reload)`)
+                : bad(`no live update (moved ${moved}, same document ${same})`);
+
+  const charts = await page.locator('section svg path').count();
+  charts > 0 ? ok(`history charts drawn (${charts} lines)`) : bad('no history chart lines');
+  const cells = await page.locator('section svg rect').count();
+  cells > 0 ? ok(`weights and bonds heatmaps drawn (${cells} cells)`) : bad('no heatmap cells');
+  const scores = await page.locator('table#scores tbody tr').count();
+  scores === 2 ? ok("both validators' scores shown") : bad(`${scores} validator score rows`);
+
+  // A uid page and the localnet page.
+  await page.goto(url + '/#/subnet/1/uid/1');
+  await page.waitForSelector('#uid-info', { timeout: 10000 });
+  await page.waitForFunction(() => !document.querySelector('#explain').textContent.includes('loading'),
+                             null, { timeout: 20000 }).catch(() => {});
+  ok('uid page loads');
+  await page.screenshot({ path: path.join(shots, 'uid.png'), fullPage: true });
+  await page.goto(url + '/#/localnet');
+  await page.waitForSelector('table#processes tbody tr', { timeout: 10000 });
+  const procs = await page.$$eval('table#processes tbody tr', (trs) => trs.map((t) => t.textContent));
+  procs.length === 12 && procs.every((t) => t.includes('running'))
+    ? ok('localnet page: 12 processes, all running') : bad('localnet processes: ' + procs.join(' | '));
+  await page.screenshot({ path: path.join(shots, 'localnet.png'), fullPage: true });
+
+  errors.length === 0 ? ok('no console errors') : bad('console errors: ' + errors.join(' | '));
+} finally {
+  await browser.close();
+}
+console.log(`screenshots in ${shots}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
