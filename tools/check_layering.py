@@ -36,7 +36,7 @@ ALLOWED = {
     "merit_consensus_spec": ["merit_consensus"],
     "merit_chain": ["merit_consensus", "merit_consensus_json", "merit_tx", "merit_net", "merit_config"],
     # The epoch explainer: a chain client that recomputes stored epochs (docs/ARCHITECTURE.md).
-    "merit_explain": ["merit_rpc", "merit_consensus_json", "merit_consensus_spec"],
+    "merit_explain": ["merit_rpc_json", "merit_consensus_json", "merit_consensus_spec"],
     "merit_subnet_sdk": [],
     "merit_subnet_host": ["merit_subnet_sdk", "merit_util"],
     "merit_miner": ["merit_net", "merit_connect", "merit_metrics", "merit_config", "merit_subnet_host"],

@@ -9,6 +9,7 @@
 #include <httplib.h>
 #include <zmq.h>
 
+#include "merit/rpc_json/call.h"
 #include "merit/util/bytes.h"
 #include "merit/util/file.h"
 #include "merit/util/log.h"
@@ -281,7 +282,7 @@ Result<std::unique_ptr<Collector>> Collector::start(const Options& options, Even
   co.timeout = std::chrono::milliseconds(5000);
   co.retries = 1;
   MERIT_ASSIGN_OR_RETURN(c->m_client, rpc::ChainClient::connect(options.chainUrl, co));
-  MERIT_ASSIGN_OR_RETURN(json info, c->m_client->call("system_info"));
+  MERIT_ASSIGN_OR_RETURN(json info, rpc_json::call(*c->m_client, "system_info"));
   c->m_chainName = info.value("chain", std::string());
   c->m_blockTimeMs = u64Or(info, "block_time_ms");
   std::string feed = info.contains("feed_endpoint") && info["feed_endpoint"].is_string()
@@ -309,7 +310,7 @@ Result<json> Collector::historyOf(std::uint16_t netuid, const json& metagraph, b
   if (m_chainHistory.value_or(true)) {
     auto cached = m_chainEpochs.find(netuid);
     if (cached != m_chainEpochs.end() && cached->second.first == epoch) return cached->second.second;
-    auto list = m_client->call("epoch_list", json::array({netuid, m_options.historyEpochs}));
+    auto list = rpc_json::call(*m_client, "epoch_list", json::array({netuid, m_options.historyEpochs}));
     if (list) {
       m_chainHistory = true;
       json epochs = json::array();
@@ -347,8 +348,8 @@ Result<json> Collector::historyOf(std::uint16_t netuid, const json& metagraph, b
 
 Result<void> Collector::refresh() {
   auto snap = std::make_shared<Snapshot>();
-  MERIT_ASSIGN_OR_RETURN(json head, m_client->call("chain_getHead"));
-  MERIT_ASSIGN_OR_RETURN(json list, m_client->call("subnet_list"));
+  MERIT_ASSIGN_OR_RETURN(json head, rpc_json::call(*m_client, "chain_getHead"));
+  MERIT_ASSIGN_OR_RETURN(json list, rpc_json::call(*m_client, "subnet_list"));
   snap->block = u64Or(head, "number");
   std::uint64_t ts = u64Or(head, "timestamp_ms");
   if (snap->block > m_lastBlockSeen) {
@@ -379,11 +380,11 @@ Result<void> Collector::refresh() {
     std::uint64_t netuid64 = u64Or(s, "netuid", 1u << 16);
     if (netuid64 > 0xffff) continue;
     auto netuid = static_cast<std::uint16_t>(netuid64);
-    auto mg = m_client->call("metagraph_get", json::array({netuid, true, true}));
+    auto mg = rpc_json::call(*m_client, "metagraph_get", json::array({netuid, true, true}));
     bool omitted = false;
     if (!mg && mg.error().code() == ErrorCode::kInvalidArgument) {
       // Too large with weights and bonds (-32003): the table and charts still work without.
-      mg = m_client->call("metagraph_get", json::array({netuid, false, false}));
+      mg = rpc_json::call(*m_client, "metagraph_get", json::array({netuid, false, false}));
       omitted = true;
     }
     if (!mg) return fail(mg.error().withContext("metagraph_get " + std::to_string(netuid)));
@@ -479,7 +480,7 @@ void Collector::run(std::string feedEndpoint) {
     }
     if (!pending && now - lastHeard >= silence && now >= retryAt) {
       lastHeard = now;
-      auto head = m_client->call("chain_getHead");
+      auto head = rpc_json::call(*m_client, "chain_getHead");
       if (head && u64Or(*head, "number") > m_lastBlockSeen) {
         m_hub.publish("block", json({{"number", u64Or(*head, "number")},
                                      {"hash", head->value("hash", std::string())},

@@ -8,6 +8,7 @@
 #include "merit/consensus/fixed.h"
 #include "merit/consensus_json/epoch_json.h"
 #include "merit/consensus_spec/epoch.h"
+#include "merit/rpc_json/call.h"
 
 namespace merit::explain {
 
@@ -130,7 +131,7 @@ Result<EpochRecord> fetchEpoch(rpc::ChainClient& client, std::uint16_t netuid,
                                std::optional<std::uint64_t> block) {
   json params = {{"netuid", netuid}};
   if (block) params["block"] = *block;
-  MERIT_ASSIGN_OR_RETURN(json result, client.call("epoch_get", params));
+  MERIT_ASSIGN_OR_RETURN(json result, rpc_json::call(client, "epoch_get", params));
   return parseEpochRecord(result);
 }
 
