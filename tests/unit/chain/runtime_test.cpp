@@ -472,7 +472,7 @@ TEST_CASE("issuance invariant over many random blocks of random calls") {
       }
       calls.emplace_back(&keys.back(), std::move(call));
     }
-    n.c.next(std::move(calls));
+    n.c.next(calls);
     n.c.checkIssuance();
   }
 }
