@@ -268,6 +268,7 @@ class Fixed128 {
   static constexpr Fixed128 min() { return Fixed128(detail::kInt128Min); }
 
   constexpr Int128 bits() const { return m_bits; }
+  // NOLINTNEXTLINE(modernize-use-nullptr): false positive, as for I32F32's operator<=>
   friend constexpr auto operator<=>(Fixed128, Fixed128) = default;
 
   constexpr Fixed128 saturatingAdd(Fixed128 o) const {
