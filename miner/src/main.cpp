@@ -28,7 +28,7 @@ int fatal(const std::string& message) {
 // The plugin's per-request statuses as axon replies. A DROP becomes TIMEOUT: the axon answers
 // every admitted request, and to the validator an unanswered request is a timeout either way.
 merit::net::BatchHandler pluginHandler(std::shared_ptr<merit::subnet::SubnetInstance> instance) {
-  return [instance](std::span<const merit::wire::Request> batch) {
+  return [instance = std::move(instance)](std::span<const merit::wire::Request> batch) {
     using merit::wire::Status;
     std::vector<merit::ByteView> views;
     views.reserve(batch.size());

@@ -134,6 +134,7 @@ TEST_CASE(
   const auto owner = keyOf(1), coldkey = keyOf(2), hotkey = keyOf(3);
   constexpr int kUnfunded = 80, kFunded = 20, kNoncesEach = 256;
   std::vector<crypto::PrivateKey> attackers;
+  attackers.reserve(kUnfunded + kFunded);
   for (int i = 0; i < kUnfunded + kFunded; ++i) attackers.push_back(keyOf(1000 + i));
 
   // Genesis: the subnet owner, the honest validator's coldkey, and the funded attackers. A subnet

@@ -31,6 +31,7 @@ class ChildProcess {
       if (log != nullptr) ::dup2(::fileno(log), STDERR_FILENO);
       ::close(out[0]);
       std::vector<char*> args;
+      args.reserve(argv.size() + 1);
       for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
       args.push_back(nullptr);
       ::execv(args[0], args.data());

@@ -84,7 +84,7 @@ Chain startChain(const fs::path& dir) {
   return c;
 }
 
-json call(rpc::ChainClient& c, const std::string& method, json params = json::array()) {
+json call(rpc::ChainClient& c, const std::string& method, const json& params = json::array()) {
   auto r = rpc_json::call(c, method, params);
   REQUIRE_MESSAGE(r, method << ": " << r.error().message());
   return *r;
@@ -284,6 +284,7 @@ TEST_CASE("32 hostile RPC connections neither stall blocks nor delay an honest c
   std::atomic<bool> stop{false};
   Counters k;
   std::vector<std::thread> hostile;
+  hostile.reserve(8 + 4 + 4 + 16);  // the four groups below
   // 8 slow-loris connections from 127.0.0.2.
   for (int i = 0; i < 8; ++i) {
     hostile.emplace_back([&, i] { slowLoris(chain.port, "127.0.0.2", i, stop, k); });

@@ -76,6 +76,7 @@ int detach(const LocalnetOptions& o, const fs::path& configPath, const fs::path&
                                    "--supervisor-fd",
                                    std::to_string(fds[1])};
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   std::fflush(stdout);

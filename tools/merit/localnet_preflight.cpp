@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "merit/crypto/wallet.h"
 #include "merit/subnet_host/plugin.h"
 #include "merit/util/file.h"
@@ -207,7 +209,7 @@ Result<void> preflight(const Config& config, const fs::path& dataDir, const Bina
       if (how != "exited with code 0" || !fs::exists(partial, ec)) {
         fs::remove(partial, ec);
         return fail(ErrorCode::kInternal,
-                    cmd + " " + how + "; " + log.string() + " ends with:" + logTail(log, 8));
+                    fmt::format("{} {}; {} ends with:{}", cmd, how, log.string(), logTail(log, 8)));
       }
       fs::rename(partial, out, ec);
       if (ec) return fail(ErrorCode::kUnavailable, out.string() + ": " + ec.message());

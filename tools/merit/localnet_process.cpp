@@ -97,11 +97,18 @@ Result<pid_t> ProcessGroup::spawn(const ProcessSpec& spec) {
     if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   std::vector<std::string> envStore;
-  for (const auto& [k, v] : env) envStore.push_back(k + "=" + v);
+  envStore.reserve(env.size());
+  for (const auto& [k, v] : env) {
+    std::string& entry = envStore.emplace_back(k);
+    entry += '=';
+    entry += v;
+  }
   std::vector<char*> argv;
+  argv.reserve(argvStore.size() + 1);
   for (auto& a : argvStore) argv.push_back(a.data());
   argv.push_back(nullptr);
   std::vector<char*> envp;
+  envp.reserve(envStore.size() + 1);
   for (auto& e : envStore) envp.push_back(e.data());
   envp.push_back(nullptr);
   std::string execFailed = "merit localnet: cannot execute " + spec.binary.string() + "\n";

@@ -101,6 +101,7 @@ struct Bench {
     std::atomic<std::size_t> next{0}, failures{0};
     auto t0 = Clock::now();
     std::vector<std::thread> threads;
+    threads.reserve(static_cast<std::size_t>(clients));
     for (int c = 0; c < clients; ++c) {
       threads.emplace_back([&] {
         httplib::Client http("127.0.0.1", rpc->port());
@@ -151,6 +152,7 @@ void benchTransfers(int clients, int total) {
 void buildSubnets(Bench& b, int subnets, int n, int validators) {
   // Coldkey 0 owns the subnets; coldkeys 1..subnets register and stake.
   std::vector<Extrinsic> xts;
+  xts.reserve(static_cast<std::size_t>(subnets));
   std::uint64_t ownerNonce = 0;
   for (int s = 0; s < subnets; ++s) {
     xts.push_back(signExtrinsic(keyOf(0), b.node->genesisHash(), ownerNonce++, 1'000'000,

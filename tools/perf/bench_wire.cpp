@@ -61,6 +61,7 @@ Cell runClosedLoop(const std::string& mode, std::size_t body, int callers, doubl
   std::atomic<bool> stop{false};
   std::atomic<std::uint64_t> failures{0};
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(callers));
   for (int c = 0; c < callers; ++c) {
     threads.emplace_back([&, c] {
       auto once = make(c);

@@ -11,6 +11,7 @@
 // (--n runs one size only, e.g. under valgrind --tool=callgrind).
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -68,7 +69,7 @@ EpochInput makeInput(std::size_t n, std::size_t validators, const Variant& varia
 
 double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
-  std::size_t idx = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  auto idx = static_cast<std::size_t>(std::llround(p * static_cast<double>(v.size() - 1)));
   return v[std::min(idx, v.size() - 1)];
 }
 

@@ -32,6 +32,7 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -173,7 +174,7 @@ bool alive(int pid) {
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  auto i = static_cast<std::size_t>(std::llround(p * static_cast<double>(v.size() - 1)));
   return v[std::min(i, v.size() - 1)];
 }
 
@@ -292,6 +293,7 @@ void Soak::poolAttack() {
   // Fresh keys have no funds: every extrinsic they sign can never pay. Future nonces 1..256
   // (never 0) so that an unprotected pool keeps them waiting for ever.
   std::vector<crypto::PrivateKey> keys;
+  keys.reserve(100);
   for (int i = 0; i < 100; ++i) keys.push_back(crypto::PrivateKey::generate());
   httplib::Client http(m_host, m_port);
   http.set_read_timeout(std::chrono::seconds(5));
@@ -759,7 +761,7 @@ bool Soak::verdict(const json& r) const {
     expect(
         r["transfers_failed"].get<std::uint64_t>() == 0 && r["transfers_included"].get<std::uint64_t>() > 0,
         "an honest transfer was not included");
-    auto attacks = r["attacks"];
+    const auto& attacks = r["attacks"];
     expect(attacks.value("replay: replies signed for the replayer", std::uint64_t{0}) == 0,
            "a replayed handshake was signed for");
     for (const auto& [name, peak] : r["rss_peak_mib"].items()) {

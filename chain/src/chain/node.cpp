@@ -288,7 +288,7 @@ Result<BlockHeader> Node::produceBlock() {
   return h;
 }
 
-void Node::recordStatus(const crypto::Hash256& hash, XtStatus status) {
+void Node::recordStatus(const crypto::Hash256& hash, const XtStatus& status) {
   auto key = toHex(hash);
   if (m_statuses.emplace(key, status).second) {
     m_statusOrder.push_back(key);

@@ -163,6 +163,7 @@ void Runtime::runRootEpoch(StateView& s, std::uint64_t block) const {
       std::map<NetUid, std::uint16_t> w;
       for (auto [k, v] : s.rootWeights(u)) w[k] = v;
       std::vector<std::uint16_t> row;
+      row.reserve(subnets.size());
       for (NetUid k : subnets) row.push_back(w.count(k) ? w[k] : 0);
       in.weights.push_back(std::move(row));
     }

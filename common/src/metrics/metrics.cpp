@@ -56,7 +56,8 @@ void renderCounter(std::string& out, const std::string& name, const std::string&
                    const std::string& labelName) {
   out += "# HELP " + name + " " + help + "\n# TYPE " + name + " counter\n";
   for (const auto& [label, value] : labelledValues) {
-    out += name + "{" + labelName + "=\"" + label + "\"} " + std::to_string(value) + "\n";
+    out.append(name).append("{").append(labelName).append("=\"").append(label).append("\"} ");
+    out.append(std::to_string(value)).append("\n");
   }
 }
 

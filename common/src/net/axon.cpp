@@ -518,6 +518,8 @@ class Axon::Impl {
              displaced->session.get(), Status::kOverloaded,
              "queue is full (displaced by a higher-priority caller)");
     } else if (!admitted) {
+      // Not moved from: `item` is moved into the queue only when it is admitted.
+      // NOLINTNEXTLINE(bugprone-use-after-move): false positive, see above
       answer(item.routingId, item.correlation, item.request.header, item.session.get(), Status::kOverloaded,
              "queue is full");
     }

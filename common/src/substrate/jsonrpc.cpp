@@ -568,7 +568,7 @@ class RpcClient::Impl {
       if (m_url.websocket) {
         dialWs();
       } else {
-        httpDial(Clock::now() + m_options.connectTimeout, [this](Result<void>) { httpPump(); });
+        httpDial(Clock::now() + m_options.connectTimeout, [this](const Result<void>&) { httpPump(); });
       }
     });
   }
@@ -581,7 +581,7 @@ class RpcClient::Impl {
     const auto deadline = Clock::now() + m_options.connectTimeout;
     conn->resolver.async_resolve(
         m_url.host, m_url.port,
-        [this, conn, deadline](beast::error_code ec, tcp::resolver::results_type results) {
+        [this, conn, deadline](beast::error_code ec, const tcp::resolver::results_type& results) {
           if (conn != m_conn) return;
           if (ec)
             return dialFailed(ErrorCode::kUnavailable, "cannot resolve " + m_url.host + ": " + ec.message());
@@ -657,7 +657,7 @@ class RpcClient::Impl {
     for (const auto& [handle, sub] : m_subs) {
       if (sub.resubscribe && !sub.serverKey) again.push_back(handle);
     }
-    for (const auto handle : again) sendSubscribe(handle, deadline, true, [](Result<Json>) {});
+    for (const auto handle : again) sendSubscribe(handle, deadline, true, [](const Result<Json>&) {});
   }
 
   void readLoop(const std::shared_ptr<WsConn>& conn) {
@@ -817,10 +817,10 @@ class RpcClient::Impl {
     send(requestText(id, it->second.method, it->second.params));
   }
 
-  void sendFireAndForget(const std::string& method, Json params) {
+  void sendFireAndForget(const std::string& method, const Json& params) {
     if (!m_conn || !m_conn->open) return;
     const std::uint64_t id = m_nextId.fetch_add(1);
-    m_pending.emplace(id, Pending{[](Result<Json>) {}, Clock::now() + m_options.callTimeout});
+    m_pending.emplace(id, Pending{[](const Result<Json>&) {}, Clock::now() + m_options.callTimeout});
     send(requestText(id, method, params));
   }
 
@@ -892,7 +892,8 @@ class RpcClient::Impl {
     m_http = conn;
     conn->resolver.async_resolve(
         m_url.host, m_url.port,
-        [this, conn, deadline, then](beast::error_code ec, tcp::resolver::results_type results) {
+        [this, conn, deadline, then = std::move(then)](beast::error_code ec,
+                                                       const tcp::resolver::results_type& results) {
           if (conn != m_http) return then(fail(ErrorCode::kUnavailable, "connection replaced"));
           if (ec)
             return httpDialFailed(ErrorCode::kUnavailable,

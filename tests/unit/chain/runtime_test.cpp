@@ -69,7 +69,7 @@ struct Chain {
   }
 
   // Includes the given calls in the next block; returns their outcomes.
-  std::vector<Outcome> next(std::vector<std::pair<const crypto::PrivateKey*, Call>> calls = {}) {
+  std::vector<Outcome> next(const std::vector<std::pair<const crypto::PrivateKey*, Call>>& calls = {}) {
     block += 1;
     Overlay blk(base);
     runtime.onInitialize(blk, block);
@@ -139,7 +139,7 @@ struct Net {
   Chain c;
   crypto::PrivateKey owner = keyOf(1);
   NetUid netuid = 1;
-  Net(std::vector<std::pair<Hyper, std::uint64_t>> overrides = {
+  Net(const std::vector<std::pair<Hyper, std::uint64_t>>& overrides = {
           {Hyper::kTempo, 9},
           {Hyper::kWeightsRateLimit, 0},
           {Hyper::kImmunityPeriod, 0},
@@ -472,7 +472,7 @@ TEST_CASE("issuance invariant over many random blocks of random calls") {
       }
       calls.emplace_back(&keys.back(), std::move(call));
     }
-    n.c.next(std::move(calls));
+    n.c.next(calls);
     n.c.checkIssuance();
   }
 }

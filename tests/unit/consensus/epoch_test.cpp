@@ -248,7 +248,7 @@ void runYuma3(const Yuma3Case& c) {
     for (uint16_t u : servers) CHECK(out.dividends[u] == 0);
     if (k < c.bonds.size()) {
       for (std::size_t v = 0; v < 3; ++v) {
-        for (uint16_t s = 0; s < servers.size(); ++s) {
+        for (std::size_t s = 0; s < servers.size(); ++s) {
           CAPTURE(v);
           CAPTURE(s);
           CHECK(std::abs(sim.bond(v, servers[s]) / 65535.0 - c.bonds[k][v][s]) <= 1e-3);

@@ -163,6 +163,7 @@ TEST_CASE("metrics server: bounded connections, a deadline per connection, a req
     return got;
   };
   std::vector<int> idle;
+  idle.reserve(12);
   for (int i = 0; i < 12; ++i) idle.push_back(connectTo());
   ::send(idle[0], "GET /met", 8, MSG_NOSIGNAL);  // a trickle that never finishes
   for (int fd : idle) CHECK(drain(fd).empty());  // all closed: at accept, or at the deadline

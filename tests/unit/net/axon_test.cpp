@@ -106,7 +106,7 @@ struct Fixture {
   }
 
   std::unique_ptr<Dendrite> dendrite(AuthMode mode, const crypto::PrivateKey* key = nullptr,
-                                     std::shared_ptr<const Clock> withClock = nullptr) {
+                                     const std::shared_ptr<const Clock>& withClock = nullptr) {
     auto k = crypto::PrivateKey::fromBytes((key ? *key : validatorKey).revealSecret()).value();
     DendriteConfig config;
     config.mode = mode;

@@ -80,7 +80,7 @@ struct World {
 };
 
 wire::Request signedRequest(const crypto::PrivateKey& caller, const crypto::PublicKey& target,
-                            std::string body) {
+                            const std::string& body) {
   wire::Request r;
   r.header.netuid = 1;
   r.header.module = "echo";
@@ -192,6 +192,7 @@ TEST_CASE("axon: connections beyond the limit are refused and unfinished handsha
   Axon& axon = w.start(config);
   const int port = portOf(axon.endpoint());
   std::vector<std::unique_ptr<RawZmtp>> idle;
+  idle.reserve(24);
   for (int i = 0; i < 24; ++i) idle.push_back(std::make_unique<RawZmtp>(port));
   CHECK(eventually([&] { return axon.stats().connectionsRefused >= 16; }));
   CHECK(axon.stats().connections <= 8);

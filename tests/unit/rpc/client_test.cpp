@@ -44,7 +44,9 @@ TEST_CASE("the merit backend's metagraph carries every hyperparameter of subnet_
   auto raw = rpc_json::call(**client, "subnet_get", nlohmann::json::array({1}));
   REQUIRE(raw);
   for (const auto& item : (*raw)["hyperparameters"].items()) {
-    const std::string name = item.key();  // a plain variable: doctest's message captures it
+    // A plain variable: doctest's message captures it.
+    // NOLINTNEXTLINE(performance-unnecessary-copy-initialization): deliberate, see above
+    const std::string name = item.key();
     SubnetParams p;
     auto known = p.set(name, item.value().get<std::uint64_t>());
     CHECK_MESSAGE((known && *known), name);

@@ -394,11 +394,14 @@ TEST_CASE("concurrent handleBatch on one instance") {
     auto validator = create(*plugin, Role::kValidator, "rounds: 20");
     std::atomic<int> good{0}, bad{0};
     std::vector<std::thread> threads;
+    threads.reserve(kThreads);
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&miner, &validator, &good, &bad] {
         for (int b = 0; b < kBatches; ++b) {
           std::vector<merit::subnet::Challenge> challenges;
           std::vector<ByteView> requests;
+          challenges.reserve(3);
+          requests.reserve(3);
           for (int i = 0; i < 3; ++i) challenges.push_back(validator->makeChallenge().value());
           for (const auto& c : challenges) requests.emplace_back(c.request);
           auto replies = miner->handleBatch(requests);
@@ -424,6 +427,7 @@ TEST_CASE("concurrent handleBatch on one instance") {
     auto miner = create(**p, Role::kMiner);
     std::atomic<int> failures{0};
     std::vector<std::thread> threads;
+    threads.reserve(kThreads);
     for (int t = 0; t < kThreads; ++t) {
       threads.emplace_back([&miner, &failures] {
         const Bytes x = merit::toBytes("x");

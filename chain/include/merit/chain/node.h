@@ -179,7 +179,7 @@ class Node {
   Node(NodeConfig config, crypto::PrivateKey author, const Clock& clock);
   Result<void> init();
   void producerLoop();
-  void recordStatus(const crypto::Hash256& hash, XtStatus status);
+  void recordStatus(const crypto::Hash256& hash, const XtStatus& status);
 
   NodeConfig m_config;
   crypto::PrivateKey m_author;

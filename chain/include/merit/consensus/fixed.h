@@ -71,6 +71,9 @@ class I32F32 {
   static constexpr I32F32 min() { return I32F32(std::numeric_limits<int64_t>::min()); }
 
   constexpr int64_t bits() const { return m_bits; }
+  // clang-tidy 14 reports the `0` of the comparison the compiler synthesises for a defaulted
+  // operator<=> as a null pointer constant; there is no pointer here (llvm-project#53961).
+  // NOLINTNEXTLINE(modernize-use-nullptr): false positive, see above
   friend constexpr auto operator<=>(I32F32, I32F32) = default;
 
   // The exact sum clamped to the range; on overflow both operands have the sign of the bound.
@@ -265,6 +268,7 @@ class Fixed128 {
   static constexpr Fixed128 min() { return Fixed128(detail::kInt128Min); }
 
   constexpr Int128 bits() const { return m_bits; }
+  // NOLINTNEXTLINE(modernize-use-nullptr): false positive, as for I32F32's operator<=>
   friend constexpr auto operator<=>(Fixed128, Fixed128) = default;
 
   constexpr Fixed128 saturatingAdd(Fixed128 o) const {
