@@ -1,5 +1,6 @@
 // merit-miner: serves a subnet plugin over the axon. Thin: options and config, keys, the plugin,
-// then the Miner lifecycle (miner/include/merit/miner/miner.h).
+// then the Miner lifecycle (miner/include/merit/miner/miner.h), and a thread reloading the plugin
+// on SIGHUP or when its file changes (merit/subnet_host/reload.h).
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -10,49 +11,25 @@
 #include "merit/crypto/prompt.h"
 #include "merit/crypto/wallet.h"
 #include "merit/miner/miner.h"
-#include "merit/subnet_host/plugin.h"
+#include "merit/miner/plugin_handler.h"
+#include "merit/subnet_host/reload.h"
 #include "merit/util/log.h"
 
 namespace {
 
 std::atomic<bool> g_signalled{false};
+std::atomic<bool> g_reloadRequested{false};
 void onSignal(int) {
   g_signalled = true;
+}
+// SIGHUP: reload the subnet plugin (the reload thread does it; a handler may only set a flag).
+void onHangup(int) {
+  g_reloadRequested = true;
 }
 
 int fatal(const std::string& message) {
   std::fprintf(stderr, "merit-miner: %s\n", message.c_str());
   return 2;
-}
-
-// The plugin's per-request statuses as axon replies. A DROP becomes TIMEOUT: the axon answers
-// every admitted request, and to the validator an unanswered request is a timeout either way.
-merit::net::BatchHandler pluginHandler(std::shared_ptr<merit::subnet::SubnetInstance> instance) {
-  return [instance = std::move(instance)](std::span<const merit::wire::Request> batch) {
-    using merit::wire::Status;
-    std::vector<merit::ByteView> views;
-    views.reserve(batch.size());
-    for (const auto& r : batch) views.emplace_back(r.body);
-    std::vector<merit::net::Reply> out(batch.size());
-    auto handled = instance->handleBatch(views);
-    if (!handled) {
-      for (auto& r : out) r = {Status::kInternal, handled.error().message(), {}};
-      return out;
-    }
-    for (std::size_t i = 0; i < out.size(); ++i) {
-      auto& h = (*handled)[i];
-      switch (h.status) {
-        case merit::subnet::RequestStatus::kOk: out[i] = {Status::kOk, "", std::move(h.body)}; break;
-        case merit::subnet::RequestStatus::kInvalidArgument:
-          out[i] = {Status::kBadRequest, h.message, {}};
-          break;
-        case merit::subnet::RequestStatus::kDrop: out[i] = {Status::kTimeout, "not answered", {}}; break;
-        case merit::subnet::RequestStatus::kOverloaded: out[i] = {Status::kOverloaded, h.message, {}}; break;
-        default: out[i] = {Status::kInternal, h.message, {}}; break;
-      }
-    }
-    return out;
-  };
 }
 
 }  // namespace
@@ -126,13 +103,13 @@ int main(int argc, char** argv) {
                  "is registered under this wallet; copy it from the machine that holds the coldkey)");
   }
 
-  auto loaded = subnet::SubnetPlugin::find(cfg.plugin, cfg.subnetPath);
+  auto clock = std::make_shared<SystemClock>();
+  auto loaded = subnet::ReloadableInstance::find(cfg.plugin, cfg.subnetPath, subnet::Role::kMiner,
+                                                 cfg.pluginConfigYaml, {cfg.pluginDrainTimeout, clock});
   if (!loaded) return fatal(loaded.error().message());
-  auto instance = (*loaded)->create(subnet::Role::kMiner, cfg.pluginConfigYaml);
-  if (!instance) return fatal("plugin " + (*loaded)->name() + ": " + instance.error().message());
-  std::shared_ptr<subnet::SubnetInstance> shared(std::move(*instance));
-  std::vector<net::ModuleHandler> modules = {
-      {(*loaded)->name(), (*loaded)->version(), pluginHandler(shared)}};
+  std::shared_ptr<subnet::ReloadableInstance> subnetPlugin(std::move(*loaded));
+  std::vector<net::ModuleHandler> modules = {miner::pluginModule(subnetPlugin)};
+  auto pluginMetrics = [subnetPlugin](std::string& out) { miner::renderPluginMetrics(out, *subnetPlugin); };
 
   miner::Miner::ColdkeyLoader coldkey = [&cfg, &w]() -> Result<crypto::PrivateKey> {
     MERIT_ASSIGN_OR_RETURN(auto password,
@@ -143,7 +120,9 @@ int main(int argc, char** argv) {
   // Signals first: start() may wait a long time for the chain, and must stop when asked to.
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
-  auto m = miner::Miner::start(cfg, std::move(*key), *owner, std::move(modules), coldkey, &g_signalled);
+  std::signal(SIGHUP, onHangup);
+  auto m = miner::Miner::start(cfg, std::move(*key), *owner, std::move(modules), coldkey, &g_signalled,
+                               pluginMetrics);
   if (!m) {
     if (g_signalled.load()) {
       MERIT_LOG_INFO(log::Category::kMiner, "stopped before serving: {}", m.error().message());
@@ -152,16 +131,24 @@ int main(int argc, char** argv) {
     int rc = fatal(m.error().message());
     return m.error().code() == ErrorCode::kUnauthorized ? miner::kExitNotOwned : rc;
   }
-  std::thread watcher([&m] {
-    while (!g_signalled.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // The reload thread: SIGHUP and the plugin file watch (plugin_watch_ms).
+  subnet::PluginWatcher reloads(*subnetPlugin, {cfg.pluginWatch});
+  std::thread reloader([&reloads, &clock] { reloads.run(*clock); });
+  std::thread watcher([&m, &reloads] {
+    while (!g_signalled.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (g_reloadRequested.exchange(false)) reloads.request();
+    }
     (*m)->stop();
   });
   std::printf("{\"event\":\"ready\",\"axon\":\"%s\",\"plugin\":\"%s\",\"metrics_port\":%d}\n",
-              (*m)->axonEndpoint().c_str(), (*loaded)->name().c_str(), (*m)->metricsPort());
+              (*m)->axonEndpoint().c_str(), subnetPlugin->name().c_str(), (*m)->metricsPort());
   std::fflush(stdout);
   int rc = (*m)->run();
   g_signalled = true;
   watcher.join();
+  reloads.stop();
+  reloader.join();
   MERIT_LOG_INFO(log::Category::kMiner, "stopped");
   return rc;
 }

@@ -479,7 +479,9 @@ class Axon::Impl {
     // Module and version known.
     std::size_t module = m_modules.size();
     for (std::size_t i = 0; i < m_modules.size(); ++i) {
-      if (m_modules[i].module == h.module && m_modules[i].version == h.moduleVersion) module = i;
+      const auto& m = m_modules[i];
+      const std::uint32_t version = m.liveVersion ? m.liveVersion->load() : m.version;
+      if (m.module == h.module && version == h.moduleVersion) module = i;
     }
     if (module == m_modules.size()) {
       answer(routingId, corr, request.header, session.get(), Status::kNotFound,
