@@ -4,6 +4,8 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
+#include <pthread.h>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -17,13 +19,25 @@
 namespace {
 
 std::atomic<bool> g_signalled{false};
-std::atomic<bool> g_reloadRequested{false};
 void onSignal(int) {
   g_signalled = true;
 }
-// SIGHUP: reload the subnet plugin (the reload thread does it; a handler may only set a flag).
-void onHangup(int) {
-  g_reloadRequested = true;
+// SIGHUP asks for a plugin reload. It is blocked in every thread (threads inherit the mask of the
+// thread that creates them, so this runs before any is started) and taken only by the signal
+// watcher with sigtimedwait: a handler would interrupt whichever thread the kernel picked, and a
+// poll() failing with EINTR in the middle of a query would drop it.
+sigset_t blockHangup() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+// Waits up to 100 ms for SIGHUP; true when it came.
+bool waitHangup(const sigset_t& set) {
+  const timespec wait{0, 100'000'000};
+  return sigtimedwait(&set, nullptr, &wait) == SIGHUP;
 }
 
 int fatal(const std::string& message) {
@@ -53,6 +67,7 @@ int main(int argc, char** argv) {
   app.add_option("--metrics-port", metricsPort, "Prometheus /metrics port (0 = any free port)");
   app.add_option("--log-level", logLevel, "Log levels: LEVEL or LEVEL,category=LEVEL,...");
   CLI11_PARSE(app, argc, argv);
+  const sigset_t hangup = blockHangup();  // before any thread is started
 
   validator::ValidatorFileConfig cfg;
   if (!configPath.empty()) {
@@ -96,7 +111,6 @@ int main(int argc, char** argv) {
   // Signals first: start() may wait a long time for the chain, and must stop when asked to.
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
-  std::signal(SIGHUP, onHangup);
   auto v = validator::Validator::start(cfg.loop, std::move(*key),
                                        std::make_unique<validator::PluginTask>(subnetPlugin), &g_signalled);
   if (!v) {
@@ -111,10 +125,9 @@ int main(int argc, char** argv) {
   // The reload thread: SIGHUP and the plugin file watch (plugin_watch_ms).
   subnet::PluginWatcher reloads(*subnetPlugin, {cfg.pluginWatch});
   std::thread reloader([&reloads, &clock] { reloads.run(*clock); });
-  std::thread watcher([&v, &reloads] {
+  std::thread watcher([&v, &reloads, &hangup] {
     while (!g_signalled.load()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      if (g_reloadRequested.exchange(false)) reloads.request();
+      if (waitHangup(hangup)) reloads.request();
     }
     (*v)->stop();
   });
