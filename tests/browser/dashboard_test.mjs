@@ -189,9 +189,14 @@ try {
   });
   let tip0 = { items: 0 };
   for (let i = 0; i < 5 && !(tip0.items > 0); i++) {
-    // The page's layout can shift between redraws (a card's text wraps): read the box again each try.
-    await page.locator('#chart-incentive').scrollIntoViewIfNeeded();
-    const box = await page.locator('#chart-incentive').boundingBox();
+    // The canvas is replaced at every redraw and the layout can shift (a card's text wraps): find
+    // it, scroll to it and read its box in one step of the page's own thread, again at each try.
+    const box = await page.evaluate(() => {
+      const c = document.getElementById('chart-incentive');
+      c.scrollIntoView({ block: 'center' });
+      const r = c.getBoundingClientRect();
+      return { x: r.x, y: r.y, width: r.width, height: r.height };
+    });
     await page.mouse.move(box.x + box.width * 0.7 - 6, box.y + box.height * 0.5, { steps: 3 });
     await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.5, { steps: 3 });
     tip0 = await tooltip();

@@ -184,7 +184,8 @@ function lineChart(id, series, { height = 190, unit = (v) => v, fmt = (v) => v, 
     },
     options: {
       parsing: false,
-      interaction: { mode: 'x', intersect: false },
+      // Hovering anywhere picks the nearest epoch and shows every line's value there.
+      interaction: { mode: 'nearest', axis: 'x', intersect: false },
       scales: {
         x: { type: 'linear', title: { display: true, text: xLabel },
              min: xs.length ? Math.min(...xs) : undefined, max: xs.length ? Math.max(...xs) : undefined,
