@@ -2,8 +2,8 @@
 // the pages load without console errors, the metagraph table holds exactly what
 // `merit metagraph --json` says, a live update arrives after the next block without a reload,
 // the line and bar charts are Chart.js charts (Debian's libjs-chart.js) with one dataset per uid
-// and no chart left behind by the redraws, and screenshots at 1366x768 are written for a person
-// to look at.
+// and no chart left behind by the redraws (a hovered tooltip and a line hidden from the legend
+// survive them), and screenshots at 1366x768 are written for a person to look at.
 // Environment (set by run.sh): DASHBOARD_URL, CHAIN_URL, MERIT, CHROMIUM, SCREENSHOTS, NODE_PATH.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -210,6 +210,26 @@ try {
     : bad(`tooltip: on hover ${JSON.stringify(tip0)}, after a redraw ${JSON.stringify(tip)}`);
   await page.screenshot({ path: path.join(shots, 'subnet-tooltip.png') });
   await page.mouse.move(0, 0);
+
+  // Clicking a uid in the shared legend hides its line in all three charts, also after a redraw.
+  const hiddenIn = () => page.evaluate(() => ['chart-incentive', 'chart-dividends', 'chart-emission'].map((id) => {
+    const ch = Chart.getChart(document.getElementById(id));
+    return ch.data.datasets.filter((d, i) => !ch.isDatasetVisible(i)).map((d) => d.label).join();
+  }));
+  const name = await page.evaluate(() => {
+    const s = document.querySelector('.legend span[data-group="history"]:last-child');
+    s.click();
+    return s.dataset.name;
+  });
+  const r1 = await page.evaluate(() => document.getElementById('main').dataset.rendered);
+  await page.waitForFunction((r) => document.getElementById('main').dataset.rendered !== r, r1, { timeout: 10000 })
+    .catch(() => {});
+  const hidden = await hiddenIn();
+  await page.evaluate(() => document.querySelector('.legend span[data-group="history"]:last-child').click());
+  const shownAgain = await hiddenIn();
+  hidden.every((h) => h === name) && shownAgain.every((h) => h === '')
+    ? ok(`clicking "${name}" in the legend hides its line in the 3 charts, across a redraw, and shows it again`)
+    : bad(`legend click on ${name}: hidden ${JSON.stringify(hidden)}, after a second click ${JSON.stringify(shownAgain)}`);
   const cells = await page.locator('section svg rect').count();
   cells > 0 ? ok(`weights and bonds heatmaps drawn (${cells} cells)`) : bad('no heatmap cells');
   const scores = await page.locator('table#scores tbody tr').count();
