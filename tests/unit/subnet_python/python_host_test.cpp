@@ -149,6 +149,10 @@ TEST_CASE("serve: exceptions become per-request statuses; INTERNAL names the exc
   CHECK(replies[5].message == "python subnet behaves: serve returned str, expected bytes");
   CHECK(replies[6].status == RequestStatus::kOk);  // a bytearray is bytes enough
   CHECK(textOf(replies[6].body) == "plain");
+  // sys.exit() is an exception like any other: it fails the request, not the process.
+  auto exited = handleOne(*miner, "exit");
+  CHECK(exited.status == RequestStatus::kInternal);
+  CHECK(exited.message == "python subnet behaves: serve raised SystemExit: 3");
   // The instance keeps serving after its failures.
   CHECK(textOf(handleOne(*miner, "echo:again").body) == "again");
 }

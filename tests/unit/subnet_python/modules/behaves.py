@@ -3,7 +3,7 @@
 Requests (miner): b"echo:..." answers the rest; b"raise" raises ValueError; b"bad" raises
 InvalidRequest; b"drop" raises Drop; b"busy" raises Overloaded; b"str" returns a str (wrong type);
 b"sleep" sleeps 50 ms (releasing the GIL) while counting how many calls overlap; b"config"
-answers repr of the config dict; b"interp" answers id(sys) (one interpreter per process).
+answers repr of the config dict; b"exit" calls sys.exit(3); b"interp" answers id(sys) (one interpreter per process).
 Validator: the expectation says what score does: b"raise", b"bad", b"nan", b"2", else the
 response's length / 10.
 """
@@ -60,6 +60,8 @@ def serve(state, request):
         return _sleep()
     if request == b"config":
         return repr(sorted(state.items())).encode()
+    if request == b"exit":
+        sys.exit(3)
     if request == b"interp":
         return str(id(sys)).encode()
     return bytearray(request)
