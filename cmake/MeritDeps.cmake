@@ -98,7 +98,7 @@ if(MERIT_WITH_PYTHON)
   target_include_directories(merit_python_embed SYSTEM INTERFACE ${MERIT_PYBIND11_INCLUDE_DIR})
   message(STATUS "python subnets: on (CPython ${Python3_VERSION}: ${Python3_LIBRARIES})")
 else()
-  set(MERIT_PYTHON_SKIP_REASON "MERIT_WITH_PYTHON=OFF: libpython3-dev or pybind11-dev not found")
+  set(MERIT_PYTHON_SKIP_REASON "MERIT_WITH_PYTHON=OFF (the default when libpython3-dev or pybind11-dev is missing)")
   message(STATUS "python subnets: off (${MERIT_PYTHON_SKIP_REASON}); not built: the python plugin, "
                  "bench_python_subnet; their tests are reported as skipped")
 endif()
