@@ -96,8 +96,13 @@ def _load_module(target, python_path, default_dirs):
 
 
 def _format_exception(exc_type, exc, tb):
-    """The traceback text Python itself would print for this exception."""
-    return "".join(traceback.format_exception(exc_type, exc, tb)).rstrip()
+    """The traceback text Python itself would print for this exception, without the leading
+    frames of the host's loader and importlib (the module's own frames are what matter)."""
+    own = tb
+    while own is not None and (own.tb_frame.f_code.co_filename == _format_exception.__code__.co_filename
+                               or own.tb_frame.f_code.co_filename.startswith("<frozen importlib")):
+        own = own.tb_next
+    return "".join(traceback.format_exception(exc_type, exc, own if own is not None else tb)).rstrip()
 
 
 def _summary(exc_type, exc):

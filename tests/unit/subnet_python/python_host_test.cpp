@@ -103,6 +103,10 @@ TEST_CASE("an import that fails: create fails with the Python traceback") {
   CHECK(contains(message, "import_fails.py\", line 9, in _init"));
   CHECK(contains(message, "in _load_weights"));
   CHECK(contains(message, "FileNotFoundError: weights file /nonexistent/weights.bin is missing"));
+  // It starts at the module's own frames, not in the host's loader or importlib.
+  CHECK(contains(message, "Traceback (most recent call last):\n  File \"" MERIT_PYTHON_TEST_MODULES
+                          "/import_fails.py\", line 12, in <module>"));
+  CHECK_FALSE(contains(message, "importlib"));
 }
 
 TEST_CASE("setup: ConfigError refuses the config, any other exception carries its traceback") {
