@@ -2,9 +2,11 @@
 # End to end, a subnet written in Python: `merit localnet up --epochs 2` on
 # tests/e2e/localnet_python.yaml (the `python` plugin host running fashion_linear.py) with real
 # merit-chain, merit-miner and merit-validator processes. The trained miner must earn more than
-# the briefly trained one, the untrained one (uniform answers) about nothing; both validators set
-# weights; no miner or validator log shows a Python traceback.
-# Usage: python_localnet_test.sh MERIT CONFIG
+# the briefly trained one, the untrained one (uniform answers) about nothing; the validators set
+# weights. Failures injected by python_faulty.py: a miner whose serve always raises answers
+# INTERNAL (it earns nothing), logs the traceback and keeps running; a validator whose score
+# raises every other time logs the traceback and keeps validating; nothing exits early.
+# Usage: python_localnet_test.sh MERIT CONFIG (CONFIG's @E2E_DIR@ becomes this script's folder)
 set -uo pipefail
 
 MERIT=$1 CONFIG=$2
@@ -23,7 +25,8 @@ failed=0
 ok()  { passed=$((passed + 1)); echo "ok   - $*"; }
 bad() { failed=$((failed + 1)); echo "FAIL - $*"; }
 
-timeout 280 "$MERIT" localnet up --config "$CONFIG" --data-dir "$DATA" --epochs 2 > "$WORK/up.out" 2> "$WORK/up.err"
+sed "s#@E2E_DIR@#$(cd "$(dirname "$0")" && pwd)#g" "$CONFIG" > "$WORK/localnet.yaml"
+timeout 280 "$MERIT" localnet up --config "$WORK/localnet.yaml" --data-dir "$DATA" --epochs 2 > "$WORK/up.out" 2> "$WORK/up.err"
 rc=$?
 [[ $rc -eq 0 ]] && ok "localnet up --epochs 2 completed" \
   || bad "up exit $rc: $(tail -5 "$WORK/up.err") $(tail -20 "$WORK/up.out")"
@@ -37,18 +40,31 @@ assert s["epochs_measured"] >= 2, s
 e = {m["tier"]: m["earned_rao"] for m in s["miners"]}
 assert e["gold"] > e["silver"] > 0, e
 assert e["faulty"] * 100 < e["silver"], e
+assert e["broken"] * 100 < e["silver"], e
 PY
-python3 - "$DATA/summary.json" <<'PY' && ok "both validators have weights on chain and earn dividends" \
+python3 - "$DATA/summary.json" <<'PY' && ok "every validator (v3 too) has weights on chain and earns dividends" \
   || bad "validators: $(head -c 2000 "$DATA/summary.json")"
 import json, sys
 d = json.load(open(sys.argv[1]))
-for v in d["subnets"][0]["validators"]:
+vs = d["subnets"][0]["validators"]
+assert len(vs) == 3, vs
+for v in vs:
     assert v["weights"] and v["dividends"] > 0, v
 PY
-if grep -l "Traceback" "$DATA"/logs/fashion_py.*.log > /dev/null 2>&1; then
-  bad "a Python traceback in: $(grep -l "Traceback" "$DATA"/logs/fashion_py.*.log)"
-else
-  ok "no Python traceback in any miner or validator log ($(ls "$DATA"/logs/fashion_py.*.log 2>/dev/null | wc -l) logs)"
-fi
+LOGS=$DATA/logs
+clean=$(for n in trained brief untrained v1 v2; do grep -l "Traceback" "$LOGS/fashion_py.$n.log"; done 2>/dev/null)
+[[ -z $clean ]] && ok "no Python traceback in the healthy miners' and validators' logs" || bad "tracebacks in: $clean"
+grep -q "python subnet python_faulty: batch_serve raised:" "$LOGS/fashion_py.crashy.log" \
+  && grep -q "RuntimeError: injected serve failure" "$LOGS/fashion_py.crashy.log" \
+  && grep -q "Traceback (most recent call last):" "$LOGS/fashion_py.crashy.log" \
+  && ok "the miner whose serve raises logs the traceback" || bad "crashy log: $(tail -20 "$LOGS/fashion_py.crashy.log")"
+grep -q "cannot score uid .*python subnet python_faulty: score raised:" "$LOGS/fashion_py.v3.log" \
+  && grep -q "RuntimeError: injected score failure" "$LOGS/fashion_py.v3.log" \
+  && ok "the validator whose score raises logs the traceback" || bad "v3 log: $(tail -20 "$LOGS/fashion_py.v3.log")"
+first=$(grep -n "cannot score uid" "$LOGS/fashion_py.v3.log" | head -1 | cut -d: -f1)
+[[ -n $first ]] && tail -n +"$first" "$LOGS/fashion_py.v3.log" | grep "queried .*answered" > /dev/null \
+  && ok "the validator keeps validating after its score raised" || bad "v3 after the failure: $(tail -5 "$LOGS/fashion_py.v3.log")"
+! grep -q "; see " "$WORK/up.out" && ok "no miner or validator exited before the end" \
+  || bad "a process ended early: $(grep "; see " "$WORK/up.out")"
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
