@@ -338,7 +338,9 @@ py::object yamlToPython(const YAML::Node& node, const std::string& path, int dep
   for (const auto& entry : node) {
     if (!entry.first.IsScalar()) configError(path, "mapping keys must be scalars");
     const std::string key = entry.first.Scalar();
-    dict[py::str(key)] = yamlToPython(entry.second, path + "." + key, depth + 1);
+    std::string keyPath = path;
+    keyPath.append(".").append(key);
+    dict[py::str(key)] = yamlToPython(entry.second, keyPath, depth + 1);
   }
   return dict;
 }

@@ -58,6 +58,7 @@ std::string textOf(const Bytes& b) {
 
 std::vector<HandledRequest> handle(SubnetInstance& miner, const std::vector<std::string>& requests) {
   std::vector<Bytes> owned;
+  owned.reserve(requests.size());
   for (const auto& r : requests) owned.push_back(bytesOf(r));
   std::vector<ByteView> views(owned.begin(), owned.end());
   auto replies = miner.handleBatch(views);
@@ -223,6 +224,7 @@ TEST_CASE("concurrent calls from several host threads on one instance") {
   constexpr int kCalls = 200;
   std::atomic<int> wrong{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&miner, &validator, &wrong, t] {
       for (int i = 0; i < kCalls; ++i) {
@@ -264,6 +266,7 @@ TEST_CASE("concurrent calls from several host threads on one instance") {
 TEST_CASE("SERIAL = True: the host never overlaps calls on that instance") {
   auto miner = create(Role::kMiner, moduleConfig("serial"));
   std::vector<std::thread> threads;
+  threads.reserve(4);
   std::atomic<int> maxSeen{0};
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&miner, &maxSeen] {
