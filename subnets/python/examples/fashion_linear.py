@@ -118,7 +118,8 @@ class _Validator:
             raise ValueError(f"corrupt expectation ({len(expectation)} bytes)")
         if len(response) != len(labels) * CLASSES * 4:
             raise merit_subnet.BadResponse(f"{len(response)} bytes for {len(labels)} images")
-        p = np.frombuffer(response, "<f4").reshape(len(labels), CLASSES).astype(np.float64)
+        with np.errstate(all="ignore"):  # a hostile response's NaNs are checked below, not warned about
+            p = np.frombuffer(response, "<f4").reshape(len(labels), CLASSES).astype(np.float64)
         if not np.all(np.isfinite(p)) or np.any(p < 0):
             raise merit_subnet.BadResponse("probabilities must be finite and non-negative")
         sums = p.sum(axis=1)
