@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <system_error>
+#include <unistd.h>
 #include <utility>
 
 #include <fmt/format.h>
@@ -135,28 +136,41 @@ Result<std::shared_ptr<SubnetPlugin>> SubnetPlugin::load(const std::filesystem::
   return open(file, file.has_parent_path() ? file : std::filesystem::path(".") / file);
 }
 
-Result<std::shared_ptr<SubnetPlugin>> SubnetPlugin::loadCopy(const std::filesystem::path& file) {
+Result<std::shared_ptr<SubnetPlugin>> SubnetPlugin::loadCopy(const std::filesystem::path& file,
+                                                             CopyFallback whenNotWritable) {
   std::error_code ec;
   if (!std::filesystem::exists(file, ec)) {
     return fail(ErrorCode::kNotFound, describe(file) + " does not exist");
   }
-  std::string pattern = (std::filesystem::temp_directory_path(ec) / "merit-plugin-XXXXXX").string();
-  if (ec || mkdtemp(pattern.data()) == nullptr) {
-    return fail(ErrorCode::kInternal, describe(file) + ": cannot make a private directory for a copy under " +
-                                          std::filesystem::temp_directory_path(ec).string());
+  // Next to the original first: a plugin that finds its files relative to its own location
+  // (dladdr), like the python host's python/ folder, still finds them.
+  const std::filesystem::path dir = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
+  std::string pattern = (dir / ("." + file.filename().string() + ".reload-XXXXXX")).string();
+  std::filesystem::path privateDir;  // the fallback: a fresh directory under $TMPDIR
+  int fd = mkstemp(pattern.data());
+  if (fd < 0 && whenNotWritable == CopyFallback::kOriginal) return load(file);
+  if (fd < 0) {
+    std::string tmp = (std::filesystem::temp_directory_path(ec) / "merit-plugin-XXXXXX").string();
+    if (ec || mkdtemp(tmp.data()) == nullptr) {
+      return fail(ErrorCode::kInternal, describe(file) + ": cannot make a private copy in " + dir.string() +
+                                            " or under " + std::filesystem::temp_directory_path(ec).string());
+    }
+    privateDir = tmp;
+    pattern = (privateDir / file.filename()).string();
+  } else {
+    ::close(fd);
   }
-  const std::filesystem::path dir = pattern;
-  // The copy keeps the file name, so the loader's messages still name the plugin.
-  const std::filesystem::path copy = dir / file.filename();
+  const std::filesystem::path copy = pattern;
   Result<std::shared_ptr<SubnetPlugin>> loaded = fail(ErrorCode::kInternal, "");
-  if (!std::filesystem::copy_file(file, copy, ec)) {
+  if (!std::filesystem::copy_file(file, copy, std::filesystem::copy_options::overwrite_existing, ec)) {
     loaded = fail(ErrorCode::kNotFound, describe(file) + " cannot be copied to " + copy.string() + ": " +
                                             (ec ? ec.message() : std::string("unknown error")));
   } else {
     loaded = open(file, copy);
   }
   // Mapped (or refused): the copy has done its job either way.
-  std::filesystem::remove_all(dir, ec);
+  std::filesystem::remove(copy, ec);
+  if (!privateDir.empty()) std::filesystem::remove_all(privateDir, ec);
   return loaded;
 }
 

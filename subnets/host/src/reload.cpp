@@ -89,7 +89,10 @@ Result<std::unique_ptr<ReloadableInstance>> ReloadableInstance::open(std::filesy
       new ReloadableInstance(std::move(file), role, std::move(configYaml), std::move(options)));
   // Signature first: a change after it is seen by the watcher rather than missed.
   auto signature = fileSignature(r->m_file);
-  MERIT_ASSIGN_OR_RETURN(auto plugin, SubnetPlugin::loadCopy(r->m_file));
+  // From a copy beside the file when its directory is writable (then overwriting the file in
+  // place cannot disturb the running build), else from the file itself.
+  MERIT_ASSIGN_OR_RETURN(auto plugin,
+                         SubnetPlugin::loadCopy(r->m_file, SubnetPlugin::CopyFallback::kOriginal));
   MERIT_ASSIGN_OR_RETURN(auto instance, plugin->create(role, r->m_configYaml));
   r->m_name = plugin->name();
   r->m_liveVersion->store(plugin->version());

@@ -78,8 +78,8 @@ class ReloadableInstance {
     std::uint64_t draining = 0;  // old generations still referenced by a call
   };
 
-  // Loads `file` through a private copy and creates the first instance. Errors as
-  // SubnetPlugin::loadCopy and SubnetPlugin::create.
+  // Loads `file` (SubnetPlugin::loadCopy, falling back to the file itself when no copy can be
+  // made beside it) and creates the first instance. Errors as load() and create().
   static Result<std::unique_ptr<ReloadableInstance>> open(std::filesystem::path file, Role role,
                                                           std::string configYaml, Options options);
   // findSubnetPlugin() + open(); when looked up by name, the plugin's own name must match (as
