@@ -31,12 +31,13 @@ grep -q 'find_package(MeritSubnetSDK' demo/CMakeLists.txt && ! grep -rq '{{name}
 # Refusals: an existing non-empty directory, invalid names, a language not built.
 merit subnet new demo --dir demo > again.out 2>&1
 [[ $? -eq 2 ]] && grep -q "not empty" again.out && ok "a non-empty --dir is refused" || bad "non-empty dir: $(cat again.out)"
+refused=0
 for name in Demo 1demo de-mo ""; do
   merit subnet new "$name" --dir "x_$name" > name.out 2>&1
   [[ $? -eq 2 ]] && grep -q "invalid subnet name" name.out && [[ ! -e "x_$name/CMakeLists.txt" ]] \
-    || bad "name '$name': $(cat name.out)"
+    && refused=$((refused + 1)) || bad "name '$name': $(cat name.out)"
 done
-ok "invalid names are refused"
+[[ $refused -eq 4 ]] && ok "invalid names are refused (Demo, 1demo, de-mo, empty)"
 merit subnet new pydemo --lang python --dir pydemo > py.out 2>&1
 [[ $? -ne 0 ]] && grep -q "not available yet" py.out && [[ ! -e pydemo ]] \
   && ok "--lang python: not available yet" || bad "--lang python: $(cat py.out)"
@@ -73,12 +74,16 @@ PY
 MERIT_SUBNET_PATH=$PWD/build/subnets timeout 240 merit localnet up --config localnet.yaml --epochs 2 > up.out 2> up.err
 rc=$?
 [[ $rc -eq 0 ]] && ok "merit localnet up --epochs 2 completed" || bad "localnet exit $rc: $(tail -5 up.err) $(tail -10 up.out)"
-python3 - "$MERIT_HOME/localnet/summary.json" <<'PY' && ok "honest > weak > faulty ~ 0: $(json "$MERIT_HOME/localnet/summary.json" '{t["tier"]: t["earned_rao"] for t in d["tiers"]}')" || bad "earnings: $(head -c 1500 "$MERIT_HOME/localnet/summary.json")"
+python3 - "$MERIT_HOME/localnet/summary.json" <<'PY' && ok "honest earns the most, then weak; faulty's last incentive ~ 0: $(json "$MERIT_HOME/localnet/summary.json" '{t["tier"]: t["earned_rao"] for t in d["tiers"]}')" || bad "earnings: $(head -c 1500 "$MERIT_HOME/localnet/summary.json")"
 import json, sys
 d = json.load(open(sys.argv[1]))
+assert not d["interrupted"] and d["subnets"][0]["epochs_measured"] >= 2, d
 t = {x["tier"]: x["earned_rao"] for x in d["tiers"]}
-assert t["honest"] > t["weak"] > 0, t
-assert t["faulty"] * 20 < t["honest"], t
+assert t["honest"] > t["weak"] > 0 and t["honest"] > t["faulty"], t
+# The last epoch's incentive: the faulty miner's answers are random, so it ends with about none
+# (what it earned came from the first measured epoch, before the validators' scores had settled).
+i = {m["tier"]: m["incentive"] for m in d["subnets"][0]["miners"]}
+assert i["honest"] > i["weak"] > 0 and i["faulty"] * 100 < i["honest"], i
 PY
 merit localnet down > /dev/null 2>&1 || true
 finish
