@@ -51,7 +51,7 @@ std::string ordinal(std::uint32_t n) {
 }
 
 std::string shortKey(const std::string& hotkey) {
-  return hotkey.size() > 10 ? hotkey.substr(0, 8) + "…" : hotkey;
+  return hotkey.size() > 11 ? hotkey.substr(0, 8) + "..." : hotkey;
 }
 
 std::string hotkeyOf(const EpochRecord& r, std::size_t uid) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "merit/chain/config.h"
+#include "merit/chain/epoch_history.h"
 #include "merit/chain/rpc_server.h"
 #include "merit/crypto/ss58.h"
 
@@ -471,6 +472,94 @@ TEST_CASE("the shipped configs/chain.yaml loads over the defaults and over --dev
   REQUIRE_MESSAGE(plain, (plain ? "" : plain.error().message()));
   auto dev = loadChainConfig(MERIT_SOURCE_DIR "/configs/chain.yaml", devPreset());
   REQUIRE(dev);
+}
+
+// A node whose subnet 1 runs an epoch every 3 blocks (tempo 2: blocks 1, 4, 7, ...), keeping
+// `history` epochs.
+NodeConfig historyConfig(const fs::path& dir, std::size_t history) {
+  NodeConfig c = testConfig(dir);
+  c.epochHistory = history;
+  Runtime::GenesisSubnet sn;
+  sn.owner = keyOf(1).publicKey().accountId();
+  sn.plugin = "hash";
+  sn.overrides = {{Hyper::kTempo, 2}};
+  c.genesis.subnets.push_back(sn);
+  return c;
+}
+
+std::vector<std::uint64_t> historyBlocks(const Node& node, std::size_t limit = 100,
+                                         std::optional<std::uint64_t> at = std::nullopt) {
+  auto records = node.epochs(1, limit, at);
+  REQUIRE(records);
+  std::vector<std::uint64_t> blocks;
+  for (const auto& r : *records) blocks.push_back(r.block);
+  return blocks;
+}
+
+TEST_CASE("epoch history: the last K epochs per subnet, pruned in the block's write, kept across a restart") {
+  TempDir dir;
+  ManualClock clock;
+  {
+    auto node = Node::open(historyConfig(dir.path(), 3), devAuthorityKey(), clock);
+    REQUIRE(node);
+    // A weight-less subnet with one neuron still runs (and records) its epochs.
+    REQUIRE((*node)->submit(encodeExtrinsic(
+        signExtrinsic(keyOf(2), (*node)->genesisHash(), 0, 100, BurnedRegister{1, keyOf(12).publicKey()}))));
+    for (int i = 0; i < 20; ++i) REQUIRE((*node)->produceBlock());
+    CHECK(historyBlocks(**node) == std::vector<std::uint64_t>{19, 16, 13});
+    CHECK(historyBlocks(**node, 2) == std::vector<std::uint64_t>{19, 16});
+    CHECK(historyBlocks(**node, 100, 18) == std::vector<std::uint64_t>{16, 13});
+    CHECK(historyBlocks(**node, 100, 12).empty());  // pruned
+    auto records = (*node)->epochs(1, 1);
+    REQUIRE(records);
+    const EpochRecord& r = records->front();
+    CHECK(r.netuid == 1);
+    CHECK(r.input.currentBlock == 19);
+    CHECK(r.input.lastMechanismStepBlock == 16);
+    REQUIRE(r.hotkeys.size() == 1);
+    CHECK(r.hotkeys[0] == keyOf(12).publicKey().accountId());
+    // Exactly what the chain stored: the neuron's state, and a recomputation.
+    auto stored = (*node)->read([](const StateView& s, std::uint64_t) { return *s.neuron(1, 0); });
+    CHECK(r.output.emission[0] == stored.emission);
+    CHECK(r.output.stakeWeight[0] == stored.stakeWeight);
+    auto again = consensus::runEpoch(r.input);
+    REQUIRE(again);
+    CHECK(again->emission == r.output.emission);
+    CHECK(again->validatorPermit == r.output.validatorPermit);
+    CHECK(again->bonds == r.output.bonds);
+    // Root (netuid 0) keeps none.
+    CHECK((*node)->epochs(0, 100)->empty());
+  }
+  auto node = Node::open(historyConfig(dir.path(), 3), devAuthorityKey(), clock);
+  REQUIRE(node);
+  CHECK(historyBlocks(**node) == std::vector<std::uint64_t>{19, 16, 13});
+  for (int i = 0; i < 3; ++i) REQUIRE((*node)->produceBlock());
+  CHECK(historyBlocks(**node) == std::vector<std::uint64_t>{22, 19, 16});
+  // A smaller bound after a restart prunes down to it at the next epoch.
+  node->reset();
+  auto smaller = Node::open(historyConfig(dir.path(), 1), devAuthorityKey(), clock);
+  REQUIRE(smaller);
+  for (int i = 0; i < 3; ++i) REQUIRE((*smaller)->produceBlock());
+  CHECK(historyBlocks(**smaller) == std::vector<std::uint64_t>{25});
+}
+
+TEST_CASE("epoch history is not part of the state root") {
+  TempDir a, b;
+  ManualClock clockA, clockB;
+  auto keeps = Node::open(historyConfig(a.path(), 4), devAuthorityKey(), clockA);
+  auto keepsNone = Node::open(historyConfig(b.path(), 0), devAuthorityKey(), clockB);
+  REQUIRE(keeps);
+  REQUIRE(keepsNone);
+  for (int i = 0; i < 12; ++i) {
+    auto ha = (*keeps)->produceBlock();
+    auto hb = (*keepsNone)->produceBlock();
+    REQUIRE(ha);
+    REQUIRE(hb);
+    CHECK(ha->stateRoot == hb->stateRoot);
+    CHECK(ha->hash() == hb->hash());
+  }
+  CHECK(historyBlocks(**keeps).size() == 4);
+  CHECK(historyBlocks(**keepsNone).empty());
 }
 
 }  // namespace
