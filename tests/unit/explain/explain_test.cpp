@@ -9,6 +9,7 @@
 
 #include "merit/consensus/epoch.h"
 #include "merit/rpc/client.h"
+#include "merit/rpc_json/call.h"
 
 #include "live_chain.h"
 #include "test_support.h"
@@ -64,7 +65,7 @@ struct Scenario {
     for (int m = 0; m < 3; ++m) submitOk(*client, key(5), BurnedRegister{1, key(15 + m).publicKey()});
     // Permits come with the next epoch.
     REQUIRE(waitFor([&] {
-      auto n = client->call("neuron_get", json::array({1, 2}));
+      auto n = rpc_json::call(*client, "neuron_get", json::array({1, 2}));
       return n && n->at("validator_permit").get<bool>();
     }));
     const std::vector<std::pair<std::vector<Uid>, std::vector<std::uint16_t>>> weights = {
@@ -77,7 +78,7 @@ struct Scenario {
     }
     // An epoch after every weight was set.
     REQUIRE(waitFor([&] {
-      auto e = client->call("epoch_get", json{{"netuid", 1}});
+      auto e = rpc_json::call(*client, "epoch_get", json{{"netuid", 1}});
       return e && e->at("block").get<std::uint64_t>() > weightsBlock;
     }));
   }
@@ -199,7 +200,7 @@ TEST_CASE("explain: a tampered stored output is reported as a mismatch") {
 
 TEST_CASE("epoch_get and epoch_list: history by block, newest first") {
   Scenario sc;
-  auto list = sc.client->call("epoch_list", json{{"netuid", 1}, {"limit", 3}});
+  auto list = rpc_json::call(*sc.client, "epoch_list", json{{"netuid", 1}, {"limit", 3}});
   REQUIRE(list);
   CHECK(list->at("retained") == 64);
   const auto& epochs = list->at("epochs");
@@ -224,7 +225,7 @@ TEST_CASE("epoch_get and epoch_list: history by block, newest first") {
   auto none = fetchEpoch(*sc.client, 1, 0);
   REQUIRE_FALSE(none);
   CHECK(none.error().code() == ErrorCode::kNotFound);
-  auto noSubnet = sc.client->call("epoch_list", json{{"netuid", 9}});
+  auto noSubnet = rpc_json::call(*sc.client, "epoch_list", json{{"netuid", 9}});
   REQUIRE_FALSE(noSubnet);
   CHECK(noSubnet.error().code() == ErrorCode::kNotFound);
   // A uid beyond the epoch's n.
