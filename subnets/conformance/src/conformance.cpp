@@ -86,6 +86,8 @@ CheckResult isolated(const std::string& name, double timeoutS, const std::functi
   }
   if (pid == 0) {
     ::close(fds[0]);
+    // Whatever the plugin prints goes to stderr, so stdout stays the report (--json).
+    ::dup2(STDERR_FILENO, STDOUT_FILENO);
     Verdict v{Outcome::kFail, ""};
     try {
       v = body();
