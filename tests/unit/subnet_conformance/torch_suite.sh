@@ -12,12 +12,12 @@ fashion_mnist)
     || { echo "FAIL - Fashion-MNIST data missing: apt-get install dataset-fashion-mnist"; exit 1; }
   "$train" fashion-mnist --epochs 0.1 --seed 1 --threads 2 --out "$work/model.pt" > "$work/train.out" 2>&1 \
     || { tail -5 "$work/train.out"; exit 1; }
-  min_honest=0.3   # a model trained for a tenth of an epoch: clearly better than chance, not perfect
+  min_honest=0.5   # a tenth of an epoch of training: about 0.68 here, far above chance, not perfect
   ;;
 charlm)
   "$train" charlm --steps 150 --hidden 64 --batch-size 32 --lr 0.01 --seed 1 --threads 2 --out "$work/model.pt" \
     > "$work/train.out" 2>&1 || { tail -5 "$work/train.out"; exit 1; }
-  min_honest=0.2   # log-likelihood against the uniform baseline: a briefly trained model beats it
+  min_honest=0.4   # log-likelihood against the uniform baseline: about 0.59 after 150 steps here
   ;;
 *) echo "unknown plugin $which"; exit 2 ;;
 esac
