@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
     suite.add_flag("--json", json, "One JSON report on stdout");
     conf::addOptions(suite, options, files);
     CLI11_PARSE(suite, argc, argv);
-    if (!conf::loadConfigFiles(files, options)) return 2;
+    if (!conf::loadConfigFiles(suite, files, options)) return 2;
     const conf::Report report = conf::run(options);
     std::fputs((json ? conf::formatJson(report) : conf::formatText(report)).c_str(), stdout);
     return report.passed() ? 0 : 1;

@@ -22,7 +22,7 @@ export PATH="$WORK/prefix/bin:$PATH"
 # 1. merit subnet new demo --dir demo
 cd "$WORK"
 merit subnet new demo --dir demo > new.out 2>&1 && ok "merit subnet new demo" || bad "new: $(cat new.out)"
-for f in CMakeLists.txt README.md localnet.yaml src/demo_task.h src/demo_task.cpp src/demo_subnet.cpp tests/demo_tests.cpp; do
+for f in CMakeLists.txt README.md localnet.yaml conformance.yaml src/demo_task.h src/demo_task.cpp src/demo_subnet.cpp tests/demo_tests.cpp; do
   [[ -s demo/$f ]] || bad "demo/$f missing"
 done
 grep -q 'find_package(MeritSubnetSDK' demo/CMakeLists.txt && ! grep -rq '{{name}}' demo \
@@ -68,6 +68,20 @@ d = json.load(open(sys.argv[1]))
 assert d["passed"] and d["name"] == "demo", d
 assert {c["name"] for c in d["checks"]} >= {"abi", "honest", "wrong", "fuzz_score", "concurrency", "timings"}, d
 PY
+
+# The project's conformance.yaml is read, and the command line wins over it.
+cp conformance.yaml conformance.yaml.orig
+printf 'budgets: {serve_ms: 0}\n' > conformance.yaml
+merit subnet check . > strict.out 2>&1
+[[ $? -eq 1 ]] && grep -q "^FAIL timings .*over budget" strict.out && ok "conformance.yaml's budget applies" \
+  || bad "budget from conformance.yaml: $(cat strict.out)"
+merit subnet check . --budget-serve-ms 1000 > loose.out 2>&1 && ok "--budget-serve-ms overrides conformance.yaml" \
+  || bad "override: $(grep -v ^PASS loose.out)"
+printf 'colour: blue\n' > conformance.yaml
+merit subnet check . > unknown.out 2>&1
+[[ $? -eq 2 ]] && grep -q "colour: unknown key" unknown.out && ok "an unknown conformance.yaml key is refused" \
+  || bad "unknown key: $(cat unknown.out)"
+mv conformance.yaml.orig conformance.yaml
 
 # 5. The localnet: the honest miner earns the most, the faulty one about nothing.
 # (The data directory is the default, $MERIT_HOME/localnet; test_init points MERIT_HOME into $WORK.)

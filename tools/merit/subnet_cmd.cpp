@@ -335,8 +335,8 @@ void addSubnetCommands(CLI::App& app, int& exitCode, const ChainSettings& chain)
       ->required();
   addJsonOpt(check, *o);
   subnet::conformance::addOptions(*check, *checkOptions, *checkFiles);
-  check->callback([&exitCode, o, checkOptions, checkFiles] {
-    if (!subnet::conformance::loadConfigFiles(*checkFiles, *checkOptions)) {
+  check->callback([&exitCode, o, check, checkOptions, checkFiles] {
+    if (!subnet::conformance::loadConfigFiles(*check, *checkFiles, *checkOptions)) {
       exitCode = kExitUsage;
       return;
     }

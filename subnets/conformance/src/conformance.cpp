@@ -639,7 +639,76 @@ void addOptions(CLI::App& app, Options& o, ConfigFiles& files) {
       ->capture_default_str();
 }
 
-bool loadConfigFiles(const ConfigFiles& files, Options& o) {
+namespace {
+
+// conformance.yaml of a project directory, under the command line's explicit options.
+bool applyProjectFile(const CLI::App& app, ConfigFiles& files, Options& o) {
+  std::error_code ec;
+  if (!fs::is_directory(o.plugin, ec)) return true;
+  const fs::path dir(o.plugin);
+  const fs::path file = dir / "conformance.yaml";
+  if (!fs::exists(file, ec)) return true;
+  const auto unset = [&app](const char* option) { return app.get_option(option)->count() == 0; };
+  try {
+    const YAML::Node root = YAML::LoadFile(file.string());
+    if (root.IsNull()) return true;
+    if (!root.IsMap()) throw std::runtime_error("must be a mapping");
+    const auto number = [](const YAML::Node& v, const std::string& key, double lo, double hi) {
+      const double d = v.as<double>();
+      if (!(d >= lo && d <= hi))
+        throw std::runtime_error(key + ": must be in " + fmt(lo, 0) + ".." + fmt(hi, 0));
+      return d;
+    };
+    for (const auto& entry : root) {
+      const std::string key = entry.first.as<std::string>();
+      const YAML::Node& v = entry.second;
+      const auto path = [&dir, &v] { return (dir / v.as<std::string>()).string(); };
+      if (key == "budgets") {
+        if (!v.IsMap()) throw std::runtime_error("budgets: must be a mapping");
+        for (const auto& b : v) {
+          const std::string name = b.first.as<std::string>();
+          const double ms = number(b.second, "budgets." + name, 0, 3'600'000);
+          if (name == "challenge_ms") {
+            if (unset("--budget-challenge-ms")) o.budgets.challengeMs = ms;
+          } else if (name == "serve_ms") {
+            if (unset("--budget-serve-ms")) o.budgets.serveMs = ms;
+          } else if (name == "score_ms") {
+            if (unset("--budget-score-ms")) o.budgets.scoreMs = ms;
+          } else {
+            throw std::runtime_error("budgets." + name + ": unknown key (challenge_ms, serve_ms, score_ms)");
+          }
+        }
+      } else if (key == "min_honest") {
+        if (unset("--min-honest")) o.minHonest = number(v, key, 0, 1);
+      } else if (key == "max_wrong") {
+        if (unset("--max-wrong")) o.maxWrong = number(v, key, 0, 1);
+      } else if (key == "rounds") {
+        if (unset("--rounds")) o.rounds = static_cast<int>(number(v, key, 1, 100000));
+      } else if (key == "config") {
+        if (unset("--config")) files.config = path();
+      } else if (key == "miner_config") {
+        if (unset("--miner-config")) files.minerConfig = path();
+      } else if (key == "validator_config") {
+        if (unset("--validator-config")) files.validatorConfig = path();
+      } else if (key == "wrong_miner_config") {
+        if (unset("--wrong-miner-config")) files.wrongMinerConfig = path();
+      } else {
+        throw std::runtime_error(key +
+                                 ": unknown key (budgets, min_honest, max_wrong, rounds, config, "
+                                 "miner_config, validator_config, wrong_miner_config)");
+      }
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s: %s\n", file.string().c_str(), e.what());
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool loadConfigFiles(const CLI::App& app, ConfigFiles& files, Options& o) {
+  if (!applyProjectFile(app, files, o)) return false;
   const std::pair<const std::string*, std::string*> all[] = {{&files.config, &o.config},
                                                              {&files.minerConfig, &o.minerConfig},
                                                              {&files.validatorConfig, &o.validatorConfig},

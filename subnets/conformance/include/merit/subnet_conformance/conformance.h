@@ -72,9 +72,12 @@ struct ConfigFiles {
 };
 void addOptions(CLI::App& app, Options& options, ConfigFiles& files);
 
-// Reads the files named in `files` into `options`; false with a message on stderr when one
-// cannot be read.
-bool loadConfigFiles(const ConfigFiles& files, Options& options);
+// When options.plugin is a project directory with a conformance.yaml, takes from it what the
+// command line (`app`, parsed) did not set: budgets {challenge_ms, serve_ms, score_ms},
+// min_honest, max_wrong, rounds, and config, miner_config, validator_config, wrong_miner_config
+// (file paths relative to the directory). Unknown keys are errors. Then reads the files named in
+// `files` into `options`. False with a message on stderr on any error.
+bool loadConfigFiles(const CLI::App& app, ConfigFiles& files, Options& options);
 
 // Runs every check; never throws for the plugin's faults.
 Report run(const Options& options);
