@@ -41,8 +41,8 @@ TEST_CASE("subnet new: writes a complete project with every placeholder filled")
   const fs::path dir = tmp.path() / "proj";
   auto written = writeSubnetProject("knn", "cpp", dir);
   REQUIRE(written);
-  for (const char* f : {"CMakeLists.txt", "README.md", "localnet.yaml", "src/knn_task.h", "src/knn_task.cpp",
-                        "src/knn_subnet.cpp", "tests/knn_tests.cpp"}) {
+  for (const char* f : {"CMakeLists.txt", "README.md", "localnet.yaml", "conformance.yaml", "src/knn_task.h",
+                        "src/knn_task.cpp", "src/knn_subnet.cpp", "tests/knn_tests.cpp"}) {
     CAPTURE(f);
     CHECK(fs::is_regular_file(dir / f));
   }
