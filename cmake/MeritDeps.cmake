@@ -69,3 +69,39 @@ else()
                  "plugins, merit-train, bench_serving, test_serving, test_subnet_fashion_mnist, test_subnet_charlm, "
                  "functional_fashion_mnist_subnet, functional_charlm_subnet")
 endif()
+
+# The python plugin host (subnets/python, docs/SUBNETS.md "Python subnets"): embeds the system's
+# CPython (libpython3-dev) through pybind11's headers (pybind11-dev; header-only, so its CMake
+# package, which wants an interpreter too, is not used). Optional: MERIT_WITH_PYTHON defaults to ON
+# when both are found, except in sanitizer builds (libpython is not instrumented, and the
+# interpreter is deliberately never finalised, which LeakSanitizer would report; pass ON to try).
+# With it OFF the plugin, bench_python_subnet and the example are not built, and their tests are
+# registered as skipped, saying why.
+if(NOT DEFINED MERIT_WITH_PYTHON)
+  find_package(Python3 3.8 QUIET COMPONENTS Development.Embed)
+  find_path(MERIT_PYBIND11_INCLUDE_DIR pybind11/embed.h)
+  if(Python3_Development.Embed_FOUND AND MERIT_PYBIND11_INCLUDE_DIR AND NOT MERIT_SANITIZE)
+    set(_merit_python_default ON)
+  else()
+    set(_merit_python_default OFF)
+  endif()
+else()
+  set(_merit_python_default ${MERIT_WITH_PYTHON})
+endif()
+option(MERIT_WITH_PYTHON "Build the python subnet plugin host (embeds CPython through pybind11)" ${_merit_python_default})
+if(MERIT_WITH_PYTHON)
+  find_package(Python3 3.8 REQUIRED COMPONENTS Development.Embed)
+  find_path(MERIT_PYBIND11_INCLUDE_DIR pybind11/embed.h)
+  if(NOT MERIT_PYBIND11_INCLUDE_DIR)
+    message(FATAL_ERROR "MERIT_WITH_PYTHON=ON but pybind11's headers are missing (install pybind11-dev)")
+  endif()
+  add_library(merit_python_embed INTERFACE)
+  target_link_libraries(merit_python_embed INTERFACE Python3::Python)
+  target_include_directories(merit_python_embed SYSTEM INTERFACE ${MERIT_PYBIND11_INCLUDE_DIR})
+  message(STATUS "python subnets: on (CPython ${Python3_VERSION}: ${Python3_LIBRARIES})")
+else()
+  set(MERIT_PYTHON_SKIP_REASON
+      "MERIT_WITH_PYTHON=OFF (the default when libpython3-dev or pybind11-dev is missing, and in sanitizer builds)")
+  message(STATUS "python subnets: off (${MERIT_PYTHON_SKIP_REASON}); not built: the python plugin, "
+                 "bench_python_subnet; their tests are reported as skipped")
+endif()

@@ -18,6 +18,10 @@ curl -sf "$URL/" | grep -q 'src="/app.js"' && ok "GET / serves the page" || bad 
 ct=$(curl -sf -o /dev/null -w '%{content_type}' "$URL/app.js")
 [[ $ct == text/javascript* ]] && ok "GET /app.js ($ct)" || bad "app.js content type '$ct'"
 curl -sf "$URL/style.css" > /dev/null && ok "GET /style.css" || bad "GET /style.css"
+# Chart.js, copied from Debian's libjs-chart.js by the build, served like the pages' own script.
+ct=$(curl -sf -o "$WORK/chart.js" -w '%{content_type}' "$URL/chart.min.js")
+[[ $ct == text/javascript* ]] && head -c 300 "$WORK/chart.js" | grep -q 'Chart.js v' && curl -sf "$URL/" | grep -q 'src="/chart.min.js"' \
+  && ok "GET /chart.min.js: Chart.js ($ct), loaded by the page" || bad "chart.min.js: content type '$ct', $(head -c 100 "$WORK/chart.js")"
 
 curl -sf "$URL/api/overview" > "$WORK/ov1.json" && ok "GET /api/overview" || bad "GET /api/overview"
 [[ $(json "$WORK/ov1.json" "[s['netuid'] for s in d['subnets']]") == "[0]" ]] && ok "overview lists the root network" \

@@ -13,23 +13,6 @@ CHAIN=${2:?usage: explain_test.sh PATH_TO_MERIT PATH_TO_MERIT_CHAIN}
 source "$(dirname "$0")/lib.sh"
 test_init explain
 
-expect_rc() {
-  local want=$1 what=$2; shift 3
-  "$@" >"$WORK/out" 2>"$WORK/err" </dev/null
-  local rc=$?
-  if [[ $rc -eq $want ]]; then ok "$what"; else bad "$what (exit $rc, wanted $want): $(cat "$WORK/err" "$WORK/out" | head -5)"; fi
-}
-outjson() { json "$WORK/out" "$1"; }
-wait_until() {
-  local what=$1 secs=$2; shift 3
-  local deadline=$((SECONDS + secs))
-  while ((SECONDS < deadline)); do
-    if "$@" >/dev/null 2>&1; then ok "$what"; return 0; fi
-    sleep 0.2
-  done
-  bad "$what (not within $secs s)"
-  return 1
-}
 PW=(--password-file "$WORK/pw")
 printf 'explain-test-password\n' > "$WORK/pw"
 

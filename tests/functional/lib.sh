@@ -5,6 +5,11 @@
 #   test_init NAME            work directory $WORK, MERIT_HOME, MERIT_PASSWORD, cleanup at exit
 #   ok MESSAGE / bad MESSAGE  one check line each; `finish` prints the totals and exits
 #   json FILE EXPR            a Python expression over the JSON document d in FILE
+#   expect_rc WANT DESCRIPTION -- CMD...
+#                             run CMD (output in $WORK/out, errors in $WORK/err); ok if it exits WANT
+#   outjson EXPR              json over $WORK/out
+#   wait_until DESCRIPTION SECONDS -- CMD...
+#                             poll CMD every 0.2 s until it succeeds; ok, or bad after SECONDS
 #   wait_ready FILE [TRIES]   wait (0.1 s per try, default 300) for a process's JSON ready line
 #   spawn VAR CMD...          start CMD in the background, remember it for cleanup, pid in $VAR
 #   start_dev_chain CHAIN [merit-chain options...]
@@ -37,6 +42,25 @@ ok()  { passed=$((passed + 1)); echo "ok   - $*"; }
 bad() { failed=$((failed + 1)); echo "FAIL - $*"; }
 finish() { echo "$passed passed, $failed failed"; [[ $failed -eq 0 ]]; exit $?; }
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$1" "$2"; }
+
+expect_rc() {
+  local want=$1 what=$2; shift 3
+  "$@" >"$WORK/out" 2>"$WORK/err" </dev/null
+  local rc=$?
+  if [[ $rc -eq $want ]]; then ok "$what"; else bad "$what (exit $rc, wanted $want): $(cat "$WORK/err" "$WORK/out" | head -5)"; fi
+}
+outjson() { json "$WORK/out" "$1"; }
+
+wait_until() {
+  local what=$1 secs=$2; shift 3
+  local deadline=$((SECONDS + secs))
+  while ((SECONDS < deadline)); do
+    if "$@" >/dev/null 2>&1; then ok "$what"; return 0; fi
+    sleep 0.2
+  done
+  bad "$what (not within $secs s)"
+  return 1
+}
 
 wait_ready() {
   local tries=${2:-300}

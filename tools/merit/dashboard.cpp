@@ -37,6 +37,8 @@ constexpr AssetSpec kAssets[] = {
     {"/", "index.html", "text/html; charset=utf-8"},
     {"/app.js", "app.js", "text/javascript; charset=utf-8"},
     {"/style.css", "style.css", "text/css; charset=utf-8"},
+    // Chart.js from Debian's libjs-chart.js, copied here by the build (tools/merit/CMakeLists.txt).
+    {"/chart.min.js", "chart.min.js", "text/javascript; charset=utf-8"},
 };
 constexpr std::size_t kMaxAssetBytes = 1u << 20;
 

@@ -7,8 +7,8 @@
 #include <fstream>
 
 #include <httplib.h>
-#include <zmq.h>
 
+#include "merit/rpc/block_feed.h"
 #include "merit/rpc_json/call.h"
 #include "merit/util/bytes.h"
 #include "merit/util/file.h"
@@ -428,24 +428,15 @@ Result<void> Collector::refresh() {
 
 void Collector::run(std::string feedEndpoint) {
   using Clock = std::chrono::steady_clock;
-  void* ctx = zmq_ctx_new();
-  void* sub = nullptr;
-  if (!feedEndpoint.empty()) {
-    sub = zmq_socket(ctx, ZMQ_SUB);
-    int linger = 0;
-    zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "block", 5);
-    if (zmq_connect(sub, feedEndpoint.c_str()) != 0) {
-      MERIT_LOG_WARN(Category::kRpc, "dashboard: cannot subscribe to the block feed {}: {}; polling the head",
-                     feedEndpoint, zmq_strerror(zmq_errno()));
-      zmq_close(sub);
-      sub = nullptr;
-    }
+  rpc::BlockFeed feed(feedEndpoint);
+  if (!feed.connected() && !feed.error().empty()) {
+    MERIT_LOG_WARN(Category::kRpc, "dashboard: cannot subscribe to the block feed {}: {}; polling the head",
+                   feedEndpoint, feed.error());
   }
   const auto blockTime = std::chrono::milliseconds(m_blockTimeMs > 0 ? m_blockTimeMs : 1000);
   // The feed may drop messages and a node may restart: poll the head after this much silence.
-  const auto silence = sub != nullptr ? std::max(std::chrono::milliseconds(2000), 3 * blockTime)
-                                      : std::min(blockTime, std::chrono::milliseconds(1000));
+  const auto silence = feed.connected() ? std::max(std::chrono::milliseconds(2000), 3 * blockTime)
+                                        : std::min(blockTime, std::chrono::milliseconds(1000));
   auto lastHeard = Clock::now();
   Clock::time_point lastRefresh = Clock::now();
   auto interval = m_options.minRefresh;
@@ -453,25 +444,10 @@ void Collector::run(std::string feedEndpoint) {
   bool pending = false;
   bool down = false;
   while (m_running.load()) {
-    std::string last;
-    if (sub != nullptr) {
-      zmq_pollitem_t item{sub, 0, ZMQ_POLLIN, 0};
-      if (zmq_poll(&item, 1, 100) > 0) {
-        // Drain: two frames per block ("block", then its JSON); only the newest matters here.
-        char buf[4096];
-        int n = 0;
-        while ((n = zmq_recv(sub, buf, sizeof buf, ZMQ_DONTWAIT)) >= 0) {
-          if (static_cast<std::size_t>(n) <= sizeof buf && !(n == 5 && std::string_view(buf, 5) == "block")) {
-            last.assign(buf, static_cast<std::size_t>(n));
-          }
-        }
-      }
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    auto last = feed.waitNewest(std::chrono::milliseconds(100));
     auto now = Clock::now();
-    if (!last.empty()) {
-      auto j = json::parse(last, nullptr, false);
+    if (last) {
+      auto j = json::parse(*last, nullptr, false);
       if (j.is_object() && j.contains("number")) {
         m_hub.publish("block", j.dump());
         pending = true;
@@ -508,8 +484,6 @@ void Collector::run(std::string feedEndpoint) {
     interval = std::max(m_options.minRefresh,
                         4 * std::chrono::duration_cast<std::chrono::milliseconds>(lastRefresh - started));
   }
-  if (sub != nullptr) zmq_close(sub);
-  zmq_ctx_term(ctx);
 }
 
 }  // namespace merit::cli::dashboard

@@ -2,9 +2,8 @@
 
 #include <algorithm>
 
-#include <zmq.h>
-
 #include "merit/crypto/ss58.h"
+#include "merit/rpc/block_feed.h"
 #include "merit/util/log.h"
 
 #include "metagraph_json.h"
@@ -198,26 +197,17 @@ bool MetagraphCache::refresh(std::string& why) {
 
 void MetagraphCache::run(std::string feedEndpoint) {
   using Clock = std::chrono::steady_clock;
-  void* ctx = zmq_ctx_new();
-  void* sub = nullptr;
-  if (!feedEndpoint.empty()) {
-    sub = zmq_socket(ctx, ZMQ_SUB);
-    int linger = 0;
-    zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof linger);
-    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "block", 5);
-    if (zmq_connect(sub, feedEndpoint.c_str()) != 0) {
-      MERIT_LOG_WARN(log::Category::kRpc, "cannot subscribe to the block feed {}: {}; polling instead",
-                     feedEndpoint, zmq_strerror(zmq_errno()));
-      zmq_close(sub);
-      sub = nullptr;
-    }
+  BlockFeed feed(feedEndpoint);
+  if (!feed.connected() && !feed.error().empty()) {
+    MERIT_LOG_WARN(log::Category::kRpc, "cannot subscribe to the block feed {}: {}; polling instead",
+                   feedEndpoint, feed.error());
   }
   const auto blockTime = m_pollEvery.count() > 0   ? m_pollEvery
                          : m_blockTime.count() > 0 ? m_blockTime
                                                    : std::chrono::milliseconds(1000);
   // How long the feed may be silent before the head is polled over RPC (see Options).
-  const auto silence = sub != nullptr ? std::max(m_options.pollInterval, 3 * blockTime)
-                                      : std::max(blockTime, std::chrono::milliseconds(100));
+  const auto silence = feed.connected() ? std::max(m_options.pollInterval, 3 * blockTime)
+                                        : std::max(blockTime, std::chrono::milliseconds(100));
   Backoff backoff(m_options.retry);
   bool down = false;                // the last RPC failed: wait for nextAttempt
   Clock::time_point nextAttempt{};  // while down: earliest next RPC
@@ -233,26 +223,15 @@ void MetagraphCache::run(std::string feedEndpoint) {
                    static_cast<double>(delay.count()) / 1000.0);
   };
   while (m_running.load()) {
-    if (sub != nullptr) {
-      zmq_pollitem_t item{sub, 0, ZMQ_POLLIN, 0};
-      if (zmq_poll(&item, 1, 100) > 0) {
-        // Drain everything queued: only the latest block matters.
-        char buf[2048];
-        bool announced = false;
-        while (zmq_recv(sub, buf, sizeof buf, ZMQ_DONTWAIT) >= 0) announced = true;
-        if (announced) {
-          const auto at = Clock::now();
-          // A feed that comes back after a silence is a restarted node: try now rather than at
-          // the end of the backoff. A feed that never stopped while the RPC fails (an overloaded
-          // or restarting RPC server) does not cut the backoff short: no retry per block.
-          if (down && at - lastAnnounce >= silence) nextAttempt = at;
-          pending = true;
-          lastHeard = at;
-          lastAnnounce = at;
-        }
-      }
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (feed.waitNewest(std::chrono::milliseconds(100))) {
+      const auto at = Clock::now();
+      // A feed that comes back after a silence is a restarted node: try now rather than at the
+      // end of the backoff. A feed that never stopped while the RPC fails (an overloaded or
+      // restarting RPC server) does not cut the backoff short: no retry per block.
+      if (down && at - lastAnnounce >= silence) nextAttempt = at;
+      pending = true;
+      lastHeard = at;
+      lastAnnounce = at;
     }
     auto now = Clock::now();
     if (down && now < nextAttempt) continue;
@@ -285,8 +264,6 @@ void MetagraphCache::run(std::string feedEndpoint) {
     lastFetch = now;
     lastHeard = now;
   }
-  if (sub != nullptr) zmq_close(sub);
-  zmq_ctx_term(ctx);
 }
 
 }  // namespace merit::rpc

@@ -1,4 +1,5 @@
-// meritnet dashboard: plain DOM and SVG, no framework. Pages (by URL hash):
+// meritnet dashboard: plain DOM, Chart.js (Debian's libjs-chart.js) for the line and bar charts
+// and SVG for the heatmaps; no framework. Pages (by URL hash):
 //   #/                      network overview
 //   #/subnet/N              one subnet: metagraph table, history charts, weights and bonds
 //   #/subnet/N/uid/U        one uid: its values, history, weights and explanation
@@ -71,66 +72,198 @@ function memberOf(netuid, hotkey) {
   return ln.processes.find((p) => p.subnet === sn.name && p.hotkey === hotkey) || null;
 }
 
-// ---- charts (SVG) ----
+// ---- charts (Chart.js, from Debian's libjs-chart.js; heatmaps below are SVG) ----
 
-// Lines over epochs: series = [{name, color, values: [[x, y], ...]}].
-function lineChart(series, { height = 180, fmt = (v) => v, xLabel = 'epoch block' } = {}) {
-  const W = 420, H = height, L = 54, R = 8, T = 8, B = 28;
-  const pts = series.flatMap((s) => s.values);
-  const box = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: '100%', role: 'img' });
-  if (pts.length === 0) {
-    box.append(svg('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle' }, 'no epochs recorded yet'));
-    return box;
-  }
-  const xs = pts.map((p) => p[0]), ys = pts.map((p) => p[1]);
-  const x0 = Math.min(...xs), x1 = Math.max(...xs);
-  const y1 = Math.max(...ys, 1e-12);
-  const sx = (x) => L + (x1 === x0 ? (W - L - R) / 2 : ((x - x0) / (x1 - x0)) * (W - L - R));
-  const sy = (y) => T + (1 - y / y1) * (H - T - B);
-  box.append(svg('line', { class: 'axis', x1: L, y1: H - B, x2: W - R, y2: H - B }));
-  box.append(svg('line', { class: 'axis', x1: L, y1: T, x2: L, y2: H - B }));
-  for (const f of [0, 0.5, 1]) {
-    box.append(svg('text', { x: L - 4, y: sy(y1 * f) + 4, 'text-anchor': 'end' }, fmt(y1 * f)));
-  }
-  box.append(svg('text', { x: L, y: H - 8 }, String(x0)));
-  box.append(svg('text', { x: W - R, y: H - 8, 'text-anchor': 'end' }, String(x1)));
-  box.append(svg('text', { x: (L + W) / 2, y: H - 8, 'text-anchor': 'middle' }, xLabel));
-  for (const s of series) {
-    if (s.values.length === 0) continue;
-    const d = s.values.map((p, i) => (i ? 'L' : 'M') + sx(p[0]).toFixed(1) + ' ' + sy(p[1]).toFixed(1)).join(' ');
-    box.append(svg('path', { d, fill: 'none', stroke: s.color, 'stroke-width': 1.8 }, svg('title', {}, s.name)));
-    for (const p of s.values.length <= 40 ? s.values : []) {
-      box.append(svg('circle', { cx: sx(p[0]), cy: sy(p[1]), r: 2.2, fill: s.color },
-                     svg('title', {}, `${s.name} at block ${p[0]}: ${fmt(p[1])}`)));
-    }
-  }
+// Every page is rebuilt from the API on each redraw: the charts of the old page are destroyed
+// before it is replaced (nothing leaks), and the new page's charts are created once their canvases
+// are in the document (Chart.js sizes them from their box). No animation: a redraw draws once.
+// Lines a user hid (by clicking a legend entry), as "group/name": kept across redraws.
+const charts = { pending: [], live: [], hidden: new Set() };
+if (window.Chart) {
+  Chart.defaults.animation = false;
+  Chart.defaults.responsive = true;
+  Chart.defaults.maintainAspectRatio = false;
+  Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+  Chart.defaults.font.size = 11;
+  Chart.defaults.color = '#3b4455';
+  Chart.defaults.borderColor = '#e3e6eb';
+}
+
+// A box of fixed height holding a canvas; the chart is drawn by mountPage(). config: {label, chart
+// (Chart.js's configuration), group (for toggleLine)}.
+function chartBox(id, height, config) {
+  const canvas = el('canvas', { id, role: 'img', 'aria-label': config.label || id });
+  const box = el('div', { class: 'chart' }, canvas);
+  box.style.height = height + 'px';  // CSSOM: the CSP forbids style attributes
+  charts.pending.push({ canvas, config: config.chart, group: config.group });
   return box;
 }
 
-function legend(series) {
-  return el('div', { class: 'legend' },
-            series.map((s) => el('span', {}, el('i', { class: 'swatch', 'data-color': s.color }), s.name)));
+// Replaces `main`'s content with `nodes`, destroying the charts drawn before and drawing the new.
+// A tooltip open on a chart is opened again on its successor (same canvas id), so hovering a chart
+// of a live page keeps showing the values instead of losing them at every redraw.
+function mountPage(main, nodes) {
+  const hovered = new Map();
+  for (const { chart } of charts.live) {
+    const t = chart.tooltip;
+    const active = t ? t.getActiveElements() : [];
+    if (active.length && t.opacity > 0) {
+      // A line's points by x (epoch block): the new chart's history may have moved by an epoch.
+      const xOf = (a) => (chart.data.datasets[a.datasetIndex].data[a.index] || {}).x;
+      hovered.set(chart.canvas.id, {
+        active: active.map((a) => ({ datasetIndex: a.datasetIndex, index: a.index, x: xOf(a) })),
+        at: { x: t.caretX, y: t.caretY },
+      });
+    }
+    chart.destroy();
+  }
+  charts.live = [];
+  const pending = charts.pending;
+  charts.pending = [];
+  main.replaceChildren(...nodes);
+  if (!window.Chart) {
+    for (const p of pending) p.canvas.replaceWith(el('p', { class: 'error', text: 'Chart.js did not load' }));
+    return;
+  }
+  for (const p of pending) {
+    const chart = new Chart(p.canvas, p.config);
+    charts.live.push({ chart, group: p.group });
+    const h = hovered.get(p.canvas.id);
+    const ds = chart.data.datasets;
+    const active = [];
+    for (const a of h ? h.active : []) {
+      const data = a.datasetIndex < ds.length ? ds[a.datasetIndex].data : [];
+      // Bars (no x) by position.
+      const index = a.x === undefined ? (a.index < data.length ? a.index : -1) : data.findIndex((p) => p.x === a.x);
+      if (index >= 0) active.push({ datasetIndex: a.datasetIndex, index });
+    }
+    if (active.length) {
+      chart.tooltip.setActiveElements(active, h.at);
+      chart.update();
+    }
+  }
+}
+
+// Chart axes in fractions of 1 (u16 proportions) and in MERIT (rao amounts); tooltips as the tables.
+const asProp = { unit: (v) => v / U16, fmt: prop };
+const asMerit = { unit: (v) => v / RAO, fmt: merit };
+
+// Shows or hides line `name` of every chart in `group`, and remembers it for the next redraws.
+function toggleLine(group, name) {
+  const key = group + '/' + name;
+  const hide = !charts.hidden.has(key);
+  if (hide) charts.hidden.add(key); else charts.hidden.delete(key);
+  for (const { chart, group: g } of charts.live) {
+    if (g !== group) continue;
+    chart.data.datasets.forEach((d, i) => { if (d.label === name) chart.setDatasetVisibility(i, !hide); });
+    chart.update();
+  }
+  for (const s of document.querySelectorAll('.legend span[data-group]')) {
+    if (s.dataset.group === group && s.dataset.name === name) s.classList.toggle('off', hide);
+  }
+}
+
+// Lines over epochs: series = [{name, color, values: [[x, raw], ...]}]. The axis is in `unit` (raw
+// value -> number, e.g. u16 -> fraction of 1) so its ticks are round; tooltips show fmt(raw), as
+// the tables do. The chart's own legend is shown when `legend` is set; charts of one `group` (the
+// same uids) share one legend(series, group) instead. A click on a legend entry hides its line.
+function lineChart(id, series, { height = 190, unit = (v) => v, fmt = (v) => v, xLabel = 'epoch block', yLabel = '',
+                                 legend = false, group = id } = {}) {
+  const empty = series.every((s) => s.values.length === 0);
+  // The x axis spans the epochs shown, not Chart.js's rounder bounds.
+  const xs = series.flatMap((s) => s.values.map((p) => p[0]));
+  const chart = {
+    type: 'line',
+    data: {
+      datasets: series.map((s) => ({
+        label: s.name, data: s.values.map(([x, v]) => ({ x, y: unit(v), v })),
+        borderColor: s.color, backgroundColor: s.color,
+        borderWidth: 1.8, pointRadius: s.values.length <= 40 ? 2.2 : 0, pointHoverRadius: 4, tension: 0,
+        hidden: charts.hidden.has(group + '/' + s.name),
+      })),
+    },
+    options: {
+      parsing: false,
+      // Hovering anywhere picks the nearest epoch and shows every line's value there.
+      interaction: { mode: 'nearest', axis: 'x', intersect: false },
+      scales: {
+        x: { type: 'linear', title: { display: true, text: xLabel },
+             min: xs.length ? Math.min(...xs) : undefined, max: xs.length ? Math.max(...xs) : undefined,
+             ticks: { precision: 0, callback: (v) => String(v) } },
+        y: { beginAtZero: true, title: { display: !!yLabel, text: yLabel } },
+      },
+      plugins: {
+        legend: { display: legend, position: 'bottom', labels: { boxWidth: 10, boxHeight: 10 },
+                  onClick: (e, item) => toggleLine(group, item.text) },
+        title: { display: empty, text: 'no epochs recorded yet', color: '#667085' },
+        tooltip: {
+          itemSort: (a, b) => b.parsed.y - a.parsed.y,
+          callbacks: {
+            title: (items) => (items.length ? `${xLabel} ${items[0].parsed.x}` : ''),
+            label: (item) => `${item.dataset.label}: ${fmt(item.raw.v)}`,
+          },
+        },
+      },
+    },
+  };
+  return chartBox(id, height, { label: series.map((s) => s.name).join(', '), chart, group });
+}
+
+function legend(series, group) {
+  return el('div', { class: 'legend' }, series.map((s) => el('span', {
+    class: group && charts.hidden.has(group + '/' + s.name) ? 'off' : null,
+    dataset: group ? { group, name: s.name } : null, title: group ? 'click to hide or show this line' : null,
+    onclick: group ? () => toggleLine(group, s.name) : null,
+  }, el('i', { class: 'swatch', 'data-color': s.color }), s.name)));
 }
 // CSP forbids inline style attributes: colour the swatches through the CSSOM.
 function paintSwatches(root) {
   for (const i of root.querySelectorAll('i.swatch')) i.style.background = i.dataset.color;
 }
 
-// Horizontal bars: items = [{label, value, text}].
-function barChart(items) {
-  const W = 420, row = 22, L = 120, R = 70;
-  const H = Math.max(row * items.length + 6, 30);
-  const box = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: '100%', role: 'img' });
-  const max = Math.max(...items.map((i) => i.value), 1e-12);
-  items.forEach((it, k) => {
-    const y = 3 + k * row;
-    const w = ((W - L - R) * it.value) / max;
-    box.append(svg('text', { x: L - 6, y: y + 14, 'text-anchor': 'end' }, it.label));
-    box.append(svg('rect', { x: L, y: y + 2, width: Math.max(w, 1), height: row - 6, fill: colorOf(k), rx: 2 },
-                   svg('title', {}, it.label + ': ' + it.text)));
-    box.append(svg('text', { x: L + w + 6, y: y + 14 }, it.text));
-  });
-  return box;
+// Writes each bar's text (items[k].text) just past its end.
+const barTextPlugin = {
+  id: 'meritBarText',
+  afterDatasetsDraw(chart) {
+    const texts = chart.data.datasets[0].texts || [];
+    const { ctx } = chart;
+    ctx.save();
+    ctx.font = `11px ${Chart.defaults.font.family}`;
+    ctx.fillStyle = '#3b4455';
+    ctx.textBaseline = 'middle';
+    chart.getDatasetMeta(0).data.forEach((bar, k) => ctx.fillText(texts[k] || '', bar.x + 6, bar.y));
+    ctx.restore();
+  },
+};
+
+// Horizontal bars: items = [{label, value, text}]; the axis shows unit(value), in `unitLabel`;
+// tooltips fmt(value) and the text.
+function barChart(id, items, { unit = (v) => v, fmt = (v) => v, unitLabel = '' } = {}) {
+  const chart = {
+    type: 'bar',
+    data: {
+      labels: items.map((i) => i.label),
+      datasets: [{ label: unitLabel, data: items.map((i) => unit(i.value)),
+                   backgroundColor: items.map((_, k) => colorOf(k)),
+                   texts: items.map((i) => i.text), borderRadius: 2, barPercentage: 0.8, categoryPercentage: 0.9 }],
+    },
+    options: {
+      indexAxis: 'y',
+      layout: { padding: { right: 56 } },
+      scales: {
+        x: { beginAtZero: true, title: { display: !!unitLabel, text: unitLabel } },
+        y: { grid: { display: false } },
+      },
+      plugins: {
+        legend: { display: false },
+        tooltip: { callbacks: {
+          label: (item) => `${fmt(items[item.dataIndex].value)} ${unitLabel} (${items[item.dataIndex].text})`,
+        } },
+      },
+    },
+    plugins: [barTextPlugin],
+  };
+  return chartBox(id, Math.max(26 * items.length + 56, 110), { label: items.map((i) => i.label).join(', '), chart });
 }
 
 // A matrix as coloured cells: rows = [{label, cells: Map(col -> u16)}], cols = [{key, label}].
@@ -261,7 +394,9 @@ function pageOverview() {
       el('td', { text: total ? ((100 * (s.emission_per_block || 0)) / total).toFixed(1) + ' %' : '–' }),
       el('td', { text: merit(s.burn || 0) })))));
   main.push(el('div', { class: 'grid2 row' },
-    section('Emission share by subnet', shares.length ? barChart(shares) : el('p', { class: 'muted', text: 'no subnets' })),
+    section('Emission share by subnet', shares.length
+      ? barChart('chart-emission-share', shares, { ...asMerit, unitLabel: 'MERIT per block' })
+      : el('p', { class: 'muted', text: 'no subnets' })),
     section('Subnets', tbl)));
   const cols = subnets.map((s) => ({ key: s.netuid, label: String(s.netuid) }));
   const rows = ov.root.map((r) => ({ label: `uid ${r.uid} ${short(r.hotkey)}`, cells: new Map(r.weights) }));
@@ -329,10 +464,10 @@ function historyCharts(mg, uids) {
                `recorded by ${(mg.history && mg.history.source) || '?'})`;
   return el('div', { class: 'row' },
     el('div', { class: 'grid3' },
-      section('Incentive per uid', lineChart(inc, { fmt: prop })),
-      section('Dividends per uid', lineChart(div, { fmt: prop })),
-      section('Emission per uid (MERIT)', lineChart(em, { fmt: (v) => merit(v) }))),
-    el('div', { class: 'muted' }, legend(inc), note));
+      section('Incentive per uid', lineChart('chart-incentive', inc, { ...asProp, yLabel: 'incentive', group: 'history' })),
+      section('Dividends per uid', lineChart('chart-dividends', div, { ...asProp, yLabel: 'dividends', group: 'history' })),
+      section('Emission per uid (MERIT)', lineChart('chart-emission', em, { ...asMerit, yLabel: 'MERIT', group: 'history' }))),
+    el('div', { class: 'muted' }, legend(inc, 'history'), note));
 }
 
 function matrix(mg, field) {
@@ -424,8 +559,9 @@ function pageUid(mg, uid) {
     section('Explanation of the last epoch', el('div', { class: 'explain', id: 'explain' },
                                               el('p', { class: 'muted', text: 'loading…' })))));
   main.push(el('div', { class: 'grid2 row' },
-    section('Incentive and dividends per epoch', lineChart(props, { fmt: prop }), legend(props)),
-    section('Emission per epoch (MERIT)', lineChart(em, { fmt: (v) => merit(v) }), legend(em))));
+    section('Incentive and dividends per epoch',
+            lineChart('chart-uid-props', props, { ...asProp, yLabel: 'fraction of 1', legend: true })),
+    section('Emission per epoch (MERIT)', lineChart('chart-uid-emission', em, { ...asMerit, yLabel: 'MERIT', legend: true }))));
   const given = n.weights || [];
   const received = mg.neurons.map((v) => [v, (v.weights || []).find((w) => w[0] === uid)]).filter((x) => x[1]);
   const wt = (rows) => el('table', {}, el('tbody', {}, rows));
@@ -534,7 +670,7 @@ async function render() {
     const y = window.scrollY;
     const keepExplain = r.page === 'uid' && state.explained === `${r.netuid}/${r.uid}/${state.subnets[r.netuid].last_epoch_block}`
       ? document.getElementById('explain') : null;
-    main.replaceChildren(...content);
+    mountPage(main, content);
     paintSwatches(main);
     window.scrollTo(0, y);
     if (r.page === 'uid') {
@@ -544,7 +680,8 @@ async function render() {
     }
     main.dataset.rendered = String(Date.now());
   } catch (e) {
-    main.replaceChildren(el('p', { class: 'error', text: 'Cannot read the dashboard: ' + (e.message || e) }));
+    charts.pending = [];  // charts of a page that failed half-built
+    mountPage(main, [el('p', { class: 'error', text: 'Cannot read the dashboard: ' + (e.message || e) })]);
   } finally {
     rendering = false;
     state.lastRender = Date.now();
