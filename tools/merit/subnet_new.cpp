@@ -68,8 +68,8 @@ Result<std::vector<fs::path>> writeSubnetProject(const std::string& name, const 
   }
   if (lang == "python") {
     return fail(ErrorCode::kUnavailable,
-                "--lang python is not available yet: this meritnet has no Python plugin host "
-                "(subnets/python); use --lang cpp");
+                "--lang python is not available yet: `merit subnet new` has no Python project template "
+                "(see docs/SUBNETS.md for the python plugin host); use --lang cpp");
   }
   if (lang != "cpp") return fail(ErrorCode::kInvalidArgument, "--lang " + lang + ": one of cpp, python");
   std::error_code ec;
