@@ -39,6 +39,8 @@ ALLOWED = {
     "merit_explain": ["merit_rpc_json", "merit_consensus_json", "merit_consensus_spec"],
     "merit_subnet_sdk": [],
     "merit_subnet_host": ["merit_subnet_sdk", "merit_util"],
+    # The conformance suite drives plugins through the host (merit-subnet-check, merit subnet check).
+    "merit_subnet_conformance": ["merit_subnet_host"],
     "merit_miner": ["merit_net", "merit_connect", "merit_metrics", "merit_config", "merit_subnet_host"],
     "merit_validator": ["merit_net", "merit_connect", "merit_consensus", "merit_metrics", "merit_config",
                         "merit_subnet_host"],
@@ -46,6 +48,7 @@ ALLOWED = {
     "plugin": ["merit_subnet_sdk", "merit_serving"],
     # The CLI is a client of everything except the miner (it checks validator configs).
     "merit_cli": ["merit_connect", "merit_rpc_json", "merit_consensus_json", "merit_explain", "merit_subnet_host",
+                  "merit_subnet_conformance",
                   "merit_validator", "merit_config"],
 }
 
@@ -78,6 +81,7 @@ FOLDERS = {
     "chain/include/merit/chain/": "merit_chain", "chain/src/chain/": "merit_chain",
     "subnets/include/merit/": "merit_subnet_sdk",
     "subnets/host/": "merit_subnet_host",
+    "subnets/conformance/": "merit_subnet_conformance",
     "miner/include/": "merit_miner", "miner/src/": "merit_miner",
     "validator/include/": "merit_validator", "validator/src/": "merit_validator",
     "tools/merit/": "merit_cli",
@@ -109,7 +113,7 @@ def closure(lib, seen=None):
 
 
 HEADER_ROOTS = ("common/include", "chain/include", "miner/include", "validator/include", "subnets/include",
-                "subnets/host/include")
+                "subnets/host/include", "subnets/conformance/include")
 
 
 def header_index(root):

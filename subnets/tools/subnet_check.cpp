@@ -1,18 +1,22 @@
 // merit-subnet-check: loads a subnet plugin the way merit-miner and merit-validator do, creates a
 // validator and a miner from it, and runs challenge -> answer -> score rounds entirely in
 // process. For plugin authors (does my plugin load and score its own answers?) and for tests.
+// With --suite it runs the conformance suite instead (the same as `merit subnet check`).
 //
 //   merit-subnet-check hash --rounds 20 --min-quality 1
 //   merit-subnet-check ./build/subnets/libmerit_subnet_mine.so --miner-config faulty.yaml
+//   merit-subnet-check --suite hash --json
 //
-// Exit status: 0 when every call succeeded (and the mean quality reached --min-quality),
-// 1 when a check failed, 2 for bad arguments or a plugin that cannot be loaded or created.
+// Exit status: 0 when every call succeeded (and the mean quality reached --min-quality) or every
+// suite check passed, 1 when a check failed, 2 for bad arguments or a plugin that cannot be
+// loaded or created.
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "merit/subnet_conformance/conformance.h"
 #include "merit/subnet_host/plugin.h"
 #include "merit/subnet_host/search_path.h"
 #include "merit/util/file.h"
@@ -103,7 +107,30 @@ int run(const std::string& plugin, const std::vector<std::string>& subnetPath,
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Load a meritnet subnet plugin and run challenge/answer/score rounds through it"};
+  // The suite has its own options (shared with `merit subnet check`); --suite picks it.
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) != "--suite") continue;
+    CLI::App suite{"Run the subnet conformance suite on a plugin (docs/SUBNETS.md)"};
+    namespace conf = merit::subnet::conformance;
+    conf::Options options;
+    conf::ConfigFiles files;
+    bool json = false;
+    bool unused = false;
+    suite.add_flag("--suite", unused, "Run the conformance suite");
+    suite.add_option("plugin", options.plugin, "Subnet name, path to a .so, or a project directory")
+        ->required();
+    suite.add_flag("--json", json, "One JSON report on stdout");
+    conf::addOptions(suite, options, files);
+    CLI11_PARSE(suite, argc, argv);
+    if (!conf::loadConfigFiles(suite, files, options)) return 2;
+    const conf::Report report = conf::run(options);
+    std::fputs((json ? conf::formatJson(report) : conf::formatText(report)).c_str(), stdout);
+    return report.passed() ? 0 : 1;
+  }
+
+  CLI::App app{
+      "Load a meritnet subnet plugin and run challenge/answer/score rounds through it "
+      "(--suite: the conformance suite)"};
   std::string plugin;
   std::vector<std::string> subnetPath;
   std::string config, minerConfig, validatorConfig;

@@ -39,7 +39,7 @@ void addChainCommands(CLI::App& app, int& exitCode, const ChainSettings& chain);
 // `chain` command group.
 void addSubstrateCommands(CLI::App& chainCmd, int& exitCode, const ChainSettings& chain);
 
-// Adds `merit subnet create|list|show|set` and `merit metagraph`.
+// Adds `merit subnet create|list|show|set|check|new` and `merit metagraph`.
 void addSubnetCommands(CLI::App& app, int& exitCode, const ChainSettings& chain);
 
 // Adds `merit weights set|commit|reveal|show`.

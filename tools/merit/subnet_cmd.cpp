@@ -9,9 +9,11 @@
 
 #include "merit/crypto/ss58.h"
 #include "merit/rpc/metagraph.h"
+#include "merit/subnet_conformance/conformance.h"
 
 #include "chain_util.h"
 #include "commands.h"
+#include "subnet_new.h"
 
 namespace merit::cli {
 
@@ -318,6 +320,31 @@ void addSubnetCommands(CLI::App& app, int& exitCode, const ChainSettings& chain)
   addSubmitOpts(set, *o);
   set->callback([&exitCode, &chain, o, netuid, param, value] {
     exitCode = runSet(chain, *o, *netuid, *param, *value);
+  });
+
+  addSubnetNewCommand(*subnet, exitCode);
+
+  // The conformance suite, shared with `merit-subnet-check --suite` (merit_subnet_conformance).
+  auto checkOptions = std::make_shared<subnet::conformance::Options>();
+  auto checkFiles = std::make_shared<subnet::conformance::ConfigFiles>();
+  auto* check = subnet->add_subcommand(
+      "check", "Run the conformance suite on a plugin: one pass/fail line per check (docs/SUBNETS.md)");
+  check
+      ->add_option("plugin", checkOptions->plugin,
+                   "Subnet name, path to a .so, or a subnet project directory")
+      ->required();
+  addJsonOpt(check, *o);
+  subnet::conformance::addOptions(*check, *checkOptions, *checkFiles);
+  check->callback([&exitCode, o, check, checkOptions, checkFiles] {
+    if (!subnet::conformance::loadConfigFiles(*check, *checkFiles, *checkOptions)) {
+      exitCode = kExitUsage;
+      return;
+    }
+    const auto report = subnet::conformance::run(*checkOptions);
+    std::fputs(
+        (o->json ? subnet::conformance::formatJson(report) : subnet::conformance::formatText(report)).c_str(),
+        stdout);
+    exitCode = report.passed() ? kExitOk : kExitFailure;
   });
 
   auto* mg = app.add_subcommand(

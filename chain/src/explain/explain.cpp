@@ -286,9 +286,17 @@ Result<Explanation> explainRecord(const EpochRecord& record, std::uint16_t uid) 
                          std::to_string(in.hyperparameters.activityCutoff) +
                          " blocks): its stake did not count; set weights more often");
     }
+    // Clipping below what four decimals show (0.0000) is rounding between the u16 weights and
+    // the consensus, not advice worth giving.
+    constexpr double kNegligible = 0.00005;
     std::vector<WeightVsConsensus> above;
-    for (const auto& x : v.weights)
-      if (x.clippedAway > 0) above.push_back(x);
+    bool roundingOnly = false;
+    for (const auto& x : v.weights) {
+      if (x.clippedAway >= kNegligible)
+        above.push_back(x);
+      else if (x.clippedAway > 0)
+        roundingOnly = true;
+    }
     std::sort(above.begin(), above.end(),
               [](const auto& a, const auto& b) { return a.clippedAway > b.clippedAway; });
     for (const auto& x : above) {
@@ -299,7 +307,9 @@ Result<Explanation> explainRecord(const EpochRecord& record, std::uint16_t uid) 
     }
     if (above.empty() && v.permit && e.active && total > 0) {
       v.advice.push_back(
-          "none of its weight was clipped: dividends then grow only through bonds, which follow "
+          std::string("none of its weight was clipped") +
+          (roundingOnly ? " beyond rounding (under 0.0001)" : "") +
+          ": dividends then grow only through bonds, which follow "
           "its weights by an exponential moving average (bonds_moving_average " +
           std::to_string(in.hyperparameters.bondsMovingAverage) +
           " per million), so weighting the miners that earn incentive early and steadily raises them");
