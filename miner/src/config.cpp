@@ -26,6 +26,10 @@ void set(MinerConfig& c, const std::string& key, const std::string& v, const std
     c.netuid = static_cast<std::uint16_t>(parseInteger(v, path, 0, 65535));
   else if (key == "plugin")
     c.plugin = v;
+  else if (key == "plugin_watch_ms")
+    c.pluginWatch = std::chrono::milliseconds(parseInteger(v, path, 0, 3'600'000));
+  else if (key == "plugin_drain_timeout_ms")
+    c.pluginDrainTimeout = std::chrono::milliseconds(parseInteger(v, path, 0, 3'600'000));
   else if (key == "bind")
     c.bind = v;
   else if (key == "external_ip")
@@ -94,7 +98,9 @@ const std::set<std::string> kScalarKeys = {"wallet",
                                            "metrics_host",
                                            "auto_register",
                                            "log_level",
-                                           "metagraph_refresh_ms"};
+                                           "metagraph_refresh_ms",
+                                           "plugin_watch_ms",
+                                           "plugin_drain_timeout_ms"};
 
 config::Schema schemaFor(MinerConfig& c) {
   config::Schema s;

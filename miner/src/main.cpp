@@ -1,8 +1,11 @@
 // merit-miner: serves a subnet plugin over the axon. Thin: options and config, keys, the plugin,
-// then the Miner lifecycle (miner/include/merit/miner/miner.h).
+// then the Miner lifecycle (miner/include/merit/miner/miner.h), and a thread reloading the plugin
+// on SIGHUP or when its file changes (merit/subnet_host/reload.h).
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
+#include <pthread.h>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -10,7 +13,8 @@
 #include "merit/crypto/prompt.h"
 #include "merit/crypto/wallet.h"
 #include "merit/miner/miner.h"
-#include "merit/subnet_host/plugin.h"
+#include "merit/miner/plugin_handler.h"
+#include "merit/subnet_host/reload.h"
 #include "merit/util/log.h"
 
 namespace {
@@ -19,40 +23,27 @@ std::atomic<bool> g_signalled{false};
 void onSignal(int) {
   g_signalled = true;
 }
+// SIGHUP asks for a plugin reload. It is blocked in every thread (threads inherit the mask of the
+// thread that creates them, so this runs before any is started) and taken only by the signal
+// watcher with sigtimedwait: a handler would interrupt whichever thread the kernel picked, and a
+// poll() failing with EINTR in the middle of a query would drop it.
+sigset_t blockHangup() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+// Waits up to 100 ms for SIGHUP; true when it came.
+bool waitHangup(const sigset_t& set) {
+  const timespec wait{0, 100'000'000};
+  return sigtimedwait(&set, nullptr, &wait) == SIGHUP;
+}
 
 int fatal(const std::string& message) {
   std::fprintf(stderr, "merit-miner: %s\n", message.c_str());
   return 2;
-}
-
-// The plugin's per-request statuses as axon replies. A DROP becomes TIMEOUT: the axon answers
-// every admitted request, and to the validator an unanswered request is a timeout either way.
-merit::net::BatchHandler pluginHandler(std::shared_ptr<merit::subnet::SubnetInstance> instance) {
-  return [instance = std::move(instance)](std::span<const merit::wire::Request> batch) {
-    using merit::wire::Status;
-    std::vector<merit::ByteView> views;
-    views.reserve(batch.size());
-    for (const auto& r : batch) views.emplace_back(r.body);
-    std::vector<merit::net::Reply> out(batch.size());
-    auto handled = instance->handleBatch(views);
-    if (!handled) {
-      for (auto& r : out) r = {Status::kInternal, handled.error().message(), {}};
-      return out;
-    }
-    for (std::size_t i = 0; i < out.size(); ++i) {
-      auto& h = (*handled)[i];
-      switch (h.status) {
-        case merit::subnet::RequestStatus::kOk: out[i] = {Status::kOk, "", std::move(h.body)}; break;
-        case merit::subnet::RequestStatus::kInvalidArgument:
-          out[i] = {Status::kBadRequest, h.message, {}};
-          break;
-        case merit::subnet::RequestStatus::kDrop: out[i] = {Status::kTimeout, "not answered", {}}; break;
-        case merit::subnet::RequestStatus::kOverloaded: out[i] = {Status::kOverloaded, h.message, {}}; break;
-        default: out[i] = {Status::kInternal, h.message, {}}; break;
-      }
-    }
-    return out;
-  };
 }
 
 }  // namespace
@@ -86,6 +77,7 @@ int main(int argc, char** argv) {
   app.add_option("--password-file", passwordFile, "Coldkey password file (with --auto-register)");
   app.add_option("--log-level", logLevel, "Log levels: LEVEL or LEVEL,category=LEVEL,...");
   CLI11_PARSE(app, argc, argv);
+  const sigset_t hangup = blockHangup();  // before any thread is started
 
   miner::MinerConfig cfg;
   if (!configPath.empty()) {
@@ -126,13 +118,13 @@ int main(int argc, char** argv) {
                  "is registered under this wallet; copy it from the machine that holds the coldkey)");
   }
 
-  auto loaded = subnet::SubnetPlugin::find(cfg.plugin, cfg.subnetPath);
+  auto clock = std::make_shared<SystemClock>();
+  auto loaded = subnet::ReloadableInstance::find(cfg.plugin, cfg.subnetPath, subnet::Role::kMiner,
+                                                 cfg.pluginConfigYaml, {cfg.pluginDrainTimeout, clock});
   if (!loaded) return fatal(loaded.error().message());
-  auto instance = (*loaded)->create(subnet::Role::kMiner, cfg.pluginConfigYaml);
-  if (!instance) return fatal("plugin " + (*loaded)->name() + ": " + instance.error().message());
-  std::shared_ptr<subnet::SubnetInstance> shared(std::move(*instance));
-  std::vector<net::ModuleHandler> modules = {
-      {(*loaded)->name(), (*loaded)->version(), pluginHandler(shared)}};
+  std::shared_ptr<subnet::ReloadableInstance> subnetPlugin(std::move(*loaded));
+  std::vector<net::ModuleHandler> modules = {miner::pluginModule(subnetPlugin)};
+  auto pluginMetrics = [subnetPlugin](std::string& out) { miner::renderPluginMetrics(out, *subnetPlugin); };
 
   miner::Miner::ColdkeyLoader coldkey = [&cfg, &w]() -> Result<crypto::PrivateKey> {
     MERIT_ASSIGN_OR_RETURN(auto password,
@@ -143,7 +135,8 @@ int main(int argc, char** argv) {
   // Signals first: start() may wait a long time for the chain, and must stop when asked to.
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
-  auto m = miner::Miner::start(cfg, std::move(*key), *owner, std::move(modules), coldkey, &g_signalled);
+  auto m = miner::Miner::start(cfg, std::move(*key), *owner, std::move(modules), coldkey, &g_signalled,
+                               pluginMetrics);
   if (!m) {
     if (g_signalled.load()) {
       MERIT_LOG_INFO(log::Category::kMiner, "stopped before serving: {}", m.error().message());
@@ -152,16 +145,23 @@ int main(int argc, char** argv) {
     int rc = fatal(m.error().message());
     return m.error().code() == ErrorCode::kUnauthorized ? miner::kExitNotOwned : rc;
   }
-  std::thread watcher([&m] {
-    while (!g_signalled.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // The reload thread: SIGHUP and the plugin file watch (plugin_watch_ms).
+  subnet::PluginWatcher reloads(*subnetPlugin, {cfg.pluginWatch});
+  std::thread reloader([&reloads, &clock] { reloads.run(*clock); });
+  std::thread watcher([&m, &reloads, &hangup] {
+    while (!g_signalled.load()) {
+      if (waitHangup(hangup)) reloads.request();
+    }
     (*m)->stop();
   });
   std::printf("{\"event\":\"ready\",\"axon\":\"%s\",\"plugin\":\"%s\",\"metrics_port\":%d}\n",
-              (*m)->axonEndpoint().c_str(), (*loaded)->name().c_str(), (*m)->metricsPort());
+              (*m)->axonEndpoint().c_str(), subnetPlugin->name().c_str(), (*m)->metricsPort());
   std::fflush(stdout);
   int rc = (*m)->run();
   g_signalled = true;
   watcher.join();
+  reloads.stop();
+  reloader.join();
   MERIT_LOG_INFO(log::Category::kMiner, "stopped");
   return rc;
 }

@@ -158,9 +158,11 @@ void Miner::updateShield(const rpc::Metagraph& metagraph) {
 
 Result<std::unique_ptr<Miner>> Miner::start(MinerConfig config, crypto::PrivateKey hotkey,
                                             crypto::PublicKey owner, std::vector<net::ModuleHandler> modules,
-                                            ColdkeyLoader coldkey, const std::atomic<bool>* stop) {
+                                            ColdkeyLoader coldkey, const std::atomic<bool>* stop,
+                                            ExtraMetrics extraMetrics) {
   if (config.shield) config.curve = true;  // shield mode is a CurveZMQ mode
   std::unique_ptr<Miner> m(new Miner(std::move(config), std::move(hotkey), owner, std::move(coldkey)));
+  m->m_extraMetrics = std::move(extraMetrics);
   const MinerConfig& c = m->m_config;
   MERIT_ASSIGN_OR_RETURN(rpc::ChainEndpoint endpoint, rpc::makeEndpoint(c.chain, c.chainUrl));
   const std::string& url = endpoint.url;
@@ -286,6 +288,7 @@ std::string Miner::renderMetrics() const {
   auto mg = m_cache->current();
   renderGauge(out, "merit_miner_metagraph_block", "Block of the metagraph snapshot in use",
               static_cast<double>(mg->block));
+  if (m_extraMetrics) m_extraMetrics(out);
   return out;
 }
 

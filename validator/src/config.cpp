@@ -18,6 +18,10 @@ void set(ValidatorFileConfig& c, const std::string& key, const std::string& v, c
     c.hotkey = v;
   else if (key == "plugin")
     c.plugin = v;
+  else if (key == "plugin_watch_ms")
+    c.pluginWatch = std::chrono::milliseconds(parseInteger(v, path, 0, 3'600'000));
+  else if (key == "plugin_drain_timeout_ms")
+    c.pluginDrainTimeout = std::chrono::milliseconds(parseInteger(v, path, 0, 3'600'000));
   else if (key == "log_level")
     c.logLevel = v;
   else if (key == "chain_url")
@@ -81,7 +85,9 @@ const std::set<std::string> kKeys = {"wallet",
                                      "state_file",
                                      "metrics_host",
                                      "metrics_port",
-                                     "max_consecutive_unmeasured"};
+                                     "max_consecutive_unmeasured",
+                                     "plugin_watch_ms",
+                                     "plugin_drain_timeout_ms"};
 
 config::Schema schemaFor(ValidatorFileConfig& c) {
   config::Schema s;

@@ -1,16 +1,20 @@
 // merit-validator: queries miners with a subnet plugin's challenges, scores them and sets
-// weights. Thin: options and config, the hotkey, the plugin, then the Validator loop.
+// weights. Thin: options and config, the hotkey, the plugin, then the Validator loop, and a
+// thread reloading the plugin on SIGHUP or when its file changes (merit/subnet_host/reload.h).
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
+#include <pthread.h>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 
 #include "merit/crypto/wallet.h"
-#include "merit/subnet_host/plugin.h"
+#include "merit/subnet_host/reload.h"
 #include "merit/util/log.h"
 #include "merit/validator/config.h"
+#include "merit/validator/plugin_task.h"
 
 namespace {
 
@@ -18,32 +22,28 @@ std::atomic<bool> g_signalled{false};
 void onSignal(int) {
   g_signalled = true;
 }
+// SIGHUP asks for a plugin reload. It is blocked in every thread (threads inherit the mask of the
+// thread that creates them, so this runs before any is started) and taken only by the signal
+// watcher with sigtimedwait: a handler would interrupt whichever thread the kernel picked, and a
+// poll() failing with EINTR in the middle of a query would drop it.
+sigset_t blockHangup() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+// Waits up to 100 ms for SIGHUP; true when it came.
+bool waitHangup(const sigset_t& set) {
+  const timespec wait{0, 100'000'000};
+  return sigtimedwait(&set, nullptr, &wait) == SIGHUP;
+}
 
 int fatal(const std::string& message) {
   std::fprintf(stderr, "merit-validator: %s\n", message.c_str());
   return 2;
 }
-
-// The plugin's validator side as the loop's Task.
-class PluginTask final : public merit::validator::Task {
- public:
-  PluginTask(std::shared_ptr<merit::subnet::SubnetPlugin> plugin,
-             std::unique_ptr<merit::subnet::SubnetInstance> instance)
-      : m_plugin(std::move(plugin)), m_instance(std::move(instance)) {}
-  std::string module() const override { return m_plugin->name(); }
-  std::uint32_t version() const override { return m_plugin->version(); }
-  merit::Result<Challenge> makeChallenge() override {
-    MERIT_ASSIGN_OR_RETURN(auto c, m_instance->makeChallenge());
-    return Challenge{std::move(c.request), std::move(c.expectation)};
-  }
-  merit::Result<double> score(merit::ByteView expectation, merit::ByteView response) override {
-    return m_instance->scoreResponse(expectation, response);
-  }
-
- private:
-  std::shared_ptr<merit::subnet::SubnetPlugin> m_plugin;
-  std::unique_ptr<merit::subnet::SubnetInstance> m_instance;
-};
 
 }  // namespace
 
@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
   app.add_option("--metrics-port", metricsPort, "Prometheus /metrics port (0 = any free port)");
   app.add_option("--log-level", logLevel, "Log levels: LEVEL or LEVEL,category=LEVEL,...");
   CLI11_PARSE(app, argc, argv);
+  const sigset_t hangup = blockHangup();  // before any thread is started
 
   validator::ValidatorFileConfig cfg;
   if (!configPath.empty()) {
@@ -101,16 +102,17 @@ int main(int argc, char** argv) {
   crypto::Wallet w(crypto::defaultMeritHome(), cfg.wallet);
   auto key = w.loadHotkey(cfg.hotkey);
   if (!key) return fatal(key.error().message());
-  auto loaded = subnet::SubnetPlugin::find(cfg.plugin, cfg.subnetPath);
+  auto clock = std::make_shared<SystemClock>();
+  auto loaded = subnet::ReloadableInstance::find(cfg.plugin, cfg.subnetPath, subnet::Role::kValidator,
+                                                 cfg.pluginConfigYaml, {cfg.pluginDrainTimeout, clock});
   if (!loaded) return fatal(loaded.error().message());
-  auto instance = (*loaded)->create(subnet::Role::kValidator, cfg.pluginConfigYaml);
-  if (!instance) return fatal("plugin " + (*loaded)->name() + ": " + instance.error().message());
+  std::shared_ptr<subnet::ReloadableInstance> subnetPlugin(std::move(*loaded));
 
   // Signals first: start() may wait a long time for the chain, and must stop when asked to.
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
-  auto v = validator::Validator::start(
-      cfg.loop, std::move(*key), std::make_unique<PluginTask>(*loaded, std::move(*instance)), &g_signalled);
+  auto v = validator::Validator::start(cfg.loop, std::move(*key),
+                                       std::make_unique<validator::PluginTask>(subnetPlugin), &g_signalled);
   if (!v) {
     if (g_signalled.load()) {
       MERIT_LOG_INFO(log::Category::kValidator, "stopped before running: {}", v.error().message());
@@ -118,15 +120,24 @@ int main(int argc, char** argv) {
     }
     return fatal(v.error().message());
   }
-  std::thread watcher([&v] {
-    while (!g_signalled.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  (*v)->setExtraMetrics(
+      [subnetPlugin](std::string& out) { validator::PluginTask::renderMetrics(out, *subnetPlugin); });
+  // The reload thread: SIGHUP and the plugin file watch (plugin_watch_ms).
+  subnet::PluginWatcher reloads(*subnetPlugin, {cfg.pluginWatch});
+  std::thread reloader([&reloads, &clock] { reloads.run(*clock); });
+  std::thread watcher([&v, &reloads, &hangup] {
+    while (!g_signalled.load()) {
+      if (waitHangup(hangup)) reloads.request();
+    }
     (*v)->stop();
   });
   std::printf("{\"event\":\"ready\",\"plugin\":\"%s\",\"state_file\":\"%s\",\"metrics_port\":%d}\n",
-              (*loaded)->name().c_str(), cfg.loop.stateFile.c_str(), (*v)->metricsPort());
+              subnetPlugin->name().c_str(), cfg.loop.stateFile.c_str(), (*v)->metricsPort());
   std::fflush(stdout);
   int rc = (*v)->run();
   g_signalled = true;
   watcher.join();
+  reloads.stop();
+  reloader.join();
   return rc;
 }

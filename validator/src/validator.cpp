@@ -140,6 +140,12 @@ Result<std::unique_ptr<Validator>> Validator::start(ValidatorConfig config, cryp
 }
 
 Result<StepReport> Validator::step() {
+  // One build of the subnet for the whole step (challenges and their scores).
+  m_task->beginStep();
+  struct EndStep {
+    Task& task;
+    ~EndStep() { task.endStep(); }
+  } endStep{*m_task};
   StepReport report;
   auto mg = m_cache->current();
   report.block = mg->block;
@@ -320,7 +326,13 @@ std::string Validator::renderMetrics() const {
   }
   metrics::renderGauge(out, "merit_validator_trust",
                        "This validator's validator trust on chain (u16 proportion)", m_validatorTrust);
+  if (m_extraMetrics) m_extraMetrics(out);
   return out;
+}
+
+void Validator::setExtraMetrics(std::function<void(std::string& out)> extra) {
+  std::lock_guard lock(m_metricsMutex);
+  m_extraMetrics = std::move(extra);
 }
 
 void Validator::stop() {

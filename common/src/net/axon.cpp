@@ -1,6 +1,7 @@
 #include "merit/net/axon.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -251,7 +252,14 @@ class Axon::Impl {
           {m_server->socket().handle(), 0, ZMQ_POLLIN, 0},
           {nullptr, m_eventFd, ZMQ_POLLIN, 0},
       };
-      zmq::poll(items, 2, std::chrono::milliseconds(kPollIntervalMs));
+      try {
+        zmq::poll(items, 2, std::chrono::milliseconds(kPollIntervalMs));
+      } catch (const zmq::error_t& e) {
+        // A signal handled on this thread: nothing is ready, look again.
+        if (e.num() != EINTR) throw;
+        items[0].revents = 0;
+        items[1].revents = 0;
+      }
       if (items[1].revents & ZMQ_POLLIN) {
         std::uint64_t counter = 0;
         [[maybe_unused]] auto n = ::read(m_eventFd, &counter, sizeof counter);
@@ -479,7 +487,9 @@ class Axon::Impl {
     // Module and version known.
     std::size_t module = m_modules.size();
     for (std::size_t i = 0; i < m_modules.size(); ++i) {
-      if (m_modules[i].module == h.module && m_modules[i].version == h.moduleVersion) module = i;
+      const auto& m = m_modules[i];
+      const std::uint32_t version = m.liveVersion ? m.liveVersion->load() : m.version;
+      if (m.module == h.module && version == h.moduleVersion) module = i;
     }
     if (module == m_modules.size()) {
       answer(routingId, corr, request.header, session.get(), Status::kNotFound,

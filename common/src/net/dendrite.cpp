@@ -1,6 +1,7 @@
 #include "merit/net/dendrite.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <deque>
 #include <set>
@@ -165,6 +166,9 @@ class Dendrite::Impl {
       try {
         zmq::poll(items, waitMs);
       } catch (const zmq::error_t& e) {
+        // A signal handled on this thread (a daemon's SIGHUP, SIGTERM) is not a failure: the
+        // round goes on until its deadline.
+        if (e.num() == EINTR) continue;
         MERIT_LOG_ERROR(log::Category::kNet, "dendrite: poll failed: {}", e.what());
         break;
       }

@@ -1,9 +1,14 @@
 #include "merit/subnet_host/plugin.h"
 
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
+#include <elf.h>
 #include <system_error>
+#include <unistd.h>
 #include <utility>
 
 #include <fmt/format.h>
@@ -47,6 +52,56 @@ ErrorCode toErrorCode(MeritSubnetStatus status) {
   }
 }
 
+// The dynamic loader maps a shared object's segments as its headers describe them; on a file cut
+// short (a plugin still being copied) the pages past the end raise SIGBUS when touched, inside
+// dlopen(). So before dlopen: every segment and the section header table must lie within the file.
+template <class Ehdr, class Phdr>
+Result<void> checkElfExtent(std::FILE* file, std::uint64_t size, const std::string& what) {
+  Ehdr header{};
+  if (std::fseek(file, 0, SEEK_SET) != 0 || std::fread(&header, sizeof header, 1, file) != 1) {
+    return fail(ErrorCode::kInvalidArgument, what + " cannot be loaded: shorter than an ELF header");
+  }
+  const auto truncated = [&](std::uint64_t needed) {
+    return fail(ErrorCode::kInvalidArgument,
+                fmt::format("{} cannot be loaded: truncated ({} bytes, its ELF headers describe at least {}; "
+                            "is it still being written?)",
+                            what, size, needed));
+  };
+  if (header.e_phentsize != sizeof(Phdr)) {
+    return fail(ErrorCode::kInvalidArgument, what + " cannot be loaded: unexpected ELF program header size");
+  }
+  const std::uint64_t phEnd = std::uint64_t{header.e_phoff} + std::uint64_t{header.e_phnum} * sizeof(Phdr);
+  if (phEnd > size) return truncated(phEnd);
+  const std::uint64_t shEnd =
+      std::uint64_t{header.e_shoff} + std::uint64_t{header.e_shnum} * std::uint64_t{header.e_shentsize};
+  if (shEnd > size) return truncated(shEnd);
+  for (std::uint64_t i = 0; i < header.e_phnum; ++i) {
+    Phdr ph{};
+    if (std::fseek(file, static_cast<long>(header.e_phoff + i * sizeof(Phdr)), SEEK_SET) != 0 ||
+        std::fread(&ph, sizeof ph, 1, file) != 1) {
+      return truncated(phEnd);
+    }
+    const std::uint64_t end = std::uint64_t{ph.p_offset} + std::uint64_t{ph.p_filesz};
+    if (end > size) return truncated(end);
+  }
+  return {};
+}
+
+Result<void> checkElfComplete(const std::filesystem::path& path, const std::string& what) {
+  std::error_code ec;
+  const std::uint64_t size = std::filesystem::file_size(path, ec);
+  if (ec) return fail(ErrorCode::kNotFound, what + " cannot be read: " + ec.message());
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!file) return fail(ErrorCode::kNotFound, what + " cannot be opened: " + std::strerror(errno));
+  unsigned char ident[EI_NIDENT] = {};
+  if (std::fread(ident, sizeof ident, 1, file.get()) != 1 || std::memcmp(ident, ELFMAG, SELFMAG) != 0) {
+    return fail(ErrorCode::kInvalidArgument, what + " cannot be loaded: not an ELF file (or cut short)");
+  }
+  if (ident[EI_CLASS] == ELFCLASS64) return checkElfExtent<Elf64_Ehdr, Elf64_Phdr>(file.get(), size, what);
+  if (ident[EI_CLASS] == ELFCLASS32) return checkElfExtent<Elf32_Ehdr, Elf32_Phdr>(file.get(), size, what);
+  return fail(ErrorCode::kInvalidArgument, what + " cannot be loaded: unknown ELF class");
+}
+
 }  // namespace
 
 std::string_view requestStatusName(RequestStatus status) {
@@ -78,7 +133,50 @@ Result<std::shared_ptr<SubnetPlugin>> SubnetPlugin::load(const std::filesystem::
   }
   // dlopen searches the library path for a bare name; a relative path must stay relative to the
   // working directory.
-  const std::filesystem::path openPath = file.has_parent_path() ? file : std::filesystem::path(".") / file;
+  return open(file, file.has_parent_path() ? file : std::filesystem::path(".") / file);
+}
+
+Result<std::shared_ptr<SubnetPlugin>> SubnetPlugin::loadCopy(const std::filesystem::path& file,
+                                                             CopyFallback whenNotWritable) {
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) {
+    return fail(ErrorCode::kNotFound, describe(file) + " does not exist");
+  }
+  // Next to the original first: a plugin that finds its files relative to its own location
+  // (dladdr), like the python host's python/ folder, still finds them.
+  const std::filesystem::path dir = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
+  std::string pattern = (dir / ("." + file.filename().string() + ".reload-XXXXXX")).string();
+  std::filesystem::path privateDir;  // the fallback: a fresh directory under $TMPDIR
+  int fd = mkstemp(pattern.data());
+  if (fd < 0 && whenNotWritable == CopyFallback::kOriginal) return load(file);
+  if (fd < 0) {
+    std::string tmp = (std::filesystem::temp_directory_path(ec) / "merit-plugin-XXXXXX").string();
+    if (ec || mkdtemp(tmp.data()) == nullptr) {
+      return fail(ErrorCode::kInternal, describe(file) + ": cannot make a private copy in " + dir.string() +
+                                            " or under " + std::filesystem::temp_directory_path(ec).string());
+    }
+    privateDir = tmp;
+    pattern = (privateDir / file.filename()).string();
+  } else {
+    ::close(fd);
+  }
+  const std::filesystem::path copy = pattern;
+  Result<std::shared_ptr<SubnetPlugin>> loaded = fail(ErrorCode::kInternal, "");
+  if (!std::filesystem::copy_file(file, copy, std::filesystem::copy_options::overwrite_existing, ec)) {
+    loaded = fail(ErrorCode::kNotFound, describe(file) + " cannot be copied to " + copy.string() + ": " +
+                                            (ec ? ec.message() : std::string("unknown error")));
+  } else {
+    loaded = open(file, copy);
+  }
+  // Mapped (or refused): the copy has done its job either way.
+  std::filesystem::remove(copy, ec);
+  if (!privateDir.empty()) std::filesystem::remove_all(privateDir, ec);
+  return loaded;
+}
+
+Result<std::shared_ptr<SubnetPlugin>> SubnetPlugin::open(const std::filesystem::path& file,
+                                                         const std::filesystem::path& openPath) {
+  MERIT_TRY(checkElfComplete(openPath, describe(file)));
   dlerror();
   std::unique_ptr<void, LibraryCloser> library(dlopen(openPath.c_str(), RTLD_NOW | RTLD_LOCAL));
   if (!library) {

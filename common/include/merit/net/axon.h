@@ -56,6 +56,9 @@ struct ModuleHandler {
   std::string module;  // wire::isValidModuleName
   std::uint32_t version = 0;
   BatchHandler handler;
+  // When set, the version served is read from here for each request instead of `version`: a
+  // miner whose subnet plugin is reloaded with a new payload version serves the new one at once.
+  std::shared_ptr<const std::atomic<std::uint32_t>> liveVersion{};
 };
 
 struct AxonConfig {

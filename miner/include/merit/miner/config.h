@@ -26,6 +26,11 @@ struct MinerConfig {
   std::string plugin;            // subnet plugin name (file libmerit_subnet_<name>.so) or path
   std::string pluginConfigYaml;  // the plugin's own config section, as YAML text
   std::vector<std::string> subnetPath;
+  // Reloading the plugin without a restart (docs/OPERATIONS.md, "Reloading the subnet plugin"):
+  // on SIGHUP, and when the plugin file changes, looked at every pluginWatch (0 = SIGHUP only).
+  // A reload waits up to pluginDrainTimeout for calls on the old build to end.
+  std::chrono::milliseconds pluginWatch{2000};
+  std::chrono::milliseconds pluginDrainTimeout{30'000};
 
   std::string bind = "tcp://0.0.0.0:8091";  // axon bind endpoint
   std::string externalIp;                   // advertised on chain (NAT, containers); default: bind IP

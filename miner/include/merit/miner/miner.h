@@ -34,6 +34,9 @@ class Miner {
  public:
   // Returns the coldkey, for --auto-register only (asks for its password).
   using ColdkeyLoader = std::function<Result<crypto::PrivateKey>()>;
+  // Appends more metrics to /metrics (e.g. the plugin's reloads); called by the metrics server's
+  // threads.
+  using ExtraMetrics = std::function<void(std::string& out)>;
 
   // Connects to the chain (waiting for it with backoff while it is unreachable, until `stop` is
   // set), checks the hotkey is registered on the netuid (or registers it with --auto-register)
@@ -43,7 +46,8 @@ class Miner {
   static Result<std::unique_ptr<Miner>> start(MinerConfig config, crypto::PrivateKey hotkey,
                                               crypto::PublicKey owner,
                                               std::vector<net::ModuleHandler> modules, ColdkeyLoader coldkey,
-                                              const std::atomic<bool>* stop = nullptr);
+                                              const std::atomic<bool>* stop = nullptr,
+                                              ExtraMetrics extraMetrics = {});
   ~Miner();
 
   // Serves until stop() (returns 0), deregistration without --auto-register (kExitDeregistered)
@@ -68,6 +72,7 @@ class Miner {
   crypto::PrivateKey m_hotkey;
   crypto::PublicKey m_owner;  // the wallet's coldkey (public)
   ColdkeyLoader m_coldkey;
+  ExtraMetrics m_extraMetrics;
   std::unique_ptr<rpc::Chain> m_client;
   std::unique_ptr<rpc::MetagraphCache> m_cache;
   std::shared_ptr<MetagraphCallerPolicy> m_policy;

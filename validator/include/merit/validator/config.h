@@ -4,6 +4,7 @@
 // Thread-safety: values.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,11 @@ struct ValidatorFileConfig {
   std::string plugin;
   std::string pluginConfigYaml;
   std::vector<std::string> subnetPath;
+  // Reloading the plugin without a restart, as for the miner (docs/OPERATIONS.md, "Reloading the
+  // subnet plugin"): on SIGHUP, and when the file changes, looked at every pluginWatch (0 = SIGHUP
+  // only); a reload waits up to pluginDrainTimeout for the step using the old build to end.
+  std::chrono::milliseconds pluginWatch{2000};
+  std::chrono::milliseconds pluginDrainTimeout{30'000};
   std::string logLevel = "info";
   ValidatorConfig loop;  // chain URL, netuid, sampling, scoring, weights, state file
 };

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -39,6 +40,10 @@ class Task {
   virtual ~Task() = default;
   virtual std::string module() const = 0;
   virtual std::uint32_t version() const = 0;
+  // Bracket each step: between them the task answers from one build of the subnet, so a plugin
+  // reloaded mid-step scores the answers to its own challenges (PluginTask).
+  virtual void beginStep() {}
+  virtual void endStep() {}
   // Our failure (never held against a miner) is an error.
   virtual Result<Challenge> makeChallenge() = 0;
   // Quality in [0, 1]; a wrong or malformed response is 0 (the miner's fault). An error means
@@ -110,6 +115,9 @@ class Validator {
 
   const ScoreBoard& scores() const { return m_scores; }
   int metricsPort() const { return m_metricsServer ? m_metricsServer->port() : -1; }
+  // Appended to /metrics by renderMetrics (e.g. the plugin's reloads); set before run(), called
+  // by the metrics server's threads.
+  void setExtraMetrics(std::function<void(std::string& out)> extra);
   // /metrics text: scores per uid, query latency, weight submissions by outcome, validator trust.
   std::string renderMetrics() const;
   // A copy: the weights thread updates the commit part of the state.
@@ -157,6 +165,7 @@ class Validator {
   mutable std::mutex m_metricsMutex;                             // guards m_publishedScores, m_validatorTrust
   std::vector<double> m_publishedScores;
   std::uint16_t m_validatorTrust = 0;
+  std::function<void(std::string& out)> m_extraMetrics;  // guarded by m_metricsMutex
   std::unique_ptr<metrics::MetricsServer> m_metricsServer;
 };
 

@@ -65,6 +65,19 @@ class SubnetPlugin : public std::enable_shared_from_this<SubnetPlugin> {
   // lacks a function or has an invalid name.
   static Result<std::shared_ptr<SubnetPlugin>> load(const std::filesystem::path& file);
 
+  // load() from a private copy of `file`: a new file (so a new inode) next to it, named
+  // ".<name>.reload-XXXXXX", or in a fresh directory under $TMPDIR (which must then allow
+  // executable mappings) when that directory is not writable; removed again as soon as it is
+  // mapped. The dynamic loader returns the object already loaded for a path or inode it has seen,
+  // so reloading a rebuilt plugin must go through a copy; and a build running from a copy is not
+  // disturbed when the original is overwritten in place. path() is still `file`.
+  // `whenNotWritable` says what to do when no copy can be made next to `file`: copy under $TMPDIR
+  // (reloads need a copy), or load `file` itself (a first load: a plugin that finds files next
+  // to itself still finds them).
+  enum class CopyFallback { kTempDir, kOriginal };
+  static Result<std::shared_ptr<SubnetPlugin>> loadCopy(
+      const std::filesystem::path& file, CopyFallback whenNotWritable = CopyFallback::kTempDir);
+
   // findSubnetPlugin() + load(); when looked up by name, the plugin's own name must match.
   static Result<std::shared_ptr<SubnetPlugin>> find(std::string_view nameOrPath,
                                                     std::span<const std::string> explicitDirs);
@@ -92,6 +105,9 @@ class SubnetPlugin : public std::enable_shared_from_this<SubnetPlugin> {
   };
   SubnetPlugin(std::filesystem::path path, std::unique_ptr<void, LibraryCloser> library,
                const MeritSubnetPluginV1* table);
+  // Maps `openPath` and checks its table; errors and path() name `file`.
+  static Result<std::shared_ptr<SubnetPlugin>> open(const std::filesystem::path& file,
+                                                    const std::filesystem::path& openPath);
 
   std::filesystem::path m_path;
   std::unique_ptr<void, LibraryCloser> m_library;
