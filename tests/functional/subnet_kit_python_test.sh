@@ -2,8 +2,8 @@
 # The subnet author's kit in Python, following docs/SUBNETS.md's ten-minute tutorial (its Python
 # variant) step by step: install meritnet into a throw-away prefix, `merit subnet new demo --lang
 # python`, the tutorial's edit (a sed), the project's unit tests with the interpreter the python
-# host embeds, `merit subnet check`, and its localnet for two epochs, from another working
-# directory, where the honest miner must earn the most (honest > weak) and the faulty one about
+# host embeds, `merit subnet check`, and its localnet for four epochs (see the tutorial for why
+# not two), from another working directory, where the honest miner must earn the most (honest > weak) and the faulty one about
 # nothing.
 #
 # Usage: subnet_kit_python_test.sh <meritnet build dir> <cmake>
@@ -75,13 +75,13 @@ mv demo.py.orig demo.py
 
 # 5. The localnet, from another working directory: the honest miner earns the most.
 # (The data directory is the default, $MERIT_HOME/localnet; test_init points MERIT_HOME into $WORK.)
-(cd / && timeout 240 merit localnet up --config "$WORK/demo/localnet.yaml" --epochs 2) > up.out 2> up.err
+(cd / && timeout 240 merit localnet up --config "$WORK/demo/localnet.yaml" --epochs 4) > up.out 2> up.err
 rc=$?
-[[ $rc -eq 0 ]] && ok "merit localnet up --epochs 2 completed" || bad "localnet exit $rc: $(tail -5 up.err) $(tail -10 up.out)"
+[[ $rc -eq 0 ]] && ok "merit localnet up --epochs 4 completed" || bad "localnet exit $rc: $(tail -5 up.err) $(tail -10 up.out)"
 python3 - "$MERIT_HOME/localnet/summary.json" <<'PY' && ok "honest earns the most, then weak; faulty's last incentive ~ 0: $(json "$MERIT_HOME/localnet/summary.json" '{t["tier"]: t["earned_rao"] for t in d["tiers"]}')" || bad "earnings: $(head -c 1500 "$MERIT_HOME/localnet/summary.json")"
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert not d["interrupted"] and d["subnets"][0]["epochs_measured"] >= 2, d
+assert not d["interrupted"] and d["subnets"][0]["epochs_measured"] >= 4, d
 t = {x["tier"]: x["earned_rao"] for x in d["tiers"]}
 assert t["honest"] > t["weak"] > 0 and t["honest"] > t["faulty"], t
 i = {m["tier"]: m["incentive"] for m in d["subnets"][0]["miners"]}

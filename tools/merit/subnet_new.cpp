@@ -46,7 +46,7 @@ int runNew(const std::string& name, const std::string& lang, const std::string& 
         "  cd %s\n"
         "  /usr/bin/python3 -m unittest\n"
         "  merit subnet check .\n"
-        "  merit localnet up --config localnet.yaml --epochs 2\n",
+        "  merit localnet up --config localnet.yaml --epochs 4\n",
         dir.string().c_str());
     return kExitOk;
   }
