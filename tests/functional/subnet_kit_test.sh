@@ -3,8 +3,8 @@
 # meritnet into a throw-away prefix, `merit subnet new demo`, the tutorial's edit (a sed), build
 # the project out of tree against the installed SDK, run its unit tests, `merit subnet check` it,
 # and run its localnet for two epochs, where the honest miner must earn the most and the faulty
-# one about nothing. Also: `merit subnet new` refuses a non-empty directory, bad names and
-# --lang python (not available yet).
+# one about nothing. Also: `merit subnet new` refuses a non-empty directory, bad names and an
+# unknown --lang. (subnet_kit_python_test.sh follows the tutorial's Python variant.)
 #
 # Usage: subnet_kit_test.sh <meritnet build dir> <cmake> <generator> <c++ compiler>
 set -uo pipefail
@@ -28,7 +28,7 @@ done
 grep -q 'find_package(MeritSubnetSDK' demo/CMakeLists.txt && ! grep -rq '{{name}}' demo \
   && ok "the project is complete, finds the SDK, and every placeholder is filled" || bad "project: $(ls -R demo)"
 
-# Refusals: an existing non-empty directory, invalid names, a language not built.
+# Refusals: an existing non-empty directory, invalid names, an unknown language.
 merit subnet new demo --dir demo > again.out 2>&1
 [[ $? -eq 2 ]] && grep -q "not empty" again.out && ok "a non-empty --dir is refused" || bad "non-empty dir: $(cat again.out)"
 refused=0
@@ -38,9 +38,9 @@ for name in Demo 1demo de-mo ""; do
     && refused=$((refused + 1)) || bad "name '$name': $(cat name.out)"
 done
 [[ $refused -eq 4 ]] && ok "invalid names are refused (Demo, 1demo, de-mo, empty)"
-merit subnet new pydemo --lang python --dir pydemo > py.out 2>&1
-[[ $? -ne 0 ]] && grep -q "not available yet" py.out && [[ ! -e pydemo ]] \
-  && ok "--lang python: not available yet" || bad "--lang python: $(cat py.out)"
+merit subnet new rsdemo --lang rust --dir rsdemo > lang.out 2>&1
+[[ $? -eq 2 ]] && grep -q "one of cpp, python" lang.out && [[ ! -e rsdemo ]] \
+  && ok "--lang rust is refused" || bad "--lang rust: $(cat lang.out)"
 
 # 2. The edit: 256 points per challenge instead of 64.
 cd demo

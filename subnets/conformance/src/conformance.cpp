@@ -684,6 +684,13 @@ bool applyProjectFile(const CLI::App& app, ConfigFiles& files, Options& o) {
         if (unset("--max-wrong")) o.maxWrong = number(v, key, 0, 1);
       } else if (key == "rounds") {
         if (unset("--rounds")) o.rounds = static_cast<int>(number(v, key, 1, 100000));
+      } else if (key == "plugin") {
+        // The plugin to check instead of the project's own build/subnets/*.so: a name on the search
+        // path (a Python project names the python host) or a .so path, relative to the directory.
+        const std::string plugin = v.as<std::string>();
+        if (plugin.empty()) throw std::runtime_error("plugin: must be a plugin name or a path to a .so");
+        const bool isPath = plugin.find('/') != std::string::npos || fs::path(plugin).extension() == ".so";
+        o.plugin = isPath ? (dir / plugin).string() : plugin;
       } else if (key == "config") {
         if (unset("--config")) files.config = path();
       } else if (key == "miner_config") {
@@ -694,7 +701,7 @@ bool applyProjectFile(const CLI::App& app, ConfigFiles& files, Options& o) {
         if (unset("--wrong-miner-config")) files.wrongMinerConfig = path();
       } else {
         throw std::runtime_error(key +
-                                 ": unknown key (budgets, min_honest, max_wrong, rounds, config, "
+                                 ": unknown key (plugin, budgets, min_honest, max_wrong, rounds, config, "
                                  "miner_config, validator_config, wrong_miner_config)");
       }
     }

@@ -68,6 +68,48 @@ TEST_CASE("subnet new: writes a complete project with every placeholder filled")
   CHECK(s.miners[2].pluginConfig.find("faulty") != std::string::npos);
 }
 
+TEST_CASE("subnet new --lang python: a module, its tests and configs pointing at its absolute path") {
+  test::TempDir tmp("merit_subnet_new");
+  const fs::path dir = tmp.path() / "proj";
+  auto written = writeSubnetProject("knn", "python", dir);
+  REQUIRE(written);
+  for (const char* f : {"knn.py", "README.md", "localnet.yaml", "conformance.yaml", "check.yaml",
+                        "tests/__init__.py", "tests/test_knn.py"}) {
+    CAPTURE(f);
+    CHECK(fs::is_regular_file(dir / f));
+  }
+  for (const auto& f : *written) {
+    CAPTURE(f);
+    CHECK(f.string().find("{{") == std::string::npos);
+    CHECK(slurp(dir / f).find("{{") == std::string::npos);
+  }
+  const std::string module = (fs::absolute(dir).lexically_normal() / "knn.py").string();
+  CHECK(slurp(dir / "knn.py").find("NAME = \"knn\"") != std::string::npos);
+  CHECK(slurp(dir / "check.yaml").find("module: \"" + module + "\"") != std::string::npos);
+  CHECK(slurp(dir / "conformance.yaml").find("plugin: python") != std::string::npos);
+
+  auto config = localnet::loadConfig(dir / "localnet.yaml");
+  REQUIRE(config);
+  REQUIRE(config->subnets.size() == 1);
+  const auto& s = config->subnets[0];
+  CHECK(s.plugin == "python");
+  REQUIRE(s.validators.size() == 2);
+  CHECK(s.validators[0].pluginConfig.find(module) != std::string::npos);
+  REQUIRE(s.miners.size() == 3);
+  CHECK(s.miners[0].tier == "honest");
+  CHECK(s.miners[1].tier == "weak");
+  CHECK(s.miners[1].pluginConfig.find("weak") != std::string::npos);
+  CHECK(s.miners[2].tier == "faulty");
+  CHECK(s.miners[2].pluginConfig.find("faulty") != std::string::npos);
+  for (const auto& m : s.miners) CHECK(m.pluginConfig.find(module) != std::string::npos);
+
+  // A directory whose path YAML's double quotes cannot hold is refused.
+  auto quoted = writeSubnetProject("knn", "python", tmp.path() / "a\"b");
+  REQUIRE_FALSE(quoted);
+  CHECK(quoted.error().code() == ErrorCode::kInvalidArgument);
+  CHECK_FALSE(fs::exists(tmp.path() / "a\"b"));
+}
+
 TEST_CASE("subnet new: refuses a non-empty directory, a file, bad names and languages") {
   test::TempDir tmp("merit_subnet_new");
   // An empty existing directory is fine.
@@ -89,10 +131,9 @@ TEST_CASE("subnet new: refuses a non-empty directory, a file, bad names and lang
   CHECK(name.error().code() == ErrorCode::kInvalidArgument);
   CHECK_FALSE(fs::exists(tmp.path() / "n"));
 
-  auto python = writeSubnetProject("demo", "python", tmp.path() / "p");
-  REQUIRE_FALSE(python);
-  CHECK(python.error().message().find("not available yet") != std::string::npos);
-  CHECK_FALSE(fs::exists(tmp.path() / "p"));
+  auto pythonBusy = writeSubnetProject("demo", "python", tmp.path());
+  REQUIRE_FALSE(pythonBusy);
+  CHECK(pythonBusy.error().code() == ErrorCode::kAlreadyExists);
 
   auto rust = writeSubnetProject("demo", "rust", tmp.path() / "r");
   REQUIRE_FALSE(rust);

@@ -73,7 +73,9 @@ struct ConfigFiles {
 void addOptions(CLI::App& app, Options& options, ConfigFiles& files);
 
 // When options.plugin is a project directory with a conformance.yaml, takes from it what the
-// command line (`app`, parsed) did not set: budgets {challenge_ms, serve_ms, score_ms},
+// command line (`app`, parsed) did not set: plugin (replaces options.plugin: a name, or a .so
+// path relative to the directory; a Python project names the python host), budgets
+// {challenge_ms, serve_ms, score_ms},
 // min_honest, max_wrong, rounds, and config, miner_config, validator_config, wrong_miner_config
 // (file paths relative to the directory). Unknown keys are errors. Then reads the files named in
 // `files` into `options`. False with a message on stderr on any error.
