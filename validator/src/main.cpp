@@ -2,10 +2,9 @@
 // weights. Thin: options and config, the hotkey, the plugin, then the Validator loop, and a
 // thread reloading the plugin on SIGHUP or when its file changes (merit/subnet_host/reload.h).
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <ctime>
-#include <pthread.h>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -13,6 +12,7 @@
 #include "merit/crypto/wallet.h"
 #include "merit/subnet_host/reload.h"
 #include "merit/util/log.h"
+#include "merit/util/signals.h"
 #include "merit/validator/config.h"
 #include "merit/validator/plugin_task.h"
 
@@ -21,23 +21,6 @@ namespace {
 std::atomic<bool> g_signalled{false};
 void onSignal(int) {
   g_signalled = true;
-}
-// SIGHUP asks for a plugin reload. It is blocked in every thread (threads inherit the mask of the
-// thread that creates them, so this runs before any is started) and taken only by the signal
-// watcher with sigtimedwait: a handler would interrupt whichever thread the kernel picked, and a
-// poll() failing with EINTR in the middle of a query would drop it.
-sigset_t blockHangup() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return set;
-}
-
-// Waits up to 100 ms for SIGHUP; true when it came.
-bool waitHangup(const sigset_t& set) {
-  const timespec wait{0, 100'000'000};
-  return sigtimedwait(&set, nullptr, &wait) == SIGHUP;
 }
 
 int fatal(const std::string& message) {
@@ -67,7 +50,9 @@ int main(int argc, char** argv) {
   app.add_option("--metrics-port", metricsPort, "Prometheus /metrics port (0 = any free port)");
   app.add_option("--log-level", logLevel, "Log levels: LEVEL or LEVEL,category=LEVEL,...");
   CLI11_PARSE(app, argc, argv);
-  const sigset_t hangup = blockHangup();  // before any thread is started
+  // SIGHUP asks for a plugin reload: blocked here, before any thread is started, and taken by the
+  // watcher thread below (merit/util/signals.h).
+  const SyncSignal hangup(SIGHUP);
 
   validator::ValidatorFileConfig cfg;
   if (!configPath.empty()) {
@@ -127,7 +112,7 @@ int main(int argc, char** argv) {
   std::thread reloader([&reloads, &clock] { reloads.run(*clock); });
   std::thread watcher([&v, &reloads, &hangup] {
     while (!g_signalled.load()) {
-      if (waitHangup(hangup)) reloads.request();
+      if (hangup.wait(std::chrono::milliseconds(100))) reloads.request();
     }
     (*v)->stop();
   });
