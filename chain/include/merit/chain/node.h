@@ -45,7 +45,7 @@ struct NodeConfig {
   // commit stays small; the rest wait in the pool for the next block. maxBlockBytes is at least
   // tx::kMaxExtrinsicBytes, so every admissible extrinsic fits in some block.
   std::size_t maxBlockExtrinsics = 2000;
-  std::size_t maxBlockBytes = 1024 * 1024;
+  std::size_t maxBlockBytes = 2 * 1024 * 1024;
   // When a committed block reaches stable storage (state.h, Durability; docs/OPERATIONS.md).
   StoreOptions store;
   std::size_t mempoolCapacity = 20'000;         // entries in all
