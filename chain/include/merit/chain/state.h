@@ -6,7 +6,8 @@
 // Thread-safety: a Store is owned by the block-producing thread, which alone reads its in-memory
 // map and calls commit(). Other threads (RPC, extrinsic validation) read through snapshot(): a
 // RocksDB snapshot of the last committed write, which takes no lock the writer waits for, so no
-// number of readers can delay a block.
+// number of readers can delay a block. With Durability::kGroup the Store owns one more thread,
+// which only syncs the WAL (guarded by m_syncMutex, never held across a write or a sync).
 #pragma once
 
 #include <chrono>
