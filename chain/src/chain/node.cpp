@@ -438,8 +438,8 @@ tx::ChainResult<crypto::Hash256> Node::admit(ByteView encoded, bool verifySignat
 
   // Make room by evicting lower-ranked entries (each the last nonce of its account).
   const std::uint64_t expiresAt = std::min(xt->validUntil, head + m_config.mempoolLongevity);
-  PoolEntry entry{std::move(*xt), std::move(canonical), hash, m_arrivals++, expiresAt, fee,
-                  ready,          verifySignature};
+  PoolEntry entry{std::move(*xt), std::move(canonical), hash, m_arrivals++, expiresAt, fee, ready};
+  entry.signatureVerified = verifySignature;
   const auto rank = evictionRank(entry);
   std::vector<crypto::Hash256> evicted;
   while (m_poolSize + 1 > m_config.mempoolCapacity ||
