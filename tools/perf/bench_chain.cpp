@@ -8,8 +8,12 @@
 //      every UID; times produceBlock() for plain blocks and for blocks that run a subnet epoch.
 //
 // Prints one JSON object per measurement. Usage: bench_chain [--clients C] [--transfers N] [--blocks B]
-// [--epoch-history K] (--blocks: blocks produced in part 3, 120 by default; every 51st block of a
-// subnet has its epoch; --epoch-history: the node's node.epoch_history, 0 to compare without it).
+// [--epoch-history K] [--durability sync|group|none] [--group-ms MS] [--max-block-extrinsics N]
+// [--max-block-bytes B] (--blocks: blocks produced in part 3, 120 by default; every 51st block of
+// a subnet has its epoch; --epoch-history: the node's node.epoch_history, 0 to compare without it;
+// the others: the node's node.durability, node.durability_group_ms and block caps, the node's
+// defaults unless given. Before the caps existed the bench used 100000 extrinsics a block: pass
+// --max-block-extrinsics 100000 --max-block-bytes 1073741824 to measure that way.)
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -48,19 +52,27 @@ double ms(Clock::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
 }
 
+// The node settings under test (command line).
+chain::NodeConfig g_node;
+
+const char* durabilityOf() {
+  return chain::durabilityName(g_node.store.durability).data();
+}
+
 struct Bench {
   fs::path dir;
   ManualClock clock;
   std::unique_ptr<chain::Node> node;
   std::unique_ptr<chain::RpcServer> rpc;
 
-  Bench(int accounts, std::size_t maxBlockExtrinsics,
-        std::size_t epochHistory = chain::NodeConfig{}.epochHistory) {
+  Bench(int accounts, std::size_t epochHistory = chain::NodeConfig{}.epochHistory) {
     char tmpl[] = "/tmp/merit_bench_chain_XXXXXX";
     dir = ::mkdtemp(tmpl);
     auto cfg = chain::devPreset().node;
     cfg.dataDir = dir.string();
-    cfg.maxBlockExtrinsics = maxBlockExtrinsics;
+    cfg.maxBlockExtrinsics = g_node.maxBlockExtrinsics;
+    cfg.maxBlockBytes = g_node.maxBlockBytes;
+    cfg.store = g_node.store;
     cfg.epochHistory = epochHistory;
     cfg.mempoolCapacity = 1'000'000;
     cfg.mempoolPerAccount = 100'000;
@@ -129,7 +141,7 @@ std::string submitBody(const Extrinsic& x, std::size_t id) {
 
 void benchTransfers(int clients, int total) {
   const int accounts = 64;
-  Bench b(accounts, 100'000);
+  Bench b(accounts);
   std::vector<std::string> bodies;
   std::vector<std::uint64_t> nonce(accounts, 0);
   for (int i = 0; i < total; ++i) {
@@ -138,14 +150,20 @@ void benchTransfers(int clients, int total) {
                            Transfer{keyOf((from + 1) % accounts).publicKey().accountId(), 1});
     bodies.push_back(submitBody(x, static_cast<std::size_t>(i)));
   }
+  const auto checks0 = b.node->runtime().signatureChecks();
   auto submit = b.post(bodies, clients);
+  const auto checks1 = b.node->runtime().signatureChecks();
+  const auto head0 = b.node->head().number;
   auto t0 = Clock::now();
   while (b.node->mempoolSize() > 0) b.block();
   auto include = Clock::now() - t0;
   std::printf(
-      R"({"bench":"transfers_rpc","clients":%d,"extrinsics":%d,"submit_ms":%.1f,"submit_per_s":%.0f,"include_ms":%.1f,"include_per_s":%.0f})"
+      R"({"bench":"transfers_rpc","durability":"%s","clients":%d,"extrinsics":%d,"submit_ms":%.1f,"submit_per_s":%.0f,"include_ms":%.1f,"include_per_s":%.0f,"blocks":%llu,"signature_checks_submit":%llu,"signature_checks_include":%llu})"
       "\n",
-      clients, total, ms(submit), total / (ms(submit) / 1000), ms(include), total / (ms(include) / 1000));
+      durabilityOf(), clients, total, ms(submit), total / (ms(submit) / 1000), ms(include),
+      total / (ms(include) / 1000), static_cast<unsigned long long>(b.node->head().number - head0),
+      static_cast<unsigned long long>(checks1 - checks0),
+      static_cast<unsigned long long>(b.node->runtime().signatureChecks() - checks1));
 }
 
 // A subnet with `n` uids of which the first `validators` are staked and hold permits.
@@ -203,7 +221,7 @@ std::vector<Extrinsic> weightRows(Bench& b, int subnets, int n, int validators, 
 
 void benchWeightsAndBlocks(int clients, int blocks, std::size_t epochHistory) {
   const int subnets = 4, n = 256, validators = 64;
-  Bench b(1 + subnets, 100'000, epochHistory);
+  Bench b(1 + subnets, epochHistory);
   buildSubnets(b, subnets, n, validators);
   std::uint64_t round = 0;
 
@@ -221,9 +239,9 @@ void benchWeightsAndBlocks(int clients, int blocks, std::size_t epochHistory) {
     count += static_cast<int>(xts.size());
   }
   std::printf(
-      R"({"bench":"set_weights_rpc","clients":%d,"extrinsics":%d,"uids_per_row":%d,"submit_per_s":%.0f,"include_per_s":%.0f})"
+      R"({"bench":"set_weights_rpc","durability":"%s","clients":%d,"extrinsics":%d,"uids_per_row":%d,"submit_per_s":%.0f,"include_per_s":%.0f})"
       "\n",
-      clients, count, n, count / (submitMs / 1000), count / (includeMs / 1000));
+      durabilityOf(), clients, count, n, count / (submitMs / 1000), count / (includeMs / 1000));
 
   // Block production with full weight matrices in state: plain blocks vs blocks with an epoch.
   std::vector<double> plain, epoch;
@@ -248,10 +266,10 @@ void benchWeightsAndBlocks(int clients, int blocks, std::size_t epochHistory) {
     return v.empty() ? 0.0 : *std::min_element(v.begin(), v.end());
   };
   std::printf(
-      R"({"bench":"block_production","subnets":%d,"uids":%d,"validators":%d,"epoch_history":%zu,"plain_median_ms":%.2f,"epoch_blocks":%zu,"epoch_min_ms":%.2f,"epoch_median_ms":%.2f,"epoch_max_ms":%.2f})"
+      R"({"bench":"block_production","durability":"%s","subnets":%d,"uids":%d,"validators":%d,"epoch_history":%zu,"plain_median_ms":%.2f,"epoch_blocks":%zu,"epoch_min_ms":%.2f,"epoch_median_ms":%.2f,"epoch_max_ms":%.2f})"
       "\n",
-      subnets, n, validators, epochHistory, median(plain), epoch.size(), minOf(epoch), median(epoch),
-      maxOf(epoch));
+      durabilityOf(), subnets, n, validators, epochHistory, median(plain), epoch.size(), minOf(epoch),
+      median(epoch), maxOf(epoch));
 }
 
 }  // namespace
@@ -268,7 +286,23 @@ int main(int argc, char** argv) {
   app.add_option("--epoch-history", epochHistory,
                  "epochs the node keeps per subnet (node.epoch_history; 0 = record none)")
       ->capture_default_str();
+  std::string durability = "sync";
+  std::uint64_t groupMs = static_cast<std::uint64_t>(g_node.store.groupInterval.count());
+  app.add_option("--durability", durability, "node.durability: sync, group or none")
+      ->check(CLI::IsMember({"sync", "group", "none"}))
+      ->capture_default_str();
+  app.add_option("--group-ms", groupMs, "node.durability_group_ms (group only)")
+      ->check(CLI::Range(1, 60'000))
+      ->capture_default_str();
+  app.add_option("--max-block-extrinsics", g_node.maxBlockExtrinsics, "node.max_block_extrinsics")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  app.add_option("--max-block-bytes", g_node.maxBlockBytes, "node.max_block_bytes")
+      ->check(CLI::Range(std::size_t{tx::kMaxExtrinsicBytes}, std::size_t{1} << 30))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  g_node.store.durability = *chain::parseDurability(durability);
+  g_node.store.groupInterval = std::chrono::milliseconds(groupMs);
   merit::log::setLevel(merit::log::Level::kWarn);
   benchTransfers(clients, transfers);
   benchWeightsAndBlocks(clients, blocks, epochHistory);

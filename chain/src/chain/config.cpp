@@ -55,7 +55,8 @@ void apply(const YAML::Node& root, ChainConfig& c) {
     checkKeys(node, "node",
               {"data_dir", "block_time_ms", "rpc_host", "rpc_port", "feed_endpoint", "max_block_extrinsics",
                "mempool_capacity", "mempool_bytes", "mempool_per_account", "mempool_future_per_account",
-               "mempool_longevity", "max_future_nonce_gap", "epoch_history"});
+               "mempool_longevity", "max_future_nonce_gap", "epoch_history", "max_block_bytes", "durability",
+               "durability_group_ms"});
     if (auto n = node["data_dir"]) c.node.dataDir = config::scalar(n, "node.data_dir");
     if (auto n = node["block_time_ms"]) {
       auto v = u64(n, "node.block_time_ms", 3'600'000);
@@ -67,6 +68,23 @@ void apply(const YAML::Node& root, ChainConfig& c) {
     if (auto n = node["feed_endpoint"]) c.feedEndpoint = config::scalar(n, "node.feed_endpoint");
     if (auto n = node["max_block_extrinsics"])
       c.node.maxBlockExtrinsics = u64(n, "node.max_block_extrinsics", 100'000);
+    if (auto n = node["max_block_bytes"]) {
+      c.node.maxBlockBytes = u64(n, "node.max_block_bytes", std::uint64_t{1} << 30);
+      if (c.node.maxBlockBytes < tx::kMaxExtrinsicBytes) {
+        bad("node.max_block_bytes",
+            "must be at least " + std::to_string(tx::kMaxExtrinsicBytes) + " (one extrinsic)");
+      }
+    }
+    if (auto n = node["durability"]) {
+      auto d = parseDurability(config::scalar(n, "node.durability"));
+      if (!d) bad("node.durability", "must be sync, group or none");
+      c.node.store.durability = *d;
+    }
+    if (auto n = node["durability_group_ms"]) {
+      auto v = u64(n, "node.durability_group_ms", 60'000);
+      if (v < 1) bad("node.durability_group_ms", "must be at least 1");
+      c.node.store.groupInterval = std::chrono::milliseconds(v);
+    }
     if (auto n = node["mempool_capacity"])
       c.node.mempoolCapacity = u64(n, "node.mempool_capacity", 10'000'000);
     if (auto n = node["mempool_per_account"])

@@ -95,7 +95,15 @@ Result<void> Node::init() {
   if (ec)
     return fail(ErrorCode::kUnavailable,
                 "cannot create data directory " + m_config.dataDir + ": " + ec.message());
-  MERIT_ASSIGN_OR_RETURN(m_store, Store::open(m_config.dataDir + "/chain.db"));
+  MERIT_ASSIGN_OR_RETURN(m_store, Store::open(m_config.dataDir + "/chain.db", m_config.store));
+  if (m_config.store.durability == Durability::kGroup) {
+    MERIT_LOG_INFO(Category::kChain, "durability group: the WAL is synced within {} ms of a block",
+                   m_config.store.groupInterval.count());
+  } else if (m_config.store.durability == Durability::kNone) {
+    MERIT_LOG_WARN(
+        Category::kChain,
+        "durability none: blocks are never synced; an OS crash or power loss can lose any of them");
+  }
 
   auto headRaw = m_store->getRaw(std::string(kHeadKey));
   if (headRaw) {
@@ -202,10 +210,17 @@ Result<BlockHeader> Node::produceBlock() {
       }
     }
     std::sort(order.begin(), order.end());
+    // Up to the block's caps, oldest account first; an account whose next extrinsic does not fit
+    // in the bytes left waits (its later nonces cannot go first), a smaller one of another
+    // account may still fit. Whatever is left stays in the pool for the next block.
+    std::size_t bytes = 0;
     for (const auto& [arrival, account] : order) {
+      if (candidates.size() >= m_config.maxBlockExtrinsics) break;
       auto& entries = m_pool.find(account)->second;
       for (const auto& [nonce, e] : entries) {
         if (!e.ready || candidates.size() >= m_config.maxBlockExtrinsics) break;
+        if (e.encoded.size() > m_config.maxBlockBytes - bytes) break;
+        bytes += e.encoded.size();
         candidates.push_back(e);
       }
     }
@@ -215,7 +230,11 @@ Result<BlockHeader> Node::produceBlock() {
   std::map<std::string, Bytes> extra;
   std::vector<XtStatus> included;
   for (const auto& c : candidates) {
-    auto valid = m_runtime->validate(c.xt, blk, number);
+    // Everything but the signature is checked again against this block's state; the signature
+    // only if admission did not verify it (it depends on the extrinsic and the genesis alone).
+    auto valid = m_runtime->validate(
+        c.xt, blk, number,
+        c.signatureVerified ? Runtime::SignatureCheck::kAlreadyVerified : Runtime::SignatureCheck::kVerify);
     if (!valid) {
       dropped.emplace_back(c.hash, valid.error());
       continue;
@@ -335,6 +354,10 @@ void Node::refreshReadiness(AccountPool& entries, std::uint64_t stateNonce) {
 }
 
 tx::ChainResult<crypto::Hash256> Node::submit(ByteView encoded) {
+  return admit(encoded, true);
+}
+
+tx::ChainResult<crypto::Hash256> Node::admit(ByteView encoded, bool verifySignature) {
   auto xt = tx::decodeExtrinsic(encoded);
   if (!xt) return tx::chainFail(E::kMalformed, xt.error().message());
   Bytes canonical = tx::encodeExtrinsic(*xt);
@@ -367,7 +390,11 @@ tx::ChainResult<crypto::Hash256> Node::submit(ByteView encoded) {
                                               std::to_string(std::max<Balance>(fee, 1)) + ")");
       }
     }
-    auto valid = m_runtime->validate(*xt, view, head + 1);
+    // Accepted below only if this passes or fails with kFuture alone, which both mean the
+    // signature verified (when asked to).
+    auto valid = m_runtime->validate(
+        *xt, view, head + 1,
+        verifySignature ? Runtime::SignatureCheck::kVerify : Runtime::SignatureCheck::kAlreadyVerified);
     if (!valid && !valid.error().is(E::kFuture)) return tl::unexpected(valid.error());
   }
 
@@ -412,6 +439,7 @@ tx::ChainResult<crypto::Hash256> Node::submit(ByteView encoded) {
   // Make room by evicting lower-ranked entries (each the last nonce of its account).
   const std::uint64_t expiresAt = std::min(xt->validUntil, head + m_config.mempoolLongevity);
   PoolEntry entry{std::move(*xt), std::move(canonical), hash, m_arrivals++, expiresAt, fee, ready};
+  entry.signatureVerified = verifySignature;
   const auto rank = evictionRank(entry);
   std::vector<crypto::Hash256> evicted;
   while (m_poolSize + 1 > m_config.mempoolCapacity ||

@@ -5,6 +5,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "merit/util/codec.h"
+#include "merit/util/log.h"
 
 namespace merit::chain {
 
@@ -63,11 +64,33 @@ crypto::Hash256 StateRoot::value() const {
   return crypto::blake2b256(b);
 }
 
-Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
-  std::unique_ptr<Store> store(new Store());
+std::string_view durabilityName(Durability d) {
+  switch (d) {
+    case Durability::kSync: return "sync";
+    case Durability::kGroup: return "group";
+    case Durability::kNone: return "none";
+  }
+  return "sync";
+}
+
+std::optional<Durability> parseDurability(std::string_view name) {
+  if (name == "sync") return Durability::kSync;
+  if (name == "group") return Durability::kGroup;
+  if (name == "none") return Durability::kNone;
+  return std::nullopt;
+}
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path, StoreOptions storeOptions) {
+  if (storeOptions.durability == Durability::kGroup && storeOptions.groupInterval.count() < 1) {
+    return fail(ErrorCode::kInvalidArgument, "group commit interval must be at least 1 ms");
+  }
+  std::unique_ptr<Store> store(new Store(storeOptions));
   rocksdb::Options options;
   options.create_if_missing = true;
   options.paranoid_checks = true;
+  // Every mode relies on this (RocksDB's default): each write is handed to the OS with write()
+  // before Write() returns, so an unsynced commit still survives the process being killed.
+  options.manual_wal_flush = false;
   rocksdb::DB* db = nullptr;
   auto status = rocksdb::DB::Open(options, path, &db);
   if (!status.ok()) {
@@ -87,10 +110,84 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
     return fail(ErrorCode::kCorruption,
                 "cannot read chain database " + path + ": " + it->status().ToString());
   }
+  it.reset();
+  if (storeOptions.durability == Durability::kGroup) {
+    Store* s = store.get();
+    store->m_syncThread = std::thread([s] { s->groupSyncLoop(); });
+  }
   return store;
 }
 
-Store::~Store() = default;
+Store::Store(StoreOptions options) : m_options(options) {}
+
+Store::~Store() {
+  if (m_syncThread.joinable()) {
+    {
+      std::lock_guard lock(m_syncMutex);
+      m_stopSync = true;
+    }
+    m_syncCv.notify_all();
+    m_syncThread.join();
+  }
+  // A clean shutdown leaves nothing unsynced in kGroup (kNone promises nothing across power loss).
+  if (m_db && m_options.durability == Durability::kGroup) {
+    auto status = m_db->SyncWAL();
+    if (!status.ok()) {
+      MERIT_LOG_ERROR(log::Category::kChain, "chain database WAL sync at close failed: {}",
+                      status.ToString());
+    }
+  }
+}
+
+std::uint64_t Store::walSyncs() const {
+  std::lock_guard lock(m_syncMutex);
+  return m_walSyncs;
+}
+
+bool Store::waitForWalSyncs(std::uint64_t count, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(m_syncMutex);
+  return m_syncedCv.wait_for(lock, timeout, [&] { return m_walSyncs >= count; });
+}
+
+// The group commit thread: sleeps until a commit is unsynced, then until groupInterval after
+// it, then syncs the WAL (concurrently with later commits, which RocksDB allows). A commit
+// written during the sync may or may not be covered, so it stays pending, dated no later than
+// the sync's start.
+void Store::groupSyncLoop() {
+  using SteadyClock = std::chrono::steady_clock;
+  std::unique_lock lock(m_syncMutex);
+  while (!m_stopSync) {
+    if (!m_firstUnsynced) {
+      m_syncCv.wait(lock);
+      continue;
+    }
+    const auto due = *m_firstUnsynced + m_options.groupInterval;
+    if (SteadyClock::now() < due) {
+      m_syncCv.wait_until(lock, due);
+      continue;
+    }
+    const std::uint64_t target = m_written;
+    const auto started = SteadyClock::now();
+    lock.unlock();
+    auto status = m_db->SyncWAL();
+    lock.lock();
+    if (!status.ok()) {
+      // The next commit syncs itself, so its caller sees the error; retry here after a pause.
+      MERIT_LOG_ERROR(log::Category::kChain, "chain database WAL sync failed: {}", status.ToString());
+      m_syncFailed = true;
+      m_syncCv.wait_until(lock, SteadyClock::now() + m_options.groupInterval);
+      continue;
+    }
+    ++m_walSyncs;
+    m_syncedCv.notify_all();
+    m_synced = std::max(m_synced, target);
+    if (m_synced >= m_written) {
+      m_firstUnsynced.reset();
+    } else {
+      m_firstUnsynced = started;
+    }
+  }
+}
 
 std::optional<Bytes> Store::get(std::string_view key) const {
   auto it = m_state.find(key);
@@ -127,9 +224,36 @@ Result<void> Store::commit(const Overlay& changes, const std::map<std::string, B
     batch.Put(k, rocksdb::Slice(reinterpret_cast<const char*>(v.data()), v.size()));
   for (const auto& k : eraseRaw) batch.Delete(k);
   rocksdb::WriteOptions options;
-  options.sync = true;  // a block reported as included must survive a crash or power loss
+  const auto now = std::chrono::steady_clock::now();
+  switch (m_options.durability) {
+    case Durability::kSync:
+      options.sync = true;  // a block reported as included survives a crash or power loss
+      break;
+    case Durability::kGroup: {
+      // A commit that finds the oldest unsynced one already due (the group thread is late) syncs
+      // itself, and with it everything before it.
+      std::lock_guard lock(m_syncMutex);
+      options.sync = m_syncFailed || (m_firstUnsynced && now - *m_firstUnsynced >= m_options.groupInterval);
+      break;
+    }
+    case Durability::kNone: options.sync = false; break;
+  }
   auto status = m_db->Write(options, &batch);
   if (!status.ok()) return fail(ErrorCode::kUnavailable, "chain database write failed: " + status.ToString());
+  if (m_options.durability != Durability::kNone) {
+    std::lock_guard lock(m_syncMutex);
+    ++m_written;
+    if (options.sync) {
+      ++m_walSyncs;
+      m_syncedCv.notify_all();
+      m_synced = m_written;
+      m_syncFailed = false;
+      m_firstUnsynced.reset();
+    } else if (!m_firstUnsynced) {
+      m_firstUnsynced = now;
+      m_syncCv.notify_all();
+    }
+  }
 
   // Only the producer thread reads m_state; other threads read RocksDB snapshots, so no lock.
   for (const auto& [k, v] : changes.changes()) {

@@ -133,6 +133,17 @@ TEST_CASE("validate: nonce, expiry and signature") {
   auto other = signExtrinsic(a, crypto::blake2b256(asBytes("other chain")), 1, 50,
                              Transfer{keyOf(2).publicKey().accountId(), 1});
   CHECK(c.runtime.validate(other, c.base, 2).error().is(ChainErrorCode::kBadSignature));
+  // kAlreadyVerified skips the signature alone (the caller vouches for it); every check that
+  // reads state still runs.
+  using SC = Runtime::SignatureCheck;
+  const auto before = c.runtime.signatureChecks();
+  CHECK(c.runtime.validate(other, c.base, 2, SC::kAlreadyVerified));
+  CHECK(c.runtime.validate(xt, c.base, 2, SC::kAlreadyVerified).error().is(ChainErrorCode::kStale));
+  CHECK(c.runtime.validate(xt, c.base, 60, SC::kAlreadyVerified).error().is(ChainErrorCode::kExpired));
+  CHECK(c.runtime.validate(future, c.base, 1, SC::kAlreadyVerified).error().is(ChainErrorCode::kFuture));
+  CHECK(c.runtime.signatureChecks() == before);
+  CHECK(c.runtime.validate(other, c.base, 2).error().is(ChainErrorCode::kBadSignature));
+  CHECK(c.runtime.signatureChecks() == before + 1);
 }
 
 struct Net {

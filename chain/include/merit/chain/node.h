@@ -41,7 +41,13 @@ struct GenesisSpec {
 struct NodeConfig {
   std::string dataDir;
   std::chrono::milliseconds blockTime{1000};
+  // A block holds at most this many extrinsics and this many bytes of them (encoded), so its
+  // commit stays small; the rest wait in the pool for the next block. maxBlockBytes is at least
+  // tx::kMaxExtrinsicBytes, so every admissible extrinsic fits in some block.
   std::size_t maxBlockExtrinsics = 2000;
+  std::size_t maxBlockBytes = 2 * 1024 * 1024;
+  // When a committed block reaches stable storage (state.h, Durability; docs/OPERATIONS.md).
+  StoreOptions store;
   std::size_t mempoolCapacity = 20'000;         // entries in all
   std::size_t mempoolBytes = 64 * 1024 * 1024;  // encoded bytes in all
   std::size_t mempoolPerAccount = 256;          // entries of one account (TooManyFromAccount)
@@ -157,6 +163,10 @@ class Node {
     std::uint64_t expiresAt;  // last block it may be included in
     tx::Balance fee;          // what it pays when included (the flat fee at admission)
     bool ready = false;       // see NodeConfig; recomputed after every block
+    // The signature of exactly `xt` was verified against this node's genesis hash on admission
+    // (submit()), so inclusion skips that check (and only that one). False for an entry that came
+    // any other way: inclusion verifies it.
+    bool signatureVerified = false;
   };
   using AccountPool = std::map<std::uint64_t, PoolEntry>;  // nonce -> entry
 
@@ -179,6 +189,11 @@ class Node {
   Node(NodeConfig config, crypto::PrivateKey author, const Clock& clock);
   Result<void> init();
   void producerLoop();
+  // submit() with the signature check at admission on (`verifySignature`) or off. Off is for
+  // tests only (NodeTestAccess): it models an extrinsic entering the pool by a path that did
+  // not verify it, which inclusion must then verify.
+  tx::ChainResult<crypto::Hash256> admit(ByteView encoded, bool verifySignature);
+  friend struct NodeTestAccess;
   void recordStatus(const crypto::Hash256& hash, const XtStatus& status);
 
   NodeConfig m_config;

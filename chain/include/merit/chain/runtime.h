@@ -11,6 +11,7 @@
 // memory that carries nothing from one epoch to the next, so results never depend on it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -76,8 +77,18 @@ class Runtime {
   // a used nonce, the fee when fees are on, the signature, then a nonce ahead of the account's
   // next one. Failures are kExpired, kStale, kPayment, kBadSignature or kFuture. kFuture therefore
   // means everything else holds: the sender can pay and signed it.
-  tx::ChainResult<void> validate(const tx::Extrinsic& xt, const StateReader& state,
-                                 std::uint64_t block) const;
+  //
+  // SignatureCheck::kAlreadyVerified skips only the signature check, for an extrinsic whose
+  // signature this runtime (the same genesis hash) already verified on exactly these decoded
+  // fields: the signature depends on nothing else, while every other check reads state and runs
+  // again.
+  enum class SignatureCheck { kVerify, kAlreadyVerified };
+  tx::ChainResult<void> validate(const tx::Extrinsic& xt, const StateReader& state, std::uint64_t block,
+                                 SignatureCheck signature = SignatureCheck::kVerify) const;
+
+  // Signatures this runtime has verified (validate() with kVerify that got that far), for tests
+  // and benchmarks. Any thread.
+  std::uint64_t signatureChecks() const { return m_signatureChecks.load(std::memory_order_relaxed); }
 
   // Includes a validated extrinsic: the nonce advances and the fee is paid whatever happens; the
   // call's own writes are kept only if it succeeds.
@@ -121,6 +132,7 @@ class Runtime {
 
   RuntimeConfig m_config;
   crypto::Hash256 m_genesis;
+  mutable std::atomic<std::uint64_t> m_signatureChecks{0};
   // Working memory of the subnet epochs, shared by all subnets because a block runs its epochs
   // one at a time: it grows to the largest epoch seen (tens of MB for a dense 4096-neuron
   // subnet, see epoch.h) and is never larger, however many subnets there are. Reusing it keeps
