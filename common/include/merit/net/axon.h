@@ -65,6 +65,13 @@ struct AxonConfig {
   // Where to bind; "tcp://127.0.0.1:*" picks an ephemeral port (read it back with endpoint()).
   std::string bindEndpoint = "tcp://127.0.0.1:*";
   std::size_t workerThreads = 2;
+  // Threads that check the signatures of signed requests (step 8 and the rest of admission), so
+  // the I/O thread does not; a connection's requests are checked one at a time, in order, and
+  // different connections' in parallel. Handlers never run on them.
+  std::size_t verifierThreads = 2;
+  // Signed requests waiting for or in verification; beyond it new ones are answered OVERLOADED
+  // (unsigned: nothing is authenticated yet).
+  std::size_t maxPendingVerifications = 1024;
   std::size_t queueCapacity = 1024;           // requests admitted but not yet handled
   std::size_t maxBatchSize = 1;               // requests per handler call
   std::chrono::milliseconds maxBatchWait{0};  // how long a worker waits to fill a batch
@@ -122,6 +129,7 @@ inline constexpr std::array<double, 10> kServiceTimeBucketsMs = {1, 2.5, 5, 10, 
 struct AxonStats {
   std::array<std::uint64_t, 10> responses{};  // responses sent, by status
   std::size_t queueDepth = 0;                 // requests admitted and waiting for a worker now
+  std::size_t verifyDepth = 0;                // signed requests waiting for or in signature verification
   // Admission to response, for requests that reached a worker: counts per kServiceTimeBucketsMs
   // bucket (non-cumulative, the last one for slower), their sum and count.
   std::array<std::uint64_t, kServiceTimeBucketsMs.size() + 1> serviceTimeBuckets{};
