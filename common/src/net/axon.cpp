@@ -99,7 +99,7 @@ struct QueueKey {
   }
 };
 
-// A signed request that passed steps 1-7, waiting for a verifier thread to check its signature.
+// A signed request that passed steps 1-7, waiting for a worker to check its signature.
 struct VerifyItem {
   std::string routingId;
   wire::RequestId correlation{};
@@ -154,9 +154,6 @@ class Axon::Impl {
     // The socket moves to the I/O thread here; thread creation is the memory barrier ZeroMQ asks
     // for when a socket changes threads.
     m_ioThread = std::thread([this] { ioThreadMain(); });
-    for (std::size_t i = 0; i < m_config.verifierThreads; ++i) {
-      m_verifiers.emplace_back([this] { verifierMain(); });
-    }
     for (std::size_t i = 0; i < m_config.workerThreads; ++i) {
       m_workers.emplace_back([this] { workerMain(); });
     }
@@ -190,15 +187,6 @@ class Axon::Impl {
     if (m_stopCalled.exchange(true)) return;
     m_stopRequested = true;
     if (m_ioThread.joinable()) m_ioThread.join();
-    // Verifiers finish what they hold (it may enqueue work) before the workers are told to stop.
-    {
-      std::lock_guard lock(m_verifyMutex);
-      m_stopVerifiers = true;
-    }
-    m_verifyCv.notify_all();
-    for (auto& v : m_verifiers) {
-      if (v.joinable()) v.join();
-    }
     {
       std::lock_guard lock(m_queueMutex);
       m_stopWorkers = true;
@@ -226,9 +214,6 @@ class Axon::Impl {
     {
       std::lock_guard lock(m_queueMutex);
       s.queueDepth = m_queue.size();
-    }
-    {
-      std::lock_guard lock(m_verifyMutex);
       s.verifyDepth = m_verifyPending;
     }
     for (std::size_t i = 0; i < s.serviceTimeBuckets.size(); ++i)
@@ -467,7 +452,7 @@ class Axon::Impl {
     return false;
   }
 
-  // Steps 1-7 run here on the I/O thread. A signed request is then handed to the verifier pool
+  // Steps 1-7 run here on the I/O thread. A signed request is then handed to the worker pool
   // for step 8 (the signature check, the costly one) and the rest of admission (verifyAndAdmit);
   // a session request is MACed, which is cheap, so it is admitted here.
   void handleRequest(const std::string& routingId, const std::string& peer, const wire::RequestId& corr,
@@ -516,7 +501,7 @@ class Axon::Impl {
         break;
       }
     }
-    // The nonce is recorded: checked again, as a verifier may have recorded a signed request of
+    // The nonce is recorded: checked again, as a worker may have recorded a signed request of
     // this caller since step 7.
     if (!nonceStep(h, true, status, message)) {
       logRejection(h.caller, status, message);
@@ -531,38 +516,48 @@ class Axon::Impl {
     m_inFlight -= answered;
   }
 
-  // Hands a signed request that passed steps 1-7 to the verifier pool. Requests of one connection
+  // Hands a signed request that passed steps 1-7 to the worker pool. Requests of one connection
   // are verified one at a time, in arrival order (a caller's nonces arrive increasing on its
   // connection, and verifying them out of order would refuse the lower one); requests of
   // different connections are verified in parallel. So a forger on its own connection never
-  // queues in front of the caller it names. At most maxPendingVerifications requests wait for or
-  // are in verification; beyond that: OVERLOADED, unsigned (nothing is authenticated yet).
+  // queues in front of the caller it names. Workers take verifications before handler batches;
+  // when every worker is inside a handler, the I/O thread verifies the request itself (as it
+  // always did before), so slow handlers never stall admission. At most maxPendingVerifications
+  // requests wait for or are in verification; beyond that: OVERLOADED, unsigned (nothing is
+  // authenticated yet).
   void submitForVerification(const std::string& routingId, const wire::RequestId& corr, wire::Request request,
                              std::uint64_t priority) {
-    bool full = false;
-    bool ready = false;
+    enum class Route { kFull, kQueued, kReady, kInline } route;
+    std::optional<VerifyItem> inlineItem;
     {
-      std::lock_guard lock(m_verifyMutex);
+      std::lock_guard lock(m_queueMutex);
       if (m_verifyPending >= m_config.maxPendingVerifications) {
-        full = true;
+        route = Route::kFull;
       } else {
         ++m_verifyPending;
         ++m_inFlight;
         VerifyItem item{routingId, corr, std::move(request), priority};
         auto [it, first] = m_verifyByConnection.try_emplace(routingId);
-        if (first) {
-          m_verifyReady.push_back(std::move(item));
-          ready = true;
-        } else {
+        if (!first) {
           it->second.push_back(std::move(item));
+          route = Route::kQueued;
+        } else if (m_inHandlers.load() >= m_config.workerThreads) {
+          inlineItem.emplace(std::move(item));
+          route = Route::kInline;
+        } else {
+          m_verifyReady.push_back(std::move(item));
+          route = Route::kReady;
         }
       }
     }
-    if (full) {
-      rejectRequest(routingId, corr, request.header.requestId, Status::kOverloaded,
-                    "verification queue is full");
-    } else if (ready) {
-      m_verifyCv.notify_one();
+    switch (route) {
+      case Route::kFull:
+        rejectRequest(routingId, corr, request.header.requestId, Status::kOverloaded,
+                      "verification queue is full");
+        break;
+      case Route::kReady: m_queueCv.notify_all(); break;
+      case Route::kInline: verifyAndAdmit(std::move(*inlineItem)); break;
+      case Route::kQueued: break;
     }
   }
 
@@ -790,9 +785,6 @@ class Axon::Impl {
     {
       std::lock_guard lock(m_queueMutex);
       left.swap(m_queue);
-    }
-    {
-      std::lock_guard lock(m_verifyMutex);
       unverified.swap(m_verifyReady);
       for (auto& [connection, waiting] : m_verifyByConnection) {
         for (auto& v : waiting) unverified.push_back(std::move(v));
@@ -833,7 +825,7 @@ class Axon::Impl {
                     encodeToZmq(makeResponse(h, session, status, std::move(message), {}))};
   }
 
-  // Hands replies from a worker or verifier to the I/O thread and wakes it.
+  // Hands replies from a worker to the I/O thread and wakes it.
   void post(std::vector<Outgoing>& replies) {
     if (replies.empty()) return;
     {
@@ -870,7 +862,16 @@ class Axon::Impl {
       std::vector<WorkItem> batch;
       {
         std::unique_lock lock(m_queueMutex);
-        m_queueCv.wait(lock, [this] { return !m_queue.empty() || m_stopWorkers; });
+        m_queueCv.wait(lock, [this] { return !m_verifyReady.empty() || !m_queue.empty() || m_stopWorkers; });
+        // Verifications first: the request verified usually is the batch this worker runs next,
+        // with no further hand-off, and the priority queue sees every admitted request.
+        if (!m_verifyReady.empty()) {
+          VerifyItem item = std::move(m_verifyReady.front());
+          m_verifyReady.pop_front();
+          lock.unlock();
+          verifyAndAdmit(std::move(item));
+          continue;
+        }
         if (m_queue.empty()) return;
         batch.push_back(takeLocked(m_queue.begin()));
         const std::size_t module = batch.front().module;
@@ -880,6 +881,15 @@ class Axon::Impl {
                                  [&](const auto& kv) { return kv.second.module == module; });
           if (it != m_queue.end()) {
             batch.push_back(takeLocked(it));
+            continue;
+          }
+          if (!m_verifyReady.empty()) {
+            // A request waiting for its signature check may be what fills this batch.
+            VerifyItem item = std::move(m_verifyReady.front());
+            m_verifyReady.pop_front();
+            lock.unlock();
+            verifyAndAdmit(std::move(item));
+            lock.lock();
             continue;
           }
           const auto now = m_clock->monotonicNow();
@@ -893,26 +903,8 @@ class Axon::Impl {
     }
   }
 
-  // ---------------------------------------------------------------- verifiers
-
-  // Verifier threads check signatures only; handlers never run on them, so a slow handler
-  // holding every worker does not stop admission (queue-full answers, displacement).
-  void verifierMain() {
-    for (;;) {
-      VerifyItem item;
-      {
-        std::unique_lock lock(m_verifyMutex);
-        m_verifyCv.wait(lock, [this] { return !m_verifyReady.empty() || m_stopVerifiers; });
-        if (m_verifyReady.empty()) return;
-        item = std::move(m_verifyReady.front());
-        m_verifyReady.pop_front();
-      }
-      verifyAndAdmit(std::move(item));
-    }
-  }
-
   // Step 8 for a signed request, then the nonce record and steps 9-11 (admitAuthenticated).
-  // On a verifier thread.
+  // On a worker (the I/O thread when every worker is inside a handler).
   void verifyAndAdmit(VerifyItem item) {
     const auto& h = item.request.header;
     std::vector<Outgoing> replies;
@@ -937,7 +929,7 @@ class Axon::Impl {
     // The connection's next request may be verified now (it enters the priority queue after this one).
     bool next = false;
     {
-      std::lock_guard lock(m_verifyMutex);
+      std::lock_guard lock(m_queueMutex);
       --m_verifyPending;
       auto it = m_verifyByConnection.find(item.routingId);
       if (it != m_verifyByConnection.end()) {
@@ -950,7 +942,7 @@ class Axon::Impl {
         }
       }
     }
-    if (next) m_verifyCv.notify_one();
+    if (next) m_queueCv.notify_all();
     post(replies);
     m_inFlight -= answered;
   }
@@ -980,6 +972,7 @@ class Axon::Impl {
       const ModuleHandler& m = m_modules[batch[live.front()].module];
       std::vector<Reply> replies;
       std::string failure;
+      ++m_inHandlers;
       try {
         replies = m.handler(std::span<const wire::Request>(requests));
         if (replies.size() != requests.size()) {
@@ -991,6 +984,7 @@ class Axon::Impl {
       } catch (...) {
         failure = "handler failed";
       }
+      --m_inHandlers;
       ++m_handlerBatches;
       if (!failure.empty()) {
         MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kWarn, "axon {}: module {}: {}", m_endpoint,
@@ -1050,7 +1044,7 @@ class Axon::Impl {
   const crypto::Hash256 m_emptyBodyHash;
 
   // The callers' allowances and nonces: the I/O thread checks nonces before the authenticator;
-  // whoever ran the authenticator (the I/O thread for MACs, a verifier for signatures) records the
+  // whoever ran the authenticator (the I/O thread for MACs, a worker for signatures) records the
   // nonce and charges the allowance.
   std::mutex m_admissionMutex;
   RateLimiterTable m_rateLimits;  // guarded by m_admissionMutex
@@ -1064,20 +1058,18 @@ class Axon::Impl {
   bool m_stopWorkers = false;            // guarded by m_queueMutex
 
   // Signed requests waiting for signature verification, bounded by maxPendingVerifications
-  // (submitForVerification): m_verifyReady may be taken by any verifier; a connection with a
+  // (submitForVerification): m_verifyReady may be taken by any worker; a connection with a
   // request ready or being verified has an entry in m_verifyByConnection holding its later ones.
-  mutable std::mutex m_verifyMutex;
-  std::condition_variable m_verifyCv;
-  std::deque<VerifyItem> m_verifyReady;                                // guarded by m_verifyMutex
-  std::map<std::string, std::deque<VerifyItem>> m_verifyByConnection;  // guarded by m_verifyMutex
-  std::size_t m_verifyPending = 0;  // ready, waiting or being verified; guarded by m_verifyMutex
-  bool m_stopVerifiers = false;     // guarded by m_verifyMutex
+  std::deque<VerifyItem> m_verifyReady;                                // guarded by m_queueMutex
+  std::map<std::string, std::deque<VerifyItem>> m_verifyByConnection;  // guarded by m_queueMutex
+  std::size_t m_verifyPending = 0;           // ready, waiting or being verified; guarded by m_queueMutex
+  std::atomic<std::size_t> m_inHandlers{0};  // workers inside a handler call now
 
-  // Replies from workers and verifiers to the I/O thread. Bounded by construction: at most one per admitted
+  // Replies from workers to the I/O thread. Bounded by construction: at most one per admitted
   // request, and admitted requests are bounded by queueCapacity plus the batches being run.
   std::mutex m_outMutex;
   std::deque<Outgoing> m_outgoing;  // guarded by m_outMutex
-  int m_eventFd = -1;               // workers and verifiers write, the I/O thread reads
+  int m_eventFd = -1;               // workers write, the I/O thread reads
 
   std::atomic<std::size_t> m_inFlight{0};  // admitted, not yet answered
   std::atomic<bool> m_stopRequested{false};
@@ -1097,7 +1089,6 @@ class Axon::Impl {
       0};  // written by the I/O thread (the transport's authorizer call)
 
   std::thread m_ioThread;
-  std::vector<std::thread> m_verifiers;
   std::vector<std::thread> m_workers;
 };
 
@@ -1109,12 +1100,10 @@ Result<std::unique_ptr<Axon>> Axon::start(AxonConfig config, crypto::PrivateKey 
                                           std::vector<ModuleHandler> modules,
                                           std::shared_ptr<const Clock> clock,
                                           std::shared_ptr<Context> context) {
-  if (config.workerThreads == 0 || config.verifierThreads == 0 || config.queueCapacity == 0 ||
-      config.maxBatchSize == 0 || config.maxPendingVerifications == 0) {
-    return fail(
-        ErrorCode::kInvalidArgument,
-        "workerThreads, verifierThreads, queueCapacity, maxBatchSize and maxPendingVerifications must be "
-        "positive");
+  if (config.workerThreads == 0 || config.queueCapacity == 0 || config.maxBatchSize == 0 ||
+      config.maxPendingVerifications == 0) {
+    return fail(ErrorCode::kInvalidArgument,
+                "workerThreads, queueCapacity, maxBatchSize and maxPendingVerifications must be positive");
   }
   if (config.maxMessageBytes > config.transportMaxMessageBytes) {
     return fail(ErrorCode::kInvalidArgument, "maxMessageBytes must not exceed transportMaxMessageBytes");

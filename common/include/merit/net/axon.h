@@ -5,15 +5,19 @@
 // responses.
 //
 // Thread-safety: start(), endpoint(), stats() and stop() may be called from any thread. Inside,
-// one I/O thread owns the ROUTER socket and all admission state (rate limits, nonces, sessions);
-// worker threads reach it only through a bounded, mutex-guarded response queue plus an eventfd
+// one I/O thread owns the ROUTER socket, the per-peer buckets, the handshake memory and the
+// sessions; the callers' nonces and token buckets are shared with the workers under a mutex.
+// Worker threads check signed requests' signatures, admit them to the queue and run handlers;
+// they reach the socket only through a bounded, mutex-guarded response queue plus an eventfd
 // wake-up. Handlers run on worker threads, possibly several batches at once, and must be
 // thread-safe themselves.
 //
 // Admission, cheapest check first (docs/PROTOCOL.md, "Check order"): size → decode with reader
 // limits → target is me → timestamp window → caller policy → per-peer-address token bucket →
-// nonce strictly increasing (handshakes: client nonce not seen in the window) → authenticator →
-// per-caller token bucket → body hash → module known → priority queue (bounded) → handler
+// nonce strictly increasing (handshakes: client nonce not seen in the window) [all on the I/O
+// thread] → authenticator (signatures on a worker, MACs on the I/O thread) → nonce
+// re-checked and recorded atomically → per-caller token bucket → body hash → module known →
+// priority queue (bounded) → handler
 // (batched) → authenticated response. Rejections before the authenticator passes are not
 // signed, so a stranger cannot make the axon sign anything. Nothing before the authenticator is
 // charged to the caller a message names: a forger spends only the allowance of its own network
@@ -65,12 +69,11 @@ struct AxonConfig {
   // Where to bind; "tcp://127.0.0.1:*" picks an ephemeral port (read it back with endpoint()).
   std::string bindEndpoint = "tcp://127.0.0.1:*";
   std::size_t workerThreads = 2;
-  // Threads that check the signatures of signed requests (step 8 and the rest of admission), so
-  // the I/O thread does not; a connection's requests are checked one at a time, in order, and
-  // different connections' in parallel. Handlers never run on them.
-  std::size_t verifierThreads = 2;
-  // Signed requests waiting for or in verification; beyond it new ones are answered OVERLOADED
-  // (unsigned: nothing is authenticated yet).
+  // The workers also check the signatures of signed requests (step 8 and the rest of admission,
+  // before taking a batch), so the I/O thread does not; a connection's requests are checked one
+  // at a time, in order, and different connections' in parallel. When every worker is inside a
+  // handler, the I/O thread checks them itself. Signed requests waiting for or in verification; beyond it new
+  // ones are answered OVERLOADED (unsigned: nothing is authenticated yet).
   std::size_t maxPendingVerifications = 1024;
   std::size_t queueCapacity = 1024;           // requests admitted but not yet handled
   std::size_t maxBatchSize = 1;               // requests per handler call
