@@ -279,6 +279,7 @@ class Axon::Impl {
           onMessage(peer, std::move(message));
         });
       }
+      verifyStranded();
       m_server->tick();
       publishTransportStats();
       expireSessions();
@@ -514,6 +515,22 @@ class Axon::Impl {
         admitAuthenticated(routingId, corr, std::move(request), std::move(session), priority, replies);
     for (auto& o : replies) send(o.routingId, o.correlation, o.status, std::move(o.payload));
     m_inFlight -= answered;
+  }
+
+  // While every worker is inside a handler, signed requests waiting for verification would wait
+  // for a handler to return; the I/O thread verifies them instead (a bounded number per wake-up,
+  // so it keeps serving its socket).
+  void verifyStranded() {
+    for (int i = 0; i < 64 && m_inHandlers.load() >= m_config.workerThreads; ++i) {
+      std::optional<VerifyItem> item;
+      {
+        std::lock_guard lock(m_queueMutex);
+        if (m_verifyReady.empty()) return;
+        item.emplace(std::move(m_verifyReady.front()));
+        m_verifyReady.pop_front();
+      }
+      verifyAndAdmit(std::move(*item));
+    }
   }
 
   // Hands a signed request that passed steps 1-7 to the worker pool. Requests of one connection
@@ -832,6 +849,10 @@ class Axon::Impl {
       std::lock_guard lock(m_outMutex);
       for (auto& o : replies) m_outgoing.push_back(std::move(o));
     }
+    wakeIoThread();
+  }
+
+  void wakeIoThread() {
     const std::uint64_t one = 1;
     [[maybe_unused]] auto n = ::write(m_eventFd, &one, sizeof one);
   }
@@ -858,20 +879,25 @@ class Axon::Impl {
   // ---------------------------------------------------------------- workers
 
   void workerMain() {
+    bool justVerified = false;
     for (;;) {
       std::vector<WorkItem> batch;
       {
         std::unique_lock lock(m_queueMutex);
         m_queueCv.wait(lock, [this] { return !m_verifyReady.empty() || !m_queue.empty() || m_stopWorkers; });
         // Verifications first: the request verified usually is the batch this worker runs next,
-        // with no further hand-off, and the priority queue sees every admitted request.
-        if (!m_verifyReady.empty()) {
+        // with no further hand-off, and the priority queue sees every admitted request. But never
+        // two in a row while batches wait, so a flood of signed requests (forged ones included)
+        // takes at most half of the workers' time from the handlers.
+        if (!m_verifyReady.empty() && (!justVerified || m_queue.empty())) {
           VerifyItem item = std::move(m_verifyReady.front());
           m_verifyReady.pop_front();
           lock.unlock();
           verifyAndAdmit(std::move(item));
+          justVerified = true;
           continue;
         }
+        justVerified = false;
         if (m_queue.empty()) return;
         batch.push_back(takeLocked(m_queue.begin()));
         const std::size_t module = batch.front().module;
@@ -972,7 +998,8 @@ class Axon::Impl {
       const ModuleHandler& m = m_modules[batch[live.front()].module];
       std::vector<Reply> replies;
       std::string failure;
-      ++m_inHandlers;
+      // Every worker inside a handler: the I/O thread takes over verifications (verifyStranded).
+      if (++m_inHandlers >= m_config.workerThreads) wakeIoThread();
       try {
         replies = m.handler(std::span<const wire::Request>(requests));
         if (replies.size() != requests.size()) {
