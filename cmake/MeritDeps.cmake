@@ -15,6 +15,9 @@ find_package(doctest CONFIG REQUIRED)         # doctest-dev
 
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET GLOBAL libsodium)        # libsodium-dev
 pkg_check_modules(SECP256K1 REQUIRED IMPORTED_TARGET GLOBAL libsecp256k1)  # libsecp256k1-dev
+# Optional: libb2 is only the comparison in tools/perf/bench_blake2b (merit_crypto's BLAKE2b stays
+# libsodium's, which measured as fast or faster here; docs/PERFORMANCE.md, "BLAKE2b").
+pkg_check_modules(LIBB2 IMPORTED_TARGET GLOBAL libb2)                       # libb2-dev
 
 # tl::expected is header-only; Debian ships no CMake config for it.
 find_path(TL_EXPECTED_INCLUDE_DIR tl/expected.hpp)

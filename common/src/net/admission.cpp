@@ -27,6 +27,13 @@ void NonceTable::commit(const wire::Hotkey& caller, std::uint64_t nonce, std::in
   }
 }
 
+NonceTable::Outcome NonceTable::checkAndCommit(const wire::Hotkey& caller, std::uint64_t nonce,
+                                               std::int64_t timestampMs, std::int64_t nowMs) {
+  const Outcome outcome = check(caller, nonce, nowMs);
+  if (outcome == Outcome::kFresh) commit(caller, nonce, timestampMs);
+  return outcome;
+}
+
 std::int64_t HandshakeReplayTable::bucketOf(std::int64_t timestampMs) {
   // Floor division, so negative timestamps (a caller's broken clock) bucket correctly too.
   return timestampMs >= 0 ? timestampMs / 1000 : -((-timestampMs + 999) / 1000);

@@ -1,7 +1,9 @@
 // Private to merit_net: the axon's admission state (token buckets, nonces, handshake replay
 // memory), bounded in memory.
 //
-// Thread-safety: not thread-safe; owned by the axon's I/O thread.
+// Thread-safety: not thread-safe. The axon guards its NonceTable and caller RateLimiterTable with
+// a mutex (workers record nonces and charge callers after verifying signatures); the peer
+// buckets and the handshake memory belong to its I/O thread.
 #pragma once
 
 #include <algorithm>
@@ -81,6 +83,11 @@ class NonceTable {
   Outcome check(const wire::Hotkey& caller, std::uint64_t nonce, std::int64_t nowMs);
   // Records an authenticated message.
   void commit(const wire::Hotkey& caller, std::uint64_t nonce, std::int64_t timestampMs);
+  // check() and, when fresh, commit() in one step: for an authenticated message whose check()
+  // ran before its (concurrent) verification, so that of two messages with one nonce verified
+  // at once exactly one is recorded.
+  Outcome checkAndCommit(const wire::Hotkey& caller, std::uint64_t nonce, std::int64_t timestampMs,
+                         std::int64_t nowMs);
   std::size_t size() const { return m_entries.size(); }
 
  private:

@@ -99,6 +99,14 @@ struct QueueKey {
   }
 };
 
+// A signed request that passed steps 1-7, waiting for a worker to check its signature.
+struct VerifyItem {
+  std::string routingId;
+  wire::RequestId correlation{};
+  wire::Request request;
+  std::uint64_t priority = 0;  // computed on the I/O thread from the caller policy's decision
+};
+
 struct Outgoing {
   std::string routingId;
   wire::RequestId correlation{};
@@ -120,12 +128,12 @@ class Axon::Impl {
         m_modules(std::move(modules)),
         m_clock(std::move(clock)),
         m_context(std::move(context)),
-        m_rateLimits(m_config.rateLimitPerSecond, m_config.rateLimitBurst, m_config.maxTrackedCallers),
         m_peerRateLimits(m_config.peerRateLimitPerSecond, m_config.peerRateLimitBurst,
                          m_config.maxTrackedPeers),
-        m_nonces(m_config.maxTrackedCallers, m_config.maxPastSkew),
         m_handshakes(m_config.maxRememberedHandshakes, m_config.maxPastSkew),
-        m_emptyBodyHash(wire::hashBody({})) {}
+        m_emptyBodyHash(wire::hashBody({})),
+        m_rateLimits(m_config.rateLimitPerSecond, m_config.rateLimitBurst, m_config.maxTrackedCallers),
+        m_nonces(m_config.maxTrackedCallers, m_config.maxPastSkew) {}
 
   ~Impl() {
     stop();
@@ -206,6 +214,7 @@ class Axon::Impl {
     {
       std::lock_guard lock(m_queueMutex);
       s.queueDepth = m_queue.size();
+      s.verifyDepth = m_verifyPending;
     }
     for (std::size_t i = 0; i < s.serviceTimeBuckets.size(); ++i)
       s.serviceTimeBuckets[i] = m_serviceBuckets[i].load();
@@ -270,6 +279,7 @@ class Axon::Impl {
           onMessage(peer, std::move(message));
         });
       }
+      verifyStranded();
       m_server->tick();
       publishTransportStats();
       expireSessions();
@@ -398,9 +408,14 @@ class Axon::Impl {
   }
 
   // Step 9: the authenticated caller's own token bucket. Returns false (with status and
-  // message) when the caller is over its allowance.
+  // message) when the caller is over its allowance. Any thread.
   bool chargeCaller(const wire::Hotkey& caller, Status& status, std::string& message) {
-    switch (m_rateLimits.take(caller, m_clock->monotonicNow())) {
+    RateLimiterTable::Outcome outcome;
+    {
+      std::lock_guard lock(m_admissionMutex);
+      outcome = m_rateLimits.take(caller, m_clock->monotonicNow());
+    }
+    switch (outcome) {
       case RateLimiterTable::Outcome::kAllowed: return true;
       case RateLimiterTable::Outcome::kLimited:
         status = Status::kRateLimited;
@@ -414,6 +429,33 @@ class Axon::Impl {
     return false;
   }
 
+  // Step 7 before the authenticator (check only), and the record after it (check again and
+  // commit atomically: other requests of the caller may have been verified meanwhile). Any thread.
+  // Returns false with an unsigned rejection's status and message.
+  bool nonceStep(const wire::RequestHeader& h, bool commit, Status& status, std::string& message) {
+    NonceTable::Outcome outcome;
+    {
+      std::lock_guard lock(m_admissionMutex);
+      outcome = commit ? m_nonces.checkAndCommit(h.caller, h.nonce, h.timestampMs, m_clock->nowUnixMs())
+                       : m_nonces.check(h.caller, h.nonce, m_clock->nowUnixMs());
+    }
+    switch (outcome) {
+      case NonceTable::Outcome::kFresh: return true;
+      case NonceTable::Outcome::kReplayed:
+        status = Status::kStale;
+        message = "nonce is not above the last accepted one";
+        return false;
+      case NonceTable::Outcome::kTableFull:
+        status = Status::kOverloaded;
+        message = "too many callers";
+        return false;
+    }
+    return false;
+  }
+
+  // Steps 1-7 run here on the I/O thread. A signed request is then handed to the worker pool
+  // for step 8 (the signature check, the costly one) and the rest of admission (verifyAndAdmit);
+  // a session request is MACed, which is cheap, so it is admitted here.
   void handleRequest(const std::string& routingId, const std::string& peer, const wire::RequestId& corr,
                      wire::Request request) {
     const auto& h = request.header;
@@ -428,31 +470,21 @@ class Axon::Impl {
     }
     // 7. nonce strictly increasing (recorded only after authentication, so a forgery cannot
     // advance a caller's nonce).
-    switch (m_nonces.check(h.caller, h.nonce, m_clock->nowUnixMs())) {
-      case NonceTable::Outcome::kFresh: break;
-      case NonceTable::Outcome::kReplayed:
-        logRejection(h.caller, Status::kStale, "replayed nonce");
-        rejectRequest(routingId, corr, rid, Status::kStale, "nonce is not above the last accepted one");
-        return;
-      case NonceTable::Outcome::kTableFull:
-        rejectRequest(routingId, corr, rid, Status::kOverloaded, "too many callers");
-        return;
+    if (!nonceStep(h, false, status, message)) {
+      logRejection(h.caller, status, message);
+      rejectRequest(routingId, corr, rid, status, std::move(message));
+      return;
     }
+    const std::uint64_t priority = m_config.priority ? m_config.priority(h, *decision) : decision->stake;
     // 8. authenticator.
     std::shared_ptr<const Session> session;
     switch (request.auth.kind) {
       case wire::Authenticator::Kind::kNone:
         rejectRequest(routingId, corr, rid, Status::kUnauthorized, "request is not authenticated");
         return;
-      case wire::Authenticator::Kind::kSignature: {
-        auto ok = wire::verifyRequestSignature(request);
-        if (!ok) {
-          logRejection(h.caller, Status::kUnauthorized, ok.error().message());
-          rejectRequest(routingId, corr, rid, Status::kUnauthorized, ok.error().message());
-          return;
-        }
-        break;
-      }
+      case wire::Authenticator::Kind::kSignature:
+        submitForVerification(routingId, corr, std::move(request), priority);
+        return;
       case wire::Authenticator::Kind::kSessionMac: {
         auto it = m_sessions.find(request.auth.sessionId);
         if (it == m_sessions.end() || it->second.session->caller != h.caller) {
@@ -470,19 +502,104 @@ class Axon::Impl {
         break;
       }
     }
-    m_nonces.commit(h.caller, h.nonce, h.timestampMs);
+    // The nonce is recorded: checked again, as a worker may have recorded a signed request of
+    // this caller since step 7.
+    if (!nonceStep(h, true, status, message)) {
+      logRejection(h.caller, status, message);
+      rejectRequest(routingId, corr, rid, status, std::move(message));
+      return;
+    }
+    ++m_inFlight;
+    std::vector<Outgoing> replies;
+    const std::size_t answered =
+        admitAuthenticated(routingId, corr, std::move(request), std::move(session), priority, replies);
+    for (auto& o : replies) send(o.routingId, o.correlation, o.status, std::move(o.payload));
+    m_inFlight -= answered;
+  }
 
+  // While every worker is inside a handler, signed requests waiting for verification would wait
+  // for a handler to return; the I/O thread verifies them instead (a bounded number per wake-up,
+  // so it keeps serving its socket).
+  void verifyStranded() {
+    for (int i = 0; i < 64 && m_inHandlers.load() >= m_config.workerThreads; ++i) {
+      std::optional<VerifyItem> item;
+      {
+        std::lock_guard lock(m_queueMutex);
+        if (m_verifyReady.empty()) return;
+        item.emplace(std::move(m_verifyReady.front()));
+        m_verifyReady.pop_front();
+      }
+      verifyAndAdmit(std::move(*item));
+    }
+  }
+
+  // Hands a signed request that passed steps 1-7 to the worker pool. Requests of one connection
+  // are verified one at a time, in arrival order (a caller's nonces arrive increasing on its
+  // connection, and verifying them out of order would refuse the lower one); requests of
+  // different connections are verified in parallel. So a forger on its own connection never
+  // queues in front of the caller it names. Workers take verifications before handler batches;
+  // when every worker is inside a handler, the I/O thread verifies the request itself (as it
+  // always did before), so slow handlers never stall admission. At most maxPendingVerifications
+  // requests wait for or are in verification; beyond that: OVERLOADED, unsigned (nothing is
+  // authenticated yet).
+  void submitForVerification(const std::string& routingId, const wire::RequestId& corr, wire::Request request,
+                             std::uint64_t priority) {
+    enum class Route { kFull, kQueued, kReady, kInline } route;
+    std::optional<VerifyItem> inlineItem;
+    {
+      std::lock_guard lock(m_queueMutex);
+      if (m_verifyPending >= m_config.maxPendingVerifications) {
+        route = Route::kFull;
+      } else {
+        ++m_verifyPending;
+        ++m_inFlight;
+        VerifyItem item{routingId, corr, std::move(request), priority};
+        auto [it, first] = m_verifyByConnection.try_emplace(routingId);
+        if (!first) {
+          it->second.push_back(std::move(item));
+          route = Route::kQueued;
+        } else if (m_inHandlers.load() >= m_config.workerThreads) {
+          inlineItem.emplace(std::move(item));
+          route = Route::kInline;
+        } else {
+          m_verifyReady.push_back(std::move(item));
+          route = Route::kReady;
+        }
+      }
+    }
+    switch (route) {
+      case Route::kFull:
+        rejectRequest(routingId, corr, request.header.requestId, Status::kOverloaded,
+                      "verification queue is full");
+        break;
+      case Route::kReady: m_queueCv.notify_all(); break;
+      case Route::kInline: verifyAndAdmit(std::move(*inlineItem)); break;
+      case Route::kQueued: break;
+    }
+  }
+
+  // Steps 9-11 for an authenticated request whose nonce is recorded and which counts in
+  // m_inFlight. Any thread. Answers (authenticated) go to `replies`; returns how many admitted
+  // requests were answered here (this one when refused, or the one it displaced), for the caller
+  // to take off m_inFlight once the replies are on their way.
+  std::size_t admitAuthenticated(const std::string& routingId, const wire::RequestId& corr,
+                                 wire::Request request, std::shared_ptr<const Session> session,
+                                 std::uint64_t priority, std::vector<Outgoing>& replies) {
+    const auto& h = request.header;
+    Status status = Status::kOk;
+    std::string message;
     // Authenticated from here on: every answer is signed or MACed.
     // 9. the caller's own token bucket, charged only now, so forgeries cannot spend it.
     if (!chargeCaller(h.caller, status, message)) {
       logRejection(h.caller, status, message);
-      answer(routingId, corr, request.header, session.get(), status, std::move(message));
-      return;
+      replies.push_back(outgoing(routingId, corr, h, session.get(), status, std::move(message)));
+      return 1;
     }
     // 10. body hash.
     if (wire::hashBody(request.body) != h.bodyHash) {
-      answer(routingId, corr, request.header, session.get(), Status::kBadRequest, "body hash mismatch");
-      return;
+      replies.push_back(
+          outgoing(routingId, corr, h, session.get(), Status::kBadRequest, "body hash mismatch"));
+      return 1;
     }
     // Module and version known.
     std::size_t module = m_modules.size();
@@ -492,13 +609,12 @@ class Axon::Impl {
       if (m.module == h.module && version == h.moduleVersion) module = i;
     }
     if (module == m_modules.size()) {
-      answer(routingId, corr, request.header, session.get(), Status::kNotFound,
-             "no module " + h.module + " version " + std::to_string(h.moduleVersion));
-      return;
+      replies.push_back(outgoing(routingId, corr, h, session.get(), Status::kNotFound,
+                                 "no module " + h.module + " version " + std::to_string(h.moduleVersion)));
+      return 1;
     }
     // 11. priority queue, bounded.
     const auto timeout = std::min<std::int64_t>(h.timeoutMs, m_config.maxTimeout.count());
-    const std::uint64_t priority = m_config.priority ? m_config.priority(h, *decision) : decision->stake;
     const auto now = m_clock->monotonicNow();
     WorkItem item{
         routingId,          corr, std::move(request), module, now + std::chrono::milliseconds(timeout),
@@ -510,8 +626,7 @@ class Axon::Impl {
       if (m_queue.size() >= m_config.queueCapacity) {
         auto lowest = std::prev(m_queue.end());
         if (lowest->first.priority < priority) {
-          // A higher-priority caller displaces the lowest queued request; its in-flight count
-          // passes to the newcomer.
+          // A higher-priority caller displaces the lowest queued request.
           displaced = std::move(lowest->second);
           m_queue.erase(lowest);
         }
@@ -519,20 +634,23 @@ class Axon::Impl {
       if (m_queue.size() < m_config.queueCapacity) {
         m_queue.emplace(QueueKey{priority, m_seq++}, std::move(item));
         admitted = true;
-        if (!displaced) ++m_inFlight;
       }
     }
     if (admitted) m_queueCv.notify_all();
     if (displaced) {
-      answer(displaced->routingId, displaced->correlation, displaced->request.header,
-             displaced->session.get(), Status::kOverloaded,
-             "queue is full (displaced by a higher-priority caller)");
-    } else if (!admitted) {
+      replies.push_back(outgoing(displaced->routingId, displaced->correlation, displaced->request.header,
+                                 displaced->session.get(), Status::kOverloaded,
+                                 "queue is full (displaced by a higher-priority caller)"));
+      return 1;
+    }
+    if (!admitted) {
       // Not moved from: `item` is moved into the queue only when it is admitted.
       // NOLINTNEXTLINE(bugprone-use-after-move): false positive, see above
-      answer(item.routingId, item.correlation, item.request.header, item.session.get(), Status::kOverloaded,
-             "queue is full");
+      replies.push_back(outgoing(item.routingId, item.correlation, item.request.header, item.session.get(),
+                                 Status::kOverloaded, "queue is full"));
+      return 1;
     }
+    return 0;
   }
 
   void handleSessionInit(const std::string& routingId, const std::string& peer, const wire::RequestId& corr,
@@ -637,16 +755,11 @@ class Axon::Impl {
                            wire::statusName(status), shortHex(caller), message);
   }
 
-  // An unsigned rejection (before authentication).
+  // An unsigned rejection (before authentication), from the I/O thread.
   void rejectRequest(const std::string& routingId, const wire::RequestId& corr,
                      const wire::RequestId& requestId, Status status, std::string message) {
-    wire::Response r;
-    r.requestId = requestId;
-    r.status = status;
-    r.message = truncated(std::move(message));
-    r.timestampMs = m_clock->nowUnixMs();
-    r.bodyHash = m_emptyBodyHash;
-    send(routingId, corr, status, encodeToZmq(r));
+    Outgoing o = unsignedRejection(routingId, corr, requestId, status, std::move(message));
+    send(o.routingId, o.correlation, o.status, std::move(o.payload));
   }
 
   // An authenticated answer without a body, from the I/O thread.
@@ -685,9 +798,21 @@ class Axon::Impl {
   // Drain timed out: what is still queued is answered OVERLOADED.
   void abandonQueued() {
     std::map<QueueKey, WorkItem> left;
+    std::deque<VerifyItem> unverified;
     {
       std::lock_guard lock(m_queueMutex);
       left.swap(m_queue);
+      unverified.swap(m_verifyReady);
+      for (auto& [connection, waiting] : m_verifyByConnection) {
+        for (auto& v : waiting) unverified.push_back(std::move(v));
+        waiting.clear();
+      }
+      m_verifyPending -= unverified.size();
+    }
+    for (auto& v : unverified) {
+      rejectRequest(v.routingId, v.correlation, v.request.header.requestId, Status::kOverloaded,
+                    "axon shut down before this request was verified");
+      --m_inFlight;
     }
     for (auto& [key, item] : left) {
       answer(item.routingId, item.correlation, item.request.header, item.session.get(), Status::kOverloaded,
@@ -697,6 +822,40 @@ class Axon::Impl {
   }
 
   // ---------------------------------------------------------------- shared (I/O and workers)
+
+  // An unsigned rejection (before authentication). Any thread.
+  Outgoing unsignedRejection(const std::string& routingId, const wire::RequestId& corr,
+                             const wire::RequestId& requestId, Status status, std::string message) const {
+    wire::Response r;
+    r.requestId = requestId;
+    r.status = status;
+    r.message = truncated(std::move(message));
+    r.timestampMs = m_clock->nowUnixMs();
+    r.bodyHash = m_emptyBodyHash;
+    return Outgoing{routingId, corr, status, encodeToZmq(r)};
+  }
+
+  // An authenticated answer without a body. Any thread.
+  Outgoing outgoing(const std::string& routingId, const wire::RequestId& corr, const wire::RequestHeader& h,
+                    const Session* session, Status status, std::string message) const {
+    return Outgoing{routingId, corr, status,
+                    encodeToZmq(makeResponse(h, session, status, std::move(message), {}))};
+  }
+
+  // Hands replies from a worker to the I/O thread and wakes it.
+  void post(std::vector<Outgoing>& replies) {
+    if (replies.empty()) return;
+    {
+      std::lock_guard lock(m_outMutex);
+      for (auto& o : replies) m_outgoing.push_back(std::move(o));
+    }
+    wakeIoThread();
+  }
+
+  void wakeIoThread() {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(m_eventFd, &one, sizeof one);
+  }
 
   // Builds a signed (or MACed, in a session) response. Safe from any thread: signing with
   // m_key is const, the session's key is immutable.
@@ -720,11 +879,25 @@ class Axon::Impl {
   // ---------------------------------------------------------------- workers
 
   void workerMain() {
+    bool justVerified = false;
     for (;;) {
       std::vector<WorkItem> batch;
       {
         std::unique_lock lock(m_queueMutex);
-        m_queueCv.wait(lock, [this] { return !m_queue.empty() || m_stopWorkers; });
+        m_queueCv.wait(lock, [this] { return !m_verifyReady.empty() || !m_queue.empty() || m_stopWorkers; });
+        // Verifications first: the request verified usually is the batch this worker runs next,
+        // with no further hand-off, and the priority queue sees every admitted request. But never
+        // two in a row while batches wait, so a flood of signed requests (forged ones included)
+        // takes at most half of the workers' time from the handlers.
+        if (!m_verifyReady.empty() && (!justVerified || m_queue.empty())) {
+          VerifyItem item = std::move(m_verifyReady.front());
+          m_verifyReady.pop_front();
+          lock.unlock();
+          verifyAndAdmit(std::move(item));
+          justVerified = true;
+          continue;
+        }
+        justVerified = false;
         if (m_queue.empty()) return;
         batch.push_back(takeLocked(m_queue.begin()));
         const std::size_t module = batch.front().module;
@@ -736,6 +909,15 @@ class Axon::Impl {
             batch.push_back(takeLocked(it));
             continue;
           }
+          if (!m_verifyReady.empty()) {
+            // A request waiting for its signature check may be what fills this batch.
+            VerifyItem item = std::move(m_verifyReady.front());
+            m_verifyReady.pop_front();
+            lock.unlock();
+            verifyAndAdmit(std::move(item));
+            lock.lock();
+            continue;
+          }
           const auto now = m_clock->monotonicNow();
           if (m_stopWorkers || m_stopRequested || now >= fillUntil) break;
           // A newcomer or stop wakes us, and the loop looks again; a manual clock is re-read
@@ -745,6 +927,50 @@ class Axon::Impl {
       }
       runBatch(batch);
     }
+  }
+
+  // Step 8 for a signed request, then the nonce record and steps 9-11 (admitAuthenticated).
+  // On a worker (the I/O thread when every worker is inside a handler).
+  void verifyAndAdmit(VerifyItem item) {
+    const auto& h = item.request.header;
+    std::vector<Outgoing> replies;
+    std::size_t answered = 1;
+    Status status = Status::kOk;
+    std::string message;
+    if (auto ok = wire::verifyRequestSignature(item.request); !ok) {
+      logRejection(h.caller, Status::kUnauthorized, ok.error().message());
+      replies.push_back(unsignedRejection(item.routingId, item.correlation, h.requestId,
+                                          Status::kUnauthorized, ok.error().message()));
+    } else if (!nonceStep(h, true, status, message)) {
+      // Another request with this nonce (or a higher one) of the caller was verified first.
+      logRejection(h.caller, status, message);
+      replies.push_back(
+          unsignedRejection(item.routingId, item.correlation, h.requestId, status, std::move(message)));
+    } else {
+      const std::string routingId = item.routingId;
+      const wire::RequestId corr = item.correlation;
+      answered =
+          admitAuthenticated(routingId, corr, std::move(item.request), nullptr, item.priority, replies);
+    }
+    // The connection's next request may be verified now (it enters the priority queue after this one).
+    bool next = false;
+    {
+      std::lock_guard lock(m_queueMutex);
+      --m_verifyPending;
+      auto it = m_verifyByConnection.find(item.routingId);
+      if (it != m_verifyByConnection.end()) {
+        if (it->second.empty()) {
+          m_verifyByConnection.erase(it);
+        } else {
+          m_verifyReady.push_back(std::move(it->second.front()));
+          it->second.pop_front();
+          next = true;
+        }
+      }
+    }
+    if (next) m_queueCv.notify_all();
+    post(replies);
+    m_inFlight -= answered;
   }
 
   WorkItem takeLocked(std::map<QueueKey, WorkItem>::iterator it) {
@@ -772,6 +998,8 @@ class Axon::Impl {
       const ModuleHandler& m = m_modules[batch[live.front()].module];
       std::vector<Reply> replies;
       std::string failure;
+      // Every worker inside a handler: the I/O thread takes over verifications (verifyStranded).
+      if (++m_inHandlers >= m_config.workerThreads) wakeIoThread();
       try {
         replies = m.handler(std::span<const wire::Request>(requests));
         if (replies.size() != requests.size()) {
@@ -783,6 +1011,7 @@ class Axon::Impl {
       } catch (...) {
         failure = "handler failed";
       }
+      --m_inHandlers;
       ++m_handlerBatches;
       if (!failure.empty()) {
         MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kWarn, "axon {}: module {}: {}", m_endpoint,
@@ -802,13 +1031,8 @@ class Axon::Impl {
         out.push_back(outgoing(item, status, std::move(r.message), std::move(r.body)));
       }
     }
-    {
-      std::lock_guard lock(m_outMutex);
-      for (auto& o : out) m_outgoing.push_back(std::move(o));
-    }
+    post(out);
     m_inFlight -= batch.size();
-    const std::uint64_t one = 1;
-    [[maybe_unused]] auto n = ::write(m_eventFd, &one, sizeof one);
   }
 
   // Records admission-to-response time of a request a worker answered.
@@ -839,14 +1063,19 @@ class Axon::Impl {
   // Owned by the I/O thread (created by open() before the thread starts).
   std::unique_ptr<zmtp::StreamServer> m_server;
   std::string m_endpoint;
-  RateLimiterTable m_rateLimits;
   PeerRateLimiterTable m_peerRateLimits;
-  NonceTable m_nonces;
   HandshakeReplayTable m_handshakes;
   std::map<wire::SessionId, SessionEntry> m_sessions;
   SteadyClock::time_point m_nextSessionSweep{};
   bool m_draining = false;
   const crypto::Hash256 m_emptyBodyHash;
+
+  // The callers' allowances and nonces: the I/O thread checks nonces before the authenticator;
+  // whoever ran the authenticator (the I/O thread for MACs, a worker for signatures) records the
+  // nonce and charges the allowance.
+  std::mutex m_admissionMutex;
+  RateLimiterTable m_rateLimits;  // guarded by m_admissionMutex
+  NonceTable m_nonces;            // guarded by m_admissionMutex
 
   // Work queue: bounded by queueCapacity.
   mutable std::mutex m_queueMutex;
@@ -854,6 +1083,14 @@ class Axon::Impl {
   std::map<QueueKey, WorkItem> m_queue;  // guarded by m_queueMutex
   std::uint64_t m_seq = 0;               // guarded by m_queueMutex
   bool m_stopWorkers = false;            // guarded by m_queueMutex
+
+  // Signed requests waiting for signature verification, bounded by maxPendingVerifications
+  // (submitForVerification): m_verifyReady may be taken by any worker; a connection with a
+  // request ready or being verified has an entry in m_verifyByConnection holding its later ones.
+  std::deque<VerifyItem> m_verifyReady;                                // guarded by m_queueMutex
+  std::map<std::string, std::deque<VerifyItem>> m_verifyByConnection;  // guarded by m_queueMutex
+  std::size_t m_verifyPending = 0;           // ready, waiting or being verified; guarded by m_queueMutex
+  std::atomic<std::size_t> m_inHandlers{0};  // workers inside a handler call now
 
   // Replies from workers to the I/O thread. Bounded by construction: at most one per admitted
   // request, and admitted requests are bounded by queueCapacity plus the batches being run.
@@ -890,9 +1127,10 @@ Result<std::unique_ptr<Axon>> Axon::start(AxonConfig config, crypto::PrivateKey 
                                           std::vector<ModuleHandler> modules,
                                           std::shared_ptr<const Clock> clock,
                                           std::shared_ptr<Context> context) {
-  if (config.workerThreads == 0 || config.queueCapacity == 0 || config.maxBatchSize == 0) {
+  if (config.workerThreads == 0 || config.queueCapacity == 0 || config.maxBatchSize == 0 ||
+      config.maxPendingVerifications == 0) {
     return fail(ErrorCode::kInvalidArgument,
-                "workerThreads, queueCapacity and maxBatchSize must be positive");
+                "workerThreads, queueCapacity, maxBatchSize and maxPendingVerifications must be positive");
   }
   if (config.maxMessageBytes > config.transportMaxMessageBytes) {
     return fail(ErrorCode::kInvalidArgument, "maxMessageBytes must not exceed transportMaxMessageBytes");

@@ -756,6 +756,100 @@ TEST_CASE("a forgery flood in a validator's name does not spend the validator's 
   CHECK(axon.stats().responses[0] == 21);
 }
 
+// Signatures are checked on the workers, so a forgery and the genuine request race. Fails if
+// a worker charged the caller's bucket or recorded the nonce before (or without) a good
+// signature: the genuine requests below use the forgeries' nonces and need the whole burst.
+TEST_CASE("a forged signature off the I/O thread never consumes the caller's allowance or nonce") {
+  Fixture f;
+  AxonConfig config;
+  config.workerThreads = 3;
+  config.rateLimitPerSecond = 0.001;  // no refill during the test
+  config.rateLimitBurst = 4;
+  Axon& axon = f.startAxon(config);
+  const auto forger = crypto::PrivateKey::generate();
+  const auto& key = f.validatorKey;
+  const auto target = f.axonKeys[0];
+  RawClient stranger(fromAddress("127.0.0.4", axon.endpoint()));
+  RawClient genuine(axon.endpoint());
+  const std::uint64_t base = static_cast<std::uint64_t>(nowMs()) * 1000;
+  // 4 rounds: a forgery with nonce base+i sent just before the genuine request with that nonce,
+  // on another connection, so both are checked at once; then 8 more forgeries alone.
+  std::map<Status, int> strangerSaw;
+  int signedToStranger = 0;
+  auto tally = [&](const wire::Response& r) {
+    ++strangerSaw[r.status];
+    signedToStranger += r.auth.kind != wire::Authenticator::Kind::kNone;
+  };
+  for (std::uint64_t i = 1; i <= 4; ++i) {
+    wire::RequestId c1, c2;
+    crypto::randomBytes(c1);
+    crypto::randomBytes(c2);
+    stranger.sendRaw(wire::encode(forgedRequest(forger, key.publicKey(), target, base + i)), c1);
+    genuine.sendRaw(wire::encode(makeRequest(key, target, base + i, nowMs())), c2);
+    auto mine = genuine.receive();
+    REQUIRE(mine);
+    const auto& r = std::get<wire::Response>(*mine);
+    CHECK(r.status == Status::kOk);
+    CHECK(wire::verifyResponseSignature(r, key.publicKey().bytes(), target));
+    auto theirs = stranger.receive();
+    REQUIRE(theirs);
+    tally(std::get<wire::Response>(*theirs));
+  }
+  for (std::uint64_t i = 5; i <= 12; ++i)
+    tally(stranger.roundTrip(forgedRequest(forger, key.publicKey(), target, base + i)));
+  // A forgery that reaches step 7 after its genuine twin was recorded is refused STALE there.
+  CHECK(strangerSaw[Status::kUnauthorized] + strangerSaw[Status::kStale] == 12);
+  CHECK(strangerSaw[Status::kUnauthorized] >= 8);
+  CHECK(signedToStranger == 0);
+  // The forgeries with nonces base+5..12 did not advance the nonce: base+5 is still fresh. The
+  // burst of 4 went to the 4 genuine requests, none to the 12 forgeries: the next is limited.
+  wire::Response fifth = genuine.roundTrip(makeRequest(key, target, base + 5, nowMs()));
+  CHECK(fifth.status == Status::kRateLimited);
+  CHECK(fifth.auth.kind == wire::Authenticator::Kind::kSignature);  // authenticated: its nonce is recorded
+  CHECK(genuine.roundTrip(makeRequest(key, target, base + 5, nowMs())).status == Status::kStale);
+  CHECK(axon.stats().responses[0] == 4);
+}
+
+// Fails if the nonce were recorded without checking it again after verification (both copies
+// pass step 7 on the I/O thread before either is verified, then verify on two threads at once).
+TEST_CASE("one nonce sent twice at once on two connections: exactly one is accepted") {
+  Fixture f;
+  AxonConfig config;
+  config.workerThreads = 4;
+  Axon& axon = f.startAxon(config);
+  const auto& key = f.validatorKey;
+  const auto target = f.axonKeys[0];
+  RawClient a(axon.endpoint());
+  RawClient b(axon.endpoint());
+  const std::uint64_t base = static_cast<std::uint64_t>(nowMs()) * 1000;
+  constexpr int kRounds = 40;
+  int bothAccepted = 0;
+  int exactlyOne = 0;
+  for (int i = 0; i < kRounds; ++i) {
+    const std::uint64_t nonce = base + static_cast<std::uint64_t>(i);
+    // Even rounds: the same bytes replayed; odd rounds: two different requests with one nonce.
+    const Bytes first = wire::encode(makeRequest(key, target, nonce, nowMs()));
+    const Bytes second = i % 2 == 0 ? first : wire::encode(makeRequest(key, target, nonce, nowMs()));
+    wire::RequestId ca, cb;
+    crypto::randomBytes(ca);
+    crypto::randomBytes(cb);
+    a.sendRaw(first, ca);
+    b.sendRaw(second, cb);
+    auto ra = a.receive();
+    auto rb = b.receive();
+    REQUIRE(ra);
+    REQUIRE(rb);
+    const Status sa = std::get<wire::Response>(*ra).status;
+    const Status sb = std::get<wire::Response>(*rb).status;
+    const int ok = (sa == Status::kOk) + (sb == Status::kOk);
+    bothAccepted += ok == 2;
+    exactlyOne += ok == 1 && (sa == Status::kStale || sb == Status::kStale);
+  }
+  CHECK(bothAccepted == 0);
+  CHECK(exactlyOne == kRounds);
+  CHECK(axon.stats().responses[0] == kRounds);
+}
+
 TEST_CASE("the per-address bucket limits the authenticator work one host can cause") {
   Fixture f;
   AxonConfig config;

@@ -5,15 +5,19 @@
 // responses.
 //
 // Thread-safety: start(), endpoint(), stats() and stop() may be called from any thread. Inside,
-// one I/O thread owns the ROUTER socket and all admission state (rate limits, nonces, sessions);
-// worker threads reach it only through a bounded, mutex-guarded response queue plus an eventfd
+// one I/O thread owns the ROUTER socket, the per-peer buckets, the handshake memory and the
+// sessions; the callers' nonces and token buckets are shared with the workers under a mutex.
+// Worker threads check signed requests' signatures, admit them to the queue and run handlers;
+// they reach the socket only through a bounded, mutex-guarded response queue plus an eventfd
 // wake-up. Handlers run on worker threads, possibly several batches at once, and must be
 // thread-safe themselves.
 //
 // Admission, cheapest check first (docs/PROTOCOL.md, "Check order"): size → decode with reader
 // limits → target is me → timestamp window → caller policy → per-peer-address token bucket →
-// nonce strictly increasing (handshakes: client nonce not seen in the window) → authenticator →
-// per-caller token bucket → body hash → module known → priority queue (bounded) → handler
+// nonce strictly increasing (handshakes: client nonce not seen in the window) [all on the I/O
+// thread] → authenticator (signatures on a worker, MACs on the I/O thread) → nonce
+// re-checked and recorded atomically → per-caller token bucket → body hash → module known →
+// priority queue (bounded) → handler
 // (batched) → authenticated response. Rejections before the authenticator passes are not
 // signed, so a stranger cannot make the axon sign anything. Nothing before the authenticator is
 // charged to the caller a message names: a forger spends only the allowance of its own network
@@ -65,6 +69,12 @@ struct AxonConfig {
   // Where to bind; "tcp://127.0.0.1:*" picks an ephemeral port (read it back with endpoint()).
   std::string bindEndpoint = "tcp://127.0.0.1:*";
   std::size_t workerThreads = 2;
+  // The workers also check the signatures of signed requests (step 8 and the rest of admission,
+  // before taking a batch), so the I/O thread does not; a connection's requests are checked one
+  // at a time, in order, and different connections' in parallel. When every worker is inside a
+  // handler, the I/O thread checks them itself. Signed requests waiting for or in verification; beyond it new
+  // ones are answered OVERLOADED (unsigned: nothing is authenticated yet).
+  std::size_t maxPendingVerifications = 1024;
   std::size_t queueCapacity = 1024;           // requests admitted but not yet handled
   std::size_t maxBatchSize = 1;               // requests per handler call
   std::chrono::milliseconds maxBatchWait{0};  // how long a worker waits to fill a batch
@@ -122,6 +132,7 @@ inline constexpr std::array<double, 10> kServiceTimeBucketsMs = {1, 2.5, 5, 10, 
 struct AxonStats {
   std::array<std::uint64_t, 10> responses{};  // responses sent, by status
   std::size_t queueDepth = 0;                 // requests admitted and waiting for a worker now
+  std::size_t verifyDepth = 0;                // signed requests waiting for or in signature verification
   // Admission to response, for requests that reached a worker: counts per kServiceTimeBucketsMs
   // bucket (non-cumulative, the last one for slower), their sum and count.
   std::array<std::uint64_t, kServiceTimeBucketsMs.size() + 1> serviceTimeBuckets{};
