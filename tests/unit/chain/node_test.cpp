@@ -41,6 +41,13 @@ Bytes transfer(const Node& node, int from, int to, std::uint64_t nonce, Balance 
                                        Transfer{keyOf(to).publicKey().accountId(), amount}));
 }
 
+// Every transfer encodes to the same size, whatever the chain it is signed for.
+std::size_t transferBytes() {
+  return encodeExtrinsic(signExtrinsic(keyOf(1), crypto::Hash256{}, 0, 1000,
+                                       Transfer{keyOf(2).publicKey().accountId(), 1}))
+      .size();
+}
+
 Balance freeOf(const Node& node, int who) {
   return node.read(
       [&](const StateView& s, std::uint64_t) { return s.account(keyOf(who).publicKey().accountId()).free; });
@@ -292,10 +299,7 @@ TEST_CASE("mempool: the byte cap counts encoded extrinsics") {
   TempDir dir;
   ManualClock clock;
   NodeConfig cfg = testConfig(dir.path());
-  // Every transfer encodes to the same size, whatever the chain it is signed for.
-  const std::size_t one = encodeExtrinsic(signExtrinsic(keyOf(1), crypto::Hash256{}, 0, 1000,
-                                                        Transfer{keyOf(2).publicKey().accountId(), 1}))
-                              .size();
+  const std::size_t one = transferBytes();
   cfg.mempoolBytes = 3 * one;
   auto node = Node::open(cfg, devAuthorityKey(), clock);
   REQUIRE(node);
@@ -566,9 +570,7 @@ TEST_CASE("block caps: a burst larger than a block spreads over several blocks, 
   TempDir dir;
   ManualClock clock;
   NodeConfig cfg = testConfig(dir.path());
-  const std::size_t one = encodeExtrinsic(signExtrinsic(keyOf(1), crypto::Hash256{}, 0, 1000,
-                                                        Transfer{keyOf(2).publicKey().accountId(), 1}))
-                              .size();
+  const std::size_t one = transferBytes();
   std::size_t maxCount = 0;
   std::size_t maxBytes = 0;
   SUBCASE("by count") {
