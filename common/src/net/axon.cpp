@@ -28,7 +28,6 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 using wire::Status;
 
-constexpr int kPollIntervalMs = 20;             // how often the I/O thread checks for stop
 constexpr std::size_t kMaxChunksPerWake = 512;  // fairness between receiving and sending (8 KiB each)
 constexpr int kCloseLingerMs = 1000;            // time given to queued replies at close
 
@@ -186,6 +185,7 @@ class Axon::Impl {
   void stop() {
     if (m_stopCalled.exchange(true)) return;
     m_stopRequested = true;
+    if (m_eventFd >= 0) wakeIoThread();
     if (m_ioThread.joinable()) m_ioThread.join();
     {
       std::lock_guard lock(m_queueMutex);
@@ -262,7 +262,7 @@ class Axon::Impl {
           {nullptr, m_eventFd, ZMQ_POLLIN, 0},
       };
       try {
-        zmq::poll(items, 2, std::chrono::milliseconds(kPollIntervalMs));
+        zmq::poll(items, 2, m_config.idleWake);
       } catch (const zmq::error_t& e) {
         // A signal handled on this thread: nothing is ready, look again.
         if (e.num() != EINTR) throw;
@@ -1155,6 +1155,9 @@ Result<std::unique_ptr<Axon>> Axon::start(AxonConfig config, crypto::PrivateKey 
   if (config.maxSessions == 0 || config.maxSessionsPerCaller == 0 || config.maxTrackedCallers == 0 ||
       config.maxTrackedPeers == 0 || config.maxRememberedHandshakes == 0) {
     return fail(ErrorCode::kInvalidArgument, "session, caller, peer and handshake limits must be positive");
+  }
+  if (config.idleWake < std::chrono::milliseconds(1) || config.idleWake > std::chrono::seconds(10)) {
+    return fail(ErrorCode::kInvalidArgument, "idleWake must be between 1 ms and 10 s");
   }
   for (std::size_t i = 0; i < modules.size(); ++i) {
     if (!wire::isValidModuleName(modules[i].module) || !modules[i].handler) {

@@ -1065,4 +1065,27 @@ TEST_CASE("shield mode: only the derived keys of admitted validators complete th
       Axon::start(noKey, crypto::PrivateKey::generate(), f.policy, {echoModule()}, f.clock, f.context));
 }
 
+TEST_CASE("a long idle wake serves at once and stops at once; out-of-range values are refused") {
+  Fixture f;
+  AxonConfig config;
+  config.idleWake = std::chrono::seconds(10);
+  Axon& axon = f.startAxon(config);
+  // Requests wake the I/O thread themselves: the answer does not wait for the idle wake.
+  auto d = f.dendrite(AuthMode::kSigned);
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK(queryOne(*d, f.target(), echoRequest("awake"), std::chrono::milliseconds(8'000)).status ==
+        Status::kOk);
+  // stop() wakes it too, instead of waiting up to 10 s for its next look at the stop flag.
+  axon.stop();
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(8));
+  for (auto bad : {std::chrono::milliseconds(0), std::chrono::milliseconds(10'001)}) {
+    AxonConfig c;
+    c.idleWake = bad;
+    auto refused =
+        Axon::start(c, crypto::PrivateKey::generate(), f.policy, {echoModule()}, f.clock, f.context);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code() == ErrorCode::kInvalidArgument);
+  }
+}
+
 }  // namespace merit::net

@@ -121,6 +121,11 @@ struct AxonConfig {
   // (merit/net/shield.h); refusals are counted in AxonStats::curveClientsRefused.
   std::function<bool(const ByteArray<32>& clientLongTermPublicKey)> curveClientAuthorizer;
   std::chrono::milliseconds drainTimeout{5'000};
+  // How often an idle I/O thread wakes to run its timers (transport handshake and close deadlines,
+  // session expiry, a manual clock's drain deadline); requests, replies and stop() wake it at once.
+  // One axon per process pays nothing to notice at 20 ms; a process hosting hundreds of axons
+  // (bench_fanout) raises it, since each idle wake costs a few microseconds per axon.
+  std::chrono::milliseconds idleWake{20};
   // Queue priority; default: the stake from the caller policy.
   std::function<std::uint64_t(const wire::RequestHeader&, const CallerDecision&)> priority;
 };
