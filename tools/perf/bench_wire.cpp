@@ -31,9 +31,13 @@
 #include "merit/net/dendrite.h"
 #include "merit/wire/auth.h"
 
+#include "wire_bench_support.h"
+
 namespace {
 
 using namespace merit;
+using bench::benchAxonConfig;
+using bench::echoModule;
 using SteadyClock = std::chrono::steady_clock;
 using Nanos = std::chrono::nanoseconds;
 
@@ -158,29 +162,6 @@ Cell benchCrypto(std::size_t body, int callers, double seconds) {
 }
 
 // ---------------------------------------------------------------- (c, d) the protocol
-
-net::ModuleHandler echoModule() {
-  return {"echo", 1, [](std::span<const wire::Request> batch) {
-            std::vector<net::Reply> out(batch.size());
-            for (std::size_t i = 0; i < batch.size(); ++i) out[i].body = batch[i].body;
-            return out;
-          }};
-}
-
-net::AxonConfig benchAxonConfig() {
-  net::AxonConfig config;
-  config.workerThreads = 2;
-  config.queueCapacity = 4096;
-  config.rateLimitPerSecond = 1e9;
-  config.rateLimitBurst = 1e9;
-  // Every caller shares the loopback address: the per-address pre-authentication bucket would
-  // answer RATE_LIMITED and inflate the figures.
-  config.peerRateLimitPerSecond = 1e9;
-  config.peerRateLimitBurst = 1e9;
-  config.maxMessageBytes = 8u << 20;
-  config.transportMaxMessageBytes = 16u << 20;
-  return config;
-}
 
 Cell benchProtocol(net::AuthMode mode, std::size_t body, int callers, double seconds) {
   auto context = net::Context::create().value();
