@@ -13,14 +13,12 @@ std::vector<Dispatcher::JobId> Dispatcher::takeJobs(Worker& w) {
   return out;
 }
 
-std::vector<Dispatcher::JobId> Dispatcher::addWorker(const WorkerId& worker, std::size_t capacity,
-                                                     TimePoint now) {
-  std::vector<JobId> lost;
+void Dispatcher::addWorker(const WorkerId& worker, std::size_t capacity, TimePoint now) {
+  // A hello again on the same connection (the worker stopped hearing us for a while) is the same
+  // process with the same jobs: they stay in flight.
   Worker& w = m_workers[worker];
-  lost = takeJobs(w);
   w.capacity = std::clamp<std::size_t>(capacity, 1, m_options.maxCapacityPerWorker);
-  w.lastHeard = now;
-  return lost;
+  w.lastHeard = std::max(w.lastHeard, now);
 }
 
 bool Dispatcher::heard(const WorkerId& worker, TimePoint now) {

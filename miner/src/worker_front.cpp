@@ -194,6 +194,7 @@ class WorkerFront::Impl {
   void answer(Dispatcher::JobId id, std::vector<net::Reply> replies) {
     auto it = m_jobs.find(id);
     if (it == m_jobs.end()) return;
+    publishStats();  // before the caller wakes: what it reads next includes this answer
     it->second.promise.set_value(std::move(replies));
     m_jobs.erase(it);
   }
@@ -261,14 +262,14 @@ class WorkerFront::Impl {
       if (parts[3].to_string() != m_options.module)
         return refuse(worker, true,
                       "this front serves module " + m_options.module + ", not " + parts[3].to_string());
-      for (auto id : m_dispatch.addWorker(worker, capacity, now))
-        answerAll(id, wire::Status::kInternal, "the worker serving this request restarted");
+      const bool known = m_dispatch.hasWorker(worker);
+      m_dispatch.addWorker(worker, capacity, now);
       const int fd = parts[1].get(ZMQ_SRCFD);
       if (fd >= 0) {
         m_fdOf[worker] = fd;
         m_workerOfFd[fd] = worker;
       }
-      m_joined += 1;
+      if (!known) m_joined += 1;
       MERIT_LOG_INFO(Category::kMiner, "worker joined with capacity {} ({} workers)", capacity,
                      m_dispatch.workerCount());
       std::vector<zmq::message_t> f;

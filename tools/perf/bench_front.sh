@@ -10,7 +10,7 @@
 set -uo pipefail
 BUILD=$(cd "$1" && pwd)
 REQUESTS=${2:-4000} CONC=${3:-32} ROUNDS=${4:-1000} WTHREADS=${5:-1}
-MERIT=$BUILD/tools/merit CHAIN=$BUILD/chain/merit-chain MINER=$BUILD/miner/merit-miner
+MERIT=$BUILD/tools/merit/merit CHAIN=$BUILD/chain/merit-chain MINER=$BUILD/miner/merit-miner
 BENCH=$BUILD/tools/perf/bench_front SUBNETS=$BUILD/subnets
 source "$(dirname "$0")/../../tests/functional/lib.sh"
 test_init bench-front

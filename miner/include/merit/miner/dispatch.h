@@ -44,8 +44,9 @@ class Dispatcher {
   explicit Dispatcher(DispatchOptions options) : m_options(options) {}
 
   // A worker said hello with `capacity` jobs at once (clamped to 1..maxCapacityPerWorker). A
-  // hello from a known worker (it restarted its session) loses the jobs it held: returned.
-  std::vector<JobId> addWorker(const WorkerId& worker, std::size_t capacity, TimePoint now);
+  // worker id is one transport connection, so a hello again from a known worker is the same
+  // process: its jobs stay in flight (a restarted worker comes back on a new connection).
+  void addWorker(const WorkerId& worker, std::size_t capacity, TimePoint now);
   // Any message from a worker: it is alive. False if the worker is unknown (never said hello, or
   // already declared dead: it must say hello again).
   bool heard(const WorkerId& worker, TimePoint now);
