@@ -146,7 +146,10 @@ int main(int argc, char** argv) {
         ++ok;
         latencies.push_back(std::chrono::duration<double, std::milli>(r.latency).count());
       } else {
-        ++outcomes[std::string(wire::statusName(r.status)) + ": " + r.message];
+        // Marked when the miner did not sign (or MAC) it: a pre-authentication rejection or a
+        // local outcome (TIMEOUT, UNAVAILABLE) rather than the miner's authenticated answer.
+        ++outcomes[std::string(wire::statusName(r.status)) + ": " + r.message +
+                   (r.authenticated ? "" : " [unauthenticated]")];
       }
     }
     if (progressAfter && !progressed && answered >= progressAfter) {
