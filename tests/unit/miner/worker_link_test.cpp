@@ -8,6 +8,8 @@
 #include <thread>
 
 #include <doctest/doctest.h>
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
 
 #include "merit/miner/config.h"
 #include "merit/miner/dispatch.h"
@@ -263,6 +265,48 @@ TEST_CASE("worker link: a worker lost mid-batch answers INTERNAL; the other work
   first.reset();
   CHECK(front->stats().batchesLost == 1);
   CHECK(front->stats().workersLost >= 1);
+}
+
+TEST_CASE("worker link: a worker that goes silent is lost after the heartbeat timeout (manual clock)") {
+  const auto keys = keysOf('w');
+  auto clock = std::make_shared<ManualClock>();
+  auto front = WorkerFront::start(frontOptions(), keys, clock).value();  // heartbeat timeout 2000 ms
+  // A frozen worker: it says hello, takes a job, and then neither answers nor sends a heartbeat,
+  // while its connection stays open (no disconnect to notice).
+  zmq::context_t context(1);
+  zmq::socket_t frozen(context, zmq::socket_type::dealer);
+  frozen.set(zmq::sockopt::curve_serverkey, zmq::const_buffer(keys.frontPublic.data(), 32));
+  frozen.set(zmq::sockopt::curve_publickey, zmq::const_buffer(keys.workerPublic.data(), 32));
+  frozen.set(zmq::sockopt::curve_secretkey, zmq::const_buffer(keys.workerSecret.reveal().data(), 32));
+  frozen.set(zmq::sockopt::linger, 0);
+  frozen.connect(front->endpoint());
+  const char hello[] = {'H'};
+  const unsigned char versionAndCapacity[8] = {1, 0, 0, 0, 1, 0, 0, 0};
+  std::vector<zmq::message_t> h;
+  h.emplace_back(hello, 1);
+  h.emplace_back(versionAndCapacity, 8);
+  h.emplace_back(std::string("echo"));
+  zmq::send_multipart(frozen, h);
+  auto receive = [&frozen](char want) {
+    for (;;) {
+      std::vector<zmq::message_t> parts;
+      REQUIRE(zmq::recv_multipart(frozen, std::back_inserter(parts)));
+      if (!parts.empty() && parts[0].size() == 1 && *static_cast<const char*>(parts[0].data()) == want)
+        return;
+    }
+  };
+  receive('W');
+  auto handler = front->handler();
+  auto answer = std::async(std::launch::async, [&] { return handler(requests(1)); });
+  receive('J');  // the job is in flight on the frozen worker
+  CHECK(answer.wait_for(50ms) == std::future_status::timeout);
+  clock->advance(2000ms);
+  REQUIRE(answer.wait_for(30s) == std::future_status::ready);  // a bound, not a synchronisation
+  auto lost = answer.get();
+  REQUIRE(lost.size() == 1);
+  CHECK(lost[0].status == wire::Status::kInternal);
+  CHECK(lost[0].message.find("no heartbeat") != std::string::npos);
+  CHECK(front->stats().workers == 0);
 }
 
 TEST_CASE("worker link: a worker without the secret is refused and never sees a request") {
