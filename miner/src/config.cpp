@@ -109,20 +109,56 @@ config::Schema schemaFor(MinerConfig& c) {
     set(c, key, value, path);
   };
   s.listKeys = {{"subnet_path", &c.subnetPath}};
-  s.sectionKeys = {{"plugin_config", &c.pluginConfigYaml}};  // the plugin parses its own section
+  s.sectionKeys = {{"plugin_config", &c.pluginConfigYaml},  // the plugin parses its own section
+                   {"remote_workers", &c.remoteWorkersYaml}};
   s.documentedIn = "configs/miner.yaml";
   return s;
+}
+
+// The remote_workers section, kept as YAML text by the schema above.
+Result<void> parseRemoteWorkers(MinerConfig& c, const std::string& name) {
+  if (c.remoteWorkersYaml.empty()) return {};
+  RemoteWorkersConfig w;
+  config::Schema s;
+  s.scalarKeys = {"endpoint", "secret_file", "queue_capacity", "heartbeat_ms", "heartbeat_timeout_ms"};
+  s.set = [&w](const std::string& key, const std::string& v, const std::string& path) {
+    const std::string at = "remote_workers." + path;
+    if (key == "endpoint")
+      w.endpoint = v;
+    else if (key == "secret_file")
+      w.secretFile = v;
+    else if (key == "queue_capacity")
+      w.queueCapacity = parseInteger(v, at, 1, 1'000'000);
+    else if (key == "heartbeat_ms")
+      w.heartbeat = std::chrono::milliseconds(parseInteger(v, at, 10, 60'000));
+    else if (key == "heartbeat_timeout_ms")
+      w.heartbeatTimeout = std::chrono::milliseconds(parseInteger(v, at, 30, 600'000));
+  };
+  s.documentedIn = "configs/miner.yaml";
+  MERIT_TRY(config::applyYaml(c.remoteWorkersYaml, name + ": remote_workers", s));
+  if (w.endpoint.empty())
+    return fail(ErrorCode::kInvalidArgument,
+                name + ": remote_workers.endpoint: required (e.g. tcp://0.0.0.0:8092)");
+  if (w.secretFile.empty())
+    return fail(ErrorCode::kInvalidArgument, name + ": remote_workers.secret_file: required");
+  if (w.heartbeatTimeout <= w.heartbeat)
+    return fail(ErrorCode::kInvalidArgument,
+                name + ": remote_workers.heartbeat_timeout_ms: must be longer than heartbeat_ms");
+  c.remoteWorkers = std::move(w);
+  return {};
 }
 
 }  // namespace
 
 Result<MinerConfig> parseMinerConfig(const std::string& yaml, const std::string& name, MinerConfig base) {
   MERIT_TRY(config::applyYaml(yaml, name, schemaFor(base)));
+  MERIT_TRY(parseRemoteWorkers(base, name));
   return base;
 }
 
 Result<MinerConfig> loadMinerConfig(const std::string& path, MinerConfig base) {
   MERIT_TRY(config::applyFile(path, schemaFor(base)));
+  MERIT_TRY(parseRemoteWorkers(base, path));
   return base;
 }
 

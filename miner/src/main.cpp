@@ -1,6 +1,9 @@
 // merit-miner: serves a subnet plugin over the axon. Thin: options and config, keys, the plugin,
 // then the Miner lifecycle (miner/include/merit/miner/miner.h), and a thread reloading the plugin
 // on SIGHUP or when its file changes (merit/subnet_host/reload.h).
+//
+// With a remote_workers section it is the axon front of worker processes; with --worker it is
+// such a worker (merit/miner/worker_link.h, docs/OPERATIONS.md "Workers on other hosts").
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -13,6 +16,7 @@
 #include "merit/crypto/wallet.h"
 #include "merit/miner/miner.h"
 #include "merit/miner/plugin_handler.h"
+#include "merit/miner/worker_link.h"
 #include "merit/subnet_host/reload.h"
 #include "merit/util/log.h"
 #include "merit/util/signals.h"
@@ -29,6 +33,46 @@ int fatal(const std::string& message) {
   return 2;
 }
 
+// `merit-miner --worker`: the plugin, served to a front over the worker link. No wallet, no
+// chain: the front authenticates and admits callers; the worker only runs batches.
+int runWorker(const merit::miner::MinerConfig& cfg, const std::string& front, const std::string& secretPath,
+              std::size_t threads, const merit::SyncSignal& hangup) {
+  using namespace merit;
+  auto secret = miner::readWorkerSecret(secretPath);
+  if (!secret) return fatal(secret.error().message());
+  auto keys = miner::WorkerLinkKeys::derive(secret->reveal());
+  if (!keys) return fatal(keys.error().message());
+  auto clock = std::make_shared<SystemClock>();
+  auto loaded = subnet::ReloadableInstance::find(cfg.plugin, cfg.subnetPath, subnet::Role::kMiner,
+                                                 cfg.pluginConfigYaml, {cfg.pluginDrainTimeout, clock});
+  if (!loaded) return fatal(loaded.error().message());
+  std::shared_ptr<subnet::ReloadableInstance> subnetPlugin(std::move(*loaded));
+  miner::Worker worker({front, threads}, *keys, miner::pluginModule(subnetPlugin), clock);
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGTERM, onSignal);
+  subnet::PluginWatcher reloads(*subnetPlugin, {cfg.pluginWatch});
+  std::thread reloader([&reloads, &clock] { reloads.run(*clock); });
+  std::thread watcher([&reloads, &hangup] {
+    while (!g_signalled.load()) {
+      if (hangup.wait(std::chrono::milliseconds(100))) reloads.request();
+    }
+  });
+  std::printf("{\"event\":\"ready\",\"worker\":true,\"front\":\"%s\",\"plugin\":\"%s\",\"threads\":%zu}\n",
+              front.c_str(), subnetPlugin->name().c_str(), threads);
+  std::fflush(stdout);
+  auto served = worker.run(g_signalled);
+  g_signalled = true;
+  watcher.join();
+  reloads.stop();
+  reloader.join();
+  if (!served) {
+    std::fprintf(stderr, "merit-miner: %s\n", served.error().message().c_str());
+    return served.error().code() == ErrorCode::kUnauthorized ? miner::kExitWorkerRefused : 2;
+  }
+  MERIT_LOG_INFO(log::Category::kMiner, "worker stopped after {} batches", worker.batchesHandled());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -40,7 +84,9 @@ int main(int argc, char** argv) {
   std::optional<std::string> wallet, hotkey, url, chain, plugin, bind, externalIp, logLevel, passwordFile,
       pluginConfig;
   std::optional<int> netuid, externalPort, metricsPort;
-  bool curve = false, autoRegister = false;
+  bool curve = false, autoRegister = false, workerMode = false;
+  std::optional<std::string> front, workerSecretFile;
+  std::optional<std::size_t> workerThreads;
   app.add_option("-c,--config", configPath, "YAML config (see configs/miner.yaml)");
   app.add_option("-w,--wallet", wallet, "Wallet name");
   app.add_option("-k,--hotkey", hotkey, "Hotkey name");
@@ -59,6 +105,14 @@ int main(int argc, char** argv) {
   app.add_flag("--auto-register", autoRegister, "Register (and re-register) with the coldkey");
   app.add_option("--password-file", passwordFile, "Coldkey password file (with --auto-register)");
   app.add_option("--log-level", logLevel, "Log levels: LEVEL or LEVEL,category=LEVEL,...");
+  app.add_flag("--worker", workerMode,
+               "Run as a worker of a merit-miner front (no wallet, no chain): needs --front");
+  app.add_option("--front", front,
+                 "With --worker: the front's remote_workers endpoint, e.g. tcp://10.0.0.1:8092");
+  app.add_option("--worker-secret-file", workerSecretFile,
+                 "The worker-link secret (default: remote_workers.secret_file of the config)");
+  app.add_option("--worker-threads", workerThreads,
+                 "With --worker: batches handled at once (default: workers)");
   CLI11_PARSE(app, argc, argv);
   // SIGHUP asks for a plugin reload: blocked here, before any thread is started, and taken by the
   // watcher thread below (merit/util/signals.h).
@@ -91,6 +145,14 @@ int main(int argc, char** argv) {
   // Plugins linking their own merit_util (fashion_mnist, charlm) read it when they are loaded.
   if (auto ok = log::exportToEnvironment(); !ok) return fatal(ok.error().message());
   if (cfg.plugin.empty()) return fatal("no subnet plugin: set plugin in the config or pass --plugin");
+  if (workerMode) {
+    std::string secretPath =
+        workerSecretFile.value_or(cfg.remoteWorkers ? cfg.remoteWorkers->secretFile : "");
+    if (!front) return fatal("--worker needs --front tcp://HOST:PORT (the front's remote_workers endpoint)");
+    if (secretPath.empty())
+      return fatal("--worker needs --worker-secret-file (or remote_workers.secret_file)");
+    return runWorker(cfg, *front, secretPath, workerThreads.value_or(cfg.workers), hangup);
+  }
 
   // The hotkey serves; the public coldkey proves the hotkey's registration is this wallet's.
   crypto::Wallet w(crypto::defaultMeritHome(), cfg.wallet);
@@ -109,7 +171,32 @@ int main(int argc, char** argv) {
   if (!loaded) return fatal(loaded.error().message());
   std::shared_ptr<subnet::ReloadableInstance> subnetPlugin(std::move(*loaded));
   std::vector<net::ModuleHandler> modules = {miner::pluginModule(subnetPlugin)};
-  auto pluginMetrics = [subnetPlugin](std::string& out) { miner::renderPluginMetrics(out, *subnetPlugin); };
+  // The front of remote workers: the axon's handler hands batches to them instead of the plugin
+  // (the plugin stays loaded here for its module name and live version). Started before the
+  // Miner so it outlives the axon that calls it.
+  std::unique_ptr<miner::WorkerFront> workerFront;
+  if (cfg.remoteWorkers) {
+    auto secret = miner::readWorkerSecret(cfg.remoteWorkers->secretFile);
+    if (!secret) return fatal(secret.error().message());
+    auto keys = miner::WorkerLinkKeys::derive(secret->reveal());
+    if (!keys) return fatal(keys.error().message());
+    miner::WorkerFrontOptions fo;
+    fo.endpoint = cfg.remoteWorkers->endpoint;
+    fo.module = subnetPlugin->name();
+    fo.queueCapacity = cfg.remoteWorkers->queueCapacity;
+    fo.heartbeatInterval = cfg.remoteWorkers->heartbeat;
+    fo.heartbeatTimeout = cfg.remoteWorkers->heartbeatTimeout;
+    auto started = miner::WorkerFront::start(fo, *keys, clock);
+    if (!started) return fatal(started.error().message());
+    workerFront = std::move(*started);
+    modules[0].handler = workerFront->handler();
+    MERIT_LOG_INFO(log::Category::kMiner, "serving through remote workers connecting to {}",
+                   workerFront->endpoint());
+  }
+  auto pluginMetrics = [subnetPlugin, front = workerFront.get()](std::string& out) {
+    miner::renderPluginMetrics(out, *subnetPlugin);
+    if (front) front->renderMetrics(out);
+  };
 
   miner::Miner::ColdkeyLoader coldkey = [&cfg, &w]() -> Result<crypto::PrivateKey> {
     MERIT_ASSIGN_OR_RETURN(auto password,
@@ -139,8 +226,10 @@ int main(int argc, char** argv) {
     }
     (*m)->stop();
   });
-  std::printf("{\"event\":\"ready\",\"axon\":\"%s\",\"plugin\":\"%s\",\"metrics_port\":%d}\n",
-              (*m)->axonEndpoint().c_str(), subnetPlugin->name().c_str(), (*m)->metricsPort());
+  std::printf(
+      "{\"event\":\"ready\",\"axon\":\"%s\",\"plugin\":\"%s\",\"metrics_port\":%d,\"workers\":\"%s\"}\n",
+      (*m)->axonEndpoint().c_str(), subnetPlugin->name().c_str(), (*m)->metricsPort(),
+      workerFront ? workerFront->endpoint().c_str() : "");
   std::fflush(stdout);
   int rc = (*m)->run();
   g_signalled = true;

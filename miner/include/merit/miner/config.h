@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,16 @@
 #include "merit/util/result.h"
 
 namespace merit::miner {
+
+// The `remote_workers` section: serve through worker processes instead of in-process
+// (docs/OPERATIONS.md, "Workers on other hosts"; merit/miner/worker_link.h).
+struct RemoteWorkersConfig {
+  std::string endpoint;              // the front binds it, e.g. tcp://0.0.0.0:8092; workers connect to it
+  std::string secretFile;            // the shared worker secret (at least 32 bytes, mode 0600)
+  std::size_t queueCapacity = 1024;  // batches waiting for a free worker
+  std::chrono::milliseconds heartbeat{1000};
+  std::chrono::milliseconds heartbeatTimeout{3000};  // a worker silent this long is dead
+};
 
 struct MinerConfig {
   std::string wallet = "default";
@@ -41,7 +52,12 @@ struct MinerConfig {
   // else is refused by the transport. Advertised on chain as axon protocol 2.
   bool shield = false;
 
+  // Axon worker threads: signature checks and handler calls. With remote_workers, a handler
+  // call waits for a remote worker, so set it to at least the workers' total capacity.
   std::size_t workers = 2;
+  // Set when the config has a remote_workers section (its raw YAML is kept in remoteWorkersYaml).
+  std::optional<RemoteWorkersConfig> remoteWorkers;
+  std::string remoteWorkersYaml;
   std::size_t maxBatchSize = 8;
   std::chrono::milliseconds maxBatchWait{5};
   std::size_t queueCapacity = 1024;
