@@ -80,7 +80,13 @@ Transcript softTranscript(const PublicKey& key, const ChainCode& chainCode, Muta
   return t;
 }
 
-Result<Keypair> fromScalarAndNonce(SecretArray<32> scalar, SecretArray<32> nonce);
+// Builds a pair through fromSchnorrkelBytes, so every pair passes the same checks.
+Result<Keypair> fromScalarAndNonce(const SecretArray<32>& scalar, const SecretArray<32>& nonce) {
+  SecretArray<64> both;
+  std::copy(scalar.reveal().begin(), scalar.reveal().end(), both.mutableBytes().begin());
+  std::copy(nonce.reveal().begin(), nonce.reveal().end(), both.mutableBytes().begin() + 32);
+  return Keypair::fromSchnorrkelBytes(both.reveal());
+}
 
 }  // namespace
 
@@ -120,19 +126,6 @@ Result<Signature> Signature::fromHex(std::string_view hex) {
   MERIT_ASSIGN_OR_RETURN(Bytes bytes, merit::fromHex(hex));
   return fromBytes(bytes);
 }
-
-namespace {
-
-Result<Keypair> fromScalarAndNonce(SecretArray<32> scalar, SecretArray<32> nonce) {
-  // Keypair's constructor is private; this helper lives in the anonymous namespace and builds
-  // the pair through the public schnorrkel-bytes entry point's checks.
-  SecretArray<64> both;
-  std::copy(scalar.reveal().begin(), scalar.reveal().end(), both.mutableBytes().begin());
-  std::copy(nonce.reveal().begin(), nonce.reveal().end(), both.mutableBytes().begin() + 32);
-  return Keypair::fromSchnorrkelBytes(both.reveal());
-}
-
-}  // namespace
 
 Result<Keypair> Keypair::fromSchnorrkelBytes(ByteView secret64) {
   if (secret64.size() != kSecretSize) {
@@ -191,7 +184,7 @@ Result<Keypair> Keypair::fromMiniSecret(ByteView miniSecret) {
   s[31] &= std::byte{63};
   s[31] |= std::byte{64};
   divideByCofactor(s);
-  return fromScalarAndNonce(std::move(scalar), SecretArray<32>(h.reveal().subspan(32)));
+  return fromScalarAndNonce(scalar, SecretArray<32>(h.reveal().subspan(32)));
 }
 
 Keypair Keypair::generate() {
@@ -270,7 +263,7 @@ Keypair Keypair::deriveSoft(const ChainCode& chainCode) const {
     TranscriptRng rng = std::move(builder).finalize(random.reveal());
     rng.fillBytes(nonce.mutableBytes());
   }
-  auto kp = fromScalarAndNonce(std::move(scalar), std::move(nonce));
+  auto kp = fromScalarAndNonce(scalar, nonce);
   MERIT_ASSERT(kp.has_value());
   return std::move(*kp);
 }

@@ -20,8 +20,10 @@
 //
 // Two 64-byte secret key encodings exist in the ecosystem, and mixing them up derives a
 // different key silently, so each has its own named functions:
-//   schnorrkel form = scalar ‖ nonce (SecretKey::to_bytes). sp_core's `to_raw_vec`, hence
-//                     bittensor-wallet (btcli) keyfiles' "privateKey"/"secretKey" fields.
+//   schnorrkel form = scalar ‖ nonce (SecretKey::to_bytes). sp_core's `Pair::to_raw_vec`,
+//                     which bittensor-wallet (btcli) returns as `Keypair.private_key` and
+//                     writes, hex, into key files; its polkadot-js JSON import converts the
+//                     ed25519 form into this one.
 //   ed25519 form    = (8 · scalar) ‖ nonce (SecretKey::to_ed25519_bytes). polkadot-js
 //                     (@polkadot/wasm-crypto, @scure/sr25519) secret keys.
 #pragma once
