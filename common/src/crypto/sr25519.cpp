@@ -1,6 +1,7 @@
 #include "merit/crypto/sr25519.h"
 
 #include <algorithm>
+#include <optional>
 
 #include <sodium.h>
 
@@ -320,26 +321,30 @@ Result<void> verify(const PublicKey& key, ByteView message, const Signature& sig
   return {};
 }
 
-Result<Keypair> keypairFromSuri(std::string_view uri) {
-  MERIT_ASSIGN_OR_RETURN(SecretUri parsed, parseSecretUri(uri));
-  std::string_view phrase = parsed.phrase.revealText();
-  Result<Keypair> root = fail(ErrorCode::kInternal, "unset");
+namespace {
+
+// The pair a URI's phrase part stands for, before its junctions.
+Result<Keypair> rootFromPhrase(std::string_view phrase, const std::optional<SecretBytes>& password) {
   if (phrase.starts_with("0x")) {
     auto seed = merit::fromHex(phrase.substr(2));
-    if (!seed || seed->size() != Keypair::kMiniSecretSize) {
-      if (seed) secureZero(seed->data(), seed->size());
-      return fail(ErrorCode::kInvalidArgument, "secret URI: a 0x seed must be 32 bytes of hex");
-    }
-    root = Keypair::fromMiniSecret(*seed);
+    if (!seed) return fail(ErrorCode::kInvalidArgument, "secret URI: a 0x seed must be 32 bytes of hex");
+    auto root = seed->size() == Keypair::kMiniSecretSize
+                    ? Keypair::fromMiniSecret(*seed)
+                    : fail(ErrorCode::kInvalidArgument, "secret URI: a 0x seed must be 32 bytes of hex");
     secureZero(seed->data(), seed->size());
-  } else {
-    MERIT_ASSIGN_OR_RETURN(SecretBytes entropy, mnemonicToEntropy(phrase));
-    std::string_view password = parsed.password ? parsed.password->revealText() : std::string_view{};
-    MERIT_ASSIGN_OR_RETURN(SecretArray<64> seed, substrateSeed(entropy.reveal(), password));
-    root = Keypair::fromMiniSecret(seed.reveal().first(32));
+    return root;
   }
-  if (!root) return root;
-  Keypair kp = std::move(*root);
+  MERIT_ASSIGN_OR_RETURN(SecretBytes entropy, mnemonicToEntropy(phrase));
+  std::string_view pass = password ? password->revealText() : std::string_view{};
+  MERIT_ASSIGN_OR_RETURN(SecretArray<64> seed, substrateSeed(entropy.reveal(), pass));
+  return Keypair::fromMiniSecret(seed.reveal().first(32));
+}
+
+}  // namespace
+
+Result<Keypair> keypairFromSuri(std::string_view uri) {
+  MERIT_ASSIGN_OR_RETURN(SecretUri parsed, parseSecretUri(uri));
+  MERIT_ASSIGN_OR_RETURN(Keypair kp, rootFromPhrase(parsed.phrase.revealText(), parsed.password));
   for (const DeriveJunction& j : parsed.path) kp = kp.derive(j);
   return kp;
 }
