@@ -1,5 +1,6 @@
 // Fuzz target: parsers of key material and addresses that read user or file input: SS58, base58,
-// hex, BIP39 mnemonics, key files, public keys and signatures. None may crash; SS58 and hex must
+// hex, BIP39 mnemonics, key files, secret URIs, public keys and signatures (secp256k1 and
+// sr25519). None may crash; SS58 and hex must
 // round-trip what they accept.
 #include <cstddef>
 #include <cstdint>
@@ -7,7 +8,9 @@
 #include <vector>
 
 #include "merit/crypto/mnemonic.h"
+#include "merit/crypto/sr25519.h"
 #include "merit/crypto/ss58.h"
+#include "merit/crypto/suri.h"
 #include "merit/crypto/wallet.h"
 #include "merit/util/assert.h"
 
@@ -23,6 +26,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)crypto::inspectKeyfile(text);
   (void)crypto::decodeKeyfile(text, nullptr);  // plain files only: no Argon2 cost per input
   (void)crypto::PublicKey::fromBytes(bytes);
+  // Parsing only: a URI's phrase would cost a PBKDF2 per input in keypairFromSuri.
+  if (auto uri = crypto::parseSecretUri(text)) MERIT_ASSERT(uri->path.size() <= size);
+  if (size >= 96) {
+    auto pk = crypto::sr25519::PublicKey::fromBytes(bytes.first(32));
+    auto sig = crypto::sr25519::Signature::fromBytes(bytes.subspan(32, 64));
+    if (pk && sig) (void)crypto::sr25519::verify(*pk, bytes.subspan(96), *sig);
+  }
   if (size >= 32) {
     crypto::Hash256 digest;
     std::copy(bytes.begin(), bytes.begin() + 32, digest.begin());
@@ -38,6 +48,7 @@ extern "C" void MeritFuzzSeeds(std::vector<std::vector<std::uint8_t>>& out) {
   auto add = [&](std::string_view s) { out.emplace_back(s.begin(), s.end()); };
   add("5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY");
   add("0x0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798");
+  add("bottom drive obey lake curtain smoke basket hold race lonely fit walk//Alice/1///pw");
   add("legal winner thank year wave sausage worth useful legal winner thank yellow");
   auto key = merit::crypto::PrivateKey::generate();
   auto plain = merit::crypto::encodeKeyfile(key, nullptr, merit::crypto::KdfParams::interactive());
