@@ -970,7 +970,7 @@ class Axon::Impl {
     }
     if (next) m_queueCv.notify_all();
     post(replies);
-    m_inFlight -= answered;
+    finished(answered);
   }
 
   WorkItem takeLocked(std::map<QueueKey, WorkItem>::iterator it) {
@@ -1032,7 +1032,14 @@ class Axon::Impl {
       }
     }
     post(out);
-    m_inFlight -= batch.size();
+    finished(batch.size());
+  }
+
+  // `n` admitted requests are answered (their replies posted). A draining I/O thread waits for
+  // m_inFlight to reach zero; the replies' own wake-up may reach it before this decrement, so the
+  // last one wakes it again rather than leave it asleep until its idle wake.
+  void finished(std::size_t n) {
+    if (n > 0 && m_inFlight.fetch_sub(n) == n && m_stopRequested.load()) wakeIoThread();
   }
 
   // Records admission-to-response time of a request a worker answered.
