@@ -7,7 +7,7 @@
 // over the rounds. Every signature made is verified before timing starts; a failure exits 1.
 //
 // Output: a Markdown table on stdout.
-//   bench_sr25519 [rounds] [ops-per-round]
+//   bench_sr25519 [--rounds 15] [--ops 200]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -15,6 +15,8 @@
 #include <functional>
 #include <string>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include "merit/crypto/keys.h"
 #include "merit/crypto/sr25519.h"
@@ -39,12 +41,15 @@ double median(std::vector<double> v) {
 int main(int argc, char** argv) {
   using namespace merit;
   using namespace merit::crypto;
-  const int rounds = argc > 1 ? std::atoi(argv[1]) : 15;
-  const int ops = argc > 2 ? std::atoi(argv[2]) : 200;
-  if (rounds < 1 || ops < 1) {
-    std::fprintf(stderr, "usage: bench_sr25519 [rounds >= 1] [ops-per-round >= 1]\n");
-    return 2;
-  }
+  int rounds = 15;
+  int ops = 200;
+  CLI::App app{
+      "bench_sr25519: sr25519 vs secp256k1 ECDSA sign and verify (docs/PERFORMANCE.md, \"sr25519 vs "
+      "ECDSA\")"};
+  app.add_option("--rounds", rounds, "alternating rounds; each figure is the median over them")
+      ->check(CLI::Range(1, 10'000));
+  app.add_option("--ops", ops, "operations of each kind per round")->check(CLI::Range(1, 1'000'000));
+  CLI11_PARSE(app, argc, argv);
   Bytes message(128);
   for (std::size_t i = 0; i < message.size(); ++i)
     message[i] = std::byte(static_cast<unsigned char>(i * 7 + 1));
