@@ -136,7 +136,8 @@ void Strobe128::beginOp(std::uint8_t flags, bool more) {
     MERIT_ASSERT(flags == m_curFlags, flags, m_curFlags);
     return;
   }
-  MERIT_ASSERT((flags & kFlagT) == 0, flags);  // transport operations are not implemented
+  // Merlin uses no STROBE transport (T) operation, so this STROBE has none.
+  MERIT_ASSERT((flags & kFlagT) == 0, flags);
   std::uint8_t oldBegin = m_posBegin;
   m_posBegin = static_cast<std::uint8_t>(m_pos + 1);
   m_curFlags = flags;
