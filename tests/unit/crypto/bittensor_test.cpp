@@ -180,7 +180,9 @@ TEST_CASE("a privateKey in the ed25519 (polkadot-js) form is refused, never read
   j["privateKey"] = "0x" + toHex(alice.toEd25519Bytes().reveal());
   auto r = parseKeyJson(j.dump());
   REQUIRE_FALSE(r);
-  CHECK(r.error().message().find("ed25519") != std::string::npos);
+  // Named as the other form, not just "invalid" or "does not match".
+  CHECK(r.error().message().find("ed25519 (polkadot-js) form") != std::string::npos);
+  CHECK(r.error().message().find("not the schnorrkel form") != std::string::npos);
   // A 32-byte mini secret in privateKey is not a 64-byte secret key either.
   j["privateKey"] = "0x" + std::string(64, '1');
   CHECK(parseKeyJson(j.dump()).error().message().find("64") != std::string::npos);
