@@ -170,8 +170,82 @@ grep -q "damaged" "$WORK/err" && ok "corruption is named with the file" || bad "
 expect_rc 2 "a wallet name with a path is refused" -- "$MERIT" wallet new-hotkey -w ../evil -k x
 [[ ! -e "$MERIT_HOME/evil" ]] && ok "nothing written outside the wallets folder" || bad "path escape"
 
+# --- sr25519 keys ---------------------------------------------------------------------------------
+expect_rc 0 "show prints the scheme of ecdsa keys" -- "$MERIT" wallet show -w restored
+grep -q "$COLD  (ecdsa, encrypted)" "$WORK/out" && ok "show: coldkey address and scheme" || bad "show ecdsa: $(cat "$WORK/out")"
+expect_rc 0 "create an sr25519 wallet" -- \
+  "$MERIT" wallet create -w srw --scheme sr25519 --kdf interactive --password-file "$WORK/pw" --json
+cp "$WORK/out" "$WORK/srcreate.json"
+SR_COLD=$(json "$WORK/srcreate.json" "d['coldkey']['ss58Address']")
+SR_HOT=$(json "$WORK/srcreate.json" "d['hotkey']['ss58Address']")
+SR_HOT_PUB=$(json "$WORK/srcreate.json" "d['hotkey']['publicKey']")
+SR_HOT_WORDS=$(json "$WORK/srcreate.json" "d['hotkey']['mnemonic']")
+[[ $(json "$WORK/srcreate.json" "d['hotkey']['scheme']") == sr25519 && ${#SR_HOT_PUB} -eq 64 ]] \
+  && ok "sr25519 hotkey: 32-byte public key" || bad "sr25519 create: $(cat "$WORK/srcreate.json")"
+[[ $(json "$WORK/srcreate.json" "d['hotkey']['accountId']") == "$SR_HOT_PUB" ]] \
+  && ok "sr25519 account id is the public key" || bad "sr25519 account id"
+grep -q '"scheme": "sr25519"' "$MERIT_HOME/wallets/srw/hotkeys/default" && grep -q '"scheme": "sr25519"' "$MERIT_HOME/wallets/srw/coldkey" \
+  && ok "key files record the scheme" || bad "scheme not in key files"
+expect_rc 0 "show an sr25519 wallet" -- "$MERIT" wallet show -w srw
+grep -q "$SR_COLD  (sr25519, encrypted)" "$WORK/out" && grep -q "$SR_HOT  (sr25519)" "$WORK/out" \
+  && ok "show: sr25519 addresses and scheme" || bad "show sr25519: $(cat "$WORK/out")"
+expect_rc 0 "sign with an sr25519 hotkey" -- "$MERIT" wallet sign -w srw --file "$WORK/msg"
+SRSIG=$(cat "$WORK/out")
+[[ ${#SRSIG} -eq 128 ]] && ok "sr25519 signature is 64 bytes" || bad "sr25519 signature length ${#SRSIG}"
+expect_rc 0 "sr25519: verify by address" -- "$MERIT" wallet verify --file "$WORK/msg" -s "$SRSIG" -a "$SR_HOT"
+expect_rc 0 "sr25519: verify by public key" -- "$MERIT" wallet verify --file "$WORK/msg" -s "$SRSIG" --public-key "$SR_HOT_PUB"
+expect_rc 1 "sr25519: verify fails after one message byte changes" -- "$MERIT" wallet verify --file "$WORK/msg2" -s "$SRSIG" -a "$SR_HOT"
+expect_rc 1 "sr25519: verify fails against another address" -- "$MERIT" wallet verify --file "$WORK/msg" -s "$SRSIG" -a "$SR_COLD"
+expect_rc 1 "sr25519: verify fails against an ecdsa address" -- "$MERIT" wallet verify --file "$WORK/msg" -s "$SRSIG" -a "$HOT"
+SRFLIP=$(python3 -c "import sys; s=bytearray.fromhex(sys.argv[1]); s[40]^=1; print(s.hex())" "$SRSIG")
+expect_rc 1 "sr25519: verify fails for a flipped signature byte" -- "$MERIT" wallet verify --file "$WORK/msg" -s "$SRFLIP" -a "$SR_HOT"
+expect_rc 1 "ecdsa: verify fails against an sr25519 address" -- "$MERIT" wallet verify --file "$WORK/msg" -s "$SIG" -a "$SR_HOT"
+expect_rc 0 "sign with an sr25519 coldkey" -- "$MERIT" wallet sign -w srw --use-coldkey --password-file "$WORK/pw" -m hi
+expect_rc 0 "the sr25519 coldkey signature verifies" -- "$MERIT" wallet verify -m hi -s "$(cat "$WORK/out")" -a "$SR_COLD"
+expect_rc 0 "new-hotkey --scheme sr25519" -- "$MERIT" wallet new-hotkey -w alice -k srhot --scheme sr25519 --json
+[[ $(json "$WORK/out" "d['hotkey']['scheme']") == sr25519 ]] && ok "an sr25519 hotkey in an ecdsa wallet" || bad "new-hotkey sr25519"
+expect_rc 2 "an unknown scheme is refused" -- "$MERIT" wallet new-hotkey -w alice -k x --scheme ed448
+printf '%s\n' "$SR_HOT_WORDS" > "$WORK/srwords"
+expect_rc 0 "regen-hotkey --scheme sr25519 from its mnemonic" -- \
+  "$MERIT" wallet regen-hotkey -w srback -k h --scheme sr25519 --mnemonic-file "$WORK/srwords" --json
+[[ $(json "$WORK/out" "d['hotkey']['ss58Address']") == "$SR_HOT" ]] && ok "regenerated sr25519 hotkey has the same address" || bad "sr25519 regen"
+printf 'bottom drive obey lake curtain smoke basket hold race lonely fit walk//Alice\n' > "$WORK/alice.uri"
+expect_rc 0 "regen-hotkey --scheme sr25519 from the dev phrase //Alice" -- \
+  "$MERIT" wallet regen-hotkey -w srback -k alice --scheme sr25519 --mnemonic-file "$WORK/alice.uri" --json
+[[ $(json "$WORK/out" "d['hotkey']['ss58Address']") == 5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY ]] \
+  && ok "//Alice is 5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY" || bad "//Alice: $(cat "$WORK/out")"
+
+# --- import a btcli wallet ----------------------------------------------------------------------
+BTW="$(cd "$(dirname "$0")/../data/bittensor_wallet/devwallet" && pwd)"
+printf 'merit-test-password\n' > "$WORK/btpw"
+expect_rc 0 "import-bittensor the test wallet (Argon2i SENSITIVE: seconds)" -- \
+  "$MERIT" wallet import-bittensor --path "$BTW" --name imported --bittensor-password-file "$WORK/btpw" \
+  --password-file "$WORK/pw" --kdf interactive
+grep -q "^coldkey: 5DfhGyQdFobKM8NsWvEeAKk5EQQgYe9AydgJ7rMB6E1EqRzV" "$WORK/out" \
+  && grep -q "^hotkey alice: 5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY" "$WORK/out" \
+  && ok "import prints the btcli addresses" || bad "import output: $(cat "$WORK/out")"
+[[ $(json "$BTW/coldkeypub.txt" "d['ss58Address']") == 5DfhGyQdFobKM8NsWvEeAKk5EQQgYe9AydgJ7rMB6E1EqRzV ]] \
+  && ok "the address is coldkeypub.txt's" || bad "coldkeypub.txt"
+grep -q '"kdf": "argon2id13"' "$MERIT_HOME/wallets/imported/coldkey" && ok "re-encrypted with Argon2id" || bad "imported coldkey format"
+expect_rc 0 "sign with the imported coldkey (the new password)" -- \
+  "$MERIT" wallet sign -w imported --use-coldkey --password-file "$WORK/pw" -m imported
+expect_rc 0 "its signature verifies for the btcli address" -- \
+  "$MERIT" wallet verify -m imported -s "$(cat "$WORK/out")" -a 5DfhGyQdFobKM8NsWvEeAKk5EQQgYe9AydgJ7rMB6E1EqRzV
+expect_rc 2 "import again is refused without --overwrite" -- \
+  "$MERIT" wallet import-bittensor --path "$BTW" --name imported --bittensor-password-file "$WORK/btpw" --password-file "$WORK/pw"
+expect_rc 0 "import only a hotkey (--no-coldkey --hotkey alice)" -- \
+  "$MERIT" wallet import-bittensor --path "$BTW" --name hotonly --hotkey alice --no-coldkey --json
+[[ $(json "$WORK/out" "d['hotkeys'][0]['ss58Address']") == 5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY && ! -e "$MERIT_HOME/wallets/hotonly/coldkey" ]] \
+  && ok "hotkey-only import" || bad "hotkey-only import: $(cat "$WORK/out")"
+mkdir -p "$WORK/legacy/hotkeys"
+printf 'gAAAAABlZWdhY3k=' > "$WORK/legacy/coldkey"
+expect_rc 2 "a Fernet (legacy) coldkey is refused" -- \
+  "$MERIT" wallet import-bittensor --path "$WORK/legacy" --bittensor-password-file "$WORK/btpw" --password-file "$WORK/pw"
+grep -q "regen" "$WORK/err" && grep -q "Fernet" "$WORK/err" && ok "the refusal says how to re-save it" || bad "legacy message: $(cat "$WORK/err")"
+[[ ! -e "$MERIT_HOME/wallets/legacy" ]] && ok "nothing written for a refused import" || bad "legacy import wrote a wallet"
+
 # --- help ----------------------------------------------------------------------------------------
-for c in create new-hotkey list show regen-coldkey regen-hotkey sign verify; do
+for c in create new-hotkey list show regen-coldkey regen-hotkey sign verify import-bittensor; do
   "$MERIT" wallet "$c" --help >/dev/null 2>&1 || bad "--help for $c"
 done
 ok "--help on every wallet command"

@@ -1,12 +1,12 @@
 // Fuzz target: parsers of key material and addresses that read user or file input: SS58, base58,
-// hex, BIP39 mnemonics, key files, secret URIs, public keys and signatures (secp256k1 and
-// sr25519). None may crash; SS58 and hex must
-// round-trip what they accept.
+// hex, BIP39 mnemonics, key files (meritnet's, of either scheme, and btcli's), secret URIs, public keys and
+// signatures (secp256k1 and sr25519). None may crash; SS58 and hex must round-trip what they accept.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <vector>
 
+#include "merit/crypto/bittensor.h"
 #include "merit/crypto/mnemonic.h"
 #include "merit/crypto/sr25519.h"
 #include "merit/crypto/ss58.h"
@@ -25,6 +25,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)crypto::mnemonicToEntropy(text);
   (void)crypto::inspectKeyfile(text);
   (void)crypto::decodeKeyfile(text, nullptr);  // plain files only: no Argon2 cost per input
+  (void)crypto::decodeAnyKeyfile(text, nullptr);
+  (void)crypto::bittensor::readKeyfile(bytes, nullptr);  // $NACL needs a password: refused, no Argon2
+  (void)crypto::bittensor::parsePublicJson(text);
   (void)crypto::PublicKey::fromBytes(bytes);
   // Parsing only: a URI's phrase would cost a PBKDF2 per input in keypairFromSuri.
   if (auto uri = crypto::parseSecretUri(text)) MERIT_ASSERT(uri->path.size() <= size);
@@ -53,4 +56,9 @@ extern "C" void MeritFuzzSeeds(std::vector<std::vector<std::uint8_t>>& out) {
   auto key = merit::crypto::PrivateKey::generate();
   auto plain = merit::crypto::encodeKeyfile(key, nullptr, merit::crypto::KdfParams::interactive());
   if (plain) add(*plain);
+  auto sr = merit::crypto::AnyPrivateKey(merit::crypto::sr25519::Keypair::generate());
+  auto srPlain = merit::crypto::encodeKeyfile(sr, nullptr, merit::crypto::KdfParams::interactive());
+  if (srPlain) add(*srPlain);
+  add(R"({"publicKey":"0xd43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d",)"
+      R"("secretSeed":"0xe5be9a5092b81bca64be81d212e7f2f9eba183bb7a90954f7b76361f6edb5c0a"})");
 }

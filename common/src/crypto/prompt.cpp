@@ -70,15 +70,14 @@ Result<SecretBytes> readPassword(const PasswordSource& source, const std::string
       return fail(ErrorCode::kInvalidArgument, "password file " + source.passwordFile + " is empty");
     return pw;
   }
-  if (const char* env = std::getenv("MERIT_PASSWORD"); env != nullptr) {
-    if (env[0] == '\0') return fail(ErrorCode::kInvalidArgument, "MERIT_PASSWORD is set but empty");
+  if (const char* env = std::getenv(source.envVar.c_str()); env != nullptr) {
+    if (env[0] == '\0') return fail(ErrorCode::kInvalidArgument, source.envVar + " is set but empty");
     return SecretBytes(std::string_view(env));
   }
   std::string first;
   if (!promptNoEcho(prompt, first)) {
-    return fail(ErrorCode::kInvalidArgument,
-                "a password is needed and there is no terminal to ask on: use --password-file FILE or set "
-                "MERIT_PASSWORD");
+    return fail(ErrorCode::kInvalidArgument, "a password is needed and there is no terminal to ask on: use " +
+                                                 source.fileOption + " FILE or set " + source.envVar);
   }
   auto pw = SecretBytes::takeString(first);
   if (pw.empty()) return fail(ErrorCode::kInvalidArgument, "the password must not be empty");

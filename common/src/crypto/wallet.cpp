@@ -32,15 +32,22 @@ Error corrupt(const std::string& why) {
   return Error(ErrorCode::kCorruption, "key file is damaged: " + why);
 }
 
-// The associated data: everything in the header that the ciphertext must be bound to.
-Bytes associatedData(const PublicKey& pub, const KdfParams& kdf, ByteView salt, ByteView nonce) {
-  Bytes ad = toBytes("meritnet-keyfile/1");
+// The associated data: everything in the header that the ciphertext must be bound to. ECDSA
+// files keep the tag they always had; sr25519 files bind their scheme in the tag too.
+Bytes associatedData(const AnyPublicKey& pub, const KdfParams& kdf, ByteView salt, ByteView nonce) {
+  Bytes ad = toBytes(pub.scheme() == KeyScheme::kEcdsa ? "meritnet-keyfile/1" : "meritnet-keyfile/1/sr25519");
   append(ad, pub.bytes());
   appendU64Le(ad, kdf.opsLimit);
   appendU64Le(ad, kdf.memLimitBytes);
   append(ad, salt);
   append(ad, nonce);
   return ad;
+}
+
+// The secret's size in a key file: the 32-byte secp256k1 scalar, or sr25519's 64-byte
+// schnorrkel form scalar ‖ nonce.
+std::size_t secretSize(KeyScheme scheme) {
+  return scheme == KeyScheme::kEcdsa ? PrivateKey::kSize : sr25519::Keypair::kSecretSize;
 }
 
 Result<SecretArray<crypto_aead_xchacha20poly1305_ietf_KEYBYTES>> deriveKey(const SecretBytes& password,
@@ -72,7 +79,7 @@ Result<std::uint64_t> uintField(const json& j, const char* key) {
 
 struct ParsedHeader {
   json doc;
-  PublicKey pub;
+  AnyPublicKey pub;
 };
 
 Result<ParsedHeader> parseHeader(std::string_view content) {
@@ -84,22 +91,76 @@ Result<ParsedHeader> parseHeader(std::string_view content) {
   if (version == doc.end() || !version->is_number_integer() || version->get<int>() != kVersion) {
     return fail(corrupt("unsupported key file version"));
   }
+  // Files written before sr25519 have no scheme: they are ecdsa.
+  KeyScheme scheme = KeyScheme::kEcdsa;
+  if (auto it = doc.find("scheme"); it != doc.end()) {
+    if (!it->is_string()) return fail(corrupt("bad 'scheme'"));
+    auto parsed = parseScheme(it->get<std::string>());
+    if (!parsed) return fail(corrupt(parsed.error().message()));
+    scheme = *parsed;
+  }
   MERIT_ASSIGN_OR_RETURN(std::string pubHex, stringField(doc, "publicKey"));
-  auto pub = PublicKey::fromHex(pubHex);
-  if (!pub) return fail(corrupt("bad publicKey: " + pub.error().message()));
+  auto pub = AnyPublicKey::fromHex(scheme, pubHex);
+  if (!pub)
+    return fail(corrupt("bad " + std::string(schemeName(scheme)) + " publicKey: " + pub.error().message()));
   if (auto addr = doc.find("ss58Address"); addr != doc.end()) {
-    if (!addr->is_string() || addr->get<std::string>() != ss58Address(*pub)) {
+    if (!addr->is_string() || addr->get<std::string>() != pub->ss58Address()) {
       return fail(corrupt("ss58Address does not match publicKey"));
     }
   }
   return ParsedHeader{std::move(doc), *pub};
 }
 
-Result<PrivateKey> checkedKey(ByteView secret, const PublicKey& expected) {
-  auto key = PrivateKey::fromBytes(secret);
-  if (!key) return fail(corrupt("secret is not a valid key"));
-  if (key->publicKey() != expected) return fail(corrupt("secret does not match publicKey"));
-  return std::move(*key);
+Result<AnyPrivateKey> checkedKey(ByteView secret, const AnyPublicKey& expected) {
+  if (expected.scheme() == KeyScheme::kEcdsa) {
+    auto key = PrivateKey::fromBytes(secret);
+    if (!key) return fail(corrupt("secret is not a valid key"));
+    if (key->publicKey() != expected) return fail(corrupt("secret does not match publicKey"));
+    return AnyPrivateKey(std::move(*key));
+  }
+  auto key = sr25519::Keypair::fromSchnorrkelBytes(secret);
+  if (!key) return fail(corrupt("secret is not a valid sr25519 key"));
+  if (AnyPublicKey(key->publicKey()) != expected) return fail(corrupt("secret does not match publicKey"));
+  return AnyPrivateKey(std::move(*key));
+}
+
+Result<std::string> encodeImpl(const AnyPublicKey& pub, ByteView secret, const SecretBytes* password,
+                               const KdfParams& kdf) {
+  ensureSodium();
+  json doc;
+  doc["format"] = kFormat;
+  doc["version"] = kVersion;
+  doc["scheme"] = schemeName(pub.scheme());
+  doc["publicKey"] = pub.toHex();
+  doc["ss58Address"] = pub.ss58Address();
+  if (password == nullptr) {
+    // Build the secret's hex in a string we wipe, and splice it into the serialised text.
+    doc["secretKey"] = "";
+    std::string text = doc.dump(2);
+    std::string secretHex = toHex(secret);
+    auto pos = text.find("\"secretKey\": \"\"");
+    text.insert(pos + std::string_view("\"secretKey\": \"").size(), secretHex);
+    secureZero(secretHex.data(), secretHex.size());
+    return text + "\n";
+  }
+  if (password->empty()) return fail(ErrorCode::kInvalidArgument, "the coldkey password must not be empty");
+
+  ByteArray<crypto_pwhash_SALTBYTES> salt;
+  ByteArray<crypto_aead_xchacha20poly1305_ietf_NPUBBYTES> nonce;
+  randomBytes(salt);
+  randomBytes(nonce);
+  MERIT_ASSIGN_OR_RETURN(auto aeadKey, deriveKey(*password, salt, kdf));
+  Bytes ad = associatedData(pub, kdf, salt, nonce);
+  Bytes ciphertext(secret.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  unsigned long long clen = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(u8(MutableByteView(ciphertext)), &clen, u8(secret),
+                                             secret.size(), u8(ByteView(ad)), ad.size(), nullptr,
+                                             u8(ByteView(nonce)), u8(aeadKey.reveal()));
+  ciphertext.resize(clen);
+  doc["encryption"] = {{"kdf", kKdfName},     {"opsLimit", kdf.opsLimit}, {"memLimit", kdf.memLimitBytes},
+                       {"salt", toHex(salt)}, {"cipher", kCipherName},    {"nonce", toHex(nonce)}};
+  doc["ciphertext"] = toHex(ciphertext);
+  return doc.dump(2) + "\n";
 }
 
 }  // namespace
@@ -118,61 +179,53 @@ Result<KdfParams> KdfParams::byName(std::string_view name) {
 }
 
 Result<std::string> encodeKeyfile(const PrivateKey& key, const SecretBytes* password, const KdfParams& kdf) {
-  ensureSodium();
-  json doc;
-  doc["format"] = kFormat;
-  doc["version"] = kVersion;
-  doc["publicKey"] = key.publicKey().toHex();
-  doc["ss58Address"] = ss58Address(key.publicKey());
-  if (password == nullptr) {
-    // Build the secret's hex in a string we wipe, and splice it into the serialised text.
-    doc["secretKey"] = "";
-    std::string text = doc.dump(2);
-    std::string secretHex = toHex(key.revealSecret());
-    auto pos = text.find("\"secretKey\": \"\"");
-    text.insert(pos + std::string_view("\"secretKey\": \"").size(), secretHex);
-    secureZero(secretHex.data(), secretHex.size());
-    return text + "\n";
-  }
-  if (password->empty()) return fail(ErrorCode::kInvalidArgument, "the coldkey password must not be empty");
+  return encodeImpl(key.publicKey(), key.revealSecret(), password, kdf);
+}
 
-  ByteArray<crypto_pwhash_SALTBYTES> salt;
-  ByteArray<crypto_aead_xchacha20poly1305_ietf_NPUBBYTES> nonce;
-  randomBytes(salt);
-  randomBytes(nonce);
-  MERIT_ASSIGN_OR_RETURN(auto aeadKey, deriveKey(*password, salt, kdf));
-  Bytes ad = associatedData(key.publicKey(), kdf, salt, nonce);
-  Bytes ciphertext(PrivateKey::kSize + crypto_aead_xchacha20poly1305_ietf_ABYTES);
-  unsigned long long clen = 0;
-  auto secret = key.revealSecret();
-  crypto_aead_xchacha20poly1305_ietf_encrypt(u8(MutableByteView(ciphertext)), &clen, u8(secret),
-                                             secret.size(), u8(ByteView(ad)), ad.size(), nullptr,
-                                             u8(ByteView(nonce)), u8(aeadKey.reveal()));
-  ciphertext.resize(clen);
-  doc["encryption"] = {{"kdf", kKdfName},     {"opsLimit", kdf.opsLimit}, {"memLimit", kdf.memLimitBytes},
-                       {"salt", toHex(salt)}, {"cipher", kCipherName},    {"nonce", toHex(nonce)}};
-  doc["ciphertext"] = toHex(ciphertext);
-  return doc.dump(2) + "\n";
+Result<std::string> encodeKeyfile(const AnyPrivateKey& key, const SecretBytes* password,
+                                  const KdfParams& kdf) {
+  if (const auto* k = key.ecdsa()) return encodeKeyfile(*k, password, kdf);
+  auto secret = key.sr25519()->toSchnorrkelBytes();
+  return encodeImpl(key.publicKey(), secret.reveal(), password, kdf);
+}
+
+Result<AnyKeyfileInfo> inspectAnyKeyfile(std::string_view content) {
+  MERIT_ASSIGN_OR_RETURN(ParsedHeader h, parseHeader(content));
+  return AnyKeyfileInfo{h.pub, h.doc.contains("encryption")};
 }
 
 Result<KeyfileInfo> inspectKeyfile(std::string_view content) {
-  MERIT_ASSIGN_OR_RETURN(ParsedHeader h, parseHeader(content));
-  return KeyfileInfo{h.pub, h.doc.contains("encryption")};
+  MERIT_ASSIGN_OR_RETURN(AnyKeyfileInfo info, inspectAnyKeyfile(content));
+  MERIT_ASSIGN_OR_RETURN(PublicKey pub, info.publicKey.requireEcdsa("the key file"));
+  return KeyfileInfo{pub, info.encrypted};
 }
 
 Result<PrivateKey> decodeKeyfile(std::string_view content, const SecretBytes* password) {
+  // The scheme is checked before any decryption: no Argon2 cost, and a clear error.
+  MERIT_ASSIGN_OR_RETURN(ParsedHeader h, parseHeader(content));
+  if (h.pub.scheme() != KeyScheme::kEcdsa) return fail(wrongSchemeError("the key file", h.pub.scheme()));
+  MERIT_ASSIGN_OR_RETURN(AnyPrivateKey key, decodeAnyKeyfile(content, password));
+  return std::move(key).takeEcdsa("the key file");
+}
+
+Result<AnyPrivateKey> decodeAnyKeyfile(std::string_view content, const SecretBytes* password) {
   ensureSodium();
   MERIT_ASSIGN_OR_RETURN(ParsedHeader h, parseHeader(content));
   json& doc = h.doc;
+  const std::size_t size = secretSize(h.pub.scheme());
   auto enc = doc.find("encryption");
   if (enc == doc.end()) {
     auto it = doc.find("secretKey");
     if (it == doc.end() || !it->is_string()) return fail(corrupt("missing field 'secretKey'"));
     std::string& hex = it->get_ref<std::string&>();
-    auto secret = fromHexFixed<PrivateKey::kSize>(hex);
+    auto secret = fromHex(hex);
     secureZero(hex.data(), hex.size());
-    if (!secret) return fail(corrupt("bad secretKey"));
-    SecretArray<PrivateKey::kSize> s(*secret);
+    if (!secret || secret->size() != size) {
+      if (secret) secureZero(secret->data(), secret->size());
+      return fail(corrupt("bad secretKey (an " + std::string(schemeName(h.pub.scheme())) + " secret is " +
+                          std::to_string(size) + " bytes)"));
+    }
+    SecretBytes s{ByteView(*secret)};
     secureZero(secret->data(), secret->size());
     return checkedKey(s.reveal(), h.pub);
   }
@@ -193,23 +246,25 @@ Result<PrivateKey> decodeKeyfile(std::string_view content, const SecretBytes* pa
   MERIT_ASSIGN_OR_RETURN(std::string ctHex, stringField(doc, "ciphertext"));
   auto salt = fromHexFixed<crypto_pwhash_SALTBYTES>(saltHex);
   auto nonce = fromHexFixed<crypto_aead_xchacha20poly1305_ietf_NPUBBYTES>(nonceHex);
-  auto ct = fromHexFixed<PrivateKey::kSize + crypto_aead_xchacha20poly1305_ietf_ABYTES>(ctHex);
-  if (!salt || !nonce || !ct) return fail(corrupt("bad salt, nonce or ciphertext"));
+  auto ct = fromHex(ctHex);
+  if (!salt || !nonce || !ct || ct->size() != size + crypto_aead_xchacha20poly1305_ietf_ABYTES) {
+    return fail(corrupt("bad salt, nonce or ciphertext"));
+  }
 
   if (password == nullptr) {
     return fail(ErrorCode::kInvalidArgument, "this key is encrypted: a password is needed");
   }
   MERIT_ASSIGN_OR_RETURN(auto aeadKey, deriveKey(*password, *salt, kdf));
   Bytes ad = associatedData(h.pub, kdf, *salt, *nonce);
-  SecretArray<PrivateKey::kSize> secret;
+  SecretArray<sr25519::Keypair::kSecretSize> buffer;  // the larger of the two secret sizes
   unsigned long long mlen = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(u8(secret.mutableBytes()), &mlen, nullptr, u8(ByteView(*ct)),
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(u8(buffer.mutableBytes()), &mlen, nullptr, u8(ByteView(*ct)),
                                                  ct->size(), u8(ByteView(ad)), ad.size(),
                                                  u8(ByteView(*nonce)), u8(aeadKey.reveal())) != 0 ||
-      mlen != PrivateKey::kSize) {
+      mlen != size) {
     return fail(ErrorCode::kUnauthorized, "cannot decrypt the key: wrong password, or the file was altered");
   }
-  return checkedKey(secret.reveal(), h.pub);
+  return checkedKey(buffer.reveal().first(size), h.pub);
 }
 
 Result<void> validateKeyName(std::string_view kind, std::string_view name) {
@@ -260,23 +315,46 @@ bool Wallet::hasHotkey(std::string_view hotkey) const {
 
 Result<void> Wallet::writeColdkey(const PrivateKey& key, const SecretBytes& password, const KdfParams& kdf,
                                   bool overwrite) {
+  MERIT_ASSIGN_OR_RETURN(std::string content, encodeKeyfile(key, &password, kdf));
+  return writeColdkeyFiles(key.publicKey(), content, overwrite);
+}
+
+Result<void> Wallet::writeColdkey(const AnyPrivateKey& key, const SecretBytes& password, const KdfParams& kdf,
+                                  bool overwrite) {
+  MERIT_ASSIGN_OR_RETURN(std::string content, encodeKeyfile(key, &password, kdf));
+  return writeColdkeyFiles(key.publicKey(), content, overwrite);
+}
+
+Result<void> Wallet::writeColdkeyFiles(const AnyPublicKey& pub, std::string_view content, bool overwrite) {
   MERIT_TRY(validateKeyName("wallet", m_name));
   if (!overwrite && hasColdkey()) {
     return fail(ErrorCode::kAlreadyExists, "wallet '" + m_name + "' already has a coldkey at " +
                                                coldkeyPath().string() + " (use --overwrite to replace it)");
   }
-  MERIT_ASSIGN_OR_RETURN(std::string content, encodeKeyfile(key, &password, kdf));
   MERIT_TRY(createDirectories(m_home, kDirMode));
   MERIT_TRY(createDirectories(m_home / "wallets", kDirMode));
   MERIT_TRY(createDirectories(dir(), kDirMode));
-  json pub = {{"publicKey", key.publicKey().toHex()},
-              {"accountId", toHex(key.publicKey().accountId())},
-              {"ss58Address", ss58Address(key.publicKey())}};
+  json pubDoc = {{"scheme", schemeName(pub.scheme())},
+                 {"publicKey", pub.toHex()},
+                 {"accountId", toHex(pub.accountId())},
+                 {"ss58Address", pub.ss58Address()}};
   MERIT_TRY(writeFileAtomic(coldkeyPath(), asBytes(content), kFileMode, overwrite));
-  return writeFileAtomic(coldkeyPubPath(), asBytes(pub.dump(2) + "\n"), kFileMode, /*overwrite=*/true);
+  return writeFileAtomic(coldkeyPubPath(), asBytes(pubDoc.dump(2) + "\n"), kFileMode, /*overwrite=*/true);
 }
 
 Result<void> Wallet::writeHotkey(std::string_view hotkey, const PrivateKey& key, bool overwrite) {
+  MERIT_TRY(checkHotkeyWritable(hotkey, overwrite));
+  MERIT_ASSIGN_OR_RETURN(std::string content, encodeKeyfile(key, nullptr, KdfParams::interactive()));
+  return writeHotkeyFile(hotkey, content, overwrite);
+}
+
+Result<void> Wallet::writeHotkey(std::string_view hotkey, const AnyPrivateKey& key, bool overwrite) {
+  MERIT_TRY(checkHotkeyWritable(hotkey, overwrite));
+  MERIT_ASSIGN_OR_RETURN(std::string content, encodeKeyfile(key, nullptr, KdfParams::interactive()));
+  return writeHotkeyFile(hotkey, content, overwrite);
+}
+
+Result<void> Wallet::checkHotkeyWritable(std::string_view hotkey, bool overwrite) const {
   MERIT_TRY(validateKeyName("wallet", m_name));
   MERIT_TRY(validateKeyName("hotkey", hotkey));
   if (!overwrite && hasHotkey(hotkey)) {
@@ -284,7 +362,11 @@ Result<void> Wallet::writeHotkey(std::string_view hotkey, const PrivateKey& key,
                                                "' already exists at " + hotkeyPath(hotkey).string() +
                                                " (use --overwrite to replace it)");
   }
-  MERIT_ASSIGN_OR_RETURN(std::string content, encodeKeyfile(key, nullptr, KdfParams::interactive()));
+  return {};
+}
+
+// Takes the plain key file's text and wipes it.
+Result<void> Wallet::writeHotkeyFile(std::string_view hotkey, std::string& content, bool overwrite) {
   SecretBytes secretContent = SecretBytes::takeString(content);
   MERIT_TRY(createDirectories(m_home, kDirMode));
   MERIT_TRY(createDirectories(m_home / "wallets", kDirMode));
@@ -293,7 +375,7 @@ Result<void> Wallet::writeHotkey(std::string_view hotkey, const PrivateKey& key,
   return writeFileAtomic(hotkeyPath(hotkey), secretContent.reveal(), kFileMode, overwrite);
 }
 
-Result<PublicKey> Wallet::coldkeyPublic() const {
+Result<AnyPublicKey> Wallet::coldkeyPublicAny() const {
   auto text = readFile(coldkeyPubPath(), kMaxKeyfileBytes);
   if (!text) {
     if (text.error().code() == ErrorCode::kNotFound) {
@@ -306,13 +388,27 @@ Result<PublicKey> Wallet::coldkeyPublic() const {
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("publicKey") || !doc["publicKey"].is_string()) {
     return fail(ErrorCode::kCorruption, coldkeyPubPath().string() + " is damaged: no publicKey");
   }
-  auto pub = PublicKey::fromHex(doc["publicKey"].get<std::string>());
+  KeyScheme scheme = KeyScheme::kEcdsa;  // files written before sr25519 have no scheme
+  if (auto it = doc.find("scheme"); it != doc.end()) {
+    auto parsed = it->is_string() ? parseScheme(it->get<std::string>())
+                                  : Result<KeyScheme>(fail(ErrorCode::kInvalidArgument, "bad scheme"));
+    if (!parsed)
+      return fail(ErrorCode::kCorruption,
+                  coldkeyPubPath().string() + " is damaged: " + parsed.error().message());
+    scheme = *parsed;
+  }
+  auto pub = AnyPublicKey::fromHex(scheme, doc["publicKey"].get<std::string>());
   if (!pub)
     return fail(ErrorCode::kCorruption, coldkeyPubPath().string() + " is damaged: " + pub.error().message());
   return *pub;
 }
 
-Result<PrivateKey> Wallet::unlockColdkey(const SecretBytes& password) const {
+Result<PublicKey> Wallet::coldkeyPublic() const {
+  MERIT_ASSIGN_OR_RETURN(AnyPublicKey pub, coldkeyPublicAny());
+  return pub.requireEcdsa("the coldkey of wallet '" + m_name + "'");
+}
+
+Result<AnyPrivateKey> Wallet::unlockColdkeyAny(const SecretBytes& password) const {
   auto text = readFile(coldkeyPath(), kMaxKeyfileBytes);
   if (!text) {
     if (text.error().code() == ErrorCode::kNotFound) {
@@ -321,22 +417,41 @@ Result<PrivateKey> Wallet::unlockColdkey(const SecretBytes& password) const {
     }
     return fail(text.error());
   }
-  auto key = decodeKeyfile(*text, &password);
+  auto key = decodeAnyKeyfile(*text, &password);
   if (!key) return fail(key.error().withContext(coldkeyPath().string()));
   return key;
 }
 
-Result<PublicKey> Wallet::hotkeyPublic(std::string_view hotkey) const {
+Result<PrivateKey> Wallet::unlockColdkey(const SecretBytes& password) const {
+  // The scheme first, from the file's header: no Argon2 cost for a key the caller cannot use.
+  auto text = readFile(coldkeyPath(), kMaxKeyfileBytes);
+  if (text) {
+    auto info = inspectAnyKeyfile(*text);
+    if (info && info->publicKey.scheme() != KeyScheme::kEcdsa) {
+      return fail(wrongSchemeError("the coldkey of wallet '" + m_name + "' (" + coldkeyPath().string() + ")",
+                                   info->publicKey.scheme()));
+    }
+  }
+  MERIT_ASSIGN_OR_RETURN(AnyPrivateKey key, unlockColdkeyAny(password));
+  return std::move(key).takeEcdsa("the coldkey of wallet '" + m_name + "'");
+}
+
+Result<AnyPublicKey> Wallet::hotkeyPublicAny(std::string_view hotkey) const {
   MERIT_TRY(validateKeyName("hotkey", hotkey));
   auto text = readFile(hotkeyPath(hotkey), kMaxKeyfileBytes);
   if (!text) return fail(text.error());
   SecretBytes content = SecretBytes::takeString(*text);
-  auto info = inspectKeyfile(content.revealText());
+  auto info = inspectAnyKeyfile(content.revealText());
   if (!info) return fail(info.error().withContext(hotkeyPath(hotkey).string()));
   return info->publicKey;
 }
 
-Result<PrivateKey> Wallet::loadHotkey(std::string_view hotkey) const {
+Result<PublicKey> Wallet::hotkeyPublic(std::string_view hotkey) const {
+  MERIT_ASSIGN_OR_RETURN(AnyPublicKey pub, hotkeyPublicAny(hotkey));
+  return pub.requireEcdsa("hotkey '" + std::string(hotkey) + "' of wallet '" + m_name + "'");
+}
+
+Result<AnyPrivateKey> Wallet::loadHotkeyAny(std::string_view hotkey) const {
   MERIT_TRY(validateKeyName("hotkey", hotkey));
   auto text = readFile(hotkeyPath(hotkey), kMaxKeyfileBytes);
   if (!text) {
@@ -347,9 +462,15 @@ Result<PrivateKey> Wallet::loadHotkey(std::string_view hotkey) const {
     return fail(text.error());
   }
   SecretBytes content = SecretBytes::takeString(*text);
-  auto key = decodeKeyfile(content.revealText(), nullptr);
+  auto key = decodeAnyKeyfile(content.revealText(), nullptr);
   if (!key) return fail(key.error().withContext(hotkeyPath(hotkey).string()));
   return key;
+}
+
+Result<PrivateKey> Wallet::loadHotkey(std::string_view hotkey) const {
+  MERIT_ASSIGN_OR_RETURN(AnyPrivateKey key, loadHotkeyAny(hotkey));
+  return std::move(key).takeEcdsa("hotkey '" + std::string(hotkey) + "' of wallet '" + m_name + "' (" +
+                                  hotkeyPath(hotkey).string() + ")");
 }
 
 Result<std::vector<std::string>> Wallet::hotkeyNames() const {

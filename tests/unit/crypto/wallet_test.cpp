@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include "merit/crypto/ss58.h"
 #include "merit/util/file.h"
@@ -217,5 +218,105 @@ TEST_CASE("MERIT_HOME overrides the default home") {
   CHECK(defaultMeritHome() == fs::path("/home/u/.meritnet"));
 }
 
+// --- schemes ------------------------------------------------------------------------------------
+
+TEST_CASE("sr25519 key files round trip, plain and encrypted, and record their scheme") {
+  AnyPrivateKey key(sr25519::Keypair::generate());
+  auto secret = key.sr25519()->toSchnorrkelBytes();
+
+  std::string plain = encodeKeyfile(key, nullptr, KdfParams::interactive()).value();
+  CHECK(plain.find("\"scheme\": \"sr25519\"") != std::string::npos);
+  CHECK(plain.find(toHex(secret.reveal())) != std::string::npos);  // the 64-byte schnorrkel form
+  auto back = decodeAnyKeyfile(plain, nullptr);
+  REQUIRE(back);
+  CHECK(back->scheme() == KeyScheme::kSr25519);
+  CHECK(back->publicKey() == key.publicKey());
+  CHECK(toHex(back->sr25519()->toSchnorrkelBytes().reveal()) == toHex(secret.reveal()));
+  CHECK(inspectAnyKeyfile(plain)->publicKey == key.publicKey());
+
+  std::string enc = encodeKeyfile(key, &kPassword, KdfParams::interactive()).value();
+  CHECK(enc.find(toHex(secret.reveal())) == std::string::npos);
+  auto dec = decodeAnyKeyfile(enc, &kPassword);
+  REQUIRE(dec);
+  CHECK(dec->publicKey() == key.publicKey());
+  SecretBytes wrong{std::string_view("wrong")};
+  CHECK(decodeAnyKeyfile(enc, &wrong).error().code() == ErrorCode::kUnauthorized);
+
+  // The scheme is part of the header: relabelling a file is caught.
+  std::string relabelled = enc;
+  relabelled.replace(relabelled.find("\"sr25519\""), 9, "\"ecdsa\"");
+  CHECK(decodeAnyKeyfile(relabelled, &kPassword).error().code() == ErrorCode::kCorruption);
+  std::string ecdsaFile = encodeKeyfile(PrivateKey::generate(), nullptr, KdfParams::interactive()).value();
+  ecdsaFile.replace(ecdsaFile.find("\"ecdsa\""), 7, "\"sr25519\"");
+  CHECK(decodeAnyKeyfile(ecdsaFile, nullptr).error().code() == ErrorCode::kCorruption);
+  ecdsaFile.replace(ecdsaFile.find("\"sr25519\""), 9, "\"ed448\"");
+  CHECK(decodeAnyKeyfile(ecdsaFile, nullptr).error().code() == ErrorCode::kCorruption);
+}
+
+TEST_CASE("a key file without a scheme (written before sr25519) is read as ecdsa") {
+  // A version-1 file exactly as meritnet wrote them before the scheme field existed.
+  auto key = PrivateKey::fromBytes(ByteArray<32>{std::byte{0x11}, std::byte{0x22}, std::byte{0x33}}).value();
+  nlohmann::json legacy = {{"format", "meritnet-keyfile"},
+                           {"version", 1},
+                           {"publicKey", key.publicKey().toHex()},
+                           {"ss58Address", ss58Address(key.publicKey())},
+                           {"secretKey", toHex(key.revealSecret())}};
+  std::string text = legacy.dump(2);
+  REQUIRE(text.find("scheme") == std::string::npos);
+  auto any = decodeAnyKeyfile(text, nullptr);
+  REQUIRE(any);
+  CHECK(any->scheme() == KeyScheme::kEcdsa);
+  CHECK(any->publicKey() == AnyPublicKey(key.publicKey()));
+  CHECK(decodeKeyfile(text, nullptr)->publicKey() == key.publicKey());
+
+  // An encrypted ecdsa file without the field decrypts too (its associated data never named it).
+  std::string enc = encodeKeyfile(key, &kPassword, KdfParams::interactive()).value();
+  auto pos = enc.find("\"scheme\": \"ecdsa\",");
+  REQUIRE(pos != std::string::npos);
+  enc.erase(pos, std::string_view("\"scheme\": \"ecdsa\",").size());
+  CHECK(decodeKeyfile(enc, &kPassword)->publicKey() == key.publicKey());
+
+  // And a coldkeypub.txt without it.
+  TempHome home;
+  Wallet w(home.path(), "old");
+  REQUIRE(w.writeColdkey(key, kPassword, KdfParams::interactive(), false));
+  overwriteFile(w.coldkeyPubPath(), nlohmann::json({{"publicKey", key.publicKey().toHex()}}).dump());
+  CHECK(w.coldkeyPublicAny()->scheme() == KeyScheme::kEcdsa);
+  CHECK(w.coldkeyPublic().value() == key.publicKey());
+}
+
+TEST_CASE("sr25519 wallet: sign and verify, and ECDSA-only callers refuse it by name") {
+  TempHome home;
+  Wallet w(home.path(), "sr");
+  AnyPrivateKey cold(sr25519::Keypair::generate());
+  AnyPrivateKey hot(sr25519::keypairFromSuri("//Alice").value());
+  REQUIRE(w.writeColdkey(cold, kPassword, KdfParams::interactive(), false));
+  REQUIRE(w.writeHotkey("default", hot, false));
+  CHECK(slurp(w.coldkeyPubPath()).find("\"scheme\": \"sr25519\"") != std::string::npos);
+
+  CHECK(w.coldkeyPublicAny().value() == cold.publicKey());
+  CHECK(w.hotkeyPublicAny("default")->ss58Address() == "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY");
+  auto loaded = w.loadHotkeyAny("default");
+  REQUIRE(loaded);
+  auto sig = loaded->signMessage(asBytes("hello"));
+  CHECK(sig.scheme() == KeyScheme::kSr25519);
+  CHECK(verifyAnyMessage(hot.publicKey(), asBytes("hello"), sig));
+  CHECK_FALSE(verifyAnyMessage(hot.publicKey(), asBytes("hellp"), sig));
+  CHECK(verifyAnyMessageByAccount(hot.publicKey().accountId(), asBytes("hello"), sig));
+  auto unlocked = w.unlockColdkeyAny(kPassword);
+  REQUIRE(unlocked);
+  CHECK(unlocked->publicKey() == cold.publicKey());
+
+  // The existing ECDSA-only API (miner, validator, chain tools) fails clearly, naming the scheme.
+  for (auto code : {w.loadHotkey("default").error(), w.hotkeyPublic("default").error(),
+                    w.unlockColdkey(kPassword).error(), w.coldkeyPublic().error()}) {
+    CHECK(code.code() == ErrorCode::kInvalidArgument);
+    CHECK(code.message().find("sr25519") != std::string::npos);
+    CHECK(code.message().find("ecdsa") != std::string::npos);
+  }
+  std::string plain = slurp(w.hotkeyPath("default"));
+  CHECK(decodeKeyfile(plain, nullptr).error().message().find("sr25519") != std::string::npos);
+  CHECK(inspectKeyfile(plain).error().code() == ErrorCode::kInvalidArgument);
+}
 }  // namespace
 }  // namespace merit::crypto

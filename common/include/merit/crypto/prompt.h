@@ -13,9 +13,13 @@ namespace merit::crypto {
 
 struct PasswordSource {
   std::string passwordFile;  // --password-file; empty if not given
+  // Where else to look, and the option to name in errors (another password, such as a btcli
+  // wallet's, has its own).
+  std::string envVar = "MERIT_PASSWORD";
+  std::string fileOption = "--password-file";
 };
 
-// The password, from (in order) --password-file (its first line), MERIT_PASSWORD, or a no-echo
+// The password, from (in order) --password-file (its first line), $envVar, or a no-echo
 // prompt on the terminal; `confirm` asks twice. With none available (no terminal, e.g. in a
 // script) the error says which options exist.
 Result<SecretBytes> readPassword(const PasswordSource& source, const std::string& prompt, bool confirm);

@@ -6,9 +6,15 @@
 //   folders 0700; MERIT_HOME defaults to ~/.meritnet
 //
 // The coldkey holds funds and stake and is encrypted at rest: Argon2id derives a key from the
-// password, XChaCha20-Poly1305 encrypts the 32-byte secret with the file's header as associated
-// data (so the header cannot be altered either). Hotkeys sign network traffic and weights and
-// are kept plain so miners and validators can start unattended. docs/WALLETS.md has the format.
+// password, XChaCha20-Poly1305 encrypts the secret with the file's header as associated data (so
+// the header cannot be altered either). Hotkeys sign network traffic and weights and are kept
+// plain so miners and validators can start unattended. docs/WALLETS.md has the format.
+//
+// A key file records its scheme ("scheme": "ecdsa" | "sr25519"; a file without the field is
+// ecdsa, as all files were before sr25519). The *Any functions read and write either scheme.
+// The older functions (decodeKeyfile, loadHotkey, unlockColdkey, ...) return ECDSA keys for the
+// callers that only handle ECDSA (chain, wire, miner, validator) and fail with kInvalidArgument
+// naming the scheme when the file holds an sr25519 key.
 //
 // Thread-safety: a Wallet is a value naming a folder; concurrent writers race like files do.
 #pragma once
@@ -19,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "merit/crypto/any_key.h"
 #include "merit/crypto/keys.h"
 #include "merit/crypto/secret.h"
 #include "merit/util/result.h"
@@ -48,6 +55,16 @@ Result<std::string> encodeKeyfile(const PrivateKey& key, const SecretBytes* pass
 Result<PrivateKey> decodeKeyfile(std::string_view content, const SecretBytes* password);
 Result<KeyfileInfo> inspectKeyfile(std::string_view content);
 
+// Either scheme. sr25519 secrets are stored in the schnorrkel form scalar ‖ nonce (64 bytes).
+struct AnyKeyfileInfo {
+  AnyPublicKey publicKey;
+  bool encrypted;
+};
+Result<std::string> encodeKeyfile(const AnyPrivateKey& key, const SecretBytes* password,
+                                  const KdfParams& kdf);
+Result<AnyPrivateKey> decodeAnyKeyfile(std::string_view content, const SecretBytes* password);
+Result<AnyKeyfileInfo> inspectAnyKeyfile(std::string_view content);
+
 // `name` may be used as a wallet or hotkey name: 1..64 of [A-Za-z0-9_.-], not starting with '.'.
 Result<void> validateKeyName(std::string_view kind, std::string_view name);
 
@@ -72,6 +89,9 @@ class Wallet {
   Result<void> writeColdkey(const PrivateKey& key, const SecretBytes& password, const KdfParams& kdf,
                             bool overwrite);
   Result<void> writeHotkey(std::string_view hotkey, const PrivateKey& key, bool overwrite);
+  Result<void> writeColdkey(const AnyPrivateKey& key, const SecretBytes& password, const KdfParams& kdf,
+                            bool overwrite);
+  Result<void> writeHotkey(std::string_view hotkey, const AnyPrivateKey& key, bool overwrite);
 
   Result<PublicKey> coldkeyPublic() const;  // from coldkeypub.txt; no password needed
   Result<PrivateKey> unlockColdkey(const SecretBytes& password) const;
@@ -79,10 +99,20 @@ class Wallet {
   Result<PrivateKey> loadHotkey(std::string_view hotkey) const;
   Result<std::vector<std::string>> hotkeyNames() const;  // sorted
 
+  // Either scheme (the functions above are ECDSA-only and refuse an sr25519 key by name).
+  Result<AnyPublicKey> coldkeyPublicAny() const;
+  Result<AnyPrivateKey> unlockColdkeyAny(const SecretBytes& password) const;
+  Result<AnyPublicKey> hotkeyPublicAny(std::string_view hotkey) const;
+  Result<AnyPrivateKey> loadHotkeyAny(std::string_view hotkey) const;
+
   // Wallet names under `home` (folders with a coldkey or hotkeys), sorted.
   static Result<std::vector<std::string>> list(const std::filesystem::path& home);
 
  private:
+  Result<void> writeColdkeyFiles(const AnyPublicKey& pub, std::string_view content, bool overwrite);
+  Result<void> checkHotkeyWritable(std::string_view hotkey, bool overwrite) const;
+  Result<void> writeHotkeyFile(std::string_view hotkey, std::string& content, bool overwrite);
+
   std::filesystem::path m_home;
   std::string m_name;
 };
