@@ -222,10 +222,11 @@ void DashboardImpl::routes() {
        {"Content-Security-Policy",
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'"},
        {"Referrer-Policy", "no-referrer"}});
-  m_server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    res.status = 500;
-    res.set_content("{\"error\":\"internal error\"}", "application/json");
-  });
+  m_server.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, const std::exception_ptr&) {
+        res.status = 500;
+        res.set_content("{\"error\":\"internal error\"}", "application/json");
+      });
 
   for (const auto& [path, asset] : m_assets) {
     const auto* a = &asset;

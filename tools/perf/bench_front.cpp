@@ -115,6 +115,7 @@ int main(int argc, char** argv) {
   }
 
   std::vector<long long> cpu0;
+  cpu0.reserve(watched.size());
   for (const auto& [name, pid] : watched) cpu0.push_back(cpuMicros(pid));
   const long long self0 = selfCpuMicros();
   std::size_t sent = 0, answered = 0, ok = 0;

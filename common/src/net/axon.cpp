@@ -569,6 +569,7 @@ class Axon::Impl {
     }
     switch (route) {
       case Route::kFull:
+        // NOLINTNEXTLINE(bugprone-use-after-move): only the other routes moved `request`.
         rejectRequest(routingId, corr, request.header.requestId, Status::kOverloaded,
                       "verification queue is full");
         break;
