@@ -1029,33 +1029,45 @@ void bondsStage(const EpochInput& input, EpochState& s) {
     if (s.liquidAlpha) {
       // mat_ema_alpha_sparse(weights_for_bonds, bonds, liquid alphas), as matEmaLiquidAlphaSparse:
       // alpha only where the EMA reads it. alpha_sigmoid depends on (consensus, weight, bond) only
-      // through `combined` in [0, 1]; its two clamped values are computed once.
+      // through `combined` in [0, 1]; its two clamped values are computed once. For the others
+      // a row's exp arguments are gathered and computed together (expSafeMany).
       const I32F32 alphaLow = u16ProportionToFixed(hp.alphaLow);
       const I32F32 alphaHigh = u16ProportionToFixed(hp.alphaHigh);
-      const I32F32 steepness = I32F32::fromInt(hp.alphaSigmoidSteepness);
+      const I32F32 scale = alphaSigmoidScale(I32F32::fromInt(hp.alphaSigmoidSteepness));
       const I32F32 zero = I32F32::zero();
       const I32F32 one = I32F32::one();
       const I32F32 alphaAtZero =
-          alphaSigmoid(zero, zero, zero, alphaLow, alphaHigh, steepness);                       // combined 0
-      const I32F32 alphaAtOne = alphaSigmoid(zero, one, zero, alphaLow, alphaHigh, steepness);  // combined 1
+          alphaFromExp(expSafe(alphaSigmoidExponent(zero, scale)), alphaLow, alphaHigh);
+      const I32F32 alphaAtOne = alphaFromExp(expSafe(alphaSigmoidExponent(one, scale)), alphaLow, alphaHigh);
       std::vector<I32F32> w(n);
       std::vector<I32F32> b(n);
       std::vector<I32F32> alphaRow(n);
       std::vector<I32F32> scratch(n);
+      std::vector<uint16_t> expCol(n);  // the columns whose alpha needs exp, and its arguments
+      std::vector<I32F32> expArg(n);
+      std::vector<I32F32> expValue(n);
       ema.reset(n, wb.size);  // only the entries of the rows of wb survive
       for (std::size_t i = 0; i < n; ++i) {
         if (!wb.rowEmpty(i)) {
           walkRow(wb, i, w, [](I32F32 v) { return v; });
           walkRow(bonds, i, b, bondProportion);
+          std::size_t expCount = 0;
           for (std::size_t p = wb.begin(i); p < wb.end(i); ++p) {
             const uint16_t j = wb.col[p];
-            const I32F32 c = consensus[j];
-            const I32F32 diffBuy = std::clamp(w[j].saturatingSub(c), zero, one);
-            const I32F32 diffSell = std::clamp(b[j].saturatingSub(w[j]), zero, one);
-            const I32F32 combined = w[j] >= b[j] ? diffBuy : diffSell;
-            alphaRow[j] = combined == zero  ? alphaAtZero
-                          : combined == one ? alphaAtOne
-                                            : alphaSigmoid(c, w[j], b[j], alphaLow, alphaHigh, steepness);
+            const I32F32 combined = alphaSigmoidCombined(consensus[j], w[j], b[j]);
+            if (combined == zero) {
+              alphaRow[j] = alphaAtZero;
+            } else if (combined == one) {
+              alphaRow[j] = alphaAtOne;
+            } else {
+              expCol[expCount] = j;
+              expArg[expCount] = alphaSigmoidExponent(combined, scale);
+              ++expCount;
+            }
+          }
+          expSafeMany(std::span(expArg.data(), expCount), std::span(expValue.data(), expCount));
+          for (std::size_t k = 0; k < expCount; ++k) {
+            alphaRow[expCol[k]] = alphaFromExp(expValue[k], alphaLow, alphaHigh);
           }
           // matEmaAlphaRow: only the new row's entries survive, in its order.
           for (std::size_t p = bonds.begin(i); p < bonds.end(i); ++p) {

@@ -97,6 +97,17 @@ std::vector<I32F32> weightedMedianColSparse(std::span<const I32F32> stake, const
 // alpha_sigmoid: alpha for one (validator, miner) pair from consensus, weight and bond.
 I32F32 alphaSigmoid(I32F32 consensus, I32F32 weight, I32F32 bond, I32F32 alphaLow, I32F32 alphaHigh,
                     I32F32 steepness);
+// alpha_sigmoid in stages, for callers computing exp for many pairs at once (expSafeMany):
+//   alphaSigmoid(c, w, b, lo, hi, s) == alphaFromExp(expSafe(alphaSigmoidExponent(
+//       alphaSigmoidCombined(c, w, b), alphaSigmoidScale(s))), lo, hi).
+// The pair enters only through `combined`, in [0, 1].
+I32F32 alphaSigmoidCombined(I32F32 consensus, I32F32 weight, I32F32 bond);
+// steepness / -100, the same for every pair of an epoch.
+I32F32 alphaSigmoidScale(I32F32 steepness);
+// The argument of exp: scale * (combined - 1/2).
+I32F32 alphaSigmoidExponent(I32F32 combined, I32F32 scale);
+// alpha from e = expSafe(exponent): clamp(lo + (hi - lo) / (1 + e), lo, hi).
+I32F32 alphaFromExp(I32F32 e, I32F32 alphaLow, I32F32 alphaHigh);
 // compute_liquid_alpha_values_sparse, dense n x n result. Rows are walked with the same
 // peekable iterators as the Rust code, which assume uid-sorted rows: in an unsorted row an
 // entry passed over counts as 0.
