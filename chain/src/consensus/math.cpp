@@ -9,10 +9,6 @@ namespace {
 
 const I32F32 kU16MaxFixed = I32F32::fromInt(kU16Max);
 
-I32F32 clampValue(I32F32 value, I32F32 low, I32F32 high) {
-  return std::max(std::min(value, high), low);
-}
-
 }  // namespace
 
 I32F32 u16ProportionToFixed(uint16_t x) {
@@ -366,27 +362,8 @@ std::vector<I32F32> weightedMedianColSparse(std::span<const I32F32> stake, const
   return median;
 }
 
-I32F32 alphaSigmoidCombined(I32F32 consensus, I32F32 weight, I32F32 bond) {
-  const I32F32 zero = I32F32::zero();
-  const I32F32 one = I32F32::one();
-  I32F32 diffBuy = clampValue(weight.saturatingSub(consensus), zero, one);
-  I32F32 diffSell = clampValue(bond.saturatingSub(weight), zero, one);
-  return weight >= bond ? diffBuy : diffSell;
-}
-
 I32F32 alphaSigmoidScale(I32F32 steepness) {
   return steepness.saturatingDiv(I32F32::fromInt(-100));
-}
-
-I32F32 alphaSigmoidExponent(I32F32 combined, I32F32 scale) {
-  return scale.saturatingMul(combined.saturatingSub(I32F32::fromRatio(1, 2)));
-}
-
-I32F32 alphaFromExp(I32F32 e, I32F32 alphaLow, I32F32 alphaHigh) {
-  const I32F32 one = I32F32::one();
-  I32F32 sigmoid = one.saturatingDiv(one.saturatingAdd(e));
-  I32F32 alpha = alphaLow.saturatingAdd(sigmoid.saturatingMul(alphaHigh.saturatingSub(alphaLow)));
-  return clampValue(alpha, alphaLow, alphaHigh);
 }
 
 I32F32 alphaSigmoid(I32F32 consensus, I32F32 weight, I32F32 bond, I32F32 alphaLow, I32F32 alphaHigh,
