@@ -550,11 +550,18 @@ std::vector<I32F32> columnMedians(const std::vector<I32F32>& stake, const Csr& s
 
 // The Rust peekable walk of liquid alpha over row [begin, end) for j = 0..n-1 (see
 // liquidAlphaValuesSparse): out[j] is the entry with column j if the walk meets it, else 0.
-// value(v) converts a stored entry to I32F32.
+// value(v) converts a stored entry to I32F32. In a row whose columns strictly increase the
+// walk meets every entry (each entry's column is reached with all earlier entries, of smaller
+// columns, already passed), so there out is the entries scattered over zeros.
 template <typename V, typename Value>
 void walkRow(const SparseRows<V>& m, std::size_t row, std::vector<I32F32>& out, Value&& value) {
   std::size_t p = m.begin(row);
   const std::size_t end = m.end(row);
+  if (m.isSortedRow(row)) {
+    std::fill(out.begin(), out.end(), I32F32::zero());
+    for (; p < end; ++p) out[m.col[p]] = value(m.val[p]);
+    return;
+  }
   for (std::size_t j = 0; j < out.size(); ++j) {
     I32F32 v;
     while (p < end) {
