@@ -948,13 +948,82 @@ void emaRows(EpochState& s, const Csr& structure, NewTerm&& newTerm, OldTerm&& o
   }
 }
 
+// Yuma 3 with liquid alpha: E = mat_ema_alpha_sparse(weights_for_bonds, bonds, liquid alphas)
+// and its column sums, from s.weightsForBonds and s.bonds. Not inlined: inside bondsStage it
+// made GCC move Yuma 2's EMA out of line (+4% instructions per Yuma 2 epoch).
+[[gnu::noinline]] void emaLiquidAlpha(const Hyperparameters& hp, EpochState& s) {
+  const std::size_t n = s.n;
+  const Csr& wb = *s.weightsForBonds;
+  const BondRows& bonds = s.bonds;
+  const std::vector<I32F32>& consensus = s.consensus;
+  Csr& ema = s.ema;
+  std::vector<I32F32>& emaColSum = s.emaColSum;
+  // As matEmaLiquidAlphaSparse: alpha only where the EMA reads it. alpha_sigmoid depends on (consensus,
+  // weight, bond) only through `combined` in [0, 1]; its two clamped values are computed once. For the others
+  // a row's exp arguments are gathered and computed together (expSafeMany).
+  const I32F32 alphaLow = u16ProportionToFixed(hp.alphaLow);
+  const I32F32 alphaHigh = u16ProportionToFixed(hp.alphaHigh);
+  const I32F32 scale = alphaSigmoidScale(I32F32::fromInt(hp.alphaSigmoidSteepness));
+  const I32F32 zero = I32F32::zero();
+  const I32F32 one = I32F32::one();
+  const I32F32 alphaAtZero = alphaFromExp(expSafe(alphaSigmoidExponent(zero, scale)), alphaLow, alphaHigh);
+  const I32F32 alphaAtOne = alphaFromExp(expSafe(alphaSigmoidExponent(one, scale)), alphaLow, alphaHigh);
+  std::vector<I32F32> w(n);
+  std::vector<I32F32> b(n);
+  std::vector<I32F32> alphaRow(n);
+  std::vector<I32F32> scratch(n);
+  std::vector<uint16_t> expCol(n);  // the columns whose alpha needs exp, and its arguments
+  std::vector<I32F32> expArg(n);
+  std::vector<I32F32> expValue(n);
+  ema.reset(n, wb.size);  // only the entries of the rows of wb survive
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!wb.rowEmpty(i)) {
+      walkRow(wb, i, w, [](I32F32 v) { return v; });
+      walkRow(bonds, i, b, bondProportion);
+      std::size_t expCount = 0;
+      for (std::size_t p = wb.begin(i); p < wb.end(i); ++p) {
+        const uint16_t j = wb.col[p];
+        const I32F32 combined = alphaSigmoidCombined(consensus[j], w[j], b[j]);
+        if (combined == zero) {
+          alphaRow[j] = alphaAtZero;
+        } else if (combined == one) {
+          alphaRow[j] = alphaAtOne;
+        } else {
+          expCol[expCount] = j;
+          expArg[expCount] = alphaSigmoidExponent(combined, scale);
+          ++expCount;
+        }
+      }
+      expSafeMany(std::span(expArg.data(), expCount), std::span(expValue.data(), expCount));
+      for (std::size_t k = 0; k < expCount; ++k) {
+        alphaRow[expCol[k]] = alphaFromExp(expValue[k], alphaLow, alphaHigh);
+      }
+      // matEmaAlphaRow: only the new row's entries survive, in its order.
+      for (std::size_t p = bonds.begin(i); p < bonds.end(i); ++p) {
+        const uint16_t j = bonds.col[p];
+        scratch[j] = one.saturatingSub(alphaRow[j]).saturatingMul(bondProportion(bonds.val[p]));
+      }
+      for (std::size_t p = wb.begin(i); p < wb.end(i); ++p) {
+        const uint16_t j = wb.col[p];
+        const I32F32 inc = std::max(alphaRow[j].saturatingMul(wb.val[p]), zero);
+        const I32F32 v = std::min(scratch[j].saturatingAdd(inc), one);
+        if (v > zero) {
+          ema.push(j, v);
+          emaColSum[j] = emaColSum[j].saturatingAdd(v);
+        }
+      }
+      for (std::size_t p = bonds.begin(i); p < bonds.end(i); ++p) scratch[bonds.col[p]] = zero;
+    }
+    ema.endRow(wb.isSortedRow(i));  // in the order of wb row i
+  }
+}
+
 // Spec yuma.md: "4.8 bonds & dividends" and "4.9 Yuma3 branch (`Yuma3On`)", up to the EMA of
 // the bonds (E); dividendsStage continues from it.
 void bondsStage(const EpochInput& input, EpochState& s) {
   const Hyperparameters& hp = input.hyperparameters;
   const std::vector<NeuronInput>& neurons = input.neurons;
   const std::size_t n = s.n;
-  const std::vector<I32F32>& consensus = s.consensus;
   const std::vector<uint64_t>& registered = s.registered;
   const I32F32 bondsPenalty = s.bondsPenalty;
   Csr& weights = s.weights;
@@ -1023,7 +1092,6 @@ void bondsStage(const EpochInput& input, EpochState& s) {
 
   const I32F32 alpha = emaAlpha(hp.bondsMovingAverage);
   const I32F32 oneMinusAlpha = I32F32::one().saturatingSub(alpha);
-  Csr& ema = s.ema;
   std::vector<I32F32>& emaColSum = s.emaColSum;
   emaColSum.assign(n, I32F32::zero());
   // Yuma 2 only: the largest kept EMA entry of each column, before normalisation. Column
@@ -1034,66 +1102,7 @@ void bondsStage(const EpochInput& input, EpochState& s) {
   s.emaColMax.assign(hp.yuma3 ? 0 : n, I32F32::zero());
   if (hp.yuma3) {
     if (s.liquidAlpha) {
-      // mat_ema_alpha_sparse(weights_for_bonds, bonds, liquid alphas), as matEmaLiquidAlphaSparse:
-      // alpha only where the EMA reads it. alpha_sigmoid depends on (consensus, weight, bond) only
-      // through `combined` in [0, 1]; its two clamped values are computed once. For the others
-      // a row's exp arguments are gathered and computed together (expSafeMany).
-      const I32F32 alphaLow = u16ProportionToFixed(hp.alphaLow);
-      const I32F32 alphaHigh = u16ProportionToFixed(hp.alphaHigh);
-      const I32F32 scale = alphaSigmoidScale(I32F32::fromInt(hp.alphaSigmoidSteepness));
-      const I32F32 zero = I32F32::zero();
-      const I32F32 one = I32F32::one();
-      const I32F32 alphaAtZero =
-          alphaFromExp(expSafe(alphaSigmoidExponent(zero, scale)), alphaLow, alphaHigh);
-      const I32F32 alphaAtOne = alphaFromExp(expSafe(alphaSigmoidExponent(one, scale)), alphaLow, alphaHigh);
-      std::vector<I32F32> w(n);
-      std::vector<I32F32> b(n);
-      std::vector<I32F32> alphaRow(n);
-      std::vector<I32F32> scratch(n);
-      std::vector<uint16_t> expCol(n);  // the columns whose alpha needs exp, and its arguments
-      std::vector<I32F32> expArg(n);
-      std::vector<I32F32> expValue(n);
-      ema.reset(n, wb.size);  // only the entries of the rows of wb survive
-      for (std::size_t i = 0; i < n; ++i) {
-        if (!wb.rowEmpty(i)) {
-          walkRow(wb, i, w, [](I32F32 v) { return v; });
-          walkRow(bonds, i, b, bondProportion);
-          std::size_t expCount = 0;
-          for (std::size_t p = wb.begin(i); p < wb.end(i); ++p) {
-            const uint16_t j = wb.col[p];
-            const I32F32 combined = alphaSigmoidCombined(consensus[j], w[j], b[j]);
-            if (combined == zero) {
-              alphaRow[j] = alphaAtZero;
-            } else if (combined == one) {
-              alphaRow[j] = alphaAtOne;
-            } else {
-              expCol[expCount] = j;
-              expArg[expCount] = alphaSigmoidExponent(combined, scale);
-              ++expCount;
-            }
-          }
-          expSafeMany(std::span(expArg.data(), expCount), std::span(expValue.data(), expCount));
-          for (std::size_t k = 0; k < expCount; ++k) {
-            alphaRow[expCol[k]] = alphaFromExp(expValue[k], alphaLow, alphaHigh);
-          }
-          // matEmaAlphaRow: only the new row's entries survive, in its order.
-          for (std::size_t p = bonds.begin(i); p < bonds.end(i); ++p) {
-            const uint16_t j = bonds.col[p];
-            scratch[j] = one.saturatingSub(alphaRow[j]).saturatingMul(bondProportion(bonds.val[p]));
-          }
-          for (std::size_t p = wb.begin(i); p < wb.end(i); ++p) {
-            const uint16_t j = wb.col[p];
-            const I32F32 inc = std::max(alphaRow[j].saturatingMul(wb.val[p]), zero);
-            const I32F32 v = std::min(scratch[j].saturatingAdd(inc), one);
-            if (v > zero) {
-              ema.push(j, v);
-              emaColSum[j] = emaColSum[j].saturatingAdd(v);
-            }
-          }
-          for (std::size_t p = bonds.begin(i); p < bonds.end(i); ++p) scratch[bonds.col[p]] = zero;
-        }
-        ema.endRow(wb.isSortedRow(i));  // in the order of wb row i
-      }
+      emaLiquidAlpha(input.hyperparameters, s);
     } else if (s.clippedView) {
       emaRows<false>(
           s, wb, [&](std::size_t p) { return mulProportions(alpha, s.clipOf(wb.col[p], wb.val[p])); },
