@@ -998,18 +998,21 @@ void emaRows(EpochState& s, const Csr& structure, NewTerm&& newTerm, OldTerm&& o
       for (std::size_t k = 0; k < expCount; ++k) {
         alphaRow[expCol[k]] = alphaFromExp(expValue[k], alphaLow, alphaHigh);
       }
-      // matEmaAlphaRow: only the new row's entries survive, in its order.
+      // matEmaAlphaRow: only the new row's entries survive, in its order. Every factor is a
+      // proportion (alpha in [alphaLow, alphaHigh] within [0, 1], 1 - alpha, the bond, the
+      // weight), so the saturating operations are mulProportions and addBounded (a column sum
+      // of at most n values <= 1 cannot saturate).
       for (std::size_t p = bonds.begin(i); p < bonds.end(i); ++p) {
         const uint16_t j = bonds.col[p];
-        scratch[j] = one.saturatingSub(alphaRow[j]).saturatingMul(bondProportion(bonds.val[p]));
+        scratch[j] = mulProportions(one.saturatingSub(alphaRow[j]), bondProportion(bonds.val[p]));
       }
       for (std::size_t p = wb.begin(i); p < wb.end(i); ++p) {
         const uint16_t j = wb.col[p];
-        const I32F32 inc = std::max(alphaRow[j].saturatingMul(wb.val[p]), zero);
-        const I32F32 v = std::min(scratch[j].saturatingAdd(inc), one);
+        const I32F32 inc = mulProportions(alphaRow[j], wb.val[p]);  // >= 0: max(0, .) is itself
+        const I32F32 v = std::min(addBounded(scratch[j], inc), one);
         if (v > zero) {
           ema.push(j, v);
-          emaColSum[j] = emaColSum[j].saturatingAdd(v);
+          emaColSum[j] = addBounded(emaColSum[j], v);
         }
       }
       for (std::size_t p = bonds.begin(i); p < bonds.end(i); ++p) scratch[bonds.col[p]] = zero;
