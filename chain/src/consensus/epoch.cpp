@@ -950,7 +950,7 @@ void emaRows(EpochState& s, const Csr& structure, NewTerm&& newTerm, OldTerm&& o
 
 // Yuma 3 with liquid alpha: E = mat_ema_alpha_sparse(weights_for_bonds, bonds, liquid alphas)
 // and its column sums, from s.weightsForBonds and s.bonds. Not inlined: inside bondsStage it
-// made GCC move Yuma 2's EMA out of line (+4% instructions per Yuma 2 epoch).
+// made GCC move Yuma 2's EMA out of line (+8 M instructions, 3%, per Yuma 2 epoch).
 [[gnu::noinline]] void emaLiquidAlpha(const Hyperparameters& hp, EpochState& s) {
   const std::size_t n = s.n;
   const Csr& wb = *s.weightsForBonds;
@@ -958,9 +958,10 @@ void emaRows(EpochState& s, const Csr& structure, NewTerm&& newTerm, OldTerm&& o
   const std::vector<I32F32>& consensus = s.consensus;
   Csr& ema = s.ema;
   std::vector<I32F32>& emaColSum = s.emaColSum;
-  // As matEmaLiquidAlphaSparse: alpha only where the EMA reads it. alpha_sigmoid depends on (consensus,
-  // weight, bond) only through `combined` in [0, 1]; its two clamped values are computed once. For the others
-  // a row's exp arguments are gathered and computed together (expSafeMany).
+  // As matEmaLiquidAlphaSparse: alpha only where the EMA reads it. alpha_sigmoid depends on
+  // (consensus, weight, bond) only through `combined` in [0, 1]; its two clamped values are
+  // computed once. For the others a row's exp arguments are gathered and computed together
+  // (expSafeMany).
   const I32F32 alphaLow = u16ProportionToFixed(hp.alphaLow);
   const I32F32 alphaHigh = u16ProportionToFixed(hp.alphaHigh);
   const I32F32 scale = alphaSigmoidScale(I32F32::fromInt(hp.alphaSigmoidSteepness));

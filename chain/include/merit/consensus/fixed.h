@@ -120,9 +120,9 @@ class I32F32 {
     return checkedDiv(o).value_or(zero());
   }
   // The fixed crate's saturating_div; the divisor must be non-zero (a zero divisor panics in
-  // Rust, and no caller here can produce one).
-  // checkedDiv's quotient where it has one (its fast path); otherwise the bound of the true
-  // quotient's sign, and max() for x / 0 with x >= 0, min() for x < 0.
+  // Rust, and no caller here can produce one; here x / 0 gives max() for x >= 0, else min()).
+  // checkedDiv's quotient where it has one (so its 128/64 fast path), else the bound of the
+  // true quotient's sign.
   constexpr I32F32 saturatingDiv(I32F32 o) const {
     if (auto q = checkedDiv(o)) return *q;
     return (m_bits >= 0) == (o.m_bits >= 0) ? max() : min();
