@@ -550,11 +550,18 @@ std::vector<I32F32> columnMedians(const std::vector<I32F32>& stake, const Csr& s
 
 // The Rust peekable walk of liquid alpha over row [begin, end) for j = 0..n-1 (see
 // liquidAlphaValuesSparse): out[j] is the entry with column j if the walk meets it, else 0.
-// value(v) converts a stored entry to I32F32.
+// value(v) converts a stored entry to I32F32. In a row whose columns strictly increase the
+// walk meets every entry (each entry's column is reached with all earlier entries, of smaller
+// columns, already passed), so there out is the entries scattered over zeros.
 template <typename V, typename Value>
 void walkRow(const SparseRows<V>& m, std::size_t row, std::vector<I32F32>& out, Value&& value) {
   std::size_t p = m.begin(row);
   const std::size_t end = m.end(row);
+  if (m.isSortedRow(row)) {
+    std::fill(out.begin(), out.end(), I32F32::zero());
+    for (; p < end; ++p) out[m.col[p]] = value(m.val[p]);
+    return;
+  }
   for (std::size_t j = 0; j < out.size(); ++j) {
     I32F32 v;
     while (p < end) {
@@ -941,13 +948,86 @@ void emaRows(EpochState& s, const Csr& structure, NewTerm&& newTerm, OldTerm&& o
   }
 }
 
+// Yuma 3 with liquid alpha: E = mat_ema_alpha_sparse(weights_for_bonds, bonds, liquid alphas)
+// and its column sums, from s.weightsForBonds and s.bonds. Not inlined: inside bondsStage it
+// made GCC move Yuma 2's EMA out of line (+8 M instructions, 3%, per Yuma 2 epoch).
+[[gnu::noinline]] void emaLiquidAlpha(const Hyperparameters& hp, EpochState& s) {
+  const std::size_t n = s.n;
+  const Csr& wb = *s.weightsForBonds;
+  const BondRows& bonds = s.bonds;
+  const std::vector<I32F32>& consensus = s.consensus;
+  Csr& ema = s.ema;
+  std::vector<I32F32>& emaColSum = s.emaColSum;
+  // As matEmaLiquidAlphaSparse: alpha only where the EMA reads it. alpha_sigmoid depends on
+  // (consensus, weight, bond) only through `combined` in [0, 1]; its two clamped values are
+  // computed once. For the others a row's exp arguments are gathered and computed together
+  // (expSafeMany).
+  const I32F32 alphaLow = u16ProportionToFixed(hp.alphaLow);
+  const I32F32 alphaHigh = u16ProportionToFixed(hp.alphaHigh);
+  const I32F32 scale = alphaSigmoidScale(I32F32::fromInt(hp.alphaSigmoidSteepness));
+  const I32F32 zero = I32F32::zero();
+  const I32F32 one = I32F32::one();
+  const I32F32 alphaAtZero = alphaFromExp(expSafe(alphaSigmoidExponent(zero, scale)), alphaLow, alphaHigh);
+  const I32F32 alphaAtOne = alphaFromExp(expSafe(alphaSigmoidExponent(one, scale)), alphaLow, alphaHigh);
+  std::vector<I32F32> w(n);
+  std::vector<I32F32> b(n);
+  std::vector<I32F32> alphaRow(n);
+  std::vector<I32F32> scratch(n);
+  std::vector<uint16_t> expCol(n);  // the columns whose alpha needs exp, and its arguments
+  std::vector<I32F32> expArg(n);
+  std::vector<I32F32> expValue(n);
+  ema.reset(n, wb.size);  // only the entries of the rows of wb survive
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!wb.rowEmpty(i)) {
+      walkRow(wb, i, w, [](I32F32 v) { return v; });
+      walkRow(bonds, i, b, bondProportion);
+      std::size_t expCount = 0;
+      for (std::size_t p = wb.begin(i); p < wb.end(i); ++p) {
+        const uint16_t j = wb.col[p];
+        const I32F32 combined = alphaSigmoidCombined(consensus[j], w[j], b[j]);
+        if (combined == zero) {
+          alphaRow[j] = alphaAtZero;
+        } else if (combined == one) {
+          alphaRow[j] = alphaAtOne;
+        } else {
+          expCol[expCount] = j;
+          expArg[expCount] = alphaSigmoidExponent(combined, scale);
+          ++expCount;
+        }
+      }
+      expSafeMany(std::span(expArg.data(), expCount), std::span(expValue.data(), expCount));
+      for (std::size_t k = 0; k < expCount; ++k) {
+        alphaRow[expCol[k]] = alphaFromExp(expValue[k], alphaLow, alphaHigh);
+      }
+      // matEmaAlphaRow: only the new row's entries survive, in its order. Every factor is a
+      // proportion (alpha in [alphaLow, alphaHigh] within [0, 1], 1 - alpha, the bond, the
+      // weight), so the saturating operations are mulProportions and addBounded (a column sum
+      // of at most n values <= 1 cannot saturate).
+      for (std::size_t p = bonds.begin(i); p < bonds.end(i); ++p) {
+        const uint16_t j = bonds.col[p];
+        scratch[j] = mulProportions(one.saturatingSub(alphaRow[j]), bondProportion(bonds.val[p]));
+      }
+      for (std::size_t p = wb.begin(i); p < wb.end(i); ++p) {
+        const uint16_t j = wb.col[p];
+        const I32F32 inc = mulProportions(alphaRow[j], wb.val[p]);  // >= 0: max(0, .) is itself
+        const I32F32 v = std::min(addBounded(scratch[j], inc), one);
+        if (v > zero) {
+          ema.push(j, v);
+          emaColSum[j] = addBounded(emaColSum[j], v);
+        }
+      }
+      for (std::size_t p = bonds.begin(i); p < bonds.end(i); ++p) scratch[bonds.col[p]] = zero;
+    }
+    ema.endRow(wb.isSortedRow(i));  // in the order of wb row i
+  }
+}
+
 // Spec yuma.md: "4.8 bonds & dividends" and "4.9 Yuma3 branch (`Yuma3On`)", up to the EMA of
 // the bonds (E); dividendsStage continues from it.
 void bondsStage(const EpochInput& input, EpochState& s) {
   const Hyperparameters& hp = input.hyperparameters;
   const std::vector<NeuronInput>& neurons = input.neurons;
   const std::size_t n = s.n;
-  const std::vector<I32F32>& consensus = s.consensus;
   const std::vector<uint64_t>& registered = s.registered;
   const I32F32 bondsPenalty = s.bondsPenalty;
   Csr& weights = s.weights;
@@ -1016,7 +1096,6 @@ void bondsStage(const EpochInput& input, EpochState& s) {
 
   const I32F32 alpha = emaAlpha(hp.bondsMovingAverage);
   const I32F32 oneMinusAlpha = I32F32::one().saturatingSub(alpha);
-  Csr& ema = s.ema;
   std::vector<I32F32>& emaColSum = s.emaColSum;
   emaColSum.assign(n, I32F32::zero());
   // Yuma 2 only: the largest kept EMA entry of each column, before normalisation. Column
@@ -1027,54 +1106,7 @@ void bondsStage(const EpochInput& input, EpochState& s) {
   s.emaColMax.assign(hp.yuma3 ? 0 : n, I32F32::zero());
   if (hp.yuma3) {
     if (s.liquidAlpha) {
-      // mat_ema_alpha_sparse(weights_for_bonds, bonds, liquid alphas), as matEmaLiquidAlphaSparse:
-      // alpha only where the EMA reads it. alpha_sigmoid depends on (consensus, weight, bond) only
-      // through `combined` in [0, 1]; its two clamped values are computed once.
-      const I32F32 alphaLow = u16ProportionToFixed(hp.alphaLow);
-      const I32F32 alphaHigh = u16ProportionToFixed(hp.alphaHigh);
-      const I32F32 steepness = I32F32::fromInt(hp.alphaSigmoidSteepness);
-      const I32F32 zero = I32F32::zero();
-      const I32F32 one = I32F32::one();
-      const I32F32 alphaAtZero =
-          alphaSigmoid(zero, zero, zero, alphaLow, alphaHigh, steepness);                       // combined 0
-      const I32F32 alphaAtOne = alphaSigmoid(zero, one, zero, alphaLow, alphaHigh, steepness);  // combined 1
-      std::vector<I32F32> w(n);
-      std::vector<I32F32> b(n);
-      std::vector<I32F32> alphaRow(n);
-      std::vector<I32F32> scratch(n);
-      ema.reset(n, wb.size);  // only the entries of the rows of wb survive
-      for (std::size_t i = 0; i < n; ++i) {
-        if (!wb.rowEmpty(i)) {
-          walkRow(wb, i, w, [](I32F32 v) { return v; });
-          walkRow(bonds, i, b, bondProportion);
-          for (std::size_t p = wb.begin(i); p < wb.end(i); ++p) {
-            const uint16_t j = wb.col[p];
-            const I32F32 c = consensus[j];
-            const I32F32 diffBuy = std::clamp(w[j].saturatingSub(c), zero, one);
-            const I32F32 diffSell = std::clamp(b[j].saturatingSub(w[j]), zero, one);
-            const I32F32 combined = w[j] >= b[j] ? diffBuy : diffSell;
-            alphaRow[j] = combined == zero  ? alphaAtZero
-                          : combined == one ? alphaAtOne
-                                            : alphaSigmoid(c, w[j], b[j], alphaLow, alphaHigh, steepness);
-          }
-          // matEmaAlphaRow: only the new row's entries survive, in its order.
-          for (std::size_t p = bonds.begin(i); p < bonds.end(i); ++p) {
-            const uint16_t j = bonds.col[p];
-            scratch[j] = one.saturatingSub(alphaRow[j]).saturatingMul(bondProportion(bonds.val[p]));
-          }
-          for (std::size_t p = wb.begin(i); p < wb.end(i); ++p) {
-            const uint16_t j = wb.col[p];
-            const I32F32 inc = std::max(alphaRow[j].saturatingMul(wb.val[p]), zero);
-            const I32F32 v = std::min(scratch[j].saturatingAdd(inc), one);
-            if (v > zero) {
-              ema.push(j, v);
-              emaColSum[j] = emaColSum[j].saturatingAdd(v);
-            }
-          }
-          for (std::size_t p = bonds.begin(i); p < bonds.end(i); ++p) scratch[bonds.col[p]] = zero;
-        }
-        ema.endRow(wb.isSortedRow(i));  // in the order of wb row i
-      }
+      emaLiquidAlpha(input.hyperparameters, s);
     } else if (s.clippedView) {
       emaRows<false>(
           s, wb, [&](std::size_t p) { return mulProportions(alpha, s.clipOf(wb.col[p], wb.val[p])); },

@@ -1,5 +1,6 @@
 #include "merit/consensus/fixed.h"
 
+#include <array>
 #include <utility>
 
 namespace merit::consensus {
@@ -166,15 +167,79 @@ std::optional<I64F64> fixedExp(I64F64 x) {
   return result;
 }
 
-I32F32 expSafe(I32F32 x) {
-  const I32F32 kMin = I32F32::fromInt(-20);
-  const I32F32 kMax = I32F32::fromInt(20);
-  I32F32 safe = x;
-  if (x < kMin) {
-    safe = kMin;
-  } else if (kMax < x) {
-    safe = kMax;
+namespace {
+
+// exp_safe's clamp range.
+constexpr I32F32 kExpSafeMin = I32F32::fromInt(-20);
+constexpr I32F32 kExpSafeMax = I32F32::fromInt(20);
+
+I32F32 clampToExpSafe(I32F32 x) {
+  if (x < kExpSafeMin) return kExpSafeMin;
+  if (kExpSafeMax < x) return kExpSafeMax;
+  return x;
+}
+
+// Independent arguments computed together by expSafeMany (8 measured faster than 4 and 16;
+// the unroll pragma below matches it).
+constexpr std::size_t kExpLanes = 8;
+using ExpLanes = std::array<uint64_t, kExpLanes>;
+
+// expStep for every lane, without its checks (see expSafeLanes for why none can fire).
+template <uint64_t I>
+inline void expLaneStep(ExpLanes& term, const ExpLanes& y, ExpLanes& result) {
+#pragma GCC unroll 8
+  for (std::size_t l = 0; l < kExpLanes; ++l) {
+    term[l] = static_cast<uint64_t>((static_cast<UInt128>(term[l]) * y[l]) >> 32) / I;
+    result[l] += term[l];
   }
+}
+
+template <uint64_t... Is>
+inline void expLaneSteps(ExpLanes& term, const ExpLanes& y, ExpLanes& result,
+                         std::integer_sequence<uint64_t, Is...>) {
+  (expLaneStep<Is + 2>(term, y, result), ...);
+}
+
+// out[l] = expSafe(x[l]) for kExpLanes arguments. After the clamp |x| <= 20, where fixedExp
+// cannot fail, so its checks and its stop at a zero term are left out:
+//  - by induction every term is at most the exact y^i / i! (each step floors), so the sum is
+//    at most 2^32 * e^20 < 2^61 and every product floor(term * y / 2^32) at most
+//    2^32 * 20^20 / 19! < 2^62, both below fixedExp's int64 limit;
+//  - a zero term stays zero (floor(0 * y) / i = 0), so running all 30 steps adds nothing;
+//  - for x < 0 the quotient 1 / result has result >= 1, so it fits.
+// Exactly 1.0 takes fixedExp's stored constant; 0 needs no case (the sum is then 1.0).
+void expSafeLanes(const I32F32* x, I32F32* out) {
+  ExpLanes y{};
+  ExpLanes term{};
+  ExpLanes result{};
+  for (std::size_t l = 0; l < kExpLanes; ++l) {
+    const int64_t bits = clampToExpSafe(x[l]).bits();
+    y[l] = static_cast<uint64_t>(bits < 0 ? -bits : bits);
+    term[l] = y[l];
+    result[l] = y[l] + (uint64_t{1} << 32);
+  }
+  expLaneSteps(term, y, result, std::make_integer_sequence<uint64_t, 30>{});
+  for (std::size_t l = 0; l < kExpLanes; ++l) {
+    const I32F32 safe = clampToExpSafe(x[l]);
+    const I32F32 r = I32F32::fromBits(static_cast<int64_t>(result[l]));
+    if (safe == I32F32::one()) {
+      out[l] = I32F32::fromBits(kEBitsI9F23 << (32 - 23));
+    } else {
+      out[l] = safe < I32F32::zero() ? I32F32::one().safeDiv(r) : r;
+    }
+  }
+}
+
+}  // namespace
+
+void expSafeMany(std::span<const I32F32> x, std::span<I32F32> out) {
+  std::size_t k = 0;
+  for (; k + kExpLanes <= x.size(); k += kExpLanes) expSafeLanes(&x[k], &out[k]);
+  for (; k < x.size(); ++k) out[k] = expSafe(x[k]);
+}
+
+I32F32 expSafe(I32F32 x) {
+  const I32F32 safe = clampToExpSafe(x);
   auto r = fixedExp(safe);
   if (r) return *r;
   return safe <= I32F32::zero() ? I32F32::zero() : I32F32::max();

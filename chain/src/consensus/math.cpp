@@ -9,10 +9,6 @@ namespace {
 
 const I32F32 kU16MaxFixed = I32F32::fromInt(kU16Max);
 
-I32F32 clampValue(I32F32 value, I32F32 low, I32F32 high) {
-  return std::max(std::min(value, high), low);
-}
-
 }  // namespace
 
 I32F32 u16ProportionToFixed(uint16_t x) {
@@ -366,18 +362,15 @@ std::vector<I32F32> weightedMedianColSparse(std::span<const I32F32> stake, const
   return median;
 }
 
+I32F32 alphaSigmoidScale(I32F32 steepness) {
+  return steepness.saturatingDiv(I32F32::fromInt(-100));
+}
+
 I32F32 alphaSigmoid(I32F32 consensus, I32F32 weight, I32F32 bond, I32F32 alphaLow, I32F32 alphaHigh,
                     I32F32 steepness) {
-  const I32F32 zero = I32F32::zero();
-  const I32F32 one = I32F32::one();
-  const I32F32 half = I32F32::fromRatio(1, 2);
-  I32F32 diffBuy = clampValue(weight.saturatingSub(consensus), zero, one);
-  I32F32 diffSell = clampValue(bond.saturatingSub(weight), zero, one);
-  I32F32 combined = weight >= bond ? diffBuy : diffSell;
-  I32F32 x = steepness.saturatingDiv(I32F32::fromInt(-100)).saturatingMul(combined.saturatingSub(half));
-  I32F32 sigmoid = one.saturatingDiv(one.saturatingAdd(expSafe(x)));
-  I32F32 alpha = alphaLow.saturatingAdd(sigmoid.saturatingMul(alphaHigh.saturatingSub(alphaLow)));
-  return clampValue(alpha, alphaLow, alphaHigh);
+  I32F32 combined = alphaSigmoidCombined(consensus, weight, bond);
+  I32F32 x = alphaSigmoidExponent(combined, alphaSigmoidScale(steepness));
+  return alphaFromExp(expSafe(x), alphaLow, alphaHigh);
 }
 
 namespace {

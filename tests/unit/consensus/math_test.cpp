@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <numeric>
+#include <random>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -107,6 +108,50 @@ TEST_CASE("exp: Taylor series, stored E at 1.0, exp_safe clamping") {
   CHECK(expSafe(I32F32::fromInt(20)).bits() == 2066907302758576256);
   CHECK(fixedExp(I64F64::one())->bits() == (Int128{11674931200} << 32));
   CHECK(fixedExp(I64F64::fromU64(3))->bits() == ((Int128{20} << 64) | Int128{1577877730895459013}));
+}
+
+// expSafeMany (liquid alpha's exp) runs fixedExp's steps without its checks, several arguments
+// at once; expSafe, i.e. fixedExp, is its reference. Every argument in the clamp range [-20, 20]
+// is reachable from alpha_sigmoid (steepness is any i16), so the sample covers all of it: every
+// value within 2^12 of each integer in [-21, 21] (0, 1.0 with its stored E, the clamp bounds),
+// a stride across the range, random values, the type's extremes, and the argument range of the
+// default steepness 1000 near combined = 0 (x just below 5). Beyond the sample the two agree by
+// construction: the same integer steps in the same order, minus checks that cannot fire there.
+TEST_CASE("expSafeMany equals expSafe (fixedExp) bit for bit") {
+  std::vector<I32F32> xs;
+  for (int64_t k = -21; k <= 21; ++k) {
+    for (int64_t d = -4096; d <= 4096; ++d) xs.push_back(I32F32::fromBits(k * (int64_t{1} << 32) + d));
+  }
+  const int64_t kRange = int64_t{41} << 31;  // 20.5
+  for (int64_t bits = -kRange; bits <= kRange; bits += 88007) xs.push_back(I32F32::fromBits(bits));
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<int64_t> anyInRange(-kRange, kRange);
+  for (int k = 0; k < (1 << 19); ++k) xs.push_back(I32F32::fromBits(anyInRange(rng)));
+  const int64_t kFive = int64_t{5} << 32;
+  for (int64_t d = 0; d < (int64_t{1} << 18); ++d) xs.push_back(I32F32::fromBits(kFive - 10 * d));
+  for (I32F32 x : {I32F32::min(), I32F32::max(), I32F32::fromBits(I32F32::min().bits() + 1),
+                   I32F32::fromBits(I32F32::max().bits() - 1)}) {
+    xs.push_back(x);
+  }
+  std::vector<I32F32> out(xs.size());
+  expSafeMany(xs, out);
+  std::size_t mismatches = 0;
+  for (std::size_t k = 0; k < xs.size(); ++k) {
+    if (out[k] != expSafe(xs[k])) {
+      if (mismatches == 0) {
+        CAPTURE(xs[k].bits());
+        CHECK(out[k].bits() == expSafe(xs[k]).bits());
+      }
+      ++mismatches;
+    }
+  }
+  CHECK(mismatches == 0);
+  // Lengths that are not a multiple of the lanes (the remainder goes through expSafe).
+  for (std::size_t len = 0; len <= 19; ++len) {
+    std::vector<I32F32> part(len, I32F32::fromBits(-1));
+    expSafeMany(std::span(xs).subspan(4000, len), part);
+    for (std::size_t k = 0; k < len; ++k) CHECK(part[k] == expSafe(xs[4000 + k]));
+  }
 }
 
 TEST_CASE("TC10 weighted median tables (test_math_weighted_median)") {

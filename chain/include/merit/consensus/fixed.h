@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <span>
 #include <type_traits>
 
 namespace merit::consensus {
@@ -119,10 +120,12 @@ class I32F32 {
     return checkedDiv(o).value_or(zero());
   }
   // The fixed crate's saturating_div; the divisor must be non-zero (a zero divisor panics in
-  // Rust, and no caller here can produce one).
+  // Rust, and no caller here can produce one; here x / 0 gives max() for x >= 0, else min()).
+  // checkedDiv's quotient where it has one (so its 128/64 fast path), else the bound of the
+  // true quotient's sign.
   constexpr I32F32 saturatingDiv(I32F32 o) const {
-    if (o.m_bits == 0) return m_bits >= 0 ? max() : min();
-    return saturate((Int128{m_bits} << kFracBits) / o.m_bits);
+    if (auto q = checkedDiv(o)) return *q;
+    return (m_bits >= 0) == (o.m_bits >= 0) ? max() : min();
   }
   // Round half away from zero.
   constexpr I32F32 round() const {
@@ -338,5 +341,9 @@ std::optional<I64F64> fixedExp(I64F64 x);
 
 // subtensor `exp_safe`: clamps x to [-20, 20]; on Err returns 0 (x <= 0) or I32F32::max().
 I32F32 expSafe(I32F32 x);
+// out[k] = expSafe(x[k]) for every k (x.size() == out.size()): the same Taylor steps as
+// fixedExp, run for several independent arguments at once so that their multiplications
+// overlap (each argument alone is a chain of 30 dependent multiply-divide steps).
+void expSafeMany(std::span<const I32F32> x, std::span<I32F32> out);
 
 }  // namespace merit::consensus

@@ -9,6 +9,7 @@
 // entries whose column is >= that count, as the Rust code does.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -97,6 +98,32 @@ std::vector<I32F32> weightedMedianColSparse(std::span<const I32F32> stake, const
 // alpha_sigmoid: alpha for one (validator, miner) pair from consensus, weight and bond.
 I32F32 alphaSigmoid(I32F32 consensus, I32F32 weight, I32F32 bond, I32F32 alphaLow, I32F32 alphaHigh,
                     I32F32 steepness);
+// alpha_sigmoid in stages, for callers computing exp for many pairs at once (expSafeMany):
+//   alphaSigmoid(c, w, b, lo, hi, s) == alphaFromExp(expSafe(alphaSigmoidExponent(
+//       alphaSigmoidCombined(c, w, b), alphaSigmoidScale(s))), lo, hi).
+// The pair enters only through `combined`, in [0, 1].
+// (Inline: the epoch calls them once per weight.)
+inline I32F32 alphaSigmoidCombined(I32F32 consensus, I32F32 weight, I32F32 bond) {
+  const I32F32 zero = I32F32::zero();
+  const I32F32 one = I32F32::one();
+  const I32F32 diffBuy = std::max(std::min(weight.saturatingSub(consensus), one), zero);
+  const I32F32 diffSell = std::max(std::min(bond.saturatingSub(weight), one), zero);
+  return weight >= bond ? diffBuy : diffSell;
+}
+// steepness / -100, the same for every pair of an epoch.
+I32F32 alphaSigmoidScale(I32F32 steepness);
+// The argument of exp: scale * (combined - 1/2).
+inline I32F32 alphaSigmoidExponent(I32F32 combined, I32F32 scale) {
+  return scale.saturatingMul(combined.saturatingSub(I32F32::fromRatio(1, 2)));
+}
+// alpha from e = expSafe(exponent): clamp(lo + (hi - lo) / (1 + e), lo, hi), the clamp as
+// max(min(alpha, hi), lo).
+inline I32F32 alphaFromExp(I32F32 e, I32F32 alphaLow, I32F32 alphaHigh) {
+  const I32F32 one = I32F32::one();
+  const I32F32 sigmoid = one.saturatingDiv(one.saturatingAdd(e));
+  const I32F32 alpha = alphaLow.saturatingAdd(sigmoid.saturatingMul(alphaHigh.saturatingSub(alphaLow)));
+  return std::max(std::min(alpha, alphaHigh), alphaLow);
+}
 // compute_liquid_alpha_values_sparse, dense n x n result. Rows are walked with the same
 // peekable iterators as the Rust code, which assume uid-sorted rows: in an unsorted row an
 // entry passed over counts as 0.
