@@ -126,6 +126,7 @@ class Dendrite::Impl {
     // deadline bounds real socket waits, so it stays on the real monotonic clock.
     const auto now = m_clock->monotonicNow();
     evictIdle(now);
+    catchUp();
     std::vector<Connection*> active;
     for (std::size_t i = 0; i < targets.size(); ++i) {
       const OutboundRequest& req = requestFor(i);
@@ -144,9 +145,6 @@ class Dendrite::Impl {
       if (!c.inQuery) {
         c.inQuery = true;
         active.push_back(&c);
-        // Events since the last round (the axon closed the connection, say) are handled before
-        // anything is sent on it.
-        c.transport->service();
       }
       c.lastUsed = now;
       m_slots[i].conn = &c;
@@ -261,6 +259,19 @@ class Dendrite::Impl {
         static_cast<std::uint64_t>(std::max<std::int64_t>(0, m_clock->nowUnixMs())) * 1'000'000u;
     m_lastNonce = std::max(m_lastNonce + 1, wallNs);
     return m_lastNonce;
+  }
+
+  // Between rounds nothing waits on the connections (libzmq's I/O thread did): what happened to
+  // them meanwhile is handled before anything is sent. A connection the axon closed is dialled
+  // again at once (libzmq would have reconnected during the gap), so this round's request goes
+  // out on the new connection instead of being written into the closed one. Nothing is read.
+  void catchUp() {
+    auto ready = m_poller->wait(std::chrono::milliseconds(0));
+    if (!ready) return;
+    for (zmtp::TcpClient* t : *ready) {
+      t->service();
+      if (t->waitingToReconnect()) (void)t->reset();
+    }
   }
 
   void evictIdle(SteadyClock::time_point now) {

@@ -129,6 +129,9 @@ class TcpClient {
   void service();
   // Input may be waiting (an event not yet handled by receive()).
   bool hasInput() const;
+  // No connection: the last attempt failed or the connection was lost, and the next attempt
+  // waits for the reconnect interval (reset() starts it at once).
+  bool waitingToReconnect() const { return m_timer.has_value(); }
   // Sends one message whole: false if the handshake has not completed or maxQueuedBytes are
   // queued already. A message accepted is written at once as far as the kernel takes it.
   bool send(std::span<const ByteView> frames);
