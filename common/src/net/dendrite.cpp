@@ -1,14 +1,17 @@
 #include "merit/net/dendrite.h"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <deque>
 #include <set>
+#include <unordered_map>
 
 #include <zmq.hpp>
 
 #include "merit/crypto/hash.h"
+#include "merit/crypto/secret.h"
 #include "merit/net/shield.h"
 #include "merit/util/assert.h"
 #include "merit/util/log.h"
@@ -18,6 +21,7 @@
 #include "zmq_context.h"
 #include "zmq_util.h"
 #include "zmtp.h"
+#include "zmtp_tcp.h"
 
 namespace merit::net {
 
@@ -48,12 +52,15 @@ struct Unsent {
 };
 
 // One cached DEALER-like connection to one axon (endpoint, hotkey, CURVE key), over our own
-// ZMTP engine (zmtp.h), so what an axon can make us hold is bounded.
+// ZMTP engine on a plain TCP socket of the dendrite's epoll set (zmtp_tcp.h), so what an axon can
+// make us hold is bounded.
 struct Connection {
-  Connection(std::unique_ptr<zmtp::StreamClient> t, crypto::PublicKey key)
-      : transport(std::move(t)), hotkey(key) {}
+  Connection(std::unique_ptr<zmtp::TcpClient> t, crypto::PublicKey key)
+      : transport(std::move(t)), hotkey(key) {
+    transport->setUserData(this);
+  }
 
-  std::unique_ptr<zmtp::StreamClient> transport;
+  std::unique_ptr<zmtp::TcpClient> transport;
   std::size_t buffered = 0;  // transport->buffered() as last counted in the dendrite's total
   crypto::PublicKey hotkey;
   SteadyClock::time_point lastUsed{};
@@ -92,12 +99,13 @@ struct Slot {
 class Dendrite::Impl {
  public:
   Impl(crypto::PrivateKey hotkey, DendriteConfig config, std::shared_ptr<const Clock> clock,
-       std::shared_ptr<Context> context)
+       std::shared_ptr<Context> context, std::unique_ptr<zmtp::Poller> poller)
       : m_key(std::move(hotkey)),
         m_me(m_key.publicKey().bytes()),
         m_config(config),
         m_clock(std::move(clock)),
-        m_context(std::move(context)) {}
+        m_context(std::move(context)),
+        m_poller(std::move(poller)) {}
 
   const wire::Hotkey& hotkey() const { return m_me; }
   std::size_t connectionCount() const { return m_connections.size(); }
@@ -118,6 +126,7 @@ class Dendrite::Impl {
     // deadline bounds real socket waits, so it stays on the real monotonic clock.
     const auto now = m_clock->monotonicNow();
     evictIdle(now);
+    catchUp();
     std::vector<Connection*> active;
     for (std::size_t i = 0; i < targets.size(); ++i) {
       const OutboundRequest& req = requestFor(i);
@@ -147,36 +156,38 @@ class Dendrite::Impl {
       }
     }
 
-    std::vector<zmq::pollitem_t> items;
-    std::vector<Connection*> polled;
+    // Every request of the round is out (or waits for its connection's handshake) before the
+    // first wait. Input that arrived on these connections before the round (late answers) has
+    // no event left to report it: it is read now.
+    for (Connection* c : active) {
+      if (SteadyClock::now() >= m_deadline) break;
+      if (!c->broken && c->transport->hasInput()) {
+        receiveSome(*c);
+        if (!c->broken) trySend(*c);
+      }
+    }
     while (m_remaining > 0) {
       const auto left = m_deadline - SteadyClock::now();
       if (left <= SteadyClock::duration::zero()) break;
-      items.clear();
-      polled.clear();
-      // Only connections with a query in flight are read: nothing an axon sends between queries
-      // is taken from libzmq (whose buffer per connection is bounded by its RCVHWM). A connection
-      // that flooded us is not read again this round.
-      for (Connection* c : active) {
-        if (c->broken) continue;
-        items.push_back({c->transport->socket().handle(), 0, ZMQ_POLLIN, 0});
-        polled.push_back(c);
-      }
-      const auto waitMs = std::chrono::ceil<std::chrono::milliseconds>(left);
-      try {
-        zmq::poll(items, waitMs);
-      } catch (const zmq::error_t& e) {
-        // A signal handled on this thread (a daemon's SIGHUP, SIGTERM) is not a failure: the
-        // round goes on until its deadline.
-        if (e.num() == EINTR) continue;
-        MERIT_LOG_ERROR(log::Category::kNet, "dendrite: poll failed: {}", e.what());
+      // One epoll set for all connections: only those with events come back. Only connections
+      // with a query in flight are read: nothing an axon sends between queries is taken from the
+      // kernel (whose buffer per connection TCP flow control bounds); the others only have their
+      // connection events handled. A connection that flooded us is not read again this round.
+      // A signal handled on this thread (a daemon's SIGHUP, SIGTERM) returns no clients: the
+      // round goes on until its deadline.
+      auto ready = m_poller->wait(std::chrono::ceil<std::chrono::milliseconds>(left));
+      if (!ready) {
+        MERIT_LOG_ERROR(log::Category::kNet, "dendrite: poll failed: {}", ready.error().message());
         break;
       }
-      for (std::size_t k = 0; k < items.size(); ++k) {
+      for (zmtp::TcpClient* t : *ready) {
         if (SteadyClock::now() >= m_deadline) break;
-        if ((items[k].revents & ZMQ_POLLIN) && !polled[k]->broken) {
-          receiveSome(*polled[k]);
-          if (!polled[k]->broken) trySend(*polled[k]);  // the handshake may have just completed
+        auto* c = static_cast<Connection*>(t->userData());
+        if (!c->inQuery) {
+          t->service();
+        } else if (!c->broken) {
+          receiveSome(*c);
+          if (!c->broken) trySend(*c);  // the handshake may have just completed
         }
       }
     }
@@ -220,8 +231,27 @@ class Dendrite::Impl {
   }
 
  private:
+  static crypto::SecretArray<32> randomKey() {
+    crypto::SecretArray<32> key;
+    crypto::randomBytes(key.mutableBytes());
+    return key;
+  }
+
   const OutboundRequest& requestFor(std::size_t i) const {
     return m_requests.size() == 1 ? m_requests[0] : m_requests[i];
+  }
+
+  // Unpredictable and unique: keyed BLAKE2b of a counter under a random key of this dendrite's,
+  // rather than one getrandom(2) per request (a system call is a measurable share of what a
+  // request costs the validator, docs/PERFORMANCE.md "Fan-out").
+  wire::RequestId nextRequestId() {
+    std::array<std::byte, 8> counter{};
+    const std::uint64_t n = ++m_requestCounter;
+    std::memcpy(counter.data(), &n, sizeof n);
+    const crypto::Hash256 h = crypto::blake2b256Keyed(m_requestIdKey.reveal(), counter);
+    wire::RequestId id;
+    std::memcpy(id.data(), h.data(), id.size());
+    return id;
   }
 
   std::uint64_t nextNonce() {
@@ -229,6 +259,19 @@ class Dendrite::Impl {
         static_cast<std::uint64_t>(std::max<std::int64_t>(0, m_clock->nowUnixMs())) * 1'000'000u;
     m_lastNonce = std::max(m_lastNonce + 1, wallNs);
     return m_lastNonce;
+  }
+
+  // Between rounds nothing waits on the connections (libzmq's I/O thread did): what happened to
+  // them meanwhile is handled before anything is sent. A connection the axon closed is dialled
+  // again at once (libzmq would have reconnected during the gap), so this round's request goes
+  // out on the new connection instead of being written into the closed one. Nothing is read.
+  void catchUp() {
+    auto ready = m_poller->wait(std::chrono::milliseconds(0));
+    if (!ready) return;
+    for (zmtp::TcpClient* t : *ready) {
+      t->service();
+      if (t->waitingToReconnect()) (void)t->reset();
+    }
   }
 
   void evictIdle(SteadyClock::time_point now) {
@@ -259,9 +302,7 @@ class Dendrite::Impl {
       m_buffered -= lru->second->buffered;
       m_connections.erase(lru);
     }
-    zmtp::ClientConfig cc;
-    // Inside libzmq, per connection: 16 chunks of at most 8 KiB (128 KiB), read or not.
-    cc.receiveQueueChunks = 16;
+    zmtp::TcpClientConfig cc;
     auto options = std::make_shared<zmtp::Options>();
     options->role = zmtp::Role::kClient;
     options->socketType = "DEALER";
@@ -283,8 +324,7 @@ class Dendrite::Impl {
       options->curve = zmtp::curveKeysFromSecret(m_curve->secretKey.reveal(), *t.curvePublicKey);
     }
     cc.engine = std::move(options);
-    MERIT_ASSIGN_OR_RETURN(auto transport,
-                           zmtp::StreamClient::connect(m_context->impl().zmq(), t.endpoint, std::move(cc)));
+    MERIT_ASSIGN_OR_RETURN(auto transport, zmtp::TcpClient::connect(*m_poller, t.endpoint, std::move(cc)));
     auto conn = std::make_unique<Connection>(std::move(transport), t.hotkey);
     conn->lastUsed = now;
     Connection* raw = conn.get();
@@ -321,7 +361,7 @@ class Dendrite::Impl {
     h.netuid = out.netuid;
     h.module = out.module;
     h.moduleVersion = out.moduleVersion;
-    crypto::randomBytes(h.requestId);
+    h.requestId = nextRequestId();
     h.caller = m_me;
     h.target = c.hotkey.bytes();
     h.timestampMs = m_clock->nowUnixMs();
@@ -348,7 +388,7 @@ class Dendrite::Impl {
     while (!c.unsent.empty()) {
       Unsent& u = c.unsent.front();
       const ByteView frames[] = {ByteView(u.correlation), viewOf(u.payload)};
-      // Not sent: no connection with a completed handshake yet (or libzmq's queue is full).
+      // Not sent: no connection with a completed handshake yet (or its outgoing queue is full).
       if (!c.transport->send(frames)) return;
       c.everSent = true;
       if (u.slot == kNoSlot) {
@@ -421,7 +461,8 @@ class Dendrite::Impl {
         return;
       }
       // Refused or failed in the handshake: like an axon that cannot be reached, its slots end
-      // UNAVAILABLE at the deadline while libzmq keeps trying; the reason goes into the result.
+      // UNAVAILABLE at the deadline while the transport keeps trying; the reason goes into the
+      // result.
       c.handshakeFailure = failure->reason;
     }
     if (c.junk > kJunkAllowance) breakConnection(c, "flooded us with unsolicited or malformed messages");
@@ -546,11 +587,18 @@ class Dendrite::Impl {
   const wire::Hotkey m_me;
   const DendriteConfig m_config;
   const std::shared_ptr<const Clock> m_clock;
-  const std::shared_ptr<Context> m_context;
+  // Shared with the caller's other sockets; the dendrite's own connections no longer use ZeroMQ.
+  [[maybe_unused]] const std::shared_ptr<Context> m_context;
+  // Declared before m_connections: the connections' clients go first.
+  const std::unique_ptr<zmtp::Poller> m_poller;
   std::unique_ptr<CurveKeyPair> m_curve;  // made on first CURVE target
-  std::map<std::string, std::unique_ptr<Connection>> m_connections;
+  // Hashed: every target of every round is looked up here, and the keys (endpoint, hotkey and
+  // CURVE key in hex) share long prefixes that an ordered map compares again at every level.
+  std::unordered_map<std::string, std::unique_ptr<Connection>> m_connections;
   std::size_t m_buffered = 0;  // sum of Connection::buffered
   std::uint64_t m_lastNonce = 0;
+  const crypto::SecretArray<32> m_requestIdKey = randomKey();
+  std::uint64_t m_requestCounter = 0;
 
   // The query in progress.
   std::vector<QueryResult> m_results;
@@ -569,11 +617,9 @@ Result<std::unique_ptr<Dendrite>> Dendrite::create(crypto::PrivateKey hotkey, De
                                                    std::shared_ptr<Context> context) {
   if (!clock) return fail(ErrorCode::kInvalidArgument, "a dendrite needs a clock");
   if (config.maxConnections == 0) return fail(ErrorCode::kInvalidArgument, "maxConnections must be positive");
-  if (!context) {
-    MERIT_ASSIGN_OR_RETURN(context, Context::create());
-  }
-  return std::unique_ptr<Dendrite>(
-      new Dendrite(std::make_unique<Impl>(std::move(hotkey), config, std::move(clock), std::move(context))));
+  MERIT_ASSIGN_OR_RETURN(auto poller, zmtp::Poller::create());
+  return std::unique_ptr<Dendrite>(new Dendrite(std::make_unique<Impl>(
+      std::move(hotkey), config, std::move(clock), std::move(context), std::move(poller))));
 }
 
 std::vector<QueryResult> Dendrite::query(std::span<const AxonTarget> targets,

@@ -1,5 +1,5 @@
 // Private to merit_net: our own ZMTP 3.0 engine (greeting, NULL and CURVE mechanisms, framing),
-// run over libzmq ZMQ_STREAM sockets (raw TCP).
+// run over libzmq ZMQ_STREAM sockets (raw TCP), or over plain TCP by zmtp_tcp.h.
 //
 // Why not libzmq's ROUTER/DEALER/PUB: libzmq applies ZMQ_MAXMSGSIZE per frame and counts its
 // high-water marks in complete messages, so the frames of an unfinished multi-frame message are
@@ -215,7 +215,8 @@ struct ClientConfig {
   int sendQueueMessages = 1000;
 };
 
-// A ZMTP client (DEALER-like) to one server over a libzmq ZMQ_STREAM socket. libzmq reconnects
+// A ZMTP client (DEALER-like) to one server over a libzmq ZMQ_STREAM socket (the dendrite uses
+// TcpClient, zmtp_tcp.h, which keeps these semantics without libzmq). libzmq reconnects
 // after a lost connection; each new connection starts a fresh handshake. Messages are sent only
 // on a connection whose handshake completed (like ZMQ_IMMEDIATE).
 class StreamClient {

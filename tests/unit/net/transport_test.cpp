@@ -418,6 +418,27 @@ TEST_CASE("interop: our dendrite against a libzmq ROUTER, NULL and CURVE") {
   }
 }
 
+TEST_CASE("dendrite: an axon restarted between rounds answers the next round on a new connection") {
+  World w;
+  const std::string endpoint = w.start().endpoint();
+  auto d = w.dendrite();
+  AxonTarget t{endpoint, w.minerKey.publicKey(), {}};
+  OutboundRequest r{1, "echo", 1, toBytes("before")};
+  REQUIRE(d->query(std::span(&t, 1), std::span(&r, 1), SteadyClock::now() + 10s)[0].status == Status::kOk);
+  w.axon->stop();
+  w.axon.reset();
+  AxonConfig config;
+  config.bindEndpoint = endpoint;
+  w.start(config);
+  // The old connection's close waits in the dendrite's epoll set, read by no one between rounds:
+  // the request must not be written into that connection (and be lost) but go out on a new one.
+  r.body = toBytes("after");
+  auto results = d->query(std::span(&t, 1), std::span(&r, 1), SteadyClock::now() + 10s);
+  CHECK(results[0].status == Status::kOk);
+  CHECK(str(results[0].body) == "after");
+  CHECK(results[0].latency < 5s);
+}
+
 TEST_CASE("dendrite: a miner flooding its connection affects only its own result; memory bounded") {
   World w;
   w.start();

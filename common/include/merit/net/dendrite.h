@@ -2,8 +2,10 @@
 // calling thread, with one total deadline, and authenticates every answer against the target's
 // hotkey.
 //
-// Transport: one DEALER-like connection per axon, run by our own ZMTP engine over a ZMQ_STREAM
-// socket (src/net/zmtp.h), with NULL or CurveZMQ security; axons see a libzmq DEALER.
+// Transport: one DEALER-like connection per axon, run by our own ZMTP engine over a plain
+// non-blocking TCP socket, all of a dendrite's connections in one epoll set driven by the calling
+// thread (src/net/zmtp_tcp.h; Linux only), with NULL or CurveZMQ security; axons see a libzmq
+// DEALER.
 //
 // Thread-safety: a Dendrite is used by one thread at a time (it owns its sockets). Use one
 // Dendrite per thread; several may share a Context. Nonces are per Dendrite and strictly
@@ -67,7 +69,7 @@ struct QueryResult {
   // miner as having answered on them.
   bool authenticated = false;
   Origin origin = Origin::kDendrite;
-  // From handing the request to ZeroMQ to the round's deadline: the time the miner was given.
+  // From handing the request to the transport to the round's deadline: the time the miner was given.
   // Zero if the request was never sent. A TIMEOUT with a small budget is our lateness in
   // sending, not the miner's slowness.
   std::chrono::nanoseconds budget{0};
@@ -91,7 +93,8 @@ class Dendrite {
 
   // `clock` gives request timestamps (wall time) and the idle eviction of cached connections
   // (monotonic time). A query's `deadline` is on std::chrono::steady_clock: it bounds real
-  // socket waits, which a manual clock cannot shorten.
+  // socket waits, which a manual clock cannot shorten. `context` is only held (callers that share
+  // one with their axons may pass it); the dendrite's connections do not use ZeroMQ.
   static Result<std::unique_ptr<Dendrite>> create(crypto::PrivateKey hotkey, DendriteConfig config,
                                                   std::shared_ptr<const Clock> clock,
                                                   std::shared_ptr<Context> context = nullptr);

@@ -1,0 +1,402 @@
+#include "zmtp_tcp.h"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+#include <climits>
+
+#include "merit/util/assert.h"
+#include "merit/util/log.h"
+
+namespace merit::net::zmtp {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// One read(2): the same chunk size libzmq's ZMQ_STREAM hands StreamClient, so receive()'s bound
+// in chunks means the same number of bytes.
+constexpr std::size_t kChunkBytes = 8192;
+constexpr std::uint32_t kHangup = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
+
+std::string errnoText(int e) {
+  return std::strerror(e);
+}
+
+// "tcp://HOST:PORT" → host (brackets of an IPv6 address removed) and port.
+Result<std::pair<std::string, std::uint16_t>> parseEndpoint(const std::string& endpoint) {
+  constexpr std::string_view kScheme = "tcp://";
+  auto bad = [&](const char* why) {
+    return fail(ErrorCode::kInvalidArgument, "endpoint '" + endpoint + "': " + why);
+  };
+  const std::string_view text(endpoint);
+  if (text.substr(0, kScheme.size()) != kScheme) return bad("expected tcp://HOST:PORT");
+  std::string_view rest = text.substr(kScheme.size());
+  const auto colon = rest.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return bad("expected tcp://HOST:PORT");
+  std::string_view host = rest.substr(0, colon);
+  const std::string_view portText = rest.substr(colon + 1);
+  if (host.find(';') != std::string_view::npos) return bad("a source address is not supported");
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') return bad("unbalanced [ ] around the IPv6 address");
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string_view::npos) {
+    return bad("an IPv6 address must be in [brackets]");
+  }
+  unsigned port = 0;
+  const auto [end, ec] = std::from_chars(portText.data(), portText.data() + portText.size(), port);
+  if (ec != std::errc() || end != portText.data() + portText.size() || port == 0 || port > 65535) {
+    return bad("the port must be 1-65535");
+  }
+  return std::pair{std::string(host), static_cast<std::uint16_t>(port)};
+}
+
+// An address of `host`; `numericOnly` never blocks (no name lookup).
+std::optional<std::pair<sockaddr_storage, socklen_t>> resolve(const std::string& host, std::uint16_t port,
+                                                              bool numericOnly, std::string& error) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV | (numericOnly ? AI_NUMERICHOST : AI_ADDRCONFIG);
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found);
+  if (rc != 0 || found == nullptr) {
+    error = rc != 0 ? ::gai_strerror(rc) : "no address";
+    return std::nullopt;
+  }
+  // A name's IPv4 address first, as libzmq (whose ZMQ_IPV6 is off by default) would dial it.
+  const addrinfo* pick = found;
+  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    if (a->ai_family == AF_INET) {
+      pick = a;
+      break;
+    }
+  }
+  std::pair<sockaddr_storage, socklen_t> out{};
+  std::memcpy(&out.first, pick->ai_addr, pick->ai_addrlen);
+  out.second = pick->ai_addrlen;
+  ::freeaddrinfo(found);
+  return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Poller
+
+Poller::Poller(int epollFd) : m_epoll(epollFd), m_jitter(std::random_device{}()) {}
+
+Poller::~Poller() {
+  MERIT_ASSERT(m_clients == 0 && m_timers.empty(), m_clients, m_timers.size());
+  ::close(m_epoll);
+}
+
+Result<std::unique_ptr<Poller>> Poller::create() {
+  const int fd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (fd < 0) return fail(ErrorCode::kUnavailable, "epoll_create1: " + errnoText(errno));
+  return std::unique_ptr<Poller>(new Poller(fd));
+}
+
+void Poller::runDueTimers(SteadyClock::time_point now) {
+  while (!m_timers.empty() && m_timers.begin()->first <= now) {
+    TcpClient* c = m_timers.begin()->second;
+    m_timers.erase(m_timers.begin());
+    c->m_timer.reset();
+    c->startConnecting();  // a failure schedules the next attempt in the future
+  }
+}
+
+Result<std::span<TcpClient* const>> Poller::wait(std::chrono::milliseconds timeout) {
+  const auto now = SteadyClock::now();
+  runDueTimers(now);
+  m_ready.clear();
+  for (TcpClient* c : m_again) {
+    c->m_inAgain = false;
+    c->m_inReady = true;
+    m_ready.push_back(c);
+  }
+  m_again.clear();
+  auto wait = std::max(timeout, std::chrono::milliseconds(0));
+  if (!m_ready.empty()) wait = std::chrono::milliseconds(0);
+  if (!m_timers.empty()) {
+    wait =
+        std::min(wait, std::max(std::chrono::ceil<std::chrono::milliseconds>(m_timers.begin()->first - now),
+                                std::chrono::milliseconds(0)));
+  }
+  const std::size_t want = std::clamp<std::size_t>(m_clients, 64, 4096);
+  if (m_events.size() < want) m_events.resize(want);
+  const int n = ::epoll_wait(m_epoll, m_events.data(), static_cast<int>(m_events.size()),
+                             static_cast<int>(std::min<std::int64_t>(wait.count(), INT_MAX)));
+  if (n < 0 && errno != EINTR) {
+    for (TcpClient* c : m_ready) c->m_inReady = false;
+    return fail(ErrorCode::kInternal, "epoll_wait: " + errnoText(errno));
+  }
+  for (int i = 0; i < n; ++i) {
+    auto* c = static_cast<TcpClient*>(m_events[static_cast<std::size_t>(i)].data.ptr);
+    c->m_events |= m_events[static_cast<std::size_t>(i)].events;
+    if (!c->m_inReady) {
+      c->m_inReady = true;
+      m_ready.push_back(c);
+    }
+  }
+  for (TcpClient* c : m_ready) c->m_inReady = false;
+  return std::span<TcpClient* const>(m_ready);
+}
+
+// ---------------------------------------------------------------------------------------------
+// TcpClient
+
+TcpClient::TcpClient(Poller& poller, std::string endpoint, std::string host, std::uint16_t port,
+                     TcpClientConfig config)
+    : m_poller(poller),
+      m_endpoint(std::move(endpoint)),
+      m_host(std::move(host)),
+      m_port(port),
+      m_config(std::move(config)) {}
+
+TcpClient::~TcpClient() {
+  closeSocket();
+  if (m_timer) m_poller.m_timers.erase(*m_timer);
+}
+
+Result<std::unique_ptr<TcpClient>> TcpClient::connect(Poller& poller, const std::string& endpoint,
+                                                      TcpClientConfig config) {
+  if (!config.engine) return fail(ErrorCode::kInvalidArgument, "a ZMTP client needs engine options");
+  if (config.reconnectInterval < std::chrono::milliseconds(1)) {
+    return fail(ErrorCode::kInvalidArgument, "the reconnect interval must be at least 1 ms");
+  }
+  MERIT_ASSIGN_OR_RETURN(auto hostPort, parseEndpoint(endpoint));
+  std::unique_ptr<TcpClient> c(
+      new TcpClient(poller, endpoint, std::move(hostPort.first), hostPort.second, std::move(config)));
+  std::string ignored;
+  c->m_address = resolve(c->m_host, c->m_port, true, ignored);
+  c->startConnecting();
+  return c;
+}
+
+void TcpClient::startConnecting() {
+  MERIT_ASSERT(m_fd < 0 && !m_timer);
+  ++m_stats.attempts;
+  auto address = m_address;
+  if (!address) {
+    std::string error;
+    address = resolve(m_host, m_port, false, error);
+    if (!address) {
+      MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug, "zmtp client {}: cannot resolve: {}",
+                             m_endpoint, error);
+      scheduleReconnect();
+      return;
+    }
+  }
+  const int fd = ::socket(address->first.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kWarn, "zmtp client {}: socket: {}", m_endpoint,
+                           errnoText(errno));
+    scheduleReconnect();
+    return;
+  }
+  // As libzmq does for every TCP connection: a request must not wait for the previous one's ACK.
+  const int one = 1;
+  (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.data.ptr = this;
+  if (::epoll_ctl(m_poller.m_epoll, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kWarn, "zmtp client {}: epoll_ctl: {}",
+                           m_endpoint, errnoText(errno));
+    ::close(fd);
+    scheduleReconnect();
+    return;
+  }
+  m_fd = fd;
+  ++m_poller.m_clients;
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address->first), address->second) == 0) {
+    onConnected();
+    return;
+  }
+  if (errno == EINPROGRESS || errno == EINTR) {
+    m_state = State::kConnecting;
+    return;
+  }
+  closeSocket();
+  scheduleReconnect();
+}
+
+void TcpClient::finishConnecting() {
+  int error = 0;
+  socklen_t len = sizeof error;
+  if (::getsockopt(m_fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0) error = errno;
+  if (error != 0) {
+    closeSocket();
+    scheduleReconnect();
+    return;
+  }
+  onConnected();
+}
+
+void TcpClient::onConnected() {
+  m_state = State::kConnected;
+  ++m_stats.connected;
+  m_engine = std::make_unique<Engine>(m_config.engine);
+  m_engine->start(m_out);
+  (void)flush();
+}
+
+void TcpClient::closeSocket() {
+  if (m_fd >= 0) {
+    // Removed explicitly: a forked child may still hold a copy of the descriptor.
+    (void)::epoll_ctl(m_poller.m_epoll, EPOLL_CTL_DEL, m_fd, nullptr);
+    ::close(m_fd);
+    m_fd = -1;
+    --m_poller.m_clients;
+  }
+  if (m_inAgain) {
+    std::erase(m_poller.m_again, this);
+    m_inAgain = false;
+  }
+  m_state = State::kWaiting;
+  m_events = 0;
+  m_engine.reset();
+  m_out.clear();
+  m_outSent = 0;
+}
+
+void TcpClient::scheduleReconnect() {
+  MERIT_ASSERT(!m_timer);
+  const auto interval = m_config.reconnectInterval.count();
+  const auto jitter = static_cast<std::int64_t>(m_poller.m_jitter() % static_cast<std::uint64_t>(interval));
+  const auto at = SteadyClock::now() + std::chrono::milliseconds(interval + jitter);
+  m_timer = m_poller.m_timers.emplace(at, this);
+  m_state = State::kWaiting;
+}
+
+void TcpClient::lose() {
+  ++m_stats.lost;
+  closeSocket();
+  scheduleReconnect();
+}
+
+Result<void> TcpClient::reset() {
+  closeSocket();
+  if (m_timer) {
+    m_poller.m_timers.erase(*m_timer);
+    m_timer.reset();
+  }
+  startConnecting();
+  return {};
+}
+
+bool TcpClient::flush() {
+  while (m_outSent < m_out.size()) {
+    const ssize_t n = ::send(m_fd, m_out.data() + m_outSent, m_out.size() - m_outSent, MSG_NOSIGNAL);
+    if (n > 0) {
+      m_outSent += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;  // EPOLLOUT will tell
+    lose();
+    return false;
+  }
+  if (m_outSent == m_out.size()) {
+    m_out.clear();
+    m_outSent = 0;
+  } else if (m_outSent >= (64u << 10) && m_outSent * 2 >= m_out.size()) {
+    m_out.erase(m_out.begin(), m_out.begin() + static_cast<std::ptrdiff_t>(m_outSent));
+    m_outSent = 0;
+  }
+  return true;
+}
+
+bool TcpClient::handleEvents() {
+  if (m_state == State::kConnecting) {
+    if ((m_events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) == 0) return false;
+    m_events &= ~static_cast<std::uint32_t>(EPOLLOUT | EPOLLERR | EPOLLHUP);
+    finishConnecting();
+  }
+  if (m_state != State::kConnected) return false;
+  m_events &= ~static_cast<std::uint32_t>(EPOLLOUT);
+  return queued() == 0 || flush();
+}
+
+bool TcpClient::hasInput() const {
+  return m_fd >= 0 && (m_events & (EPOLLIN | kHangup)) != 0;
+}
+
+void TcpClient::service() {
+  if (!handleEvents()) return;
+  if ((m_events & kHangup) != 0) lose();
+}
+
+std::size_t TcpClient::receive(std::size_t maxChunks, const std::function<void(Message&&)>& onMessage) {
+  if (!handleEvents() || (m_events & (EPOLLIN | kHangup)) == 0) return 0;
+  // After a hang-up the peer's last bytes are read up to the end; otherwise a short read means
+  // the socket's buffer was empty, and edge-triggered epoll reports whatever arrives after it.
+  const bool hangup = (m_events & kHangup) != 0;
+  std::array<std::byte, kChunkBytes> chunk;
+  std::size_t chunks = 0;
+  bool drained = false;
+  while (chunks < maxChunks) {
+    const ssize_t n = ::recv(m_fd, chunk.data(), chunk.size(), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      drained = true;
+      break;
+    }
+    if (n <= 0) {  // closed by the peer, or a socket error
+      lose();
+      return chunks;
+    }
+    ++chunks;
+    const bool wasReady = m_engine->ready();
+    auto ok = m_engine->receive(ByteView(chunk.data(), static_cast<std::size_t>(n)), m_out, onMessage);
+    if (!wasReady && m_engine->ready()) ++m_stats.handshakes;
+    if (!ok) {
+      MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug,
+                             "zmtp client {}: dropping the connection: {}", m_endpoint, ok.error().message());
+      m_failure = Failure{ok.error().message(), m_engine->failedAfterHandshake()};
+      // The engine may have queued an ERROR command: it goes out as far as the kernel takes it now.
+      if (flush()) {
+        closeSocket();
+        scheduleReconnect();
+      }
+      return chunks;
+    }
+    if (!hangup && static_cast<std::size_t>(n) < chunk.size()) {
+      drained = true;
+      break;
+    }
+  }
+  if (drained) {
+    m_events &= ~static_cast<std::uint32_t>(EPOLLIN);
+  } else if (!m_inAgain) {
+    m_inAgain = true;
+    m_poller.m_again.push_back(this);
+  }
+  if (queued() > 0 && !flush()) return chunks;
+  if (queued() > 2 * m_config.maxQueuedBytes) {
+    m_failure = Failure{"the server does not read what we send", m_engine->ready()};
+    closeSocket();
+    scheduleReconnect();
+  }
+  return chunks;
+}
+
+bool TcpClient::send(std::span<const ByteView> frames) {
+  if (!ready()) return false;
+  if (queued() > 0 && queued() >= m_config.maxQueuedBytes) return false;
+  m_engine->encode(frames, m_out);
+  // A connection lost here loses the message with it, as a message handed to libzmq would be.
+  (void)flush();
+  return true;
+}
+
+}  // namespace merit::net::zmtp
