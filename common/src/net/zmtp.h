@@ -13,7 +13,8 @@
 // the NULL mechanism or CurveZMQ (rfc.zeromq.org/spec/26), exactly what libzmq DEALER, ROUTER
 // and SUB speak.
 //
-// Thread-safety: an Engine, a StreamServer and a StreamClient each belong to one thread.
+// Thread-safety: an Engine and a StreamServer each belong to one thread. The client side, our
+// engine over plain TCP, is zmtp_tcp.h.
 #pragma once
 
 #include <chrono>
@@ -207,60 +208,6 @@ class StreamServer {
   std::map<std::string, std::unique_ptr<Peer>> m_peers;
   std::map<std::string, std::size_t> m_perAddress;
   ServerStats m_stats;
-};
-
-struct ClientConfig {
-  std::shared_ptr<const Options> engine;
-  int receiveQueueChunks = 64;
-  int sendQueueMessages = 1000;
-};
-
-// A ZMTP client (DEALER-like) to one server over a libzmq ZMQ_STREAM socket (the dendrite uses
-// TcpClient, zmtp_tcp.h, which keeps these semantics without libzmq). libzmq reconnects
-// after a lost connection; each new connection starts a fresh handshake. Messages are sent only
-// on a connection whose handshake completed (like ZMQ_IMMEDIATE).
-class StreamClient {
- public:
-  static Result<std::unique_ptr<StreamClient>> connect(zmq::context_t& context, const std::string& endpoint,
-                                                       ClientConfig config);
-  ~StreamClient();
-  StreamClient(const StreamClient&) = delete;
-  StreamClient& operator=(const StreamClient&) = delete;
-
-  zmq::socket_t& socket() { return *m_socket; }
-  bool ready() const { return m_engine && m_engine->ready(); }
-  // Reads at most `maxChunks` chunks already waiting; complete messages go to `onMessage`.
-  // A server that breaks the protocol or a limit is disconnected at once (takeFailure() says
-  // why) and the rest of its bytes are never read. Returns the number of chunks read.
-  std::size_t receive(std::size_t maxChunks, const std::function<void(Message&&)>& onMessage);
-  // Sends one message whole; false if not ready or libzmq's queue is full.
-  bool send(std::span<const ByteView> frames);
-  // Bytes of a partial message held now.
-  std::size_t buffered() const { return m_engine ? m_engine->buffered() : 0; }
-  // Drops the connection and everything buffered for it, and connects again.
-  Result<void> reset();
-
-  // Why receive() last dropped a connection because the server broke the protocol or a limit
-  // (the client has already reset itself and is connecting again), and whether that happened
-  // after the handshake had completed, that is, in the server's messages. Taking it clears it.
-  struct Failure {
-    std::string reason;
-    bool afterHandshake = false;
-  };
-  std::optional<Failure> takeFailure() { return std::exchange(m_failure, std::nullopt); }
-
- private:
-  StreamClient(zmq::context_t& context, std::string endpoint, ClientConfig config);
-  Result<void> open();
-  void dropConnection();
-
-  zmq::context_t& m_context;
-  const std::string m_endpoint;
-  const ClientConfig m_config;
-  std::unique_ptr<zmq::socket_t> m_socket;
-  std::string m_connectionId;  // empty: not connected
-  std::unique_ptr<Engine> m_engine;
-  std::optional<Failure> m_failure;
 };
 
 }  // namespace merit::net::zmtp

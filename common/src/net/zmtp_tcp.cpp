@@ -21,7 +21,7 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-// One read(2): the same chunk size libzmq's ZMQ_STREAM hands StreamClient, so receive()'s bound
+// One read(2): the same chunk size libzmq's ZMQ_STREAM hands a StreamServer, so receive()'s bound
 // in chunks means the same number of bytes.
 constexpr std::size_t kChunkBytes = 8192;
 constexpr std::uint32_t kHangup = EPOLLRDHUP | EPOLLHUP | EPOLLERR;

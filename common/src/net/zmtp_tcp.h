@@ -1,15 +1,15 @@
 // Private to merit_net: a ZMTP client (DEALER-like) run by our own engine (zmtp.h) directly over a
 // non-blocking TCP socket, and the epoll set that drives many of them from one thread.
 //
-// Why not zmtp::StreamClient: each of its connections is a libzmq ZMQ_STREAM socket, so every
-// message crosses two thread hand-offs (our thread → libzmq's I/O thread → TCP, and back), with
-// an eventfd signal and epoll_ctl calls per message, and waiting on N connections is a zmq_poll
+// It replaced a client over libzmq ZMQ_STREAM sockets (one per connection), with which every
+// message crossed two thread hand-offs (our thread → libzmq's I/O thread → TCP, and back), with
+// an eventfd signal and epoll_ctl calls per message, and waiting on N connections was a zmq_poll
 // over all N sockets. Here a message out is one write(2) on the calling thread, input is read(2)
 // by the thread that asks for it, and one epoll_wait covers every connection of a Poller
 // (docs/PERFORMANCE.md, "Fan-out"). The peers are unchanged: libzmq ROUTER sockets, or our own
 // StreamServer, speaking ZMTP 3.0 with NULL or CURVE.
 //
-// The semantics are those of StreamClient, which the dendrite relies on: connecting is
+// The semantics are those the dendrite relies on, the old client's and libzmq's: connecting is
 // non-blocking and starts at once; a failed attempt or a lost connection is retried after
 // libzmq's reconnect interval (100 ms plus up to 100 ms of jitter, as ZMQ_RECONNECT_IVL), each
 // new connection with a fresh handshake; messages are sent only once the handshake completed (like

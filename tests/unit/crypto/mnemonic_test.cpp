@@ -116,7 +116,7 @@ TEST_CASE("a mnemonic regenerates the same key") {
 TEST_CASE("bad mnemonics are rejected with the reason") {
   auto count = mnemonicToEntropy("abandon abandon abandon");
   REQUIRE_FALSE(count);
-  CHECK(count.error().message().find("3") != std::string::npos);
+  CHECK(count.error().message().find('3') != std::string::npos);
 
   auto unknown = mnemonicToEntropy(
       "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandonx about");
