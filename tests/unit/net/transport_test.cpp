@@ -427,9 +427,16 @@ TEST_CASE("dendrite: an axon restarted between rounds answers the next round on 
   REQUIRE(d->query(std::span(&t, 1), std::span(&r, 1), SteadyClock::now() + 10s)[0].status == Status::kOk);
   w.axon->stop();
   w.axon.reset();
+  // libzmq closes the old listener on its own thread after stop(), so the port can still be
+  // taken for a moment: bind again until it is free (the event itself, bounded).
   AxonConfig config;
   config.bindEndpoint = endpoint;
-  w.start(config);
+  REQUIRE(eventually([&] {
+    auto a = Axon::start(config, crypto::PrivateKey::fromBytes(w.minerKey.revealSecret()).value(), w.policy,
+                         {echo()}, w.clock, w.context);
+    if (a) w.axon = std::move(*a);
+    return w.axon != nullptr;
+  }));
   // The old connection's close waits in the dendrite's epoll set, read by no one between rounds:
   // the request must not be written into that connection (and be lost) but go out on a new one.
   r.body = toBytes("after");
