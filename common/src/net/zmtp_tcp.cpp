@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -13,6 +12,7 @@
 #include <climits>
 
 #include "merit/util/assert.h"
+#include "merit/util/ip_address.h"
 #include "merit/util/log.h"
 
 namespace merit::net::zmtp {
@@ -30,32 +30,14 @@ std::string errnoText(int e) {
   return std::strerror(e);
 }
 
-// "tcp://HOST:PORT" → host (brackets of an IPv6 address removed) and port.
-Result<std::pair<std::string, std::uint16_t>> parseEndpoint(const std::string& endpoint) {
-  constexpr std::string_view kScheme = "tcp://";
-  auto bad = [&](const char* why) {
-    return fail(ErrorCode::kInvalidArgument, "endpoint '" + endpoint + "': " + why);
-  };
-  const std::string_view text(endpoint);
-  if (text.substr(0, kScheme.size()) != kScheme) return bad("expected tcp://HOST:PORT");
-  std::string_view rest = text.substr(kScheme.size());
-  const auto colon = rest.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) return bad("expected tcp://HOST:PORT");
-  std::string_view host = rest.substr(0, colon);
-  const std::string_view portText = rest.substr(colon + 1);
-  if (host.find(';') != std::string_view::npos) return bad("a source address is not supported");
-  if (host.front() == '[') {
-    if (host.size() < 3 || host.back() != ']') return bad("unbalanced [ ] around the IPv6 address");
-    host = host.substr(1, host.size() - 2);
-  } else if (host.find(':') != std::string_view::npos) {
-    return bad("an IPv6 address must be in [brackets]");
+// "tcp://HOST:PORT" → host (brackets of an IPv6 address removed) and port. libzmq's source
+// address form ("tcp://SOURCE;HOST:PORT") is not supported.
+Result<HostPort> parseEndpoint(const std::string& endpoint) {
+  if (endpoint.find(';') != std::string::npos) {
+    return fail(ErrorCode::kInvalidArgument,
+                "endpoint '" + endpoint + "': a source address is not supported");
   }
-  unsigned port = 0;
-  const auto [end, ec] = std::from_chars(portText.data(), portText.data() + portText.size(), port);
-  if (ec != std::errc() || end != portText.data() + portText.size() || port == 0 || port > 65535) {
-    return bad("the port must be 1-65535");
-  }
-  return std::pair{std::string(host), static_cast<std::uint16_t>(port)};
+  return parseTcpEndpoint(endpoint);
 }
 
 // An address of `host`; `numericOnly` never blocks (no name lookup).
@@ -175,7 +157,7 @@ Result<std::unique_ptr<TcpClient>> TcpClient::connect(Poller& poller, const std:
   }
   MERIT_ASSIGN_OR_RETURN(auto hostPort, parseEndpoint(endpoint));
   std::unique_ptr<TcpClient> c(
-      new TcpClient(poller, endpoint, std::move(hostPort.first), hostPort.second, std::move(config)));
+      new TcpClient(poller, endpoint, std::move(hostPort.host), hostPort.port, std::move(config)));
   std::string ignored;
   c->m_address = resolve(c->m_host, c->m_port, true, ignored);
   c->startConnecting();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <arpa/inet.h>
+#include <charconv>
 #include <cstring>
 #include <string>
 
@@ -62,6 +63,31 @@ std::optional<AddressScope> classifyAddress(std::string_view text) {
     return classifyAddress(ip, 6);
   }
   return std::nullopt;
+}
+
+Result<HostPort> parseTcpEndpoint(std::string_view endpoint) {
+  constexpr std::string_view kScheme = "tcp://";
+  auto bad = [&](const char* why) {
+    return fail(ErrorCode::kInvalidArgument, "endpoint '" + std::string(endpoint) + "': " + why);
+  };
+  if (endpoint.substr(0, kScheme.size()) != kScheme) return bad("expected tcp://HOST:PORT");
+  std::string_view rest = endpoint.substr(kScheme.size());
+  const auto colon = rest.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return bad("expected tcp://HOST:PORT");
+  std::string_view host = rest.substr(0, colon);
+  std::string_view portText = rest.substr(colon + 1);
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') return bad("unbalanced [ ] around the IPv6 address");
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string_view::npos) {
+    return bad("an IPv6 address must be in [brackets]");
+  }
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(portText.data(), portText.data() + portText.size(), port);
+  if (ec != std::errc() || end != portText.data() + portText.size() || port == 0 || port > 65535) {
+    return bad("the port must be 1-65535");
+  }
+  return HostPort{std::string(host), static_cast<std::uint16_t>(port)};
 }
 
 }  // namespace merit

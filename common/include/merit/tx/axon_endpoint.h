@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "merit/util/ip_address.h"
 #include "merit/util/result.h"
 
 namespace merit::tx {
@@ -56,14 +57,9 @@ struct AxonAddress {
   friend bool operator==(const AxonAddress&, const AxonAddress&) = default;
 };
 
-// The host and port of a ZeroMQ TCP endpoint "tcp://HOST:PORT" (an axon's bound endpoint; HOST
-// may be a name, "*", or an IPv6 address in brackets, returned without them). kInvalidArgument
-// for anything else or a port outside 1-65535.
-struct HostPort {
-  std::string host;
-  std::uint16_t port = 0;
-};
-Result<HostPort> parseTcpEndpoint(std::string_view endpoint);
+// The endpoint parser lives with the address rules (merit/util/ip_address.h).
+using merit::HostPort;
+using merit::parseTcpEndpoint;
 
 // "tcp://HOST:PORT" for an address given as text (IPv6 goes in brackets, by ip_type).
 std::string tcpEndpoint(std::string_view ipText, std::uint8_t ipType, std::uint16_t port);

@@ -9,7 +9,10 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+
+#include "merit/util/result.h"
 
 namespace merit {
 
@@ -37,5 +40,15 @@ std::optional<AddressScope> classifyAddress(std::string_view text);
 inline bool isHostLocal(AddressScope scope) {
   return scope != AddressScope::kGlobal;
 }
+
+// The host and port of a ZeroMQ TCP endpoint "tcp://HOST:PORT" (an axon's bound endpoint, or one
+// a dendrite dials; HOST may be a name, "*", or an IPv6 address in brackets, returned without
+// them). kInvalidArgument for anything else or a port outside 1-65535. One parser for the miner
+// (its bound endpoint) and the dendrite's transport.
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+};
+Result<HostPort> parseTcpEndpoint(std::string_view endpoint);
 
 }  // namespace merit
