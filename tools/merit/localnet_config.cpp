@@ -83,7 +83,10 @@ std::map<std::string, std::string> settings(const YAML::Node& node, const std::s
     std::string key = kv.first.as<std::string>();
     if (!allowed.count(key)) {
       std::string all;
-      for (const auto& a : allowed) all += (all.empty() ? "" : ", ") + a;
+      for (const auto& a : allowed) {
+        if (!all.empty()) all += ", ";
+        all += a;
+      }
       bad(join(path, key),
           "not a key localnet passes on (" + documentedIn + " keys allowed here: " + all + ")");
     }

@@ -544,6 +544,7 @@ Verdict checkConcurrency(SubnetPlugin& plugin, const Options& o) {
   std::vector<std::string> firstError(static_cast<std::size_t>(o.threads));
   {
     std::vector<std::jthread> threads;
+    threads.reserve(static_cast<std::size_t>(o.threads));
     for (int t = 0; t < o.threads; ++t) {
       threads.emplace_back([&pair, &errors, &sums, &firstError, perThread, t] {
         for (int i = 0; i < perThread; ++i) {
