@@ -445,8 +445,9 @@ int runImportBittensor(const WalletOptions& w, const ImportOptions& o) {
     }
     for (const auto& h : hotkeyNames) {
       if (wallet.hasHotkey(h)) {
-        return report(Error(ErrorCode::kAlreadyExists,
-                            "hotkey '" + h + "' of wallet '" + name + "' already exists (use --overwrite)"));
+        std::string message = "hotkey '";
+        message.append(h).append("' of wallet '").append(name).append("' already exists (use --overwrite)");
+        return report(Error(ErrorCode::kAlreadyExists, message));
       }
     }
   }

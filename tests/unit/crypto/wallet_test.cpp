@@ -308,8 +308,8 @@ TEST_CASE("sr25519 wallet: sign and verify, and ECDSA-only callers refuse it by 
   CHECK(unlocked->publicKey() == cold.publicKey());
 
   // The existing ECDSA-only API (miner, validator, chain tools) fails clearly, naming the scheme.
-  for (auto code : {w.loadHotkey("default").error(), w.hotkeyPublic("default").error(),
-                    w.unlockColdkey(kPassword).error(), w.coldkeyPublic().error()}) {
+  for (const auto& code : {w.loadHotkey("default").error(), w.hotkeyPublic("default").error(),
+                           w.unlockColdkey(kPassword).error(), w.coldkeyPublic().error()}) {
     CHECK(code.code() == ErrorCode::kInvalidArgument);
     CHECK(code.message().find("sr25519") != std::string::npos);
     CHECK(code.message().find("ecdsa") != std::string::npos);

@@ -7,6 +7,8 @@
 // 4 s (recorded in docs/PROTOCOL.md, "Transport limits"); there was no connection limit and no
 // handshake deadline, and the feed's PUB socket accepted any subscriber input.
 #include <atomic>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <doctest/doctest.h>
@@ -418,6 +420,23 @@ TEST_CASE("interop: our dendrite against a libzmq ROUTER, NULL and CURVE") {
   }
 }
 
+// True once no IPv4 TCP connection to local `port` is still ESTABLISHED as seen from its client end
+// (/proc/net/tcp: a client that has received the server's FIN is in CLOSE_WAIT).
+static bool noClientEstablishedTo(std::uint16_t port) {
+  std::ifstream in("/proc/net/tcp");
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state;
+    fields >> slot >> local >> remote >> state;
+    const auto colon = remote.find(':');
+    if (colon == std::string::npos) continue;
+    if (std::stoul(remote.substr(colon + 1), nullptr, 16) == port && state == "01") return false;
+  }
+  return true;
+}
+
 TEST_CASE("dendrite: an axon restarted between rounds answers the next round on a new connection") {
   World w;
   const std::string endpoint = w.start().endpoint();
@@ -427,6 +446,11 @@ TEST_CASE("dendrite: an axon restarted between rounds answers the next round on 
   REQUIRE(d->query(std::span(&t, 1), std::span(&r, 1), SteadyClock::now() + 10s)[0].status == Status::kOk);
   w.axon->stop();
   w.axon.reset();
+  // "Between rounds": the old connection's close has reached the dendrite's end (libzmq closes it
+  // on its own thread after stop(); a request written before the FIN arrives is lost in any TCP
+  // client, which is not what this test is about).
+  const auto port = static_cast<std::uint16_t>(portOf(endpoint));
+  REQUIRE(eventually([&] { return noClientEstablishedTo(port); }));
   // libzmq closes the old listener on its own thread after stop(), so the port can still be
   // taken for a moment: bind again until it is free (the event itself, bounded).
   AxonConfig config;
