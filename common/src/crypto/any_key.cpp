@@ -13,6 +13,29 @@ Result<KeyScheme> parseScheme(std::string_view name) {
               "unknown key scheme '" + std::string(name) + "' (ecdsa or sr25519)");
 }
 
+std::uint8_t schemeTag(KeyScheme scheme) {
+  return scheme == KeyScheme::kEcdsa ? kEcdsaTag : kSr25519Tag;
+}
+
+Result<KeyScheme> schemeFromTag(std::uint8_t tag) {
+  if (tag == kEcdsaTag) return KeyScheme::kEcdsa;
+  if (tag == kSr25519Tag) return KeyScheme::kSr25519;
+  return fail(ErrorCode::kInvalidArgument, "unknown signature scheme " + std::to_string(tag) +
+                                               " (meritnet knows 1 = sr25519 and 2 = ecdsa)");
+}
+
+namespace {
+
+Bytes withTag(KeyScheme scheme, const Bytes& body) {
+  Bytes out;
+  out.reserve(1 + body.size());
+  out.push_back(static_cast<std::byte>(schemeTag(scheme)));
+  out.insert(out.end(), body.begin(), body.end());
+  return out;
+}
+
+}  // namespace
+
 Error wrongSchemeError(std::string_view what, KeyScheme found) {
   return Error(
       ErrorCode::kInvalidArgument,
@@ -33,6 +56,16 @@ Result<AnyPublicKey> AnyPublicKey::fromBytes(KeyScheme scheme, ByteView bytes) {
 Result<AnyPublicKey> AnyPublicKey::fromHex(KeyScheme scheme, std::string_view hex) {
   MERIT_ASSIGN_OR_RETURN(Bytes bytes, merit::fromHex(hex));
   return fromBytes(scheme, bytes);
+}
+
+Result<AnyPublicKey> AnyPublicKey::fromTagged(ByteView tagged) {
+  if (tagged.empty()) return fail(ErrorCode::kInvalidArgument, "empty tagged public key");
+  MERIT_ASSIGN_OR_RETURN(KeyScheme scheme, schemeFromTag(std::to_integer<std::uint8_t>(tagged[0])));
+  return fromBytes(scheme, tagged.subspan(1));
+}
+
+Bytes AnyPublicKey::tagged() const {
+  return withTag(scheme(), bytes());
 }
 
 Bytes AnyPublicKey::bytes() const {
@@ -72,6 +105,16 @@ Result<AnySignature> AnySignature::fromHexAnyScheme(std::string_view hex) {
   return fromBytesAnyScheme(bytes);
 }
 
+Result<AnySignature> AnySignature::fromTagged(ByteView tagged) {
+  if (tagged.empty()) return fail(ErrorCode::kInvalidArgument, "empty tagged signature");
+  MERIT_ASSIGN_OR_RETURN(KeyScheme scheme, schemeFromTag(std::to_integer<std::uint8_t>(tagged[0])));
+  return fromBytes(scheme, tagged.subspan(1));
+}
+
+Bytes AnySignature::tagged() const {
+  return withTag(scheme(), bytes());
+}
+
 Bytes AnySignature::bytes() const {
   if (const auto* s = ecdsa()) return Bytes(s->bytes().begin(), s->bytes().end());
   const auto& b = sr25519()->bytes();
@@ -84,13 +127,11 @@ AnyPrivateKey AnyPrivateKey::generate(KeyScheme scheme) {
 }
 
 AnyPublicKey AnyPrivateKey::publicKey() const {
-  if (const auto* k = ecdsa()) return k->publicKey();
-  return sr25519()->publicKey();
+  return SignerRef(*this).publicKey();
 }
 
 AnySignature AnyPrivateKey::sign(ByteView preimage) const {
-  if (const auto* k = ecdsa()) return k->sign(preimage);
-  return sr25519()->sign(preimage, sr25519::kSubstrateContext);
+  return SignerRef(*this).sign(preimage);
 }
 
 AnySignature AnyPrivateKey::signMessage(ByteView message) const {
@@ -100,6 +141,34 @@ AnySignature AnyPrivateKey::signMessage(ByteView message) const {
 Result<PrivateKey> AnyPrivateKey::takeEcdsa(std::string_view what) && {
   if (auto* k = std::get_if<PrivateKey>(&m_key)) return std::move(*k);
   return fail(wrongSchemeError(what, scheme()));
+}
+
+SignerRef::SignerRef(const AnyPrivateKey& key) {
+  if (const auto* k = key.ecdsa()) {
+    m_key = k;
+  } else {
+    m_key = key.sr25519();
+  }
+}
+
+const PrivateKey* SignerRef::ecdsa() const {
+  const auto* k = std::get_if<const PrivateKey*>(&m_key);
+  return k != nullptr ? *k : nullptr;
+}
+
+const sr25519::Keypair* SignerRef::sr25519() const {
+  const auto* k = std::get_if<const sr25519::Keypair*>(&m_key);
+  return k != nullptr ? *k : nullptr;
+}
+
+AnyPublicKey SignerRef::publicKey() const {
+  if (const auto* k = ecdsa()) return k->publicKey();
+  return sr25519()->publicKey();
+}
+
+AnySignature SignerRef::sign(ByteView preimage) const {
+  if (const auto* k = ecdsa()) return k->sign(preimage);
+  return sr25519()->sign(preimage, sr25519::kSubstrateContext);
 }
 
 Result<void> verifyAny(const AnyPublicKey& key, ByteView preimage, const AnySignature& signature) {

@@ -41,6 +41,58 @@ TEST_CASE("account ids: sr25519 is the key itself, ecdsa is BLAKE2b-256 of the c
   CHECK(ep.requireEcdsa("x").value() == *ep.ecdsa());
 }
 
+TEST_CASE("tagged keys and signatures: Substrate's variant index first, unknown tags and lengths refused") {
+  AnyPrivateKey alice(sr25519::keypairFromSuri("//Alice").value());
+  AnyPrivateKey e(PrivateKey::generate());
+  const Bytes at = alice.publicKey().tagged();
+  const Bytes et = e.publicKey().tagged();
+  REQUIRE(at.size() == 33);
+  REQUIRE(et.size() == 34);
+  CHECK(at[0] == std::byte{1});
+  CHECK(et[0] == std::byte{2});
+  CHECK(Bytes(at.begin() + 1, at.end()) == alice.publicKey().bytes());
+  CHECK(AnyPublicKey::fromTagged(at).value() == alice.publicKey());
+  CHECK(AnyPublicKey::fromTagged(et).value() == e.publicKey());
+
+  Bytes unknown = at;
+  unknown[0] = std::byte{0};  // ed25519 in Substrate's numbering: not a meritnet scheme
+  CHECK(AnyPublicKey::fromTagged(unknown).error().message().find("unknown signature scheme 0") !=
+        std::string::npos);
+  Bytes swapped = at;
+  swapped[0] = std::byte{2};  // a 32-byte body under the ecdsa tag
+  CHECK_FALSE(AnyPublicKey::fromTagged(swapped));
+  CHECK_FALSE(AnyPublicKey::fromTagged(Bytes{}));
+  CHECK_FALSE(AnyPublicKey::fromTagged(Bytes(at.begin(), at.end() - 1)));
+
+  const Bytes msg = toBytes("tagged");
+  for (const AnyPrivateKey* key : {&alice, &e}) {
+    AnySignature sig = key->sign(msg);
+    Bytes t = sig.tagged();
+    CHECK(t.size() == 1 + sig.bytes().size());
+    CHECK(AnySignature::fromTagged(t).value() == sig);
+    t[0] = std::byte{7};
+    CHECK_FALSE(AnySignature::fromTagged(t));
+  }
+  CHECK(schemeFromTag(3).error().code() == ErrorCode::kInvalidArgument);
+}
+
+TEST_CASE("a SignerRef borrows either kind of key and signs as the key itself does") {
+  const PrivateKey ecdsa = PrivateKey::generate();
+  const sr25519::Keypair sr = sr25519::keypairFromSuri("//Bob").value();
+  const AnyPrivateKey any(sr25519::keypairFromSuri("//Alice").value());
+  const Bytes msg = toBytes("signer-ref");
+  for (SignerRef ref : {SignerRef(ecdsa), SignerRef(sr), SignerRef(any)}) {
+    AnySignature sig = ref.sign(msg);
+    CHECK(sig.scheme() == ref.scheme());
+    CHECK(verifyAny(ref.publicKey(), msg, sig));
+  }
+  CHECK(SignerRef(ecdsa).publicKey() == AnyPublicKey(ecdsa.publicKey()));
+  CHECK(SignerRef(ecdsa).ecdsa() == &ecdsa);
+  CHECK(SignerRef(sr).sr25519() == &sr);
+  CHECK(SignerRef(any).sr25519() == any.sr25519());
+  CHECK(SignerRef(any).ecdsa() == nullptr);
+}
+
 TEST_CASE("signatures of both schemes: verify, refuse the other scheme, keep the message domain") {
   for (KeyScheme scheme : {KeyScheme::kEcdsa, KeyScheme::kSr25519}) {
     CAPTURE(schemeName(scheme));

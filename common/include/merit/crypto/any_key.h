@@ -10,10 +10,15 @@
 //            preimage; account id = BLAKE2b-256(compressed key), as Substrate's ecdsa accounts.
 //   sr25519  public key 32 bytes (Ristretto), signature 64 bytes, signing context "substrate";
 //            account id = the public key itself.
+// Tagged forms: where a key or signature travels with its scheme (wire protocol, extrinsics) it
+// is one tag byte, Substrate's MultiSigner / MultiSignature variant index (1 sr25519, 2 ecdsa),
+// followed by the scheme's bytes: a tagged key is 33 (sr25519) or 34 (ecdsa) bytes, a tagged
+// signature 65 or 66.
 // Messages (`merit wallet sign`) are wrapped "<Bytes>" ‖ message ‖ "</Bytes>" in both schemes
 // (domains.h), so a message signature never authorises anything else.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -26,6 +31,15 @@
 namespace merit::crypto {
 
 enum class KeyScheme { kEcdsa, kSr25519 };
+
+inline constexpr std::uint8_t kSr25519Tag = 1;
+inline constexpr std::uint8_t kEcdsaTag = 2;
+inline constexpr std::size_t kMaxTaggedKeySize = 1 + PublicKey::kSize;        // 34
+inline constexpr std::size_t kMaxTaggedSignatureSize = 1 + Signature::kSize;  // 66
+
+std::uint8_t schemeTag(KeyScheme scheme);
+// The scheme of a tag byte; any other value is kInvalidArgument "unknown signature scheme".
+Result<KeyScheme> schemeFromTag(std::uint8_t tag);
 
 // "ecdsa" / "sr25519": the names used in key files and on the command line.
 std::string_view schemeName(KeyScheme scheme);
@@ -40,9 +54,13 @@ class AnyPublicKey {
   // Parses the scheme's encoding (33 or 32 bytes); invalid points are kInvalidArgument.
   static Result<AnyPublicKey> fromBytes(KeyScheme scheme, ByteView bytes);
   static Result<AnyPublicKey> fromHex(KeyScheme scheme, std::string_view hex);
+  // Parses tag ‖ key bytes (see the top of this file): an unknown tag, a length that is not the
+  // tag's, or an invalid point is kInvalidArgument.
+  static Result<AnyPublicKey> fromTagged(ByteView tagged);
 
   KeyScheme scheme() const { return m_key.index() == 0 ? KeyScheme::kEcdsa : KeyScheme::kSr25519; }
   Bytes bytes() const;
+  Bytes tagged() const;
   std::string toHex() const { return merit::toHex(bytes()); }
   AccountId accountId() const;
   std::string ss58Address(std::uint16_t prefix = kSs58Prefix) const {
@@ -70,9 +88,12 @@ class AnySignature {
   // The scheme told by the length: 65 bytes ecdsa, 64 bytes sr25519; else kInvalidArgument.
   static Result<AnySignature> fromBytesAnyScheme(ByteView bytes);
   static Result<AnySignature> fromHexAnyScheme(std::string_view hex);
+  // Parses tag ‖ signature bytes; an unknown tag or a wrong length is kInvalidArgument.
+  static Result<AnySignature> fromTagged(ByteView tagged);
 
   KeyScheme scheme() const { return m_sig.index() == 0 ? KeyScheme::kEcdsa : KeyScheme::kSr25519; }
   Bytes bytes() const;
+  Bytes tagged() const;
   std::string toHex() const { return merit::toHex(bytes()); }
   const Signature* ecdsa() const { return std::get_if<Signature>(&m_sig); }
   const sr25519::Signature* sr25519() const { return std::get_if<sr25519::Signature>(&m_sig); }
@@ -109,6 +130,26 @@ class AnyPrivateKey {
 
  private:
   std::variant<PrivateKey, sr25519::Keypair> m_key;
+};
+
+// A borrowed signing key of either scheme: what signing functions take, so a caller may pass a
+// PrivateKey, an sr25519::Keypair or an AnyPrivateKey without giving it up. The key must
+// outlive the SignerRef.
+class SignerRef {
+ public:
+  SignerRef(const PrivateKey& key) : m_key(&key) {}        // NOLINT: implicit on purpose
+  SignerRef(const sr25519::Keypair& key) : m_key(&key) {}  // NOLINT: implicit on purpose
+  SignerRef(const AnyPrivateKey& key);                     // NOLINT: implicit on purpose
+
+  KeyScheme scheme() const { return m_key.index() == 0 ? KeyScheme::kEcdsa : KeyScheme::kSr25519; }
+  AnyPublicKey publicKey() const;
+  // As AnyPrivateKey::sign.
+  AnySignature sign(ByteView preimage) const;
+  const PrivateKey* ecdsa() const;
+  const sr25519::Keypair* sr25519() const;
+
+ private:
+  std::variant<const PrivateKey*, const sr25519::Keypair*> m_key;
 };
 
 // Verifies `signature` over `preimage` by `key`. A signature of the other scheme, or one that
