@@ -150,8 +150,8 @@ void Miner::updateShield(const rpc::Metagraph& metagraph) {
   std::vector<crypto::PublicKey> validators;
   for (const auto& n : metagraph.neurons) {
     if (!n.validatorPermit || n.stake < m_config.policy.minStake) continue;
-    auto key = crypto::PublicKey::fromBytes(n.hotkeyPublicKey);
-    if (key) validators.push_back(*key);
+    if (n.hotkeyPublicKey && n.hotkeyPublicKey->ecdsa() != nullptr)
+      validators.push_back(*n.hotkeyPublicKey->ecdsa());
   }
   m_shield->update(validators);
 }

@@ -155,7 +155,7 @@ int main(int argc, char** argv) {
     r.header.moduleVersion = plugin->version();
     crypto::randomBytes(r.header.requestId);
     r.header.caller = key.publicKey().bytes();
-    r.header.target = miner.hotkeyPublicKey;
+    r.header.target = miner.hotkeyPublicKey.value().ecdsa()->bytes();
     r.header.timestampMs = clock.nowUnixMs();
     nonce = std::max(nonce + 1, static_cast<std::uint64_t>(clock.nowUnixMs()) * 1'000'000u);
     r.header.nonce = nonce;

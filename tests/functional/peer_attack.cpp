@@ -74,7 +74,7 @@ Miner minerOf(const std::string& url, unsigned long netuid, unsigned long uid,
   if (uid >= mg.neurons.size() || !mg.neurons[uid].axon)
     die("uid " + std::to_string(uid) + " serves no axon");
   Miner m{mg.neurons[uid].axon->ip + ":" + std::to_string(mg.neurons[uid].axon->port),
-          mg.neurons[uid].hotkeyPublicKey};
+          mg.neurons[uid].hotkeyPublicKey.value().ecdsa()->bytes()};
   if (out != nullptr) *out = std::move(mg);
   return m;
 }
@@ -118,7 +118,7 @@ int forgeFlood(char** argv) {
   const Miner miner = minerOf(url, netuid, number(argv[2], "miner uid"), &mg);
   const auto validatorUid = number(argv[3], "validator uid");
   if (validatorUid >= mg.neurons.size()) die("no validator uid " + std::to_string(validatorUid));
-  const wire::Hotkey claimed = mg.neurons[validatorUid].hotkeyPublicKey;
+  const wire::Hotkey claimed = mg.neurons[validatorUid].hotkeyPublicKey.value().ecdsa()->bytes();
   const std::string module = argv[4];
   const auto seconds = number(argv[5], "seconds");
   const auto rate = number(argv[6], "rate");

@@ -48,7 +48,11 @@ int runQuery(const QueryOptions& o, const ChainSettings& chain) {
   }
   const auto& n = mg->neurons[o.uid];
   if (!n.axon) return report(Error(ErrorCode::kNotFound, "uid " + std::to_string(o.uid) + " serves no axon"));
-  auto pub = crypto::PublicKey::fromBytes(n.hotkeyPublicKey);
+  if (!n.hotkeyPublicKey) {
+    return report(
+        Error(ErrorCode::kNotFound, "the chain knows no public key for uid " + std::to_string(o.uid)));
+  }
+  auto pub = n.hotkeyPublicKey->requireEcdsa("uid " + std::to_string(o.uid) + "'s hotkey");
   if (!pub) return report(pub.error());
 
   auto plugin = subnet::SubnetPlugin::find(o.plugin, o.subnetPath);

@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
     axons = static_cast<std::size_t>(std::count_if(mg->neurons.begin(), mg->neurons.end(),
                                                    [](const auto& ni) { return ni.axon.has_value(); }));
     keys = static_cast<std::size_t>(std::count_if(mg->neurons.begin(), mg->neurons.end(), [](const auto& ni) {
-      return ni.hotkeyPublicKey != ByteArray<33>{};
+      return ni.hotkeyPublicKey.has_value();
     }));
     staked = static_cast<std::size_t>(
         std::count_if(mg->neurons.begin(), mg->neurons.end(), [](const auto& ni) { return ni.stake != 0; }));

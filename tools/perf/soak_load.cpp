@@ -239,7 +239,7 @@ class Soak {
       die("the miner uid serves no axon");
     const auto& miner = mg.neurons[m_o.minerUid];
     m_minerEndpoint = "tcp://" + miner.axon->ip + ":" + std::to_string(miner.axon->port);
-    m_minerHotkey = miner.hotkeyPublicKey;
+    m_minerHotkey = miner.hotkeyPublicKey.value().ecdsa()->bytes();
     crypto::Wallet wallet(crypto::defaultMeritHome(), "owner");
     m_validator = unwrap(wallet.loadHotkey("validator"), "load hotkey validator");
     m_payer = unwrap(wallet.loadHotkey("payer"), "load hotkey payer");

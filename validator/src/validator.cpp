@@ -171,8 +171,8 @@ Result<StepReport> Validator::step() {
   std::vector<std::uint16_t> uids;
   for (auto uid : sample) {
     const auto& n = mg->neurons[uid];
-    auto pub = crypto::PublicKey::fromBytes(n.hotkeyPublicKey);
-    if (!pub) continue;  // the chain only stores valid keys; skip rather than trust a bad snapshot
+    if (!n.hotkeyPublicKey || n.hotkeyPublicKey->ecdsa() == nullptr) continue;  // no key the wire can use
+    const crypto::PublicKey* pub = n.hotkeyPublicKey->ecdsa();
     // An address no remote validator could reach is the miner's fault (misconfigured, or aiming
     // validators at their own host's services): outside dev chains it is never dialled.
     const auto scope = classifyAddress(n.axon->ip);

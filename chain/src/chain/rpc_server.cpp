@@ -178,6 +178,7 @@ json neuronJson(const StateView& s, const SubnetInfo& info, NetUid netuid, Uid u
   std::uint64_t age = head - n.blockAtRegistration;
   json j = {{"uid", uid},
             {"hotkey", address(n.hotkey)},
+            {"hotkey_scheme", "ecdsa"},
             {"hotkey_public_key", hex0x(n.hotkeyPub)},
             {"coldkey", address(n.coldkey)},
             {"stake", s.totalHotkeyStake(n.hotkey)},

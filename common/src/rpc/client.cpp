@@ -315,8 +315,10 @@ Result<std::uint64_t> ChainClient::nextNonce(const tx::AccountId& account) {
   return it == m_pendingNonce.end() ? chainNonce : std::max(chainNonce, it->second);
 }
 
-Result<Submission> ChainClient::submit(const crypto::PrivateKey& key, tx::Call txCall,
+Result<Submission> ChainClient::submit(crypto::SignerRef signer, tx::Call txCall,
                                        std::chrono::milliseconds wait) {
+  if (signer.ecdsa() == nullptr) return fail(crypto::wrongSchemeError("the signing key", signer.scheme()));
+  const crypto::PrivateKey& key = *signer.ecdsa();
   tx::AccountId account = key.publicKey().accountId();
   for (int attempt = 0; attempt < 2; ++attempt) {
     MERIT_ASSIGN_OR_RETURN(std::uint64_t head, headNumber());

@@ -55,6 +55,27 @@ tx::AccountId address(const json& j, const char* key) {
   return *id;
 }
 
+// "hotkey_public_key" under "hotkey_scheme" (absent: ecdsa, as nodes before sr25519 wrote it). A
+// key that is not a valid point of its scheme reads as unknown: that neuron cannot be dialled,
+// but the rest of the metagraph stays usable.
+std::optional<crypto::AnyPublicKey> publicKey(const json& j) {
+  auto it = j.find("hotkey_public_key");
+  if (it == j.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string()) throw Bad{"'hotkey_public_key' is not a string"};
+  crypto::KeyScheme scheme = crypto::KeyScheme::kEcdsa;
+  if (auto s = j.find("hotkey_scheme"); s != j.end()) {
+    if (!s->is_string()) throw Bad{"'hotkey_scheme' is not a string"};
+    auto parsed = crypto::parseScheme(s->get<std::string>());
+    if (!parsed) throw Bad{"'hotkey_scheme': " + parsed.error().message()};
+    scheme = *parsed;
+  }
+  auto bytes = fromHex(it->get<std::string>());
+  if (!bytes) throw Bad{"'hotkey_public_key': " + bytes.error().message()};
+  auto key = crypto::AnyPublicKey::fromBytes(scheme, *bytes);
+  if (!key) return std::nullopt;
+  return *key;
+}
+
 }  // namespace
 
 const NeuronInfo* Metagraph::byHotkey(const tx::AccountId& hotkey) const {
@@ -91,7 +112,7 @@ Result<Metagraph> parseMetagraphJson(const json& j) {
       NeuronInfo n;
       n.uid = static_cast<std::uint16_t>(u64(nj, "uid"));
       n.hotkey = address(nj, "hotkey");
-      n.hotkeyPublicKey = hexField<33>(nj, "hotkey_public_key");
+      n.hotkeyPublicKey = publicKey(nj);
       n.coldkey = address(nj, "coldkey");
       n.stake = u64(nj, "stake");
       n.active = field(nj, "active").get<bool>();

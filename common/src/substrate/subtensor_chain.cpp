@@ -262,7 +262,9 @@ Result<rpc::Metagraph> SubtensorChain::metagraph(tx::NetUid netuid) {
     if (hasStake) ni.stake = asU64(third[k++]);
     std::optional<ByteArray<33>> key;
     if (commitments) key = committedKey(third[k++], ni.hotkey);
-    if (key) ni.hotkeyPublicKey = *key;
+    if (key) {
+      if (auto pub = crypto::PublicKey::fromBytes(*key)) ni.hotkeyPublicKey = crypto::AnyPublicKey(*pub);
+    }
     ni.active = at(vectors["Active"], uid) != 0;
     ni.validatorPermit = at(vectors["ValidatorPermit"], uid) != 0;
     ni.consensus = static_cast<std::uint16_t>(at(vectors["Consensus"], uid));
@@ -559,8 +561,10 @@ Result<rpc::Submission> SubtensorChain::serveAxon(const crypto::PrivateKey& hotk
   return toSubmission(out);
 }
 
-Result<rpc::Submission> SubtensorChain::submit(const crypto::PrivateKey& key, tx::Call call,
+Result<rpc::Submission> SubtensorChain::submit(crypto::SignerRef signer, tx::Call call,
                                                std::chrono::milliseconds wait) {
+  if (signer.ecdsa() == nullptr) return fail(crypto::wrongSchemeError("the signing key", signer.scheme()));
+  const crypto::PrivateKey& key = *signer.ecdsa();
   MERIT_ASSIGN_OR_RETURN(MappedCall m, mapCall(key, call));
   if (std::holds_alternative<tx::ServeAxon>(call)) return serveAxon(key, m, wait);
   MERIT_ASSIGN_OR_RETURN(Bytes bytes, m_client->encodeCall(m.pallet, m.call, m.args));

@@ -24,7 +24,7 @@ rpc::NeuronInfo neuron(std::uint16_t uid, int key, std::uint64_t stake, bool per
   rpc::NeuronInfo n;
   n.uid = uid;
   n.hotkey = keyOf(key).publicKey().accountId();
-  n.hotkeyPublicKey = keyOf(key).publicKey().bytes();
+  n.hotkeyPublicKey = crypto::AnyPublicKey(keyOf(key).publicKey());
   n.stake = stake;
   n.validatorPermit = permit;
   return n;

@@ -322,7 +322,8 @@ TEST_CASE("the metagraph cache follows the block feed") {
   REQUIRE(mg->neurons.size() == 1);
   CHECK(mg->neurons[0].hotkey == keyOf(50).publicKey().accountId());
   CHECK(mg->byHotkey(keyOf(50).publicKey().accountId()) != nullptr);
-  CHECK(ByteView(mg->neurons[0].hotkeyPublicKey).size() == 33);
+  REQUIRE(mg->neurons[0].hotkeyPublicKey.has_value());
+  CHECK(*mg->neurons[0].hotkeyPublicKey == crypto::AnyPublicKey(keyOf(50).publicKey()));
   CHECK((*cache)->refreshCount() > 0);
   CHECK_FALSE((*cache)->stale());
   (*cache)->stop();
@@ -383,6 +384,40 @@ TEST_CASE("malformed metagraph JSON is an error naming the field") {
   REQUIRE_FALSE(wide);
   CHECK(wide.error().message().find("tempo = 70000 is not a u16") != std::string::npos);
   CHECK_FALSE(parseMetagraph(head + R"("hyperparameters": {"commit_reveal": 2}})"));
+}
+
+TEST_CASE("a neuron's public key is read under its scheme; an invalid point reads as unknown") {
+  const auto alice = crypto::sr25519::keypairFromSuri("//Alice").value();
+  const std::string ecdsaHex = keyOf(3).publicKey().toHex();
+  const std::string srHex = toHex(alice.publicKey().bytes());
+  auto neuron = [](const std::string& extra) {
+    return R"({"uid": 0, "hotkey": "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY", )"
+           R"("coldkey": "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY", "stake": 0, "active": true, )"
+           R"("validator_permit": false, "consensus": 0, "incentive": 0, "dividends": 0, )"
+           R"("validator_trust": 0, "emission": 0, "last_update": 0, "block_at_registration": 0, "axon": null)" +
+           extra + "}";
+  };
+  auto parse = [&](const std::string& extra) {
+    return parseMetagraph(
+        R"({"netuid": 1, "block": 5, "tempo": 10, "blocks_until_next_epoch": 3, "neurons": [)" +
+        neuron(extra) + "]}");
+  };
+  auto legacy = parse(R"(, "hotkey_public_key": "0x)" + ecdsaHex + "\"");  // no scheme: ecdsa
+  REQUIRE(legacy);
+  REQUIRE(legacy->neurons[0].hotkeyPublicKey.has_value());
+  CHECK(*legacy->neurons[0].hotkeyPublicKey == crypto::AnyPublicKey(keyOf(3).publicKey()));
+  auto sr = parse(R"(, "hotkey_scheme": "sr25519", "hotkey_public_key": "0x)" + srHex + "\"");
+  REQUIRE(sr);
+  CHECK(*sr->neurons[0].hotkeyPublicKey == crypto::AnyPublicKey(alice.publicKey()));
+  auto none = parse("");
+  REQUIRE(none);
+  CHECK_FALSE(none->neurons[0].hotkeyPublicKey.has_value());
+  auto wrongScheme = parse(R"(, "hotkey_scheme": "sr25519", "hotkey_public_key": "0x)" + ecdsaHex + "\"");
+  REQUIRE(wrongScheme);  // 33 bytes are no sr25519 key: unknown, the rest still usable
+  CHECK_FALSE(wrongScheme->neurons[0].hotkeyPublicKey.has_value());
+  auto unknown = parse(R"(, "hotkey_scheme": "ed25519", "hotkey_public_key": "0x)" + srHex + "\"");
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().message().find("hotkey_scheme") != std::string::npos);
 }
 
 TEST_CASE("hyperparameters arrive typed, with one default for what a chain does not report") {

@@ -29,6 +29,7 @@
 #include <variant>
 #include <vector>
 
+#include "merit/crypto/any_key.h"
 #include "merit/crypto/keys.h"
 #include "merit/rpc/subnet_params.h"
 #include "merit/tx/chain_error.h"
@@ -172,7 +173,7 @@ class Chain {
   // and the chain's error; inclusion with a failed call one with success = false and the error.
   // An error Result means the chain could not be asked: unreachable (kUnavailable), or a call this
   // chain does not have (kInvalidArgument "NotSupported: ...").
-  virtual Result<Submission> submit(const crypto::PrivateKey& key, tx::Call call,
+  virtual Result<Submission> submit(crypto::SignerRef key, tx::Call call,
                                     std::chrono::milliseconds wait = std::chrono::milliseconds(30'000)) = 0;
 };
 

@@ -75,7 +75,7 @@ class ChainClient final : public Chain {
   // Signs `call` with `key` and submits it; waits up to `wait` for inclusion (0 = do not wait).
   // A refusal by the node is a rejected Submission with the typed chain error (docs/RPC.md's
   // -32000/-32001 with data.name); inclusion with a failed call has success = false and the error.
-  Result<Submission> submit(const crypto::PrivateKey& key, tx::Call call,
+  Result<Submission> submit(crypto::SignerRef key, tx::Call call,
                             std::chrono::milliseconds wait = std::chrono::milliseconds(30'000)) override;
 
  private:

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "merit/crypto/any_key.h"
 #include "merit/rpc/client.h"
 #include "merit/rpc/subnet_params.h"
 #include "merit/tx/axon_endpoint.h"
@@ -42,7 +43,10 @@ struct AxonEndpoint {
 struct NeuronInfo {
   std::uint16_t uid = 0;
   tx::AccountId hotkey{};
-  ByteArray<33> hotkeyPublicKey{};
+  // The hotkey's public key, so peers can verify its signatures: from the dev chain's state, or
+  // on subtensor the key an ecdsa hotkey committed (an sr25519 account id is its key). Unset when
+  // the chain does not know it; such a neuron cannot be dialled or authenticated.
+  std::optional<crypto::AnyPublicKey> hotkeyPublicKey;
   tx::AccountId coldkey{};
   tx::Balance stake = 0;
   bool active = false;

@@ -53,7 +53,7 @@ class SubtensorChain final : public rpc::Chain {
   Result<rpc::AccountInfo> account(const tx::AccountId& account) override;
   Result<std::vector<rpc::SubnetSummary>> subnets() override;
   Result<rpc::SubnetInfo> subnet(tx::NetUid netuid) override;
-  Result<rpc::Submission> submit(const crypto::PrivateKey& key, tx::Call call,
+  Result<rpc::Submission> submit(crypto::SignerRef key, tx::Call call,
                                  std::chrono::milliseconds wait = std::chrono::milliseconds(30'000)) override;
 
   // The pallet, call and JSON arguments `call` becomes on this runtime.
