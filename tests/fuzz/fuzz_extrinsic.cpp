@@ -27,12 +27,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   return 0;
 }
 
-// Well-formed, correctly signed seeds: one extrinsic per call type.
+// Well-formed, correctly signed seeds: one extrinsic per call type and signer scheme (ecdsa and
+// sr25519), with hotkeys of both schemes in the calls that carry one.
 extern "C" void MeritFuzzSeeds(std::vector<std::vector<std::uint8_t>>& out) {
   using namespace merit::tx;
   merit::ByteArray<32> secret{};
   secret[31] = std::byte{9};
   auto key = merit::crypto::PrivateKey::fromBytes(secret).value();
+  auto srKey = merit::crypto::sr25519::Keypair::fromMiniSecret(secret).value();
   auto id = key.publicKey().accountId();
   ServeAxon axon{};
   axon.netuid = 1;
@@ -49,10 +51,15 @@ extern "C" void MeritFuzzSeeds(std::vector<std::vector<std::uint8_t>>& out) {
                              CommitWeights{1, id},
                              RevealWeights{1, {0}, {1}, {2, 3}, 4},
                              RootRegister{key.publicKey()},
-                             SetRootWeights{{1}, {2}, 3}};
-  for (auto& c : calls) {
-    auto bytes = encodeExtrinsic(signExtrinsic(key, genesis(), 7, 100, std::move(c)));
-    out.emplace_back(reinterpret_cast<const std::uint8_t*>(bytes.data()),
-                     reinterpret_cast<const std::uint8_t*>(bytes.data()) + bytes.size());
+                             SetRootWeights{{1}, {2}, 3},
+                             BurnedRegister{1, srKey.publicKey()},
+                             RootRegister{srKey.publicKey()}};
+  for (const auto& c : calls) {
+    for (int scheme = 0; scheme < 2; ++scheme) {
+      auto bytes = scheme == 0 ? encodeExtrinsic(signExtrinsic(key, genesis(), 7, 100, c))
+                               : encodeExtrinsic(signExtrinsic(srKey, genesis(), 7, 100, c));
+      out.emplace_back(reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                       reinterpret_cast<const std::uint8_t*>(bytes.data()) + bytes.size());
+    }
   }
 }

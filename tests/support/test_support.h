@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "merit/crypto/keys.h"
+#include "merit/crypto/sr25519.h"
 
 namespace merit::test {
 
@@ -23,6 +24,17 @@ inline crypto::PrivateKey testKey(int n, std::uint8_t tag = 0) {
   secret[30] = static_cast<std::byte>((n >> 8) & 0xff);
   secret[31] = static_cast<std::byte>(n & 0xff);
   return crypto::PrivateKey::fromBytes(secret).value();
+}
+
+// A deterministic sr25519 key, from a mini secret laid out as testKey's secret (with 0x5e in its
+// second byte, so it is never testKey's secret).
+inline crypto::sr25519::Keypair testSrKey(int n, std::uint8_t tag = 0) {
+  ByteArray<32> secret{};
+  secret[0] = static_cast<std::byte>(tag);
+  secret[1] = std::byte{0x5e};
+  secret[30] = static_cast<std::byte>((n >> 8) & 0xff);
+  secret[31] = static_cast<std::byte>(n & 0xff);
+  return crypto::sr25519::Keypair::fromMiniSecret(secret).value();
 }
 
 // Polls `pred` until it holds or `within` has passed (real time: the deadline is only there so a

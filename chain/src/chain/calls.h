@@ -48,7 +48,7 @@ bool validPluginName(const std::string& name);
 // Removes `uid`'s data so a new hotkey can take it (subtensor's replace_neuron).
 void clearUid(StateView& s, NetUid netuid, const SubnetInfo& info, Uid uid);
 // Puts a freshly registered hotkey at `uid` (its previous occupant already cleared).
-void seatNeuron(StateView& s, NetUid netuid, Uid uid, const crypto::PublicKey& hotkey,
+void seatNeuron(StateView& s, NetUid netuid, Uid uid, const crypto::AnyPublicKey& hotkey,
                 const AccountId& coldkey, std::uint64_t block, std::uint64_t lastUpdate);
 
 // Balances and stake (calls_balances.cpp).

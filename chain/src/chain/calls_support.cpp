@@ -33,11 +33,9 @@ void clearUid(StateView& s, NetUid netuid, const SubnetInfo& info, Uid uid) {
   }
 }
 
-void seatNeuron(StateView& s, NetUid netuid, Uid uid, const crypto::PublicKey& hotkey,
+void seatNeuron(StateView& s, NetUid netuid, Uid uid, const crypto::AnyPublicKey& hotkey,
                 const AccountId& coldkey, std::uint64_t block, std::uint64_t lastUpdate) {
-  Neuron n;
-  n.hotkey = hotkey.accountId();
-  n.hotkeyPub = hotkey.bytes();
+  Neuron n(hotkey);
   n.coldkey = coldkey;
   n.blockAtRegistration = block;
   n.lastUpdate = lastUpdate;

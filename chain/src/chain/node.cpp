@@ -16,11 +16,21 @@ using log::Category;
 constexpr std::size_t kMaxRememberedStatuses = 200'000;
 constexpr std::string_view kHeadKey = "meta/head";
 constexpr std::string_view kGenesisKey = "meta/genesis";
+// The layout of what the database holds (blocks, extrinsics, state records). 2: extrinsic version
+// 2 and tagged neuron keys (either scheme). A database without this record was written with
+// format 1 (ECDSA-only extrinsics and neuron keys) and is refused rather than misread.
+constexpr std::string_view kFormatKey = "meta/format";
+constexpr std::uint32_t kStoreFormat = 2;
 
 std::string blockKey(std::uint64_t n) {
   Bytes b;
   for (int i = 7; i >= 0; --i) b.push_back(static_cast<std::byte>(n >> (8 * i)));
   return "block/" + toHex(b);
+}
+Bytes formatBytes(std::uint32_t format) {  // little-endian u32
+  Bytes b;
+  for (int i = 0; i < 4; ++i) b.push_back(static_cast<std::byte>(format >> (8 * i)));
+  return b;
 }
 std::string xtKey(const crypto::Hash256& h) {
   return "xt/" + toHex(h);
@@ -107,6 +117,21 @@ Result<void> Node::init() {
 
   auto headRaw = m_store->getRaw(std::string(kHeadKey));
   if (headRaw) {
+    auto formatRaw = m_store->getRaw(std::string(kFormatKey));
+    std::uint32_t format = 1;
+    if (formatRaw && formatRaw->size() == 4) {
+      format = 0;
+      for (int i = 3; i >= 0; --i) format = (format << 8) | std::to_integer<std::uint32_t>((*formatRaw)[i]);
+    } else if (formatRaw) {
+      format = 0;
+    }
+    if (format != kStoreFormat) {
+      return fail(ErrorCode::kCorruption,
+                  "chain database " + m_config.dataDir + " has format " + std::to_string(format) +
+                      (format == 1 ? " (ECDSA-only extrinsics and neuron keys, an older meritnet)" : "") +
+                      "; this node reads format " + std::to_string(kStoreFormat) +
+                      ": start it with a new data directory (a dev chain is rebuilt from its genesis)");
+    }
     auto genesisRaw = m_store->getRaw(std::string(kGenesisKey));
     if (headRaw->size() != 8 || !genesisRaw || genesisRaw->size() != 32) {
       return fail(ErrorCode::kCorruption,
@@ -142,7 +167,8 @@ Result<void> Node::init() {
   Block b{h, {}, {}};
   std::map<std::string, Bytes> extra = {{blockKey(0), encodeBlock(b)},
                                         {std::string(kHeadKey), u64Bytes(0)},
-                                        {std::string(kGenesisKey), toBytes(ByteView(m_genesisHash))}};
+                                        {std::string(kGenesisKey), toBytes(ByteView(m_genesisHash))},
+                                        {std::string(kFormatKey), formatBytes(kStoreFormat)}};
   MERIT_TRY(m_store->commit(genesis, extra));
   m_head = h;
   m_headNumber = 0;

@@ -178,8 +178,8 @@ json neuronJson(const StateView& s, const SubnetInfo& info, NetUid netuid, Uid u
   std::uint64_t age = head - n.blockAtRegistration;
   json j = {{"uid", uid},
             {"hotkey", address(n.hotkey)},
-            {"hotkey_scheme", "ecdsa"},
-            {"hotkey_public_key", hex0x(n.hotkeyPub)},
+            {"hotkey_scheme", crypto::schemeName(n.hotkeyPub.scheme())},
+            {"hotkey_public_key", "0x" + n.hotkeyPub.toHex()},
             {"coldkey", address(n.coldkey)},
             {"stake", s.totalHotkeyStake(n.hotkey)},
             {"active", n.active},

@@ -70,6 +70,23 @@ void checkDecoded(const ByteReader& r, std::string_view what) {
   MERIT_ASSERT(ok.has_value(), ok ? std::string() : ok.error().message());
 }
 
+// A tagged public key in the state (written by setNeuron, so a failure is corruption).
+crypto::AnyPublicKey readStateKey(ByteReader& r) {
+  std::uint8_t tag = r.u8();
+  auto scheme = crypto::schemeFromTag(tag);
+  MERIT_ASSERT(r.ok() && scheme.has_value(), "neuron key tag", tag);
+  Result<crypto::AnyPublicKey> key = fail(ErrorCode::kInternal, "unread");
+  if (*scheme == crypto::KeyScheme::kEcdsa) {
+    auto b = r.raw<crypto::PublicKey::kSize>();
+    key = crypto::AnyPublicKey::fromBytes(*scheme, b);
+  } else {
+    auto b = r.raw<crypto::sr25519::PublicKey::kSize>();
+    key = crypto::AnyPublicKey::fromBytes(*scheme, b);
+  }
+  MERIT_ASSERT(key.has_value(), key ? std::string() : key.error().message());
+  return *key;
+}
+
 void putUidValues(ByteWriter& w, const std::vector<consensus::UidValue>& v) {
   w.u32(static_cast<std::uint32_t>(v.size()));
   for (const auto& e : v) w.u16(e.uid).u16(e.value);
@@ -272,9 +289,10 @@ std::optional<Neuron> StateView::neuron(NetUid netuid, Uid uid) const {
   auto v = m_o.get(neuronKey(netuid, uid));
   if (!v) return std::nullopt;
   ByteReader r(*v);
-  Neuron n;
-  n.hotkey = r.raw<32>();
-  n.hotkeyPub = r.raw<33>();
+  AccountId hotkey = r.raw<32>();
+  auto hotkeyPub = readStateKey(r);
+  Neuron n(hotkeyPub);
+  n.hotkey = hotkey;
   n.coldkey = r.raw<32>();
   n.blockAtRegistration = r.u64();
   n.lastUpdate = r.u64();
@@ -303,7 +321,7 @@ std::optional<Neuron> StateView::neuron(NetUid netuid, Uid uid) const {
 
 void StateView::setNeuron(NetUid netuid, Uid uid, const Neuron& n) {
   ByteWriter w;
-  w.raw(n.hotkey).raw(n.hotkeyPub).raw(n.coldkey).u64(n.blockAtRegistration).u64(n.lastUpdate);
+  w.raw(n.hotkey).raw(n.hotkeyPub.tagged()).raw(n.coldkey).u64(n.blockAtRegistration).u64(n.lastUpdate);
   w.boolean(n.validatorPermit).boolean(n.active).u16(n.stakeWeight).u16(n.consensus).u16(n.incentive);
   w.u16(n.dividends).u16(n.validatorTrust).u64(n.emission).boolean(n.axon.has_value());
   if (n.axon) {

@@ -317,13 +317,12 @@ Result<std::uint64_t> ChainClient::nextNonce(const tx::AccountId& account) {
 
 Result<Submission> ChainClient::submit(crypto::SignerRef signer, tx::Call txCall,
                                        std::chrono::milliseconds wait) {
-  if (signer.ecdsa() == nullptr) return fail(crypto::wrongSchemeError("the signing key", signer.scheme()));
-  const crypto::PrivateKey& key = *signer.ecdsa();
-  tx::AccountId account = key.publicKey().accountId();
+  // Either scheme: the nonce is the signer's account's (sr25519: the key; ecdsa: its hash).
+  tx::AccountId account = signer.publicKey().accountId();
   for (int attempt = 0; attempt < 2; ++attempt) {
     MERIT_ASSIGN_OR_RETURN(std::uint64_t head, headNumber());
     MERIT_ASSIGN_OR_RETURN(std::uint64_t nonce, nextNonce(account));
-    auto xt = tx::signExtrinsic(key, m_genesis, nonce, head + m_options.mortality, txCall);
+    auto xt = tx::signExtrinsic(signer, m_genesis, nonce, head + m_options.mortality, txCall);
     std::string hex = "0x" + toHex(tx::encodeExtrinsic(xt));
     const char* method = wait.count() > 0 ? "author_submitAndWait" : "author_submitExtrinsic";
     MERIT_ASSIGN_OR_RETURN(std::string body,

@@ -50,15 +50,46 @@ const PublicKey& fillerKey() {
   return key;
 }
 
-PublicKey readPublicKey(ByteReader& r) {
-  auto raw = r.raw<PublicKey::kSize>();
+// Reads a scheme tag (MultiSigner / MultiSignature index). An unknown tag is an error; the
+// returned scheme is then a placeholder.
+crypto::KeyScheme readScheme(ByteReader& r, std::string_view what) {
+  std::uint8_t tag = r.u8();
+  if (!r.ok()) return crypto::KeyScheme::kEcdsa;
+  auto scheme = crypto::schemeFromTag(tag);
+  if (!scheme) {
+    r.setError(std::string(what) + ": " + scheme.error().message());
+    return crypto::KeyScheme::kEcdsa;
+  }
+  return *scheme;
+}
+
+// Reads the scheme's fixed-size body; the caller has read the tag.
+template <std::size_t EcdsaN, std::size_t Sr25519N>
+Bytes readBody(ByteReader& r, crypto::KeyScheme scheme) {
+  if (scheme == crypto::KeyScheme::kEcdsa) {
+    auto b = r.raw<EcdsaN>();
+    return Bytes(b.begin(), b.end());
+  }
+  auto b = r.raw<Sr25519N>();
+  return Bytes(b.begin(), b.end());
+}
+
+AnyPublicKey readKeyBody(ByteReader& r, crypto::KeyScheme scheme, std::string_view what) {
+  Bytes raw = readBody<PublicKey::kSize, crypto::sr25519::PublicKey::kSize>(r, scheme);
   if (!r.ok()) return fillerKey();
-  auto key = PublicKey::fromBytes(raw);
+  auto key = AnyPublicKey::fromBytes(scheme, raw);
   if (!key) {
-    r.setError("invalid public key: " + key.error().message());
+    r.setError(std::string(what) + ": invalid public key: " + key.error().message());
     return fillerKey();
   }
   return *key;
+}
+
+// tag ‖ key bytes, the tag telling the length.
+AnyPublicKey readTaggedKey(ByteReader& r, std::string_view what) {
+  crypto::KeyScheme scheme = readScheme(r, what);
+  if (!r.ok()) return fillerKey();
+  return readKeyBody(r, scheme, what);
 }
 
 Hyper readHyper(ByteReader& r) {
@@ -90,7 +121,7 @@ struct Encoder {
   void operator()(const SetHyperparameter& c) const {
     w.u16(c.netuid).u16(static_cast<std::uint16_t>(c.param)).u64(c.value);
   }
-  void operator()(const BurnedRegister& c) const { w.u16(c.netuid).raw(c.hotkey.bytes()); }
+  void operator()(const BurnedRegister& c) const { w.u16(c.netuid).raw(c.hotkey.tagged()); }
   void operator()(const ServeAxon& c) const {
     w.u16(c.netuid)
         .u32(c.version)
@@ -109,7 +140,7 @@ struct Encoder {
   void operator()(const RevealWeights& c) const {
     w.u16(c.netuid).u16s(c.uids).u16s(c.values).u16s(c.salt).u64(c.versionKey);
   }
-  void operator()(const RootRegister& c) const { w.raw(c.hotkey.bytes()); }
+  void operator()(const RootRegister& c) const { w.raw(c.hotkey.tagged()); }
   void operator()(const SetRootWeights& c) const { w.u16s(c.netuids).u16s(c.values).u64(c.versionKey); }
 };
 
@@ -141,7 +172,7 @@ Call decodeBody(ByteReader& r, std::uint8_t tag) {
     }
     case 3: {
       NetUid netuid = r.u16();
-      return BurnedRegister{netuid, readPublicKey(r)};
+      return BurnedRegister{netuid, readTaggedKey(r, "hotkey")};
     }
     case 4: {
       ServeAxon c{};
@@ -187,7 +218,7 @@ Call decodeBody(ByteReader& r, std::uint8_t tag) {
       c.versionKey = r.u64();
       return c;
     }
-    case 10: return RootRegister{readPublicKey(r)};
+    case 10: return RootRegister{readTaggedKey(r, "hotkey")};
     case 11: {
       SetRootWeights c{};
       c.netuids = r.u16s(kMaxWeightsLen);
@@ -232,35 +263,37 @@ Result<Call> decodeCall(ByteView bytes) {
   return call;
 }
 
-Bytes signingPayload(const Hash256& genesis, const PublicKey& signer, std::uint64_t nonce,
+Bytes signingPayload(const Hash256& genesis, const AnyPublicKey& signer, std::uint64_t nonce,
                      std::uint64_t validUntil, const Call& call) {
   ByteWriter w;
   w.raw(asBytes(kExtrinsicDomain))
       .raw(genesis)
-      .raw(signer.bytes())
+      .raw(signer.tagged())
       .u64(nonce)
       .u64(validUntil)
       .raw(encodeCall(call));
   return std::move(w).take();
 }
 
-Extrinsic signExtrinsic(const crypto::PrivateKey& key, const Hash256& genesis, std::uint64_t nonce,
+Extrinsic signExtrinsic(crypto::SignerRef key, const Hash256& genesis, std::uint64_t nonce,
                         std::uint64_t validUntil, Call call) {
-  auto sig = key.sign(signingPayload(genesis, key.publicKey(), nonce, validUntil, call));
-  return Extrinsic{key.publicKey(), nonce, validUntil, std::move(call), sig};
+  AnyPublicKey signer = key.publicKey();
+  AnySignature sig = key.sign(signingPayload(genesis, signer, nonce, validUntil, call));
+  return Extrinsic{signer, nonce, validUntil, std::move(call), sig};
 }
 
 Result<void> verifyExtrinsic(const Extrinsic& xt, const Hash256& genesis) {
   Bytes payload = signingPayload(genesis, xt.signer, xt.nonce, xt.validUntil, xt.call);
-  // Recovery, not the known-key fast path: it also pins v, so an extrinsic has exactly one valid
-  // encoding and so one hash (duplicate detection in the mempool relies on that).
-  return crypto::verifyDigest(xt.signer, crypto::blake2b256(payload), xt.signature);
+  // ECDSA goes through recovery, not the known-key fast path: it also pins v, so an extrinsic
+  // has exactly one valid encoding and so one hash (duplicate detection in the mempool relies on
+  // that). sr25519 verification refuses a non-canonical s.
+  return crypto::verifyAny(xt.signer, payload, xt.signature);
 }
 
 Bytes encodeExtrinsic(const Extrinsic& xt) {
   ByteWriter w;
-  w.u8(kExtrinsicVersion).raw(xt.signer.bytes()).u64(xt.nonce).u64(xt.validUntil).bytes(encodeCall(xt.call));
-  w.raw(xt.signature.bytes());
+  w.u8(kExtrinsicVersion).raw(xt.signer.tagged()).u64(xt.nonce).u64(xt.validUntil).bytes(encodeCall(xt.call));
+  w.raw(xt.signature.tagged());
   return std::move(w).take();
 }
 
@@ -271,17 +304,29 @@ Result<Extrinsic> decodeExtrinsic(ByteView bytes) {
   }
   ByteReader r(bytes);
   std::uint8_t version = r.u8();
-  if (r.ok() && version != kExtrinsicVersion)
-    r.setError("unsupported extrinsic version " + std::to_string(version));
-  PublicKey signer = readPublicKey(r);
+  if (r.ok() && version != kExtrinsicVersion) {
+    return fail(ErrorCode::kInvalidArgument,
+                version == 1 ? std::string("extrinsic version 1 (ECDSA-only, untagged signer) is no longer "
+                                           "accepted; this chain accepts version 2 (signer and signature "
+                                           "tagged: 1 = sr25519, 2 = ecdsa)")
+                             : "unsupported extrinsic version " + std::to_string(version) +
+                                   " (this chain accepts version 2)");
+  }
+  AnyPublicKey signer = readTaggedKey(r, "signer");
   std::uint64_t nonce = r.u64();
   std::uint64_t validUntil = r.u64();
   Bytes callBytes = r.bytes(kMaxExtrinsicBytes);
-  auto sig = r.raw<crypto::Signature::kSize>();
+  crypto::KeyScheme sigScheme = readScheme(r, "signature");
+  if (r.ok() && sigScheme != signer.scheme()) {
+    r.setError("the signature is " + std::string(crypto::schemeName(sigScheme)) + " but the signer is " +
+               std::string(crypto::schemeName(signer.scheme())));
+  }
+  Bytes sigBytes = readBody<crypto::Signature::kSize, crypto::sr25519::Signature::kSize>(r, sigScheme);
   MERIT_TRY(r.finish("extrinsic"));
+  MERIT_ASSIGN_OR_RETURN(AnySignature sig, AnySignature::fromBytes(sigScheme, sigBytes));
   auto call = decodeCall(callBytes);
   if (!call) return fail(call.error());
-  return Extrinsic{signer, nonce, validUntil, std::move(*call), crypto::Signature(sig)};
+  return Extrinsic{signer, nonce, validUntil, std::move(*call), sig};
 }
 
 Hash256 extrinsicHash(const Extrinsic& xt) {

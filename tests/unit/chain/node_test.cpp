@@ -97,6 +97,64 @@ TEST_CASE("blocks persist; a reopened node resumes at the head with the same sta
   CHECK((*node)->block(3)->header.parent == headHash);
 }
 
+TEST_CASE("a database of an older format (no format record: ECDSA-only extrinsics) is refused by name") {
+  TempDir dir;
+  ManualClock clock;
+  {
+    auto node = Node::open(testConfig(dir.path()), devAuthorityKey(), clock);
+    REQUIRE(node);
+    REQUIRE((*node)->submit(transfer(**node, 1, 2, 0, 10)));
+    REQUIRE((*node)->produceBlock());
+  }
+  auto rewrite = [&](const std::map<std::string, Bytes>& put, const std::vector<std::string>& erase) {
+    auto store = Store::open((dir.path() / "chain.db").string());
+    REQUIRE(store);
+    Overlay none(**store);
+    REQUIRE((*store)->commit(none, put, erase));
+  };
+  // As a format-1 node left it: no meta/format.
+  rewrite({}, {"meta/format"});
+  auto old = Node::open(testConfig(dir.path()), devAuthorityKey(), clock);
+  REQUIRE_FALSE(old);
+  CHECK(old.error().code() == ErrorCode::kCorruption);
+  CHECK(old.error().message().find("has format 1 (ECDSA-only extrinsics and neuron keys") !=
+        std::string::npos);
+  CHECK(old.error().message().find("this node reads format 2") != std::string::npos);
+  // A later format than this node knows.
+  rewrite({{"meta/format", Bytes{std::byte{3}, std::byte{0}, std::byte{0}, std::byte{0}}}}, {});
+  auto later = Node::open(testConfig(dir.path()), devAuthorityKey(), clock);
+  REQUIRE_FALSE(later);
+  CHECK(later.error().message().find("has format 3;") != std::string::npos);
+  // Its own format resumes.
+  rewrite({{"meta/format", Bytes{std::byte{2}, std::byte{0}, std::byte{0}, std::byte{0}}}}, {});
+  auto same = Node::open(testConfig(dir.path()), devAuthorityKey(), clock);
+  REQUIRE_MESSAGE(same, same.error().message());
+  CHECK((*same)->head().number == 1);
+}
+
+TEST_CASE("an sr25519 signer's extrinsics are admitted and included; its nonce is its key's account") {
+  TempDir dir;
+  ManualClock clock;
+  const auto sr = test::testSrKey(1);
+  NodeConfig cfg = testConfig(dir.path());
+  cfg.genesis.balances.emplace_back(sr.publicKey().bytes(), 1000 * kRaoPerMerit);
+  auto node = Node::open(cfg, devAuthorityKey(), clock);
+  REQUIRE(node);
+  for (std::uint64_t n = 0; n < 2; ++n) {
+    auto xt = encodeExtrinsic(
+        signExtrinsic(sr, (*node)->genesisHash(), n, 1000, Transfer{keyOf(2).publicKey().accountId(), 7}));
+    REQUIRE((*node)->submit(xt));
+  }
+  REQUIRE((*node)->produceBlock());
+  CHECK(freeOf(**node, 2) == 1000 * kRaoPerMerit + 14);
+  // A wrong signature of the right scheme is BadSignature; a replay of nonce 0 is stale.
+  auto forged = signExtrinsic(sr, crypto::blake2b256(asBytes("other chain")), 2, 1000,
+                              Transfer{keyOf(2).publicKey().accountId(), 1});
+  CHECK((*node)->submit(encodeExtrinsic(forged)).error().is(ChainErrorCode::kBadSignature));
+  CHECK_FALSE((*node)->submit(encodeExtrinsic(
+      signExtrinsic(sr, (*node)->genesisHash(), 0, 1000, Transfer{keyOf(2).publicKey().accountId(), 1}))));
+}
+
 TEST_CASE("block headers are signed in the block domain, not as a bare hash") {
   TempDir dir;
   ManualClock clock;

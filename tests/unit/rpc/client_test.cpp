@@ -329,6 +329,64 @@ TEST_CASE("the metagraph cache follows the block feed") {
   (*cache)->stop();
 }
 
+// Extrinsics signed by either scheme, on a real node through the client: an sr25519 coldkey
+// registers an sr25519 hotkey that then sets weights and is in the metagraph with scheme sr25519;
+// an ecdsa coldkey owns an sr25519 hotkey, and an sr25519 coldkey an ecdsa one. Nonces are per
+// account id in either scheme (each signer submits twice).
+TEST_CASE("sr25519 and ecdsa coldkeys and hotkeys register, stake, set weights and show their scheme") {
+  const auto srCold = test::testSrKey(1), srHot = test::testSrKey(2), srHot2 = test::testSrKey(3);
+  const auto ecCold = keyOf(1), ecHot = keyOf(60);
+  const tx::AccountId srColdAccount = srCold.publicKey().bytes();  // an sr25519 account id is its key
+  test::LiveChain chain(
+      {.balances = {{ecCold.publicKey().accountId(), 100 * kRaoPerMerit},
+                    {srColdAccount, 100 * kRaoPerMerit},
+                    {srHot.publicKey().bytes(), 1 * kRaoPerMerit},
+                    {srHot2.publicKey().bytes(), 1 * kRaoPerMerit}},
+       .subnets = {test::hashSubnet(ecCold, {{Hyper::kWeightsRateLimit, 0}, {Hyper::kStakeThreshold, 0}})}});
+  auto client = ChainClient::connect(chain.url());
+  REQUIRE(client);
+  auto ok = [](const Result<Submission>& s) {
+    REQUIRE_MESSAGE(s, s.error().message());
+    CHECK_MESSAGE(s->success, s->errorText());
+  };
+  ok((*client)->submit(srCold, BurnedRegister{1, srHot.publicKey()}));   // uid 0
+  ok((*client)->submit(ecCold, BurnedRegister{1, srHot2.publicKey()}));  // uid 1: mixed
+  ok((*client)->submit(srCold, BurnedRegister{1, ecHot.publicKey()}));   // uid 2: mixed the other way
+  ok((*client)->submit(srCold, AddStake{srHot.publicKey().bytes(), 5 * kRaoPerMerit}));
+  // Self-weights: allowed before an epoch has given anyone a validator permit.
+  ok((*client)->submit(srHot, SetWeights{1, {0}, {1}, 0}));
+  ok((*client)->submit(srHot2, SetWeights{1, {1}, {5}, 0}));
+
+  auto account = (*client)->account(srColdAccount);
+  REQUIRE(account);
+  CHECK(account->nonce == 3);  // two registrations and a stake, under the key's own account id
+  auto mg = (*client)->metagraph(1);
+  REQUIRE(mg);
+  REQUIRE(mg->neurons.size() == 3);
+  CHECK(mg->neurons[0].hotkey == srHot.publicKey().bytes());
+  CHECK(mg->neurons[0].coldkey == srColdAccount);
+  REQUIRE(mg->neurons[0].hotkeyPublicKey.has_value());
+  CHECK(mg->neurons[0].hotkeyPublicKey->scheme() == crypto::KeyScheme::kSr25519);
+  CHECK(*mg->neurons[0].hotkeyPublicKey == crypto::AnyPublicKey(srHot.publicKey()));
+  CHECK(mg->neurons[0].stake == 5 * kRaoPerMerit);
+  CHECK(mg->neurons[0].lastUpdate > mg->neurons[0].blockAtRegistration);  // its weights landed
+  CHECK(mg->neurons[1].coldkey == ecCold.publicKey().accountId());
+  CHECK(*mg->neurons[1].hotkeyPublicKey == crypto::AnyPublicKey(srHot2.publicKey()));
+  CHECK(mg->neurons[2].coldkey == srColdAccount);
+  CHECK(*mg->neurons[2].hotkeyPublicKey == crypto::AnyPublicKey(ecHot.publicKey()));
+
+  auto raw = rpc_json::call(**client, "metagraph_get", nlohmann::json::array({1}));
+  REQUIRE(raw);
+  CHECK((*raw)["neurons"][0]["hotkey_scheme"] == "sr25519");
+  CHECK((*raw)["neurons"][0]["hotkey_public_key"] == "0x" + toHex(srHot.publicKey().bytes()));
+  CHECK((*raw)["neurons"][2]["hotkey_scheme"] == "ecdsa");
+  auto withWeights = rpc_json::call(**client, "metagraph_get", nlohmann::json::array({1, true}));
+  REQUIRE(withWeights);
+  CAPTURE((*withWeights)["neurons"][0].dump());
+  CHECK((*withWeights)["neurons"][0]["weights"] == nlohmann::json::parse("[[0, 65535]]"));  // sr25519 hotkey
+  CHECK((*withWeights)["neurons"][1]["weights"] == nlohmann::json::parse("[[1, 65535]]"));
+}
+
 // Nothing polls the RPC while the block feed announces blocks; a miner's refresh interval caps
 // metagraph_get however fast blocks come; with the chain gone, head polls back off.
 // Fails at 8f8197f: no such counters or options (the cache polled chain_getHead every second the

@@ -15,6 +15,13 @@ crypto::PrivateKey keyOf(int n) {
   return test::testKey(n);
 }
 
+// Signing keys of both schemes, for tests that run over each.
+struct Signers {
+  crypto::AnyPrivateKey ecdsa{test::testKey(1)};
+  crypto::AnyPrivateKey sr{test::testSrKey(1)};
+  std::vector<const crypto::AnyPrivateKey*> all() const { return {&ecdsa, &sr}; }
+};
+
 Hash256 genesisA() {
   return crypto::blake2b256(asBytes("genesis A"));
 }
@@ -36,6 +43,7 @@ std::vector<Call> everyCall() {
       CreateSubnet{"matmul", 3, {{Hyper::kTempo, 10}, {Hyper::kCommitReveal, 1}}},
       SetHyperparameter{1, Hyper::kKappa, 40000},
       BurnedRegister{1, keyOf(3).publicKey()},
+      BurnedRegister{1, test::testSrKey(3).publicKey()},
       axon,
       AddStake{keyOf(3).publicKey().accountId(), 100},
       RemoveStake{keyOf(3).publicKey().accountId(), 50},
@@ -43,6 +51,7 @@ std::vector<Call> everyCall() {
       CommitWeights{1, crypto::blake2b256(asBytes("c"))},
       RevealWeights{1, {0, 1}, {1, 2}, {9, 9, 9}, 4},
       RootRegister{keyOf(3).publicKey()},
+      RootRegister{test::testSrKey(3).publicKey()},
       SetRootWeights{{1, 2}, {100, 200}, 0},
   };
 }
@@ -58,40 +67,140 @@ TEST_CASE("every call round-trips through its canonical encoding") {
   }
 }
 
-TEST_CASE("signed extrinsics round-trip and verify; tampering and replay fail") {
-  auto key = keyOf(1);
-  for (const Call& call : everyCall()) {
-    CAPTURE(callName(call));
-    Extrinsic xt = signExtrinsic(key, genesisA(), 7, 100, call);
-    Bytes enc = encodeExtrinsic(xt);
-    auto dec = decodeExtrinsic(enc);
-    REQUIRE(dec);
-    CHECK(encodeExtrinsic(*dec) == enc);
-    CHECK(verifyExtrinsic(*dec, genesisA()));
-    CHECK(dec->signerAccount() == key.publicKey().accountId());
-    CHECK(extrinsicHash(*dec) == crypto::blake2b256(enc));
+TEST_CASE("hotkeys in calls are tagged with their scheme") {
+  Bytes ecdsa = encodeCall(BurnedRegister{1, keyOf(3).publicKey()});
+  Bytes sr = encodeCall(BurnedRegister{1, test::testSrKey(3).publicKey()});
+  REQUIRE(ecdsa.size() == 1 + 2 + 1 + 33);
+  REQUIRE(sr.size() == 1 + 2 + 1 + 32);
+  CHECK(ecdsa[3] == std::byte{crypto::kEcdsaTag});
+  CHECK(sr[3] == std::byte{crypto::kSr25519Tag});
+  auto dec = decodeCall(sr);
+  REQUIRE(dec);
+  CHECK(std::get<BurnedRegister>(*dec).hotkey == crypto::AnyPublicKey(test::testSrKey(3).publicKey()));
+  Bytes unknown = sr;
+  unknown[3] = std::byte{0};  // ed25519 in Substrate's MultiSigner: not a scheme meritnet knows
+  auto u = decodeCall(unknown);
+  REQUIRE_FALSE(u);
+  CHECK(u.error().message().find("unknown signature scheme") != std::string::npos);
+}
 
-    CHECK_FALSE(verifyExtrinsic(*dec, genesisB()));  // another chain
-    Extrinsic other = *dec;
-    other.nonce = 8;
-    CHECK_FALSE(verifyExtrinsic(other, genesisA()));
-    other = *dec;
-    other.validUntil = 101;
-    CHECK_FALSE(verifyExtrinsic(other, genesisA()));
-    other = *dec;
-    other.signer = keyOf(2).publicKey();
-    CHECK_FALSE(verifyExtrinsic(other, genesisA()));
+TEST_CASE("signed extrinsics round-trip and verify in both schemes; tampering and replay fail") {
+  Signers signers;
+  for (const auto* keyp : signers.all()) {
+    const crypto::AnyPrivateKey& key = *keyp;
+    CAPTURE(crypto::schemeName(key.scheme()));
+    for (const Call& call : everyCall()) {
+      CAPTURE(callName(call));
+      Extrinsic xt = signExtrinsic(key, genesisA(), 7, 100, call);
+      Bytes enc = encodeExtrinsic(xt);
+      auto dec = decodeExtrinsic(enc);
+      REQUIRE(dec);
+      CHECK(encodeExtrinsic(*dec) == enc);
+      CHECK(verifyExtrinsic(*dec, genesisA()));
+      CHECK(dec->signerAccount() == key.publicKey().accountId());
+      CHECK(extrinsicHash(*dec) == crypto::blake2b256(enc));
+
+      CHECK_FALSE(verifyExtrinsic(*dec, genesisB()));  // another chain
+      Extrinsic other = *dec;
+      other.nonce = 8;
+      CHECK_FALSE(verifyExtrinsic(other, genesisA()));
+      other = *dec;
+      other.validUntil = 101;
+      CHECK_FALSE(verifyExtrinsic(other, genesisA()));
+      other = *dec;
+      other.signer = keyOf(2).publicKey();
+      CHECK_FALSE(verifyExtrinsic(other, genesisA()));
+      other.signer = test::testSrKey(2).publicKey();
+      CHECK_FALSE(verifyExtrinsic(other, genesisA()));
+      other = *dec;
+      other.call = Transfer{keyOf(9).publicKey().accountId(), 1};  // a tampered payload
+      CHECK_FALSE(verifyExtrinsic(other, genesisA()));
+    }
+    // Any flipped byte in the encoding either fails to decode or fails to verify.
+    Extrinsic xt = signExtrinsic(key, genesisA(), 1, 10, SetWeights{1, {0, 1}, {1, 2}, 0});
+    Bytes enc = encodeExtrinsic(xt);
+    CHECK(enc[1] == std::byte{crypto::schemeTag(key.scheme())});
+    for (std::size_t i = 0; i < enc.size(); ++i) {
+      Bytes bad = enc;
+      bad[i] ^= std::byte{0x01};
+      auto dec = decodeExtrinsic(bad);
+      CAPTURE(i);
+      CHECK((!dec || !verifyExtrinsic(*dec, genesisA())));
+    }
   }
-  // Any flipped byte in the encoding either fails to decode or fails to verify.
-  Extrinsic xt = signExtrinsic(key, genesisA(), 1, 10, SetWeights{1, {0, 1}, {1, 2}, 0});
-  Bytes enc = encodeExtrinsic(xt);
-  for (std::size_t i = 0; i < enc.size(); ++i) {
-    Bytes bad = enc;
-    bad[i] ^= std::byte{0x01};
-    auto dec = decodeExtrinsic(bad);
-    CAPTURE(i);
-    CHECK((!dec || !verifyExtrinsic(*dec, genesisA())));
+}
+
+TEST_CASE("the account of an extrinsic is the signer's account id in its scheme") {
+  Signers signers;
+  auto call = Transfer{keyOf(2).publicKey().accountId(), 1};
+  auto e = signExtrinsic(signers.ecdsa, genesisA(), 0, 10, call);
+  auto s = signExtrinsic(signers.sr, genesisA(), 0, 10, call);
+  CHECK(e.signerAccount() == signers.ecdsa.ecdsa()->publicKey().accountId());  // BLAKE2b-256 of the key
+  CHECK(s.signerAccount() == signers.sr.sr25519()->publicKey().bytes());       // the key itself
+}
+
+TEST_CASE("a signature of the other scheme is refused, at decoding and at verification") {
+  Signers signers;
+  const Call call = Transfer{keyOf(2).publicKey().accountId(), 5};
+  Extrinsic sr = signExtrinsic(signers.sr, genesisA(), 0, 100, call);
+  Extrinsic ec = signExtrinsic(signers.ecdsa, genesisA(), 0, 100, call);
+
+  // An sr25519 signer carrying an ecdsa signature (by any key) never verifies...
+  Extrinsic mixed = sr;
+  mixed.signature = ec.signature;
+  auto v = verifyExtrinsic(mixed, genesisA());
+  REQUIRE_FALSE(v);
+  CHECK(v.error().code() == ErrorCode::kUnauthorized);
+  // ...and its encoding does not even decode: the scheme mismatch is found before any check.
+  auto d = decodeExtrinsic(encodeExtrinsic(mixed));
+  REQUIRE_FALSE(d);
+  CHECK(d.error().message().find("the signature is ecdsa but the signer is sr25519") != std::string::npos);
+  mixed = ec;
+  mixed.signature = sr.signature;
+  d = decodeExtrinsic(encodeExtrinsic(mixed));
+  REQUIRE_FALSE(d);
+  CHECK(d.error().message().find("the signature is sr25519 but the signer is ecdsa") != std::string::npos);
+}
+
+TEST_CASE("an unknown scheme tag is refused before any signature check") {
+  Signers signers;
+  Bytes enc = encodeExtrinsic(
+      signExtrinsic(signers.sr, genesisA(), 0, 100, Transfer{keyOf(2).publicKey().accountId(), 5}));
+  for (std::uint8_t tag : {0, 3, 255}) {
+    CAPTURE(int(tag));
+    Bytes signer = enc;
+    signer[1] = std::byte{tag};
+    auto d = decodeExtrinsic(signer);
+    REQUIRE_FALSE(d);
+    CHECK(d.error().message().find("signer: unknown signature scheme " + std::to_string(tag)) !=
+          std::string::npos);
+    Bytes sig = enc;
+    sig[enc.size() - 65] = std::byte{tag};  // the signature's tag: 1 ‖ 64 bytes at the end
+    d = decodeExtrinsic(sig);
+    REQUIRE_FALSE(d);
+    CHECK(d.error().message().find("signature: unknown signature scheme " + std::to_string(tag)) !=
+          std::string::npos);
   }
+}
+
+TEST_CASE("a version-1 extrinsic is refused with a message naming the versions") {
+  // Version 1's layout: version 1 ‖ 33-byte ecdsa key ‖ nonce ‖ valid_until ‖ call ‖ 65-byte sig.
+  auto key = keyOf(1);
+  ByteWriter w;
+  w.u8(1)
+      .raw(key.publicKey().bytes())
+      .u64(0)
+      .u64(100)
+      .bytes(encodeCall(Transfer{keyOf(2).publicKey().accountId(), 5}));
+  w.raw(Bytes(65));
+  auto d = decodeExtrinsic(w.data());
+  REQUIRE_FALSE(d);
+  CHECK(d.error().code() == ErrorCode::kInvalidArgument);
+  CHECK(d.error().message().find("extrinsic version 1") != std::string::npos);
+  CHECK(d.error().message().find("accepts version 2") != std::string::npos);
+  Bytes v3 = w.data();
+  v3[0] = std::byte{3};
+  CHECK(decodeExtrinsic(v3).error().message().find("unsupported extrinsic version 3") != std::string::npos);
 }
 
 TEST_CASE("a message signature over an extrinsic's signing bytes is not an extrinsic signature") {
@@ -99,11 +208,16 @@ TEST_CASE("a message signature over an extrinsic's signing bytes is not an extri
   const Call call = Transfer{keyOf(2).publicKey().accountId(), 5};
   const Bytes payload = signingPayload(genesisA(), key.publicKey(), 0, 100, call);
   Extrinsic forged{key.publicKey(), 0, 100, call, crypto::signMessage(key, payload)};
+  const auto sr = test::testSrKey(1);
+  const Bytes srPayload = signingPayload(genesisA(), sr.publicKey(), 0, 100, call);
+  Extrinsic srForged{sr.publicKey(), 0, 100, call,
+                     crypto::AnyPrivateKey(test::testSrKey(1)).signMessage(srPayload)};
+  CHECK_FALSE(verifyExtrinsic(srForged, genesisA()));
   auto v = verifyExtrinsic(forged, genesisA());
   REQUIRE_FALSE(v);
   CHECK(v.error().code() == ErrorCode::kUnauthorized);
   CHECK(verifyExtrinsic(signExtrinsic(key, genesisA(), 0, 100, call), genesisA()));
-  CHECK(payload[0] == std::byte{'m'});  // "meritnet/extrinsic/v1", never "<Bytes>"
+  CHECK(payload[0] == std::byte{'m'});  // "meritnet/extrinsic/v2", never "<Bytes>"
 }
 
 TEST_CASE("malformed extrinsics are rejected with a reason, never a crash") {
@@ -122,11 +236,11 @@ TEST_CASE("malformed extrinsics are rejected with a reason, never a crash") {
   CHECK(t.error().message().find("trailing") != std::string::npos);
 
   Bytes version = enc;
-  version[0] = std::byte{2};
+  version[0] = std::byte{9};
   CHECK(decodeExtrinsic(version).error().message().find("version") != std::string::npos);
 
   Bytes badKey = enc;
-  badKey[1] = std::byte{0x05};  // not a compressed-point prefix
+  badKey[2] = std::byte{0x05};  // not a compressed-point prefix
   CHECK(decodeExtrinsic(badKey).error().message().find("public key") != std::string::npos);
 
   CHECK(decodeCall(Bytes{std::byte{200}}).error().message().find("unknown call") != std::string::npos);

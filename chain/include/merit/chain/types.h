@@ -73,8 +73,13 @@ struct AxonInfo {
 };
 
 struct Neuron {
+  // A neuron always has its hotkey's key; `hotkey` is that key's account id.
+  explicit Neuron(const crypto::AnyPublicKey& key) : hotkey(key.accountId()), hotkeyPub(key) {}
+
   AccountId hotkey{};
-  ByteArray<33> hotkeyPub{};  // compressed public key, so peers can verify the hotkey's signatures
+  // The hotkey's public key, of either scheme, so peers can verify the hotkey's signatures; its
+  // account id is `hotkey`. Stored tagged (crypto/any_key.h).
+  crypto::AnyPublicKey hotkeyPub;
   AccountId coldkey{};
   std::uint64_t blockAtRegistration = 0;
   std::uint64_t lastUpdate = 0;

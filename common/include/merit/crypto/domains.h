@@ -3,11 +3,12 @@
 //
 // Thread-safety: constants.
 //
-// Every signature a meritnet key makes is ECDSA over BLAKE2b-256 of a preimage that starts with
-// exactly one of these domains, so a signature made for one purpose can never verify for another:
+// Every signature a meritnet key makes (ECDSA over BLAKE2b-256 of the preimage, or sr25519 over
+// the preimage; any_key.h) is over a preimage that starts with exactly one of these domains, so a
+// signature made for one purpose can never verify for another:
 //
 //   domain            preimage starts with                        made by
-//   extrinsic         "meritnet/extrinsic/v1" (21 bytes, raw)     tx::signExtrinsic
+//   extrinsic         "meritnet/extrinsic/v2" (21 bytes, raw)     tx::signExtrinsic
 //   wire request      0x13 "meritnet/v1/request"                  wire::signRequest
 //   wire response     0x14 "meritnet/v1/response"                 wire::signResponse
 //   session init      0x18 "meritnet/v1/session-init"             wire::signSessionInit
@@ -29,7 +30,7 @@
 
 namespace merit::crypto::domain {
 
-inline constexpr std::string_view kExtrinsic = "meritnet/extrinsic/v1";
+inline constexpr std::string_view kExtrinsic = "meritnet/extrinsic/v2";
 inline constexpr std::string_view kWireRequest = "meritnet/v1/request";
 inline constexpr std::string_view kWireResponse = "meritnet/v1/response";
 inline constexpr std::string_view kSessionInit = "meritnet/v1/session-init";

@@ -4,10 +4,17 @@
 //
 // Thread-safety: values; no shared state.
 //
-// Signing: signature = ECDSA over BLAKE2b-256(kExtrinsicDomain ‖ genesis hash ‖ signer ‖ nonce ‖
-// valid_until ‖ call bytes). The genesis hash keeps an extrinsic from replaying on another chain,
-// the per-account nonce from replaying on this one, and valid_until (the last block that may
-// include it) from lingering.
+// Signing: the signer is a key of either scheme meritnet knows (crypto/any_key.h: sr25519 or
+// secp256k1 ECDSA), carried tagged as Substrate's MultiSigner (1 sr25519, 2 ecdsa), and the
+// signature is tagged the same way (MultiSignature). The signed preimage is
+//   kExtrinsicDomain ‖ genesis hash ‖ tagged signer ‖ nonce ‖ valid_until ‖ call bytes
+// signed as the scheme signs (ECDSA over its BLAKE2b-256, sr25519 over the bytes with context
+// "substrate"). The genesis hash keeps an extrinsic from replaying on another chain, the
+// per-account nonce from replaying on this one, and valid_until (the last block that may include
+// it) from lingering. The account that pays and whose nonce counts is the signer's account id
+// (sr25519: the key; ecdsa: BLAKE2b-256 of the compressed key).
+//
+// Versions: 2 (this layout). Version 1 (ECDSA-only, untagged signer) is refused by name.
 #pragma once
 
 #include <array>
@@ -17,6 +24,7 @@
 #include <variant>
 #include <vector>
 
+#include "merit/crypto/any_key.h"
 #include "merit/crypto/domains.h"
 #include "merit/crypto/keys.h"
 #include "merit/util/bytes.h"
@@ -25,14 +33,16 @@
 namespace merit::tx {
 
 using crypto::AccountId;
+using crypto::AnyPublicKey;
+using crypto::AnySignature;
 using crypto::Hash256;
 using crypto::PublicKey;
 using Balance = std::uint64_t;  // in rao: 1 MERIT = 1e9 rao
 using NetUid = std::uint16_t;
 using Uid = std::uint16_t;
 
-inline constexpr std::string_view kExtrinsicDomain = crypto::domain::kExtrinsic;  // "meritnet/extrinsic/v1"
-inline constexpr std::uint8_t kExtrinsicVersion = 1;
+inline constexpr std::string_view kExtrinsicDomain = crypto::domain::kExtrinsic;  // "meritnet/extrinsic/v2"
+inline constexpr std::uint8_t kExtrinsicVersion = 2;
 inline constexpr Balance kRaoPerMerit = 1'000'000'000;
 
 // Limits on decoded input (anything larger is malformed, before allocation).
@@ -87,7 +97,7 @@ struct SetHyperparameter {
 };
 struct BurnedRegister {  // signed by the coldkey that will own `hotkey`
   NetUid netuid;
-  PublicKey hotkey;
+  AnyPublicKey hotkey;  // either scheme; tagged in the call's encoding
 };
 struct ServeAxon {  // signed by the hotkey
   NetUid netuid;
@@ -125,8 +135,8 @@ struct RevealWeights {
   std::vector<std::uint16_t> salt;
   std::uint64_t versionKey;
 };
-struct RootRegister {  // signed by the coldkey that owns `hotkey`
-  PublicKey hotkey;
+struct RootRegister {   // signed by the coldkey that owns `hotkey`
+  AnyPublicKey hotkey;  // either scheme; tagged in the call's encoding
 };
 struct SetRootWeights {  // signed by a root validator's hotkey
   std::vector<NetUid> netuids;
@@ -145,26 +155,32 @@ Bytes encodeCall(const Call& call);
 Result<Call> decodeCall(ByteView bytes);
 
 struct Extrinsic {
-  PublicKey signer;
+  AnyPublicKey signer;
   std::uint64_t nonce = 0;
   std::uint64_t validUntil = 0;  // last block number that may include it
   Call call;
-  crypto::Signature signature;
+  AnySignature signature;  // of the signer's scheme (decodeExtrinsic refuses any other)
 
   AccountId signerAccount() const { return signer.accountId(); }
 };
 
 // The bytes that are signed (see the top of this file).
-Bytes signingPayload(const Hash256& genesis, const PublicKey& signer, std::uint64_t nonce,
+Bytes signingPayload(const Hash256& genesis, const AnyPublicKey& signer, std::uint64_t nonce,
                      std::uint64_t validUntil, const Call& call);
 
-Extrinsic signExtrinsic(const crypto::PrivateKey& key, const Hash256& genesis, std::uint64_t nonce,
+// Signs with a key of either scheme (borrowed for the call).
+Extrinsic signExtrinsic(crypto::SignerRef key, const Hash256& genesis, std::uint64_t nonce,
                         std::uint64_t validUntil, Call call);
 
-// Checks the signature against the signer (not nonce or expiry: that is the chain's state).
+// Checks the signature against the signer (not nonce or expiry: that is the chain's state). A
+// signature of the other scheme is kUnauthorized. ECDSA is checked by recovery, which also pins
+// the recovery id, so an ECDSA extrinsic has exactly one valid encoding.
 Result<void> verifyExtrinsic(const Extrinsic& xt, const Hash256& genesis);
 
-// version u8 ‖ signer 33 ‖ nonce u64 ‖ valid_until u64 ‖ call (u32 length ‖ bytes) ‖ signature 65.
+// version u8 (2) ‖ tagged signer (1 ‖ 32 sr25519 | 2 ‖ 33 ecdsa) ‖ nonce u64 ‖ valid_until u64 ‖
+// call (u32 length ‖ bytes) ‖ tagged signature (1 ‖ 64 | 2 ‖ 65). Decoding refuses, before any
+// signature check: version 1 (naming the versions), an unknown scheme tag, a signature whose
+// scheme is not the signer's, and anything over kMaxExtrinsicBytes.
 Bytes encodeExtrinsic(const Extrinsic& xt);
 Result<Extrinsic> decodeExtrinsic(ByteView bytes);
 
