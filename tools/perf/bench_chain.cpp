@@ -9,11 +9,13 @@
 //
 // Prints one JSON object per measurement. Usage: bench_chain [--clients C] [--transfers N] [--blocks B]
 // [--epoch-history K] [--durability sync|group|none] [--group-ms MS] [--max-block-extrinsics N]
-// [--max-block-bytes B] (--blocks: blocks produced in part 3, 120 by default; every 51st block of
-// a subnet has its epoch; --epoch-history: the node's node.epoch_history, 0 to compare without it;
-// the others: the node's node.durability, node.durability_group_ms and block caps, the node's
-// defaults unless given. Before the caps existed the bench used 100000 extrinsics a block: pass
-// --max-block-extrinsics 100000 --max-block-bytes 1073741824 to measure that way.)
+// [--max-block-bytes B] [--scheme ecdsa|sr25519] (--blocks: blocks produced in part 3, 120 by
+// default; every 51st block of a subnet has its epoch; --epoch-history: the node's
+// node.epoch_history, 0 to compare without it; --scheme: the key scheme every account signs with,
+// ecdsa by default; the others: the node's node.durability, node.durability_group_ms and block
+// caps, the node's defaults unless given. Before the caps existed the bench used 100000
+// extrinsics a block: pass --max-block-extrinsics 100000 --max-block-bytes 1073741824 to measure
+// that way.)
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -39,13 +41,23 @@ using namespace merit::tx;
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
-crypto::PrivateKey keyOf(int n) {
+// The scheme every account signs with (--scheme).
+crypto::KeyScheme g_scheme = crypto::KeyScheme::kEcdsa;
+
+crypto::AnyPrivateKey keyOf(int n) {
   ByteArray<32> secret{};
   secret[0] = std::byte{0x42};
   secret[29] = static_cast<std::byte>(n >> 16);
   secret[30] = static_cast<std::byte>(n >> 8);
   secret[31] = static_cast<std::byte>(n);
-  return crypto::PrivateKey::fromBytes(secret).value();
+  if (g_scheme == crypto::KeyScheme::kSr25519) {
+    return crypto::AnyPrivateKey(crypto::sr25519::Keypair::fromMiniSecret(secret).value());
+  }
+  return crypto::AnyPrivateKey(crypto::PrivateKey::fromBytes(secret).value());
+}
+
+const char* schemeOf() {
+  return crypto::schemeName(g_scheme).data();
 }
 
 double ms(Clock::duration d) {
@@ -158,9 +170,9 @@ void benchTransfers(int clients, int total) {
   while (b.node->mempoolSize() > 0) b.block();
   auto include = Clock::now() - t0;
   std::printf(
-      R"({"bench":"transfers_rpc","durability":"%s","clients":%d,"extrinsics":%d,"submit_ms":%.1f,"submit_per_s":%.0f,"include_ms":%.1f,"include_per_s":%.0f,"blocks":%llu,"signature_checks_submit":%llu,"signature_checks_include":%llu})"
+      R"({"bench":"transfers_rpc","scheme":"%s","durability":"%s","clients":%d,"extrinsics":%d,"submit_ms":%.1f,"submit_per_s":%.0f,"include_ms":%.1f,"include_per_s":%.0f,"blocks":%llu,"signature_checks_submit":%llu,"signature_checks_include":%llu})"
       "\n",
-      durabilityOf(), clients, total, ms(submit), total / (ms(submit) / 1000), ms(include),
+      schemeOf(), durabilityOf(), clients, total, ms(submit), total / (ms(submit) / 1000), ms(include),
       total / (ms(include) / 1000), static_cast<unsigned long long>(b.node->head().number - head0),
       static_cast<unsigned long long>(checks1 - checks0),
       static_cast<unsigned long long>(b.node->runtime().signatureChecks() - checks1));
@@ -239,9 +251,9 @@ void benchWeightsAndBlocks(int clients, int blocks, std::size_t epochHistory) {
     count += static_cast<int>(xts.size());
   }
   std::printf(
-      R"({"bench":"set_weights_rpc","durability":"%s","clients":%d,"extrinsics":%d,"uids_per_row":%d,"submit_per_s":%.0f,"include_per_s":%.0f})"
+      R"({"bench":"set_weights_rpc","scheme":"%s","durability":"%s","clients":%d,"extrinsics":%d,"uids_per_row":%d,"submit_per_s":%.0f,"include_per_s":%.0f})"
       "\n",
-      durabilityOf(), clients, count, n, count / (submitMs / 1000), count / (includeMs / 1000));
+      schemeOf(), durabilityOf(), clients, count, n, count / (submitMs / 1000), count / (includeMs / 1000));
 
   // Block production with full weight matrices in state: plain blocks vs blocks with an epoch.
   std::vector<double> plain, epoch;
@@ -300,7 +312,12 @@ int main(int argc, char** argv) {
   app.add_option("--max-block-bytes", g_node.maxBlockBytes, "node.max_block_bytes")
       ->check(CLI::Range(std::size_t{tx::kMaxExtrinsicBytes}, std::size_t{1} << 30))
       ->capture_default_str();
+  std::string scheme = "ecdsa";
+  app.add_option("--scheme", scheme, "the key scheme every account signs with: ecdsa or sr25519")
+      ->check(CLI::IsMember({"ecdsa", "sr25519"}))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  g_scheme = *crypto::parseScheme(scheme);
   g_node.store.durability = *chain::parseDurability(durability);
   g_node.store.groupInterval = std::chrono::milliseconds(groupMs);
   merit::log::setLevel(merit::log::Level::kWarn);
