@@ -216,6 +216,57 @@ expect_rc 0 "weights show after the reveal" -- "$MERIT" weights show --netuid 1 
   || bad "weights: $(cat "$WORK/out")"
 expect_rc 2 "reveal with nothing committed" -- "$MERIT" weights reveal --netuid 1 -w alice -k default
 
+# --- sr25519 keys ---------------------------------------------------------------------------------
+# A coldkey restored from the secret URI //Alice in sr25519 (Substrate's dev account) is funded,
+# creates a subnet, registers and stakes its sr25519 hotkey, which sets weights and root-registers;
+# an ecdsa coldkey (alice) owns an sr25519 hotkey there too. Every extrinsic is signed in the key's
+# own scheme; the metagraph reports each hotkey's scheme.
+printf '//Alice\n' > "$WORK/alice-uri"
+expect_rc 0 "regen-coldkey --scheme sr25519 from //Alice" -- "$MERIT" wallet regen-coldkey -w carol --scheme sr25519 \
+  --mnemonic-file "$WORK/alice-uri" --kdf interactive "${PW[@]}" --json
+CAROL=$(outjson "d['coldkey']['ss58Address']")
+[[ $CAROL == 5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY ]] && ok "it is Substrate's //Alice" \
+  || bad "carol: $(cat "$WORK/out")"
+expect_rc 0 "an sr25519 hotkey for carol" -- "$MERIT" wallet new-hotkey -w carol -k sv --scheme sr25519 --json
+SV=$(outjson "d['hotkey']['ss58Address']")
+expect_rc 0 "an sr25519 hotkey for alice (ecdsa coldkey)" -- \
+  "$MERIT" wallet new-hotkey -w alice -k srminer --scheme sr25519 --json
+expect_rc 0 "transfer 100 MERIT to the sr25519 coldkey" -- "$MERIT" transfer --to "$CAROL" --amount 100 -w alice "${PW[@]}"
+expect_rc 0 "the sr25519 coldkey transfers back" -- \
+  "$MERIT" transfer --to "$BOB" --amount 1 -w carol "${PW[@]}" --json
+[[ $(outjson "d['success']") == True ]] && ok "an sr25519-signed transfer is included" || bad "transfer: $(cat "$WORK/out")"
+expect_rc 0 "balance of the sr25519 coldkey" -- "$MERIT" balance -w carol --json
+[[ $(outjson "d['free']") == 99000000000 && $(outjson "d['nonce']") == 1 ]] && ok "99 MERIT free, nonce 1" \
+  || bad "balance: $(cat "$WORK/out")"
+expect_rc 0 "the sr25519 coldkey creates a subnet" -- "$MERIT" subnet create --plugin matmul --set tempo=10 \
+  --set weights_rate_limit=0 --set min_allowed_weights=1 --set stake_threshold=0 -w carol "${PW[@]}" --json
+SR_NETUID=$(outjson "d.get('netuid')")
+[[ $SR_NETUID == 2 ]] && ok "it got netuid 2" || bad "create: $(cat "$WORK/out")"
+expect_rc 0 "register the sr25519 hotkey" -- "$MERIT" register --netuid 2 -w carol -k sv "${PW[@]}" --json
+[[ $(outjson "d['uid']") == 0 ]] && ok "sv got uid 0" || bad "register sv: $(cat "$WORK/out")"
+expect_rc 0 "the ecdsa coldkey registers its sr25519 hotkey" -- \
+  "$MERIT" register --netuid 2 -w alice -k srminer "${PW[@]}" --json
+[[ $(outjson "d['uid']") == 1 ]] && ok "srminer got uid 1" || bad "register srminer: $(cat "$WORK/out")"
+expect_rc 0 "stake 10 MERIT on the sr25519 hotkey" -- "$MERIT" stake add --amount 10 -w carol -k sv "${PW[@]}" --json
+[[ $(outjson "d['hotkey_stake']") == 10000000000 ]] && ok "sr25519 hotkey stake is 10 MERIT" \
+  || bad "stake: $(cat "$WORK/out")"
+has_permit2() { "$MERIT" metagraph --netuid 2 --json | python3 -c "import json,sys; sys.exit(0 if json.load(sys.stdin)['neurons'][0]['validator_permit'] else 1)"; }
+wait_until "the sr25519 hotkey gets a permit at an epoch" 60 -- has_permit2
+expect_rc 0 "the sr25519 hotkey sets weights" -- \
+  "$MERIT" weights set --netuid 2 --uids 0,1 --values 1,3 -w carol -k sv --json
+[[ $(outjson "d['success']") == True ]] && ok "sr25519-signed weights are included" || bad "weights: $(cat "$WORK/out")"
+expect_rc 0 "weights show on netuid 2" -- "$MERIT" weights show --netuid 2 --json
+[[ $(outjson "d['neurons'][0]['weights']") == "[[0, 21845], [1, 65535]]" ]] && ok "the sr25519 hotkey's weights are set" \
+  || bad "weights: $(cat "$WORK/out")"
+expect_rc 0 "metagraph of netuid 2" -- "$MERIT" metagraph --netuid 2 --json
+[[ $(outjson "[n['hotkey_scheme'] for n in d['neurons']]") == "['sr25519', 'sr25519']" \
+   && $(outjson "d['neurons'][0]['hotkey']") == "$SV" \
+   && $(outjson "d['neurons'][0]['coldkey']") == "$CAROL" \
+   && $(outjson "d['neurons'][1]['coldkey']") == "$ALICE" ]] \
+  && ok "the metagraph shows both hotkeys as sr25519 with their coldkeys" || bad "metagraph: $(cat "$WORK/out")"
+expect_rc 0 "root register of the sr25519 hotkey" -- "$MERIT" root register -w carol -k sv "${PW[@]}" --json
+[[ $(outjson "d['uid']") == 1 ]] && ok "sv has root uid 1" || bad "root register: $(cat "$WORK/out")"
+
 # --- help ---------------------------------------------------------------------------------------------
 for cmd in "chain" "balance" "transfer" "subnet create" "subnet show" "register" "stake add" "weights commit" \
            "root weights" "metagraph"; do

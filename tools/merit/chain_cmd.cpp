@@ -163,7 +163,7 @@ Result<json> readAccount(const ChainSettings& chain, const KeyOptions& o, const 
   if (addr.empty()) {
     auto pub = coldkeyPublicOf(o);
     if (!pub) return fail(pub.error().withContext("wallet '" + o.wallet + "' (or give an ADDRESS)"));
-    addr = crypto::ss58Address(*pub);
+    addr = pub->ss58Address();
   }
   MERIT_ASSIGN_OR_RETURN(tx::AccountId id, parseAddress(addr, "ADDRESS"));
   auto client = connectChain(chain);
@@ -229,7 +229,7 @@ int runRegister(const ChainSettings& chain, const KeyOptions& o, std::uint16_t n
   tx::Call call = root ? tx::Call(tx::RootRegister{*hot}) : tx::Call(tx::BurnedRegister{netuid, *hot});
   auto out = submitCall(**client, *key, std::move(call), o);
   if (!out) return report(out.error());
-  std::string hotAddr = crypto::ss58Address(*hot);
+  std::string hotAddr = hot->ss58Address();
   std::string what = "register hotkey '" + o.hotkey + "' " + hotAddr + " on " +
                      (root ? std::string("the root network") : "subnet " + std::to_string(netuid));
   std::string extra;
@@ -254,7 +254,7 @@ Result<tx::AccountId> stakeHotkey(const KeyOptions& o, std::string& shown) {
     return parseAddress(o.hotkeyAddress, "--hotkey-address");
   }
   MERIT_ASSIGN_OR_RETURN(auto pub, hotkeyPublicOf(o));
-  shown = "hotkey '" + o.hotkey + "' " + crypto::ss58Address(pub);
+  shown = "hotkey '" + o.hotkey + "' " + pub.ss58Address();
   return pub.accountId();
 }
 
@@ -300,7 +300,7 @@ int runStakeShow(const ChainSettings& chain, const KeyOptions& o, const std::str
     crypto::Wallet wallet(crypto::defaultMeritHome(), o.wallet);
     if (auto hk = wallet.hotkeyNames()) {
       for (const auto& n : *hk) {
-        if (auto pub = wallet.hotkeyPublic(n)) names[crypto::ss58Address(*pub)] = n;
+        if (auto pub = wallet.hotkeyPublicAny(n)) names[pub->ss58Address()] = n;
       }
     }
   }
@@ -366,7 +366,10 @@ int runRootWeights(const ChainSettings& chain, const KeyOptions& o, const std::s
                            {"version_key", versionKey}};
     auto call = sub->client().encodeCall("SubtensorModule", "set_root_weights", args);
     if (!call) return report(call.error());
-    auto out = submitRuntimeCall(sub->client(), *coldkey, *call, o);
+    // The Subtensor backend signs ecdsa only.
+    auto ecdsaColdkey = std::move(*coldkey).takeEcdsa("the coldkey of '" + o.wallet + "'");
+    if (!ecdsaColdkey) return report(ecdsaColdkey.error());
+    auto out = submitRuntimeCall(sub->client(), *ecdsaColdkey, *call, o);
     if (!out) return report(out.error());
     return printOutcome(*out, "root weights of hotkey '" + o.hotkey + "'", o.json);
   }

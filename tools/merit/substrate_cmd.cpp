@@ -238,7 +238,10 @@ int runCall(const ChainSettings& chain, const KeyOptions& o, const CallOptions& 
     }
     args[a.substr(0, eq)] = argValue(a.substr(eq + 1));
   }
-  Result<crypto::PrivateKey> key = c.signer == "hotkey" ? loadHotkeyOf(o) : unlockColdkeyOf(o);
+  Result<crypto::AnyPrivateKey> anyKey = c.signer == "hotkey" ? loadHotkeyOf(o) : unlockColdkeyOf(o);
+  if (!anyKey) return report(anyKey.error());
+  // The Subtensor backend signs ecdsa only.
+  Result<crypto::PrivateKey> key = std::move(*anyKey).takeEcdsa("the " + c.signer + " of '" + o.wallet + "'");
   if (!key) return report(key.error());
   auto connected = connectChain(chain);
   if (!connected) return report(connected.error());

@@ -71,7 +71,8 @@ struct NewKeyOptions {
 };
 
 void addNewKeyOptions(CLI::App* cmd, NewKeyOptions& o, bool withPassword) {
-  cmd->add_option("--scheme", o.scheme, "Key scheme: ecdsa (secp256k1, what the chain uses) or sr25519")
+  cmd->add_option("--scheme", o.scheme,
+                  "Key scheme: ecdsa (secp256k1) or sr25519; merit-chain accepts either")
       ->capture_default_str();
   cmd->add_option("--words", o.words, "Mnemonic length: 12, 15, 18, 21 or 24 words")->capture_default_str();
   cmd->add_flag("--overwrite", o.overwrite, "Replace an existing key of the same name");
