@@ -18,16 +18,25 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A key derived from a public string: deterministic, and therefore for development only.
-crypto::PrivateKey devKey(const std::string& what) {
+// A key derived from a public string: deterministic, and therefore for development only. An
+// ecdsa key's secret is the seed's hash (the next seed when that is not a valid scalar); an
+// sr25519 key's mini secret is the hash (with the scheme in the seed, so the two never share it).
+crypto::AnyPrivateKey devKey(const std::string& what, crypto::KeyScheme scheme) {
+  if (scheme == crypto::KeyScheme::kSr25519) {
+    std::string seed = "meritnet/localnet/dev-only/sr25519/" + what;
+    return crypto::AnyPrivateKey(
+        crypto::sr25519::Keypair::fromMiniSecret(crypto::blake2b256(asBytes(seed))).value());
+  }
   for (int i = 0;; ++i) {
     std::string seed = "meritnet/localnet/dev-only/" + what + (i == 0 ? "" : "/" + std::to_string(i));
-    if (auto k = crypto::PrivateKey::fromBytes(crypto::blake2b256(asBytes(seed)))) return std::move(*k);
+    if (auto k = crypto::PrivateKey::fromBytes(crypto::blake2b256(asBytes(seed)))) {
+      return crypto::AnyPrivateKey(std::move(*k));
+    }
   }
 }
 
 // Submits and waits for inclusion; a failed or dropped call is an error naming `what`.
-Result<rpc::Submission> submitOk(rpc::ChainClient& client, const crypto::PrivateKey& key, tx::Call call,
+Result<rpc::Submission> submitOk(rpc::ChainClient& client, crypto::SignerRef key, tx::Call call,
                                  const std::string& what) {
   if (stopRequested()) return fail(ErrorCode::kUnavailable, "interrupted");
   auto s = client.submit(key, std::move(call), std::chrono::milliseconds(60'000));
@@ -41,19 +50,19 @@ Result<rpc::Submission> submitOk(rpc::ChainClient& client, const crypto::Private
 
 }  // namespace
 
-Result<crypto::PrivateKey> makeWallets(const Config& config, const Binaries& bins, const fs::path& dataDir,
-                                       State& state) {
+Result<crypto::AnyPrivateKey> makeWallets(const Config& config, const Binaries& bins, const fs::path& dataDir,
+                                          State& state) {
   crypto::Wallet wallet(dataDir / "home", kDevWallet);
-  crypto::PrivateKey coldkey = devKey("coldkey");
+  crypto::AnyPrivateKey coldkey = devKey("coldkey", config.ownerScheme);
   crypto::SecretBytes password{std::string_view(kDevPassword)};
   MERIT_TRY(wallet.writeColdkey(coldkey, password, crypto::KdfParams::interactive(), true));
-  auto addHotkey = [&](const std::string& name) -> Result<std::string> {
-    auto key = devKey("hotkey/" + name);
-    std::string address = crypto::ss58Address(key.publicKey());
+  auto addHotkey = [&](const std::string& name, crypto::KeyScheme scheme) -> Result<std::string> {
+    auto key = devKey("hotkey/" + name, scheme);
+    std::string address = key.publicKey().ss58Address();
     MERIT_TRY(wallet.writeHotkey(name, key, true));
     return address;
   };
-  MERIT_ASSIGN_OR_RETURN(std::string root, addHotkey("root"));
+  MERIT_ASSIGN_OR_RETURN(std::string root, addHotkey("root", config.ownerScheme));
   (void)root;
   for (const auto& s : config.subnets) {
     for (const auto& v : s.validators) {
@@ -62,7 +71,7 @@ Result<crypto::PrivateKey> makeWallets(const Config& config, const Binaries& bin
       m.name = v.name;
       m.role = "validator";
       m.hotkeyName = hotkeyName(s.name, v.name);
-      MERIT_ASSIGN_OR_RETURN(m.hotkey, addHotkey(m.hotkeyName));
+      MERIT_ASSIGN_OR_RETURN(m.hotkey, addHotkey(m.hotkeyName, v.scheme));
       m.binary = bins.validator;
       m.log = dataDir / "logs" / (m.hotkeyName + ".log");
       state.members.push_back(std::move(m));
@@ -74,7 +83,7 @@ Result<crypto::PrivateKey> makeWallets(const Config& config, const Binaries& bin
       m.role = "miner";
       m.tier = mi.tier;
       m.hotkeyName = hotkeyName(s.name, mi.name);
-      MERIT_ASSIGN_OR_RETURN(m.hotkey, addHotkey(m.hotkeyName));
+      MERIT_ASSIGN_OR_RETURN(m.hotkey, addHotkey(m.hotkeyName, mi.scheme));
       m.binary = bins.miner;
       m.log = dataDir / "logs" / (m.hotkeyName + ".log");
       state.members.push_back(std::move(m));
@@ -83,7 +92,7 @@ Result<crypto::PrivateKey> makeWallets(const Config& config, const Binaries& bin
   return coldkey;
 }
 
-Result<void> setupChain(rpc::ChainClient& c, const crypto::PrivateKey& coldkey, const Config& config,
+Result<void> setupChain(rpc::ChainClient& c, crypto::SignerRef coldkey, const Config& config,
                         const std::map<std::string, std::uint32_t>& pluginVersions, const fs::path& dataDir,
                         State& state) {
   // Subnets, in config order; the chain picks the netuid.
@@ -118,14 +127,14 @@ Result<void> setupChain(rpc::ChainClient& c, const crypto::PrivateKey& coldkey, 
   for (const char* role : {"validator", "miner"}) {
     for (auto& m : state.members) {
       if (m.role != role) continue;
-      MERIT_ASSIGN_OR_RETURN(auto hot, wallet.hotkeyPublic(m.hotkeyName));
+      MERIT_ASSIGN_OR_RETURN(auto hot, wallet.hotkeyPublicAny(m.hotkeyName));
       MERIT_TRY(
           submitOk(c, coldkey, tx::BurnedRegister{netuidOf(m.subnet), hot}, "register " + m.hotkeyName));
     }
   }
   for (const auto& s : config.subnets) {
     for (const auto& v : s.validators) {
-      MERIT_ASSIGN_OR_RETURN(auto hot, wallet.hotkeyPublic(hotkeyName(s.name, v.name)));
+      MERIT_ASSIGN_OR_RETURN(auto hot, wallet.hotkeyPublicAny(hotkeyName(s.name, v.name)));
       MERIT_TRY(submitOk(c, coldkey, tx::AddStake{hot.accountId(), v.stake},
                          "stake " + hotkeyName(s.name, v.name)));
       for (auto& m : state.members) {
@@ -134,7 +143,7 @@ Result<void> setupChain(rpc::ChainClient& c, const crypto::PrivateKey& coldkey, 
     }
   }
   // The root network: one staked root validator whose weights give every subnet its share.
-  MERIT_ASSIGN_OR_RETURN(auto rootKey, wallet.loadHotkey("root"));
+  MERIT_ASSIGN_OR_RETURN(auto rootKey, wallet.loadHotkeyAny("root"));
   MERIT_TRY(submitOk(c, coldkey, tx::RootRegister{rootKey.publicKey()}, "root register"));
   MERIT_TRY(
       submitOk(c, coldkey, tx::AddStake{rootKey.publicKey().accountId(), config.rootStake}, "root stake"));

@@ -63,6 +63,14 @@ std::string label(const YAML::Node& node, const std::string& path, bool upperAnd
   return s;
 }
 
+// A key scheme: sr25519 or ecdsa (absent: ecdsa).
+crypto::KeyScheme scheme(const YAML::Node& node, const std::string& path) {
+  if (!node) return crypto::KeyScheme::kEcdsa;
+  auto s = crypto::parseScheme(scalar(node, path));
+  if (!s) bad(path, s.error().message());
+  return *s;
+}
+
 // A plugin_config section: a mapping (or absent), kept as YAML text for the daemon.
 std::string section(const YAML::Node& node, const std::string& path) {
   if (!node) return "{}";
@@ -140,8 +148,9 @@ SubnetSpec subnet(const YAML::Node& node, const std::string& path) {
     bad(join(path, "validators"), "a list of at least one validator");
   for (std::size_t i = 0; i < vs.size(); ++i) {
     std::string p = join(path, "validators") + "[" + std::to_string(i) + "]";
-    checkKeys(vs[i], p, {"name", "stake", "plugin_config", "settings"});
+    checkKeys(vs[i], p, {"name", "scheme", "stake", "plugin_config", "settings"});
     ValidatorSpec v;
+    v.scheme = scheme(vs[i]["scheme"], join(p, "scheme"));
     if (!vs[i]["name"]) bad(join(p, "name"), "required");
     v.name = label(vs[i]["name"], join(p, "name"), true);
     if (!vs[i]["stake"]) bad(join(p, "stake"), "required (MERIT staked on the validator's hotkey)");
@@ -157,8 +166,9 @@ SubnetSpec subnet(const YAML::Node& node, const std::string& path) {
   if (!ms || !ms.IsSequence() || ms.size() == 0) bad(join(path, "miners"), "a list of at least one miner");
   for (std::size_t i = 0; i < ms.size(); ++i) {
     std::string p = join(path, "miners") + "[" + std::to_string(i) + "]";
-    checkKeys(ms[i], p, {"name", "tier", "plugin_config", "model", "settings"});
+    checkKeys(ms[i], p, {"name", "scheme", "tier", "plugin_config", "model", "settings"});
     MinerSpec m;
+    m.scheme = scheme(ms[i]["scheme"], join(p, "scheme"));
     if (!ms[i]["name"]) bad(join(p, "name"), "required");
     m.name = label(ms[i]["name"], join(p, "name"), true);
     if (!ms[i]["tier"]) bad(join(p, "tier"), "required (a label such as gold, or faulty)");
@@ -182,12 +192,16 @@ Config walk(const YAML::Node& root) {
   c.fund = 1'000'000 * tx::kRaoPerMerit;
   c.rootStake = 100 * tx::kRaoPerMerit;
   checkKeys(root, "",
-            {"chain", "fund", "root_stake", "model_cache", "log_level", "startup_timeout_s", "miner_defaults",
-             "validator_defaults", "subnets", "dashboard"});
+            {"chain", "owner", "fund", "root_stake", "model_cache", "log_level", "startup_timeout_s",
+             "miner_defaults", "validator_defaults", "subnets", "dashboard"});
   if (const auto& ch = root["chain"]) {
     checkKeys(ch, "chain", {"block_time_ms", "log_level"});
     if (ch["block_time_ms"]) c.blockTimeMs = integer(ch["block_time_ms"], "chain.block_time_ms", 10, 60'000);
     if (ch["log_level"]) c.chainLogLevel = scalar(ch["log_level"], "chain.log_level");
+  }
+  if (const auto& o = root["owner"]) {
+    checkKeys(o, "owner", {"scheme"});
+    c.ownerScheme = scheme(o["scheme"], "owner.scheme");
   }
   if (const auto& d = root["dashboard"]) {
     checkKeys(d, "dashboard", {"enabled", "port"});

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "merit/crypto/any_key.h"
 #include "merit/tx/extrinsic.h"
 #include "merit/util/result.h"
 
@@ -30,7 +31,8 @@ struct ModelSpec {
 };
 
 struct MinerSpec {
-  std::string name;                // unique within its subnet; the hotkey is "<subnet>.<name>"
+  std::string name;  // unique within its subnet; the hotkey is "<subnet>.<name>"
+  crypto::KeyScheme scheme = crypto::KeyScheme::kEcdsa;  // of its hotkey (`scheme:`)
   std::string tier;                // a label; tiers are summarised in the order they first appear
   std::string pluginConfig;        // YAML text (a mapping), "{}" when absent
   std::optional<ModelSpec> model;  // its path is added to pluginConfig as `model`
@@ -39,7 +41,8 @@ struct MinerSpec {
 
 struct ValidatorSpec {
   std::string name;
-  tx::Balance stake = 0;  // rao
+  crypto::KeyScheme scheme = crypto::KeyScheme::kEcdsa;  // of its hotkey (`scheme:`)
+  tx::Balance stake = 0;                                 // rao
   std::string pluginConfig;
   std::map<std::string, std::string> settings;  // extra configs/validator.yaml keys
 };
@@ -57,9 +60,11 @@ struct Config {
   std::string source;  // the file it came from, for messages
   std::uint64_t blockTimeMs = 200;
   std::string chainLogLevel = "warn";
-  std::string logLevel = "info";        // miners' and validators' log level
-  tx::Balance fund = 0;                 // genesis balance of the dev coldkey (rao)
-  tx::Balance rootStake = 0;            // stake of the root validator hotkey (rao)
+  std::string logLevel = "info";  // miners' and validators' log level
+  tx::Balance fund = 0;           // genesis balance of the dev coldkey (rao)
+  tx::Balance rootStake = 0;      // stake of the root validator hotkey (rao)
+  // The dev coldkey's and the root validator hotkey's scheme (`owner: {scheme: ...}`).
+  crypto::KeyScheme ownerScheme = crypto::KeyScheme::kEcdsa;
   std::string modelCache;               // empty: $XDG_CACHE_HOME/meritnet/models (or ~/.cache/...)
   std::uint64_t startupTimeoutS = 240;  // per phase: process readiness, validators' first weights
   bool dashboard = true;                // `merit dashboard` runs beside the network (dashboard.enabled)

@@ -93,7 +93,7 @@ class Supervisor {
   ProcessGroup m_group;
   State m_state;
   std::unique_ptr<rpc::ChainClient> m_client;
-  std::optional<crypto::PrivateKey> m_coldkey;            // the dev coldkey, once the wallets exist
+  std::optional<crypto::AnyPrivateKey> m_coldkey;         // the dev coldkey, once the wallets exist
   std::map<std::string, fs::path> m_pluginDirs;           // plugin -> directory
   std::map<std::string, std::uint32_t> m_pluginVersions;  // plugin -> version
   std::optional<Snapshot> m_last;
@@ -146,7 +146,7 @@ Result<void> Supervisor::startChain() {
                "--block-time-ms",
                std::to_string(m_config.blockTimeMs),
                "--fund",
-               crypto::ss58Address(m_coldkey->publicKey()) + "=" + std::to_string(m_config.fund),
+               m_coldkey->publicKey().ss58Address() + "=" + std::to_string(m_config.fund),
                "--log-level",
                m_config.chainLogLevel};
   spec.log = chain.log;
