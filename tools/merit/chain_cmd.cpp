@@ -163,7 +163,7 @@ Result<json> readAccount(const ChainSettings& chain, const KeyOptions& o, const 
   if (addr.empty()) {
     auto pub = coldkeyPublicOf(o);
     if (!pub) return fail(pub.error().withContext("wallet '" + o.wallet + "' (or give an ADDRESS)"));
-    addr = crypto::ss58Address(*pub);
+    addr = pub->ss58Address();
   }
   MERIT_ASSIGN_OR_RETURN(tx::AccountId id, parseAddress(addr, "ADDRESS"));
   auto client = connectChain(chain);
@@ -226,10 +226,23 @@ int runRegister(const ChainSettings& chain, const KeyOptions& o, std::uint16_t n
   }
   auto key = unlockColdkeyOf(o);
   if (!key) return report(key.error());
-  tx::Call call = root ? tx::Call(tx::RootRegister{*hot}) : tx::Call(tx::BurnedRegister{netuid, *hot});
-  auto out = submitCall(**client, *key, std::move(call), o);
+  Result<SubmitOutcome> out = fail(ErrorCode::kInternal, "not submitted");
+  if (const crypto::PublicKey* ecdsa = hot->ecdsa()) {
+    tx::Call call = root ? tx::Call(tx::RootRegister{*ecdsa}) : tx::Call(tx::BurnedRegister{netuid, *ecdsa});
+    out = submitCall(**client, *key, std::move(call), o);
+  } else if (auto* sub = dynamic_cast<substrate::SubtensorChain*>(client->get())) {
+    // meritnet's register calls carry an ECDSA key (merit-chain keeps it); subtensor takes only
+    // the hotkey's account id, which for sr25519 is the key: the runtime's own call directly.
+    nlohmann::json args = {{"hotkey", substrate::hex0x(hot->accountId())}};
+    if (!root) args["netuid"] = netuid;
+    auto call = sub->client().encodeCall("SubtensorModule", root ? "root_register" : "burned_register", args);
+    if (!call) return report(call.error());
+    out = submitRuntimeCall(sub->client(), *key, *call, o);
+  } else {
+    return report(crypto::wrongSchemeError("hotkey '" + o.hotkey + "'", hot->scheme()));
+  }
   if (!out) return report(out.error());
-  std::string hotAddr = crypto::ss58Address(*hot);
+  std::string hotAddr = hot->ss58Address();
   std::string what = "register hotkey '" + o.hotkey + "' " + hotAddr + " on " +
                      (root ? std::string("the root network") : "subnet " + std::to_string(netuid));
   std::string extra;
@@ -254,7 +267,7 @@ Result<tx::AccountId> stakeHotkey(const KeyOptions& o, std::string& shown) {
     return parseAddress(o.hotkeyAddress, "--hotkey-address");
   }
   MERIT_ASSIGN_OR_RETURN(auto pub, hotkeyPublicOf(o));
-  shown = "hotkey '" + o.hotkey + "' " + crypto::ss58Address(pub);
+  shown = "hotkey '" + o.hotkey + "' " + pub.ss58Address();
   return pub.accountId();
 }
 
@@ -300,7 +313,7 @@ int runStakeShow(const ChainSettings& chain, const KeyOptions& o, const std::str
     crypto::Wallet wallet(crypto::defaultMeritHome(), o.wallet);
     if (auto hk = wallet.hotkeyNames()) {
       for (const auto& n : *hk) {
-        if (auto pub = wallet.hotkeyPublic(n)) names[crypto::ss58Address(*pub)] = n;
+        if (auto pub = wallet.hotkeyPublicAny(n)) names[pub->ss58Address()] = n;
       }
     }
   }

@@ -215,12 +215,12 @@ Result<crypto::Wallet> walletOf(const KeyOptions& o) {
 
 }  // namespace
 
-Result<crypto::PublicKey> coldkeyPublicOf(const KeyOptions& o) {
+Result<crypto::AnyPublicKey> coldkeyPublicOf(const KeyOptions& o) {
   MERIT_ASSIGN_OR_RETURN(auto wallet, walletOf(o));
-  return wallet.coldkeyPublic();
+  return wallet.coldkeyPublicAny();
 }
 
-Result<crypto::PrivateKey> unlockColdkeyOf(const KeyOptions& o) {
+Result<crypto::AnyPrivateKey> unlockColdkeyOf(const KeyOptions& o) {
   MERIT_ASSIGN_OR_RETURN(auto wallet, walletOf(o));
   if (!wallet.hasColdkey()) {
     return fail(ErrorCode::kNotFound, "wallet '" + o.wallet + "' has no coldkey at " +
@@ -229,20 +229,20 @@ Result<crypto::PrivateKey> unlockColdkeyOf(const KeyOptions& o) {
   }
   MERIT_ASSIGN_OR_RETURN(auto password,
                          readPassword(o.password, "Password of the coldkey of '" + o.wallet + "': ", false));
-  return wallet.unlockColdkey(password);
+  return wallet.unlockColdkeyAny(password);
 }
 
-Result<crypto::PublicKey> hotkeyPublicOf(const KeyOptions& o) {
+Result<crypto::AnyPublicKey> hotkeyPublicOf(const KeyOptions& o) {
   MERIT_ASSIGN_OR_RETURN(auto wallet, walletOf(o));
-  return wallet.hotkeyPublic(o.hotkey);
+  return wallet.hotkeyPublicAny(o.hotkey);
 }
 
-Result<crypto::PrivateKey> loadHotkeyOf(const KeyOptions& o) {
+Result<crypto::AnyPrivateKey> loadHotkeyOf(const KeyOptions& o) {
   MERIT_ASSIGN_OR_RETURN(auto wallet, walletOf(o));
-  return wallet.loadHotkey(o.hotkey);
+  return wallet.loadHotkeyAny(o.hotkey);
 }
 
-Result<SubmitOutcome> submitCall(rpc::Chain& client, const crypto::PrivateKey& key, tx::Call call,
+Result<SubmitOutcome> submitCall(rpc::Chain& client, crypto::SignerRef key, tx::Call call,
                                  const KeyOptions& o) {
   SubmitOutcome out;
   auto s = client.submit(key, std::move(call), std::chrono::milliseconds(o.waitMs));

@@ -112,7 +112,7 @@ Result<void> saveCommits(const std::filesystem::path& path, const json& j) {
 
 // What setting or committing weights needs: the hotkey, a chain connection and the checked row.
 struct WeightsSession {
-  crypto::PrivateKey key;
+  crypto::AnyPrivateKey key;
   std::unique_ptr<rpc::Chain> client;
   PreparedWeights prepared;
 };
@@ -151,7 +151,7 @@ int runCommit(const ChainSettings& chain, const KeyOptions& o, const WeightsInpu
   crypto::Hash256 hotkeyId = key.publicKey().accountId();
   crypto::Hash256 hash = crypto::blake2b256(consensus::weightsCommitPreimage(
       hotkeyId, in.netuid, prepared.uids, prepared.values, salt, prepared.versionKey));
-  std::string hotkey = crypto::ss58Address(key.publicKey());
+  std::string hotkey = key.publicKey().ss58Address();
 
   // Saved before submitting: if we stopped between inclusion and saving, the commit could never be
   // revealed. A commit the chain did not take is removed again below.
@@ -198,7 +198,7 @@ int runCommit(const ChainSettings& chain, const KeyOptions& o, const WeightsInpu
 int runReveal(const ChainSettings& chain, const KeyOptions& o, const WeightsInput& in) {
   auto key = loadHotkeyOf(o);
   if (!key) return report(key.error());
-  std::string hotkey = crypto::ss58Address(key->publicKey());
+  std::string hotkey = key->publicKey().ss58Address();
   auto path = commitsFile(in.netuid, hotkey);
   auto file = loadCommits(path, in.netuid, hotkey);
   if (!file) return report(file.error());
