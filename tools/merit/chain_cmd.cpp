@@ -226,8 +226,21 @@ int runRegister(const ChainSettings& chain, const KeyOptions& o, std::uint16_t n
   }
   auto key = unlockColdkeyOf(o);
   if (!key) return report(key.error());
-  tx::Call call = root ? tx::Call(tx::RootRegister{*hot}) : tx::Call(tx::BurnedRegister{netuid, *hot});
-  auto out = submitCall(**client, *key, std::move(call), o);
+  Result<SubmitOutcome> out = fail(ErrorCode::kInternal, "not submitted");
+  if (const crypto::PublicKey* ecdsa = hot->ecdsa()) {
+    tx::Call call = root ? tx::Call(tx::RootRegister{*ecdsa}) : tx::Call(tx::BurnedRegister{netuid, *ecdsa});
+    out = submitCall(**client, *key, std::move(call), o);
+  } else if (auto* sub = dynamic_cast<substrate::SubtensorChain*>(client->get())) {
+    // meritnet's register calls carry an ECDSA key (merit-chain keeps it); subtensor takes only
+    // the hotkey's account id, which for sr25519 is the key: the runtime's own call directly.
+    nlohmann::json args = {{"hotkey", substrate::hex0x(hot->accountId())}};
+    if (!root) args["netuid"] = netuid;
+    auto call = sub->client().encodeCall("SubtensorModule", root ? "root_register" : "burned_register", args);
+    if (!call) return report(call.error());
+    out = submitRuntimeCall(sub->client(), *key, *call, o);
+  } else {
+    return report(crypto::wrongSchemeError("hotkey '" + o.hotkey + "'", hot->scheme()));
+  }
   if (!out) return report(out.error());
   std::string hotAddr = hot->ss58Address();
   std::string what = "register hotkey '" + o.hotkey + "' " + hotAddr + " on " +

@@ -69,9 +69,8 @@ Result<tx::AccountId> parseAddress(std::string_view text, std::string_view what)
 // The first 8 characters of an address and an ellipsis, for tables.
 std::string shortAddress(const std::string& address);
 
-// Keys of the wallet named in `o`. The coldkey's private part asks for its password
-// (--password-file, MERIT_PASSWORD or a prompt).
-// Either scheme (sr25519 or ecdsa), as the wallet holds them.
+// Keys of the wallet named in `o`, of either scheme. The coldkey's private part asks for its
+// password (--password-file, MERIT_PASSWORD or a prompt).
 Result<crypto::AnyPublicKey> coldkeyPublicOf(const KeyOptions& o);
 Result<crypto::AnyPrivateKey> unlockColdkeyOf(const KeyOptions& o);
 Result<crypto::AnyPublicKey> hotkeyPublicOf(const KeyOptions& o);
@@ -99,7 +98,7 @@ Result<SubmitOutcome> submitCall(rpc::Chain& client, crypto::SignerRef key, tx::
 // Signs and submits runtime call bytes on a Substrate chain (merit chain call, and calls whose
 // signer differs from meritnet's mapping), with the same outcomes as submitCall; a Sudo call
 // whose inner call failed (Sudid with Err) is a failure named SudoCallFailed.
-Result<SubmitOutcome> submitRuntimeCall(substrate::SubstrateClient& client, const crypto::PrivateKey& key,
+Result<SubmitOutcome> submitRuntimeCall(substrate::SubstrateClient& client, crypto::SignerRef key,
                                         ByteView call, const KeyOptions& o);
 // Prints the outcome: JSON on stdout with --json, else "<what>: included in block N" on stdout,
 // or the named error on stderr. `extra` is printed after a successful human line.

@@ -205,6 +205,12 @@ int runGenericMetagraph(rpc::Chain& client, const KeyOptions& o, std::uint16_t n
                                 {"last_update", n.lastUpdate},
                                 {"block_at_registration", n.blockAtRegistration},
                                 {"axon", axon}});
+      // The key peers verify the hotkey by (on subtensor: its committed ECDSA key, else the
+      // sr25519 key its account id is), under the names merit-chain's metagraph uses.
+      if (n.hotkeyPublicKey) {
+        out["neurons"].back()["hotkey_public_key"] = n.hotkeyPublicKey->toHex();
+        out["neurons"].back()["hotkey_scheme"] = std::string(crypto::schemeName(n.hotkeyPublicKey->scheme()));
+      }
     }
     std::printf("%s\n", out.dump(2).c_str());
     return kExitOk;

@@ -22,7 +22,7 @@ namespace merit::cli {
 
 using nlohmann::json;
 
-Result<SubmitOutcome> submitRuntimeCall(substrate::SubstrateClient& client, const crypto::PrivateKey& key,
+Result<SubmitOutcome> submitRuntimeCall(substrate::SubstrateClient& client, crypto::SignerRef key,
                                         ByteView call, const KeyOptions& o) {
   SubmitOutcome out;
   auto outcome = client.submit(key, call, std::chrono::milliseconds(o.waitMs));
@@ -238,10 +238,7 @@ int runCall(const ChainSettings& chain, const KeyOptions& o, const CallOptions& 
     }
     args[a.substr(0, eq)] = argValue(a.substr(eq + 1));
   }
-  Result<crypto::AnyPrivateKey> anyKey = c.signer == "hotkey" ? loadHotkeyOf(o) : unlockColdkeyOf(o);
-  if (!anyKey) return report(anyKey.error());
-  // The Subtensor backend signs ecdsa only.
-  Result<crypto::PrivateKey> key = std::move(*anyKey).takeEcdsa("the " + c.signer + " of '" + o.wallet + "'");
+  Result<crypto::AnyPrivateKey> key = c.signer == "hotkey" ? loadHotkeyOf(o) : unlockColdkeyOf(o);
   if (!key) return report(key.error());
   auto connected = connectChain(chain);
   if (!connected) return report(connected.error());

@@ -58,8 +58,8 @@ int main(int argc, char** argv) {
   std::vector<double> times;
   std::vector<std::uint64_t> trips;
   std::size_t neurons = 0;
-  std::size_t axons = 0;   // neurons with a dialable meritnet axon (protocol 77 and a committed key)
-  std::size_t keys = 0;    // neurons whose committed public key decoded and matched the hotkey
+  std::size_t axons = 0;   // neurons with a dialable meritnet axon (protocol 77 and a known key)
+  std::size_t keys = 0;    // neurons whose committed (ECDSA) public key decoded and matched the hotkey
   std::size_t staked = 0;  // neurons with a nonzero stake
   for (int i = 0; i < runs; ++i) {
     const auto before = rpc.stats().roundTrips;
@@ -71,7 +71,8 @@ int main(int argc, char** argv) {
     axons = static_cast<std::size_t>(std::count_if(mg->neurons.begin(), mg->neurons.end(),
                                                    [](const auto& ni) { return ni.axon.has_value(); }));
     keys = static_cast<std::size_t>(std::count_if(mg->neurons.begin(), mg->neurons.end(), [](const auto& ni) {
-      return ni.hotkeyPublicKey.has_value();
+      // Not the sr25519 keys that hotkey account ids may also read as.
+      return ni.hotkeyPublicKey.has_value() && ni.hotkeyPublicKey->ecdsa() != nullptr;
     }));
     staked = static_cast<std::size_t>(
         std::count_if(mg->neurons.begin(), mg->neurons.end(), [](const auto& ni) { return ni.stake != 0; }));

@@ -294,8 +294,7 @@ Result<std::uint64_t> SubstrateClient::nextNonce(const crypto::AccountId& accoun
   return n.get<std::uint64_t>();
 }
 
-Result<Bytes> SubstrateClient::signedExtrinsic(const crypto::PrivateKey& key, ByteView call,
-                                               std::uint64_t tip) {
+Result<Bytes> SubstrateClient::signedExtrinsic(crypto::SignerRef key, ByteView call, std::uint64_t tip) {
   auto md = metadata();
   RuntimeVersion v = runtimeVersion();
   SigningParams p;
@@ -470,7 +469,7 @@ Result<SubmitResult> SubstrateClient::watch(const Bytes& xt, const crypto::Hash2
   return out;
 }
 
-Result<SubmitResult> SubstrateClient::submit(const crypto::PrivateKey& key, ByteView call,
+Result<SubmitResult> SubstrateClient::submit(crypto::SignerRef key, ByteView call,
                                              std::chrono::milliseconds wait) {
   std::lock_guard submitLock(m_submitMutex);
   MERIT_TRY(refreshRuntime());

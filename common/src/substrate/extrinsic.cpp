@@ -125,8 +125,8 @@ Result<ExtensionBytes> encodeSignedExtensions(const Metadata& md, const SigningP
   return ExtensionBytes{extra.take(), additional.take()};
 }
 
-Result<Bytes> signingPayload(const Metadata& md, ByteView call, const SigningParams& params) {
-  MERIT_ASSIGN_OR_RETURN(ExtensionBytes ext, encodeSignedExtensions(md, params));
+namespace {
+Bytes payloadOf(ByteView call, const ExtensionBytes& ext) {
   Bytes payload;
   payload.reserve(call.size() + ext.extra.size() + ext.additional.size());
   append(payload, call);
@@ -134,6 +134,12 @@ Result<Bytes> signingPayload(const Metadata& md, ByteView call, const SigningPar
   append(payload, ext.additional);
   if (payload.size() > 256) return toBytes(blake2_256(payload));
   return payload;
+}
+}  // namespace
+
+Result<Bytes> signingPayload(const Metadata& md, ByteView call, const SigningParams& params) {
+  MERIT_ASSIGN_OR_RETURN(ExtensionBytes ext, encodeSignedExtensions(md, params));
+  return payloadOf(call, ext);
 }
 
 namespace {
@@ -153,22 +159,21 @@ Bytes withLength(ByteView body) {
 }  // namespace
 
 Result<Bytes> buildSignedExtrinsic(const Metadata& md, ByteView call, const SigningParams& params,
-                                   const crypto::PrivateKey& key) {
+                                   crypto::SignerRef key) {
   MERIT_TRY(checkVersion(md));
   const TypeRegistry& reg = md.registry();
   MERIT_ASSIGN_OR_RETURN(ExtensionBytes ext, encodeSignedExtensions(md, params));
-  Bytes payload;
-  append(payload, call);
-  append(payload, ext.extra);
-  append(payload, ext.additional);
-  if (payload.size() > 256) payload = toBytes(blake2_256(payload));
-  crypto::Signature sig = key.signDigest(blake2_256(payload));
+  // SignerRef::sign is the scheme's own rule: ECDSA over BLAKE2b-256 of the bytes, sr25519 over
+  // the bytes with context "substrate", which are exactly Substrate's two signing rules.
+  const crypto::AnySignature sig = key.sign(payloadOf(call, ext));
+  const crypto::AnyPublicKey pub = key.publicKey();
 
   ScaleWriter body;
   body.u8(0x80 | 4);
-  json address = {{"Id", "0x" + toHex(key.publicKey().accountId())}};
+  json address = {{"Id", "0x" + toHex(pub.accountId())}};
   MERIT_TRY(encodeValue(reg, md.extrinsic().addressType, address, body, "address"));
-  json signature = {{"Ecdsa", "0x" + toHex(sig.bytes())}};
+  const char* variant = sig.scheme() == crypto::KeyScheme::kSr25519 ? "Sr25519" : "Ecdsa";
+  json signature = {{variant, "0x" + toHex(sig.bytes())}};
   MERIT_TRY(encodeValue(reg, md.extrinsic().signatureType, signature, body, "signature"));
   body.raw(ext.extra);
   body.raw(call);

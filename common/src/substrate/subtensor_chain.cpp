@@ -88,6 +88,20 @@ std::optional<ByteArray<33>> committedKey(const json& registration, const crypto
   return std::nullopt;
 }
 
+// A hotkey's public key (docs/SUBTENSOR.md): the ECDSA key it committed when there is one (its
+// account id is the key's hash, so only a commitment can tell the key), else the sr25519 key its
+// account id is, when those 32 bytes are a valid Ristretto point. An ECDSA hotkey that has not
+// committed yet may thus read as an sr25519 key nobody holds; a peer dialling it fails the
+// handshake, nothing else.
+std::optional<crypto::AnyPublicKey> hotkeyKey(const std::optional<ByteArray<33>>& committed,
+                                              const crypto::AccountId& hotkey) {
+  if (committed) {
+    if (auto pub = crypto::PublicKey::fromBytes(*committed)) return crypto::AnyPublicKey(*pub);
+  }
+  if (auto pub = crypto::sr25519::PublicKey::fromBytes(hotkey)) return crypto::AnyPublicKey(*pub);
+  return std::nullopt;
+}
+
 // Hyperparameters: meritnet's name (as merit-chain's subnet_get) and the runtime's storage item.
 struct HyperItem {
   const char* name;
@@ -262,9 +276,7 @@ Result<rpc::Metagraph> SubtensorChain::metagraph(tx::NetUid netuid) {
     if (hasStake) ni.stake = asU64(third[k++]);
     std::optional<ByteArray<33>> key;
     if (commitments) key = committedKey(third[k++], ni.hotkey);
-    if (key) {
-      if (auto pub = crypto::PublicKey::fromBytes(*key)) ni.hotkeyPublicKey = crypto::AnyPublicKey(*pub);
-    }
+    ni.hotkeyPublicKey = hotkeyKey(key, ni.hotkey);
     ni.active = at(vectors["Active"], uid) != 0;
     ni.validatorPermit = at(vectors["ValidatorPermit"], uid) != 0;
     ni.consensus = static_cast<std::uint16_t>(at(vectors["Consensus"], uid));
@@ -273,8 +285,9 @@ Result<rpc::Metagraph> SubtensorChain::metagraph(tx::NetUid netuid) {
     ni.validatorTrust = static_cast<std::uint16_t>(at(vectors["ValidatorTrust"], uid));
     ni.emission = at(vectors["Emission"], uid);
     ni.lastUpdate = at(vectors["LastUpdate"], uid);
-    // Only meritnet axons whose key the miner committed can be dialled.
-    if (axon.is_object() && asU64(axon.value("protocol", json(0))) == kMeritAxonProtocol && key) {
+    // Only meritnet axons whose hotkey's public key is known can be dialled.
+    if (axon.is_object() && asU64(axon.value("protocol", json(0))) == kMeritAxonProtocol &&
+        ni.hotkeyPublicKey) {
       rpc::AxonEndpoint a;
       a.ipType = static_cast<std::uint8_t>(asU64(axon.value("ip_type", json(4))));
       a.ip = ipText(axon.value("ip", json("0")), a.ipType);
@@ -387,7 +400,7 @@ Result<rpc::SubnetInfo> SubtensorChain::subnet(tx::NetUid netuid) {
   return out;
 }
 
-Result<SubtensorChain::MappedCall> SubtensorChain::mapCall(const crypto::PrivateKey& signer,
+Result<SubtensorChain::MappedCall> SubtensorChain::mapCall(crypto::SignerRef signer,
                                                            const tx::Call& call) const {
   auto md = m_client->metadata();
   // Every value meritnet can supply, by the argument names subtensor's calls use; a call takes
@@ -511,9 +524,12 @@ rpc::Submission toSubmission(const SubmitResult& out) {
 
 }  // namespace
 
-Result<std::optional<rpc::Submission>> SubtensorChain::commitPublicKey(const crypto::PrivateKey& hotkey,
+Result<std::optional<rpc::Submission>> SubtensorChain::commitPublicKey(crypto::SignerRef hotkey,
                                                                        tx::NetUid netuid,
                                                                        std::chrono::milliseconds wait) {
+  // An sr25519 account id is the public key: there is nothing to publish.
+  if (hotkey.ecdsa() == nullptr) return std::optional<rpc::Submission>();
+  const crypto::PublicKey pub = hotkey.ecdsa()->publicKey();
   auto md = m_client->metadata();
   if (md->callVariant("Commitments", "set_commitment") == nullptr) {
     return fail(
@@ -521,18 +537,18 @@ Result<std::optional<rpc::Submission>> SubtensorChain::commitPublicKey(const cry
         "NotSupported: this runtime has no Commitments.set_commitment, so a meritnet miner cannot publish "
         "the public key validators need to dial it");
   }
-  const crypto::AccountId account = hotkey.publicKey().accountId();
+  const crypto::AccountId account = pub.accountId();
   MERIT_ASSIGN_OR_RETURN(json current, m_client->storage("Commitments", "CommitmentOf",
                                                          json::array({netuid, accountHex(account)})));
   if (committedKey(current, account)) return std::optional<rpc::Submission>();
-  json info = {{"fields", json::array({json{{"Raw33", hex0x(hotkey.publicKey().bytes())}}})}};
+  json info = {{"fields", json::array({json{{"Raw33", hex0x(pub.bytes())}}})}};
   MERIT_ASSIGN_OR_RETURN(Bytes bytes, m_client->encodeCall("Commitments", "set_commitment",
                                                            json{{"netuid", netuid}, {"info", info}}));
   MERIT_ASSIGN_OR_RETURN(SubmitResult out, m_client->submit(hotkey, bytes, wait));
   return std::optional<rpc::Submission>(toSubmission(out));
 }
 
-Result<rpc::Submission> SubtensorChain::serveAxon(const crypto::PrivateKey& hotkey, const MappedCall& m,
+Result<rpc::Submission> SubtensorChain::serveAxon(crypto::SignerRef hotkey, const MappedCall& m,
                                                   std::chrono::milliseconds wait) {
   const tx::NetUid netuid = m.args.value("netuid", tx::NetUid{0});
   MERIT_ASSIGN_OR_RETURN(auto committed, commitPublicKey(hotkey, netuid, wait));
@@ -563,12 +579,10 @@ Result<rpc::Submission> SubtensorChain::serveAxon(const crypto::PrivateKey& hotk
 
 Result<rpc::Submission> SubtensorChain::submit(crypto::SignerRef signer, tx::Call call,
                                                std::chrono::milliseconds wait) {
-  if (signer.ecdsa() == nullptr) return fail(crypto::wrongSchemeError("the signing key", signer.scheme()));
-  const crypto::PrivateKey& key = *signer.ecdsa();
-  MERIT_ASSIGN_OR_RETURN(MappedCall m, mapCall(key, call));
-  if (std::holds_alternative<tx::ServeAxon>(call)) return serveAxon(key, m, wait);
+  MERIT_ASSIGN_OR_RETURN(MappedCall m, mapCall(signer, call));
+  if (std::holds_alternative<tx::ServeAxon>(call)) return serveAxon(signer, m, wait);
   MERIT_ASSIGN_OR_RETURN(Bytes bytes, m_client->encodeCall(m.pallet, m.call, m.args));
-  MERIT_ASSIGN_OR_RETURN(SubmitResult out, m_client->submit(key, bytes, wait));
+  MERIT_ASSIGN_OR_RETURN(SubmitResult out, m_client->submit(signer, bytes, wait));
   return toSubmission(out);
 }
 

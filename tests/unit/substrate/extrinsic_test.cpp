@@ -2,6 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include "merit/crypto/sr25519.h"
+#include "merit/substrate/hashing.h"
+#include "merit/substrate/scale.h"
+
 #include "fixtures.h"
 
 namespace merit::substrate {
@@ -142,6 +146,114 @@ TEST_CASE("signed extrinsics match @polkadot/api byte for byte") {
     REQUIRE_MESSAGE(xt.has_value(), xt.error().toString());
     CHECK(toHex(*xt) == v.extrinsic);
     CHECK(toHex(extrinsicHash(*xt)) == v.hash);
+  }
+}
+
+// The parts of a signed v4 extrinsic, read back from its bytes.
+struct DecodedSigned {
+  Bytes account;
+  std::uint8_t signatureVariant = 0;
+  Bytes signature;
+  Bytes rest;  // extra ‖ call
+};
+
+DecodedSigned decodeSigned(ByteView xt) {
+  ScaleReader r(xt);
+  DecodedSigned d;
+  auto len = r.compact();
+  REQUIRE(len.has_value());
+  REQUIRE(*len == r.remaining());
+  REQUIRE(r.u8().value() == 0x84);  // signed, format v4
+  REQUIRE(r.u8().value() == 0x00);  // MultiAddress::Id
+  auto account = r.take(32);
+  REQUIRE(account.has_value());
+  d.account.assign(account->begin(), account->end());
+  d.signatureVariant = r.u8().value();
+  const std::size_t sigSize = d.signatureVariant == 1 ? 64 : d.signatureVariant == 2 ? 65 : 0;
+  REQUIRE_MESSAGE(sigSize != 0, "MultiSignature variant " << int(d.signatureVariant));
+  auto sig = r.take(sigSize);
+  REQUIRE(sig.has_value());
+  d.signature.assign(sig->begin(), sig->end());
+  auto rest = r.take(r.remaining());
+  d.rest.assign(rest->begin(), rest->end());
+  return d;
+}
+
+TEST_CASE(
+    "sr25519-signed extrinsics: MultiSignature::Sr25519 over the exact payload, hashed past 256 bytes") {
+  auto alice = crypto::sr25519::keypairFromSuri("//Alice");
+  REQUIRE(alice.has_value());
+  // Substrate's well-known //Alice account (the sr25519 public key itself).
+  CHECK(alice->publicKey().toHex() == "d43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d");
+  auto ecdsa = crypto::PrivateKey::fromBytes(
+      fromHex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318").value());
+  REQUIRE(ecdsa.has_value());
+  for (const char* spec : {"spec200", "spec218"}) {
+    for (int dests : {2, 150}) {
+      CAPTURE(std::string(spec));
+      CAPTURE(dests);
+      const Metadata& md = fixtureMetadata(std::string(spec) + "_state_getMetadata.hex");
+      json d = json::array(), w = json::array();
+      for (int i = 0; i < dests; ++i) {
+        d.push_back(i);
+        w.push_back(i + 1);
+      }
+      auto call = encodeCall(md, "SubtensorModule", "set_weights",
+                             {{"netuid", 1}, {"dests", d}, {"weights", w}, {"version_key", 0}});
+      REQUIRE(call.has_value());
+      SigningParams p;
+      p.specVersion = 200;
+      p.txVersion = 1;
+      p.genesisHash = fromHexFixed<32>(std::string(64, '1')).value();
+      p.eraBlockHash = fromHexFixed<32>(std::string(64, '2')).value();
+      p.mortalEra = std::pair<std::uint64_t, std::uint64_t>{64, 1000};
+      p.nonce = 3;
+      auto ext = encodeSignedExtensions(md, p);
+      REQUIRE(ext.has_value());
+      Bytes full;
+      append(full, *call);
+      append(full, ext->extra);
+      append(full, ext->additional);
+      CHECK((full.size() > 256) == (dests == 150));
+      auto payload = signingPayload(md, *call, p);
+      REQUIRE(payload.has_value());
+      // The rule, computed here independently: the bytes themselves up to 256, else their hash.
+      CHECK(*payload == (full.size() > 256 ? toBytes(blake2_256(full)) : full));
+
+      auto xt = buildSignedExtrinsic(md, *call, p, *alice);
+      REQUIRE_MESSAGE(xt.has_value(), xt.error().toString());
+      DecodedSigned got = decodeSigned(*xt);
+      CHECK(got.account == toBytes(alice->publicKey().bytes()));
+      CHECK(got.signatureVariant == crypto::kSr25519Tag);
+      Bytes rest = ext->extra;
+      append(rest, *call);
+      CHECK(got.rest == rest);
+      auto sig = crypto::sr25519::Signature::fromBytes(got.signature);
+      REQUIRE(sig.has_value());
+      CHECK(crypto::sr25519::verify(alice->publicKey(), *payload, *sig, crypto::sr25519::kSubstrateContext)
+                .has_value());
+      // Not over anything else: the unhashed bytes of a long payload, another context, another nonce.
+      if (full.size() > 256) CHECK_FALSE(crypto::sr25519::verify(alice->publicKey(), full, *sig).has_value());
+      CHECK_FALSE(crypto::sr25519::verify(alice->publicKey(), *payload, *sig, "other").has_value());
+      SigningParams p2 = p;
+      p2.nonce = 4;
+      CHECK_FALSE(crypto::sr25519::verify(alice->publicKey(), signingPayload(md, *call, p2).value(), *sig)
+                      .has_value());
+
+      // The same call signed by an ECDSA key: variant 2, its account id a hash, signature over
+      // BLAKE2b-256 of the same payload.
+      auto xe = buildSignedExtrinsic(md, *call, p, *ecdsa);
+      REQUIRE(xe.has_value());
+      DecodedSigned ge = decodeSigned(*xe);
+      CHECK(ge.account == toBytes(ecdsa->publicKey().accountId()));
+      CHECK(ge.signatureVariant == crypto::kEcdsaTag);
+      CHECK(ge.rest == rest);
+      auto esig = crypto::Signature::fromBytes(ge.signature);
+      REQUIRE(esig.has_value());
+      auto recovered = crypto::recoverDigest(blake2_256(*payload), *esig);
+      REQUIRE(recovered.has_value());
+      CHECK(*recovered == ecdsa->publicKey());
+    }
   }
 }
 

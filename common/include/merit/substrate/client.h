@@ -27,6 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "merit/crypto/any_key.h"
 #include "merit/crypto/keys.h"
 #include "merit/substrate/events.h"
 #include "merit/substrate/jsonrpc.h"
@@ -128,8 +129,9 @@ class SubstrateClient {
   // The call's SCALE bytes: pallet and call by name, arguments by field name.
   Result<Bytes> encodeCall(std::string_view pallet, std::string_view call, const nlohmann::json& args) const;
 
-  // The signed extrinsic for `call` from `key` (an ECDSA account), with the account's next nonce.
-  Result<Bytes> signedExtrinsic(const crypto::PrivateKey& key, ByteView call, std::uint64_t tip = 0);
+  // The signed extrinsic for `call` from `key` (sr25519 or ECDSA, extrinsic.h), with the next nonce
+  // of the key's account id.
+  Result<Bytes> signedExtrinsic(crypto::SignerRef key, ByteView call, std::uint64_t tip = 0);
   // The node's fee estimate for a signed extrinsic (payment_queryInfo): {"partialFee", "weight", ...}.
   Result<nlohmann::json> queryFee(ByteView extrinsic);
 
@@ -137,7 +139,7 @@ class SubstrateClient {
   // A refusal before inclusion (bad signature, no funds for fees, a runtime's own validity check)
   // is an outcome with rejected set and the refusal's name (Payment, BadProof, ...); inclusion
   // with a failed dispatch is an outcome with success = false and the runtime's error.
-  Result<SubmitResult> submit(const crypto::PrivateKey& key, ByteView call, std::chrono::milliseconds wait);
+  Result<SubmitResult> submit(crypto::SignerRef key, ByteView call, std::chrono::milliseconds wait);
   // Submits an extrinsic built elsewhere (buildSignedExtrinsic with chosen nonce and era) and
   // watches it as submit() does.
   Result<SubmitResult> submitExtrinsic(ByteView extrinsic, std::chrono::milliseconds wait);

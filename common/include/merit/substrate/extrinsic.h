@@ -1,9 +1,12 @@
 // Calls and extrinsics (format v4), built from the metadata by name: the call's pallet and call
 // indices and argument layout, the signed extensions the runtime lists, and the address and
-// signature types of its registry. Signing uses meritnet's secp256k1 keys as Substrate ECDSA
-// accounts: account id = BLAKE2b-256 of the compressed public key (PublicKey::accountId()),
-// address MultiAddress::Id(account id), signature MultiSignature::Ecdsa(r‖s‖v) over
-// BLAKE2b-256 of the signing payload.
+// signature types of its registry. Signing takes a key of either scheme (crypto::SignerRef):
+//   sr25519  account id = the public key; MultiSignature::Sr25519 (variant 1, 64 bytes), a
+//            schnorrkel signature with context "substrate" over the signing payload itself;
+//   ecdsa    account id = BLAKE2b-256 of the compressed public key (PublicKey::accountId());
+//            MultiSignature::Ecdsa (variant 2, 65 bytes r‖s‖v) over BLAKE2b-256 of the payload.
+// The address is MultiAddress::Id(account id) in both. As for every Substrate signature, a
+// signing payload longer than 256 bytes is replaced by its BLAKE2b-256 before either is applied.
 //
 // Thread-safety: pure functions over an immutable Metadata.
 //
@@ -31,6 +34,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "merit/crypto/any_key.h"
 #include "merit/crypto/hash.h"
 #include "merit/crypto/keys.h"
 #include "merit/substrate/metadata.h"
@@ -71,13 +75,14 @@ struct ExtensionBytes {
 Result<ExtensionBytes> encodeSignedExtensions(const Metadata& md, const SigningParams& params);
 
 // call ‖ extra ‖ additional, replaced by its BLAKE2b-256 when longer than 256 bytes: the bytes
-// whose BLAKE2b-256 digest the ECDSA key signs.
+// an sr25519 key signs, and whose BLAKE2b-256 digest an ECDSA key signs.
 Result<Bytes> signingPayload(const Metadata& md, ByteView call, const SigningParams& params);
 
-// A signed v4 extrinsic: Compact(len) ‖ 0x84 ‖ MultiAddress::Id ‖ MultiSignature::Ecdsa ‖ extra ‖
-// call. The result is what author_submitExtrinsic takes (as hex).
+// A signed v4 extrinsic: Compact(len) ‖ 0x84 ‖ MultiAddress::Id ‖ MultiSignature (Sr25519 or
+// Ecdsa, by the key's scheme) ‖ extra ‖ call. The result is what author_submitExtrinsic takes
+// (as hex).
 Result<Bytes> buildSignedExtrinsic(const Metadata& md, ByteView call, const SigningParams& params,
-                                   const crypto::PrivateKey& key);
+                                   crypto::SignerRef key);
 // An unsigned ("bare") v4 extrinsic: Compact(len) ‖ 0x04 ‖ call (inherents, unsigned calls).
 Result<Bytes> buildUnsignedExtrinsic(const Metadata& md, ByteView call);
 

@@ -5,12 +5,14 @@
 // mainnet runtime); the metagraph is read from storage in a few batched round trips at one block.
 //
 // meritnet axons on subtensor. AxonInfo has no room for a public key, and the wire protocol
-// needs the miner's 33-byte secp256k1 key before it dials (the handshake names its target), while
-// the chain stores only account ids (BLAKE2b-256 of the key). A miner therefore publishes its key
-// with Commitments.set_commitment on the subnet (a Raw33 field), and serves its axon with
-// protocol kMeritAxonProtocol. A validator reads both with the metagraph and accepts a key only
-// when its BLAKE2b-256 is the hotkey's account id, so a commitment cannot point at another key.
-// docs/SUBTENSOR.md.
+// needs the miner's public key before it dials (the handshake names its target), while the chain
+// stores only account ids. An sr25519 hotkey's account id is its public key, so nothing more is
+// needed. An ECDSA hotkey's account id is BLAKE2b-256 of its 33-byte key, so such a miner
+// publishes its key with Commitments.set_commitment on the subnet (a Raw33 field) before it serves
+// its axon with protocol kMeritAxonProtocol. The metagraph gives a neuron's key as the committed
+// one when its BLAKE2b-256 is the hotkey's account id (so a commitment cannot point at another
+// key), else the account id read as an sr25519 key when it is a valid Ristretto point; a meritnet
+// axon is dialled only when a key is known. docs/SUBTENSOR.md.
 //
 // Thread-safety: as SubstrateClient (calls may come from several threads).
 #pragma once
@@ -62,11 +64,12 @@ class SubtensorChain final : public rpc::Chain {
     std::string call;
     nlohmann::json args;
   };
-  Result<MappedCall> mapCall(const crypto::PrivateKey& signer, const tx::Call& call) const;
+  Result<MappedCall> mapCall(crypto::SignerRef signer, const tx::Call& call) const;
 
-  // Publishes the hotkey's public key on `netuid` (Commitments.set_commitment) unless it is
-  // there already; nullopt when nothing had to be submitted.
-  Result<std::optional<rpc::Submission>> commitPublicKey(const crypto::PrivateKey& hotkey, tx::NetUid netuid,
+  // Publishes an ECDSA hotkey's public key on `netuid` (Commitments.set_commitment) unless it is
+  // there already; nullopt when nothing had to be submitted (always for an sr25519 hotkey, whose
+  // account id is its key).
+  Result<std::optional<rpc::Submission>> commitPublicKey(crypto::SignerRef hotkey, tx::NetUid netuid,
                                                          std::chrono::milliseconds wait);
 
   // Stake on dynamic-TAO runtimes is per subnet: add/remove stake go to this netuid (default 1)
@@ -77,9 +80,9 @@ class SubtensorChain final : public rpc::Chain {
 
  private:
   explicit SubtensorChain(std::unique_ptr<SubstrateClient> client) : m_client(std::move(client)) {}
-  // serve_axon as the miner means it: the key committed, then the axon record, each only if the
-  // chain does not have it already.
-  Result<rpc::Submission> serveAxon(const crypto::PrivateKey& hotkey, const MappedCall& m,
+  // serve_axon as the miner means it: the key committed (ECDSA hotkeys), then the axon record,
+  // each only if the chain does not have it already.
+  Result<rpc::Submission> serveAxon(crypto::SignerRef hotkey, const MappedCall& m,
                                     std::chrono::milliseconds wait);
 
   std::unique_ptr<SubstrateClient> m_client;
