@@ -25,7 +25,8 @@ inline constexpr char kJob = 'J';        // front → worker: job:u64 | (meta | 
 inline constexpr char kResult = 'R';     // worker → front: job:u64 | (status:u8 | message | body) per reply
 inline constexpr char kRefuse = 'X';     // front → worker: fatal:u8 | reason text
 // Per request meta: module_version:u32 timeout_ms:u32 request_id[16] caller_len:u8 caller[34]:
-// the caller's tagged hotkey (wire::Hotkey, 33 bytes sr25519 or 34 ecdsa), zero-padded to 34.
+// the caller's tagged hotkey (wire::Hotkey, 33 bytes sr25519 or 34 ecdsa; length 0: none),
+// zero-padded to 34.
 inline constexpr std::size_t kCallerOffset = 4 + 4 + 16;
 inline constexpr std::size_t kRequestMetaBytes = kCallerOffset + 1 + 34;
 inline constexpr std::size_t kMaxRequestsPerJob = 4096;
