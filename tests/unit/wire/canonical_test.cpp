@@ -1,6 +1,9 @@
 // The worked examples of docs/PROTOCOL.md: fixed keys and fields give these exact canonical
 // bytes, signatures and session keys (RFC 6979 makes ECDSA deterministic; the sr25519 example
 // signs with fixed randomness). If this test changes, the protocol did.
+#include <fstream>
+#include <sstream>
+
 #include <doctest/doctest.h>
 
 #include "merit/wire/auth.h"
@@ -181,6 +184,63 @@ TEST_CASE("worked example: session key and MAC") {
   macRequest(r, *callerSide, t.sessionId);
   CHECK(toHex(r.auth.mac) == "7fcf7c250b8d6bf116842da94ae360ccf95a5c95b18fa6311abb19516a9842d7");
   CHECK(verifyRequestMac(r, *axonSide));
+}
+
+// The worked examples in docs/PROTOCOL.md are the bytes the code makes: each value is looked for
+// in the page with all whitespace removed (the page wraps long hex over lines).
+TEST_CASE("docs/PROTOCOL.md shows the worked examples' bytes as the code makes them") {
+  std::ifstream in(std::string(MERIT_SOURCE_DIR) + "/docs/PROTOCOL.md");
+  REQUIRE(in);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string page;
+  for (char c : buffer.str()) {
+    if (c != ' ' && c != '\n') page += c;
+  }
+  auto shown = [&page](const std::string& hex) { return page.find(hex) != std::string::npos; };
+
+  const auto caller = keyOf(0x01);
+  const auto target = keyOf(0x02);
+  Request ecdsa;
+  ecdsa.header = exampleHeader(caller.publicKey(), target.publicKey());
+  signRequest(ecdsa, caller);
+  CHECK(shown(toHex(crypto::blake2b256(canonicalRequest(ecdsa.header)))));
+  CHECK(shown(toHex(ecdsa.auth.signature.tagged())));
+
+  const auto alice = crypto::sr25519::keypairFromSuri("//Alice").value();
+  const auto bob = crypto::sr25519::keypairFromSuri("//Bob").value();
+  Request sr;
+  sr.header = exampleHeader(alice.publicKey(), bob.publicKey());
+  sr.body = toBytes("hello");
+  sr.auth.kind = Authenticator::Kind::kSignature;
+  sr.auth.signature =
+      crypto::AnySignature(alice.signWithRandomness(canonicalRequest(sr.header), exampleRandomness()));
+  CHECK(shown(toHex(sr.auth.signature.tagged())));
+  CHECK(shown(toHex(encode(Message(sr)))));
+  CHECK(shown(crypto::AnyPublicKey(alice.publicKey()).ss58Address()));
+
+  ByteArray<32> secret;
+  secret.fill(std::byte{0x11});
+  const EphemeralKeyPair callerEph = EphemeralKeyPair::fromSecret(secret);
+  secret.fill(std::byte{0x22});
+  const EphemeralKeyPair axonEph = EphemeralKeyPair::fromSecret(secret);
+  SessionTranscript t;
+  t.caller = caller.publicKey();
+  t.target = alice.publicKey();
+  t.clientEphemeral = callerEph.publicKey;
+  t.serverEphemeral = axonEph.publicKey;
+  t.clientNonce.fill(std::byte{0xaa});
+  t.serverNonce.fill(std::byte{0xbb});
+  t.sessionId.fill(std::byte{0xcc});
+  auto key = deriveSessionKey(callerEph.secretKey, t.serverEphemeral, t);
+  REQUIRE(key);
+  CHECK(shown(toHex(t.clientEphemeral)));
+  CHECK(shown(toHex(t.serverEphemeral)));
+  CHECK(shown(toHex(key->reveal())));
+  Request maced;
+  maced.header = exampleHeader(caller.publicKey(), alice.publicKey());
+  macRequest(maced, *key, t.sessionId);
+  CHECK(shown(toHex(maced.auth.mac)));
 }
 
 }  // namespace merit::wire
