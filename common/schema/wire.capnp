@@ -27,7 +27,8 @@ enum Status {
 struct Authenticator {
   union {
     none @0 :Void;               # only on pre-authentication rejections
-    signature @1 :Data;          # 65 bytes r||s||v, ECDSA over BLAKE2b-256(canonical bytes)
+    signature @1 :Data;          # tagged: 0x01 || 64-byte sr25519 signature (65 bytes) or
+                                 # 0x02 || 65-byte ECDSA r||s||v (66 bytes)
     sessionMac :group {
       sessionId @2 :Data;        # 16 bytes, chosen by the axon in the handshake
       mac @3 :Data;              # 32 bytes, keyed BLAKE2b-256(session key, canonical bytes)
@@ -36,13 +37,14 @@ struct Authenticator {
 }
 
 struct RequestHeader {
-  protocolVersion @0 :UInt16;
+  protocolVersion @0 :UInt16;   # 2 (version 1 had untagged 33-byte secp256k1 keys)
   netuid @1 :UInt16;
   module @2 :Text;               # subnet module name, 1..64 bytes of [a-z0-9_.-]
   moduleVersion @3 :UInt32;
   requestId @4 :Data;            # 16 bytes, random
-  caller @5 :Data;               # 33-byte compressed secp256k1 hotkey of the validator
-  target @6 :Data;               # 33-byte compressed secp256k1 hotkey of the miner
+  caller @5 :Data;               # tagged hotkey of the validator: 0x01 || 32-byte sr25519 key
+                                 # (33 bytes) or 0x02 || 33-byte compressed secp256k1 key (34)
+  target @6 :Data;               # tagged hotkey of the miner, as caller
   timestampMs @7 :Int64;         # caller's wall clock, ms since the Unix epoch
   nonce @8 :UInt64;              # strictly increasing per caller (per target axon)
   timeoutMs @9 :UInt32;          # how long the caller will wait
@@ -68,11 +70,12 @@ struct Response {
 # Session handshake, caller -> axon: proves the caller's hotkey and offers a fresh nonce.
 struct SessionInit {
   protocolVersion @0 :UInt16;
-  caller @1 :Data;               # 33 bytes
-  target @2 :Data;               # 33 bytes
+  caller @1 :Data;               # tagged hotkey, 33 or 34 bytes
+  target @2 :Data;               # tagged hotkey, 33 or 34 bytes
   timestampMs @3 :Int64;
   clientNonce @4 :Data;          # 32 random bytes
-  signature @5 :Data;            # 65 bytes, by the caller's hotkey
+  signature @5 :Data;            # tagged signature (65 or 66 bytes) by the caller's hotkey
+  clientEphemeral @6 :Data;      # 32 bytes, the caller's X25519 public key for this handshake
 }
 
 # Session handshake, axon -> caller: accepts (signed) or rejects (unsigned).
@@ -83,7 +86,8 @@ struct SessionReply {
   serverNonce @3 :Data;          # 32 random bytes (empty on rejection)
   sessionId @4 :Data;            # 16 random bytes (empty on rejection)
   timestampMs @5 :Int64;
-  signature @6 :Data;            # 65 bytes by the axon's hotkey (empty on rejection)
+  signature @6 :Data;            # tagged signature by the axon's hotkey (empty on rejection)
+  serverEphemeral @7 :Data;      # 32 bytes, the axon's X25519 public key (empty on rejection)
 }
 
 # What travels in one ZeroMQ frame.

@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
 
   // The hotkey serves; the public coldkey proves the hotkey's registration is this wallet's.
   crypto::Wallet w(crypto::defaultMeritHome(), cfg.wallet);
-  auto key = w.loadHotkey(cfg.hotkey);
+  auto key = w.loadHotkeyAny(cfg.hotkey);  // sr25519 or ecdsa
   if (!key) return fatal(key.error().message());
   auto owner = w.coldkeyPublic();
   if (!owner) {

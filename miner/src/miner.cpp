@@ -43,9 +43,17 @@ Result<tx::ServeAxon> axonCall(std::uint16_t netuid, const std::string& ip, std:
   return c;
 }
 
+// A second owner of the same key (the axon holds its own).
+crypto::AnyPrivateKey copyKey(const crypto::AnyPrivateKey& key) {
+  if (const auto* k = key.ecdsa())
+    return crypto::AnyPrivateKey(crypto::PrivateKey::fromBytes(k->revealSecret()).value());
+  return crypto::AnyPrivateKey(
+      crypto::sr25519::Keypair::fromSchnorrkelBytes(key.sr25519()->toSchnorrkelBytes().reveal()).value());
+}
+
 }  // namespace
 
-Miner::Miner(MinerConfig config, crypto::PrivateKey hotkey, crypto::PublicKey owner, ColdkeyLoader coldkey)
+Miner::Miner(MinerConfig config, crypto::AnyPrivateKey hotkey, crypto::PublicKey owner, ColdkeyLoader coldkey)
     : m_config(std::move(config)),
       m_hotkey(std::move(hotkey)),
       m_owner(owner),
@@ -63,7 +71,7 @@ const std::string& Miner::axonEndpoint() const {
 
 Result<void> Miner::checkOwner(const rpc::NeuronInfo& me) const {
   if (me.coldkey == m_owner.accountId()) return {};
-  return fail(ErrorCode::kUnauthorized, "hotkey " + crypto::ss58Address(m_hotkey.publicKey()) +
+  return fail(ErrorCode::kUnauthorized, "hotkey " + m_hotkey.publicKey().ss58Address() +
                                             " is registered on subnet " + std::to_string(m_config.netuid) +
                                             " (uid " + std::to_string(me.uid) + ") under coldkey " +
                                             crypto::ss58Encode(me.coldkey) + ", not under wallet '" +
@@ -77,7 +85,7 @@ Result<void> Miner::ensureRegistered() {
   std::string command = "merit register --netuid " + std::to_string(m_config.netuid) + " -w " +
                         m_config.wallet + " -k " + m_config.hotkey;
   if (!m_config.autoRegister) {
-    return fail(ErrorCode::kNotFound, "hotkey " + crypto::ss58Address(m_hotkey.publicKey()) +
+    return fail(ErrorCode::kNotFound, "hotkey " + m_hotkey.publicKey().ss58Address() +
                                           " is not registered on subnet " + std::to_string(m_config.netuid) +
                                           ". Register it with:\n  " + command +
                                           "\nor start with --auto-register");
@@ -93,11 +101,14 @@ Result<void> Miner::ensureRegistered() {
     return fail(ErrorCode::kInvalidArgument,
                 "the coldkey of wallet '" + m_config.wallet + "' does not match its coldkeypub.txt");
   }
-  MERIT_LOG_INFO(Category::kMiner, "registering {} on subnet {}", crypto::ss58Address(m_hotkey.publicKey()),
+  // The chain's burned_register call names an ecdsa hotkey (sr25519 registration comes with the
+  // chain's sr25519 support).
+  MERIT_ASSIGN_OR_RETURN(crypto::PublicKey hotkeyForChain,
+                         m_hotkey.publicKey().requireEcdsa("registering the hotkey"));
+  MERIT_LOG_INFO(Category::kMiner, "registering {} on subnet {}", m_hotkey.publicKey().ss58Address(),
                  m_config.netuid);
-  MERIT_ASSIGN_OR_RETURN(
-      rpc::Submission sub,
-      m_client->submit(coldkey, tx::BurnedRegister{m_config.netuid, m_hotkey.publicKey()}));
+  MERIT_ASSIGN_OR_RETURN(rpc::Submission sub,
+                         m_client->submit(coldkey, tx::BurnedRegister{m_config.netuid, hotkeyForChain}));
   if (!sub.included || !sub.success) {
     return fail(ErrorCode::kUnavailable,
                 "registration failed: " + (sub.error ? sub.errorText() : "not included in time"));
@@ -156,7 +167,7 @@ void Miner::updateShield(const rpc::Metagraph& metagraph) {
   m_shield->update(validators);
 }
 
-Result<std::unique_ptr<Miner>> Miner::start(MinerConfig config, crypto::PrivateKey hotkey,
+Result<std::unique_ptr<Miner>> Miner::start(MinerConfig config, crypto::AnyPrivateKey hotkey,
                                             crypto::PublicKey owner, std::vector<net::ModuleHandler> modules,
                                             ColdkeyLoader coldkey, const std::atomic<bool>* stop,
                                             ExtraMetrics extraMetrics) {
@@ -206,8 +217,13 @@ Result<std::unique_ptr<Miner>> Miner::start(MinerConfig config, crypto::PrivateK
     ac.curveSecretKey = secret;
   }
   if (c.shield) {
+    if (m->m_hotkey.ecdsa() == nullptr) {
+      return fail(ErrorCode::kInvalidArgument,
+                  "shield mode derives its CURVE keys by ECDH of ecdsa hotkeys; this miner's hotkey is " +
+                      std::string(crypto::schemeName(m->m_hotkey.scheme())) + " (turn shield off)");
+    }
     m->m_shield = std::make_shared<net::ShieldAllowlist>(
-        crypto::PrivateKey::fromBytes(m->m_hotkey.revealSecret()).value());
+        crypto::PrivateKey::fromBytes(m->m_hotkey.ecdsa()->revealSecret()).value());
     m->updateShield(*m->m_cache->current());
     ac.curveClientAuthorizer = net::ShieldAllowlist::authorizer(m->m_shield);
     MERIT_LOG_INFO(Category::kMiner, "shield mode: admitting the CURVE keys of {} validators",
@@ -234,9 +250,8 @@ Result<std::unique_ptr<Miner>> Miner::start(MinerConfig config, crypto::PrivateK
       return inner(batch);
     };
   }
-  MERIT_ASSIGN_OR_RETURN(
-      m->m_axon, net::Axon::start(ac, crypto::PrivateKey::fromBytes(m->m_hotkey.revealSecret()).value(),
-                                  m->m_policy, std::move(modules), std::make_shared<SystemClock>()));
+  MERIT_ASSIGN_OR_RETURN(m->m_axon, net::Axon::start(ac, copyKey(m->m_hotkey), m->m_policy,
+                                                     std::move(modules), std::make_shared<SystemClock>()));
   auto served = rpc::retryChain<bool>(url, Category::kMiner, {}, stop, [&]() -> Result<bool> {
     return self->serveAxonIfChanged().map([] { return true; });
   });
@@ -317,7 +332,7 @@ int Miner::run() {
       }
     } else {
       MERIT_LOG_ERROR(Category::kMiner, "DEREGISTERED: hotkey {} is no longer on subnet {} (block {})",
-                      crypto::ss58Address(m_hotkey.publicKey()), m_config.netuid, mg->block);
+                      m_hotkey.publicKey().ss58Address(), m_config.netuid, mg->block);
       if (!m_config.autoRegister) {
         m_axon->stop();
         return kExitDeregistered;

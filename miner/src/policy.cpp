@@ -27,7 +27,7 @@ net::CallerDecision MetagraphCallerPolicy::check(std::uint16_t netuid, const wir
     d.reason = "metagraph not loaded yet";
     return d;
   }
-  auto it = table->find(crypto::blake2b256(caller));
+  auto it = table->find(caller.accountId());
   if (it == table->end()) {
     d.reason = "caller is not registered on subnet " + std::to_string(m_netuid);
     return d;

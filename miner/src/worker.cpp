@@ -86,7 +86,15 @@ std::optional<Job> decodeJob(std::vector<zmq::message_t>& parts, const std::stri
     h.moduleVersion = link::getU32(p);
     h.timeoutMs = link::getU32(p + 4);
     std::memcpy(h.requestId.data(), p + 8, 16);
-    std::memcpy(h.caller.data(), p + 24, 33);
+    // Length 0: no caller (the front sends what it was given; an axon's requests always have one).
+    const std::size_t callerSize = p[link::kCallerOffset];
+    if (callerSize > wire::kMaxHotkeySize) return std::nullopt;
+    if (callerSize != 0) {
+      auto caller = wire::Hotkey::fromTagged(
+          ByteView(reinterpret_cast<const std::byte*>(p + link::kCallerOffset + 1), callerSize));
+      if (!caller) return std::nullopt;
+      h.caller = *caller;
+    }
     const auto* b = static_cast<const std::byte*>(body.data());
     job.batch[i].body.assign(b, b + body.size());
   }

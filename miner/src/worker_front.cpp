@@ -49,7 +49,11 @@ std::vector<zmq::message_t> encodeJob(std::span<const wire::Request> batch) {
     link::putU32(p, r.header.moduleVersion);
     link::putU32(p + 4, r.header.timeoutMs);
     std::memcpy(p + 8, r.header.requestId.data(), 16);
-    std::memcpy(p + 24, r.header.caller.data(), 33);
+    const ByteView caller = r.header.caller.tagged();
+    static_assert(wire::kMaxHotkeySize == link::kRequestMetaBytes - link::kCallerOffset - 1);
+    std::memset(p + link::kCallerOffset, 0, link::kRequestMetaBytes - link::kCallerOffset);
+    p[link::kCallerOffset] = static_cast<unsigned char>(caller.size());
+    std::memcpy(p + link::kCallerOffset + 1, caller.data(), caller.size());
     frames.push_back(std::move(meta));
     frames.emplace_back(r.body.data(), r.body.size());
   }

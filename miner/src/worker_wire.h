@@ -16,7 +16,7 @@
 
 namespace merit::miner::link {
 
-inline constexpr std::uint32_t kVersion = 1;
+inline constexpr std::uint32_t kVersion = 2;  // 2: callers are tagged hotkeys of either scheme
 // Commands (first frame, one byte).
 inline constexpr char kHello = 'H';      // worker → front: version:u32 capacity:u32 | module
 inline constexpr char kWelcome = 'W';    // front → worker: heartbeat_ms:u32 timeout_ms:u32
@@ -24,8 +24,11 @@ inline constexpr char kHeartbeat = 'B';  // both ways, no payload
 inline constexpr char kJob = 'J';        // front → worker: job:u64 | (meta | body) per request
 inline constexpr char kResult = 'R';     // worker → front: job:u64 | (status:u8 | message | body) per reply
 inline constexpr char kRefuse = 'X';     // front → worker: fatal:u8 | reason text
-// Per request meta: module_version:u32 timeout_ms:u32 request_id[16] caller[33].
-inline constexpr std::size_t kRequestMetaBytes = 4 + 4 + 16 + 33;
+// Per request meta: module_version:u32 timeout_ms:u32 request_id[16] caller_len:u8 caller[34]:
+// the caller's tagged hotkey (wire::Hotkey, 33 bytes sr25519 or 34 ecdsa; length 0: none),
+// zero-padded to 34.
+inline constexpr std::size_t kCallerOffset = 4 + 4 + 16;
+inline constexpr std::size_t kRequestMetaBytes = kCallerOffset + 1 + 34;
 inline constexpr std::size_t kMaxRequestsPerJob = 4096;
 
 inline void putU32(unsigned char* p, std::uint32_t v) {

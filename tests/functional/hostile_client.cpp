@@ -154,8 +154,8 @@ int main(int argc, char** argv) {
     r.header.module = plugin->name();
     r.header.moduleVersion = plugin->version();
     crypto::randomBytes(r.header.requestId);
-    r.header.caller = key.publicKey().bytes();
-    r.header.target = miner.hotkeyPublicKey.value().ecdsa()->bytes();
+    r.header.caller = key.publicKey();
+    r.header.target = miner.hotkeyPublicKey.value();  // either scheme
     r.header.timestampMs = clock.nowUnixMs();
     nonce = std::max(nonce + 1, static_cast<std::uint64_t>(clock.nowUnixMs()) * 1'000'000u);
     r.header.nonce = nonce;
@@ -191,7 +191,11 @@ int main(int argc, char** argv) {
         "miner: the same request replayed is refused (STALE)", statusOf(replay));
 
   auto forged = makeRequest(validatorKey, challenge.request);
-  forged.auth.signature[10] ^= std::byte{0x5a};
+  {
+    Bytes sig = toBytes(forged.auth.signature.tagged());
+    sig[10] ^= std::byte{0x5a};  // inside r: the tag and length stay valid
+    forged.auth.signature = wire::SignatureBytes::fromTagged(sig).value();
+  }
   Bytes forgedFrame = frame(forged);
   peer.send(forged.header.requestId, buffer(forgedFrame));
   auto forgedAnswer = peer.receive(forged.header.requestId, wait);

@@ -74,7 +74,7 @@ Miner minerOf(const std::string& url, unsigned long netuid, unsigned long uid,
   if (uid >= mg.neurons.size() || !mg.neurons[uid].axon)
     die("uid " + std::to_string(uid) + " serves no axon");
   Miner m{mg.neurons[uid].axon->ip + ":" + std::to_string(mg.neurons[uid].axon->port),
-          mg.neurons[uid].hotkeyPublicKey.value().ecdsa()->bytes()};
+          wire::Hotkey(mg.neurons[uid].hotkeyPublicKey.value())};
   if (out != nullptr) *out = std::move(mg);
   return m;
 }
@@ -118,7 +118,7 @@ int forgeFlood(char** argv) {
   const Miner miner = minerOf(url, netuid, number(argv[2], "miner uid"), &mg);
   const auto validatorUid = number(argv[3], "validator uid");
   if (validatorUid >= mg.neurons.size()) die("no validator uid " + std::to_string(validatorUid));
-  const wire::Hotkey claimed = mg.neurons[validatorUid].hotkeyPublicKey.value().ecdsa()->bytes();
+  const wire::Hotkey claimed = mg.neurons[validatorUid].hotkeyPublicKey.value();  // either scheme
   const std::string module = argv[4];
   const auto seconds = number(argv[5], "seconds");
   const auto rate = number(argv[6], "rate");
@@ -159,7 +159,7 @@ int forgeFlood(char** argv) {
       r.header.timeoutMs = 5000;
       r.body = toBytes("forged");
       r.header.bodyHash = wire::hashBody(r.body);
-      r.header.caller = forger.publicKey().bytes();
+      r.header.caller = forger.publicKey();
       wire::signRequest(r, forger);  // a valid signature, by the wrong key
       r.header.caller = claimed;
       Bytes frame = wire::encode(wire::Message{r});
@@ -215,16 +215,18 @@ int replayHandshake(char** argv) {
   const Miner miner = minerOf(url, netuid, number(argv[2], "miner uid"));
   auto key = unwrap(crypto::Wallet(crypto::defaultMeritHome(), argv[3]).loadHotkey(argv[4]), "load hotkey");
   const std::string sourceIp = argv[5];
-  const auto target = unwrap(crypto::PublicKey::fromBytes(miner.hotkey), "miner hotkey");
+  const auto target = unwrap(miner.hotkey.toPublicKey(), "miner hotkey");
   SystemClock clock;
   zmq::context_t context(1);
 
   // The validator's handshake, whose bytes an eavesdropper captures.
   wire::SessionInit init;
-  init.caller = key.publicKey().bytes();
+  init.caller = key.publicKey();
   init.target = miner.hotkey;
   init.timestampMs = clock.nowUnixMs();
   crypto::randomBytes(init.clientNonce);
+  const wire::EphemeralKeyPair ephemeral = wire::EphemeralKeyPair::generate();
+  init.clientEphemeral = ephemeral.publicKey;
   wire::signSessionInit(init, key);
   const Bytes captured = wire::encode(wire::Message{init});
   zmq::socket_t validator = dial(context, "", miner.endpoint);
@@ -235,8 +237,14 @@ int replayHandshake(char** argv) {
   const auto* accept = first ? std::get_if<wire::SessionReply>(&*first) : nullptr;
   if (accept == nullptr || accept->status != wire::Status::kOk)
     die("the validator's own handshake was not accepted");
-  const auto sessionKey = wire::deriveSessionKey(key, target, init.caller, init.target, init.clientNonce,
-                                                 accept->serverNonce, accept->sessionId);
+  if (!wire::verifySessionAccept(*accept, init.caller, init.clientEphemeral, target))
+    die("the axon's session accept does not verify");
+  const auto sessionKey =
+      unwrap(wire::deriveSessionKey(ephemeral.secretKey, accept->serverEphemeral,
+                                    wire::SessionTranscript{init.caller, init.target, ephemeral.publicKey,
+                                                            accept->serverEphemeral, init.clientNonce,
+                                                            accept->serverNonce, accept->sessionId}),
+             "session key");
 
   int refusedUnsigned = 0;
   std::string seen;

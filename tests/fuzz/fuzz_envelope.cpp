@@ -17,12 +17,18 @@ const merit::wire::SessionKey& fixedKey() {
   return key;
 }
 
-const merit::crypto::PublicKey& fixedResponder() {
-  static const merit::crypto::PublicKey key = [] {
+const merit::crypto::AnyPublicKey& fixedResponder() {
+  static const merit::crypto::AnyPublicKey key = [] {
     merit::ByteArray<32> secret;
     secret.fill(std::byte{7});
-    return merit::crypto::PrivateKey::fromBytes(secret).value().publicKey();
+    return merit::crypto::AnyPublicKey(merit::crypto::PrivateKey::fromBytes(secret).value().publicKey());
   }();
+  return key;
+}
+
+const merit::crypto::AnyPublicKey& fixedSr25519Responder() {
+  static const merit::crypto::AnyPublicKey key(
+      merit::crypto::sr25519::keypairFromSuri("//Bob").value().publicKey());
   return key;
 }
 
@@ -44,11 +50,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                      crypto::blake2b256Keyed(fixedKey().reveal(), wire::canonicalRequest(r->header)));
     (void)(wire::hashBody(r->body) == r->header.bodyHash);
   } else if (const auto* resp = std::get_if<wire::Response>(&*decoded)) {
-    const wire::Hotkey caller{};
+    // Either scheme's responder: a signature of the other scheme must be refused, not crash.
+    const wire::Hotkey caller = fixedSr25519Responder();
     (void)wire::verifyResponseSignature(*resp, caller, fixedResponder());
-    (void)wire::verifyResponseMac(*resp, caller, caller, fixedKey());
+    (void)wire::verifyResponseSignature(*resp, caller, fixedSr25519Responder());
+    (void)wire::verifyResponseMac(*resp, caller, fixedResponder(), fixedKey());
   } else if (const auto* init = std::get_if<wire::SessionInit>(&*decoded)) {
     (void)wire::verifySessionInit(*init);
+    // The key agreement with an arbitrary (possibly low-order) ephemeral key answers, never crashes.
+    static const wire::EphemeralKeyPair ours = wire::EphemeralKeyPair::generate();
+    (void)wire::deriveSessionKey(
+        ours.secretKey, init->clientEphemeral,
+        wire::SessionTranscript{
+            init->caller, init->target, init->clientEphemeral, ours.publicKey, init->clientNonce, {}, {}});
+  } else if (const auto* reply = std::get_if<wire::SessionReply>(&*decoded)) {
+    const wire::Hotkey caller = fixedSr25519Responder();
+    (void)wire::verifySessionAccept(*reply, caller, wire::EphemeralKey{}, fixedResponder());
   }
   return 0;
 }

@@ -36,7 +36,8 @@ struct QueryOptions {
 };
 
 int runQuery(const QueryOptions& o, const ChainSettings& chain) {
-  auto key = crypto::Wallet(crypto::defaultMeritHome(), o.wallet).loadHotkey(o.hotkey);
+  auto key =
+      crypto::Wallet(crypto::defaultMeritHome(), o.wallet).loadHotkeyAny(o.hotkey);  // sr25519 or ecdsa
   if (!key) return report(key.error());
   auto client = connectChain(chain);
   if (!client) return report(client.error());
@@ -52,15 +53,14 @@ int runQuery(const QueryOptions& o, const ChainSettings& chain) {
     return report(
         Error(ErrorCode::kNotFound, "the chain knows no public key for uid " + std::to_string(o.uid)));
   }
-  auto pub = n.hotkeyPublicKey->requireEcdsa("uid " + std::to_string(o.uid) + "'s hotkey");
-  if (!pub) return report(pub.error());
+  const crypto::AnyPublicKey& pub = *n.hotkeyPublicKey;  // the wire takes either scheme
 
   auto plugin = subnet::SubnetPlugin::find(o.plugin, o.subnetPath);
   if (!plugin) return report(plugin.error());
   auto task = (*plugin)->create(subnet::Role::kValidator, o.pluginConfig);
   if (!task) return report(task.error().withContext("plugin " + (*plugin)->name()));
 
-  net::AxonTarget target{n.axon->dialEndpoint(), *pub, std::nullopt};
+  net::AxonTarget target{n.axon->dialEndpoint(), pub, std::nullopt};
   // CurveZMQ, and in shield mode only validators' derived keys connect.
   if (n.axon->usesCurve()) target.curvePublicKey = n.axon->curveKey;
   target.shield = n.axon->shield();

@@ -69,7 +69,7 @@ int serveAxons(int count, const std::string& validatorHex) {
   if (!context) return 1;
   auto clock = std::make_shared<SystemClock>();
   auto policy = std::make_shared<net::StaticCallerPolicy>();
-  policy->allow(validator->bytes(), 1);
+  policy->allow(*validator, 1);
   net::AxonConfig config = bench::benchAxonConfig();
   config.workerThreads = 1;
   // Hundreds of idle axons in one process waking every 20 ms would keep this machine's cores busy
@@ -79,7 +79,8 @@ int serveAxons(int count, const std::string& validatorHex) {
   for (int i = 0; i < count; ++i) {
     auto key = crypto::PrivateKey::generate();
     const auto pub = key.publicKey();
-    auto axon = net::Axon::start(config, std::move(key), policy, {bench::echoModule()}, clock, *context);
+    auto axon = net::Axon::start(config, crypto::AnyPrivateKey(std::move(key)), policy, {bench::echoModule()},
+                                 clock, *context);
     if (!axon) {
       std::fprintf(stderr, "bench_fanout --serve: axon %d: %s\n", i, axon.error().message().c_str());
       return 1;
@@ -175,7 +176,7 @@ double signVerifyFloorUs() {
   const Bytes body(256, std::byte{0x61});
   wire::Response resp;
   resp.bodyHash = wire::hashBody(body);
-  wire::signResponse(resp, caller.publicKey().bytes(), miner);
+  wire::signResponse(resp, caller.publicKey(), miner);
   const auto minerPub = miner.publicKey();
   constexpr int kIterations = 2000;
   const double t0 = cpuSecondsOfThread();
@@ -183,8 +184,8 @@ double signVerifyFloorUs() {
   for (int i = 0; i < kIterations; ++i) {
     wire::Request r;
     r.header.module = "echo";
-    r.header.caller = caller.publicKey().bytes();
-    r.header.target = minerPub.bytes();
+    r.header.caller = caller.publicKey();
+    r.header.target = minerPub;
     r.header.bodyHash = wire::hashBody(body);
     wire::signRequest(r, caller);
     ok += wire::verifyResponseSignature(resp, r.header.caller, minerPub).has_value() ? 1 : 0;
@@ -211,8 +212,9 @@ std::vector<Row> benchTargets(const std::string& self, int count, int perProcess
     net::DendriteConfig dc;
     dc.mode = mode;
     dc.maxConnections = static_cast<std::size_t>(count) + 16;
-    auto d = net::Dendrite::create(crypto::PrivateKey::fromBytes(validator.revealSecret()).value(), dc, clock,
-                                   context)
+    auto d = net::Dendrite::create(
+                 crypto::AnyPrivateKey(crypto::PrivateKey::fromBytes(validator.revealSecret()).value()), dc,
+                 clock, context)
                  .value();
     (void)d->query(targets, request, SteadyClock::now() + std::chrono::seconds(60));  // connect (+ handshake)
     std::vector<double> walls;

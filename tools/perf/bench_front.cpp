@@ -95,8 +95,8 @@ int main(int argc, char** argv) {
   if (requests == 0 && seconds <= 0) requests = 1000;
 
   crypto::Wallet w(crypto::defaultMeritHome(), wallet);
-  auto key = w.loadHotkey(caller);
-  auto miner = w.loadHotkey(target);
+  auto key = w.loadHotkeyAny(caller);  // either scheme
+  auto miner = w.hotkeyPublicAny(target);
   if (!key || !miner) {
     std::fprintf(stderr, "bench_front: cannot load hotkeys %s/%s\n", caller.c_str(), target.c_str());
     return 2;
@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench_front: %s\n", dendrite.error().message().c_str());
     return 2;
   }
-  std::vector<net::AxonTarget> targets(concurrency, net::AxonTarget{endpoint, miner->publicKey(), {}, false});
+  std::vector<net::AxonTarget> targets(concurrency, net::AxonTarget{endpoint, *miner, {}, false});
   std::vector<std::pair<std::string, int>> watched;
   for (const auto& p : pids) {
     auto eq = p.find('=');

@@ -10,14 +10,21 @@
 // for 256 B, 16 KiB and 1 MiB bodies and 1, 8 and 64 concurrent callers (closed loop, one thread
 // each), then the time of one fan-out round to 256 axons that answer at once.
 //
+// Each of (b), (c) and (d) runs once with ecdsa hotkeys on both sides and once with sr25519
+// ("-sr25519" in the mode). --schemes measures only what differs between the schemes, in one run:
+// sign and verify of one canonical request alone (per scheme), then the crypto floor and a signed
+// round trip of each scheme, interleaved (ecdsa, sr25519, ecdsa, sr25519, ...) so that load from
+// elsewhere on the machine falls on both alike.
+//
 // Output: a Markdown table on stdout, one JSON object per measurement on stderr.
-//   bench_wire [--seconds S] [--quick]
+//   bench_wire [--seconds S] [--quick] [--schemes [--repeat N]]
 #include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -138,16 +145,21 @@ Cell benchRaw(std::size_t body, int callers, double seconds) {
 
 // ---------------------------------------------------------------- (b) crypto floor
 
-Cell benchCrypto(std::size_t body, int callers, double seconds) {
-  auto miner = std::make_shared<crypto::PrivateKey>(crypto::PrivateKey::generate());
+std::string withScheme(const char* mode, crypto::KeyScheme scheme) {
+  return scheme == crypto::KeyScheme::kEcdsa ? std::string(mode) : std::string(mode) + "-sr25519";
+}
+
+Cell benchCrypto(std::size_t body, int callers, double seconds,
+                 crypto::KeyScheme scheme = crypto::KeyScheme::kEcdsa) {
+  auto miner = std::make_shared<crypto::AnyPrivateKey>(crypto::AnyPrivateKey::generate(scheme));
   const Bytes data(body, std::byte{0x61});
-  return runClosedLoop("crypto", body, callers, seconds, [&](int) {
-    auto caller = std::make_shared<crypto::PrivateKey>(crypto::PrivateKey::generate());
+  return runClosedLoop(withScheme("crypto", scheme), body, callers, seconds, [&](int) {
+    auto caller = std::make_shared<crypto::AnyPrivateKey>(crypto::AnyPrivateKey::generate(scheme));
     return [caller, miner, &data] {
       wire::Request r;
       r.header.module = "echo";
-      r.header.caller = caller->publicKey().bytes();
-      r.header.target = miner->publicKey().bytes();
+      r.header.caller = caller->publicKey();
+      r.header.target = miner->publicKey();
       r.header.bodyHash = wire::hashBody(data);
       wire::signRequest(r, *caller);
       bool ok = wire::verifyRequestSignature(r).has_value() && wire::hashBody(data) == r.header.bodyHash;
@@ -163,34 +175,44 @@ Cell benchCrypto(std::size_t body, int callers, double seconds) {
 
 // ---------------------------------------------------------------- (c, d) the protocol
 
-Cell benchProtocol(net::AuthMode mode, std::size_t body, int callers, double seconds) {
+// A second owner of the same key (the dendrite holds its own).
+crypto::AnyPrivateKey copyKey(const crypto::AnyPrivateKey& key) {
+  if (const auto* k = key.ecdsa())
+    return crypto::AnyPrivateKey(crypto::PrivateKey::fromBytes(k->revealSecret()).value());
+  return crypto::AnyPrivateKey(
+      crypto::sr25519::Keypair::fromSchnorrkelBytes(key.sr25519()->toSchnorrkelBytes().reveal()).value());
+}
+
+Cell benchProtocol(net::AuthMode mode, std::size_t body, int callers, double seconds,
+                   crypto::KeyScheme scheme = crypto::KeyScheme::kEcdsa) {
   auto context = net::Context::create().value();
   auto clock = std::make_shared<SystemClock>();
   auto policy = std::make_shared<net::StaticCallerPolicy>();
-  std::vector<crypto::PrivateKey> keys;
+  std::vector<crypto::AnyPrivateKey> keys;
   for (int c = 0; c < callers; ++c) {
-    keys.push_back(crypto::PrivateKey::generate());
-    policy->allow(keys.back().publicKey().bytes(), 1);
+    keys.push_back(crypto::AnyPrivateKey::generate(scheme));
+    policy->allow(keys.back().publicKey(), 1);
   }
-  auto minerKey = crypto::PrivateKey::generate();
-  const crypto::PublicKey minerPub = minerKey.publicKey();
+  auto minerKey = crypto::AnyPrivateKey::generate(scheme);
+  const crypto::AnyPublicKey minerPub = minerKey.publicKey();
   auto axon = net::Axon::start(benchAxonConfig(), std::move(minerKey), policy, {echoModule()}, clock, context)
                   .value();
   const net::AxonTarget target{axon->endpoint(), minerPub, std::nullopt};
   const net::OutboundRequest request{1, "echo", 1, Bytes(body, std::byte{0x61})};
-  Cell c = runClosedLoop(
-      mode == net::AuthMode::kSigned ? "signed" : "session", body, callers, seconds, [&](int i) {
-        net::DendriteConfig config;
-        config.mode = mode;
-        auto key = crypto::PrivateKey::fromBytes(keys[static_cast<std::size_t>(i)].revealSecret()).value();
-        std::shared_ptr<net::Dendrite> d =
-            net::Dendrite::create(std::move(key), config, clock, context).value();
-        return [d, &target, &request] {
-          auto r = d->query(std::span(&target, 1), std::span(&request, 1),
-                            SteadyClock::now() + std::chrono::seconds(10));
-          return r[0].status == wire::Status::kOk && r[0].body.size() == request.body.size();
-        };
-      });
+  Cell c =
+      runClosedLoop(withScheme(mode == net::AuthMode::kSigned ? "signed" : "session", scheme), body, callers,
+                    seconds, [&](int i) {
+                      net::DendriteConfig config;
+                      config.mode = mode;
+                      auto key = copyKey(keys[static_cast<std::size_t>(i)]);
+                      std::shared_ptr<net::Dendrite> d =
+                          net::Dendrite::create(std::move(key), config, clock, context).value();
+                      return [d, &target, &request] {
+                        auto r = d->query(std::span(&target, 1), std::span(&request, 1),
+                                          SteadyClock::now() + std::chrono::seconds(10));
+                        return r[0].status == wire::Status::kOk && r[0].body.size() == request.body.size();
+                      };
+                    });
   axon->stop();
   return c;
 }
@@ -251,8 +273,8 @@ nlohmann::json headerJson(const wire::RequestHeader& h) {
           {"module", h.module},
           {"module_version", h.moduleVersion},
           {"request_id", toHex(h.requestId)},
-          {"caller", toHex(h.caller)},
-          {"target", toHex(h.target)},
+          {"caller", h.caller.toHex()},
+          {"target", h.target.toHex()},
           {"timestamp_ms", h.timestampMs},
           {"nonce", h.nonce},
           {"timeout_ms", h.timeoutMs},
@@ -277,15 +299,16 @@ Cell benchHttp(std::size_t body, int callers, double seconds) {
     r.header.module = hj["module"].get<std::string>();
     r.header.moduleVersion = hj["module_version"].get<std::uint32_t>();
     r.header.requestId = fixedHex<16>(hj["request_id"]);
-    r.header.caller = fixedHex<33>(hj["caller"]);
-    r.header.target = fixedHex<33>(hj["target"]);
+    r.header.caller = wire::Hotkey::fromTagged(fromHex(hj["caller"].get<std::string>()).value()).value();
+    r.header.target = wire::Hotkey::fromTagged(fromHex(hj["target"].get<std::string>()).value()).value();
     r.header.timestampMs = hj["timestamp_ms"].get<std::int64_t>();
     r.header.nonce = hj["nonce"].get<std::uint64_t>();
     r.header.timeoutMs = hj["timeout_ms"].get<std::uint32_t>();
     r.header.bodyHash = fixedHex<32>(hj["body_hash"]);
     r.body = unbase64(j["body"].get<std::string>());
     r.auth.kind = wire::Authenticator::Kind::kSignature;
-    r.auth.signature = fixedHex<65>(j["signature"]);
+    r.auth.signature =
+        wire::SignatureBytes::fromTagged(fromHex(j["signature"].get<std::string>()).value()).value();
     if (!wire::verifyRequestSignature(r) || wire::hashBody(r.body) != r.header.bodyHash) {
       res.status = 401;
       return;
@@ -299,7 +322,7 @@ Cell benchHttp(std::size_t body, int callers, double seconds) {
                           {"status", 0},
                           {"body", base64(resp.body)},
                           {"body_hash", toHex(resp.bodyHash)},
-                          {"signature", toHex(resp.auth.signature)}};
+                          {"signature", toHex(resp.auth.signature.tagged())}};
     res.set_content(out.dump(), "application/json");
   });
   const int port = server.bind_to_any_port("127.0.0.1");
@@ -319,15 +342,16 @@ Cell benchHttp(std::size_t body, int callers, double seconds) {
       r.header.module = "echo";
       r.header.moduleVersion = 1;
       crypto::randomBytes(r.header.requestId);
-      r.header.caller = key->publicKey().bytes();
-      r.header.target = minerPub.bytes();
+      r.header.caller = key->publicKey();
+      r.header.target = minerPub;
       r.header.timestampMs = SystemClock().nowUnixMs();
       r.header.nonce = ++*nonce;
       r.header.timeoutMs = 10000;
       r.header.bodyHash = wire::hashBody(data);
       wire::signRequest(r, *key);
-      nlohmann::json j = {
-          {"header", headerJson(r.header)}, {"body", base64(data)}, {"signature", toHex(r.auth.signature)}};
+      nlohmann::json j = {{"header", headerJson(r.header)},
+                          {"body", base64(data)},
+                          {"signature", toHex(r.auth.signature.tagged())}};
       auto res = client->Post("/echo", j.dump(), "application/json");
       if (!res || res->status != 200) return false;
       auto out = nlohmann::json::parse(res->body);
@@ -336,7 +360,8 @@ Cell benchHttp(std::size_t body, int callers, double seconds) {
       resp.body = unbase64(out["body"].get<std::string>());
       resp.bodyHash = fixedHex<32>(out["body_hash"]);
       resp.auth.kind = wire::Authenticator::Kind::kSignature;
-      resp.auth.signature = fixedHex<65>(out["signature"]);
+      resp.auth.signature =
+          wire::SignatureBytes::fromTagged(fromHex(out["signature"].get<std::string>()).value()).value();
       return wire::verifyResponseSignature(resp, r.header.caller, minerPub).has_value() &&
              wire::hashBody(resp.body) == resp.bodyHash && resp.body.size() == data.size();
     };
@@ -359,7 +384,7 @@ std::vector<FanOut> benchFanOut(int rounds) {
   auto clock = std::make_shared<SystemClock>();
   auto policy = std::make_shared<net::StaticCallerPolicy>();
   auto validator = crypto::PrivateKey::generate();
-  policy->allow(validator.publicKey().bytes(), 1);
+  policy->allow(validator.publicKey(), 1);
   std::vector<std::unique_ptr<net::Axon>> axons;
   std::vector<net::AxonTarget> targets;
   net::AxonConfig config = benchAxonConfig();
@@ -367,7 +392,9 @@ std::vector<FanOut> benchFanOut(int rounds) {
   for (int i = 0; i < 256; ++i) {
     auto key = crypto::PrivateKey::generate();
     const auto pub = key.publicKey();
-    axons.push_back(net::Axon::start(config, std::move(key), policy, {echoModule()}, clock, context).value());
+    axons.push_back(net::Axon::start(config, crypto::AnyPrivateKey(std::move(key)), policy, {echoModule()},
+                                     clock, context)
+                        .value());
     targets.push_back(net::AxonTarget{axons.back()->endpoint(), pub, std::nullopt});
   }
   const std::vector<net::OutboundRequest> request{{1, "echo", 1, Bytes(256, std::byte{0x61})}};
@@ -375,8 +402,9 @@ std::vector<FanOut> benchFanOut(int rounds) {
   for (net::AuthMode mode : {net::AuthMode::kSigned, net::AuthMode::kSession}) {
     net::DendriteConfig dc;
     dc.mode = mode;
-    auto d = net::Dendrite::create(crypto::PrivateKey::fromBytes(validator.revealSecret()).value(), dc, clock,
-                                   context)
+    auto d = net::Dendrite::create(
+                 crypto::AnyPrivateKey(crypto::PrivateKey::fromBytes(validator.revealSecret()).value()), dc,
+                 clock, context)
                  .value();
     (void)d->query(targets, request, SteadyClock::now() + std::chrono::seconds(30));  // connect (+ handshake)
     std::vector<std::int64_t> times;
@@ -397,18 +425,96 @@ std::vector<FanOut> benchFanOut(int rounds) {
   return out;
 }
 
+// ---------------------------------------------------------------- scheme primitives
+
+struct Primitive {
+  std::string scheme;
+  double signUs, verifyUs;  // per canonical request (about 200 bytes), one thread
+};
+
+// Sign and verify (wire::verifyRequestSignature: parse the caller's key, then verify) of one
+// canonical request, `iterations` times each.
+Primitive benchPrimitive(crypto::KeyScheme scheme, int iterations) {
+  const auto caller = crypto::AnyPrivateKey::generate(scheme);
+  const auto miner = crypto::AnyPrivateKey::generate(scheme);
+  wire::Request r;
+  r.header.module = "echo";
+  r.header.caller = caller.publicKey();
+  r.header.target = miner.publicKey();
+  r.header.bodyHash = wire::hashBody(asBytes("x"));
+  const auto t0 = SteadyClock::now();
+  for (int i = 0; i < iterations; ++i) {
+    r.header.nonce = static_cast<std::uint64_t>(i);
+    wire::signRequest(r, caller);
+  }
+  const auto t1 = SteadyClock::now();
+  int ok = 0;
+  for (int i = 0; i < iterations; ++i) ok += wire::verifyRequestSignature(r).has_value() ? 1 : 0;
+  const auto t2 = SteadyClock::now();
+  if (ok != iterations) throw std::runtime_error("a verification failed");
+  const auto us = [iterations](auto d) {
+    return std::chrono::duration<double, std::micro>(d).count() / iterations;
+  };
+  return {std::string(crypto::schemeName(scheme)), us(t1 - t0), us(t2 - t1)};
+}
+
+void printCell(const Cell& c) {
+  std::printf("| %s | %zu | %d | %.0f | %.1f | %.1f | %.1f |\n", c.mode.c_str(), c.body, c.callers, c.rate,
+              c.p50us, c.p99us, c.p999us);
+  std::fprintf(
+      stderr,
+      "{\"bench\":\"wire\",\"mode\":\"%s\",\"body\":%zu,\"callers\":%d,\"rate\":%.1f,\"p50_us\":%.1f,"
+      "\"p99_us\":%.1f,\"p999_us\":%.1f}\n",
+      c.mode.c_str(), c.body, c.callers, c.rate, c.p50us, c.p99us, c.p999us);
+  std::fflush(stdout);
+}
+
+// The --schemes run: primitives, then crypto floor and signed round trip (256 B, 1 caller) of
+// each scheme, interleaved `repeat` times.
+void benchSchemes(int seconds, int repeat) {
+  using crypto::KeyScheme;
+  std::printf("| scheme | sign µs | verify µs |\n|---|---:|---:|\n");
+  for (int r = 0; r < repeat; ++r) {
+    for (KeyScheme s : {KeyScheme::kEcdsa, KeyScheme::kSr25519}) {
+      const Primitive p = benchPrimitive(s, 2000);
+      std::printf("| %s | %.1f | %.1f |\n", p.scheme.c_str(), p.signUs, p.verifyUs);
+      std::fprintf(stderr,
+                   "{\"bench\":\"wire_scheme\",\"scheme\":\"%s\",\"sign_us\":%.2f,\"verify_us\":%.2f}\n",
+                   p.scheme.c_str(), p.signUs, p.verifyUs);
+    }
+  }
+  std::printf("\n| mode | body | callers | round trips/s | p50 µs | p99 µs | p99.9 µs |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
+  for (int r = 0; r < repeat; ++r) {
+    for (KeyScheme s : {KeyScheme::kEcdsa, KeyScheme::kSr25519}) {
+      printCell(benchCrypto(256, 1, seconds, s));
+      printCell(benchProtocol(net::AuthMode::kSigned, 256, 1, seconds, s));
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int seconds = 1;
   bool quick = false;
+  bool schemes = false;
+  int repeat = 3;
   CLI::App app{
       "bench_wire: round trips/s and latency of the wire protocol against its floors "
       "(docs/PERFORMANCE.md, \"Wire protocol\")"};
   app.add_option("--seconds", seconds, "seconds per cell")->check(CLI::Range(1, 3600));
   app.add_flag("--quick", quick, "256-byte bodies and 1 or 8 callers only");
+  app.add_flag("--schemes", schemes,
+               "only the ecdsa/sr25519 comparison (primitives, crypto floor, signed round trip)");
+  app.add_option("--repeat", repeat, "rounds of the interleaved --schemes comparison")
+      ->check(CLI::Range(1, 100));
   CLI11_PARSE(app, argc, argv);
   try {
+    if (schemes) {
+      benchSchemes(seconds, repeat);
+      return 0;
+    }
     const std::vector<std::size_t> bodies =
         quick ? std::vector<std::size_t>{256} : std::vector<std::size_t>{256, 16384, 1u << 20};
     const std::vector<int> callerCounts = quick ? std::vector<int>{1, 8} : std::vector<int>{1, 8, 64};
@@ -416,20 +522,16 @@ int main(int argc, char** argv) {
     std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
     for (std::size_t body : bodies) {
       for (int callers : callerCounts) {
-        std::vector<Cell> cells{benchRaw(body, callers, seconds), benchCrypto(body, callers, seconds),
+        const auto sr = crypto::KeyScheme::kSr25519;
+        std::vector<Cell> cells{benchRaw(body, callers, seconds),
+                                benchCrypto(body, callers, seconds),
+                                benchCrypto(body, callers, seconds, sr),
                                 benchProtocol(net::AuthMode::kSigned, body, callers, seconds),
+                                benchProtocol(net::AuthMode::kSigned, body, callers, seconds, sr),
                                 benchProtocol(net::AuthMode::kSession, body, callers, seconds),
+                                benchProtocol(net::AuthMode::kSession, body, callers, seconds, sr),
                                 benchHttp(body, callers, seconds)};
-        for (const Cell& c : cells) {
-          std::printf("| %s | %zu | %d | %.0f | %.1f | %.1f | %.1f |\n", c.mode.c_str(), c.body, c.callers,
-                      c.rate, c.p50us, c.p99us, c.p999us);
-          std::fprintf(
-              stderr,
-              "{\"bench\":\"wire\",\"mode\":\"%s\",\"body\":%zu,\"callers\":%d,\"rate\":%.1f,\"p50_us\":%.1f,"
-              "\"p99_us\":%.1f,\"p999_us\":%.1f}\n",
-              c.mode.c_str(), c.body, c.callers, c.rate, c.p50us, c.p99us, c.p999us);
-          std::fflush(stdout);
-        }
+        for (const Cell& c : cells) printCell(c);
       }
     }
     std::printf(

@@ -239,7 +239,7 @@ class Soak {
       die("the miner uid serves no axon");
     const auto& miner = mg.neurons[m_o.minerUid];
     m_minerEndpoint = "tcp://" + miner.axon->ip + ":" + std::to_string(miner.axon->port);
-    m_minerHotkey = miner.hotkeyPublicKey.value().ecdsa()->bytes();
+    m_minerHotkey = miner.hotkeyPublicKey.value();  // either scheme
     crypto::Wallet wallet(crypto::defaultMeritHome(), "owner");
     m_validator = unwrap(wallet.loadHotkey("validator"), "load hotkey validator");
     m_payer = unwrap(wallet.loadHotkey("payer"), "load hotkey payer");
@@ -454,7 +454,7 @@ void Soak::forgeFlood() {
     r.header.module = "hash";
     r.header.moduleVersion = 1;
     crypto::randomBytes(r.header.requestId);
-    r.header.caller = stranger.publicKey().bytes();
+    r.header.caller = stranger.publicKey();
     r.header.target = m_minerHotkey;
     r.header.timestampMs = clock.nowUnixMs();
     r.header.nonce = ++nonce;
@@ -462,7 +462,7 @@ void Soak::forgeFlood() {
     r.body = Bytes(32, std::byte{1});
     r.header.bodyHash = wire::hashBody(r.body);
     wire::signRequest(r, stranger);
-    r.header.caller = m_validator->publicKey().bytes();  // now claims to be the validator: a forgery
+    r.header.caller = m_validator->publicKey();  // now claims to be the validator: a forgery
     Bytes f = wire::encode(wire::Message{r});
     try {
       (void)s.send(zmq::buffer(r.header.requestId.data(), r.header.requestId.size()),
@@ -484,10 +484,12 @@ void Soak::replayFlood() {
   s.connect(fromAddress(m_minerEndpoint, "127.0.0.4"));
   SystemClock clock;
   wire::SessionInit init;
-  init.caller = m_validator->publicKey().bytes();
+  init.caller = m_validator->publicKey();
   init.target = m_minerHotkey;
   init.timestampMs = clock.nowUnixMs();
   crypto::randomBytes(init.clientNonce);
+  const wire::EphemeralKeyPair ephemeral = wire::EphemeralKeyPair::generate();
+  init.clientEphemeral = ephemeral.publicKey;
   wire::signSessionInit(init, *m_validator);
   Bytes frame = wire::encode(wire::Message{init});
   // The first signed reply to each handshake answers its genuine use (the "capture"); every

@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(std::filesystem::path(cfg.loop.stateFile).parent_path(), ec);
 
   crypto::Wallet w(crypto::defaultMeritHome(), cfg.wallet);
-  auto key = w.loadHotkey(cfg.hotkey);
+  auto key = w.loadHotkeyAny(cfg.hotkey);  // sr25519 or ecdsa
   if (!key) return fatal(key.error().message());
   auto clock = std::make_shared<SystemClock>();
   auto loaded = subnet::ReloadableInstance::find(cfg.plugin, cfg.subnetPath, subnet::Role::kValidator,

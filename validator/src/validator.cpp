@@ -14,9 +14,21 @@
 
 namespace merit::validator {
 
+namespace {
+
+// A second owner of the same key (the dendrite holds its own).
+crypto::AnyPrivateKey copyKey(const crypto::AnyPrivateKey& key) {
+  if (const auto* k = key.ecdsa())
+    return crypto::AnyPrivateKey(crypto::PrivateKey::fromBytes(k->revealSecret()).value());
+  return crypto::AnyPrivateKey(
+      crypto::sr25519::Keypair::fromSchnorrkelBytes(key.sr25519()->toSchnorrkelBytes().reveal()).value());
+}
+
+}  // namespace
+
 using log::Category;
 
-Validator::Validator(ValidatorConfig config, crypto::PrivateKey hotkey, std::unique_ptr<Task> task)
+Validator::Validator(ValidatorConfig config, crypto::AnyPrivateKey hotkey, std::unique_ptr<Task> task)
     : m_config(std::move(config)), m_hotkey(std::move(hotkey)), m_task(std::move(task)) {}
 
 Validator::~Validator() {
@@ -72,7 +84,7 @@ void Validator::weightsLoop() {
   }
 }
 
-Result<std::unique_ptr<Validator>> Validator::start(ValidatorConfig config, crypto::PrivateKey hotkey,
+Result<std::unique_ptr<Validator>> Validator::start(ValidatorConfig config, crypto::AnyPrivateKey hotkey,
                                                     std::unique_ptr<Task> task,
                                                     const std::atomic<bool>* stop) {
   if (!config.clock) config.clock = std::make_shared<SystemClock>();
@@ -98,7 +110,7 @@ Result<std::unique_ptr<Validator>> Validator::start(ValidatorConfig config, cryp
   }
   auto me = v->m_hotkey.publicKey().accountId();
   if (v->m_cache->current()->byHotkey(me) == nullptr) {
-    return fail(ErrorCode::kNotFound, "hotkey " + crypto::ss58Address(v->m_hotkey.publicKey()) +
+    return fail(ErrorCode::kNotFound, "hotkey " + v->m_hotkey.publicKey().ss58Address() +
                                           " is not registered on subnet " + std::to_string(c.netuid) +
                                           " (register it with: merit register --netuid " +
                                           std::to_string(c.netuid) + " -w WALLET -k HOTKEY)");
@@ -123,9 +135,7 @@ Result<std::unique_ptr<Validator>> Validator::start(ValidatorConfig config, cryp
   }
   net::DendriteConfig dc;
   dc.mode = c.authMode;
-  MERIT_ASSIGN_OR_RETURN(
-      v->m_dendrite,
-      net::Dendrite::create(crypto::PrivateKey::fromBytes(v->m_hotkey.revealSecret()).value(), dc, c.clock));
+  MERIT_ASSIGN_OR_RETURN(v->m_dendrite, net::Dendrite::create(copyKey(v->m_hotkey), dc, c.clock));
   v->m_setter = std::make_unique<WeightSetter>(*v->m_client, v->m_hotkey, c.netuid, c.weights);
   v->m_weightsThread = std::thread([self] { self->weightsLoop(); });
   std::uint64_t seed = c.seed;
@@ -171,8 +181,8 @@ Result<StepReport> Validator::step() {
   std::vector<std::uint16_t> uids;
   for (auto uid : sample) {
     const auto& n = mg->neurons[uid];
-    if (!n.hotkeyPublicKey || n.hotkeyPublicKey->ecdsa() == nullptr) continue;  // no key the wire can use
-    const crypto::PublicKey* pub = n.hotkeyPublicKey->ecdsa();
+    if (!n.hotkeyPublicKey) continue;                      // the chain gave no public key to address it by
+    const crypto::AnyPublicKey& pub = *n.hotkeyPublicKey;  // sr25519 or ecdsa
     // An address no remote validator could reach is the miner's fault (misconfigured, or aiming
     // validators at their own host's services): outside dev chains it is never dialled.
     const auto scope = classifyAddress(n.axon->ip);
@@ -192,7 +202,7 @@ Result<StepReport> Validator::step() {
                              challenge.error().message());
       continue;
     }
-    net::AxonTarget t{n.axon->dialEndpoint(), *pub, std::nullopt};
+    net::AxonTarget t{n.axon->dialEndpoint(), pub, std::nullopt};
     // CurveZMQ dials with the axon's key; in shield mode our client key is derived from both
     // hotkeys (docs/PROTOCOL.md "Shield mode").
     if (n.axon->usesCurve()) t.curvePublicKey = n.axon->curveKey;

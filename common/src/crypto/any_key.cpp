@@ -37,11 +37,10 @@ Bytes withTag(KeyScheme scheme, const Bytes& body) {
 }  // namespace
 
 Error wrongSchemeError(std::string_view what, KeyScheme found) {
-  return Error(
-      ErrorCode::kInvalidArgument,
-      std::string(what) + " holds an " + std::string(schemeName(found)) +
-          " key, but this needs an ecdsa (secp256k1) key: meritnet's chain, wire protocol, miner and "
-          "validator still sign with ecdsa");
+  return Error(ErrorCode::kInvalidArgument,
+               std::string(what) + " holds an " + std::string(schemeName(found)) +
+                   " key, but this needs an ecdsa (secp256k1) key: meritnet's chain transactions still sign "
+                   "with ecdsa (the wire protocol, miner and validator take either scheme)");
 }
 
 Result<AnyPublicKey> AnyPublicKey::fromBytes(KeyScheme scheme, ByteView bytes) {

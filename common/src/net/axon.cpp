@@ -31,8 +31,10 @@ using wire::Status;
 constexpr std::size_t kMaxChunksPerWake = 512;  // fairness between receiving and sending (8 KiB each)
 constexpr int kCloseLingerMs = 1000;            // time given to queued replies at close
 
+// The tag byte and the first 6 key bytes.
 std::string shortHex(const wire::Hotkey& k) {
-  return toHex(ByteView(k).first(6));
+  const ByteView t = k.tagged();
+  return toHex(t.first(std::min<std::size_t>(t.size(), 7)));
 }
 
 // What one peer may make the axon hold, enforced by our ZMTP engine as bytes arrive (zmtp.h).
@@ -117,12 +119,12 @@ struct Outgoing {
 
 class Axon::Impl {
  public:
-  Impl(AxonConfig config, crypto::PrivateKey hotkey, std::shared_ptr<const CallerPolicy> policy,
+  Impl(AxonConfig config, crypto::AnyPrivateKey hotkey, std::shared_ptr<const CallerPolicy> policy,
        std::vector<ModuleHandler> modules, std::shared_ptr<const Clock> clock,
        std::shared_ptr<Context> context)
       : m_config(std::move(config)),
         m_key(std::move(hotkey)),
-        m_me(m_key.publicKey().bytes()),
+        m_me(m_key.publicKey()),
         m_policy(std::move(policy)),
         m_modules(std::move(modules)),
         m_clock(std::move(clock)),
@@ -688,35 +690,43 @@ class Axon::Impl {
         chargeCaller(init.caller, status, message);
       }
     }
-    auto callerKey = crypto::PublicKey::fromBytes(init.caller);
-    if (status == Status::kOk && !callerKey) {
-      status = Status::kBadRequest;
-      message = "caller is not a valid public key";
+    // The axon's half of the key agreement, made only for a verified caller; the secret is wiped
+    // when this scope ends.
+    std::optional<wire::EphemeralKeyPair> ephemeral;
+    wire::SessionReply reply;
+    reply.clientNonce = init.clientNonce;
+    Result<wire::SessionKey> key = fail(ErrorCode::kInternal, "not derived");
+    if (status == Status::kOk) {
+      ephemeral.emplace(wire::EphemeralKeyPair::generate());
+      reply.serverEphemeral = ephemeral->publicKey;
+      crypto::randomBytes(reply.serverNonce);
+      crypto::randomBytes(reply.sessionId);
+      key = wire::deriveSessionKey(
+          ephemeral->secretKey, init.clientEphemeral,
+          wire::SessionTranscript{init.caller, m_me, init.clientEphemeral, ephemeral->publicKey,
+                                  init.clientNonce, reply.serverNonce, reply.sessionId});
+      if (!key) {
+        status = Status::kUnauthorized;
+        message = key.error().message();
+      }
     }
     if (status != Status::kOk) {
       logRejection(init.caller, status, message);
-      wire::SessionReply reply;
-      reply.status = status;
-      reply.message = truncated(std::move(message));
-      reply.clientNonce = init.clientNonce;
-      reply.timestampMs = m_clock->nowUnixMs();
-      send(routingId, corr, status, encodeToZmq(reply));
+      wire::SessionReply rejection;
+      rejection.status = status;
+      rejection.message = truncated(std::move(message));
+      rejection.clientNonce = init.clientNonce;
+      rejection.timestampMs = m_clock->nowUnixMs();
+      send(routingId, corr, status, encodeToZmq(rejection));
       return;
     }
     makeRoomForSession(init.caller);
-    wire::SessionReply reply;
     reply.status = Status::kOk;
-    reply.clientNonce = init.clientNonce;
-    crypto::randomBytes(reply.serverNonce);
-    crypto::randomBytes(reply.sessionId);
     reply.timestampMs = m_clock->nowUnixMs();
-    auto session = std::make_shared<Session>(
-        Session{reply.sessionId, init.caller,
-                wire::deriveSessionKey(m_key, *callerKey, init.caller, m_me, init.clientNonce,
-                                       reply.serverNonce, reply.sessionId)});
+    auto session = std::make_shared<Session>(Session{reply.sessionId, init.caller, std::move(*key)});
     m_sessions.insert_or_assign(reply.sessionId, SessionEntry{std::move(session), m_clock->monotonicNow()});
     ++m_sessionsOpened;
-    wire::signSessionAccept(reply, init.caller, m_key);
+    wire::signSessionAccept(reply, init.caller, init.clientEphemeral, m_key);
     send(routingId, corr, Status::kOk, encodeToZmq(reply));
   }
 
@@ -1061,7 +1071,7 @@ class Axon::Impl {
 
   // Immutable after construction.
   const AxonConfig m_config;
-  const crypto::PrivateKey m_key;
+  const crypto::AnyPrivateKey m_key;
   const wire::Hotkey m_me;
   const std::shared_ptr<const CallerPolicy> m_policy;
   const std::vector<ModuleHandler> m_modules;
@@ -1130,7 +1140,7 @@ class Axon::Impl {
 Axon::Axon(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 Axon::~Axon() = default;
 
-Result<std::unique_ptr<Axon>> Axon::start(AxonConfig config, crypto::PrivateKey hotkey,
+Result<std::unique_ptr<Axon>> Axon::start(AxonConfig config, crypto::AnyPrivateKey hotkey,
                                           std::shared_ptr<const CallerPolicy> policy,
                                           std::vector<ModuleHandler> modules,
                                           std::shared_ptr<const Clock> clock,

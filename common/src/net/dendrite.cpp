@@ -55,14 +55,15 @@ struct Unsent {
 // ZMTP engine on a plain TCP socket of the dendrite's epoll set (zmtp_tcp.h), so what an axon can
 // make us hold is bounded.
 struct Connection {
-  Connection(std::unique_ptr<zmtp::TcpClient> t, crypto::PublicKey key)
-      : transport(std::move(t)), hotkey(key) {
+  Connection(std::unique_ptr<zmtp::TcpClient> t, const crypto::AnyPublicKey& key)
+      : transport(std::move(t)), hotkey(key), wireHotkey(key) {
     transport->setUserData(this);
   }
 
   std::unique_ptr<zmtp::TcpClient> transport;
   std::size_t buffered = 0;  // transport->buffered() as last counted in the dendrite's total
-  crypto::PublicKey hotkey;
+  crypto::AnyPublicKey hotkey;
+  wire::Hotkey wireHotkey;  // hotkey, tagged
   SteadyClock::time_point lastUsed{};
   bool everSent = false;  // some message went out: the connection completed at least once
 
@@ -71,6 +72,9 @@ struct Connection {
   std::unique_ptr<wire::SessionKey> sessionKey;
   wire::SessionId sessionId{};
   wire::HandshakeNonce clientNonce{};
+  // Our X25519 key pair of the handshake in flight; dropped (the secret wiped) when its reply
+  // arrives or the handshake starts over.
+  std::unique_ptr<wire::EphemeralKeyPair> ephemeral;
   wire::RequestId handshakeCorrelation{};
   bool handshakeSent = false;
 
@@ -98,10 +102,10 @@ struct Slot {
 
 class Dendrite::Impl {
  public:
-  Impl(crypto::PrivateKey hotkey, DendriteConfig config, std::shared_ptr<const Clock> clock,
+  Impl(crypto::AnyPrivateKey hotkey, DendriteConfig config, std::shared_ptr<const Clock> clock,
        std::shared_ptr<Context> context, std::unique_ptr<zmtp::Poller> poller)
       : m_key(std::move(hotkey)),
-        m_me(m_key.publicKey().bytes()),
+        m_me(m_key.publicKey()),
         m_config(config),
         m_clock(std::move(clock)),
         m_context(std::move(context)),
@@ -312,8 +316,16 @@ class Dendrite::Impl {
     options->limits.maxMessageBytes = m_config.maxResponseBytes + 4096 + wire::kRequestIdSize;
     if (t.shield) {
       // Shield mode: the client key only this validator and this miner can compute, which is the
-      // key the miner's transport admits (merit/net/shield.h).
-      const CurveKeyPair shielded = shieldClientKeyPair(m_key, t.hotkey, m_me, t.hotkey.bytes());
+      // key the miner's transport admits (merit/net/shield.h). It is an ECDH of the two hotkeys,
+      // so both must be ecdsa.
+      if (m_key.ecdsa() == nullptr || t.hotkey.ecdsa() == nullptr) {
+        return fail(ErrorCode::kInvalidArgument,
+                    "shield mode needs ecdsa hotkeys on both sides (ours is " +
+                        std::string(crypto::schemeName(m_key.scheme())) + ", the miner's " +
+                        std::string(crypto::schemeName(t.hotkey.scheme())) + ")");
+      }
+      const CurveKeyPair shielded = shieldClientKeyPair(*m_key.ecdsa(), *t.hotkey.ecdsa(),
+                                                        m_key.ecdsa()->publicKey(), *t.hotkey.ecdsa());
       options->curve = zmtp::curveKeysFromSecret(shielded.secretKey.reveal(), *t.curvePublicKey);
     } else if (t.curvePublicKey) {
       // One ephemeral key for every other CURVE connection.
@@ -343,9 +355,11 @@ class Dendrite::Impl {
   void startHandshake(Connection& c) {
     wire::SessionInit init;
     init.caller = m_me;
-    init.target = c.hotkey.bytes();
+    init.target = c.wireHotkey;
     init.timestampMs = m_clock->nowUnixMs();
     crypto::randomBytes(init.clientNonce);
+    c.ephemeral = std::make_unique<wire::EphemeralKeyPair>(wire::EphemeralKeyPair::generate());
+    init.clientEphemeral = c.ephemeral->publicKey;
     wire::signSessionInit(init, m_key);
     c.clientNonce = init.clientNonce;
     crypto::randomBytes(c.handshakeCorrelation);
@@ -363,7 +377,7 @@ class Dendrite::Impl {
     h.moduleVersion = out.moduleVersion;
     h.requestId = nextRequestId();
     h.caller = m_me;
-    h.target = c.hotkey.bytes();
+    h.target = c.wireHotkey;
     h.timestampMs = m_clock->nowUnixMs();
     h.nonce = nextNonce();
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(m_deadline - SteadyClock::now()).count();
@@ -489,8 +503,10 @@ class Dendrite::Impl {
     std::vector<std::size_t> waiting;
     waiting.swap(c.waitingForSession);
     c.sessionState = Connection::SessionState::kNone;
+    // Used for this reply only, whatever it says: a handshake never reuses an ephemeral key.
+    std::unique_ptr<wire::EphemeralKeyPair> ephemeral = std::move(c.ephemeral);
     const auto* reply = decoded ? std::get_if<wire::SessionReply>(&*decoded) : nullptr;
-    if (reply == nullptr || reply->clientNonce != c.clientNonce) {
+    if (reply == nullptr || reply->clientNonce != c.clientNonce || ephemeral == nullptr) {
       for (auto i : waiting) finishLocal(i, Status::kInvalidResponse, "malformed session reply");
       return;
     }
@@ -499,12 +515,19 @@ class Dendrite::Impl {
         finish(i, QueryResult{i, reply->status, reply->message, {}, {}, false, Origin::kAxon});
       return;
     }
-    if (auto ok = wire::verifySessionAccept(*reply, m_me, c.hotkey); !ok) {
+    if (auto ok = wire::verifySessionAccept(*reply, m_me, ephemeral->publicKey, c.hotkey); !ok) {
       for (auto i : waiting) finishLocal(i, Status::kInvalidResponse, ok.error().message());
       return;
     }
-    c.sessionKey = std::make_unique<wire::SessionKey>(wire::deriveSessionKey(
-        m_key, c.hotkey, m_me, c.hotkey.bytes(), c.clientNonce, reply->serverNonce, reply->sessionId));
+    auto key = wire::deriveSessionKey(
+        ephemeral->secretKey, reply->serverEphemeral,
+        wire::SessionTranscript{m_me, c.wireHotkey, ephemeral->publicKey, reply->serverEphemeral,
+                                c.clientNonce, reply->serverNonce, reply->sessionId});
+    if (!key) {
+      for (auto i : waiting) finishLocal(i, Status::kInvalidResponse, key.error().message());
+      return;
+    }
+    c.sessionKey = std::make_unique<wire::SessionKey>(std::move(*key));
     c.sessionId = reply->sessionId;
     c.sessionState = Connection::SessionState::kReady;
     for (auto i : waiting) {
@@ -554,7 +577,7 @@ class Dendrite::Impl {
           finishLocal(i, Status::kInvalidResponse, "response MAC names an unknown session", latency);
           return;
         }
-        if (auto ok = wire::verifyResponseMac(*resp, m_me, c.hotkey.bytes(), *c.sessionKey); !ok) {
+        if (auto ok = wire::verifyResponseMac(*resp, m_me, c.wireHotkey, *c.sessionKey); !ok) {
           finishLocal(i, Status::kInvalidResponse, ok.error().message(), latency);
           return;
         }
@@ -583,7 +606,7 @@ class Dendrite::Impl {
     if (m_onResult != nullptr && *m_onResult) (*m_onResult)(m_results[i]);
   }
 
-  const crypto::PrivateKey m_key;
+  const crypto::AnyPrivateKey m_key;
   const wire::Hotkey m_me;
   const DendriteConfig m_config;
   const std::shared_ptr<const Clock> m_clock;
@@ -612,7 +635,7 @@ class Dendrite::Impl {
 Dendrite::Dendrite(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 Dendrite::~Dendrite() = default;
 
-Result<std::unique_ptr<Dendrite>> Dendrite::create(crypto::PrivateKey hotkey, DendriteConfig config,
+Result<std::unique_ptr<Dendrite>> Dendrite::create(crypto::AnyPrivateKey hotkey, DendriteConfig config,
                                                    std::shared_ptr<const Clock> clock,
                                                    std::shared_ptr<Context> context) {
   if (!clock) return fail(ErrorCode::kInvalidArgument, "a dendrite needs a clock");

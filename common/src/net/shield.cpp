@@ -8,15 +8,15 @@
 namespace merit::net {
 
 CurveKeyPair shieldClientKeyPair(const crypto::PrivateKey& ours, const crypto::PublicKey& theirs,
-                                 const wire::Hotkey& validator, const wire::Hotkey& miner) {
+                                 const crypto::PublicKey& validator, const crypto::PublicKey& miner) {
   crypto::SecretArray<32> shared = crypto::ecdh(ours, theirs);
   Bytes input;
-  input.reserve(1 + kShieldKeyTag.size() + 2 * validator.size());
+  input.reserve(1 + kShieldKeyTag.size() + 2 * crypto::PublicKey::kSize);
   input.push_back(static_cast<std::byte>(kShieldKeyTag.size()));
   const ByteView tag = asBytes(kShieldKeyTag);
   input.insert(input.end(), tag.begin(), tag.end());
-  input.insert(input.end(), validator.begin(), validator.end());
-  input.insert(input.end(), miner.begin(), miner.end());
+  append(input, validator.bytes());
+  append(input, miner.bytes());
   crypto::Hash256 secret = crypto::blake2b256Keyed(shared.reveal(), input);
   // X25519 clamping (RFC 7748): the scalar libsodium would use anyway, made explicit so the
   // stored secret is canonical.
@@ -39,21 +39,20 @@ CurveKeyPair shieldClientKeyPair(const crypto::PrivateKey& ours, const crypto::P
 
 ShieldAllowlist::ShieldAllowlist(crypto::PrivateKey minerHotkey)
     : m_miner(std::move(minerHotkey)),
-      m_minerHotkey(m_miner.publicKey().bytes()),
+      m_minerHotkey(m_miner.publicKey()),
       m_allowed(std::make_shared<const std::set<ByteArray<32>>>()) {}
 
 void ShieldAllowlist::update(std::span<const crypto::PublicKey> validators) {
   std::lock_guard updating(m_updateMutex);
-  std::map<wire::Hotkey, ByteArray<32>> derived;
+  std::map<crypto::PublicKey, ByteArray<32>> derived;
   auto allowed = std::make_shared<std::set<ByteArray<32>>>();
   for (const auto& v : validators) {
-    const wire::Hotkey& hotkey = v.bytes();
-    if (hotkey == m_minerHotkey) continue;
-    auto known = m_derived.find(hotkey);
+    if (v == m_minerHotkey) continue;
+    auto known = m_derived.find(v);
     ByteArray<32> pub = known != m_derived.end()
                             ? known->second
-                            : shieldClientKeyPair(m_miner, v, hotkey, m_minerHotkey).publicKey;
-    derived.emplace(hotkey, pub);
+                            : shieldClientKeyPair(m_miner, v, v, m_minerHotkey).publicKey;
+    derived.emplace(v, pub);
     allowed->insert(pub);
   }
   m_derived = std::move(derived);

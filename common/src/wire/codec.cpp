@@ -52,8 +52,28 @@ Status status(cs::Status s) {
   return static_cast<Status>(v);
 }
 
+// Runs before any other field is read, so a peer of another version learns that, and not that
+// some field (a version-1 33-byte untagged key, say) has the wrong length.
 void checkVersion(std::uint16_t v) {
-  if (v != kProtocolVersion) throw DecodeFailure{"unsupported protocol version " + std::to_string(v)};
+  if (v == kProtocolVersion) return;
+  const std::string speaks = "this axon speaks version " + std::to_string(kProtocolVersion) +
+                             " (hotkeys and signatures tagged with their scheme, sr25519 or ecdsa)";
+  throw DecodeFailure{
+      "protocol version " + std::to_string(v) + " is not supported: " + speaks +
+      (v < kProtocolVersion ? "; upgrade the caller" : "; this axon is older than the caller")};
+}
+
+Hotkey hotkey(capnp::Data::Reader data, const char* field) {
+  auto key = Hotkey::fromTagged(ByteView(reinterpret_cast<const std::byte*>(data.begin()), data.size()));
+  if (!key) throw DecodeFailure{std::string(field) + ": " + key.error().message()};
+  return *key;
+}
+
+SignatureBytes signature(capnp::Data::Reader data, const char* field) {
+  auto sig =
+      SignatureBytes::fromTagged(ByteView(reinterpret_cast<const std::byte*>(data.begin()), data.size()));
+  if (!sig) throw DecodeFailure{std::string(field) + ": " + sig.error().message()};
+  return *sig;
 }
 
 Authenticator readAuth(cs::Authenticator::Reader r) {
@@ -62,7 +82,7 @@ Authenticator readAuth(cs::Authenticator::Reader r) {
     case cs::Authenticator::NONE: a.kind = Authenticator::Kind::kNone; break;
     case cs::Authenticator::SIGNATURE:
       a.kind = Authenticator::Kind::kSignature;
-      a.signature = fixed<kSignatureSize>(r.getSignature(), "signature");
+      a.signature = signature(r.getSignature(), "signature");
       break;
     case cs::Authenticator::SESSION_MAC:
       a.kind = Authenticator::Kind::kSessionMac;
@@ -85,8 +105,8 @@ Request readRequest(cs::Request::Reader r) {
   if (!isValidModuleName(out.header.module)) throw DecodeFailure{"invalid module name"};
   out.header.moduleVersion = h.getModuleVersion();
   out.header.requestId = fixed<kRequestIdSize>(h.getRequestId(), "requestId");
-  out.header.caller = fixed<kHotkeySize>(h.getCaller(), "caller");
-  out.header.target = fixed<kHotkeySize>(h.getTarget(), "target");
+  out.header.caller = hotkey(h.getCaller(), "caller");
+  out.header.target = hotkey(h.getTarget(), "target");
   out.header.timestampMs = h.getTimestampMs();
   out.header.nonce = h.getNonce();
   out.header.timeoutMs = h.getTimeoutMs();
@@ -112,11 +132,12 @@ SessionInit readSessionInit(cs::SessionInit::Reader r) {
   SessionInit out;
   checkVersion(r.getProtocolVersion());
   out.protocolVersion = r.getProtocolVersion();
-  out.caller = fixed<kHotkeySize>(r.getCaller(), "caller");
-  out.target = fixed<kHotkeySize>(r.getTarget(), "target");
+  out.caller = hotkey(r.getCaller(), "caller");
+  out.target = hotkey(r.getTarget(), "target");
   out.timestampMs = r.getTimestampMs();
   out.clientNonce = fixed<kNonceSize>(r.getClientNonce(), "clientNonce");
-  out.signature = fixed<kSignatureSize>(r.getSignature(), "signature");
+  out.clientEphemeral = fixed<kEphemeralSize>(r.getClientEphemeral(), "clientEphemeral");
+  out.signature = signature(r.getSignature(), "signature");
   return out;
 }
 
@@ -130,7 +151,8 @@ SessionReply readSessionReply(cs::SessionReply::Reader r) {
   if (out.isSigned) {
     out.serverNonce = fixed<kNonceSize>(r.getServerNonce(), "serverNonce");
     out.sessionId = fixed<kSessionIdSize>(r.getSessionId(), "sessionId");
-    out.signature = fixed<kSignatureSize>(r.getSignature(), "signature");
+    out.serverEphemeral = fixed<kEphemeralSize>(r.getServerEphemeral(), "serverEphemeral");
+    out.signature = signature(r.getSignature(), "signature");
   }
   return out;
 }
@@ -145,7 +167,7 @@ capnp::Text::Reader textOf(const std::string& s) {
 void writeAuth(cs::Authenticator::Builder b, const Authenticator& a) {
   switch (a.kind) {
     case Authenticator::Kind::kNone: b.setNone(); break;
-    case Authenticator::Kind::kSignature: b.setSignature(dataOf(a.signature)); break;
+    case Authenticator::Kind::kSignature: b.setSignature(dataOf(a.signature.tagged())); break;
     case Authenticator::Kind::kSessionMac: {
       auto g = b.initSessionMac();
       g.setSessionId(dataOf(a.sessionId));
@@ -177,8 +199,8 @@ void build(capnp::MessageBuilder& mb, const Message& m) {
     h.setModule(textOf(hd.module));
     h.setModuleVersion(hd.moduleVersion);
     h.setRequestId(dataOf(hd.requestId));
-    h.setCaller(dataOf(hd.caller));
-    h.setTarget(dataOf(hd.target));
+    h.setCaller(dataOf(hd.caller.tagged()));
+    h.setTarget(dataOf(hd.target.tagged()));
     h.setTimestampMs(hd.timestampMs);
     h.setNonce(hd.nonce);
     h.setTimeoutMs(hd.timeoutMs);
@@ -197,11 +219,12 @@ void build(capnp::MessageBuilder& mb, const Message& m) {
   } else if (const auto* init = std::get_if<SessionInit>(&m)) {
     auto r = env.initSessionInit();
     r.setProtocolVersion(init->protocolVersion);
-    r.setCaller(dataOf(init->caller));
-    r.setTarget(dataOf(init->target));
+    r.setCaller(dataOf(init->caller.tagged()));
+    r.setTarget(dataOf(init->target.tagged()));
     r.setTimestampMs(init->timestampMs);
     r.setClientNonce(dataOf(init->clientNonce));
-    r.setSignature(dataOf(init->signature));
+    r.setSignature(dataOf(init->signature.tagged()));
+    r.setClientEphemeral(dataOf(init->clientEphemeral));
   } else {
     const auto& reply = std::get<SessionReply>(m);
     auto r = env.initSessionReply();
@@ -212,7 +235,8 @@ void build(capnp::MessageBuilder& mb, const Message& m) {
     if (reply.isSigned) {
       r.setServerNonce(dataOf(reply.serverNonce));
       r.setSessionId(dataOf(reply.sessionId));
-      r.setSignature(dataOf(reply.signature));
+      r.setSignature(dataOf(reply.signature.tagged()));
+      r.setServerEphemeral(dataOf(reply.serverEphemeral));
     }
   }
 }

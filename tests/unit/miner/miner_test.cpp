@@ -31,10 +31,7 @@ rpc::NeuronInfo neuron(std::uint16_t uid, int key, std::uint64_t stake, bool per
 }
 
 wire::Hotkey hotkeyOf(int key) {
-  wire::Hotkey h;
-  auto b = keyOf(key).publicKey().bytes();
-  std::copy(b.begin(), b.end(), h.begin());
-  return h;
+  return keyOf(key).publicKey();
 }
 
 TEST_CASE("metagraph caller policy: registered, permitted, staked; priority is stake") {
@@ -63,6 +60,33 @@ TEST_CASE("metagraph caller policy: registered, permitted, staked; priority is s
   mg.neurons = {neuron(0, 2, 0, false)};
   open.update(mg);
   CHECK(open.check(3, hotkeyOf(2)).allowed);
+}
+
+TEST_CASE("metagraph caller policy: sr25519 validators are found by their own key as account id") {
+  MetagraphCallerPolicy policy(3, PolicyOptions{true, 0});
+  const auto alice = crypto::sr25519::keypairFromSuri("//Alice").value();
+  const crypto::AnyPublicKey alicePub(alice.publicKey());
+  rpc::NeuronInfo sr;
+  sr.uid = 1;
+  sr.hotkey = alicePub.accountId();  // the key itself
+  sr.hotkeyPublicKey = alicePub;
+  sr.stake = 7;
+  sr.validatorPermit = true;
+  rpc::Metagraph mg;
+  mg.netuid = 3;
+  mg.neurons = {neuron(0, 1, 500, true), sr};
+  policy.update(mg);
+  auto ok = policy.check(3, wire::Hotkey(alice.publicKey()));
+  CHECK(ok.allowed);
+  CHECK(ok.stake == 7);
+  CHECK(policy.check(3, hotkeyOf(1)).allowed);  // ecdsa: BLAKE2b-256 of the key
+  // An ecdsa caller whose hashed id happened to be listed is not confused with an sr25519 key of
+  // those bytes: the scheme decides the rule.
+  rpc::NeuronInfo hashedId = sr;
+  hashedId.hotkey = crypto::blake2b256(alice.publicKey().bytes());
+  mg.neurons = {hashedId};
+  policy.update(mg);
+  CHECK_FALSE(policy.check(3, wire::Hotkey(alice.publicKey())).allowed);
 }
 
 TEST_CASE("miner config: YAML, environment, errors with file and key") {

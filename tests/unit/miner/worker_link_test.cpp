@@ -5,12 +5,14 @@
 
 #include <atomic>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include <doctest/doctest.h>
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
+#include "merit/crypto/any_key.h"
 #include "merit/miner/config.h"
 #include "merit/miner/dispatch.h"
 
@@ -165,6 +167,8 @@ std::vector<wire::Request> requests(int n, std::uint32_t version = 1) {
 // Echoes each body with a marker; optionally blocks every batch until released.
 struct EchoModule {
   std::atomic<int> calls{0};
+  std::mutex callersMutex;
+  std::vector<wire::Hotkey> callers;  // every request's caller, as the worker saw it
   std::promise<void> entered;
   std::shared_future<void> release;
   bool block = false;
@@ -179,6 +183,10 @@ struct EchoModule {
         release.wait();
       }
       std::vector<net::Reply> out;
+      {
+        std::lock_guard lock(callersMutex);
+        for (const auto& r : batch) callers.push_back(r.header.caller);
+      }
       for (const auto& r : batch) {
         net::Reply reply{wire::Status::kOk, "", r.body};
         reply.body.push_back(std::byte(r.header.moduleVersion));
@@ -213,6 +221,25 @@ WorkerFrontOptions frontOptions() {
   o.heartbeatInterval = 50ms;
   o.heartbeatTimeout = 2000ms;
   return o;
+}
+
+TEST_CASE("worker link: the caller's tagged hotkey of either scheme reaches the worker") {
+  const auto keys = keysOf('c');
+  auto front = WorkerFront::start(frontOptions(), keys, std::make_shared<SystemClock>()).value();
+  EchoModule echo;
+  RunningWorker w(front->endpoint(), keys, echo.module(), 1);
+  auto batch = requests(3);
+  batch[1].header.caller = crypto::AnyPrivateKey::generate(crypto::KeyScheme::kEcdsa).publicKey();
+  batch[2].header.caller = crypto::AnyPrivateKey::generate(crypto::KeyScheme::kSr25519).publicKey();
+  auto replies = front->handler()(batch);
+  REQUIRE(replies.size() == 3);
+  for (const auto& r : replies) CHECK(r.status == wire::Status::kOk);
+  std::lock_guard lock(echo.callersMutex);
+  REQUIRE(echo.callers.size() == 3);
+  CHECK(echo.callers[0].empty());  // none given, none invented
+  CHECK(echo.callers[1] == batch[1].header.caller);
+  CHECK(echo.callers[2] == batch[2].header.caller);
+  CHECK(echo.callers[2].scheme() == crypto::KeyScheme::kSr25519);
 }
 
 TEST_CASE("worker link: batches go to a worker and come back in order") {
@@ -281,7 +308,7 @@ TEST_CASE("worker link: a worker that goes silent is lost after the heartbeat ti
   frozen.set(zmq::sockopt::linger, 0);
   frozen.connect(front->endpoint());
   const char hello[] = {'H'};
-  const unsigned char versionAndCapacity[8] = {1, 0, 0, 0, 1, 0, 0, 0};
+  const unsigned char versionAndCapacity[8] = {2, 0, 0, 0, 1, 0, 0, 0};  // link version 2
   std::vector<zmq::message_t> h;
   h.emplace_back(hello, 1);
   h.emplace_back(versionAndCapacity, 8);

@@ -15,6 +15,8 @@
 #include <thread>
 #include <unistd.h>
 
+#include <capnp/message.h>
+#include <capnp/serialize.h>
 #include <doctest/doctest.h>
 #include <zmq.hpp>
 
@@ -23,6 +25,7 @@
 #include "merit/wire/auth.h"
 #include "merit/wire/codec.h"
 
+#include "schema/wire.capnp.h"
 #include "test_support.h"
 #include "zmtp_junk.h"
 
@@ -88,12 +91,13 @@ struct Fixture {
   crypto::PrivateKey validatorKey = crypto::PrivateKey::generate();
   std::shared_ptr<StaticCallerPolicy> policy = std::make_shared<StaticCallerPolicy>();
   std::vector<std::unique_ptr<Axon>> axons;
-  std::vector<crypto::PublicKey> axonKeys;
+  std::vector<crypto::AnyPublicKey> axonKeys;
 
-  Fixture() { policy->allow(validatorKey.publicKey().bytes(), 1000); }
+  Fixture() { policy->allow(validatorKey.publicKey(), 1000); }
 
-  Axon& startAxon(AxonConfig config = {}, std::vector<ModuleHandler> modules = {echoModule()}) {
-    auto key = crypto::PrivateKey::generate();
+  Axon& startAxon(AxonConfig config = {}, std::vector<ModuleHandler> modules = {echoModule()},
+                  crypto::KeyScheme scheme = crypto::KeyScheme::kEcdsa) {
+    auto key = crypto::AnyPrivateKey::generate(scheme);
     axonKeys.push_back(key.publicKey());
     auto axon = Axon::start(std::move(config), std::move(key), policy, std::move(modules), clock, context);
     REQUIRE(axon);
@@ -110,7 +114,8 @@ struct Fixture {
     auto k = crypto::PrivateKey::fromBytes((key ? *key : validatorKey).revealSecret()).value();
     DendriteConfig config;
     config.mode = mode;
-    auto d = Dendrite::create(std::move(k), config, withClock ? withClock : clock, context);
+    auto d =
+        Dendrite::create(crypto::AnyPrivateKey(std::move(k)), config, withClock ? withClock : clock, context);
     REQUIRE(d);
     return std::move(*d);
   }
@@ -164,15 +169,15 @@ struct RawClient {
   }
 };
 
-wire::Request makeRequest(const crypto::PrivateKey& caller, const crypto::PublicKey& target,
-                          std::uint64_t nonce, std::int64_t timestampMs, std::string module = "echo") {
+wire::Request makeRequest(crypto::SignerRef caller, const wire::Hotkey& target, std::uint64_t nonce,
+                          std::int64_t timestampMs, std::string module = "echo") {
   wire::Request r;
   r.header.netuid = 1;
   r.header.module = std::move(module);
   r.header.moduleVersion = 1;
   crypto::randomBytes(r.header.requestId);
-  r.header.caller = caller.publicKey().bytes();
-  r.header.target = target.bytes();
+  r.header.caller = caller.publicKey();
+  r.header.target = target;
   r.header.timestampMs = timestampMs;
   r.header.nonce = nonce;
   r.header.timeoutMs = 5000;
@@ -234,7 +239,8 @@ TEST_CASE("replayed nonce, wrong target, stale and future timestamps, forged sig
 
   // A forged signature: someone else signs in the validator's name.
   wire::Request forged = makeRequest(key, target, base + 4, nowMs());
-  forged.auth.signature = crypto::PrivateKey::generate().sign(wire::canonicalRequest(forged.header)).bytes();
+  forged.auth.signature =
+      crypto::AnySignature(crypto::PrivateKey::generate().sign(wire::canonicalRequest(forged.header)));
   wire::Response rejected = raw.roundTrip(forged);
   CHECK(rejected.status == Status::kUnauthorized);
   CHECK(rejected.auth.kind == wire::Authenticator::Kind::kNone);
@@ -246,7 +252,7 @@ TEST_CASE("replayed nonce, wrong target, stale and future timestamps, forged sig
   swapped.body = toBytes("xyz");
   wire::Response bad = raw.roundTrip(swapped);
   CHECK(bad.status == Status::kBadRequest);
-  CHECK(wire::verifyResponseSignature(bad, key.publicKey().bytes(), target));
+  CHECK(wire::verifyResponseSignature(bad, key.publicKey(), target));
 }
 
 TEST_CASE("session mode: forged MAC and replay over a hand-made session") {
@@ -257,10 +263,12 @@ TEST_CASE("session mode: forged MAC and replay over a hand-made session") {
   const auto target = f.axonKeys[0];
 
   wire::SessionInit init;
-  init.caller = key.publicKey().bytes();
-  init.target = target.bytes();
+  init.caller = key.publicKey();
+  init.target = target;
   init.timestampMs = nowMs();
   crypto::randomBytes(init.clientNonce);
+  const wire::EphemeralKeyPair eph = wire::EphemeralKeyPair::generate();
+  init.clientEphemeral = eph.publicKey;
   wire::signSessionInit(init, key);
   wire::RequestId corr;
   crypto::randomBytes(corr);
@@ -270,9 +278,12 @@ TEST_CASE("session mode: forged MAC and replay over a hand-made session") {
   REQUIRE(std::holds_alternative<wire::SessionReply>(*m));
   const auto& reply = std::get<wire::SessionReply>(*m);
   REQUIRE(reply.status == Status::kOk);
-  REQUIRE(wire::verifySessionAccept(reply, init.caller, target));
-  auto sessionKey = wire::deriveSessionKey(key, target, init.caller, init.target, init.clientNonce,
-                                           reply.serverNonce, reply.sessionId);
+  REQUIRE(wire::verifySessionAccept(reply, init.caller, init.clientEphemeral, target));
+  auto sessionKey = wire::deriveSessionKey(eph.secretKey, reply.serverEphemeral,
+                                           wire::SessionTranscript{init.caller, init.target, eph.publicKey,
+                                                                   reply.serverEphemeral, init.clientNonce,
+                                                                   reply.serverNonce, reply.sessionId})
+                        .value();
 
   const std::uint64_t base = static_cast<std::uint64_t>(nowMs()) * 1000;
   wire::Request good = makeRequest(key, target, base, nowMs());
@@ -291,6 +302,20 @@ TEST_CASE("session mode: forged MAC and replay over a hand-made session") {
   crypto::randomBytes(otherId);
   wire::macRequest(unknownSession, sessionKey, otherId);
   CHECK(raw.roundTrip(unknownSession).status == Status::kUnauthorized);
+
+  // A correctly signed handshake whose ephemeral key is a low-order point (all zero): no session.
+  wire::SessionInit lowOrder = init;
+  lowOrder.timestampMs = nowMs();
+  crypto::randomBytes(lowOrder.clientNonce);
+  lowOrder.clientEphemeral = wire::EphemeralKey{};
+  wire::signSessionInit(lowOrder, key);
+  raw.sendRaw(wire::encode(lowOrder), corr);
+  auto lowReply = raw.receive();
+  REQUIRE(lowReply);
+  REQUIRE(std::holds_alternative<wire::SessionReply>(*lowReply));
+  CHECK(std::get<wire::SessionReply>(*lowReply).status == Status::kUnauthorized);
+  CHECK(std::get<wire::SessionReply>(*lowReply).message.find("low-order") != std::string::npos);
+  CHECK_FALSE(std::get<wire::SessionReply>(*lowReply).isSigned);
 
   // A handshake signed by a different key than the claimed caller.
   wire::SessionInit badInit = init;
@@ -505,7 +530,7 @@ TEST_CASE("a full queue answers OVERLOADED; higher stake displaces lower") {
   CHECK(overloaded == 3);
   // A caller with more stake displaces a queued low-stake request.
   auto whale = crypto::PrivateKey::generate();
-  f.policy->allow(whale.publicKey().bytes(), 1'000'000);
+  f.policy->allow(whale.publicKey(), 1'000'000);
   RawClient rich(axon.endpoint());
   rich.sendRaw(wire::encode(makeRequest(whale, f.axonKeys[0], base, nowMs(), "slow")), corr);
   auto displaced = raw.receive();
@@ -690,10 +715,10 @@ std::string fromAddress(const std::string& sourceIp, const std::string& endpoint
 
 // A request naming `claimed` as its caller, signed by someone else: what a stranger who knows a
 // validator's public hotkey can send.
-wire::Request forgedRequest(const crypto::PrivateKey& forger, const crypto::PublicKey& claimed,
-                            const crypto::PublicKey& target, std::uint64_t nonce) {
+wire::Request forgedRequest(crypto::SignerRef forger, const wire::Hotkey& claimed, const wire::Hotkey& target,
+                            std::uint64_t nonce) {
   wire::Request r = makeRequest(forger, target, nonce, nowMs());
-  r.header.caller = claimed.bytes();
+  r.header.caller = claimed;
   return r;
 }
 
@@ -790,7 +815,7 @@ TEST_CASE("a forged signature off the I/O thread never consumes the caller's all
     REQUIRE(mine);
     const auto& r = std::get<wire::Response>(*mine);
     CHECK(r.status == Status::kOk);
-    CHECK(wire::verifyResponseSignature(r, key.publicKey().bytes(), target));
+    CHECK(wire::verifyResponseSignature(r, key.publicKey(), target));
     auto theirs = stranger.receive();
     REQUIRE(theirs);
     tally(std::get<wire::Response>(*theirs));
@@ -881,10 +906,12 @@ TEST_CASE("a captured session handshake replayed is refused before anything is s
   const auto target = f.axonKeys[0];
   // The handshake as the validator sends it, and the bytes an eavesdropper captures.
   wire::SessionInit init;
-  init.caller = key.publicKey().bytes();
-  init.target = target.bytes();
+  init.caller = key.publicKey();
+  init.target = target;
   init.timestampMs = nowMs();
   crypto::randomBytes(init.clientNonce);
+  const wire::EphemeralKeyPair eph = wire::EphemeralKeyPair::generate();
+  init.clientEphemeral = eph.publicKey;
   wire::signSessionInit(init, key);
   const Bytes captured = wire::encode(init);
   RawClient validator(axon.endpoint());
@@ -895,8 +922,11 @@ TEST_CASE("a captured session handshake replayed is refused before anything is s
   REQUIRE(m);
   const auto reply = std::get<wire::SessionReply>(*m);
   REQUIRE(reply.status == Status::kOk);
-  auto sessionKey = wire::deriveSessionKey(key, target, init.caller, init.target, init.clientNonce,
-                                           reply.serverNonce, reply.sessionId);
+  auto sessionKey = wire::deriveSessionKey(eph.secretKey, reply.serverEphemeral,
+                                           wire::SessionTranscript{init.caller, init.target, eph.publicKey,
+                                                                   reply.serverEphemeral, init.clientNonce,
+                                                                   reply.serverNonce, reply.sessionId})
+                        .value();
 
   // The attacker replays the captured bytes, several times, from its own connections.
   for (int i = 0; i < 6; ++i) {
@@ -935,10 +965,11 @@ TEST_CASE("handshake replay memory is bounded: when full, new handshakes wait fo
   RawClient raw(axon.endpoint());
   auto handshake = [&] {
     wire::SessionInit init;
-    init.caller = f.validatorKey.publicKey().bytes();
-    init.target = f.axonKeys[0].bytes();
+    init.caller = f.validatorKey.publicKey();
+    init.target = f.axonKeys[0];
     init.timestampMs = clock->nowUnixMs();
     crypto::randomBytes(init.clientNonce);
+    init.clientEphemeral = wire::EphemeralKeyPair::generate().publicKey;
     wire::signSessionInit(init, f.validatorKey);
     wire::RequestId corr;
     crypto::randomBytes(corr);
@@ -1003,14 +1034,14 @@ TEST_CASE("shield mode: only the derived keys of admitted validators complete th
   auto pair = CurveKeyPair::generate();
   REQUIRE(pair);
   // Both sides derive the same key pair for a (validator, miner) pair, and nobody else can.
-  const auto validatorHotkey = f.validatorKey.publicKey().bytes();
-  const auto minerHotkey = minerKey.publicKey().bytes();
+  const auto validatorHotkey = f.validatorKey.publicKey();
+  const auto minerHotkey = minerKey.publicKey();
   auto v = shieldClientKeyPair(f.validatorKey, minerKey.publicKey(), validatorHotkey, minerHotkey);
   auto m = shieldClientKeyPair(minerKey, f.validatorKey.publicKey(), validatorHotkey, minerHotkey);
   CHECK(v.publicKey == m.publicKey);
   CHECK(std::equal(v.secretKey.reveal().begin(), v.secretKey.reveal().end(), m.secretKey.reveal().begin()));
   const auto other = crypto::PrivateKey::generate();
-  CHECK(shieldClientKeyPair(other, minerKey.publicKey(), other.publicKey().bytes(), minerHotkey).publicKey !=
+  CHECK(shieldClientKeyPair(other, minerKey.publicKey(), other.publicKey(), minerHotkey).publicKey !=
         v.publicKey);
 
   auto allowlist =
@@ -1026,8 +1057,9 @@ TEST_CASE("shield mode: only the derived keys of admitted validators complete th
   config.curveSecretKey = secret;
   config.curveClientAuthorizer = ShieldAllowlist::authorizer(allowlist);
   f.axonKeys.push_back(minerKey.publicKey());
-  auto started = Axon::start(config, crypto::PrivateKey::fromBytes(minerKey.revealSecret()).value(), f.policy,
-                             {echoModule()}, f.clock, f.context);
+  auto started = Axon::start(
+      config, crypto::AnyPrivateKey(crypto::PrivateKey::fromBytes(minerKey.revealSecret()).value()), f.policy,
+      {echoModule()}, f.clock, f.context);
   REQUIRE(started);
   Axon& axon = **started;
   AxonTarget shielded{axon.endpoint(), minerKey.publicKey(), pair->publicKey, true};
@@ -1039,7 +1071,7 @@ TEST_CASE("shield mode: only the derived keys of admitted validators complete th
   // A second validator, allowed by the caller policy but not (yet) by the shield: refused in
   // the handshake, so its request never reaches the axon.
   const auto newcomer = crypto::PrivateKey::generate();
-  f.policy->allow(newcomer.publicKey().bytes(), 10);
+  f.policy->allow(newcomer.publicKey(), 10);
   const auto before = axon.stats();
   {
     auto d = f.dendrite(AuthMode::kSigned, &newcomer);
@@ -1061,8 +1093,8 @@ TEST_CASE("shield mode: only the derived keys of admitted validators complete th
   // A misconfiguration is refused up front.
   AxonConfig noKey;
   noKey.curveClientAuthorizer = config.curveClientAuthorizer;
-  CHECK_FALSE(
-      Axon::start(noKey, crypto::PrivateKey::generate(), f.policy, {echoModule()}, f.clock, f.context));
+  CHECK_FALSE(Axon::start(noKey, crypto::AnyPrivateKey::generate(crypto::KeyScheme::kEcdsa), f.policy,
+                          {echoModule()}, f.clock, f.context));
 }
 
 TEST_CASE("a long idle wake serves at once and stops at once; out-of-range values are refused") {
@@ -1081,11 +1113,174 @@ TEST_CASE("a long idle wake serves at once and stops at once; out-of-range value
   for (auto bad : {std::chrono::milliseconds(0), std::chrono::milliseconds(10'001)}) {
     AxonConfig c;
     c.idleWake = bad;
-    auto refused =
-        Axon::start(c, crypto::PrivateKey::generate(), f.policy, {echoModule()}, f.clock, f.context);
+    auto refused = Axon::start(c, crypto::AnyPrivateKey::generate(crypto::KeyScheme::kEcdsa), f.policy,
+                               {echoModule()}, f.clock, f.context);
     REQUIRE_FALSE(refused);
     CHECK(refused.error().code() == ErrorCode::kInvalidArgument);
   }
+}
+
+namespace {
+
+// Module "echo" that counts the requests it was handed.
+ModuleHandler countingEcho(std::atomic<int>& handled) {
+  return {"echo", 1, [&handled](std::span<const wire::Request> batch) {
+            handled += static_cast<int>(batch.size());
+            std::vector<Reply> out;
+            for (const auto& r : batch) out.push_back(upper(r));
+            return out;
+          }};
+}
+
+// `frame` with the first occurrence of `from` replaced by `to` (same length).
+Bytes patched(Bytes frame, ByteView from, ByteView to) {
+  REQUIRE(from.size() == to.size());
+  auto it = std::search(frame.begin(), frame.end(), from.begin(), from.end());
+  REQUIRE(it != frame.end());
+  std::copy(to.begin(), to.end(), it);
+  return frame;
+}
+
+Bytes withTag(const wire::Hotkey& key, std::uint8_t tag) {
+  Bytes b = toBytes(key.tagged());
+  b[0] = std::byte{tag};
+  return b;
+}
+
+capnp::Data::Reader dataOf(ByteView b) {
+  return capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(b.data()), b.size());
+}
+
+}  // namespace
+
+TEST_CASE("signed and session mode with every pair of hotkey schemes") {
+  using crypto::KeyScheme;
+  for (KeyScheme minerScheme : {KeyScheme::kEcdsa, KeyScheme::kSr25519}) {
+    Fixture f;
+    f.startAxon({}, {echoModule()}, minerScheme);
+    for (KeyScheme validatorScheme : {KeyScheme::kEcdsa, KeyScheme::kSr25519}) {
+      auto validator = crypto::AnyPrivateKey::generate(validatorScheme);
+      f.policy->allow(validator.publicKey(), 10);
+      for (AuthMode mode : {AuthMode::kSigned, AuthMode::kSession}) {
+        CAPTURE(crypto::schemeName(validatorScheme));
+        CAPTURE(crypto::schemeName(minerScheme));
+        CAPTURE(static_cast<int>(mode));
+        auto sr = validator.sr25519();
+        auto copy =
+            sr != nullptr
+                ? crypto::AnyPrivateKey(
+                      crypto::sr25519::Keypair::fromSchnorrkelBytes(sr->toSchnorrkelBytes().reveal()).value())
+                : crypto::AnyPrivateKey(
+                      crypto::PrivateKey::fromBytes(validator.ecdsa()->revealSecret()).value());
+        DendriteConfig config;
+        config.mode = mode;
+        auto d = Dendrite::create(std::move(copy), config, f.clock, f.context);
+        REQUIRE(d);
+        CHECK((*d)->hotkey() == wire::Hotkey(validator.publicKey()));
+        for (int round = 0; round < 2; ++round) {
+          QueryResult r = queryOne(**d, f.target(), echoRequest("mixed"));
+          CHECK(r.status == Status::kOk);
+          CHECK(r.authenticated);
+          CHECK(asChars(r.body) == "MIXED");
+        }
+      }
+    }
+    CHECK(f.axons[0]->stats().sessionsOpened == 2);
+  }
+}
+
+TEST_CASE("an unknown hotkey scheme is refused, naming it, before any verification or handler") {
+  Fixture f;
+  std::atomic<int> handled{0};
+  Axon& axon = f.startAxon({}, {countingEcho(handled)}, crypto::KeyScheme::kSr25519);
+  RawClient raw(axon.endpoint());
+  const std::uint64_t base = static_cast<std::uint64_t>(nowMs()) * 1000;
+  const wire::Hotkey target = f.axonKeys[0];
+  const wire::Hotkey caller = f.validatorKey.publicKey();
+
+  struct Case {
+    Bytes from;
+    Bytes to;
+    const char* expect;
+  };
+  const std::vector<Case> cases = {
+      {toBytes(caller.tagged()), withTag(caller, 0),
+       "caller: hotkey of unsupported signature scheme ed25519 (tag 0)"},
+      {toBytes(caller.tagged()), withTag(caller, 7),
+       "caller: hotkey of unsupported signature scheme unknown (tag 7)"},
+      {toBytes(target.tagged()), withTag(target, 0),
+       "target: hotkey of unsupported signature scheme ed25519 (tag 0)"},
+  };
+  std::uint64_t nonce = base;
+  for (const auto& c : cases) {
+    const Bytes frame =
+        patched(wire::encode(makeRequest(f.validatorKey, target, ++nonce, nowMs())), c.from, c.to);
+    wire::RequestId corr;
+    crypto::randomBytes(corr);
+    raw.sendRaw(frame, corr);
+    auto m = raw.receive();
+    REQUIRE(m);
+    REQUIRE(std::holds_alternative<wire::Response>(*m));
+    const auto& resp = std::get<wire::Response>(*m);
+    CAPTURE(resp.message);
+    CHECK(resp.status == Status::kBadRequest);
+    CHECK(resp.auth.kind == wire::Authenticator::Kind::kNone);
+    CHECK(resp.message.find(c.expect) != std::string::npos);
+  }
+  // A signature of the other scheme than the caller's hotkey: unauthorized, unsigned.
+  wire::Request mismatched = makeRequest(f.validatorKey, target, ++nonce, nowMs());
+  mismatched.auth.signature = crypto::AnyPrivateKey::generate(crypto::KeyScheme::kSr25519)
+                                  .sign(wire::canonicalRequest(mismatched.header));
+  wire::Response refused = raw.roundTrip(mismatched);
+  CAPTURE(refused.message);
+  CHECK(refused.status == Status::kUnauthorized);
+  CHECK(refused.message.find("sr25519 signature for an ecdsa hotkey") != std::string::npos);
+  CHECK(handled.load() == 0);
+  CHECK(axon.stats().handlerBatches == 0);
+  // The same caller with a well-formed request is served: the counter counts.
+  CHECK(raw.roundTrip(makeRequest(f.validatorKey, target, ++nonce, nowMs())).status == Status::kOk);
+  CHECK(handled.load() == 1);
+}
+
+TEST_CASE("a version-1 peer is told the protocol version, not a field-length error") {
+  Fixture f;
+  std::atomic<int> handled{0};
+  Axon& axon = f.startAxon({}, {countingEcho(handled)});
+  RawClient raw(axon.endpoint());
+  // The request as a version-1 dendrite encodes it: untagged 33-byte keys, a 65-byte signature.
+  const auto& key = f.validatorKey;
+  capnp::MallocMessageBuilder mb;
+  auto r = mb.initRoot<wire::capnp_schema::Envelope>().initRequest();
+  auto h = r.initHeader();
+  h.setProtocolVersion(1);
+  h.setNetuid(1);
+  h.setModule("echo");
+  h.setModuleVersion(1);
+  wire::RequestId id;
+  crypto::randomBytes(id);
+  h.setRequestId(dataOf(id));
+  h.setCaller(dataOf(key.publicKey().bytes()));
+  h.setTarget(dataOf(f.axonKeys[0].bytes()));
+  h.setTimestampMs(nowMs());
+  h.setNonce(static_cast<std::uint64_t>(nowMs()) * 1000);
+  h.setTimeoutMs(5000);
+  h.setBodyHash(dataOf(wire::hashBody(asBytes("abc"))));
+  r.setBody(dataOf(asBytes("abc")));
+  r.initAuth().setSignature(dataOf(key.sign(asBytes("version 1 canonical bytes")).bytes()));
+  auto words = capnp::messageToFlatArray(mb);
+  const auto bytes = words.asBytes();
+  raw.sendRaw(ByteView(reinterpret_cast<const std::byte*>(bytes.begin()), bytes.size()), id);
+  auto m = raw.receive();
+  REQUIRE(m);
+  REQUIRE(std::holds_alternative<wire::Response>(*m));
+  const auto& resp = std::get<wire::Response>(*m);
+  CAPTURE(resp.message);
+  CHECK(resp.status == Status::kBadRequest);
+  CHECK(resp.requestId == id);  // the correlation id: a version-1 dendrite matches it to its request
+  CHECK(resp.message.find("protocol version 1 is not supported: this axon speaks version 2") !=
+        std::string::npos);
+  CHECK(resp.message.find("upgrade the caller") != std::string::npos);
+  CHECK(handled.load() == 0);
 }
 
 }  // namespace merit::net

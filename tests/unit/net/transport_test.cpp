@@ -53,19 +53,22 @@ struct World {
   crypto::PrivateKey minerKey = crypto::PrivateKey::generate();
   std::unique_ptr<Axon> axon;
 
-  World() { policy->allow(validator.publicKey().bytes(), 1000); }
+  World() { policy->allow(validator.publicKey(), 1000); }
 
   Axon& start(AxonConfig config = {}) {
-    auto a = Axon::start(std::move(config), crypto::PrivateKey::fromBytes(minerKey.revealSecret()).value(),
-                         policy, {echo()}, clock, context);
+    auto a =
+        Axon::start(std::move(config),
+                    crypto::AnyPrivateKey(crypto::PrivateKey::fromBytes(minerKey.revealSecret()).value()),
+                    policy, {echo()}, clock, context);
     REQUIRE(a);
     axon = std::move(*a);
     return *axon;
   }
 
   std::unique_ptr<Dendrite> dendrite(DendriteConfig config = {}) {
-    auto d = Dendrite::create(crypto::PrivateKey::fromBytes(validator.revealSecret()).value(), config, clock,
-                              context);
+    auto d = Dendrite::create(
+        crypto::AnyPrivateKey(crypto::PrivateKey::fromBytes(validator.revealSecret()).value()), config, clock,
+        context);
     REQUIRE(d);
     return std::move(*d);
   }
@@ -88,8 +91,8 @@ wire::Request signedRequest(const crypto::PrivateKey& caller, const crypto::Publ
   r.header.module = "echo";
   r.header.moduleVersion = 1;
   crypto::randomBytes(r.header.requestId);
-  r.header.caller = caller.publicKey().bytes();
-  r.header.target = target.bytes();
+  r.header.caller = caller.publicKey();
+  r.header.target = target;
   r.header.timestampMs = SystemClock().nowUnixMs();
   static std::atomic<std::uint64_t> nonce{static_cast<std::uint64_t>(SystemClock().nowUnixMs()) * 1000};
   r.header.nonce = ++nonce;
@@ -456,8 +459,9 @@ TEST_CASE("dendrite: an axon restarted between rounds answers the next round on 
   AxonConfig config;
   config.bindEndpoint = endpoint;
   REQUIRE(eventually([&] {
-    auto a = Axon::start(config, crypto::PrivateKey::fromBytes(w.minerKey.revealSecret()).value(), w.policy,
-                         {echo()}, w.clock, w.context);
+    auto a = Axon::start(
+        config, crypto::AnyPrivateKey(crypto::PrivateKey::fromBytes(w.minerKey.revealSecret()).value()),
+        w.policy, {echo()}, w.clock, w.context);
     if (a) w.axon = std::move(*a);
     return w.axon != nullptr;
   }));

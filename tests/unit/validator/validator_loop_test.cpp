@@ -80,15 +80,13 @@ TEST_CASE("validator: honest miner outscores a wrong one, weights land, scores s
       client->submit(keyOf(1), AddStake{validatorKey.publicKey().accountId(), 100 * kRaoPerMerit})->success);
 
   auto policy = std::make_shared<net::StaticCallerPolicy>();
-  wire::Hotkey vk;
-  auto vb = validatorKey.publicKey().bytes();
-  std::copy(vb.begin(), vb.end(), vk.begin());
-  policy->allow(vk, 1);
+  policy->allow(validatorKey.publicKey(), 1);
   std::vector<std::unique_ptr<net::Axon>> axons;
   int i = 0;
   for (const auto* k : {&honestKey, &wrongKey}) {
-    auto axon = net::Axon::start(net::AxonConfig{}, crypto::PrivateKey::fromBytes(k->revealSecret()).value(),
-                                 policy, {hashHandler(i++ == 0)}, std::make_shared<SystemClock>());
+    auto axon = net::Axon::start(
+        net::AxonConfig{}, crypto::AnyPrivateKey(crypto::PrivateKey::fromBytes(k->revealSecret()).value()),
+        policy, {hashHandler(i++ == 0)}, std::make_shared<SystemClock>());
     REQUIRE(axon);
     auto port = std::stoi((*axon)->endpoint().substr((*axon)->endpoint().rfind(':') + 1));
     ServeAxon s{};
@@ -110,8 +108,9 @@ TEST_CASE("validator: honest miner outscores a wrong one, weights land, scores s
   vc.stateFile = (dir.path() / "validator.json").string();
   vc.seed = 1;
   {
-    auto v = Validator::start(vc, crypto::PrivateKey::fromBytes(validatorKey.revealSecret()).value(),
-                              std::make_unique<HashTask>());
+    auto v = Validator::start(
+        vc, crypto::AnyPrivateKey(crypto::PrivateKey::fromBytes(validatorKey.revealSecret()).value()),
+        std::make_unique<HashTask>());
     REQUIRE(v);
     bool weightsSet = false;
     // A step per block until the weights thread reports a set (bounded in blocks: 30 tempos).
@@ -140,8 +139,9 @@ TEST_CASE("validator: honest miner outscores a wrong one, weights land, scores s
   auto clock = std::make_shared<ManualClock>(SystemClock().nowUnixMs());
   vc.clock = clock;
   vc.stepInterval = std::chrono::hours(1);
-  auto again = Validator::start(vc, crypto::PrivateKey::fromBytes(validatorKey.revealSecret()).value(),
-                                std::make_unique<HashTask>());
+  auto again = Validator::start(
+      vc, crypto::AnyPrivateKey(crypto::PrivateKey::fromBytes(validatorKey.revealSecret()).value()),
+      std::make_unique<HashTask>());
   REQUIRE(again);
   CHECK((*again)->scores().scores().at(1) > 0.3);
   const std::uint64_t steps = (*again)->state().steps;
@@ -157,7 +157,7 @@ TEST_CASE("validator: honest miner outscores a wrong one, weights land, scores s
   runner.join();
   CHECK(stepsNow() == steps + 2);
   // Another key cannot take over this state file.
-  auto stranger = Validator::start(vc, keyOf(11), std::make_unique<HashTask>());
+  auto stranger = Validator::start(vc, crypto::AnyPrivateKey(keyOf(11)), std::make_unique<HashTask>());
   REQUIRE_FALSE(stranger);
   for (auto& a : axons) a->stop();
 }
@@ -247,14 +247,12 @@ TEST_CASE("validator: outside dev chains, host-local axon addresses are never di
       client->submit(keyOf(1), AddStake{validatorKey.publicKey().accountId(), 100 * kRaoPerMerit})->success);
 
   auto policy = std::make_shared<net::StaticCallerPolicy>();
-  wire::Hotkey vk;
-  auto vb = validatorKey.publicKey().bytes();
-  std::copy(vb.begin(), vb.end(), vk.begin());
-  policy->allow(vk, 1);
+  policy->allow(validatorKey.publicKey(), 1);
   net::AxonConfig ac;
   ac.bindEndpoint = "tcp://" + host + ":*";
-  auto honest = net::Axon::start(ac, crypto::PrivateKey::fromBytes(honestKey.revealSecret()).value(), policy,
-                                 {hashHandler(true)}, std::make_shared<SystemClock>());
+  auto honest = net::Axon::start(
+      ac, crypto::AnyPrivateKey(crypto::PrivateKey::fromBytes(honestKey.revealSecret()).value()), policy,
+      {hashHandler(true)}, std::make_shared<SystemClock>());
   REQUIRE(honest);
   auto honestPort = static_cast<std::uint16_t>(
       std::stoi((*honest)->endpoint().substr((*honest)->endpoint().rfind(':') + 1)));
@@ -274,8 +272,9 @@ TEST_CASE("validator: outside dev chains, host-local axon addresses are never di
   vc.queryTimeout = std::chrono::milliseconds(1500);
   vc.emaAlpha = 0.5;
   vc.seed = 7;
-  auto v = Validator::start(vc, crypto::PrivateKey::fromBytes(validatorKey.revealSecret()).value(),
-                            std::make_unique<HashTask>());
+  auto v = Validator::start(
+      vc, crypto::AnyPrivateKey(crypto::PrivateKey::fromBytes(validatorKey.revealSecret()).value()),
+      std::make_unique<HashTask>());
   REQUIRE(v);
   std::size_t unreachable = 0;
   for (int i = 0; i < 6; ++i) {  // a step per block

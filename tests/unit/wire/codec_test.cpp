@@ -1,23 +1,31 @@
 #include "merit/wire/codec.h"
 
+#include <cstring>
 #include <random>
 
+#include <capnp/message.h>
+#include <capnp/serialize.h>
 #include <doctest/doctest.h>
 
 #include "merit/wire/auth.h"
 
+#include "schema/wire.capnp.h"
+
 namespace merit::wire {
 namespace {
 
-Request sampleRequest(std::size_t bodySize = 100) {
-  auto caller = crypto::PrivateKey::generate();
+using crypto::AnyPrivateKey;
+using crypto::KeyScheme;
+
+Request sampleRequest(std::size_t bodySize = 100, KeyScheme scheme = KeyScheme::kEcdsa) {
+  auto caller = AnyPrivateKey::generate(scheme);
   Request r;
   r.header.netuid = 3;
   r.header.module = "fashion_mnist";
   r.header.moduleVersion = 2;
   crypto::randomBytes(r.header.requestId);
-  r.header.caller = caller.publicKey().bytes();
-  r.header.target = crypto::PrivateKey::generate().publicKey().bytes();
+  r.header.caller = caller.publicKey();
+  r.header.target = crypto::PrivateKey::generate().publicKey();
   r.header.timestampMs = 1'700'000'000'123;
   r.header.nonce = 42;
   r.header.timeoutMs = 5000;
@@ -27,6 +35,84 @@ Request sampleRequest(std::size_t bodySize = 100) {
   return r;
 }
 
+Bytes frameOf(capnp::MessageBuilder& mb) {
+  auto words = capnp::messageToFlatArray(mb);
+  const auto bytes = words.asBytes();
+  return Bytes(reinterpret_cast<const std::byte*>(bytes.begin()),
+               reinterpret_cast<const std::byte*>(bytes.end()));
+}
+
+capnp::Data::Reader dataOf(ByteView b) {
+  return capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(b.data()), b.size());
+}
+
+// A request as a version-1 peer encodes it: untagged 33-byte secp256k1 keys, a 65-byte signature.
+Bytes versionOneRequest() {
+  const auto caller = crypto::PrivateKey::generate();
+  const auto target = crypto::PrivateKey::generate();
+  capnp::MallocMessageBuilder mb;
+  auto r = mb.initRoot<capnp_schema::Envelope>().initRequest();
+  auto h = r.initHeader();
+  h.setProtocolVersion(1);
+  h.setNetuid(1);
+  h.setModule("echo");
+  h.setModuleVersion(1);
+  ByteArray<16> id{};
+  h.setRequestId(dataOf(id));
+  h.setCaller(dataOf(caller.publicKey().bytes()));
+  h.setTarget(dataOf(target.publicKey().bytes()));
+  h.setTimestampMs(1'700'000'000'000);
+  h.setNonce(1);
+  h.setTimeoutMs(1000);
+  h.setBodyHash(dataOf(hashBody(asBytes("hi"))));
+  r.setBody(dataOf(asBytes("hi")));
+  r.initAuth().setSignature(dataOf(caller.sign(asBytes("v1 canonical bytes")).bytes()));
+  return frameOf(mb);
+}
+
+// A version-1 session handshake.
+Bytes versionOneSessionInit() {
+  const auto caller = crypto::PrivateKey::generate();
+  capnp::MallocMessageBuilder mb;
+  auto init = mb.initRoot<capnp_schema::Envelope>().initSessionInit();
+  init.setProtocolVersion(1);
+  init.setCaller(dataOf(caller.publicKey().bytes()));
+  init.setTarget(dataOf(crypto::PrivateKey::generate().publicKey().bytes()));
+  init.setTimestampMs(1);
+  ByteArray<32> nonce{};
+  init.setClientNonce(dataOf(nonce));
+  init.setSignature(dataOf(caller.sign(asBytes("x")).bytes()));
+  return frameOf(mb);
+}
+
+// `key` with its tag byte replaced.
+Bytes retagged(const Hotkey& key, std::uint8_t tag) {
+  Bytes b = toBytes(key.tagged());
+  b[0] = std::byte{tag};
+  return b;
+}
+
+// A version-2 request frame whose caller (or target) field is `callerBytes` (`targetBytes`).
+Bytes requestWithKeys(const Request& good, ByteView callerBytes, ByteView targetBytes) {
+  capnp::MallocMessageBuilder mb;
+  auto r = mb.initRoot<capnp_schema::Envelope>().initRequest();
+  auto h = r.initHeader();
+  h.setProtocolVersion(kProtocolVersion);
+  h.setNetuid(good.header.netuid);
+  h.setModule(good.header.module);
+  h.setModuleVersion(good.header.moduleVersion);
+  h.setRequestId(dataOf(good.header.requestId));
+  h.setCaller(dataOf(callerBytes));
+  h.setTarget(dataOf(targetBytes));
+  h.setTimestampMs(good.header.timestampMs);
+  h.setNonce(good.header.nonce);
+  h.setTimeoutMs(good.header.timeoutMs);
+  h.setBodyHash(dataOf(good.header.bodyHash));
+  r.setBody(dataOf(good.body));
+  r.initAuth().setSignature(dataOf(good.auth.signature.tagged()));
+  return frameOf(mb);
+}
+
 }  // namespace
 
 TEST_CASE("every message kind round-trips through encode/decode") {
@@ -34,6 +120,13 @@ TEST_CASE("every message kind round-trips through encode/decode") {
   auto decoded = decode(encode(req));
   REQUIRE(decoded);
   CHECK(std::get<Request>(*decoded) == req);
+  Request srReq = sampleRequest(100, KeyScheme::kSr25519);
+  decoded = decode(encode(srReq));
+  REQUIRE(decoded);
+  CHECK(std::get<Request>(*decoded) == srReq);
+  CHECK(std::get<Request>(*decoded).header.caller.scheme() == KeyScheme::kSr25519);
+  CHECK(std::get<Request>(*decoded).auth.signature.tagged().size() == 65);
+  CHECK(req.auth.signature.tagged().size() == 66);
 
   Response resp;
   resp.requestId = req.header.requestId;
@@ -54,7 +147,8 @@ TEST_CASE("every message kind round-trips through encode/decode") {
   init.target = req.header.target;
   init.timestampMs = 9;
   init.clientNonce.fill(std::byte{3});
-  init.signature.fill(std::byte{4});
+  init.clientEphemeral.fill(std::byte{4});
+  init.signature = AnyPrivateKey::generate(KeyScheme::kSr25519).sign(asBytes("init"));
   decoded = decode(encode(init));
   REQUIRE(decoded);
   CHECK(std::get<SessionInit>(*decoded) == init);
@@ -70,7 +164,8 @@ TEST_CASE("every message kind round-trips through encode/decode") {
   reply.status = Status::kOk;
   reply.serverNonce.fill(std::byte{6});
   reply.sessionId.fill(std::byte{7});
-  reply.signature.fill(std::byte{8});
+  reply.serverEphemeral.fill(std::byte{8});
+  reply.signature = AnyPrivateKey::generate(KeyScheme::kEcdsa).sign(asBytes("accept"));
   decoded = decode(encode(reply));
   REQUIRE(decoded);
   CHECK(std::get<SessionReply>(*decoded) == reply);
@@ -127,14 +222,75 @@ TEST_CASE("decode enforces field sizes, module names and the protocol version") 
   r.header.module = std::string(65, 'a');
   CHECK_FALSE(decode(encode(r)));
   r.header.module = "ok";
-  r.header.protocolVersion = 2;
+  r.header.protocolVersion = 3;
   auto bad = decode(encode(r));
   REQUIRE_FALSE(bad);
-  CHECK(bad.error().message().find("protocol version") != std::string::npos);
+  CHECK(bad.error().message().find("protocol version 3") != std::string::npos);
   CHECK(isValidModuleName("charlm"));
   CHECK(isValidModuleName("a.b-c_9"));
   CHECK_FALSE(isValidModuleName(""));
   CHECK_FALSE(isValidModuleName("UPPER"));
+}
+
+TEST_CASE("a version-1 peer learns the version, not a field-length error") {
+  for (const Bytes& frame : {versionOneRequest(), versionOneSessionInit()}) {
+    auto r = decode(frame);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code() == ErrorCode::kInvalidArgument);
+    const std::string& m = r.error().message();
+    CAPTURE(m);
+    CHECK(m.find("protocol version 1 is not supported") != std::string::npos);
+    CHECK(m.find("this axon speaks version 2") != std::string::npos);
+    CHECK(m.find("upgrade") != std::string::npos);
+    CHECK(m.find("bytes, got") == std::string::npos);
+  }
+}
+
+TEST_CASE("decode refuses keys and signatures of an unknown scheme, naming it") {
+  const Request good = sampleRequest(10, KeyScheme::kSr25519);
+  REQUIRE(decode(requestWithKeys(good, good.header.caller.tagged(), good.header.target.tagged())));
+  struct Case {
+    Bytes caller;
+    Bytes target;
+    const char* expect;
+  };
+  const std::vector<Case> cases = {
+      {retagged(good.header.caller, 0), toBytes(good.header.target.tagged()),
+       "caller: hotkey of unsupported signature scheme ed25519 (tag 0)"},
+      {retagged(good.header.caller, 7), toBytes(good.header.target.tagged()),
+       "caller: hotkey of unsupported signature scheme unknown (tag 7)"},
+      {toBytes(good.header.caller.tagged()), retagged(good.header.target, 0),
+       "target: hotkey of unsupported signature scheme ed25519 (tag 0)"},
+      // An sr25519 tag on a 34-byte (ecdsa-sized) key: the length is the tag's or nothing.
+      {toBytes(good.header.caller.tagged()), retagged(good.header.target, 1),
+       "target: tagged sr25519 hotkey must be 33 bytes, got 34"},
+      // A version-1 style untagged key in a version-2 request.
+      {toBytes(good.header.caller.keyBytes()), toBytes(good.header.target.tagged()),
+       "caller: hotkey of unsupported signature scheme"},
+  };
+  for (const auto& c : cases) {
+    auto r = decode(requestWithKeys(good, c.caller, c.target));
+    REQUIRE_FALSE(r);
+    CAPTURE(r.error().message());
+    CHECK(r.error().message().find(c.expect) != std::string::npos);
+  }
+  // A signature with an unknown tag.
+  Bytes sig = toBytes(good.auth.signature.tagged());
+  sig[0] = std::byte{0};
+  capnp::MallocMessageBuilder mb;
+  auto frame = requestWithKeys(good, good.header.caller.tagged(), good.header.target.tagged());
+  // Rebuild with the bad signature.
+  {
+    auto words = kj::heapArray<capnp::word>(frame.size() / sizeof(capnp::word));
+    std::memcpy(words.begin(), frame.data(), frame.size());
+    capnp::FlatArrayMessageReader reader(words);
+    mb.setRoot(reader.getRoot<capnp_schema::Envelope>());
+    mb.getRoot<capnp_schema::Envelope>().getRequest().getAuth().setSignature(dataOf(sig));
+  }
+  auto r = decode(frameOf(mb));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message().find("signature: signature of unsupported signature scheme ed25519") !=
+        std::string::npos);
 }
 
 TEST_CASE("status names are stable") {

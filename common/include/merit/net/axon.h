@@ -35,7 +35,7 @@
 #include <string>
 #include <vector>
 
-#include "merit/crypto/keys.h"
+#include "merit/crypto/any_key.h"
 #include "merit/net/caller_policy.h"
 #include "merit/net/context.h"
 #include "merit/util/clock.h"
@@ -161,7 +161,7 @@ class Axon {
   // session idle expiry, the batch-fill wait, the drain timeout and the service-time histogram
   // (a ManualClock makes them all move only when a test says). Fails with kInvalidArgument for a bad
   // configuration and kUnavailable if the endpoint cannot be bound.
-  static Result<std::unique_ptr<Axon>> start(AxonConfig config, crypto::PrivateKey hotkey,
+  static Result<std::unique_ptr<Axon>> start(AxonConfig config, crypto::AnyPrivateKey hotkey,
                                              std::shared_ptr<const CallerPolicy> policy,
                                              std::vector<ModuleHandler> modules,
                                              std::shared_ptr<const Clock> clock,

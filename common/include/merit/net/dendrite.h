@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "merit/crypto/keys.h"
+#include "merit/crypto/any_key.h"
 #include "merit/net/context.h"
 #include "merit/util/clock.h"
 #include "merit/util/result.h"
@@ -31,18 +31,18 @@
 namespace merit::net {
 
 enum class AuthMode : std::uint8_t {
-  kSigned,   // every request and response carries an ECDSA signature
+  kSigned,   // every request and response carries a signature (the signer's scheme)
   kSession,  // one signed handshake per connection, then keyed-BLAKE2b MACs
 };
 
 // One miner to query. The hotkey and CURVE key come from its axon info on chain.
 struct AxonTarget {
-  std::string endpoint;  // "tcp://host:port"
-  crypto::PublicKey hotkey;
+  std::string endpoint;                         // "tcp://host:port"
+  crypto::AnyPublicKey hotkey;                  // sr25519 or ecdsa
   std::optional<ByteArray<32>> curvePublicKey;  // set: the connection is CurveZMQ-encrypted
   // The miner runs in shield mode (axon protocol 2 on chain; needs curvePublicKey): connect with
   // the CURVE client key derived from our hotkey and the miner's (merit/net/shield.h) instead of
-  // an ephemeral one, so the miner's transport admits us.
+  // an ephemeral one, so the miner's transport admits us. Both hotkeys must be ecdsa.
   bool shield = false;
 };
 
@@ -95,7 +95,7 @@ class Dendrite {
   // (monotonic time). A query's `deadline` is on std::chrono::steady_clock: it bounds real
   // socket waits, which a manual clock cannot shorten. `context` is only held (callers that share
   // one with their axons may pass it); the dendrite's connections do not use ZeroMQ.
-  static Result<std::unique_ptr<Dendrite>> create(crypto::PrivateKey hotkey, DendriteConfig config,
+  static Result<std::unique_ptr<Dendrite>> create(crypto::AnyPrivateKey hotkey, DendriteConfig config,
                                                   std::shared_ptr<const Clock> clock,
                                                   std::shared_ptr<Context> context = nullptr);
   ~Dendrite();

@@ -9,6 +9,10 @@
 //   secret  = clamp(BLAKE2b-256(key = shared, 0x1d "meritnet/v1/shield-client-key" ‖ V[33] ‖ M[33]))
 //   public  = X25519(secret, 9)
 //
+// V[33] and M[33] are the compressed secp256k1 keys (untagged). The derivation is an ECDH of the
+// two hotkeys, so shield mode needs ecdsa hotkeys on both sides: a miner with an sr25519 hotkey
+// cannot run shielded, and validators with sr25519 hotkeys are not in a shielded miner's set.
+//
 // V uses (public, secret) as its CURVE client key towards M (the dendrite does so for targets
 // with AxonTarget::shield); M admits exactly the public keys it computes for the validator-permit
 // holders of its subnet (ShieldAllowlist, refreshed on every metagraph update).
@@ -38,7 +42,7 @@ inline constexpr std::string_view kShieldKeyTag = "meritnet/v1/shield-client-key
 // side's hotkey and `theirs` the other side's public key (the validator and the miner get the
 // same pair).
 CurveKeyPair shieldClientKeyPair(const crypto::PrivateKey& ours, const crypto::PublicKey& theirs,
-                                 const wire::Hotkey& validator, const wire::Hotkey& miner);
+                                 const crypto::PublicKey& validator, const crypto::PublicKey& miner);
 
 // The set of CURVE client keys a shielded miner admits.
 class ShieldAllowlist {
@@ -62,9 +66,10 @@ class ShieldAllowlist {
 
  private:
   const crypto::PrivateKey m_miner;
-  const wire::Hotkey m_minerHotkey;
-  std::map<wire::Hotkey, ByteArray<32>> m_derived;  // validator → client public key; update()'s thread only
-  std::mutex m_updateMutex;                         // serialises update()
+  const crypto::PublicKey m_minerHotkey;
+  std::map<crypto::PublicKey, ByteArray<32>>
+      m_derived;             // validator → client public key; update()'s thread only
+  std::mutex m_updateMutex;  // serialises update()
   mutable std::mutex m_mutex;
   std::shared_ptr<const std::set<ByteArray<32>>> m_allowed;  // guarded by m_mutex
 };

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "merit/crypto/any_key.h"
 #include "merit/crypto/keys.h"
 #include "merit/metrics/metrics.h"
 #include "merit/miner/config.h"
@@ -43,7 +44,7 @@ class Miner {
   // under `owner` (the wallet's coldkey; kUnauthorized otherwise: see kExitNotOwned), starts the
   // axon and advertises it with serve_axon when the endpoint or CURVE key on chain differs.
   // Fails with the exact `merit register ...` command when the hotkey is not registered.
-  static Result<std::unique_ptr<Miner>> start(MinerConfig config, crypto::PrivateKey hotkey,
+  static Result<std::unique_ptr<Miner>> start(MinerConfig config, crypto::AnyPrivateKey hotkey,
                                               crypto::PublicKey owner,
                                               std::vector<net::ModuleHandler> modules, ColdkeyLoader coldkey,
                                               const std::atomic<bool>* stop = nullptr,
@@ -60,7 +61,7 @@ class Miner {
   std::string renderMetrics() const;
 
  private:
-  Miner(MinerConfig config, crypto::PrivateKey hotkey, crypto::PublicKey owner, ColdkeyLoader coldkey);
+  Miner(MinerConfig config, crypto::AnyPrivateKey hotkey, crypto::PublicKey owner, ColdkeyLoader coldkey);
   Result<void> ensureRegistered();
   // kUnauthorized when `me` is registered under a coldkey other than m_owner.
   Result<void> checkOwner(const rpc::NeuronInfo& me) const;
@@ -69,8 +70,8 @@ class Miner {
   void updateShield(const rpc::Metagraph& metagraph);
 
   MinerConfig m_config;
-  crypto::PrivateKey m_hotkey;
-  crypto::PublicKey m_owner;  // the wallet's coldkey (public)
+  crypto::AnyPrivateKey m_hotkey;  // sr25519 or ecdsa: it signs every wire message
+  crypto::PublicKey m_owner;       // the wallet's coldkey (public)
   ColdkeyLoader m_coldkey;
   ExtraMetrics m_extraMetrics;
   std::unique_ptr<rpc::Chain> m_client;

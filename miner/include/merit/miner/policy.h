@@ -2,8 +2,9 @@
 // netuid may call, optionally only those holding a validator permit and a minimum stake. Queue
 // priority is the caller's stake.
 //
-// Callers are looked up by account id (BLAKE2b-256 of the public key the caller signs with), which
-// is what every chain stores: merit-chain also keeps public keys, a subtensor chain only ids.
+// Callers are looked up by account id (wire::Hotkey::accountId: an sr25519 key itself, or
+// BLAKE2b-256 of an ecdsa key; so callers of both schemes are accepted), which is what every
+// chain stores: merit-chain also keeps public keys, a subtensor chain only ids.
 //
 // Thread-safety: check() runs on the axon's I/O thread; update() may run on any other thread.
 // The lookup table is replaced whole under a mutex, so check() never sees a half-built table.

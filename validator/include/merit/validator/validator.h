@@ -101,7 +101,7 @@ class Validator {
  public:
   // Connects to the chain, waiting for it with backoff while it is unreachable (until `stop` is
   // set), and checks the hotkey is registered on the netuid.
-  static Result<std::unique_ptr<Validator>> start(ValidatorConfig config, crypto::PrivateKey hotkey,
+  static Result<std::unique_ptr<Validator>> start(ValidatorConfig config, crypto::AnyPrivateKey hotkey,
                                                   std::unique_ptr<Task> task,
                                                   const std::atomic<bool>* stop = nullptr);
   ~Validator();
@@ -124,7 +124,7 @@ class Validator {
   ValidatorState state() const;
 
  private:
-  Validator(ValidatorConfig config, crypto::PrivateKey hotkey, std::unique_ptr<Task> task);
+  Validator(ValidatorConfig config, crypto::AnyPrivateKey hotkey, std::unique_ptr<Task> task);
   // Weights are submitted by their own thread: a submission waits for inclusion (seconds on a
   // Substrate chain, longer when the node is slow or gone), and the query loop must not wait
   // with it. step() hands the newest metagraph and scores over and reports the outcome of the
@@ -133,7 +133,7 @@ class Validator {
   void postWeights(std::shared_ptr<const rpc::Metagraph> mg, std::vector<double> scores);
 
   ValidatorConfig m_config;
-  crypto::PrivateKey m_hotkey;
+  crypto::AnyPrivateKey m_hotkey;  // sr25519 or ecdsa
   std::unique_ptr<Task> m_task;
   std::unique_ptr<rpc::Chain> m_client;
   std::unique_ptr<rpc::MetagraphCache> m_cache;

@@ -11,7 +11,7 @@
 #include <optional>
 #include <string>
 
-#include "merit/crypto/keys.h"
+#include "merit/crypto/any_key.h"
 #include "merit/rpc/client.h"
 #include "merit/rpc/metagraph.h"
 #include "merit/util/backoff.h"
@@ -36,8 +36,7 @@ struct WeightPolicy {
 
 class WeightSetter {
  public:
-  WeightSetter(rpc::Chain& client, const crypto::PrivateKey& hotkey, std::uint16_t netuid,
-               WeightPolicy policy)
+  WeightSetter(rpc::Chain& client, crypto::SignerRef hotkey, std::uint16_t netuid, WeightPolicy policy)
       : m_client(client), m_hotkey(hotkey), m_netuid(netuid), m_policy(policy) {}
 
   // One decision per call, on the latest metagraph: reveal a due commit, or set/commit new
@@ -52,7 +51,7 @@ class WeightSetter {
   WeightOutcome submit(tx::Call call, WeightOutcome::Kind success, std::uint64_t head);
 
   rpc::Chain& m_client;
-  const crypto::PrivateKey& m_hotkey;
+  const crypto::SignerRef m_hotkey;  // borrowed; outlives the setter
   const std::uint16_t m_netuid;
   const WeightPolicy m_policy;
   std::uint64_t m_attempts = 0;
