@@ -285,9 +285,15 @@ Result<rpc::Metagraph> SubtensorChain::metagraph(tx::NetUid netuid) {
     ni.validatorTrust = static_cast<std::uint16_t>(at(vectors["ValidatorTrust"], uid));
     ni.emission = at(vectors["Emission"], uid);
     ni.lastUpdate = at(vectors["LastUpdate"], uid);
-    // Only meritnet axons whose hotkey's public key is known can be dialled.
-    if (axon.is_object() && asU64(axon.value("protocol", json(0))) == kMeritAxonProtocol &&
-        ni.hotkeyPublicKey) {
+    // Only meritnet axons whose hotkey's public key is known can be dialled: a committed ECDSA
+    // key, or the sr25519 key the account id is when the axon was served by an sr25519 hotkey
+    // (placeholder1 = its scheme tag). An ECDSA miner's account id may also be a valid Ristretto
+    // point; until it has committed, its axon stays hidden, and the miner (which serves when it
+    // does not see its axon) commits its key before serving.
+    const bool keyUsable =
+        ni.hotkeyPublicKey &&
+        (key || (axon.is_object() && asU64(axon.value("placeholder1", json(0))) == crypto::kSr25519Tag));
+    if (axon.is_object() && asU64(axon.value("protocol", json(0))) == kMeritAxonProtocol && keyUsable) {
       rpc::AxonEndpoint a;
       a.ipType = static_cast<std::uint8_t>(asU64(axon.value("ip_type", json(4))));
       a.ip = ipText(axon.value("ip", json("0")), a.ipType);
@@ -437,7 +443,8 @@ Result<SubtensorChain::MappedCall> SubtensorChain::mapCall(crypto::SignerRef sig
           v["port"] = c.port;
           v["ip_type"] = c.ipType;
           v["protocol"] = kMeritAxonProtocol;
-          v["placeholder1"] = 0;
+          // The signer's scheme tag: metagraph() dials an sr25519 axon by its account id only then.
+          v["placeholder1"] = crypto::schemeTag(signer.scheme());
           v["placeholder2"] = 0;
         } else if constexpr (std::is_same_v<T, tx::AddStake>) {
           m = {"SubtensorModule", "add_stake", {}};
