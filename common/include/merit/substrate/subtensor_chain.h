@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "merit/rpc/chain.h"
@@ -40,6 +41,16 @@ struct SubtensorOptions {
   std::chrono::milliseconds connectTimeout{5'000};
   std::uint64_t mortality = 64;
 };
+
+// A neuron's public key and whether its axon is a dialable meritnet axon, from its
+// Commitments.CommitmentOf and SubtensorModule.Axons values (JSON as storage() decodes them; null
+// when absent), by the rule at the top of this file.
+struct NeuronKey {
+  std::optional<crypto::AnyPublicKey> key;
+  bool axonDialable = false;
+};
+NeuronKey neuronKey(const nlohmann::json& commitment, const nlohmann::json& axon,
+                    const crypto::AccountId& hotkey);
 
 // $MERIT_SUBTENSOR_URL, else ws://127.0.0.1:9944 (a local node's default).
 std::string defaultSubtensorUrl();
