@@ -164,6 +164,19 @@ std::optional<StorageQuery> stakeQuery(const Metadata& md, const std::string& ho
 
 }  // namespace
 
+NeuronKey neuronKey(const json& commitment, const json& axon, const crypto::AccountId& hotkey) {
+  NeuronKey out;
+  const std::optional<ByteArray<33>> committed = committedKey(commitment, hotkey);
+  out.key = hotkeyKey(committed, hotkey);
+  // An ECDSA miner's account id may also be a valid Ristretto point: until it has committed, its
+  // axon stays hidden (the miner, which serves when it does not see its axon, commits first).
+  const bool sr25519Axon =
+      axon.is_object() && asU64(axon.value("placeholder1", json(0))) == crypto::kSr25519Tag;
+  out.axonDialable = axon.is_object() && asU64(axon.value("protocol", json(0))) == kMeritAxonProtocol &&
+                     out.key.has_value() && (committed.has_value() || sr25519Axon);
+  return out;
+}
+
 Result<std::unique_ptr<SubtensorChain>> SubtensorChain::connect(const std::string& url,
                                                                 SubtensorOptions options) {
   SubstrateOptions o;
@@ -274,9 +287,8 @@ Result<rpc::Metagraph> SubtensorChain::metagraph(tx::NetUid netuid) {
     if (auto owner = accountFromJson(third[k++]); owner) ni.coldkey = *owner;
     const json& axon = third[k++];
     if (hasStake) ni.stake = asU64(third[k++]);
-    std::optional<ByteArray<33>> key;
-    if (commitments) key = committedKey(third[k++], ni.hotkey);
-    ni.hotkeyPublicKey = hotkeyKey(key, ni.hotkey);
+    const NeuronKey nk = neuronKey(commitments ? third[k++] : json(nullptr), axon, ni.hotkey);
+    ni.hotkeyPublicKey = nk.key;
     ni.active = at(vectors["Active"], uid) != 0;
     ni.validatorPermit = at(vectors["ValidatorPermit"], uid) != 0;
     ni.consensus = static_cast<std::uint16_t>(at(vectors["Consensus"], uid));
@@ -285,9 +297,7 @@ Result<rpc::Metagraph> SubtensorChain::metagraph(tx::NetUid netuid) {
     ni.validatorTrust = static_cast<std::uint16_t>(at(vectors["ValidatorTrust"], uid));
     ni.emission = at(vectors["Emission"], uid);
     ni.lastUpdate = at(vectors["LastUpdate"], uid);
-    // Only meritnet axons whose hotkey's public key is known can be dialled.
-    if (axon.is_object() && asU64(axon.value("protocol", json(0))) == kMeritAxonProtocol &&
-        ni.hotkeyPublicKey) {
+    if (nk.axonDialable) {
       rpc::AxonEndpoint a;
       a.ipType = static_cast<std::uint8_t>(asU64(axon.value("ip_type", json(4))));
       a.ip = ipText(axon.value("ip", json("0")), a.ipType);
@@ -437,7 +447,8 @@ Result<SubtensorChain::MappedCall> SubtensorChain::mapCall(crypto::SignerRef sig
           v["port"] = c.port;
           v["ip_type"] = c.ipType;
           v["protocol"] = kMeritAxonProtocol;
-          v["placeholder1"] = 0;
+          // The signer's scheme tag: metagraph() dials an sr25519 axon by its account id only then.
+          v["placeholder1"] = crypto::schemeTag(signer.scheme());
           v["placeholder2"] = 0;
         } else if constexpr (std::is_same_v<T, tx::AddStake>) {
           m = {"SubtensorModule", "add_stake", {}};

@@ -11,8 +11,10 @@
 // publishes its key with Commitments.set_commitment on the subnet (a Raw33 field) before it serves
 // its axon with protocol kMeritAxonProtocol. The metagraph gives a neuron's key as the committed
 // one when its BLAKE2b-256 is the hotkey's account id (so a commitment cannot point at another
-// key), else the account id read as an sr25519 key when it is a valid Ristretto point; a meritnet
-// axon is dialled only when a key is known. docs/SUBTENSOR.md.
+// key), else the account id read as an sr25519 key when it is a valid Ristretto point. A meritnet
+// axon is dialled only when its key is known: committed, or (sr25519) marked by the axon itself,
+// whose placeholder1 field meritnet sets to the server's scheme tag (1 sr25519, 2 ecdsa), because
+// an ECDSA hotkey's account id can be a valid Ristretto point too. docs/SUBTENSOR.md.
 //
 // Thread-safety: as SubstrateClient (calls may come from several threads).
 #pragma once
@@ -21,6 +23,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "merit/rpc/chain.h"
@@ -38,6 +41,16 @@ struct SubtensorOptions {
   std::chrono::milliseconds connectTimeout{5'000};
   std::uint64_t mortality = 64;
 };
+
+// A neuron's public key and whether its axon is a dialable meritnet axon, from its
+// Commitments.CommitmentOf and SubtensorModule.Axons values (JSON as storage() decodes them; null
+// when absent), by the rule at the top of this file.
+struct NeuronKey {
+  std::optional<crypto::AnyPublicKey> key;
+  bool axonDialable = false;
+};
+NeuronKey neuronKey(const nlohmann::json& commitment, const nlohmann::json& axon,
+                    const crypto::AccountId& hotkey);
 
 // $MERIT_SUBTENSOR_URL, else ws://127.0.0.1:9944 (a local node's default).
 std::string defaultSubtensorUrl();
