@@ -158,7 +158,7 @@ int main(int argc, char** argv) {
   crypto::Wallet w(crypto::defaultMeritHome(), cfg.wallet);
   auto key = w.loadHotkeyAny(cfg.hotkey);  // sr25519 or ecdsa
   if (!key) return fatal(key.error().message());
-  auto owner = w.coldkeyPublic();
+  auto owner = w.coldkeyPublicAny();  // sr25519 or ecdsa
   if (!owner) {
     return fatal(owner.error().message() +
                  " (the miner needs coldkeypub.txt, not the coldkey, to check that its hotkey "
@@ -198,11 +198,11 @@ int main(int argc, char** argv) {
     if (front) front->renderMetrics(out);
   };
 
-  miner::Miner::ColdkeyLoader coldkey = [&cfg, &w]() -> Result<crypto::PrivateKey> {
+  miner::Miner::ColdkeyLoader coldkey = [&cfg, &w]() -> Result<crypto::AnyPrivateKey> {
     MERIT_ASSIGN_OR_RETURN(auto password,
                            crypto::readPassword(crypto::PasswordSource{cfg.passwordFile},
                                                 "Password of the coldkey of '" + cfg.wallet + "': ", false));
-    return w.unlockColdkey(password);
+    return w.unlockColdkeyAny(password);
   };
   // Signals first: start() may wait a long time for the chain, and must stop when asked to.
   std::signal(SIGINT, onSignal);

@@ -43,17 +43,10 @@ Result<tx::ServeAxon> axonCall(std::uint16_t netuid, const std::string& ip, std:
   return c;
 }
 
-// A second owner of the same key (the axon holds its own).
-crypto::AnyPrivateKey copyKey(const crypto::AnyPrivateKey& key) {
-  if (const auto* k = key.ecdsa())
-    return crypto::AnyPrivateKey(crypto::PrivateKey::fromBytes(k->revealSecret()).value());
-  return crypto::AnyPrivateKey(
-      crypto::sr25519::Keypair::fromSchnorrkelBytes(key.sr25519()->toSchnorrkelBytes().reveal()).value());
-}
-
 }  // namespace
 
-Miner::Miner(MinerConfig config, crypto::AnyPrivateKey hotkey, crypto::PublicKey owner, ColdkeyLoader coldkey)
+Miner::Miner(MinerConfig config, crypto::AnyPrivateKey hotkey, crypto::AnyPublicKey owner,
+             ColdkeyLoader coldkey)
     : m_config(std::move(config)),
       m_hotkey(std::move(hotkey)),
       m_owner(owner),
@@ -71,12 +64,11 @@ const std::string& Miner::axonEndpoint() const {
 
 Result<void> Miner::checkOwner(const rpc::NeuronInfo& me) const {
   if (me.coldkey == m_owner.accountId()) return {};
-  return fail(ErrorCode::kUnauthorized, "hotkey " + m_hotkey.publicKey().ss58Address() +
-                                            " is registered on subnet " + std::to_string(m_config.netuid) +
-                                            " (uid " + std::to_string(me.uid) + ") under coldkey " +
-                                            crypto::ss58Encode(me.coldkey) + ", not under wallet '" +
-                                            m_config.wallet + "' (coldkey " + crypto::ss58Address(m_owner) +
-                                            "); refusing to serve: its rewards would go to that coldkey");
+  return fail(ErrorCode::kUnauthorized,
+              "hotkey " + m_hotkey.publicKey().ss58Address() + " is registered on subnet " +
+                  std::to_string(m_config.netuid) + " (uid " + std::to_string(me.uid) + ") under coldkey " +
+                  crypto::ss58Encode(me.coldkey) + ", not under wallet '" + m_config.wallet + "' (coldkey " +
+                  m_owner.ss58Address() + "); refusing to serve: its rewards would go to that coldkey");
 }
 
 Result<void> Miner::ensureRegistered() {
@@ -96,19 +88,16 @@ Result<void> Miner::ensureRegistered() {
     return fail(ErrorCode::kInvalidArgument,
                 "cannot unlock the coldkey to register: " + unlocked.error().message());
   }
-  crypto::PrivateKey coldkey = std::move(*unlocked);
+  crypto::AnyPrivateKey coldkey = std::move(*unlocked);
   if (coldkey.publicKey() != m_owner) {
     return fail(ErrorCode::kInvalidArgument,
                 "the coldkey of wallet '" + m_config.wallet + "' does not match its coldkeypub.txt");
   }
-  // The chain's burned_register call names an ecdsa hotkey (sr25519 registration comes with the
-  // chain's sr25519 support).
-  MERIT_ASSIGN_OR_RETURN(crypto::PublicKey hotkeyForChain,
-                         m_hotkey.publicKey().requireEcdsa("registering the hotkey"));
   MERIT_LOG_INFO(Category::kMiner, "registering {} on subnet {}", m_hotkey.publicKey().ss58Address(),
                  m_config.netuid);
-  MERIT_ASSIGN_OR_RETURN(rpc::Submission sub,
-                         m_client->submit(coldkey, tx::BurnedRegister{m_config.netuid, hotkeyForChain}));
+  MERIT_ASSIGN_OR_RETURN(
+      rpc::Submission sub,
+      m_client->submit(coldkey, tx::BurnedRegister{m_config.netuid, m_hotkey.publicKey()}));
   if (!sub.included || !sub.success) {
     return fail(ErrorCode::kUnavailable,
                 "registration failed: " + (sub.error ? sub.errorText() : "not included in time"));
@@ -168,9 +157,9 @@ void Miner::updateShield(const rpc::Metagraph& metagraph) {
 }
 
 Result<std::unique_ptr<Miner>> Miner::start(MinerConfig config, crypto::AnyPrivateKey hotkey,
-                                            crypto::PublicKey owner, std::vector<net::ModuleHandler> modules,
-                                            ColdkeyLoader coldkey, const std::atomic<bool>* stop,
-                                            ExtraMetrics extraMetrics) {
+                                            crypto::AnyPublicKey owner,
+                                            std::vector<net::ModuleHandler> modules, ColdkeyLoader coldkey,
+                                            const std::atomic<bool>* stop, ExtraMetrics extraMetrics) {
   if (config.shield) config.curve = true;  // shield mode is a CurveZMQ mode
   std::unique_ptr<Miner> m(new Miner(std::move(config), std::move(hotkey), owner, std::move(coldkey)));
   m->m_extraMetrics = std::move(extraMetrics);
@@ -250,8 +239,8 @@ Result<std::unique_ptr<Miner>> Miner::start(MinerConfig config, crypto::AnyPriva
       return inner(batch);
     };
   }
-  MERIT_ASSIGN_OR_RETURN(m->m_axon, net::Axon::start(ac, copyKey(m->m_hotkey), m->m_policy,
-                                                     std::move(modules), std::make_shared<SystemClock>()));
+  MERIT_ASSIGN_OR_RETURN(m->m_axon, net::Axon::start(ac, m->m_hotkey.clone(), m->m_policy, std::move(modules),
+                                                     std::make_shared<SystemClock>()));
   auto served = rpc::retryChain<bool>(url, Category::kMiner, {}, stop, [&]() -> Result<bool> {
     return self->serveAxonIfChanged().map([] { return true; });
   });

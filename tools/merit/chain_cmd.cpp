@@ -226,21 +226,8 @@ int runRegister(const ChainSettings& chain, const KeyOptions& o, std::uint16_t n
   }
   auto key = unlockColdkeyOf(o);
   if (!key) return report(key.error());
-  Result<SubmitOutcome> out = fail(ErrorCode::kInternal, "not submitted");
-  if (const crypto::PublicKey* ecdsa = hot->ecdsa()) {
-    tx::Call call = root ? tx::Call(tx::RootRegister{*ecdsa}) : tx::Call(tx::BurnedRegister{netuid, *ecdsa});
-    out = submitCall(**client, *key, std::move(call), o);
-  } else if (auto* sub = dynamic_cast<substrate::SubtensorChain*>(client->get())) {
-    // meritnet's register calls carry an ECDSA key (merit-chain keeps it); subtensor takes only
-    // the hotkey's account id, which for sr25519 is the key: the runtime's own call directly.
-    nlohmann::json args = {{"hotkey", substrate::hex0x(hot->accountId())}};
-    if (!root) args["netuid"] = netuid;
-    auto call = sub->client().encodeCall("SubtensorModule", root ? "root_register" : "burned_register", args);
-    if (!call) return report(call.error());
-    out = submitRuntimeCall(sub->client(), *key, *call, o);
-  } else {
-    return report(crypto::wrongSchemeError("hotkey '" + o.hotkey + "'", hot->scheme()));
-  }
+  tx::Call call = root ? tx::Call(tx::RootRegister{*hot}) : tx::Call(tx::BurnedRegister{netuid, *hot});
+  auto out = submitCall(**client, *key, std::move(call), o);
   if (!out) return report(out.error());
   std::string hotAddr = hot->ss58Address();
   std::string what = "register hotkey '" + o.hotkey + "' " + hotAddr + " on " +
@@ -379,10 +366,7 @@ int runRootWeights(const ChainSettings& chain, const KeyOptions& o, const std::s
                            {"version_key", versionKey}};
     auto call = sub->client().encodeCall("SubtensorModule", "set_root_weights", args);
     if (!call) return report(call.error());
-    // The Subtensor backend signs ecdsa only.
-    auto ecdsaColdkey = std::move(*coldkey).takeEcdsa("the coldkey of '" + o.wallet + "'");
-    if (!ecdsaColdkey) return report(ecdsaColdkey.error());
-    auto out = submitRuntimeCall(sub->client(), *ecdsaColdkey, *call, o);
+    auto out = submitRuntimeCall(sub->client(), *coldkey, *call, o);
     if (!out) return report(out.error());
     return printOutcome(*out, "root weights of hotkey '" + o.hotkey + "'", o.json);
   }

@@ -14,18 +14,6 @@
 
 namespace merit::validator {
 
-namespace {
-
-// A second owner of the same key (the dendrite holds its own).
-crypto::AnyPrivateKey copyKey(const crypto::AnyPrivateKey& key) {
-  if (const auto* k = key.ecdsa())
-    return crypto::AnyPrivateKey(crypto::PrivateKey::fromBytes(k->revealSecret()).value());
-  return crypto::AnyPrivateKey(
-      crypto::sr25519::Keypair::fromSchnorrkelBytes(key.sr25519()->toSchnorrkelBytes().reveal()).value());
-}
-
-}  // namespace
-
 using log::Category;
 
 Validator::Validator(ValidatorConfig config, crypto::AnyPrivateKey hotkey, std::unique_ptr<Task> task)
@@ -135,7 +123,7 @@ Result<std::unique_ptr<Validator>> Validator::start(ValidatorConfig config, cryp
   }
   net::DendriteConfig dc;
   dc.mode = c.authMode;
-  MERIT_ASSIGN_OR_RETURN(v->m_dendrite, net::Dendrite::create(copyKey(v->m_hotkey), dc, c.clock));
+  MERIT_ASSIGN_OR_RETURN(v->m_dendrite, net::Dendrite::create(v->m_hotkey.clone(), dc, c.clock));
   v->m_setter = std::make_unique<WeightSetter>(*v->m_client, v->m_hotkey, c.netuid, c.weights);
   v->m_weightsThread = std::thread([self] { self->weightsLoop(); });
   std::uint64_t seed = c.seed;

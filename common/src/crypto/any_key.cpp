@@ -37,10 +37,9 @@ Bytes withTag(KeyScheme scheme, const Bytes& body) {
 }  // namespace
 
 Error wrongSchemeError(std::string_view what, KeyScheme found) {
-  return Error(ErrorCode::kInvalidArgument,
-               std::string(what) + " holds an " + std::string(schemeName(found)) +
-                   " key, but this needs an ecdsa (secp256k1) key: meritnet's chain transactions still sign "
-                   "with ecdsa (the wire protocol, miner and validator take either scheme)");
+  return Error(ErrorCode::kInvalidArgument, std::string(what) + " holds an " +
+                                                std::string(schemeName(found)) +
+                                                " key, but this needs an ecdsa (secp256k1) key");
 }
 
 Result<AnyPublicKey> AnyPublicKey::fromBytes(KeyScheme scheme, ByteView bytes) {
@@ -123,6 +122,12 @@ Bytes AnySignature::bytes() const {
 AnyPrivateKey AnyPrivateKey::generate(KeyScheme scheme) {
   if (scheme == KeyScheme::kEcdsa) return AnyPrivateKey(PrivateKey::generate());
   return AnyPrivateKey(sr25519::Keypair::generate());
+}
+
+AnyPrivateKey AnyPrivateKey::clone() const {
+  if (const auto* k = ecdsa()) return AnyPrivateKey(PrivateKey::fromBytes(k->revealSecret()).value());
+  return AnyPrivateKey(
+      sr25519::Keypair::fromSchnorrkelBytes(sr25519()->toSchnorrkelBytes().reveal()).value());
 }
 
 AnyPublicKey AnyPrivateKey::publicKey() const {

@@ -91,6 +91,14 @@ TEST_CASE("a SignerRef borrows either kind of key and signs as the key itself do
   CHECK(SignerRef(sr).sr25519() == &sr);
   CHECK(SignerRef(any).sr25519() == any.sr25519());
   CHECK(SignerRef(any).ecdsa() == nullptr);
+
+  // clone(): a second owner of the same secret, for either scheme.
+  const AnyPrivateKey e(PrivateKey::generate());
+  for (const AnyPrivateKey* key : {&any, &e}) {
+    AnyPrivateKey copy = key->clone();
+    CHECK(copy.publicKey() == key->publicKey());
+    CHECK(verifyAny(key->publicKey(), msg, copy.sign(msg)));
+  }
 }
 
 TEST_CASE("signatures of both schemes: verify, refuse the other scheme, keep the message domain") {

@@ -112,6 +112,9 @@ class AnyPrivateKey {
 
   AnyPrivateKey(AnyPrivateKey&&) noexcept = default;
   AnyPrivateKey& operator=(AnyPrivateKey&&) noexcept = default;
+  // A second owner of the same secret (for a component that keeps its own copy, such as an axon
+  // or a dendrite). Explicit, so that secrets are never copied by accident.
+  AnyPrivateKey clone() const;
 
   KeyScheme scheme() const { return m_key.index() == 0 ? KeyScheme::kEcdsa : KeyScheme::kSr25519; }
   AnyPublicKey publicKey() const;

@@ -34,7 +34,7 @@ inline constexpr int kExitNotOwned = 5;
 class Miner {
  public:
   // Returns the coldkey, for --auto-register only (asks for its password).
-  using ColdkeyLoader = std::function<Result<crypto::PrivateKey>()>;
+  using ColdkeyLoader = std::function<Result<crypto::AnyPrivateKey>()>;
   // Appends more metrics to /metrics (e.g. the plugin's reloads); called by the metrics server's
   // threads.
   using ExtraMetrics = std::function<void(std::string& out)>;
@@ -45,7 +45,7 @@ class Miner {
   // axon and advertises it with serve_axon when the endpoint or CURVE key on chain differs.
   // Fails with the exact `merit register ...` command when the hotkey is not registered.
   static Result<std::unique_ptr<Miner>> start(MinerConfig config, crypto::AnyPrivateKey hotkey,
-                                              crypto::PublicKey owner,
+                                              crypto::AnyPublicKey owner,
                                               std::vector<net::ModuleHandler> modules, ColdkeyLoader coldkey,
                                               const std::atomic<bool>* stop = nullptr,
                                               ExtraMetrics extraMetrics = {});
@@ -61,7 +61,7 @@ class Miner {
   std::string renderMetrics() const;
 
  private:
-  Miner(MinerConfig config, crypto::AnyPrivateKey hotkey, crypto::PublicKey owner, ColdkeyLoader coldkey);
+  Miner(MinerConfig config, crypto::AnyPrivateKey hotkey, crypto::AnyPublicKey owner, ColdkeyLoader coldkey);
   Result<void> ensureRegistered();
   // kUnauthorized when `me` is registered under a coldkey other than m_owner.
   Result<void> checkOwner(const rpc::NeuronInfo& me) const;
@@ -71,7 +71,7 @@ class Miner {
 
   MinerConfig m_config;
   crypto::AnyPrivateKey m_hotkey;  // sr25519 or ecdsa: it signs every wire message
-  crypto::PublicKey m_owner;       // the wallet's coldkey (public)
+  crypto::AnyPublicKey m_owner;    // the wallet's coldkey (public), either scheme
   ColdkeyLoader m_coldkey;
   ExtraMetrics m_extraMetrics;
   std::unique_ptr<rpc::Chain> m_client;
