@@ -93,6 +93,11 @@ for s in d["subnets"]:
         assert v["weights"], (s["name"], v)
         assert v["dividends"] > 0 and v["earned_rao"] > 0, (s["name"], v)
 PY
+  # Mixed key schemes (localnet_hash.yaml): the sr25519 validator and miner of hash_b took part
+  # (the checks above: weights, dividends, tier order) with keys that really are sr25519.
+  sr=$(grep -l '"scheme": "sr25519"' "$DATA"/home/wallets/localnet/hotkeys/* | xargs -n1 basename | sort | tr '\n' ' ')
+  [[ $sr == "hash_b.fast hash_b.v2 root " ]] && grep -q '"scheme": "sr25519"' "$DATA"/home/wallets/localnet/coldkey \
+    && ok "the sr25519 owner, root hotkey, validator and miner ran beside ecdsa ones" || bad "sr25519 keys: '$sr'"
   ls "$DATA"/logs/chain.log "$DATA"/logs/hash_a.fast.log "$DATA"/logs/hash_b.v2.log > /dev/null 2>&1 \
     && ok "each process logs to its own file" || bad "logs: $(ls "$DATA/logs")"
   no_orphans "after up --epochs"
