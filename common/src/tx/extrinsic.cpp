@@ -50,8 +50,8 @@ const PublicKey& fillerKey() {
   return key;
 }
 
-// Reads a scheme tag (MultiSigner / MultiSignature index). An unknown tag is an error; the
-// returned scheme is then a placeholder.
+// Reads a scheme tag (MultiSigner / MultiSignature index). An unknown tag fails the reader, and
+// the scheme returned then means nothing (the decode's result is discarded).
 crypto::KeyScheme readScheme(ByteReader& r, std::string_view what) {
   std::uint8_t tag = r.u8();
   if (!r.ok()) return crypto::KeyScheme::kEcdsa;
