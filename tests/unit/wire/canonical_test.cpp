@@ -35,6 +35,28 @@ RequestHeader exampleHeader(const Hotkey& caller, const Hotkey& target) {
 }
 
 // The sr25519 example signs with these 32 bytes as its randomness, so its signature is fixed.
+// The worked example's handshake: ephemeral X25519 secrets 32 × 0x11 (caller) and 32 × 0x22
+// (axon), and the transcript over them.
+struct ExampleSession {
+  EphemeralKeyPair callerEph;
+  EphemeralKeyPair axonEph;
+  SessionTranscript transcript;
+};
+
+ExampleSession exampleSession(const Hotkey& caller, const Hotkey& target) {
+  ExampleSession ex;
+  ByteArray<32> secret;
+  secret.fill(std::byte{0x11});
+  ex.callerEph = EphemeralKeyPair::fromSecret(secret);
+  secret.fill(std::byte{0x22});
+  ex.axonEph = EphemeralKeyPair::fromSecret(secret);
+  ex.transcript.caller = caller;
+  ex.transcript.target = target;
+  ex.transcript.clientEphemeral = ex.callerEph.publicKey;
+  ex.transcript.serverEphemeral = ex.axonEph.publicKey;
+  return ex;
+}
+
 ByteArray<32> exampleRandomness() {
   ByteArray<32> r;
   r.fill(std::byte{0x42});
@@ -156,24 +178,17 @@ TEST_CASE("worked example: signed response") {
 TEST_CASE("worked example: session key and MAC") {
   const auto caller = keyOf(0x01);
   const auto alice = crypto::sr25519::keypairFromSuri("//Alice").value();
-  // Ephemeral X25519 secrets 32 × 11 (caller) and 32 × 22 (axon).
-  ByteArray<32> secret;
-  secret.fill(std::byte{0x11});
-  const EphemeralKeyPair callerEph = EphemeralKeyPair::fromSecret(secret);
-  secret.fill(std::byte{0x22});
-  const EphemeralKeyPair axonEph = EphemeralKeyPair::fromSecret(secret);
-  SessionTranscript t;
-  t.caller = caller.publicKey();  // an ecdsa validator
-  t.target = alice.publicKey();   // an sr25519 miner
-  t.clientEphemeral = callerEph.publicKey;
-  t.serverEphemeral = axonEph.publicKey;
+  const ExampleSession ex =
+      exampleSession(caller.publicKey(), alice.publicKey());  // ecdsa validator, sr25519 miner
+  const EphemeralKeyPair& callerEph = ex.callerEph;
+  SessionTranscript t = ex.transcript;
   CHECK(toHex(t.clientEphemeral) == "7b4e909bbe7ffe44c465a220037d608ee35897d31ef972f07f74892cb0f73f13");
   CHECK(toHex(t.serverEphemeral) == "0faa684ed28867b97f4a6a2dee5df8ce974e76b7018e3f22a1c4cf2678570f20");
   t.clientNonce.fill(std::byte{0xaa});
   t.serverNonce.fill(std::byte{0xbb});
   t.sessionId.fill(std::byte{0xcc});
   auto callerSide = deriveSessionKey(callerEph.secretKey, t.serverEphemeral, t);
-  auto axonSide = deriveSessionKey(axonEph.secretKey, t.clientEphemeral, t);
+  auto axonSide = deriveSessionKey(ex.axonEph.secretKey, t.clientEphemeral, t);
   REQUIRE(callerSide);
   REQUIRE(axonSide);
   CHECK(toHex(callerSide->reveal()) == toHex(axonSide->reveal()));
@@ -219,16 +234,9 @@ TEST_CASE("docs/PROTOCOL.md shows the worked examples' bytes as the code makes t
   CHECK(shown(toHex(encode(Message(sr)))));
   CHECK(shown(crypto::AnyPublicKey(alice.publicKey()).ss58Address()));
 
-  ByteArray<32> secret;
-  secret.fill(std::byte{0x11});
-  const EphemeralKeyPair callerEph = EphemeralKeyPair::fromSecret(secret);
-  secret.fill(std::byte{0x22});
-  const EphemeralKeyPair axonEph = EphemeralKeyPair::fromSecret(secret);
-  SessionTranscript t;
-  t.caller = caller.publicKey();
-  t.target = alice.publicKey();
-  t.clientEphemeral = callerEph.publicKey;
-  t.serverEphemeral = axonEph.publicKey;
+  const ExampleSession ex = exampleSession(caller.publicKey(), alice.publicKey());
+  const EphemeralKeyPair& callerEph = ex.callerEph;
+  SessionTranscript t = ex.transcript;
   t.clientNonce.fill(std::byte{0xaa});
   t.serverNonce.fill(std::byte{0xbb});
   t.sessionId.fill(std::byte{0xcc});
