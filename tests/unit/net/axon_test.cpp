@@ -157,15 +157,19 @@ struct RawClient {
     REQUIRE(m);
     return *m;
   }
+  // Waits for one reply, which must be a Response.
+  wire::Response receiveResponse() {
+    auto reply = receive();
+    REQUIRE(reply);
+    REQUIRE(std::holds_alternative<wire::Response>(*reply));
+    return std::get<wire::Response>(*reply);
+  }
   wire::Response roundTrip(const wire::Message& m) {
     wire::RequestId corr;
     crypto::randomBytes(corr);
     Bytes bytes = wire::encode(m);
     sendRaw(bytes, corr);
-    auto reply = receive();
-    REQUIRE(reply);
-    REQUIRE(std::holds_alternative<wire::Response>(*reply));
-    return std::get<wire::Response>(*reply);
+    return receiveResponse();
   }
 };
 
@@ -1218,10 +1222,7 @@ TEST_CASE("an unknown hotkey scheme is refused, naming it, before any verificati
     wire::RequestId corr;
     crypto::randomBytes(corr);
     raw.sendRaw(frame, corr);
-    auto m = raw.receive();
-    REQUIRE(m);
-    REQUIRE(std::holds_alternative<wire::Response>(*m));
-    const auto& resp = std::get<wire::Response>(*m);
+    const wire::Response resp = raw.receiveResponse();
     CAPTURE(resp.message);
     CHECK(resp.status == Status::kBadRequest);
     CHECK(resp.auth.kind == wire::Authenticator::Kind::kNone);
@@ -1270,10 +1271,7 @@ TEST_CASE("a version-1 peer is told the protocol version, not a field-length err
   auto words = capnp::messageToFlatArray(mb);
   const auto bytes = words.asBytes();
   raw.sendRaw(ByteView(reinterpret_cast<const std::byte*>(bytes.begin()), bytes.size()), id);
-  auto m = raw.receive();
-  REQUIRE(m);
-  REQUIRE(std::holds_alternative<wire::Response>(*m));
-  const auto& resp = std::get<wire::Response>(*m);
+  const wire::Response resp = raw.receiveResponse();
   CAPTURE(resp.message);
   CHECK(resp.status == Status::kBadRequest);
   CHECK(resp.requestId == id);  // the correlation id: a version-1 dendrite matches it to its request
