@@ -223,6 +223,7 @@ expect_rc 0 "import-bittensor the test wallet (Argon2i SENSITIVE: seconds)" -- \
   --password-file "$WORK/pw" --kdf interactive
 grep -q "^coldkey: 5DfhGyQdFobKM8NsWvEeAKk5EQQgYe9AydgJ7rMB6E1EqRzV" "$WORK/out" \
   && grep -q "^hotkey alice: 5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY" "$WORK/out" \
+  && grep -q "^hotkey validator: 5GKcfwEq6Rr3YJ29CmAGqqmJ9WUCAcJCRS6MaRBQEQrq1SEA" "$WORK/out" \
   && ok "import prints the btcli addresses" || bad "import output: $(cat "$WORK/out")"
 [[ $(json "$BTW/coldkeypub.txt" "d['ss58Address']") == 5DfhGyQdFobKM8NsWvEeAKk5EQQgYe9AydgJ7rMB6E1EqRzV ]] \
   && ok "the address is coldkeypub.txt's" || bad "coldkeypub.txt"

@@ -10,10 +10,13 @@
 // are reproducible; never do that for a real key.
 //
 // The keys are public: never send funds to them.
+#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <sodium.h>
@@ -81,6 +84,23 @@ int main(int argc, char** argv) {
   auto alice = merit::crypto::sr25519::keypairFromSuri("//Alice").value();
   writeFile(dir / "hotkeys" / "alice", keyJson(alice, nullptr, nullptr).dump());
 
+  // Hotkeys "validator" and "miner": each from a phrase of its own, stored with phrase and seed as
+  // `btcli wallet new-hotkey` stores them. The phrases come from fixed entropy (16 bytes of 0x11
+  // and of 0x22) so the files are reproducible; they are as public as the dev phrase.
+  std::vector<std::pair<std::string, Keypair>> phraseHotkeys;
+  for (const auto& [name, fill] : {std::pair<const char*, unsigned char>{"validator", 0x11},
+                                   std::pair<const char*, unsigned char>{"miner", 0x22}}) {
+    std::array<std::byte, 16> fixed{};
+    fixed.fill(std::byte{fill});
+    auto words = merit::crypto::entropyToMnemonic(fixed).value();
+    const std::string hotPhrase(words.revealText());
+    auto hotSeed = merit::crypto::substrateSeed(fixed, "").value();
+    const std::string hotSeedHex = hex0x(hotSeed.reveal().first(32));
+    auto kp = Keypair::fromMiniSecret(hotSeed.reveal().first(32)).value();
+    writeFile(dir / "hotkeys" / name, keyJson(kp, &hotPhrase, &hotSeedHex).dump());
+    phraseHotkeys.emplace_back(name, std::move(kp));
+  }
+
   json pub;
   pub["accountId"] = hex0x(cold.publicKey().bytes());
   pub["publicKey"] = hex0x(cold.publicKey().bytes());
@@ -104,5 +124,8 @@ int main(int argc, char** argv) {
 
   std::printf("coldkey %s\nhotkey alice %s\n", pub["ss58Address"].get<std::string>().c_str(),
               merit::crypto::ss58Encode(alice.publicKey().accountId()).c_str());
+  for (const auto& [name, kp] : phraseHotkeys)
+    std::printf("hotkey %s %s\n", name.c_str(),
+                merit::crypto::ss58Encode(kp.publicKey().accountId()).c_str());
   return 0;
 }

@@ -4,10 +4,12 @@
 //
 //   fund <ss58|0x accountId> <rao>          System.Account(who).data.free = rao (providers >= 1)
 //   sudo-key <ss58|0x accountId>            Sudo.Key = who
-//   set-axon <netuid> <hotkey> <ip> <port> <protocol> [version]
+//   set-axon <netuid> <hotkey> <ip> <port> <protocol> [version] [placeholder1]
 //                                           SubtensorModule.Axons(netuid, hotkey) = AxonInfo for an
 //                                           IPv4 address (serve_axon refuses loopback ones); the
-//                                           AxonInfo fields are read from the metadata
+//                                           AxonInfo fields are read from the metadata; meritnet's
+//                                           serve_axon puts the hotkey's scheme tag in placeholder1
+//                                           (1 for sr25519)
 //   set-storage <Pallet> <Item> <keys json array> <value json>
 //                                           any storage entry (names as in the metadata)
 //   get-storage <Pallet> <Item> <keys json array>
@@ -44,14 +46,14 @@ const commands = {
     const r = await setEntry(api, 'Sudo', 'Key', [], who);
     return { ...r, sudo: (await api.query.sudo.key()).toJSON() };
   },
-  async 'set-axon'(api, netuid, hotkey, ip, port, protocol, version = '0') {
+  async 'set-axon'(api, netuid, hotkey, ip, port, protocol, version = '0', placeholder1 = '0') {
     const entry = member(api, 'query', 'SubtensorModule', 'Axons');
     const typeName = storageValueType(api, entry);
     // Field names of AxonInfo in this runtime: fill the ones we know, leave the rest zero.
     const fields = Object.keys(api.createType(typeName).toJSON());
     const head = (await api.rpc.chain.getHeader()).number.toNumber();
     const known = { block: head, version: Number(version), ip: ipv4ToInt(ip).toString(), port: Number(port),
-                    ipType: 4, protocol: Number(protocol) };
+                    ipType: 4, protocol: Number(protocol), placeholder1: Number(placeholder1) };
     for (const f of ['ip', 'port', 'ipType', 'protocol']) {
       if (!fields.includes(f)) throw new Error(`AxonInfo of this runtime has no field ${f} (fields: ${fields.join(', ')})`);
     }
