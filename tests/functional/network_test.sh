@@ -6,6 +6,9 @@
 # validator's weights are on chain and it earns dividends, that the miner's /metrics works, that
 # an unregistered miner is told the exact registration command, and that a restarted validator
 # resumes its scores.
+# The validator and the honest miner run with sr25519 hotkeys imported from a btcli wallet
+# (tests/data/bittensor_wallet/devwallet, `merit wallet import-bittensor`), registered, funded and
+# staked by its imported coldkey; the faulty and slow miners have ECDSA hotkeys.
 # Usage: network_test.sh MERIT MERIT_CHAIN MERIT_MINER MERIT_VALIDATOR SUBNET_DIR
 set -uo pipefail
 
@@ -13,19 +16,26 @@ MERIT=$1 CHAIN=$2 MINER=$3 VALIDATOR=$4 SUBNETS=$5
 source "$(dirname "$0")/lib.sh"
 test_init network
 
-"$MERIT" wallet create -w owner -k validator --kdf interactive --json > "$WORK/owner.json" || bad "create wallet"
-for k in honest faulty slow stranger auto; do "$MERIT" wallet new-hotkey -w owner -k $k > /dev/null || bad "hotkey $k"; done
+"$MERIT" wallet create -w owner -k faulty --kdf interactive --json > "$WORK/owner.json" || bad "create wallet"
+for k in slow stranger auto; do "$MERIT" wallet new-hotkey -w owner -k $k > /dev/null || bad "hotkey $k"; done
 OWNER=$(json "$WORK/owner.json" "d['coldkey']['ss58Address']")
+printf 'merit-test-password\n' > "$WORK/btpw"
+"$MERIT" wallet import-bittensor --path "$(dirname "$0")/../data/bittensor_wallet/devwallet" --name bt \
+  --bittensor-password-file "$WORK/btpw" --kdf interactive --json > "$WORK/bt.json" \
+  && ok "btcli wallet imported (sr25519 coldkey and hotkeys)" || bad "import-bittensor"
+BT=$(json "$WORK/bt.json" "d['coldkey']['ss58Address']")
 
-start_dev_chain "$CHAIN" --fund "$OWNER=1000000000000" || { bad "chain did not start: $(head -3 "$WORK/chain.err")"; finish; }
+start_dev_chain "$CHAIN" --fund "$OWNER=1000000000000" --fund "$BT=1000000000000" \
+  || { bad "chain did not start: $(head -3 "$WORK/chain.err")"; finish; }
 ok "chain started at $MERIT_CHAIN_URL"
 
 "$MERIT" subnet create --plugin hash --set tempo=10 --set weights_rate_limit=2 --set activity_cutoff=1000 -w owner \
   > "$WORK/create.out" 2>&1 && ok "subnet created" || bad "subnet create: $(cat "$WORK/create.out")"
-for k in validator honest faulty slow; do
-  "$MERIT" register --netuid 1 -w owner -k $k > "$WORK/reg.out" 2>&1 && ok "registered $k" || bad "register $k: $(cat "$WORK/reg.out")"
+# uids 0 and 1: the imported validator and miner hotkeys; 2 and 3: faulty and slow.
+for wk in bt/validator bt/miner owner/faulty owner/slow; do
+  "$MERIT" register --netuid 1 -w "${wk%/*}" -k "${wk#*/}" > "$WORK/reg.out" 2>&1 && ok "registered $wk" || bad "register $wk: $(cat "$WORK/reg.out")"
 done
-"$MERIT" stake add --amount 100 -w owner -k validator > /dev/null 2>&1 && ok "validator staked" || bad "stake"
+"$MERIT" stake add --amount 100 -w bt -k validator > /dev/null 2>&1 && ok "validator staked by the imported coldkey" || bad "stake"
 
 # An unregistered miner is told how to register, and does not serve.
 "$MINER" -w owner -k stranger --netuid 1 --plugin hash --subnet-path "$SUBNETS" --bind 'tcp://127.0.0.1:*' \
@@ -43,7 +53,7 @@ wait_ready "$WORK/auto.out" && "$MERIT" metagraph --netuid 1 --json > "$WORK/aut
   && [[ $(json "$WORK/auto.json" "len(d['neurons'])") -eq 5 ]] \
   && ok "--auto-register: the miner registered itself and serves" || bad "auto-register: $(head -3 "$WORK/auto.err")"
 
-"$MINER" -w owner -k honest --netuid 1 --plugin hash --subnet-path "$SUBNETS" --bind 'tcp://127.0.0.1:*' \
+"$MINER" -w bt -k miner --netuid 1 --plugin hash --subnet-path "$SUBNETS" --bind 'tcp://127.0.0.1:*' \
   --metrics-port 0 --log-level warn > "$WORK/honest.out" 2> "$WORK/honest.err" &
 PIDS+=($!)
 HONEST_PID=$!
@@ -60,7 +70,7 @@ METRICS_PORT=$(json "$WORK/honest.out" "d['metrics_port']" 2>/dev/null)
 
 start_validator() {
   MERIT_VALIDATOR_STEP_INTERVAL_MS=300 MERIT_VALIDATOR_QUERY_TIMEOUT_MS=3000 MERIT_VALIDATOR_EMA_ALPHA=0.3 \
-    "$VALIDATOR" -w owner -k validator --netuid 1 --plugin hash --subnet-path "$SUBNETS" \
+    "$VALIDATOR" -w bt -k validator --netuid 1 --plugin hash --subnet-path "$SUBNETS" \
     --state-file "$WORK/validator.json" --metrics-port 0 --log-level ${VALIDATOR_LOG:-info} > "$WORK/validator.out" 2>> "$WORK/validator.err" &
   VPID=$!
   PIDS+=($VPID)
@@ -78,6 +88,14 @@ n = {x["uid"]: x for x in d["neurons"]}
 assert n[1]["incentive"] > n[2]["incentive"], (n[1]["incentive"], n[2]["incentive"])
 assert n[0]["dividends"] > 0, n[0]
 assert n[1]["axon"] and n[2]["axon"], "axons on chain"
+PY
+python3 - "$WORK/mg.json" <<'PY' && ok "the validator and the honest miner are the imported sr25519 hotkeys" || bad "schemes: $(head -c 800 "$WORK/mg.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+n = {x["uid"]: x for x in d["neurons"]}
+assert [n[u].get("hotkey_scheme") for u in range(4)] == ["sr25519", "sr25519", "ecdsa", "ecdsa"], n
+assert n[0]["hotkey"] == "5GKcfwEq6Rr3YJ29CmAGqqmJ9WUCAcJCRS6MaRBQEQrq1SEA", n[0]["hotkey"]
+assert n[1]["hotkey"] == "5FZv5vx47EjTdyP5fAEkoJ5UkZnjhwGvuedAdNRLGPMsv5AD", n[1]["hotkey"]
 PY
 python3 - "$WORK/mg.json" <<'PY' && ok "weights on chain order the miners by quality, then latency (honest > slow > faulty)" || bad "weights: $(head -c 400 "$WORK/mg.json")"
 import json, sys
@@ -105,13 +123,13 @@ else
 fi
 
 # Concurrent answers each match their own request; an unregistered key is refused.
-"$MERIT" query --netuid 1 --uid 1 -w owner -k validator --plugin hash --subnet-path "$SUBNETS" --count 32 \
+"$MERIT" query --netuid 1 --uid 1 -w bt -k validator --plugin hash --subnet-path "$SUBNETS" --count 32 \
   > "$WORK/query.out" 2>&1 && grep -q "32 of 32 answers perfect" "$WORK/query.out" \
   && ok "32 concurrent queries each get their own correct answer" || bad "query: $(tail -3 "$WORK/query.out")"
 "$MERIT" query --netuid 1 --uid 1 -w owner -k stranger --plugin hash --subnet-path "$SUBNETS" > "$WORK/query2.out" 2>&1
 [[ $? -eq 1 ]] && grep -q "FORBIDDEN" "$WORK/query2.out" && ok "an unregistered key gets FORBIDDEN" \
   || bad "stranger query: $(tail -3 "$WORK/query2.out")"
-"$MERIT" query --netuid 1 --uid 2 -w owner -k validator --plugin hash --subnet-path "$SUBNETS" --count 4 > "$WORK/query3.out" 2>&1
+"$MERIT" query --netuid 1 --uid 2 -w bt -k validator --plugin hash --subnet-path "$SUBNETS" --count 4 > "$WORK/query3.out" 2>&1
 [[ $? -eq 1 ]] && grep -q "0 of 4 answers perfect" "$WORK/query3.out" && ok "the faulty miner's answers score 0" \
   || bad "faulty query: $(tail -3 "$WORK/query3.out")"
 
