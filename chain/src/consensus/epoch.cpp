@@ -626,7 +626,8 @@ struct EpochState {
   std::vector<I32F32> bondColSum;  // Yuma 2: column sums of B in units
   Csr ema;                         // E
   std::vector<I32F32> emaColSum;
-  std::vector<I32F32> emaColMax;  // Yuma 2: each column's largest E entry
+  LiquidAlphaGrid liquidAlphaGrid;  // liquid alpha's bracket ends (emaLiquidAlpha), per epoch
+  std::vector<I32F32> emaColMax;    // Yuma 2: each column's largest E entry
 
   // dividendsStage
   std::vector<I32F32> dividends;  // D
@@ -960,8 +961,9 @@ void emaRows(EpochState& s, const Csr& structure, NewTerm&& newTerm, OldTerm&& o
   std::vector<I32F32>& emaColSum = s.emaColSum;
   // As matEmaLiquidAlphaSparse: alpha only where the EMA reads it. alpha_sigmoid depends on
   // (consensus, weight, bond) only through `combined` in [0, 1]; its two clamped values are
-  // computed once. For the others a row's exp arguments are gathered and computed together
-  // (expSafeMany).
+  // computed once. For the others a row's values are gathered and given to the epoch's
+  // LiquidAlphaGrid, which computes exp only at the ends of the brackets they fall in and for
+  // the values whose bracket does not prove their alpha (math.h).
   const I32F32 alphaLow = u16ProportionToFixed(hp.alphaLow);
   const I32F32 alphaHigh = u16ProportionToFixed(hp.alphaHigh);
   const I32F32 scale = alphaSigmoidScale(I32F32::fromInt(hp.alphaSigmoidSteepness));
@@ -973,16 +975,69 @@ void emaRows(EpochState& s, const Csr& structure, NewTerm&& newTerm, OldTerm&& o
   std::vector<I32F32> b(n);
   std::vector<I32F32> alphaRow(n);
   std::vector<I32F32> scratch(n);
-  std::vector<uint16_t> expCol(n);  // the columns whose alpha needs exp, and its arguments
-  std::vector<I32F32> expArg(n);
-  std::vector<I32F32> expValue(n);
+  std::vector<uint16_t> expCol(n);  // the columns whose alpha needs exp, their combined values
+  std::vector<I32F32> expCombined(n);
+  std::vector<I32F32> expAlpha(n);
+  std::vector<I32F32> entryBond(n);   // sorted rows: per entry of the weights row, its bond
+  std::vector<I32F32> entryAlpha(n);  // and its alpha
+  LiquidAlphaGrid& grid = s.liquidAlphaGrid;
+  grid.reset(scale, alphaLow, alphaHigh);
   ema.reset(n, wb.size);  // only the entries of the rows of wb survive
+  // matEmaAlphaRow: only the new row's entries survive, in its order. Every factor is a
+  // proportion (alpha in [alphaLow, alphaHigh] within [0, 1], 1 - alpha, the bond, the weight),
+  // so the saturating operations are mulProportions and addBounded (a column sum of at most n
+  // values <= 1 cannot saturate). An entry with no bond has (1 - alpha) * 0 = 0 as its old term.
+  auto emit = [&](uint16_t j, I32F32 alpha, I32F32 weight, I32F32 bond) {
+    const I32F32 inc = mulProportions(alpha, weight);  // >= 0: max(0, .) is itself
+    const I32F32 v = std::min(addBounded(mulProportions(one.saturatingSub(alpha), bond), inc), one);
+    if (v > zero) {
+      ema.push(j, v);
+      emaColSum[j] = addBounded(emaColSum[j], v);
+    }
+  };
   for (std::size_t i = 0; i < n; ++i) {
-    if (!wb.rowEmpty(i)) {
+    if (wb.rowEmpty(i)) {
+      ema.endRow(true);
+      continue;
+    }
+    const std::size_t pBegin = wb.begin(i);
+    const std::size_t pEnd = wb.end(i);
+    if (wb.isSortedRow(i) && bonds.isSortedRow(i)) {
+      // Both rows in column order: the walks meet every entry, so an entry's weight is its own
+      // value and its bond the bonds row's entry of the same column (0 if none), found by
+      // merging; no dense row is filled or cleared.
+      std::size_t q = bonds.begin(i);
+      const std::size_t qEnd = bonds.end(i);
+      std::size_t expCount = 0;
+      for (std::size_t p = pBegin; p < pEnd; ++p) {
+        const uint16_t j = wb.col[p];
+        while (q < qEnd && bonds.col[q] < j) ++q;
+        const I32F32 bond = q < qEnd && bonds.col[q] == j ? bondProportion(bonds.val[q]) : zero;
+        const std::size_t k = p - pBegin;
+        entryBond[k] = bond;
+        const I32F32 combined = alphaSigmoidCombined(consensus[j], wb.val[p], bond);
+        if (combined == zero) {
+          entryAlpha[k] = alphaAtZero;
+        } else if (combined == one) {
+          entryAlpha[k] = alphaAtOne;
+        } else {
+          expCol[expCount] = static_cast<uint16_t>(k);
+          expCombined[expCount] = combined;
+          ++expCount;
+        }
+      }
+      grid.compute(std::span(expCombined.data(), expCount), std::span(expAlpha.data(), expCount));
+      for (std::size_t e = 0; e < expCount; ++e) entryAlpha[expCol[e]] = expAlpha[e];
+      for (std::size_t p = pBegin; p < pEnd; ++p) {
+        const std::size_t k = p - pBegin;
+        emit(wb.col[p], entryAlpha[k], wb.val[p], entryBond[k]);
+      }
+    } else {
+      // The Rust peekable walks over dense rows (an unsorted row's entries passed over count as 0).
       walkRow(wb, i, w, [](I32F32 v) { return v; });
       walkRow(bonds, i, b, bondProportion);
       std::size_t expCount = 0;
-      for (std::size_t p = wb.begin(i); p < wb.end(i); ++p) {
+      for (std::size_t p = pBegin; p < pEnd; ++p) {
         const uint16_t j = wb.col[p];
         const I32F32 combined = alphaSigmoidCombined(consensus[j], w[j], b[j]);
         if (combined == zero) {
@@ -991,32 +1046,21 @@ void emaRows(EpochState& s, const Csr& structure, NewTerm&& newTerm, OldTerm&& o
           alphaRow[j] = alphaAtOne;
         } else {
           expCol[expCount] = j;
-          expArg[expCount] = alphaSigmoidExponent(combined, scale);
+          expCombined[expCount] = combined;
           ++expCount;
         }
       }
-      expSafeMany(std::span(expArg.data(), expCount), std::span(expValue.data(), expCount));
-      for (std::size_t k = 0; k < expCount; ++k) {
-        alphaRow[expCol[k]] = alphaFromExp(expValue[k], alphaLow, alphaHigh);
-      }
-      // matEmaAlphaRow: only the new row's entries survive, in its order. Every factor is a
-      // proportion (alpha in [alphaLow, alphaHigh] within [0, 1], 1 - alpha, the bond, the
-      // weight), so the saturating operations are mulProportions and addBounded (a column sum
-      // of at most n values <= 1 cannot saturate).
-      for (std::size_t p = bonds.begin(i); p < bonds.end(i); ++p) {
-        const uint16_t j = bonds.col[p];
-        scratch[j] = mulProportions(one.saturatingSub(alphaRow[j]), bondProportion(bonds.val[p]));
-      }
-      for (std::size_t p = wb.begin(i); p < wb.end(i); ++p) {
+      grid.compute(std::span(expCombined.data(), expCount), std::span(expAlpha.data(), expCount));
+      for (std::size_t e = 0; e < expCount; ++e) alphaRow[expCol[e]] = expAlpha[e];
+      // The old term of a column with a bond entry (the dense b holds what the walk met, the
+      // bond entry itself is what the EMA reads).
+      for (std::size_t q = bonds.begin(i); q < bonds.end(i); ++q)
+        scratch[bonds.col[q]] = bondProportion(bonds.val[q]);
+      for (std::size_t p = pBegin; p < pEnd; ++p) {
         const uint16_t j = wb.col[p];
-        const I32F32 inc = mulProportions(alphaRow[j], wb.val[p]);  // >= 0: max(0, .) is itself
-        const I32F32 v = std::min(addBounded(scratch[j], inc), one);
-        if (v > zero) {
-          ema.push(j, v);
-          emaColSum[j] = addBounded(emaColSum[j], v);
-        }
+        emit(j, alphaRow[j], wb.val[p], scratch[j]);
       }
-      for (std::size_t p = bonds.begin(i); p < bonds.end(i); ++p) scratch[bonds.col[p]] = zero;
+      for (std::size_t q = bonds.begin(i); q < bonds.end(i); ++q) scratch[bonds.col[q]] = zero;
     }
     ema.endRow(wb.isSortedRow(i));  // in the order of wb row i
   }

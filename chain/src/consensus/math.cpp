@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include "merit/util/assert.h"
+
 namespace merit::consensus {
 
 namespace {
@@ -371,6 +373,78 @@ I32F32 alphaSigmoid(I32F32 consensus, I32F32 weight, I32F32 bond, I32F32 alphaLo
   I32F32 combined = alphaSigmoidCombined(consensus, weight, bond);
   I32F32 x = alphaSigmoidExponent(combined, alphaSigmoidScale(steepness));
   return alphaFromExp(expSafe(x), alphaLow, alphaHigh);
+}
+
+void LiquidAlphaGrid::reset(I32F32 scale, I32F32 alphaLow, I32F32 alphaHigh) {
+  m_scale = scale;
+  m_low = alphaLow;
+  m_high = alphaHigh;
+  m_slots.assign(std::size_t{1} << kSlotBits, Slot{});
+}
+
+void LiquidAlphaGrid::want(uint32_t key) {
+  Slot& s = slot(key);
+  if (s.readyKey == key || s.queuedKey == key) return;
+  s.queuedKey = key;
+  m_queuedKey.push_back(key);
+  m_queuedArg.push_back(alphaSigmoidExponent(I32F32::fromBits(int64_t{key} << kBracketBits), m_scale));
+}
+
+inline bool LiquidAlphaGrid::resolve(std::size_t k, I32F32 c, std::span<I32F32> out) {
+  const uint32_t key = keyOf(c);
+  const Slot& a = slot(key);
+  const Slot& b = slot(key + 1);
+  if (a.readyKey != key || b.readyKey != key + 1) return false;
+  if (a.word == b.word && (a.word & 3) != 0) {
+    out[k] = I32F32::fromBits(static_cast<int64_t>(a.word >> 2));
+  } else {
+    m_directIndex.push_back(static_cast<uint32_t>(k));
+    m_directArg.push_back(alphaSigmoidExponent(c, m_scale));
+  }
+  return true;
+}
+
+void LiquidAlphaGrid::compute(std::span<const I32F32> combined, std::span<I32F32> out) {
+  MERIT_ASSERT(out.size() == combined.size());
+  m_queuedKey.clear();
+  m_queuedArg.clear();
+  m_pending.clear();
+  m_directIndex.clear();
+  m_directArg.clear();
+  // 1. Each value whose bracket ends are in the table; the ends of the others are queued.
+  for (std::size_t k = 0; k < combined.size(); ++k) {
+    if (resolve(k, combined[k], out)) continue;
+    const uint32_t key = keyOf(combined[k]);  // c in [0, 1]: key + 1 <= 2^28 + 1
+    want(key);
+    want(key + 1);
+    m_pending.push_back(static_cast<uint32_t>(k));
+  }
+  // 2. The queued ends, exp for all at once.
+  m_queuedExp.resize(m_queuedArg.size());
+  expSafeMany(m_queuedArg, m_queuedExp);
+  for (std::size_t q = 0; q < m_queuedKey.size(); ++q) {
+    Slot& s = slot(m_queuedKey[q]);
+    if (s.queuedKey != m_queuedKey[q]) continue;  // the slot was taken by a later key of this batch
+    const I32F32 x = m_queuedArg[q];
+    const uint64_t side = x < I32F32::one() ? 1 : x == I32F32::one() ? 0 : 2;
+    const I32F32 alpha = alphaFromExp(m_queuedExp[q], m_low, m_high);
+    s.word = (static_cast<uint64_t>(alpha.bits()) << 2) | side;
+    s.readyKey = s.queuedKey;
+    s.queuedKey = kNoKey;
+  }
+  // 3. The waiting values (one whose end lost its slot to another key is computed itself).
+  for (const uint32_t k : m_pending) {
+    if (!resolve(k, combined[k], out)) {
+      m_directIndex.push_back(k);
+      m_directArg.push_back(alphaSigmoidExponent(combined[k], m_scale));
+    }
+  }
+  // 4. The values no bracket proves.
+  m_directExp.resize(m_directArg.size());
+  expSafeMany(m_directArg, m_directExp);
+  for (std::size_t d = 0; d < m_directIndex.size(); ++d) {
+    out[m_directIndex[d]] = alphaFromExp(m_directExp[d], m_low, m_high);
+  }
 }
 
 namespace {

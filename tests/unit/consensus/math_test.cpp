@@ -2,9 +2,11 @@
 // tables of §2.1 and test_math_sparse_mat_ema_alpha.
 #include "merit/consensus/math.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -151,6 +153,115 @@ TEST_CASE("expSafeMany equals expSafe (fixedExp) bit for bit") {
     std::vector<I32F32> part(len, I32F32::fromBits(-1));
     expSafeMany(std::span(xs).subspan(4000, len), part);
     for (std::size_t k = 0; k < len; ++k) CHECK(part[k] == expSafe(xs[4000 + k]));
+  }
+}
+
+// LiquidAlphaGrid (liquid alpha from bracket ends) against alpha computed for each value alone.
+// Hyperparameters: the defaults, their mirror images (negative steepness, alphaLow > alphaHigh),
+// flat and extreme steepness, and every steepness for which some combined value puts the
+// exponent at exactly 1.0 (fixedExp's stored E, where alpha is not monotone) inside a bracket
+// rather than on its end. Values: all of [0, 2^18) (where the bench's and real epochs' values
+// lie), windows around 1/2, 1, and each exponent-1.0 point, and random values over [0, 1]; fed in
+// row-sized batches through one grid per epoch, so brackets computed by earlier batches and
+// table slots taken over by far-apart values are both exercised.
+namespace {
+
+I32F32 alphaAlone(I32F32 c, I32F32 scale, I32F32 lo, I32F32 hi) {
+  return alphaFromExp(expSafe(alphaSigmoidExponent(c, scale)), lo, hi);
+}
+
+// The combined value whose exponent is exactly 1.0 under scale, if any (the exponent is monotone
+// in combined, so a binary search finds where it crosses 1.0).
+std::optional<int64_t> exponentOneAt(I32F32 scale) {
+  const auto x = [&](int64_t c) { return alphaSigmoidExponent(I32F32::fromBits(c), scale); };
+  const bool rising = x(0) < x(int64_t{1} << 32);
+  int64_t lo = 0;
+  int64_t hi = int64_t{1} << 32;
+  while (lo < hi) {  // the first c whose exponent is >= 1.0 (rising) or <= 1.0 (falling)
+    const int64_t mid = lo + (hi - lo) / 2;
+    const bool past = rising ? x(mid) >= I32F32::one() : x(mid) <= I32F32::one();
+    if (past) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  if (lo <= (int64_t{1} << 32) && x(lo) == I32F32::one()) return lo;
+  return std::nullopt;
+}
+
+}  // namespace
+
+TEST_CASE("LiquidAlphaGrid gives each combined value the alpha computed for it alone") {
+  struct Params {
+    int steepness;
+    uint16_t low;
+    uint16_t high;
+  };
+  std::vector<Params> params = {{1000, 45875, 58982}, {-1000, 45875, 58982}, {1000, 58982, 45875},
+                                {10, 0, 65535},       {0, 45875, 58982},     {32767, 45875, 58982},
+                                {-32768, 0, 65535},   {400, 45875, 58982},   {-400, 45875, 58982}};
+  // Steepnesses whose exponent-1.0 point lies strictly inside a bracket whose two ends have the
+  // same alpha while the point itself has another: there only the exponent's side of 1.0 at the
+  // ends keeps the grid from handing out the ends' alpha. With the default alphas none exists
+  // (alpha moves more within a bracket than E's dip moves it); with a narrow alphaHigh -
+  // alphaLow (1000 / 65535) 112 steepnesses have one; six are taken.
+  constexpr uint16_t kTrapLow = 45875;
+  constexpr uint16_t kTrapHigh = 46875;
+  int traps = 0;
+  for (int steep = -32768; steep <= 32767 && traps < 6; ++steep) {
+    const I32F32 scale = alphaSigmoidScale(I32F32::fromInt(steep));
+    auto at = exponentOneAt(scale);
+    const int64_t bracket = int64_t{1} << LiquidAlphaGrid::kBracketBits;
+    if (!at || *at % bracket == 0) continue;
+    const I32F32 lo = u16ProportionToFixed(kTrapLow);
+    const I32F32 hi = u16ProportionToFixed(kTrapHigh);
+    const I32F32 start = alphaAlone(I32F32::fromBits(*at / bracket * bracket), scale, lo, hi);
+    const I32F32 end = alphaAlone(I32F32::fromBits(*at / bracket * bracket + bracket), scale, lo, hi);
+    if (start == end && alphaAlone(I32F32::fromBits(*at), scale, lo, hi) != start) {
+      params.push_back({steep, kTrapLow, kTrapHigh});
+      ++traps;
+    }
+  }
+  REQUIRE(traps == 6);
+
+  std::mt19937_64 rng(11);
+  std::uniform_int_distribution<int64_t> anyCombined(0, int64_t{1} << 32);
+  LiquidAlphaGrid grid;
+  for (const Params& p : params) {
+    CAPTURE(p.steepness);
+    CAPTURE(p.low);
+    CAPTURE(p.high);
+    const I32F32 scale = alphaSigmoidScale(I32F32::fromInt(p.steepness));
+    const I32F32 lo = u16ProportionToFixed(p.low);
+    const I32F32 hi = u16ProportionToFixed(p.high);
+    std::vector<I32F32> cs;
+    for (int64_t c = 0; c < (int64_t{1} << 18); ++c) cs.push_back(I32F32::fromBits(c));
+    std::vector<int64_t> centres = {int64_t{1} << 31, int64_t{1} << 32};
+    if (auto at = exponentOneAt(scale)) centres.push_back(*at);
+    for (int64_t centre : centres) {
+      for (int64_t d = -4096; d <= 4096; ++d) {
+        if (centre + d >= 0 && centre + d <= (int64_t{1} << 32)) cs.push_back(I32F32::fromBits(centre + d));
+      }
+    }
+    for (int k = 0; k < (1 << 16); ++k) cs.push_back(I32F32::fromBits(anyCombined(rng)));
+    std::shuffle(cs.begin() + (1 << 18), cs.end(), rng);  // far-apart values in one batch
+
+    grid.reset(scale, lo, hi);
+    std::vector<I32F32> out(cs.size());
+    constexpr std::size_t kRow = 1900;
+    for (std::size_t b = 0; b < cs.size(); b += kRow) {
+      const std::size_t len = std::min(kRow, cs.size() - b);
+      grid.compute(std::span(cs).subspan(b, len), std::span(out).subspan(b, len));
+    }
+    std::size_t mismatches = 0;
+    for (std::size_t k = 0; k < cs.size(); ++k) {
+      if (out[k] != alphaAlone(cs[k], scale, lo, hi) && ++mismatches <= 5) {
+        FAIL_CHECK("combined bits " << cs[k].bits() << ": grid " << out[k].bits() << ", alone "
+                                    << alphaAlone(cs[k], scale, lo, hi).bits());
+      }
+    }
+    CHECK(mismatches == 0);
   }
 }
 

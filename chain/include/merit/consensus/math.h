@@ -124,6 +124,68 @@ inline I32F32 alphaFromExp(I32F32 e, I32F32 alphaLow, I32F32 alphaHigh) {
   const I32F32 alpha = alphaLow.saturatingAdd(sigmoid.saturatingMul(alphaHigh.saturatingSub(alphaLow)));
   return std::max(std::min(alpha, alphaHigh), alphaLow);
 }
+// Liquid alpha for many values of `combined` under one epoch's (scale, alphaLow, alphaHigh),
+// each exactly alphaFromExp(expSafe(alphaSigmoidExponent(c, scale)), alphaLow, alphaHigh), with
+// far fewer exps than one per value.
+//
+// Why that is exact: as a function of c, alpha is monotone, except where the exponent is exactly
+// 1.0. Each stage is monotone: the exponent is a floor of scale * (c - 1/2) (non-increasing in c
+// for scale < 0, non-decreasing otherwise); the clamp to [-20, 20]; fixedExp's series, every
+// term a floor of non-decreasing terms of |x| (1 / the series for x < 0, a floored division,
+// non-increasing in it); then 1 / (1 + e) (a floored division by a growing divisor), the floored
+// product by hi - lo (of one sign for the epoch) plus lo, and the clamp. The one exception:
+// fixedExp returns its stored constant E at exactly 1.0, below its neighbours' series values.
+// So where alpha is equal at the two ends of an interval of c and the exponent lies strictly on
+// one side of 1.0 at both ends (so nowhere in between equals 1.0), alpha is that same value at
+// every c inside.
+//
+// The values of c are cut into brackets of kBracket ulps; a bracket's ends are computed once
+// (exp for many at once, expSafeMany) and kept in a direct-mapped table for the epoch; a value in
+// a bracket whose ends agree (and do not straddle 1.0) takes their alpha, any other is computed
+// itself. At liquid alpha's defaults alpha steps about every 75 ulps of c, so most brackets of 16
+// hold no step. Nothing here assumes how the values are distributed: a value is only ever given
+// an alpha its bracket proves, and a table slot is only read under its own key.
+class LiquidAlphaGrid {
+ public:
+  static constexpr int kBracketBits = 4;  // 16 ulps of c
+  static constexpr std::size_t kSlotBits = 17;
+
+  // Starts an epoch: forgets every bracket end (hyperparameters may differ from the last epoch).
+  void reset(I32F32 scale, I32F32 alphaLow, I32F32 alphaHigh);
+  // out[k] = alpha for combined[k], each in [0, 1]. out may not alias combined.
+  void compute(std::span<const I32F32> combined, std::span<I32F32> out);
+
+ private:
+  // A bracket start's alpha, with the exponent's side of 1.0 there in the two low bits
+  // (alpha's bits * 4 + side, side 1 below 1.0, 2 above, 0 at it): two ends prove the bracket
+  // when their words are equal and the side is not 0. alpha is in [0, 1], so the word fits.
+  struct Slot {
+    uint32_t readyKey = kNoKey;   // the bracket index whose start `word` holds, or kNoKey
+    uint32_t queuedKey = kNoKey;  // the bracket index queued for computing into this slot
+    uint64_t word = 0;
+  };
+  static constexpr uint32_t kNoKey = 0xffffffffu;
+  Slot& slot(uint32_t key) { return m_slots[key & ((std::size_t{1} << kSlotBits) - 1)]; }
+  static uint32_t keyOf(I32F32 c) { return static_cast<uint32_t>(c.bits() >> kBracketBits); }
+  // Queues the start of bracket `key` for computing, unless it is in the table or queued.
+  void want(uint32_t key);
+  // Resolves value k from its bracket's ends if both are in the table: out[k] when they prove
+  // it, else k goes to the values computed themselves. False if an end is missing.
+  [[gnu::always_inline]] bool resolve(std::size_t k, I32F32 c, std::span<I32F32> out);
+
+  I32F32 m_scale;
+  I32F32 m_low;
+  I32F32 m_high;
+  std::vector<Slot> m_slots;
+  std::vector<uint32_t> m_queuedKey;  // bracket starts to compute, their exponents, their exps
+  std::vector<I32F32> m_queuedArg;
+  std::vector<I32F32> m_queuedExp;
+  std::vector<uint32_t> m_pending;      // values whose bracket ends are being computed
+  std::vector<uint32_t> m_directIndex;  // values computed themselves (in batches), as above
+  std::vector<I32F32> m_directArg;
+  std::vector<I32F32> m_directExp;
+};
+
 // compute_liquid_alpha_values_sparse, dense n x n result. Rows are walked with the same
 // peekable iterators as the Rust code, which assume uid-sorted rows: in an unsorted row an
 // entry passed over counts as 0.
