@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -44,6 +45,15 @@ constexpr std::size_t kMaxResponseFrames = 4;
 // earlier round are unsolicited too, and legitimate); above this the connection is closed and
 // the miner's result is INVALID_RESPONSE.
 constexpr std::size_t kJunkAllowance = 64;
+
+// The last nonce any dendrite of this process issued. An axon keeps each caller's last accepted
+// nonce, so a caller's nonces must rise across all its dendrites; a dendrite's floor is the wall
+// clock's millisecond (times 10^6), and two dendrites of one hotkey made within the same
+// millisecond would otherwise both start there, the second one's first request then refused as
+// replayed (STALE). One sequence for the whole process (one atomic step per request) rules that
+// out for dendrites of one process; separate processes sharing a hotkey still each start from
+// the wall clock.
+std::atomic<std::uint64_t> g_lastNonce{0};
 
 struct Unsent {
   wire::RequestId correlation{};
@@ -261,8 +271,12 @@ class Dendrite::Impl {
   std::uint64_t nextNonce() {
     const auto wallNs =
         static_cast<std::uint64_t>(std::max<std::int64_t>(0, m_clock->nowUnixMs())) * 1'000'000u;
-    m_lastNonce = std::max(m_lastNonce + 1, wallNs);
-    return m_lastNonce;
+    std::uint64_t last = g_lastNonce.load(std::memory_order_relaxed);
+    std::uint64_t next = 0;
+    do {
+      next = std::max(last + 1, wallNs);
+    } while (!g_lastNonce.compare_exchange_weak(last, next, std::memory_order_relaxed));
+    return next;
   }
 
   // Between rounds nothing waits on the connections (libzmq's I/O thread did): what happened to
@@ -619,7 +633,6 @@ class Dendrite::Impl {
   // CURVE key in hex) share long prefixes that an ordered map compares again at every level.
   std::unordered_map<std::string, std::unique_ptr<Connection>> m_connections;
   std::size_t m_buffered = 0;  // sum of Connection::buffered
-  std::uint64_t m_lastNonce = 0;
   const crypto::SecretArray<32> m_requestIdKey = randomKey();
   std::uint64_t m_requestCounter = 0;
 
