@@ -9,6 +9,7 @@
 #include <exception>
 #include <filesystem>
 #include <functional>
+#include <latch>
 #include <memory>
 #include <poll.h>
 #include <random>
@@ -543,10 +544,14 @@ Verdict checkConcurrency(SubnetPlugin& plugin, const Options& o) {
   std::vector<double> sums(static_cast<std::size_t>(o.threads), 0.0);
   std::vector<std::string> firstError(static_cast<std::size_t>(o.threads));
   {
+    // The threads start their rounds together, so their calls overlap from the first one even
+    // when starting a thread takes longer than a round.
+    std::latch start(o.threads);
     std::vector<std::jthread> threads;
     threads.reserve(static_cast<std::size_t>(o.threads));
     for (int t = 0; t < o.threads; ++t) {
-      threads.emplace_back([&pair, &errors, &sums, &firstError, perThread, t] {
+      threads.emplace_back([&pair, &errors, &sums, &firstError, &start, perThread, t] {
+        start.arrive_and_wait();
         for (int i = 0; i < perThread; ++i) {
           auto r = honestRound(*pair->miner, *pair->validator);
           if (!r) {
