@@ -5,9 +5,11 @@
 // Bonds come from a warm-up epoch, so the timed epochs see a realistic bond matrix.
 // By default each run calls runEpoch(input), so every run also maps its working memory afresh;
 // --workspace 1 reuses one EpochWorkspace across the runs instead, as the chain's Runtime does.
+// --evolve 1 makes the runs consecutive epochs of a chain instead of one epoch repeated: before
+// each run after the first every validator draws new weights, and the bonds are the last run's.
 //
 // Usage: bench_yuma [--runs N] [--seed S] [--variant yuma2|yuma3|yuma3_liquid_alpha] [--workspace 0|1] [--n
-// 256|1024|4096]
+// 256|1024|4096] [--evolve 0|1]
 // (--n runs one size only, e.g. under valgrind --tool=callgrind).
 #include <algorithm>
 #include <chrono>
@@ -37,6 +39,18 @@ struct Variant {
   bool liquidAlpha;
 };
 
+// A validator's row: a random u16 weight on every miner, max-upscaled as set_weights stores it.
+void drawWeights(NeuronInput& neuron, std::size_t n, std::size_t validators, std::mt19937_64& rng) {
+  std::uniform_int_distribution<uint32_t> weight(0, 65535);
+  std::vector<uint16_t> values;
+  for (std::size_t j = validators; j < n; ++j) values.push_back(static_cast<uint16_t>(weight(rng)));
+  std::vector<uint16_t> upscaled = merit::consensus::vecU16MaxUpscaleToU16(values);
+  neuron.weights.clear();
+  for (std::size_t j = validators; j < n; ++j) {
+    neuron.weights.push_back({static_cast<uint16_t>(j), upscaled[j - validators]});
+  }
+}
+
 EpochInput makeInput(std::size_t n, std::size_t validators, const Variant& variant, std::mt19937_64& rng) {
   EpochInput in;
   in.currentBlock = 1000;
@@ -47,7 +61,6 @@ EpochInput makeInput(std::size_t n, std::size_t validators, const Variant& varia
   in.hyperparameters.bondsPenalty = variant.liquidAlpha ? 0 : 65535;
   in.hyperparameters.maxAllowedValidators = static_cast<uint16_t>(validators);
   std::uniform_int_distribution<uint64_t> stake(1'000'000'000, 1'000'000'000'000);
-  std::uniform_int_distribution<uint32_t> weight(0, 65535);
   for (std::size_t i = 0; i < n; ++i) {
     NeuronInput neuron;
     neuron.lastUpdate = 999;
@@ -55,12 +68,7 @@ EpochInput makeInput(std::size_t n, std::size_t validators, const Variant& varia
     if (i < validators) {
       neuron.stake = stake(rng);
       neuron.validatorPermit = true;
-      std::vector<uint16_t> values;
-      for (std::size_t j = validators; j < n; ++j) values.push_back(static_cast<uint16_t>(weight(rng)));
-      std::vector<uint16_t> upscaled = merit::consensus::vecU16MaxUpscaleToU16(values);
-      for (std::size_t j = validators; j < n; ++j) {
-        neuron.weights.push_back({static_cast<uint16_t>(j), upscaled[j - validators]});
-      }
+      drawWeights(neuron, n, validators, rng);
     }
     in.neurons.push_back(std::move(neuron));
   }
@@ -80,6 +88,7 @@ int main(int argc, char** argv) {
   uint64_t seed = 42;
   std::string only;
   bool reuseWorkspace = false;
+  bool evolve = false;
   std::size_t onlyN = 0;
   CLI::App app{"bench_yuma: one Yuma epoch at several subnet sizes (docs/PERFORMANCE.md, \"Consensus\")"};
   app.add_option("--runs", runs, "timed epochs per size")->check(CLI::Range(1, 1'000'000));
@@ -88,6 +97,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"yuma2", "yuma3", "yuma3_liquid_alpha"}));
   app.add_option("--workspace", reuseWorkspace, "1: reuse one workspace across epochs (as the chain does)");
   app.add_option("--n", onlyN, "only this subnet size")->check(CLI::IsMember({256, 1024, 4096}));
+  app.add_option("--evolve", evolve,
+                 "1: before each timed epoch after the first, every validator draws new weights and the "
+                 "bonds are the previous epoch's (consecutive epochs of a chain; drawing is not timed)");
   CLI11_PARSE(app, argc, argv);
   const std::pair<std::size_t, std::size_t> sizes[] = {{256, 64}, {1024, 128}, {4096, 256}};
   const Variant variants[] = {
@@ -112,13 +124,20 @@ int main(int argc, char** argv) {
       merit::consensus::EpochWorkspace workspace;
       std::vector<double> ms;
       uint64_t checksum = 0;
+      std::mt19937_64 evolveRng(seed + 1);
       for (int r = 0; r < runs; ++r) {
+        if (evolve && r > 0) {
+          for (std::size_t i = 0; i < validators; ++i) drawWeights(in.neurons[i], n, validators, evolveRng);
+        }
         auto start = std::chrono::steady_clock::now();
         auto out =
             reuseWorkspace ? merit::consensus::runEpoch(in, workspace) : merit::consensus::runEpoch(in);
         auto stop = std::chrono::steady_clock::now();
         if (!out) return 1;
         checksum += out->emission[0];
+        if (evolve) {
+          for (std::size_t i = 0; i < n; ++i) in.neurons[i].bonds = std::move(out->bonds[i]);
+        }
         ms.push_back(std::chrono::duration<double, std::milli>(stop - start).count());
       }
       std::printf(
