@@ -583,6 +583,31 @@ void walkRow(const SparseRows<V>& m, std::size_t row, std::vector<I32F32>& out, 
 // function's locals. It lives in the EpochWorkspace, so its vectors and matrices keep their
 // capacity (and their memory stays mapped) from one epoch to the next; each stage overwrites
 // its part in full before reading it, so nothing carries over between epochs.
+// Liquid alpha's grids (math.h) for the last few hyperparameter sets a workspace's epochs used:
+// the chain runs every subnet's epoch in one workspace, and subnets may set liquid alpha
+// differently. The least recently used grid goes to a new set. A grid allocates its table (1.5
+// MiB) on first use.
+struct LiquidAlphaGrids {
+  static constexpr std::size_t kSets = 4;
+  std::array<LiquidAlphaGrid, kSets> grids;
+  std::array<uint64_t, kSets> lastUse{};
+  uint64_t uses = 0;
+
+  LiquidAlphaGrid& forParameters(I32F32 scale, I32F32 alphaLow, I32F32 alphaHigh) {
+    std::size_t pick = 0;
+    for (std::size_t k = 0; k < kSets; ++k) {
+      if (grids[k].usesParameters(scale, alphaLow, alphaHigh)) {
+        pick = k;
+        break;
+      }
+      if (lastUse[k] < lastUse[pick]) pick = k;
+    }
+    lastUse[pick] = ++uses;
+    grids[pick].reset(scale, alphaLow, alphaHigh);  // keeps the grid's brackets if it matched
+    return grids[pick];
+  }
+};
+
 struct EpochState {
   // Set by runEpoch from the input.
   std::size_t n = 0;
@@ -626,7 +651,7 @@ struct EpochState {
   std::vector<I32F32> bondColSum;  // Yuma 2: column sums of B in units
   Csr ema;                         // E
   std::vector<I32F32> emaColSum;
-  LiquidAlphaGrid liquidAlphaGrid;  // liquid alpha's bracket ends (emaLiquidAlpha), per epoch
+  LiquidAlphaGrids liquidAlphaGrids;  // liquid alpha's proven brackets, kept across epochs
   std::vector<I32F32> emaColMax;    // Yuma 2: each column's largest E entry
 
   // dividendsStage
@@ -961,9 +986,10 @@ void emaRows(EpochState& s, const Csr& structure, NewTerm&& newTerm, OldTerm&& o
   std::vector<I32F32>& emaColSum = s.emaColSum;
   // As matEmaLiquidAlphaSparse: alpha only where the EMA reads it. alpha_sigmoid depends on
   // (consensus, weight, bond) only through `combined` in [0, 1]; its two clamped values are
-  // computed once. For the others a row's values are gathered and given to the epoch's
-  // LiquidAlphaGrid, which computes exp only at the ends of the brackets they fall in and for
-  // the values whose bracket does not prove their alpha (math.h).
+  // computed once. For the others a row's values are gathered and given to the workspace's
+  // LiquidAlphaGrid, which takes each value's alpha from the bracket it falls in, proven once
+  // (exp at a few points of the bracket) and kept while the hyperparameters stay the same, and
+  // computes only the values no bracket proves (math.h).
   const I32F32 alphaLow = u16ProportionToFixed(hp.alphaLow);
   const I32F32 alphaHigh = u16ProportionToFixed(hp.alphaHigh);
   const I32F32 scale = alphaSigmoidScale(I32F32::fromInt(hp.alphaSigmoidSteepness));
@@ -980,8 +1006,7 @@ void emaRows(EpochState& s, const Csr& structure, NewTerm&& newTerm, OldTerm&& o
   std::vector<I32F32> expAlpha(n);
   std::vector<I32F32> entryBond(n);   // sorted rows: per entry of the weights row, its bond
   std::vector<I32F32> entryAlpha(n);  // and its alpha
-  LiquidAlphaGrid& grid = s.liquidAlphaGrid;
-  grid.reset(scale, alphaLow, alphaHigh);
+  LiquidAlphaGrid& grid = s.liquidAlphaGrids.forParameters(scale, alphaLow, alphaHigh);
   ema.reset(n, wb.size);  // only the entries of the rows of wb survive
   // matEmaAlphaRow: only the new row's entries survive, in its order. Every factor is a
   // proportion (alpha in [alphaLow, alphaHigh] within [0, 1], 1 - alpha, the bond, the weight),

@@ -376,63 +376,181 @@ I32F32 alphaSigmoid(I32F32 consensus, I32F32 weight, I32F32 bond, I32F32 alphaLo
 }
 
 void LiquidAlphaGrid::reset(I32F32 scale, I32F32 alphaLow, I32F32 alphaHigh) {
+  const bool same = usesParameters(scale, alphaLow, alphaHigh);
   m_scale = scale;
   m_low = alphaLow;
   m_high = alphaHigh;
-  m_slots.assign(std::size_t{1} << kSlotBits, Slot{});
+  if (same) return;
+  m_slots.assign(std::size_t{1} << kSlotBits, kEmpty);
+  m_slotJob.assign(std::size_t{1} << kSlotBits, kNone);
 }
 
-void LiquidAlphaGrid::want(uint32_t key) {
-  Slot& s = slot(key);
-  if (s.readyKey == key || s.queuedKey == key) return;
-  s.queuedKey = key;
-  m_queuedKey.push_back(key);
-  m_queuedArg.push_back(alphaSigmoidExponent(I32F32::fromBits(int64_t{key} << kBracketBits), m_scale));
+std::size_t LiquidAlphaGrid::provenBrackets() const {
+  return static_cast<std::size_t>(
+      std::count_if(m_slots.begin(), m_slots.end(), [](uint64_t w) { return kindOf(w) == kProven; }));
+}
+
+uint64_t LiquidAlphaGrid::makeWord(uint32_t key, uint64_t kind, I32F32 a, uint64_t p, int64_t delta) {
+  return (uint64_t{key >> kSlotBits} << kTagShift) | (kind << kKindShift) | (p << kStepShift) |
+         (static_cast<uint64_t>(delta + kDeltaBias) << kDeltaShift) | static_cast<uint64_t>(a.bits());
+}
+
+void LiquidAlphaGrid::want(uint32_t key, uint64_t word) {
+  uint32_t& job = m_slotJob[key & kSlotMask];
+  if (job != kNone && m_jobs[job].key == key) {
+    ++m_jobs[job].hits;
+    return;
+  }
+  // A later bracket of this batch may take the slot over; the earlier job's result is dropped.
+  job = static_cast<uint32_t>(m_jobs.size());
+  Job j{key, 1, kEmpty, I32F32::zero(), I32F32::zero(), 0, 0, I32F32::zero()};
+  if ((word >> kTagShift) == (key >> kSlotBits) && kindOf(word) == kStepped) {
+    j.kind = kStepped;
+    j.a = I32F32::fromBits(static_cast<int64_t>(word & ((uint64_t{1} << 33) - 1)));
+    j.b = I32F32::fromBits(j.a.bits() + static_cast<int64_t>((word >> kDeltaShift) & 0x1fff) - kDeltaBias);
+  }
+  m_jobs.push_back(j);
 }
 
 inline bool LiquidAlphaGrid::resolve(std::size_t k, I32F32 c, std::span<I32F32> out) {
   const uint32_t key = keyOf(c);
-  const Slot& a = slot(key);
-  const Slot& b = slot(key + 1);
-  if (a.readyKey != key || b.readyKey != key + 1) return false;
-  if (a.word == b.word && (a.word & 3) != 0) {
-    out[k] = I32F32::fromBits(static_cast<int64_t>(a.word >> 2));
-  } else {
+  const uint64_t w = m_slots[key & kSlotMask];
+  if ((w >> kTagShift) != (key >> kSlotBits)) return false;
+  const uint64_t kind = kindOf(w);
+  if (kind == kProven) {
+    const uint64_t r = static_cast<uint64_t>(c.bits()) & ((uint64_t{1} << kBracketBits) - 1);
+    const uint64_t p = (w >> kStepShift) & 15;
+    const int64_t delta = static_cast<int64_t>((w >> kDeltaShift) & 0x1fff) - kDeltaBias;
+    out[k] = I32F32::fromBits(static_cast<int64_t>(w & ((uint64_t{1} << 33) - 1)) + (r >= p ? delta : 0));
+    return true;
+  }
+  if (kind == kDirect) {
     m_directIndex.push_back(static_cast<uint32_t>(k));
     m_directArg.push_back(alphaSigmoidExponent(c, m_scale));
+    return true;
   }
-  return true;
+  return false;  // kEmpty, or kStepped: not searched yet
+}
+
+void LiquidAlphaGrid::alphasAt(std::span<const I32F32> c, std::span<I32F32> alpha, std::span<uint8_t> side) {
+  m_args.resize(c.size());
+  m_exps.resize(c.size());
+  for (std::size_t k = 0; k < c.size(); ++k) m_args[k] = alphaSigmoidExponent(c[k], m_scale);
+  expSafeMany(m_args, m_exps);
+  for (std::size_t k = 0; k < c.size(); ++k) {
+    alpha[k] = alphaFromExp(m_exps[k], m_low, m_high);
+    side[k] = m_args[k] < I32F32::one() ? 1 : m_args[k] == I32F32::one() ? 0 : 2;
+  }
+}
+
+void LiquidAlphaGrid::store(std::size_t job, uint64_t word) {
+  const uint32_t key = m_jobs[job].key;
+  uint32_t& slotJob = m_slotJob[key & kSlotMask];
+  if (slotJob != job) return;  // the slot went to a later bracket of this batch
+  m_slots[key & kSlotMask] = word;
+  slotJob = kNone;
+}
+
+void LiquidAlphaGrid::runJobs() {
+  constexpr uint32_t kBracket = uint32_t{1} << kBracketBits;
+  // 1. Both ends of every new bracket.
+  m_points.clear();
+  for (const Job& j : m_jobs) {
+    if (j.kind != kEmpty) continue;
+    const int64_t start = int64_t{j.key} << kBracketBits;
+    m_points.push_back(I32F32::fromBits(start));
+    m_points.push_back(I32F32::fromBits(start + kBracket));
+  }
+  m_pointAlpha.resize(m_points.size());
+  m_pointSide.resize(m_points.size());
+  alphasAt(m_points, m_pointAlpha, m_pointSide);
+  m_searching.clear();
+  std::size_t e = 0;
+  for (std::size_t i = 0; i < m_jobs.size(); ++i) {
+    Job& j = m_jobs[i];
+    if (j.kind == kEmpty) {
+      const I32F32 a = m_pointAlpha[e];
+      const I32F32 b = m_pointAlpha[e + 1];
+      const uint8_t side = m_pointSide[e];
+      const bool monotone = side != 0 && side == m_pointSide[e + 1];
+      e += 2;
+      const int64_t delta = b.bits() - a.bits();
+      if (!monotone || delta < -kDeltaBias || delta >= kDeltaBias) {
+        store(i, makeWord(j.key, kDirect, I32F32::zero(), 0, 0));
+        continue;
+      }
+      if (delta == 0) {
+        store(i, makeWord(j.key, kProven, a, 1, 0));
+        continue;
+      }
+      if (j.hits < 2) {  // met once so far: its value is computed itself, the search waits
+        store(i, makeWord(j.key, kStepped, a, 0, delta));
+        continue;
+      }
+      j.a = a;
+      j.b = b;
+    }
+    j.lo = 0;
+    j.hi = kBracket;
+    j.hiAlpha = j.b;
+    m_searching.push_back(static_cast<uint32_t>(i));
+  }
+  // 2. Binary search of the brackets alpha steps in, all together: the first p with
+  // alpha(s + p) != A (alpha(s + lo) == A and alpha(s + hi) != A throughout).
+  for (uint32_t width = kBracket; width > 1 && !m_searching.empty(); width /= 2) {
+    m_points.resize(m_searching.size());
+    for (std::size_t i = 0; i < m_searching.size(); ++i) {
+      const Job& j = m_jobs[m_searching[i]];
+      m_points[i] = I32F32::fromBits((int64_t{j.key} << kBracketBits) + (j.lo + j.hi) / 2);
+    }
+    m_pointAlpha.resize(m_points.size());
+    m_pointSide.resize(m_points.size());
+    alphasAt(m_points, m_pointAlpha, m_pointSide);
+    for (std::size_t i = 0; i < m_searching.size(); ++i) {
+      Job& j = m_jobs[m_searching[i]];
+      const uint32_t mid = (j.lo + j.hi) / 2;
+      if (m_pointAlpha[i] == j.a) {
+        j.lo = mid;
+      } else {
+        j.hi = mid;
+        j.hiAlpha = m_pointAlpha[i];
+      }
+    }
+  }
+  for (const uint32_t i : m_searching) {
+    const Job& j = m_jobs[i];
+    if (j.hi == kBracket) {  // the step is at the next bracket's start: no value here has it
+      store(i, makeWord(j.key, kProven, j.a, 1, 0));
+    } else if (j.hiAlpha == j.b) {
+      store(i, makeWord(j.key, kProven, j.a, j.hi, j.b.bits() - j.a.bits()));
+    } else {  // two steps or more in the bracket
+      store(i, makeWord(j.key, kDirect, I32F32::zero(), 0, 0));
+    }
+  }
+  // A job whose slot a later one took over left the slot to it; every slot's job is cleared.
+  for (const Job& j : m_jobs) m_slotJob[j.key & kSlotMask] = kNone;
+  m_jobs.clear();
 }
 
 void LiquidAlphaGrid::compute(std::span<const I32F32> combined, std::span<I32F32> out) {
   MERIT_ASSERT(out.size() == combined.size());
-  m_queuedKey.clear();
-  m_queuedArg.clear();
+  MERIT_ASSERT(!m_slots.empty());  // reset first
+  m_jobs.clear();
   m_pending.clear();
   m_directIndex.clear();
   m_directArg.clear();
-  // 1. Each value whose bracket ends are in the table; the ends of the others are queued.
+  // 1. Each value whose bracket is proven (or known to need computing); the others' brackets
+  // become jobs.
   for (std::size_t k = 0; k < combined.size(); ++k) {
     if (resolve(k, combined[k], out)) continue;
-    const uint32_t key = keyOf(combined[k]);  // c in [0, 1]: key + 1 <= 2^28 + 1
-    want(key);
-    want(key + 1);
+    const uint32_t key = keyOf(combined[k]);  // c in [0, 1]: key <= 2^28
+    want(key, m_slots[key & kSlotMask]);
     m_pending.push_back(static_cast<uint32_t>(k));
   }
-  // 2. The queued ends, exp for all at once.
-  m_queuedExp.resize(m_queuedArg.size());
-  expSafeMany(m_queuedArg, m_queuedExp);
-  for (std::size_t q = 0; q < m_queuedKey.size(); ++q) {
-    Slot& s = slot(m_queuedKey[q]);
-    if (s.queuedKey != m_queuedKey[q]) continue;  // the slot was taken by a later key of this batch
-    const I32F32 x = m_queuedArg[q];
-    const uint64_t side = x < I32F32::one() ? 1 : x == I32F32::one() ? 0 : 2;
-    const I32F32 alpha = alphaFromExp(m_queuedExp[q], m_low, m_high);
-    s.word = (static_cast<uint64_t>(alpha.bits()) << 2) | side;
-    s.readyKey = s.queuedKey;
-    s.queuedKey = kNoKey;
-  }
-  // 3. The waiting values (one whose end lost its slot to another key is computed itself).
+  // 2. The jobs, exp for all at once.
+  if (!m_jobs.empty()) runJobs();
+  // 3. The waiting values (one whose bracket is still unsearched, or lost its slot to another,
+  // is computed itself).
   for (const uint32_t k : m_pending) {
     if (!resolve(k, combined[k], out)) {
       m_directIndex.push_back(k);

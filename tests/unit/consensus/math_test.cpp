@@ -8,6 +8,7 @@
 #include <numeric>
 #include <optional>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -254,13 +255,63 @@ TEST_CASE("LiquidAlphaGrid gives each combined value the alpha computed for it a
       const std::size_t len = std::min(kRow, cs.size() - b);
       grid.compute(std::span(cs).subspan(b, len), std::span(out).subspan(b, len));
     }
+    // A second epoch of the same values, in another order and other batches: brackets proven
+    // in the first, and those met once there (searched now), answer.
+    grid.reset(scale, lo, hi);
+    std::vector<std::size_t> order(cs.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::shuffle(order.begin(), order.end(), rng);
+    std::vector<I32F32> again(cs.size());
+    for (std::size_t k = 0; k < cs.size(); ++k) again[k] = cs[order[k]];
+    std::vector<I32F32> out2(cs.size());
+    for (std::size_t b = 0; b < again.size(); b += kRow) {
+      const std::size_t len = std::min(kRow, again.size() - b);
+      grid.compute(std::span(again).subspan(b, len), std::span(out2).subspan(b, len));
+    }
+    std::vector<I32F32> back(cs.size());  // the second pass's alpha for cs[k]
+    for (std::size_t k = 0; k < cs.size(); ++k) back[order[k]] = out2[k];
     std::size_t mismatches = 0;
     for (std::size_t k = 0; k < cs.size(); ++k) {
-      if (out[k] != alphaAlone(cs[k], scale, lo, hi) && ++mismatches <= 5) {
-        FAIL_CHECK("combined bits " << cs[k].bits() << ": grid " << out[k].bits() << ", alone "
-                                    << alphaAlone(cs[k], scale, lo, hi).bits());
+      const I32F32 want = alphaAlone(cs[k], scale, lo, hi);
+      if (out[k] != want && ++mismatches <= 5) {
+        FAIL_CHECK("combined bits " << cs[k].bits() << ": grid " << out[k].bits() << ", alone " << want.bits());
+      }
+      if (back[k] != want && ++mismatches <= 5) {
+        FAIL_CHECK("second pass, combined bits " << cs[k].bits() << ": grid " << back[k].bits() << ", alone "
+                                                 << want.bits());
       }
     }
+    CHECK(mismatches == 0);
+  }
+}
+
+TEST_CASE("LiquidAlphaGrid keeps its brackets while the hyperparameters stay, and only then") {
+  const I32F32 scale = alphaSigmoidScale(I32F32::fromInt(1000));
+  const I32F32 lo = u16ProportionToFixed(45875);
+  const I32F32 hi = u16ProportionToFixed(58982);
+  std::vector<I32F32> cs;
+  for (int64_t c = 1; c < (int64_t{1} << 14); c += 3) cs.push_back(I32F32::fromBits(c));
+  std::vector<I32F32> out(cs.size());
+  LiquidAlphaGrid grid;
+  grid.reset(scale, lo, hi);
+  grid.compute(cs, out);
+  const std::size_t proven = grid.provenBrackets();
+  CHECK(proven > 0);
+  CHECK(grid.usesParameters(scale, lo, hi));
+  grid.reset(scale, lo, hi);  // the same hyperparameters: kept
+  CHECK(grid.provenBrackets() == proven);
+  // Other hyperparameters: every bracket is forgotten, and each value gets the new alpha.
+  for (const auto& [s, l, h] : {std::tuple{alphaSigmoidScale(I32F32::fromInt(900)), lo, hi},
+                                std::tuple{scale, u16ProportionToFixed(45000), hi},
+                                std::tuple{scale, lo, u16ProportionToFixed(60000)}}) {
+    grid.reset(scale, lo, hi);
+    grid.compute(cs, out);
+    grid.reset(s, l, h);
+    CHECK_FALSE(grid.usesParameters(scale, lo, hi));
+    CHECK(grid.provenBrackets() == 0);
+    grid.compute(cs, out);
+    std::size_t mismatches = 0;
+    for (std::size_t k = 0; k < cs.size(); ++k) mismatches += out[k] != alphaAlone(cs[k], s, l, h) ? 1 : 0;
     CHECK(mismatches == 0);
   }
 }

@@ -202,6 +202,36 @@ TEST_CASE("reference: one workspace shared by epochs of different sizes and vari
   }
 }
 
+TEST_CASE("reference: liquid alpha epochs of subnets with different hyperparameters share a workspace") {
+  // The workspace keeps liquid alpha's proven brackets for a few hyperparameter sets: epochs of
+  // five subnets (more sets than it keeps), each with its own alpha bounds and steepness,
+  // alternate in it with their bonds carried on, and every epoch must equal the spec.
+  Rng rng(505);
+  EpochWorkspace workspace;
+  std::vector<EpochInput> subnets;
+  for (int k = 0; k < 5; ++k) {
+    EpochInput in = randomInput(rng, Shape{600, 48, 100, true, false, false});
+    in.hyperparameters.yuma3 = true;
+    in.hyperparameters.liquidAlpha = true;
+    in.hyperparameters.bondsPenalty = 0;
+    for (std::size_t i = 0; i < 48; ++i) in.neurons[i].validatorPermit = true;
+    subnets.push_back(std::move(in));
+  }
+  subnets[3].hyperparameters.alphaLow = subnets[0].hyperparameters.alphaLow;  // one shares all but
+  subnets[3].hyperparameters.alphaHigh = subnets[0].hyperparameters.alphaHigh;  // the steepness
+  for (int round = 0; round < 3; ++round) {
+    for (std::size_t k = 0; k < subnets.size(); ++k) {
+      EpochInput& in = subnets[(k * 2 + static_cast<std::size_t>(round)) % subnets.size()];
+      CAPTURE(round);
+      CAPTURE(k);
+      checkSame(in, "alternating subnets", &workspace);
+      auto ref = consensus_spec::specEpoch(in);
+      REQUIRE(ref.has_value());
+      for (std::size_t i = 0; i < in.neurons.size(); ++i) in.neurons[i].bonds = ref->bonds[i];
+    }
+  }
+}
+
 TEST_CASE("reference: the bench's dense 4096-neuron shape") {
   // The shape bench_yuma times (4096 neurons, dense rows), with fewer validators to keep the
   // spec fast; the bonds of the first epoch feed the second. Yuma 2 and Yuma 3 only: the

@@ -95,8 +95,10 @@ Result<EpochOutput> runEpoch(const EpochInput& input);
 // with 256 dense validator rows, below 1 GB in the worst case (kMaxNeurons neurons, every one a
 // validator with a dense row). It grows to the largest epoch it has run and keeps that size. Keeping one
 // between epochs avoids mapping fresh memory, and a page fault per 4 KiB page written, on every call
-// (runEpoch(input) pays them: docs/PERFORMANCE.md); it carries no state from one epoch to the next, so
-// results never depend on it. Not thread-safe: one epoch at a time per workspace.
+// (runEpoch(input) pays them: docs/PERFORMANCE.md). The one thing it carries from one epoch to the next
+// is liquid alpha's proven brackets (LiquidAlphaGrid, math.h) for the last few hyperparameter sets, a
+// cache of exact values, so results never depend on it. Not thread-safe: one epoch at a time per
+// workspace.
 class EpochWorkspace {
  public:
   EpochWorkspace();

@@ -135,55 +135,102 @@ inline I32F32 alphaFromExp(I32F32 e, I32F32 alphaLow, I32F32 alphaHigh) {
 // non-increasing in it); then 1 / (1 + e) (a floored division by a growing divisor), the floored
 // product by hi - lo (of one sign for the epoch) plus lo, and the clamp. The one exception:
 // fixedExp returns its stored constant E at exactly 1.0, below its neighbours' series values.
-// So where alpha is equal at the two ends of an interval of c and the exponent lies strictly on
-// one side of 1.0 at both ends (so nowhere in between equals 1.0), alpha is that same value at
-// every c inside.
+// So on an interval of c whose two ends put the exponent strictly on one side of 1.0 (then no
+// point inside is at 1.0), alpha is monotone.
 //
-// The values of c are cut into brackets of kBracket ulps; a bracket's ends are computed once
-// (exp for many at once, expSafeMany) and kept in a direct-mapped table for the epoch; a value in
-// a bracket whose ends agree (and do not straddle 1.0) takes their alpha, any other is computed
-// itself. At liquid alpha's defaults alpha steps about every 75 ulps of c, so most brackets of 16
-// hold no step. Nothing here assumes how the values are distributed: a value is only ever given
-// an alpha its bracket proves, and a table slot is only read under its own key.
+// The values of c are cut into brackets of kBracket ulps, [s, s + kBracket). For a bracket the
+// grid computes alpha A at s and B at the next bracket's start s + kBracket; when the exponent
+// is on one side of 1.0 at both, alpha is monotone on [s, s + kBracket], so:
+//  - A == B: every value of the bracket has alpha A;
+//  - A != B: a binary search finds the first p with alpha(s + p) != A; if alpha(s + p) == B,
+//    alpha is A below s + p and B from it (alpha cannot leave [A, B] and reaches B at p);
+// otherwise (two steps in the bracket, or the exponent at or across 1.0) each value of the
+// bracket is computed itself. The ends cost 2 exps; the search, 4 more, is made only for a
+// bracket met a second time (until then a value in a bracket with a step is computed itself), so
+// values that never share a bracket cost no more than 3 exps each.
+// What a bracket proves is kept in a direct-mapped table of 2^kSlotBits words, tagged with the
+// bracket, for as long as (scale, alphaLow, alphaHigh) stay the same: the epochs of a subnet
+// whose hyperparameters do not change find their brackets already proven. Nothing here assumes
+// how the values are distributed: a value is only ever given an alpha its bracket proves, and a
+// table word is only read under its own tag.
 class LiquidAlphaGrid {
  public:
   static constexpr int kBracketBits = 4;  // 16 ulps of c
   static constexpr std::size_t kSlotBits = 17;
 
-  // Starts an epoch: forgets every bracket end (hyperparameters may differ from the last epoch).
+  // Computes under (scale, alphaLow, alphaHigh) from now on; forgets every bracket unless they
+  // are the ones already in use.
   void reset(I32F32 scale, I32F32 alphaLow, I32F32 alphaHigh);
   // out[k] = alpha for combined[k], each in [0, 1]. out may not alias combined.
   void compute(std::span<const I32F32> combined, std::span<I32F32> out);
+  // True when the grid computes under these hyperparameters (reset with them last).
+  bool usesParameters(I32F32 scale, I32F32 alphaLow, I32F32 alphaHigh) const {
+    return !m_slots.empty() && scale == m_scale && alphaLow == m_low && alphaHigh == m_high;
+  }
+  // Brackets proven so far (for tests).
+  std::size_t provenBrackets() const;
 
  private:
-  // A bracket start's alpha, with the exponent's side of 1.0 there in the two low bits
-  // (alpha's bits * 4 + side, side 1 below 1.0, 2 above, 0 at it): two ends prove the bracket
-  // when their words are equal and the side is not 0. alpha is in [0, 1], so the word fits.
-  struct Slot {
-    uint32_t readyKey = kNoKey;   // the bracket index whose start `word` holds, or kNoKey
-    uint32_t queuedKey = kNoKey;  // the bracket index queued for computing into this slot
-    uint64_t word = 0;
-  };
-  static constexpr uint32_t kNoKey = 0xffffffffu;
-  Slot& slot(uint32_t key) { return m_slots[key & ((std::size_t{1} << kSlotBits) - 1)]; }
+  // A table word: alpha A at the bracket start (bits 0-32; alpha is in [0, 1]), B - A plus
+  // kDeltaBias (bits 33-45), the step position p in 1..15 (bits 46-49), the kind (bits 50-51),
+  // the bracket index >> kSlotBits as tag (bits 52-63; an index is at most 2^28 for c <= 1). A
+  // proven bracket gives value s + r the alpha A + (r >= p ? B - A : 0) (a bracket without a step
+  // has B - A = 0).
+  static constexpr uint64_t kEmpty = 0;
+  static constexpr uint64_t kProven = 1;
+  static constexpr uint64_t kStepped = 2;  // A != B known, p not searched yet
+  static constexpr uint64_t kDirect = 3;   // no proof: each value of the bracket computed itself
+  static constexpr int kDeltaShift = 33;
+  static constexpr int kStepShift = 46;
+  static constexpr int kKindShift = 50;
+  static constexpr int kTagShift = 52;
+  static constexpr int64_t kDeltaBias = 4096;  // B - A in [-4096, 4095] fits the 13 bits
+  static constexpr uint32_t kNone = 0xffffffffu;
+  static constexpr std::size_t kSlotMask = (std::size_t{1} << kSlotBits) - 1;
   static uint32_t keyOf(I32F32 c) { return static_cast<uint32_t>(c.bits() >> kBracketBits); }
-  // Queues the start of bracket `key` for computing, unless it is in the table or queued.
-  void want(uint32_t key);
-  // Resolves value k from its bracket's ends if both are in the table: out[k] when they prove
-  // it, else k goes to the values computed themselves. False if an end is missing.
+  static uint64_t kindOf(uint64_t word) { return (word >> kKindShift) & 3; }
+  static uint64_t makeWord(uint32_t key, uint64_t kind, I32F32 a, uint64_t p, int64_t delta);
+
+  // A bracket to work on in this batch: its ends to compute (kEmpty) or its step to find
+  // (kStepped, ends known), and how many of the batch's values fall in it.
+  struct Job {
+    uint32_t key;
+    uint32_t hits;
+    uint64_t kind;
+    I32F32 a;        // alpha at the start (kStepped)
+    I32F32 b;        // alpha at the next start (kStepped)
+    uint32_t lo;     // search: alpha(s + lo) == a
+    uint32_t hi;     // search: alpha(s + hi) != a, and is hiAlpha
+    I32F32 hiAlpha;
+  };
+  // Queues the bracket of value c (table word `word`) for this batch's jobs.
+  void want(uint32_t key, uint64_t word);
+  // Resolves value k from its bracket's word: out[k] when proven, k to the values computed
+  // themselves when kDirect. False if the bracket is not in the table or not searched yet.
   [[gnu::always_inline]] bool resolve(std::size_t k, I32F32 c, std::span<I32F32> out);
+  // Runs the batch's jobs and writes their words.
+  void runJobs();
+  void store(std::size_t job, uint64_t word);
+  // alpha[k] = alpha at c[k], side[k] = the exponent's side of 1.0 there (1 below, 2 above, 0 at).
+  void alphasAt(std::span<const I32F32> c, std::span<I32F32> alpha, std::span<uint8_t> side);
 
   I32F32 m_scale;
   I32F32 m_low;
   I32F32 m_high;
-  std::vector<Slot> m_slots;
-  std::vector<uint32_t> m_queuedKey;  // bracket starts to compute, their exponents, their exps
-  std::vector<I32F32> m_queuedArg;
-  std::vector<I32F32> m_queuedExp;
-  std::vector<uint32_t> m_pending;      // values whose bracket ends are being computed
-  std::vector<uint32_t> m_directIndex;  // values computed themselves (in batches), as above
+  std::vector<uint64_t> m_slots;     // table words (empty until the first reset)
+  std::vector<uint32_t> m_slotJob;   // per slot: the job of this batch for it, or kNone
+  std::vector<Job> m_jobs;
+  std::vector<uint32_t> m_pending;      // values waiting for their bracket
+  std::vector<uint32_t> m_directIndex;  // values computed themselves (in batches)
   std::vector<I32F32> m_directArg;
   std::vector<I32F32> m_directExp;
+  // Scratch of runJobs: points, their alpha and side; the jobs being searched.
+  std::vector<I32F32> m_points;
+  std::vector<I32F32> m_pointAlpha;
+  std::vector<uint8_t> m_pointSide;
+  std::vector<I32F32> m_args;
+  std::vector<I32F32> m_exps;
+  std::vector<uint32_t> m_searching;
 };
 
 // compute_liquid_alpha_values_sparse, dense n x n result. Rows are walked with the same
