@@ -14,13 +14,13 @@ wait_ready "$WORK/dash.out" && ok "dashboard ready" || { bad "no ready line: $(c
 URL=$(python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).readline())['url'])" "$WORK/dash.out")
 [[ $URL == http://127.0.0.1:* ]] && ok "listens on loopback ($URL)" || bad "url $URL"
 
-curl -sf "$URL/" | grep -q 'src="/app.js"' && ok "GET / serves the page" || bad "GET /"
+curl -sf "$URL/" | has 'src="/app.js"' && ok "GET / serves the page" || bad "GET /"
 ct=$(curl -sf -o /dev/null -w '%{content_type}' "$URL/app.js")
 [[ $ct == text/javascript* ]] && ok "GET /app.js ($ct)" || bad "app.js content type '$ct'"
 curl -sf "$URL/style.css" > /dev/null && ok "GET /style.css" || bad "GET /style.css"
 # Chart.js, copied from Debian's libjs-chart.js by the build, served like the pages' own script.
 ct=$(curl -sf -o "$WORK/chart.js" -w '%{content_type}' "$URL/chart.min.js")
-[[ $ct == text/javascript* ]] && head -c 300 "$WORK/chart.js" | grep -q 'Chart.js v' && curl -sf "$URL/" | grep -q 'src="/chart.min.js"' \
+[[ $ct == text/javascript* ]] && head -c 300 "$WORK/chart.js" | has 'Chart.js v' && curl -sf "$URL/" | has 'src="/chart.min.js"' \
   && ok "GET /chart.min.js: Chart.js ($ct), loaded by the page" || bad "chart.min.js: content type '$ct', $(head -c 100 "$WORK/chart.js")"
 
 curl -sf "$URL/api/overview" > "$WORK/ov1.json" && ok "GET /api/overview" || bad "GET /api/overview"
@@ -36,7 +36,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/subnet/7")
 [[ $code == 404 ]] && ok "an unknown subnet is 404" || bad "unknown subnet: HTTP $code"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/subnet/99999999")
 [[ $code == 404 ]] && ok "a netuid out of range is 404" || bad "netuid out of range: HTTP $code"
-curl -sf "$URL/api/explain/0/0" | grep -q '"available"' && ok "GET /api/explain answers" || bad "GET /api/explain"
+curl -sf "$URL/api/explain/0/0" | has '"available"' && ok "GET /api/explain answers" || bad "GET /api/explain"
 
 curl -sN --max-time 3 "$URL/events" > "$WORK/events.txt" 2>/dev/null
 grep -q '^event: block' "$WORK/events.txt" && grep -q '^event: update' "$WORK/events.txt" \

@@ -76,7 +76,7 @@ V0TRUST=$(json "$WORK/v0.json" "d['validator']['validator_trust']")
   || bad "v2: $(cat "$WORK/v2.json")"
 ((V2TRUST < V0TRUST && V2TRUST >= 32700 && V2TRUST <= 32800 && V0TRUST == 65535)) \
   && ok "validator trust $V2TRUST < $V0TRUST" || bad "trusts $V2TRUST vs $V0TRUST"
-json "$WORK/v2.json" "d['validator']['advice'][0]" | grep -q "uid 4" && ok "the advice names miner 4" \
+json "$WORK/v2.json" "d['validator']['advice'][0]" | has "uid 4" && ok "the advice names miner 4" \
   || bad "advice: $(json "$WORK/v2.json" "d['validator']['advice']")"
 # The stored outputs the explainer compared with are the metagraph's (the latest epoch).
 "$MERIT" metagraph --netuid 1 --json > "$WORK/mg.json"

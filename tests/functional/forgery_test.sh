@@ -90,7 +90,7 @@ spawn JUNK_PID "$ATTACK" junk-miner "$MERIT_CHAIN_URL" 1 owner junk 10 > "$WORK/
 wait_ready "$WORK/junk.out" || bad "junk miner: $(cat "$WORK/junk.err")"
 # The validator's metagraph follows: its rounds query two miners from then on.
 MARK=$(wc -l < "$WORK/validator.err")
-for _ in $(seq 300); do tail -n +"$((MARK + 1))" "$WORK/validator.err" | grep -q "queried 2" && break; sleep 0.1; done
+for _ in $(seq 300); do tail -n +"$((MARK + 1))" "$WORK/validator.err" | has "queried 2" && break; sleep 0.1; done
 MARK=$(wc -l < "$WORK/validator.err")
 BEFORE=$(score)
 # Eight rounds beside the junk miner (bounded: 60 s).

@@ -20,7 +20,14 @@
 #                             wait (0.1 s per try, default 600) until the miner whose ready line is
 #                             in OUT (started with --metrics-port 0) admits callers from a
 #                             metagraph of block BLOCK or later (merit_miner_metagraph_block)
+#   CMD | has [GREP OPTIONS] PATTERN
+#                             succeeds when a line of CMD's output matches; use it instead of
+#                             `| grep -q`, which stops reading at the first match: CMD then dies
+#                             of SIGPIPE when it writes on, and under `set -o pipefail` the
+#                             pipeline fails although the line was there
 # KEEP_WORK=1 keeps the work directory for a post-mortem.
+
+has() { grep -c "$@" > /dev/null; }
 
 test_init() {
   WORK=$(mktemp -d "/tmp/merit-$1.XXXXXX")

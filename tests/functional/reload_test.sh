@@ -114,8 +114,8 @@ python3 -c "import sys; b, a = map(float, sys.argv[1:3]); sys.exit(0 if b > 0.2 
 [[ $STEPS_AFTER -gt $STEPS_BEFORE ]] && ok "its state went on (steps $STEPS_BEFORE -> $STEPS_AFTER)" \
   || bad "steps $STEPS_BEFORE -> $STEPS_AFTER"
 RELOAD_LINE=$(grep -n "reloaded subnet plugin" "$WORK/validator.err" | head -1 | cut -d: -f1)
-for _ in $(seq 300); do tail -n +"$RELOAD_LINE" "$WORK/validator.err" | grep -q "revealed" && break; sleep 0.1; done
-head -n "$RELOAD_LINE" "$WORK/validator.err" | grep -q "committed" && tail -n +"$RELOAD_LINE" "$WORK/validator.err" | grep -q "revealed" \
+for _ in $(seq 300); do tail -n +"$RELOAD_LINE" "$WORK/validator.err" | has "revealed" && break; sleep 0.1; done
+head -n "$RELOAD_LINE" "$WORK/validator.err" | has "committed" && tail -n +"$RELOAD_LINE" "$WORK/validator.err" | has "revealed" \
   && ok "commits made before the validator's reload are revealed after it" \
   || bad "commit-reveal across the reload: $(grep -m4 "committed\|revealed" "$WORK/validator.err")"
 [[ $(metric "$VMETRICS" merit_validator_plugin_generation) == 2 ]] && ok "validator metrics: plugin generation 2" \

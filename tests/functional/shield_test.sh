@@ -82,8 +82,8 @@ done
   || ok "the stranger is still refused"
 
 MARK=$(wc -l < "$WORK/validator.err")
-for _ in $(seq 300); do tail -n +"$((MARK + 1))" "$WORK/validator.err" | grep -q "answered 1" && break; sleep 0.1; done
-tail -n +"$((MARK + 1))" "$WORK/validator.err" | grep -q "answered 1" && ok "the validator is still answered" \
+for _ in $(seq 300); do tail -n +"$((MARK + 1))" "$WORK/validator.err" | has "answered 1" && break; sleep 0.1; done
+tail -n +"$((MARK + 1))" "$WORK/validator.err" | has "answered 1" && ok "the validator is still answered" \
   || bad "validator: $(tail -2 "$WORK/validator.err")"
 kill -0 "$MINER_PID" 2>/dev/null && kill -0 "$VALIDATOR_PID" 2>/dev/null && ok "miner and validator running" \
   || bad "a process exited"

@@ -36,7 +36,7 @@ for f in demo.py README.md localnet.yaml conformance.yaml check.yaml tests/__ini
   [[ -s demo/$f ]] || bad "demo/$f missing"
 done
 ! grep -rq '{{' demo && grep -q "module: \"$WORK/demo/demo.py\"" demo/check.yaml \
-  && grep -c "module: \"$WORK/demo/demo.py\"" demo/localnet.yaml | grep -qx 5 \
+  && grep -c "module: \"$WORK/demo/demo.py\"" demo/localnet.yaml | has -x 5 \
   && ok "the project is complete, every placeholder filled, its configs name $WORK/demo/demo.py" \
   || bad "project: $(ls -R demo) $(cat demo/check.yaml)"
 merit subnet new demo --lang python --dir demo > again.out 2>&1

@@ -34,11 +34,11 @@ PIDS+=($!)
   && grep -q "set_weights(netuid: u16, dests: Vec<u16>, weights: Vec<u16>, version_key: u64)" "$WORK/meta.txt" \
   && grep -q "SettingWeightsTooFast" "$WORK/meta.txt" && grep -q "Keys\[" "$WORK/meta.txt" \
   && ok "chain metadata: calls with argument types, storage with hashers, errors" || bad "metadata: $(head -5 "$WORK/meta.txt")"
-"${M[@]}" chain metadata --json > "$WORK/meta.json" && json "$WORK/meta.json" "'CheckMortality' in d['signed_extensions'] and len(d['pallets']) > 10" | grep -q True \
+"${M[@]}" chain metadata --json > "$WORK/meta.json" && json "$WORK/meta.json" "'CheckMortality' in d['signed_extensions'] and len(d['pallets']) > 10" | has True \
   && ok "chain metadata --json: pallets and signed extensions" || bad "metadata json"
 
 "${M[@]}" chain call Balances.transfer_keep_alive "dest={\"Id\":\"$FRIEND\"}" value=1000 --dry-run -w owner --json > "$WORK/dry.json" 2> "$WORK/dry.err" \
-  && json "$WORK/dry.json" "int(d['fee']['partial_fee']) > 0 and d['extrinsic'].startswith('0x')" | grep -q True \
+  && json "$WORK/dry.json" "int(d['fee']['partial_fee']) > 0 and d['extrinsic'].startswith('0x')" | has True \
   && ok "chain call --dry-run: signed bytes and the node's fee estimate ($(json "$WORK/dry.json" "d['fee']['partial_fee']") rao)" \
   || bad "dry run: $(cat "$WORK/dry.json" "$WORK/dry.err")"
 
@@ -72,7 +72,7 @@ print(f[0] if isinstance(f, list) else list(f.values())[0])" "$WORK/net.json")
 "${M[@]}" chain storage SubtensorModule.Tempo "$NETUID" > "$WORK/tempo.txt" && [[ $(cat "$WORK/tempo.txt") == 10 ]] \
   && ok "chain storage SubtensorModule.Tempo $NETUID: 10" || bad "storage: $(cat "$WORK/tempo.txt")"
 "${M[@]}" chain storage SubtensorModule.NetworksAdded --json > "$WORK/nets.json" \
-  && json "$WORK/nets.json" "len(d) >= 3" | grep -q True && ok "chain storage lists a map's entries" || bad "storage listing"
+  && json "$WORK/nets.json" "len(d) >= 3" | has True && ok "chain storage lists a map's entries" || bad "storage listing"
 "${M[@]}" subnet list > "$WORK/list.txt" && grep -qE "^$NETUID +" "$WORK/list.txt" && ok "subnet list shows netuid $NETUID" \
   || bad "subnet list: $(cat "$WORK/list.txt")"
 "${M[@]}" subnet show --netuid "$NETUID" > "$WORK/show.txt" && grep -q "commit_reveal *1" "$WORK/show.txt" \
