@@ -652,7 +652,7 @@ struct EpochState {
   Csr ema;                         // E
   std::vector<I32F32> emaColSum;
   LiquidAlphaGrids liquidAlphaGrids;  // liquid alpha's proven brackets, kept across epochs
-  std::vector<I32F32> emaColMax;    // Yuma 2: each column's largest E entry
+  std::vector<I32F32> emaColMax;      // Yuma 2: each column's largest E entry
 
   // dividendsStage
   std::vector<I32F32> dividends;  // D

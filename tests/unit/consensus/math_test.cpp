@@ -274,7 +274,8 @@ TEST_CASE("LiquidAlphaGrid gives each combined value the alpha computed for it a
     for (std::size_t k = 0; k < cs.size(); ++k) {
       const I32F32 want = alphaAlone(cs[k], scale, lo, hi);
       if (out[k] != want && ++mismatches <= 5) {
-        FAIL_CHECK("combined bits " << cs[k].bits() << ": grid " << out[k].bits() << ", alone " << want.bits());
+        FAIL_CHECK("combined bits " << cs[k].bits() << ": grid " << out[k].bits() << ", alone "
+                                    << want.bits());
       }
       if (back[k] != want && ++mismatches <= 5) {
         FAIL_CHECK("second pass, combined bits " << cs[k].bits() << ": grid " << back[k].bits() << ", alone "

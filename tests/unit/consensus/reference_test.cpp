@@ -217,7 +217,7 @@ TEST_CASE("reference: liquid alpha epochs of subnets with different hyperparamet
     for (std::size_t i = 0; i < 48; ++i) in.neurons[i].validatorPermit = true;
     subnets.push_back(std::move(in));
   }
-  subnets[3].hyperparameters.alphaLow = subnets[0].hyperparameters.alphaLow;  // one shares all but
+  subnets[3].hyperparameters.alphaLow = subnets[0].hyperparameters.alphaLow;    // one shares all but
   subnets[3].hyperparameters.alphaHigh = subnets[0].hyperparameters.alphaHigh;  // the steepness
   for (int round = 0; round < 3; ++round) {
     for (std::size_t k = 0; k < subnets.size(); ++k) {

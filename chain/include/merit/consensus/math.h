@@ -197,10 +197,10 @@ class LiquidAlphaGrid {
     uint32_t key;
     uint32_t hits;
     uint64_t kind;
-    I32F32 a;        // alpha at the start (kStepped)
-    I32F32 b;        // alpha at the next start (kStepped)
-    uint32_t lo;     // search: alpha(s + lo) == a
-    uint32_t hi;     // search: alpha(s + hi) != a, and is hiAlpha
+    I32F32 a;     // alpha at the start (kStepped)
+    I32F32 b;     // alpha at the next start (kStepped)
+    uint32_t lo;  // search: alpha(s + lo) == a
+    uint32_t hi;  // search: alpha(s + hi) != a, and is hiAlpha
     I32F32 hiAlpha;
   };
   // Queues the bracket of value c (table word `word`) for this batch's jobs.
@@ -217,8 +217,8 @@ class LiquidAlphaGrid {
   I32F32 m_scale;
   I32F32 m_low;
   I32F32 m_high;
-  std::vector<uint64_t> m_slots;     // table words (empty until the first reset)
-  std::vector<uint32_t> m_slotJob;   // per slot: the job of this batch for it, or kNone
+  std::vector<uint64_t> m_slots;    // table words (empty until the first reset)
+  std::vector<uint32_t> m_slotJob;  // per slot: the job of this batch for it, or kNone
   std::vector<Job> m_jobs;
   std::vector<uint32_t> m_pending;      // values waiting for their bracket
   std::vector<uint32_t> m_directIndex;  // values computed themselves (in batches)
