@@ -210,11 +210,11 @@ TEST_CASE("reference: liquid alpha epochs of subnets with different hyperparamet
   EpochWorkspace workspace;
   std::vector<EpochInput> subnets;
   for (int k = 0; k < 5; ++k) {
-    EpochInput in = randomInput(rng, Shape{600, 48, 100, true, false, false});
+    EpochInput in = randomInput(rng, Shape{300, 32, 100, true, false, false});
     in.hyperparameters.yuma3 = true;
     in.hyperparameters.liquidAlpha = true;
     in.hyperparameters.bondsPenalty = 0;
-    for (std::size_t i = 0; i < 48; ++i) in.neurons[i].validatorPermit = true;
+    for (std::size_t i = 0; i < 32; ++i) in.neurons[i].validatorPermit = true;
     subnets.push_back(std::move(in));
   }
   subnets[3].hyperparameters.alphaLow = subnets[0].hyperparameters.alphaLow;    // one shares all but
