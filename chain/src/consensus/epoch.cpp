@@ -576,13 +576,6 @@ void walkRow(const SparseRows<V>& m, std::size_t row, std::vector<I32F32>& out, 
   }
 }
 
-// ---- the epoch state ----
-//
-// Every value one epoch computes and a later stage reads: the stages below take it in order,
-// each filling its part, so what flows between them is named here rather than in one long
-// function's locals. It lives in the EpochWorkspace, so its vectors and matrices keep their
-// capacity (and their memory stays mapped) from one epoch to the next; each stage overwrites
-// its part in full before reading it, so nothing carries over between epochs.
 // Liquid alpha's grids (math.h) for the last few hyperparameter sets a workspace's epochs used:
 // the chain runs every subnet's epoch in one workspace, and subnets may set liquid alpha
 // differently. The least recently used grid goes to a new set. A grid allocates its table (1.5
@@ -608,6 +601,14 @@ struct LiquidAlphaGrids {
   }
 };
 
+// ---- the epoch state ----
+//
+// Every value one epoch computes and a later stage reads: the stages below take it in order,
+// each filling its part, so what flows between them is named here rather than in one long
+// function's locals. It lives in the EpochWorkspace, so its vectors and matrices keep their
+// capacity (and their memory stays mapped) from one epoch to the next; each stage overwrites
+// its part in full before reading it, so nothing carries over between epochs but liquid alpha's
+// grids, which hold exact values only.
 struct EpochState {
   // Set by runEpoch from the input.
   std::size_t n = 0;
