@@ -206,6 +206,12 @@ struct SparseRows {
     val[size] = v;
     ++size;
   }
+  // For a loop that appends many entries: it writes them at colTail() / valTail() through local
+  // pointers, then states their count. (push stores `size` after every entry: a store of an
+  // int64 value may alias a size_t, so the compiler cannot keep it in a register.)
+  uint16_t* colTail() { return col.data() + size; }
+  V* valTail() { return val.data() + size; }
+  void appended(std::size_t count) { size += count; }
   void endRow(bool sorted) {
     sortedRow[rows] = sorted || start[rows] == size ? 1 : 0;  // an empty row is sorted
     start[++rows] = static_cast<uint32_t>(size);
@@ -231,47 +237,19 @@ inline I32F32 bondUnits(uint16_t b) {
 // The column rule of inplace_col_normalize_sparse and inplace_col_max_upscale_sparse: an entry
 // of column j is safe_div'ed by by[j] where by[j] != 0 and left as is where by[j] == 0.
 //
-// Every caller divides an entry by its own column's sum or maximum of non-negative entries, so
-// 0 <= a <= by[j], and where by[j] == 0 the entry is 0 and stays 0. That is the case
-// I32F32Divisor::safeDivide proves with one multiply by a reciprocal and one correction (see
-// fixed.h): q = floor(a * 2^32 / d) <= 2^32, estimated from (a << (32 - L')) * r / 2^64 with
-// r = floor((2^(64+L') - 1) / d), L' = min(floor(log2 d), 32), then raised by one when the
-// remainder reaches d. A zero column gets r = 0 and d = 2^64 - 1, which yields 0 for a = 0.
-// Without the range and zero checks of the general path this costs a few instructions a call.
+// Every caller divides a proportion by its own column's sum or maximum of non-negative entries,
+// so 0 <= a <= by[j] and a <= 1, and where by[j] == 0 the entry is 0 and stays 0: the case
+// ProportionDivisor (fixed.h) computes with one multiply.
 class ColumnDivisors {
  public:
   explicit ColumnDivisors(const std::vector<I32F32>& by) : m_divisors(by.size()) {
-    for (std::size_t j = 0; j < by.size(); ++j) {
-      const int64_t d = by[j].bits();
-      Divisor& x = m_divisors[j];
-      if (d <= 0) {  // 0 (a sum or maximum of non-negative values is never negative)
-        x = {~uint64_t{0}, 0, 0};
-        continue;
-      }
-      const int log2d = 63 - __builtin_clzll(static_cast<uint64_t>(d));
-      const int scale = log2d < 32 ? log2d : 32;
-      x.d = static_cast<uint64_t>(d);
-      x.recip = static_cast<uint64_t>(((UInt128{1} << (64 + scale)) - 1) / x.d);
-      x.preShift = 32 - scale;
-    }
+    for (std::size_t j = 0; j < by.size(); ++j) m_divisors[j] = ProportionDivisor(by[j]);
   }
-  // Precondition: 0 <= a <= the divisor of column j (a == 0 where it is 0).
-  I32F32 apply(std::size_t j, I32F32 a) const {
-    const Divisor& x = m_divisors[j];
-    const uint64_t au = static_cast<uint64_t>(a.bits());
-    uint64_t q = static_cast<uint64_t>((static_cast<UInt128>(au << x.preShift) * x.recip) >> 64);
-    const uint64_t rem = (au << 32) - q * x.d;
-    q += rem >= x.d ? 1 : 0;
-    return I32F32::fromBits(static_cast<int64_t>(q));
-  }
+  // Precondition: 0 <= a <= the divisor of column j and a <= 1 (a == 0 where the divisor is 0).
+  I32F32 apply(std::size_t j, I32F32 a) const { return m_divisors[j].divide(a); }
 
  private:
-  struct Divisor {
-    uint64_t d;
-    uint64_t recip;
-    int preShift;
-  };
-  std::vector<Divisor> m_divisors;
+  std::vector<ProportionDivisor> m_divisors;
 };
 
 // safe_div of a whole number of units by a whole-unit sum, as the weights' row normalisation
@@ -813,11 +791,25 @@ void weightsStage(const EpochInput& input, EpochState& s) {
       const uint16_t diagonal = static_cast<uint16_t>(i);  // i < kMaxNeurons
       const bool skipDiagonal = owner != i;
       if (unmasked) {
+        // Only the diagonal is skipped: the row sum comes first, from the input, so that each
+        // entry is written once, already divided. Both loops skip the same entry.
+        const auto kept = [&](const UidValue& w) { return !(skipDiagonal && w.uid == diagonal); };
+        for (const UidValue& w : neuron.weights) rowSumUnits += kept(w) ? w.value : 0;
+        // inplace_row_normalize_sparse: each entry, fromInt(value), safe_div'ed by fromInt(the
+        // row sum) where that is positive, which UnitsDivisor computes from the whole units
+        // (values below 2^16, a sum below 2^31). A zero sum leaves the entries as they are,
+        // all 0, which is also what UnitsDivisor(0) gives.
+        const UnitsDivisor divisor(rowSumUnits);
+        uint16_t* col = weights.colTail();
+        I32F32* val = weights.valTail();
+        std::size_t count = 0;
         for (const UidValue& w : neuron.weights) {
-          if (skipDiagonal && w.uid == diagonal) continue;  // self-weight, except the owner's
-          weights.push(w.uid, I32F32::fromInt(w.value));
-          rowSumUnits += w.value;
+          if (!kept(w)) continue;
+          col[count] = w.uid;
+          val[count] = divisor.divide(w.value);
+          ++count;
         }
+        weights.appended(count);
       } else {
         for (const UidValue& w : neuron.weights) {
           const std::size_t j = w.uid;
@@ -828,14 +820,12 @@ void weightsStage(const EpochInput& input, EpochState& s) {
           weights.push(w.uid, I32F32::fromInt(w.value));
           rowSumUnits += w.value;
         }
-      }
-      // inplace_row_normalize_sparse: each entry, fromInt(value), safe_div'ed by fromInt(the row
-      // sum) where that is positive, which UnitsDivisor computes from the whole units (values
-      // below 2^16, a sum below 2^31). The units are read back from the entry just stored.
-      if (rowSumUnits > 0) {
-        const UnitsDivisor divisor(rowSumUnits);
-        for (std::size_t p = rowBegin; p < weights.size; ++p) {
-          weights.val[p] = divisor.divide(static_cast<uint64_t>(weights.val[p].bits()) >> 32);
+        // As above, in place: the units are read back from the entry just stored.
+        if (rowSumUnits > 0) {
+          const UnitsDivisor divisor(rowSumUnits);
+          for (std::size_t p = rowBegin; p < weights.size; ++p) {
+            weights.val[p] = divisor.divide(static_cast<uint64_t>(weights.val[p].bits()) >> 32);
+          }
         }
       }
     }
@@ -915,14 +905,23 @@ void emaRows(EpochState& s, const Csr& structure, NewTerm&& newTerm, OldTerm&& o
   std::vector<I32F32>& emaColMax = s.emaColMax;
   DenseRow<I32F32> acc(n);
   ema.reset(n, structure.size + bonds.size);  // a row's entries are among its two inputs' columns
+  // Written through local pointers and a local count (see SparseRows::colTail): through ema and
+  // the vectors, every store of a value would make the compiler reload their sizes and bases.
+  uint16_t* outCol = ema.col.data();
+  I32F32* outVal = ema.val.data();
+  std::size_t size = 0;
+  I32F32* colSum = emaColSum.data();
+  I32F32* colMax = emaColMax.data();
   auto emit = [&](uint16_t j, I32F32 v) {
     if (v > I32F32::zero()) {
-      ema.push(j, v);
-      emaColSum[j] = addBounded(emaColSum[j], v);
+      outCol[size] = j;
+      outVal[size] = v;
+      ++size;
+      colSum[j] = addBounded(colSum[j], v);
       if constexpr (TrackMax) {
         // A branch, not std::max: that returns a reference, which kept v in memory and made
         // every entry wait on a store to the stack. A column's maximum rarely changes.
-        if (emaColMax[j] < v) emaColMax[j] = v;
+        if (colMax[j] < v) colMax[j] = v;
       }
     }
   };
@@ -971,6 +970,7 @@ void emaRows(EpochState& s, const Csr& structure, NewTerm&& newTerm, OldTerm&& o
       }
       acc.drain(emit);
     }
+    ema.appended(size - ema.size);
     ema.endRow(true);  // merged or drained in column order
   }
 }
@@ -1146,20 +1146,29 @@ void bondsStage(const EpochInput& input, EpochState& s) {
     bonds.reset(n, capacity);
     // When every uid registered before lastTempo, no bond is dropped and the check is skipped.
     const bool masked = lastTempo <= s.lastRegistration;
+    I32F32* colSum = bondColSum.data();
     for (std::size_t i = 0; i < n; ++i) {
+      uint16_t* col = bonds.colTail();  // local pointers, as in emaRows
+      uint16_t* val = bonds.valTail();
+      std::size_t count = 0;
       if (hp.yuma3) {  // Yuma 3 needs no column sums
         for (const UidValue& b : neurons[i].bonds) {
           if (masked && lastTempo <= registered[b.uid]) continue;
-          bonds.push(b.uid, b.value);
+          col[count] = b.uid;
+          val[count] = b.value;
+          ++count;
         }
       } else {
         for (const UidValue& b : neurons[i].bonds) {
           if (masked && lastTempo <= registered[b.uid]) continue;
-          bonds.push(b.uid, b.value);
+          col[count] = b.uid;
+          val[count] = b.value;
+          ++count;
           // At most n values below 2^48 per column: the sum cannot saturate.
-          bondColSum[b.uid] = addBounded(bondColSum[b.uid], bondUnits(b.value));
+          colSum[b.uid] = addBounded(colSum[b.uid], bondUnits(b.value));
         }
       }
+      bonds.appended(count);
       bonds.endRow(s.bondsSorted[i] != 0);  // a subsequence of input row i
     }
   }

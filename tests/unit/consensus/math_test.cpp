@@ -82,6 +82,72 @@ TEST_CASE("fixed point: floor multiplication, truncating division, safe_div") {
   CHECK(I64F64::fromU64(uint64_t{1} << 63) == I64F64::max());  // saturating_from_num
 }
 
+// ProportionDivisor against 128-bit division, for dividends 0 <= a <= min(d, 2^32). Besides
+// edges and random values, each divisor is tried at the dividends whose quotient has the
+// largest fraction (a * 2^32 = -1 mod d, where the error bound has the least room) and just
+// below each of a few quotient steps.
+TEST_CASE("ProportionDivisor equals floor(a * 2^32 / d) for proportions of d") {
+  const auto expected = [](uint64_t a, uint64_t d) {
+    return static_cast<int64_t>((static_cast<UInt128>(a) << 32) / d);
+  };
+  std::mt19937_64 rng(20261205);
+  std::vector<uint64_t> divisors;
+  for (uint64_t d = 1; d <= 3000; ++d) divisors.push_back(d);
+  for (int bits = 1; bits <= 62; ++bits) {
+    const uint64_t p = uint64_t{1} << bits;
+    for (uint64_t d : {p - 1, p, p + 1, p + p / 2, p + p - 1}) divisors.push_back(d);
+    for (int k = 0; k < 40; ++k) divisors.push_back(p + (rng() & (p - 1)));
+  }
+  constexpr uint64_t kOne = uint64_t{1} << 32;
+  std::size_t checked = 0;
+  for (uint64_t d : divisors) {
+    if (d >= (uint64_t{1} << 63)) continue;
+    const ProportionDivisor divisor(I32F32::fromBits(static_cast<int64_t>(d)));
+    const uint64_t top = std::min(d, kOne);
+    std::vector<uint64_t> dividends = {0, 1, 2, top, top - 1, top / 2, top / 3};
+    for (int k = 0; k < 30; ++k) dividends.push_back(rng() % (top + 1));
+    // a * 2^32 = -1 (mod d) for odd d: a = -(2^32)^-1 mod d, the largest fraction (d - 1) / d.
+    if (d % 2 == 1 && d > 1) {
+      const uint64_t twoTo32 = static_cast<uint64_t>(static_cast<UInt128>(kOne) % d);
+      // (2^32)^-1 mod d by the extended Euclidean algorithm.
+      Int128 r0 = static_cast<Int128>(d);
+      Int128 r1 = static_cast<Int128>(twoTo32);
+      Int128 t0 = 0;
+      Int128 t1 = 1;
+      while (r1 != 0) {
+        const Int128 q = r0 / r1;
+        std::tie(r0, r1) = std::make_tuple(r1, r0 - q * r1);
+        std::tie(t0, t1) = std::make_tuple(t1, t0 - q * t1);
+      }
+      if (r0 == 1) {
+        const Int128 inverse =
+            (t0 % static_cast<Int128>(d) + static_cast<Int128>(d)) % static_cast<Int128>(d);
+        const uint64_t a = static_cast<uint64_t>((static_cast<Int128>(d) - inverse) % static_cast<Int128>(d));
+        CHECK(static_cast<uint64_t>((static_cast<UInt128>(a) << 32) % d) == d - 1);
+        if (a <= top) dividends.push_back(a);
+      }
+    }
+    // The smallest dividend of a few quotients q, and the one below it.
+    for (int k = 0; k < 8; ++k) {
+      const uint64_t q = rng() % (kOne + 1);
+      const uint64_t a = static_cast<uint64_t>((static_cast<UInt128>(q) * d + kOne - 1) >> 32);
+      for (uint64_t x : {a, a - 1}) {
+        if (a > 0 && x <= top) dividends.push_back(x);
+      }
+    }
+    for (uint64_t a : dividends) {
+      const int64_t got = divisor.divide(I32F32::fromBits(static_cast<int64_t>(a))).bits();
+      if (got != expected(a, d)) {
+        FAIL_CHECK("a = " << a << ", d = " << d << ": " << got << " != " << expected(a, d));
+      }
+      ++checked;
+    }
+  }
+  CHECK(checked > 100000);
+  // A zero divisor (an empty column) gives 0 for its only dividend, 0.
+  CHECK(ProportionDivisor(I32F32::zero()).divide(I32F32::zero()) == I32F32::zero());
+}
+
 TEST_CASE("u16 proportion conversions floor") {
   CHECK(fixedProportionToU16(I32F32::fromRatio(1, 4)) == 16383);
   CHECK(fixedProportionToU16(I32F32::fromRatio(1, 2)) == 32767);
