@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -10,6 +11,10 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "merit/consensus/fixed.h"
 #include "merit/consensus/math.h"
@@ -51,6 +56,29 @@ inline I32F32 mulProportions(I32F32 a, I32F32 b) {
   const uint64_t bu = static_cast<uint64_t>(b.bits());
   return I32F32::fromBits(static_cast<int64_t>(((au * bu) >> 32) | (au & bu & (uint64_t{1} << 32))));
 }
+// mulProportions(factor, b) where, with kBelowOne, the factor is known to be below one (bit 32
+// clear): then factor * b < 2^64 and the correction term is 0, so a multiply and a shift do.
+// Callers choose kBelowOne from a check made once per epoch or row (withBelowOne), not per
+// entry: the EMA's alpha and 1 - alpha, a validator's active stake, the incentive vector.
+template <bool kBelowOne>
+inline I32F32 mulProportionsBy(I32F32 factor, I32F32 b) {
+  if constexpr (kBelowOne) {
+    return I32F32::fromBits(
+        static_cast<int64_t>((static_cast<uint64_t>(factor.bits()) * static_cast<uint64_t>(b.bits())) >> 32));
+  } else {
+    return mulProportions(factor, b);
+  }
+}
+// Calls f(std::true_type) when belowOne holds, else f(std::false_type): f instantiates its loop
+// for both, with mulProportionsBy<decltype(tag)::value>.
+template <typename F>
+void withBelowOne(bool belowOne, F&& f) {
+  if (belowOne) {
+    f(std::true_type{});
+  } else {
+    f(std::false_type{});
+  }
+}
 inline I32F32 addBounded(I32F32 a, I32F32 b) {
   return I32F32::fromBits(a.bits() + b.bits());
 }
@@ -63,6 +91,34 @@ std::string rowEntryPath(std::size_t neuron, const char* field, std::size_t k) {
   return "neurons[" + std::to_string(neuron) + "]." + field + "[" + std::to_string(k) + "]";
 }
 
+// Whether the uids of a row strictly increase. With SSE2 (every x86-64) four neighbouring pairs
+// are compared at once: an entry is 4 bytes with the uid in its low half (the first member, and
+// x86 is little-endian), so masking each 32-bit lane to 16 bits leaves the uids, which compare
+// correctly as signed 32-bit values.
+bool uidsIncrease(const std::vector<UidValue>& row) {
+  static_assert(sizeof(UidValue) == 4 && offsetof(UidValue, uid) == 0);
+  const std::size_t m = row.size();
+  std::size_t k = 1;
+#if defined(__SSE2__)
+  if (m >= 5) {
+    const auto* base = reinterpret_cast<const unsigned char*>(row.data());
+    const __m128i mask = _mm_set1_epi32(0xFFFF);
+    __m128i increasing = _mm_set1_epi32(-1);
+    for (; k + 4 <= m; k += 4) {  // pairs (k - 1, k) to (k + 2, k + 3)
+      const __m128i before = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + 4 * (k - 1)));
+      const __m128i after = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + 4 * k));
+      increasing =
+          _mm_and_si128(increasing, _mm_cmpgt_epi32(_mm_and_si128(after, mask), _mm_and_si128(before, mask)));
+    }
+    if (_mm_movemask_epi8(increasing) != 0xFFFF) return false;
+  }
+#endif
+  for (; k < m; ++k) {
+    if (!(row[k - 1].uid < row[k].uid)) return false;
+  }
+  return true;
+}
+
 // Checks uids < n and no duplicate in one row. `seen[uid] == stamp` marks uids already in this
 // row; each row gets a fresh stamp, so nothing is cleared between rows. Error strings are built
 // only on failure.
@@ -72,8 +128,7 @@ Result<void> validateRow(const std::vector<UidValue>& row, std::size_t n, std::s
   // Fast path: a row whose uids strictly increase has no duplicate, and its last uid is its
   // largest, so one comparison per entry (no table) proves it valid. Any other row takes the
   // table walk below, which also finds the first offending entry for the message.
-  bool increasing = true;
-  for (std::size_t k = 1; k < row.size(); ++k) increasing &= row[k - 1].uid < row[k].uid;
+  const bool increasing = uidsIncrease(row);
   sorted = increasing ? 1 : 0;
   if (increasing && (row.empty() || row.back().uid < n)) return {};
   for (std::size_t k = 0; k < row.size(); ++k) {
@@ -247,6 +302,7 @@ class ColumnDivisors {
   }
   // Precondition: 0 <= a <= the divisor of column j and a <= 1 (a == 0 where the divisor is 0).
   I32F32 apply(std::size_t j, I32F32 a) const { return m_divisors[j].divide(a); }
+  const ProportionDivisor* data() const { return m_divisors.data(); }
 
  private:
   std::vector<ProportionDivisor> m_divisors;
@@ -419,12 +475,27 @@ I32F32 columnQuantile(const int64_t* score, const int64_t* stake, std::size_t m,
   constexpr int kBucketBits = 6;
   constexpr std::size_t kBuckets = std::size_t{1} << kBucketBits;
   if (m == 0) return I32F32::zero();
+  // The extremes in two independent chains each (a compare and a conditional move per score):
+  // one chain would make every score wait for the previous one's.
   int64_t lo = score[0];
   int64_t hi = score[0];
-  for (std::size_t k = 1; k < m; ++k) {
-    lo = std::min(lo, score[k]);
-    hi = std::max(hi, score[k]);
+  int64_t lo2 = score[0];
+  int64_t hi2 = score[0];
+  std::size_t t = 1;
+  for (; t + 2 <= m; t += 2) {
+    const int64_t x = score[t];
+    const int64_t y = score[t + 1];
+    lo = x < lo ? x : lo;
+    hi = x > hi ? x : hi;
+    lo2 = y < lo2 ? y : lo2;
+    hi2 = y > hi2 ? y : hi2;
   }
+  if (t < m) {
+    lo = std::min(lo, score[t]);
+    hi = std::max(hi, score[t]);
+  }
+  lo = std::min(lo, lo2);
+  hi = std::max(hi, hi2);
   if (lo < 0) {  // not produced by the epoch (weights are non-negative); keep the plain search
     for (std::size_t k = 0; k < m; ++k) scratch[k] = {score[k], stake[k]};
     return weightedQuantile({scratch, m}, minority, 0);
@@ -435,11 +506,19 @@ I32F32 columnQuantile(const int64_t* score, const int64_t* stake, std::size_t m,
   const int shift = rangeBits > kBucketBits ? rangeBits - kBucketBits : 0;
   // minority < 0: every score s has S(<= s) >= 0 > minority, so T is the smallest.
   if (minority < 0) return I32F32::fromBits(lo);
+  // Two tables, for even and odd k: neighbouring scores often fall in one bucket, and with a
+  // single table each such add would wait for the previous one's store.
   std::array<int64_t, kBuckets> bucketStake{};
-  for (std::size_t k = 0; k < m; ++k) {
-    const std::size_t bucket = static_cast<std::size_t>(static_cast<uint64_t>(score[k] - lo) >> shift);
-    bucketStake[bucket] += stake[k];
+  std::array<int64_t, kBuckets> oddStake{};
+  const auto bucketOf = [&](std::size_t at) {
+    return static_cast<std::size_t>(static_cast<uint64_t>(score[at] - lo) >> shift);
+  };
+  for (t = 0; t + 2 <= m; t += 2) {
+    bucketStake[bucketOf(t)] += stake[t];
+    oddStake[bucketOf(t + 1)] += stake[t + 1];
   }
+  if (t < m) bucketStake[bucketOf(t)] += stake[t];
+  for (std::size_t b = 0; b < kBuckets; ++b) bucketStake[b] += oddStake[b];
   // With minority >= 0 an empty bucket never qualifies (minority < below would have returned
   // at an earlier bucket, and below starts at 0), so buckets need no counts.
   int64_t below = 0;
@@ -791,10 +870,26 @@ void weightsStage(const EpochInput& input, EpochState& s) {
       const uint16_t diagonal = static_cast<uint16_t>(i);  // i < kMaxNeurons
       const bool skipDiagonal = owner != i;
       if (unmasked) {
-        // Only the diagonal is skipped: the row sum comes first, from the input, so that each
-        // entry is written once, already divided. Both loops skip the same entry.
-        const auto kept = [&](const UidValue& w) { return !(skipDiagonal && w.uid == diagonal); };
-        for (const UidValue& w : neuron.weights) rowSumUnits += kept(w) ? w.value : 0;
+        // Only the diagonal is skipped (found once: by binary search in a uid-sorted row), so the
+        // row is the entries before it and those after. The row sum comes first, from the input,
+        // so that each entry is written once, already divided.
+        const UidValue* first = neuron.weights.data();
+        const UidValue* last = first + neuron.weights.size();
+        const UidValue* skip = last;
+        if (skipDiagonal) {
+          if (s.weightsSorted[i] != 0) {
+            skip = std::lower_bound(first, last, diagonal,
+                                    [](const UidValue& w, uint16_t uid) { return w.uid < uid; });
+          } else {
+            skip = std::find_if(first, last, [&](const UidValue& w) { return w.uid == diagonal; });
+          }
+          if (skip != last && skip->uid != diagonal) skip = last;
+        }
+        const std::array<std::pair<const UidValue*, const UidValue*>, 2> parts = {
+            {{first, skip}, {skip == last ? last : skip + 1, last}}};
+        for (const auto& [from, to] : parts) {
+          for (const UidValue* w = from; w != to; ++w) rowSumUnits += w->value;
+        }
         // inplace_row_normalize_sparse: each entry, fromInt(value), safe_div'ed by fromInt(the
         // row sum) where that is positive, which UnitsDivisor computes from the whole units
         // (values below 2^16, a sum below 2^31). A zero sum leaves the entries as they are,
@@ -803,11 +898,12 @@ void weightsStage(const EpochInput& input, EpochState& s) {
         uint16_t* col = weights.colTail();
         I32F32* val = weights.valTail();
         std::size_t count = 0;
-        for (const UidValue& w : neuron.weights) {
-          if (!kept(w)) continue;
-          col[count] = w.uid;
-          val[count] = divisor.divide(w.value);
-          ++count;
+        for (const auto& [from, to] : parts) {
+          for (const UidValue* w = from; w != to; ++w) {
+            col[count] = w->uid;
+            val[count] = divisor.divide(w->value);
+            ++count;
+          }
         }
         weights.appended(count);
       } else {
@@ -863,41 +959,49 @@ void consensusStage(const EpochInput& input, EpochState& s) {
   std::vector<I32F32>& deltaColSum = s.deltaColSum;
   deltaColSum.assign(n, I32F32::zero());
   for (std::size_t i = 0; i < n; ++i) {
-    const I32F32 scale = s.activeStake[i];
-    I32F32 trust;
-    for (std::size_t p = weights.begin(i); p < weights.end(i); ++p) {
-      const uint16_t j = weights.col[p];
-      // A dropped entry adds 0 to the trust and incentive sums, so clipOf serves for both.
-      const I32F32 v = s.clipOf(j, weights.val[p]);
-      if (buildClipped) {
-        // col_clip_sparse keeps every entry except a positive weight in a column with c_j <= 0.
-        const bool dropped = !(consensus[j] > I32F32::zero()) && consensus[j] < weights.val[p];
-        if (!dropped) clipped.push(j, v);
+    withBelowOne(s.activeStake[i] < I32F32::one(), [&](auto belowOne) {
+      constexpr bool kBelowOne = decltype(belowOne)::value;
+      const I32F32 scale = s.activeStake[i];  // a local of the loop (see emaRows on captures)
+      I32F32 trust;
+      for (std::size_t p = weights.begin(i); p < weights.end(i); ++p) {
+        const uint16_t j = weights.col[p];
+        // A dropped entry adds 0 to the trust and incentive sums, so clipOf serves for both.
+        const I32F32 v = s.clipOf(j, weights.val[p]);
+        if (buildClipped) {
+          // col_clip_sparse keeps every entry except a positive weight in a column with c_j <= 0.
+          const bool dropped = !(consensus[j] > I32F32::zero()) && consensus[j] < weights.val[p];
+          if (!dropped) clipped.push(j, v);
+        }
+        // v, scale and their product are proportions; trust and incentive[j] sum at most n of them.
+        const I32F32 product = mulProportionsBy<kBelowOne>(scale, v);
+        trust = addBounded(trust, v);
+        incentive[j] = addBounded(incentive[j], product);
+        if (deltaHere) {
+          weights.val[p] = product;
+          deltaColSum[j] = addBounded(deltaColSum[j], product);
+        }
       }
-      // v, scale and their product are proportions; trust and incentive[j] sum at most n of them.
-      const I32F32 product = mulProportions(scale, v);
-      trust = addBounded(trust, v);
-      incentive[j] = addBounded(incentive[j], product);
-      if (deltaHere) {
-        weights.val[p] = product;
-        deltaColSum[j] = addBounded(deltaColSum[j], product);
-      }
-    }
-    validatorTrust[i] = trust;
+      validatorTrust[i] = trust;
+    });
     if (buildClipped) clipped.endRow(weights.isSortedRow(i));  // a subsequence of weights row i
   }
   inplaceNormalize(incentive);
 }
 
-// mat_ema_sparse(newM, bonds, alpha) into s.ema, with alpha * newM's entries given by newTerm(p)
-// for the entries p of `structure` and (1 - alpha) * the old bonds' by oldTerm(q): kept entries
+// mat_ema_sparse(newM, bonds, alpha) into s.ema, with alpha * newM's entries given by
+// newTerm(p, j) for the entries p of `structure` and (1 - alpha) * the old bonds' by
+// oldTerm(q, j), j being the entry's column: kept entries
 // > 0 (their sum, or a term alone where only one side has the column), in column order, and
 // their column sums in emaColSum (and, with TrackMax, their column maxima in emaColMax). Both
 // values are proportions (Yuma 3: weights and bonds in [0, 1]; Yuma 2: column-normalised), as
 // are alpha and 1 - alpha, so each product is a proportion, alpha*new + (1-alpha)*old <= alpha +
 // (1 - alpha) = 1, and a column sums at most n of them: the unchecked operations are exact.
+//
+// newTerm and oldTerm are taken by value and should capture by value what they read (scalars,
+// array bases): what they reach through a reference could be changed by the stores here as far
+// as the compiler can tell, and would be reloaded for every entry.
 template <bool TrackMax, typename NewTerm, typename OldTerm>
-void emaRows(EpochState& s, const Csr& structure, NewTerm&& newTerm, OldTerm&& oldTerm) {
+void emaRows(EpochState& s, const Csr& structure, NewTerm newTerm, OldTerm oldTerm) {
   const std::size_t n = s.n;
   const BondRows& bonds = s.bonds;
   Csr& ema = s.ema;
@@ -905,18 +1009,17 @@ void emaRows(EpochState& s, const Csr& structure, NewTerm&& newTerm, OldTerm&& o
   std::vector<I32F32>& emaColMax = s.emaColMax;
   DenseRow<I32F32> acc(n);
   ema.reset(n, structure.size + bonds.size);  // a row's entries are among its two inputs' columns
-  // Written through local pointers and a local count (see SparseRows::colTail): through ema and
-  // the vectors, every store of a value would make the compiler reload their sizes and bases.
+  // Written through local pointers that advance (see SparseRows::colTail): through ema and the
+  // vectors, or with a size_t count, every store of a value (an int64, which may alias a size_t
+  // but not a pointer) would make the compiler reload and store them.
   uint16_t* outCol = ema.col.data();
   I32F32* outVal = ema.val.data();
-  std::size_t size = 0;
   I32F32* colSum = emaColSum.data();
   I32F32* colMax = emaColMax.data();
   auto emit = [&](uint16_t j, I32F32 v) {
     if (v > I32F32::zero()) {
-      outCol[size] = j;
-      outVal[size] = v;
-      ++size;
+      *outCol++ = j;
+      *outVal++ = v;
       colSum[j] = addBounded(colSum[j], v);
       if constexpr (TrackMax) {
         // A branch, not std::max: that returns a reference, which kept v in memory and made
@@ -935,8 +1038,11 @@ void emaRows(EpochState& s, const Csr& structure, NewTerm&& newTerm, OldTerm&& o
         std::equal(structure.col.data() + pBegin, structure.col.data() + pEnd, bonds.col.data() + qBegin)) {
       // The same columns on both sides (the common case: a validator keeps weighting the uids
       // it holds bonds on): the merge below would take its "both" branch for every entry.
-      for (std::size_t p = pBegin, q = qBegin; p < pEnd; ++p, ++q) {
-        emit(structure.col[p], addBounded(newTerm(p), oldTerm(q)));
+      const uint16_t* col = structure.col.data() + pBegin;
+      const std::size_t count = pEnd - pBegin;
+      for (std::size_t k = 0; k < count; ++k) {
+        const uint16_t j = col[k];
+        emit(j, addBounded(newTerm(pBegin + k, j), oldTerm(qBegin + k, j)));
       }
     } else if (sorted) {
       // Both rows in column order: merge them (the same sums, 0 + alpha*new + (1-alpha)*old).
@@ -946,31 +1052,31 @@ void emaRows(EpochState& s, const Csr& structure, NewTerm&& newTerm, OldTerm&& o
         const uint16_t a = structure.col[p];
         const uint16_t b = bonds.col[q];
         if (a == b) {  // the common case first
-          emit(a, addBounded(newTerm(p), oldTerm(q)));
+          emit(a, addBounded(newTerm(p, a), oldTerm(q, a)));
           ++p;
           ++q;
         } else if (a < b) {
-          emit(a, newTerm(p));
+          emit(a, newTerm(p, a));
           ++p;
         } else {
-          emit(b, oldTerm(q));
+          emit(b, oldTerm(q, b));
           ++q;
         }
       }
-      for (; p < pEnd; ++p) emit(structure.col[p], newTerm(p));
-      for (; q < qEnd; ++q) emit(bonds.col[q], oldTerm(q));
+      for (; p < pEnd; ++p) emit(structure.col[p], newTerm(p, structure.col[p]));
+      for (; q < qEnd; ++q) emit(bonds.col[q], oldTerm(q, bonds.col[q]));
     } else {
       for (std::size_t p = pBegin; p < pEnd; ++p) {
         I32F32& a = acc.at(structure.col[p]);
-        a = addBounded(a, newTerm(p));
+        a = addBounded(a, newTerm(p, structure.col[p]));
       }
       for (std::size_t q = qBegin; q < qEnd; ++q) {
         I32F32& a = acc.at(bonds.col[q]);
-        a = addBounded(a, oldTerm(q));
+        a = addBounded(a, oldTerm(q, bonds.col[q]));
       }
       acc.drain(emit);
     }
-    ema.appended(size - ema.size);
+    ema.appended(static_cast<std::size_t>(outCol - ema.colTail()));
     ema.endRow(true);  // merged or drained in column order
   }
 }
@@ -1175,6 +1281,7 @@ void bondsStage(const EpochInput& input, EpochState& s) {
 
   const I32F32 alpha = emaAlpha(hp.bondsMovingAverage);
   const I32F32 oneMinusAlpha = I32F32::one().saturatingSub(alpha);
+  const bool alphasBelowOne = alpha < I32F32::one() && oneMinusAlpha < I32F32::one();
   std::vector<I32F32>& emaColSum = s.emaColSum;
   emaColSum.assign(n, I32F32::zero());
   // Yuma 2 only: the largest kept EMA entry of each column, before normalisation. Column
@@ -1186,14 +1293,29 @@ void bondsStage(const EpochInput& input, EpochState& s) {
   if (hp.yuma3) {
     if (s.liquidAlpha) {
       emaLiquidAlpha(input.hyperparameters, s);
-    } else if (s.clippedView) {
-      emaRows<false>(
-          s, wb, [&](std::size_t p) { return mulProportions(alpha, s.clipOf(wb.col[p], wb.val[p])); },
-          [&](std::size_t q) { return mulProportions(oneMinusAlpha, bondProportion(bonds.val[q])); });
     } else {
-      emaRows<false>(
-          s, wb, [&](std::size_t p) { return mulProportions(alpha, wb.val[p]); },
-          [&](std::size_t q) { return mulProportions(oneMinusAlpha, bondProportion(bonds.val[q])); });
+      withBelowOne(alphasBelowOne, [&](auto belowOne) {
+        constexpr bool kBelowOne = decltype(belowOne)::value;
+        const auto oldTerm = [oneMinusAlpha, bond = bonds.val.data()](std::size_t q, uint16_t) {
+          return mulProportionsBy<kBelowOne>(oneMinusAlpha, bondProportion(bond[q]));
+        };
+        const I32F32* weight = wb.val.data();
+        if (s.clippedView) {
+          emaRows<false>(
+              s, wb,
+              [alpha, weight, &s](std::size_t p, uint16_t j) {
+                return mulProportionsBy<kBelowOne>(alpha, s.clipOf(j, weight[p]));
+              },
+              oldTerm);
+        } else {
+          emaRows<false>(
+              s, wb,
+              [alpha, weight](std::size_t p, uint16_t) {
+                return mulProportionsBy<kBelowOne>(alpha, weight[p]);
+              },
+              oldTerm);
+        }
+      });
     }
   } else {
     // bonds column-normalised; delta = col_normalize(row_hadamard(weights_for_bonds, active_stake)),
@@ -1214,11 +1336,17 @@ void bondsStage(const EpochInput& input, EpochState& s) {
       }
     }
     const ColumnDivisors deltaNorm(deltaColSum);
-    emaRows<true>(
-        s, wb, [&](std::size_t p) { return mulProportions(alpha, deltaNorm.apply(wb.col[p], delta[p])); },
-        [&](std::size_t q) {
-          return mulProportions(oneMinusAlpha, bondNorm[bonds.col[q]].divide(bonds.val[q]));
-        });
+    withBelowOne(alphasBelowOne, [&](auto belowOne) {
+      constexpr bool kBelowOne = decltype(belowOne)::value;
+      emaRows<true>(
+          s, wb,
+          [alpha, norm = deltaNorm.data(), d = delta.data()](std::size_t p, uint16_t j) {
+            return mulProportionsBy<kBelowOne>(alpha, norm[j].divide(d[p]));
+          },
+          [oneMinusAlpha, norm = bondNorm.data(), b = bonds.val.data()](std::size_t q, uint16_t j) {
+            return mulProportionsBy<kBelowOne>(oneMinusAlpha, norm[j].divide(b[q]));
+          });
+    });
   }
 }
 
@@ -1233,19 +1361,25 @@ std::vector<std::vector<UidValue>> dividendsStage(const EpochInput& input, Epoch
   std::vector<I32F32>& dividends = s.dividends;
   dividends.assign(n, I32F32::zero());
   std::vector<std::vector<UidValue>> storedBonds(n);
+  const bool incentiveBelowOne =
+      std::all_of(incentive.begin(), incentive.end(), [](I32F32 x) { return x < I32F32::one(); });
   if (input.hyperparameters.yuma3) {
     // bonds_per_validator = row_sum(mat_vec_mul(col_normalize(ema), incentive)); the products
     // mat_vec_mul drops are zeros, which do not change the row sums.
     const ColumnDivisors emaNorm(s.emaColSum);
-    for (std::size_t i = 0; i < n; ++i) {
-      I32F32 perValidator;
-      for (std::size_t p = ema.begin(i); p < ema.end(i); ++p) {
-        const uint16_t j = ema.col[p];
-        // Column-normalised EMA entries and incentives are proportions; n products at most.
-        perValidator = addBounded(perValidator, mulProportions(emaNorm.apply(j, ema.val[p]), incentive[j]));
+    withBelowOne(incentiveBelowOne, [&](auto belowOne) {
+      constexpr bool kBelowOne = decltype(belowOne)::value;
+      for (std::size_t i = 0; i < n; ++i) {
+        I32F32 perValidator;
+        for (std::size_t p = ema.begin(i); p < ema.end(i); ++p) {
+          const uint16_t j = ema.col[p];
+          // Column-normalised EMA entries and incentives are proportions; n products at most.
+          perValidator = addBounded(perValidator,
+                                    mulProportionsBy<kBelowOne>(incentive[j], emaNorm.apply(j, ema.val[p])));
+        }
+        dividends[i] = perValidator.checkedMul(s.activeStake[i]).value_or(I32F32::zero());  // vec_mul
       }
-      dividends[i] = perValidator.checkedMul(s.activeStake[i]).value_or(I32F32::zero());  // vec_mul
-    }
+    });
     inplaceNormalize(dividends);
     // The stored bonds are the EMA itself.
     for (std::size_t i = 0; i < n; ++i) {
@@ -1267,28 +1401,31 @@ std::vector<std::vector<UidValue>> dividendsStage(const EpochInput& input, Epoch
     std::vector<I32F32> colMax(n);
     for (std::size_t j = 0; j < n; ++j) colMax[j] = emaNorm.apply(j, emaColMax[j]);  // max <= sum
     const ColumnDivisors maxUpscale(colMax);
-    for (std::size_t i = 0; i < n; ++i) {
-      I32F32 acc;
-      const std::size_t pBegin = ema.begin(i);
-      const std::size_t pEnd = ema.end(i);
-      if (newPermit[i]) {
-        std::vector<UidValue>& row = storedBonds[i];
-        row.resize(pEnd - pBegin);
-        UidValue* stored = row.data();
-        for (std::size_t p = pBegin; p < pEnd; ++p) {
-          const uint16_t j = ema.col[p];
-          const I32F32 v = emaNorm.apply(j, ema.val[p]);
-          acc = addBounded(acc, mulProportions(incentive[j], v));    // proportions, n products at most
-          *stored++ = {j, proportionToU16(maxUpscale.apply(j, v))};  // v <= colMax[j]
+    withBelowOne(incentiveBelowOne, [&](auto belowOne) {
+      constexpr bool kBelowOne = decltype(belowOne)::value;
+      for (std::size_t i = 0; i < n; ++i) {
+        I32F32 acc;
+        const std::size_t pBegin = ema.begin(i);
+        const std::size_t pEnd = ema.end(i);
+        if (newPermit[i]) {
+          std::vector<UidValue>& row = storedBonds[i];
+          row.resize(pEnd - pBegin);
+          UidValue* stored = row.data();
+          for (std::size_t p = pBegin; p < pEnd; ++p) {
+            const uint16_t j = ema.col[p];
+            const I32F32 v = emaNorm.apply(j, ema.val[p]);
+            acc = addBounded(acc, mulProportionsBy<kBelowOne>(incentive[j], v));  // n products at most
+            *stored++ = {j, proportionToU16(maxUpscale.apply(j, v))};             // v <= colMax[j]
+          }
+        } else {
+          for (std::size_t p = pBegin; p < pEnd; ++p) {
+            const uint16_t j = ema.col[p];
+            acc = addBounded(acc, mulProportionsBy<kBelowOne>(incentive[j], emaNorm.apply(j, ema.val[p])));
+          }
         }
-      } else {
-        for (std::size_t p = pBegin; p < pEnd; ++p) {
-          const uint16_t j = ema.col[p];
-          acc = addBounded(acc, mulProportions(incentive[j], emaNorm.apply(j, ema.val[p])));
-        }
+        dividends[i] = acc;
       }
-      dividends[i] = acc;
-    }
+    });
     inplaceNormalize(dividends);
   }
   return storedBonds;
