@@ -58,7 +58,7 @@ inline I32F32 mulProportions(I32F32 a, I32F32 b) {
 }
 // mulProportions(factor, b) where, with kBelowOne, the factor is known to be below one (bit 32
 // clear): then factor * b < 2^64 and the correction term is 0, so a multiply and a shift do.
-// Callers choose kBelowOne from a check made once per epoch or row (withBelowOne), not per
+// Callers choose kBelowOne from a check made once per epoch or row (withFlag), not per
 // entry: the EMA's alpha and 1 - alpha, a validator's active stake, the incentive vector.
 template <bool kBelowOne>
 inline I32F32 mulProportionsBy(I32F32 factor, I32F32 b) {
@@ -69,11 +69,12 @@ inline I32F32 mulProportionsBy(I32F32 factor, I32F32 b) {
     return mulProportions(factor, b);
   }
 }
-// Calls f(std::true_type) when belowOne holds, else f(std::false_type): f instantiates its loop
-// for both, with mulProportionsBy<decltype(tag)::value>.
+// Calls f(std::true_type) when flag holds, else f(std::false_type): f instantiates its loop for
+// both (e.g. with mulProportionsBy<decltype(tag)::value>), so that a condition fixed for a whole
+// loop is not tested, or made to wait on, at every entry.
 template <typename F>
-void withBelowOne(bool belowOne, F&& f) {
-  if (belowOne) {
+void withFlag(bool flag, F&& f) {
+  if (flag) {
     f(std::true_type{});
   } else {
     f(std::false_type{});
@@ -596,6 +597,13 @@ std::vector<I32F32> columnMedians(const std::vector<I32F32>& stake, const Csr& s
       for (; p < end && score.col[p] < last; ++p)
         byColumn[(score.col[p] - first) * m + k] = score.val[p].bits();
       cursor[k] = static_cast<uint32_t>(p);
+      // Each row is read a few entries at a time, one block after another: as many streams as
+      // rows, more than the hardware prefetcher follows. Ask for the row's entries two blocks
+      // ahead (in a dense row; further in a sparse one), which arrive while the other rows and
+      // this block's medians are processed.
+      const std::size_t ahead = std::min(p + 2 * blockColumns, score.size);  // stays in the arrays
+      __builtin_prefetch(score.val.data() + ahead);
+      __builtin_prefetch(score.col.data() + ahead);
     }
     for (std::size_t j = first; j < last; ++j) {
       median[j] = columnQuantile(byColumn.data() + (j - first) * m, stakeBits.data(), m, minority.bits(),
@@ -953,38 +961,43 @@ void consensusStage(const EpochInput& input, EpochState& s) {
   incentive.assign(n, I32F32::zero());
   // Yuma 2 reading the clipped weights through clipOf: its delta, row_hadamard(clipped,
   // active_stake), is the very product the incentive sums (clipOf(w) * active_stake[i]), so this
-  // pass stores it in place of the weight (which nothing reads afterwards) with its column sums.
+  // pass stores it in place of the weight (which nothing reads afterwards), and its column sums
+  // are the incentive before normalisation: the same products added in the same order.
   s.deltaHere = !hp.yuma3 && s.clippedView;
   const bool deltaHere = s.deltaHere;
   std::vector<I32F32>& deltaColSum = s.deltaColSum;
   deltaColSum.assign(n, I32F32::zero());
-  for (std::size_t i = 0; i < n; ++i) {
-    withBelowOne(s.activeStake[i] < I32F32::one(), [&](auto belowOne) {
-      constexpr bool kBelowOne = decltype(belowOne)::value;
-      const I32F32 scale = s.activeStake[i];  // a local of the loop (see emaRows on captures)
-      I32F32 trust;
-      for (std::size_t p = weights.begin(i); p < weights.end(i); ++p) {
-        const uint16_t j = weights.col[p];
-        // A dropped entry adds 0 to the trust and incentive sums, so clipOf serves for both.
-        const I32F32 v = s.clipOf(j, weights.val[p]);
-        if (buildClipped) {
-          // col_clip_sparse keeps every entry except a positive weight in a column with c_j <= 0.
-          const bool dropped = !(consensus[j] > I32F32::zero()) && consensus[j] < weights.val[p];
-          if (!dropped) clipped.push(j, v);
+  const auto pass = [&](auto clipFlag, auto deltaFlag) {
+    constexpr bool kBuildClipped = decltype(clipFlag)::value;
+    constexpr bool kDeltaHere = decltype(deltaFlag)::value;
+    for (std::size_t i = 0; i < n; ++i) {
+      withFlag(s.activeStake[i] < I32F32::one(), [&](auto belowOne) {
+        constexpr bool kBelowOne = decltype(belowOne)::value;
+        const I32F32 scale = s.activeStake[i];  // a local of the loop (see emaRows on captures)
+        I32F32 trust;
+        for (std::size_t p = weights.begin(i); p < weights.end(i); ++p) {
+          const uint16_t j = weights.col[p];
+          // A dropped entry adds 0 to the trust and incentive sums, so clipOf serves for both.
+          const I32F32 v = s.clipOf(j, weights.val[p]);
+          if constexpr (kBuildClipped) {
+            // col_clip_sparse keeps every entry except a positive weight in a column with c_j <= 0.
+            const bool dropped = !(consensus[j] > I32F32::zero()) && consensus[j] < weights.val[p];
+            if (!dropped) clipped.push(j, v);
+          }
+          // v, scale and their product are proportions; trust and incentive[j] sum at most n of them.
+          const I32F32 product = mulProportionsBy<kBelowOne>(scale, v);
+          trust = addBounded(trust, v);
+          incentive[j] = addBounded(incentive[j], product);
+          if constexpr (kDeltaHere) weights.val[p] = product;
         }
-        // v, scale and their product are proportions; trust and incentive[j] sum at most n of them.
-        const I32F32 product = mulProportionsBy<kBelowOne>(scale, v);
-        trust = addBounded(trust, v);
-        incentive[j] = addBounded(incentive[j], product);
-        if (deltaHere) {
-          weights.val[p] = product;
-          deltaColSum[j] = addBounded(deltaColSum[j], product);
-        }
-      }
-      validatorTrust[i] = trust;
-    });
-    if (buildClipped) clipped.endRow(weights.isSortedRow(i));  // a subsequence of weights row i
-  }
+        validatorTrust[i] = trust;
+      });
+      if constexpr (kBuildClipped) clipped.endRow(weights.isSortedRow(i));  // a subsequence of weights row i
+    }
+  };
+  withFlag(buildClipped,
+           [&](auto clipFlag) { withFlag(deltaHere, [&](auto deltaFlag) { pass(clipFlag, deltaFlag); }); });
+  if (deltaHere) deltaColSum = incentive;
   inplaceNormalize(incentive);
 }
 
@@ -1252,28 +1265,25 @@ void bondsStage(const EpochInput& input, EpochState& s) {
     bonds.reset(n, capacity);
     // When every uid registered before lastTempo, no bond is dropped and the check is skipped.
     const bool masked = lastTempo <= s.lastRegistration;
+    const bool yuma3 = hp.yuma3;
     I32F32* colSum = bondColSum.data();
     for (std::size_t i = 0; i < n; ++i) {
       uint16_t* col = bonds.colTail();  // local pointers, as in emaRows
       uint16_t* val = bonds.valTail();
       std::size_t count = 0;
-      if (hp.yuma3) {  // Yuma 3 needs no column sums
-        for (const UidValue& b : neurons[i].bonds) {
-          if (masked && lastTempo <= registered[b.uid]) continue;
-          col[count] = b.uid;
-          val[count] = b.value;
-          ++count;
-        }
-      } else {
-        for (const UidValue& b : neurons[i].bonds) {
-          if (masked && lastTempo <= registered[b.uid]) continue;
-          col[count] = b.uid;
-          val[count] = b.value;
-          ++count;
-          // At most n values below 2^48 per column: the sum cannot saturate.
-          colSum[b.uid] = addBounded(colSum[b.uid], bondUnits(b.value));
-        }
-      }
+      withFlag(masked, [&](auto maskedFlag) {
+        withFlag(yuma3, [&](auto yuma3Flag) {
+          for (const UidValue& b : neurons[i].bonds) {
+            if (decltype(maskedFlag)::value && lastTempo <= registered[b.uid]) continue;
+            col[count] = b.uid;
+            val[count] = b.value;
+            ++count;
+            // Yuma 2's column sums (Yuma 3 needs none). At most n values below 2^48 per column:
+            // the sum cannot saturate.
+            if (!decltype(yuma3Flag)::value) colSum[b.uid] = addBounded(colSum[b.uid], bondUnits(b.value));
+          }
+        });
+      });
       bonds.appended(count);
       bonds.endRow(s.bondsSorted[i] != 0);  // a subsequence of input row i
     }
@@ -1294,7 +1304,7 @@ void bondsStage(const EpochInput& input, EpochState& s) {
     if (s.liquidAlpha) {
       emaLiquidAlpha(input.hyperparameters, s);
     } else {
-      withBelowOne(alphasBelowOne, [&](auto belowOne) {
+      withFlag(alphasBelowOne, [&](auto belowOne) {
         constexpr bool kBelowOne = decltype(belowOne)::value;
         const auto oldTerm = [oneMinusAlpha, bond = bonds.val.data()](std::size_t q, uint16_t) {
           return mulProportionsBy<kBelowOne>(oneMinusAlpha, bondProportion(bond[q]));
@@ -1336,7 +1346,7 @@ void bondsStage(const EpochInput& input, EpochState& s) {
       }
     }
     const ColumnDivisors deltaNorm(deltaColSum);
-    withBelowOne(alphasBelowOne, [&](auto belowOne) {
+    withFlag(alphasBelowOne, [&](auto belowOne) {
       constexpr bool kBelowOne = decltype(belowOne)::value;
       emaRows<true>(
           s, wb,
@@ -1367,7 +1377,7 @@ std::vector<std::vector<UidValue>> dividendsStage(const EpochInput& input, Epoch
     // bonds_per_validator = row_sum(mat_vec_mul(col_normalize(ema), incentive)); the products
     // mat_vec_mul drops are zeros, which do not change the row sums.
     const ColumnDivisors emaNorm(s.emaColSum);
-    withBelowOne(incentiveBelowOne, [&](auto belowOne) {
+    withFlag(incentiveBelowOne, [&](auto belowOne) {
       constexpr bool kBelowOne = decltype(belowOne)::value;
       for (std::size_t i = 0; i < n; ++i) {
         I32F32 perValidator;
@@ -1401,7 +1411,7 @@ std::vector<std::vector<UidValue>> dividendsStage(const EpochInput& input, Epoch
     std::vector<I32F32> colMax(n);
     for (std::size_t j = 0; j < n; ++j) colMax[j] = emaNorm.apply(j, emaColMax[j]);  // max <= sum
     const ColumnDivisors maxUpscale(colMax);
-    withBelowOne(incentiveBelowOne, [&](auto belowOne) {
+    withFlag(incentiveBelowOne, [&](auto belowOne) {
       constexpr bool kBelowOne = decltype(belowOne)::value;
       for (std::size_t i = 0; i < n; ++i) {
         I32F32 acc;
