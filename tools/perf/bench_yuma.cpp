@@ -8,8 +8,10 @@
 // --evolve 1 makes the runs consecutive epochs of a chain instead of one epoch repeated: before
 // each run after the first every validator draws new weights, and the bonds are the last run's.
 //
+// --vector 0 keeps runEpoch on its portable code (no AVX2), for comparing the two.
+//
 // Usage: bench_yuma [--runs N] [--seed S] [--variant yuma2|yuma3|yuma3_liquid_alpha] [--workspace 0|1] [--n
-// 256|1024|4096] [--evolve 0|1]
+// 256|1024|4096] [--evolve 0|1] [--vector 0|1]
 // (--n runs one size only, e.g. under valgrind --tool=callgrind).
 #include <algorithm>
 #include <chrono>
@@ -97,10 +99,14 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"yuma2", "yuma3", "yuma3_liquid_alpha"}));
   app.add_option("--workspace", reuseWorkspace, "1: reuse one workspace across epochs (as the chain does)");
   app.add_option("--n", onlyN, "only this subnet size")->check(CLI::IsMember({256, 1024, 4096}));
+  bool vectorUnits = true;
+  app.add_option("--vector", vectorUnits,
+                 "0: keep runEpoch off the CPU's vector units (the portable code; setVectorUnitsAllowed)");
   app.add_option("--evolve", evolve,
                  "1: before each timed epoch after the first, every validator draws new weights and the "
                  "bonds are the previous epoch's (consecutive epochs of a chain; drawing is not timed)");
   CLI11_PARSE(app, argc, argv);
+  merit::consensus::setVectorUnitsAllowed(vectorUnits);
   const std::pair<std::size_t, std::size_t> sizes[] = {{256, 64}, {1024, 128}, {4096, 256}};
   const Variant variants[] = {
       {"yuma2", false, false}, {"yuma3", true, false}, {"yuma3_liquid_alpha", true, true}};

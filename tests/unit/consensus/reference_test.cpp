@@ -176,6 +176,39 @@ TEST_CASE("reference: optimised epoch equals the executable spec on medium and l
   }
 }
 
+TEST_CASE("reference: the portable code (vector units off) equals the executable spec") {
+  // On a CPU with AVX2 the cases above run the medians' AVX2 scans; these run the portable ones
+  // on the same kinds of input (and on a CPU without AVX2 both run the portable code).
+  struct Restore {
+    ~Restore() { setVectorUnitsAllowed(true); }
+  } restore;
+  setVectorUnitsAllowed(false);
+  Rng rng(404);
+  for (int t = 0; t < 150; ++t) {
+    Shape shape;
+    shape.n = uniform(rng, 1, 48);
+    shape.validators = uniform(rng, 0, shape.n);
+    shape.density = static_cast<int>(coin(rng, 30) ? 100 : uniform(rng, 0, 100));
+    shape.sorted = coin(rng, 70);
+    shape.equalWeights = coin(rng, 15);
+    shape.zeroStake = coin(rng, 5);
+    CAPTURE(t);
+    checkEpochs(randomInput(rng, shape), coin(rng, 30) ? 3 : 1, "small, portable");
+  }
+  const Shape shapes[] = {{300, 64, 30, true, false, false},
+                          {257, 100, 100, false, false, false},
+                          {512, 64, 100, true, true, false}};
+  for (const Shape& shape : shapes) {
+    for (int variant = 0; variant < 2; ++variant) {
+      EpochInput in = randomInput(rng, shape);
+      in.hyperparameters.yuma3 = variant != 0;
+      for (std::size_t i = 0; i < shape.validators && i < in.neurons.size(); ++i)
+        in.neurons[i].validatorPermit = true;
+      checkEpochs(std::move(in), 2, "medium, portable");
+    }
+  }
+}
+
 TEST_CASE("reference: one workspace shared by epochs of different sizes and variants") {
   // As the chain's Runtime uses it: one workspace for every subnet, so each epoch finds the
   // arrays of a larger or smaller, sorted or unsorted, Yuma 2 or 3 epoch before it (entries past

@@ -118,6 +118,11 @@ class EpochWorkspace {
 // runEpoch(input) with caller-owned working memory; same results.
 Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace);
 
+// Whether runEpoch may use the CPU's vector units where it has them (AVX2 on x86-64, for the
+// medians' scans); allowed by default. Results are the same either way: tests turn it off to run
+// the portable code on the same inputs. Affects epochs started afterwards, in every thread.
+void setVectorUnitsAllowed(bool allowed);
+
 // HEAD activity cutoff in blocks: max(1, floor(factorMilli * tempo / 1000)); factor default 13889.
 uint64_t activityCutoffBlocks(uint64_t factorMilli, uint16_t tempo);
 
