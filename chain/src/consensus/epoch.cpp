@@ -27,6 +27,7 @@
 
 #include "merit/consensus/fixed.h"
 #include "merit/consensus/math.h"
+#include "merit/util/assert.h"
 
 namespace merit::consensus {
 
@@ -129,30 +130,41 @@ bool uidsIncrease(const std::vector<UidValue>& row) {
   return true;
 }
 
-// Checks uids < n and no duplicate in one row. `seen[uid] == stamp` marks uids already in this
-// row; each row gets a fresh stamp, so nothing is cleared between rows. Error strings are built
-// only on failure.
-// `sorted` receives whether the row's uids strictly increase (the epoch's fast paths use it).
-Result<void> validateRow(const std::vector<UidValue>& row, std::size_t n, std::size_t neuron,
-                         const char* field, std::vector<uint32_t>& seen, uint32_t stamp, uint8_t& sorted) {
-  // Fast path: a row whose uids strictly increase has no duplicate, and its last uid is its
-  // largest, so one comparison per entry (no table) proves it valid. Any other row takes the
-  // table walk below, which also finds the first offending entry for the message.
+// Whether a row's uids are all below n and distinct. `seen[uid] == stamp` marks uids already met
+// in this row; each row gets a fresh stamp, so nothing is cleared between rows. `sorted` receives
+// whether the uids strictly increase (the epoch's fast paths use it). A row whose uids strictly
+// increase has no duplicate, and its last uid is its largest, so that check alone (no table)
+// proves it valid.
+bool rowValid(const std::vector<UidValue>& row, std::size_t n, std::vector<uint32_t>& seen, uint32_t stamp,
+              uint8_t& sorted) {
   const bool increasing = uidsIncrease(row);
   sorted = increasing ? 1 : 0;
-  if (increasing && (row.empty() || row.back().uid < n)) return {};
+  if (increasing) return row.empty() || row.back().uid < n;
+  for (const UidValue& entry : row) {
+    if (entry.uid >= n || seen[entry.uid] == stamp) return false;
+    seen[entry.uid] = stamp;
+  }
+  return true;
+}
+
+// rowValid, with an error naming the first offending entry (built only on failure).
+Result<void> validateRow(const std::vector<UidValue>& row, std::size_t n, std::size_t neuron,
+                         const char* field, std::vector<uint32_t>& seen, uint32_t stamp, uint8_t& sorted) {
+  if (rowValid(row, n, seen, stamp, sorted)) return {};
+  std::vector<uint8_t> met(n);
   for (std::size_t k = 0; k < row.size(); ++k) {
     const uint16_t uid = row[k].uid;
     if (uid >= n) {
       return fail(ErrorCode::kInvalidArgument, rowEntryPath(neuron, field, k) + ": uid " +
                                                    std::to_string(uid) + " >= n " + std::to_string(n));
     }
-    if (seen[uid] == stamp) {
+    if (met[uid] != 0) {
       return fail(ErrorCode::kInvalidArgument,
                   rowEntryPath(neuron, field, k) + ": duplicate uid " + std::to_string(uid));
     }
-    seen[uid] = stamp;
+    met[uid] = 1;
   }
+  MERIT_ASSERT(false, neuron);  // rowValid found a fault the walk above did not
   return {};
 }
 
@@ -783,8 +795,10 @@ struct EpochState {
   std::size_t n = 0;
   std::size_t owner = 0;  // the owner's uid, or a value no uid equals
   bool hasOwner = false;
-  std::vector<uint8_t> weightsSorted;  // per input row: uids strictly increase (from validation)
+  std::vector<uint8_t> weightsSorted;  // per input row: uids strictly increase (from rowValid)
   std::vector<uint8_t> bondsSorted;
+  std::vector<uint32_t> seen;  // rowValid's table (n entries, zeroed each epoch) and last stamp
+  uint32_t stamp = 0;
 
   // stakeAndPermits
   std::vector<bool> inactive;
@@ -866,10 +880,9 @@ uint64_t activityCutoffBlocks(uint64_t factorMilli, uint16_t tempo) {
 
 namespace {
 
-// validateEpochInput, also recording which weight and bond rows are uid-sorted (one entry per
-// neuron, filled when the input is valid).
-Result<void> validateInput(const EpochInput& input, std::vector<uint8_t>& weightsSorted,
-                           std::vector<uint8_t>& bondsSorted) {
+// The checks of validateEpochInput that come before the rows: the neuron count, the owner and the
+// hyperparameters.
+Result<void> validateHeader(const EpochInput& input) {
   const std::size_t n = input.neurons.size();
   const Hyperparameters& hp = input.hyperparameters;
   if (n > kMaxNeurons) {
@@ -888,6 +901,28 @@ Result<void> validateInput(const EpochInput& input, std::vector<uint8_t>& weight
     return fail(ErrorCode::kInvalidArgument, "hyperparameters.alpha_low: " + std::to_string(hp.alphaLow) +
                                                  " > alpha_high " + std::to_string(hp.alphaHigh));
   }
+  return {};
+}
+
+// Whether the total stake stays below 2^63 (validateInput names where it does not).
+bool totalStakeValid(const EpochInput& input) {
+  uint64_t total = 0;
+  for (const NeuronInput& neuron : input.neurons) {
+    if (__builtin_add_overflow(total, neuron.stake, &total) || total >= kMaxTotalStake) return false;
+  }
+  return true;
+}
+
+// validateEpochInput, also recording which weight and bond rows are uid-sorted (one entry per
+// neuron, filled when the input is valid).
+//
+// runEpoch does not call it: it checks the same things where it reads them (validateHeader, then
+// each row as the weights and bonds stages take it, while it is in cache), and calls this only
+// once something failed, for the first error in this order.
+Result<void> validateInput(const EpochInput& input, std::vector<uint8_t>& weightsSorted,
+                           std::vector<uint8_t>& bondsSorted) {
+  MERIT_TRY(validateHeader(input));
+  const std::size_t n = input.neurons.size();
   uint64_t totalStake = 0;
   std::vector<uint32_t> seen(n);
   uint32_t stamp = 0;
@@ -957,7 +992,10 @@ void stakeAndPermits(const EpochInput& input, EpochState& s) {
 
 // Spec yuma.md: "4.5 weights". Permit rows, diagonal (owner's kept), outdated, commit-reveal;
 // then each row normalised (inplace_row_normalize_sparse) as soon as it is complete.
-void weightsStage(const EpochInput& input, EpochState& s) {
+//
+// It also checks each neuron's weight row (rowValid) as it takes it, and returns false, having
+// stopped, at the first invalid one.
+bool weightsStage(const EpochInput& input, EpochState& s) {
   const Hyperparameters& hp = input.hyperparameters;
   const std::vector<NeuronInput>& neurons = input.neurons;
   const std::size_t n = s.n;
@@ -973,6 +1011,7 @@ void weightsStage(const EpochInput& input, EpochState& s) {
   // to the outdated or commit-reveal masks, so its loop only skips the diagonal.
   const uint64_t lastRegistration = s.lastRegistration;
   for (std::size_t i = 0; i < n; ++i) {
+    if (!rowValid(neurons[i].weights, n, s.seen, ++s.stamp, s.weightsSorted[i])) return false;
     if (s.permit[i]) {
       const NeuronInput& neuron = neurons[i];
       const uint64_t commitBlock =
@@ -1043,6 +1082,7 @@ void weightsStage(const EpochInput& input, EpochState& s) {
     }
     weights.endRow(s.weightsSorted[i] != 0);  // a subsequence of input row i
   }
+  return true;
 }
 
 // Spec yuma.md: "4.6 consensus, clipping, validator trust" and "4.7 rank / incentive".
@@ -1321,7 +1361,10 @@ void emaRows(EpochState& s, const Csr& structure, NewTerm newTerm, OldTerm oldTe
 
 // Spec yuma.md: "4.8 bonds & dividends" and "4.9 Yuma3 branch (`Yuma3On`)", up to the EMA of
 // the bonds (E); dividendsStage continues from it.
-void bondsStage(const EpochInput& input, EpochState& s) {
+//
+// It also checks each neuron's bond row as it loads it, and returns false, having stopped, at the
+// first invalid one.
+bool bondsStage(const EpochInput& input, EpochState& s) {
   const Hyperparameters& hp = input.hyperparameters;
   const std::vector<NeuronInput>& neurons = input.neurons;
   const std::size_t n = s.n;
@@ -1376,6 +1419,7 @@ void bondsStage(const EpochInput& input, EpochState& s) {
     const bool yuma3 = hp.yuma3;
     I32F32* colSum = bondColSum.data();
     for (std::size_t i = 0; i < n; ++i) {
+      if (!rowValid(neurons[i].bonds, n, s.seen, ++s.stamp, s.bondsSorted[i])) return false;
       uint16_t* col = bonds.colTail();  // local pointers, as in emaRows
       uint16_t* val = bonds.valTail();
       std::size_t count = 0;
@@ -1466,6 +1510,7 @@ void bondsStage(const EpochInput& input, EpochState& s) {
           });
     });
   }
+  return true;
 }
 
 // Spec yuma.md: "4.8 bonds & dividends" and "4.9 Yuma3 branch (`Yuma3On`)", from the EMA of
@@ -1606,15 +1651,27 @@ Result<EpochOutput> runEpoch(const EpochInput& input) {
 // written plainly).
 Result<EpochOutput> runEpoch(const EpochInput& input, EpochWorkspace& workspace) {
   EpochState& s = workspace.m_buffers->state;
-  MERIT_TRY(validateInput(input, s.weightsSorted, s.bondsSorted));
+  MERIT_TRY(validateHeader(input));
+  // The rows are checked as the stages read them; at the first fault, the full validation
+  // (which nothing in the workspace depends on) names the first error in its order.
+  const auto invalid = [&]() -> Result<EpochOutput> {
+    MERIT_TRY(validateInput(input, s.weightsSorted, s.bondsSorted));
+    MERIT_ASSERT(false);  // a stage found a fault that validateInput does not
+    return fail(ErrorCode::kInternal, "epoch input check");
+  };
+  if (!totalStakeValid(input)) return invalid();
   s.n = input.neurons.size();
   s.hasOwner = input.ownerUid.has_value();
   s.owner = s.hasOwner ? *input.ownerUid : std::numeric_limits<std::size_t>::max();
+  s.weightsSorted.resize(s.n);
+  s.bondsSorted.resize(s.n);
+  s.seen.assign(s.n, 0);
+  s.stamp = 0;
 
   stakeAndPermits(input, s);
-  weightsStage(input, s);
+  if (!weightsStage(input, s)) return invalid();
   consensusStage(input, s);
-  bondsStage(input, s);
+  if (!bondsStage(input, s)) return invalid();
   std::vector<std::vector<UidValue>> storedBonds = dividendsStage(input, s);
   return emissionStage(input, s, std::move(storedBonds));
 }

@@ -9,6 +9,7 @@
 
 #include <doctest/doctest.h>
 
+#include "spec_compare.h"
 #include "subnet_sim.h"
 
 namespace merit::consensus {
@@ -450,6 +451,67 @@ TEST_CASE("TC9 epoch_logs: simple, emergency mode, active stake, top-k permits")
   auto topk = runEpoch(in);
   REQUIRE(topk.has_value());
   CHECK(topk->validatorPermit == std::vector<bool>{true, false});
+}
+
+TEST_CASE("runEpoch names validateEpochInput's first error, and its workspace serves on") {
+  // runEpoch checks each row where a stage reads it; at a fault it reports the first error in
+  // validateEpochInput's order (per neuron: stake total, weights, bonds), whatever stage found it.
+  const auto valid = [] {
+    EpochInput in;
+    in.currentBlock = 100;
+    in.tempo = 10;
+    in.raoEmission = 1'000'000'000;
+    for (uint16_t i = 0; i < 6; ++i) {
+      NeuronInput neuron;
+      neuron.lastUpdate = 99;
+      neuron.blockAtRegistration = 1;
+      if (i < 3) {
+        neuron.stake = 1000 + i;
+        neuron.validatorPermit = true;
+        neuron.weights = {{3, 100}, {4, 200}, {5, 300}};
+        neuron.bonds = {{3, 50}, {5, 70}};
+      }
+      in.neurons.push_back(neuron);
+    }
+    return in;
+  };
+  EpochWorkspace workspace;
+  REQUIRE(runEpoch(valid(), workspace).has_value());
+  std::vector<EpochInput> faulty;
+  EpochInput in = valid();
+  in.neurons[2].weights.push_back({4, 1});  // duplicate uid (unsorted row)
+  faulty.push_back(in);
+  in = valid();
+  in.neurons[3].weights = {{1, 5}, {1, 6}};  // a row without a permit is checked too
+  faulty.push_back(in);
+  in = valid();
+  in.neurons[1].bonds = {{6, 1}};    // uid >= n in a bond row, found by the bonds stage...
+  in.neurons[2].weights = {{9, 1}};  // ...though a later neuron's weights are wrong too
+  faulty.push_back(in);
+  in = valid();
+  in.neurons[4].stake = uint64_t{1} << 62;  // the total stake reaches 2^63 at neuron 5...
+  in.neurons[5].stake = uint64_t{1} << 62;
+  in.neurons[4].bonds = {{2, 1}, {2, 1}};  // ...after a faulty bond row at neuron 4
+  faulty.push_back(in);
+  in = valid();
+  in.neurons[5].stake = uint64_t{1} << 63;
+  faulty.push_back(in);
+  for (std::size_t k = 0; k < faulty.size(); ++k) {
+    CAPTURE(k);
+    auto expected = validateEpochInput(faulty[k]);
+    REQUIRE_FALSE(expected.has_value());
+    auto got = runEpoch(faulty[k], workspace);
+    REQUIRE_FALSE(got.has_value());
+    CHECK(got.error().code() == ErrorCode::kInvalidArgument);
+    CHECK(got.error().message() == expected.error().message());
+    auto fresh = runEpoch(faulty[k]);
+    REQUIRE_FALSE(fresh.has_value());
+    CHECK(fresh.error().message() == expected.error().message());
+  }
+  CHECK(validateEpochInput(faulty[2]).error().message() == "neurons[1].bonds[0]: uid 6 >= n 6");
+  CHECK(validateEpochInput(faulty[3]).error().message() == "neurons[4].bonds[1]: duplicate uid 2");
+  // The workspace that saw the faults gives the same epoch as the spec afterwards.
+  test::checkAgainstSpec(valid(), runEpoch(valid(), workspace));
 }
 
 TEST_CASE("activity cutoff follows tempo (HEAD factor 13889)") {
