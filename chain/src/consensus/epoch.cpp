@@ -614,7 +614,9 @@ I32F32 columnQuantile(const int64_t* score, const int64_t* stake, std::size_t m,
   constexpr int kBucketBits = 6;
   constexpr std::size_t kBuckets = std::size_t{1} << kBucketBits;
   if (m == 0) return I32F32::zero();
-  const auto [lo, hi] = scoreExtremes(score, m, avx2);
+  const Extremes extremes = scoreExtremes(score, m, avx2);
+  const int64_t lo = extremes.lo;  // (not a structured binding: a lambda below reads it)
+  const int64_t hi = extremes.hi;
   if (lo < 0) {  // not produced by the epoch (weights are non-negative); keep the plain search
     for (std::size_t k = 0; k < m; ++k) scratch[k] = {score[k], stake[k]};
     return weightedQuantile({scratch, m}, minority, 0);
