@@ -130,6 +130,28 @@ bool uidsIncrease(const std::vector<UidValue>& row) {
   return true;
 }
 
+// The sum of the values of [from, to). With SSE2, four entries at a time: each 4-byte entry holds
+// its value in the high half (the second member; x86 is little-endian), which a 16-bit shift
+// brings down into a 32-bit lane. A lane sums at most kMaxNeurons / 4 values below 2^16, so it
+// cannot overflow 32 bits.
+uint64_t sumOfValues(const UidValue* from, const UidValue* to) {
+  static_assert(sizeof(UidValue) == 4 && offsetof(UidValue, value) == 2);
+  uint64_t sum = 0;
+#if defined(__SSE2__)
+  static_assert(kMaxNeurons / 4 * uint64_t{65535} < (uint64_t{1} << 32));
+  __m128i lanes = _mm_setzero_si128();
+  for (; to - from >= 4; from += 4) {
+    const __m128i entries = _mm_loadu_si128(reinterpret_cast<const __m128i*>(from));
+    lanes = _mm_add_epi32(lanes, _mm_srli_epi32(entries, 16));
+  }
+  alignas(16) std::array<uint32_t, 4> lane;
+  _mm_store_si128(reinterpret_cast<__m128i*>(lane.data()), lanes);
+  sum = uint64_t{lane[0]} + lane[1] + lane[2] + lane[3];
+#endif
+  for (; from != to; ++from) sum += from->value;
+  return sum;
+}
+
 // Whether a row's uids are all below n and distinct. `seen[uid] == stamp` marks uids already met
 // in this row; each row gets a fresh stamp, so nothing is cleared between rows. `sorted` receives
 // whether the uids strictly increase (the epoch's fast paths use it). A row whose uids strictly
@@ -841,7 +863,8 @@ struct EpochState {
   std::vector<I32F32> emaColMax;      // Yuma 2: each column's largest E entry
 
   // dividendsStage
-  std::vector<I32F32> dividends;  // D
+  std::vector<I32F32> dividends;    // D
+  std::vector<UidValue> storedRow;  // one stored bond row, before it is copied out
 
   // Working memory of the consensus stage.
   std::vector<int64_t> byColumn;
@@ -1044,9 +1067,7 @@ bool weightsStage(const EpochInput& input, EpochState& s) {
         }
         const std::array<std::pair<const UidValue*, const UidValue*>, 2> parts = {
             {{first, skip}, {skip == last ? last : skip + 1, last}}};
-        for (const auto& [from, to] : parts) {
-          for (const UidValue* w = from; w != to; ++w) rowSumUnits += w->value;
-        }
+        for (const auto& [from, to] : parts) rowSumUnits += sumOfValues(from, to);
         // inplace_row_normalize_sparse: each entry, fromInt(value), safe_div'ed by fromInt(the
         // row sum) where that is positive, which UnitsDivisor computes from the whole units
         // (values below 2^16, a sum below 2^31). A zero sum leaves the entries as they are,
@@ -1526,6 +1547,9 @@ std::vector<std::vector<UidValue>> dividendsStage(const EpochInput& input, Epoch
   std::vector<I32F32>& dividends = s.dividends;
   dividends.assign(n, I32F32::zero());
   std::vector<std::vector<UidValue>> storedBonds(n);
+  // A stored row is written here first, then copied into a vector allocated to its size (resize
+  // would first write every entry with zeros, UidValue having default member values).
+  s.storedRow.resize(n);  // a row holds at most n entries
   const bool incentiveBelowOne =
       std::all_of(incentive.begin(), incentive.end(), [](I32F32 x) { return x < I32F32::one(); });
   if (input.hyperparameters.yuma3) {
@@ -1549,11 +1573,10 @@ std::vector<std::vector<UidValue>> dividendsStage(const EpochInput& input, Epoch
     // The stored bonds are the EMA itself.
     for (std::size_t i = 0; i < n; ++i) {
       if (!s.newPermit[i]) continue;
-      std::vector<UidValue>& row = storedBonds[i];
-      row.resize(ema.end(i) - ema.begin(i));
-      UidValue* stored = row.data();
+      UidValue* stored = s.storedRow.data();
       for (std::size_t p = ema.begin(i); p < ema.end(i); ++p)
         *stored++ = {ema.col[p], proportionToU16(ema.val[p])};
+      storedBonds[i].assign(s.storedRow.data(), stored);
     }
   } else {
     const std::vector<I32F32>& emaColSum = s.emaColSum;
@@ -1573,15 +1596,14 @@ std::vector<std::vector<UidValue>> dividendsStage(const EpochInput& input, Epoch
         const std::size_t pBegin = ema.begin(i);
         const std::size_t pEnd = ema.end(i);
         if (newPermit[i]) {
-          std::vector<UidValue>& row = storedBonds[i];
-          row.resize(pEnd - pBegin);
-          UidValue* stored = row.data();
+          UidValue* stored = s.storedRow.data();
           for (std::size_t p = pBegin; p < pEnd; ++p) {
             const uint16_t j = ema.col[p];
             const I32F32 v = emaNorm.apply(j, ema.val[p]);
             acc = addBounded(acc, mulProportionsBy<kBelowOne>(incentive[j], v));  // n products at most
             *stored++ = {j, proportionToU16(maxUpscale.apply(j, v))};             // v <= colMax[j]
           }
+          storedBonds[i].assign(s.storedRow.data(), stored);
         } else {
           for (std::size_t p = pBegin; p < pEnd; ++p) {
             const uint16_t j = ema.col[p];
