@@ -781,6 +781,17 @@ void walkRow(const SparseRows<V>& m, std::size_t row, std::vector<I32F32>& out, 
   }
 }
 
+// alphaSigmoidCombined (math.h) for proportions, as the epoch's consensus, weights and bonds all
+// are (in [0, 1]): their differences lie in [-1, 1], so the saturating subtractions and the clamp
+// to one change nothing, and what is left compiles to conditional moves (the general version
+// branched on each clamp, half of them mispredicted).
+inline I32F32 combinedOfProportions(I32F32 consensus, I32F32 weight, I32F32 bond) {
+  const int64_t buy = weight.bits() - consensus.bits();
+  const int64_t sell = bond.bits() - weight.bits();
+  const int64_t pick = weight >= bond ? buy : sell;
+  return I32F32::fromBits(pick > 0 ? pick : 0);
+}
+
 // Liquid alpha's grids (math.h) for the last few hyperparameter sets a workspace's epochs used:
 // the chain runs every subnet's epoch in one workspace, and subnets may set liquid alpha
 // differently. The least recently used grid goes to a new set. A grid allocates its table (1.5
@@ -1303,83 +1314,96 @@ void emaRows(EpochState& s, const Csr& structure, NewTerm newTerm, OldTerm oldTe
   // proportion (alpha in [alphaLow, alphaHigh] within [0, 1], 1 - alpha, the bond, the weight),
   // so the saturating operations are mulProportions and addBounded (a column sum of at most n
   // values <= 1 cannot saturate). An entry with no bond has (1 - alpha) * 0 = 0 as its old term.
-  auto emit = [&](uint16_t j, I32F32 alpha, I32F32 weight, I32F32 bond) {
-    const I32F32 inc = mulProportions(alpha, weight);  // >= 0: max(0, .) is itself
-    const I32F32 v = std::min(addBounded(mulProportions(one.saturatingSub(alpha), bond), inc), one);
-    if (v > zero) {
-      ema.push(j, v);
-      emaColSum[j] = addBounded(emaColSum[j], v);
+  // Every alpha lies in [alphaLow, alphaHigh] (alphaFromExp clamps it there), so when alphaLow > 0
+  // and alphaHigh < 1 both alpha and 1 - alpha are below one (mulProportionsBy). Entries are
+  // written through local pointers, as in emaRows.
+  uint16_t* outCol = ema.col.data();
+  I32F32* outVal = ema.val.data();
+  I32F32* colSum = emaColSum.data();
+  const auto rows = [&](auto belowOne) {
+    constexpr bool kBelowOne = decltype(belowOne)::value;
+    auto emit = [&](uint16_t j, I32F32 alpha, I32F32 weight, I32F32 bond) {
+      const I32F32 inc = mulProportionsBy<kBelowOne>(alpha, weight);  // >= 0: max(0, .) is itself
+      const I32F32 v =
+          std::min(addBounded(mulProportionsBy<kBelowOne>(one.saturatingSub(alpha), bond), inc), one);
+      if (v > zero) {
+        *outCol++ = j;
+        *outVal++ = v;
+        colSum[j] = addBounded(colSum[j], v);
+      }
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+      if (wb.rowEmpty(i)) {
+        ema.endRow(true);
+        continue;
+      }
+      const std::size_t pBegin = wb.begin(i);
+      const std::size_t pEnd = wb.end(i);
+      if (wb.isSortedRow(i) && bonds.isSortedRow(i)) {
+        // Both rows in column order: the walks meet every entry, so an entry's weight is its own
+        // value and its bond the bonds row's entry of the same column (0 if none), found by
+        // merging; no dense row is filled or cleared.
+        std::size_t q = bonds.begin(i);
+        const std::size_t qEnd = bonds.end(i);
+        std::size_t expCount = 0;
+        for (std::size_t p = pBegin; p < pEnd; ++p) {
+          const uint16_t j = wb.col[p];
+          while (q < qEnd && bonds.col[q] < j) ++q;
+          const I32F32 bond = q < qEnd && bonds.col[q] == j ? bondProportion(bonds.val[q]) : zero;
+          const std::size_t k = p - pBegin;
+          entryBond[k] = bond;
+          const I32F32 combined = combinedOfProportions(consensus[j], wb.val[p], bond);
+          if (combined == zero) {
+            entryAlpha[k] = alphaAtZero;
+          } else if (combined == one) {
+            entryAlpha[k] = alphaAtOne;
+          } else {
+            expCol[expCount] = static_cast<uint16_t>(k);
+            expCombined[expCount] = combined;
+            ++expCount;
+          }
+        }
+        grid.compute(std::span(expCombined.data(), expCount), std::span(expAlpha.data(), expCount));
+        for (std::size_t e = 0; e < expCount; ++e) entryAlpha[expCol[e]] = expAlpha[e];
+        for (std::size_t p = pBegin; p < pEnd; ++p) {
+          const std::size_t k = p - pBegin;
+          emit(wb.col[p], entryAlpha[k], wb.val[p], entryBond[k]);
+        }
+      } else {
+        // The Rust peekable walks over dense rows (an unsorted row's entries passed over count as 0).
+        walkRow(wb, i, w, [](I32F32 v) { return v; });
+        walkRow(bonds, i, b, bondProportion);
+        std::size_t expCount = 0;
+        for (std::size_t p = pBegin; p < pEnd; ++p) {
+          const uint16_t j = wb.col[p];
+          const I32F32 combined = combinedOfProportions(consensus[j], w[j], b[j]);
+          if (combined == zero) {
+            alphaRow[j] = alphaAtZero;
+          } else if (combined == one) {
+            alphaRow[j] = alphaAtOne;
+          } else {
+            expCol[expCount] = j;
+            expCombined[expCount] = combined;
+            ++expCount;
+          }
+        }
+        grid.compute(std::span(expCombined.data(), expCount), std::span(expAlpha.data(), expCount));
+        for (std::size_t e = 0; e < expCount; ++e) alphaRow[expCol[e]] = expAlpha[e];
+        // The old term of a column with a bond entry (the dense b holds what the walk met, the
+        // bond entry itself is what the EMA reads).
+        for (std::size_t q = bonds.begin(i); q < bonds.end(i); ++q)
+          scratch[bonds.col[q]] = bondProportion(bonds.val[q]);
+        for (std::size_t p = pBegin; p < pEnd; ++p) {
+          const uint16_t j = wb.col[p];
+          emit(j, alphaRow[j], wb.val[p], scratch[j]);
+        }
+        for (std::size_t q = bonds.begin(i); q < bonds.end(i); ++q) scratch[bonds.col[q]] = zero;
+      }
+      ema.appended(static_cast<std::size_t>(outCol - ema.colTail()));
+      ema.endRow(wb.isSortedRow(i));  // in the order of wb row i
     }
   };
-  for (std::size_t i = 0; i < n; ++i) {
-    if (wb.rowEmpty(i)) {
-      ema.endRow(true);
-      continue;
-    }
-    const std::size_t pBegin = wb.begin(i);
-    const std::size_t pEnd = wb.end(i);
-    if (wb.isSortedRow(i) && bonds.isSortedRow(i)) {
-      // Both rows in column order: the walks meet every entry, so an entry's weight is its own
-      // value and its bond the bonds row's entry of the same column (0 if none), found by
-      // merging; no dense row is filled or cleared.
-      std::size_t q = bonds.begin(i);
-      const std::size_t qEnd = bonds.end(i);
-      std::size_t expCount = 0;
-      for (std::size_t p = pBegin; p < pEnd; ++p) {
-        const uint16_t j = wb.col[p];
-        while (q < qEnd && bonds.col[q] < j) ++q;
-        const I32F32 bond = q < qEnd && bonds.col[q] == j ? bondProportion(bonds.val[q]) : zero;
-        const std::size_t k = p - pBegin;
-        entryBond[k] = bond;
-        const I32F32 combined = alphaSigmoidCombined(consensus[j], wb.val[p], bond);
-        if (combined == zero) {
-          entryAlpha[k] = alphaAtZero;
-        } else if (combined == one) {
-          entryAlpha[k] = alphaAtOne;
-        } else {
-          expCol[expCount] = static_cast<uint16_t>(k);
-          expCombined[expCount] = combined;
-          ++expCount;
-        }
-      }
-      grid.compute(std::span(expCombined.data(), expCount), std::span(expAlpha.data(), expCount));
-      for (std::size_t e = 0; e < expCount; ++e) entryAlpha[expCol[e]] = expAlpha[e];
-      for (std::size_t p = pBegin; p < pEnd; ++p) {
-        const std::size_t k = p - pBegin;
-        emit(wb.col[p], entryAlpha[k], wb.val[p], entryBond[k]);
-      }
-    } else {
-      // The Rust peekable walks over dense rows (an unsorted row's entries passed over count as 0).
-      walkRow(wb, i, w, [](I32F32 v) { return v; });
-      walkRow(bonds, i, b, bondProportion);
-      std::size_t expCount = 0;
-      for (std::size_t p = pBegin; p < pEnd; ++p) {
-        const uint16_t j = wb.col[p];
-        const I32F32 combined = alphaSigmoidCombined(consensus[j], w[j], b[j]);
-        if (combined == zero) {
-          alphaRow[j] = alphaAtZero;
-        } else if (combined == one) {
-          alphaRow[j] = alphaAtOne;
-        } else {
-          expCol[expCount] = j;
-          expCombined[expCount] = combined;
-          ++expCount;
-        }
-      }
-      grid.compute(std::span(expCombined.data(), expCount), std::span(expAlpha.data(), expCount));
-      for (std::size_t e = 0; e < expCount; ++e) alphaRow[expCol[e]] = expAlpha[e];
-      // The old term of a column with a bond entry (the dense b holds what the walk met, the
-      // bond entry itself is what the EMA reads).
-      for (std::size_t q = bonds.begin(i); q < bonds.end(i); ++q)
-        scratch[bonds.col[q]] = bondProportion(bonds.val[q]);
-      for (std::size_t p = pBegin; p < pEnd; ++p) {
-        const uint16_t j = wb.col[p];
-        emit(j, alphaRow[j], wb.val[p], scratch[j]);
-      }
-      for (std::size_t q = bonds.begin(i); q < bonds.end(i); ++q) scratch[bonds.col[q]] = zero;
-    }
-    ema.endRow(wb.isSortedRow(i));  // in the order of wb row i
-  }
+  withFlag(alphaLow > zero && alphaHigh < one, rows);
 }
 
 // Spec yuma.md: "4.8 bonds & dividends" and "4.9 Yuma3 branch (`Yuma3On`)", up to the EMA of
