@@ -1353,15 +1353,13 @@ void emaRows(EpochState& s, const Csr& structure, NewTerm newTerm, OldTerm oldTe
           const std::size_t k = p - pBegin;
           entryBond[k] = bond;
           const I32F32 combined = combinedOfProportions(consensus[j], wb.val[p], bond);
-          if (combined == zero) {
-            entryAlpha[k] = alphaAtZero;
-          } else if (combined == one) {
-            entryAlpha[k] = alphaAtOne;
-          } else {
-            expCol[expCount] = static_cast<uint16_t>(k);
-            expCombined[expCount] = combined;
-            ++expCount;
-          }
+          // Without branches (combined is 0 for about half the entries, at random): the clamped
+          // alpha is stored either way and the entry is listed either way, but the list only
+          // grows, and grid.compute's alpha replaces the stored one, for a value strictly inside.
+          entryAlpha[k] = combined == zero ? alphaAtZero : alphaAtOne;
+          expCol[expCount] = static_cast<uint16_t>(k);
+          expCombined[expCount] = combined;
+          expCount += (combined != zero && combined != one) ? 1 : 0;
         }
         grid.compute(std::span(expCombined.data(), expCount), std::span(expAlpha.data(), expCount));
         for (std::size_t e = 0; e < expCount; ++e) entryAlpha[expCol[e]] = expAlpha[e];
@@ -1377,15 +1375,10 @@ void emaRows(EpochState& s, const Csr& structure, NewTerm newTerm, OldTerm oldTe
         for (std::size_t p = pBegin; p < pEnd; ++p) {
           const uint16_t j = wb.col[p];
           const I32F32 combined = combinedOfProportions(consensus[j], w[j], b[j]);
-          if (combined == zero) {
-            alphaRow[j] = alphaAtZero;
-          } else if (combined == one) {
-            alphaRow[j] = alphaAtOne;
-          } else {
-            expCol[expCount] = j;
-            expCombined[expCount] = combined;
-            ++expCount;
-          }
+          alphaRow[j] = combined == zero ? alphaAtZero : alphaAtOne;  // as above
+          expCol[expCount] = j;
+          expCombined[expCount] = combined;
+          expCount += (combined != zero && combined != one) ? 1 : 0;
         }
         grid.compute(std::span(expCombined.data(), expCount), std::span(expAlpha.data(), expCount));
         for (std::size_t e = 0; e < expCount; ++e) alphaRow[expCol[e]] = expAlpha[e];
