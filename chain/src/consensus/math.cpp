@@ -541,7 +541,11 @@ void LiquidAlphaGrid::compute(std::span<const I32F32> combined, std::span<I32F32
   m_directArg.clear();
   // 1. Each value whose bracket is proven (or known to need computing); the others' brackets
   // become jobs.
+  // The values fall anywhere in the 1 MiB table, which is mostly out of cache when weights change
+  // between epochs: each one's slot is asked for a few values ahead.
+  constexpr std::size_t kAhead = 16;
   for (std::size_t k = 0; k < combined.size(); ++k) {
+    if (k + kAhead < combined.size()) __builtin_prefetch(&m_slots[keyOf(combined[k + kAhead]) & kSlotMask]);
     if (resolve(k, combined[k], out)) continue;
     const uint32_t key = keyOf(combined[k]);  // c in [0, 1]: key <= 2^28
     want(key, m_slots[key & kSlotMask]);
