@@ -11,6 +11,10 @@
 #
 # ROUNDS defaults to 5; BENCH_ARGS to `--n 4096 --workspace 1 --runs 15`; the variants timed are
 # $VARIANTS (default "yuma2 yuma3"), each passed as `--variant NAME` after BENCH_ARGS.
+# With YUMA_AB_CPU=N every run is pinned to CPU N (taskset): on a VM one virtual CPU can be
+# slower than the other for minutes at a time, which would otherwise land on either binary.
+# Besides the medians, the summary gives the median over rounds of B / A within each round (both
+# ran minutes apart at most), the figure least moved by a slow period.
 # Exit status 1 when a run fails or the two binaries' checksums differ (not the same outputs).
 #
 # Example (baseline built from the branch point in a detached worktree):
@@ -39,7 +43,9 @@ median() {  # median of the arguments (numbers)
   printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
 }
 
-declare -A times mins checksum
+pin=()
+if [[ -n ${YUMA_AB_CPU:-} ]]; then pin=(taskset -c "$YUMA_AB_CPU"); fi
+declare -A times mins checksum ratios
 echo "# A = $A"
 echo "# B = $B"
 echo "# bench args: ${BENCH_ARGS[*]}; variants: ${VARIANT_LIST[*]}; rounds: $ROUNDS; $(uptime | sed 's/.*load/load/')"
@@ -50,7 +56,7 @@ for ((round = 1; round <= ROUNDS; ++round)); do
     for side in "${order[@]}"; do
       bin=$A
       [[ $side == B ]] && bin=$B
-      line=$("$bin" "${BENCH_ARGS[@]}" --variant "$variant" | tail -n 1)
+      line=$("${pin[@]}" "$bin" "${BENCH_ARGS[@]}" --variant "$variant" | tail -n 1)
       ms=$(field median_ms "$line")
       min=$(field min_ms "$line")
       sum=$(field checksum "$line")
@@ -64,10 +70,13 @@ for ((round = 1; round <= ROUNDS; ++round)); do
       fi
       checksum[$variant]=$sum
       echo "round $round $variant $side median_ms $ms min_ms $min"
+      eval "round_$side=$ms"
     done
+    # shellcheck disable=SC2154  # round_A and round_B are set by the eval above
+    ratios[$variant]+="$(awk -v a="$round_A" -v b="$round_B" 'BEGIN {printf "%.4f", b / a}') "
   done
 done
-echo "# variant  A_median_ms  B_median_ms  B_vs_A  A_min_ms  B_min_ms  B_vs_A"
+echo "# variant  A_median_ms  B_median_ms  B_vs_A  A_min_ms  B_min_ms  B_vs_A  median_round_B/A"
 for variant in "${VARIANT_LIST[@]}"; do
   # shellcheck disable=SC2086  # the lists are space-separated numbers
   a=$(median ${times[A,$variant]})
@@ -77,7 +86,9 @@ for variant in "${VARIANT_LIST[@]}"; do
   amin=$(printf '%s\n' ${mins[A,$variant]} | sort -g | head -n 1)
   # shellcheck disable=SC2086
   bmin=$(printf '%s\n' ${mins[B,$variant]} | sort -g | head -n 1)
-  awk -v v="$variant" -v a="$a" -v b="$b" -v amin="$amin" -v bmin="$bmin" 'BEGIN {
-    printf "%s  %.3f  %.3f  %+.1f%%  %.3f  %.3f  %+.1f%%\n", v, a, b, (b / a - 1) * 100, amin, bmin, (bmin / amin - 1) * 100
+  # shellcheck disable=SC2086
+  r=$(median ${ratios[$variant]})
+  awk -v v="$variant" -v a="$a" -v b="$b" -v amin="$amin" -v bmin="$bmin" -v r="$r" 'BEGIN {
+    printf "%s  %.3f  %.3f  %+.1f%%  %.3f  %.3f  %+.1f%%  %.4f\n", v, a, b, (b / a - 1) * 100, amin, bmin, (bmin / amin - 1) * 100, r
   }'
 done
