@@ -129,10 +129,6 @@ fi
   && ok "subnet show: tempo 10 and $(json "$WORK/subnet.json" "len(d['hyperparameters'])") hyperparameters" \
   || bad "subnet show: $(head -c 400 "$WORK/subnet.json")"
 
-# Blocks: Chopsticks builds one per extrinsic; epochs need empty ones too.
-( while true; do sub_new_blocks 1 > /dev/null 2>&1; sleep 0.4; done ) &
-PIDS+=($!)
-
 # Axon records for loopback (the runtime refuses 127.0.0.1 in serve_axon), protocol 77: meritnet,
 # with the scheme tag meritnet's serve_axon writes in placeholder1 (1: sr25519, 2: ecdsa).
 port_of() { python3 -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"; }
@@ -141,7 +137,19 @@ for k in honest slow faulty; do
   PORT[$k]=$(port_of)
   sub_tool setup "$SUB_WS" set-axon "$NETUID" "$(addr $k)" 127.0.0.1 "${PORT[$k]}" 77 0 "${TAG[$k]}" > /dev/null || bad "set-axon $k"
 done
-ok "dev: axon records for the three miners on 127.0.0.1"
+# The records are set on the head with no block being built (a dev_setStorage that races a block
+# build can be lost), and must still be there a block later.
+sub_new_blocks 1 > /dev/null || bad "a block after set-axon"
+axons_ok=1
+for k in honest slow faulty; do
+  sub_tool setup "$SUB_WS" get-storage SubtensorModule Axons "[$NETUID,\"$(addr $k)\"]" > "$WORK/axon_$k.json" 2>&1
+  [[ $(json "$WORK/axon_$k.json" "d['value']['port']" 2>/dev/null) == "${PORT[$k]}" ]] || { axons_ok=0; bad "axon record of $k: $(cat "$WORK/axon_$k.json")"; }
+done
+[[ $axons_ok -eq 1 ]] && ok "dev: axon records for the three miners on 127.0.0.1"
+
+# Blocks: Chopsticks builds one per extrinsic; epochs need empty ones too.
+( while true; do sub_new_blocks 1 > /dev/null 2>&1; sleep 0.4; done ) &
+PIDS+=($!)
 
 start_miner() {
   local k=$1 cfg=$2
