@@ -18,6 +18,10 @@ pkg_check_modules(SECP256K1 REQUIRED IMPORTED_TARGET GLOBAL libsecp256k1)  # lib
 # Optional: libb2 is only the comparison in tools/perf/bench_blake2b (merit_crypto's BLAKE2b stays
 # libsodium's, which measured as fast or faster here; docs/PERFORMANCE.md, "BLAKE2b").
 pkg_check_modules(LIBB2 IMPORTED_TARGET GLOBAL libb2)                       # libb2-dev
+# Optional: with liburing the dendrite batches its writes and first reads through io_uring
+# (merit_net's zmtp::Poller); without it, or on a kernel that refuses io_uring, it uses plain
+# send(2)/recv(2) (docs/PERFORMANCE.md, "Fan-out").
+pkg_check_modules(LIBURING IMPORTED_TARGET GLOBAL liburing)                 # liburing-dev
 
 # tl::expected is header-only; Debian ships no CMake config for it.
 find_path(TL_EXPECTED_INCLUDE_DIR tl/expected.hpp)

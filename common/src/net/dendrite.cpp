@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -131,6 +132,7 @@ class Dendrite::Impl {
     m_results.assign(targets.size(), QueryResult{});
     m_slots.assign(targets.size(), Slot{});
     m_requests = requests;
+    m_bodyHashes.assign(requests.size(), std::nullopt);
     m_deadline = deadline;
     m_onResult = &onResult;
     m_remaining = targets.size();
@@ -173,6 +175,7 @@ class Dendrite::Impl {
     // Every request of the round is out (or waits for its connection's handshake) before the
     // first wait. Input that arrived on these connections before the round (late answers) has
     // no event left to report it: it is read now.
+    m_poller->flush();
     for (Connection* c : active) {
       if (SteadyClock::now() >= m_deadline) break;
       if (!c->broken && c->transport->hasInput()) {
@@ -194,6 +197,15 @@ class Dendrite::Impl {
         MERIT_LOG_ERROR(log::Category::kNet, "dendrite: poll failed: {}", ready.error().message());
         break;
       }
+      // The connections read below get their first read in one system call (io_uring), not one
+      // recv(2) each; what is read of a connection the deadline leaves unhandled is held by it,
+      // counted in its buffered bytes, and dropped with it at the end of the round.
+      m_toRead.clear();
+      for (zmtp::TcpClient* t : *ready) {
+        const auto* c = static_cast<const Connection*>(t->userData());
+        if (c->inQuery && !c->broken) m_toRead.push_back(t);
+      }
+      m_poller->prefetch(m_toRead);
       for (zmtp::TcpClient* t : *ready) {
         if (SteadyClock::now() >= m_deadline) break;
         auto* c = static_cast<Connection*>(t->userData());
@@ -304,9 +316,19 @@ class Dendrite::Impl {
     if (t.shield && !t.curvePublicKey) {
       return fail(ErrorCode::kInvalidArgument, "a shielded target needs the miner's CURVE public key");
     }
-    std::string key = t.endpoint + "|" + t.hotkey.toHex();
-    if (t.curvePublicKey) key += "|" + toHex(*t.curvePublicKey);
-    if (t.shield) key += "|shield";
+    // The key: endpoint, the hotkey's tagged bytes, the CURVE key's bytes and the shield flag, each
+    // after a separator that cannot occur in an endpoint. Built in a buffer kept across targets,
+    // so a cached connection is found without allocating.
+    std::string& key = m_keyScratch;
+    key.assign(t.endpoint);
+    key.push_back('\0');
+    const Bytes hotkey = t.hotkey.tagged();
+    key.append(reinterpret_cast<const char*>(hotkey.data()), hotkey.size());
+    if (t.curvePublicKey) {
+      key.push_back('\1');
+      key.append(reinterpret_cast<const char*>(t.curvePublicKey->data()), t.curvePublicKey->size());
+    }
+    if (t.shield) key.push_back('\2');
     if (auto it = m_connections.find(key); it != m_connections.end()) return it->second.get();
     if (m_connections.size() >= m_config.maxConnections) {
       auto lru = m_connections.end();
@@ -354,7 +376,7 @@ class Dendrite::Impl {
     auto conn = std::make_unique<Connection>(std::move(transport), t.hotkey);
     conn->lastUsed = now;
     Connection* raw = conn.get();
-    m_connections.emplace(std::move(key), std::move(conn));
+    m_connections.emplace(key, std::move(conn));
     return raw;
   }
 
@@ -396,7 +418,10 @@ class Dendrite::Impl {
     h.nonce = nextNonce();
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(m_deadline - SteadyClock::now()).count();
     h.timeoutMs = static_cast<std::uint32_t>(std::clamp<std::int64_t>(left, 1, UINT32_MAX));
-    h.bodyHash = wire::hashBody(out.body);
+    // One request sent to every target is hashed once per round, not once per target.
+    auto& bodyHash = m_bodyHashes[m_requests.size() == 1 ? 0 : i];
+    if (!bodyHash) bodyHash = wire::hashBody(out.body);
+    h.bodyHash = *bodyHash;
     r.body = out.body;
     Slot& s = m_slots[i];
     s.requestId = h.requestId;
@@ -408,8 +433,33 @@ class Dendrite::Impl {
       wire::signRequest(r, m_key);
     }
     c.pending[h.requestId] = i;
+    if (c.unsent.empty()) {
+      // Nothing queued before it: encoded into a buffer kept across requests and handed to the
+      // transport, which copies it into its output; queued only if the transport cannot take it.
+      wire::encodeInto(r, [this](std::size_t size) {
+        m_encoded.resize(size);
+        return MutableByteView(m_encoded);
+      });
+      const ByteView frames[] = {ByteView(h.requestId), ByteView(m_encoded)};
+      if (c.transport->send(frames)) {
+        markSent(c, i);
+        return;
+      }
+      c.unsent.push_back(Unsent{h.requestId, zmq::message_t(m_encoded.data(), m_encoded.size()), i});
+      return;
+    }
     c.unsent.push_back(Unsent{h.requestId, encodeToZmq(r), i});
     trySend(c);
+  }
+
+  void markSent(Connection& c, std::size_t slot) {
+    c.everSent = true;
+    if (slot == kNoSlot) {
+      c.handshakeSent = true;
+    } else {
+      m_slots[slot].sent = true;
+      m_slots[slot].sentAt = SteadyClock::now();
+    }
   }
 
   void trySend(Connection& c) {
@@ -418,13 +468,7 @@ class Dendrite::Impl {
       const ByteView frames[] = {ByteView(u.correlation), viewOf(u.payload)};
       // Not sent: no connection with a completed handshake yet (or its outgoing queue is full).
       if (!c.transport->send(frames)) return;
-      c.everSent = true;
-      if (u.slot == kNoSlot) {
-        c.handshakeSent = true;
-      } else {
-        m_slots[u.slot].sent = true;
-        m_slots[u.slot].sentAt = SteadyClock::now();
-      }
+      markSent(c, u.slot);
       c.unsent.pop_front();
     }
   }
@@ -630,8 +674,9 @@ class Dendrite::Impl {
   const std::unique_ptr<zmtp::Poller> m_poller;
   std::unique_ptr<CurveKeyPair> m_curve;  // made on first CURVE target
   // Hashed: every target of every round is looked up here, and the keys (endpoint, hotkey and
-  // CURVE key in hex) share long prefixes that an ordered map compares again at every level.
+  // CURVE key bytes) share long prefixes that an ordered map compares again at every level.
   std::unordered_map<std::string, std::unique_ptr<Connection>> m_connections;
+  std::string m_keyScratch;    // connectionFor()'s key, reused
   std::size_t m_buffered = 0;  // sum of Connection::buffered
   const crypto::SecretArray<32> m_requestIdKey = randomKey();
   std::uint64_t m_requestCounter = 0;
@@ -640,9 +685,12 @@ class Dendrite::Impl {
   std::vector<QueryResult> m_results;
   std::vector<Slot> m_slots;
   std::span<const OutboundRequest> m_requests;
+  std::vector<std::optional<crypto::Hash256>> m_bodyHashes;  // of m_requests, hashed when first sent
   SteadyClock::time_point m_deadline{};
   const ResultCallback* m_onResult = nullptr;
   std::size_t m_remaining = 0;
+  std::vector<zmtp::TcpClient*> m_toRead;  // of one wake-up
+  Bytes m_encoded;                         // sendRequest()'s encoded request, reused
 };
 
 Dendrite::Dendrite(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
@@ -653,7 +701,8 @@ Result<std::unique_ptr<Dendrite>> Dendrite::create(crypto::AnyPrivateKey hotkey,
                                                    std::shared_ptr<Context> context) {
   if (!clock) return fail(ErrorCode::kInvalidArgument, "a dendrite needs a clock");
   if (config.maxConnections == 0) return fail(ErrorCode::kInvalidArgument, "maxConnections must be positive");
-  MERIT_ASSIGN_OR_RETURN(auto poller, zmtp::Poller::create());
+  MERIT_ASSIGN_OR_RETURN(auto poller, zmtp::Poller::create(config.batchSystemCalls ? zmtp::Batching::kAuto
+                                                                                   : zmtp::Batching::kOff));
   return std::unique_ptr<Dendrite>(new Dendrite(std::make_unique<Impl>(
       std::move(hotkey), config, std::move(clock), std::move(context), std::move(poller))));
 }

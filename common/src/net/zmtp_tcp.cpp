@@ -11,6 +11,10 @@
 
 #include <climits>
 
+#if MERIT_HAVE_IO_URING
+#include <liburing.h>
+#endif
+
 #include "merit/util/assert.h"
 #include "merit/util/ip_address.h"
 #include "merit/util/log.h"
@@ -72,19 +76,204 @@ std::optional<std::pair<sockaddr_storage, socklen_t>> resolve(const std::string&
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
+// Ring: the io_uring a Poller batches writes and first reads through.
+
+// Operations per submission: the ring's size, and the most clients one batch covers.
+constexpr unsigned kRingEntries = 256;
+// send() calls queued before the Poller writes them without waiting for flush() or wait().
+constexpr std::size_t kFlushBatch = 64;
+
+#if MERIT_HAVE_IO_URING
+struct Ring {
+  io_uring ring{};
+  bool initialised = false;
+  ~Ring() {
+    if (initialised) io_uring_queue_exit(&ring);
+  }
+
+  static std::unique_ptr<Ring> create() {
+    auto r = std::make_unique<Ring>();
+    if (const int rc = io_uring_queue_init(kRingEntries, &r->ring, 0); rc < 0) {
+      // Not a failure of the Poller: plain system calls do the same work.
+      MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug,
+                             "zmtp poller: io_uring unavailable ({}); plain system calls", errnoText(-rc));
+      return nullptr;
+    }
+    r->initialised = true;
+    return r;
+  }
+
+  io_uring_sqe* sqe() {
+    io_uring_sqe* s = io_uring_get_sqe(&ring);
+    // A batch never prepares more than the ring holds, and each is submitted whole.
+    MERIT_ASSERT(s != nullptr);
+    return s;
+  }
+
+  // Submits what was prepared (`count` operations) and collects every completion, in order of
+  // the operations' user data (their index). Each operation is non-blocking (MSG_DONTWAIT), so all
+  // complete within the submission. Returns false (with the error) if the ring itself failed.
+  bool run(unsigned count, std::span<int> results, int& error) {
+    int rc = 0;
+    do {
+      rc = io_uring_submit_and_wait(&ring, count);
+    } while (rc == -EINTR);
+    if (rc < 0) {
+      error = -rc;
+      return false;
+    }
+    for (unsigned done = 0; done < count;) {
+      io_uring_cqe* cqe = nullptr;
+      rc = io_uring_wait_cqe(&ring, &cqe);
+      if (rc == -EINTR) continue;
+      if (rc < 0) {
+        error = -rc;
+        return false;
+      }
+      const auto index = static_cast<std::size_t>(io_uring_cqe_get_data64(cqe));
+      if (index < results.size()) results[index] = cqe->res;
+      io_uring_cqe_seen(&ring, cqe);
+      ++done;
+    }
+    return true;
+  }
+};
+#else
+struct Ring {
+  static std::unique_ptr<Ring> create() { return nullptr; }
+};
+#endif
+
+// ---------------------------------------------------------------------------------------------
 // Poller
 
 Poller::Poller(int epollFd) : m_epoll(epollFd), m_jitter(std::random_device{}()) {}
 
 Poller::~Poller() {
-  MERIT_ASSERT(m_clients == 0 && m_timers.empty(), m_clients, m_timers.size());
+  MERIT_ASSERT(m_clients == 0 && m_timers.empty() && m_toFlush.empty(), m_clients, m_timers.size(),
+               m_toFlush.size());
   ::close(m_epoll);
 }
 
-Result<std::unique_ptr<Poller>> Poller::create() {
+Result<std::unique_ptr<Poller>> Poller::create(Batching batching) {
   const int fd = ::epoll_create1(EPOLL_CLOEXEC);
   if (fd < 0) return fail(ErrorCode::kUnavailable, "epoll_create1: " + errnoText(errno));
-  return std::unique_ptr<Poller>(new Poller(fd));
+  std::unique_ptr<Poller> poller(new Poller(fd));
+  if (batching == Batching::kAuto) poller->m_ring = Ring::create();
+  return poller;
+}
+
+bool Poller::batched() const {
+  return m_ring != nullptr;
+}
+
+void Poller::dropRing(const char* what, int error) {
+  MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kWarn,
+                         "zmtp poller: io_uring {} failed ({}); plain system calls from now on", what,
+                         errnoText(error));
+  m_ring.reset();
+}
+
+void Poller::queueFlush(TcpClient& c) {
+  if (c.m_flushQueued) return;
+  c.m_flushQueued = true;
+  m_toFlush.push_back(&c);
+  if (m_toFlush.size() >= kFlushBatch) flush();
+}
+
+void Poller::flush() {
+  // Taken out first: a client lost below leaves m_toFlush alone.
+  std::vector<TcpClient*> batch;
+  batch.swap(m_toFlush);
+  for (TcpClient* c : batch) c->m_flushQueued = false;
+  std::size_t handled = 0;  // clients of `batch` written through the ring
+#if MERIT_HAVE_IO_URING
+  std::array<int, kRingEntries> results{};
+  for (std::size_t start = 0; m_ring && start < batch.size(); start += kRingEntries, handled = start) {
+    const std::size_t end = std::min(batch.size(), start + kRingEntries);
+    unsigned count = 0;
+    for (std::size_t i = start; i < end; ++i) {
+      TcpClient& c = *batch[i];
+      results[i - start] = 0;
+      if (c.m_fd < 0 || c.queued() == 0) continue;
+      io_uring_sqe* sqe = m_ring->sqe();
+      io_uring_prep_send(sqe, c.m_fd, c.m_out.data() + c.m_outSent, c.queued(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      io_uring_sqe_set_data64(sqe, i - start);
+      ++count;
+    }
+    if (count == 0) continue;
+    int error = 0;
+    if (!m_ring->run(count, results, error)) {
+      dropRing("send", error);  // a failed submission writes nothing: send(2) below does
+      break;
+    }
+    for (std::size_t i = start; i < end; ++i) {
+      TcpClient& c = *batch[i];
+      const int res = results[i - start];
+      if (c.m_fd < 0 || c.queued() == 0) continue;
+      if (res > 0) {
+        c.wrote(static_cast<std::size_t>(res));
+        if (c.queued() > 0) (void)c.flush();  // a short write: the rest as flush() always does
+      } else if (res == -EAGAIN || res == -EWOULDBLOCK) {
+        // The kernel's buffer is full: EPOLLOUT will tell.
+      } else if (res == -EINTR || res == 0) {
+        (void)c.flush();
+      } else {
+        c.lose();
+      }
+    }
+  }
+#endif
+  // Plain system calls: without a ring, or for what a failed ring left.
+  for (std::size_t i = handled; i < batch.size(); ++i) {
+    TcpClient* c = batch[i];
+    if (c->m_fd >= 0 && c->queued() > 0 && !c->m_flushQueued) (void)c->flush();
+  }
+}
+
+void Poller::prefetch(std::span<TcpClient* const> clients) {
+  flush();
+#if MERIT_HAVE_IO_URING
+  std::array<int, kRingEntries> results{};
+  std::array<TcpClient*, kRingEntries> reading{};
+  std::size_t next = 0;
+  while (m_ring && next < clients.size()) {
+    unsigned count = 0;
+    if (m_recvBuffers.empty()) m_recvBuffers.resize(kRingEntries * kChunkBytes);
+    for (; next < clients.size() && count < kRingEntries; ++next) {
+      TcpClient* c = clients[next];
+      if (c->m_state != TcpClient::State::kConnected || c->m_hasPrefetch ||
+          (c->m_events & (EPOLLIN | kHangup)) == 0)
+        continue;
+      io_uring_sqe* sqe = m_ring->sqe();
+      io_uring_prep_recv(sqe, c->m_fd, m_recvBuffers.data() + std::size_t{count} * kChunkBytes, kChunkBytes,
+                         MSG_DONTWAIT);
+      io_uring_sqe_set_data64(sqe, count);
+      c->m_hasPrefetch = true;  // a client listed twice is read once
+      reading[count] = c;
+      ++count;
+    }
+    if (count == 0) break;
+    int error = 0;
+    if (!m_ring->run(count, results, error)) {
+      // A failed submission reads nothing: receive() reads as it always did.
+      for (unsigned i = 0; i < count; ++i) reading[i]->m_hasPrefetch = false;
+      dropRing("recv", error);
+      break;
+    }
+    for (unsigned i = 0; i < count; ++i) {
+      TcpClient& c = *reading[i];
+      c.m_prefetchResult = results[i];
+      c.m_prefetched.clear();
+      if (results[i] > 0) {
+        const std::byte* data = m_recvBuffers.data() + std::size_t{i} * kChunkBytes;
+        c.m_prefetched.assign(data, data + results[i]);
+      }
+    }
+  }
+#else
+  (void)clients;
+#endif
 }
 
 void Poller::runDueTimers(SteadyClock::time_point now) {
@@ -97,6 +286,7 @@ void Poller::runDueTimers(SteadyClock::time_point now) {
 }
 
 Result<std::span<TcpClient* const>> Poller::wait(std::chrono::milliseconds timeout) {
+  flush();
   const auto now = SteadyClock::now();
   runDueTimers(now);
   m_ready.clear();
@@ -244,11 +434,17 @@ void TcpClient::closeSocket() {
     std::erase(m_poller.m_again, this);
     m_inAgain = false;
   }
+  if (m_flushQueued) {
+    std::erase(m_poller.m_toFlush, this);
+    m_flushQueued = false;
+  }
   m_state = State::kWaiting;
   m_events = 0;
   m_engine.reset();
   m_out.clear();
   m_outSent = 0;
+  m_hasPrefetch = false;
+  m_prefetched.clear();
 }
 
 void TcpClient::scheduleReconnect() {
@@ -288,6 +484,12 @@ bool TcpClient::flush() {
     lose();
     return false;
   }
+  wrote(0);
+  return true;
+}
+
+void TcpClient::wrote(std::size_t written) {
+  m_outSent += written;
   if (m_outSent == m_out.size()) {
     m_out.clear();
     m_outSent = 0;
@@ -295,7 +497,6 @@ bool TcpClient::flush() {
     m_out.erase(m_out.begin(), m_out.begin() + static_cast<std::ptrdiff_t>(m_outSent));
     m_outSent = 0;
   }
-  return true;
 }
 
 bool TcpClient::handleEvents() {
@@ -327,9 +528,21 @@ std::size_t TcpClient::receive(std::size_t maxChunks, const std::function<void(M
   std::size_t chunks = 0;
   bool drained = false;
   while (chunks < maxChunks) {
-    const ssize_t n = ::recv(m_fd, chunk.data(), chunk.size(), 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    // The first read may have been done by the Poller's prefetch().
+    const std::byte* data = chunk.data();
+    ssize_t n = 0;
+    int error = 0;
+    if (m_hasPrefetch) {
+      m_hasPrefetch = false;
+      n = m_prefetchResult < 0 ? -1 : m_prefetchResult;
+      error = m_prefetchResult < 0 ? -m_prefetchResult : 0;
+      data = m_prefetched.data();
+    } else {
+      n = ::recv(m_fd, chunk.data(), chunk.size(), 0);
+      error = n < 0 ? errno : 0;
+    }
+    if (n < 0 && error == EINTR) continue;
+    if (n < 0 && (error == EAGAIN || error == EWOULDBLOCK)) {
       drained = true;
       break;
     }
@@ -339,7 +552,8 @@ std::size_t TcpClient::receive(std::size_t maxChunks, const std::function<void(M
     }
     ++chunks;
     const bool wasReady = m_engine->ready();
-    auto ok = m_engine->receive(ByteView(chunk.data(), static_cast<std::size_t>(n)), m_out, onMessage);
+    auto ok = m_engine->receive(ByteView(data, static_cast<std::size_t>(n)), m_out, onMessage);
+    m_prefetched.clear();
     if (!wasReady && m_engine->ready()) ++m_stats.handshakes;
     if (!ok) {
       MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug,
@@ -375,9 +589,16 @@ std::size_t TcpClient::receive(std::size_t maxChunks, const std::function<void(M
 bool TcpClient::send(std::span<const ByteView> frames) {
   if (!ready()) return false;
   if (queued() > 0 && queued() >= m_config.maxQueuedBytes) return false;
+  const bool idle = queued() == 0;
   m_engine->encode(frames, m_out);
   // A connection lost here loses the message with it, as a message handed to libzmq would be.
-  (void)flush();
+  // Batched, the first message to a connection with nothing queued waits for the Poller's next
+  // batch of writes; behind queued bytes, it is written at once as far as the kernel takes it.
+  if (m_poller.batched() && idle) {
+    m_poller.queueFlush(*this);
+  } else {
+    (void)flush();
+  }
   return true;
 }
 

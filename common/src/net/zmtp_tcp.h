@@ -24,7 +24,16 @@
 // calling thread) at each connection attempt, as libzmq does. Validators dial the numeric
 // addresses published on chain, so they never resolve.
 //
-// Linux only: the Poller is an epoll set (edge-triggered).
+// Linux only: the Poller is an epoll set (edge-triggered). Where the kernel allows it (and the build
+// found liburing), a Poller can also batch its clients' writes and first reads through one
+// io_uring: send() queues a message's bytes and the Poller writes the queued bytes of up to 64
+// clients with one system call (at the latest in its next wait()), and prefetch() reads the first
+// chunk of many clients with one system call; the system calls per message are then a small
+// fraction of one instead of a send(2) and a recv(2), which on a virtual machine cost more than the
+// work they do (docs/PERFORMANCE.md, "Fan-out"). Every operation is non-blocking and completes
+// within the call that submits it, so no buffer is in use by the kernel after the call returns. A
+// kernel or a seccomp profile that refuses io_uring, or a ring that fails, leaves the Poller on
+// plain send(2) and recv(2) with the same semantics.
 //
 // Thread-safety: a Poller and its TcpClients belong to one thread. Clients must be destroyed
 // before their Poller.
@@ -52,14 +61,32 @@
 namespace merit::net::zmtp {
 
 class TcpClient;
+struct Ring;
+
+// Whether a Poller may batch system calls through io_uring.
+enum class Batching : std::uint8_t {
+  kAuto,  // io_uring where the kernel allows it, plain system calls otherwise
+  kOff,   // plain send(2) and recv(2) only
+};
 
 // One epoll set and the reconnect timers of its clients.
 class Poller {
  public:
-  static Result<std::unique_ptr<Poller>> create();
+  static Result<std::unique_ptr<Poller>> create(Batching batching = Batching::kAuto);
   ~Poller();
   Poller(const Poller&) = delete;
   Poller& operator=(const Poller&) = delete;
+
+  // Whether writes and first reads go through io_uring now.
+  bool batched() const;
+  // Writes what send() queued on any client, as far as the kernel takes it (wait() does this
+  // first; a caller that sends a burst calls it when the burst is out).
+  void flush();
+  // Reads the first chunk (8 KiB at most) of each client in `clients` that has an input event not
+  // handled yet, in one system call for all of them when batched (nothing otherwise); each
+  // client's next receive() handles that chunk as its first read. Only clients about to be
+  // receive()d should be passed: what is read is held (in buffered()) until then.
+  void prefetch(std::span<TcpClient* const> clients);
 
   // Starts the connection attempts whose backoff has run out, then waits at most `timeout` for
   // socket events. Returns each client that has something to handle once (socket events since it
@@ -75,8 +102,15 @@ class Poller {
   using Timers = std::multimap<std::chrono::steady_clock::time_point, TcpClient*>;
   explicit Poller(int epollFd);
   void runDueTimers(std::chrono::steady_clock::time_point now);
+  // A client whose send() queued bytes: written at the next flush (at once beyond a batch).
+  void queueFlush(TcpClient& c);
+  // After a ring failure: back to plain system calls for good.
+  void dropRing(const char* what, int error);
 
   const int m_epoll;
+  std::unique_ptr<Ring> m_ring;          // null: plain system calls
+  std::vector<TcpClient*> m_toFlush;     // clients with bytes queued by send(), not written yet
+  std::vector<std::byte> m_recvBuffers;  // prefetch(): one chunk per client of a batch
   std::size_t m_clients = 0;
   std::vector<epoll_event> m_events;
   std::vector<TcpClient*> m_ready;
@@ -133,10 +167,12 @@ class TcpClient {
   // waits for the reconnect interval (reset() starts it at once).
   bool waitingToReconnect() const { return m_timer.has_value(); }
   // Sends one message whole: false if the handshake has not completed or maxQueuedBytes are
-  // queued already. A message accepted is written at once as far as the kernel takes it.
+  // queued already. A message accepted is written at once as far as the kernel takes it, except
+  // when batched: the first message to a connection with nothing queued is written with the
+  // Poller's next batch (after 64 clients' sends, or at flush() or wait()).
   bool send(std::span<const ByteView> frames);
-  // Bytes of a partial message held now.
-  std::size_t buffered() const { return m_engine ? m_engine->buffered() : 0; }
+  // Bytes of a partial message held now, and input read by prefetch() and not handled yet.
+  std::size_t buffered() const { return (m_engine ? m_engine->buffered() : 0) + m_prefetched.size(); }
   // Outgoing bytes the kernel has not taken yet.
   std::size_t queued() const { return m_out.size() - m_outSent; }
   // Drops the connection and everything buffered for it, and connects again at once.
@@ -171,6 +207,8 @@ class TcpClient {
   void lose();
   // Writes what is queued as far as the kernel takes it; false if the connection was lost.
   bool flush();
+  // After `written` more bytes of m_out went out: releases what the kernel has taken.
+  void wrote(std::size_t written);
   // Handles events other than input; false if there is no connection to read from afterwards.
   bool handleEvents();
 
@@ -190,6 +228,12 @@ class TcpClient {
   std::unique_ptr<Engine> m_engine;
   Bytes m_out;  // outgoing bytes; those before m_outSent were written
   std::size_t m_outSent = 0;
+  bool m_flushQueued = false;  // in the Poller's m_toFlush
+  // The first read of the next receive(), done by Poller::prefetch(): its result (bytes read, 0
+  // for the peer's close, -errno) and data.
+  bool m_hasPrefetch = false;
+  int m_prefetchResult = 0;
+  Bytes m_prefetched;
   std::optional<Failure> m_failure;
   TcpClientStats m_stats;
   void* m_userData = nullptr;

@@ -109,11 +109,13 @@ struct Fixture {
     return AxonTarget{axons[i]->endpoint(), axonKeys[i], std::nullopt};
   }
 
+  bool batchSystemCalls = true;  // DendriteConfig::batchSystemCalls of the dendrites made here
   std::unique_ptr<Dendrite> dendrite(AuthMode mode, const crypto::PrivateKey* key = nullptr,
                                      const std::shared_ptr<const Clock>& withClock = nullptr) {
     auto k = crypto::PrivateKey::fromBytes((key ? *key : validatorKey).revealSecret()).value();
     DendriteConfig config;
     config.mode = mode;
+    config.batchSystemCalls = batchSystemCalls;
     auto d =
         Dendrite::create(crypto::AnyPrivateKey(std::move(k)), config, withClock ? withClock : clock, context);
     REQUIRE(d);
@@ -197,8 +199,26 @@ std::int64_t nowMs() {
 
 }  // namespace
 
+namespace {
+
+// Runs the enclosing test once with the dendrite batching its system calls (io_uring where the
+// kernel allows it) and once with plain send(2)/recv(2).
+bool batchingSubcase() {
+  bool batched = true;
+  SUBCASE("system calls batched (io_uring)") {
+    batched = true;
+  }
+  SUBCASE("plain send/recv") {
+    batched = false;
+  }
+  return batched;
+}
+
+}  // namespace
+
 TEST_CASE("happy path in signed and session mode") {
   Fixture f;
+  f.batchSystemCalls = batchingSubcase();
   f.startAxon();
   for (AuthMode mode : {AuthMode::kSigned, AuthMode::kSession}) {
     CAPTURE(static_cast<int>(mode));
@@ -1015,9 +1035,11 @@ TEST_CASE("handshake replay memory is bounded: when full, new handshakes wait fo
 // plain TIMEOUT at the deadline (its junk was never held against it) in every round.
 TEST_CASE("a miner streaming junk affects only its own result in a round of 16") {
   using test::JunkStreamer;
+  const bool batched = batchingSubcase();
   for (auto kind : {JunkStreamer::Kind::kUnsolicited, JunkStreamer::Kind::kManyFrames}) {
     CAPTURE(static_cast<int>(kind));
     Fixture f;
+    f.batchSystemCalls = batched;
     AxonConfig config;
     config.workerThreads = 1;
     for (int i = 0; i < 15; ++i) f.startAxon(config);

@@ -440,10 +440,27 @@ static bool noClientEstablishedTo(std::uint16_t port) {
   return true;
 }
 
+namespace {
+
+// Runs the enclosing test once with the dendrite batching its system calls (io_uring where the
+// kernel allows it) and once with plain send(2)/recv(2).
+DendriteConfig batchingSubcase() {
+  DendriteConfig config;
+  SUBCASE("system calls batched (io_uring)") {
+    config.batchSystemCalls = true;
+  }
+  SUBCASE("plain send/recv") {
+    config.batchSystemCalls = false;
+  }
+  return config;
+}
+
+}  // namespace
+
 TEST_CASE("dendrite: an axon restarted between rounds answers the next round on a new connection") {
   World w;
   const std::string endpoint = w.start().endpoint();
-  auto d = w.dendrite();
+  auto d = w.dendrite(batchingSubcase());
   AxonTarget t{endpoint, w.minerKey.publicKey(), {}};
   OutboundRequest r{1, "echo", 1, toBytes("before")};
   REQUIRE(d->query(std::span(&t, 1), std::span(&r, 1), SteadyClock::now() + 10s)[0].status == Status::kOk);
@@ -479,7 +496,7 @@ TEST_CASE("dendrite: a miner flooding its connection affects only its own result
   w.start();
   FloodingMiner flood;
   const long before = residentKiB();
-  DendriteConfig config;
+  DendriteConfig config = batchingSubcase();
   config.maxResponseBytes = 1u << 20;
   auto d = w.dendrite(config);
   std::vector<AxonTarget> targets{

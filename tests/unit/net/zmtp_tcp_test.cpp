@@ -4,8 +4,10 @@
 // before the handshake, the cap on queued outgoing bytes, and the endpoint forms.
 #include "zmtp_tcp.h"
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
+#include <map>
 #include <thread>
 
 #include <doctest/doctest.h>
@@ -139,7 +141,21 @@ std::unique_ptr<TcpClient> connectTo(Poller& poller, const std::string& endpoint
   return std::move(*client);
 }
 
-// Runs the poller (every ready client receives) until `done` holds or `within` passes.
+// Runs the enclosing test once with the Poller batching writes and first reads through io_uring
+// (where the kernel allows it) and once with plain send(2)/recv(2).
+Batching batchingSubcase() {
+  Batching b = Batching::kAuto;
+  SUBCASE("batched (io_uring)") {
+    b = Batching::kAuto;
+  }
+  SUBCASE("plain send/recv") {
+    b = Batching::kOff;
+  }
+  return b;
+}
+
+// Runs the poller (every ready client receives, after one prefetch for all of them, as the
+// dendrite does) until `done` holds or `within` passes.
 bool pump(
     Poller& poller, const std::function<bool()>& done, std::chrono::milliseconds within = 10s,
     const std::function<void(Message&&)>& onMessage = [](Message&&) {}) {
@@ -148,7 +164,9 @@ bool pump(
     if (SteadyClock::now() >= until) return false;
     auto ready = poller.wait(20ms);
     REQUIRE(ready);
-    for (TcpClient* c : *ready) c->receive(256, onMessage);
+    const std::vector<TcpClient*> clients(ready->begin(), ready->end());
+    poller.prefetch(clients);
+    for (TcpClient* c : clients) c->receive(256, onMessage);
   }
   return true;
 }
@@ -176,7 +194,7 @@ std::optional<Message> ask(Poller& poller, TcpClient& client, const std::string&
 }  // namespace
 
 TEST_CASE("zmtp tcp client: handshakes with a libzmq ROUTER, NULL and CURVE; one epoll set for all") {
-  auto poller = Poller::create().value();
+  auto poller = Poller::create(batchingSubcase()).value();
   auto serverKeys = CurveKeyPair::generate().value();
   auto clientKeys = CurveKeyPair::generate().value();
   RouterServer plain("tcp://127.0.0.1:*", nullptr);
@@ -222,7 +240,7 @@ TEST_CASE("zmtp tcp client: handshakes with a libzmq ROUTER, NULL and CURVE; one
 }
 
 TEST_CASE("zmtp tcp client: a wrong server key never completes the handshake; the client keeps trying") {
-  auto poller = Poller::create().value();
+  auto poller = Poller::create(batchingSubcase()).value();
   auto serverKeys = CurveKeyPair::generate().value();
   auto otherKeys = CurveKeyPair::generate().value();
   auto clientKeys = CurveKeyPair::generate().value();
@@ -238,7 +256,7 @@ TEST_CASE("zmtp tcp client: a wrong server key never completes the handshake; th
 }
 
 TEST_CASE("zmtp tcp client: reconnects after the server restarts, with a fresh handshake") {
-  auto poller = Poller::create().value();
+  auto poller = Poller::create(batchingSubcase()).value();
   auto serverKeys = CurveKeyPair::generate().value();
   auto clientKeys = CurveKeyPair::generate().value();
   auto server = std::make_unique<RouterServer>("tcp://127.0.0.1:*", &serverKeys);
@@ -263,7 +281,7 @@ TEST_CASE("zmtp tcp client: reconnects after the server restarts, with a fresh h
 }
 
 TEST_CASE("zmtp tcp client: a server breaking a limit is dropped with the reason; the client reconnects") {
-  auto poller = Poller::create().value();
+  auto poller = Poller::create(batchingSubcase()).value();
   SUBCASE("after the handshake: a frame over the limit") {
     RouterServer big("tcp://127.0.0.1:*", nullptr, 64u << 10);
     auto o = std::make_shared<Options>(*clientOptions());
@@ -308,7 +326,7 @@ TEST_CASE("zmtp tcp client: a server breaking a limit is dropped with the reason
 }
 
 TEST_CASE("zmtp tcp client: queued outgoing bytes are capped for a server that does not read") {
-  auto poller = Poller::create().value();
+  auto poller = Poller::create(batchingSubcase()).value();
   // Completes the NULL handshake as a ROUTER, then never reads.
   RawServer deaf(RawZmtp::greeting("NULL") + RawZmtp::command(RawZmtp::readyBody("ROUTER")), 4096);
   TcpClientConfig c = config(clientOptions());
@@ -341,7 +359,7 @@ TEST_CASE("zmtp tcp client: queued outgoing bytes are capped for a server that d
 }
 
 TEST_CASE("zmtp tcp client: endpoint forms") {
-  auto poller = Poller::create().value();
+  auto poller = Poller::create(batchingSubcase()).value();
   for (const char* bad : {"127.0.0.1:80", "tcp://127.0.0.1", "tcp://127.0.0.1:0", "tcp://127.0.0.1:99999",
                           "tcp://::1:80", "tcp://[::1:80", "tcp://:80", "tcp://10.0.0.1:0;127.0.0.1:80"}) {
     auto c = TcpClient::connect(*poller, bad, config(clientOptions()));
@@ -372,6 +390,93 @@ TEST_CASE("zmtp tcp client: endpoint forms") {
   const std::string endpoint = router.get(zmq::sockopt::last_endpoint);
   auto c = connectTo(*poller, endpoint, config(clientOptions()));
   REQUIRE(pump(*poller, [&] { return c->ready(); }));
+}
+
+TEST_CASE("zmtp tcp poller: writes and first reads of 100 clients batched; every message once, in order") {
+  auto poller = Poller::create(Batching::kAuto).value();
+  if (!poller->batched()) MESSAGE("io_uring is refused here: the batched path runs as plain system calls");
+  RouterServer echo("tcp://127.0.0.1:*", nullptr);
+  // More clients than one batch of writes (64) or one submission (256 operations) holds.
+  constexpr int kClients = 300;
+  std::vector<std::unique_ptr<TcpClient>> clients;
+  for (int i = 0; i < kClients; ++i)
+    clients.push_back(connectTo(*poller, echo.endpoint(), config(clientOptions())));
+  REQUIRE(pump(*poller, [&] {
+    return std::all_of(clients.begin(), clients.end(), [](auto& c) { return c->ready(); });
+  }));
+  for (int i = 0; i < kClients; ++i) {
+    for (int k = 0; k < 3; ++k) {
+      const Bytes corr = toBytes(std::to_string(i) + "/" + std::to_string(k));
+      const Bytes body = toBytes(std::string(100 + i, 'b'));
+      const ByteView f[] = {corr, body};
+      REQUIRE(clients[static_cast<std::size_t>(i)]->send(f));
+    }
+  }
+  poller->flush();
+  std::map<int, std::vector<int>> got;  // client → its answers' sequence numbers, as they came
+  std::size_t total = 0;
+  REQUIRE(pump(
+      *poller, [&] { return total == 3 * kClients; }, 20s,
+      [&](Message&& m) {
+        REQUIRE(m.size() == 2);
+        const std::string corr = str(m[0]);
+        const int i = std::stoi(corr.substr(0, corr.find('/')));
+        CHECK(m[1].size() == static_cast<std::size_t>(100 + i));
+        got[i].push_back(std::stoi(corr.substr(corr.find('/') + 1)));
+        ++total;
+      }));
+  for (int i = 0; i < kClients; ++i) CHECK(got[i] == std::vector<int>{0, 1, 2});
+  for (auto& c : clients) {
+    CHECK(c->queued() == 0);
+    CHECK(c->buffered() == 0);
+    CHECK(c->stats().lost == 0);
+  }
+}
+
+TEST_CASE("zmtp tcp poller: a prefetched chunk waits for receive(), counts as buffered, goes with reset()") {
+  auto poller = Poller::create(Batching::kAuto).value();
+  if (!poller->batched()) {
+    MESSAGE("io_uring is refused here: nothing is prefetched, nothing to check");
+    return;
+  }
+  RouterServer echo("tcp://127.0.0.1:*", nullptr);
+  auto c = connectTo(*poller, echo.endpoint(), config(clientOptions()));
+  REQUIRE(pump(*poller, [&] { return c->ready(); }));
+  // Sends one message and waits until its answer is reported, without reading it.
+  auto sendAndAwait = [&](const std::string& corr) {
+    const Bytes cb = toBytes(corr);
+    const Bytes body = toBytes("payload");
+    const ByteView f[] = {cb, body};
+    REQUIRE(c->send(f));
+    const auto until = SteadyClock::now() + 10s;
+    while (!c->hasInput()) {
+      REQUIRE(SteadyClock::now() < until);
+      REQUIRE(poller->wait(20ms));
+    }
+  };
+  sendAndAwait("first");
+  // Listed twice, read once: the second listing must not read past the first chunk.
+  TcpClient* const twice[] = {c.get(), c.get()};
+  poller->prefetch(twice);
+  CHECK(c->buffered() > 0);
+  // Held across waits that report nothing new.
+  REQUIRE(poller->wait(0ms));
+  CHECK(c->buffered() > 0);
+  std::vector<std::string> got;
+  c->receive(256, [&](Message&& m) { got.push_back(str(m[0]) + "/" + str(m[1])); });
+  CHECK(got == std::vector<std::string>{"first/payload"});
+  CHECK(c->buffered() == 0);
+  // Dropped with the connection: the next connection's stream starts clean.
+  sendAndAwait("second");
+  poller->prefetch(std::span<TcpClient* const>(twice, 1));
+  CHECK(c->buffered() > 0);
+  REQUIRE(c->reset());
+  CHECK(c->buffered() == 0);
+  REQUIRE(pump(*poller, [&] { return c->ready(); }));
+  auto answer = ask(*poller, *c, "third", "after reset");
+  REQUIRE(answer);
+  CHECK(str((*answer)[1]) == "after reset");
+  CHECK_FALSE(c->takeFailure().has_value());
 }
 
 }  // namespace merit::net::zmtp
