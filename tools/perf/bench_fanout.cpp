@@ -12,7 +12,7 @@
 // comparable across machines.
 //
 //   bench_fanout [--targets 256,4096] [--per-process 256] [--rounds 10] [--deadline-ms 12000]
-//                [--io-uring 1|0]
+//                [--io-uring 1|0] [--modes signed,session]
 //
 // --io-uring 0 makes the dendrite use plain send(2)/recv(2) instead of batching them through
 // io_uring (DendriteConfig::batchSystemCalls), for a before/after in one run.
@@ -211,7 +211,8 @@ double signVerifyFloorUs() {
 }
 
 std::vector<Row> benchTargets(const std::string& self, int count, int perProcess, int rounds,
-                              std::chrono::milliseconds deadline, double floorUs, bool ioUring) {
+                              std::chrono::milliseconds deadline, double floorUs, bool ioUring,
+                              const std::vector<net::AuthMode>& modes) {
   auto validator = crypto::PrivateKey::generate();
   const std::string validatorHex = validator.publicKey().toHex();
   std::vector<net::AxonTarget> targets;
@@ -223,7 +224,7 @@ std::vector<Row> benchTargets(const std::string& self, int count, int perProcess
   auto clock = std::make_shared<SystemClock>();
   const std::vector<net::OutboundRequest> request{{1, "echo", 1, Bytes(256, std::byte{0x61})}};
   std::vector<Row> rows;
-  for (net::AuthMode mode : {net::AuthMode::kSigned, net::AuthMode::kSession}) {
+  for (net::AuthMode mode : modes) {
     net::DendriteConfig dc;
     dc.mode = mode;
     dc.maxConnections = static_cast<std::size_t>(count) + 16;
@@ -287,6 +288,7 @@ int main(int argc, char** argv) {
   int deadlineMs = 12'000;
   int serve = 0;
   int ioUring = 1;
+  std::vector<std::string> modeNames{"signed", "session"};
   std::string allow;
   CLI::App app{
       "bench_fanout: the validator's own CPU time per target of a query round to axons in other processes "
@@ -298,6 +300,9 @@ int main(int argc, char** argv) {
   app.add_option("--io-uring", ioUring,
                  "1: the dendrite batches system calls through io_uring where it can; 0: plain")
       ->check(CLI::Range(0, 1));
+  app.add_option("--modes", modeNames, "authentication modes to measure")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"signed", "session"}));
   app.add_option("--serve", serve, "(internal) run as an axon host with this many axons")
       ->check(CLI::Range(1, 1024));
   app.add_option("--allow", allow, "(internal) the validator hotkey the axon host admits");
@@ -306,6 +311,9 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   try {
     const std::vector<int> counts = parseCounts(targetList);
+    std::vector<net::AuthMode> modes;
+    for (const auto& m : modeNames)
+      modes.push_back(m == "signed" ? net::AuthMode::kSigned : net::AuthMode::kSession);
     // Each target is a socket (and a few descriptors) in the validator and in its host.
     rlimit lim{};
     getrlimit(RLIMIT_NOFILE, &lim);
@@ -322,7 +330,7 @@ int main(int argc, char** argv) {
     std::printf("|---:|---|---:|---:|---:|---:|---:|---:|\n");
     for (int count : counts) {
       for (const Row& r : benchTargets(self, count, perProcess, rounds, std::chrono::milliseconds(deadlineMs),
-                                       floorUs, ioUring != 0)) {
+                                       floorUs, ioUring != 0, modes)) {
         std::printf("| %d | %s | %.1f | %.1f | %.1f | %.1f | %.2f | %zu / %d |\n", r.targets, r.mode.c_str(),
                     r.wallMs, r.cpuMsRound, r.cpuUsTarget, r.userUsTarget, r.overFloor, r.okMin, r.targets);
         std::fprintf(
