@@ -95,7 +95,7 @@ struct Ring {
     auto r = std::make_unique<Ring>();
     if (const int rc = io_uring_queue_init(kRingEntries, &r->ring, 0); rc < 0) {
       // Not a failure of the Poller: plain system calls do the same work.
-      MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kDebug,
+      MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kInfo,
                              "zmtp poller: io_uring unavailable ({}); plain system calls", errnoText(-rc));
       return nullptr;
     }

@@ -6,8 +6,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstddef>
 #include <functional>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <map>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <thread>
 
 #include <doctest/doctest.h>
@@ -477,6 +483,54 @@ TEST_CASE("zmtp tcp poller: a prefetched chunk waits for receive(), counts as bu
   REQUIRE(answer);
   CHECK(str((*answer)[1]) == "after reset");
   CHECK_FALSE(c->takeFailure().has_value());
+}
+
+// Refuses io_uring_setup with EPERM to the calling thread (and threads it starts), as a
+// container's seccomp profile may; every other system call is allowed.
+bool refuseIoUringOnThisThread() {
+#if !defined(__x86_64__)
+  return false;  // the filter below names x86-64's system call numbers
+#endif
+  sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog program{static_cast<unsigned short>(std::size(filter)), filter};
+  return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+         ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) == 0;
+}
+
+TEST_CASE("zmtp tcp poller: where io_uring is refused (seccomp), plain system calls do the work") {
+  RouterServer echo("tcp://127.0.0.1:*", nullptr);
+  bool filtered = false;
+  bool batched = true;
+  std::optional<Message> answer;
+  // On a thread of its own: the filter stays with it.
+  std::thread([&] {
+    filtered = refuseIoUringOnThisThread();
+    if (!filtered) return;
+    auto poller = Poller::create(Batching::kAuto).value();
+    batched = poller->batched();
+    auto c = connectTo(*poller, echo.endpoint(), config(clientOptions()));
+    if (!pump(*poller, [&] { return c->ready(); })) return;
+    answer = ask(*poller, *c, "corr", "over plain send/recv");
+  }).join();
+#if defined(__x86_64__)
+  REQUIRE(filtered);
+#else
+  if (!filtered) {
+    MESSAGE("no seccomp filter for this architecture: nothing refused, nothing to check");
+    return;
+  }
+#endif
+  CHECK_FALSE(batched);
+  REQUIRE(answer);
+  CHECK(str((*answer)[1]) == "over plain send/recv");
 }
 
 }  // namespace merit::net::zmtp
