@@ -93,7 +93,8 @@ struct Ring {
 
   static std::unique_ptr<Ring> create() {
     auto r = std::make_unique<Ring>();
-    if (const int rc = io_uring_queue_init(kRingEntries, &r->ring, 0); rc < 0) {
+    // SUBMIT_ALL (Linux 5.18): a submission is taken whole or not at all, so what ran is known.
+    if (const int rc = io_uring_queue_init(kRingEntries, &r->ring, IORING_SETUP_SUBMIT_ALL); rc < 0) {
       // Not a failure of the Poller: plain system calls do the same work.
       MERIT_LOG_RATE_LIMITED(log::Category::kNet, log::Level::kInfo,
                              "zmtp poller: io_uring unavailable ({}); plain system calls", errnoText(-rc));
@@ -110,17 +111,30 @@ struct Ring {
     return s;
   }
 
-  // Submits what was prepared (`count` operations) and collects every completion, in order of
-  // the operations' user data (their index). Each operation is non-blocking (MSG_DONTWAIT), so all
-  // complete within the submission. Returns false (with the error) if the ring itself failed.
-  bool run(unsigned count, std::span<int> results, int& error) {
+  enum class Outcome : std::uint8_t {
+    kDone,          // every operation completed; `results` holds each one's result
+    kNotSubmitted,  // the kernel took none of them: nothing was read or written
+    kUnknown,       // some may have run: the connections involved are in an unknown state
+  };
+
+  // Submits what was prepared (`count` operations) and collects every completion, by the
+  // operations' user data (their index). Each operation is non-blocking (MSG_DONTWAIT), so all
+  // complete within the submission. After any outcome but kDone the ring is not to be used again.
+  Outcome run(unsigned count, std::span<int> results, int& error) {
     int rc = 0;
     do {
       rc = io_uring_submit_and_wait(&ring, count);
-    } while (rc == -EINTR);
-    if (rc < 0) {
-      error = -rc;
-      return false;
+    } while (rc == -EINTR && io_uring_sq_ready(&ring) == count);
+    // What the kernel has not taken from the submission queue (IORING_SETUP_SUBMIT_ALL: all or
+    // none). A signal that interrupts the wait after the submission leaves the completions to reap.
+    const unsigned untaken = io_uring_sq_ready(&ring);
+    if (untaken == count) {
+      error = rc < 0 ? -rc : EIO;
+      return Outcome::kNotSubmitted;
+    }
+    if (untaken != 0) {
+      error = rc < 0 ? -rc : EIO;
+      return Outcome::kUnknown;
     }
     for (unsigned done = 0; done < count;) {
       io_uring_cqe* cqe = nullptr;
@@ -128,14 +142,14 @@ struct Ring {
       if (rc == -EINTR) continue;
       if (rc < 0) {
         error = -rc;
-        return false;
+        return Outcome::kUnknown;
       }
       const auto index = static_cast<std::size_t>(io_uring_cqe_get_data64(cqe));
       if (index < results.size()) results[index] = cqe->res;
       io_uring_cqe_seen(&ring, cqe);
       ++done;
     }
-    return true;
+    return Outcome::kDone;
   }
 };
 #else
@@ -203,9 +217,16 @@ void Poller::flush() {
     }
     if (count == 0) continue;
     int error = 0;
-    if (!m_ring->run(count, results, error)) {
-      dropRing("send", error);  // a failed submission writes nothing: send(2) below does
-      break;
+    if (const auto outcome = m_ring->run(count, results, error); outcome != Ring::Outcome::kDone) {
+      dropRing("send", error);
+      if (outcome == Ring::Outcome::kUnknown) {
+        // Some bytes may have gone out: writing them again would corrupt the streams.
+        for (std::size_t i = start; i < end; ++i) {
+          if (batch[i]->m_fd >= 0 && batch[i]->queued() > 0) batch[i]->lose();
+        }
+        handled = end;
+      }
+      break;  // what was not written goes out by send(2) below
     }
     for (std::size_t i = start; i < end; ++i) {
       TcpClient& c = *batch[i];
@@ -255,10 +276,13 @@ void Poller::prefetch(std::span<TcpClient* const> clients) {
     }
     if (count == 0) break;
     int error = 0;
-    if (!m_ring->run(count, results, error)) {
-      // A failed submission reads nothing: receive() reads as it always did.
-      for (unsigned i = 0; i < count; ++i) reading[i]->m_hasPrefetch = false;
+    if (const auto outcome = m_ring->run(count, results, error); outcome != Ring::Outcome::kDone) {
       dropRing("recv", error);
+      for (unsigned i = 0; i < count; ++i) {
+        reading[i]->m_hasPrefetch = false;
+        // Not submitted: receive() reads as it always did. Perhaps read: the bytes are gone.
+        if (outcome == Ring::Outcome::kUnknown) reading[i]->lose();
+      }
       break;
     }
     for (unsigned i = 0; i < count; ++i) {
