@@ -48,6 +48,9 @@ using bench::echoModule;
 using SteadyClock = std::chrono::steady_clock;
 using Nanos = std::chrono::nanoseconds;
 
+// --io-uring: DendriteConfig::batchSystemCalls of every dendrite made here.
+bool g_batchSystemCalls = true;
+
 struct Cell {
   std::string mode;
   std::size_t body;
@@ -204,6 +207,7 @@ Cell benchProtocol(net::AuthMode mode, std::size_t body, int callers, double sec
                     seconds, [&](int i) {
                       net::DendriteConfig config;
                       config.mode = mode;
+                      config.batchSystemCalls = g_batchSystemCalls;
                       auto key = copyKey(keys[static_cast<std::size_t>(i)]);
                       std::shared_ptr<net::Dendrite> d =
                           net::Dendrite::create(std::move(key), config, clock, context).value();
@@ -402,6 +406,7 @@ std::vector<FanOut> benchFanOut(int rounds) {
   for (net::AuthMode mode : {net::AuthMode::kSigned, net::AuthMode::kSession}) {
     net::DendriteConfig dc;
     dc.mode = mode;
+    dc.batchSystemCalls = g_batchSystemCalls;
     auto d = net::Dendrite::create(
                  crypto::AnyPrivateKey(crypto::PrivateKey::fromBytes(validator.revealSecret()).value()), dc,
                  clock, context)
@@ -507,6 +512,8 @@ int main(int argc, char** argv) {
   app.add_flag("--quick", quick, "256-byte bodies and 1 or 8 callers only");
   app.add_flag("--schemes", schemes,
                "only the ecdsa/sr25519 comparison (primitives, crypto floor, signed round trip)");
+  app.add_option("--io-uring", g_batchSystemCalls,
+                 "1: dendrites batch system calls through io_uring where they can (the default); 0: plain");
   app.add_option("--repeat", repeat, "rounds of the interleaved --schemes comparison")
       ->check(CLI::Range(1, 100));
   CLI11_PARSE(app, argc, argv);

@@ -386,9 +386,19 @@ Result<void> Engine::onGreeting(Bytes& out) {
 
 Result<void> Engine::onFrame(Bytes& out, const std::function<void(Message&&)>& onMessage) {
   const bool command = (m_flags & kFlagCommand) != 0;
-  if (m_phase == Phase::kHandshake) return onHandshakeCommand(m_body, out);
+  // A command is handled whole here: its body is not a partial message, and buffered() must not
+  // count it afterwards (a connection that completed its handshake holds nothing).
+  if (m_phase == Phase::kHandshake) {
+    auto handled = onHandshakeCommand(m_body, out);
+    m_body.clear();
+    return handled;
+  }
   if (!m_curve) {
-    if (command) return onControlCommand(m_body, out, onMessage);
+    if (command) {
+      auto handled = onControlCommand(m_body, out, onMessage);
+      m_body.clear();
+      return handled;
+    }
     Bytes frame = std::move(m_body);
     m_body = Bytes();
     return onDataFrame(std::move(frame), (m_flags & kFlagMore) != 0, onMessage);

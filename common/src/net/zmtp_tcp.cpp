@@ -82,6 +82,10 @@ std::optional<std::pair<sockaddr_storage, socklen_t>> resolve(const std::string&
 constexpr unsigned kRingEntries = 256;
 // send() calls queued before the Poller writes them without waiting for flush() or wait().
 constexpr std::size_t kFlushBatch = 64;
+// Fewer clients than this are written or read with plain system calls: one io_uring_enter costs
+// more than one send(2) or recv(2), and a round to one or two miners measured slower batched
+// (bench_wire, one caller: session 6.1–6.8 against 7.7–8.8 thousand round trips a second).
+constexpr std::size_t kMinBatch = 4;
 
 #if MERIT_HAVE_IO_URING
 struct Ring {
@@ -200,53 +204,58 @@ void Poller::flush() {
   std::vector<TcpClient*> batch;
   batch.swap(m_toFlush);
   for (TcpClient* c : batch) c->m_flushQueued = false;
-  std::size_t handled = 0;  // clients of `batch` written through the ring
+  std::size_t plainFrom = 0;  // clients of `batch` from here on are written with send(2) below
 #if MERIT_HAVE_IO_URING
-  std::array<int, kRingEntries> results{};
-  for (std::size_t start = 0; m_ring && start < batch.size(); start += kRingEntries, handled = start) {
-    const std::size_t end = std::min(batch.size(), start + kRingEntries);
-    unsigned count = 0;
-    for (std::size_t i = start; i < end; ++i) {
-      TcpClient& c = *batch[i];
-      results[i - start] = 0;
-      if (c.m_fd < 0 || c.queued() == 0) continue;
-      io_uring_sqe* sqe = m_ring->sqe();
-      io_uring_prep_send(sqe, c.m_fd, c.m_out.data() + c.m_outSent, c.queued(), MSG_DONTWAIT | MSG_NOSIGNAL);
-      io_uring_sqe_set_data64(sqe, i - start);
-      ++count;
-    }
-    if (count == 0) continue;
-    int error = 0;
-    if (const auto outcome = m_ring->run(count, results, error); outcome != Ring::Outcome::kDone) {
-      dropRing("send", error);
-      if (outcome == Ring::Outcome::kUnknown) {
-        // Some bytes may have gone out: writing them again would corrupt the streams.
-        for (std::size_t i = start; i < end; ++i) {
-          if (batch[i]->m_fd >= 0 && batch[i]->queued() > 0) batch[i]->lose();
-        }
-        handled = end;
+  if (m_ring && batch.size() >= kMinBatch) {
+    plainFrom = batch.size();
+    std::array<int, kRingEntries> results{};
+    for (std::size_t start = 0; start < batch.size(); start += kRingEntries) {
+      const std::size_t end = std::min(batch.size(), start + kRingEntries);
+      unsigned count = 0;
+      for (std::size_t i = start; i < end; ++i) {
+        TcpClient& c = *batch[i];
+        results[i - start] = 0;
+        if (c.m_fd < 0 || c.queued() == 0) continue;
+        io_uring_sqe* sqe = m_ring->sqe();
+        io_uring_prep_send(sqe, c.m_fd, c.m_out.data() + c.m_outSent, c.queued(),
+                           MSG_DONTWAIT | MSG_NOSIGNAL);
+        io_uring_sqe_set_data64(sqe, i - start);
+        ++count;
       }
-      break;  // what was not written goes out by send(2) below
-    }
-    for (std::size_t i = start; i < end; ++i) {
-      TcpClient& c = *batch[i];
-      const int res = results[i - start];
-      if (c.m_fd < 0 || c.queued() == 0) continue;
-      if (res > 0) {
-        c.wrote(static_cast<std::size_t>(res));
-        if (c.queued() > 0) (void)c.flush();  // a short write: the rest as flush() always does
-      } else if (res == -EAGAIN || res == -EWOULDBLOCK) {
-        // The kernel's buffer is full: EPOLLOUT will tell.
-      } else if (res == -EINTR || res == 0) {
-        (void)c.flush();
-      } else {
-        c.lose();
+      if (count == 0) continue;
+      int error = 0;
+      if (const auto outcome = m_ring->run(count, results, error); outcome != Ring::Outcome::kDone) {
+        dropRing("send", error);
+        plainFrom = start;
+        if (outcome == Ring::Outcome::kUnknown) {
+          // Some bytes may have gone out: writing them again would corrupt the streams.
+          for (std::size_t i = start; i < end; ++i) {
+            if (batch[i]->m_fd >= 0 && batch[i]->queued() > 0) batch[i]->lose();
+          }
+          plainFrom = end;
+        }
+        break;
+      }
+      for (std::size_t i = start; i < end; ++i) {
+        TcpClient& c = *batch[i];
+        const int res = results[i - start];
+        if (c.m_fd < 0 || c.queued() == 0) continue;
+        if (res > 0) {
+          c.wrote(static_cast<std::size_t>(res));
+          if (c.queued() > 0) (void)c.flush();  // a short write: the rest as flush() always does
+        } else if (res == -EAGAIN || res == -EWOULDBLOCK) {
+          // The kernel's buffer is full: EPOLLOUT will tell.
+        } else if (res == -EINTR || res == 0) {
+          (void)c.flush();
+        } else {
+          c.lose();
+        }
       }
     }
   }
 #endif
-  // Plain system calls: without a ring, or for what a failed ring left.
-  for (std::size_t i = handled; i < batch.size(); ++i) {
+  // Plain system calls: without a ring, for a small batch, or for what a failed ring left.
+  for (std::size_t i = plainFrom; i < batch.size(); ++i) {
     TcpClient* c = batch[i];
     if (c->m_fd >= 0 && c->queued() > 0 && !c->m_flushQueued) (void)c->flush();
   }
@@ -257,15 +266,20 @@ void Poller::prefetch(std::span<TcpClient* const> clients) {
 #if MERIT_HAVE_IO_URING
   std::array<int, kRingEntries> results{};
   std::array<TcpClient*, kRingEntries> reading{};
+  // Read with plain recv(2) by receive() when few are to be read.
+  const auto eligible = [](const TcpClient* c) {
+    return c->m_state == TcpClient::State::kConnected && !c->m_hasPrefetch &&
+           (c->m_events & (EPOLLIN | kHangup)) != 0;
+  };
+  if (m_ring && static_cast<std::size_t>(std::count_if(clients.begin(), clients.end(), eligible)) < kMinBatch)
+    return;
   std::size_t next = 0;
   while (m_ring && next < clients.size()) {
     unsigned count = 0;
     if (m_recvBuffers.empty()) m_recvBuffers.resize(kRingEntries * kChunkBytes);
     for (; next < clients.size() && count < kRingEntries; ++next) {
       TcpClient* c = clients[next];
-      if (c->m_state != TcpClient::State::kConnected || c->m_hasPrefetch ||
-          (c->m_events & (EPOLLIN | kHangup)) == 0)
-        continue;
+      if (!eligible(c)) continue;
       io_uring_sqe* sqe = m_ring->sqe();
       io_uring_prep_recv(sqe, c->m_fd, m_recvBuffers.data() + std::size_t{count} * kChunkBytes, kChunkBytes,
                          MSG_DONTWAIT);

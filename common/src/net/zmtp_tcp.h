@@ -28,7 +28,8 @@
 // found liburing), a Poller can also batch its clients' writes and first reads through one
 // io_uring: send() queues a message's bytes and the Poller writes the queued bytes of up to 64
 // clients with one system call (at the latest in its next wait()), and prefetch() reads the first
-// chunk of many clients with one system call; the system calls per message are then a small
+// chunk of many clients with one system call (fewer than 4 clients are written or read with plain
+// calls, which cost less than one io_uring_enter); the system calls per message are then a small
 // fraction of one instead of a send(2) and a recv(2), which on a virtual machine cost more than the
 // work they do (docs/PERFORMANCE.md, "Fan-out"). Every operation is non-blocking and completes
 // within the call that submits it, so no buffer is in use by the kernel after the call returns. A

@@ -217,6 +217,9 @@ TEST_CASE("zmtp tcp client: handshakes with a libzmq ROUTER, NULL and CURVE; one
   REQUIRE(pump(*poller, [&] { return a->ready() && b->ready(); }));
   CHECK(a->stats().handshakes == 1);
   CHECK(b->stats().handshakes == 1);
+  // The handshake's commands are not held as a partial message.
+  CHECK(a->buffered() == 0);
+  CHECK(b->buffered() == 0);
   // Many messages each way, in order, on both connections at once (CURVE nonces advance).
   for (TcpClient* c : {a.get(), b.get()}) {
     for (int i = 0; i < 3; ++i) {
@@ -446,43 +449,82 @@ TEST_CASE("zmtp tcp poller: a prefetched chunk waits for receive(), counts as bu
     return;
   }
   RouterServer echo("tcp://127.0.0.1:*", nullptr);
-  auto c = connectTo(*poller, echo.endpoint(), config(clientOptions()));
-  REQUIRE(pump(*poller, [&] { return c->ready(); }));
-  // Sends one message and waits until its answer is reported, without reading it.
+  // Four clients: fewer are read with plain recv(2), not prefetched.
+  std::vector<std::unique_ptr<TcpClient>> clients;
+  for (int i = 0; i < 4; ++i) clients.push_back(connectTo(*poller, echo.endpoint(), config(clientOptions())));
+  REQUIRE(pump(*poller, [&] {
+    return std::all_of(clients.begin(), clients.end(), [](auto& c) { return c->ready(); });
+  }));
+  // Sends one message on each and waits until every answer is reported, without reading any.
   auto sendAndAwait = [&](const std::string& corr) {
-    const Bytes cb = toBytes(corr);
-    const Bytes body = toBytes("payload");
-    const ByteView f[] = {cb, body};
-    REQUIRE(c->send(f));
+    for (auto& c : clients) {
+      const Bytes cb = toBytes(corr);
+      const Bytes body = toBytes("payload");
+      const ByteView f[] = {cb, body};
+      REQUIRE(c->send(f));
+    }
     const auto until = SteadyClock::now() + 10s;
-    while (!c->hasInput()) {
+    while (!std::all_of(clients.begin(), clients.end(), [](auto& c) { return c->hasInput(); })) {
       REQUIRE(SteadyClock::now() < until);
       REQUIRE(poller->wait(20ms));
     }
   };
+  TcpClient* const c = clients[0].get();
   sendAndAwait("first");
-  // Listed twice, read once: the second listing must not read past the first chunk.
-  TcpClient* const twice[] = {c.get(), c.get()};
-  poller->prefetch(twice);
-  CHECK(c->buffered() > 0);
+  // The first client listed twice is read once: the second listing must not read past its chunk.
+  const std::vector<TcpClient*> listed{c, c, clients[1].get(), clients[2].get(), clients[3].get()};
+  poller->prefetch(listed);
+  for (auto& k : clients) CHECK(k->buffered() > 0);
   // Held across waits that report nothing new.
   REQUIRE(poller->wait(0ms));
   CHECK(c->buffered() > 0);
-  std::vector<std::string> got;
-  c->receive(256, [&](Message&& m) { got.push_back(str(m[0]) + "/" + str(m[1])); });
-  CHECK(got == std::vector<std::string>{"first/payload"});
-  CHECK(c->buffered() == 0);
+  for (auto& k : clients) {
+    std::vector<std::string> got;
+    k->receive(256, [&](Message&& m) { got.push_back(str(m[0]) + "/" + str(m[1])); });
+    CHECK(got == std::vector<std::string>{"first/payload"});
+    CHECK(k->buffered() == 0);
+  }
   // Dropped with the connection: the next connection's stream starts clean.
   sendAndAwait("second");
-  poller->prefetch(std::span<TcpClient* const>(twice, 1));
+  poller->prefetch(
+      std::vector<TcpClient*>{clients[0].get(), clients[1].get(), clients[2].get(), clients[3].get()});
   CHECK(c->buffered() > 0);
   REQUIRE(c->reset());
   CHECK(c->buffered() == 0);
+  for (std::size_t i = 1; i < clients.size(); ++i) clients[i]->receive(256, [](Message&&) {});
   REQUIRE(pump(*poller, [&] { return c->ready(); }));
   auto answer = ask(*poller, *c, "third", "after reset");
   REQUIRE(answer);
   CHECK(str((*answer)[1]) == "after reset");
   CHECK_FALSE(c->takeFailure().has_value());
+}
+
+TEST_CASE("zmtp tcp poller: fewer than four clients are written and read with plain system calls") {
+  auto poller = Poller::create(Batching::kAuto).value();
+  RouterServer echo("tcp://127.0.0.1:*", nullptr);
+  std::vector<std::unique_ptr<TcpClient>> clients;
+  for (int i = 0; i < 3; ++i) clients.push_back(connectTo(*poller, echo.endpoint(), config(clientOptions())));
+  REQUIRE(pump(*poller, [&] {
+    return std::all_of(clients.begin(), clients.end(), [](auto& c) { return c->ready(); });
+  }));
+  for (auto& c : clients) {
+    const Bytes cb = toBytes("c");
+    const Bytes body = toBytes("payload");
+    const ByteView f[] = {cb, body};
+    REQUIRE(c->send(f));
+  }
+  const auto until = SteadyClock::now() + 10s;
+  while (!std::all_of(clients.begin(), clients.end(), [](auto& c) { return c->hasInput(); })) {
+    REQUIRE(SteadyClock::now() < until);
+    REQUIRE(poller->wait(20ms));
+  }
+  std::vector<TcpClient*> all;
+  for (auto& c : clients) all.push_back(c.get());
+  poller->prefetch(all);
+  for (auto& c : clients) CHECK(c->buffered() == 0);  // nothing prefetched: receive() reads
+  std::size_t got = 0;
+  for (auto& c : clients) c->receive(256, [&](Message&&) { ++got; });
+  CHECK(got == 3);
 }
 
 // Refuses the system call `nr` with EPERM to the calling thread (and threads it starts), as a
@@ -553,22 +595,48 @@ TEST_CASE("zmtp tcp poller: a ring whose submissions fail is dropped; nothing is
     if (!filtered) return;
     auto poller = Poller::create(Batching::kAuto).value();
     batchedAtStart = poller->batched();
-    auto c = connectTo(*poller, echo.endpoint(), config(clientOptions()));
-    // The handshake with prefetch() (the server's greeting is the ring's first submission), or
-    // without (the first request is).
-    for (int i = 0; i < 500 && !c->ready(); ++i) {
+    // Four clients: fewer are written and read with plain calls, and the ring is never tried.
+    std::vector<std::unique_ptr<TcpClient>> clients;
+    for (int i = 0; i < 4; ++i)
+      clients.push_back(connectTo(*poller, echo.endpoint(), config(clientOptions())));
+    auto allReady = [&] {
+      return std::all_of(clients.begin(), clients.end(), [](auto& c) { return c->ready(); });
+    };
+    // The handshakes with prefetch() (the servers' greetings are the ring's first submission), or
+    // without (the first requests are).
+    for (int i = 0; i < 500 && !allReady(); ++i) {
       auto ready = poller->wait(20ms);
       if (!ready) return;
-      const std::vector<TcpClient*> clients(ready->begin(), ready->end());
-      if (readsFirst) poller->prefetch(clients);
-      for (TcpClient* t : clients) t->receive(256, [](Message&&) {});
+      const std::vector<TcpClient*> woken(ready->begin(), ready->end());
+      if (readsFirst) poller->prefetch(woken);
+      for (TcpClient* t : woken) t->receive(256, [](Message&&) {});
     }
-    for (int i = 0; i < 5; ++i) {
-      auto answer = ask(*poller, *c, "corr" + std::to_string(i), "message " + std::to_string(i));
-      answers.push_back(answer ? str((*answer)[0]) + "/" + str((*answer)[1]) : "none");
+    std::map<std::string, std::vector<std::string>> got;  // client → its answers, as they came
+    for (int round = 0; round < 5; ++round) {
+      for (std::size_t k = 0; k < clients.size(); ++k) {
+        const Bytes corr = toBytes(std::to_string(k));
+        const Bytes body = toBytes("message " + std::to_string(round));
+        const ByteView f[] = {corr, body};
+        if (!clients[k]->send(f)) return;
+      }
+      std::size_t answered = 0;
+      if (!pump(
+              *poller, [&] { return answered == clients.size(); }, 10s,
+              [&](Message&& m) {
+                got[str(m[0])].push_back(str(m[1]));
+                ++answered;
+              }))
+        break;
+    }
+    for (const auto& [k, list] : got) {
+      std::string joined;
+      for (const auto& a : list) joined += a.back();
+      answers.push_back(k + ":" + joined);
     }
     batchedAfter = poller->batched();
-    if (c->stats().lost != 0) answers.push_back("lost");
+    for (auto& c : clients) {
+      if (c->stats().lost != 0) answers.push_back("lost");
+    }
   }).join();
 #if defined(__x86_64__)
   REQUIRE(filtered);
@@ -580,8 +648,8 @@ TEST_CASE("zmtp tcp poller: a ring whose submissions fail is dropped; nothing is
 #endif
   if (!batchedAtStart) MESSAGE("io_uring is refused here already: the ring's failure path is not reached");
   CHECK_FALSE(batchedAfter);
-  CHECK(answers == std::vector<std::string>{"corr0/message 0", "corr1/message 1", "corr2/message 2",
-                                            "corr3/message 3", "corr4/message 4"});
+  // Each client's five answers, once each, in order.
+  CHECK(answers == std::vector<std::string>{"0:01234", "1:01234", "2:01234", "3:01234"});
 }
 
 }  // namespace merit::net::zmtp
