@@ -312,6 +312,7 @@ int main(int argc, char** argv) {
   try {
     const std::vector<int> counts = parseCounts(targetList);
     std::vector<net::AuthMode> modes;
+    modes.reserve(modeNames.size());
     for (const auto& m : modeNames)
       modes.push_back(m == "signed" ? net::AuthMode::kSigned : net::AuthMode::kSession);
     // Each target is a socket (and a few descriptors) in the validator and in its host.

@@ -408,6 +408,7 @@ TEST_CASE("zmtp tcp poller: writes and first reads of 100 clients batched; every
   // More clients than one batch of writes (64) or one submission (256 operations) holds.
   constexpr int kClients = 300;
   std::vector<std::unique_ptr<TcpClient>> clients;
+  clients.reserve(kClients);
   for (int i = 0; i < kClients; ++i)
     clients.push_back(connectTo(*poller, echo.endpoint(), config(clientOptions())));
   REQUIRE(pump(*poller, [&] {
@@ -451,6 +452,7 @@ TEST_CASE("zmtp tcp poller: a prefetched chunk waits for receive(), counts as bu
   RouterServer echo("tcp://127.0.0.1:*", nullptr);
   // Four clients: fewer are read with plain recv(2), not prefetched.
   std::vector<std::unique_ptr<TcpClient>> clients;
+  clients.reserve(4);
   for (int i = 0; i < 4; ++i) clients.push_back(connectTo(*poller, echo.endpoint(), config(clientOptions())));
   REQUIRE(pump(*poller, [&] {
     return std::all_of(clients.begin(), clients.end(), [](auto& c) { return c->ready(); });
@@ -503,6 +505,7 @@ TEST_CASE("zmtp tcp poller: fewer than four clients are written and read with pl
   auto poller = Poller::create(Batching::kAuto).value();
   RouterServer echo("tcp://127.0.0.1:*", nullptr);
   std::vector<std::unique_ptr<TcpClient>> clients;
+  clients.reserve(3);
   for (int i = 0; i < 3; ++i) clients.push_back(connectTo(*poller, echo.endpoint(), config(clientOptions())));
   REQUIRE(pump(*poller, [&] {
     return std::all_of(clients.begin(), clients.end(), [](auto& c) { return c->ready(); });
@@ -519,6 +522,7 @@ TEST_CASE("zmtp tcp poller: fewer than four clients are written and read with pl
     REQUIRE(poller->wait(20ms));
   }
   std::vector<TcpClient*> all;
+  all.reserve(clients.size());
   for (auto& c : clients) all.push_back(c.get());
   poller->prefetch(all);
   for (auto& c : clients) CHECK(c->buffered() == 0);  // nothing prefetched: receive() reads
@@ -597,6 +601,7 @@ TEST_CASE("zmtp tcp poller: a ring whose submissions fail is dropped; nothing is
     batchedAtStart = poller->batched();
     // Four clients: fewer are written and read with plain calls, and the ring is never tried.
     std::vector<std::unique_ptr<TcpClient>> clients;
+    clients.reserve(4);
     for (int i = 0; i < 4; ++i)
       clients.push_back(connectTo(*poller, echo.endpoint(), config(clientOptions())));
     auto allReady = [&] {
@@ -631,7 +636,10 @@ TEST_CASE("zmtp tcp poller: a ring whose submissions fail is dropped; nothing is
     for (const auto& [k, list] : got) {
       std::string joined;
       for (const auto& a : list) joined += a.back();
-      answers.push_back(k + ":" + joined);
+      std::string line = k;
+      line += ':';
+      line += joined;
+      answers.push_back(std::move(line));
     }
     batchedAfter = poller->batched();
     for (auto& c : clients) {
