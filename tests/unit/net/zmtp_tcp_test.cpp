@@ -401,19 +401,40 @@ TEST_CASE("zmtp tcp client: endpoint forms") {
   REQUIRE(pump(*poller, [&] { return c->ready(); }));
 }
 
+// `n` clients of `poller` connected to `endpoint`, their handshakes completed.
+std::vector<std::unique_ptr<TcpClient>> connectedClients(Poller& poller, const std::string& endpoint, int n) {
+  std::vector<std::unique_ptr<TcpClient>> clients;
+  clients.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) clients.push_back(connectTo(poller, endpoint, config(clientOptions())));
+  REQUIRE(pump(poller, [&] {
+    return std::all_of(clients.begin(), clients.end(), [](auto& c) { return c->ready(); });
+  }));
+  return clients;
+}
+
+// Sends [corr, "payload"] on each client and waits until every answer is reported, reading none.
+void sendEachAndAwaitInput(Poller& poller, const std::vector<std::unique_ptr<TcpClient>>& clients,
+                           const std::string& corr) {
+  for (const auto& c : clients) {
+    const Bytes cb = toBytes(corr);
+    const Bytes body = toBytes("payload");
+    const ByteView f[] = {cb, body};
+    REQUIRE(c->send(f));
+  }
+  const auto until = SteadyClock::now() + 10s;
+  while (!std::all_of(clients.begin(), clients.end(), [](auto& c) { return c->hasInput(); })) {
+    REQUIRE(SteadyClock::now() < until);
+    REQUIRE(poller.wait(20ms));
+  }
+}
+
 TEST_CASE("zmtp tcp poller: writes and first reads of 100 clients batched; every message once, in order") {
   auto poller = Poller::create(Batching::kAuto).value();
   if (!poller->batched()) MESSAGE("io_uring is refused here: the batched path runs as plain system calls");
   RouterServer echo("tcp://127.0.0.1:*", nullptr);
   // More clients than one batch of writes (64) or one submission (256 operations) holds.
   constexpr int kClients = 300;
-  std::vector<std::unique_ptr<TcpClient>> clients;
-  clients.reserve(kClients);
-  for (int i = 0; i < kClients; ++i)
-    clients.push_back(connectTo(*poller, echo.endpoint(), config(clientOptions())));
-  REQUIRE(pump(*poller, [&] {
-    return std::all_of(clients.begin(), clients.end(), [](auto& c) { return c->ready(); });
-  }));
+  auto clients = connectedClients(*poller, echo.endpoint(), kClients);
   for (int i = 0; i < kClients; ++i) {
     for (int k = 0; k < 3; ++k) {
       const Bytes corr = toBytes(std::to_string(i) + "/" + std::to_string(k));
@@ -451,28 +472,9 @@ TEST_CASE("zmtp tcp poller: a prefetched chunk waits for receive(), counts as bu
   }
   RouterServer echo("tcp://127.0.0.1:*", nullptr);
   // Four clients: fewer are read with plain recv(2), not prefetched.
-  std::vector<std::unique_ptr<TcpClient>> clients;
-  clients.reserve(4);
-  for (int i = 0; i < 4; ++i) clients.push_back(connectTo(*poller, echo.endpoint(), config(clientOptions())));
-  REQUIRE(pump(*poller, [&] {
-    return std::all_of(clients.begin(), clients.end(), [](auto& c) { return c->ready(); });
-  }));
-  // Sends one message on each and waits until every answer is reported, without reading any.
-  auto sendAndAwait = [&](const std::string& corr) {
-    for (auto& c : clients) {
-      const Bytes cb = toBytes(corr);
-      const Bytes body = toBytes("payload");
-      const ByteView f[] = {cb, body};
-      REQUIRE(c->send(f));
-    }
-    const auto until = SteadyClock::now() + 10s;
-    while (!std::all_of(clients.begin(), clients.end(), [](auto& c) { return c->hasInput(); })) {
-      REQUIRE(SteadyClock::now() < until);
-      REQUIRE(poller->wait(20ms));
-    }
-  };
+  auto clients = connectedClients(*poller, echo.endpoint(), 4);
   TcpClient* const c = clients[0].get();
-  sendAndAwait("first");
+  sendEachAndAwaitInput(*poller, clients, "first");
   // The first client listed twice is read once: the second listing must not read past its chunk.
   const std::vector<TcpClient*> listed{c, c, clients[1].get(), clients[2].get(), clients[3].get()};
   poller->prefetch(listed);
@@ -487,7 +489,7 @@ TEST_CASE("zmtp tcp poller: a prefetched chunk waits for receive(), counts as bu
     CHECK(k->buffered() == 0);
   }
   // Dropped with the connection: the next connection's stream starts clean.
-  sendAndAwait("second");
+  sendEachAndAwaitInput(*poller, clients, "second");
   poller->prefetch(
       std::vector<TcpClient*>{clients[0].get(), clients[1].get(), clients[2].get(), clients[3].get()});
   CHECK(c->buffered() > 0);
@@ -504,23 +506,8 @@ TEST_CASE("zmtp tcp poller: a prefetched chunk waits for receive(), counts as bu
 TEST_CASE("zmtp tcp poller: fewer than four clients are written and read with plain system calls") {
   auto poller = Poller::create(Batching::kAuto).value();
   RouterServer echo("tcp://127.0.0.1:*", nullptr);
-  std::vector<std::unique_ptr<TcpClient>> clients;
-  clients.reserve(3);
-  for (int i = 0; i < 3; ++i) clients.push_back(connectTo(*poller, echo.endpoint(), config(clientOptions())));
-  REQUIRE(pump(*poller, [&] {
-    return std::all_of(clients.begin(), clients.end(), [](auto& c) { return c->ready(); });
-  }));
-  for (auto& c : clients) {
-    const Bytes cb = toBytes("c");
-    const Bytes body = toBytes("payload");
-    const ByteView f[] = {cb, body};
-    REQUIRE(c->send(f));
-  }
-  const auto until = SteadyClock::now() + 10s;
-  while (!std::all_of(clients.begin(), clients.end(), [](auto& c) { return c->hasInput(); })) {
-    REQUIRE(SteadyClock::now() < until);
-    REQUIRE(poller->wait(20ms));
-  }
+  auto clients = connectedClients(*poller, echo.endpoint(), 3);
+  sendEachAndAwaitInput(*poller, clients, "c");
   std::vector<TcpClient*> all;
   all.reserve(clients.size());
   for (auto& c : clients) all.push_back(c.get());
@@ -551,29 +538,34 @@ bool refuseOnThisThread(long nr) {
          ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) == 0;
 }
 
+// Runs `body` on a thread of its own whose system call `nr` is refused with EPERM (the filter stays
+// with that thread). False, with a message, where no filter is set for this architecture; on
+// x86-64 a filter that cannot be set fails the test.
+bool onThreadRefusing(long nr, const std::function<void()>& body) {
+  bool filtered = false;
+  std::thread([&] {
+    filtered = refuseOnThisThread(nr);
+    if (filtered) body();
+  }).join();
+#if defined(__x86_64__)
+  REQUIRE(filtered);
+#endif
+  if (!filtered) MESSAGE("no seccomp filter for this architecture: nothing refused, nothing to check");
+  return filtered;
+}
+
 TEST_CASE("zmtp tcp poller: where io_uring is refused (seccomp), plain system calls do the work") {
   RouterServer echo("tcp://127.0.0.1:*", nullptr);
-  bool filtered = false;
   bool batched = true;
   std::optional<Message> answer;
-  // On a thread of its own: the filter stays with it.
-  std::thread([&] {
-    filtered = refuseOnThisThread(__NR_io_uring_setup);
-    if (!filtered) return;
+  const bool filtered = onThreadRefusing(__NR_io_uring_setup, [&] {
     auto poller = Poller::create(Batching::kAuto).value();
     batched = poller->batched();
     auto c = connectTo(*poller, echo.endpoint(), config(clientOptions()));
     if (!pump(*poller, [&] { return c->ready(); })) return;
     answer = ask(*poller, *c, "corr", "over plain send/recv");
-  }).join();
-#if defined(__x86_64__)
-  REQUIRE(filtered);
-#else
-  if (!filtered) {
-    MESSAGE("no seccomp filter for this architecture: nothing refused, nothing to check");
-    return;
-  }
-#endif
+  });
+  if (!filtered) return;
   CHECK_FALSE(batched);
   REQUIRE(answer);
   CHECK(str((*answer)[1]) == "over plain send/recv");
@@ -589,14 +581,11 @@ TEST_CASE("zmtp tcp poller: a ring whose submissions fail is dropped; nothing is
     readsFirst = true;
   }
   RouterServer echo("tcp://127.0.0.1:*", nullptr);
-  bool filtered = false;
   bool batchedAtStart = false;
   bool batchedAfter = true;
   std::vector<std::string> answers;
-  std::thread([&] {
-    // The ring is made (io_uring_setup is allowed); its every submission is refused.
-    filtered = refuseOnThisThread(__NR_io_uring_enter);
-    if (!filtered) return;
+  // The ring is made (io_uring_setup is allowed); its every submission is refused.
+  const bool filtered = onThreadRefusing(__NR_io_uring_enter, [&] {
     auto poller = Poller::create(Batching::kAuto).value();
     batchedAtStart = poller->batched();
     // Four clients: fewer are written and read with plain calls, and the ring is never tried.
@@ -645,15 +634,8 @@ TEST_CASE("zmtp tcp poller: a ring whose submissions fail is dropped; nothing is
     for (auto& c : clients) {
       if (c->stats().lost != 0) answers.push_back("lost");
     }
-  }).join();
-#if defined(__x86_64__)
-  REQUIRE(filtered);
-#else
-  if (!filtered) {
-    MESSAGE("no seccomp filter for this architecture: nothing refused, nothing to check");
-    return;
-  }
-#endif
+  });
+  if (!filtered) return;
   if (!batchedAtStart) MESSAGE("io_uring is refused here already: the ring's failure path is not reached");
   CHECK_FALSE(batchedAfter);
   // Each client's five answers, once each, in order.
