@@ -218,6 +218,9 @@ class Dendrite::Impl {
       }
     }
 
+    // What the round queued last (a request behind a handshake that completed at the end) goes
+    // out now, not at the start of the next round.
+    m_poller->flush();
     for (std::size_t i = 0; i < m_slots.size(); ++i) {
       if (m_slots[i].done) continue;
       const Slot& s = m_slots[i];
