@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Functional test of `merit explain` on a real `merit-chain --dev` driven by the `merit` CLI:
-# three validators (100, 100 and 50 MERIT of stake) and three miners. Validators 0 and 1 weight
+# three validators (100 000, 100 000 and 50 000 MERIT of stake) and three miners. Validators 0 and 1 weight
 # miner 3 only; validator 2 splits its weight between miner 3 and miner 4, which nobody else
 # weights. So miner 4's weight comes from one validator and is clipped to its consensus (0), and
 # validator 2 loses half its validator trust; the explanation must say so with those numbers,
@@ -21,11 +21,16 @@ for hk in v0 v1 v2 m3 m4 m5; do
   "$MERIT" wallet new-hotkey -w alice -k "$hk" --json > /dev/null || bad "new hotkey $hk"
 done
 ALICE=$(json "$WORK/alice.json" "d['coldkey']['ss58Address']")
+# Stake large beside what the subnet emits (about 4 MERIT an epoch, paid out as stake): the explained
+# epoch is the latest, which on a loaded machine comes many epochs after the weights, and with
+# 250 MERIT staked the dividends earned meanwhile moved validator 2's share from 0.2 to 0.07
+# (seen under scripts/stress). With 250 000 staked a thousand epochs move it by under 2 %.
+FUNDS=1000000000000000  # 1 000 000 MERIT
 
 # With tempo 4 and 100 ms blocks the default 64 epochs last about 26 s; a loaded machine can take
 # longer than that from the explained epoch to the restart below, so keep every epoch.
 printf 'node:\n  epoch_history: 100000\n' > "$WORK/chain.yaml"
-start_dev_chain "$CHAIN" --config "$WORK/chain.yaml" --fund "$ALICE=1000000000000" || { bad "chain did not start: $(head -5 "$WORK/chain.err")"; finish; }
+start_dev_chain "$CHAIN" --config "$WORK/chain.yaml" --fund "$ALICE=$FUNDS" || { bad "chain did not start: $(head -5 "$WORK/chain.err")"; finish; }
 ok "chain ready at $MERIT_CHAIN_URL"
 
 expect_rc 0 "create subnet 1 (tempo 4)" -- "$MERIT" subnet create --plugin hash --set tempo=4 \
@@ -35,7 +40,7 @@ for hk in v0 v1 v2 m3 m4 m5; do
   expect_rc 0 "register $hk as uid $uid" -- "$MERIT" register --netuid 1 -w alice -k "$hk" "${PW[@]}" --json
   uid=$((uid + 1))
 done
-for pair in v0:100 v1:100 v2:50; do
+for pair in v0:100000 v1:100000 v2:50000; do
   expect_rc 0 "stake ${pair#*:} MERIT on ${pair%:*}" -- \
     "$MERIT" stake add --amount "${pair#*:}" -w alice -k "${pair%:*}" "${PW[@]}" --json
 done
@@ -102,7 +107,7 @@ expect_rc 2 "no such subnet" -- "$MERIT" explain --netuid 9 --uid 0
 # The history survives kill -9 and a restart.
 kill -9 "$CHAIN_PID"
 wait "$CHAIN_PID" 2>/dev/null
-start_dev_chain "$CHAIN" --config "$WORK/chain.yaml" --fund "$ALICE=1000000000000" || { bad "restart failed: $(tail -5 "$WORK/chain.err")"; finish; }
+start_dev_chain "$CHAIN" --config "$WORK/chain.yaml" --fund "$ALICE=$FUNDS" || { bad "restart failed: $(tail -5 "$WORK/chain.err")"; finish; }
 expect_rc 0 "explain the same epoch after kill -9 and a restart" -- \
   "$MERIT" explain --netuid 1 --uid 4 --json --block "$EPOCH"
 [[ $(outjson "d['block']") == "$EPOCH" && $(outjson "d['verified']") == True \
