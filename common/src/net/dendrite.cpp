@@ -436,22 +436,19 @@ class Dendrite::Impl {
       wire::signRequest(r, m_key);
     }
     c.pending[h.requestId] = i;
-    if (c.unsent.empty()) {
-      // Nothing queued before it: encoded into a buffer kept across requests and handed to the
-      // transport, which copies it into its output; queued only if the transport cannot take it.
-      wire::encodeInto(r, [this](std::size_t size) {
-        m_encoded.resize(size);
-        return MutableByteView(m_encoded);
-      });
-      const ByteView frames[] = {ByteView(h.requestId), ByteView(m_encoded)};
-      if (c.transport->send(frames)) {
-        markSent(c, i);
-        return;
-      }
-      c.unsent.push_back(Unsent{h.requestId, zmq::message_t(m_encoded.data(), m_encoded.size()), i});
+    // Encoded into a buffer kept across requests. With nothing queued before it, it goes to the
+    // transport at once (which copies it into its output); otherwise, or while the transport cannot
+    // take it, it waits in the connection's queue behind the others.
+    wire::encodeInto(r, [this](std::size_t size) {
+      m_encoded.resize(size);
+      return MutableByteView(m_encoded);
+    });
+    const ByteView frames[] = {ByteView(h.requestId), ByteView(m_encoded)};
+    if (c.unsent.empty() && c.transport->send(frames)) {
+      markSent(c, i);
       return;
     }
-    c.unsent.push_back(Unsent{h.requestId, encodeToZmq(r), i});
+    c.unsent.push_back(Unsent{h.requestId, zmq::message_t(m_encoded.data(), m_encoded.size()), i});
     trySend(c);
   }
 
