@@ -3,9 +3,37 @@
 
 find_package(PkgConfig REQUIRED)
 
-macro(merit_require_pkgconfig target module package)
-  pkg_check_modules(${target} REQUIRED IMPORTED_TARGET GLOBAL ${module})
-endmacro()
+# CMake 3.25's pkg_check_modules moves a module's "-isystem DIR" (libzmq's: /usr/include/mit-krb5)
+# into the imported target's include directories when it runs pkg-config, but leaves it among the
+# compile options when a later configure reads the results from its cache. The compile commands of
+# everything that uses the target then change with the second configure, and ninja rebuilt them
+# (76 steps of ci-hard's ASan build in a cold CI run). This moves such flags to the include
+# directories every time, so the first and every later configure write the same build.ninja.
+function(merit_pkgconfig_isystem_to_includes target)
+  get_target_property(options ${target} INTERFACE_COMPILE_OPTIONS)
+  if(NOT options)
+    return()
+  endif()
+  set(kept "")
+  set(dirs "")
+  set(next_is_dir FALSE)
+  foreach(option IN LISTS options)
+    if(next_is_dir)
+      list(APPEND dirs "${option}")
+      set(next_is_dir FALSE)
+    elseif(option STREQUAL "-isystem")
+      set(next_is_dir TRUE)
+    elseif(option MATCHES "^-isystem(.+)$")
+      list(APPEND dirs "${CMAKE_MATCH_1}")
+    else()
+      list(APPEND kept "${option}")
+    endif()
+  endforeach()
+  if(dirs)
+    set_property(TARGET ${target} PROPERTY INTERFACE_COMPILE_OPTIONS "${kept}")
+    set_property(TARGET ${target} APPEND PROPERTY INTERFACE_INCLUDE_DIRECTORIES ${dirs})
+  endif()
+endfunction()
 
 find_package(spdlog CONFIG REQUIRED)          # libspdlog-dev
 find_package(fmt CONFIG REQUIRED)             # libfmt-dev (via libspdlog-dev)
@@ -50,6 +78,11 @@ find_package(cppzmq CONFIG REQUIRED)          # cppzmq-dev, libzmq3-dev (target 
 # cpp-httplib (Debian builds it as a shared library); only the HTTP baseline in tools/perf uses it.
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET GLOBAL cpp-httplib)  # libcpp-httplib-dev
 pkg_check_modules(ZMQ REQUIRED IMPORTED_TARGET GLOBAL libzmq)  # libzmq3-dev (C API: block feed)
+foreach(_merit_pkg SODIUM SECP256K1 LIBB2 LIBURING HTTPLIB ZMQ)
+  if(TARGET PkgConfig::${_merit_pkg})
+    merit_pkgconfig_isystem_to_includes(PkgConfig::${_merit_pkg})
+  endif()
+endforeach()
 find_package(yaml-cpp CONFIG REQUIRED)                         # libyaml-cpp-dev (configs)
 # Boost.Beast/Asio, header-only: the Substrate JSON-RPC transport (one .cpp in merit_substrate).
 find_package(Boost 1.74 REQUIRED)                              # libboost-dev (target Boost::headers)
