@@ -8,6 +8,20 @@ if(MERIT_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
   message(STATUS "Using ccache: ${MERIT_CCACHE}")
 endif()
 
+# LLVM's lld links when it is there (scripts/install-deps installs it), for every build: it linked
+# test_chain in 0.65 s against GNU ld's 2.0 s (gcc, -O2 -g1), and in 1.6 s against 5.6 s under
+# ASan + UBSan + libFuzzer, and links are the steps ccache cannot skip. MERIT_LLD=OFF keeps the
+# toolchain's default linker.
+option(MERIT_LLD "Link with LLVM's lld (-fuse-ld=lld) when the compiler accepts it" ON)
+if(MERIT_LLD)
+  include(CheckLinkerFlag)
+  check_linker_flag(CXX "-fuse-ld=lld" MERIT_HAVE_LLD)
+  if(MERIT_HAVE_LLD)
+    # C and C++ links only: nvcc (a CUDA target's device link) does not take the flag.
+    add_link_options($<$<LINK_LANGUAGE:C,CXX>:-fuse-ld=lld>)
+  endif()
+endif()
+
 # Warnings apply to our own targets only (merit_set_warnings), never to third-party headers,
 # which are included as SYSTEM.
 add_library(merit_warnings INTERFACE)
