@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <variant>
 
+#include <CLI/CLI.hpp>
+
 #include "merit/crypto/ss58.h"
 #include "merit/crypto/wallet.h"
 

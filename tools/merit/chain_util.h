@@ -13,7 +13,6 @@
 #include <string_view>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "merit/crypto/keys.h"
@@ -23,6 +22,8 @@
 #include "merit/rpc_json/call.h"
 #include "merit/tx/extrinsic.h"
 #include "merit/util/result.h"
+
+#include "cli_app.h"
 
 namespace merit::substrate {
 class SubstrateClient;

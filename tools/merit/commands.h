@@ -6,9 +6,9 @@
 
 #include <string>
 
-#include <CLI/CLI.hpp>
-
 #include "merit/util/result.h"
+
+#include "cli_app.h"
 
 namespace merit::cli {
 

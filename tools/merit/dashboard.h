@@ -24,9 +24,9 @@
 #include <memory>
 #include <string>
 
-#include <CLI/CLI.hpp>
-
 #include "merit/util/result.h"
+
+#include "cli_app.h"
 
 namespace merit::cli {
 

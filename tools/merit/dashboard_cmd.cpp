@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include <CLI/CLI.hpp>
+
 #include "merit/rpc/client.h"
 
 #include "commands.h"

@@ -12,6 +12,8 @@
 #include <string>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
+
 #include "merit/util/bytes.h"
 #include "merit/util/file.h"
 

@@ -4,6 +4,8 @@
 #include <memory>
 #include <system_error>
 
+#include <CLI/CLI.hpp>
+
 #include "merit/util/bytes.h"
 #include "merit/util/file.h"
 

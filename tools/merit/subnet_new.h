@@ -13,9 +13,9 @@
 #include <string_view>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
 #include "merit/util/result.h"
+
+#include "cli_app.h"
 
 namespace merit::cli {
 
