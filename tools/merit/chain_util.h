@@ -23,6 +23,7 @@
 #include "merit/tx/extrinsic.h"
 #include "merit/util/result.h"
 
+#include "amounts.h"
 #include "cli_app.h"
 
 namespace merit::substrate {
@@ -56,13 +57,6 @@ Result<std::unique_ptr<rpc::Chain>> connectChain(const ChainSettings& chain);
 // and points to the metadata-driven `merit chain call` / `merit chain storage`.
 Result<rpc::ChainClient*> meritOnly(rpc::Chain& chain, std::string_view what);
 
-// "1.5" -> 1'500'000'000 rao: an exact decimal with at most 9 places, no sign, no exponent, parsed
-// without floating point. Zero is allowed here; callers that need a positive amount check it.
-Result<tx::Balance> parseMerit(std::string_view text);
-// 1'500'000'000 -> "1.5" (exact; trailing zeros dropped).
-std::string formatMerit(tx::Balance rao);
-// A u16 proportion as a fraction of 1 with 4 places ("0.5000"); display only.
-std::string formatProportion(std::uint64_t v);
 // "0,1,2" -> {0, 1, 2}; each item a u16. `what` names the option in errors.
 Result<std::vector<std::uint16_t>> parseU16List(std::string_view text, std::string_view what);
 Result<std::uint64_t> parseU64(std::string_view text, std::string_view what);

@@ -7,7 +7,7 @@
 #include "merit/util/bytes.h"
 #include "merit/util/file.h"
 
-#include "chain_util.h"
+#include "amounts.h"
 
 namespace merit::cli::localnet {
 
