@@ -37,16 +37,6 @@ void addSubmitOpts(CLI::App* cmd, KeyOptions& o) {
       ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{120'000}));
 }
 
-int report(const Error& e) {
-  std::fprintf(stderr, "error: %s\n", e.message().c_str());
-  switch (e.code()) {
-    case ErrorCode::kInvalidArgument:
-    case ErrorCode::kAlreadyExists:
-    case ErrorCode::kNotFound: return kExitUsage;
-    default: return kExitError;
-  }
-}
-
 Result<std::unique_ptr<rpc::Chain>> connectChain(const ChainSettings& chain) {
   MERIT_ASSIGN_OR_RETURN(rpc::ChainEndpoint endpoint, rpc::makeEndpoint(chain.backend, chain.url));
   rpc::ClientOptions options;
